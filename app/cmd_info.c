@@ -1,0 +1,103 @@
+/* cmd_info.c: `segp info MODEL`: architecture, parameter counts by tower, tensor names. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../engine/clip.h"
+#include "../engine/common.h"
+#include "../engine/lora.h"
+#include "../engine/safetensors.h"
+#include "cli_util.h"
+#include "commands.h"
+
+static void usage(void) {
+    printf("usage: segp info MODEL.safetensors [--no-tensors]\n\n"
+           "Prints the architecture inferred from the checkpoint (as openai/CLIP's build_model),\n"
+           "where head counts and the activation came from, parameter counts per tower, the\n"
+           "LoRA-B trainable count of SeGP-CL's default placement (rank 32 on q, v, c_fc,\n"
+           "c_proj of every block of both towers), and every tensor with dtype and shape.\n\n"
+           "  --no-tensors   omit the tensor list\n");
+}
+
+static void print_count(const char *what, int64_t n) {
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%lld", (long long)n), k = 0;
+    char out[48];
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0) out[k++] = ',';
+        out[k++] = buf[i];
+    }
+    out[k] = 0;
+    printf("  %-28s %15s\n", what, out);
+}
+
+int cmd_info(int argc, char **argv) {
+    const char *path = NULL;
+    int tensors = 1;
+    for (int i = 1; i < argc; i++) {
+        if (app_is_help(argv[i])) {
+            usage();
+            return 0;
+        } else if (!strcmp(argv[i], "--no-tensors")) {
+            tensors = 0;
+        } else if (argv[i][0] == '-') {
+            return cli_unknown("info", argv[i]);
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            return cli_usage_error("info", "only one MODEL expected, got '%s' too", argv[i]);
+        }
+    }
+    if (!path) return cli_usage_error("info", "MODEL.safetensors is required");
+    clip_model *m = clip_model_load(path, NULL);
+    if (!m) return app_report_error();
+    const clip_config *c = clip_model_config(m);
+    printf("model      %s (%s names)\n", path, clip_model_naming(m));
+    if (c->has_vision)
+        printf("vision     ViT: width %d, layers %d, heads %d, mlp %d, patch %d, grid %dx%d, "
+               "resolution %d\n",
+               c->v_width, c->v_layers, c->v_heads, c->v_mlp, c->patch, c->grid, c->grid,
+               c->resolution);
+    else
+        printf("vision     (none: this checkpoint has no vision tower)\n");
+    if (c->has_text)
+        printf("text       width %d, layers %d, heads %d, mlp %d, context %d, vocabulary %d\n",
+               c->t_width, c->t_layers, c->t_heads, c->t_mlp, c->context, c->vocab);
+    else
+        printf("text       (none: this checkpoint holds only the vision tower)\n");
+    printf("embedding  %d\n", c->embed_dim);
+    printf("activation %s (from %s); heads from %s; layer-norm eps %g\n",
+           c->act == ACT_GELU ? "gelu" : "quick_gelu", c->act_source, c->heads_source,
+           (double)c->ln_eps);
+    printf("logit scale exp(s) = %.4f\n", (double)clip_model_logit_scale(m));
+    printf("parameters\n");
+    int64_t v = clip_model_param_count(m, 0), t = clip_model_param_count(m, 1),
+            o = clip_model_param_count(m, 2);
+    print_count("vision tower", v);
+    print_count("text tower", t);
+    print_count("other (logit scale)", o);
+    print_count("total", v + t + o);
+    clip_lora_params lp = clip_lora_default_params();
+    clip_lora *l = clip_lora_new(m, &lp);
+    if (l) {
+        print_count("LoRA-B trainable (r=32)", (int64_t)clip_lora_trainable(l));
+        clip_lora_free(l);
+    }
+    clip_model_free(m);
+    if (tensors) {
+        st_file *f = st_open(path);
+        if (!f) return app_report_error();
+        printf("tensors (%d)\n", st_count(f));
+        for (int i = 0; i < st_count(f); i++) {
+            const st_tensor *ti = st_at(f, i);
+            char shape[128];
+            size_t k = 0;
+            shape[0] = 0;
+            for (int d = 0; d < ti->ndim; d++)
+                k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", d ? ", " : "",
+                                      (long long)ti->shape[d]);
+            printf("  %-60s %-5s [%s]\n", ti->name, st_dtype_name(ti->dtype), shape);
+        }
+        st_close(f);
+    }
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* commands.h: one entry point per subcommand (app/cmd_*.c). Each returns the process exit status
+ * and handles its own --help. */
+#ifndef SEGP_COMMANDS_H
+#define SEGP_COMMANDS_H
+
+int cmd_info(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+int cmd_zeroshot(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_shapes(int argc, char **argv);
+
+/* Print "segp: error: MSG" for the engine's last error and return exit status 1. */
+int app_report_error(void);
+
+/* True when ARG is -h or --help. */
+int app_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,79 @@
+/* main.c: subcommand dispatch, the OpenBLAS kernel check, and the shared error printer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/blas_setup.h"
+#include "../engine/common.h"
+#include "commands.h"
+
+#ifndef SEGP_VERSION
+#define SEGP_VERSION "0.1.0"
+#endif
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"info", cmd_info, "architecture, parameter counts and tensor names of a checkpoint"},
+    {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
+    {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},
+    {"encode", cmd_encode, "image or text embeddings (before normalisation) into a .npy file"},
+    {"zeroshot", cmd_zeroshot, "zero-shot class probabilities of images"},
+    {"bench", cmd_bench, "measure forward/backward speed on random ViT-B weights"},
+    {"shapes", cmd_shapes, "the built-in procedural shapes world: sample grids, captions, classes"},
+};
+#define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
+
+int app_report_error(void) {
+    const char *msg = segp_last_error();
+    fprintf(stderr, "segp: error: %s\n", msg[0] ? msg : "unknown error");
+    if (getenv("SEGP_DEBUG") && segp_last_error_where()[0])
+        fprintf(stderr, "segp: (raised at %s)\n", segp_last_error_where());
+    return 1;
+}
+
+int app_is_help(const char *arg) {
+    return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "segp %s: continual learning of CLIP models with SeGP-CL\n\n"
+            "usage: segp COMMAND [ARGS...]   (segp COMMAND --help for its options)\n\n"
+            "commands:\n",
+            SEGP_VERSION);
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\nenvironment:\n"
+            "  OMP_NUM_THREADS     worker threads (default: all cores)\n"
+            "  OPENBLAS_CORETYPE   OpenBLAS kernel set; when unset, segp picks the best one the\n"
+            "                      CPU supports if OpenBLAS itself would fall back to a slow one\n"
+            "  SEGP_DEBUG=1        also print where in the source an error was raised\n");
+}
+
+int main(int argc, char **argv) {
+    /* May re-exec this program once with OPENBLAS_CORETYPE set (see blas_setup.h). */
+    blas_setup_reexec_if_needed(argv);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (app_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("segp %s\n", SEGP_VERSION);
+        return 0;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "segp: error: unknown command '%s' (run 'segp --help' for the list)\n",
+            argv[1]);
+    return 2;
+}

@@ -1,0 +1,48 @@
+/* common.h: error reporting, checked allocation and small helpers shared by the engine.
+ *
+ * Engine functions never print. A function that fails records one line (what went wrong, naming
+ * the file/key/value and what was expected) with SEGP_FAIL and returns -1 (or NULL); the caller
+ * (usually app/) prints segp_last_error(). SEGP_CHECK is for internal invariants (bugs): it prints
+ * file:line and aborts. */
+#ifndef SEGP_COMMON_H
+#define SEGP_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Record an error message (printf-style) and return -1. Keeps file:line for SEGP_DEBUG=1. */
+int segp_fail_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define SEGP_FAIL(...) segp_fail_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* Same, but adds a prefix to an already recorded error ("FILE: " + previous message). */
+int segp_fail_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+const char *segp_last_error(void);       /* "" when none */
+const char *segp_last_error_where(void); /* "engine/x.c:12" of the first SEGP_FAIL */
+void segp_clear_error(void);
+
+/* Internal invariant: a failure is a bug in segp, not bad input. */
+#define SEGP_CHECK(cond, hint)                                                              \
+    do {                                                                                    \
+        if (!(cond)) segp_panic(__FILE__, __LINE__, #cond, hint);                           \
+    } while (0)
+void segp_panic(const char *file, int line, const char *cond, const char *hint)
+    __attribute__((noreturn));
+
+/* Allocation that aborts with a clear message when memory is exhausted. */
+void *segp_malloc(size_t n);
+void *segp_calloc(size_t n, size_t size);
+void *segp_realloc(void *p, size_t n);
+char *segp_strdup(const char *s);
+
+/* Read a whole file into memory (NUL-terminated for convenience). -1 + error on failure. */
+int segp_read_file(const char *path, uint8_t **data, size_t *size);
+
+/* Write a file atomically: write to PATH.tmp.PID, fsync, rename. -1 + error on failure. */
+int segp_write_file_atomic(const char *path, const void *data, size_t size);
+
+/* Monotonic wall clock in seconds. */
+double segp_now(void);
+
+#endif

@@ -1,0 +1,423 @@
+/* ops_cpu.c: the CPU backend of the op table (OpenBLAS sgemm + OpenMP loops). It is the
+ * reference every other backend is compared against, so it favours plain, exact code; the time
+ * goes into sgemm anyway. */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../backend.h"
+#include "../common.h"
+
+static void *cpu_alloc(size_t bytes) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) p = NULL;
+    if (!p) p = segp_malloc(bytes); /* reports and exits */
+    return p;
+}
+static void cpu_free(void *p) { free(p); }
+static void cpu_copy(void *dst, const void *src, size_t bytes) {
+    if (bytes) memcpy(dst, src, bytes);
+}
+static void cpu_zero(void *p, size_t bytes) {
+    if (bytes) memset(p, 0, bytes);
+}
+
+static void cpu_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) { /* C = beta*C */
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) /* beta = 0 ignores what C held, as in BLAS */
+                c[(size_t)i * ldc + j] = beta != 0.0f ? beta * c[(size_t)i * ldc + j] : 0.0f;
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m,
+                n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static void cpu_add_bias(float *y, const float *bias, int n, int c) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) {
+        float *row = y + (size_t)i * c;
+        for (int j = 0; j < c; j++) row[j] += bias[j];
+    }
+}
+
+static void cpu_bias_grad(float *db, const float *dy, int n, int c) {
+#pragma omp parallel for schedule(static)
+    for (int j = 0; j < c; j++) {
+        float s = 0.0f;
+        for (int i = 0; i < n; i++) s += dy[(size_t)i * c + j];
+        db[j] += s;
+    }
+}
+
+static void cpu_layernorm_fwd(float *out, float *mean, float *rstd, const float *x,
+                              const float *w, const float *b, int n, int c, float eps) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) {
+        const float *xi = x + (size_t)i * c;
+        float *oi = out + (size_t)i * c;
+        float m = 0.0f;
+        for (int j = 0; j < c; j++) m += xi[j];
+        m /= (float)c;
+        float v = 0.0f;
+        for (int j = 0; j < c; j++) {
+            float d = xi[j] - m;
+            v += d * d;
+        }
+        v /= (float)c;
+        float r = 1.0f / sqrtf(v + eps);
+        for (int j = 0; j < c; j++) oi[j] = (xi[j] - m) * r * w[j] + b[j];
+        if (mean) mean[i] = m;
+        if (rstd) rstd[i] = r;
+    }
+}
+
+static void cpu_layernorm_bwd(float *dx, float *dw, float *db, const float *dout, const float *x,
+                              const float *w, const float *mean, const float *rstd, int n, int c,
+                              int acc) {
+    if (dx) {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; i++) {
+            const float *xi = x + (size_t)i * c, *gi = dout + (size_t)i * c;
+            float *dxi = dx + (size_t)i * c;
+            float m = mean[i], r = rstd[i];
+            float s1 = 0.0f, s2 = 0.0f; /* mean(dnorm), mean(dnorm * xhat) */
+            for (int j = 0; j < c; j++) {
+                float dn = gi[j] * w[j];
+                s1 += dn;
+                s2 += dn * (xi[j] - m) * r;
+            }
+            s1 /= (float)c;
+            s2 /= (float)c;
+            for (int j = 0; j < c; j++) {
+                float xh = (xi[j] - m) * r;
+                float v = r * (gi[j] * w[j] - s1 - xh * s2);
+                dxi[j] = acc ? dxi[j] + v : v;
+            }
+        }
+    }
+    if (dw || db) {
+#pragma omp parallel for schedule(static)
+        for (int j = 0; j < c; j++) {
+            float sw = 0.0f, sb = 0.0f;
+            for (int i = 0; i < n; i++) {
+                float g = dout[(size_t)i * c + j];
+                sw += g * (x[(size_t)i * c + j] - mean[i]) * rstd[i];
+                sb += g;
+            }
+            if (dw) dw[j] += sw;
+            if (db) db[j] += sb;
+        }
+    }
+}
+
+static void cpu_act_fwd(float *out, const float *x, size_t n, act_kind kind) {
+    if (kind == ACT_QUICK_GELU) {
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) out[i] = x[i] / (1.0f + expf(-1.702f * x[i]));
+    } else {
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+    }
+}
+
+static void cpu_act_bwd(float *dx, const float *dout, const float *x, size_t n, act_kind kind) {
+    if (kind == ACT_QUICK_GELU) {
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            float s = 1.0f / (1.0f + expf(-1.702f * x[i]));
+            dx[i] = dout[i] * (s + 1.702f * x[i] * s * (1.0f - s));
+        }
+    } else {
+        const float inv_sqrt_2pi = 0.3989422804014327f;
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            float cdf = 0.5f * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+            float pdf = inv_sqrt_2pi * expf(-0.5f * x[i] * x[i]);
+            dx[i] = dout[i] * (cdf + x[i] * pdf);
+        }
+    }
+}
+
+static void softmax_row(float *p, int len, int valid) {
+    /* softmax over p[0..valid), zeros for the masked tail */
+    float mx = -INFINITY;
+    for (int j = 0; j < valid; j++) mx = p[j] > mx ? p[j] : mx;
+    float s = 0.0f;
+    for (int j = 0; j < valid; j++) {
+        p[j] = expf(p[j] - mx);
+        s += p[j];
+    }
+    float inv = 1.0f / s;
+    for (int j = 0; j < valid; j++) p[j] *= inv;
+    for (int j = valid; j < len; j++) p[j] = 0.0f;
+}
+
+static void cpu_attention_fwd(float *out, float *probs, const float *qkv, int b, int l, int h,
+                              int hd, int causal) {
+    const int w = h * hd, w3 = 3 * w;
+    const float sc = 1.0f / sqrtf((float)hd);
+#pragma omp parallel for collapse(2) schedule(dynamic, 1)
+    for (int bi = 0; bi < b; bi++)
+        for (int hi = 0; hi < h; hi++) {
+            const float *q = qkv + (size_t)bi * l * w3 + (size_t)hi * hd;
+            const float *k = q + w, *v = q + 2 * w;
+            float *p = probs + ((size_t)bi * h + hi) * (size_t)l * l;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l, l, hd, sc, q, w3, k, w3, 0.0f,
+                        p, l);
+            for (int i = 0; i < l; i++) softmax_row(p + (size_t)i * l, l, causal ? i + 1 : l);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l, hd, l, 1.0f, p, l, v, w3,
+                        0.0f, out + (size_t)bi * l * w + (size_t)hi * hd, w);
+        }
+}
+
+static void cpu_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                              int b, int l, int h, int hd) {
+    const int w = h * hd, w3 = 3 * w;
+    const float sc = 1.0f / sqrtf((float)hd);
+#pragma omp parallel
+    {
+        float *ds = segp_malloc((size_t)l * l * sizeof(float));
+#pragma omp for collapse(2) schedule(dynamic, 1)
+        for (int bi = 0; bi < b; bi++)
+            for (int hi = 0; hi < h; hi++) {
+                const float *q = qkv + (size_t)bi * l * w3 + (size_t)hi * hd;
+                const float *k = q + w, *v = q + 2 * w;
+                float *dq = dqkv + (size_t)bi * l * w3 + (size_t)hi * hd;
+                float *dk = dq + w, *dv = dq + 2 * w;
+                const float *p = probs + ((size_t)bi * h + hi) * (size_t)l * l;
+                const float *dout_bh = dout + (size_t)bi * l * w + (size_t)hi * hd;
+                /* dP = dO V^T ; dV = P^T dO */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l, l, hd, 1.0f, dout_bh, w,
+                            v, w3, 0.0f, ds, l);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, hd, l, 1.0f, p, l, dout_bh,
+                            w, 0.0f, dv, w3);
+                /* dS = P * (dP - rowsum(P * dP)); masked entries have P = 0 and vanish */
+                for (int i = 0; i < l; i++) {
+                    const float *pi = p + (size_t)i * l;
+                    float *di = ds + (size_t)i * l;
+                    float dot = 0.0f;
+                    for (int j = 0; j < l; j++) dot += pi[j] * di[j];
+                    for (int j = 0; j < l; j++) di[j] = pi[j] * (di[j] - dot);
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l, hd, l, sc, ds, l, k, w3,
+                            0.0f, dq, w3);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, hd, l, sc, ds, l, q, w3,
+                            0.0f, dk, w3);
+            }
+        free(ds);
+    }
+}
+
+static void cpu_add(float *y, const float *x, size_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+static void cpu_axpy(float *y, float a, const float *x, size_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+static void cpu_scale(float *y, float a, size_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) y[i] *= a;
+}
+
+static void cpu_im2patch(float *patches, const float *pixels, int b, int r, int p) {
+    const int g = r / p, pp = p * p, row = 3 * pp;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int bi = 0; bi < b; bi++)
+        for (int gy = 0; gy < g; gy++)
+            for (int gx = 0; gx < g; gx++) {
+                float *dst = patches + ((size_t)bi * g * g + (size_t)gy * g + gx) * row;
+                for (int c = 0; c < 3; c++)
+                    for (int ky = 0; ky < p; ky++) {
+                        const float *src = pixels + (((size_t)bi * 3 + c) * r + gy * p + ky) * r +
+                                           (size_t)gx * p;
+                        memcpy(dst + c * pp + ky * p, src, (size_t)p * sizeof(float));
+                    }
+            }
+}
+
+static void cpu_patch2im(float *dpixels, const float *dpatches, int b, int r, int p) {
+    const int g = r / p, pp = p * p, row = 3 * pp;
+    /* pixels outside the g*p grid (r not a multiple of p) get no gradient */
+    memset(dpixels, 0, (size_t)b * 3 * r * r * sizeof(float));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int bi = 0; bi < b; bi++)
+        for (int gy = 0; gy < g; gy++)
+            for (int gx = 0; gx < g; gx++) {
+                const float *src = dpatches + ((size_t)bi * g * g + (size_t)gy * g + gx) * row;
+                for (int c = 0; c < 3; c++)
+                    for (int ky = 0; ky < p; ky++)
+                        memcpy(dpixels + (((size_t)bi * 3 + c) * r + gy * p + ky) * r +
+                                   (size_t)gx * p,
+                               src + c * pp + ky * p, (size_t)p * sizeof(float));
+            }
+}
+
+static void cpu_vision_embed(float *x, const float *patch_out, const float *cls, const float *pos,
+                             int b, int g2, int w) {
+    const int l = g2 + 1;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int bi = 0; bi < b; bi++)
+        for (int t = 0; t < l; t++) {
+            float *dst = x + ((size_t)bi * l + t) * w;
+            const float *src = t == 0 ? cls : patch_out + ((size_t)bi * g2 + t - 1) * w;
+            const float *pe = pos + (size_t)t * w;
+            for (int j = 0; j < w; j++) dst[j] = src[j] + pe[j];
+        }
+}
+
+static void cpu_vision_embed_bwd(float *dpatch, float *dcls, float *dpos, const float *dx, int b,
+                                 int g2, int w) {
+    const int l = g2 + 1;
+    if (dpatch) {
+#pragma omp parallel for collapse(2) schedule(static)
+        for (int bi = 0; bi < b; bi++)
+            for (int t = 1; t < l; t++)
+                memcpy(dpatch + ((size_t)bi * g2 + t - 1) * w, dx + ((size_t)bi * l + t) * w,
+                       (size_t)w * sizeof(float));
+    }
+    if (dcls)
+        for (int bi = 0; bi < b; bi++)
+            for (int j = 0; j < w; j++) dcls[j] += dx[(size_t)bi * l * w + j];
+    if (dpos) {
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < l; t++)
+            for (int bi = 0; bi < b; bi++)
+                for (int j = 0; j < w; j++)
+                    dpos[(size_t)t * w + j] += dx[((size_t)bi * l + t) * w + j];
+    }
+}
+
+static void cpu_text_embed(float *x, const int32_t *ids, const float *tok, const float *pos, int b,
+                           int l, int ctx, int w) {
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int bi = 0; bi < b; bi++)
+        for (int t = 0; t < l; t++) {
+            const float *te = tok + (size_t)ids[(size_t)bi * ctx + t] * w;
+            const float *pe = pos + (size_t)t * w;
+            float *dst = x + ((size_t)bi * l + t) * w;
+            for (int j = 0; j < w; j++) dst[j] = te[j] + pe[j];
+        }
+}
+
+static void cpu_text_embed_bwd(float *dtok, float *dpos, const float *dx, const int32_t *ids,
+                               int b, int l, int ctx, int w) {
+    /* serial over rows: several rows may share a token id */
+    for (int bi = 0; bi < b; bi++)
+        for (int t = 0; t < l; t++) {
+            const float *g = dx + ((size_t)bi * l + t) * w;
+            if (dtok) {
+                float *d = dtok + (size_t)ids[(size_t)bi * ctx + t] * w;
+                for (int j = 0; j < w; j++) d[j] += g[j];
+            }
+            if (dpos) {
+                float *d = dpos + (size_t)t * w;
+                for (int j = 0; j < w; j++) d[j] += g[j];
+            }
+        }
+}
+
+static void cpu_gather_rows(float *out, const float *x, const int32_t *idx, int n, int c) {
+    for (int i = 0; i < n; i++)
+        memcpy(out + (size_t)i * c, x + (size_t)idx[i] * c, (size_t)c * sizeof(float));
+}
+
+static void cpu_scatter_add_rows(float *dx, const float *dout, const int32_t *idx, int n, int c) {
+    for (int i = 0; i < n; i++) {
+        float *d = dx + (size_t)idx[i] * c;
+        const float *g = dout + (size_t)i * c;
+        for (int j = 0; j < c; j++) d[j] += g[j];
+    }
+}
+
+static void cpu_l2norm_fwd(float *y, float *norm, const float *x, int n, int c) {
+    for (int i = 0; i < n; i++) {
+        const float *xi = x + (size_t)i * c;
+        double s = 0.0;
+        for (int j = 0; j < c; j++) s += (double)xi[j] * xi[j];
+        float nm = (float)sqrt(s);
+        if (norm) norm[i] = nm;
+        float inv = nm > 0.0f ? 1.0f / nm : 0.0f;
+        for (int j = 0; j < c; j++) y[(size_t)i * c + j] = xi[j] * inv;
+    }
+}
+
+static void cpu_l2norm_bwd(float *dx, const float *dy, const float *y, const float *norm, int n,
+                           int c) {
+    for (int i = 0; i < n; i++) {
+        const float *yi = y + (size_t)i * c, *gi = dy + (size_t)i * c;
+        float dot = 0.0f;
+        for (int j = 0; j < c; j++) dot += yi[j] * gi[j];
+        float inv = norm[i] > 0.0f ? 1.0f / norm[i] : 0.0f;
+        for (int j = 0; j < c; j++) dx[(size_t)i * c + j] = (gi[j] - yi[j] * dot) * inv;
+    }
+}
+
+static void cpu_softmax(float *y, const float *x, int n, int c) {
+    for (int i = 0; i < n; i++) {
+        if (y != x) memcpy(y + (size_t)i * c, x + (size_t)i * c, (size_t)c * sizeof(float));
+        softmax_row(y + (size_t)i * c, c, c);
+    }
+}
+
+static float cpu_cross_entropy(float *dlogits, const float *logits, const int32_t *targets, int n,
+                               int c) {
+    double loss = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *li = logits + (size_t)i * c;
+        float mx = -INFINITY;
+        for (int j = 0; j < c; j++) mx = li[j] > mx ? li[j] : mx;
+        double s = 0.0;
+        for (int j = 0; j < c; j++) s += exp((double)(li[j] - mx));
+        double lse = log(s) + mx;
+        loss += lse - li[targets[i]];
+        if (dlogits) {
+            float *di = dlogits + (size_t)i * c;
+            for (int j = 0; j < c; j++)
+                di[j] = (float)(exp((double)li[j] - lse) / n) - (j == targets[i] ? 1.0f / n : 0.0f);
+        }
+    }
+    return (float)(loss / n);
+}
+
+static const segp_backend cpu_backend = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .to_device = cpu_copy,
+    .to_host = cpu_copy,
+    .zero = cpu_zero,
+    .copy = cpu_copy,
+    .gemm = cpu_gemm,
+    .add_bias = cpu_add_bias,
+    .bias_grad = cpu_bias_grad,
+    .layernorm_fwd = cpu_layernorm_fwd,
+    .layernorm_bwd = cpu_layernorm_bwd,
+    .act_fwd = cpu_act_fwd,
+    .act_bwd = cpu_act_bwd,
+    .attention_fwd = cpu_attention_fwd,
+    .attention_bwd = cpu_attention_bwd,
+    .add = cpu_add,
+    .axpy = cpu_axpy,
+    .scale = cpu_scale,
+    .im2patch = cpu_im2patch,
+    .patch2im = cpu_patch2im,
+    .vision_embed = cpu_vision_embed,
+    .vision_embed_bwd = cpu_vision_embed_bwd,
+    .text_embed = cpu_text_embed,
+    .text_embed_bwd = cpu_text_embed_bwd,
+    .gather_rows = cpu_gather_rows,
+    .scatter_add_rows = cpu_scatter_add_rows,
+    .l2norm_fwd = cpu_l2norm_fwd,
+    .l2norm_bwd = cpu_l2norm_bwd,
+    .softmax = cpu_softmax,
+    .cross_entropy_fwd_bwd = cpu_cross_entropy,
+};
+
+const segp_backend *segp_backend_cpu(void) { return &cpu_backend; }

@@ -1,0 +1,27 @@
+/* npy.h: NumPy .npy arrays (format versions 1.0, 2.0 and 3.0 headers), float32 little-endian.
+ * Reading also accepts '<f8' and '<f2' (converted to float32) and rejects anything else (big
+ * endian, Fortran order, object arrays) with a message naming the file and the header field. */
+#ifndef SEGP_NPY_H
+#define SEGP_NPY_H
+
+#include <stdint.h>
+
+#define NPY_MAX_DIMS 8
+
+typedef struct {
+    int ndim;
+    int64_t shape[NPY_MAX_DIMS];
+    int64_t numel;
+    float *data; /* owned; free with npy_free */
+} npy_array;
+
+int npy_read(const char *path, npy_array *out); /* -1 + error on failure */
+void npy_free(npy_array *a);
+
+/* Write float32 array atomically (version 1.0 header unless it would not fit). */
+int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape);
+
+/* Write int32/int64 arrays (e.g. token ids, labels). */
+int npy_write_i64(const char *path, const int64_t *data, int ndim, const int64_t *shape);
+
+#endif

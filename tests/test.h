@@ -1,0 +1,57 @@
+/* test.h: the tiny test framework. TEST(name) registers a test; CHECK* record failures without
+ * stopping the test. The runner (tests/test_main.c) prints one line per failure and ends with
+ * "N passed, N failed". */
+#ifndef SEGP_TEST_H
+#define SEGP_TEST_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+
+void test_register(const char *name, void (*fn)(void), const char *file);
+void test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define TEST(name)                                                                          \
+    static void name(void);                                                                 \
+    __attribute__((constructor)) static void register_##name(void) {                        \
+        test_register(#name, name, __FILE__);                                               \
+    }                                                                                       \
+    static void name(void)
+
+#define CHECK(cond)                                                                         \
+    do {                                                                                    \
+        if (!(cond)) test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                     \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                                \
+    do {                                                                                    \
+        if (!(cond)) test_fail(__FILE__, __LINE__, __VA_ARGS__);                            \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                                  \
+    do {                                                                                    \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                               \
+        if (va_ != vb_)                                                                     \
+            test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, va_, vb_);      \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                               \
+    do {                                                                                    \
+        double va_ = (double)(a), vb_ = (double)(b);                                        \
+        if (!(fabs(va_ - vb_) <= (tol)))                                                    \
+            test_fail(__FILE__, __LINE__, "%s ~ %s: %.9g vs %.9g (tol %g)", #a, #b, va_, vb_, \
+                      (double)(tol));                                                       \
+    } while (0)
+
+/* Relative error ||a-b|| / max(||b||, tiny) of two float arrays. */
+double test_rel_err(const float *a, const float *b, size_t n);
+
+/* Run the built segp binary with ARGS through the shell (stdout+stderr captured into OUT).
+ * Returns the exit status (or -1 if it did not exit normally, e.g. crashed). */
+int test_run_segp(const char *args, char *out, size_t out_size);
+
+/* Directory for scratch files of this test run (created once, under /tmp). */
+const char *test_tmpdir(void);
+
+#endif

@@ -1,0 +1,113 @@
+/* test_main.c: runs every registered test (or those whose name contains argv[1]). */
+#include "test.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *name;
+    const char *file;
+    void (*fn)(void);
+} test_entry;
+
+static test_entry tests[512];
+static int n_tests;
+static int cur_failures;
+
+void test_register(const char *name, void (*fn)(void), const char *file) {
+    if (n_tests < (int)(sizeof tests / sizeof tests[0]))
+        tests[n_tests++] = (test_entry){name, file, fn};
+}
+
+void test_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stdout, "  FAIL %s:%d: ", file, line);
+    vfprintf(stdout, fmt, ap);
+    fprintf(stdout, "\n");
+    va_end(ap);
+    fflush(stdout);
+    cur_failures++;
+}
+
+double test_rel_err(const float *a, const float *b, size_t n) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - (double)b[i];
+        num += d * d;
+        den += (double)b[i] * (double)b[i];
+    }
+    if (num != num) return INFINITY;
+    return sqrt(num) / (den > 1e-30 ? sqrt(den) : 1e-15);
+}
+
+static char segp_bin[4096] = "./segp";
+
+int test_run_segp(const char *args, char *out, size_t out_size) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", segp_bin, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = 0;
+    if (out && out_size) {
+        n = fread(out, 1, out_size - 1, p);
+        out[n] = 0;
+    }
+    char sink[4096];
+    while (fread(sink, 1, sizeof sink, p) > 0) {
+    }
+    int st = pclose(p);
+    if (!WIFEXITED(st)) return -1;
+    return WEXITSTATUS(st);
+}
+
+static char tmpdir[256];
+const char *test_tmpdir(void) {
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/segp-test-XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            exit(2);
+        }
+    }
+    return tmpdir;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+    const test_entry *x = a, *y = b;
+    int c = strcmp(x->file, y->file);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+int main(int argc, char **argv) {
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    const char *bin = getenv("SEGP_BIN");
+    if (bin) snprintf(segp_bin, sizeof segp_bin, "%s", bin);
+    qsort(tests, (size_t)n_tests, sizeof tests[0], cmp_entry);
+    int passed = 0, failed = 0;
+    for (int i = 0; i < n_tests; i++) {
+        if (filter && !strstr(tests[i].name, filter) && !strstr(tests[i].file, filter)) continue;
+        cur_failures = 0;
+        fprintf(stdout, "%-48s ", tests[i].name);
+        fflush(stdout);
+        tests[i].fn();
+        if (cur_failures) {
+            fprintf(stdout, "%s FAILED\n", tests[i].name);
+            failed++;
+        } else {
+            fprintf(stdout, "ok\n");
+            passed++;
+        }
+        fflush(stdout);
+    }
+    if (tmpdir[0]) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
