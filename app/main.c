@@ -7,9 +7,7 @@
 #include "../engine/common.h"
 #include "commands.h"
 
-#ifndef SEGP_VERSION
-#define SEGP_VERSION "0.1.0"
-#endif
+#define SEGP_VERSION SEGP_VERSION_STRING
 
 typedef struct {
     const char *name;
@@ -23,6 +21,7 @@ static const command commands[] = {
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},
     {"encode", cmd_encode, "image or text embeddings (before normalisation) into a .npy file"},
     {"zeroshot", cmd_zeroshot, "zero-shot class probabilities of images"},
+    {"pretrain", cmd_pretrain, "contrastive CLIP pretraining on the shapes world"},
     {"bench", cmd_bench, "measure forward/backward speed on random ViT-B weights"},
     {"shapes", cmd_shapes, "the built-in procedural shapes world: sample grids, captions, classes"},
 };

@@ -44,6 +44,9 @@ clip_model *clip_model_load(const char *path, const clip_load_params *params);
  * (std 0.02, norms at 1/0, as CLIP's initialize_parameters roughly does). For bench and tests. */
 clip_model *clip_model_random(const clip_config *cfg, uint64_t seed, const char *device);
 
+/* Validate an architecture (positive sizes, heads dividing widths). -1 + error naming WHAT. */
+int clip_config_check(const clip_config *c, const char *what);
+
 /* Save with OpenAI names (F32, F16 or BF16 storage) and segp.* metadata. */
 int clip_model_save(const clip_model *m, const char *path, int dtype /* st_dtype */);
 

@@ -32,7 +32,5 @@ struct clip_model {
 /* Build the tensor table and offsets for m->cfg and allocate m->params (zeroed). */
 void clip_layout_build(clip_model *m, const segp_backend *be);
 
-/* Validate an architecture (positive sizes, heads dividing widths, ...). -1 + error. */
-int clip_config_check(const clip_config *c, const char *what);
 
 #endif

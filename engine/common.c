@@ -24,13 +24,15 @@ int segp_fail_at(const char *file, int line, const char *fmt, ...) {
 }
 
 int segp_fail_prefix(const char *fmt, ...) {
-    char prefix[512], old[1024];
+    char old[sizeof err_msg];
+    memcpy(old, err_msg, sizeof old);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int k = vsnprintf(err_msg, sizeof err_msg, fmt, ap);
     va_end(ap);
-    memcpy(old, err_msg, sizeof old);
-    snprintf(err_msg, sizeof err_msg, "%s%s", prefix, old);
+    if (k >= 0 && (size_t)k < sizeof err_msg)
+        memcpy(err_msg + k, old, sizeof err_msg - (size_t)k - 1);
+    err_msg[sizeof err_msg - 1] = 0;
     return -1;
 }
 

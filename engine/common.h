@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SEGP_VERSION_STRING "0.1.0"
+
 /* Record an error message (printf-style) and return -1. Keeps file:line for SEGP_DEBUG=1. */
 int segp_fail_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -409,7 +409,7 @@ static int bpe_merge_heap(const clip_tokenizer *t, int32_t *word, int n) {
         word[j] = -1;
         next[i] = next[j];
         if (next[j] >= 0) prev[next[j]] = i;
-        if (prev[i] >= 0 && (r = pair_get(t, word[prev[i]], id, &id)) != INT_MAX)
+        if (prev[i] >= 0 && (r = pair_get(t, word[prev[i]], word[i], &id)) != INT_MAX)
             heap_push(heap, &nh, (int64_t)r << 32 | prev[i]);
         if (next[i] >= 0 && (r = pair_get(t, word[i], word[next[i]], &id)) != INT_MAX)
             heap_push(heap, &nh, (int64_t)r << 32 | i);

@@ -322,6 +322,32 @@ TEST(tokenizer_vocab_file_errors) {
     clip_tokenizer_free(tok);
 }
 
+TEST(tokenizer_unordered_merges) {
+    /* A merge list where "ab a" (rank 0) comes before "a b" (rank 1) made "ab": bpe() finishes
+     * every "a b" of a pass before the rank-0 merge, so "ababab" is [ab, aba, b</w>] (ids from
+     * tokenizer_ref.SimpleTokenizer on the same file), not what a merge-as-you-go BPE gives. */
+    char p[512];
+    size_t cap = 48900 * 8, len = 0;
+    char *text = segp_malloc(cap);
+    len += (size_t)sprintf(text, "#version: 0.2\nab a\na b\n");
+    for (int i = 2; i < 48894; i++) len += (size_t)sprintf(text + len, "x y\n");
+    tmp_path(p, sizeof p, "unordered.txt.gz");
+    write_gz(p, text);
+    free(text);
+    clip_tokenizer *tok = clip_tokenizer_init(p);
+    CHECK_MSG(tok != NULL, "%s", segp_last_error());
+    if (!tok) return;
+    int32_t ids[8];
+    CHECK_EQ_INT(clip_tokenizer_encode(tok, "ababab", ids, 8, NULL), 3);
+    CHECK_EQ_INT(ids[0], 513);
+    CHECK_EQ_INT(ids[1], 512);
+    CHECK_EQ_INT(ids[2], 321);
+    CHECK_EQ_INT(clip_tokenizer_encode(tok, "abc", ids, 8, NULL), 2);
+    CHECK_EQ_INT(ids[0], 513);
+    CHECK_EQ_INT(ids[1], 322);
+    clip_tokenizer_free(tok);
+}
+
 /* ------------------------------------------------------------------ segp tokenize */
 
 static const char *line_of(int n_ids, const int32_t *ids, char *buf) {

@@ -45,13 +45,42 @@ static void cpu_add_bias(float *y, const float *bias, int n, int c) {
     }
 }
 
-static void cpu_bias_grad(float *db, const float *dy, int n, int c) {
-#pragma omp parallel for schedule(static)
-    for (int j = 0; j < c; j++) {
-        float s = 0.0f;
-        for (int i = 0; i < n; i++) s += dy[(size_t)i * c + j];
-        db[j] += s;
+/* Column sums of row-major data, row-contiguous: each thread sums a block of rows into its own
+ * partial vector (cache-friendly), then the partials are added in thread order (deterministic
+ * for a given thread count). */
+static void column_sums2(float *s1, float *s2, const float *x, const float *y, const float *mean,
+                         const float *rstd, int n, int c) {
+    int nt = omp_get_max_threads();
+    if (nt > n) nt = n > 0 ? n : 1;
+    float *part = segp_calloc((size_t)nt * 2 * c, sizeof(float));
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num();
+        float *p1 = part + (size_t)t * 2 * c, *p2 = p1 + c;
+        int lo = (int)((long)n * t / nt), hi = (int)((long)n * (t + 1) / nt);
+        for (int i = lo; i < hi; i++) {
+            const float *g = y + (size_t)i * c;
+            if (s1)
+                for (int j = 0; j < c; j++) p1[j] += g[j];
+            if (s2) {
+                const float *xi = x + (size_t)i * c;
+                float m = mean[i], r = rstd[i];
+                for (int j = 0; j < c; j++) p2[j] += g[j] * (xi[j] - m) * r;
+            }
+        }
     }
+    for (int t = 0; t < nt; t++) {
+        const float *p1 = part + (size_t)t * 2 * c, *p2 = p1 + c;
+        if (s1)
+            for (int j = 0; j < c; j++) s1[j] += p1[j];
+        if (s2)
+            for (int j = 0; j < c; j++) s2[j] += p2[j];
+    }
+    free(part);
+}
+
+static void cpu_bias_grad(float *db, const float *dy, int n, int c) {
+    column_sums2(db, NULL, NULL, dy, NULL, NULL, n, c);
 }
 
 static void cpu_layernorm_fwd(float *out, float *mean, float *rstd, const float *x,
@@ -100,19 +129,7 @@ static void cpu_layernorm_bwd(float *dx, float *dw, float *db, const float *dout
             }
         }
     }
-    if (dw || db) {
-#pragma omp parallel for schedule(static)
-        for (int j = 0; j < c; j++) {
-            float sw = 0.0f, sb = 0.0f;
-            for (int i = 0; i < n; i++) {
-                float g = dout[(size_t)i * c + j];
-                sw += g * (x[(size_t)i * c + j] - mean[i]) * rstd[i];
-                sb += g;
-            }
-            if (dw) dw[j] += sw;
-            if (db) db[j] += sb;
-        }
-    }
+    if (dw || db) column_sums2(db, dw, x, dout, mean, rstd, n, c);
 }
 
 static void cpu_act_fwd(float *out, const float *x, size_t n, act_kind kind) {

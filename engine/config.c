@@ -1,0 +1,181 @@
+/* config.c: JSON configs against a field table (cJSON). */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+static const cfg_field *find_field(const cfg_field *f, int n, const char *key) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(f[i].key, key)) return &f[i];
+    return NULL;
+}
+
+static int has_prefix_group(const cfg_field *f, int n, const char *prefix) {
+    size_t k = strlen(prefix);
+    for (int i = 0; i < n; i++)
+        if (!strncmp(f[i].key, prefix, k) && f[i].key[k] == '.') return 1;
+    return 0;
+}
+
+static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void *dst) {
+    char *p = (char *)dst + fd->offset;
+    switch (fd->type) {
+    case CFG_INT:
+    case CFG_U64:
+    case CFG_FLOAT: {
+        if (!cJSON_IsNumber(v))
+            return SEGP_FAIL("%s: key '%s' must be a number", what, fd->key);
+        double d = v->valuedouble;
+        if (fd->type != CFG_FLOAT && d != floor(d))
+            return SEGP_FAIL("%s: key '%s' must be an integer, got %g", what, fd->key, d);
+        if (d < fd->min || d > fd->max)
+            return SEGP_FAIL("%s: key '%s' = %g is out of range (expected %g to %g)", what,
+                             fd->key, d, fd->min, fd->max);
+        if (fd->type == CFG_INT) *(int *)p = (int)d;
+        else if (fd->type == CFG_U64) *(uint64_t *)p = (uint64_t)d;
+        else *(float *)p = (float)d;
+        return 0;
+    }
+    case CFG_BOOL:
+        if (!cJSON_IsBool(v)) return SEGP_FAIL("%s: key '%s' must be true or false", what, fd->key);
+        *(int *)p = cJSON_IsTrue(v);
+        return 0;
+    case CFG_STRING:
+        if (!cJSON_IsString(v)) return SEGP_FAIL("%s: key '%s' must be a string", what, fd->key);
+        if (strlen(v->valuestring) >= fd->str_size)
+            return SEGP_FAIL("%s: key '%s' is too long (at most %zu characters)", what, fd->key,
+                             fd->str_size - 1);
+        snprintf(p, fd->str_size, "%s", v->valuestring);
+        return 0;
+    }
+    return SEGP_FAIL("%s: key '%s' has an unknown type", what, fd->key);
+}
+
+static int walk(const char *what, const cJSON *obj, const char *prefix, const cfg_field *f,
+                int n, void *dst) {
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        char key[256];
+        if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);
+        else snprintf(key, sizeof key, "%s", it->string);
+        const cfg_field *fd = find_field(f, n, key);
+        if (fd) {
+            if (set_value(what, fd, it, dst) != 0) return -1;
+        } else if (cJSON_IsObject(it) && has_prefix_group(f, n, key)) {
+            if (walk(what, it, key, f, n, dst) != 0) return -1;
+        } else {
+            return SEGP_FAIL("%s: unknown key '%s' (run with --help-config for the keys)", what,
+                             key);
+        }
+    }
+    return 0;
+}
+
+int cfg_parse_string(const char *json, const char *what, const cfg_field *fields, int n_fields,
+                     void *dst) {
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
+    if (!root) {
+        size_t off = end ? (size_t)(end - json) : 0;
+        return SEGP_FAIL("%s: not valid JSON (near byte %zu)", what, off);
+    }
+    int rc = 0;
+    if (!cJSON_IsObject(root)) rc = SEGP_FAIL("%s: expected a JSON object at the top", what);
+    else rc = walk(what, root, "", fields, n_fields, dst);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void *dst) {
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = cfg_parse_string((const char *)data, path, fields, n_fields, dst);
+    free(data);
+    return rc;
+}
+
+static cJSON *group(cJSON *root, const char *key, const char **leaf) {
+    cJSON *cur = root;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", key);
+    char *s = buf, *dot;
+    while ((dot = strchr(s, '.'))) {
+        *dot = 0;
+        cJSON *g = cJSON_GetObjectItemCaseSensitive(cur, s);
+        if (!g) g = cJSON_AddObjectToObject(cur, s);
+        cur = g;
+        s = dot + 1;
+    }
+    *leaf = key + (s - buf);
+    return cur;
+}
+
+char *cfg_to_json(const cfg_field *fields, int n_fields, const void *src, const char *extra) {
+    cJSON *root = cJSON_CreateObject();
+    for (int i = 0; i < n_fields; i++) {
+        const cfg_field *fd = &fields[i];
+        const char *leaf;
+        cJSON *g = group(root, fd->key, &leaf);
+        const char *p = (const char *)src + fd->offset;
+        switch (fd->type) {
+        case CFG_INT: cJSON_AddNumberToObject(g, leaf, *(const int *)p); break;
+        case CFG_U64: cJSON_AddNumberToObject(g, leaf, (double)*(const uint64_t *)p); break;
+        case CFG_FLOAT: {
+            char num[32];
+            snprintf(num, sizeof num, "%.9g", (double)*(const float *)p);
+            cJSON_AddRawToObject(g, leaf, num); /* shortest text that round-trips the float */
+            break;
+        }
+        case CFG_BOOL: cJSON_AddBoolToObject(g, leaf, *(const int *)p); break;
+        case CFG_STRING: cJSON_AddStringToObject(g, leaf, p); break;
+        }
+    }
+    if (extra) {
+        cJSON *ex = cJSON_Parse(extra);
+        if (ex) {
+            for (cJSON *it = ex->child; it;) {
+                cJSON *next = it->next;
+                cJSON_AddItemToObject(root, it->string, cJSON_DetachItemViaPointer(ex, it));
+                it = next;
+            }
+            cJSON_Delete(ex);
+        }
+    }
+    char *s = cJSON_Print(root);
+    cJSON_Delete(root);
+    return s;
+}
+
+char *cfg_doc(const cfg_field *fields, int n_fields, const void *src) {
+    size_t cap = 4096, len = 0;
+    char *out = segp_malloc(cap);
+    out[0] = 0;
+    for (int i = 0; i < n_fields; i++) {
+        const cfg_field *fd = &fields[i];
+        const char *p = (const char *)src + fd->offset;
+        char def[160], range[96] = "";
+        switch (fd->type) {
+        case CFG_INT: snprintf(def, sizeof def, "%d", *(const int *)p); break;
+        case CFG_U64: snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+        case CFG_FLOAT: snprintf(def, sizeof def, "%g", (double)*(const float *)p); break;
+        case CFG_BOOL: snprintf(def, sizeof def, "%s", *(const int *)p ? "true" : "false"); break;
+        case CFG_STRING: snprintf(def, sizeof def, "\"%s\"", p); break;
+        }
+        if (fd->type == CFG_INT || fd->type == CFG_FLOAT || fd->type == CFG_U64)
+            snprintf(range, sizeof range, " [%g..%g]", fd->min, fd->max);
+        char line[768];
+        int k = snprintf(line, sizeof line, "  %-26s %s (default %s%s)\n", fd->key, fd->doc, def,
+                         range);
+        if (k < 0) continue;
+        while (len + (size_t)k + 1 > cap) out = segp_realloc(out, cap *= 2);
+        memcpy(out + len, line, (size_t)k + 1);
+        len += (size_t)k;
+    }
+    return out;
+}

@@ -1,0 +1,34 @@
+/* config.h: table-driven JSON configs. A table lists every key (dotted path for nested objects),
+ * its type, where it goes in a struct, its bounds and its documentation. Parsing rejects
+ * unknown keys by name, wrong types and out-of-range values, with the file and key in the
+ * message; the same table prints the documentation and writes the fully resolved config. */
+#ifndef SEGP_CONFIG_H
+#define SEGP_CONFIG_H
+
+#include <stddef.h>
+
+typedef enum { CFG_INT, CFG_FLOAT, CFG_STRING, CFG_BOOL, CFG_U64 } cfg_type;
+
+typedef struct {
+    const char *key;    /* "model.vision_width" */
+    cfg_type type;
+    size_t offset;      /* offsetof in the target struct */
+    double min, max;    /* numeric bounds (inclusive) */
+    size_t str_size;    /* CFG_STRING: size of the char array */
+    const char *doc;    /* one line */
+} cfg_field;
+
+/* Parse FILE's JSON into dst (which holds the defaults on entry). -1 + error naming the file
+ * and key. Keys may be nested objects or dotted at top level. */
+int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void *dst);
+int cfg_parse_string(const char *json, const char *what, const cfg_field *fields, int n_fields,
+                     void *dst);
+
+/* The resolved config as a JSON object string (nested by the dotted keys); caller frees.
+ * extra_json (may be NULL) is an object whose members are appended (e.g. versions). */
+char *cfg_to_json(const cfg_field *fields, int n_fields, const void *src, const char *extra_json);
+
+/* Documentation of every key with its default (from src) and bounds, to a malloc'd string. */
+char *cfg_doc(const cfg_field *fields, int n_fields, const void *src);
+
+#endif

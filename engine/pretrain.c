@@ -1,0 +1,391 @@
+/* pretrain.c: contrastive pretraining of a CLIP on the shapes world (see pretrain.h). */
+#include "pretrain.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clip.h"
+#include "common.h"
+#include "data/shapes.h"
+#include "optim.h"
+#include "safetensors.h"
+#include "tokenizer.h"
+#include "zeroshot.h"
+
+#define F(key, type, field, lo, hi, doc) {key, type, offsetof(pretrain_config, field), lo, hi, 0, doc}
+#define S(key, field, doc) {key, CFG_STRING, offsetof(pretrain_config, field), 0, 0, sizeof(((pretrain_config *)0)->field), doc}
+static const cfg_field fields[] = {
+    S("out_dir", out_dir, "run directory (checkpoints, log, final model)"),
+    F("seed", CFG_U64, seed, 0, 9007199254740992.0, "initialisation seed"),
+    F("world.seed", CFG_U64, world_seed, 0, 9007199254740992.0, "shapes world seed (images, captions)"),
+    F("world.image_size", CFG_INT, image_size, 8, 256, "rendered image size, pixels"),
+    F("world.hard_rate", CFG_FLOAT, hard_rate, 0, 1, "share of hard renditions in the pretraining stream"),
+    F("world.two_object_rate", CFG_FLOAT, two_object_rate, 0, 1, "share of two-object scenes"),
+    F("world.test_per_class", CFG_INT, test_per_class, 1, 10000, "test images per class for zero-shot evaluation"),
+    F("model.vision_width", CFG_INT, v_width, 8, 4096, "vision transformer width"),
+    F("model.vision_layers", CFG_INT, v_layers, 1, 64, "vision transformer blocks"),
+    F("model.vision_heads", CFG_INT, v_heads, 1, 64, "vision attention heads (must divide the width)"),
+    F("model.vision_mlp", CFG_INT, v_mlp, 8, 16384, "vision MLP hidden size"),
+    F("model.patch", CFG_INT, patch, 1, 64, "patch size (must divide world.image_size)"),
+    F("model.text_width", CFG_INT, t_width, 8, 4096, "text transformer width"),
+    F("model.text_layers", CFG_INT, t_layers, 1, 64, "text transformer blocks"),
+    F("model.text_heads", CFG_INT, t_heads, 1, 64, "text attention heads (must divide the width)"),
+    F("model.text_mlp", CFG_INT, t_mlp, 8, 16384, "text MLP hidden size"),
+    F("model.context", CFG_INT, context, 8, 77, "text context length, tokens"),
+    F("model.embed_dim", CFG_INT, embed_dim, 8, 4096, "joint embedding size"),
+    S("model.activation", activation, "\"quick_gelu\" or \"gelu\""),
+    F("train.steps", CFG_INT, steps, 1, 100000000, "optimisation steps"),
+    F("train.batch_size", CFG_INT, batch_size, 2, 65536, "image-caption pairs per step"),
+    F("train.warmup_steps", CFG_INT, warmup_steps, 0, 100000000, "linear learning-rate warm-up"),
+    F("train.lr", CFG_FLOAT, lr, 0, 10, "peak learning rate (cosine decay to 0)"),
+    F("train.weight_decay", CFG_FLOAT, weight_decay, 0, 10, "AdamW decay of matrices (not norms, biases, logit scale)"),
+    F("train.beta1", CFG_FLOAT, beta1, 0, 0.999999, "AdamW beta1"),
+    F("train.beta2", CFG_FLOAT, beta2, 0, 0.999999, "AdamW beta2"),
+    F("train.eps", CFG_FLOAT, eps, 0, 1, "AdamW epsilon"),
+    F("train.max_logit_scale", CFG_FLOAT, max_logit_scale, 1, 1000, "clamp of exp(logit_scale), as CLIP's 100"),
+    F("train.log_every", CFG_INT, log_every, 1, 1000000, "steps between log lines"),
+    F("train.checkpoint_every", CFG_INT, checkpoint_every, 1, 100000000, "steps between checkpoints"),
+    F("train.eval_every", CFG_INT, eval_every, 0, 100000000, "steps between zero-shot evaluations (0: only at the end)"),
+    S("train.prompt_template", template_, "prompt for zero-shot evaluation, {} = class name"),
+    S("save_dtype", save_dtype, "storage of the final model: \"F32\", \"F16\" or \"BF16\""),
+};
+#undef F
+#undef S
+
+const cfg_field *pretrain_config_fields(int *n) {
+    *n = (int)(sizeof fields / sizeof fields[0]);
+    return fields;
+}
+
+pretrain_config pretrain_default_config(void) {
+    pretrain_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.out_dir, sizeof c.out_dir, "runs/pretrain-shapes");
+    c.seed = 1;
+    c.world_seed = 1;
+    c.image_size = 32;
+    c.hard_rate = 0.04f;
+    c.two_object_rate = 0.3f;
+    c.test_per_class = 20;
+    c.v_width = 128, c.v_layers = 4, c.v_heads = 4, c.v_mlp = 512, c.patch = 4;
+    c.t_width = 96, c.t_layers = 4, c.t_heads = 4, c.t_mlp = 384, c.context = 32;
+    c.embed_dim = 128;
+    snprintf(c.activation, sizeof c.activation, "quick_gelu");
+    c.steps = 2500, c.batch_size = 128, c.warmup_steps = 150;
+    c.lr = 1e-3f, c.weight_decay = 0.1f, c.beta1 = 0.9f, c.beta2 = 0.98f, c.eps = 1e-6f;
+    c.max_logit_scale = 100.0f;
+    c.log_every = 10, c.checkpoint_every = 250, c.eval_every = 500;
+    snprintf(c.save_dtype, sizeof c.save_dtype, "F16");
+    snprintf(c.template_, sizeof c.template_, "a photo of a {}.");
+    return c;
+}
+
+static int check_config(const pretrain_config *c, clip_config *mc) {
+    if (strcmp(c->activation, "quick_gelu") && strcmp(c->activation, "gelu"))
+        return SEGP_FAIL("model.activation '%s' (expected \"quick_gelu\" or \"gelu\")",
+                         c->activation);
+    if (strcmp(c->save_dtype, "F32") && strcmp(c->save_dtype, "F16") && strcmp(c->save_dtype, "BF16"))
+        return SEGP_FAIL("save_dtype '%s' (expected \"F32\", \"F16\" or \"BF16\")", c->save_dtype);
+    if (c->image_size % c->patch)
+        return SEGP_FAIL("model.patch %d does not divide world.image_size %d", c->patch,
+                         c->image_size);
+    if (!c->out_dir[0]) return SEGP_FAIL("out_dir is empty");
+    memset(mc, 0, sizeof *mc);
+    mc->has_vision = mc->has_text = 1;
+    mc->v_width = c->v_width, mc->v_layers = c->v_layers, mc->v_heads = c->v_heads;
+    mc->v_mlp = c->v_mlp, mc->patch = c->patch, mc->grid = c->image_size / c->patch;
+    mc->resolution = c->image_size;
+    mc->t_width = c->t_width, mc->t_layers = c->t_layers, mc->t_heads = c->t_heads;
+    mc->t_mlp = c->t_mlp, mc->context = c->context, mc->vocab = 49408;
+    mc->embed_dim = c->embed_dim;
+    mc->act = strcmp(c->activation, "gelu") ? ACT_QUICK_GELU : ACT_GELU;
+    mc->ln_eps = 1e-5f;
+    return clip_config_check(mc, "pretrain config");
+}
+
+static int mkdir_p(const char *path) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return SEGP_FAIL("%s: cannot create directory: %s", buf, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return SEGP_FAIL("%s: cannot create directory: %s", buf, strerror(errno));
+    return 0;
+}
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+typedef struct {
+    float *params, *m, *v;
+    size_t n;
+} opt_state;
+
+static int save_checkpoint(const char *path, const opt_state *o, int step) {
+    st_write_tensor t[3] = {
+        {"params", ST_F32, 1, {(int64_t)o->n}, o->params},
+        {"adam_m", ST_F32, 1, {(int64_t)o->n}, o->m},
+        {"adam_v", ST_F32, 1, {(int64_t)o->n}, o->v},
+    };
+    char s[32];
+    snprintf(s, sizeof s, "%d", step);
+    const char *k[1] = {"segp.step"}, *v[1] = {s};
+    return st_write(path, t, 3, k, v, 1);
+}
+
+static int load_checkpoint(const char *path, opt_state *o, int *step) {
+    st_file *f = st_open(path);
+    if (!f) return -1;
+    const char *names[3] = {"params", "adam_m", "adam_v"};
+    float *dst[3] = {o->params, o->m, o->v};
+    int rc = 0;
+    const char *s = st_metadata(f, "segp.step");
+    if (!s || atoi(s) <= 0) rc = SEGP_FAIL("%s: no segp.step in the metadata", path);
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        const st_tensor *t = st_find(f, names[i]);
+        if (!t || t->numel != (int64_t)o->n)
+            rc = SEGP_FAIL("%s: tensor '%s' is missing or does not match the configured model "
+                           "(%zu parameters)",
+                           path, names[i], o->n);
+        else rc = st_read_f32(f, t, dst[i]);
+    }
+    if (rc == 0) *step = atoi(s);
+    st_close(f);
+    return rc;
+}
+
+/* Keep only log lines of steps <= last (a crash may have left lines past the checkpoint). */
+static void trim_log(const char *path, int last) {
+    uint8_t *d;
+    size_t n;
+    if (segp_read_file(path, &d, &n) != 0) return;
+    char *out = segp_malloc(n + 1);
+    size_t k = 0;
+    char *save = NULL;
+    for (char *line = strtok_r((char *)d, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *st = strstr(line, "\"step\":");
+        if (st && atoi(st + 7) > last) continue;
+        size_t l = strlen(line);
+        memcpy(out + k, line, l);
+        k += l;
+        out[k++] = '\n';
+    }
+    segp_write_file_atomic(path, out, k);
+    free(out);
+    free(d);
+}
+
+int pretrain_run(const pretrain_config *cfg, int resume, pretrain_callback cb, void *user) {
+    clip_config mc;
+    if (check_config(cfg, &mc) != 0) return -1;
+    char p_cfg[1100], p_ckpt[1100], p_log[1100], p_model[1100];
+    snprintf(p_cfg, sizeof p_cfg, "%s/config.json", cfg->out_dir);
+    snprintf(p_ckpt, sizeof p_ckpt, "%s/checkpoint.safetensors", cfg->out_dir);
+    snprintf(p_log, sizeof p_log, "%s/log.jsonl", cfg->out_dir);
+    snprintf(p_model, sizeof p_model, "%s/model.safetensors", cfg->out_dir);
+    if (resume && !file_exists(p_ckpt))
+        return SEGP_FAIL("%s: no checkpoint to resume from", p_ckpt);
+    if (!resume && file_exists(p_cfg))
+        return SEGP_FAIL("%s already holds a run (resume it with --resume, or choose another "
+                         "out_dir)",
+                         cfg->out_dir);
+    if (mkdir_p(cfg->out_dir) != 0) return -1;
+
+    clip_model *m = clip_model_random(&mc, cfg->seed, "cpu");
+    if (!m) return -1;
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    if (!tok) {
+        clip_model_free(m);
+        return -1;
+    }
+    const segp_backend *be = clip_model_backend(m);
+    size_t np = clip_model_num_params(m);
+    opt_state o = {clip_model_params(m), segp_calloc(np, sizeof(float)),
+                   segp_calloc(np, sizeof(float)), np};
+    float *grads = segp_calloc(np, sizeof(float));
+    uint8_t *decay = segp_calloc(np, 1);
+    size_t ls_off = 0;
+    for (int i = 0; i < clip_model_tensor_count(m); i++) {
+        const clip_tensor_info *t = clip_model_tensor(m, i);
+        if (!strcmp(t->name, "logit_scale")) ls_off = t->offset;
+        if (t->ndim >= 2) memset(decay + t->offset, 1, t->numel);
+    }
+    int start = 0, rc = 0;
+    if (resume) {
+        if (load_checkpoint(p_ckpt, &o, &start) != 0) rc = -1;
+        else trim_log(p_log, start);
+    } else {
+        char extra[256];
+        snprintf(extra, sizeof extra, "{\"segp_version\": \"%s\", \"parameters\": %zu}",
+                 SEGP_VERSION_STRING, np);
+        char *js = cfg_to_json(fields, (int)(sizeof fields / sizeof fields[0]), cfg, extra);
+        rc = segp_write_file_atomic(p_cfg, js, strlen(js));
+        free(js);
+    }
+    FILE *log = rc == 0 ? fopen(p_log, resume ? "a" : "w") : NULL;
+    if (rc == 0 && !log) rc = SEGP_FAIL("%s: cannot open for writing: %s", p_log, strerror(errno));
+
+    shapes_world_params wp = shapes_default_params();
+    wp.seed = cfg->world_seed;
+    wp.image_size = cfg->image_size;
+    wp.pretrain_hard_rate = cfg->hard_rate;
+    wp.two_object_rate = cfg->two_object_rate;
+    wp.test_per_class = cfg->test_per_class;
+    if (rc == 0 && shapes_check_params(&wp) != 0) rc = -1;
+
+    int b = cfg->batch_size, e = mc.embed_dim, r = mc.resolution, ctx = mc.context;
+    size_t img = (size_t)3 * r * r;
+    float *pix = segp_malloc((size_t)b * img * sizeof(float));
+    int32_t *ids = segp_malloc((size_t)b * ctx * sizeof(int32_t));
+    char (*caps)[SHAPES_CAPTION_MAX] = segp_malloc((size_t)b * SHAPES_CAPTION_MAX);
+    float *ie = segp_malloc((size_t)b * e * 4), *te = segp_malloc((size_t)b * e * 4);
+    float *yi = segp_malloc((size_t)b * e * 4), *yt = segp_malloc((size_t)b * e * 4);
+    float *ni = segp_malloc((size_t)b * 4), *nt = segp_malloc((size_t)b * 4);
+    float *dyi = segp_malloc((size_t)b * e * 4), *dyt = segp_malloc((size_t)b * e * 4);
+    float *di = segp_malloc((size_t)b * e * 4), *dt = segp_malloc((size_t)b * e * 4);
+    float *lg = segp_malloc((size_t)b * b * 4), *lgt = segp_malloc((size_t)b * b * 4);
+    float *d1 = segp_malloc((size_t)b * b * 4), *d2 = segp_malloc((size_t)b * b * 4);
+    int32_t *labels = segp_malloc((size_t)b * sizeof(int32_t));
+    for (int i = 0; i < b; i++) labels[i] = i;
+    clip_acts *va = clip_acts_new(), *ta = clip_acts_new();
+    adamw_params hp = {cfg->lr, cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay};
+    double t0 = segp_now(), rate = 0;
+    int timed_steps = 0;
+    for (int step = start; step < cfg->steps && rc == 0; step++) {
+        double ts = segp_now();
+        int fail = 0;
+#pragma omp parallel for schedule(dynamic, 4)
+        for (int i = 0; i < b; i++) {
+            shapes_sample_desc d;
+            shapes_pretrain_sample(&wp, (uint64_t)step * b + i, &d, caps[i], SHAPES_CAPTION_MAX);
+            if (shapes_sample_pixels(&wp, &d, r, pix + (size_t)i * img) != 0) {
+#pragma omp atomic write
+                fail = 1;
+            }
+        }
+        if (fail) {
+            rc = SEGP_FAIL("shapes: rendering failed at step %d", step);
+            break;
+        }
+        for (int i = 0; i < b && rc == 0; i++)
+            rc = clip_tokenize(tok, caps[i], ctx, 1, ids + (size_t)i * ctx);
+        if (rc) break;
+        if (clip_vision_forward(m, NULL, pix, b, va, 1, ie) ||
+            clip_text_forward(m, NULL, ids, b, ta, 1, te)) {
+            rc = -1;
+            break;
+        }
+        be->l2norm_fwd(yi, ni, ie, b, e);
+        be->l2norm_fwd(yt, nt, te, b, e);
+        float s = clip_model_logit_scale(m);
+        be->gemm(0, 1, b, b, e, s, yi, e, yt, e, 0.0f, lg, b);
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < b; j++) lgt[(size_t)j * b + i] = lg[(size_t)i * b + j];
+        float loss = 0.5f * (be->cross_entropy_fwd_bwd(d1, lg, labels, b, b) +
+                             be->cross_entropy_fwd_bwd(d2, lgt, labels, b, b));
+        /* dlogits = (d1 + d2^T) / 2; d(log scale) = sum(dlogits * logits) */
+        double dls = 0;
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < b; j++) {
+                float g = 0.5f * (d1[(size_t)i * b + j] + d2[(size_t)j * b + i]);
+                d1[(size_t)i * b + j] = g;
+                dls += (double)g * lg[(size_t)i * b + j];
+            }
+        be->gemm(0, 0, b, e, b, s, d1, b, yt, e, 0.0f, dyi, e);
+        be->gemm(1, 0, b, e, b, s, d1, b, yi, e, 0.0f, dyt, e);
+        be->l2norm_bwd(di, dyi, yi, ni, b, e);
+        be->l2norm_bwd(dt, dyt, yt, nt, b, e);
+        be->zero(grads, np * sizeof(float));
+        clip_grads g = {.weights = grads};
+        if (clip_vision_backward(m, NULL, va, di, &g) || clip_text_backward(m, NULL, ta, dt, &g)) {
+            rc = -1;
+            break;
+        }
+        grads[ls_off] = (float)dls;
+        hp.lr = lr_warmup_cosine(cfg->lr, step, cfg->warmup_steps, cfg->steps);
+        adamw_step(o.params, grads, o.m, o.v, np, &hp, step + 1, decay);
+        float max_ls = logf(cfg->max_logit_scale);
+        if (o.params[ls_off] > max_ls) o.params[ls_off] = max_ls;
+        if (o.params[ls_off] < 0) o.params[ls_off] = 0;
+
+        double dt_step = segp_now() - ts;
+        if (step > start) { /* the first step sizes the arenas */
+            rate = (rate * timed_steps + b / dt_step) / (timed_steps + 1);
+            if (timed_steps < 50) timed_steps++;
+        }
+        if (!isfinite(loss)) {
+            rc = SEGP_FAIL("training diverged at step %d (loss is not finite); lower train.lr",
+                           step + 1);
+            break;
+        }
+        int done_steps = step + 1;
+        if (done_steps % cfg->log_every == 0 || done_steps == cfg->steps) {
+            pretrain_event ev = {.kind = PRETRAIN_STEP, .step = done_steps, .steps = cfg->steps,
+                                 .loss = loss, .lr = hp.lr, .logit_scale = expf(o.params[ls_off]),
+                                 .images_per_s = rate, .elapsed_s = segp_now() - t0,
+                                 .params = (int64_t)np};
+            ev.eta_s = rate > 0 ? (double)(cfg->steps - done_steps) * b / rate : 0;
+            fprintf(log, "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6g,\"logit_scale\":%.4f,"
+                         "\"images_per_s\":%.2f,\"elapsed_s\":%.1f}\n",
+                    done_steps, loss, hp.lr, ev.logit_scale, rate, ev.elapsed_s);
+            fflush(log);
+            if (cb) cb(&ev, user);
+        }
+        int last = done_steps == cfg->steps;
+        if ((cfg->eval_every && done_steps % cfg->eval_every == 0) || last) {
+            shapes_zeroshot_result zr;
+            if (shapes_zeroshot_eval(m, NULL, tok, &wp, cfg->template_, &zr) != 0) {
+                rc = -1;
+                break;
+            }
+            fprintf(log, "{\"step\":%d,\"zeroshot\":%.2f,\"standard\":%.2f,\"hard\":%.2f}\n",
+                    done_steps, zr.overall, zr.standard, zr.hard);
+            fflush(log);
+            pretrain_event ev = {.kind = PRETRAIN_EVAL, .step = done_steps, .steps = cfg->steps,
+                                 .zs_overall = zr.overall, .zs_standard = zr.standard,
+                                 .zs_hard = zr.hard};
+            if (cb) cb(&ev, user);
+        }
+        if (done_steps % cfg->checkpoint_every == 0 || last) {
+            if (save_checkpoint(p_ckpt, &o, done_steps) != 0) {
+                rc = -1;
+                break;
+            }
+            pretrain_event ev = {.kind = PRETRAIN_CHECKPOINT, .step = done_steps,
+                                 .steps = cfg->steps, .path = p_ckpt};
+            if (cb) cb(&ev, user);
+        }
+    }
+    if (rc == 0) {
+        st_dtype sd = !strcmp(cfg->save_dtype, "F32") ? ST_F32
+                      : !strcmp(cfg->save_dtype, "BF16") ? ST_BF16 : ST_F16;
+        rc = clip_model_save(m, p_model, sd);
+        if (rc == 0 && cb) {
+            pretrain_event ev = {.kind = PRETRAIN_DONE, .step = cfg->steps, .steps = cfg->steps,
+                                 .path = p_model, .elapsed_s = segp_now() - t0,
+                                 .params = (int64_t)np};
+            cb(&ev, user);
+        }
+    }
+    if (log) fclose(log);
+    clip_acts_free(va);
+    clip_acts_free(ta);
+    free(pix), free(ids), free(caps), free(ie), free(te), free(yi), free(yt), free(ni), free(nt);
+    free(dyi), free(dyt), free(di), free(dt), free(lg), free(lgt), free(d1), free(d2);
+    free(labels), free(grads), free(decay), free(o.m), free(o.v);
+    clip_tokenizer_free(tok);
+    clip_model_free(m);
+    return rc;
+}

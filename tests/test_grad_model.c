@@ -1,0 +1,342 @@
+/* test_grad_model.c: clip_vision_backward and clip_text_backward against central finite
+ * differences of L = sum(R * tower_forward) on a tiny random CLIP with LoRA on all six targets,
+ * for QuickGELU and GELU: sampled LoRA-B entries of every slot, input pixels, and entries of
+ * every base tensor (zero where the tower does not reach). Also what a backward computes for
+ * each request, that it changes nothing else, and that it is deterministic. Run with
+ * SEGP_GRAD_VERBOSE=1 to print the error of every check. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/clip.h"
+#include "../engine/common.h"
+#include "../engine/lora.h"
+#include "../engine/rng.h"
+#include "test.h"
+
+/* Same criterion as test_grad_ops.c: |a - n| / (max(|a|, |n|) + FLOOR_FRAC * rms(group)). */
+#define GRAD_TOL 1e-2
+#define FLOOR_FRAC 0.05
+#ifndef FD_EPS
+#define FD_EPS 1e-2
+#endif
+#ifndef RICH
+#define RICH 0
+#endif
+#define SAMPLES 5 /* entries per tensor / LoRA slot */
+
+static int verbose(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("SEGP_GRAD_VERBOSE");
+        v = e && *e && *e != '0';
+    }
+    return v;
+}
+
+/* ---------------------------------------------------------------- the tiny model */
+
+enum { VB = 2, TB = 3, CTX = 12, VOCAB = 50, EMBED = 16 };
+static const int eot_pos[TB] = {4, 8, 2}; /* longest 8: the text tower runs 9 positions */
+
+static clip_config tiny_config(act_kind act) {
+    clip_config c = {0};
+    c.has_vision = c.has_text = 1;
+    c.v_width = 32, c.v_layers = 2, c.v_heads = 2, c.v_mlp = 64, c.patch = 4, c.grid = 3;
+    c.resolution = c.patch * c.grid;
+    c.t_width = 24, c.t_layers = 2, c.t_heads = 3, c.t_mlp = 48, c.context = CTX;
+    c.vocab = VOCAB, c.embed_dim = EMBED;
+    c.act = act;
+    c.ln_eps = 1e-5f;
+    return c;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* clip_model_random's CLIP-like init (std 0.02, unit norms, zero biases) gives tiny gradients
+ * and would hide a backward that drops a norm weight or a bias; redraw every tensor at O(1)
+ * scale: matrices 1/sqrt(fan_in), norms 1 +- 0.2, biases and embeddings non-zero. */
+static void redraw_params(clip_model *m, uint64_t seed) {
+    float *P = clip_model_params(m);
+    for (int i = 0; i < clip_model_tensor_count(m); i++) {
+        const clip_tensor_info *t = clip_model_tensor(m, i);
+        rng_state r = rng_seed(seed, 1000 + (uint64_t)i);
+        float mean = 0.0f, sd;
+        if (t->tower == 2) continue; /* logit_scale */
+        if (strstr(t->name, "ln_") && ends_with(t->name, ".weight"))
+            mean = 1.0f, sd = 0.2f;
+        else if (strstr(t->name, "bias"))
+            sd = 0.1f;
+        else if (strstr(t->name, "embedding"))
+            sd = strstr(t->name, "positional") ? 0.3f : 1.0f;
+        else /* weight matrices, conv1, projections */
+            sd = 1.0f / sqrtf((float)(t->numel / (size_t)t->shape[0]));
+        for (size_t j = 0; j < t->numel; j++) P[t->offset + j] = mean + sd * rng_normal(&r);
+    }
+}
+
+typedef struct {
+    clip_model *m;
+    clip_lora *l;
+    int tower, b;
+    float *pix;         /* vision input [VB, 3, r, r] */
+    int32_t *ids;       /* text input [TB, CTX] */
+    float *R, *out;     /* [b, EMBED] */
+    clip_acts *scratch; /* keep = 0 forwards of the finite differences */
+    size_t npix;
+} fixture;
+
+static fixture *fixture_new(act_kind act, int tower, uint64_t seed) {
+    clip_config cfg = tiny_config(act);
+    fixture *f = calloc(1, sizeof *f);
+    f->m = clip_model_random(&cfg, seed, "cpu");
+    if (!f->m) {
+        test_fail(__FILE__, __LINE__, "clip_model_random: %s", segp_last_error());
+        free(f);
+        return NULL;
+    }
+    redraw_params(f->m, seed);
+    clip_lora_params p = clip_lora_default_params();
+    p.rank = 3, p.alpha = 6.0f, p.targets = 0x3f, p.seed = seed;
+    f->l = clip_lora_new(f->m, &p);
+    rng_state r = rng_seed(seed, 7);
+    for (size_t i = 0; i < f->l->b_size; i++) f->l->b[i] = 0.1f * rng_normal(&r);
+    f->tower = tower;
+    f->b = tower ? TB : VB;
+    f->npix = (size_t)VB * 3 * cfg.resolution * cfg.resolution;
+    f->pix = malloc(f->npix * sizeof(float));
+    for (size_t i = 0; i < f->npix; i++) f->pix[i] = rng_normal(&r);
+    /* SOT, repeated ordinary tokens 1..10, EOT (the largest id) at varying places, zeros */
+    f->ids = calloc((size_t)TB * CTX, sizeof(int32_t));
+    for (int i = 0; i < TB; i++) {
+        int32_t *row = f->ids + (size_t)i * CTX;
+        row[0] = VOCAB - 2;
+        for (int t = 1; t < eot_pos[i]; t++) row[t] = 1 + (int32_t)(rng_next(&r) % 10);
+        row[eot_pos[i]] = VOCAB - 1;
+    }
+    f->R = malloc((size_t)f->b * EMBED * sizeof(float));
+    for (int i = 0; i < f->b * EMBED; i++) f->R[i] = rng_normal(&r);
+    f->out = calloc((size_t)f->b * EMBED, sizeof(float));
+    f->scratch = clip_acts_new();
+    return f;
+}
+
+static void fixture_free(fixture *f) {
+    if (!f) return;
+    clip_acts_free(f->scratch);
+    clip_lora_free(f->l);
+    clip_model_free(f->m);
+    free(f->pix), free(f->ids), free(f->R), free(f->out), free(f);
+}
+
+static int forward(fixture *f, clip_acts *a, int keep, float *out) {
+    return f->tower ? clip_text_forward(f->m, f->l, f->ids, f->b, a, keep, out)
+                    : clip_vision_forward(f->m, f->l, f->pix, f->b, a, keep, out);
+}
+
+static int backward(fixture *f, clip_acts *a, const clip_grads *g) {
+    return f->tower ? clip_text_backward(f->m, f->l, a, f->R, g)
+                    : clip_vision_backward(f->m, f->l, a, f->R, g);
+}
+
+static double loss(fixture *f) {
+    if (forward(f, f->scratch, 0, f->out) != 0) return NAN;
+    double s = 0.0;
+    for (int i = 0; i < f->b * EMBED; i++) s += (double)f->R[i] * f->out[i];
+    return s;
+}
+
+/* Central difference with a step of FD_EPS * max(1, |p|) (the rounded step is the divisor). */
+static double fd_h(fixture *f, float *p, double eps) {
+    float x0 = *p;
+    double h = eps * fmax(1.0, fabs(x0));
+    float xp = (float)(x0 + h), xm = (float)(x0 - h);
+    *p = xp;
+    double lp = loss(f);
+    *p = xm;
+    double lm = loss(f);
+    *p = x0;
+    return (lp - lm) / ((double)xp - (double)xm);
+}
+static double fd(fixture *f, float *p) {
+    if (RICH) return (4 * fd_h(f, p, FD_EPS / 2) - fd_h(f, p, FD_EPS)) / 3;
+    return fd_h(f, p, FD_EPS);
+}
+
+/* Numeric gradient at p[idx[i]] against ana[idx[i]], i < k; see GRAD_TOL. Returns the worst. */
+static double check_group(fixture *f, const char *what, float *p, const float *ana,
+                          const size_t *idx, int k) {
+    double num[64], ss = 0.0;
+    SEGP_CHECK(k <= 64, "sample groups hold at most 64 entries");
+    for (int i = 0; i < k; i++) {
+        num[i] = fd(f, p + idx[i]);
+        ss += num[i] * num[i];
+    }
+    double floor = FLOOR_FRAC * sqrt(ss / (k ? k : 1)) + 1e-12, worst = 0.0;
+    int wi = 0;
+    for (int i = 0; i < k; i++) {
+        double a = ana[idx[i]], e = fabs(a - num[i]) / (fmax(fabs(a), fabs(num[i])) + floor);
+        if (!(e <= worst)) worst = e, wi = i;
+    }
+    if (verbose()) printf("\n    %-52s worst error %.2e", what, worst);
+    if (!(worst <= GRAD_TOL))
+        test_fail(__FILE__, __LINE__, "%s: entry %zu: backward %.7g vs numeric %.7g (error %.3g)",
+                  what, k ? idx[wi] : 0, k ? (double)ana[idx[wi]] : 0.0, k ? num[wi] : 0.0,
+                  worst);
+    return worst;
+}
+
+/* Entries [lo, hi) of ana must be exactly 0 and moving one of them must not change the output
+ * at all (the forward never reads it). */
+static void check_unreached(fixture *f, const char *what, float *p, const float *ana, size_t lo,
+                            size_t hi) {
+    size_t nz = 0;
+    for (size_t i = lo; i < hi; i++) nz += ana[i] != 0.0f;
+    CHECK_MSG(nz == 0, "%s: %zu non-zero gradient entries where the forward does not reach",
+              what, nz);
+    if (hi > lo) {
+        double d = fd(f, p + lo + (hi - lo) / 2);
+        CHECK_MSG(d == 0.0, "%s: moving an unreached entry changed the loss (slope %.3g)", what,
+                  d);
+    }
+}
+
+static void sample(rng_state *r, size_t lo, size_t hi, size_t *idx, int k) {
+    for (int i = 0; i < k; i++) idx[i] = lo + (size_t)(rng_next(r) % (uint64_t)(hi - lo));
+}
+
+/* ---------------------------------------------------------------- gradient checks */
+
+typedef struct {
+    float *lgrad, *wgrad, *dpix;
+} grads;
+
+static void grads_compute(fixture *f, grads *g) {
+    g->lgrad = calloc(f->l->b_size, sizeof(float));
+    g->wgrad = calloc(clip_model_num_params(f->m), sizeof(float));
+    g->dpix = NULL;
+    if (!f->tower) {
+        g->dpix = malloc(f->npix * sizeof(float));
+        for (size_t i = 0; i < f->npix; i++) g->dpix[i] = NAN; /* must be overwritten */
+    }
+    clip_acts *a = clip_acts_new();
+    float *out = calloc((size_t)f->b * EMBED, sizeof(float));
+    CHECK(forward(f, a, 1, out) == 0);
+    /* the keep = 0 (inference) layout computes the same numbers */
+    loss(f);
+    CHECK(memcmp(out, f->out, (size_t)f->b * EMBED * sizeof(float)) == 0);
+    clip_grads cg = {g->lgrad, g->wgrad, g->dpix};
+    CHECK_MSG(backward(f, a, &cg) == 0, "backward: %s", segp_last_error());
+    free(out);
+    clip_acts_free(a);
+}
+
+static void grads_free(grads *g) { free(g->lgrad), free(g->wgrad), free(g->dpix); }
+
+static void check_lora(fixture *f, const grads *g, rng_state *r, const char *tag) {
+    const clip_lora *l = f->l;
+    for (int t = 0; t < LORA_N_TARGETS; t++) { /* one group per target, over the layers */
+        size_t idx[64];
+        int k = 0;
+        for (int i = 0; i < l->n_slots; i++) {
+            const clip_lora_slot *s = &l->slots[i];
+            if (s->target != t) continue;
+            size_t lo = s->b_off, hi = s->b_off + (size_t)s->out * l->p.rank;
+            if (s->tower == f->tower)
+                sample(r, lo, hi, idx + k, SAMPLES), k += SAMPLES;
+            else
+                check_unreached(f, "LoRA B of the other tower", l->b, g->lgrad, lo, hi);
+        }
+        char what[96];
+        snprintf(what, sizeof what, "%s LoRA B %s", tag, clip_lora_target_name(t));
+        check_group(f, what, l->b, g->lgrad, idx, k);
+    }
+}
+
+static void check_weights(fixture *f, const grads *g, rng_state *r, const char *tag) {
+    float *P = clip_model_params(f->m);
+    const clip_config *c = clip_model_config(f->m);
+    int l_text = 0;
+    for (int i = 0; i < TB; i++) l_text = eot_pos[i] + 1 > l_text ? eot_pos[i] + 1 : l_text;
+    for (int i = 0; i < clip_model_tensor_count(f->m); i++) {
+        const clip_tensor_info *t = clip_model_tensor(f->m, i);
+        size_t lo = t->offset, hi = t->offset + t->numel, idx[SAMPLES];
+        char what[192];
+        snprintf(what, sizeof what, "%s %s", tag, t->name);
+        if (t->tower != f->tower) {
+            check_unreached(f, what, P, g->wgrad, lo, hi);
+            continue;
+        }
+        if (!strcmp(t->name, "positional_embedding")) {
+            /* rows past the longest end-of-text are never computed */
+            check_unreached(f, what, P, g->wgrad, lo + (size_t)l_text * c->t_width, hi);
+            hi = lo + (size_t)l_text * c->t_width;
+        } else if (!strcmp(t->name, "token_embedding.weight")) {
+            /* token 0 only pads after the end-of-text (causal: it reaches nothing); tokens
+             * 11..47 are unused. Sample the rows of the tokens that occur. */
+            check_unreached(f, "token_embedding row 0 (padding)", P, g->wgrad, lo,
+                            lo + (size_t)c->t_width);
+            check_unreached(f, "token_embedding unused rows", P, g->wgrad,
+                            lo + (size_t)11 * c->t_width, lo + (size_t)48 * c->t_width);
+            for (int k = 0; k < SAMPLES; k++) {
+                int seq = k % TB, pos = (int)(rng_next(r) % (uint64_t)(eot_pos[seq] + 1));
+                idx[k] = lo + (size_t)f->ids[seq * CTX + pos] * c->t_width +
+                         (size_t)(rng_next(r) % (uint64_t)c->t_width);
+            }
+            check_group(f, what, P, g->wgrad, idx, SAMPLES);
+            continue;
+        }
+        if (ends_with(t->name, "in_proj_bias")) {
+            /* the key bias adds q.b_k to every score of a row: softmax cancels it, so its
+             * true gradient is 0 and the finite difference is pure rounding noise */
+            size_t w = t->numel / 3;
+            double qv = 0.0, kmax = 0.0;
+            for (size_t j = 0; j < w; j++) {
+                qv = fmax(qv, fmax(fabs(g->wgrad[lo + j]), fabs(g->wgrad[lo + 2 * w + j])));
+                kmax = fmax(kmax, fabs(g->wgrad[lo + w + j]));
+            }
+            if (verbose()) printf("\n    %-52s key part %.2e of q/v", what, kmax / qv);
+            CHECK_MSG(kmax <= 1e-4 * qv, "%s: key-bias gradient %.3g, expected ~0 (q/v: %.3g)",
+                      what, kmax, qv);
+            for (int k = 0; k < SAMPLES; k++) /* q and v parts */
+                idx[k] = lo + (k & 1 ? 2 * w : 0) + (size_t)(rng_next(r) % (uint64_t)w);
+        } else {
+            sample(r, lo, hi, idx, SAMPLES);
+        }
+        check_group(f, what, P, g->wgrad, idx, SAMPLES);
+    }
+}
+
+static void check_tower(act_kind act, int tower, uint64_t seed) {
+    fixture *f = fixture_new(act, tower, seed);
+    if (!f) return;
+    char tag[32];
+    snprintf(tag, sizeof tag, "%s %s", tower ? "text" : "vision",
+             act == ACT_GELU ? "GELU" : "QuickGELU");
+    grads g;
+    grads_compute(f, &g);
+    rng_state r = rng_seed(seed, 99);
+    check_lora(f, &g, &r, tag);
+    if (!tower) {
+        size_t idx[40];
+        sample(&r, 0, f->npix, idx, 40);
+        char what[64];
+        snprintf(what, sizeof what, "%s pixels", tag);
+        check_group(f, what, f->pix, g.dpix, idx, 40);
+    }
+    check_weights(f, &g, &r, tag);
+    grads_free(&g);
+    fixture_free(f);
+}
+
+TEST(grad_model_vision) {
+    check_tower(ACT_QUICK_GELU, 0, 1);
+    check_tower(ACT_GELU, 0, 2);
+}
+
+TEST(grad_model_text) {
+    check_tower(ACT_QUICK_GELU, 1, 3);
+    check_tower(ACT_GELU, 1, 4);
+}
