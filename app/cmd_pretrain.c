@@ -14,7 +14,7 @@ static void usage(void) {
     int n;
     const cfg_field *f = pretrain_config_fields(&n);
     char *doc = cfg_doc(f, n, &d);
-    printf("usage: segp pretrain CONFIG.json [--resume] [--out DIR]\n\n"
+    printf("usage: segp pretrain CONFIG.json [--resume] [--out DIR] [--stop-after N]\n\n"
            "Contrastive CLIP pretraining from scratch on the built-in shapes world: both\n"
            "towers, all weights, symmetric InfoNCE with a learnable logit scale, AdamW,\n"
            "warm-up + cosine. Writes DIR/config.json (resolved), DIR/log.jsonl,\n"
@@ -22,7 +22,8 @@ static void usage(void) {
            "from it exactly) and DIR/model.safetensors at the end. Zero-shot accuracy on the\n"
            "shapes CL test split is logged every train.eval_every steps.\n\n"
            "  --resume   continue the run in out_dir from its last checkpoint\n"
-           "  --out DIR  override out_dir\n\n"
+           "  --out DIR  override out_dir\n"
+           "  --stop-after N  stop after step N with a checkpoint (continue with --resume)\n\n"
            "config keys (JSON; nested objects or dotted keys; unknown keys are errors):\n%s",
            doc);
     free(doc);
@@ -53,6 +54,10 @@ static void on_event(const pretrain_event *ev, void *user) {
         break;
     case PRETRAIN_CHECKPOINT:
         break;
+    case PRETRAIN_STOPPED:
+        printf("%sstopped after step %d of %d; checkpoint %s (continue with --resume)\n",
+               tty ? "\r\033[K" : "", ev->step, ev->steps, ev->path);
+        break;
     case PRETRAIN_DONE:
         fmt_time(ev->elapsed_s, el, sizeof el);
         printf("%sdone: %s (%lld parameters, %s)\n", tty ? "\r\033[K" : "", ev->path,
@@ -65,13 +70,16 @@ static void on_event(const pretrain_event *ev, void *user) {
 
 int cmd_pretrain(int argc, char **argv) {
     const char *path = NULL, *out = NULL;
-    int resume = 0;
+    int resume = 0, stop_after = 0;
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i]) || !strcmp(argv[i], "--help-config")) {
             usage();
             return 0;
         } else if (!strcmp(argv[i], "--resume")) {
             resume = 1;
+        } else if (!strcmp(argv[i], "--stop-after")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!v || cli_int("--stop-after", v, 1, 100000000, &stop_after)) return 2;
         } else if (!strcmp(argv[i], "--out")) {
             if (!(out = cli_value(argc, argv, &i))) return 2;
         } else if (argv[i][0] == '-') {
@@ -89,7 +97,7 @@ int cmd_pretrain(int argc, char **argv) {
     if (cfg_parse_file(path, f, n, &cfg) != 0) return app_report_error();
     if (out) snprintf(cfg.out_dir, sizeof cfg.out_dir, "%s", out);
     int tty = isatty(fileno(stderr));
-    if (pretrain_run(&cfg, resume, on_event, &tty) != 0) {
+    if (pretrain_run(&cfg, resume, stop_after, on_event, &tty) != 0) {
         if (tty) fprintf(stderr, "\n");
         return app_report_error();
     }

@@ -10,11 +10,13 @@
 #include "../engine/lora.h"
 #include "../engine/npy.h"
 #include "../engine/tokenizer.h"
+#include "../engine/zeroshot.h"
 #include "cli_util.h"
 #include "commands.h"
 
 static void usage(void) {
-    printf("usage: segp zeroshot --model M.safetensors --classes NAMES.txt [options] IMAGE...\n\n"
+    printf("usage: segp zeroshot --model M.safetensors --classes NAMES.txt [options] IMAGE...\n"
+           "       segp zeroshot --model M.safetensors --world shapes [--test-per-class N]\n\n"
            "Zero-shot classification as CLIP does it: each class name is put in the template,\n"
            "encoded by the text tower, and each image gets softmax(logit_scale * cos) over the\n"
            "classes.\n\n"
@@ -23,7 +25,12 @@ static void usage(void) {
            "  --top K          print the K most likely classes per image (default 5; 0 = all)\n"
            "  --out P.npy      also write the N x C probability matrix\n"
            "  --lora L         apply a LoRA state (segp lora.safetensors)\n"
-           "  --vocab V        BPE vocabulary file (default: the embedded one)\n");
+           "  --vocab V        BPE vocabulary file (default: the embedded one)\n"
+           "  --world shapes   evaluate on the built-in shapes benchmark's test split instead:\n"
+           "                   accuracy over all 100 classes, per task of the default class\n"
+           "                   order, and on standard vs hard renditions\n"
+           "  --test-per-class N  test images per class for --world (default 20)\n"
+           "  --world-seed S   shapes world seed (default 1)\n");
 }
 
 static int read_classes(const char *path, char ***names, int *n) {
@@ -52,26 +59,17 @@ static int read_classes(const char *path, char ***names, int *n) {
     return 0;
 }
 
-static char *fill_template(const char *tmpl, const char *name) {
-    const char *at = strstr(tmpl, "{}");
-    size_t n = strlen(tmpl) + strlen(name) + 1;
-    char *s = malloc(n);
-    if (!at) snprintf(s, n, "%s", tmpl);
-    else snprintf(s, n, "%.*s%s%s", (int)(at - tmpl), tmpl, name, at + 2);
-    return s;
-}
 
 int cmd_zeroshot(int argc, char **argv) {
     const char *model = NULL, *classes = NULL, *tmpl = "a photo of a {}.", *out = NULL;
-    const char *vocab = NULL, *lora_path = NULL;
-    int top = 5, n_img = 0, rc = 2, n_cls = 0;
+    const char *vocab = NULL, *lora_path = NULL, *world = NULL;
+    int top = 5, n_img = 0, rc = 2, n_cls = 0, test_per_class = 20, world_seed = 1;
     const char **imgs = calloc((size_t)argc, sizeof *imgs);
     char **names = NULL;
     clip_model *m = NULL;
     clip_lora *lora = NULL;
     clip_tokenizer *tok = NULL;
-    float *pix = NULL, *ie = NULL, *te = NULL, *probs = NULL;
-    int32_t *ids = NULL;
+    float *pix = NULL, *te = NULL, *probs = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (app_is_help(a)) {
@@ -90,6 +88,18 @@ int cmd_zeroshot(int argc, char **argv) {
             if (!(vocab = cli_value(argc, argv, &i))) goto done;
         } else if (!strcmp(a, "--lora")) {
             if (!(lora_path = cli_value(argc, argv, &i))) goto done;
+        } else if (!strcmp(a, "--world")) {
+            if (!(world = cli_value(argc, argv, &i))) goto done;
+            if (strcmp(world, "shapes")) {
+                rc = cli_usage_error("zeroshot", "--world '%s' (the built-in world is 'shapes')", world);
+                goto done;
+            }
+        } else if (!strcmp(a, "--test-per-class")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!v || cli_int("--test-per-class", v, 1, 100000, &test_per_class)) goto done;
+        } else if (!strcmp(a, "--world-seed")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!v || cli_int("--world-seed", v, 0, 2147483647, &world_seed)) goto done;
         } else if (!strcmp(a, "--top")) {
             const char *v = cli_value(argc, argv, &i);
             if (!v || cli_int("--top", v, 0, 1000000, &top)) goto done;
@@ -99,6 +109,30 @@ int cmd_zeroshot(int argc, char **argv) {
         } else {
             imgs[n_img++] = a;
         }
+    }
+    if (model && world) {
+        rc = 1;
+        if (!(m = clip_model_load(model, NULL))) goto fail;
+        if (lora_path) {
+            clip_lora_params p = clip_lora_default_params();
+            if (!(lora = clip_lora_new(m, &p)) || clip_lora_load(lora, lora_path) != 0) goto fail;
+        }
+        if (!(tok = clip_tokenizer_init(vocab))) goto fail;
+        shapes_world_params wp = shapes_default_params();
+        wp.seed = (uint64_t)world_seed;
+        wp.image_size = clip_model_config(m)->resolution;
+        wp.test_per_class = test_per_class;
+        shapes_zeroshot_result r;
+        if (shapes_check_params(&wp) != 0 ||
+            shapes_zeroshot_eval(m, lora, tok, &wp, tmpl, &r) != 0)
+            goto fail;
+        printf("shapes benchmark, test split: %d images, 100 classes, prompt \"%s\"\n", r.n, tmpl);
+        for (int t = 0; t < SHAPES_N_TASKS; t++)
+            printf("  task %2d  %6.2f%%\n", t + 1, r.per_task[t]);
+        printf("  overall  %6.2f%%   (standard renditions %.2f%%, hard renditions %.2f%%)\n",
+               r.overall, r.standard, r.hard);
+        rc = 0;
+        goto done;
     }
     if (!model || !classes || !n_img) {
         rc = cli_usage_error("zeroshot", "--model, --classes and at least one IMAGE are required");
@@ -119,28 +153,16 @@ int cmd_zeroshot(int argc, char **argv) {
         if (!(lora = clip_lora_new(m, &p)) || clip_lora_load(lora, lora_path) != 0) goto fail;
     }
     if (!(tok = clip_tokenizer_init(vocab))) goto fail;
-    ids = malloc((size_t)n_cls * c->context * sizeof(int32_t));
-    for (int k = 0; k < n_cls; k++) {
-        char *p = fill_template(tmpl, names[k]);
-        int r = clip_tokenize(tok, p, c->context, 1, ids + (size_t)k * c->context);
-        free(p);
-        if (r) goto fail;
-    }
     int e = c->embed_dim;
     size_t img = (size_t)3 * c->resolution * c->resolution;
     te = malloc((size_t)n_cls * e * sizeof(float));
-    ie = malloc((size_t)n_img * e * sizeof(float));
     pix = malloc((size_t)n_img * img * sizeof(float));
     probs = malloc((size_t)n_img * n_cls * sizeof(float));
-    if (clip_encode_texts(m, lora, ids, n_cls, te) != 0) goto fail;
+    if (zeroshot_class_embeddings(m, lora, tok, (const char *const *)names, n_cls, tmpl, te))
+        goto fail;
     for (int i = 0; i < n_img; i++)
         if (image_load_clip(imgs[i], c->resolution, pix + (size_t)i * img) != 0) goto fail;
-    if (clip_encode_images(m, lora, pix, n_img, ie) != 0) goto fail;
-    const segp_backend *be = segp_backend_cpu();
-    be->l2norm_fwd(te, NULL, te, n_cls, e);
-    be->l2norm_fwd(ie, NULL, ie, n_img, e);
-    be->gemm(0, 1, n_img, n_cls, e, clip_model_logit_scale(m), ie, e, te, e, 0.0f, probs, n_cls);
-    be->softmax(probs, probs, n_img, n_cls);
+    if (zeroshot_predict(m, lora, pix, n_img, te, n_cls, NULL, probs) != 0) goto fail;
     int k_show = top == 0 || top > n_cls ? n_cls : top;
     int *order = malloc((size_t)n_cls * sizeof(int));
     for (int i = 0; i < n_img; i++) {
@@ -171,10 +193,8 @@ done:
     free(names);
     free(imgs);
     free(pix);
-    free(ie);
     free(te);
     free(probs);
-    free(ids);
     clip_tokenizer_free(tok);
     clip_lora_free(lora);
     clip_model_free(m);

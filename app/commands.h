@@ -10,6 +10,7 @@ int cmd_encode(int argc, char **argv);
 int cmd_zeroshot(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_finetune(int argc, char **argv);
 int cmd_shapes(int argc, char **argv);
 
 /* Print "segp: error: MSG" for the engine's last error and return exit status 1. */

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"encode", cmd_encode, "image or text embeddings (before normalisation) into a .npy file"},
     {"zeroshot", cmd_zeroshot, "zero-shot class probabilities of images"},
     {"pretrain", cmd_pretrain, "contrastive CLIP pretraining on the shapes world"},
+    {"finetune", cmd_finetune, "joint LoRA-B fine-tune on all shapes classes (upper bound)"},
     {"bench", cmd_bench, "measure forward/backward speed on random ViT-B weights"},
     {"shapes", cmd_shapes, "the built-in procedural shapes world: sample grids, captions, classes"},
 };
@@ -67,7 +68,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("segp %s\n", SEGP_VERSION);
+        printf("segp %s\nOpenBLAS kernels '%s' (%s), %d threads\n", SEGP_VERSION,
+               blas_corename(), blas_selection_note(), blas_num_threads());
         return 0;
     }
     for (int i = 0; i < N_COMMANDS; i++)

@@ -187,7 +187,8 @@ static void trim_log(const char *path, int last) {
     free(d);
 }
 
-int pretrain_run(const pretrain_config *cfg, int resume, pretrain_callback cb, void *user) {
+int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrain_callback cb,
+                 void *user) {
     clip_config mc;
     if (check_config(cfg, &mc) != 0) return -1;
     char p_cfg[1100], p_ckpt[1100], p_log[1100], p_model[1100];
@@ -222,7 +223,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, pretrain_callback cb, v
         if (!strcmp(t->name, "logit_scale")) ls_off = t->offset;
         if (t->ndim >= 2) memset(decay + t->offset, 1, t->numel);
     }
-    int start = 0, rc = 0;
+    int start = 0, rc = 0, stopped = 0;
     if (resume) {
         if (load_checkpoint(p_ckpt, &o, &start) != 0) rc = -1;
         else trim_log(p_log, start);
@@ -358,7 +359,8 @@ int pretrain_run(const pretrain_config *cfg, int resume, pretrain_callback cb, v
                                  .zs_hard = zr.hard};
             if (cb) cb(&ev, user);
         }
-        if (done_steps % cfg->checkpoint_every == 0 || last) {
+        int stop = stop_after > 0 && done_steps == stop_after && !last;
+        if (done_steps % cfg->checkpoint_every == 0 || last || stop) {
             if (save_checkpoint(p_ckpt, &o, done_steps) != 0) {
                 rc = -1;
                 break;
@@ -367,8 +369,15 @@ int pretrain_run(const pretrain_config *cfg, int resume, pretrain_callback cb, v
                                  .steps = cfg->steps, .path = p_ckpt};
             if (cb) cb(&ev, user);
         }
+        if (stop) {
+            pretrain_event ev = {.kind = PRETRAIN_STOPPED, .step = done_steps,
+                                 .steps = cfg->steps, .path = p_ckpt};
+            if (cb) cb(&ev, user);
+            stopped = 1;
+            break;
+        }
     }
-    if (rc == 0) {
+    if (rc == 0 && !stopped) {
         st_dtype sd = !strcmp(cfg->save_dtype, "F32") ? ST_F32
                       : !strcmp(cfg->save_dtype, "BF16") ? ST_BF16 : ST_F16;
         rc = clip_model_save(m, p_model, sd);

@@ -32,7 +32,13 @@ typedef struct {
 pretrain_config pretrain_default_config(void);
 const cfg_field *pretrain_config_fields(int *n);
 
-typedef enum { PRETRAIN_STEP, PRETRAIN_EVAL, PRETRAIN_CHECKPOINT, PRETRAIN_DONE } pretrain_event_kind;
+typedef enum {
+    PRETRAIN_STEP,
+    PRETRAIN_EVAL,
+    PRETRAIN_CHECKPOINT,
+    PRETRAIN_STOPPED,
+    PRETRAIN_DONE
+} pretrain_event_kind;
 
 typedef struct {
     pretrain_event_kind kind;
@@ -46,8 +52,10 @@ typedef struct {
 
 typedef void (*pretrain_callback)(const pretrain_event *ev, void *user);
 
-/* Train. resume != 0 continues from OUT/checkpoint.safetensors; without it an existing
- * non-empty run directory is refused (nothing is ever overwritten silently). */
-int pretrain_run(const pretrain_config *cfg, int resume, pretrain_callback cb, void *user);
+/* Train. resume != 0 continues from OUT/checkpoint.safetensors; without it an existing run
+ * directory is refused (nothing is ever overwritten silently). stop_after > 0 stops after that
+ * many steps with a checkpoint (as if interrupted; resume later), 0 trains to the end. */
+int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrain_callback cb,
+                 void *user);
 
 #endif

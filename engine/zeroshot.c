@@ -9,7 +9,7 @@
 #include "common.h"
 #include "image.h"
 
-static void fill_template(const char *tmpl, const char *name, char *out, size_t n) {
+void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_t n) {
     const char *at = strstr(tmpl, "{}");
     if (!at) snprintf(out, n, "%s", tmpl);
     else snprintf(out, n, "%.*s%s%s", (int)(at - tmpl), tmpl, name, at + 2);
@@ -22,7 +22,7 @@ int zeroshot_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokeniz
     int rc = 0;
     char prompt[512];
     for (int k = 0; k < n_cls && rc == 0; k++) {
-        fill_template(tmpl, names[k], prompt, sizeof prompt);
+        zeroshot_fill_template(tmpl, names[k], prompt, sizeof prompt);
         rc = clip_tokenize(tok, prompt, c->context, 1, ids + (size_t)k * c->context);
     }
     if (rc == 0) rc = clip_encode_texts(m, lora, ids, n_cls, out);

@@ -2,11 +2,15 @@
 #ifndef SEGP_ZEROSHOT_H
 #define SEGP_ZEROSHOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clip.h"
 #include "data/shapes.h"
 #include "tokenizer.h"
+
+/* TEMPLATE with its first "{}" replaced by NAME (the template alone when it has none). */
+void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_t n);
 
 /* Normalised text embeddings of TEMPLATE filled with each class name ({} marks the spot):
  * out is n_cls x embed_dim. -1 + error. */

@@ -1,0 +1,189 @@
+/* finetune.c: joint LoRA-B fine-tuning on the shapes benchmark (see finetune.h). */
+#include "finetune.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "optim.h"
+#include "rng.h"
+
+#define F(key, type, field, lo, hi, doc) {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
+#define S(key, field, doc) {key, CFG_STRING, offsetof(finetune_config, field), 0, 0, sizeof(((finetune_config *)0)->field), doc}
+static const cfg_field fields[] = {
+    F("seed", CFG_U64, seed, 0, 9007199254740992.0, "data order and LoRA A seed"),
+    F("world.seed", CFG_U64, world_seed, 0, 9007199254740992.0, "shapes world seed"),
+    F("world.train_per_class", CFG_INT, train_per_class, 1, 100000, "training images per class"),
+    F("world.test_per_class", CFG_INT, test_per_class, 1, 100000, "test images per class"),
+    F("train.epochs", CFG_INT, epochs, 1, 10000, "passes over the training images"),
+    F("train.batch_size", CFG_INT, batch_size, 1, 65536, "images per step"),
+    F("train.lr", CFG_FLOAT, lr, 0, 100, "peak learning rate (cosine decay to 0)"),
+    F("train.momentum", CFG_FLOAT, momentum, 0, 0.999999, "SGD momentum"),
+    F("train.weight_decay", CFG_FLOAT, weight_decay, 0, 10, "weight decay of B"),
+    S("train.optimizer", optimizer, "\"sgd\" or \"adamw\""),
+    F("lora.rank", CFG_INT, rank, 1, 4096, "LoRA rank r"),
+    F("lora.alpha", CFG_FLOAT, alpha, 0, 100000, "LoRA alpha (scale alpha / r)"),
+    S("prompt_template", template_, "class prompt, {} = class name"),
+};
+#undef F
+#undef S
+
+const cfg_field *finetune_config_fields(int *n) {
+    *n = (int)(sizeof fields / sizeof fields[0]);
+    return fields;
+}
+
+finetune_config finetune_default_config(void) {
+    finetune_config c;
+    memset(&c, 0, sizeof c);
+    c.seed = 1;
+    c.world_seed = 1;
+    c.train_per_class = 100;
+    c.test_per_class = 20;
+    c.epochs = 10;
+    c.batch_size = 128;
+    c.lr = 1e-3f;
+    c.momentum = 0.9f;
+    c.weight_decay = 0.0f;
+    snprintf(c.optimizer, sizeof c.optimizer, "sgd");
+    c.rank = 32;
+    c.alpha = 32.0f;
+    snprintf(c.template_, sizeof c.template_, "a photo of a {}.");
+    return c;
+}
+
+int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
+                          const finetune_config *c, finetune_callback cb, void *user,
+                          shapes_zeroshot_result *res) {
+    if (strcmp(c->optimizer, "sgd") && strcmp(c->optimizer, "adamw"))
+        return SEGP_FAIL("train.optimizer '%s' (expected \"sgd\" or \"adamw\")", c->optimizer);
+    const clip_config *mc = clip_model_config(m);
+    const segp_backend *be = clip_model_backend(m);
+    shapes_world_params wp = shapes_default_params();
+    wp.seed = c->world_seed;
+    wp.image_size = mc->resolution;
+    wp.train_per_class = c->train_per_class;
+    wp.test_per_class = c->test_per_class;
+    if (shapes_check_params(&wp) != 0) return -1;
+    int nc = SHAPES_N_CLASSES, per = c->train_per_class, n = nc * per;
+    int r = mc->resolution, e = mc->embed_dim, ctx = mc->context, b = c->batch_size;
+    if (b > n) b = n;
+    size_t img = (size_t)3 * r * r;
+    /* the training images, rendered once */
+    float *train = segp_malloc((size_t)n * img * sizeof(float));
+    int fail = 0;
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int i = 0; i < n; i++) {
+        shapes_sample_desc d;
+        if (shapes_cl_sample(&wp, SHAPES_SPLIT_TRAIN, i / per, (uint64_t)(i % per), &d) != 0 ||
+            shapes_sample_pixels(&wp, &d, r, train + (size_t)i * img) != 0) {
+#pragma omp atomic write
+            fail = 1;
+        }
+    }
+    if (fail) {
+        free(train);
+        return SEGP_FAIL("shapes: could not render the training split");
+    }
+    /* class prompts */
+    int32_t *ids = segp_malloc((size_t)nc * ctx * sizeof(int32_t));
+    int rc = 0;
+    for (int k = 0; k < nc && rc == 0; k++) {
+        char name[64], prompt[256];
+        shapes_class_name(k, name, sizeof name);
+        zeroshot_fill_template(c->template_, name, prompt, sizeof prompt);
+        rc = clip_tokenize(tok, prompt, ctx, 1, ids + (size_t)k * ctx);
+    }
+    size_t nb = clip_lora_trainable(lora);
+    float *grad = segp_calloc(nb, sizeof(float)), *mom = segp_calloc(nb, sizeof(float));
+    float *mom2 = segp_calloc(nb, sizeof(float));
+    float *pix = segp_malloc((size_t)b * img * sizeof(float));
+    float *ie = segp_malloc((size_t)b * e * 4), *yi = segp_malloc((size_t)b * e * 4);
+    float *ni = segp_malloc((size_t)b * 4), *dyi = segp_malloc((size_t)b * e * 4);
+    float *di = segp_malloc((size_t)b * e * 4);
+    float *te = segp_malloc((size_t)nc * e * 4), *yt = segp_malloc((size_t)nc * e * 4);
+    float *nt = segp_malloc((size_t)nc * 4), *dyt = segp_malloc((size_t)nc * e * 4);
+    float *dt = segp_malloc((size_t)nc * e * 4);
+    float *lg = segp_malloc((size_t)b * nc * 4), *dl = segp_malloc((size_t)b * nc * 4);
+    int32_t *labels = segp_malloc((size_t)b * sizeof(int32_t));
+    int32_t *order = segp_malloc((size_t)n * sizeof(int32_t));
+    clip_acts *va = clip_acts_new(), *ta = clip_acts_new();
+    int steps_per_epoch = (n + b - 1) / b, total = steps_per_epoch * c->epochs, step = 0;
+    float scale = clip_model_logit_scale(m);
+    double t0 = segp_now();
+    adamw_params hp = {c->lr, 0.9f, 0.999f, 1e-8f, c->weight_decay};
+    for (int ep = 0; ep < c->epochs && rc == 0; ep++) {
+        /* seeded Fisher-Yates order per epoch */
+        rng_state rs = rng_seed(c->seed, 0xE90C0000ull + (uint64_t)ep);
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)(rng_next(&rs) % (uint64_t)(i + 1));
+            int32_t t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (int s0 = 0; s0 < n && rc == 0; s0 += b, step++) {
+            int k = n - s0 < b ? n - s0 : b;
+            for (int i = 0; i < k; i++) {
+                memcpy(pix + (size_t)i * img, train + (size_t)order[s0 + i] * img, img * sizeof(float));
+                labels[i] = order[s0 + i] / per;
+            }
+            if (clip_vision_forward(m, lora, pix, k, va, 1, ie) ||
+                clip_text_forward(m, lora, ids, nc, ta, 1, te)) {
+                rc = -1;
+                break;
+            }
+            be->l2norm_fwd(yi, ni, ie, k, e);
+            be->l2norm_fwd(yt, nt, te, nc, e);
+            be->gemm(0, 1, k, nc, e, scale, yi, e, yt, e, 0.0f, lg, nc);
+            float loss = be->cross_entropy_fwd_bwd(dl, lg, labels, k, nc);
+            be->gemm(0, 0, k, e, nc, scale, dl, nc, yt, e, 0.0f, dyi, e);
+            be->gemm(1, 0, nc, e, k, scale, dl, nc, yi, e, 0.0f, dyt, e);
+            be->l2norm_bwd(di, dyi, yi, ni, k, e);
+            be->l2norm_bwd(dt, dyt, yt, nt, nc, e);
+            be->zero(grad, nb * sizeof(float));
+            clip_grads g = {.lora_b = grad};
+            if (clip_vision_backward(m, lora, va, di, &g) ||
+                clip_text_backward(m, lora, ta, dt, &g)) {
+                rc = -1;
+                break;
+            }
+            float lr = lr_warmup_cosine(c->lr, step, 0, total);
+            if (!strcmp(c->optimizer, "sgd")) {
+                sgd_step(lora->b, grad, mom, nb, lr, c->momentum, c->weight_decay);
+            } else {
+                hp.lr = lr;
+                adamw_step(lora->b, grad, mom, mom2, nb, &hp, step + 1, NULL);
+            }
+            if (!isfinite(loss)) {
+                rc = SEGP_FAIL("fine-tuning diverged at step %d; lower train.lr", step + 1);
+                break;
+            }
+            if (cb && ((step + 1) % 10 == 0 || step + 1 == total)) {
+                double el = segp_now() - t0;
+                finetune_event ev = {.epoch = ep + 1, .epochs = c->epochs, .step = step + 1,
+                                     .steps = total, .loss = loss};
+                ev.images_per_s = (double)(step + 1) * b / el;
+                ev.eta_s = (double)(total - step - 1) * b / ev.images_per_s;
+                cb(&ev, user);
+            }
+        }
+    }
+    if (rc == 0) {
+        rc = shapes_zeroshot_eval(m, lora, tok, &wp, c->template_, res);
+        if (rc == 0 && cb) {
+            finetune_event ev = {.epoch = c->epochs, .epochs = c->epochs, .step = total,
+                                 .steps = total, .is_eval = 1, .eval = *res};
+            cb(&ev, user);
+        }
+    }
+    clip_acts_free(va);
+    clip_acts_free(ta);
+    free(train), free(ids), free(grad), free(mom), free(mom2), free(pix), free(ie), free(yi);
+    free(ni), free(dyi), free(di), free(te), free(yt), free(nt), free(dyt), free(dt), free(lg);
+    free(dl), free(labels), free(order);
+    return rc;
+}

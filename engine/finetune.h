@@ -1,0 +1,45 @@
+/* finetune.h: joint LoRA-B fine-tuning on all classes of the shapes benchmark (the upper bound
+ * the continual-learning runs are compared with): L_cls cross-entropy of CLIP logits over all
+ * 100 class prompts, student LoRA on both towers, SGD with momentum (or AdamW), cosine decay. */
+#ifndef SEGP_FINETUNE_H
+#define SEGP_FINETUNE_H
+
+#include <stdint.h>
+
+#include "clip.h"
+#include "config.h"
+#include "lora.h"
+#include "zeroshot.h"
+
+typedef struct {
+    uint64_t seed;      /* data order and LoRA A */
+    uint64_t world_seed;
+    int train_per_class, test_per_class;
+    int epochs, batch_size;
+    float lr, momentum, weight_decay;
+    char optimizer[8];  /* "sgd" or "adamw" */
+    int rank;
+    float alpha;
+    char template_[128];
+} finetune_config;
+
+finetune_config finetune_default_config(void);
+const cfg_field *finetune_config_fields(int *n);
+
+typedef struct {
+    int epoch, epochs, step, steps;
+    float loss;
+    double images_per_s, eta_s;
+    int is_eval;
+    shapes_zeroshot_result eval; /* valid when is_eval */
+} finetune_event;
+
+typedef void (*finetune_callback)(const finetune_event *ev, void *user);
+
+/* Trains LORA (created by the caller for model M, B usually 0) in place and evaluates it on
+ * the test split at the end (res). -1 + error. */
+int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
+                          const finetune_config *c, finetune_callback cb, void *user,
+                          shapes_zeroshot_result *res);
+
+#endif
