@@ -80,10 +80,10 @@ deps:
 	    $$(grep -v '^#' .ci/packages)
 
 # The main job on the embedded default.
+SHIPPED_MODEL := sample_runs/models/shapes-clip.safetensors
 run: $(SEGP_BIN)
-	./$(SEGP_BIN) info tests/fixtures/clip_tiny.safetensors --no-tensors
-	./$(SEGP_BIN) encode --model tests/fixtures/clip_tiny.safetensors \
-	    --text "a photo of a red star." --text "a photo of a blue circle." --out /tmp/segp-text.npy
+	./$(SEGP_BIN) info $(SHIPPED_MODEL) --no-tensors
+	./$(SEGP_BIN) zeroshot --model $(SHIPPED_MODEL) --world shapes
 
 clean:
 	rm -rf build build-asan $(SEGP_BIN)

@@ -18,6 +18,7 @@ static const cfg_field fields[] = {
     F("world.seed", CFG_U64, world_seed, 0, 9007199254740992.0, "shapes world seed"),
     F("world.train_per_class", CFG_INT, train_per_class, 1, 100000, "training images per class"),
     F("world.test_per_class", CFG_INT, test_per_class, 1, 100000, "test images per class"),
+    F("world.train_hard_rate", CFG_FLOAT, train_hard_rate, 0, 1, "share of hard renditions among training images"),
     F("train.epochs", CFG_INT, epochs, 1, 10000, "passes over the training images"),
     F("train.batch_size", CFG_INT, batch_size, 1, 65536, "images per step"),
     F("train.lr", CFG_FLOAT, lr, 0, 100, "peak learning rate (cosine decay to 0)"),
@@ -43,6 +44,7 @@ finetune_config finetune_default_config(void) {
     c.world_seed = 1;
     c.train_per_class = 100;
     c.test_per_class = 20;
+    c.train_hard_rate = shapes_default_params().train_hard_rate;
     c.epochs = 10;
     c.batch_size = 128;
     c.lr = 1e-3f;
@@ -67,6 +69,7 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
     wp.image_size = mc->resolution;
     wp.train_per_class = c->train_per_class;
     wp.test_per_class = c->test_per_class;
+    wp.train_hard_rate = c->train_hard_rate;
     if (shapes_check_params(&wp) != 0) return -1;
     int nc = SHAPES_N_CLASSES, per = c->train_per_class, n = nc * per;
     int r = mc->resolution, e = mc->embed_dim, ctx = mc->context, b = c->batch_size;

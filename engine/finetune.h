@@ -15,6 +15,7 @@ typedef struct {
     uint64_t seed;      /* data order and LoRA A */
     uint64_t world_seed;
     int train_per_class, test_per_class;
+    float train_hard_rate;
     int epochs, batch_size;
     float lr, momentum, weight_decay;
     char optimizer[8];  /* "sgd" or "adamw" */

@@ -263,8 +263,8 @@ static double att_naive_err(const att_ctx *s) {
                 }
                 for (int t = 0; t < s->hd; t++) {
                     double o = 0;
-                    for (int j = 0; j < valid; j++)
-                        o += sc[j] / sum * s->qkv[((size_t)bi * l + j) * w3 + 2 * w + hi * s->hd + t];
+                    const float *v = s->qkv + 2 * w + hi * s->hd + t;
+                    for (int j = 0; j < valid; j++) o += sc[j] / sum * v[((size_t)bi * l + j) * w3];
                     double got = s->out[((size_t)bi * l + i) * w + hi * s->hd + t];
                     num += (got - o) * (got - o);
                     den += o * o;

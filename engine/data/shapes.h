@@ -10,8 +10,9 @@
  *
  * Renditions: a sample is "standard" (filled object, no post-effect) or one of 7 "hard"
  * renditions (outline, striped, checkered, dotted, blur, noise, low contrast), in the spirit of
- * ImageNet-R. They are rare in the pretraining stream (pretrain_hard_rate, default 4%) and in
- * the CL train split (train_hard_rate), and common in the CL test split (test_hard_rate, 50%).
+ * ImageNet-R. They are rare in the pretraining stream (pretrain_hard_rate, default 4%) and as
+ * common in the CL train and test splits (train_hard_rate, test_hard_rate, 50%), as ImageNet-R
+ * trains and tests on renditions.
  * Which indices are hard follows a golden-ratio sequence per (split, class), so the share in
  * any run of n consecutive indices stays within about two of rate * n; the kind is random.
  *
@@ -125,7 +126,7 @@ typedef struct {
     int train_per_class;      /* CL train images per class (default 100) */
     int test_per_class;       /* CL test images per class (default 20) */
     float pretrain_hard_rate; /* share of hard renditions in the pretraining stream (0.04) */
-    float train_hard_rate;    /* ... in the CL train split (0.04) */
+    float train_hard_rate;    /* ... in the CL train split (0.5) */
     float test_hard_rate;     /* ... in the CL test split (0.5) */
     float two_object_rate;    /* pretraining samples with a second object (0.3) */
     float cl_distractor_rate; /* CL samples with a small arrow/pentagon distractor (0) */

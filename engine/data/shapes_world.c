@@ -160,7 +160,7 @@ shapes_world_params shapes_default_params(void) {
         .train_per_class = 100,
         .test_per_class = 20,
         .pretrain_hard_rate = 0.04f,
-        .train_hard_rate = 0.04f,
+        .train_hard_rate = 0.5f,
         .test_hard_rate = 0.5f,
         .two_object_rate = 0.3f,
         .cl_distractor_rate = 0.0f,

@@ -1,0 +1,46 @@
+/* test_shipped_model.c: the small CLIP shipped in sample_runs/models/ (pretrained by segp on
+ * the shapes world): size, provenance files, and its zero-shot accuracy on the fixed, generated
+ * shapes test split, which is deterministic: the figure recorded when it was trained must come
+ * back (within 0.5 points, for thread-count rounding). */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../engine/clip.h"
+#include "../engine/common.h"
+#include "../engine/tokenizer.h"
+#include "../engine/zeroshot.h"
+#include "test.h"
+
+#define MODEL "sample_runs/models/shapes-clip.safetensors"
+/* from sample_runs/models/shapes-clip.log.jsonl, last "zeroshot" line (test_per_class 20) */
+#define EXPECTED_ZEROSHOT 44.75
+
+TEST(shipped_model_files) {
+    struct stat st;
+    CHECK(stat(MODEL, &st) == 0);
+    CHECK_MSG(st.st_size <= 16 * 1024 * 1024, "shipped model is %lld bytes (> 16 MB)",
+              (long long)st.st_size);
+    CHECK(stat("sample_runs/models/shapes-clip.pretrain.json", &st) == 0);
+    CHECK(stat("sample_runs/models/shapes-clip.config.json", &st) == 0);
+    CHECK(stat("sample_runs/models/shapes-clip.log.jsonl", &st) == 0);
+}
+
+TEST(shipped_model_zeroshot_accuracy) {
+    clip_model *m = clip_model_load(MODEL, NULL);
+    CHECK_MSG(m != NULL, "%s", segp_last_error());
+    if (!m) return;
+    const clip_config *c = clip_model_config(m);
+    CHECK_EQ_INT(c->resolution, 32);
+    CHECK_EQ_INT(c->vocab, 49408);
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    shapes_world_params wp = shapes_default_params();
+    wp.image_size = c->resolution;
+    shapes_zeroshot_result r;
+    CHECK(shapes_zeroshot_eval(m, NULL, tok, &wp, "a photo of a {}.", &r) == 0);
+    CHECK_EQ_INT(r.n, 2000);
+    CHECK_NEAR(r.overall, EXPECTED_ZEROSHOT, 0.5);
+    CHECK(r.overall >= 25.0 && r.overall <= 70.0); /* the band the benchmark is designed for */
+    CHECK(r.standard > r.hard); /* hard renditions are what pretraining rarely showed */
+    clip_tokenizer_free(tok);
+    clip_model_free(m);
+}
