@@ -13,8 +13,14 @@
 
 #define FIX "tests/fixtures/"
 
+/* SEGP_TEST_VERBOSE=1 prints every measured error (for notes and investigations). */
+static void report(const char *what, const char *name, double err) {
+    if (getenv("SEGP_TEST_VERBOSE")) printf("\n    %s %s: %.3g", name, what, err);
+}
+
 static float *load_npy(const char *path, int64_t *n) {
     npy_array a;
+    *n = 0;
     if (npy_read(path, &a) != 0) {
         test_fail(__FILE__, __LINE__, "cannot read %s: %s", path, segp_last_error());
         return NULL;
@@ -58,7 +64,7 @@ static void check_outputs(const fixture *f, int with_lora) {
     const clip_config *c = clip_model_config(m);
     clip_lora *l = with_lora ? load_lora(m, f) : NULL;
     char path[256];
-    int64_t n;
+    int64_t n = 0;
     snprintf(path, sizeof path, FIX "%s_pixels.npy", f->name);
     float *pix = load_npy(path, &n);
     int b = (int)(n / (3 * c->resolution * c->resolution));
@@ -68,6 +74,7 @@ static void check_outputs(const fixture *f, int with_lora) {
     float *ref = load_npy(path, &n);
     CHECK_EQ_INT(n, (int64_t)b * c->embed_dim);
     double e = test_rel_err(out, ref, (size_t)n);
+    report(with_lora ? "image embeddings (LoRA)" : "image embeddings", f->name, e);
     CHECK_MSG(e <= 1e-4, "%s image embeddings%s: relative error %.3g > 1e-4", f->name,
               with_lora ? " (LoRA)" : "", e);
     free(out);
@@ -84,6 +91,7 @@ static void check_outputs(const fixture *f, int with_lora) {
         snprintf(path, sizeof path, FIX "%s_txt%s.npy", f->name, with_lora ? "_lora" : "");
         float *tref = load_npy(path, &n);
         e = test_rel_err(tout, tref, (size_t)n);
+        report(with_lora ? "text embeddings (LoRA)" : "text embeddings", f->name, e);
         CHECK_MSG(e <= 1e-4, "%s text embeddings%s: relative error %.3g > 1e-4", f->name,
                   with_lora ? " (LoRA)" : "", e);
         free(idf);
@@ -113,7 +121,7 @@ static void check_grads(const fixture *f, int weight_grads) {
     const segp_backend *be = clip_model_backend(m);
     clip_lora *l = load_lora(m, f);
     char path[256];
-    int64_t n;
+    int64_t n = 0;
     snprintf(path, sizeof path, FIX "%s_pixels.npy", f->name);
     float *pix = load_npy(path, &n);
     int b = (int)(n / (3 * c->resolution * c->resolution)), e = c->embed_dim;
@@ -180,6 +188,7 @@ static void check_grads(const fixture *f, int weight_grads) {
     float *rp = load_npy((snprintf(path, sizeof path, FIX "%s_grad_pixels.npy", f->name), path),
                          &n);
     double err = test_rel_err(dpix, rp, (size_t)n);
+    report("pixel gradient", f->name, err);
     CHECK_MSG(err <= 1e-3, "%s pixel gradient: relative error %.3g > 1e-3", f->name, err);
     free(rp);
     /* LoRA-B gradients, tensor by tensor */
@@ -198,6 +207,7 @@ static void check_grads(const fixture *f, int weight_grads) {
         float *ref = malloc((size_t)t->numel * sizeof(float));
         st_read_f32(gf, t, ref);
         err = test_rel_err(lgrad + s->b_off, ref, (size_t)t->numel);
+        report(nm, f->name, err);
         CHECK_MSG(err <= 1e-3, "%s %s gradient: relative error %.3g > 1e-3", f->name, nm, err);
         free(ref);
         n_checked++;
@@ -226,6 +236,7 @@ static void check_grads(const fixture *f, int weight_grads) {
                 memcpy(ours, wgrad + ti->offset, (size_t)t->numel * sizeof(float));
             }
             err = test_rel_err(ours, ref, (size_t)t->numel);
+            report(ti->name, f->name, err);
             CHECK_MSG(err <= 1e-3, "%s weight gradient %s: relative error %.3g", f->name,
                       ti->name, err);
             free(ref);
