@@ -10,6 +10,7 @@
 
 #include "../engine/blas_setup.h"
 #include "../engine/clip.h"
+#include "../engine/clip_loss.h"
 #include "../engine/common.h"
 #include "../engine/lora.h"
 #include "../engine/rng.h"
@@ -82,7 +83,7 @@ typedef struct {
     clip_model *m;
     clip_lora *lora;
     clip_acts *va, *ta;
-    float *pixels, *dpix, *img, *yi, *ni, *dyi, *dimg, *txt, *yt, *nt, *dyt, *dtxt, *logits, *dl;
+    float *pixels, *dpix, *img, *dimg, *txt, *dtxt;
     float *lgrad, *mom, *text_fixed;
     int32_t *ids, *labels;
     int b;
@@ -92,30 +93,13 @@ static void step_forward(bench_state *s) {
     clip_vision_forward(s->m, s->lora, s->pixels, s->b, s->va, 0, s->img);
 }
 
-/* Contrastive CE of images against class prompts; returns d(loss)/d(image embeddings). */
-static void logits_loss(bench_state *s, const float *yt, int with_text_grad) {
-    const clip_config *c = clip_model_config(s->m);
-    const segp_backend *be = clip_model_backend(s->m);
-    int e = c->embed_dim;
-    float sc = 100.0f;
-    be->l2norm_fwd(s->yi, s->ni, s->img, s->b, e);
-    be->gemm(0, 1, s->b, N_CLASSES, e, sc, s->yi, e, yt, e, 0, s->logits, N_CLASSES);
-    be->cross_entropy_fwd_bwd(s->dl, s->logits, s->labels, s->b, N_CLASSES);
-    be->gemm(0, 0, s->b, e, N_CLASSES, sc, s->dl, N_CLASSES, yt, e, 0, s->dyi, e);
-    be->l2norm_bwd(s->dimg, s->dyi, s->yi, s->ni, s->b, e);
-    if (with_text_grad) {
-        be->gemm(1, 0, N_CLASSES, e, s->b, sc, s->dl, N_CLASSES, s->yi, e, 0, s->dyt, e);
-        be->l2norm_bwd(s->dtxt, s->dyt, s->yt, s->nt, N_CLASSES, e);
-    }
-}
-
 static void step_train(bench_state *s) {
     const clip_config *c = clip_model_config(s->m);
     const segp_backend *be = clip_model_backend(s->m);
     clip_vision_forward(s->m, s->lora, s->pixels, s->b, s->va, 1, s->img);
     clip_text_forward(s->m, s->lora, s->ids, N_CLASSES, s->ta, 1, s->txt);
-    be->l2norm_fwd(s->yt, s->nt, s->txt, N_CLASSES, c->embed_dim);
-    logits_loss(s, s->yt, 1);
+    clip_logit_loss(be, s->img, s->b, s->txt, N_CLASSES, c->embed_dim, 100.0f, s->labels, 0,
+                    s->dimg, s->dtxt, NULL);
     size_t nb = clip_lora_trainable(s->lora);
     be->zero(s->lgrad, nb * sizeof(float));
     clip_grads g = {.lora_b = s->lgrad};
@@ -128,8 +112,10 @@ static void step_train(bench_state *s) {
 }
 
 static void step_input_grad(bench_state *s) {
+    const clip_config *c = clip_model_config(s->m);
     clip_vision_forward(s->m, s->lora, s->pixels, s->b, s->va, 1, s->img);
-    logits_loss(s, s->text_fixed, 0);
+    clip_logit_loss(clip_model_backend(s->m), s->img, s->b, s->text_fixed, N_CLASSES,
+                    c->embed_dim, 100.0f, s->labels, 0, s->dimg, NULL, NULL);
     clip_grads g = {.d_pixels = s->dpix};
     clip_vision_backward(s->m, s->lora, s->va, s->dimg, &g);
 }
@@ -226,15 +212,10 @@ int cmd_bench(int argc, char **argv) {
             s.pixels = malloc((size_t)b * img * sizeof(float));
             s.dpix = malloc((size_t)b * img * sizeof(float));
             for (size_t i = 0; i < (size_t)b * img; i++) s.pixels[i] = rng_normal(&r);
-            s.img = malloc((size_t)b * e * 4), s.yi = malloc((size_t)b * e * 4);
-            s.ni = malloc((size_t)b * 4), s.dyi = malloc((size_t)b * e * 4);
-            s.dimg = malloc((size_t)b * e * 4);
-            s.txt = malloc(N_CLASSES * (size_t)e * 4), s.yt = malloc(N_CLASSES * (size_t)e * 4);
-            s.nt = malloc(N_CLASSES * 4), s.dyt = malloc(N_CLASSES * (size_t)e * 4);
-            s.dtxt = malloc(N_CLASSES * (size_t)e * 4);
+            s.img = malloc((size_t)b * e * 4), s.dimg = malloc((size_t)b * e * 4);
+            s.txt = malloc(N_CLASSES * (size_t)e * 4), s.dtxt = malloc(N_CLASSES * (size_t)e * 4);
             s.text_fixed = malloc(N_CLASSES * (size_t)e * 4);
             for (int i = 0; i < N_CLASSES * e; i++) s.text_fixed[i] = rng_normal(&r) / sqrtf(e);
-            s.logits = malloc((size_t)b * N_CLASSES * 4), s.dl = malloc((size_t)b * N_CLASSES * 4);
             s.lgrad = malloc(lora->b_size * 4);
             s.mom = calloc(lora->b_size, 4);
             s.ids = calloc((size_t)N_CLASSES * 77, sizeof(int32_t));
@@ -274,9 +255,8 @@ int cmd_bench(int argc, char **argv) {
             fflush(stdout);
             clip_acts_free(s.va);
             clip_acts_free(s.ta);
-            free(s.pixels), free(s.dpix), free(s.img), free(s.yi), free(s.ni), free(s.dyi);
-            free(s.dimg), free(s.txt), free(s.yt), free(s.nt), free(s.dyt), free(s.dtxt);
-            free(s.text_fixed), free(s.logits), free(s.dl), free(s.lgrad), free(s.mom);
+            free(s.pixels), free(s.dpix), free(s.img), free(s.dimg), free(s.txt), free(s.dtxt);
+            free(s.text_fixed), free(s.lgrad), free(s.mom);
             free(s.ids), free(s.labels);
         }
         clip_lora_free(lora);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clip_loss.h"
 #include "common.h"
 #include "optim.h"
 #include "rng.h"
@@ -104,13 +105,8 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
     float *grad = segp_calloc(nb, sizeof(float)), *mom = segp_calloc(nb, sizeof(float));
     float *mom2 = segp_calloc(nb, sizeof(float));
     float *pix = segp_malloc((size_t)b * img * sizeof(float));
-    float *ie = segp_malloc((size_t)b * e * 4), *yi = segp_malloc((size_t)b * e * 4);
-    float *ni = segp_malloc((size_t)b * 4), *dyi = segp_malloc((size_t)b * e * 4);
-    float *di = segp_malloc((size_t)b * e * 4);
-    float *te = segp_malloc((size_t)nc * e * 4), *yt = segp_malloc((size_t)nc * e * 4);
-    float *nt = segp_malloc((size_t)nc * 4), *dyt = segp_malloc((size_t)nc * e * 4);
-    float *dt = segp_malloc((size_t)nc * e * 4);
-    float *lg = segp_malloc((size_t)b * nc * 4), *dl = segp_malloc((size_t)b * nc * 4);
+    float *ie = segp_malloc((size_t)b * e * 4), *di = segp_malloc((size_t)b * e * 4);
+    float *te = segp_malloc((size_t)nc * e * 4), *dt = segp_malloc((size_t)nc * e * 4);
     int32_t *labels = segp_malloc((size_t)b * sizeof(int32_t));
     int32_t *order = segp_malloc((size_t)n * sizeof(int32_t));
     clip_acts *va = clip_acts_new(), *ta = clip_acts_new();
@@ -139,14 +135,7 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
                 rc = -1;
                 break;
             }
-            be->l2norm_fwd(yi, ni, ie, k, e);
-            be->l2norm_fwd(yt, nt, te, nc, e);
-            be->gemm(0, 1, k, nc, e, scale, yi, e, yt, e, 0.0f, lg, nc);
-            float loss = be->cross_entropy_fwd_bwd(dl, lg, labels, k, nc);
-            be->gemm(0, 0, k, e, nc, scale, dl, nc, yt, e, 0.0f, dyi, e);
-            be->gemm(1, 0, nc, e, k, scale, dl, nc, yi, e, 0.0f, dyt, e);
-            be->l2norm_bwd(di, dyi, yi, ni, k, e);
-            be->l2norm_bwd(dt, dyt, yt, nt, nc, e);
+            float loss = clip_logit_loss(be, ie, k, te, nc, e, scale, labels, 0, di, dt, NULL);
             be->zero(grad, nb * sizeof(float));
             clip_grads g = {.lora_b = grad};
             if (clip_vision_backward(m, lora, va, di, &g) ||
@@ -185,8 +174,7 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
     }
     clip_acts_free(va);
     clip_acts_free(ta);
-    free(train), free(ids), free(grad), free(mom), free(mom2), free(pix), free(ie), free(yi);
-    free(ni), free(dyi), free(di), free(te), free(yt), free(nt), free(dyt), free(dt), free(lg);
-    free(dl), free(labels), free(order);
+    free(train), free(ids), free(grad), free(mom), free(mom2), free(pix), free(ie), free(di);
+    free(te), free(dt), free(labels), free(order);
     return rc;
 }

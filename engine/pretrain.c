@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "clip.h"
+#include "clip_loss.h"
 #include "common.h"
 #include "data/shapes.h"
 #include "optim.h"
@@ -212,7 +213,9 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         return -1;
     }
     const segp_backend *be = clip_model_backend(m);
-    size_t np = clip_model_num_params(m);
+    size_t np = clip_model_num_params(m); /* flat buffer, with alignment padding */
+    int64_t n_true = clip_model_param_count(m, 0) + clip_model_param_count(m, 1) +
+                     clip_model_param_count(m, 2);
     opt_state o = {clip_model_params(m), segp_calloc(np, sizeof(float)),
                    segp_calloc(np, sizeof(float)), np};
     float *grads = segp_calloc(np, sizeof(float));
@@ -229,8 +232,8 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         else trim_log(p_log, start);
     } else {
         char extra[256];
-        snprintf(extra, sizeof extra, "{\"segp_version\": \"%s\", \"parameters\": %zu}",
-                 SEGP_VERSION_STRING, np);
+        snprintf(extra, sizeof extra, "{\"segp_version\": \"%s\", \"parameters\": %lld}",
+                 SEGP_VERSION_STRING, (long long)n_true);
         char *js = cfg_to_json(fields, (int)(sizeof fields / sizeof fields[0]), cfg, extra);
         rc = segp_write_file_atomic(p_cfg, js, strlen(js));
         free(js);
@@ -252,12 +255,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     int32_t *ids = segp_malloc((size_t)b * ctx * sizeof(int32_t));
     char (*caps)[SHAPES_CAPTION_MAX] = segp_malloc((size_t)b * SHAPES_CAPTION_MAX);
     float *ie = segp_malloc((size_t)b * e * 4), *te = segp_malloc((size_t)b * e * 4);
-    float *yi = segp_malloc((size_t)b * e * 4), *yt = segp_malloc((size_t)b * e * 4);
-    float *ni = segp_malloc((size_t)b * 4), *nt = segp_malloc((size_t)b * 4);
-    float *dyi = segp_malloc((size_t)b * e * 4), *dyt = segp_malloc((size_t)b * e * 4);
     float *di = segp_malloc((size_t)b * e * 4), *dt = segp_malloc((size_t)b * e * 4);
-    float *lg = segp_malloc((size_t)b * b * 4), *lgt = segp_malloc((size_t)b * b * 4);
-    float *d1 = segp_malloc((size_t)b * b * 4), *d2 = segp_malloc((size_t)b * b * 4);
     int32_t *labels = segp_malloc((size_t)b * sizeof(int32_t));
     for (int i = 0; i < b; i++) labels[i] = i;
     clip_acts *va = clip_acts_new(), *ta = clip_acts_new();
@@ -288,33 +286,15 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
             rc = -1;
             break;
         }
-        be->l2norm_fwd(yi, ni, ie, b, e);
-        be->l2norm_fwd(yt, nt, te, b, e);
-        float s = clip_model_logit_scale(m);
-        be->gemm(0, 1, b, b, e, s, yi, e, yt, e, 0.0f, lg, b);
-        for (int i = 0; i < b; i++)
-            for (int j = 0; j < b; j++) lgt[(size_t)j * b + i] = lg[(size_t)i * b + j];
-        float loss = 0.5f * (be->cross_entropy_fwd_bwd(d1, lg, labels, b, b) +
-                             be->cross_entropy_fwd_bwd(d2, lgt, labels, b, b));
-        /* dlogits = (d1 + d2^T) / 2; d(log scale) = sum(dlogits * logits) */
-        double dls = 0;
-        for (int i = 0; i < b; i++)
-            for (int j = 0; j < b; j++) {
-                float g = 0.5f * (d1[(size_t)i * b + j] + d2[(size_t)j * b + i]);
-                d1[(size_t)i * b + j] = g;
-                dls += (double)g * lg[(size_t)i * b + j];
-            }
-        be->gemm(0, 0, b, e, b, s, d1, b, yt, e, 0.0f, dyi, e);
-        be->gemm(1, 0, b, e, b, s, d1, b, yi, e, 0.0f, dyt, e);
-        be->l2norm_bwd(di, dyi, yi, ni, b, e);
-        be->l2norm_bwd(dt, dyt, yt, nt, b, e);
+        float s = clip_model_logit_scale(m), dls = 0;
+        float loss = clip_logit_loss(be, ie, b, te, b, e, s, labels, 1, di, dt, &dls);
         be->zero(grads, np * sizeof(float));
         clip_grads g = {.weights = grads};
         if (clip_vision_backward(m, NULL, va, di, &g) || clip_text_backward(m, NULL, ta, dt, &g)) {
             rc = -1;
             break;
         }
-        grads[ls_off] = (float)dls;
+        grads[ls_off] = dls;
         hp.lr = lr_warmup_cosine(cfg->lr, step, cfg->warmup_steps, cfg->steps);
         adamw_step(o.params, grads, o.m, o.v, np, &hp, step + 1, decay);
         float max_ls = logf(cfg->max_logit_scale);
@@ -336,7 +316,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
             pretrain_event ev = {.kind = PRETRAIN_STEP, .step = done_steps, .steps = cfg->steps,
                                  .loss = loss, .lr = hp.lr, .logit_scale = expf(o.params[ls_off]),
                                  .images_per_s = rate, .elapsed_s = segp_now() - t0,
-                                 .params = (int64_t)np};
+                                 .params = n_true};
             ev.eta_s = rate > 0 ? (double)(cfg->steps - done_steps) * b / rate : 0;
             fprintf(log, "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6g,\"logit_scale\":%.4f,"
                          "\"images_per_s\":%.2f,\"elapsed_s\":%.1f}\n",
@@ -384,15 +364,14 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         if (rc == 0 && cb) {
             pretrain_event ev = {.kind = PRETRAIN_DONE, .step = cfg->steps, .steps = cfg->steps,
                                  .path = p_model, .elapsed_s = segp_now() - t0,
-                                 .params = (int64_t)np};
+                                 .params = n_true};
             cb(&ev, user);
         }
     }
     if (log) fclose(log);
     clip_acts_free(va);
     clip_acts_free(ta);
-    free(pix), free(ids), free(caps), free(ie), free(te), free(yi), free(yt), free(ni), free(nt);
-    free(dyi), free(dyt), free(di), free(dt), free(lg), free(lgt), free(d1), free(d2);
+    free(pix), free(ids), free(caps), free(ie), free(te), free(di), free(dt);
     free(labels), free(grads), free(decay), free(o.m), free(o.v);
     clip_tokenizer_free(tok);
     clip_model_free(m);

@@ -1,0 +1,83 @@
+/* test_clip_loss.c: the CLIP logit loss against finite differences (image and text embeddings,
+ * log logit scale), plain and symmetric, and its value against a direct computation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/backend.h"
+#include "../engine/clip_loss.h"
+#include "../engine/rng.h"
+#include "test.h"
+
+static double direct_loss(const float *img, int ni, const float *txt, int nt, int e, float s,
+                          const int32_t *tg, int sym) {
+    double *lg = calloc((size_t)ni * nt, sizeof(double));
+    for (int i = 0; i < ni; i++)
+        for (int j = 0; j < nt; j++) {
+            double a = 0, b = 0, d = 0;
+            for (int k = 0; k < e; k++) {
+                a += (double)img[i * e + k] * img[i * e + k];
+                b += (double)txt[j * e + k] * txt[j * e + k];
+                d += (double)img[i * e + k] * txt[j * e + k];
+            }
+            lg[i * nt + j] = s * d / sqrt(a * b);
+        }
+    double l1 = 0, l2 = 0;
+    for (int i = 0; i < ni; i++) {
+        double m = -1e300, z = 0;
+        for (int j = 0; j < nt; j++) m = fmax(m, lg[i * nt + j]);
+        for (int j = 0; j < nt; j++) z += exp(lg[i * nt + j] - m);
+        l1 += m + log(z) - lg[i * nt + tg[i]];
+    }
+    for (int j = 0; sym && j < nt; j++) {
+        double m = -1e300, z = 0;
+        for (int i = 0; i < ni; i++) m = fmax(m, lg[i * nt + j]);
+        for (int i = 0; i < ni; i++) z += exp(lg[i * nt + j] - m);
+        l2 += m + log(z) - lg[tg[j] * nt + j];
+    }
+    free(lg);
+    return sym ? 0.5 * (l1 / ni + l2 / nt) : l1 / ni;
+}
+
+static void check_case(int ni, int nt, int e, int sym) {
+    const segp_backend *be = segp_backend_cpu();
+    rng_state r = rng_seed(11, (uint64_t)(ni * 100 + nt * 10 + sym));
+    float *img = malloc((size_t)ni * e * 4), *txt = malloc((size_t)nt * e * 4);
+    float *di = malloc((size_t)ni * e * 4), *dt = malloc((size_t)nt * e * 4);
+    int32_t *tg = malloc((size_t)ni * sizeof(int32_t));
+    for (int i = 0; i < ni * e; i++) img[i] = rng_normal(&r);
+    for (int i = 0; i < nt * e; i++) txt[i] = rng_normal(&r);
+    for (int i = 0; i < ni; i++) tg[i] = sym ? i : (int32_t)(rng_next(&r) % (uint64_t)nt);
+    float s = 7.0f, dls = 0;
+    float loss = clip_logit_loss(be, img, ni, txt, nt, e, s, tg, sym, di, dt, &dls);
+    CHECK_NEAR(loss, direct_loss(img, ni, txt, nt, e, s, tg, sym), 1e-5);
+    const double h = 1e-2;
+    double worst = 0;
+    for (int k = 0; k < 12; k++) { /* sampled embedding coordinates */
+        int on_img = k % 2 == 0;
+        float *x = on_img ? img : txt;
+        int idx = (int)(rng_next(&r) % (uint64_t)((on_img ? ni : nt) * e));
+        float keep = x[idx];
+        x[idx] = keep + (float)h;
+        double lp = direct_loss(img, ni, txt, nt, e, s, tg, sym);
+        x[idx] = keep - (float)h;
+        double lm = direct_loss(img, ni, txt, nt, e, s, tg, sym);
+        x[idx] = keep;
+        double num = (lp - lm) / (2 * h), ana = on_img ? di[idx] : dt[idx];
+        double err = fabs(num - ana) / (fabs(num) + fabs(ana) + 1e-3);
+        worst = fmax(worst, err);
+    }
+    CHECK_MSG(worst < 1e-2, "clip_logit_loss gradient (ni %d nt %d sym %d): error %.3g", ni, nt,
+              sym, worst);
+    /* log scale: d loss / d log s */
+    double lp = direct_loss(img, ni, txt, nt, e, s * expf(1e-3f), tg, sym);
+    double lm = direct_loss(img, ni, txt, nt, e, s * expf(-1e-3f), tg, sym);
+    CHECK_NEAR(dls, (lp - lm) / 2e-3, 1e-3 * (fabs(dls) + 1e-2));
+    free(img), free(txt), free(di), free(dt), free(tg);
+}
+
+TEST(clip_logit_loss_gradients) {
+    check_case(5, 7, 6, 0);  /* images against class prompts */
+    check_case(6, 6, 5, 1);  /* symmetric InfoNCE */
+    check_case(1, 3, 4, 0);
+}
