@@ -63,9 +63,13 @@ check-asan:
 	    build-asan/segp build-asan/run_tests
 	ASAN_OPTIONS=detect_leaks=1 SEGP_BIN=./build-asan/segp ./build-asan/run_tests $(T)
 
-# Regenerate the PyTorch reference outputs the tests compare against (needs python3-torch).
+# Regenerate the reference outputs the tests compare against (Debian's python3-torch,
+# python3-numpy, python3-pil, python3-regex); every script is deterministic.
 refs:
 	$(PYTHON) tests/ref/make_fixtures.py
+	$(PYTHON) tests/ref/tokenizer_ref.py
+	$(PYTHON) tests/ref/image_ref.py
+	$(PYTHON) tests/ref/augment_ref.py
 
 PYTHON ?= /usr/bin/python3
 
