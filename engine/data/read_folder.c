@@ -276,8 +276,8 @@ int ds_read_imagenet_r(dataset *ds, const char *root, int is_train, const datase
         if (!ds_is_dir(p))
             rc = SEGP_FAIL("imagenet-r: %s/ not found; download imagenet-r.tar from "
                            "https://people.eecs.berkeley.edu/~hendrycks/imagenet-r.tar and "
-                           "extract it in %s so that %s/imagenet-r/%s/ exists (or pass "
-                           "--data-root)", p, root, root, wnids[c]);
+                           "extract it in %s so that %s/imagenet-r/%s/ exists (or point "
+                           "SEGP_DATA_ROOT at the data)", p, root, root, wnids[c]);
         free(p);
     }
     if (rc) goto done;
@@ -344,7 +344,7 @@ static int imagenet_missing(const char *root, const char *what) {
                      "ILSVRC-2012: get ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar from "
                      "https://image-net.org/download.php and arrange them as "
                      "%s/train/<wnid>/*.JPEG and %s/val/<wnid>/*.JPEG (validation images "
-                     "sorted into class folders) (or pass --data-root)", what, root, root);
+                     "sorted into class folders) (or point SEGP_DATA_ROOT at the data)", what, root, root);
 }
 
 int ds_read_imagenet100(dataset *ds, const char *root, int is_train,
@@ -442,7 +442,7 @@ int ds_read_cub200(dataset *ds, const char *root, int is_train, const dataset_op
         return SEGP_FAIL("cub200: %s/CUB_200_2011/images.txt not found; download "
                          "CUB_200_2011.tgz from https://data.caltech.edu/records/65de6-vjr04 "
                          "and extract it in %s so that %s/CUB_200_2011/images.txt exists (or "
-                         "pass --data-root)", root, root, root);
+                         "point SEGP_DATA_ROOT at the data)", root, root, root);
     char *labels = ds_join(dir, "image_class_labels.txt");
     char *tts = ds_join(dir, "train_test_split.txt");
     char *classes = opt->classes_file ? segp_strdup(opt->classes_file) : ds_join(dir, "classes.txt");
