@@ -51,6 +51,9 @@ double test_rel_err(const float *a, const float *b, size_t n);
  * Returns the exit status (or -1 if it did not exit normally, e.g. crashed). */
 int test_run_segp(const char *args, char *out, size_t out_size);
 
+/* True when SEGP_TEST_VERBOSE is set (and not "0"): tests then print the errors they measure. */
+int test_verbose(void);
+
 /* Directory for scratch files of this test run (created once, under /tmp). */
 const char *test_tmpdir(void);
 

@@ -15,7 +15,7 @@
 
 /* SEGP_TEST_VERBOSE=1 prints every measured error (for notes and investigations). */
 static void report(const char *what, const char *name, double err) {
-    if (getenv("SEGP_TEST_VERBOSE")) printf("\n    %s %s: %.3g", name, what, err);
+    if (test_verbose()) printf("\n    %s %s: %.3g", name, what, err);
 }
 
 static float *load_npy(const char *path, int64_t *n) {

@@ -3,7 +3,7 @@
  * for QuickGELU and GELU: sampled LoRA-B entries of every slot, input pixels, and entries of
  * every base tensor (zero where the tower does not reach). Also what a backward computes for
  * each request, that it changes nothing else, and that it is deterministic. Run with
- * SEGP_GRAD_VERBOSE=1 to print the error of every check. */
+ * SEGP_TEST_VERBOSE=1 to print the error of every check. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,14 +28,6 @@
 #define DIR_MIN_SCALE 0.1 /* smallest scale of a direction (buffers near 0, e.g. biases) */
 #define SAMPLES 5         /* entries per tensor / LoRA slot */
 
-static int verbose(void) {
-    static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("SEGP_GRAD_VERBOSE");
-        v = e && *e && *e != '0';
-    }
-    return v;
-}
 
 /* ---------------------------------------------------------------- the tiny model */
 
@@ -199,7 +191,7 @@ static double check_direction(fixture *f, const char *what, float *p, const floa
     double num = (4.0 * dir_step(f, p, p0, v, n, DIR_H / 2) - dir_step(f, p, p0, v, n, DIR_H));
     num /= 3.0; /* Richardson, as fd() */
     double e = fabs(a - num) / fmax(fmax(fabs(a), s * sqrt(gg)), 1e-30);
-    if (verbose()) printf("\n    %-50s rel. error %.2e", what, e);
+    if (test_verbose()) printf("\n    %-50s rel. error %.2e", what, e);
     CHECK_MSG(e <= DIR_TOL, "%s: backward gives %.7g, finite differences %.7g (error %.3g)",
               what, a, num, e);
     free(p0), free(v);
@@ -226,7 +218,7 @@ static double check_group(fixture *f, const char *what, float *p, const float *a
         if (!(r <= worst)) worst = r, wi = i;
     }
     double rel = sqrt(se) / fmax(sqrt(ss), 1e-30);
-    if (verbose())
+    if (test_verbose())
         printf("\n    %-50s rel. error %.2e, worst entry at %3.0f%% of its tolerance", what, rel,
                100 * worst);
     if (!(worst <= 1.0))
@@ -349,7 +341,7 @@ static void check_weights(fixture *f, const grads *g, rng_state *r, const char *
                 qv = fmax(qv, fmax(fabs(g->wgrad[lo + j]), fabs(g->wgrad[lo + 2 * w + j])));
                 kmax = fmax(kmax, fabs(g->wgrad[lo + w + j]));
             }
-            if (verbose()) printf("\n    %-52s key part %.2e of q/v", what, kmax / qv);
+            if (test_verbose()) printf("\n    %-52s key part %.2e of q/v", what, kmax / qv);
             CHECK_MSG(kmax <= 1e-4 * qv, "%s: key-bias gradient %.3g, expected ~0 (q/v: %.3g)",
                       what, kmax, qv);
             for (int k = 0; k < SAMPLES; k++) /* q and v parts */

@@ -1,7 +1,7 @@
 /* test_grad_ops.c: every backward of the op table (engine/backend.h, CPU backend) against
  * central finite differences of L = sum(R * forward) with a fixed random projection R, plus the
  * linear ops by adjointness (<f(x), y> == <x, f^T(y)>) and softmax, gemm, im2patch and the
- * attention forward against direct formulas. Run with SEGP_GRAD_VERBOSE=1 to print the error
+ * attention forward against direct formulas. Run with SEGP_TEST_VERBOSE=1 to print the error
  * of every check. */
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +19,6 @@
  * where the finite-difference noise dominates their own size. */
 #define FLOOR_FRAC 0.05
 
-static int verbose(void) {
-    static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("SEGP_GRAD_VERBOSE");
-        v = e && *e && *e != '0';
-    }
-    return v;
-}
 
 static float *randn(rng_state *r, size_t n, float sd, float mean) {
     float *p = malloc((n ? n : 1) * sizeof(float));
@@ -102,7 +94,7 @@ static double check_fd_at(int line, const char *what, loss_fn f, void *ctx, floa
             wi = i;
         }
     }
-    if (verbose()) printf("\n    %-40s worst error %.2e", what, worst);
+    if (test_verbose()) printf("\n    %-40s worst error %.2e", what, worst);
     if (!(worst <= GRAD_TOL))
         test_fail(__FILE__, line, "%s: entry %zu: analytic %.7g vs numeric %.7g (error %.3g > %g)",
                   what, idx ? idx[wi] : wi, (double)ana[idx ? idx[wi] : wi], k ? num[wi] : 0.0,
@@ -114,7 +106,7 @@ static double check_fd_at(int line, const char *what, loss_fn f, void *ctx, floa
     check_fd_at(__LINE__, what, f, ctx, p, idx, k, ana, eps)
 
 static void report(const char *what, double err) {
-    if (verbose()) printf("\n    %-40s error %.2e", what, err);
+    if (test_verbose()) printf("\n    %-40s error %.2e", what, err);
 }
 
 /* ---------------------------------------------------------------- layernorm */

@@ -64,6 +64,15 @@ int test_run_segp(const char *args, char *out, size_t out_size) {
     return WEXITSTATUS(st);
 }
 
+int test_verbose(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("SEGP_TEST_VERBOSE");
+        v = e && *e && *e != '0';
+    }
+    return v;
+}
+
 static char tmpdir[256];
 const char *test_tmpdir(void) {
     if (!tmpdir[0]) {
