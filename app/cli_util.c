@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../engine/zeroshot.h"
+
 const char *cli_value(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) {
         fprintf(stderr, "segp: error: option %s needs a value\n", argv[*i]);
@@ -39,4 +41,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     fprintf(stderr, " (see 'segp %s --help')\n", cmd);
     va_end(ap);
     return 2;
+}
+
+void cli_print_shapes_result(const shapes_zeroshot_result *r) {
+    for (int t = 0; t < SHAPES_N_TASKS; t++) printf("  task %2d  %6.2f%%\n", t + 1, r->per_task[t]);
+    printf("  overall  %6.2f%%   (standard renditions %.2f%%, hard renditions %.2f%%)\n",
+           r->overall, r->standard, r->hard);
+    printf("  by rendition:");
+    for (int k = 0; k < SHAPES_N_RENDITIONS; k++)
+        if (r->n_rendition[k]) printf(" %s %.1f", shapes_rendition_name(k), r->per_rendition[k]);
+    printf("\n  by size:");
+    for (int k = 0; k < SHAPES_N_SIZES; k++) printf(" %s %.1f", shapes_size_name(k), r->per_size[k]);
+    printf("\n  errors: wrong colour on %.2f%% of images, wrong shape on %.2f%%\n", r->colour_wrong,
+           r->shape_wrong);
 }

@@ -14,4 +14,8 @@ int cli_unknown(const char *cmd, const char *opt);
 /* Print "segp: error: MSG (see 'segp CMD --help')" and return 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The shapes benchmark accuracy table (per task, renditions, sizes, colour/shape errors). */
+struct shapes_zeroshot_result;
+void cli_print_shapes_result(const struct shapes_zeroshot_result *r);
+
 #endif

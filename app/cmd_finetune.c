@@ -32,11 +32,9 @@ static void on_event(const finetune_event *ev, void *user) {
     int tty = *(int *)user;
     if (ev->is_eval) {
         const shapes_zeroshot_result *r = &ev->eval;
-        printf("%stest accuracy %.2f%% (standard %.2f%%, hard renditions %.2f%%) on %d images\n",
-               tty ? "\r\033[K" : "", r->overall, r->standard, r->hard, r->n);
-        printf("per task:");
-        for (int t = 0; t < SHAPES_N_TASKS; t++) printf(" %.1f", r->per_task[t]);
-        printf("\n");
+        if (tty) fprintf(stderr, "\r\033[K");
+        printf("test split: %d images, 100 classes\n", r->n);
+        cli_print_shapes_result(r);
     } else {
         fprintf(tty ? stderr : stdout,
                 "%sepoch %d/%d  step %d/%d  loss %.4f  %.1f img/s  ETA %.0fs%s", tty ? "\r\033[K" : "",

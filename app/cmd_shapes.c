@@ -36,6 +36,8 @@ static void usage(FILE *f) {
             "  --scale K          integer nearest-neighbour zoom, 1..32 (default: the smallest\n"
             "                     making the grid at least %d pixels wide)\n"
             "  --start I          first sample index (default 0)\n"
+            "  --shape-group G    pretrain only: G consecutive scenes share colour, size and\n"
+            "                     position and differ in shape, 1..12 (default 1)\n"
             "  --rendition NAME   force a rendition on every shown sample: standard, outline,\n"
             "                     striped, checkered, dotted, blur, noise, low-contrast\n\n"
             "The grid is cols * (size * K + %d) + %d pixels wide (rows likewise), cells separated\n"
@@ -187,6 +189,9 @@ int cmd_shapes(int argc, char **argv) {
         } else if (!strcmp(a, "--captions")) {
             if (parse_int(v, 0, 10000000, &n_captions))
                 return bad_value(a, v, "a count 0..10000000");
+        } else if (!strcmp(a, "--shape-group")) {
+            if (parse_int(v, 1, SHAPES_N_SHAPES, &x)) return bad_value(a, v, "a group size 1..12");
+            o.p.shape_group = (int)x;
         } else if (!strcmp(a, "--seed")) {
             if (parse_u64(v, &o.p.seed)) return bad_value(a, v, "an unsigned 64-bit integer");
         } else if (!strcmp(a, "--size")) {

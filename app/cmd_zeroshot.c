@@ -127,10 +127,7 @@ int cmd_zeroshot(int argc, char **argv) {
             shapes_zeroshot_eval(m, lora, tok, &wp, tmpl, &r) != 0)
             goto fail;
         printf("shapes benchmark, test split: %d images, 100 classes, prompt \"%s\"\n", r.n, tmpl);
-        for (int t = 0; t < SHAPES_N_TASKS; t++)
-            printf("  task %2d  %6.2f%%\n", t + 1, r.per_task[t]);
-        printf("  overall  %6.2f%%   (standard renditions %.2f%%, hard renditions %.2f%%)\n",
-               r.overall, r.standard, r.hard);
+        cli_print_shapes_result(&r);
         rc = 0;
         goto done;
     }

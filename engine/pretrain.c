@@ -27,6 +27,7 @@ static const cfg_field fields[] = {
     F("world.image_size", CFG_INT, image_size, 8, 256, "rendered image size, pixels"),
     F("world.hard_rate", CFG_FLOAT, hard_rate, 0, 1, "share of hard renditions in the pretraining stream"),
     F("world.two_object_rate", CFG_FLOAT, two_object_rate, 0, 1, "share of two-object scenes"),
+    F("world.shape_group", CFG_INT, shape_group, 1, 12, "consecutive scenes that differ only in shape (1 = independent scenes)"),
     F("world.test_per_class", CFG_INT, test_per_class, 1, 10000, "test images per class for zero-shot evaluation"),
     F("model.vision_width", CFG_INT, v_width, 8, 4096, "vision transformer width"),
     F("model.vision_layers", CFG_INT, v_layers, 1, 64, "vision transformer blocks"),
@@ -72,6 +73,7 @@ pretrain_config pretrain_default_config(void) {
     c.image_size = 32;
     c.hard_rate = 0.04f;
     c.two_object_rate = 0.3f;
+    c.shape_group = 1;
     c.test_per_class = 20;
     c.v_width = 128, c.v_layers = 4, c.v_heads = 4, c.v_mlp = 512, c.patch = 4;
     c.t_width = 96, c.t_layers = 4, c.t_heads = 4, c.t_mlp = 384, c.context = 32;
@@ -95,6 +97,10 @@ static int check_config(const pretrain_config *c, clip_config *mc) {
     if (c->image_size % c->patch)
         return SEGP_FAIL("model.patch %d does not divide world.image_size %d", c->patch,
                          c->image_size);
+    if (c->batch_size % c->shape_group)
+        return SEGP_FAIL("train.batch_size %d is not a multiple of world.shape_group %d (a group "
+                         "would be split across two batches)",
+                         c->batch_size, c->shape_group);
     if (!c->out_dir[0]) return SEGP_FAIL("out_dir is empty");
     memset(mc, 0, sizeof *mc);
     mc->has_vision = mc->has_text = 1;
@@ -246,6 +252,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     wp.image_size = cfg->image_size;
     wp.pretrain_hard_rate = cfg->hard_rate;
     wp.two_object_rate = cfg->two_object_rate;
+    wp.shape_group = cfg->shape_group;
     wp.test_per_class = cfg->test_per_class;
     if (rc == 0 && shapes_check_params(&wp) != 0) rc = -1;
 

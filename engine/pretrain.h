@@ -15,6 +15,7 @@ typedef struct {
     uint64_t world_seed;
     int image_size;
     float hard_rate, two_object_rate;
+    int shape_group; /* world.shape_group: scenes per shape-contrast group */
     int test_per_class;
     /* model */
     int v_width, v_layers, v_heads, v_mlp, patch;

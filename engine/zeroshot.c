@@ -93,7 +93,7 @@ int shapes_zeroshot_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *t
     float *cls = segp_malloc((size_t)nc * e * sizeof(float));
     float *pix = segp_malloc((size_t)n * img * sizeof(float));
     int32_t *pred = segp_malloc((size_t)n * sizeof(int32_t));
-    uint8_t *hard = segp_malloc((size_t)n);
+    uint8_t *rend = segp_malloc((size_t)n), *size = segp_malloc((size_t)n);
     int rc = zeroshot_class_embeddings(m, lora, tok, np, nc, tmpl, cls);
     int fail = 0;
 #pragma omp parallel for schedule(dynamic, 16)
@@ -104,7 +104,8 @@ int shapes_zeroshot_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *t
 #pragma omp atomic write
             fail = 1;
         }
-        hard[i] = d.rendition != 0;
+        rend[i] = (uint8_t)d.rendition;
+        size[i] = (uint8_t)d.obj[0].size;
     }
     if (rc == 0 && fail) rc = SEGP_FAIL("shapes: could not render the test split");
     if (rc == 0) rc = zeroshot_predict(m, lora, pix, n, cls, nc, pred, NULL);
@@ -113,15 +114,29 @@ int shapes_zeroshot_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *t
         shapes_class_order(wp->order_seed, order);
         for (int k = 0; k < nc; k++) task_of[order[k]] = k / SHAPES_CLASSES_PER_TASK;
         long ok = 0, ok_t[SHAPES_N_TASKS] = {0}, n_t[SHAPES_N_TASKS] = {0};
-        long ok_h = 0, n_h = 0, ok_s = 0, n_s = 0;
+        long ok_h = 0, n_h = 0, ok_s = 0, n_s = 0, bad_col = 0, bad_shape = 0;
+        long ok_r[SHAPES_N_RENDITIONS] = {0}, n_r[SHAPES_N_RENDITIONS] = {0};
+        long ok_z[SHAPES_N_SIZES] = {0}, n_z[SHAPES_N_SIZES] = {0};
         for (int i = 0; i < n; i++) {
             int y = i / per, hit = pred[i] == y;
             ok += hit;
             ok_t[task_of[y]] += hit;
             n_t[task_of[y]]++;
-            if (hard[i]) ok_h += hit, n_h++;
+            if (rend[i]) ok_h += hit, n_h++;
             else ok_s += hit, n_s++;
+            ok_r[rend[i]] += hit, n_r[rend[i]]++;
+            ok_z[size[i]] += hit, n_z[size[i]]++;
+            bad_col += shapes_class_colour(pred[i]) != shapes_class_colour(y);
+            bad_shape += shapes_class_shape(pred[i]) != shapes_class_shape(y);
         }
+        for (int k = 0; k < SHAPES_N_RENDITIONS; k++) {
+            res->per_rendition[k] = n_r[k] ? 100.0 * ok_r[k] / n_r[k] : 0.0;
+            res->n_rendition[k] = (int)n_r[k];
+        }
+        for (int k = 0; k < SHAPES_N_SIZES; k++)
+            res->per_size[k] = n_z[k] ? 100.0 * ok_z[k] / n_z[k] : 0.0;
+        res->colour_wrong = 100.0 * bad_col / n;
+        res->shape_wrong = 100.0 * bad_shape / n;
         res->n = n;
         res->overall = 100.0 * ok / n;
         for (int t = 0; t < SHAPES_N_TASKS; t++)
@@ -132,6 +147,7 @@ int shapes_zeroshot_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *t
     free(cls);
     free(pix);
     free(pred);
-    free(hard);
+    free(rend);
+    free(size);
     return rc;
 }

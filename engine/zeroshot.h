@@ -22,11 +22,16 @@ int zeroshot_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokeniz
 int zeroshot_predict(clip_model *m, const clip_lora *lora, const float *pixels, int n,
                      const float *class_emb, int n_cls, int32_t *pred, float *probs);
 
-typedef struct {
+typedef struct shapes_zeroshot_result {
     int n;                              /* test images */
     double overall;                     /* accuracy over all 100 classes, % */
     double per_task[SHAPES_N_TASKS];    /* accuracy of each task's classes (default order), % */
     double standard, hard;              /* accuracy on standard / hard renditions, % */
+    double per_rendition[SHAPES_N_RENDITIONS]; /* accuracy per rendition (shapes_rendition), % */
+    int n_rendition[SHAPES_N_RENDITIONS];      /* test images per rendition */
+    double per_size[SHAPES_N_SIZES];    /* accuracy per object size (small, medium, large), % */
+    double colour_wrong, shape_wrong;   /* share of images whose predicted class has the wrong
+                                         * colour / the wrong shape, % (both can be wrong) */
 } shapes_zeroshot_result;
 
 /* Zero-shot accuracy on the shapes CL test split (all 100 classes as candidates). */

@@ -97,7 +97,9 @@ TEST(pretrain_resume_is_exact) {
     fclose(f);
     snprintf(args, sizeof args, "finetune --model %s/model.safetensors --config %s", dir_a, fcfg);
     rc = test_run_segp(args, out, sizeof out);
-    CHECK_MSG(rc == 0 && strstr(out, "test accuracy"), "%s", out);
+    CHECK_MSG(rc == 0 && strstr(out, "test split: 100 images") && strstr(out, "  overall ") &&
+                  strstr(out, "by rendition: standard ") && strstr(out, "errors: wrong colour on "),
+              "%s", out);
 }
 
 TEST(pretrain_bad_configs) {
@@ -114,6 +116,8 @@ TEST(pretrain_bad_configs) {
         {"{\"model\": {\"activation\": \"relu\"}}", "relu"},
         {"{\"model\": {\"patch\": 5}}", "patch"},
         {"{\"model\": {\"vision_width\": 30, \"vision_heads\": 4}}", "divisible"},
+        {"{\"world\": {\"shape_group\": 13}}", "world.shape_group"},
+        {"{\"world\": {\"shape_group\": 5}, \"train\": {\"batch_size\": 12}}", "multiple of world.shape_group"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         FILE *f = fopen(cfg, "w");

@@ -53,6 +53,41 @@ TEST(shapes_determinism) {
     CHECK(sample_hash(&p, SHAPES_SPLIT_TRAIN, 5, 0) != sample_hash(&p, SHAPES_SPLIT_TEST, 5, 0));
 }
 
+/* The scene descriptions and captions of the streams the shipped model was pretrained on
+ * (shape_group 8) and evaluated on must never change: they are integer draws, so the hash is
+ * the same on every machine (pixels may differ by one level where builds contract FMAs). */
+static uint64_t stream_fingerprint(const shapes_world_params *p) {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (int i = 0; i < 512; i++) {
+        shapes_sample_desc d;
+        char caption[SHAPES_CAPTION_MAX];
+        shapes_pretrain_sample(p, (uint64_t)i, &d, caption, sizeof caption);
+        int v[6] = {d.n_objects, d.obj[0].shape, d.obj[0].colour, d.obj[0].size, d.rendition,
+                    d.background};
+        h = fnv1a(fnv1a(h, caption, strlen(caption)), v, sizeof v);
+    }
+    for (int c = 0; c < SHAPES_N_CLASSES; c++)
+        for (int i = 0; i < 20; i++) {
+            shapes_sample_desc d;
+            CHECK(shapes_cl_sample(p, SHAPES_SPLIT_TEST, c, (uint64_t)i, &d) == 0);
+            int v[5] = {d.obj[0].shape, d.obj[0].colour, d.obj[0].size, d.obj[0].position,
+                        d.rendition};
+            h = fnv1a(h, v, sizeof v);
+        }
+    return h;
+}
+
+TEST(shapes_stream_fingerprint) {
+    shapes_world_params p = shapes_default_params();
+    uint64_t h1 = stream_fingerprint(&p);
+    p.shape_group = 8;
+    uint64_t h8 = stream_fingerprint(&p);
+    if (test_verbose()) printf("fingerprints 0x%016llx 0x%016llx\n", (unsigned long long)h1,
+                               (unsigned long long)h8);
+    CHECK_MSG(h1 == 0xa803a5f21cd5a0c0ull, "independent stream changed: 0x%016llx", (unsigned long long)h1);
+    CHECK_MSG(h8 == 0x4235da03655af6f2ull, "grouped stream changed: 0x%016llx", (unsigned long long)h8);
+}
+
 TEST(shapes_random_access) {
     shapes_world_params p = shapes_default_params();
     p.image_size = 24;
@@ -215,6 +250,46 @@ static void centre_mean(const image_rgb *img, float radius_px, float frac, doubl
         }
     for (int k = 0; k < 3; k++)
         mean[k] = n ? acc[k] / n : -1;
+}
+
+/* Shape groups: members share colour, size, position and layout, all shapes differ, and the
+ * caption names the shape. Samples stay random-access and a group does not leak into the next. */
+TEST(shapes_shape_groups) {
+    shapes_world_params p = shapes_default_params();
+    p.shape_group = 8;
+    int two_groups = 0, colours[SHAPES_N_COLOURS] = {0}, n_colours = 0;
+    for (int g = 0; g < 50; g++) {
+        shapes_sample_desc d0, d;
+        char cap[SHAPES_CAPTION_MAX];
+        int seen[SHAPES_N_SHAPES] = {0};
+        for (int k = 0; k < 8; k++) {
+            shapes_pretrain_sample(&p, (uint64_t)(g * 8 + k), &d, cap, sizeof cap);
+            if (k == 0) d0 = d;
+            CHECK_MSG(!seen[d.obj[0].shape], "group %d: shape %d repeated", g, d.obj[0].shape);
+            seen[d.obj[0].shape] = 1;
+            CHECK(d.n_objects == d0.n_objects);
+            CHECK(d.obj[0].colour == d0.obj[0].colour && d.obj[0].size == d0.obj[0].size &&
+                  d.obj[0].position == d0.obj[0].position);
+            CHECK_MSG(strstr(cap, shapes_shape_name(d.obj[0].shape)) != NULL, "caption '%s'", cap);
+            if (d.n_objects == 2) {
+                CHECK(d.obj[1].shape == d0.obj[1].shape && d.obj[1].colour == d0.obj[1].colour);
+                CHECK(d.obj[1].colour != d.obj[0].colour);
+            }
+        }
+        two_groups += d0.n_objects == 2;
+        n_colours += !colours[d0.obj[0].colour];
+        colours[d0.obj[0].colour] = 1;
+    }
+    /* each group is drawn anew */
+    CHECK_MSG(n_colours >= 8, "%d colours over 50 groups", n_colours);
+    CHECK_MSG(two_groups > 5 && two_groups < 30, "%d two-object groups of 50", two_groups);
+    /* group size 1 is the independent stream; out-of-range sizes are refused */
+    shapes_world_params q = shapes_default_params();
+    CHECK(q.shape_group == 1 && shapes_check_params(&q) == 0);
+    q.shape_group = 13;
+    CHECK(shapes_check_params(&q) != 0);
+    q.shape_group = 0;
+    CHECK(shapes_check_params(&q) != 0);
 }
 
 TEST(shapes_render_values) {

@@ -130,6 +130,8 @@ typedef struct {
     float test_hard_rate;     /* ... in the CL test split (0.5) */
     float two_object_rate;    /* pretraining samples with a second object (0.3) */
     float cl_distractor_rate; /* CL samples with a small arrow/pentagon distractor (0) */
+    int shape_group;          /* pretraining: G consecutive indices share colour, size and
+                               * position and differ in shape (1..12; 1 = independent, default) */
     uint64_t order_seed;      /* class order; 0 = the default order */
 } shapes_world_params;
 
@@ -184,7 +186,12 @@ int shapes_class_name(int cls, char *buf, size_t n);
  * and every shape once. */
 void shapes_class_order(uint64_t order_seed, int order[SHAPES_N_CLASSES]);
 
-/* Pretraining stream: random image + caption pairs. caption may be NULL (cap then ignored). */
+/* Pretraining stream: random image + caption pairs. caption may be NULL (cap then ignored).
+ * With shape_group G > 1, indices gG .. gG+G-1 form a group: the main objects share colour,
+ * size, position (two-object scenes: the layout and the second object) and have G different
+ * shapes, so a contrastive batch holding whole groups cannot match captions on colour, size and
+ * position alone: in a batch of random scenes those nearly identify a caption and shape would
+ * get almost no gradient. Everything else (jitter, background, rendition) stays per sample. */
 void shapes_pretrain_sample(const shapes_world_params *p, uint64_t index, shapes_sample_desc *desc,
                             char *caption, size_t cap);
 

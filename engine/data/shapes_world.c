@@ -163,6 +163,7 @@ shapes_world_params shapes_default_params(void) {
         .train_hard_rate = 0.5f,
         .test_hard_rate = 0.5f,
         .two_object_rate = 0.3f,
+        .shape_group = 1,
         .cl_distractor_rate = 0.0f,
         .order_seed = 0,
     };
@@ -188,6 +189,9 @@ int shapes_check_params(const shapes_world_params *p) {
         check_rate("two_object_rate", p->two_object_rate) ||
         check_rate("cl_distractor_rate", p->cl_distractor_rate))
         return -1;
+    if (p->shape_group < 1 || p->shape_group > SHAPES_N_SHAPES)
+        return SEGP_FAIL("shapes: shape_group %d out of range (expected 1..%d)", p->shape_group,
+                         SHAPES_N_SHAPES);
     return 0;
 }
 
@@ -406,33 +410,77 @@ static void write_caption(rng *r, const shapes_sample_desc *d, char *caption, si
 
 /* ---- samples ------------------------------------------------------------------------------ */
 
+/* What a pretraining scene shows, before jitter: drawn per sample, or per group of samples. */
+typedef struct {
+    int two, shape, colour, size, pos;           /* single object */
+    int shape2, colour2, vertical, flip, sz_a, sz_b; /* two objects; sz -1: draw at placement */
+} scene_plan;
+
+/* A grouped scene: the group's RNG draws everything but the shape; member k of the group takes
+ * element k of a shuffled list of all shapes, so the G members have G different shapes. */
+static void group_plan(const shapes_world_params *p, uint64_t index, scene_plan *s) {
+    uint64_t g = index / (uint64_t)p->shape_group;
+    rng r;
+    rng_init(&r, make_key(p->seed, SHAPES_SPLIT_PRETRAIN, 0x47524F5550ull, g));
+    int shapes[SHAPES_N_SHAPES];
+    for (int i = 0; i < SHAPES_N_SHAPES; i++) shapes[i] = i;
+    shuffle(&r, shapes, SHAPES_N_SHAPES);
+    s->shape = shapes[index % (uint64_t)p->shape_group];
+    s->two = rng_unit(&r) < p->two_object_rate;
+    s->colour = rng_int(&r, SHAPES_N_COLOURS);
+    s->size = rng_int(&r, SHAPES_N_SIZES), s->pos = rng_int(&r, SHAPES_N_POSITIONS);
+    /* The second object never has the main colour, so it can't repeat a member's main object. */
+    s->shape2 = rng_int(&r, SHAPES_N_SHAPES);
+    s->colour2 = rng_int(&r, SHAPES_N_COLOURS - 1);
+    if (s->colour2 >= s->colour) s->colour2++;
+    s->vertical = rng_int(&r, 2), s->flip = rng_int(&r, 2);
+    s->sz_a = rng_int(&r, 2), s->sz_b = rng_int(&r, 2);
+}
+
+static void place_two(rng *r, shapes_sample_desc *d, const scene_plan *s) {
+    d->n_objects = 2;
+    /* Side by side or one above the other; which object gets which side is random. */
+    int pa = s->vertical ? SHAPES_TOP : SHAPES_LEFT, pb = s->vertical ? SHAPES_BOTTOM : SHAPES_RIGHT;
+    if (s->flip) {
+        int t = pa;
+        pa = pb, pb = t;
+    }
+    place_object(r, &d->obj[0], s->shape, s->colour, s->sz_a >= 0 ? s->sz_a : rng_int(r, 2), pa, 0.85f);
+    place_object(r, &d->obj[1], s->shape2, s->colour2, s->sz_b >= 0 ? s->sz_b : rng_int(r, 2), pb, 0.85f);
+}
+
 void shapes_pretrain_sample(const shapes_world_params *p, uint64_t index, shapes_sample_desc *d,
                             char *caption, size_t cap) {
     rng r;
     rng_init(&r, make_key(p->seed, SHAPES_SPLIT_PRETRAIN, 0, index));
     memset(d, 0, sizeof *d);
     d->cls = -1;
-    int two = rng_unit(&r) < p->two_object_rate;
-    int shape = rng_int(&r, SHAPES_N_SHAPES), colour = rng_int(&r, SHAPES_N_COLOURS);
-    if (!two) {
-        d->n_objects = 1;
-        int size = rng_int(&r, SHAPES_N_SIZES), pos = rng_int(&r, SHAPES_N_POSITIONS);
-        place_object(&r, &d->obj[0], shape, colour, size, pos, 1.0f);
-    } else {
-        d->n_objects = 2;
-        int shape2, colour2;
-        do {
-            shape2 = rng_int(&r, SHAPES_N_SHAPES), colour2 = rng_int(&r, SHAPES_N_COLOURS);
-        } while (shape2 == shape && colour2 == colour);
-        /* Side by side or one above the other; which object gets which side is random. */
-        int vertical = rng_int(&r, 2), flip = rng_int(&r, 2);
-        int pa = vertical ? SHAPES_TOP : SHAPES_LEFT, pb = vertical ? SHAPES_BOTTOM : SHAPES_RIGHT;
-        if (flip) {
-            int t = pa;
-            pa = pb, pb = t;
+    if (p->shape_group > 1) {
+        scene_plan s;
+        group_plan(p, index, &s);
+        if (s.two) {
+            place_two(&r, d, &s);
+        } else {
+            d->n_objects = 1;
+            place_object(&r, &d->obj[0], s.shape, s.colour, s.size, s.pos, 1.0f);
         }
-        place_object(&r, &d->obj[0], shape, colour, rng_int(&r, 2), pa, 0.85f);
-        place_object(&r, &d->obj[1], shape2, colour2, rng_int(&r, 2), pb, 0.85f);
+    } else {
+        /* Independent scenes, drawn in the order first written (the stream must not change). */
+        int two = rng_unit(&r) < p->two_object_rate;
+        int shape = rng_int(&r, SHAPES_N_SHAPES), colour = rng_int(&r, SHAPES_N_COLOURS);
+        if (!two) {
+            d->n_objects = 1;
+            int size = rng_int(&r, SHAPES_N_SIZES), pos = rng_int(&r, SHAPES_N_POSITIONS);
+            place_object(&r, &d->obj[0], shape, colour, size, pos, 1.0f);
+        } else {
+            scene_plan s = {.shape = shape, .colour = colour};
+            do {
+                s.shape2 = rng_int(&r, SHAPES_N_SHAPES), s.colour2 = rng_int(&r, SHAPES_N_COLOURS);
+            } while (s.shape2 == shape && s.colour2 == colour);
+            s.vertical = rng_int(&r, 2), s.flip = rng_int(&r, 2);
+            s.sz_a = -1, s.sz_b = -1; /* drawn by place_two, one before each placement */
+            place_two(&r, d, &s);
+        }
     }
     make_background(&r, d);
     int rend = is_hard(p->seed, SHAPES_SPLIT_PRETRAIN, -1, index, p->pretrain_hard_rate)
