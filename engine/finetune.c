@@ -43,7 +43,7 @@ finetune_config finetune_default_config(void) {
     memset(&c, 0, sizeof c);
     c.seed = 1;
     c.world_seed = 1;
-    c.train_per_class = 100;
+    c.train_per_class = shapes_default_params().train_per_class;
     c.test_per_class = 20;
     c.train_hard_rate = shapes_default_params().train_hard_rate;
     c.epochs = 10;

@@ -123,7 +123,7 @@ typedef enum { SHAPES_SPLIT_PRETRAIN, SHAPES_SPLIT_TRAIN, SHAPES_SPLIT_TEST } sh
 typedef struct {
     uint64_t seed;            /* world seed: every sample derives from it */
     int image_size;           /* pixels per side, SHAPES_MIN_SIZE..SHAPES_MAX_SIZE (default 32) */
-    int train_per_class;      /* CL train images per class (default 100) */
+    int train_per_class;      /* CL train images per class (default 500, as CIFAR-100) */
     int test_per_class;       /* CL test images per class (default 20) */
     float pretrain_hard_rate; /* share of hard renditions in the pretraining stream (0.04) */
     float train_hard_rate;    /* ... in the CL train split (0.5) */

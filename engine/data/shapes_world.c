@@ -157,7 +157,7 @@ shapes_world_params shapes_default_params(void) {
     shapes_world_params p = {
         .seed = 1,
         .image_size = 32,
-        .train_per_class = 100,
+        .train_per_class = 500,
         .test_per_class = 20,
         .pretrain_hard_rate = 0.04f,
         .train_hard_rate = 0.5f,
