@@ -19,8 +19,8 @@ static void usage(void) {
            "Joint fine-tuning of LoRA-B (both towers; q, v, c_fc, c_proj of every block) on all\n"
            "100 classes of the shapes benchmark at once: the upper bound that continual runs\n"
            "are compared with. Cross-entropy of CLIP logits over all class prompts. Prints the\n"
-           "test accuracy (overall, per task of the default order, standard and hard\n"
-           "renditions) at the end.\n\n"
+           "test accuracy at the end: overall, per task of the default order, per rendition,\n"
+           "per object size, and the share of images given the wrong colour or shape.\n\n"
            "  --config C   JSON config (keys below); defaults otherwise\n"
            "  --out L      save the trained LoRA state\n\n"
            "config keys:\n%s",

@@ -28,7 +28,8 @@ static void usage(void) {
            "  --vocab V        BPE vocabulary file (default: the embedded one)\n"
            "  --world shapes   evaluate on the built-in shapes benchmark's test split instead:\n"
            "                   accuracy over all 100 classes, per task of the default class\n"
-           "                   order, and on standard vs hard renditions\n"
+           "                   order, per rendition and object size, and the share of\n"
+           "                   images given the wrong colour or the wrong shape\n"
            "  --test-per-class N  test images per class for --world (default 20)\n"
            "  --world-seed S   shapes world seed (default 1)\n");
 }

@@ -84,8 +84,10 @@ TEST(shapes_stream_fingerprint) {
     uint64_t h8 = stream_fingerprint(&p);
     if (test_verbose()) printf("fingerprints 0x%016llx 0x%016llx\n", (unsigned long long)h1,
                                (unsigned long long)h8);
-    CHECK_MSG(h1 == 0xa803a5f21cd5a0c0ull, "independent stream changed: 0x%016llx", (unsigned long long)h1);
-    CHECK_MSG(h8 == 0x4235da03655af6f2ull, "grouped stream changed: 0x%016llx", (unsigned long long)h8);
+    CHECK_MSG(h1 == 0xa803a5f21cd5a0c0ull, "independent stream changed: 0x%016llx",
+              (unsigned long long)h1);
+    CHECK_MSG(h8 == 0x4235da03655af6f2ull, "grouped stream changed: 0x%016llx",
+              (unsigned long long)h8);
 }
 
 TEST(shapes_random_access) {

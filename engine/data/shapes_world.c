@@ -412,7 +412,7 @@ static void write_caption(rng *r, const shapes_sample_desc *d, char *caption, si
 
 /* What a pretraining scene shows, before jitter: drawn per sample, or per group of samples. */
 typedef struct {
-    int two, shape, colour, size, pos;           /* single object */
+    int two, shape, colour, size, pos;               /* single object */
     int shape2, colour2, vertical, flip, sz_a, sz_b; /* two objects; sz -1: draw at placement */
 } scene_plan;
 
@@ -445,8 +445,10 @@ static void place_two(rng *r, shapes_sample_desc *d, const scene_plan *s) {
         int t = pa;
         pa = pb, pb = t;
     }
-    place_object(r, &d->obj[0], s->shape, s->colour, s->sz_a >= 0 ? s->sz_a : rng_int(r, 2), pa, 0.85f);
-    place_object(r, &d->obj[1], s->shape2, s->colour2, s->sz_b >= 0 ? s->sz_b : rng_int(r, 2), pb, 0.85f);
+    int sz_a = s->sz_a >= 0 ? s->sz_a : rng_int(r, 2);
+    place_object(r, &d->obj[0], s->shape, s->colour, sz_a, pa, 0.85f);
+    int sz_b = s->sz_b >= 0 ? s->sz_b : rng_int(r, 2);
+    place_object(r, &d->obj[1], s->shape2, s->colour2, sz_b, pb, 0.85f);
 }
 
 void shapes_pretrain_sample(const shapes_world_params *p, uint64_t index, shapes_sample_desc *d,
