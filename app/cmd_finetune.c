@@ -20,7 +20,10 @@ static void usage(void) {
            "100 classes of the shapes benchmark at once: the upper bound that continual runs\n"
            "are compared with. Cross-entropy of CLIP logits over all class prompts. Prints the\n"
            "test accuracy at the end: overall, per task of the default order, per rendition,\n"
-           "per object size, and the share of images given the wrong colour or shape.\n\n"
+           "per object size, and the share of images given the wrong colour or shape.\n"
+           "The training images are rendered once; with augment.enabled every epoch sees a\n"
+           "new seeded random resized crop (bicubic, back to the model's resolution) and\n"
+           "left-right flip of each.\n\n"
            "  --config C   JSON config (keys below); defaults otherwise\n"
            "  --out L      save the trained LoRA state\n\n"
            "config keys:\n%s",

@@ -9,6 +9,7 @@
 
 #include "clip_loss.h"
 #include "common.h"
+#include "data/augment.h"
 #include "optim.h"
 #include "rng.h"
 
@@ -29,6 +30,11 @@ static const cfg_field fields[] = {
     F("lora.rank", CFG_INT, rank, 1, 4096, "LoRA rank r"),
     F("lora.alpha", CFG_FLOAT, alpha, 0, 100000, "LoRA alpha (scale alpha / r)"),
     S("prompt_template", template_, "class prompt, {} = class name"),
+    F("augment.enabled", CFG_BOOL, augment, 0, 1,
+      "random resized crop + horizontal flip of training images (seeded by seed)"),
+    F("augment.scale_min", CFG_FLOAT, aug_scale_min, 0.01, 1, "smallest crop, as a fraction of the image area"),
+    F("augment.scale_max", CFG_FLOAT, aug_scale_max, 0.01, 1, "largest crop, as a fraction of the image area"),
+    F("augment.flip", CFG_FLOAT, aug_flip, 0, 1, "probability of a left-right flip"),
 };
 #undef F
 #undef S
@@ -55,6 +61,10 @@ finetune_config finetune_default_config(void) {
     c.rank = 32;
     c.alpha = 32.0f;
     snprintf(c.template_, sizeof c.template_, "a photo of a {}.");
+    c.augment = 0;
+    c.aug_scale_min = 0.08f; /* torchvision's RandomResizedCrop defaults */
+    c.aug_scale_max = 1.0f;
+    c.aug_flip = 0.5f;
     return c;
 }
 
@@ -75,15 +85,19 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
     int nc = SHAPES_N_CLASSES, per = c->train_per_class, n = nc * per;
     int r = mc->resolution, e = mc->embed_dim, ctx = mc->context, b = c->batch_size;
     if (b > n) b = n;
+    if (c->aug_scale_min > c->aug_scale_max)
+        return SEGP_FAIL("augment.scale_min %g is larger than augment.scale_max %g",
+                         (double)c->aug_scale_min, (double)c->aug_scale_max);
     size_t img = (size_t)3 * r * r;
-    /* the training images, rendered once */
-    float *train = segp_malloc((size_t)n * img * sizeof(float));
+    /* The training images, rendered once and kept as 8-bit RGB: a quarter of the memory of
+     * floats, and what the augmentation crops from. */
+    uint8_t *train = segp_malloc((size_t)n * img);
     int fail = 0;
 #pragma omp parallel for schedule(dynamic, 16)
     for (int i = 0; i < n; i++) {
         shapes_sample_desc d;
         if (shapes_cl_sample(&wp, SHAPES_SPLIT_TRAIN, i / per, (uint64_t)(i % per), &d) != 0 ||
-            shapes_sample_pixels(&wp, &d, r, train + (size_t)i * img) != 0) {
+            shapes_render_into(&d, r, train + (size_t)i * img) != 0) {
 #pragma omp atomic write
             fail = 1;
         }
@@ -92,6 +106,11 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
         free(train);
         return SEGP_FAIL("shapes: could not render the training split");
     }
+    augment_config ac;
+    augment_config_default(&ac, r, c->seed);
+    ac.scale_lo = c->aug_scale_min;
+    ac.scale_hi = c->aug_scale_max;
+    ac.flip_p = c->aug_flip;
     /* class prompts */
     int32_t *ids = segp_malloc((size_t)nc * ctx * sizeof(int32_t));
     int rc = 0;
@@ -126,10 +145,16 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
         }
         for (int s0 = 0; s0 < n && rc == 0; s0 += b, step++) {
             int k = n - s0 < b ? n - s0 : b;
+#pragma omp parallel for schedule(static)
             for (int i = 0; i < k; i++) {
-                memcpy(pix + (size_t)i * img, train + (size_t)order[s0 + i] * img, img * sizeof(float));
-                labels[i] = order[s0 + i] / per;
+                int idx = order[s0 + i];
+                image_rgb src = {r, r, train + (size_t)idx * img};
+                if (c->augment)
+                    augment_train_clip(&ac, &src, ep, idx, pix + (size_t)i * img);
+                else
+                    image_clip_normalize(src.rgb, r, pix + (size_t)i * img);
             }
+            for (int i = 0; i < k; i++) labels[i] = order[s0 + i] / per;
             if (clip_vision_forward(m, lora, pix, k, va, 1, ie) ||
                 clip_text_forward(m, lora, ids, nc, ta, 1, te)) {
                 rc = -1;

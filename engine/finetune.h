@@ -1,6 +1,7 @@
 /* finetune.h: joint LoRA-B fine-tuning on all classes of the shapes benchmark (the upper bound
  * the continual-learning runs are compared with): L_cls cross-entropy of CLIP logits over all
- * 100 class prompts, student LoRA on both towers, SGD with momentum (or AdamW), cosine decay. */
+ * 100 class prompts, student LoRA on both towers, SGD with momentum (or AdamW), cosine decay,
+ * optionally the seeded training augmentation of engine/data/augment.h. */
 #ifndef SEGP_FINETUNE_H
 #define SEGP_FINETUNE_H
 
@@ -22,6 +23,9 @@ typedef struct {
     int rank;
     float alpha;
     char template_[128];
+    /* training augmentation: RandomResizedCrop(scale_min..scale_max) + flip, seeded */
+    int augment;
+    float aug_scale_min, aug_scale_max, aug_flip;
 } finetune_config;
 
 finetune_config finetune_default_config(void);

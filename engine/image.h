@@ -45,6 +45,10 @@ void image_resize_bicubic(const image_rgb *in, int out_w, int out_h, image_rgb *
 extern const float clip_image_mean[3];
 extern const float clip_image_std[3];
 
+/* ToTensor + Normalize of an n_px x n_px 8-bit RGB image (row-major HWC) into 3 * n_px * n_px
+ * floats, CHW, in torchvision's float32 order: (v / 255 - mean) / std. */
+void image_clip_normalize(const uint8_t *rgb, int n_px, float *out);
+
 /* Full CLIP eval transform of an RGB image: out is 3 * n_px * n_px floats, CHW order. */
 void image_clip_transform(const image_rgb *in, int n_px, float *out);
 

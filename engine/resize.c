@@ -264,7 +264,7 @@ void image_clip_geometry(int w, int h, int n_px, int *rw, int *rh, int *crop_x, 
 }
 
 /* ToTensor + Normalize in float32, in torchvision's order: (v / 255 - mean) / std. */
-static void normalize_hwc(const uint8_t *rgb, int n_px, float *out) {
+void image_clip_normalize(const uint8_t *rgb, int n_px, float *out) {
     float table[3][256];
     for (int c = 0; c < 3; c++)
         for (int v = 0; v < 256; v++)
@@ -352,7 +352,7 @@ void image_decoded_clip_transform(const image_decoded *img, int n_px, float *out
     image_clip_geometry(img->width, img->height, n_px, &rw, &rh, &cx, &cy);
     uint8_t *crop = segp_malloc((size_t)n_px * (size_t)n_px * 3);
     decoded_resize_window(img, rw, rh, cx, cy, n_px, n_px, crop);
-    normalize_hwc(crop, n_px, out);
+    image_clip_normalize(crop, n_px, out);
     free(crop);
 }
 

@@ -63,15 +63,10 @@ int shapes_sample_pixels(const shapes_world_params *wp, const shapes_sample_desc
     image_rgb img = {s, s, segp_malloc((size_t)s * s * 3)};
     int rc = shapes_render_into(d, s, img.rgb);
     if (rc == 0) {
-        if (s == r) { /* the transform's resize and crop are the identity here */
-            for (int ch = 0; ch < 3; ch++)
-                for (int i = 0; i < s * s; i++)
-                    out[(size_t)ch * s * s + i] =
-                        (img.rgb[(size_t)i * 3 + ch] / 255.0f - clip_image_mean[ch]) /
-                        clip_image_std[ch];
-        } else {
+        if (s == r) /* the transform's resize and crop are the identity here */
+            image_clip_normalize(img.rgb, s, out);
+        else
             image_clip_transform(&img, r, out);
-        }
     }
     free(img.rgb);
     return rc;

@@ -36,7 +36,7 @@ static double loss_at(const char *log_path, int step) {
 }
 
 TEST(pretrain_resume_is_exact) {
-    char cfg[512], dir_a[512], dir_b[512], args[1200], out[8192], p[600], q[600];
+    char cfg[512], dir_a[512], dir_b[512], args[2400], out[8192], p[600], q[600];
     const char *t = test_tmpdir();
     snprintf(dir_a, sizeof dir_a, "%s/pt_a", t);
     snprintf(dir_b, sizeof dir_b, "%s/pt_b", t);
@@ -100,6 +100,40 @@ TEST(pretrain_resume_is_exact) {
     CHECK_MSG(rc == 0 && strstr(out, "test split: 100 images") && strstr(out, "  overall ") &&
                   strstr(out, "by rendition: standard ") && strstr(out, "errors: wrong colour on "),
               "%s", out);
+    /* Training augmentation: the same seed gives the same LoRA state byte for byte, and the
+     * crops and flips do change what is learned. */
+    const char *ft_aug =
+        "{\"world\": {\"train_per_class\": 2, \"test_per_class\": 1},"
+        " \"train\": {\"epochs\": 1, \"batch_size\": 50}, \"lora\": {\"rank\": 4, \"alpha\": 4}"
+        "%s}";
+    const char *variant[3] = {"", ", \"augment\": {\"enabled\": true, \"scale_min\": 0.5}",
+                              ", \"augment\": {\"enabled\": true, \"scale_min\": 0.5}"};
+    uint8_t *state[3] = {NULL, NULL, NULL};
+    size_t n_state[3] = {0, 0, 0};
+    for (int v = 0; v < 3; v++) {
+        f = fopen(fcfg, "w");
+        fprintf(f, ft_aug, variant[v]);
+        fclose(f);
+        snprintf(p, sizeof p, "%s/ft_state%d.safetensors", t, v);
+        snprintf(args, sizeof args, "finetune --model %s/model.safetensors --config %s --out %s",
+                 dir_a, fcfg, p);
+        rc = test_run_segp(args, out, sizeof out);
+        CHECK_MSG(rc == 0, "variant %d: %s", v, out);
+        CHECK(segp_read_file(p, &state[v], &n_state[v]) == 0);
+    }
+    CHECK_MSG(n_state[1] == n_state[2] && n_state[1] > 0 &&
+                  memcmp(state[1], state[2], n_state[1]) == 0,
+              "two augmented fine-tunes with one seed differ");
+    CHECK_MSG(n_state[0] == n_state[1] && memcmp(state[0], state[1], n_state[0]) != 0,
+              "augmentation did not change the trained state");
+    for (int v = 0; v < 3; v++) free(state[v]);
+    /* an empty crop range is refused before any work */
+    f = fopen(fcfg, "w");
+    fputs("{\"augment\": {\"enabled\": true, \"scale_min\": 0.9, \"scale_max\": 0.5}}", f);
+    fclose(f);
+    snprintf(args, sizeof args, "finetune --model %s/model.safetensors --config %s", dir_a, fcfg);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "augment.scale_min 0.9 is larger than augment.scale_max 0.5"), "%s", out);
 }
 
 TEST(pretrain_bad_configs) {

@@ -147,11 +147,6 @@ void augment_train_clip(const augment_config *c, const image_rgb *in, int epoch,
     augment_sample_params(c, epoch, index, in->width, in->height, &p);
     image_rgb img;
     augment_apply(in, &p, c->size, &img);
-    size_t hw = (size_t)c->size * (size_t)c->size;
-    /* Same float32 steps as ToTensor + Normalize: (v / 255 - mean) / std. */
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < hw; i++)
-            out[k * hw + i] =
-                ((float)img.rgb[3 * i + k] / 255.0f - clip_image_mean[k]) / clip_image_std[k];
+    image_clip_normalize(img.rgb, c->size, out);
     image_free(&img);
 }
