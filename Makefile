@@ -31,7 +31,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 SEGP_BIN   ?= segp
 TEST_BIN   := $(BUILD)/run_tests
 
-.PHONY: all test check-asan clean refs bench deps run
+.PHONY: all test check-asan clean refs bench deps run FORCE
 all: $(SEGP_BIN)
 
 $(BUILD)/libsegp.a: $(ENGINE_OBJ)
@@ -47,6 +47,17 @@ $(TEST_BIN): $(TEST_OBJ) $(BUILD)/libsegp.a
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Provenance: build_id.h holds `git describe` of the tree; it is rewritten only when that
+# changes, so only engine/version.c recompiles.
+GIT_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(BUILD)/build_id.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define SEGP_BUILD_ID "$(GIT_ID)"' > $@.new
+	@cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
+$(BUILD)/engine/version.o: $(BUILD)/build_id.h
+$(BUILD)/engine/version.o: CFLAGS += -I$(BUILD)
+FORCE:
 
 # The BPE vocabulary is embedded in the binary with .incbin (engine/vocab_data.S).
 $(BUILD)/%.o: %.S

@@ -1,5 +1,6 @@
 /* cmd_finetune.c: `segp finetune`: joint LoRA-B fine-tuning on all shapes classes (the upper
  * bound of continual learning on the benchmark). */
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,10 +81,19 @@ int cmd_finetune(int argc, char **argv) {
     clip_lora *lora = tok ? clip_lora_new(m, &lp) : NULL;
     if (lora) {
         int tty = isatty(fileno(stderr));
+        char cpu[256];
+        segp_cpu_name(cpu, sizeof cpu);
+        printf("%s: %zu trainable LoRA-B numbers (rank %d); segp build %s, CPU %s, %d threads\n",
+               model, clip_lora_trainable(lora), c.rank, segp_build_id(), cpu,
+               omp_get_max_threads());
         shapes_zeroshot_result res;
+        double t0 = segp_now();
         if (shapes_joint_finetune(m, lora, tok, &c, on_event, &tty, &res) == 0 &&
-            (!out || clip_lora_save(lora, out) == 0))
+            (!out || clip_lora_save(lora, out) == 0)) {
+            int s = (int)(segp_now() - t0 + 0.5);
+            printf("wall time %d:%02d (rendering, training and evaluation)\n", s / 60, s % 60);
             rc = 0;
+        }
     }
     if (rc) app_report_error();
     clip_lora_free(lora);

@@ -68,8 +68,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("segp %s\nOpenBLAS kernels '%s' (%s), %d threads\n", SEGP_VERSION,
-               blas_corename(), blas_selection_note(), blas_num_threads());
+        char cpu[256];
+        segp_cpu_name(cpu, sizeof cpu);
+        printf("segp %s (build %s)\nCPU %s\nOpenBLAS kernels '%s' (%s), %d threads\n",
+               SEGP_VERSION, segp_build_id(), cpu, blas_corename(), blas_selection_note(),
+               blas_num_threads());
         return 0;
     }
     for (int i = 0; i < N_COMMANDS; i++)

@@ -12,6 +12,11 @@
 
 #define SEGP_VERSION_STRING "0.1.0"
 
+/* The git description of the source this binary was built from ("unknown" outside git). */
+const char *segp_build_id(void);
+/* The CPU's model name from /proc/cpuinfo ("unknown" if unreadable), safe to put in JSON. */
+void segp_cpu_name(char *buf, size_t n);
+
 /* Record an error message (printf-style) and return -1. Keeps file:line for SEGP_DEBUG=1. */
 int segp_fail_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

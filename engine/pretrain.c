@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,9 +238,13 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         if (load_checkpoint(p_ckpt, &o, &start) != 0) rc = -1;
         else trim_log(p_log, start);
     } else {
-        char extra[256];
-        snprintf(extra, sizeof extra, "{\"segp_version\": \"%s\", \"parameters\": %lld}",
-                 SEGP_VERSION_STRING, (long long)n_true);
+        char extra[768], cpu[256];
+        segp_cpu_name(cpu, sizeof cpu);
+        snprintf(extra, sizeof extra,
+                 "{\"segp_version\": \"%s\", \"segp_build\": \"%s\", \"cpu\": \"%s\", "
+                 "\"threads\": %d, \"parameters\": %lld}",
+                 SEGP_VERSION_STRING, segp_build_id(), cpu, omp_get_max_threads(),
+                 (long long)n_true);
         char *js = cfg_to_json(fields, (int)(sizeof fields / sizeof fields[0]), cfg, extra);
         rc = segp_write_file_atomic(p_cfg, js, strlen(js));
         free(js);

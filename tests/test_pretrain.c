@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/clip.h"
 #include "../engine/common.h"
+#include "../engine/lora.h"
 #include "test.h"
 
 static const char *tiny_cfg =
@@ -56,6 +58,11 @@ TEST(pretrain_resume_is_exact) {
     if (n) {
         CHECK(strstr((char *)d, "\"vision_width\":\t32") || strstr((char *)d, "\"vision_width\": 32"));
         CHECK(strstr((char *)d, "segp_version") != NULL);
+        /* provenance: the build that ran it (same tree as this test binary) and the machine */
+        char want[160];
+        snprintf(want, sizeof want, "\"segp_build\":\t\"%s\"", segp_build_id());
+        CHECK_MSG(strstr((char *)d, want) != NULL, "config.json lacks %s", want);
+        CHECK(strstr((char *)d, "\"cpu\":\t\"") != NULL && strstr((char *)d, "\"threads\":\t"));
         free(d);
     }
     /* the same run, interrupted after step 3 and resumed */
@@ -100,6 +107,20 @@ TEST(pretrain_resume_is_exact) {
     CHECK_MSG(rc == 0 && strstr(out, "test split: 100 images") && strstr(out, "  overall ") &&
                   strstr(out, "by rendition: standard ") && strstr(out, "errors: wrong colour on "),
               "%s", out);
+    { /* the trainable count it prints is the engine's count for this model and rank */
+        snprintf(p, sizeof p, "%s/model.safetensors", dir_a);
+        clip_model *m = clip_model_load(p, NULL);
+        CHECK(m != NULL);
+        clip_lora_params lp = clip_lora_default_params();
+        lp.rank = 4;
+        clip_lora *l = m ? clip_lora_new(m, &lp) : NULL;
+        char want[96];
+        snprintf(want, sizeof want, ": %zu trainable LoRA-B numbers (rank 4)",
+                 l ? clip_lora_trainable(l) : (size_t)0);
+        CHECK_MSG(l && strstr(out, want) && strstr(out, "wall time "), "want '%s' in %s", want, out);
+        clip_lora_free(l);
+        clip_model_free(m);
+    }
     /* Training augmentation: the same seed gives the same LoRA state byte for byte, and the
      * crops and flips do change what is learned. */
     const char *ft_aug =

@@ -1,0 +1,32 @@
+/* version.c: what produced a run. The build id is the git description of the source tree at
+ * build time (generated into BUILD/build_id.h by the Makefile; "-dirty" when it had uncommitted
+ * changes); the CPU name says which machine a wall time was measured on. */
+#include <stdio.h>
+#include <string.h>
+
+#include "build_id.h"
+#include "common.h"
+
+const char *segp_build_id(void) { return SEGP_BUILD_ID; }
+
+void segp_cpu_name(char *buf, size_t n) {
+    if (n == 0) return;
+    snprintf(buf, n, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        const char *v = strchr(line, ':');
+        if (!v) break;
+        v++;
+        while (*v == ' ' || *v == '\t') v++;
+        snprintf(buf, n, "%s", v);
+        /* one line, no quotes or backslashes: it goes into JSON as is */
+        for (char *p = buf; *p; p++)
+            if (*p == '\n' || *p == '\r') *p = '\0';
+            else if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = ' ';
+        break;
+    }
+    fclose(f);
+}
