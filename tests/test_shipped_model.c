@@ -13,7 +13,7 @@
 
 #define MODEL "sample_runs/models/shapes-clip.safetensors"
 /* from sample_runs/models/shapes-clip.log.jsonl, last "zeroshot" line (test_per_class 20) */
-#define EXPECTED_ZEROSHOT 60.10
+#define EXPECTED_ZEROSHOT 69.00
 
 TEST(shipped_model_files) {
     struct stat st;
@@ -30,7 +30,7 @@ TEST(shipped_model_zeroshot_accuracy) {
     CHECK_MSG(m != NULL, "%s", segp_last_error());
     if (!m) return;
     const clip_config *c = clip_model_config(m);
-    CHECK_EQ_INT(c->resolution, 32);
+    CHECK_EQ_INT(c->resolution, 48);
     CHECK_EQ_INT(c->vocab, 49408);
     clip_tokenizer *tok = clip_tokenizer_init(NULL);
     shapes_world_params wp = shapes_default_params();
