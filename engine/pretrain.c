@@ -205,7 +205,9 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     snprintf(p_log, sizeof p_log, "%s/log.jsonl", cfg->out_dir);
     snprintf(p_model, sizeof p_model, "%s/model.safetensors", cfg->out_dir);
     if (resume && !file_exists(p_ckpt))
-        return SEGP_FAIL("%s: no checkpoint to resume from", p_ckpt);
+        return SEGP_FAIL("%s: no checkpoint to resume from (check out_dir or --out, or run "
+                         "without --resume to start)",
+                         p_ckpt);
     if (!resume && file_exists(p_cfg))
         return SEGP_FAIL("%s already holds a run (resume it with --resume, or choose another "
                          "out_dir)",
