@@ -1,12 +1,12 @@
 # segp build. `make` builds ./segp (CPU: OpenBLAS + OpenMP); `make test` builds and runs the tests;
 # `make check-asan` runs the same tests under AddressSanitizer + UBSan.
-# The CUDA backend will come behind `make CUDA=1`; the op table (engine/backend.h) is its seam.
+# The CUDA backend will come behind `make CUDA=1`; the op table (engine/backend/backend.h) is its seam.
 
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O3 -march=native
 CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
-           -MMD -MP -D_GNU_SOURCE
+           -MMD -MP -D_GNU_SOURCE -Iengine
 LDLIBS  += -lcjson -lpng -ljpeg -lutf8proc -lz -lm -fopenmp
 
 # Link the OpenMP build of OpenBLAS explicitly: it cooperates with our own OpenMP loops
@@ -19,8 +19,8 @@ else
 LDLIBS  += -lopenblas
 endif
 
-ENGINE_SRC := $(wildcard engine/*.c engine/*/*.c)
-ENGINE_ASM := $(wildcard engine/*.S)
+ENGINE_SRC := $(wildcard engine/*/*.c engine/*/*/*.c)
+ENGINE_ASM := $(wildcard engine/*/*.S)
 APP_SRC    := $(wildcard app/*.c)
 TEST_SRC   := $(wildcard tests/*.c)
 
@@ -49,17 +49,17 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # Provenance: build_id.h holds `git describe` of the tree; it is rewritten only when that
-# changes, so only engine/version.c recompiles.
+# changes, so only engine/core/version.c recompiles.
 GIT_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 $(BUILD)/build_id.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define SEGP_BUILD_ID "$(GIT_ID)"' > $@.new
 	@cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
-$(BUILD)/engine/version.o: $(BUILD)/build_id.h
-$(BUILD)/engine/version.o: CFLAGS += -I$(BUILD)
+$(BUILD)/engine/core/version.o: $(BUILD)/build_id.h
+$(BUILD)/engine/core/version.o: CFLAGS += -I$(BUILD)
 FORCE:
 
-# The BPE vocabulary is embedded in the binary with .incbin (engine/vocab_data.S).
+# The BPE vocabulary is embedded in the binary with .incbin (engine/text/vocab_data.S).
 $(BUILD)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../engine/zeroshot.h"
+#include "model/zeroshot.h"
 
 const char *cli_value(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) {

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/blas_setup.h"
-#include "../engine/clip.h"
-#include "../engine/clip_loss.h"
-#include "../engine/common.h"
-#include "../engine/lora.h"
-#include "../engine/rng.h"
+#include "core/blas_setup.h"
+#include "model/clip.h"
+#include "train/clip_loss.h"
+#include "core/common.h"
+#include "model/lora.h"
+#include "core/rng.h"
 #include "cli_util.h"
 #include "commands.h"
 

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/common.h"
-#include "../engine/finetune.h"
+#include "core/common.h"
+#include "train/finetune.h"
 #include "cli_util.h"
 #include "commands.h"
 

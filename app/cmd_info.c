@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../engine/clip.h"
-#include "../engine/common.h"
-#include "../engine/lora.h"
-#include "../engine/safetensors.h"
+#include "model/clip.h"
+#include "core/common.h"
+#include "model/lora.h"
+#include "io/safetensors.h"
 #include "cli_util.h"
 #include "commands.h"
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/common.h"
-#include "../engine/image.h"
-#include "../engine/npy.h"
+#include "core/common.h"
+#include "io/image.h"
+#include "io/npy.h"
 #include "commands.h"
 
 #define MAX_RESOLUTION 4096

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/common.h"
-#include "../engine/pretrain.h"
+#include "core/common.h"
+#include "train/pretrain.h"
 #include "cli_util.h"
 #include "commands.h"
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/common.h"
-#include "../engine/data/shapes.h"
-#include "../engine/image.h"
+#include "core/common.h"
+#include "data/shapes.h"
+#include "io/image.h"
 #include "commands.h"
 
 #define GRID_GAP 2         /* output pixels between cells */

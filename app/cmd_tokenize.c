@@ -1,13 +1,13 @@
 /* cmd_tokenize.c: `segp tokenize`, CLIP BPE ids of texts, one line of context-length ids per
- * text, as clip.tokenize(texts) prints them (engine/tokenizer.c). */
+ * text, as clip.tokenize(texts) prints them (engine/text/tokenizer.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/common.h"
-#include "../engine/tokenizer.h"
+#include "core/common.h"
+#include "text/tokenizer.h"
 #include "commands.h"
 
 static void usage(FILE *f) {

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/clip.h"
-#include "../engine/common.h"
-#include "../engine/image.h"
-#include "../engine/lora.h"
-#include "../engine/npy.h"
-#include "../engine/tokenizer.h"
-#include "../engine/zeroshot.h"
+#include "model/clip.h"
+#include "core/common.h"
+#include "io/image.h"
+#include "model/lora.h"
+#include "io/npy.h"
+#include "text/tokenizer.h"
+#include "model/zeroshot.h"
 #include "cli_util.h"
 #include "commands.h"
 

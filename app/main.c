@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/blas_setup.h"
-#include "../engine/common.h"
+#include "core/blas_setup.h"
+#include "core/common.h"
 #include "commands.h"
 
 #define SEGP_VERSION SEGP_VERSION_STRING

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/common.h"
-#include "../engine/data/augment.h"
-#include "../engine/npy.h"
+#include "core/common.h"
+#include "data/augment.h"
+#include "io/npy.h"
 #include "test.h"
 
 TEST(augment_rng_counter_based) {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/npy.h"
+#include "io/npy.h"
 #include "test.h"
 
 TEST(blas_user_coretype_wins) {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/common.h"
-#include "../engine/data/class_order.h"
+#include "core/common.h"
+#include "data/class_order.h"
 #include "test.h"
 
 static int err_has(const char *s) {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/common.h"
-#include "../engine/npy.h"
+#include "core/common.h"
+#include "io/npy.h"
 #include "test.h"
 
 #define FIX "tests/fixtures/"

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/clip.h"
-#include "../engine/common.h"
-#include "../engine/lora.h"
-#include "../engine/npy.h"
-#include "../engine/safetensors.h"
+#include "model/clip.h"
+#include "core/common.h"
+#include "model/lora.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
 #include "test.h"
 
 #define FIX "tests/fixtures/"

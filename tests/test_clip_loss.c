@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/backend.h"
-#include "../engine/clip_loss.h"
-#include "../engine/rng.h"
+#include "backend/backend.h"
+#include "train/clip_loss.h"
+#include "core/rng.h"
 #include "test.h"
 
 static double direct_loss(const float *img, int ni, const float *txt, int nt, int e, float s,

@@ -10,8 +10,8 @@
 
 #include <jpeglib.h> /* after stdio.h: it uses FILE and size_t */
 
-#include "../engine/common.h"
-#include "../engine/data/dataset.h"
+#include "core/common.h"
+#include "data/dataset.h"
 #include "test.h"
 
 /* ---- helpers ---- */

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/clip.h"
-#include "../engine/common.h"
-#include "../engine/lora.h"
-#include "../engine/rng.h"
+#include "model/clip.h"
+#include "core/common.h"
+#include "model/lora.h"
+#include "core/rng.h"
 #include "test.h"
 
 /* The towers run in float32: L carries ~1e-6 of rounding noise, which the step of a numeric

@@ -1,4 +1,4 @@
-/* test_grad_ops.c: every backward of the op table (engine/backend.h, CPU backend) against
+/* test_grad_ops.c: every backward of the op table (engine/backend/backend.h, CPU backend) against
  * central finite differences of L = sum(R * forward) with a fixed random projection R, plus the
  * linear ops by adjointness (<f(x), y> == <x, f^T(y)>) and softmax, gemm, im2patch and the
  * attention forward against direct formulas. Run with SEGP_TEST_VERBOSE=1 to print the error
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/backend.h"
-#include "../engine/rng.h"
+#include "backend/backend.h"
+#include "core/rng.h"
 #include "test.h"
 
 #define BE segp_backend_cpu()

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/common.h"
-#include "../engine/image.h"
-#include "../engine/npy.h"
+#include "core/common.h"
+#include "io/image.h"
+#include "io/npy.h"
 #include "test.h"
 
 #define FIX "tests/fixtures/"

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/common.h"
-#include "../engine/npy.h"
+#include "core/common.h"
+#include "io/npy.h"
 #include "test.h"
 
 #define FIX "tests/fixtures/"

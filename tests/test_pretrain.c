@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/clip.h"
-#include "../engine/common.h"
-#include "../engine/lora.h"
+#include "model/clip.h"
+#include "core/common.h"
+#include "model/lora.h"
 #include "test.h"
 
 static const char *tiny_cfg =

@@ -1,4 +1,4 @@
-/* test_safetensors.c: safetensors reading, validation and writing (engine/safetensors.c).
+/* test_safetensors.c: safetensors reading, validation and writing (engine/io/safetensors.c).
  * Every file is built here, in C, under test_tmpdir(): round trips through st_write, a file laid
  * out byte by byte the way the reference (Python/Rust safetensors) writes one, one file per
  * corruption case, and a deterministic fuzz loop over mutated files. */
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/common.h"
-#include "../engine/safetensors.h"
+#include "core/common.h"
+#include "io/safetensors.h"
 #include "test.h"
 
 static void tmp_path(char *buf, size_t n, const char *name) {

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/common.h"
-#include "../engine/data/shapes.h"
-#include "../engine/image.h"
+#include "core/common.h"
+#include "data/shapes.h"
+#include "io/image.h"
 #include "test.h"
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../engine/clip.h"
-#include "../engine/common.h"
-#include "../engine/tokenizer.h"
-#include "../engine/zeroshot.h"
+#include "model/clip.h"
+#include "core/common.h"
+#include "text/tokenizer.h"
+#include "model/zeroshot.h"
 #include "test.h"
 
 #define MODEL "sample_runs/models/shapes-clip.safetensors"

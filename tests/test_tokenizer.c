@@ -1,4 +1,4 @@
-/* test_tokenizer.c: CLIP's BPE tokenizer (engine/tokenizer.c, engine/text_clean.c) and
+/* test_tokenizer.c: CLIP's BPE tokenizer (engine/text/tokenizer.c, engine/text/text_clean.c) and
  * `segp tokenize` against ids from tests/ref/tokenizer_ref.py (a re-implementation of
  * openai/CLIP's simple_tokenizer.py + clip.tokenize), committed in
  * tests/fixtures/tokenizer_cases.jsonl: one JSON object per line with the text, the cleaned
@@ -10,9 +10,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../engine/common.h"
-#include "../engine/text_clean.h"
-#include "../engine/tokenizer.h"
+#include "core/common.h"
+#include "text/text_clean.h"
+#include "text/tokenizer.h"
 #include "test.h"
 
 #define FIXTURE "tests/fixtures/tokenizer_cases.jsonl"

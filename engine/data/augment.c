@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common.h"
+#include "core/common.h"
 
 /* ---- RNG: SplitMix64's finaliser over a keyed counter ---- */
 

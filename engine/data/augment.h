@@ -9,7 +9,7 @@
  * 0 < h <= H, offsets uniform over the valid range; after 10 failures a centre crop whose aspect
  * ratio is clamped to the ratio range. The crop is resized with image_resize_bicubic (PIL's
  * bicubic, as CLIP's transforms use). The evaluation transform is image_clip_transform
- * (engine/image.h).
+ * (engine/io/image.h).
  *
  * Randomness is counter-based: every draw for a sample is a function of (seed, epoch, sample
  * index, stream, draw number) alone, so results do not depend on thread scheduling, batch
@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#include "../image.h"
+#include "io/image.h"
 
 /* ---- counter-based RNG ---- */
 

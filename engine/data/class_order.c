@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../common.h"
+#include "core/common.h"
 
 #define MAX_CLASSES 1000000
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../common.h"
+#include "core/common.h"
 
 static const char *const fashion_names[10] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

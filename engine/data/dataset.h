@@ -39,7 +39,7 @@
 
 #include <stdint.h>
 
-#include "../image.h"
+#include "io/image.h"
 
 typedef struct dataset dataset;
 

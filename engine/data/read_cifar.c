@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../common.h"
+#include "core/common.h"
 #include "dataset_impl.h"
 
 #define CIFAR_PIXELS 3072

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../common.h"
+#include "core/common.h"
 #include "dataset_impl.h"
 
 /* ---- small parsing helpers ---- */

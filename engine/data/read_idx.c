@@ -9,7 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../common.h"
+#include "core/common.h"
 #include "dataset_impl.h"
 
 /* Read exactly N bytes or fail naming the file, what was being read and expected vs actual. */

@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../image.h"
+#include "io/image.h"
 
 #define SHAPES_N_COLOURS 10
 #define SHAPES_N_CLASS_SHAPES 10 /* shapes used by the 100 CL classes */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common.h"
+#include "core/common.h"
 
 #define SS 4 /* supersampling per axis */
 #define MAX_VERTS 72

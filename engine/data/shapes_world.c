@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common.h"
+#include "core/common.h"
 
 /* ---- vocabulary --------------------------------------------------------------------------- */
 

@@ -15,7 +15,7 @@ ftfy's order, applied to each line until nothing changes:
   fix_latin_ligatures, fix_character_width, uncurl_quotes, fix_line_breaks, fix_surrogates,
   remove_terminal_escapes, remove_control_chars, NFC.
 The C side implements the same steps; its named-entity table is a documented subset (see
-SUBSET_NAMES and engine/text_clean.c), so the cases below only use entity names from it.
+SUBSET_NAMES and engine/text/text_clean.c), so the cases below only use entity names from it.
 
 Usage:
   python3 tests/ref/tokenizer_ref.py            # writes tests/fixtures/tokenizer_cases.jsonl

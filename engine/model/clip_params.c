@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "clip_internal.h"
-#include "common.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "core/common.h"
+#include "core/rng.h"
+#include "io/safetensors.h"
 
 clip_load_params clip_default_load_params(void) { return (clip_load_params){.device = "cpu"}; }
 

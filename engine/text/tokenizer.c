@@ -14,14 +14,14 @@
 #include <utf8proc.h>
 #include <zlib.h>
 
-#include "common.h"
+#include "core/common.h"
 #include "text_clean.h"
 
 #define N_MERGES (49152 - 256 - 2) /* merges = lines[1:49152-256-2+1] */
 #define MAX_VOCAB_GUNZIP ((size_t)256 << 20)
 #define CACHE_LIMIT (1u << 16) /* cached words before the cache is emptied */
 
-/* engine/vocab_data.S */
+/* engine/text/vocab_data.S */
 extern const unsigned char segp_clip_vocab_gz[];
 extern const unsigned char segp_clip_vocab_gz_end[];
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backend.h"
-#include "../common.h"
+#include "backend/backend.h"
+#include "core/common.h"
 
 static void *cpu_alloc(size_t bytes) {
     void *p = NULL;

@@ -10,14 +10,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "clip.h"
+#include "model/clip.h"
 #include "clip_loss.h"
-#include "common.h"
+#include "core/common.h"
 #include "data/shapes.h"
 #include "optim.h"
-#include "safetensors.h"
-#include "tokenizer.h"
-#include "zeroshot.h"
+#include "io/safetensors.h"
+#include "text/tokenizer.h"
+#include "model/zeroshot.h"
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(pretrain_config, field), lo, hi, 0, doc}
 #define S(key, field, doc) {key, CFG_STRING, offsetof(pretrain_config, field), 0, 0, sizeof(((pretrain_config *)0)->field), doc}

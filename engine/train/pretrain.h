@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "core/config.h"
 
 typedef struct {
     char out_dir[512];

@@ -29,7 +29,7 @@
 #include <jpeglib.h>
 #include <png.h>
 
-#include "common.h"
+#include "core/common.h"
 #include "image.h"
 
 /* ---- shared checks ---- */

@@ -34,7 +34,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "common.h"
+#include "core/common.h"
 
 /* ------------------------------------------------------------------ code point buffers */
 

@@ -1,5 +1,5 @@
 /* text_clean.h: the text clean-up CLIP's tokenizer applies before splitting (internal to
- * engine/tokenizer.c, exposed for its tests).
+ * engine/text/tokenizer.c, exposed for its tests).
  *
  * openai/CLIP's simple_tokenizer.py computes whitespace_clean(basic_clean(text)).lower(), where
  * basic_clean is ftfy.fix_text, then html.unescape twice, then strip. See text_clean.c for the

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "core/common.h"
 #include "image.h"
 
 #define PRECISION_BITS (32 - 8 - 2)

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "backend.h"
-#include "common.h"
+#include "core/common.h"
 
 const segp_backend *segp_backend_get(const char *name) {
     if (!name || !strcmp(name, "cpu")) return segp_backend_cpu();

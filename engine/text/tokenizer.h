@@ -5,7 +5,7 @@
  * normalisation via utf8proc, curly quotes straightened, ligatures and full-width forms folded,
  * control characters removed), HTML entities unescaped twice, whitespace collapsed, stripped,
  * lower-cased; then CLIP's split pattern, GPT-2 byte encoder, BPE with '</w>' end markers.
- * engine/text_clean.c lists exactly which parts of ftfy and of the HTML entity table are done
+ * engine/text/text_clean.c lists exactly which parts of ftfy and of the HTML entity table are done
  * (not done: ftfy's mojibake repair, HTML5-only entity names such as &check;).
  *
  * A tokenizer caches BPE results and is not thread-safe: use one per thread. */

@@ -7,10 +7,10 @@
 
 #include <stdint.h>
 
-#include "clip.h"
-#include "config.h"
-#include "lora.h"
-#include "zeroshot.h"
+#include "model/clip.h"
+#include "core/config.h"
+#include "model/lora.h"
+#include "model/zeroshot.h"
 
 typedef struct {
     uint64_t seed;      /* data order and LoRA A */

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "clip_internal.h"
-#include "common.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "core/common.h"
+#include "core/rng.h"
+#include "io/safetensors.h"
 
 static const char *target_names[LORA_N_TARGETS] = {"q", "k", "v", "out", "fc", "proj"};
 

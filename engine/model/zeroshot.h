@@ -7,7 +7,7 @@
 
 #include "clip.h"
 #include "data/shapes.h"
-#include "tokenizer.h"
+#include "text/tokenizer.h"
 
 /* TEMPLATE with its first "{}" replaced by NAME (the template alone when it has none). */
 void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_t n);

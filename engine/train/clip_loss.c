@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "common.h"
+#include "core/common.h"
 
 float clip_logit_loss(const segp_backend *be, const float *img, int n_img, const float *txt,
                       int n_txt, int e, float scale, const int32_t *targets, int symmetric,

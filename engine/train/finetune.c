@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "clip_loss.h"
-#include "common.h"
+#include "core/common.h"
 #include "data/augment.h"
 #include "optim.h"
-#include "rng.h"
+#include "core/rng.h"
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
 #define S(key, field, doc) {key, CFG_STRING, offsetof(finetune_config, field), 0, 0, sizeof(((finetune_config *)0)->field), doc}

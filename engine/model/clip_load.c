@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "clip_internal.h"
-#include "common.h"
-#include "safetensors.h"
+#include "core/common.h"
+#include "io/safetensors.h"
 
 /* Highest N+1 such that PREFIX N SUFFIX exists for N = 0..count-1 (and they are contiguous). */
 static int count_layers(const st_file *f, const char *prefix, const char *suffix) {

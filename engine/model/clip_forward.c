@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "clip_internal.h"
-#include "common.h"
+#include "core/common.h"
 
 /* ---------------------------------------------------------------- activations arena */
 

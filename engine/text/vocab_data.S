@@ -1,5 +1,5 @@
 /* vocab_data.S: embeds CLIP's BPE merge list (data/bpe_simple_vocab_16e6.txt.gz, MIT licence,
- * data/LICENSE.openai-clip) in the binary, for clip_tokenizer_init(NULL) in engine/tokenizer.c.
+ * data/LICENSE.openai-clip) in the binary, for clip_tokenizer_init(NULL) in engine/text/tokenizer.c.
  * Assembled from the repository root, so the path is relative to it. */
     .section .rodata
     .balign 16

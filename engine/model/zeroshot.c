@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "image.h"
+#include "core/common.h"
+#include "io/image.h"
 
 void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_t n) {
     const char *at = strstr(tmpl, "{}");

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 /* img [n_img, e], txt [n_txt, e] (backend memory). targets[i] in [0, n_txt) is image i's text.
  * symmetric != 0 (needs n_img == n_txt and targets[i] == i): the mean of the image->text and
