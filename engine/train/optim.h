@@ -22,4 +22,30 @@ void sgd_step(float *p, const float *g, float *v, size_t n, float lr, float mome
 /* Linear warm-up from 0 to base over `warmup` steps, then cosine decay to 0 at `total`. */
 float lr_warmup_cosine(float base, int64_t step, int64_t warmup, int64_t total);
 
+/* ---- optimisers as objects with state (the seam the training step uses) ---- */
+
+typedef enum { OPTIM_SGD = 0, OPTIM_ADAMW = 1 } optim_kind;
+
+typedef struct {
+    optim_kind kind;
+    float momentum;            /* SGD (0.9) */
+    float beta1, beta2, eps;   /* AdamW (0.9, 0.999, 1e-8) */
+    float weight_decay;        /* both (0) */
+} optim_params;
+optim_params optim_default_params(optim_kind kind);
+/* "sgd" / "adamw" -> kind; -1 + error naming KEY otherwise. */
+int optim_kind_parse(const char *s, const char *key, optim_kind *out);
+
+typedef struct optim optim; /* opaque: moment buffers and the step count */
+/* An optimiser over N numbers; decay_mask (N bytes, copied; NULL = decay all) as adamw_step. */
+optim *optim_new(const optim_params *p, size_t n, const uint8_t *decay_mask);
+void optim_free(optim *o);
+/* One update of params from grads at learning rate LR; counts the step. */
+void optim_step(optim *o, float *params, const float *grads, float lr);
+int64_t optim_step_count(const optim *o);
+/* State for checkpoints: buffer I (0: SGD velocity / AdamW m, 1: AdamW v) of N numbers, NULL
+ * when the kind has none; the step count can be set after loading. */
+float *optim_state(optim *o, int i);
+void optim_set_step_count(optim *o, int64_t t);
+
 #endif
