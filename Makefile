@@ -81,6 +81,7 @@ refs:
 	$(PYTHON) tests/ref/tokenizer_ref.py
 	$(PYTHON) tests/ref/image_ref.py
 	$(PYTHON) tests/ref/augment_ref.py
+	$(PYTHON) tests/ref/optim_ref.py
 
 PYTHON ?= /usr/bin/python3
 
