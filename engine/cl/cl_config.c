@@ -15,22 +15,10 @@
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(cl_config, field), lo, hi, 0, doc}
 #define S(key, field, doc) \
     {key, CFG_STRING, offsetof(cl_config, field), 0, 0, sizeof(((cl_config *)0)->field), doc}
-static const cfg_field fields[] = {
+static const cfg_field own[] = {
     S("model", model, "CLIP weights (safetensors: OpenAI, open_clip or Hugging Face names)"),
     S("method", method, "\"zeroshot\" (no training), \"finetune\" (sequential LoRA-B), \"joint\" (all classes at once: the matched upper bound)"),
     F("seed", CFG_U64, seed, 0, BIG, "data order, augmentation and LoRA A"),
-    S("benchmark.name", bench.name, "shapes, cifar100, cifar10, imagenet-r, imagenet100, cub200, folder, fashion-mnist, mnist"),
-    S("benchmark.root", bench.root, "data root (\"\": the benchmark's default under SEGP_DATA_ROOT)"),
-    S("benchmark.order", bench.order, "class order: \"latin\" (shapes), \"random\", \"identity\" or a class-order file (\"\": the default)"),
-    F("benchmark.order_seed", CFG_U64, bench.order_seed, 0, 4294967295.0, "seed of the \"random\" order (NumPy's permutation, as PyCIL)"),
-    S("benchmark.tasks", bench.tasks, "task split, e.g. \"B0-Inc10\" (\"\": benchmark.num_tasks equal tasks)"),
-    F("benchmark.num_tasks", CFG_INT, num_tasks, 0, 1000000, "number of equal tasks when benchmark.tasks is \"\""),
-    F("benchmark.train_per_class", CFG_INT, bench.train_per_class, 0, 10000000, "training images per class (0: all)"),
-    F("benchmark.test_per_class", CFG_INT, bench.test_per_class, 0, 10000000, "test images per class (0: all; shapes: 20)"),
-    F("benchmark.world_seed", CFG_U64, bench.world_seed, 0, BIG, "shapes world seed"),
-    F("benchmark.train_hard_rate", CFG_FLOAT, bench.train_hard_rate, 0, 1, "shapes: share of hard renditions among training images"),
-    S("benchmark.split_file", bench.split_file, "train/test list file override (\"\": the benchmark's default)"),
-    S("benchmark.classes_file", bench.classes_file, "class-name list file override (\"\": the benchmark's default)"),
     F("train.epochs", CFG_INT, epochs, 1, 100000, "passes over each task's training images"),
     F("train.batch_size", CFG_INT, batch_size, 1, 65536, "images per step"),
     S("train.optimizer", optimizer, "\"sgd\" (momentum) or \"adamw\""),
@@ -52,8 +40,29 @@ static const cfg_field fields[] = {
 #undef F
 #undef S
 
+/* The run's own keys with the benchmark's ("benchmark.*", benchmark_config_fields) after
+ * model, method and seed; offsets moved to cl_config.bench. */
+#define N_OWN (int)(sizeof own / sizeof own[0])
+#define MAX_BENCH 48
+static cfg_field fields[N_OWN + MAX_BENCH];
+static int n_fields;
+
 const cfg_field *cl_config_fields(int *n) {
-    *n = (int)(sizeof fields / sizeof fields[0]);
+    if (!n_fields) {
+        int nb;
+        const cfg_field *bf = benchmark_config_fields(&nb);
+        SEGP_CHECK(nb <= MAX_BENCH, "MAX_BENCH holds every benchmark key");
+        memcpy(fields, own, sizeof own);
+        /* model, method, seed first; the benchmark keys after them, as a config lists them */
+        int k = 3;
+        memmove(fields + k + nb, fields + k, (size_t)(N_OWN - k) * sizeof *fields);
+        for (int i = 0; i < nb; i++) {
+            fields[k + i] = bf[i];
+            fields[k + i].offset += offsetof(cl_config, bench);
+        }
+        n_fields = N_OWN + nb;
+    }
+    *n = n_fields;
     return fields;
 }
 
@@ -64,7 +73,6 @@ cl_config cl_config_default(void) {
     snprintf(c.method, sizeof c.method, "finetune");
     c.seed = 1;
     c.bench = benchmark_default_params();
-    c.num_tasks = 10;
     c.epochs = 3;
     c.batch_size = 64;
     c.warmup_steps = 0;
@@ -109,29 +117,10 @@ int cl_config_check(const cl_config *c) {
     if (c->aug_scale_min > c->aug_scale_max)
         return SEGP_FAIL("key 'augment.scale_min' = %g is larger than augment.scale_max = %g",
                          (double)c->aug_scale_min, (double)c->aug_scale_max);
-    if (!c->bench.tasks[0] && c->num_tasks == 0)
-        return SEGP_FAIL("key 'benchmark.num_tasks' is 0: a run needs at least one task");
     if (!c->model[0]) return SEGP_FAIL("key 'model' is empty (expected a safetensors file)");
     struct stat st;
     if (stat(c->model, &st) != 0)
         return SEGP_FAIL("key 'model': %s: %s", c->model, strerror(errno));
     if (!S_ISREG(st.st_mode)) return SEGP_FAIL("key 'model': %s is not a file", c->model);
-    return 0;
-}
-
-int cl_config_task_spec(const cl_config *c, int num_classes, char *spec, int n) {
-    if (c->bench.tasks[0]) {
-        snprintf(spec, (size_t)n, "%s", c->bench.tasks);
-        return 0;
-    }
-    if (c->num_tasks > num_classes)
-        return SEGP_FAIL("key 'benchmark.num_tasks' = %d is more tasks than the benchmark's %d "
-                         "classes", c->num_tasks, num_classes);
-    if (num_classes % c->num_tasks)
-        return SEGP_FAIL("key 'benchmark.num_tasks' = %d does not divide the benchmark's %d "
-                         "classes (use benchmark.tasks, e.g. \"B%d-Inc%d\")", c->num_tasks,
-                         num_classes, num_classes % c->num_tasks + num_classes / c->num_tasks,
-                         num_classes / c->num_tasks);
-    snprintf(spec, (size_t)n, "B0-Inc%d", num_classes / c->num_tasks);
     return 0;
 }

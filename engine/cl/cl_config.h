@@ -13,8 +13,7 @@ typedef struct {
     char model[1024];       /* CLIP safetensors */
     char method[32];        /* "zeroshot", "finetune", "joint" (later "segp") */
     uint64_t seed;          /* data order, augmentation, LoRA A */
-    benchmark_params bench;
-    int num_tasks;          /* equal tasks when benchmark.tasks is "" */
+    benchmark_params bench; /* keys "benchmark.*": benchmark_config_fields */
     /* training (shared by every method, so baselines and methods are matched) */
     int epochs, batch_size, warmup_steps;
     char optimizer[8];      /* "sgd" / "adamw" */
@@ -35,11 +34,8 @@ const cfg_field *cl_config_fields(int *n);
 /* Parse a config file over the defaults; -1 + error naming the file and key. */
 int cl_config_parse_file(const char *path, cl_config *c);
 /* Checks that need no model or data: method, loss.cls_classes, train.optimizer, augment bounds,
- * the model file's existence, benchmark.num_tasks > 0. -1 + error naming the key. */
+ * the model file's existence. -1 + error naming the key. The benchmark's keys are checked
+ * when it opens (benchmark_open names them). */
 int cl_config_check(const cl_config *c);
-
-/* The benchmark params with benchmark.num_tasks applied once the class count is known:
- * -1 + error naming benchmark.num_tasks when it exceeds or does not divide NUM_CLASSES. */
-int cl_config_task_spec(const cl_config *c, int num_classes, char *spec, int n);
 
 #endif

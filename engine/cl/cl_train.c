@@ -88,14 +88,14 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
     ac.scale_lo = c->aug_scale_min;
     ac.scale_hi = c->aug_scale_max;
     ac.flip_p = c->aug_flip;
-    int *perm = segp_malloc((size_t)n * sizeof(int));
+    int32_t *perm = segp_malloc((size_t)n * sizeof(int32_t));
     int32_t *labels = segp_malloc((size_t)B * sizeof(int32_t));
     int64_t per_epoch = (n + B - 1) / B, total = per_epoch * c->epochs, step = 0;
     segp_event ph = {.kind = EV_PHASE, .task = t, .phase = "train", .steps = total};
     if (rc == 0 && cl_emit(r, &ph) == EVENT_ABORT) rc = 1;
     double t0 = segp_now();
     for (int ep = 0; ep < c->epochs && rc == 0; ep++) {
-        augment_epoch_order(seed, ep, n, perm);
+        train_epoch_order(seed, ep, n, perm);
         for (int s0 = 0; s0 < n && rc == 0; s0 += B, step++) {
             int k = n - s0 < B ? n - s0 : B;
 #pragma omp parallel for schedule(static)

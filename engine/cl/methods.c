@@ -9,7 +9,7 @@
 static const cl_method methods[] = {
     {.name = "zeroshot", .doc = "the pretrained model, no training", .trains = 0},
     {.name = "finetune", .doc = "sequential LoRA-B fine-tuning with L_cls", .trains = 1},
-    {.name = "joint", .doc = "one LoRA-B fine-tune on every class (the matched upper bound)",
+    {.name = "joint", .doc = "one LoRA-B fine-tune on every class: the matched upper bound",
      .trains = 1, .joint = 1},
 };
 #define N_METHODS (int)(sizeof methods / sizeof methods[0])

@@ -61,21 +61,11 @@ static int setup(cl_runner *r) {
     cl_config *c = &r->cfg;
     if (cl_config_check(c) != 0) return -1;
     r->method = cl_method_find(c->method);
-    benchmark_params bp = c->bench;
-    if (!bp.tasks[0]) snprintf(bp.tasks, sizeof bp.tasks, "B0-Inc1"); /* counted below */
-    r->bench = benchmark_open(&bp);
+    r->bench = benchmark_open(&c->bench);
     if (!r->bench) return -1;
     int nc = benchmark_num_classes(r->bench);
-    char spec[32];
-    if (cl_config_task_spec(c, nc, spec, sizeof spec) != 0) return -1;
-    if (strcmp(spec, bp.tasks)) {
-        benchmark_free(r->bench);
-        snprintf(bp.tasks, sizeof bp.tasks, "%s", spec);
-        r->bench = benchmark_open(&bp);
-        if (!r->bench) return -1;
-    }
     int T = benchmark_num_tasks(r->bench);
-    if (T < 1) return SEGP_FAIL("key 'benchmark.tasks': \"%s\" gives no task", spec);
+    if (T < 1) return SEGP_FAIL("key 'benchmark.tasks': \"%s\" gives no task", c->bench.tasks);
     if (c->max_tasks > T)
         return SEGP_FAIL("key 'run.max_tasks' = %d but the benchmark has %d tasks", c->max_tasks,
                          T);

@@ -16,6 +16,14 @@ int fault_hit(const char *point) {
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
     if (len != strlen(point) || strncmp(spec, point, len)) return 0;
     long n = colon ? atol(colon + 1) : 1;
+    const char *sig = colon ? strchr(colon + 1, ':') : NULL;
+    if (sig && !strcmp(sig + 1, "INT")) { /* Ctrl-C instead of a crash */
+        long k;
+#pragma omp atomic capture
+        k = ++counter;
+        if (k == n) raise(SIGINT);
+        return 0;
+    }
     long k;
 #pragma omp atomic capture
     k = ++counter;
