@@ -336,6 +336,7 @@ TEST(run_resume_corrupt_dirs) {
     CHECK(system(cmd) == 0);
     snprintf(args, sizeof args, "resume %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "events.jsonl: cut a torn last line"), "%s", out);
     CHECK(same_metrics(ref, dir));
     char p[700];
     snprintf(p, sizeof p, "%s/events.jsonl", dir);

@@ -160,9 +160,12 @@ static void runner_init(cl_runner *r, const cl_runner_params *p) {
 static int open_events(cl_runner *r) {
     char p[4200];
     rundir_path(r->dir, "events.jsonl", p, sizeof p);
-    if (events_repair(p) < 0) return -1;
+    long cut = events_repair(p);
+    if (cut < 0) return -1;
     r->events = event_sink_open(p, r->params.cb, r->params.user);
-    return r->events ? 0 : -1;
+    if (!r->events) return -1;
+    if (cut > 0) info(r, -1, "%s: cut a torn last line (%ld bytes) left by a crash", p, cut);
+    return 0;
 }
 
 cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char *dir,
@@ -222,6 +225,8 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     const cfg_field *f = cl_config_fields(&n);
     int rc = cfg_parse_string(rest, path, f, n, &r->cfg);
     free(rest);
+    const cJSON *thr = cJSON_GetObjectItemCaseSensitive(res, "threads");
+    int threads = cJSON_IsNumber(thr) ? thr->valueint : 0;
     const cJSON *sha = cJSON_GetObjectItemCaseSensitive(res, "model_sha256");
     char want[65] = "";
     if (cJSON_IsString(sha)) snprintf(want, sizeof want, "%s", sha->valuestring);
@@ -239,6 +244,10 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         goto fail;
     }
     if (open_events(r) != 0) goto fail;
+    if (threads && threads != omp_get_max_threads())
+        info(r, -1, "%s records %d threads and this process has %d: a re-run task may differ "
+             "from the original in the last bits (set OMP_NUM_THREADS=%d to match)", path,
+             threads, omp_get_max_threads(), threads);
     return r;
 fail:
     cl_runner_free(r);
