@@ -1,6 +1,7 @@
 /* cmd_run.c: `segp run [CONFIG]`, `segp resume DIR`, `segp eval DIR`: continual-learning runs
  * (engine/cl/runner.h) with a progress bar on a terminal, plain lines when piped, JSON event
  * lines with --jsonl, Ctrl-C stopping after the current step, and the final table. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +34,22 @@ static void fmt_time(double s, char *buf, size_t n) {
     int k = (int)(s + 0.5);
     if (k >= 3600) snprintf(buf, n, "%d:%02d:%02d", k / 3600, k / 60 % 60, k % 60);
     else snprintf(buf, n, "%d:%02d", k / 60, k % 60);
+}
+
+/* "task 3/10 done: A_t 82.67  Avg 87.89  old 81.00  new 86.00  ..." from the metrics event. */
+static void print_metrics_line(FILE *out, const segp_event *ev) {
+    cJSON *m = cJSON_Parse(ev->json);
+    fprintf(out, "task %d/%d done: ", ev->task + 1, ev->num_tasks);
+    static const char *keys[][2] = {{"acc", "A_t"}, {"avg_acc", "Avg"}, {"old_acc", "old"},
+                                    {"new_acc", "new"}, {"zeroshot_next", "next zero-shot"},
+                                    {"bwt", "BWT"}, {"forgetting", "Forgetting"},
+                                    {"heldout_acc", "held-out"}};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[k][0]);
+        if (cJSON_IsNumber(v)) fprintf(out, "%s%s %.2f", k ? "  " : "", keys[k][1], v->valuedouble);
+    }
+    fprintf(out, "\n");
+    cJSON_Delete(m);
 }
 
 static event_reply on_event(const segp_event *ev, void *user) {
@@ -77,7 +94,7 @@ static event_reply on_event(const segp_event *ev, void *user) {
     case EV_METRICS:
         if (!u->jsonl) {
             if (u->tty) fprintf(stderr, "\r\033[K");
-            fprintf(out, "task %d/%d done: %s\n", ev->task + 1, ev->num_tasks, ev->json);
+            print_metrics_line(out, ev);
         }
         break;
     case EV_INFO:
