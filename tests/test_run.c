@@ -80,6 +80,28 @@ TEST(run_events_sink_and_repair) {
     CHECK_EQ_INT(st1.st_size, st0.st_size - 19);
 }
 
+/* Pause: the first reply pauses, the sink then polls (with a "paused" event) until continue. */
+static int n_polls;
+static event_reply pause_cb(const segp_event *ev, void *user) {
+    n_polls++;
+    if (ev->kind == EV_STEP) return EVENT_PAUSE;
+    return n_polls < 3 ? EVENT_PAUSE : EVENT_CONTINUE;
+}
+
+TEST(run_events_pause_then_continue) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/pause.jsonl", test_tmpdir());
+    remove(path);
+    event_sink *s = event_sink_open(path, pause_cb, NULL);
+    segp_event ev = {.kind = EV_STEP, .task = 1, .phase = "train", .step = 1, .steps = 2};
+    CHECK(event_emit(s, &ev) == EVENT_CONTINUE);
+    CHECK_EQ_INT(n_polls, 3); /* the step, then two polls while paused */
+    event_sink_close(s);
+    char *text = slurp(path);
+    CHECK(text && strstr(text, "\"event\":\"step\"") && strstr(text, "\"event\":\"paused\""));
+    free(text);
+}
+
 TEST(run_rundir_never_overwrites_and_metrics_files) {
     char dir[512], p[600];
     snprintf(dir, sizeof dir, "%s/rd", test_tmpdir());
