@@ -277,6 +277,28 @@ TEST(run_tiny_zeroshot_consistent) {
     all_threads();
 }
 
+static int count_substr(const char *s, const char *sub) {
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, sub)); p += strlen(sub)) n++;
+    return n;
+}
+
+TEST(run_tiny_joint_trains_once) {
+    /* joint: one training phase (task 1, every class of the run), then evaluation per task;
+     * the trained model knows task 3 before "learning" it, unlike the zero-shot model */
+    one_thread();
+    char dir[512], args[1200], p[700];
+    snprintf(dir, sizeof dir, "%s/joint-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("joint", "joint", ""), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    char *ev = slurp(p);
+    CHECK(ev && count_substr(ev, "\"event\":\"phase\",") == 4); /* 1 train + 3 eval */
+    CHECK(ev && count_substr(ev, "\"phase\":\"train\",\"steps\":10") == 1); /* 300 images / 32 */
+    free(ev);
+    all_threads();
+}
+
 /* SEGP_BIN with ARGS under SEGP_FAULT_KILL=FAULT, output discarded; the exit status. */
 static int run_with_fault(const char *fault, const char *args) {
     char cmd[2000];
