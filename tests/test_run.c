@@ -1,6 +1,7 @@
 /* test_run.c: the run directory, events and continual-learning runs: SHA-256, the event sink and
  * torn-line repair, atomic metrics files, and (below) end-to-end runs of `segp run`, killed and
  * resumed runs, corrupt run directories and bad configs. */
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "cl/cl_config.h"
+#include "cl/methods.h"
 #include "core/common.h"
 #include "metrics/cl_metrics.h"
 #include "run/events.h"
@@ -501,4 +503,25 @@ TEST(run_help_lists_every_key) {
     int n;
     const cfg_field *f = cl_config_fields(&n);
     for (int i = 0; i < n; i++) CHECK_MSG(strstr(out, f[i].key) != NULL, "%s", f[i].key);
+}
+
+TEST(run_sample_configs_parse) {
+    /* every shipped config parses against the table, with a known method and loss */
+    glob_t g;
+    CHECK(glob("sample_runs/*.json", 0, NULL, &g) == 0);
+    CHECK(g.gl_pathc >= 11);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        cl_config c = cl_config_default();
+        CHECK_MSG(cl_config_parse_file(g.gl_pathv[i], &c) == 0, "%s", segp_last_error());
+        CHECK_MSG(cl_method_find(c.method) != NULL, "%s: method %s", g.gl_pathv[i], c.method);
+        CHECK(!strcmp(c.cls_classes, "task") && c.rank == 32);
+    }
+    globfree(&g);
+    /* the default is the calibration setting of issue 11 */
+    cl_config d = cl_config_default();
+    CHECK(cl_config_parse_file("sample_runs/default.json", &d) == 0);
+    CHECK(!strcmp(d.method, "finetune") && !strcmp(d.bench.name, "shapes") &&
+          !strcmp(d.bench.order, "latin") && d.bench.train_per_class == 100 && d.epochs == 3 &&
+          !strcmp(d.optimizer, "adamw") && d.batch_size == 64 && d.augment == 0 && d.seed == 1);
+    CHECK_NEAR(d.lr, 1e-3, 1e-9);
 }
