@@ -95,9 +95,7 @@ static int setup(cl_runner *r) {
     /* test items of every task of the run */
     r->test_idx = segp_calloc((size_t)r->T, sizeof(int *));
     r->n_test = segp_calloc((size_t)r->T, sizeof(int));
-    r->test_cache = segp_calloc((size_t)r->T, sizeof(uint8_t *));
     uint8_t *mask = segp_malloc((size_t)nc);
-    int64_t total = 0;
     for (int t = 0; t < r->T; t++) {
         memset(mask, 0, (size_t)nc);
         for (int k = r->task_start[t]; k < r->task_start[t + 1]; k++) mask[r->order[k]] = 1;
@@ -106,12 +104,8 @@ static int setup(cl_runner *r) {
             free(mask);
             return SEGP_FAIL("task %d has no test images (benchmark.test_per_class?)", t + 1);
         }
-        total += r->n_test[t];
     }
     free(mask);
-    int px = clip_model_config(r->model)->resolution;
-    /* keep the test images decoded when they fit in 1 GiB (shapes: a few MB) */
-    r->cache_tests = (double)total * px * px * 3 <= 1073741824.0;
     r->matrix = cl_matrix_new(r->T);
     r->heldout = segp_malloc((size_t)r->T * sizeof(double));
     r->wall_s = segp_calloc((size_t)r->T, sizeof(double));
@@ -258,11 +252,8 @@ void cl_runner_free(cl_runner *r) {
     if (!r) return;
     if (r->method && r->method->free && r->mstate) r->method->free(r->mstate);
     event_sink_close(r->events);
-    for (int t = 0; t < r->T && r->test_idx; t++) {
-        free(r->test_idx[t]);
-        free(r->test_cache[t]);
-    }
-    free(r->test_idx), free(r->test_cache), free(r->n_test);
+    for (int t = 0; t < r->T && r->test_idx; t++) free(r->test_idx[t]);
+    free(r->test_idx), free(r->n_test);
     free(r->pos), free(r->task_start), free(r->heldout), free(r->wall_s);
     cl_matrix_free(r->matrix);
     clip_lora_free(r->student);

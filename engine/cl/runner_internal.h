@@ -30,8 +30,6 @@ struct cl_runner {
     const int *order;   /* the benchmark's class order */
     int **test_idx;     /* per task: test items */
     int *n_test;
-    uint8_t **test_cache; /* per task: 8-bit images at the model resolution, or NULL */
-    int cache_tests;
     cl_matrix *matrix;
     double *heldout, heldout_pre, *wall_s;
     int tasks_done, stopped_task;
