@@ -175,6 +175,18 @@ static double torch_step(const char *python, const clip_config *c, const clip_lo
     return ips;
 }
 
+/* FLOPs of the LoRA branches of TOWER for ROWS token rows: x A^T and (x A^T) B^T forward
+ * (fwd), and the B gradient's product (db). */
+static void lora_flops(const clip_lora *l, int tower, double rows, double *fwd, double *db) {
+    *fwd = *db = 0;
+    for (int i = 0; i < l->n_slots; i++) {
+        const clip_lora_slot *s = &l->slots[i];
+        if (s->tower != tower) continue;
+        *fwd += 2.0 * rows * l->p.rank * (s->in + s->out);
+        *db += 2.0 * rows * l->p.rank * s->out;
+    }
+}
+
 static void print_row(const char *label, int b, const char *step, double t, double flops,
                       double peak) {
     printf("%-12s %5d  %-32s %10.2f %9.1f %7.0f%%", label, b, step, b / t, flops / t / 1e9,
@@ -219,12 +231,23 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
         }
         optim_params op = optim_default_params(OPTIM_SGD);
         optim *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
-        train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1};
+        train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1,
+                                    .data_parallel = 1};
         s.trainer = opt ? train_step_new(m, &sp) : NULL;
         clip_ce_term ce = {s.labels, 0, 0};
         s.term = (loss_term){"cls", 1.0f, loss_term_clip_ce, &ce};
-        /* (b) and (c): forward + backward to the input, backward counted as one more forward */
-        double fv = clip_vision_flops(cfg, b), ftrain = 2.0 * (fv + clip_text_flops(cfg, N_CLASSES, plen));
+        /* Forward FLOPs with the LoRA branches; (b) and (c) add the backward to the input as one
+         * more forward, and (b) the B gradients' products. */
+        double lv, lvdb, lt, ltdb, lt_full, ltdb_full;
+        int lv_rows = b * (cfg->grid * cfg->grid + 1);
+        lora_flops(lora, 0, lv_rows, &lv, &lvdb);
+        lora_flops(lora, 1, (double)N_CLASSES * plen, &lt, &ltdb);
+        lora_flops(lora, 1, (double)N_CLASSES * ctx, &lt_full, &ltdb_full);
+        double fv = clip_vision_flops(cfg, b) + lv;
+        double ftxt = clip_text_flops(cfg, N_CLASSES, plen) + lt;
+        double ftrain = 2.0 * (fv + ftxt) + lvdb + ltdb;
+        double ftrain_full = 2.0 * (fv + clip_text_flops(cfg, N_CLASSES, ctx) + lt_full) + lvdb +
+                             ltdb_full;
         double t = s.trainer ? time_it(step_forward, &s, min_time) : -1;
         if (t > 0) {
             print_row(label, b, "(a) image forward", t, fv, peak);
@@ -247,7 +270,7 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
                     fflush(stdout);
                     double ref = torch_step(python, cfg, &lp, b, tl, threads, min_time);
                     /* GFLOP/s of the work PyTorch did (more text positions in the second row) */
-                    double gf = 2.0 * (fv + clip_text_flops(cfg, N_CLASSES, tl)) * ref / b / 1e9;
+                    double gf = (k == 0 ? ftrain : ftrain_full) * ref / b / 1e9;
                     if (ref > 0)
                         printf(" %10.2f %9.1f %7.0f%%  segp %.2fx\n", ref, gf, 100.0 * gf / peak,
                                ours / ref);
@@ -351,8 +374,9 @@ int cmd_bench(int argc, char **argv) {
         clip_model_free(m);
     }
     if (rc) return app_report_error();
-    printf("\nGFLOP/s count multiply-adds as 2; (b) and (c) count backward-to-input as one more\n"
-           "forward (no weight gradients are computed). (b) runs the text tower on %d prompts\n"
+    printf("\nGFLOP/s count multiply-adds as 2, including the LoRA branches (x A^T, then B); (b)\n"
+           "and (c) count backward-to-input as one more forward (no base-weight gradients are\n"
+           "computed), (b) also the LoRA-B gradients. (b) runs the text tower on %d prompts\n"
            "of %d tokens up to their end-of-text token. PyTorch runs (b) in float32 with\n"
            "torch.set_num_threads(%d), timed for the same minimum time: 'same work' stops the\n"
            "text tower at the end-of-text token as segp does; 'openai/CLIP' runs every context\n"
