@@ -1,10 +1,18 @@
 """PyTorch baseline for `segp bench`: one LoRA-B training step through both CLIP towers, the
-same work segp's step (b) does: image batch through the vision tower, class prompts through the
-text tower, CLIP logits, cross-entropy, backward to the LoRA B matrices only (base weights
-frozen), SGD update. float32, CPU, openai/CLIP layout (text runs the full 77-token context, as
-openai/CLIP does). Prints one line: `images_per_s <value>`.
+work segp's step (b) does: image batch through the vision tower, class prompts through the text
+tower, CLIP logits, cross-entropy, backward to the LoRA B matrices only (base weights frozen),
+SGD update. float32, CPU. The architecture comes from the command line (segp passes the
+checkpoint's); weights are random (the time does not depend on their values).
 
-usage: /usr/bin/python3 bench/torch_lora_step.py --patch 16 --batch 32 --threads 2 --iters 3"""
+--text-len L runs the text tower over the first L positions: segp passes the prompt length
+(segp stops at the end-of-text token: causal attention means later positions cannot change
+the pooled output) and, for the openai/CLIP comparison, the full context (as openai/CLIP's
+encode_text does).
+
+Timed for at least --min-time seconds (and 2 steps) after one warm-up step. Prints one line:
+`images_per_s <value>`; errors go to stderr, which segp shows.
+
+usage: python3 bench/torch_lora_step.py --batch 32 --threads 2 --min-time 2 [--patch 16 ...]"""
 import argparse
 import math
 import time
@@ -12,8 +20,10 @@ import time
 import torch
 import torch.nn.functional as F
 
+TARGETS = ["q", "k", "v", "out", "fc", "proj"]  # bit order of segp's LORA_* mask
 
-def make_tower(width, layers, mlp, rank, gen):
+
+def make_tower(width, layers, mlp, rank, targets, gen):
     def w(*shape, std=0.02):
         return torch.randn(*shape, generator=gen) * std
     blocks = []
@@ -22,78 +32,116 @@ def make_tower(width, layers, mlp, rank, gen):
                  in_b=torch.zeros(3 * width), out_w=w(width, width), out_b=torch.zeros(width),
                  ln2_w=torch.ones(width), ln2_b=torch.zeros(width), fc_w=w(mlp, width),
                  fc_b=torch.zeros(mlp), pr_w=w(width, mlp), pr_b=torch.zeros(width))
+        shapes = dict(q=(width, width), k=(width, width), v=(width, width), out=(width, width),
+                      fc=(width, mlp), proj=(mlp, width))
         lora = {}
-        for t, (fin, fout) in dict(q=(width, width), v=(width, width), fc=(width, mlp), proj=(mlp, width)).items():
+        for t in targets:
+            fin, fout = shapes[t]
             lora[t + "_A"] = torch.rand(rank, fin, generator=gen) * 2 / math.sqrt(fin) - 1 / math.sqrt(fin)
-            lora[t + "_B"] = torch.zeros(fout, rank, requires_grad=True)
+            lora[t + "_B"] = (torch.randn(fout, rank, generator=gen) * 1e-3).requires_grad_()
         b["lora"] = lora
         blocks.append(b)
     return blocks
 
 
-def block(x, b, heads, causal, scale):
+def block(x, b, heads, causal, scale, act):
     n, l, w = x.shape
     hd = w // heads
     L = b["lora"]
+
+    def lin(h, wt, bias, t):
+        y = F.linear(h, wt, bias)
+        if t + "_A" in L:
+            y = y + scale * F.linear(F.linear(h, L[t + "_A"]), L[t + "_B"])
+        return y
+
     h = F.layer_norm(x, (w,), b["ln1_w"], b["ln1_b"])
-    qkv = F.linear(h, b["in_w"], b["in_b"])
-    q, k, v = qkv.split(w, dim=-1)
-    q = q + scale * F.linear(F.linear(h, L["q_A"]), L["q_B"])
-    v = v + scale * F.linear(F.linear(h, L["v_A"]), L["v_B"])
+    q = lin(h, b["in_w"][:w], b["in_b"][:w], "q")
+    k = lin(h, b["in_w"][w:2 * w], b["in_b"][w:2 * w], "k")
+    v = lin(h, b["in_w"][2 * w:], b["in_b"][2 * w:], "v")
     q, k, v = (t.reshape(n, l, heads, hd).transpose(1, 2) for t in (q, k, v))
     s = q @ k.transpose(-1, -2) / math.sqrt(hd)
     if causal:
         s = s + torch.full((l, l), float("-inf")).triu(1)
     o = (s.softmax(-1) @ v).transpose(1, 2).reshape(n, l, w)
-    x = x + F.linear(o, b["out_w"], b["out_b"])
+    x = x + lin(o, b["out_w"], b["out_b"], "out")
     h = F.layer_norm(x, (w,), b["ln2_w"], b["ln2_b"])
-    f = F.linear(h, b["fc_w"], b["fc_b"]) + scale * F.linear(F.linear(h, L["fc_A"]), L["fc_B"])
-    f = f * torch.sigmoid(1.702 * f)
-    return x + F.linear(f, b["pr_w"], b["pr_b"]) + scale * F.linear(F.linear(f, L["proj_A"]), L["proj_B"])
+    f = act(lin(h, b["fc_w"], b["fc_b"], "fc"))
+    return x + lin(f, b["pr_w"], b["pr_b"], "proj")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--patch", type=int, default=16)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--min-time", type=float, default=2.0)
     ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--prompt-len", type=int, default=8, help="tokens per prompt incl. start/end")
+    ap.add_argument("--text-len", type=int, default=0, help="text positions run (0: context)")
+    # architecture (defaults: ViT-B/16)
+    ap.add_argument("--v-width", type=int, default=768)
+    ap.add_argument("--v-layers", type=int, default=12)
+    ap.add_argument("--v-heads", type=int, default=12)
+    ap.add_argument("--v-mlp", type=int, default=3072)
+    ap.add_argument("--patch", type=int, default=16)
+    ap.add_argument("--resolution", type=int, default=224)
+    ap.add_argument("--t-width", type=int, default=512)
+    ap.add_argument("--t-layers", type=int, default=12)
+    ap.add_argument("--t-heads", type=int, default=8)
+    ap.add_argument("--t-mlp", type=int, default=2048)
+    ap.add_argument("--context", type=int, default=77)
+    ap.add_argument("--vocab", type=int, default=49408)
+    ap.add_argument("--embed", type=int, default=512)
+    ap.add_argument("--act", choices=["quick_gelu", "gelu"], default="quick_gelu")
+    ap.add_argument("--rank", type=int, default=32)
+    ap.add_argument("--alpha", type=float, default=32.0)
+    ap.add_argument("--targets", type=int, default=1 | 4 | 16 | 32, help="segp's LORA_* bit mask")
     a = ap.parse_args()
+    if a.resolution % a.patch or a.v_width % a.v_heads or a.t_width % a.t_heads:
+        raise SystemExit("torch_lora_step.py: patch must divide resolution, heads the widths")
+    text_len = a.text_len or a.context
+    if not a.prompt_len <= text_len <= a.context:
+        raise SystemExit("torch_lora_step.py: need prompt-len <= text-len <= context "
+                         "(%d, %d, %d)" % (a.prompt_len, text_len, a.context))
     torch.set_num_threads(a.threads)
     gen = torch.Generator().manual_seed(0)
-    vw, tw, emb, res, rank = 768, 512, 512, 224, 32
+    targets = [t for i, t in enumerate(TARGETS) if a.targets >> i & 1]
+    act = (lambda x: x * torch.sigmoid(1.702 * x)) if a.act == "quick_gelu" else F.gelu
+    vw, tw, emb, res = a.v_width, a.t_width, a.embed, a.resolution
     grid = res // a.patch
-    vis = make_tower(vw, 12, 4 * vw, rank, gen)
-    txt = make_tower(tw, 12, 4 * tw, rank, gen)
+    scale = a.alpha / a.rank
+    vis = make_tower(vw, a.v_layers, a.v_mlp, a.rank, targets, gen)
+    txt = make_tower(tw, a.t_layers, a.t_mlp, a.rank, targets, gen)
     conv = torch.randn(vw, 3, a.patch, a.patch, generator=gen) * 0.02
     cls = torch.randn(vw, generator=gen) * 0.02
     vpos = torch.randn(grid * grid + 1, vw, generator=gen) * 0.01
     vproj = torch.randn(vw, emb, generator=gen) * 0.02
-    tok = torch.randn(49408, tw, generator=gen) * 0.02
-    tpos = torch.randn(77, tw, generator=gen) * 0.01
+    tok = torch.randn(a.vocab, tw, generator=gen) * 0.02
+    tpos = torch.randn(a.context, tw, generator=gen) * 0.01
     tproj = torch.randn(tw, emb, generator=gen) * 0.02
     ones_v, zeros_v, ones_t, zeros_t = torch.ones(vw), torch.zeros(vw), torch.ones(tw), torch.zeros(tw)
     pixels = torch.randn(a.batch, 3, res, res, generator=gen)
-    ids = torch.zeros(a.classes, 77, dtype=torch.long)
-    for c in range(a.classes):
-        ids[c, 0], ids[c, 1:7], ids[c, 7] = 49406, torch.randint(1, 49000, (6,), generator=gen), 49407
+    ids = torch.zeros(a.classes, a.context, dtype=torch.long)
+    for c in range(a.classes):  # start, words, end of text (the largest id: argmax pooling)
+        ids[c, 0], ids[c, a.prompt_len - 1] = a.vocab - 2, a.vocab - 1
+        ids[c, 1:a.prompt_len - 1] = torch.randint(1, a.vocab - 3, (a.prompt_len - 2,), generator=gen)
+    ids = ids[:, :text_len]
+    eot = ids.argmax(-1)
     labels = torch.arange(a.batch) % a.classes
     params = [b["lora"][k] for tower in (vis, txt) for b in tower for k in b["lora"] if k.endswith("_B")]
     opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
-    scale = 1.0
 
     def step():
         x = F.conv2d(pixels, conv, stride=a.patch).flatten(2).transpose(1, 2)
         x = torch.cat([cls.expand(a.batch, 1, vw), x], 1) + vpos
         x = F.layer_norm(x, (vw,), ones_v, zeros_v)
         for b in vis:
-            x = block(x, b, 12, False, scale)
+            x = block(x, b, a.v_heads, False, scale, act)
         img = F.layer_norm(x[:, 0], (vw,), ones_v, zeros_v) @ vproj
-        t = tok[ids] + tpos
+        t = tok[ids] + tpos[:text_len]
         for b in txt:
-            t = block(t, b, 8, True, scale)
-        t = F.layer_norm(t, (tw,), ones_t, zeros_t)[torch.arange(a.classes), ids.argmax(-1)] @ tproj
+            t = block(t, b, a.t_heads, True, scale, act)
+        t = F.layer_norm(t, (tw,), ones_t, zeros_t)[torch.arange(a.classes), eot] @ tproj
         logits = 100.0 * F.normalize(img, dim=-1) @ F.normalize(t, dim=-1).T
         loss = F.cross_entropy(logits, labels)
         opt.zero_grad()
@@ -101,11 +149,14 @@ def main():
         opt.step()
 
     step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(a.iters):
+    n, t0 = 0, time.perf_counter()
+    while True:
         step()
-    dt = (time.perf_counter() - t0) / a.iters
-    print("images_per_s %.6f" % (a.batch / dt))
+        n += 1
+        dt = time.perf_counter() - t0
+        if n >= 2 and dt >= a.min_time:
+            break
+    print("images_per_s %.6f" % (a.batch * n / dt))
 
 
 if __name__ == "__main__":

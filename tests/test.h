@@ -1,6 +1,7 @@
 /* test.h: the tiny test framework. TEST(name) registers a test; CHECK* record failures without
- * stopping the test. The runner (tests/test_main.c) prints one line per failure and ends with
- * "N passed, N failed". */
+ * stopping the test; TEST_SKIP / TEST_NEEDS end it as skipped. The runner (tests/test_main.c)
+ * prints one line per failure, "skipped (reason)" for a skipped test, and ends with
+ * "N passed, N failed, N skipped". */
 #ifndef SEGP_TEST_H
 #define SEGP_TEST_H
 
@@ -42,6 +43,34 @@ void test_fail(const char *file, int line, const char *fmt, ...)
         if (!(fabs(va_ - vb_) <= (tol)))                                                    \
             test_fail(__FILE__, __LINE__, "%s ~ %s: %.9g vs %.9g (tol %g)", #a, #b, va_, vb_, \
                       (double)(tol));                                                       \
+    } while (0)
+
+/* Marks the running test skipped (the runner prints the reason); a test that also recorded a
+ * failure still counts as failed. Prefer TEST_SKIP / TEST_NEEDS, which also return. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* True under CI (the environment variable CI is set): there, whatever a test needs is installed
+ * (.ci/packages), so its absence is a failure rather than a skip. */
+int test_in_ci(void);
+
+/* End the running test as skipped, saying why. */
+#define TEST_SKIP(...)                                                                      \
+    do {                                                                                    \
+        test_skip(__VA_ARGS__);                                                             \
+        return;                                                                             \
+    } while (0)
+
+/* The test needs COND (an installed package, a data set); without it the test ends: skipped
+ * with the reason, or failed under CI. */
+#define TEST_NEEDS(cond, ...)                                                               \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            if (test_in_ci())                                                               \
+                test_fail(__FILE__, __LINE__, __VA_ARGS__);                                 \
+            else                                                                            \
+                test_skip(__VA_ARGS__);                                                     \
+            return;                                                                         \
+        }                                                                                   \
     } while (0)
 
 /* Relative error ||a-b|| / max(||b||, tiny) of two float arrays. */

@@ -521,6 +521,58 @@ TEST(benchmark_fashion_mnist) {
     benchmark_free(b);
 }
 
+/* ImageNet-R B0-Inc20 with its shipped split (one file, both splits) and order file: the lists
+ * alone (empty class folders), so the items are named but their files are absent. */
+TEST(benchmark_imagenet_r_shipped) {
+    FILE *f = fopen("data/benchmarks/imagenet_R_classes.txt", "r");
+    CHECK_MSG(f != NULL, "data/benchmarks/imagenet_R_classes.txt missing (run from the repo root)");
+    if (!f) return;
+    char line[256], wnid[32];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%*d %31s", wnid) == 1) mkdirs(tpath("bench_inr/imagenet-r/%s", wnid));
+    fclose(f);
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "imagenet-r");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_inr", ""));
+    snprintf(p.order, sizeof p.order, "imagenet_R_order.yaml");
+    p.test_per_class = 3;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_EQ_INT(benchmark_num_classes(b), 200);
+    CHECK(!strcmp(benchmark_tasks_desc(b), "B0-Inc20"));
+    CHECK_EQ_INT(benchmark_num_tasks(b), 10);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 24000);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 600); /* every class has >= 3 test images */
+    int *yaml = NULL, n = 0;
+    CHECK(class_order_load("data/benchmarks/imagenet_R_order.yaml", 200, &yaml, &n) == 0);
+    CHECK(yaml && same_ints(benchmark_order(b), yaml, 200));
+    free(yaml);
+    uint8_t px[16 * 16 * 3];
+    CHECK(benchmark_image(b, BENCH_TRAIN, 0, 16, px) == -1);
+    CHECK(err_has("n02051845/art_0.jpg")); /* the first train item, named in the message */
+    benchmark_free(b);
+}
+
+/* The parameters as config keys: parsed, unknown keys refused by name. */
+TEST(benchmark_config_keys) {
+    int nf;
+    const cfg_field *fl = benchmark_config_fields(&nf);
+    benchmark_params p = benchmark_default_params();
+    CHECK(cfg_parse_string("{\"benchmark\": {\"name\": \"cifar100\", \"order\": \"random\", "
+                           "\"order_seed\": 7, \"tasks\": \"B50-Inc5\", \"test_per_class\": 3}}",
+                           "cfg", fl, nf, &p) == 0);
+    CHECK(!strcmp(p.name, "cifar100") && !strcmp(p.order, "random") && p.order_seed == 7 &&
+          !strcmp(p.tasks, "B50-Inc5") && p.test_per_class == 3);
+    CHECK(cfg_parse_string("{\"benchmark\": {\"ordr\": \"random\"}}", "cfg", fl, nf, &p) == -1);
+    CHECK(err_has("benchmark.ordr"));
+    CHECK(cfg_parse_string("{\"benchmark\": {\"order_seed\": 4294967296}}", "cfg", fl, nf, &p) == -1);
+    CHECK(err_has("benchmark.order_seed"));
+    char *doc = cfg_doc(fl, nf, &p);
+    CHECK(doc && strstr(doc, "benchmark.tasks") && strstr(doc, "benchmark.root"));
+    free(doc);
+}
+
 /* ---- the evaluation core (zeroshot.h) ---- */
 
 /* benchmark_eval on N items against zeroshot_predict on PIX (the same items' pixels, made by

@@ -46,7 +46,7 @@ TEST(cli_encode_matches_reference) {
         snprintf(ref, sizeof ref, FIX "%s_img.npy", names[i]);
         if (rc == 0 && npy_read(path, &a) == 0 && npy_read(ref, &r) == 0) {
             CHECK_EQ_INT(a.numel, r.numel);
-            CHECK(a.numel == r.numel && test_rel_err(a.data, r.data, (size_t)a.numel) <= 1e-4);
+            CHECK(a.numel == r.numel && test_rel_err(a.data, r.data, (size_t)a.numel) <= 1e-5);
         } else {
             CHECK(0);
         }

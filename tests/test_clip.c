@@ -1,6 +1,6 @@
 /* test_clip.c: the C towers against the PyTorch reference (tests/ref/make_fixtures.py):
- * outputs (rel. error <= 1e-4), LoRA-B and pixel gradients (<= 1e-3), base-weight gradients,
- * the three checkpoint layouts, and loader errors. */
+ * outputs (rel. error <= OUT_TOL), the loss, LoRA-B, pixel and base-weight gradients
+ * (<= GRAD_TOL), the three checkpoint layouts, and loader errors. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +12,13 @@
 #include "test.h"
 
 #define FIX "tests/fixtures/"
+
+/* float32 towers against a float64 reference measure 2-5e-7 on outputs and <= 1.5e-6 on
+ * gradients (SEGP_TEST_VERBOSE=1); the limits are ~20x that, tight enough that a layer-norm
+ * epsilon of 1e-6 instead of 1e-5 fails. */
+#define OUT_TOL 5e-6
+#define GRAD_TOL 2e-5
+#define LOSS_TOL 1e-5 /* relative; measured <= 9e-7 */
 
 /* SEGP_TEST_VERBOSE=1 prints every measured error (for notes and investigations). */
 static void report(const char *what, const char *name, double err) {
@@ -75,8 +82,8 @@ static void check_outputs(const fixture *f, int with_lora) {
     CHECK_EQ_INT(n, (int64_t)b * c->embed_dim);
     double e = test_rel_err(out, ref, (size_t)n);
     report(with_lora ? "image embeddings (LoRA)" : "image embeddings", f->name, e);
-    CHECK_MSG(e <= 1e-4, "%s image embeddings%s: relative error %.3g > 1e-4", f->name,
-              with_lora ? " (LoRA)" : "", e);
+    CHECK_MSG(e <= OUT_TOL, "%s image embeddings%s: relative error %.3g > %g", f->name,
+              with_lora ? " (LoRA)" : "", e, OUT_TOL);
     free(out);
     free(ref);
     free(pix);
@@ -92,8 +99,8 @@ static void check_outputs(const fixture *f, int with_lora) {
         float *tref = load_npy(path, &n);
         e = test_rel_err(tout, tref, (size_t)n);
         report(with_lora ? "text embeddings (LoRA)" : "text embeddings", f->name, e);
-        CHECK_MSG(e <= 1e-4, "%s text embeddings%s: relative error %.3g > 1e-4", f->name,
-                  with_lora ? " (LoRA)" : "", e);
+        CHECK_MSG(e <= OUT_TOL, "%s text embeddings%s: relative error %.3g > %g", f->name,
+                  with_lora ? " (LoRA)" : "", e, OUT_TOL);
         free(idf);
         free(ids);
         free(tout);
@@ -182,14 +189,16 @@ static void check_grads(const fixture *f, int weight_grads) {
     double ref_loss = 0;
     CHECK(lf && fscanf(lf, "%lf", &ref_loss) == 1);
     if (lf) fclose(lf);
-    CHECK_MSG(fabs(loss - ref_loss) <= 1e-4 * fabs(ref_loss) + 1e-6, "%s loss %.7f vs %.7f",
+    report("loss (relative)", f->name, fabs(loss - ref_loss) / fabs(ref_loss));
+    CHECK_MSG(fabs(loss - ref_loss) <= LOSS_TOL * fabs(ref_loss), "%s loss %.9g vs %.9g",
               f->name, loss, ref_loss);
     /* pixel gradient */
     float *rp = load_npy((snprintf(path, sizeof path, FIX "%s_grad_pixels.npy", f->name), path),
                          &n);
     double err = test_rel_err(dpix, rp, (size_t)n);
     report("pixel gradient", f->name, err);
-    CHECK_MSG(err <= 1e-3, "%s pixel gradient: relative error %.3g > 1e-3", f->name, err);
+    CHECK_MSG(err <= GRAD_TOL, "%s pixel gradient: relative error %.3g > %g", f->name, err,
+              GRAD_TOL);
     free(rp);
     /* LoRA-B gradients, tensor by tensor */
     st_file *gf = st_open((snprintf(path, sizeof path, FIX "%s_grad_lora.safetensors", f->name),
@@ -208,7 +217,8 @@ static void check_grads(const fixture *f, int weight_grads) {
         st_read_f32(gf, t, ref);
         err = test_rel_err(lgrad + s->b_off, ref, (size_t)t->numel);
         report(nm, f->name, err);
-        CHECK_MSG(err <= 1e-3, "%s %s gradient: relative error %.3g > 1e-3", f->name, nm, err);
+        CHECK_MSG(err <= GRAD_TOL, "%s %s gradient: relative error %.3g > %g", f->name, nm, err,
+                  GRAD_TOL);
         free(ref);
         n_checked++;
     }
@@ -237,8 +247,8 @@ static void check_grads(const fixture *f, int weight_grads) {
             }
             err = test_rel_err(ours, ref, (size_t)t->numel);
             report(ti->name, f->name, err);
-            CHECK_MSG(err <= 1e-3, "%s weight gradient %s: relative error %.3g", f->name,
-                      ti->name, err);
+            CHECK_MSG(err <= GRAD_TOL, "%s weight gradient %s: relative error %.3g > %g",
+                      f->name, ti->name, err, GRAD_TOL);
             free(ref);
             free(ours);
             nw++;

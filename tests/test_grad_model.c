@@ -18,8 +18,10 @@
  * gradient has ~2e-5 of noise; FD_NOISE is 5x that. An entry passes when
  *   |a - n| <= GRAD_TOL * (max(|a|, |n|) + FLOOR_FRAC * rms(its group)) + FD_NOISE,
  * so an entry far below its group's size is judged against the group, not relatively.
- * A backward bug is off by O(1); over many seeds the errors stayed below half these limits. */
-#define GRAD_TOL 1e-2
+ * A backward bug is off by O(1). Over 8 seed sets the worst entry reached 30% of its limit and
+ * the worst direction 3.3e-3 (DIR_TOL stays 3x above that: its noise varies with the BLAS
+ * kernels). */
+#define GRAD_TOL 5e-3
 #define FLOOR_FRAC 0.05
 #define FD_EPS 1e-1
 #define FD_NOISE 1e-4

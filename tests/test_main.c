@@ -1,4 +1,5 @@
-/* test_main.c: runs every registered test (or those whose name contains argv[1]). */
+/* test_main.c: runs every registered test (or those whose name or file contains argv[1]) and
+ * reports each as ok, FAILED or skipped; exits 1 if any failed or if argv[1] matches nothing. */
 #include "test.h"
 
 #include <stdarg.h>
@@ -13,14 +14,33 @@ typedef struct {
     void (*fn)(void);
 } test_entry;
 
-static test_entry tests[512];
-static int n_tests;
+static test_entry *tests; /* grows: registration never drops a test */
+static int n_tests, cap_tests;
 static int cur_failures;
+static char cur_skip[512]; /* the reason, when the running test skipped */
 
 void test_register(const char *name, void (*fn)(void), const char *file) {
-    if (n_tests < (int)(sizeof tests / sizeof tests[0]))
-        tests[n_tests++] = (test_entry){name, file, fn};
+    if (n_tests == cap_tests) {
+        int cap = cap_tests ? 2 * cap_tests : 256;
+        test_entry *t = realloc(tests, (size_t)cap * sizeof *t);
+        if (!t) {
+            fprintf(stderr, "test runner: out of memory registering test %s (%s)\n", name, file);
+            exit(2);
+        }
+        tests = t, cap_tests = cap;
+    }
+    tests[n_tests++] = (test_entry){name, file, fn};
 }
+
+void test_skip(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cur_skip, sizeof cur_skip, fmt, ap);
+    va_end(ap);
+    if (!cur_skip[0]) snprintf(cur_skip, sizeof cur_skip, "no reason given");
+}
+
+int test_in_ci(void) { return getenv("CI") != NULL; }
 
 void test_fail(const char *file, int line, const char *fmt, ...) {
     va_list ap;
@@ -96,16 +116,20 @@ int main(int argc, char **argv) {
     const char *bin = getenv("SEGP_BIN");
     if (bin) snprintf(segp_bin, sizeof segp_bin, "%s", bin);
     qsort(tests, (size_t)n_tests, sizeof tests[0], cmp_entry);
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (int i = 0; i < n_tests; i++) {
         if (filter && !strstr(tests[i].name, filter) && !strstr(tests[i].file, filter)) continue;
         cur_failures = 0;
+        cur_skip[0] = 0;
         fprintf(stdout, "%-48s ", tests[i].name);
         fflush(stdout);
         tests[i].fn();
         if (cur_failures) {
             fprintf(stdout, "%s FAILED\n", tests[i].name);
             failed++;
+        } else if (cur_skip[0]) {
+            fprintf(stdout, "skipped (%s)\n", cur_skip);
+            skipped++;
         } else {
             fprintf(stdout, "ok\n");
             passed++;
@@ -117,6 +141,11 @@ int main(int argc, char **argv) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmpdir);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    if (filter && passed + failed + skipped == 0) {
+        fprintf(stderr, "no test name or file contains '%s'\n", filter);
+        return 1;
+    }
+    free(tests);
     return failed ? 1 : 0;
 }

@@ -226,21 +226,64 @@ static int open_dataset(benchmark *b) {
     return 0;
 }
 
+/* A class-order file named by ORDER: the path itself, or a bare name in the benchmarks
+ * directory; NULL + error naming benchmark.order when neither exists. */
+static char *order_file(const benchmark_params *p, const char *o) {
+    char *path = segp_strdup(o);
+    if (!ds_is_file(path) && !strchr(o, '/')) {
+        char *alt = ds_join(bench_dir(p), o);
+        if (ds_is_file(alt)) free(path), path = alt;
+        else free(alt);
+    }
+    if (!ds_is_file(path)) {
+        SEGP_FAIL("benchmark.order: \"%s\" is not latin, random, identity or an existing "
+                  "class-order file (looked in the working directory and %s)", o, bench_dir(p));
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+static const char *order_of(const benchmark_params *p, int is_shapes) {
+    return p->order[0] ? p->order : is_shapes ? "latin" : "identity";
+}
+
+/* What can be checked before any data is read: the order's kind and seed, a task count. */
+static int precheck(const benchmark_params *p, int is_shapes) {
+    const char *o = order_of(p, is_shapes);
+    if (!strcmp(o, "latin") && !is_shapes)
+        return SEGP_FAIL("benchmark.order: \"latin\" is the shapes world's order (expected "
+                         "random, identity or a class-order file for %s)", p->name);
+    if (!strcmp(o, "random") && p->order_seed > 0xffffffffull)
+        return SEGP_FAIL("benchmark.order_seed: %llu (expected 0..4294967295, NumPy's seed "
+                         "range)", (unsigned long long)p->order_seed);
+    if (strcmp(o, "latin") && strcmp(o, "random") && strcmp(o, "identity")) {
+        char *path = order_file(p, o);
+        if (!path) return -1;
+        free(path);
+    }
+    const char *t = p->tasks;
+    while (isspace((unsigned char)*t)) t++;
+    if (*t == '-' || isdigit((unsigned char)*t)) {
+        char *end;
+        long k = strtol(t, &end, 10);
+        if (*end)
+            return SEGP_FAIL("benchmark.tasks: \"%s\" (expected B0-IncN, Bm-IncN or a task "
+                             "count)", p->tasks);
+        if (k <= 0) return SEGP_FAIL("benchmark.tasks: %ld tasks (expected at least 1)", k);
+    }
+    return 0;
+}
+
 static int make_order(benchmark *b) {
     const benchmark_params *p = &b->p;
     int n = b->num_classes;
-    const char *o = p->order[0] ? p->order : b->is_shapes ? "latin" : "identity";
+    const char *o = order_of(p, b->is_shapes);
     b->order = segp_malloc((size_t)n * sizeof *b->order);
     if (!strcmp(o, "latin")) {
-        if (!b->is_shapes)
-            return SEGP_FAIL("benchmark.order: \"latin\" is the shapes world's order (expected "
-                             "random, identity or a class-order file for %s)", p->name);
         shapes_class_order(0, b->order);
         snprintf(b->order_desc, sizeof b->order_desc, "latin");
     } else if (!strcmp(o, "random")) {
-        if (p->order_seed > 0xffffffffull)
-            return SEGP_FAIL("benchmark.order_seed: %llu (expected 0..4294967295, NumPy's seed "
-                             "range)", (unsigned long long)p->order_seed);
         class_order_shuffle(n, (uint32_t)p->order_seed, b->order);
         snprintf(b->order_desc, sizeof b->order_desc, "random seed %llu",
                  (unsigned long long)p->order_seed);
@@ -248,20 +291,8 @@ static int make_order(benchmark *b) {
         class_order_identity(n, b->order);
         snprintf(b->order_desc, sizeof b->order_desc, "identity");
     } else {
-        /* A path, or a bare name in the benchmarks directory. */
-        char *path = segp_strdup(o);
-        if (!ds_is_file(path) && !strchr(o, '/')) {
-            char *alt = ds_join(bench_dir(p), o);
-            if (ds_is_file(alt)) free(path), path = alt;
-            else free(alt);
-        }
-        if (!ds_is_file(path)) {
-            SEGP_FAIL("benchmark.order: \"%s\" is not latin, random, identity or an existing "
-                      "class-order file (looked in the working directory and %s)", o,
-                      bench_dir(p));
-            free(path);
-            return -1;
-        }
+        char *path = order_file(p, o);
+        if (!path) return -1;
         int *ord = NULL, cnt = 0;
         int rc = class_order_load(path, n, &ord, &cnt);
         if (rc == 0) memcpy(b->order, ord, (size_t)n * sizeof *ord);
@@ -322,6 +353,7 @@ static benchmark *open_any(const benchmark_params *p, const shapes_world_params 
                   p->train_per_class < 0 ? p->train_per_class : p->test_per_class);
         return NULL;
     }
+    if (precheck(p, !strcmp(p->name, "shapes"))) return NULL;
     benchmark *b = segp_calloc(1, sizeof *b);
     b->p = *p;
     b->is_shapes = !strcmp(p->name, "shapes");

@@ -26,6 +26,9 @@ static const cfg_field fields[] = {
     F("train.momentum", CFG_FLOAT, momentum, 0, 0.999999, "SGD momentum"),
     F("train.weight_decay", CFG_FLOAT, weight_decay, 0, 10, "weight decay of B"),
     S("train.optimizer", optimizer, "\"sgd\" or \"adamw\""),
+    F("train.data_parallel", CFG_BOOL, data_parallel, 0, 1,
+      "split each batch across the threads (faster for small models and on busy machines; "
+      "sums round differently, so results differ slightly from an unsplit run)"),
     F("lora.rank", CFG_INT, rank, 1, 4096, "LoRA rank r"),
     F("lora.alpha", CFG_FLOAT, alpha, 0, 100000, "LoRA alpha (scale alpha / r)"),
     S("prompt_template", template_, "class prompt, {} = class name"),
@@ -122,7 +125,8 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
     op.momentum = c->momentum;
     op.weight_decay = c->weight_decay;
     optim *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
-    train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1};
+    train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1,
+                            .data_parallel = c->data_parallel};
     train_step *trainer = opt ? train_step_new(m, &sp) : NULL;
     if (!trainer) rc = -1;
     float *pix = segp_malloc((size_t)b * img * sizeof(float));

@@ -20,6 +20,7 @@ typedef struct {
     int epochs, batch_size;
     float lr, momentum, weight_decay;
     char optimizer[8];  /* "sgd" or "adamw" */
+    int data_parallel;  /* split batches across threads (train_step_params.data_parallel) */
     int rank;
     float alpha;
     char template_[128];

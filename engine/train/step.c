@@ -3,6 +3,8 @@
 #include "step.h"
 
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,13 @@ struct train_step {
     float *grads;                  /* LoRA-B layout or the flat parameters */
     size_t n_grads;
     size_t ls_off;                 /* the logit scale in the flat parameters (pretraining) */
+    /* data-parallel: activations and gradients per task (task 0 is the text batch) */
+    int n_tasks;
+    clip_acts **acts;
+    float **task_grads;
 };
+
+#define MAX_TASKS 257
 
 train_step *train_step_new(clip_model *m, const train_step_params *p) {
     size_t n = p->lora ? clip_lora_trainable(p->lora) : clip_model_num_params(m);
@@ -53,6 +61,12 @@ train_step *train_step_new(clip_model *m, const train_step_params *p) {
 
 void train_step_free(train_step *s) {
     if (!s) return;
+    for (int k = 0; k < s->n_tasks; k++) {
+        if (k > 0) clip_acts_free(s->acts[k]);
+        s->be->free(s->task_grads[k]);
+    }
+    free(s->acts);
+    free(s->task_grads);
     clip_acts_free(s->va);
     clip_acts_free(s->ta);
     const segp_backend *be = s->be;
@@ -70,6 +84,88 @@ static void grow(const segp_backend *be, float **a, float **da, int *cap, int ro
     *cap = rows;
 }
 
+/* Task k of a data-parallel pass: 0 is the text batch, 1..chunks the image chunks. */
+static void chunk_rows(int n_img, int chunks, int k, int *lo, int *hi) {
+    *lo = (int)((long)n_img * (k - 1) / chunks);
+    *hi = (int)((long)n_img * k / chunks);
+}
+
+static void ensure_tasks(train_step *s, int n) {
+    if (n <= s->n_tasks) return;
+    s->acts = segp_realloc(s->acts, (size_t)n * sizeof *s->acts);
+    s->task_grads = segp_realloc(s->task_grads, (size_t)n * sizeof *s->task_grads);
+    for (int k = s->n_tasks; k < n; k++) {
+        s->acts[k] = k == 0 ? s->ta : clip_acts_new();
+        s->task_grads[k] = s->be->alloc((s->n_grads ? s->n_grads : 1) * sizeof(float));
+    }
+    s->n_tasks = n;
+}
+
+/* Runs tasks 0..n-1 (text when k == 0 and there is text, else image chunk k) on the threads,
+ * each single-threaded inside (nested regions are inactive). Backward when bwd != 0. Errors
+ * are per thread: the first failing task's message is raised again on the caller's thread. */
+static int run_tasks(train_step *s, int backward, const float *pixels, int n_img,
+                     const int32_t *ids, int n_txt, int chunks, int tv, int tt) {
+    clip_model *m = s->m;
+    const clip_lora *lora = s->p.lora;
+    const clip_config *c = clip_model_config(m);
+    int e = c->embed_dim, n = chunks + 1;
+    size_t img = (size_t)3 * c->resolution * c->resolution;
+    char (*err)[512] = segp_calloc((size_t)n, sizeof *err);
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < n; k++) {
+        int rc = 0;
+        if (k == 0) {
+            if (n_txt > 0 && !backward)
+                rc = clip_text_forward(m, lora, ids, n_txt, s->ta, tt, s->txt);
+            if (tt && backward) {
+                clip_grads g = {.lora_b = s->task_grads[0]};
+                s->be->zero(s->task_grads[0], s->n_grads * sizeof(float));
+                rc = clip_text_backward(m, lora, s->ta, s->d_txt, &g);
+            }
+        } else {
+            int lo, hi;
+            chunk_rows(n_img, chunks, k, &lo, &hi);
+            if (!backward) {
+                rc = clip_vision_forward(m, lora, pixels + (size_t)lo * img, hi - lo, s->acts[k],
+                                         tv, s->img + (size_t)lo * e);
+            } else if (tv) {
+                clip_grads g = {.lora_b = s->task_grads[k]};
+                s->be->zero(s->task_grads[k], s->n_grads * sizeof(float));
+                rc = clip_vision_backward(m, lora, s->acts[k], s->d_img + (size_t)lo * e, &g);
+            }
+        }
+        if (rc) {
+            snprintf(err[k], sizeof err[k], "%s", segp_last_error());
+#pragma omp atomic write
+            failed = 1;
+        }
+    }
+    int rc = 0;
+    for (int k = 0; k < n && failed && rc == 0; k++)
+        if (err[k][0]) rc = SEGP_FAIL("%s", err[k]);
+    free(err);
+    if (rc || !backward) return rc;
+    /* the gradient: the tasks' sums added in task order (deterministic) */
+    float *G = s->grads, *src[MAX_TASKS];
+    int ns = 0;
+    if (tt) src[ns++] = s->task_grads[0];
+    for (int k = 1; k < n && tv; k++) src[ns++] = s->task_grads[k];
+    size_t ng = s->n_grads;
+    if (!ns) {
+        s->be->zero(G, ng * sizeof(float));
+        return 0;
+    }
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < ng; i++) {
+        float v = src[0][i];
+        for (int k = 1; k < ns; k++) v += src[k][i];
+        G[i] = v;
+    }
+    return 0;
+}
+
 int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t *ids, int n_txt,
                    loss_term *terms, int n_terms, float lr, float *values, float *total) {
     clip_model *m = s->m;
@@ -80,9 +176,18 @@ int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t 
     int64_t step = (s->p.opt ? optim_step_count(s->p.opt) : 0) + 1;
     grow(be, &s->img, &s->d_img, &s->cap_img, n_img, e);
     grow(be, &s->txt, &s->d_txt, &s->cap_txt, n_txt, e);
-    if (n_img > 0 && clip_vision_forward(m, lora, pixels, n_img, s->va, tv, s->img) != 0)
-        return -1;
-    if (n_txt > 0 && clip_text_forward(m, lora, ids, n_txt, s->ta, tt, s->txt) != 0) return -1;
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    int chunks = s->p.data_parallel && lora && nt > 1 && n_img >= 2 * nt ? nt : 0;
+    if (chunks > MAX_TASKS - 1) chunks = MAX_TASKS - 1;
+    if (chunks) {
+        ensure_tasks(s, chunks + 1);
+        if (run_tasks(s, 0, pixels, n_img, ids, n_txt, chunks, tv, tt) != 0) return -1;
+    } else {
+        if (n_img > 0 && clip_vision_forward(m, lora, pixels, n_img, s->va, tv, s->img) != 0)
+            return -1;
+        if (n_txt > 0 && clip_text_forward(m, lora, ids, n_txt, s->ta, tt, s->txt) != 0)
+            return -1;
+    }
 
     step_ctx ctx = {.be = be, .e = e, .logit_scale = clip_model_logit_scale(m), .step = step,
                     .img = n_img > 0 ? s->img : NULL, .n_img = n_img,
@@ -102,12 +207,16 @@ int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t 
     }
     if (total) *total = sum;
 
-    be->zero(s->grads, s->n_grads * sizeof(float));
-    clip_grads g = {0};
-    if (lora) g.lora_b = s->grads;
-    else g.weights = s->grads;
-    if (tv && clip_vision_backward(m, lora, s->va, s->d_img, &g) != 0) return -1;
-    if (tt && clip_text_backward(m, lora, s->ta, s->d_txt, &g) != 0) return -1;
+    if (chunks) {
+        if (run_tasks(s, 1, pixels, n_img, ids, n_txt, chunks, tv, tt) != 0) return -1;
+    } else {
+        be->zero(s->grads, s->n_grads * sizeof(float));
+        clip_grads g = {0};
+        if (lora) g.lora_b = s->grads;
+        else g.weights = s->grads;
+        if (tv && clip_vision_backward(m, lora, s->va, s->d_img, &g) != 0) return -1;
+        if (tt && clip_text_backward(m, lora, s->ta, s->d_txt, &g) != 0) return -1;
+    }
     if (!lora) be->to_device(s->grads + s->ls_off, &ctx.d_log_scale, sizeof(float));
     if (s->p.opt)
         optim_step(s->p.opt, lora ? s->p.lora->b : clip_model_params(m), s->grads, lr);

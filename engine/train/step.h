@@ -70,6 +70,14 @@ typedef struct {
                         * NULL: gradients only (train_step_grads), nothing is updated */
     int train_vision;  /* backward through the vision tower */
     int train_text;    /* backward through the text tower */
+    /* Split the image batch across the OpenMP threads (one chunk each, the text batch as one
+     * more task; each runs single-threaded, per-task gradients are added in task order), when
+     * the batch holds at least 2 images per thread. Small models spend most of a step in small
+     * ops whose fork/join per op dominates (and stalls whenever another process shares the
+     * cores); one fork per pass does not. Results then differ in rounding from the unsplit step
+     * (deterministic for a given thread count). 0: every op is threaded (pretraining keeps this,
+     * so that its published log reproduces bit for bit). */
+    int data_parallel;
 } train_step_params;
 
 /* NULL + error when the optimiser's size does not match what is trained. */
