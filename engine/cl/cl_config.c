@@ -25,6 +25,7 @@ static const cfg_field own[] = {
     F("train.lr", CFG_FLOAT, lr, 0, 100, "peak learning rate (cosine decay to 0 within each task)"),
     F("train.momentum", CFG_FLOAT, momentum, 0, 0.999999, "SGD momentum"),
     F("train.weight_decay", CFG_FLOAT, weight_decay, 0, 10, "weight decay of B"),
+    F("train.data_parallel", CFG_BOOL, data_parallel, 0, 1, "split each image batch across the threads (one fork per pass: much faster for small models; deterministic per thread count)"),
     F("train.warmup_steps", CFG_INT, warmup_steps, 0, 100000000, "linear warm-up steps at the start of each task"),
     F("lora.rank", CFG_INT, rank, 1, 4096, "LoRA rank r (q, v, c_fc, c_proj of every block, both towers)"),
     F("lora.alpha", CFG_FLOAT, alpha, 0, 100000, "LoRA alpha (scale alpha / r)"),
@@ -76,6 +77,7 @@ cl_config cl_config_default(void) {
     c.epochs = 3;
     c.batch_size = 64;
     c.warmup_steps = 0;
+    c.data_parallel = 1;
     snprintf(c.optimizer, sizeof c.optimizer, "adamw");
     c.lr = 1e-3f;
     c.momentum = 0.9f;

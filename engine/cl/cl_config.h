@@ -16,6 +16,7 @@ typedef struct {
     benchmark_params bench; /* keys "benchmark.*": benchmark_config_fields */
     /* training (shared by every method, so baselines and methods are matched) */
     int epochs, batch_size, warmup_steps;
+    int data_parallel;      /* the image batch split across the threads (train_step_params) */
     char optimizer[8];      /* "sgd" / "adamw" */
     float lr, momentum, weight_decay;
     int rank;

@@ -96,7 +96,7 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
         op.weight_decay = c->weight_decay;
         opt = optim_new(&op, clip_lora_trainable(r->student), NULL);
         train_step_params sp = {.lora = r->student, .opt = opt, .train_vision = 1,
-                                .train_text = 1};
+                                .train_text = 1, .data_parallel = c->data_parallel};
         ts = train_step_new(r->model, &sp);
         if (!ts) rc = -1;
     }
