@@ -2,8 +2,13 @@
  * model/zeroshot.h: the student's embeddings of the test items of tasks 0..t+1 once, their
  * logits against every class once, then task j's items re-scored among the classes of tasks
  * 0..max(t, j): the seen tasks' entries and the incoming task's zero-shot entry (FWT) of row t.
- * Held-out classes measure zero-shot retention. */
+ * Held-out classes measure zero-shot retention. Image embeddings are made in chunks of
+ * eval.batch_size side by side on the threads, each chunk single-threaded: one fork per round
+ * instead of one per op (the small models' ops are too small to share well, and stall whenever
+ * another process holds a core), and the numbers do not depend on the thread count. */
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +16,45 @@
 #include "model/zeroshot.h"
 #include "run/fault.h"
 #include "runner_internal.h"
+
+/* Normalised image embeddings of ITEMS[0..n) of split S under LORA into OUT (n x e); eval
+ * progress events for task T (T < 0: none). 0, 1 (stopped by the callback), -1 + error. */
+static int embed_items(cl_runner *r, const clip_lora *lora, bench_split s, const int *items,
+                       int n, float *out, int t) {
+    int B = r->cfg.eval_batch, e = clip_model_config(r->model)->embed_dim;
+    int chunks = (n + B - 1) / B, nt = omp_get_max_threads(), rc = 0;
+    double t0 = segp_now();
+    for (int c0 = 0; c0 < chunks && rc == 0; c0 += nt) {
+        int c1 = c0 + nt < chunks ? c0 + nt : chunks, fail = 0;
+        char err[1024] = "";
+#pragma omp parallel for schedule(static, 1)
+        for (int c = c0; c < c1; c++) {
+            int i0 = c * B, k = n - i0 < B ? n - i0 : B;
+            if (benchmark_image_embeddings(r->model, lora, r->bench, s, items + i0, k,
+                                           out + (size_t)i0 * e) != 0) {
+#pragma omp critical(cl_eval_fail)
+                if (!fail) { /* the error state is per thread: carry the text out */
+                    fail = 1;
+                    snprintf(err, sizeof err, "%s", segp_last_error());
+                }
+            }
+        }
+        if (fail) {
+            rc = SEGP_FAIL("%s", err);
+            break;
+        }
+        fault_point("eval");
+        if (t < 0) continue;
+        int done = c1 * B < n ? c1 * B : n;
+        double el = segp_now() - t0;
+        segp_event ev = {.kind = EV_STEP, .task = t, .phase = "eval", .epoch = 1, .epochs = 1,
+                         .step = c1, .steps = chunks, .loss = NAN, .lr = NAN};
+        ev.images_per_s = el > 0 ? done / el : 0;
+        ev.eta_s = ev.images_per_s > 0 ? (n - done) / ev.images_per_s : 0;
+        if (cl_emit(r, &ev) == EVENT_ABORT) rc = 1;
+    }
+    return rc;
+}
 
 int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     const clip_config *mc = clip_model_config(r->model);
@@ -22,26 +66,11 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     int *items = segp_malloc((size_t)n * sizeof(int));
     for (int j = 0, k = 0; j <= jmax; k += r->n_test[j], j++)
         memcpy(items + k, r->test_idx[j], (size_t)r->n_test[j] * sizeof(int));
-    int64_t steps = (n + B - 1) / B;
-    segp_event ph = {.kind = EV_PHASE, .task = t, .phase = "eval", .steps = steps};
+    segp_event ph = {.kind = EV_PHASE, .task = t, .phase = "eval", .steps = (n + B - 1) / B};
     cl_emit(r, &ph);
-    /* image embeddings in batches: progress events, and a stop request is honoured */
     float *img = segp_malloc((size_t)n * e * sizeof(float));
     float *cls = segp_malloc((size_t)nc * e * sizeof(float));
-    int rc = 0;
-    double t0 = segp_now();
-    for (int i0 = 0, step = 1; i0 < n && rc == 0; i0 += B, step++) {
-        int k = n - i0 < B ? n - i0 : B;
-        rc = benchmark_image_embeddings(r->model, r->student, r->bench, BENCH_TEST, items + i0, k,
-                                        img + (size_t)i0 * e);
-        fault_point("eval");
-        double el = segp_now() - t0;
-        segp_event ev = {.kind = EV_STEP, .task = t, .phase = "eval", .epoch = 1, .epochs = 1,
-                         .step = step, .steps = steps, .loss = NAN, .lr = NAN};
-        ev.images_per_s = el > 0 ? (double)(i0 + k) / el : 0;
-        ev.eta_s = ev.images_per_s > 0 ? (double)(n - i0 - k) / ev.images_per_s : 0;
-        if (rc == 0 && cl_emit(r, &ev) == EVENT_ABORT) rc = 1;
-    }
+    int rc = embed_items(r, r->student, BENCH_TEST, items, n, img, t);
     if (rc == 0)
         rc = benchmark_class_embeddings(r->model, r->student, r->tok, r->bench, BENCH_TEST,
                                         r->cfg.template_, cls);
@@ -82,13 +111,25 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
 
 int cl_eval_heldout(cl_runner *r, const clip_lora *lora, double *acc) {
     *acc = NAN;
-    if (benchmark_num_heldout(r->bench) <= 0 || benchmark_count(r->bench, BENCH_HELDOUT) <= 0)
-        return 0;
+    int H = benchmark_num_heldout(r->bench);
+    int n = H > 0 ? benchmark_count(r->bench, BENCH_HELDOUT) : 0;
+    if (n <= 0) return 0;
+    int e = clip_model_config(r->model)->embed_dim;
+    int *items = segp_malloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) items[i] = i;
+    float *img = segp_malloc((size_t)n * e * sizeof(float));
+    float *cls = segp_malloc((size_t)H * e * sizeof(float));
+    int rc = embed_items(r, lora, BENCH_HELDOUT, items, n, img, -1);
+    if (rc == 0)
+        rc = benchmark_class_embeddings(r->model, lora, r->tok, r->bench, BENCH_HELDOUT,
+                                        r->cfg.template_, cls);
     bench_eval_result res;
-    if (benchmark_eval(r->model, lora, r->tok, r->bench, r->cfg.template_, BENCH_HELDOUT, NULL,
-                       NULL, &res) != 0)
-        return -1;
-    *acc = res.overall;
+    memset(&res, 0, sizeof res);
+    if (rc == 0)
+        rc = benchmark_eval_embeddings(r->bench, BENCH_HELDOUT, items, n, img, cls, e,
+                                       clip_model_logit_scale(r->model), NULL, &res);
+    if (rc == 0) *acc = res.overall;
     bench_eval_free(&res);
-    return 0;
+    free(items), free(img), free(cls);
+    return rc;
 }
