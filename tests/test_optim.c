@@ -332,6 +332,36 @@ TEST(optim_step_terms_and_errors) {
 
 /* The data-parallel step (image batch split across 2 threads, text as its own task) computes
  * the same loss and gradient as the unsplit one, up to rounding of the sums over chunks. */
+static void data_parallel_case(tiny *t, const float *pix, int n) {
+    size_t nb = clip_lora_trainable(t->lora);
+    int32_t labels[8];
+    for (int i = 0; i < n; i++) labels[i] = (i * 3) % t->n_txt;
+    clip_ce_term ce = {labels, 0, 0};
+    loss_term term = {"cls", 1.0f, loss_term_clip_ce, &ce};
+    float loss[2], *g[2];
+    for (int dp = 0; dp < 2; dp++) {
+        train_step_params sp = {.lora = t->lora, .train_vision = 1, .train_text = 1,
+                                .data_parallel = dp};
+        train_step *s = train_step_new(t->m, &sp);
+        int rc = train_step_run(s, pix, n, t->ids, t->n_txt, &term, 1, 0, &loss[dp], NULL);
+        CHECK_MSG(rc == 0, "%s", segp_last_error());
+        g[dp] = malloc(nb * sizeof(float));
+        memcpy(g[dp], train_step_grads(s, NULL), nb * sizeof(float));
+        /* a second step reuses the per-task buffers */
+        float again;
+        CHECK(train_step_run(s, pix, n, t->ids, t->n_txt, &term, 1, 0, &again, NULL) == 0);
+        CHECK(again == loss[dp]);
+        CHECK(test_rel_err(train_step_grads(s, NULL), g[dp], nb) == 0);
+        train_step_free(s);
+    }
+    CHECK_NEAR(loss[1], loss[0], 1e-6 * loss[0]);
+    double e = test_rel_err(g[1], g[0], nb);
+    if (test_verbose())
+        printf("\n    %d images: data-parallel vs unsplit gradient: relative error %.3g", n, e);
+    CHECK_MSG(e <= 2e-6, "%d images: data-parallel gradient: relative error %.3g > 2e-6", n, e);
+    free(g[0]), free(g[1]);
+}
+
 TEST(optim_step_data_parallel_matches) {
     tiny t;
     if (tiny_load(&t) != 0) {
@@ -340,39 +370,15 @@ TEST(optim_step_data_parallel_matches) {
         return;
     }
     const clip_config *c = clip_model_config(t.m);
-    size_t img = (size_t)3 * c->resolution * c->resolution, nb = clip_lora_trainable(t.lora);
-    int n = 6; /* the 3 fixture images twice: 3 per chunk */
-    float *pix = malloc((size_t)n * img * sizeof(float));
-    int32_t labels[6];
-    for (int i = 0; i < n; i++) {
+    size_t img = (size_t)3 * c->resolution * c->resolution;
+    float *pix = malloc(6 * img * sizeof(float)); /* the 3 fixture images twice */
+    for (int i = 0; i < 6; i++)
         memcpy(pix + i * img, t.pix + (size_t)(i % t.n_img) * img, img * sizeof(float));
-        labels[i] = (i * 3) % t.n_txt;
-    }
-    clip_ce_term ce = {labels, 0, 0};
-    loss_term term = {"cls", 1.0f, loss_term_clip_ce, &ce};
     int saved = omp_get_max_threads();
     omp_set_num_threads(2);
-    float loss[2], *g[2];
-    for (int dp = 0; dp < 2; dp++) {
-        train_step_params sp = {.lora = t.lora, .train_vision = 1, .train_text = 1,
-                                .data_parallel = dp};
-        train_step *s = train_step_new(t.m, &sp);
-        int rc = train_step_run(s, pix, n, t.ids, t.n_txt, &term, 1, 0, &loss[dp], NULL);
-        CHECK_MSG(rc == 0, "%s", segp_last_error());
-        g[dp] = malloc(nb * sizeof(float));
-        memcpy(g[dp], train_step_grads(s, NULL), nb * sizeof(float));
-        /* a second step reuses the per-task buffers */
-        float again;
-        CHECK(train_step_run(s, pix, n, t.ids, t.n_txt, &term, 1, 0, &again, NULL) == 0);
-        CHECK(again == loss[dp]);
-        CHECK(test_rel_err(train_step_grads(s, NULL), g[dp], nb) == 0);
-        train_step_free(s);
-    }
+    data_parallel_case(&t, pix, 6); /* two chunks of 3 images and the text */
+    data_parallel_case(&t, pix, 1); /* one image and the text */
     omp_set_num_threads(saved);
-    CHECK_NEAR(loss[1], loss[0], 1e-6 * loss[0]);
-    double e = test_rel_err(g[1], g[0], nb);
-    if (test_verbose()) printf("\n    data-parallel vs unsplit gradient: relative error %.3g", e);
-    CHECK_MSG(e <= 2e-6, "data-parallel gradient: relative error %.3g > 2e-6", e);
-    free(g[0]), free(g[1]), free(pix);
+    free(pix);
     tiny_free(&t);
 }

@@ -1,4 +1,4 @@
-/* finetune.c: joint LoRA-B fine-tuning on the shapes benchmark (see finetune.h). */
+/* finetune.c: joint LoRA-B fine-tuning on all classes of a benchmark (see finetune.h). */
 #include "finetune.h"
 
 #include <math.h>
@@ -14,12 +14,12 @@
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
 #define S(key, field, doc) {key, CFG_STRING, offsetof(finetune_config, field), 0, 0, sizeof(((finetune_config *)0)->field), doc}
-static const cfg_field fields[] = {
+static const cfg_field own[] = {
     F("seed", CFG_U64, seed, 0, 9007199254740992.0, "data order and LoRA A seed"),
-    F("world.seed", CFG_U64, world_seed, 0, 9007199254740992.0, "shapes world seed"),
-    F("world.train_per_class", CFG_INT, train_per_class, 1, 100000, "training images per class"),
-    F("world.test_per_class", CFG_INT, test_per_class, 1, 100000, "test images per class"),
-    F("world.train_hard_rate", CFG_FLOAT, train_hard_rate, 0, 1, "share of hard renditions among training images"),
+    F("world.seed", CFG_U64, bench.world_seed, 0, 9007199254740992.0, "shapes world seed (= benchmark.world_seed)"),
+    F("world.train_per_class", CFG_INT, bench.train_per_class, 0, 100000000, "training images per class (= benchmark.train_per_class)"),
+    F("world.test_per_class", CFG_INT, bench.test_per_class, 0, 100000000, "test images per class (= benchmark.test_per_class)"),
+    F("world.train_hard_rate", CFG_FLOAT, bench.train_hard_rate, 0, 1, "share of hard renditions among shapes training images (= benchmark.train_hard_rate)"),
     F("train.epochs", CFG_INT, epochs, 1, 10000, "passes over the training images"),
     F("train.batch_size", CFG_INT, batch_size, 1, 65536, "images per step"),
     F("train.lr", CFG_FLOAT, lr, 0, 100, "peak learning rate (cosine decay to 0)"),
@@ -41,8 +41,25 @@ static const cfg_field fields[] = {
 #undef F
 #undef S
 
+/* The own keys, then the benchmark's ("benchmark.*") with offsets moved to finetune_config.bench. */
+#define N_OWN (int)(sizeof own / sizeof own[0])
+#define MAX_BENCH 48
+static cfg_field fields[N_OWN + MAX_BENCH];
+static int n_fields;
+
 const cfg_field *finetune_config_fields(int *n) {
-    *n = (int)(sizeof fields / sizeof fields[0]);
+    if (!n_fields) {
+        int nb;
+        const cfg_field *bf = benchmark_config_fields(&nb);
+        SEGP_CHECK(nb <= MAX_BENCH, "MAX_BENCH holds every benchmark key");
+        memcpy(fields, own, sizeof own);
+        for (int i = 0; i < nb; i++) {
+            fields[N_OWN + i] = bf[i];
+            fields[N_OWN + i].offset += offsetof(finetune_config, bench);
+        }
+        n_fields = N_OWN + nb;
+    }
+    *n = n_fields;
     return fields;
 }
 
@@ -50,10 +67,7 @@ finetune_config finetune_default_config(void) {
     finetune_config c;
     memset(&c, 0, sizeof c);
     c.seed = 1;
-    c.world_seed = 1;
-    c.train_per_class = shapes_default_params().train_per_class;
-    c.test_per_class = 20;
-    c.train_hard_rate = shapes_default_params().train_hard_rate;
+    c.bench = benchmark_default_params(); /* shapes, 500 training and 20 test images a class */
     c.epochs = 10;
     c.batch_size = 128;
     c.lr = 1e-3f;
@@ -70,42 +84,54 @@ finetune_config finetune_default_config(void) {
     return c;
 }
 
-int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
-                          const finetune_config *c, finetune_callback cb, void *user,
-                          shapes_zeroshot_result *res) {
+benchmark *finetune_open_benchmark(const finetune_config *c, const clip_model *m) {
+    benchmark_params bp = c->bench;
+    /* shapes: render at the model's resolution, so no resize touches the training images */
+    if (!strcmp(bp.name, "shapes") && !bp.image_size)
+        bp.image_size = clip_model_config(m)->resolution;
+    return benchmark_open(&bp);
+}
+
+int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const benchmark *bm,
+                   const finetune_config *c, finetune_callback cb, void *user,
+                   bench_eval_result *res) {
     optim_kind kind;
     if (optim_kind_parse(c->optimizer, "train.optimizer", &kind) != 0) return -1;
     const clip_config *mc = clip_model_config(m);
-    shapes_world_params wp = shapes_default_params();
-    wp.seed = c->world_seed;
-    wp.image_size = mc->resolution;
-    wp.train_per_class = c->train_per_class;
-    wp.test_per_class = c->test_per_class;
-    wp.train_hard_rate = c->train_hard_rate;
-    if (shapes_check_params(&wp) != 0) return -1;
-    int nc = SHAPES_N_CLASSES, per = c->train_per_class, n = nc * per;
+    int nc = benchmark_num_classes(bm), n = benchmark_count(bm, BENCH_TRAIN);
     int r = mc->resolution, ctx = mc->context, b = c->batch_size;
+    if (n <= 0)
+        return SEGP_FAIL("benchmark %s has no training items (benchmark.train_per_class?)",
+                         benchmark_name(bm));
     if (b > n) b = n;
     if (c->aug_scale_min > c->aug_scale_max)
         return SEGP_FAIL("augment.scale_min %g is larger than augment.scale_max %g",
                          (double)c->aug_scale_min, (double)c->aug_scale_max);
     size_t img = (size_t)3 * r * r;
-    /* The training images, rendered once and kept as 8-bit RGB: a quarter of the memory of
-     * floats, and what the augmentation crops from. */
+    /* The training images, made once at the model's resolution (CLIP's eval geometry) and kept
+     * as 8-bit RGB: a quarter of the memory of floats, and what the augmentation crops from. */
     uint8_t *train = segp_malloc((size_t)n * img);
+    int32_t *target = segp_malloc((size_t)n * sizeof(int32_t));
     int fail = 0;
+    char err[512] = ""; /* errors are per thread: the first one is raised again here */
 #pragma omp parallel for schedule(dynamic, 16)
     for (int i = 0; i < n; i++) {
-        shapes_sample_desc d;
-        if (shapes_cl_sample(&wp, SHAPES_SPLIT_TRAIN, i / per, (uint64_t)(i % per), &d) != 0 ||
-            shapes_render_into(&d, r, train + (size_t)i * img) != 0) {
-#pragma omp atomic write
-            fail = 1;
+        int f;
+#pragma omp atomic read
+        f = fail;
+        if (f) continue;
+        target[i] = benchmark_label(bm, BENCH_TRAIN, i);
+        if (benchmark_image(bm, BENCH_TRAIN, i, r, train + (size_t)i * img) != 0) {
+#pragma omp critical(finetune_err)
+            if (!fail) {
+                snprintf(err, sizeof err, "%s", segp_last_error());
+                fail = 1;
+            }
         }
     }
     if (fail) {
-        free(train);
-        return SEGP_FAIL("shapes: could not render the training split");
+        free(train), free(target);
+        return SEGP_FAIL("%s", err);
     }
     augment_config ac;
     augment_config_default(&ac, r, c->seed);
@@ -116,9 +142,8 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
     int32_t *ids = segp_malloc((size_t)nc * ctx * sizeof(int32_t));
     int rc = 0;
     for (int k = 0; k < nc && rc == 0; k++) {
-        char name[64], prompt[256];
-        shapes_class_name(k, name, sizeof name);
-        zeroshot_fill_template(c->template_, name, prompt, sizeof prompt);
+        char prompt[512];
+        zeroshot_fill_template(c->template_, benchmark_class_name(bm, k), prompt, sizeof prompt);
         rc = clip_tokenize(tok, prompt, ctx, 1, ids + (size_t)k * ctx);
     }
     optim_params op = optim_default_params(kind);
@@ -149,7 +174,7 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
                 else
                     image_clip_normalize(src.rgb, r, pix + (size_t)i * img);
             }
-            for (int i = 0; i < k; i++) labels[i] = order[s0 + i] / per;
+            for (int i = 0; i < k; i++) labels[i] = target[order[s0 + i]];
             float loss, lr = lr_warmup_cosine(c->lr, step, 0, total);
             if (train_step_run(trainer, pix, k, ids, nc, &term, 1, lr, &loss, NULL) != 0) {
                 rc = -1;
@@ -158,23 +183,16 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
             if (cb && ((step + 1) % 10 == 0 || step + 1 == total)) {
                 double el = segp_now() - t0;
                 finetune_event ev = {.epoch = ep + 1, .epochs = c->epochs, .step = step + 1,
-                                     .steps = total, .loss = loss};
+                                     .steps = total, .loss = loss, .n_train = n};
                 ev.images_per_s = (double)(step + 1) * b / el;
                 ev.eta_s = (double)(total - step - 1) * b / ev.images_per_s;
                 cb(&ev, user);
             }
         }
     }
-    if (rc == 0) {
-        rc = shapes_zeroshot_eval(m, lora, tok, &wp, c->template_, res);
-        if (rc == 0 && cb) {
-            finetune_event ev = {.epoch = c->epochs, .epochs = c->epochs, .step = total,
-                                 .steps = total, .is_eval = 1, .eval = *res};
-            cb(&ev, user);
-        }
-    }
+    if (rc == 0) rc = benchmark_eval(m, lora, tok, bm, c->template_, BENCH_TEST, NULL, NULL, res);
     train_step_free(trainer);
     optim_free(opt);
-    free(train), free(ids), free(pix), free(labels), free(order);
+    free(train), free(target), free(ids), free(pix), free(labels), free(order);
     return rc;
 }

@@ -1,22 +1,22 @@
-/* finetune.h: joint LoRA-B fine-tuning on all classes of the shapes benchmark (the upper bound
- * the continual-learning runs are compared with): L_cls cross-entropy of CLIP logits over all
- * 100 class prompts, student LoRA on both towers, SGD with momentum (or AdamW), cosine decay,
- * optionally the seeded training augmentation of engine/data/augment.h. */
+/* finetune.h: joint LoRA-B fine-tuning on all classes of a benchmark at once (the upper bound
+ * the continual-learning runs are compared with): L_cls cross-entropy of CLIP logits over every
+ * class prompt, student LoRA on both towers, SGD with momentum (or AdamW), cosine decay,
+ * optionally the seeded training augmentation of engine/data/augment.h. Any benchmark of
+ * data/benchmark.h (benchmark.* keys); the default is the shapes world. */
 #ifndef SEGP_FINETUNE_H
 #define SEGP_FINETUNE_H
 
 #include <stdint.h>
 
-#include "model/clip.h"
 #include "core/config.h"
+#include "data/benchmark.h"
+#include "model/clip.h"
 #include "model/lora.h"
 #include "model/zeroshot.h"
 
 typedef struct {
     uint64_t seed;      /* data order and LoRA A */
-    uint64_t world_seed;
-    int train_per_class, test_per_class;
-    float train_hard_rate;
+    benchmark_params bench; /* benchmark.* keys; the world.* keys are aliases of its shapes ones */
     int epochs, batch_size;
     float lr, momentum, weight_decay;
     char optimizer[8];  /* "sgd" or "adamw" */
@@ -36,16 +36,20 @@ typedef struct {
     int epoch, epochs, step, steps;
     float loss;
     double images_per_s, eta_s;
-    int is_eval;
-    shapes_zeroshot_result eval; /* valid when is_eval */
+    int n_train;        /* training items (first event) */
 } finetune_event;
 
 typedef void (*finetune_callback)(const finetune_event *ev, void *user);
 
-/* Trains LORA (created by the caller for model M, B usually 0) in place and evaluates it on
- * the test split at the end (res). -1 + error. */
-int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
-                          const finetune_config *c, finetune_callback cb, void *user,
-                          shapes_zeroshot_result *res);
+/* The configured benchmark for model M (the shapes world renders at the model's resolution
+ * unless benchmark.image_size says otherwise). NULL + error naming the key. */
+benchmark *finetune_open_benchmark(const finetune_config *c, const clip_model *m);
+
+/* Trains LORA (created by the caller for model M, B usually 0) in place on every training item
+ * of benchmark B, then evaluates it on the test split with every class as a candidate (res,
+ * bench_eval_free). -1 + error. */
+int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const benchmark *b,
+                   const finetune_config *c, finetune_callback cb, void *user,
+                   bench_eval_result *res);
 
 #endif

@@ -177,7 +177,11 @@ int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t 
     grow(be, &s->img, &s->d_img, &s->cap_img, n_img, e);
     grow(be, &s->txt, &s->d_txt, &s->cap_txt, n_txt, e);
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-    int chunks = s->p.data_parallel && lora && nt > 1 && n_img >= 2 * nt ? nt : 0;
+    int chunks = 0; /* image chunks of a data-parallel pass; 0: the unsplit step */
+    if (s->p.data_parallel && lora && nt > 1 && n_img > 0) {
+        chunks = n_img < nt ? n_img : nt;
+        if (chunks + (n_txt > 0) < 2) chunks = 0; /* one task: threaded ops do better */
+    }
     if (chunks > MAX_TASKS - 1) chunks = MAX_TASKS - 1;
     if (chunks) {
         ensure_tasks(s, chunks + 1);

@@ -7,11 +7,13 @@
  * Usage: make an optimiser over the trained numbers (optim_new(&op, clip_lora_trainable(lora),
  * NULL), or clip_model_num_params(m) with a decay mask when pretraining), then
  * s = train_step_new(m, &(train_step_params){.lora = lora, .opt = opt, .train_vision = 1,
- * .train_text = 1}). Per step: fill pixels [n_img,3,r,r] and token ids [n_txt,context], set up
- * the terms (e.g. clip_ce_term ce = {labels, 0, 0}; loss_term t = {"cls", 1.0f,
- * loss_term_clip_ce, &ce}), and call train_step_run(s, pixels, n_img, ids, n_txt, &t, 1,
- * lr_warmup_cosine(base, step, warmup, total), values, &total). The optimiser counts the steps
- * (optim_step_count); checkpoints save lora->b (or the flat parameters) and optim_state().
+ * .train_text = 1, .data_parallel = 1}) (data_parallel, below, makes small models' LoRA steps
+ * several times faster on a busy machine). Per step: fill pixels [n_img,3,r,r] and token ids
+ * [n_txt,context], set up the terms (e.g. clip_ce_term ce = {labels, 0, 0}; loss_term t =
+ * {"cls", 1.0f, loss_term_clip_ce, &ce}), and call train_step_run(s, pixels, n_img, ids,
+ * n_txt, &t, 1, lr_warmup_cosine(base, step, warmup, total), values, &total). The optimiser
+ * counts the steps (optim_step_count); checkpoints save lora->b (or the flat parameters) and
+ * optim_state().
  * The epoch order of samples is train_epoch_order() below. The step holds activations and
  * buffers sized by the largest batch seen; free it with train_step_free (the optimiser and the
  * LoRA state stay the caller's).
@@ -70,11 +72,11 @@ typedef struct {
                         * NULL: gradients only (train_step_grads), nothing is updated */
     int train_vision;  /* backward through the vision tower */
     int train_text;    /* backward through the text tower */
-    /* Split the image batch across the OpenMP threads (one chunk each, the text batch as one
-     * more task; each runs single-threaded, per-task gradients are added in task order), when
-     * the batch holds at least 2 images per thread. Small models spend most of a step in small
-     * ops whose fork/join per op dominates (and stalls whenever another process shares the
-     * cores); one fork per pass does not. Results then differ in rounding from the unsplit step
+    /* Split the image batch across the OpenMP threads (one chunk each, at most one per image;
+     * the text batch is one more task; each task runs single-threaded, per-task gradients are
+     * added in task order) when that makes at least 2 tasks. Small models spend most of a step
+     * in small ops whose fork/join per op dominates (and stalls whenever another process shares
+     * the cores); one fork per pass does not. Results then differ in rounding from the unsplit step
      * (deterministic for a given thread count). 0: every op is threaded (pretraining keeps this,
      * so that its published log reproduces bit for bit). */
     int data_parallel;
