@@ -314,8 +314,8 @@ int cmd_eval(int argc, char **argv) {
         if (app_is_help(argv[i])) {
             printf("usage: segp eval DIR\n\n"
                    "Re-evaluate the saved checkpoint (tasks/NN/lora.safetensors) of every\n"
-                   "finished task of the run in DIR and print the table (files are not\n"
-                   "changed; compare with DIR/metrics.jsonl).\n");
+                   "finished task of the run in DIR, print the table, and say whether every\n"
+                   "entry equals the saved counts (tasks/NN/eval.json). Files are not changed.\n");
             return 0;
         } else if (argv[i][0] == '-') {
             return cli_unknown("eval", argv[i]);
@@ -330,7 +330,8 @@ int cmd_eval(int argc, char **argv) {
     cl_runner_params p = {on_event, &u};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
-    int rc = cl_runner_reevaluate(r);
+    int differ = 0;
+    int rc = cl_runner_reevaluate(r, &differ);
     if (rc < 0) {
         cl_runner_free(r);
         return app_report_error();
@@ -338,6 +339,11 @@ int cmd_eval(int argc, char **argv) {
     cl_run_result res;
     cl_runner_result(r, &res);
     print_table(stdout, &res);
+    if (rc == 0 && !differ)
+        printf("re-evaluation: every entry equals the saved counts (tasks/NN/eval.json)\n");
+    else if (rc == 0)
+        printf("re-evaluation: %d entries differ from the saved counts (tasks/NN/eval.json): "
+               "another build, thread count or model file?\n", differ);
     cl_runner_free(r);
     return rc == 1 ? 130 : 0;
 }

@@ -429,6 +429,16 @@ TEST(run_eval_reproduces_metrics) {
     char want[64];
     snprintf(want, sizeof want, "Last %.2f", v);
     CHECK_MSG(strstr(out, want) != NULL, "'%s' not in: %s", want, out);
+    CHECK(strstr(out, "every entry equals the saved counts") != NULL);
+    /* a saved count that the checkpoint does not reproduce is reported */
+    char dir[512], cmd[1400];
+    snprintf(dir, sizeof dir, "%s/tampered", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s' && sed -i 's/\\[48, 40/[47, 40/' "
+             "'%s/tasks/01/eval.json'", dir, ref, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "eval %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "1 entries differ from the saved counts") != NULL, "%s", out);
     free(m);
     all_threads();
 }

@@ -471,23 +471,39 @@ int cl_runner_run(cl_runner *r) {
     return 0;
 }
 
-int cl_runner_reevaluate(cl_runner *r) {
+int cl_runner_reevaluate(cl_runner *r, int *n_differ) {
     int done = 0;
     while (done < r->T && rundir_task_done(r->dir, done)) done++;
-    if (cl_eval_heldout(r, NULL, &r->heldout_pre) != 0) return -1;
-    for (int t = 0; t < done; t++) {
+    /* the saved counts, to compare with */
+    size_t nh = (size_t)r->T * r->T;
+    for (int t = 0; t < done; t++)
+        if (read_task_eval(r, t) != 0) return -1;
+    int64_t *saved = segp_malloc(nh * sizeof(int64_t));
+    memcpy(saved, r->matrix->hits, nh * sizeof(int64_t));
+    for (size_t i = 0; i < nh; i++) r->matrix->hits[i] = -1;
+    int rc = cl_eval_heldout(r, NULL, &r->heldout_pre);
+    for (int t = 0; t < done && rc == 0; t++) {
         char p[4200];
         rundir_task_path(r->dir, t, "lora.safetensors", p, sizeof p);
-        if (clip_lora_load(r->student, p) != 0) return -1;
+        if (clip_lora_load(r->student, p) != 0) {
+            rc = -1;
+            break;
+        }
         read_task_done(r, t);
         cl_task_ctx ctx;
         char tdir[4200];
         rundir_task_path(r->dir, t, "", tdir, sizeof tdir);
         cl_runner_task_ctx(r, t, tdir, &ctx);
-        if (r->method->load_task && r->method->load_task(r->mstate, &ctx) != 0) return -1;
-        int rc = cl_eval_task(r, t, &ctx, &r->heldout[t]);
-        if (rc != 0) return rc < 0 ? -1 : 1;
+        if (r->method->load_task && r->method->load_task(r->mstate, &ctx) != 0) {
+            rc = -1;
+            break;
+        }
+        rc = cl_eval_task(r, t, &ctx, &r->heldout[t]);
     }
+    *n_differ = 0;
+    for (size_t i = 0; rc == 0 && i < nh; i++) *n_differ += saved[i] != r->matrix->hits[i];
+    free(saved);
+    if (rc != 0) return rc < 0 ? -1 : 1;
     r->tasks_done = done;
     return 0;
 }

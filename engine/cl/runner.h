@@ -42,8 +42,9 @@ void cl_runner_free(cl_runner *r);
 int cl_runner_run(cl_runner *r);
 
 /* Re-evaluate the saved checkpoint of every finished task into the result's matrix (files are
- * not changed). -1 + error naming the file. */
-int cl_runner_reevaluate(cl_runner *r);
+ * not changed); *n_differ = entries that differ from the saved tasks/NN/eval.json counts.
+ * 0, 1 (stopped by the callback), -1 + error naming the file. */
+int cl_runner_reevaluate(cl_runner *r, int *n_differ);
 
 typedef struct {
     const char *dir, *method, *benchmark, *order;
