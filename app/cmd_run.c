@@ -82,7 +82,8 @@ static event_reply on_event(const segp_event *ev, void *user) {
                     (long long)ev->steps, loss, ev->images_per_s, eta);
         } else if (!u->jsonl && !strcmp(ev->phase, "train") &&
                    (ev->step % 10 == 0 || ev->step == ev->steps)) {
-            fprintf(out, "task %d/%d train step %lld/%lld epoch %d/%d%s lr %.3g %.0f img/s ETA %s\n",
+            fprintf(out,
+                    "task %d/%d train step %lld/%lld epoch %d/%d%s lr %.3g %.0f img/s ETA %s\n",
                     ev->task + 1, ev->num_tasks, (long long)ev->step, (long long)ev->steps,
                     ev->epoch, ev->epochs, loss, (double)ev->lr, ev->images_per_s, eta);
         }
@@ -118,8 +119,8 @@ static void print_table(FILE *o, const cl_run_result *r) {
     fprintf(o, "\n%s: method %s on %s (order: %s), %d/%d tasks, %zu trainable LoRA-B numbers\n",
            r->dir, r->method, r->benchmark, r->order, n, T, r->trainable);
     if (n == 0) return;
-    fprintf(o, "accuracy matrix R (%%): row i = after task i, column j = task j's test images among "
-           "the classes of tasks 1..max(i,j)\n      ");
+    fprintf(o, "accuracy matrix R (%%): row i = after task i, column j = task j's test images "
+               "among the classes of tasks 1..max(i,j)\n      ");
     for (int j = 0; j < T; j++) fprintf(o, " %6d", j + 1);
     fprintf(o, "\n");
     for (int i = 0; i < n; i++) {
@@ -192,10 +193,14 @@ static int finish(cl_runner *r, int rc, const ui *u) {
     if (rc == 1) {
         char saved[64] = "no task is finished yet";
         if (res.tasks_done == 1) snprintf(saved, sizeof saved, "task 1 is saved");
-        else if (res.tasks_done > 1) snprintf(saved, sizeof saved, "tasks 1-%d are saved", res.tasks_done);
-        fprintf(stderr, "\nsegp: stopped during task %d; %s in %s.\n"
-                        "continue with: segp resume %s\n", res.stopped_task + 1, saved, res.dir,
-                res.dir);
+        else if (res.tasks_done > 1)
+            snprintf(saved, sizeof saved, "tasks 1-%d are saved", res.tasks_done);
+        char when[64];
+        if (res.stopped_task >= 0)
+            snprintf(when, sizeof when, "during task %d", res.stopped_task + 1);
+        else snprintf(when, sizeof when, "after task %d", res.tasks_done);
+        fprintf(stderr, "\nsegp: stopped %s; %s in %s.\ncontinue with: segp resume %s\n", when,
+                saved, res.dir, res.dir);
     } else {
         fprintf(o, "run directory: %s (metrics.jsonl, accuracy_matrix.csv, tasks/NN/)\n",
                 res.dir);

@@ -268,7 +268,9 @@ TEST(run_tiny_zeroshot_consistent) {
     snprintf(p, sizeof p, "%s/accuracy_matrix.csv", dir);
     char *csv = slurp(p);
     double R[3][3];
-    CHECK(csv && sscanf(csv, "after_task,task_1,task_2,task_3\n1,%lf,%lf,\n2,%lf,%lf,%lf\n3,%lf,%lf,%lf",
+    CHECK(csv && sscanf(csv,
+                        "after_task,task_1,task_2,task_3\n1,%lf,%lf,\n2,%lf,%lf,%lf\n"
+                        "3,%lf,%lf,%lf",
                         &R[0][0], &R[0][1], &R[1][0], &R[1][1], &R[1][2], &R[2][0], &R[2][1],
                         &R[2][2]) == 8);
     CHECK_NEAR(R[0][1], R[1][1], 0);

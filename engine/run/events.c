@@ -62,7 +62,8 @@ char *event_to_json(const segp_event *ev) {
         add_num(o, "images_per_s", ev->images_per_s, "%.1f");
         add_num(o, "eta_s", ev->eta_s, "%.1f");
     }
-    if (ev->kind == EV_PHASE && ev->steps > 0) cJSON_AddNumberToObject(o, "steps", (double)ev->steps);
+    if (ev->kind == EV_PHASE && ev->steps > 0)
+        cJSON_AddNumberToObject(o, "steps", (double)ev->steps);
     if (ev->elapsed_s > 0) add_num(o, "elapsed_s", ev->elapsed_s, "%.3f");
     if (ev->text) cJSON_AddStringToObject(o, ev->kind == EV_ERROR ? "error" : "text", ev->text);
     if (ev->json) {
