@@ -258,7 +258,10 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
         if (t > 0) {
             double ours = b / t;
             print_row(label, b, "(b) LoRA-B train step", t, ftrain, peak);
-            printf("\n");
+            /* the same time over the base weights' FLOPs alone (the older, smaller count) */
+            double fbase = 2.0 * (clip_vision_flops(cfg, b) + clip_text_flops(cfg, N_CLASSES, plen));
+            printf("  (base weights only: %.1f GFLOP/s, %.0f%%)\n", fbase / t / 1e9,
+                   100.0 * fbase / t / 1e9 / peak);
             fflush(stdout);
             if (use_torch) {
                 static const char *what[2] = {"same work", "openai/CLIP"};
