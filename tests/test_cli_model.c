@@ -220,13 +220,16 @@ TEST(cli_encode_text_and_zeroshot) {
 static void corrupt_copy(const char *dst, const char *from, const char *to) {
     uint8_t *d;
     size_t n;
-    if (segp_read_file(FIX "clip_vision.safetensors", &d, &n) != 0) return;
+    int rc = segp_read_file(FIX "clip_vision.safetensors", &d, &n);
+    CHECK_MSG(rc == 0, "%s", segp_last_error());
+    if (rc != 0) return;
     uint64_t hl;
     memcpy(&hl, d, 8);
     char *hdr = malloc(hl + 1);
     memcpy(hdr, d + 8, hl);
     hdr[hl] = 0;
     char *at = strstr(hdr, from);
+    CHECK_MSG(at != NULL, "corrupt_copy: '%s' not in the header", from); /* else no corruption */
     size_t fl = strlen(from), tl = strlen(to);
     char *nh = malloc(hl + tl + 16);
     size_t k = 0;
