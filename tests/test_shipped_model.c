@@ -165,21 +165,35 @@ TEST(shipped_model_zeroshot_matches_pytorch) {
     wp.image_size = r;
     size_t img = (size_t)3 * r * r;
     float *pix = malloc((size_t)n * img * sizeof(float));
-    uint8_t *rgb = malloc((size_t)r * r * 3);
-    int differ = 0;
-    for (int i = 0; i < n; i++) { /* the fixture's bytes are the renderer's */
+    uint8_t *rgb = malloc((size_t)r * r * 3), *cell = malloc((size_t)r * r * 3);
+    long differ = 0;
+    int worst_px = 0;
+    for (int i = 0; i < n; i++) {
+        /* the fixture's bytes are the renderer's: identical in the normal build; a build without
+         * FMA contraction (check-asan's -O1 without -march=native) moves a few values by one
+         * level (9 of 1382400 bytes) */
         shapes_sample_desc d;
         CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TEST, z.cls[i], (uint64_t)z.idx[i], &d) == 0);
         CHECK_EQ_INT(d.rendition, z.rend[i]);
         CHECK(shapes_render_into(&d, r, rgb) == 0);
         for (int y = 0; y < r; y++) {
-            const uint8_t *row = sheet.rgb + ((size_t)(i / cols * r + y) * sheet.width +
-                                              (size_t)(i % cols) * r) * 3;
-            differ += memcmp(row, rgb + (size_t)y * r * 3, (size_t)r * 3) != 0;
+            size_t at = (size_t)(i / cols * r + y) * sheet.width + (size_t)(i % cols) * r;
+            memcpy(cell + (size_t)y * r * 3, sheet.rgb + at * 3, (size_t)r * 3);
         }
-        CHECK(shapes_sample_pixels(&wp, &d, r, pix + (size_t)i * img) == 0);
+        for (size_t k = 0; k < (size_t)r * r * 3; k++) {
+            int dv = abs((int)cell[k] - (int)rgb[k]);
+            differ += dv != 0;
+            worst_px = dv > worst_px ? dv : worst_px;
+        }
+        /* the model sees what PyTorch saw, normalised as shapes_sample_pixels does */
+        image_clip_normalize(cell, r, pix + (size_t)i * img);
     }
-    CHECK_MSG(differ == 0, "%d image rows differ from the renderer's", differ);
+    if (test_verbose())
+        printf("\n    renderer vs fixture: %ld of %zu bytes differ, by at most %d", differ,
+               (size_t)n * r * r * 3, worst_px);
+    CHECK_MSG(differ * 10000 <= (long)n * r * r * 3 && worst_px <= 2,
+              "%ld image bytes differ from the renderer's (at most %d levels)", differ, worst_px);
+    free(cell);
     char names[SHAPES_N_CLASSES][64];
     const char *np[SHAPES_N_CLASSES];
     for (int k = 0; k < nc; k++) {
