@@ -81,6 +81,7 @@ refs: $(SEGP_BIN)
 	$(PYTHON) tests/ref/tokenizer_ref.py
 	$(PYTHON) tests/ref/image_ref.py
 	$(PYTHON) tests/ref/augment_ref.py
+	$(PYTHON) tests/ref/optim_ref.py
 	$(PYTHON) tests/ref/shapes_zeroshot_ref.py ./$(SEGP_BIN)
 
 PYTHON ?= /usr/bin/python3
@@ -95,11 +96,11 @@ deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    $$(grep -v '^#' .ci/packages)
 
-# The main job on the embedded default.
+# The main job on the embedded default: the default continual-learning run (shipped model,
+# shapes benchmark, sample_runs/default.json) into a new runs/default-DATE-TIME, then its table.
 SHIPPED_MODEL := sample_runs/models/shapes-clip.safetensors
 run: $(SEGP_BIN)
-	./$(SEGP_BIN) info $(SHIPPED_MODEL) --no-tensors
-	./$(SEGP_BIN) zeroshot --model $(SHIPPED_MODEL) --world shapes
+	./$(SEGP_BIN) run sample_runs/default.json
 
 clean:
 	rm -rf build build-asan $(SEGP_BIN)

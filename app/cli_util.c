@@ -47,6 +47,10 @@ void cli_print_shapes_result(const shapes_zeroshot_result *r) {
     for (int t = 0; t < SHAPES_N_TASKS; t++) printf("  task %2d  %6.2f%%\n", t + 1, r->per_task[t]);
     printf("  overall  %6.2f%%   (standard renditions %.2f%%, hard renditions %.2f%%)\n",
            r->overall, r->standard, r->hard);
+    cli_print_shapes_extras(r);
+}
+
+void cli_print_shapes_extras(const shapes_zeroshot_result *r) {
     printf("  by rendition:");
     for (int k = 0; k < SHAPES_N_RENDITIONS; k++)
         if (r->n_rendition[k]) printf(" %s %.1f", shapes_rendition_name(k), r->per_rendition[k]);

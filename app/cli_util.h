@@ -17,5 +17,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* The shapes benchmark accuracy table (per task, renditions, sizes, colour/shape errors). */
 struct shapes_zeroshot_result;
 void cli_print_shapes_result(const struct shapes_zeroshot_result *r);
+/* Its last lines alone: per rendition, per size, colour/shape errors. */
+void cli_print_shapes_extras(const struct shapes_zeroshot_result *r);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/blas_setup.h"
 #include "model/clip.h"
 #include "train/clip_loss.h"
+#include "train/step.h"
 #include "core/common.h"
 #include "model/lora.h"
 #include "core/rng.h"
@@ -84,31 +85,20 @@ typedef struct {
     clip_lora *lora;
     clip_acts *va, *ta;
     float *pixels, *dpix, *img, *dimg, *txt, *dtxt;
-    float *lgrad, *mom, *text_fixed;
+    float *text_fixed;
     int32_t *ids, *labels;
     int b;
+    train_step *trainer;
+    loss_term term;
 } bench_state;
 
 static void step_forward(bench_state *s) {
     clip_vision_forward(s->m, s->lora, s->pixels, s->b, s->va, 0, s->img);
 }
 
-static void step_train(bench_state *s) {
-    const clip_config *c = clip_model_config(s->m);
-    const segp_backend *be = clip_model_backend(s->m);
-    clip_vision_forward(s->m, s->lora, s->pixels, s->b, s->va, 1, s->img);
-    clip_text_forward(s->m, s->lora, s->ids, N_CLASSES, s->ta, 1, s->txt);
-    clip_logit_loss(be, s->img, s->b, s->txt, N_CLASSES, c->embed_dim, 100.0f, s->labels, 0,
-                    s->dimg, s->dtxt, NULL);
-    size_t nb = clip_lora_trainable(s->lora);
-    be->zero(s->lgrad, nb * sizeof(float));
-    clip_grads g = {.lora_b = s->lgrad};
-    clip_vision_backward(s->m, s->lora, s->va, s->dimg, &g);
-    clip_text_backward(s->m, s->lora, s->ta, s->dtxt, &g);
-    for (size_t i = 0; i < nb; i++) { /* SGD with momentum 0.9, lr 1e-3 */
-        s->mom[i] = 0.9f * s->mom[i] + s->lgrad[i];
-        s->lora->b[i] -= 1e-3f * s->mom[i];
-    }
+static void step_train(bench_state *s) { /* the training step, SGD momentum 0.9, lr 1e-3 */
+    train_step_run(s->trainer, s->pixels, s->b, s->ids, N_CLASSES, &s->term, 1, 1e-3f, NULL,
+                   NULL);
 }
 
 static void step_input_grad(bench_state *s) {
@@ -216,11 +206,16 @@ int cmd_bench(int argc, char **argv) {
             s.txt = malloc(N_CLASSES * (size_t)e * 4), s.dtxt = malloc(N_CLASSES * (size_t)e * 4);
             s.text_fixed = malloc(N_CLASSES * (size_t)e * 4);
             for (int i = 0; i < N_CLASSES * e; i++) s.text_fixed[i] = rng_normal(&r) / sqrtf(e);
-            s.lgrad = malloc(lora->b_size * 4);
-            s.mom = calloc(lora->b_size, 4);
+            optim_params op = optim_default_params(OPTIM_SGD);
+            optim *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
+            train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1};
+            s.trainer = train_step_new(m, &sp);
+            clip_ce_term ce = {NULL, 0, 0};
+            s.term = (loss_term){"cls", 1.0f, loss_term_clip_ce, &ce};
             s.ids = calloc((size_t)N_CLASSES * 77, sizeof(int32_t));
             s.labels = malloc((size_t)b * sizeof(int32_t));
             for (int i = 0; i < b; i++) s.labels[i] = i % N_CLASSES;
+            ce.targets = s.labels;
             for (int k = 0; k < N_CLASSES; k++) { /* "a photo of a <word>." length prompts */
                 int32_t *row = s.ids + k * 77;
                 row[0] = 49406;
@@ -256,7 +251,9 @@ int cmd_bench(int argc, char **argv) {
             clip_acts_free(s.va);
             clip_acts_free(s.ta);
             free(s.pixels), free(s.dpix), free(s.img), free(s.dimg), free(s.txt), free(s.dtxt);
-            free(s.text_fixed), free(s.lgrad), free(s.mom);
+            free(s.text_fixed);
+            train_step_free(s.trainer);
+            optim_free(opt);
             free(s.ids), free(s.labels);
         }
         clip_lora_free(lora);

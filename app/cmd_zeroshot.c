@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "model/clip.h"
+#include "data/benchmark.h"
+#include "data/dataset.h"
 #include "core/common.h"
 #include "io/image.h"
 #include "model/lora.h"
@@ -16,6 +18,7 @@
 
 static void usage(void) {
     printf("usage: segp zeroshot --model M.safetensors --classes NAMES.txt [options] IMAGE...\n"
+           "       segp zeroshot --model M.safetensors --benchmark NAME [benchmark options]\n"
            "       segp zeroshot --model M.safetensors --world shapes [--test-per-class N]\n\n"
            "Zero-shot classification as CLIP does it: each class name is put in the template,\n"
            "encoded by the text tower, and each image gets softmax(logit_scale * cos) over the\n"
@@ -23,15 +26,27 @@ static void usage(void) {
            "  --classes F      class names, one per line (blank lines and '#' lines skipped)\n"
            "  --template T     prompt template with {} for the name (default \"a photo of a {}.\")\n"
            "  --top K          print the K most likely classes per image (default 5; 0 = all)\n"
-           "  --out P.npy      also write the N x C probability matrix\n"
+           "  --out P.npy      also write the N x C probability matrix (images in the order\n"
+           "                   given, or the benchmark's test items in order)\n"
            "  --lora L         apply a LoRA state (segp lora.safetensors)\n"
-           "  --vocab V        BPE vocabulary file (default: the embedded one)\n"
-           "  --world shapes   evaluate on the built-in shapes benchmark's test split instead:\n"
-           "                   accuracy over all 100 classes, per task of the default class\n"
-           "                   order, per rendition and object size, and the share of\n"
-           "                   images given the wrong colour or the wrong shape\n"
-           "  --test-per-class N  test images per class for --world (default 20)\n"
-           "  --world-seed S   shapes world seed (default 1)\n");
+           "  --vocab V        BPE vocabulary file (default: the embedded one)\n\n"
+           "Benchmarks: accuracy on the test split over all classes, overall and per task of\n"
+           "the class order (and, where the benchmark has them, on its held-out classes).\n"
+           "  --benchmark NAME shapes, %s\n"
+           "  --root DIR       data root (default: the kind's, see README)\n"
+           "  --order O        latin (shapes' default: each task holds every colour and shape\n"
+           "                   once), random (NumPy's seeded permutation), identity (the others'\n"
+           "                   default) or a class-order file (path, or a name in data/benchmarks)\n"
+           "  --order-seed S   seed of the random order (default 1993)\n"
+           "  --tasks SPLIT    B0-Inc10, B50-Inc10, or a task count (default 10 equal tasks)\n"
+           "  --test-per-class N  first N test images of each class (default: all; shapes 20)\n"
+           "  --split-file F   list file override ({} = the split name)\n"
+           "  --classes-file F class-name list override\n"
+           "  --world-seed S   shapes world seed (default 1)\n"
+           "  --world shapes   the shapes benchmark with its breakdown as before: per task, per\n"
+           "                   rendition and object size, and the share of images given the\n"
+           "                   wrong colour or the wrong shape\n",
+           dataset_kinds());
 }
 
 static int read_classes(const char *path, char ***names, int *n) {
@@ -61,18 +76,84 @@ static int read_classes(const char *path, char ***names, int *n) {
 }
 
 
+/* Softmax of each row of logits (n x c) into probs. */
+static void softmax_rows(const float *logits, int n, int c, float *probs) {
+    for (int i = 0; i < n; i++) {
+        const float *l = logits + (size_t)i * c;
+        float *p = probs + (size_t)i * c, mx = l[0];
+        for (int k = 1; k < c; k++) mx = l[k] > mx ? l[k] : mx;
+        double sum = 0;
+        for (int k = 0; k < c; k++) sum += p[k] = expf(l[k] - mx);
+        for (int k = 0; k < c; k++) p[k] = (float)(p[k] / sum);
+    }
+}
+
+/* Accuracy on benchmark B's test split (and its held-out classes), printed; LEGACY: the
+ * `--world shapes` table exactly as before. */
+static int eval_benchmark(clip_model *m, const clip_lora *lora, clip_tokenizer *tok,
+                          const benchmark *b, const char *tmpl, int legacy, const char *out) {
+    bench_eval_result r, h = {0};
+    if (benchmark_eval(m, lora, tok, b, tmpl, BENCH_TEST, NULL, NULL, &r) != 0) return -1;
+    int rc = 0, shapes = !strcmp(benchmark_name(b), "shapes");
+    shapes_zeroshot_result sr;
+    if (shapes) rc = shapes_zeroshot_breakdown(b, &r, &sr);
+    if (rc == 0 && legacy) {
+        printf("shapes benchmark, test split: %d images, 100 classes, prompt \"%s\"\n", r.n, tmpl);
+        cli_print_shapes_result(&sr);
+    } else if (rc == 0) {
+        printf("benchmark %s, test split: %d images, %d classes, order %s, %d tasks (%s), "
+               "prompt \"%s\"\n", benchmark_name(b), r.n, benchmark_num_classes(b),
+               benchmark_order_desc(b), r.num_tasks, benchmark_tasks_desc(b), tmpl);
+        for (int t = 0; t < r.num_tasks; t++)
+            printf("  task %2d  %6.2f%%   (%d images)\n", t + 1, r.per_task[t], r.n_task[t]);
+        printf("  overall  %6.2f%%\n", r.overall);
+        if (benchmark_num_heldout(b) > 0) {
+            rc = benchmark_eval(m, lora, tok, b, tmpl, BENCH_HELDOUT, NULL, NULL, &h);
+            if (rc == 0)
+                printf("  held-out %6.2f%%   (%d images of the %d held-out classes, among "
+                       "themselves)\n", h.overall, h.n, benchmark_num_heldout(b));
+        }
+        if (rc == 0 && shapes) {
+            printf("  standard renditions %.2f%%, hard renditions %.2f%%\n", sr.standard, sr.hard);
+            cli_print_shapes_extras(&sr);
+        }
+    }
+    if (rc == 0 && out) {
+        float *probs = segp_malloc((size_t)(r.n ? r.n : 1) * r.n_classes * sizeof(float));
+        softmax_rows(r.logits, r.n, r.n_classes, probs);
+        int64_t shape[2] = {r.n, r.n_classes};
+        rc = npy_write_f32(out, probs, 2, shape);
+        free(probs);
+    }
+    bench_eval_free(&r);
+    bench_eval_free(&h);
+    return rc;
+}
+
+/* String option into a benchmark_params field; -1 when too long (message printed). */
+static int set_str(char *dst, size_t n, const char *opt, const char *v) {
+    if (strlen(v) >= n) {
+        fprintf(stderr, "segp: error: %s '%s' is longer than %zu characters\n", opt, v, n - 1);
+        return -1;
+    }
+    snprintf(dst, n, "%s", v);
+    return 0;
+}
+
 int cmd_zeroshot(int argc, char **argv) {
     const char *model = NULL, *classes = NULL, *tmpl = "a photo of a {}.", *out = NULL;
-    const char *vocab = NULL, *lora_path = NULL, *world = NULL;
-    int top = 5, n_img = 0, rc = 2, n_cls = 0, test_per_class = 20, world_seed = 1;
+    const char *vocab = NULL, *lora_path = NULL, *world = NULL, *bench_name = NULL;
+    int top = 5, n_img = 0, rc = 2, n_cls = 0, test_per_class = 0, world_seed = 1;
     const char **imgs = calloc((size_t)argc, sizeof *imgs);
     char **names = NULL;
     clip_model *m = NULL;
     clip_lora *lora = NULL;
     clip_tokenizer *tok = NULL;
+    benchmark *bench = NULL;
     float *pix = NULL, *te = NULL, *probs = NULL;
+    benchmark_params bp = benchmark_default_params();
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v;
         if (app_is_help(a)) {
             usage();
             rc = 0;
@@ -95,14 +176,36 @@ int cmd_zeroshot(int argc, char **argv) {
                 rc = cli_usage_error("zeroshot", "--world '%s' (the built-in world is 'shapes')", world);
                 goto done;
             }
+        } else if (!strcmp(a, "--benchmark")) {
+            if (!(bench_name = cli_value(argc, argv, &i)) ||
+                set_str(bp.name, sizeof bp.name, a, bench_name))
+                goto done;
+        } else if (!strcmp(a, "--root")) {
+            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.root, sizeof bp.root, a, v)) goto done;
+        } else if (!strcmp(a, "--order")) {
+            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.order, sizeof bp.order, a, v)) goto done;
+        } else if (!strcmp(a, "--tasks")) {
+            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.tasks, sizeof bp.tasks, a, v)) goto done;
+        } else if (!strcmp(a, "--split-file")) {
+            if (!(v = cli_value(argc, argv, &i)) ||
+                set_str(bp.split_file, sizeof bp.split_file, a, v))
+                goto done;
+        } else if (!strcmp(a, "--classes-file")) {
+            if (!(v = cli_value(argc, argv, &i)) ||
+                set_str(bp.classes_file, sizeof bp.classes_file, a, v))
+                goto done;
+        } else if (!strcmp(a, "--order-seed")) {
+            int seed;
+            if (!(v = cli_value(argc, argv, &i)) || cli_int(a, v, 0, 2147483647, &seed)) goto done;
+            bp.order_seed = (uint64_t)seed;
         } else if (!strcmp(a, "--test-per-class")) {
-            const char *v = cli_value(argc, argv, &i);
-            if (!v || cli_int("--test-per-class", v, 1, 100000, &test_per_class)) goto done;
+            v = cli_value(argc, argv, &i);
+            if (!v || cli_int("--test-per-class", v, 0, 100000000, &test_per_class)) goto done;
         } else if (!strcmp(a, "--world-seed")) {
-            const char *v = cli_value(argc, argv, &i);
+            v = cli_value(argc, argv, &i);
             if (!v || cli_int("--world-seed", v, 0, 2147483647, &world_seed)) goto done;
         } else if (!strcmp(a, "--top")) {
-            const char *v = cli_value(argc, argv, &i);
+            v = cli_value(argc, argv, &i);
             if (!v || cli_int("--top", v, 0, 1000000, &top)) goto done;
         } else if (a[0] == '-') {
             rc = cli_unknown("zeroshot", a);
@@ -111,29 +214,36 @@ int cmd_zeroshot(int argc, char **argv) {
             imgs[n_img++] = a;
         }
     }
-    if (model && world) {
+    if (world && bench_name && strcmp(bench_name, "shapes")) {
+        rc = cli_usage_error("zeroshot", "--world shapes and --benchmark %s: give one of them",
+                             bench_name);
+        goto done;
+    }
+    if ((world || bench_name) && (classes || n_img)) {
+        rc = cli_usage_error("zeroshot", "--%s evaluates a benchmark: no --classes or IMAGE "
+                             "arguments with it", world ? "world" : "benchmark");
+        goto done;
+    }
+    if (model && (world || bench_name)) {
         rc = 1;
+        bp.test_per_class = test_per_class;
+        bp.world_seed = (uint64_t)world_seed;
+        bp.eval_only = 1;
+        if (world) snprintf(bp.name, sizeof bp.name, "shapes");
+        if (!(bench = benchmark_open(&bp))) goto fail;
         if (!(m = clip_model_load(model, NULL))) goto fail;
         if (lora_path) {
             clip_lora_params p = clip_lora_default_params();
             if (!(lora = clip_lora_new(m, &p)) || clip_lora_load(lora, lora_path) != 0) goto fail;
         }
         if (!(tok = clip_tokenizer_init(vocab))) goto fail;
-        shapes_world_params wp = shapes_default_params();
-        wp.seed = (uint64_t)world_seed;
-        wp.image_size = clip_model_config(m)->resolution;
-        wp.test_per_class = test_per_class;
-        shapes_zeroshot_result r;
-        if (shapes_check_params(&wp) != 0 ||
-            shapes_zeroshot_eval(m, lora, tok, &wp, tmpl, &r) != 0)
-            goto fail;
-        printf("shapes benchmark, test split: %d images, 100 classes, prompt \"%s\"\n", r.n, tmpl);
-        cli_print_shapes_result(&r);
+        if (eval_benchmark(m, lora, tok, bench, tmpl, world != NULL, out) != 0) goto fail;
         rc = 0;
         goto done;
     }
     if (!model || !classes || !n_img) {
-        rc = cli_usage_error("zeroshot", "--model, --classes and at least one IMAGE are required");
+        rc = cli_usage_error("zeroshot", "--model, and --benchmark, or --classes and at least "
+                             "one IMAGE are required");
         goto done;
     }
     rc = 1;
@@ -196,5 +306,6 @@ done:
     clip_tokenizer_free(tok);
     clip_lora_free(lora);
     clip_model_free(m);
+    benchmark_free(bench);
     return rc;
 }

@@ -12,6 +12,9 @@ int cmd_bench(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_shapes(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Print "segp: error: MSG" for the engine's last error and return exit status 1. */
 int app_report_error(void);

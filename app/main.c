@@ -16,6 +16,9 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"run", cmd_run, "a continual-learning run of a config (default sample_runs/default.json)"},
+    {"resume", cmd_resume, "continue a run directory after its last finished task"},
+    {"eval", cmd_eval, "re-evaluate a run directory's saved task checkpoints"},
     {"info", cmd_info, "architecture, parameter counts and tensor names of a checkpoint"},
     {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},

@@ -5,19 +5,30 @@
  *
  * Labels are the dataset's labels 0..C-1; the class order is a permutation of them (order[k] is
  * the k-th class learned) and task t holds order[start[t] .. start[t+1]-1] (class_order.h).
- * Orders: "latin" (shapes only: its Latin square, each task holds every colour and every shape
- * once), "random" (NumPy's legacy permutation seeded by order_seed, as the PyCIL family makes
- * them; seed 1993 on CIFAR-100 gives cifar100_order_pycil_seed1993.txt), "identity", or the
- * path of a class-order file. Held-out classes (shapes: the 20 arrow/pentagon concepts) are
- * never trained and measure zero-shot retention.
+ * Orders: "latin" (shapes only: its Latin square shapes_class_order(0), each task holds every
+ * colour and every shape once), "random" (NumPy's legacy permutation seeded by order_seed, as the
+ * PyCIL family makes them; seed 1993 on CIFAR-100 gives cifar100_order_pycil_seed1993.txt),
+ * "identity", or a class-order file (class_order.h formats): a path, or a bare file name found in
+ * the benchmarks directory (dataset_options.benchmarks_dir: $SEGP_BENCHMARKS_DIR, else
+ * data/benchmarks), e.g. "cifar100_order.yaml" (the Continual-CLIP / RAPF order).
+ * Task splits: "B0-Inc10", "B50-Inc10" (class_order.h), or a plain count "10" (that many equal
+ * tasks); "" = 10 equal tasks.
+ * Held-out classes (shapes: the 20 arrow/pentagon concepts 100..119) are never trained and
+ * measure zero-shot retention: BENCH_HELDOUT holds their test items.
  *
- * Items of a split are listed in dataset order, keeping the first train_per_class /
- * test_per_class items of each class when those are > 0. */
+ * Items of a split are listed in dataset order (shapes: class by class, index 0, 1, ... within a
+ * class), keeping the first train_per_class / test_per_class items of each class when those are
+ * > 0.
+ *
+ * Every error of benchmark_open names the parameter as a config key ("benchmark.order: ...").
+ * After a successful open every accessor is safe to call from several threads at once. */
 #ifndef SEGP_BENCHMARK_H
 #define SEGP_BENCHMARK_H
 
 #include <stdint.h>
 
+#include "core/config.h"
+#include "data/shapes.h"
 #include "io/image.h"
 
 typedef struct {
@@ -26,19 +37,28 @@ typedef struct {
     char root[512];         /* data root; "" = the kind's default (dataset.h) */
     char order[512];        /* "" = the default ("latin" for shapes, else "identity"), "latin",
                              * "random", "identity" or a class-order file */
-    uint64_t order_seed;    /* seed of the "random" order (1993) */
-    char tasks[32];         /* task split "B0-Inc10" ("" = 10 equal tasks) */
-    int train_per_class;    /* 0 = all */
-    int test_per_class;     /* 0 = all (shapes: 0 means its default, 20) */
+    uint64_t order_seed;    /* seed of the "random" order (1993); < 2^32 as NumPy's */
+    char tasks[32];         /* task split "B0-Inc10", or a task count "10" ("" = 10 tasks) */
+    int train_per_class;    /* 0 = all (shapes: its default, 500) */
+    int test_per_class;     /* 0 = all (shapes: its default, 20) */
+    int eval_only;          /* 1: open only the test split (BENCH_TRAIN then has no items) */
     /* shapes world */
     uint64_t world_seed;    /* 1 */
-    int image_size;         /* rendered size; 0 = as asked by benchmark_image */
+    int image_size;         /* rendered size; 0 = render at the size benchmark_image asks for */
     float train_hard_rate;  /* share of hard renditions in the train split (0.5) */
-    /* list-file overrides (dataset_options): "" = the kind's default */
+    /* dataset_options: "" = the kind's default. A "{}" in split_file is replaced by the split
+     * name ("train", "test"); "folder" and "imagenet100" need it (a list per split), while
+     * imagenet-r's one file holds both lists. */
     char split_file[512], classes_file[512];
+    char benchmarks_dir[512]; /* shipped lists; "" = $SEGP_BENCHMARKS_DIR or data/benchmarks */
+    int any_count;          /* CIFAR: accept batch files of any whole record count (tests) */
 } benchmark_params;
 
 benchmark_params benchmark_default_params(void);
+
+/* The parameters as config keys "benchmark.name", "benchmark.order", ...; offsets are into
+ * benchmark_params (a config embedding it adds the offset of its member). */
+const cfg_field *benchmark_config_fields(int *n);
 
 typedef struct benchmark benchmark;
 
@@ -46,13 +66,18 @@ typedef enum { BENCH_TRAIN = 0, BENCH_TEST = 1, BENCH_HELDOUT = 2 } bench_split;
 
 /* NULL + error naming the key (benchmark.name, benchmark.order, ...) and what was expected. */
 benchmark *benchmark_open(const benchmark_params *p);
+/* The shapes benchmark on the world WORLD (all of its fields, e.g. a pretraining config's): the
+ * world keys of P (world_seed, image_size, *_per_class, train_hard_rate) are replaced by its. */
+benchmark *benchmark_open_shapes(const benchmark_params *p, const shapes_world_params *world);
 void benchmark_free(benchmark *b);
 
 const char *benchmark_name(const benchmark *b);
+const benchmark_params *benchmark_params_of(const benchmark *b); /* as resolved at open */
 int benchmark_num_classes(const benchmark *b);
 const char *benchmark_class_name(const benchmark *b, int label); /* NULL when out of range */
 const int *benchmark_order(const benchmark *b);                   /* num_classes labels */
-const char *benchmark_order_desc(const benchmark *b);            /* "latin", "random seed 1993" */
+const char *benchmark_order_desc(const benchmark *b); /* "latin", "random seed 1993", ... */
+const char *benchmark_tasks_desc(const benchmark *b); /* "B0-Inc10" */
 int benchmark_num_tasks(const benchmark *b);
 /* Labels of task t in learning order; returns their count (-1 when t is out of range). */
 int benchmark_task_classes(const benchmark *b, int t, const int **labels);
@@ -62,18 +87,26 @@ int benchmark_task_of(const benchmark *b, int label); /* -1 when out of range */
  * Items of BENCH_HELDOUT carry labels 0..num_heldout-1. */
 int benchmark_num_heldout(const benchmark *b);
 const char *benchmark_heldout_name(const benchmark *b, int k);
+/* Labels of split S: num_classes, or num_heldout for BENCH_HELDOUT. */
+int benchmark_split_classes(const benchmark *b, bench_split s);
 
 int benchmark_count(const benchmark *b, bench_split s);
-int benchmark_label(const benchmark *b, bench_split s, int i);
-/* Indices of the items of split S whose label has a nonzero entry in MASK (num_classes
- * entries; ignored for BENCH_HELDOUT: all items), in order; *idx malloc'd; returns the count. */
+int benchmark_label(const benchmark *b, bench_split s, int i); /* -1 when out of range */
+/* Indices of the items of split S whose label has a nonzero entry in MASK (NULL: every item;
+ * else benchmark_split_classes entries), in order; *idx malloc'd; returns the count. */
 int benchmark_select(const benchmark *b, bench_split s, const uint8_t *mask, int **idx);
 
 /* Item i as CLIP's eval geometry at n_px: bicubic resize of the shorter side to n_px and a
  * centre crop, 8-bit RGB into rgb (n_px * n_px * 3 bytes). Exactly the bytes PIL would hand to
- * ToTensor, so caching them loses nothing. Thread-safe. -1 + error naming the file. */
+ * ToTensor, so caching them loses nothing. Shapes with image_size 0 renders at n_px directly.
+ * Thread-safe. -1 + error naming the file. */
 int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t *rgb);
-/* Item i at its own size (for training augmentation): OUT allocated (image_free). */
+/* Item i at its own size (for training augmentation): OUT allocated (image_free). Shapes
+ * renders at image_size, which must then be set (-1 + error naming benchmark.image_size). */
 int benchmark_image_native(const benchmark *b, bench_split s, int i, image_rgb *out);
+
+/* Shapes only: the scene of item i (rendition, size, ...), for breakdowns. -1 + error for other
+ * benchmarks. */
+int benchmark_shapes_sample(const benchmark *b, bench_split s, int i, shapes_sample_desc *d);
 
 #endif

@@ -51,6 +51,9 @@ void image_clip_normalize(const uint8_t *rgb, int n_px, float *out);
 
 /* Full CLIP eval transform of an RGB image: out is 3 * n_px * n_px floats, CHW order. */
 void image_clip_transform(const image_rgb *in, int n_px, float *out);
+/* Its geometry alone (bicubic resize of the short side to n_px, centre crop): out is the
+ * n_px * n_px * 3 bytes ToTensor would read. */
+void image_clip_crop(const image_rgb *in, int n_px, uint8_t *out);
 
 /* Load + transform in one step (mode-exact, see image_decoded below). */
 int image_load_clip(const char *path, int n_px, float *out);
@@ -77,6 +80,8 @@ void image_decoded_free(image_decoded *img);
 
 /* clip._transform(n_px) of a decoded file: out is 3 * n_px * n_px floats, CHW. */
 void image_decoded_clip_transform(const image_decoded *img, int n_px, float *out);
+/* ... and its bytes before ToTensor: out is n_px * n_px * 3 bytes, RGB. */
+void image_decoded_clip_crop(const image_decoded *img, int n_px, uint8_t *out);
 
 /* Resize as PIL's Image.resize(size, BICUBIC) followed by convert("RGB") would for this file's
  * mode: out is out_h * out_w * 3 bytes (caller-allocated). */

@@ -346,14 +346,23 @@ void image_decoded_resize_rgb(const image_decoded *img, int out_w, int out_h, ui
     decoded_resize_window(img, out_w, out_h, 0, 0, out_w, out_h, out);
 }
 
-void image_decoded_clip_transform(const image_decoded *img, int n_px, float *out) {
+void image_decoded_clip_crop(const image_decoded *img, int n_px, uint8_t *out) {
     SEGP_CHECK(n_px >= 1, "resolution >= 1 (image_load_clip checks it)");
     int rw, rh, cx, cy;
     image_clip_geometry(img->width, img->height, n_px, &rw, &rh, &cx, &cy);
+    decoded_resize_window(img, rw, rh, cx, cy, n_px, n_px, out);
+}
+
+void image_decoded_clip_transform(const image_decoded *img, int n_px, float *out) {
     uint8_t *crop = segp_malloc((size_t)n_px * (size_t)n_px * 3);
-    decoded_resize_window(img, rw, rh, cx, cy, n_px, n_px, crop);
+    image_decoded_clip_crop(img, n_px, crop);
     image_clip_normalize(crop, n_px, out);
     free(crop);
+}
+
+void image_clip_crop(const image_rgb *in, int n_px, uint8_t *out) {
+    image_decoded d = {in->width, in->height, 3, in->rgb, IMAGE_RESAMPLE_PLAIN};
+    image_decoded_clip_crop(&d, n_px, out);
 }
 
 void image_clip_transform(const image_rgb *in, int n_px, float *out) {

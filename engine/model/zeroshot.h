@@ -1,4 +1,15 @@
-/* zeroshot.h: CLIP zero-shot classification, and its evaluation on the `shapes` benchmark. */
+/* zeroshot.h: CLIP zero-shot classification, its evaluation on any benchmark (benchmark.h), and
+ * the shapes world's breakdown on top of it.
+ *
+ * The evaluation core, for commands and the continual runner alike:
+ *   benchmark_eval        class prompts + images of a split -> logits for every class, the
+ *                         prediction among a candidate class set, accuracy overall and per task;
+ *   bench_eval_accuracy   the same logits re-scored among another candidate set, on the items of
+ *                         one task: R[i][j] (accuracy on task j among the classes seen by
+ *                         max(i, j)) for every j comes from one benchmark_eval after task i;
+ *   benchmark_eval_embeddings  the scoring step alone, for methods that bring their own class
+ *                         or image embeddings.
+ * Predictions are the first highest logit among the candidates (label order), as argmax. */
 #ifndef SEGP_ZEROSHOT_H
 #define SEGP_ZEROSHOT_H
 
@@ -6,6 +17,7 @@
 #include <stdint.h>
 
 #include "clip.h"
+#include "data/benchmark.h"
 #include "data/shapes.h"
 #include "text/tokenizer.h"
 
@@ -22,10 +34,62 @@ int zeroshot_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokeniz
 int zeroshot_predict(clip_model *m, const clip_lora *lora, const float *pixels, int n,
                      const float *class_emb, int n_cls, int32_t *pred, float *probs);
 
+/* ---- benchmark evaluation ---- */
+
+/* Normalised text embeddings of every class of split S (benchmark_split_classes of them: the
+ * classes, or the held-out classes), in label order: out is that many x embed_dim. */
+int benchmark_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokenizer *tok,
+                               const benchmark *b, bench_split s, const char *tmpl, float *out);
+
+/* Normalised image embeddings of items ITEMS[0..n-1] of split S at the model's resolution
+ * (benchmark_image, then ToTensor + Normalize): out is n x embed_dim. Images are made in parallel
+ * and encoded in batches, so memory stays bounded for any n. -1 + error naming the item's file. */
+int benchmark_image_embeddings(clip_model *m, const clip_lora *lora, const benchmark *b,
+                               bench_split s, const int *items, int n, float *out);
+
+typedef struct {
+    bench_split split;
+    int n;             /* items evaluated */
+    int n_classes;     /* label space of the split (benchmark_split_classes) */
+    int *item;         /* n item indices into the split */
+    int32_t *label;    /* n true labels */
+    int32_t *task;     /* n: task of each item's class (-1 for BENCH_HELDOUT) */
+    float *logits;     /* n x n_classes: logit_scale * cosine, for every class whatever the mask */
+    int32_t *pred;     /* n: prediction among the candidate classes */
+    double overall;    /* % of the n items predicted right (NAN when n == 0) */
+    int num_tasks;     /* the benchmark's tasks (0 for BENCH_HELDOUT) */
+    double *per_task;  /* num_tasks: % right on the items of each task (NAN when none) */
+    int *n_task;       /* num_tasks: items evaluated per task */
+} bench_eval_result;
+
+/* Evaluate the items of split S whose class has a nonzero entry in ITEM_CLASSES (NULL: all),
+ * predicting among the classes with a nonzero entry in CANDIDATES (NULL: all; both masks have
+ * benchmark_split_classes entries). RES is filled (bench_eval_free). -1 + error. */
+int benchmark_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *tok, const benchmark *b,
+                   const char *tmpl, bench_split s, const uint8_t *item_classes,
+                   const uint8_t *candidates, bench_eval_result *res);
+
+/* The scoring step of benchmark_eval from embeddings: IMG_EMB (n x e, for ITEMS) and CLASS_EMB
+ * (benchmark_split_classes x e), both normalised, scaled by LOGIT_SCALE. */
+int benchmark_eval_embeddings(const benchmark *b, bench_split s, const int *items, int n,
+                              const float *img_emb, const float *class_emb, int e,
+                              float logit_scale, const uint8_t *candidates,
+                              bench_eval_result *res);
+
+/* % right among CANDIDATES (NULL: all) on the evaluated items of task TASK (-1: all items);
+ * *n_items (optional) gets their count; NAN when there are none. pred (optional, r->n entries)
+ * receives the predictions of those items (others untouched). */
+double bench_eval_accuracy(const bench_eval_result *r, const uint8_t *candidates, int task,
+                           int *n_items, int32_t *pred);
+
+void bench_eval_free(bench_eval_result *r);
+
+/* ---- the shapes world's breakdown ---- */
+
 typedef struct shapes_zeroshot_result {
     int n;                              /* test images */
     double overall;                     /* accuracy over all 100 classes, % */
-    double per_task[SHAPES_N_TASKS];    /* accuracy of each task's classes (default order), % */
+    double per_task[SHAPES_N_TASKS];    /* accuracy of each task's classes (the class order's), % */
     double standard, hard;              /* accuracy on standard / hard renditions, % */
     double per_rendition[SHAPES_N_RENDITIONS]; /* accuracy per rendition (shapes_rendition), % */
     int n_rendition[SHAPES_N_RENDITIONS];      /* test images per rendition */
@@ -34,7 +98,14 @@ typedef struct shapes_zeroshot_result {
                                          * colour / the wrong shape, % (both can be wrong) */
 } shapes_zeroshot_result;
 
-/* Zero-shot accuracy on the shapes CL test split (all 100 classes as candidates). */
+/* The breakdown of an evaluation R of a shapes benchmark's train or test split: renditions,
+ * sizes, colour/shape errors; per_task from R when the benchmark has SHAPES_N_TASKS tasks (else
+ * 0). -1 + error when B is not the shapes world. */
+int shapes_zeroshot_breakdown(const benchmark *b, const bench_eval_result *r,
+                              shapes_zeroshot_result *res);
+
+/* Zero-shot accuracy on the shapes CL test split of world WP (all 100 classes as candidates),
+ * per task of shapes_class_order(wp->order_seed): benchmark_eval on benchmark_open_shapes. */
 int shapes_zeroshot_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *tok,
                          const shapes_world_params *wp, const char *tmpl,
                          shapes_zeroshot_result *res);

@@ -7,11 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clip_loss.h"
 #include "core/common.h"
 #include "data/augment.h"
 #include "optim.h"
-#include "core/rng.h"
+#include "step.h"
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
 #define S(key, field, doc) {key, CFG_STRING, offsetof(finetune_config, field), 0, 0, sizeof(((finetune_config *)0)->field), doc}
@@ -71,10 +70,9 @@ finetune_config finetune_default_config(void) {
 int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
                           const finetune_config *c, finetune_callback cb, void *user,
                           shapes_zeroshot_result *res) {
-    if (strcmp(c->optimizer, "sgd") && strcmp(c->optimizer, "adamw"))
-        return SEGP_FAIL("train.optimizer '%s' (expected \"sgd\" or \"adamw\")", c->optimizer);
+    optim_kind kind;
+    if (optim_kind_parse(c->optimizer, "train.optimizer", &kind) != 0) return -1;
     const clip_config *mc = clip_model_config(m);
-    const segp_backend *be = clip_model_backend(m);
     shapes_world_params wp = shapes_default_params();
     wp.seed = c->world_seed;
     wp.image_size = mc->resolution;
@@ -83,7 +81,7 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
     wp.train_hard_rate = c->train_hard_rate;
     if (shapes_check_params(&wp) != 0) return -1;
     int nc = SHAPES_N_CLASSES, per = c->train_per_class, n = nc * per;
-    int r = mc->resolution, e = mc->embed_dim, ctx = mc->context, b = c->batch_size;
+    int r = mc->resolution, ctx = mc->context, b = c->batch_size;
     if (b > n) b = n;
     if (c->aug_scale_min > c->aug_scale_max)
         return SEGP_FAIL("augment.scale_min %g is larger than augment.scale_max %g",
@@ -120,29 +118,22 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
         zeroshot_fill_template(c->template_, name, prompt, sizeof prompt);
         rc = clip_tokenize(tok, prompt, ctx, 1, ids + (size_t)k * ctx);
     }
-    size_t nb = clip_lora_trainable(lora);
-    float *grad = segp_calloc(nb, sizeof(float)), *mom = segp_calloc(nb, sizeof(float));
-    float *mom2 = segp_calloc(nb, sizeof(float));
+    optim_params op = optim_default_params(kind);
+    op.momentum = c->momentum;
+    op.weight_decay = c->weight_decay;
+    optim *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
+    train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1};
+    train_step *trainer = opt ? train_step_new(m, &sp) : NULL;
+    if (!trainer) rc = -1;
     float *pix = segp_malloc((size_t)b * img * sizeof(float));
-    float *ie = segp_malloc((size_t)b * e * 4), *di = segp_malloc((size_t)b * e * 4);
-    float *te = segp_malloc((size_t)nc * e * 4), *dt = segp_malloc((size_t)nc * e * 4);
     int32_t *labels = segp_malloc((size_t)b * sizeof(int32_t));
     int32_t *order = segp_malloc((size_t)n * sizeof(int32_t));
-    clip_acts *va = clip_acts_new(), *ta = clip_acts_new();
+    clip_ce_term ce = {labels, 0, 0};
+    loss_term term = {"cls", 1.0f, loss_term_clip_ce, &ce};
     int steps_per_epoch = (n + b - 1) / b, total = steps_per_epoch * c->epochs, step = 0;
-    float scale = clip_model_logit_scale(m);
     double t0 = segp_now();
-    adamw_params hp = {c->lr, 0.9f, 0.999f, 1e-8f, c->weight_decay};
     for (int ep = 0; ep < c->epochs && rc == 0; ep++) {
-        /* seeded Fisher-Yates order per epoch */
-        rng_state rs = rng_seed(c->seed, 0xE90C0000ull + (uint64_t)ep);
-        for (int i = 0; i < n; i++) order[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = (int)(rng_next(&rs) % (uint64_t)(i + 1));
-            int32_t t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        train_epoch_order(c->seed, ep, n, order);
         for (int s0 = 0; s0 < n && rc == 0; s0 += b, step++) {
             int k = n - s0 < b ? n - s0 : b;
 #pragma omp parallel for schedule(static)
@@ -155,28 +146,9 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
                     image_clip_normalize(src.rgb, r, pix + (size_t)i * img);
             }
             for (int i = 0; i < k; i++) labels[i] = order[s0 + i] / per;
-            if (clip_vision_forward(m, lora, pix, k, va, 1, ie) ||
-                clip_text_forward(m, lora, ids, nc, ta, 1, te)) {
+            float loss, lr = lr_warmup_cosine(c->lr, step, 0, total);
+            if (train_step_run(trainer, pix, k, ids, nc, &term, 1, lr, &loss, NULL) != 0) {
                 rc = -1;
-                break;
-            }
-            float loss = clip_logit_loss(be, ie, k, te, nc, e, scale, labels, 0, di, dt, NULL);
-            be->zero(grad, nb * sizeof(float));
-            clip_grads g = {.lora_b = grad};
-            if (clip_vision_backward(m, lora, va, di, &g) ||
-                clip_text_backward(m, lora, ta, dt, &g)) {
-                rc = -1;
-                break;
-            }
-            float lr = lr_warmup_cosine(c->lr, step, 0, total);
-            if (!strcmp(c->optimizer, "sgd")) {
-                sgd_step(lora->b, grad, mom, nb, lr, c->momentum, c->weight_decay);
-            } else {
-                hp.lr = lr;
-                adamw_step(lora->b, grad, mom, mom2, nb, &hp, step + 1, NULL);
-            }
-            if (!isfinite(loss)) {
-                rc = SEGP_FAIL("fine-tuning diverged at step %d; lower train.lr", step + 1);
                 break;
             }
             if (cb && ((step + 1) % 10 == 0 || step + 1 == total)) {
@@ -197,9 +169,8 @@ int shapes_joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok,
             cb(&ev, user);
         }
     }
-    clip_acts_free(va);
-    clip_acts_free(ta);
-    free(train), free(ids), free(grad), free(mom), free(mom2), free(pix), free(ie), free(di);
-    free(te), free(dt), free(labels), free(order);
+    train_step_free(trainer);
+    optim_free(opt);
+    free(train), free(ids), free(pix), free(labels), free(order);
     return rc;
 }

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 
 #include "model/clip.h"
-#include "clip_loss.h"
 #include "core/common.h"
 #include "data/shapes.h"
 #include "optim.h"
+#include "step.h"
 #include "io/safetensors.h"
 #include "text/tokenizer.h"
 #include "model/zeroshot.h"
@@ -136,16 +136,13 @@ static int file_exists(const char *p) {
     return stat(p, &st) == 0;
 }
 
-typedef struct {
-    float *params, *m, *v;
-    size_t n;
-} opt_state;
-
-static int save_checkpoint(const char *path, const opt_state *o, int step) {
+/* The checkpoint: the flat parameters, AdamW's moments and the step count. */
+static int save_checkpoint(const char *path, float *params, optim *o, int step) {
+    int64_t n = (int64_t)optim_size(o);
     st_write_tensor t[3] = {
-        {"params", ST_F32, 1, {(int64_t)o->n}, o->params},
-        {"adam_m", ST_F32, 1, {(int64_t)o->n}, o->m},
-        {"adam_v", ST_F32, 1, {(int64_t)o->n}, o->v},
+        {"params", ST_F32, 1, {n}, params},
+        {"adam_m", ST_F32, 1, {n}, optim_state(o, 0)},
+        {"adam_v", ST_F32, 1, {n}, optim_state(o, 1)},
     };
     char s[32];
     snprintf(s, sizeof s, "%d", step);
@@ -153,23 +150,27 @@ static int save_checkpoint(const char *path, const opt_state *o, int step) {
     return st_write(path, t, 3, k, v, 1);
 }
 
-static int load_checkpoint(const char *path, opt_state *o, int *step) {
+static int load_checkpoint(const char *path, float *params, optim *o, int *step) {
     st_file *f = st_open(path);
     if (!f) return -1;
     const char *names[3] = {"params", "adam_m", "adam_v"};
-    float *dst[3] = {o->params, o->m, o->v};
+    float *dst[3] = {params, optim_state(o, 0), optim_state(o, 1)};
+    size_t n = optim_size(o);
     int rc = 0;
     const char *s = st_metadata(f, "segp.step");
     if (!s || atoi(s) <= 0) rc = SEGP_FAIL("%s: no segp.step in the metadata", path);
     for (int i = 0; i < 3 && rc == 0; i++) {
         const st_tensor *t = st_find(f, names[i]);
-        if (!t || t->numel != (int64_t)o->n)
+        if (!t || t->numel != (int64_t)n)
             rc = SEGP_FAIL("%s: tensor '%s' is missing or does not match the configured model "
                            "(%zu parameters)",
-                           path, names[i], o->n);
+                           path, names[i], n);
         else rc = st_read_f32(f, t, dst[i]);
     }
-    if (rc == 0) *step = atoi(s);
+    if (rc == 0) {
+        *step = atoi(s);
+        optim_set_step_count(o, *step);
+    }
     st_close(f);
     return rc;
 }
@@ -221,13 +222,11 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         clip_model_free(m);
         return -1;
     }
-    const segp_backend *be = clip_model_backend(m);
     size_t np = clip_model_num_params(m); /* flat buffer, with alignment padding */
     int64_t n_true = clip_model_param_count(m, 0) + clip_model_param_count(m, 1) +
                      clip_model_param_count(m, 2);
-    opt_state o = {clip_model_params(m), segp_calloc(np, sizeof(float)),
-                   segp_calloc(np, sizeof(float)), np};
-    float *grads = segp_calloc(np, sizeof(float));
+    float *params = clip_model_params(m);
+    /* weight decay on tensors of 2+ dimensions: not on norms, biases or the logit scale */
     uint8_t *decay = segp_calloc(np, 1);
     size_t ls_off = 0;
     for (int i = 0; i < clip_model_tensor_count(m); i++) {
@@ -235,11 +234,15 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         if (!strcmp(t->name, "logit_scale")) ls_off = t->offset;
         if (t->ndim >= 2) memset(decay + t->offset, 1, t->numel);
     }
-    int start = 0, rc = 0, stopped = 0;
-    if (resume) {
-        if (load_checkpoint(p_ckpt, &o, &start) != 0) rc = -1;
+    optim_params op = {OPTIM_ADAMW, 0, cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay};
+    optim *opt = optim_new(&op, np, decay);
+    train_step_params sp = {.lora = NULL, .opt = opt, .train_vision = 1, .train_text = 1};
+    train_step *trainer = opt ? train_step_new(m, &sp) : NULL;
+    int start = 0, rc = trainer ? 0 : -1, stopped = 0;
+    if (rc == 0 && resume) {
+        if (load_checkpoint(p_ckpt, params, opt, &start) != 0) rc = -1;
         else trim_log(p_log, start);
-    } else {
+    } else if (rc == 0) {
         char extra[768], cpu[256];
         segp_cpu_name(cpu, sizeof cpu);
         snprintf(extra, sizeof extra,
@@ -263,17 +266,16 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     wp.test_per_class = cfg->test_per_class;
     if (rc == 0 && shapes_check_params(&wp) != 0) rc = -1;
 
-    int b = cfg->batch_size, e = mc.embed_dim, r = mc.resolution, ctx = mc.context;
+    int b = cfg->batch_size, r = mc.resolution, ctx = mc.context;
     size_t img = (size_t)3 * r * r;
     float *pix = segp_malloc((size_t)b * img * sizeof(float));
     int32_t *ids = segp_malloc((size_t)b * ctx * sizeof(int32_t));
     char (*caps)[SHAPES_CAPTION_MAX] = segp_malloc((size_t)b * SHAPES_CAPTION_MAX);
-    float *ie = segp_malloc((size_t)b * e * 4), *te = segp_malloc((size_t)b * e * 4);
-    float *di = segp_malloc((size_t)b * e * 4), *dt = segp_malloc((size_t)b * e * 4);
     int32_t *labels = segp_malloc((size_t)b * sizeof(int32_t));
     for (int i = 0; i < b; i++) labels[i] = i;
-    clip_acts *va = clip_acts_new(), *ta = clip_acts_new();
-    adamw_params hp = {cfg->lr, cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay};
+    clip_ce_term ce = {labels, b, 1};
+    loss_term term = {"clip", 1.0f, loss_term_clip_ce, &ce};
+    float max_ls = logf(cfg->max_logit_scale), lr = cfg->lr;
     double t0 = segp_now(), rate = 0;
     int timed_steps = 0;
     for (int step = start; step < cfg->steps && rc == 0; step++) {
@@ -295,46 +297,31 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         for (int i = 0; i < b && rc == 0; i++)
             rc = clip_tokenize(tok, caps[i], ctx, 1, ids + (size_t)i * ctx);
         if (rc) break;
-        if (clip_vision_forward(m, NULL, pix, b, va, 1, ie) ||
-            clip_text_forward(m, NULL, ids, b, ta, 1, te)) {
+        lr = lr_warmup_cosine(cfg->lr, step, cfg->warmup_steps, cfg->steps);
+        float loss;
+        if (train_step_run(trainer, pix, b, ids, b, &term, 1, lr, &loss, NULL) != 0) {
             rc = -1;
             break;
         }
-        float s = clip_model_logit_scale(m), dls = 0;
-        float loss = clip_logit_loss(be, ie, b, te, b, e, s, labels, 1, di, dt, &dls);
-        be->zero(grads, np * sizeof(float));
-        clip_grads g = {.weights = grads};
-        if (clip_vision_backward(m, NULL, va, di, &g) || clip_text_backward(m, NULL, ta, dt, &g)) {
-            rc = -1;
-            break;
-        }
-        grads[ls_off] = dls;
-        hp.lr = lr_warmup_cosine(cfg->lr, step, cfg->warmup_steps, cfg->steps);
-        adamw_step(o.params, grads, o.m, o.v, np, &hp, step + 1, decay);
-        float max_ls = logf(cfg->max_logit_scale);
-        if (o.params[ls_off] > max_ls) o.params[ls_off] = max_ls;
-        if (o.params[ls_off] < 0) o.params[ls_off] = 0;
+        /* CLIP clamps the learned temperature: exp(logit_scale) in [1, max_logit_scale] */
+        if (params[ls_off] > max_ls) params[ls_off] = max_ls;
+        if (params[ls_off] < 0) params[ls_off] = 0;
 
         double dt_step = segp_now() - ts;
         if (step > start) { /* the first step sizes the arenas */
             rate = (rate * timed_steps + b / dt_step) / (timed_steps + 1);
             if (timed_steps < 50) timed_steps++;
         }
-        if (!isfinite(loss)) {
-            rc = SEGP_FAIL("training diverged at step %d (loss is not finite); lower train.lr",
-                           step + 1);
-            break;
-        }
         int done_steps = step + 1;
         if (done_steps % cfg->log_every == 0 || done_steps == cfg->steps) {
             pretrain_event ev = {.kind = PRETRAIN_STEP, .step = done_steps, .steps = cfg->steps,
-                                 .loss = loss, .lr = hp.lr, .logit_scale = expf(o.params[ls_off]),
+                                 .loss = loss, .lr = lr, .logit_scale = expf(params[ls_off]),
                                  .images_per_s = rate, .elapsed_s = segp_now() - t0,
                                  .params = n_true};
             ev.eta_s = rate > 0 ? (double)(cfg->steps - done_steps) * b / rate : 0;
             fprintf(log, "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6g,\"logit_scale\":%.4f,"
                          "\"images_per_s\":%.2f,\"elapsed_s\":%.1f}\n",
-                    done_steps, loss, hp.lr, ev.logit_scale, rate, ev.elapsed_s);
+                    done_steps, loss, lr, ev.logit_scale, rate, ev.elapsed_s);
             fflush(log);
             if (cb) cb(&ev, user);
         }
@@ -355,7 +342,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         }
         int stop = stop_after > 0 && done_steps == stop_after && !last;
         if (done_steps % cfg->checkpoint_every == 0 || last || stop) {
-            if (save_checkpoint(p_ckpt, &o, done_steps) != 0) {
+            if (save_checkpoint(p_ckpt, params, opt, done_steps) != 0) {
                 rc = -1;
                 break;
             }
@@ -383,10 +370,9 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         }
     }
     if (log) fclose(log);
-    clip_acts_free(va);
-    clip_acts_free(ta);
-    free(pix), free(ids), free(caps), free(ie), free(te), free(di), free(dt);
-    free(labels), free(grads), free(decay), free(o.m), free(o.v);
+    train_step_free(trainer);
+    optim_free(opt);
+    free(pix), free(ids), free(caps), free(labels), free(decay);
     clip_tokenizer_free(tok);
     clip_model_free(m);
     return rc;

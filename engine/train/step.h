@@ -4,6 +4,18 @@
  * optimiser. Pretraining, joint fine-tuning, the continual-learning runner and the bench all use
  * it; SeGP-CL's parts are more loss terms on the same step.
  *
+ * Usage: make an optimiser over the trained numbers (optim_new(&op, clip_lora_trainable(lora),
+ * NULL), or clip_model_num_params(m) with a decay mask when pretraining), then
+ * s = train_step_new(m, &(train_step_params){.lora = lora, .opt = opt, .train_vision = 1,
+ * .train_text = 1}). Per step: fill pixels [n_img,3,r,r] and token ids [n_txt,context], set up
+ * the terms (e.g. clip_ce_term ce = {labels, 0, 0}; loss_term t = {"cls", 1.0f,
+ * loss_term_clip_ce, &ce}), and call train_step_run(s, pixels, n_img, ids, n_txt, &t, 1,
+ * lr_warmup_cosine(base, step, warmup, total), values, &total). The optimiser counts the steps
+ * (optim_step_count); checkpoints save lora->b (or the flat parameters) and optim_state().
+ * The epoch order of samples is train_epoch_order() below. The step holds activations and
+ * buffers sized by the largest batch seen; free it with train_step_free (the optimiser and the
+ * LoRA state stay the caller's).
+ *
  * Loss terms see unnormalised embeddings (rows of the image batch and of the text batch) and add
  * weight * d(loss)/d(embedding) to d_img / d_txt. A term that uses only some rows (e.g. anchors
  * placed after the data rows of the image batch) knows which from its own user data. */
@@ -21,13 +33,14 @@ typedef struct {
     const segp_backend *be;
     int e;               /* embedding size */
     float logit_scale;   /* exp(logit_scale) of the model at this step */
+    int64_t step;        /* 1 for the first step of the optimiser */
     const float *img;    /* [n_img, e] unnormalised image embeddings (student / trained state) */
     int n_img;
-    const float *txt;    /* [n_txt, e] unnormalised text embeddings */
+    const float *txt;    /* [n_txt, e] unnormalised text embeddings (NULL when n_txt == 0) */
     int n_txt;
-    float *d_img;        /* [n_img, e] gradients, zeroed before the first term, added to */
-    float *d_txt;        /* [n_txt, e] */
-    float d_log_scale;   /* gradient w.r.t. log(logit_scale), added to (pretraining) */
+    float *d_img;        /* [n_img, e] gradients, zeroed before the first term, added to; */
+    float *d_txt;        /* [n_txt, e]   NULL when that tower is not trained */
+    float d_log_scale;   /* gradient w.r.t. log(logit_scale), added to (used when pretraining) */
 } step_ctx;
 
 typedef struct loss_term {
@@ -41,7 +54,7 @@ typedef struct loss_term {
 
 /* The CLIP-logit cross-entropy as a loss term: user points at a clip_ce_term. Images are the
  * first n rows of the image batch (n <= 0: all), each with a target row of the text batch.
- * symmetric: CLIP's InfoNCE (pretraining; needs n_img == n_txt and targets[i] == i). */
+ * symmetric: CLIP's InfoNCE (pretraining; needs n == n_txt and targets[i] == i). */
 typedef struct {
     const int32_t *targets;
     int n;
@@ -53,19 +66,29 @@ typedef struct train_step train_step; /* opaque: activations, embedding and grad
 
 typedef struct {
     clip_lora *lora;   /* the trained LoRA state (B is updated); NULL: train the base weights */
-    optim *opt;        /* over clip_lora_trainable(lora) numbers, or clip_model_num_params(m) */
-    int train_vision;  /* backward through the vision tower (default 1) */
-    int train_text;    /* backward through the text tower (default 1) */
+    optim *opt;        /* over clip_lora_trainable(lora) numbers, or clip_model_num_params(m);
+                        * NULL: gradients only (train_step_grads), nothing is updated */
+    int train_vision;  /* backward through the vision tower */
+    int train_text;    /* backward through the text tower */
 } train_step_params;
 
+/* NULL + error when the optimiser's size does not match what is trained. */
 train_step *train_step_new(clip_model *m, const train_step_params *p);
 void train_step_free(train_step *s);
 
 /* One step: forward of n_img images (pixels [n_img,3,r,r], normalised) and n_txt prompts
- * (ids [n_txt, context]), the terms, backward, optimiser step at learning rate LR.
- * values[k] receives term k's unweighted loss (may be NULL); *total the weighted sum.
- * -1 + error (a non-finite loss is an error naming the term and the step). */
+ * (ids [n_txt, context]; n_txt may be 0), the terms, backward, optimiser step at learning
+ * rate LR. values[k] receives term k's unweighted loss (may be NULL); *total the weighted sum
+ * (may be NULL). -1 + error (a non-finite loss is an error naming the term and the step; the
+ * parameters are then left as they were). */
 int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t *ids, int n_txt,
                    loss_term *terms, int n_terms, float lr, float *values, float *total);
+
+/* The gradient of the last step (LoRA-B layout, or the flat parameter buffer), and its size. */
+const float *train_step_grads(const train_step *s, size_t *n);
+
+/* The order an epoch visits N samples in: a seeded Fisher-Yates permutation of 0..n-1, a
+ * function of (seed, epoch) alone. */
+void train_epoch_order(uint64_t seed, int epoch, int n, int32_t *order);
 
 #endif

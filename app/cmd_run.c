@@ -1,0 +1,326 @@
+/* cmd_run.c: `segp run [CONFIG]`, `segp resume DIR`, `segp eval DIR`: continual-learning runs
+ * (engine/cl/runner.h) with a progress bar on a terminal, plain lines when piped, JSON event
+ * lines with --jsonl, Ctrl-C stopping after the current step, and the final table. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cl/methods.h"
+#include "cl/runner.h"
+#include "core/common.h"
+#include "cli_util.h"
+#include "commands.h"
+
+#define DEFAULT_CONFIG "sample_runs/default.json"
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1; /* the engine stops after the current step */
+}
+
+typedef struct {
+    int tty, jsonl;
+    int64_t last_plain; /* last step printed as a plain line */
+} ui;
+
+static void fmt_time(double s, char *buf, size_t n) {
+    int k = (int)(s + 0.5);
+    if (k >= 3600) snprintf(buf, n, "%d:%02d:%02d", k / 3600, k / 60 % 60, k % 60);
+    else snprintf(buf, n, "%d:%02d", k / 60, k % 60);
+}
+
+static event_reply on_event(const segp_event *ev, void *user) {
+    ui *u = user;
+    if (u->jsonl) {
+        char *s = event_to_json(ev);
+        printf("%s\n", s);
+        fflush(stdout);
+        free(s);
+    }
+    FILE *out = u->jsonl ? stderr : (u->tty ? stderr : stdout);
+    char eta[32];
+    switch (ev->kind) {
+    case EV_STEP: {
+        fmt_time(ev->eta_s, eta, sizeof eta);
+        char loss[160] = "";
+        if (!strcmp(ev->phase, "train")) {
+            int k = snprintf(loss, sizeof loss, "  loss %.4f", (double)ev->loss);
+            for (int q = 0; ev->n_terms > 1 && q < ev->n_terms && k < (int)sizeof loss; q++)
+                k += snprintf(loss + k, sizeof loss - (size_t)k, " %s %.4f", ev->term_names[q],
+                              (double)ev->term_values[q]);
+        }
+        if (u->tty) {
+            int w = 20, fill = ev->steps ? (int)(w * ev->step / ev->steps) : 0;
+            char bar[32];
+            for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+            bar[w] = 0;
+            fprintf(stderr, "\r\033[Ktask %d/%d %-5s [%s] %lld/%lld%s  %.0f img/s  ETA %s",
+                    ev->task + 1, ev->num_tasks, ev->phase, bar, (long long)ev->step,
+                    (long long)ev->steps, loss, ev->images_per_s, eta);
+        } else if (!u->jsonl && !strcmp(ev->phase, "train") &&
+                   (ev->step % 10 == 0 || ev->step == ev->steps)) {
+            fprintf(out, "task %d/%d train step %lld/%lld epoch %d/%d%s lr %.3g %.0f img/s ETA %s\n",
+                    ev->task + 1, ev->num_tasks, (long long)ev->step, (long long)ev->steps,
+                    ev->epoch, ev->epochs, loss, (double)ev->lr, ev->images_per_s, eta);
+        }
+        break;
+    }
+    case EV_TASK_END:
+        if (u->tty) fprintf(stderr, "\r\033[K");
+        break;
+    case EV_METRICS:
+        if (!u->jsonl) {
+            if (u->tty) fprintf(stderr, "\r\033[K");
+            fprintf(out, "task %d/%d done: %s\n", ev->task + 1, ev->num_tasks, ev->json);
+        }
+        break;
+    case EV_INFO:
+        if (!u->jsonl) {
+            if (u->tty) fprintf(stderr, "\r\033[K");
+            fprintf(out, "%s\n", ev->text);
+        }
+        break;
+    case EV_ERROR:
+        if (u->tty) fprintf(stderr, "\r\033[K");
+        break;
+    default:
+        break;
+    }
+    fflush(out);
+    return stop_requested ? EVENT_ABORT : EVENT_CONTINUE;
+}
+
+static void print_table(FILE *o, const cl_run_result *r) {
+    int T = r->num_tasks, n = r->tasks_done;
+    fprintf(o, "\n%s: method %s on %s (order: %s), %d/%d tasks, %zu trainable LoRA-B numbers\n",
+           r->dir, r->method, r->benchmark, r->order, n, T, r->trainable);
+    if (n == 0) return;
+    fprintf(o, "accuracy matrix R (%%): row i = after task i, column j = task j's test images among "
+           "the classes of tasks 1..max(i,j)\n      ");
+    for (int j = 0; j < T; j++) fprintf(o, " %6d", j + 1);
+    fprintf(o, "\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(o, "  %3d ", i + 1);
+        for (int j = 0; j < T; j++) {
+            double v = cl_matrix_R(r->matrix, i, j);
+            if (isnan(v)) fprintf(o, "       ");
+            else fprintf(o, " %6.2f", v);
+        }
+        fprintf(o, "\n");
+    }
+    fprintf(o, "\n  task     A_t     old     new  held-out  wall\n");
+    cl_summary s = {0};
+    double wall = 0;
+    for (int t = 0; t < n; t++) {
+        if (cl_summary_after(r->matrix, t, &s) != 0) return;
+        char w[32], old[16] = "      -", ho[16] = "       -";
+        fmt_time(r->wall_s[t], w, sizeof w);
+        wall += r->wall_s[t];
+        if (!isnan(s.old_acc)) snprintf(old, sizeof old, "%7.2f", s.old_acc);
+        if (!isnan(r->heldout[t])) snprintf(ho, sizeof ho, "%8.2f", r->heldout[t]);
+        fprintf(o, "  %4d  %6.2f %s %7.2f  %s  %s\n", t + 1, s.acc, old, s.new_acc, ho, w);
+    }
+    char w[32];
+    fmt_time(wall, w, sizeof w);
+    fprintf(o, "\n  %s %.2f   Last %.2f   FWT %.2f   BWT %.2f   Forgetting %.2f%s\n",
+           n == T ? "Avg" : "Avg so far", s.avg_acc, s.acc, s.fwt, s.bwt, s.forgetting,
+           n == T ? "" : "   (run not finished)");
+    if (r->num_heldout > 0 && !isnan(r->heldout_pre) && !isnan(r->heldout[n - 1]))
+        fprintf(o, "  held-out zero-shot (%d classes): pretrained %.2f -> after task %d %.2f "
+               "(%+.2f points, %.1f%% retained)\n", r->num_heldout, r->heldout_pre, n,
+               r->heldout[n - 1], cl_retention_delta(r->heldout_pre, r->heldout[n - 1]),
+               cl_retention_ratio(r->heldout_pre, r->heldout[n - 1]));
+    fprintf(o, "  wall time of the tasks: %s (training and evaluation, measured)\n", w);
+}
+
+/* runs/NAME-YYYYmmdd-HHMMSS (a -N suffix if taken): never an existing directory. */
+static void default_out(const char *config, char *out, size_t n) {
+    const char *base = strrchr(config, '/');
+    base = base ? base + 1 : config;
+    char name[128];
+    snprintf(name, sizeof name, "%s", base);
+    char *dot = strrchr(name, '.');
+    if (dot) *dot = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    mkdir("runs", 0755);
+    snprintf(out, n, "runs/%s-%s", name, stamp);
+    struct stat st;
+    for (int k = 2; stat(out, &st) == 0 && k < 1000; k++)
+        snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
+}
+
+static int finish(cl_runner *r, int rc, const ui *u) {
+    cl_run_result res;
+    cl_runner_result(r, &res);
+    if (rc < 0) {
+        app_report_error();
+        fprintf(stderr, "segp: the finished tasks are saved; after fixing the cause, continue "
+                        "with: segp resume %s\n", res.dir);
+        cl_runner_free(r);
+        return 1;
+    }
+    FILE *o = u->jsonl ? stderr : stdout; /* --jsonl keeps stdout for events */
+    print_table(o, &res);
+    fflush(o);
+    if (rc == 1) {
+        char saved[64] = "no task is finished yet";
+        if (res.tasks_done == 1) snprintf(saved, sizeof saved, "task 1 is saved");
+        else if (res.tasks_done > 1) snprintf(saved, sizeof saved, "tasks 1-%d are saved", res.tasks_done);
+        fprintf(stderr, "\nsegp: stopped during task %d; %s in %s.\n"
+                        "continue with: segp resume %s\n", res.stopped_task + 1, saved, res.dir,
+                res.dir);
+    } else {
+        fprintf(o, "run directory: %s (metrics.jsonl, accuracy_matrix.csv, tasks/NN/)\n",
+                res.dir);
+    }
+    cl_runner_free(r);
+    return rc == 1 ? 130 : 0;
+}
+
+static void install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void run_usage(void) {
+    cl_config d = cl_config_default();
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    char *doc = cfg_doc(f, n, &d);
+    printf("usage: segp run [CONFIG.json] [--out DIR] [--jsonl]\n\n"
+           "A continual-learning run: the benchmark's tasks in order, training (per the method)\n"
+           "and evaluating on every seen class after each task. Writes a run directory (default\n"
+           "runs/CONFIG-DATE-TIME; never an existing one): config.json (resolved, with the\n"
+           "model's SHA-256, class order, build, CPU, threads), events.jsonl, metrics.jsonl\n"
+           "(Continual-CLIP schema), accuracy_matrix.npy/.csv, tasks/NN/{lora.safetensors,\n"
+           "eval.json,DONE}. Prints the accuracy matrix, A_t, Avg, Last, FWT, BWT, Forgetting,\n"
+           "old/new accuracy, held-out zero-shot retention and wall times at the end.\n"
+           "Ctrl-C stops after the current step; 'segp resume DIR' continues.\n\n"
+           "  CONFIG      JSON config (keys below; default " DEFAULT_CONFIG ")\n"
+           "  --out DIR   run directory\n"
+           "  --jsonl     events as JSON lines on stdout (progress then goes to stderr)\n\n"
+           "methods:");
+    for (int i = 0; i < cl_method_count(); i++)
+        printf("\n  %-10s %s", cl_method_at(i)->name, cl_method_at(i)->doc);
+    printf("\n\nconfig keys:\n%s", doc);
+    free(doc);
+}
+
+int cmd_run(int argc, char **argv) {
+    const char *config = NULL, *out = NULL;
+    ui u = {isatty(fileno(stderr)), 0, 0};
+    for (int i = 1; i < argc; i++) {
+        if (app_is_help(argv[i])) {
+            run_usage();
+            return 0;
+        } else if (!strcmp(argv[i], "--out")) {
+            if (!(out = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(argv[i], "--jsonl")) {
+            u.jsonl = 1;
+        } else if (argv[i][0] == '-') {
+            return cli_unknown("run", argv[i]);
+        } else if (!config) {
+            config = argv[i];
+        } else {
+            return cli_usage_error("run", "one CONFIG only ('%s' and '%s')", config, argv[i]);
+        }
+    }
+    if (!config) config = DEFAULT_CONFIG;
+    cl_config c = cl_config_default();
+    if (cl_config_parse_file(config, &c) != 0) return app_report_error();
+    if (cl_config_check(&c) != 0) {
+        segp_fail_prefix("%s: ", config);
+        return app_report_error();
+    }
+    char dir[4096];
+    if (out) snprintf(dir, sizeof dir, "%s", out);
+    else default_out(config, dir, sizeof dir);
+    install_signals();
+    cl_runner_params p = {on_event, &u};
+    cl_runner *r = cl_runner_new(&c, config, dir, &p);
+    if (!r) {
+        segp_fail_prefix("%s: ", config);
+        return app_report_error();
+    }
+    if (!u.jsonl) printf("run directory: %s\n", dir);
+    fflush(stdout);
+    return finish(r, cl_runner_run(r), &u);
+}
+
+int cmd_resume(int argc, char **argv) {
+    const char *dir = NULL;
+    ui u = {isatty(fileno(stderr)), 0, 0};
+    for (int i = 1; i < argc; i++) {
+        if (app_is_help(argv[i])) {
+            printf("usage: segp resume DIR [--jsonl]\n\n"
+                   "Continue the run in DIR after its last task with a DONE marker (a half-done\n"
+                   "task restarts from its beginning; the numbers are those of an uninterrupted\n"
+                   "run). A torn last line of events.jsonl is cut; a corrupt checkpoint or\n"
+                   "eval.json of a finished task is refused with the file named. The model file\n"
+                   "must have the SHA-256 recorded in DIR/config.json.\n");
+            return 0;
+        } else if (!strcmp(argv[i], "--jsonl")) {
+            u.jsonl = 1;
+        } else if (argv[i][0] == '-') {
+            return cli_unknown("resume", argv[i]);
+        } else if (!dir) {
+            dir = argv[i];
+        } else {
+            return cli_usage_error("resume", "one DIR only");
+        }
+    }
+    if (!dir) return cli_usage_error("resume", "DIR is required");
+    install_signals();
+    cl_runner_params p = {on_event, &u};
+    cl_runner *r = cl_runner_open(dir, &p);
+    if (!r) return app_report_error();
+    return finish(r, cl_runner_run(r), &u);
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *dir = NULL;
+    ui u = {isatty(fileno(stderr)), 0, 0};
+    for (int i = 1; i < argc; i++) {
+        if (app_is_help(argv[i])) {
+            printf("usage: segp eval DIR\n\n"
+                   "Re-evaluate the saved checkpoint (tasks/NN/lora.safetensors) of every\n"
+                   "finished task of the run in DIR and print the table (files are not\n"
+                   "changed; compare with DIR/metrics.jsonl).\n");
+            return 0;
+        } else if (argv[i][0] == '-') {
+            return cli_unknown("eval", argv[i]);
+        } else if (!dir) {
+            dir = argv[i];
+        } else {
+            return cli_usage_error("eval", "one DIR only");
+        }
+    }
+    if (!dir) return cli_usage_error("eval", "DIR is required");
+    install_signals();
+    cl_runner_params p = {on_event, &u};
+    cl_runner *r = cl_runner_open(dir, &p);
+    if (!r) return app_report_error();
+    int rc = cl_runner_reevaluate(r);
+    if (rc < 0) {
+        cl_runner_free(r);
+        return app_report_error();
+    }
+    cl_run_result res;
+    cl_runner_result(r, &res);
+    print_table(stdout, &res);
+    cl_runner_free(r);
+    return rc == 1 ? 130 : 0;
+}

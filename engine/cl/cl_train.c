@@ -1,0 +1,158 @@
+/* cl_train.c: the training phase of one task: the task's training images cached once as 8-bit
+ * RGB at the model resolution, a seeded order per epoch, optional seeded augmentation, the one
+ * training step (train/step.h) with L_cls over the task's (or the seen) class prompts plus the
+ * method's loss terms, a fresh optimiser and a cosine schedule per task. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "core/rng.h"
+#include "data/augment.h"
+#include "io/image.h"
+#include "model/zeroshot.h"
+#include "run/fault.h"
+#include "runner_internal.h"
+#include "train/optim.h"
+#include "train/step.h"
+
+/* Seed of task t's data order and augmentation: a stream of the run seed. */
+static uint64_t task_seed(uint64_t seed, int t) {
+    rng_state s = rng_seed(seed, 0x7A5C0000ull + (uint64_t)t);
+    return rng_next(&s);
+}
+
+int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
+    const cl_config *c = &r->cfg;
+    const clip_config *mc = clip_model_config(r->model);
+    int px = mc->resolution, context = mc->context;
+    size_t sz = (size_t)px * px * 3;
+    /* the training classes (joint: every class of the run) and the L_cls candidates */
+    int first = r->method->joint ? 0 : r->task_start[t];
+    int last = r->method->joint ? r->task_start[r->T] : r->task_start[t + 1];
+    int c0 = !strcmp(c->cls_classes, "seen") ? 0 : first, n_cls = last - c0;
+    int nc = benchmark_num_classes(r->bench);
+    uint8_t *mask = segp_calloc((size_t)nc, 1);
+    for (int k = first; k < last; k++) mask[r->order[k]] = 1;
+    int *idx = NULL;
+    int n = benchmark_select(r->bench, BENCH_TRAIN, mask, &idx);
+    free(mask);
+    if (n <= 0) {
+        free(idx);
+        return SEGP_FAIL("task %d has no training images (benchmark.train_per_class?)", t + 1);
+    }
+    /* the images once, as 8-bit RGB at the model resolution (a quarter of floats' memory) */
+    uint8_t *cache = segp_malloc((size_t)n * sz);
+    int fail = 0;
+#pragma omp parallel for schedule(dynamic, 8)
+    for (int i = 0; i < n; i++) {
+        if (fail) continue;
+        if (benchmark_image(r->bench, BENCH_TRAIN, idx[i], px, cache + (size_t)i * sz) != 0) {
+#pragma omp atomic write
+            fail = 1;
+        }
+    }
+    int32_t *target = segp_malloc((size_t)n * sizeof(int32_t));
+    for (int i = 0; !fail && i < n; i++)
+        target[i] = r->pos[benchmark_label(r->bench, BENCH_TRAIN, idx[i])] - c0;
+    int B = c->batch_size < n ? c->batch_size : n;
+    cl_batch batch = {.img_numel = (int)sz, .context = context};
+    cl_batch_reserve(&batch, B, n_cls);
+    /* the class prompts of L_cls: rows 0..n_cls-1 of every text batch */
+    int rc = fail ? -1 : 0;
+    int32_t *ids = segp_malloc((size_t)n_cls * context * sizeof(int32_t));
+    for (int k = 0; k < n_cls && rc == 0; k++) {
+        char prompt[512];
+        zeroshot_fill_template(c->template_, benchmark_class_name(r->bench, r->order[c0 + k]),
+                               prompt, sizeof prompt);
+        rc = clip_tokenize(r->tok, prompt, context, 1, ids + (size_t)k * context);
+    }
+    optim_kind kind;
+    if (rc == 0) rc = optim_kind_parse(c->optimizer, "train.optimizer", &kind);
+    optim *opt = NULL;
+    train_step *ts = NULL;
+    if (rc == 0) {
+        optim_params op = optim_default_params(kind);
+        op.momentum = c->momentum;
+        op.weight_decay = c->weight_decay;
+        opt = optim_new(&op, clip_lora_trainable(r->student), NULL);
+        train_step_params sp = {.lora = r->student, .opt = opt, .train_vision = 1,
+                                .train_text = 1};
+        ts = train_step_new(r->model, &sp);
+        if (!ts) rc = -1;
+    }
+    uint64_t seed = task_seed(c->seed, t);
+    augment_config ac;
+    augment_config_default(&ac, px, seed);
+    ac.scale_lo = c->aug_scale_min;
+    ac.scale_hi = c->aug_scale_max;
+    ac.flip_p = c->aug_flip;
+    int32_t *perm = segp_malloc((size_t)n * sizeof(int32_t));
+    int32_t *labels = segp_malloc((size_t)B * sizeof(int32_t));
+    int64_t per_epoch = (n + B - 1) / B, total = per_epoch * c->epochs, step = 0;
+    segp_event ph = {.kind = EV_PHASE, .task = t, .phase = "train", .steps = total};
+    if (rc == 0 && cl_emit(r, &ph) == EVENT_ABORT) rc = 1;
+    double t0 = segp_now();
+    for (int ep = 0; ep < c->epochs && rc == 0; ep++) {
+        train_epoch_order(seed, ep, n, perm);
+        for (int s0 = 0; s0 < n && rc == 0; s0 += B, step++) {
+            int k = n - s0 < B ? n - s0 : B;
+#pragma omp parallel for schedule(static)
+            for (int i = 0; i < k; i++) {
+                int it = perm[s0 + i];
+                image_rgb src = {px, px, cache + (size_t)it * sz};
+                float *dst = batch.pixels + (size_t)i * sz;
+                if (c->augment) augment_train_clip(&ac, &src, ep, it, dst);
+                else image_clip_normalize(src.rgb, px, dst);
+            }
+            for (int i = 0; i < k; i++) labels[i] = target[perm[s0 + i]];
+            memcpy(batch.ids, ids, (size_t)n_cls * context * sizeof(int32_t));
+            batch.n_img = batch.n_data_img = k;
+            batch.n_txt = batch.n_data_txt = n_cls;
+            if (r->method->extend_batch &&
+                r->method->extend_batch(r->mstate, ctx, &batch, (int)step) != 0) {
+                rc = -1;
+                break;
+            }
+            clip_ce_term ce = {.targets = labels, .n = k, .symmetric = 0};
+            loss_term terms[CL_MAX_TERMS] = {{"cls", 1.0f, loss_term_clip_ce, &ce}};
+            int n_terms = 1;
+            if (r->method->add_terms) {
+                int added = r->method->add_terms(r->mstate, ctx, terms + 1, CL_MAX_TERMS - 1);
+                if (added < 0) {
+                    rc = -1;
+                    break;
+                }
+                n_terms += added;
+            }
+            float lr = lr_warmup_cosine(c->lr, step, c->warmup_steps, total);
+            float values[CL_MAX_TERMS], loss = 0;
+            if (train_step_run(ts, batch.pixels, batch.n_img, batch.ids, batch.n_txt, terms,
+                               n_terms, lr, values, &loss) != 0) {
+                segp_fail_prefix("task %d, step %lld: ", t + 1, (long long)step + 1);
+                rc = -1;
+                break;
+            }
+            fault_point("step");
+            double el = segp_now() - t0;
+            segp_event ev = {.kind = EV_STEP, .task = t, .phase = "train", .epoch = ep + 1,
+                             .epochs = c->epochs, .step = step + 1, .steps = total,
+                             .n_terms = n_terms < EVENT_MAX_TERMS ? n_terms : EVENT_MAX_TERMS,
+                             .loss = loss, .lr = lr};
+            for (int q = 0; q < ev.n_terms; q++) {
+                ev.term_names[q] = terms[q].name;
+                ev.term_values[q] = values[q];
+            }
+            ev.images_per_s = el > 0 ? (double)(s0 + k + (int64_t)ep * n) / el : 0;
+            ev.eta_s = ev.images_per_s > 0
+                           ? (double)((total - step - 1) * B) / ev.images_per_s : 0;
+            if (cl_emit(r, &ev) == EVENT_ABORT) rc = 1;
+        }
+    }
+    if (ts) train_step_free(ts);
+    if (opt) optim_free(opt);
+    free(idx), free(cache), free(target), free(ids), free(perm), free(labels);
+    free(batch.pixels), free(batch.ids);
+    return rc;
+}

@@ -1,0 +1,513 @@
+/* runner.c: the continual-learning runner's set-up, task loop, resume and run-directory files
+ * (see runner.h). Training is in cl_train.c, evaluation in cl_eval.c. */
+#include "cl/runner.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "model/lora.h"
+#include "run/rundir.h"
+#include "run/sha256.h"
+#include "runner_internal.h"
+
+cl_runner_params cl_runner_default_params(void) {
+    cl_runner_params p = {NULL, NULL};
+    return p;
+}
+
+event_reply cl_emit(cl_runner *r, segp_event *ev) {
+    ev->num_tasks = r->T;
+    return event_emit(r->events, ev);
+}
+
+static void info(cl_runner *r, int t, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void info(cl_runner *r, int t, const char *fmt, ...) {
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    segp_event ev = {.kind = EV_INFO, .task = t, .text = text};
+    cl_emit(r, &ev);
+}
+
+void cl_runner_task_ctx(cl_runner *r, int t, const char *task_dir, cl_task_ctx *ctx) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->model = r->model;
+    ctx->tok = r->tok;
+    ctx->bench = r->bench;
+    ctx->cfg = &r->cfg;
+    ctx->student = r->student;
+    ctx->teacher = r->teacher;
+    ctx->task = t;
+    ctx->num_tasks = r->T;
+    ctx->seen = r->order;
+    ctx->n_seen = r->task_start[t + 1];
+    ctx->current = r->order + r->task_start[t];
+    ctx->n_current = r->task_start[t + 1] - r->task_start[t];
+    ctx->task_dir = task_dir;
+    ctx->events = r->events;
+}
+
+/* Model, tokenizer, benchmark, tasks, LoRA states, test items: everything a run needs, checked
+ * before any file is written. */
+static int setup(cl_runner *r) {
+    cl_config *c = &r->cfg;
+    if (cl_config_check(c) != 0) return -1;
+    r->method = cl_method_find(c->method);
+    r->bench = benchmark_open(&c->bench);
+    if (!r->bench) return -1;
+    int nc = benchmark_num_classes(r->bench);
+    int T = benchmark_num_tasks(r->bench);
+    if (T < 1) return SEGP_FAIL("key 'benchmark.tasks': \"%s\" gives no task", c->bench.tasks);
+    if (c->max_tasks > T)
+        return SEGP_FAIL("key 'run.max_tasks' = %d but the benchmark has %d tasks", c->max_tasks,
+                         T);
+    r->T = c->max_tasks ? c->max_tasks : T;
+    r->order = benchmark_order(r->bench);
+    r->pos = segp_malloc((size_t)nc * sizeof(int));
+    for (int k = 0; k < nc; k++) r->pos[r->order[k]] = k;
+    r->task_start = segp_malloc((size_t)(r->T + 1) * sizeof(int));
+    r->task_start[0] = 0;
+    for (int t = 0; t < r->T; t++) {
+        const int *lab;
+        int k = benchmark_task_classes(r->bench, t, &lab);
+        if (k <= 0) return SEGP_FAIL("key 'benchmark.tasks': task %d has no classes", t + 1);
+        r->task_start[t + 1] = r->task_start[t] + k;
+    }
+    r->model = clip_model_load(c->model, NULL);
+    if (!r->model) return segp_fail_prefix("key 'model': ");
+    r->tok = clip_tokenizer_init(NULL);
+    if (!r->tok) return -1;
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = c->rank;
+    lp.alpha = c->alpha;
+    lp.seed = c->seed;
+    r->student = clip_lora_new(r->model, &lp);
+    if (!r->student) return -1;
+    r->teacher = clip_lora_clone(r->student);
+    /* test items of every task of the run */
+    r->test_idx = segp_calloc((size_t)r->T, sizeof(int *));
+    r->n_test = segp_calloc((size_t)r->T, sizeof(int));
+    r->test_cache = segp_calloc((size_t)r->T, sizeof(uint8_t *));
+    uint8_t *mask = segp_malloc((size_t)nc);
+    int64_t total = 0;
+    for (int t = 0; t < r->T; t++) {
+        memset(mask, 0, (size_t)nc);
+        for (int k = r->task_start[t]; k < r->task_start[t + 1]; k++) mask[r->order[k]] = 1;
+        r->n_test[t] = benchmark_select(r->bench, BENCH_TEST, mask, &r->test_idx[t]);
+        if (r->n_test[t] <= 0) {
+            free(mask);
+            return SEGP_FAIL("task %d has no test images (benchmark.test_per_class?)", t + 1);
+        }
+        total += r->n_test[t];
+    }
+    free(mask);
+    int px = clip_model_config(r->model)->resolution;
+    /* keep the test images decoded when they fit in 1 GiB (shapes: a few MB) */
+    r->cache_tests = (double)total * px * px * 3 <= 1073741824.0;
+    r->matrix = cl_matrix_new(r->T);
+    r->heldout = segp_malloc((size_t)r->T * sizeof(double));
+    r->wall_s = segp_calloc((size_t)r->T, sizeof(double));
+    for (int t = 0; t < r->T; t++) r->heldout[t] = NAN;
+    r->heldout_pre = NAN;
+    r->stopped_task = -1;
+    if (r->method->init && r->method->init(&r->mstate, c) != 0) return -1;
+    return 0;
+}
+
+/* The resolved part of config.json: what the config alone does not pin down. */
+static char *resolved_json(cl_runner *r, const char *config_path, const char *sha) {
+    cJSON *o = cJSON_CreateObject(), *res = cJSON_AddObjectToObject(o, "resolved");
+    cJSON_AddStringToObject(res, "model_sha256", sha);
+    cJSON_AddStringToObject(res, "config_file", config_path ? config_path : "");
+    cJSON_AddStringToObject(res, "benchmark", benchmark_name(r->bench));
+    cJSON_AddStringToObject(res, "class_order_desc", benchmark_order_desc(r->bench));
+    int nc = benchmark_num_classes(r->bench);
+    cJSON_AddNumberToObject(res, "num_classes", nc);
+    cJSON_AddNumberToObject(res, "num_tasks", r->T);
+    cJSON_AddItemToObject(res, "class_order", cJSON_CreateIntArray(r->order, nc));
+    cJSON *names = cJSON_AddArrayToObject(res, "class_names");
+    for (int k = 0; k < nc; k++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(benchmark_class_name(r->bench, k)));
+    cJSON *tasks = cJSON_AddArrayToObject(res, "task_classes");
+    for (int t = 0; t < r->T; t++)
+        cJSON_AddItemToArray(tasks, cJSON_CreateIntArray(r->order + r->task_start[t],
+                                                         r->task_start[t + 1] - r->task_start[t]));
+    cJSON_AddNumberToObject(res, "trainable", (double)clip_lora_trainable(r->student));
+    char cpu[256];
+    segp_cpu_name(cpu, sizeof cpu);
+    cJSON_AddStringToObject(res, "segp_version", SEGP_VERSION_STRING);
+    cJSON_AddStringToObject(res, "build", segp_build_id());
+    cJSON_AddStringToObject(res, "cpu", cpu);
+    cJSON_AddNumberToObject(res, "threads", omp_get_max_threads());
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static void runner_init(cl_runner *r, const cl_runner_params *p) {
+    r->params = p ? *p : cl_runner_default_params();
+    r->run_t0 = segp_now();
+}
+
+static int open_events(cl_runner *r) {
+    char p[4200];
+    rundir_path(r->dir, "events.jsonl", p, sizeof p);
+    if (events_repair(p) < 0) return -1;
+    r->events = event_sink_open(p, r->params.cb, r->params.user);
+    return r->events ? 0 : -1;
+}
+
+cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char *dir,
+                         const cl_runner_params *p) {
+    cl_runner *r = segp_calloc(1, sizeof *r);
+    runner_init(r, p);
+    r->cfg = *c;
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    char sha[65];
+    if (rundir_exists(dir)) {
+        SEGP_FAIL("%s: already exists; a run never overwrites another (choose another --out, "
+                  "or continue it with 'segp resume %s')", dir, dir);
+        goto fail;
+    }
+    if (setup(r) != 0 || sha256_file_hex(c->model, sha) != 0) goto fail;
+    if (rundir_create(dir) != 0) goto fail;
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    char *extra = resolved_json(r, config_path, sha);
+    char *text = cfg_to_json(f, n, &r->cfg, extra);
+    free(extra);
+    char path[4200];
+    rundir_path(dir, "config.json", path, sizeof path);
+    int rc = rundir_write_text(path, text);
+    free(text);
+    if (rc != 0 || open_events(r) != 0) goto fail;
+    return r;
+fail:
+    cl_runner_free(r);
+    return NULL;
+}
+
+cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
+    cl_runner *r = segp_calloc(1, sizeof *r);
+    runner_init(r, p);
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    r->cfg = cl_config_default();
+    char path[4200];
+    rundir_path(dir, "config.json", path, sizeof path);
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(path, &data, &size) != 0) {
+        segp_fail_prefix("not a run directory: ");
+        goto fail;
+    }
+    cJSON *root = cJSON_Parse((const char *)data);
+    free(data);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        SEGP_FAIL("%s: corrupt (not a JSON object); cannot resume this run", path);
+        goto fail;
+    }
+    cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(root, "resolved");
+    char *rest = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    int rc = cfg_parse_string(rest, path, f, n, &r->cfg);
+    free(rest);
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(res, "model_sha256");
+    char want[65] = "";
+    if (cJSON_IsString(sha)) snprintf(want, sizeof want, "%s", sha->valuestring);
+    cJSON_Delete(res);
+    if (rc != 0) goto fail;
+    if (!want[0]) {
+        SEGP_FAIL("%s: has no resolved.model_sha256; cannot check the model", path);
+        goto fail;
+    }
+    char have[65];
+    if (setup(r) != 0 || sha256_file_hex(r->cfg.model, have) != 0) goto fail;
+    if (strcmp(have, want)) {
+        SEGP_FAIL("%s: SHA-256 %.12s... differs from the %.12s... this run started with (%s); "
+                  "refusing to continue with another model", r->cfg.model, have, want, path);
+        goto fail;
+    }
+    if (open_events(r) != 0) goto fail;
+    return r;
+fail:
+    cl_runner_free(r);
+    return NULL;
+}
+
+void cl_runner_free(cl_runner *r) {
+    if (!r) return;
+    if (r->method && r->method->free && r->mstate) r->method->free(r->mstate);
+    event_sink_close(r->events);
+    for (int t = 0; t < r->T && r->test_idx; t++) {
+        free(r->test_idx[t]);
+        free(r->test_cache[t]);
+    }
+    free(r->test_idx), free(r->test_cache), free(r->n_test);
+    free(r->pos), free(r->task_start), free(r->heldout), free(r->wall_s);
+    cl_matrix_free(r->matrix);
+    clip_lora_free(r->student);
+    clip_lora_free(r->teacher);
+    clip_tokenizer_free(r->tok);
+    if (r->model) clip_model_free(r->model);
+    if (r->bench) benchmark_free(r->bench);
+    free(r);
+}
+
+/* tasks/NN/eval.json: the counts behind row t of the matrix and the held-out accuracy. */
+static int write_task_eval(cl_runner *r, int t) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "task", t + 1);
+    cJSON *cnt = cJSON_AddArrayToObject(o, "count"), *hits = cJSON_AddArrayToObject(o, "hits");
+    for (int j = 0; j < r->T; j++) {
+        cJSON_AddItemToArray(cnt, cJSON_CreateNumber((double)r->matrix->count[j]));
+        int64_t h = r->matrix->hits[(size_t)t * r->T + j];
+        cJSON_AddItemToArray(hits, h >= 0 ? cJSON_CreateNumber((double)h) : cJSON_CreateNull());
+    }
+    if (isfinite(r->heldout[t])) {
+        char num[32];
+        snprintf(num, sizeof num, "%.17g", r->heldout[t]);
+        cJSON_AddRawToObject(o, "heldout_acc", num);
+    }
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    char p[4200];
+    rundir_task_path(r->dir, t, "eval.json", p, sizeof p);
+    int rc = rundir_write_text(p, s);
+    free(s);
+    return rc;
+}
+
+static int read_task_eval(cl_runner *r, int t) {
+    char p[4200];
+    rundir_task_path(r->dir, t, "eval.json", p, sizeof p);
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(p, &data, &size) != 0) return -1;
+    cJSON *o = cJSON_Parse((const char *)data);
+    free(data);
+    const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(o, "count");
+    const cJSON *hits = cJSON_GetObjectItemCaseSensitive(o, "hits");
+    int ok = o && cJSON_GetArraySize(cnt) == r->T && cJSON_GetArraySize(hits) == r->T;
+    for (int j = 0; ok && j < r->T; j++) {
+        const cJSON *c = cJSON_GetArrayItem(cnt, j), *h = cJSON_GetArrayItem(hits, j);
+        if (!cJSON_IsNumber(c)) ok = 0;
+        else if (cJSON_IsNumber(h)) {
+            if (h->valuedouble < 0 || h->valuedouble > c->valuedouble) ok = 0;
+            else cl_matrix_set(r->matrix, t, j, (int64_t)h->valuedouble, (int64_t)c->valuedouble);
+        } else if (!cJSON_IsNull(h)) ok = 0;
+        else if (j <= t) ok = 0; /* a finished task has every seen entry */
+    }
+    const cJSON *ho = cJSON_GetObjectItemCaseSensitive(o, "heldout_acc");
+    if (ok && cJSON_IsNumber(ho)) r->heldout[t] = ho->valuedouble;
+    cJSON_Delete(o);
+    if (!ok)
+        return SEGP_FAIL("%s: corrupt or from another run (expected counts and hits of %d tasks); "
+                         "delete %s/tasks/%02d/DONE to re-run task %d", p, r->T, r->dir, t + 1,
+                         t + 1);
+    return 0;
+}
+
+static int read_task_done(cl_runner *r, int t) {
+    char p[4200];
+    rundir_task_path(r->dir, t, "DONE", p, sizeof p);
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(p, &data, &size) != 0) return -1;
+    cJSON *o = cJSON_Parse((const char *)data);
+    free(data);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "wall_s");
+    if (cJSON_IsNumber(w)) r->wall_s[t] = w->valuedouble;
+    cJSON_Delete(o);
+    return 0;
+}
+
+/* The finished tasks of the run directory: the first task without DONE is where to continue. */
+static int load_progress(cl_runner *r, int *start) {
+    int t = 0;
+    while (t < r->T && rundir_task_done(r->dir, t)) t++;
+    for (int u = t + 1; u < r->T; u++)
+        if (rundir_task_done(r->dir, u))
+            return SEGP_FAIL("%s/tasks/%02d/DONE exists but tasks/%02d/DONE does not: the run "
+                             "directory is inconsistent", r->dir, u + 1, t + 1);
+    for (int u = 0; u < t; u++)
+        if (read_task_eval(r, u) != 0 || read_task_done(r, u) != 0) return -1;
+    if (t > 0) {
+        char p[4200];
+        rundir_task_path(r->dir, t - 1, "lora.safetensors", p, sizeof p);
+        if (clip_lora_load(r->student, p) != 0)
+            return segp_fail_prefix("task %d's checkpoint is unreadable, so the run cannot "
+                                    "continue (delete %s/tasks/%02d/DONE to re-run that task "
+                                    "from the one before): ", t, r->dir, t);
+    }
+    *start = t;
+    r->tasks_done = t;
+    return 0;
+}
+
+static int finish_task(cl_runner *r, int t, double wall) {
+    char p[4200];
+    rundir_task_path(r->dir, t, "lora.safetensors", p, sizeof p);
+    if (write_task_eval(r, t) != 0 || clip_lora_save(r->student, p) != 0) return -1;
+    if (rundir_write_metrics(r->dir, r->matrix, t + 1, r->heldout, r->heldout_pre) != 0)
+        return -1;
+    char done[128];
+    snprintf(done, sizeof done, "{\"task\": %d, \"wall_s\": %.3f}\n", t + 1, wall);
+    rundir_task_path(r->dir, t, "DONE", p, sizeof p);
+    return rundir_write_text(p, done);
+}
+
+/* The metrics object of task t for its event. */
+static char *metrics_json(cl_runner *r, int t) {
+    cl_summary s;
+    if (cl_summary_after(r->matrix, t, &s) != 0) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "acc", s.acc);
+    cJSON_AddNumberToObject(o, "avg_acc", s.avg_acc);
+    if (isfinite(s.old_acc)) cJSON_AddNumberToObject(o, "old_acc", s.old_acc);
+    cJSON_AddNumberToObject(o, "new_acc", s.new_acc);
+    cJSON_AddNumberToObject(o, "fwt", s.fwt);
+    cJSON_AddNumberToObject(o, "bwt", s.bwt);
+    cJSON_AddNumberToObject(o, "forgetting", s.forgetting);
+    double *row = segp_malloc((size_t)(t + 1) * sizeof(double));
+    for (int j = 0; j <= t; j++) row[j] = cl_matrix_R(r->matrix, t, j);
+    cJSON_AddItemToObject(o, "acc_per_task", cJSON_CreateDoubleArray(row, t + 1));
+    free(row);
+    if (t + 1 < r->T) cJSON_AddNumberToObject(o, "zeroshot_next", cl_matrix_R(r->matrix, t, t + 1));
+    if (isfinite(r->heldout[t])) cJSON_AddNumberToObject(o, "heldout_acc", r->heldout[t]);
+    char *str = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return str;
+}
+
+static int run_task(cl_runner *r, int t) {
+    double t0 = segp_now();
+    char tdir[4200];
+    rundir_task_path(r->dir, t, "", tdir, sizeof tdir);
+    if (rundir_task_mkdir(r->dir, t) != 0) return -1;
+    segp_event ev = {.kind = EV_TASK_START, .task = t};
+    if (cl_emit(r, &ev) == EVENT_ABORT) return 1;
+    clip_lora_copy_b(r->teacher, r->student); /* the teacher: B at the start of the task */
+    cl_task_ctx ctx;
+    cl_runner_task_ctx(r, t, tdir, &ctx);
+    int rc = 0;
+    if (r->method->before_task) rc = r->method->before_task(r->mstate, &ctx);
+    if (rc == 0 && r->method->trains && (!r->method->joint || t == 0))
+        rc = cl_train_task(r, t, &ctx);
+    if (rc == 0 && r->method->after_task) rc = r->method->after_task(r->mstate, &ctx);
+    if (rc == 0) rc = cl_eval_task(r, t, &ctx, &r->heldout[t]);
+    if (rc != 0) return rc;
+    double wall = segp_now() - t0;
+    r->wall_s[t] = wall;
+    if (finish_task(r, t, wall) != 0) return -1;
+    r->tasks_done = t + 1;
+    char *m = metrics_json(r, t);
+    segp_event me = {.kind = EV_METRICS, .task = t, .json = m};
+    cl_emit(r, &me);
+    free(m);
+    segp_event te = {.kind = EV_TASK_END, .task = t, .elapsed_s = wall};
+    return cl_emit(r, &te) == EVENT_ABORT && t + 1 < r->T ? 1 : 0;
+}
+
+int cl_runner_run(cl_runner *r) {
+    char done_path[4200];
+    rundir_path(r->dir, "DONE", done_path, sizeof done_path);
+    int start = 0;
+    if (load_progress(r, &start) != 0) {
+        segp_event ev = {.kind = EV_ERROR, .task = -1, .text = segp_last_error()};
+        cl_emit(r, &ev);
+        return -1;
+    }
+    rundir_clean_tmp(r->dir, r->T);
+    segp_event ev = {.kind = EV_RUN_START, .task = -1, .text = r->dir};
+    if (cl_emit(r, &ev) == EVENT_ABORT) return 1;
+    if (start > 0 && start < r->T)
+        info(r, -1, "resuming: tasks 1-%d are done (tasks/%02d/DONE); task %d starts from its "
+             "beginning", start, start, start + 1);
+    for (int u = 0; u < start; u++) {
+        if (!r->method->load_task) continue;
+        char tdir[4200];
+        rundir_task_path(r->dir, u, "", tdir, sizeof tdir);
+        cl_task_ctx ctx;
+        cl_runner_task_ctx(r, u, tdir, &ctx);
+        if (r->method->load_task(r->mstate, &ctx) != 0) return -1;
+    }
+    int rc = cl_eval_heldout(r, NULL, &r->heldout_pre);
+    for (int t = start; t < r->T && rc == 0; t++) {
+        rc = run_task(r, t);
+        if (rc == 1) r->stopped_task = t < r->tasks_done ? -1 : t;
+    }
+    if (rc < 0) {
+        segp_event e = {.kind = EV_ERROR, .task = -1, .text = segp_last_error()};
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", segp_last_error());
+        cl_emit(r, &e);
+        SEGP_FAIL("%s", keep);
+        return -1;
+    }
+    if (rc == 1) {
+        info(r, r->stopped_task, "stopped; finished tasks are saved");
+        return 1;
+    }
+    /* the last task's metrics carry the final line; rewrite in case of a finished resume */
+    if (rundir_write_metrics(r->dir, r->matrix, r->T, r->heldout, r->heldout_pre) != 0) return -1;
+    if (!rundir_exists(done_path)) {
+        char text[128];
+        snprintf(text, sizeof text, "{\"tasks\": %d}\n", r->T);
+        if (rundir_write_text(done_path, text) != 0) return -1;
+    }
+    segp_event end = {.kind = EV_RUN_END, .task = -1, .elapsed_s = segp_now() - r->run_t0};
+    cl_emit(r, &end);
+    return 0;
+}
+
+int cl_runner_reevaluate(cl_runner *r) {
+    int done = 0;
+    while (done < r->T && rundir_task_done(r->dir, done)) done++;
+    if (cl_eval_heldout(r, NULL, &r->heldout_pre) != 0) return -1;
+    for (int t = 0; t < done; t++) {
+        char p[4200];
+        rundir_task_path(r->dir, t, "lora.safetensors", p, sizeof p);
+        if (clip_lora_load(r->student, p) != 0) return -1;
+        read_task_done(r, t);
+        cl_task_ctx ctx;
+        char tdir[4200];
+        rundir_task_path(r->dir, t, "", tdir, sizeof tdir);
+        cl_runner_task_ctx(r, t, tdir, &ctx);
+        if (r->method->load_task && r->method->load_task(r->mstate, &ctx) != 0) return -1;
+        int rc = cl_eval_task(r, t, &ctx, &r->heldout[t]);
+        if (rc != 0) return rc < 0 ? -1 : 1;
+    }
+    r->tasks_done = done;
+    return 0;
+}
+
+void cl_runner_result(const cl_runner *r, cl_run_result *o) {
+    memset(o, 0, sizeof *o);
+    o->dir = r->dir;
+    o->method = r->cfg.method;
+    o->benchmark = r->bench ? benchmark_name(r->bench) : "";
+    o->order = r->bench ? benchmark_order_desc(r->bench) : "";
+    o->num_tasks = r->T;
+    o->tasks_done = r->tasks_done;
+    o->stopped_task = r->stopped_task;
+    o->matrix = r->matrix;
+    o->heldout = r->heldout;
+    o->heldout_pre = r->heldout_pre;
+    o->num_heldout = r->bench ? benchmark_num_heldout(r->bench) : 0;
+    o->wall_s = r->wall_s;
+    o->trainable = r->student ? clip_lora_trainable(r->student) : 0;
+    char p[4200];
+    rundir_path(r->dir, "DONE", p, sizeof p);
+    o->run_done = rundir_exists(p);
+}

@@ -1,0 +1,522 @@
+/* benchmark.c: the benchmark interface (benchmark.h): opening a shapes world or a dataset reader
+ * with a class order and a task split, the per-class item lists of each split, and item images
+ * at CLIP's eval geometry. */
+#include "benchmark.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "class_order.h"
+#include "core/common.h"
+#include "dataset_impl.h"
+
+typedef struct {
+    int n;
+    int32_t *label; /* n labels */
+    int32_t *src;   /* n: dataset index, or (shapes) the index within the class */
+} item_list;
+
+struct benchmark {
+    benchmark_params p;
+    int is_shapes;
+    shapes_world_params wp; /* shapes: world parameters (image_size as p.image_size, or 32) */
+    dataset *ds[2];         /* datasets: train (NULL when eval_only), test */
+    int num_classes;
+    char **names;           /* num_classes, owned */
+    int num_heldout;
+    char **heldout_names;   /* num_heldout, owned */
+    int *order, *pos;       /* class order and its inverse */
+    task_split split;
+    int *task_of;           /* label -> task */
+    char order_desc[600], tasks_desc[32];
+    item_list items[3];
+};
+
+/* ---- parameters ---- */
+
+benchmark_params benchmark_default_params(void) {
+    benchmark_params p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.name, sizeof p.name, "shapes");
+    p.order_seed = 1993;
+    p.world_seed = 1;
+    p.train_hard_rate = shapes_default_params().train_hard_rate;
+    return p;
+}
+
+#define F(key, type, field, lo, hi, doc) \
+    {"benchmark." key, type, offsetof(benchmark_params, field), lo, hi, 0, doc}
+#define S(key, field, doc)                                                                      \
+    {"benchmark." key, CFG_STRING, offsetof(benchmark_params, field), 0, 0,                     \
+     sizeof(((benchmark_params *)0)->field), doc}
+static const cfg_field fields[] = {
+    S("name", name, "shapes, cifar100, cifar10, fashion-mnist, mnist, folder, imagenet-r, "
+                    "imagenet100, cub200"),
+    S("root", root, "data root (\"\" = the kind's default: $SEGP_DATA_ROOT or datasets)"),
+    S("order", order, "class order: latin (shapes), random, identity or a class-order file "
+                      "(\"\" = latin for shapes, identity otherwise)"),
+    F("order_seed", CFG_U64, order_seed, 0, 4294967295.0, "seed of the random order (NumPy legacy)"),
+    S("tasks", tasks, "task split B0-IncN / Bm-IncN, or a task count (\"\" = 10 equal tasks)"),
+    F("train_per_class", CFG_INT, train_per_class, 0, 100000000,
+      "first N training items of each class (0 = all; shapes: 500)"),
+    F("test_per_class", CFG_INT, test_per_class, 0, 100000000,
+      "first N test items of each class (0 = all; shapes: 20)"),
+    F("world_seed", CFG_U64, world_seed, 0, 9007199254740992.0, "shapes world seed"),
+    F("image_size", CFG_INT, image_size, 0, SHAPES_MAX_SIZE,
+      "shapes render size (0 = render at the model's resolution)"),
+    F("train_hard_rate", CFG_FLOAT, train_hard_rate, 0, 1,
+      "shapes: share of hard renditions among training images"),
+    S("split_file", split_file, "list file override ({} = the split name; \"\" = default)"),
+    S("classes_file", classes_file, "class-name list override (\"\" = default)"),
+};
+#undef F
+#undef S
+
+const cfg_field *benchmark_config_fields(int *n) {
+    *n = (int)(sizeof fields / sizeof fields[0]);
+    return fields;
+}
+
+/* ---- helpers ---- */
+
+static const char *bench_dir(const benchmark_params *p) {
+    if (p->benchmarks_dir[0]) return p->benchmarks_dir;
+    const char *d = getenv("SEGP_BENCHMARKS_DIR");
+    return d && *d ? d : "data/benchmarks";
+}
+
+static char **strings_dup(const char *const *s, int n) {
+    char **out = segp_malloc((size_t)(n > 0 ? n : 1) * sizeof *out);
+    for (int i = 0; i < n; i++) out[i] = segp_strdup(s[i]);
+    return out;
+}
+
+static void list_add(item_list *l, int *cap, int label, int src) {
+    if (l->n == *cap) {
+        *cap = *cap ? 2 * *cap : 1024;
+        l->label = segp_realloc(l->label, (size_t)*cap * sizeof *l->label);
+        l->src = segp_realloc(l->src, (size_t)*cap * sizeof *l->src);
+    }
+    l->label[l->n] = label;
+    l->src[l->n++] = src;
+}
+
+/* The first LIMIT items (0 = all) of each class of DS, in dataset order. */
+static void list_from_dataset(item_list *l, const dataset *ds, int limit) {
+    int nc = dataset_num_classes(ds), cap = 0;
+    int *seen = segp_calloc((size_t)nc, sizeof *seen);
+    for (int i = 0; i < dataset_count(ds); i++) {
+        int y = dataset_label(ds, i);
+        if (limit > 0 && seen[y] >= limit) continue;
+        seen[y]++;
+        list_add(l, &cap, y, i);
+    }
+    free(seen);
+}
+
+/* Labels 0..n_cls-1, PER items each (src = the index within the class). */
+static void list_shapes(item_list *l, int n_cls, int per) {
+    int cap = 0;
+    for (int c = 0; c < n_cls; c++)
+        for (int k = 0; k < per; k++) list_add(l, &cap, c, k);
+}
+
+/* split_file for SPLIT: "{}" replaced by the split name. */
+static void split_file_for(const benchmark_params *p, const char *split, char *out, size_t n) {
+    const char *at = strstr(p->split_file, "{}");
+    if (!at) snprintf(out, n, "%s", p->split_file);
+    else snprintf(out, n, "%.*s%s%s", (int)(at - p->split_file), p->split_file, split, at + 2);
+}
+
+static dataset *open_split(const benchmark_params *p, const char *split) {
+    char sf[600];
+    split_file_for(p, split, sf, sizeof sf);
+    dataset_options o = {0};
+    o.benchmarks_dir = p->benchmarks_dir[0] ? p->benchmarks_dir : NULL;
+    o.split_file = sf[0] ? sf : NULL;
+    o.classes_file = p->classes_file[0] ? p->classes_file : NULL;
+    o.any_count = p->any_count;
+    dataset *ds = dataset_open_ex(p->name, p->root[0] ? p->root : NULL, split, &o);
+    if (!ds) segp_fail_prefix("benchmark.root (%s, %s split): ", p->name, split);
+    return ds;
+}
+
+static int is_known_name(const char *name) {
+    static const char *const kinds[] = {"shapes", "cifar10", "cifar100", "fashion-mnist",
+                                        "mnist", "folder", "imagenet-r", "imagenet100",
+                                        "cub200"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (!strcmp(name, kinds[k])) return 1;
+    return 0;
+}
+
+/* GIVEN (may be NULL): a whole world to use, whose fields replace the world keys of b->p. */
+static int open_shapes(benchmark *b, const shapes_world_params *given) {
+    benchmark_params *p = &b->p;
+    shapes_world_params wp = shapes_default_params();
+    if (given) {
+        wp = *given;
+        p->world_seed = wp.seed;
+        p->image_size = wp.image_size;
+        p->train_per_class = wp.train_per_class;
+        p->test_per_class = wp.test_per_class;
+        p->train_hard_rate = wp.train_hard_rate;
+    }
+    wp.seed = p->world_seed;
+    if (p->image_size) wp.image_size = p->image_size;
+    if (p->train_per_class) wp.train_per_class = p->train_per_class;
+    if (p->test_per_class) wp.test_per_class = p->test_per_class;
+    wp.train_hard_rate = p->train_hard_rate;
+    if (p->image_size && (p->image_size < SHAPES_MIN_SIZE || p->image_size > SHAPES_MAX_SIZE))
+        return SEGP_FAIL("benchmark.image_size: %d (expected 0 or %d..%d)", p->image_size,
+                         SHAPES_MIN_SIZE, SHAPES_MAX_SIZE);
+    if (!(p->train_hard_rate >= 0.0f && p->train_hard_rate <= 1.0f))
+        return SEGP_FAIL("benchmark.train_hard_rate: %g (expected 0..1)", (double)p->train_hard_rate);
+    if (shapes_check_params(&wp)) return segp_fail_prefix("benchmark (shapes world): ");
+    b->wp = wp;
+    b->num_classes = SHAPES_N_CLASSES;
+    b->names = segp_malloc((size_t)SHAPES_N_CLASSES * sizeof *b->names);
+    b->num_heldout = SHAPES_N_HELDOUT;
+    b->heldout_names = segp_malloc((size_t)SHAPES_N_HELDOUT * sizeof *b->heldout_names);
+    char buf[64];
+    for (int c = 0; c < SHAPES_N_CLASSES + SHAPES_N_HELDOUT; c++) {
+        shapes_class_name(c, buf, sizeof buf);
+        if (c < SHAPES_N_CLASSES) b->names[c] = segp_strdup(buf);
+        else b->heldout_names[c - SHAPES_N_CLASSES] = segp_strdup(buf);
+    }
+    if (!p->eval_only) list_shapes(&b->items[BENCH_TRAIN], SHAPES_N_CLASSES, wp.train_per_class);
+    list_shapes(&b->items[BENCH_TEST], SHAPES_N_CLASSES, wp.test_per_class);
+    list_shapes(&b->items[BENCH_HELDOUT], SHAPES_N_HELDOUT, wp.test_per_class);
+    return 0;
+}
+
+static int open_dataset(benchmark *b) {
+    benchmark_params *p = &b->p;
+    if (p->split_file[0] && !strstr(p->split_file, "{}") &&
+        (!strcmp(p->name, "folder") || !strcmp(p->name, "imagenet100")))
+        return SEGP_FAIL("benchmark.split_file: \"%s\" would be the list of both splits of %s "
+                         "(expected a name with {} for the split, e.g. \"lists/{}.txt\")",
+                         p->split_file, p->name);
+    if (!(b->ds[BENCH_TEST] = open_split(p, "test"))) return -1;
+    if (!p->eval_only && !(b->ds[BENCH_TRAIN] = open_split(p, "train"))) return -1;
+    const dataset *te = b->ds[BENCH_TEST], *tr = b->ds[BENCH_TRAIN];
+    b->num_classes = dataset_num_classes(te);
+    if (tr) {
+        /* Folder trees name classes by their folders: both splits must agree. */
+        if (dataset_num_classes(tr) != b->num_classes)
+            return SEGP_FAIL("benchmark.root (%s): the train split has %d classes, the test "
+                             "split %d (expected the same classes in both)", p->name,
+                             dataset_num_classes(tr), b->num_classes);
+        for (int c = 0; c < b->num_classes; c++)
+            if (strcmp(dataset_class_name(tr, c), dataset_class_name(te, c)))
+                return SEGP_FAIL("benchmark.root (%s): class %d is \"%s\" in the train split "
+                                 "and \"%s\" in the test split (expected the same classes)",
+                                 p->name, c, dataset_class_name(tr, c),
+                                 dataset_class_name(te, c));
+        list_from_dataset(&b->items[BENCH_TRAIN], tr, p->train_per_class);
+    }
+    list_from_dataset(&b->items[BENCH_TEST], te, p->test_per_class);
+    const char **nm = segp_malloc((size_t)b->num_classes * sizeof *nm);
+    for (int c = 0; c < b->num_classes; c++) nm[c] = dataset_class_name(te, c);
+    b->names = strings_dup(nm, b->num_classes);
+    free(nm);
+    return 0;
+}
+
+/* A class-order file named by ORDER: the path itself, or a bare name in the benchmarks
+ * directory; NULL + error naming benchmark.order when neither exists. */
+static char *order_file(const benchmark_params *p, const char *o) {
+    char *path = segp_strdup(o);
+    if (!ds_is_file(path) && !strchr(o, '/')) {
+        char *alt = ds_join(bench_dir(p), o);
+        if (ds_is_file(alt)) free(path), path = alt;
+        else free(alt);
+    }
+    if (!ds_is_file(path)) {
+        SEGP_FAIL("benchmark.order: \"%s\" is not latin, random, identity or an existing "
+                  "class-order file (looked in the working directory and %s)", o, bench_dir(p));
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+static const char *order_of(const benchmark_params *p, int is_shapes) {
+    return p->order[0] ? p->order : is_shapes ? "latin" : "identity";
+}
+
+/* What can be checked before any data is read: the order's kind and seed, a task count. */
+static int precheck(const benchmark_params *p, int is_shapes) {
+    const char *o = order_of(p, is_shapes);
+    if (!strcmp(o, "latin") && !is_shapes)
+        return SEGP_FAIL("benchmark.order: \"latin\" is the shapes world's order (expected "
+                         "random, identity or a class-order file for %s)", p->name);
+    if (!strcmp(o, "random") && p->order_seed > 0xffffffffull)
+        return SEGP_FAIL("benchmark.order_seed: %llu (expected 0..4294967295, NumPy's seed "
+                         "range)", (unsigned long long)p->order_seed);
+    if (strcmp(o, "latin") && strcmp(o, "random") && strcmp(o, "identity")) {
+        char *path = order_file(p, o);
+        if (!path) return -1;
+        free(path);
+    }
+    const char *t = p->tasks;
+    while (isspace((unsigned char)*t)) t++;
+    if (*t == '-' || isdigit((unsigned char)*t)) {
+        char *end;
+        long k = strtol(t, &end, 10);
+        if (*end)
+            return SEGP_FAIL("benchmark.tasks: \"%s\" (expected B0-IncN, Bm-IncN or a task "
+                             "count)", p->tasks);
+        if (k <= 0) return SEGP_FAIL("benchmark.tasks: %ld tasks (expected at least 1)", k);
+    }
+    return 0;
+}
+
+static int make_order(benchmark *b) {
+    const benchmark_params *p = &b->p;
+    int n = b->num_classes;
+    const char *o = order_of(p, b->is_shapes);
+    b->order = segp_malloc((size_t)n * sizeof *b->order);
+    if (!strcmp(o, "latin")) {
+        shapes_class_order(0, b->order);
+        snprintf(b->order_desc, sizeof b->order_desc, "latin");
+    } else if (!strcmp(o, "random")) {
+        class_order_shuffle(n, (uint32_t)p->order_seed, b->order);
+        snprintf(b->order_desc, sizeof b->order_desc, "random seed %llu",
+                 (unsigned long long)p->order_seed);
+    } else if (!strcmp(o, "identity")) {
+        class_order_identity(n, b->order);
+        snprintf(b->order_desc, sizeof b->order_desc, "identity");
+    } else {
+        char *path = order_file(p, o);
+        if (!path) return -1;
+        int *ord = NULL, cnt = 0;
+        int rc = class_order_load(path, n, &ord, &cnt);
+        if (rc == 0) memcpy(b->order, ord, (size_t)n * sizeof *ord);
+        free(ord);
+        snprintf(b->order_desc, sizeof b->order_desc, "file %s", path);
+        free(path);
+        if (rc) return segp_fail_prefix("benchmark.order: ");
+    }
+    b->pos = segp_malloc((size_t)n * sizeof *b->pos);
+    class_order_inverse(b->order, n, b->pos);
+    return 0;
+}
+
+static int make_tasks(benchmark *b) {
+    const char *t = b->p.tasks;
+    int n = b->num_classes, rc;
+    const char *s = t;
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s || isdigit((unsigned char)*s) || *s == '-') {
+        long k = 10;
+        if (*s) {
+            char *end;
+            k = strtol(s, &end, 10);
+            if (*end)
+                return SEGP_FAIL("benchmark.tasks: \"%s\" (expected B0-IncN, Bm-IncN or a task "
+                                 "count)", t);
+        }
+        if (k <= 0)
+            return SEGP_FAIL("benchmark.tasks: %ld tasks (expected at least 1)", k);
+        if (k > n)
+            return SEGP_FAIL("benchmark.tasks: %ld tasks for %d classes (expected at most %d, "
+                             "one class per task)", k, n, n);
+        if (n % k)
+            return SEGP_FAIL("benchmark.tasks: %d classes do not divide into %ld equal tasks "
+                             "(expected a count that divides %d, or Bm-IncN)", n, k, n);
+        rc = task_split_make(n, 0, (int)(n / k), &b->split);
+    } else {
+        rc = task_split_parse(s, n, &b->split);
+    }
+    if (rc) return segp_fail_prefix("benchmark.tasks: ");
+    if (b->split.base > 0)
+        snprintf(b->tasks_desc, sizeof b->tasks_desc, "B%d-Inc%d", b->split.base, b->split.inc);
+    else snprintf(b->tasks_desc, sizeof b->tasks_desc, "B0-Inc%d", b->split.inc);
+    b->task_of = segp_malloc((size_t)n * sizeof *b->task_of);
+    for (int c = 0; c < n; c++) b->task_of[c] = task_split_task_of(&b->split, b->pos[c]);
+    return 0;
+}
+
+static benchmark *open_any(const benchmark_params *p, const shapes_world_params *world) {
+    if (!is_known_name(p->name)) {
+        SEGP_FAIL("benchmark.name: \"%s\" unknown (expected shapes, %s)", p->name,
+                  dataset_kinds());
+        return NULL;
+    }
+    if (p->train_per_class < 0 || p->test_per_class < 0) {
+        SEGP_FAIL("benchmark.%s_per_class: %d (expected 0 = all, or a count)",
+                  p->train_per_class < 0 ? "train" : "test",
+                  p->train_per_class < 0 ? p->train_per_class : p->test_per_class);
+        return NULL;
+    }
+    if (precheck(p, !strcmp(p->name, "shapes"))) return NULL;
+    benchmark *b = segp_calloc(1, sizeof *b);
+    b->p = *p;
+    b->is_shapes = !strcmp(p->name, "shapes");
+    int rc = b->is_shapes ? open_shapes(b, world) : open_dataset(b);
+    if (!rc) rc = make_order(b);
+    if (!rc) rc = make_tasks(b);
+    if (rc) {
+        benchmark_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+benchmark *benchmark_open(const benchmark_params *p) { return open_any(p, NULL); }
+
+benchmark *benchmark_open_shapes(const benchmark_params *p, const shapes_world_params *world) {
+    benchmark_params q = *p;
+    snprintf(q.name, sizeof q.name, "shapes");
+    return open_any(&q, world);
+}
+
+void benchmark_free(benchmark *b) {
+    if (!b) return;
+    for (int s = 0; s < 2; s++) dataset_free(b->ds[s]);
+    ds_free_strings(b->names, b->names ? b->num_classes : 0);
+    ds_free_strings(b->heldout_names, b->heldout_names ? b->num_heldout : 0);
+    free(b->order);
+    free(b->pos);
+    free(b->task_of);
+    task_split_free(&b->split);
+    for (int s = 0; s < 3; s++) {
+        free(b->items[s].label);
+        free(b->items[s].src);
+    }
+    free(b);
+}
+
+/* ---- access ---- */
+
+const char *benchmark_name(const benchmark *b) { return b->p.name; }
+const benchmark_params *benchmark_params_of(const benchmark *b) { return &b->p; }
+int benchmark_num_classes(const benchmark *b) { return b->num_classes; }
+
+const char *benchmark_class_name(const benchmark *b, int label) {
+    return label >= 0 && label < b->num_classes ? b->names[label] : NULL;
+}
+
+const int *benchmark_order(const benchmark *b) { return b->order; }
+const char *benchmark_order_desc(const benchmark *b) { return b->order_desc; }
+const char *benchmark_tasks_desc(const benchmark *b) { return b->tasks_desc; }
+int benchmark_num_tasks(const benchmark *b) { return b->split.num_tasks; }
+
+int benchmark_task_classes(const benchmark *b, int t, const int **labels) {
+    return task_split_classes(&b->split, b->order, t, labels);
+}
+
+int benchmark_task_of(const benchmark *b, int label) {
+    return label >= 0 && label < b->num_classes ? b->task_of[label] : -1;
+}
+
+int benchmark_num_heldout(const benchmark *b) { return b->num_heldout; }
+
+const char *benchmark_heldout_name(const benchmark *b, int k) {
+    return k >= 0 && k < b->num_heldout ? b->heldout_names[k] : NULL;
+}
+
+int benchmark_split_classes(const benchmark *b, bench_split s) {
+    return s == BENCH_HELDOUT ? b->num_heldout : b->num_classes;
+}
+
+static const item_list *items_of(const benchmark *b, bench_split s) {
+    return s >= BENCH_TRAIN && s <= BENCH_HELDOUT ? &b->items[s] : NULL;
+}
+
+int benchmark_count(const benchmark *b, bench_split s) {
+    const item_list *l = items_of(b, s);
+    return l ? l->n : 0;
+}
+
+int benchmark_label(const benchmark *b, bench_split s, int i) {
+    const item_list *l = items_of(b, s);
+    return l && i >= 0 && i < l->n ? l->label[i] : -1;
+}
+
+int benchmark_select(const benchmark *b, bench_split s, const uint8_t *mask, int **idx) {
+    const item_list *l = items_of(b, s);
+    int n = 0, total = l ? l->n : 0;
+    for (int i = 0; i < total; i++) n += !mask || mask[l->label[i]];
+    int *out = segp_malloc((size_t)(n ? n : 1) * sizeof *out);
+    n = 0;
+    for (int i = 0; i < total; i++)
+        if (!mask || mask[l->label[i]]) out[n++] = i;
+    *idx = out;
+    return n;
+}
+
+static int check_item(const benchmark *b, bench_split s, int i) {
+    const item_list *l = items_of(b, s);
+    if (!l || i < 0 || i >= l->n)
+        return SEGP_FAIL("benchmark %s: item %d of split %d out of range (expected 0..%d)",
+                         b->p.name, i, (int)s, l ? l->n - 1 : -1);
+    return 0;
+}
+
+int benchmark_shapes_sample(const benchmark *b, bench_split s, int i, shapes_sample_desc *d) {
+    if (!b->is_shapes)
+        return SEGP_FAIL("benchmark %s: not the shapes world (no scene descriptions)", b->p.name);
+    if (check_item(b, s, i)) return -1;
+    const item_list *l = &b->items[s];
+    int cls = l->label[i] + (s == BENCH_HELDOUT ? SHAPES_N_CLASSES : 0);
+    return shapes_cl_sample(&b->wp, s == BENCH_TRAIN ? SHAPES_SPLIT_TRAIN : SHAPES_SPLIT_TEST, cls,
+                            (uint64_t)l->src[i], d);
+}
+
+int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t *rgb) {
+    if (n_px < 1 || n_px > IMAGE_MAX_SIDE)
+        return SEGP_FAIL("benchmark %s: image size %d (expected 1..%d)", b->p.name, n_px,
+                         IMAGE_MAX_SIDE);
+    if (check_item(b, s, i)) return -1;
+    if (b->is_shapes) {
+        shapes_sample_desc d;
+        if (benchmark_shapes_sample(b, s, i, &d)) return -1;
+        int size = b->p.image_size ? b->p.image_size : n_px;
+        if (size == n_px) return shapes_render_into(&d, n_px, rgb); /* the transform is the identity */
+        image_rgb img = {size, size, segp_malloc((size_t)size * size * 3)};
+        int rc = shapes_render_into(&d, size, img.rgb);
+        if (!rc) image_clip_crop(&img, n_px, rgb);
+        free(img.rgb);
+        return rc;
+    }
+    const dataset *ds = b->ds[s == BENCH_TRAIN ? BENCH_TRAIN : BENCH_TEST];
+    int k = b->items[s].src[i];
+    const char *rel = dataset_path(ds, k);
+    if (rel) {
+        /* Files go through the mode-exact decode (palette, alpha) as clip._transform does. */
+        char *full = ds->base_dir && rel[0] != '/' ? ds_join(ds->base_dir, rel) : segp_strdup(rel);
+        image_decoded dec;
+        int rc = image_decode(full, &dec);
+        free(full);
+        if (rc) return -1;
+        image_decoded_clip_crop(&dec, n_px, rgb);
+        image_decoded_free(&dec);
+        return 0;
+    }
+    image_rgb img;
+    if (dataset_image(ds, k, &img)) return -1;
+    image_clip_crop(&img, n_px, rgb);
+    image_free(&img);
+    return 0;
+}
+
+int benchmark_image_native(const benchmark *b, bench_split s, int i, image_rgb *out) {
+    out->width = out->height = 0;
+    out->rgb = NULL;
+    if (check_item(b, s, i)) return -1;
+    if (b->is_shapes) {
+        if (!b->p.image_size)
+            return SEGP_FAIL("benchmark.image_size: 0 (shapes images have no size of their "
+                             "own; set the render size, e.g. the model's resolution)");
+        shapes_sample_desc d;
+        if (benchmark_shapes_sample(b, s, i, &d)) return -1;
+        return shapes_render(&b->wp, &d, out);
+    }
+    return dataset_image(b->ds[s == BENCH_TRAIN ? BENCH_TRAIN : BENCH_TEST], b->items[s].src[i],
+                         out);
+}

@@ -1,0 +1,215 @@
+/* rundir.c: the run directory (see rundir.h). */
+#include "rundir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "fault.h"
+#include "io/npy.h"
+
+int rundir_create(const char *dir) {
+    if (mkdir(dir, 0755) != 0) {
+        if (errno == EEXIST)
+            return SEGP_FAIL("%s: already exists; a run never overwrites another (choose another "
+                             "--out, or continue it with 'segp resume %s')", dir, dir);
+        return SEGP_FAIL("%s: cannot create the run directory: %s", dir, strerror(errno));
+    }
+    char p[4096];
+    rundir_path(dir, "tasks", p, sizeof p);
+    if (mkdir(p, 0755) != 0) return SEGP_FAIL("%s: cannot create: %s", p, strerror(errno));
+    return 0;
+}
+
+void rundir_path(const char *dir, const char *name, char *out, size_t n) {
+    snprintf(out, n, "%s/%s", dir, name);
+}
+
+void rundir_task_path(const char *dir, int t, const char *name, char *out, size_t n) {
+    snprintf(out, n, "%s/tasks/%02d%s%s", dir, t + 1, name[0] ? "/" : "", name);
+}
+
+int rundir_task_mkdir(const char *dir, int t) {
+    char p[4096];
+    rundir_task_path(dir, t, "", p, sizeof p);
+    if (mkdir(p, 0755) != 0 && errno != EEXIST)
+        return SEGP_FAIL("%s: cannot create: %s", p, strerror(errno));
+    return 0;
+}
+
+int rundir_write(const char *path, const void *data, size_t n) {
+    if (fault_hit("file")) { /* a crash while the temporary file is half written */
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+        FILE *f = fopen(tmp, "wb");
+        if (f) {
+            fwrite(data, 1, n / 2, f);
+            fflush(f);
+        }
+        fault_kill_now();
+    }
+    return segp_write_file_atomic(path, data, n);
+}
+
+int rundir_write_text(const char *path, const char *text) {
+    return rundir_write(path, text, strlen(text));
+}
+
+int rundir_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int rundir_task_done(const char *dir, int t) {
+    char p[4096];
+    rundir_task_path(dir, t, "DONE", p, sizeof p);
+    return rundir_exists(p);
+}
+
+static void clean_one(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strstr(e->d_name, ".tmp.")) {
+            char p[4400];
+            snprintf(p, sizeof p, "%.4000s/%.255s", dir, e->d_name);
+            unlink(p);
+        }
+    }
+    closedir(d);
+}
+
+void rundir_clean_tmp(const char *dir, int num_tasks) {
+    clean_one(dir);
+    for (int t = 0; t < num_tasks; t++) {
+        char p[4096];
+        rundir_task_path(dir, t, "", p, sizeof p);
+        clean_one(p);
+    }
+}
+
+/* A growing text buffer. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int k = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (k >= 0 && b->s && (size_t)k < room) {
+            b->len += (size_t)k;
+            return;
+        }
+        b->cap = b->cap ? b->cap * 2 + (size_t)k : 4096 + (size_t)k;
+        b->s = segp_realloc(b->s, b->cap);
+    }
+}
+
+/* A percentage as JSON: fixed decimals (byte-identical across runs), null when undefined. */
+static void sb_pct(sbuf *b, double v) {
+    if (isfinite(v)) sb_printf(b, "%.4f", v);
+    else sb_printf(b, "null");
+}
+
+int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done, const double *heldout,
+                         double heldout_pre) {
+    int T = m->num_tasks;
+    sbuf b = {0};
+    sb_printf(&b, "%s", "");
+    cl_summary s = {0};
+    for (int t = 0; t < n_done; t++) {
+        if (cl_summary_after(m, t, &s) != 0) {
+            free(b.s);
+            return -1;
+        }
+        sb_printf(&b, "{\"task\": %d, \"acc\": ", t + 1);
+        sb_pct(&b, s.acc);
+        sb_printf(&b, ", \"avg_acc\": ");
+        sb_pct(&b, s.avg_acc);
+        sb_printf(&b, ", \"forgetting\": ");
+        sb_pct(&b, s.forgetting);
+        sb_printf(&b, ", \"acc_per_task\": [");
+        for (int j = 0; j <= t; j++) {
+            sb_printf(&b, j ? ", " : "");
+            sb_pct(&b, cl_matrix_R(m, t, j));
+        }
+        sb_printf(&b, "], \"bwt\": ");
+        sb_pct(&b, s.bwt);
+        sb_printf(&b, ", \"fwt\": ");
+        sb_pct(&b, s.fwt);
+        sb_printf(&b, ", \"old_acc\": ");
+        sb_pct(&b, s.old_acc);
+        sb_printf(&b, ", \"new_acc\": ");
+        sb_pct(&b, s.new_acc);
+        if (heldout && isfinite(heldout[t])) {
+            sb_printf(&b, ", \"heldout_acc\": ");
+            sb_pct(&b, heldout[t]);
+        }
+        sb_printf(&b, "}\n");
+    }
+    if (n_done == T) {
+        sb_printf(&b, "{\"last\": ");
+        sb_pct(&b, s.acc);
+        sb_printf(&b, ", \"avg\": ");
+        sb_pct(&b, s.avg_acc);
+        sb_printf(&b, ", \"forgetting\": ");
+        sb_pct(&b, s.forgetting);
+        sb_printf(&b, ", \"bwt\": ");
+        sb_pct(&b, s.bwt);
+        sb_printf(&b, ", \"fwt\": ");
+        sb_pct(&b, s.fwt);
+        if (heldout && isfinite(heldout[T - 1]) && isfinite(heldout_pre)) {
+            sb_printf(&b, ", \"heldout_pretrained\": ");
+            sb_pct(&b, heldout_pre);
+            sb_printf(&b, ", \"heldout_final\": ");
+            sb_pct(&b, heldout[T - 1]);
+        }
+        sb_printf(&b, "}\n");
+    }
+    char p[4096];
+    rundir_path(dir, "metrics.jsonl", p, sizeof p);
+    int rc = rundir_write(p, b.s, b.len);
+    /* the matrix: npy (float32, NaN where not measured) and csv */
+    float *R = segp_malloc((size_t)T * T * sizeof(float));
+    b.len = 0;
+    sb_printf(&b, "after_task");
+    for (int j = 0; j < T; j++) sb_printf(&b, ",task_%d", j + 1);
+    sb_printf(&b, "\n");
+    for (int i = 0; i < T; i++) {
+        sb_printf(&b, "%d", i + 1);
+        for (int j = 0; j < T; j++) {
+            double r = i < n_done ? cl_matrix_R(m, i, j) : NAN;
+            R[(size_t)i * T + j] = (float)r;
+            if (isfinite(r)) sb_printf(&b, ",%.4f", r);
+            else sb_printf(&b, ",");
+        }
+        sb_printf(&b, "\n");
+    }
+    if (rc == 0) {
+        rundir_path(dir, "accuracy_matrix.csv", p, sizeof p);
+        rc = rundir_write(p, b.s, b.len);
+    }
+    if (rc == 0) {
+        rundir_path(dir, "accuracy_matrix.npy", p, sizeof p);
+        int64_t shape[2] = {T, T};
+        rc = npy_write_f32(p, R, 2, shape);
+    }
+    free(R);
+    free(b.s);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* rundir.h: the run directory (DESIGN.md "Formats"): its paths, atomic writes, task DONE
+ * markers, and the metrics files derived from the accuracy matrix.
+ *
+ *   DIR/config.json              the fully resolved config (+ model hash, class order, build...)
+ *   DIR/events.jsonl             every event, appended (a torn last line is cut on resume)
+ *   DIR/metrics.jsonl            Continual-CLIP schema: one line per finished task, then
+ *                                {"last":..,"avg":..} once the run is complete
+ *   DIR/accuracy_matrix.npy/.csv R in percent (NaN / empty where not measured)
+ *   DIR/tasks/NN/                NN = task number from 01: lora.safetensors, eval.json (the
+ *                                counts behind R's row), and DONE, written last
+ *   DIR/DONE                     the run finished
+ * Every file but events.jsonl is written to a temporary name, flushed and renamed. An existing
+ * directory is never reused by a new run. */
+#ifndef SEGP_RUNDIR_H
+#define SEGP_RUNDIR_H
+
+#include <stddef.h>
+
+#include "metrics/cl_metrics.h"
+
+/* Create DIR and DIR/tasks; -1 + error when DIR exists (runs are never overwritten). */
+int rundir_create(const char *dir);
+
+/* DIR/NAME and DIR/tasks/NN/NAME (t 0-based; NAME "" gives the folder). */
+void rundir_path(const char *dir, const char *name, char *out, size_t n);
+void rundir_task_path(const char *dir, int t, const char *name, char *out, size_t n);
+int rundir_task_mkdir(const char *dir, int t);
+
+/* Atomic write (temporary name, fsync, rename); SEGP_FAULT_KILL=file:N tears the N-th. */
+int rundir_write(const char *path, const void *data, size_t n);
+int rundir_write_text(const char *path, const char *text);
+
+/* 1 when tasks/NN/DONE exists, 0 otherwise. */
+int rundir_task_done(const char *dir, int t);
+int rundir_exists(const char *path);
+
+/* Remove temporary files left by a crash (NAME.tmp.PID) in DIR and its task folders. */
+void rundir_clean_tmp(const char *dir, int num_tasks);
+
+/* metrics.jsonl, accuracy_matrix.npy and .csv for the first N_DONE tasks. heldout (may be NULL):
+ * held-out zero-shot accuracy after each task (NAN: none); heldout_pre: the pretrained model's.
+ * The final {"last","avg"} line is written when n_done == m->num_tasks. */
+int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done, const double *heldout,
+                         double heldout_pre);
+
+#endif

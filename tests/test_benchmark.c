@@ -1,0 +1,830 @@
+/* test_benchmark.c: the benchmark interface (engine/data/benchmark.h): the shapes world's class
+ * orders (Latin square, NumPy-seeded random = the PyCIL file), tasks, per-class counts, held-out
+ * items and images; CIFAR, image-folder and Fashion-MNIST readers behind the same calls on data
+ * generated here; every bad parameter named by its key; and the evaluation core of zeroshot.h
+ * against an independent path (zeroshot_predict on the same pixels). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/common.h"
+#include "data/benchmark.h"
+#include "data/class_order.h"
+#include "data/dataset.h"
+#include "data/shapes.h"
+#include "model/clip.h"
+#include "model/zeroshot.h"
+#include "text/tokenizer.h"
+#include "test.h"
+
+#define SHIPPED "sample_runs/models/shapes-clip.safetensors"
+#define FASHION "/usr/share/datasets/fashion-mnist" /* Debian's dataset-fashion-mnist */
+
+/* ---- helpers ---- */
+
+static char *tpath(const char *fmt, const char *a) {
+    static char buf[8][1024];
+    static int k;
+    char rel[512];
+    snprintf(rel, sizeof rel, fmt, a);
+    char *b = buf[k++ % 8];
+    snprintf(b, sizeof buf[0], "%s/%s", test_tmpdir(), rel);
+    return b;
+}
+
+static void mkdirs(const char *path) {
+    char tmp[8192];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    mkdir(tmp, 0755);
+}
+
+static void write_bytes(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK(fwrite(data, 1, n, f) == n);
+    fclose(f);
+}
+
+static void write_text(const char *path, const char *text) { write_bytes(path, text, strlen(text)); }
+
+static int err_has(const char *s) {
+    const char *e = segp_last_error();
+    if (strstr(e, s)) return 1;
+    printf("  (error was: %s)\n", e);
+    return 0;
+}
+
+/* Open P expecting failure with an error holding both KEY and DETAIL. */
+static void check_refused(const benchmark_params *p, const char *key, const char *detail) {
+    benchmark *b = benchmark_open(p);
+    CHECK_MSG(b == NULL, "benchmark_open should refuse (%s)", key);
+    benchmark_free(b);
+    CHECK_MSG(err_has(key), "error should name %s", key);
+    if (detail) CHECK_MSG(err_has(detail), "error should say %s", detail);
+}
+
+/* Pixel value of synthetic image IDX at (x, y, channel c), as test_dataset.c makes them. */
+static uint8_t synth(int idx, int x, int y, int c) { return (uint8_t)(idx * 37 + x * 3 + y * 11 + c * 101); }
+
+/* CIFAR-100 file of N records: record i has fine label LABELS[i] and pixels synth(first + i). */
+static void write_cifar100(const char *path, int n, int first, const int *labels) {
+    size_t rec = 2 + 3072;
+    uint8_t *buf = malloc(rec * (size_t)n), *r = buf;
+    for (int i = 0; i < n; i++) {
+        *r++ = (uint8_t)(labels[i] % 20);
+        *r++ = (uint8_t)labels[i];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++) *r++ = synth(first + i, x, y, c);
+    }
+    write_bytes(path, buf, rec * (size_t)n);
+    free(buf);
+}
+
+static int same_ints(const int *a, const int *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+/* ---- shapes ---- */
+
+TEST(benchmark_shapes_latin_default) {
+    benchmark_params p = benchmark_default_params();
+    p.train_per_class = 3;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK(!strcmp(benchmark_name(b), "shapes"));
+    CHECK_EQ_INT(benchmark_num_classes(b), 100);
+    CHECK(!strcmp(benchmark_class_name(b, 3), "red star"));
+    CHECK(benchmark_class_name(b, 100) == NULL && benchmark_class_name(b, -1) == NULL);
+    /* the default order is today's Latin square */
+    int latin[SHAPES_N_CLASSES];
+    shapes_class_order(0, latin);
+    CHECK(same_ints(benchmark_order(b), latin, 100));
+    CHECK(!strcmp(benchmark_order_desc(b), "latin"));
+    CHECK(!strcmp(benchmark_tasks_desc(b), "B0-Inc10"));
+    CHECK_EQ_INT(benchmark_num_tasks(b), 10);
+    for (int t = 0; t < 10; t++) {
+        const int *cls;
+        CHECK_EQ_INT(benchmark_task_classes(b, t, &cls), 10);
+        CHECK(same_ints(cls, latin + 10 * t, 10));
+        int colours = 0, shapes = 0;
+        for (int k = 0; k < 10; k++) {
+            CHECK_EQ_INT(benchmark_task_of(b, cls[k]), t);
+            colours |= 1 << shapes_class_colour(cls[k]);
+            shapes |= 1 << shapes_class_shape(cls[k]);
+        }
+        CHECK_MSG(colours == 0x3ff && shapes == 0x3ff, "task %d: every colour and shape once", t);
+    }
+    const int *cls;
+    CHECK_EQ_INT(benchmark_task_classes(b, 10, &cls), -1);
+    CHECK_EQ_INT(benchmark_task_of(b, 100), -1);
+    /* counts: train_per_class 3, test 0 = the world's 20, held-out 20 classes x 20 */
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 300);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 2000);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_HELDOUT), 400);
+    CHECK_EQ_INT(benchmark_label(b, BENCH_TRAIN, 7), 2);
+    CHECK_EQ_INT(benchmark_label(b, BENCH_TEST, 1999), 99);
+    CHECK_EQ_INT(benchmark_label(b, BENCH_TEST, 2000), -1);
+    CHECK_EQ_INT(benchmark_num_heldout(b), 20);
+    CHECK_EQ_INT(benchmark_split_classes(b, BENCH_HELDOUT), 20);
+    char name[64];
+    for (int k = 0; k < 20; k++) {
+        shapes_class_name(100 + k, name, sizeof name);
+        CHECK(benchmark_heldout_name(b, k) && !strcmp(benchmark_heldout_name(b, k), name));
+    }
+    CHECK(strstr(benchmark_heldout_name(b, 0), "arrow") || strstr(benchmark_heldout_name(b, 0), "pentagon"));
+    CHECK(benchmark_heldout_name(b, 20) == NULL);
+    /* held-out items are the test split of classes 100..119 */
+    shapes_sample_desc d;
+    CHECK(benchmark_shapes_sample(b, BENCH_HELDOUT, 45, &d) == 0);
+    CHECK_EQ_INT(d.cls, 102);
+    CHECK_EQ_INT(benchmark_label(b, BENCH_HELDOUT, 45), 2);
+    benchmark_free(b);
+}
+
+TEST(benchmark_shapes_random_order_is_pycil) {
+    /* "random" with seed 1993 is NumPy's legacy permutation: on 100 classes it must be the
+     * PyCIL order file's (independently made by NumPy) */
+    int *file = NULL, n = 0;
+    CHECK(class_order_load("data/benchmarks/cifar100_order_pycil_seed1993.txt", 100, &file, &n) == 0);
+    benchmark_params p = benchmark_default_params();
+    p.eval_only = 1;
+    snprintf(p.order, sizeof p.order, "random");
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (b && file) {
+        CHECK(same_ints(benchmark_order(b), file, 100));
+        CHECK(!strcmp(benchmark_order_desc(b), "random seed 1993"));
+        const int *cls;
+        CHECK_EQ_INT(benchmark_task_classes(b, 9, &cls), 10);
+        CHECK(same_ints(cls, file + 90, 10));
+        CHECK_EQ_INT(benchmark_task_of(b, file[0]), 0);
+        CHECK_EQ_INT(benchmark_task_of(b, file[99]), 9);
+        CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 0); /* eval_only */
+    }
+    benchmark_free(b);
+    /* another seed gives another permutation */
+    p.order_seed = 7;
+    b = benchmark_open(&p);
+    CHECK(b && file && !same_ints(benchmark_order(b), file, 100));
+    benchmark_free(b);
+    /* an order file by its bare name in the benchmarks directory, and identity */
+    snprintf(p.order, sizeof p.order, "cifar100_order.yaml");
+    b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    int *yaml = NULL, ny = 0;
+    CHECK(class_order_load("data/benchmarks/cifar100_order.yaml", 100, &yaml, &ny) == 0);
+    if (b && yaml) {
+        CHECK(same_ints(benchmark_order(b), yaml, 100));
+        CHECK(strstr(benchmark_order_desc(b), "cifar100_order.yaml") != NULL);
+    }
+    benchmark_free(b);
+    snprintf(p.order, sizeof p.order, "identity");
+    snprintf(p.tasks, sizeof p.tasks, "B50-Inc10");
+    b = benchmark_open(&p);
+    CHECK(b != NULL);
+    if (b) {
+        CHECK_EQ_INT(benchmark_num_tasks(b), 6);
+        const int *cls;
+        CHECK_EQ_INT(benchmark_task_classes(b, 0, &cls), 50);
+        CHECK_EQ_INT(cls[49], 49);
+        CHECK_EQ_INT(benchmark_task_classes(b, 5, &cls), 10);
+        CHECK_EQ_INT(cls[0], 90);
+        CHECK_EQ_INT(benchmark_task_of(b, 55), 1);
+    }
+    benchmark_free(b);
+    snprintf(p.tasks, sizeof p.tasks, "5");
+    b = benchmark_open(&p);
+    CHECK(b && benchmark_num_tasks(b) == 5 && !strcmp(benchmark_tasks_desc(b), "B0-Inc20"));
+    benchmark_free(b);
+    free(file);
+    free(yaml);
+}
+
+TEST(benchmark_shapes_items_and_images) {
+    benchmark_params p = benchmark_default_params();
+    p.train_per_class = 4;
+    p.test_per_class = 2;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 400);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 200);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_HELDOUT), 40);
+    /* the items of task 3's classes, in dataset order */
+    uint8_t mask[100] = {0};
+    const int *cls;
+    benchmark_task_classes(b, 3, &cls);
+    for (int k = 0; k < 10; k++) mask[cls[k]] = 1;
+    int *idx;
+    int n = benchmark_select(b, BENCH_TEST, mask, &idx);
+    CHECK_EQ_INT(n, 20);
+    for (int i = 0; i < n; i++) {
+        CHECK(mask[benchmark_label(b, BENCH_TEST, idx[i])]);
+        if (i) CHECK(idx[i] > idx[i - 1]);
+    }
+    free(idx);
+    CHECK_EQ_INT(benchmark_select(b, BENCH_TRAIN, NULL, &idx), 400);
+    free(idx);
+    /* images: the world's samples rendered at the asked size (image_size 0) */
+    shapes_world_params wp = shapes_default_params();
+    uint8_t want[24 * 24 * 3], got[24 * 24 * 3];
+    const struct { bench_split s; int i, split, cls, index; } cases[] = {
+        {BENCH_TRAIN, 4 * 37 + 3, SHAPES_SPLIT_TRAIN, 37, 3},
+        {BENCH_TEST, 2 * 99 + 1, SHAPES_SPLIT_TEST, 99, 1},
+        {BENCH_HELDOUT, 2 * 19, SHAPES_SPLIT_TEST, 119, 0},
+    };
+    for (int k = 0; k < 3; k++) {
+        shapes_sample_desc d;
+        CHECK(shapes_cl_sample(&wp, cases[k].split, cases[k].cls, (uint64_t)cases[k].index, &d) == 0);
+        CHECK(shapes_render_into(&d, 24, want) == 0);
+        CHECK(benchmark_image(b, cases[k].s, cases[k].i, 24, got) == 0);
+        CHECK_MSG(!memcmp(want, got, sizeof want), "shapes item %d/%d bytes", (int)cases[k].s,
+                  cases[k].i);
+    }
+    image_rgb im;
+    CHECK(benchmark_image_native(b, BENCH_TEST, 0, &im) == -1);
+    CHECK(err_has("benchmark.image_size"));
+    CHECK(benchmark_image(b, BENCH_TEST, 200, 24, got) == -1);
+    benchmark_free(b);
+
+    /* image_size 32: native renders at 32, benchmark_image takes CLIP's geometry to 24 */
+    p.image_size = 32;
+    b = benchmark_open(&p);
+    CHECK(b != NULL);
+    if (!b) return;
+    shapes_sample_desc d;
+    CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TEST, 5, 1, &d) == 0);
+    image_rgb ref;
+    wp.image_size = 32;
+    CHECK(shapes_render(&wp, &d, &ref) == 0);
+    CHECK(benchmark_image_native(b, BENCH_TEST, 11, &im) == 0);
+    CHECK(im.width == 32 && im.height == 32 && !memcmp(im.rgb, ref.rgb, 32 * 32 * 3));
+    image_clip_crop(&ref, 24, want);
+    CHECK(benchmark_image(b, BENCH_TEST, 11, 24, got) == 0);
+    CHECK(!memcmp(want, got, sizeof want));
+    /* and the geometry is a real resize, not a copy of the corner */
+    int differ = 0;
+    for (int y = 0; y < 24 && !differ; y++) differ = memcmp(got + y * 72, ref.rgb + y * 96, 72) != 0;
+    CHECK(differ);
+    image_free(&im);
+    image_free(&ref);
+    benchmark_free(b);
+}
+
+TEST(benchmark_bad_params) {
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "cifar1000");
+    check_refused(&p, "benchmark.name", "cifar1000");
+    p = benchmark_default_params();
+    snprintf(p.order, sizeof p.order, "sorted");
+    check_refused(&p, "benchmark.order", "sorted");
+    /* an order file that is not a permutation */
+    char *bad = tpath("bench_order_dup.txt", "");
+    char text[600] = "[";
+    for (int k = 0; k < 100; k++) {
+        char num[8];
+        snprintf(num, sizeof num, "%d%s", k == 50 ? 7 : k, k < 99 ? ", " : "]");
+        strcat(text, num);
+    }
+    write_text(bad, text);
+    snprintf(p.order, sizeof p.order, "%s", bad);
+    check_refused(&p, "benchmark.order", "class 7 appears twice");
+    write_text(bad, "[0, 1, 2]");
+    check_refused(&p, "benchmark.order", "(expected 100)");
+    p = benchmark_default_params();
+    p.order_seed = 1ull << 32;
+    snprintf(p.order, sizeof p.order, "random");
+    check_refused(&p, "benchmark.order_seed", "4294967295");
+    p = benchmark_default_params();
+    snprintf(p.tasks, sizeof p.tasks, "200");
+    check_refused(&p, "benchmark.tasks", "at most 100");
+    snprintf(p.tasks, sizeof p.tasks, "0");
+    check_refused(&p, "benchmark.tasks", "0 tasks");
+    snprintf(p.tasks, sizeof p.tasks, "B0-Inc0");
+    check_refused(&p, "benchmark.tasks", "increment must be > 0");
+    snprintf(p.tasks, sizeof p.tasks, "B0-Inc7");
+    check_refused(&p, "benchmark.tasks", "do not divide");
+    snprintf(p.tasks, sizeof p.tasks, "B100-Inc10");
+    check_refused(&p, "benchmark.tasks", "base must be");
+    snprintf(p.tasks, sizeof p.tasks, "ten");
+    check_refused(&p, "benchmark.tasks", "ten");
+    snprintf(p.tasks, sizeof p.tasks, "30");
+    check_refused(&p, "benchmark.tasks", "equal tasks");
+    p = benchmark_default_params();
+    p.test_per_class = -1;
+    check_refused(&p, "benchmark.test_per_class", NULL);
+    p = benchmark_default_params();
+    p.image_size = 4;
+    check_refused(&p, "benchmark.image_size", NULL);
+    /* the Latin square is the shapes world's alone */
+    p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "fashion-mnist");
+    snprintf(p.order, sizeof p.order, "latin");
+    p.eval_only = 1;
+    check_refused(&p, "benchmark.order", "latin");
+    /* missing data names the key and the file */
+    p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "cifar100");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_no_such_dir", ""));
+    check_refused(&p, "benchmark.root", "bench_no_such_dir");
+}
+
+/* ---- dataset readers behind the interface ---- */
+
+TEST(benchmark_cifar100_small) {
+    mkdirs(tpath("bench_c100/cifar-100-binary", ""));
+    /* train: 3 items of each of the 100 classes, interleaved; test: class c has c % 3 + 1 items */
+    int tr[300], te[200], n_te = 0;
+    for (int i = 0; i < 300; i++) tr[i] = (i * 37) % 100;
+    for (int c = 0; c < 100; c++)
+        for (int k = 0; k <= c % 3; k++) te[n_te++] = c;
+    write_cifar100(tpath("bench_c100/cifar-100-binary/%s", "train.bin"), 300, 0, tr);
+    write_cifar100(tpath("bench_c100/cifar-100-binary/%s", "test.bin"), n_te, 1000, te);
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "cifar100");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_c100", ""));
+    p.any_count = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_EQ_INT(benchmark_num_classes(b), 100);
+    CHECK(!strcmp(benchmark_class_name(b, 0), "apple"));
+    CHECK(!strcmp(benchmark_order_desc(b), "identity"));
+    CHECK_EQ_INT(benchmark_order(b)[42], 42);
+    CHECK_EQ_INT(benchmark_num_tasks(b), 10);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 300);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), n_te);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_HELDOUT), 0);
+    CHECK_EQ_INT(benchmark_num_heldout(b), 0);
+    CHECK_EQ_INT(benchmark_label(b, BENCH_TRAIN, 5), tr[5]);
+    /* images: 32x32 at 32 is the record's own pixels */
+    uint8_t got[32 * 32 * 3];
+    CHECK(benchmark_image(b, BENCH_TEST, 7, 32, got) == 0);
+    int ok = 1;
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 32; x++)
+            for (int c = 0; c < 3; c++) ok &= got[(y * 32 + x) * 3 + c] == synth(1007, x, y, c);
+    CHECK_MSG(ok, "cifar test item 7 pixels");
+    image_rgb im;
+    CHECK(benchmark_image_native(b, BENCH_TRAIN, 9, &im) == 0);
+    CHECK(im.width == 32 && im.rgb[5] == synth(9, 1, 0, 2));
+    uint8_t want[16 * 16 * 3], got16[16 * 16 * 3];
+    image_clip_crop(&im, 16, want);
+    CHECK(benchmark_image(b, BENCH_TRAIN, 9, 16, got16) == 0);
+    CHECK(!memcmp(want, got16, sizeof want));
+    image_free(&im);
+    benchmark_free(b);
+
+    /* per-class limits keep the first items of each class, in file order; the PyCIL order */
+    p.train_per_class = 2;
+    p.test_per_class = 1;
+    snprintf(p.order, sizeof p.order, "random");
+    b = benchmark_open(&p);
+    CHECK(b != NULL);
+    if (!b) return;
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 200);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 100);
+    int seen[100] = {0}, fine = 1;
+    for (int i = 0, k = 0; i < 300; i++)
+        if (seen[tr[i]]++ < 2) fine &= benchmark_label(b, BENCH_TRAIN, k++) == tr[i];
+    CHECK_MSG(fine, "train items: the first 2 of each class, in file order");
+    int first_of[100];
+    for (int i = n_te - 1; i >= 0; i--) first_of[te[i]] = i;
+    CHECK(benchmark_image(b, BENCH_TEST, 50, 32, got) == 0); /* class 50's first item */
+    CHECK_EQ_INT(got[0], synth(1000 + first_of[50], 0, 0, 0));
+    int *pycil = NULL, n = 0;
+    CHECK(class_order_load("data/benchmarks/cifar100_order_pycil_seed1993.txt", 100, &pycil, &n) == 0);
+    CHECK(pycil && same_ints(benchmark_order(b), pycil, 100));
+    free(pycil);
+    benchmark_free(b);
+    /* the Continual-CLIP order file */
+    snprintf(p.order, sizeof p.order, "data/benchmarks/cifar100_order.yaml");
+    b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    CHECK(b && benchmark_order(b)[0] == 87); /* its first class */
+    benchmark_free(b);
+}
+
+static void write_png(const char *path, int idx, int w, int h) {
+    image_rgb im = {w, h, malloc((size_t)w * h * 3)};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) im.rgb[(y * w + x) * 3 + c] = synth(idx, x, y, c);
+    CHECK_MSG(image_write_png(path, &im) == 0, "%s", segp_last_error());
+    free(im.rgb);
+}
+
+TEST(benchmark_image_folder) {
+    /* train/ and test/ trees of 4 classes; "b_cat" sorts before "dog" */
+    const char *cls[4] = {"ant", "b_cat", "dog", "eel"};
+    char rel[128];
+    for (int c = 0; c < 4; c++)
+        for (int s = 0; s < 2; s++) {
+            snprintf(rel, sizeof rel, "bench_fold/%s/%s", s ? "test" : "train", cls[c]);
+            mkdirs(tpath("%s", rel));
+            for (int k = 0; k < 3 - s; k++) {
+                char f[160];
+                snprintf(f, sizeof f, "%s/%d.png", rel, k);
+                write_png(tpath("%s", f), 10 * c + k + 100 * s, 6 + k, 4);
+            }
+        }
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "folder");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_fold", ""));
+    snprintf(p.tasks, sizeof p.tasks, "B0-Inc2");
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_EQ_INT(benchmark_num_classes(b), 4);
+    CHECK(!strcmp(benchmark_class_name(b, 1), "b cat"));
+    CHECK_EQ_INT(benchmark_num_tasks(b), 2);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 12);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 8);
+    CHECK_EQ_INT(benchmark_label(b, BENCH_TEST, 5), 2);
+    /* test item 5 = dog/1.png (6+1 x 4, synth 121): CLIP geometry at 4 = the centre crop */
+    uint8_t got[4 * 4 * 3];
+    CHECK_MSG(benchmark_image(b, BENCH_TEST, 5, 4, got) == 0, "%s", segp_last_error());
+    int ok = 1;
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++)
+            for (int c = 0; c < 3; c++) ok &= got[(y * 4 + x) * 3 + c] == synth(121, x + 2, y, c);
+    CHECK_MSG(ok, "folder test item 5: the centre crop of its pixels");
+    image_rgb im;
+    CHECK(benchmark_image_native(b, BENCH_TRAIN, 4, &im) == 0);
+    CHECK(im.width == 7 && im.height == 4 && im.rgb[0] == synth(11, 0, 0, 0));
+    image_free(&im);
+    benchmark_free(b);
+
+    /* a class missing from one split is refused; eval_only reads only test/ */
+    mkdirs(tpath("bench_fold/train/%s", "fox"));
+    write_png(tpath("bench_fold/train/fox/%s", "0.png"), 1, 4, 4);
+    check_refused(&p, "benchmark.root", "train split has 5 classes");
+    p.eval_only = 1;
+    b = benchmark_open(&p);
+    CHECK(b && benchmark_count(b, BENCH_TRAIN) == 0 && benchmark_count(b, BENCH_TEST) == 8);
+    benchmark_free(b);
+    /* list files per split through {} */
+    p.eval_only = 0;
+    write_text(tpath("bench_fold/%s", "l_train.txt"), "train/ant/0.png 0\ntrain/dog/0.png 1\n");
+    write_text(tpath("bench_fold/%s", "l_test.txt"), "test/eel/0.png 1\n");
+    snprintf(p.split_file, sizeof p.split_file, "%s", tpath("bench_fold/l_{}.txt", ""));
+    snprintf(p.tasks, sizeof p.tasks, "2");
+    b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    CHECK(b && benchmark_count(b, BENCH_TRAIN) == 2 && benchmark_count(b, BENCH_TEST) == 1 &&
+          benchmark_label(b, BENCH_TEST, 0) == 1);
+    benchmark_free(b);
+    snprintf(p.split_file, sizeof p.split_file, "%s", tpath("bench_fold/l_train.txt", ""));
+    check_refused(&p, "benchmark.split_file", "{}");
+}
+
+TEST(benchmark_fashion_mnist) {
+    struct stat st;
+    TEST_NEEDS(stat(FASHION, &st) == 0, "%s missing: apt install dataset-fashion-mnist", FASHION);
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "fashion-mnist");
+    snprintf(p.tasks, sizeof p.tasks, "B0-Inc2");
+    p.test_per_class = 5;
+    p.train_per_class = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_EQ_INT(benchmark_num_classes(b), 10);
+    CHECK(!strcmp(benchmark_class_name(b, 9), "Ankle boot"));
+    CHECK_EQ_INT(benchmark_num_tasks(b), 5);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 50);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 10);
+    /* t10k starts 9, 2, 1, 1, 6: the first item is an ankle boot */
+    CHECK_EQ_INT(benchmark_label(b, BENCH_TEST, 0), 9);
+    image_rgb im;
+    CHECK(benchmark_image_native(b, BENCH_TEST, 0, &im) == 0);
+    CHECK(im.width == 28 && im.height == 28);
+    int grey = 1;
+    for (int i = 0; i < 28 * 28; i++) grey &= im.rgb[3 * i] == im.rgb[3 * i + 1];
+    CHECK(grey);
+    uint8_t want[48 * 48 * 3], got[48 * 48 * 3];
+    image_clip_crop(&im, 48, want);
+    CHECK(benchmark_image(b, BENCH_TEST, 0, 48, got) == 0);
+    CHECK(!memcmp(want, got, sizeof want));
+    image_free(&im);
+    benchmark_free(b);
+}
+
+/* ImageNet-R B0-Inc20 with its shipped split (one file, both splits) and order file: the lists
+ * alone (empty class folders), so the items are named but their files are absent. */
+TEST(benchmark_imagenet_r_shipped) {
+    FILE *f = fopen("data/benchmarks/imagenet_R_classes.txt", "r");
+    CHECK_MSG(f != NULL, "data/benchmarks/imagenet_R_classes.txt missing (run from the repo root)");
+    if (!f) return;
+    char line[256], wnid[32];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%*d %31s", wnid) == 1) mkdirs(tpath("bench_inr/imagenet-r/%s", wnid));
+    fclose(f);
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "imagenet-r");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_inr", ""));
+    snprintf(p.order, sizeof p.order, "imagenet_R_order.yaml");
+    p.test_per_class = 3;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_EQ_INT(benchmark_num_classes(b), 200);
+    CHECK(!strcmp(benchmark_tasks_desc(b), "B0-Inc20"));
+    CHECK_EQ_INT(benchmark_num_tasks(b), 10);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 24000);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 600); /* every class has >= 3 test images */
+    int *yaml = NULL, n = 0;
+    CHECK(class_order_load("data/benchmarks/imagenet_R_order.yaml", 200, &yaml, &n) == 0);
+    CHECK(yaml && same_ints(benchmark_order(b), yaml, 200));
+    free(yaml);
+    uint8_t px[16 * 16 * 3];
+    CHECK(benchmark_image(b, BENCH_TRAIN, 0, 16, px) == -1);
+    CHECK(err_has("n02051845/art_0.jpg")); /* the first train item, named in the message */
+    benchmark_free(b);
+}
+
+/* The parameters as config keys: parsed, unknown keys refused by name. */
+TEST(benchmark_config_keys) {
+    int nf;
+    const cfg_field *fl = benchmark_config_fields(&nf);
+    benchmark_params p = benchmark_default_params();
+    CHECK(cfg_parse_string("{\"benchmark\": {\"name\": \"cifar100\", \"order\": \"random\", "
+                           "\"order_seed\": 7, \"tasks\": \"B50-Inc5\", \"test_per_class\": 3}}",
+                           "cfg", fl, nf, &p) == 0);
+    CHECK(!strcmp(p.name, "cifar100") && !strcmp(p.order, "random") && p.order_seed == 7 &&
+          !strcmp(p.tasks, "B50-Inc5") && p.test_per_class == 3);
+    CHECK(cfg_parse_string("{\"benchmark\": {\"ordr\": \"random\"}}", "cfg", fl, nf, &p) == -1);
+    CHECK(err_has("benchmark.ordr"));
+    CHECK(cfg_parse_string("{\"benchmark\": {\"order_seed\": 4294967296}}", "cfg", fl, nf, &p) == -1);
+    CHECK(err_has("benchmark.order_seed"));
+    char *doc = cfg_doc(fl, nf, &p);
+    CHECK(doc && strstr(doc, "benchmark.tasks") && strstr(doc, "benchmark.root"));
+    free(doc);
+}
+
+/* ---- the evaluation core (zeroshot.h) ---- */
+
+/* benchmark_eval on N items against zeroshot_predict on PIX (the same items' pixels, made by
+ * another path): same predictions; and re-scoring among a candidate mask is the masked argmax of
+ * zeroshot_predict's probabilities. */
+static void check_eval_against_predict(clip_model *m, clip_tokenizer *tok, const benchmark *b,
+                                       const float *pix, const bench_eval_result *r) {
+    int nc = benchmark_num_classes(b);
+    const char **names = malloc((size_t)nc * sizeof *names);
+    for (int k = 0; k < nc; k++) names[k] = benchmark_class_name(b, k);
+    int e = clip_model_config(m)->embed_dim;
+    float *te = malloc((size_t)nc * e * sizeof(float)), *probs = malloc((size_t)r->n * nc * sizeof(float));
+    int32_t *pred = malloc((size_t)r->n * sizeof(int32_t)), *pred2 = malloc((size_t)r->n * sizeof(int32_t));
+    CHECK(zeroshot_class_embeddings(m, NULL, tok, names, nc, "a photo of a {}.", te) == 0);
+    CHECK(zeroshot_predict(m, NULL, pix, r->n, te, nc, pred, probs) == 0);
+    int same = 0;
+    long ok = 0;
+    for (int i = 0; i < r->n; i++) {
+        same += pred[i] == r->pred[i];
+        ok += pred[i] == r->label[i];
+    }
+    CHECK_EQ_INT(same, r->n);
+    CHECK_NEAR(r->overall, 100.0 * ok / r->n, 1e-9);
+    /* candidates: the classes of the first two tasks; items of task 1 */
+    uint8_t cand[1000] = {0};
+    for (int t = 0; t < 2; t++) {
+        const int *cls;
+        int k = benchmark_task_classes(b, t, &cls);
+        for (int j = 0; j < k; j++) cand[cls[j]] = 1;
+    }
+    int n1 = 0;
+    double acc = bench_eval_accuracy(r, cand, 1, &n1, pred2);
+    long ok1 = 0, cnt = 0, inside = 1;
+    for (int i = 0; i < r->n; i++) {
+        if (benchmark_task_of(b, r->label[i]) != 1) continue;
+        const float *p = probs + (size_t)i * nc;
+        int best = -1;
+        for (int k = 0; k < nc; k++)
+            if (cand[k] && (best < 0 || p[k] > p[best])) best = k;
+        CHECK_EQ_INT(pred2[i], best);
+        inside &= cand[pred2[i]];
+        ok1 += best == r->label[i];
+        cnt++;
+    }
+    CHECK(inside);
+    CHECK_EQ_INT(n1, cnt);
+    CHECK(cnt > 0);
+    if (cnt) CHECK_NEAR(acc, 100.0 * ok1 / cnt, 1e-9);
+    /* a task with no evaluated items is NAN, not 0 */
+    CHECK(isnan(bench_eval_accuracy(r, NULL, 1000, &n1, NULL)) && n1 == 0);
+    free(names);
+    free(te);
+    free(probs);
+    free(pred);
+    free(pred2);
+}
+
+TEST(benchmark_eval_shapes_matches_predict) {
+    clip_model *m = clip_model_load(SHIPPED, NULL);
+    CHECK_MSG(m != NULL, "%s", segp_last_error());
+    if (!m) return;
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    int res = clip_model_config(m)->resolution;
+    benchmark_params p = benchmark_default_params();
+    p.test_per_class = 2;
+    p.eval_only = 1;
+    snprintf(p.order, sizeof p.order, "random");
+    benchmark *b = benchmark_open(&p);
+    CHECK(b != NULL);
+    bench_eval_result r;
+    CHECK(benchmark_eval(m, NULL, tok, b, "a photo of a {}.", BENCH_TEST, NULL, NULL, &r) == 0);
+    CHECK_EQ_INT(r.n, 200);
+    CHECK_EQ_INT(r.num_tasks, 10);
+    /* the same samples through the old path: shapes_sample_pixels renders and normalises */
+    size_t img = (size_t)3 * res * res;
+    float *pix = malloc((size_t)r.n * img * sizeof(float));
+    shapes_world_params wp = shapes_default_params();
+    wp.image_size = res;
+    for (int i = 0; i < r.n; i++) {
+        shapes_sample_desc d;
+        CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TEST, i / 2, (uint64_t)(i % 2), &d) == 0);
+        CHECK(shapes_sample_pixels(&wp, &d, res, pix + (size_t)i * img) == 0);
+    }
+    check_eval_against_predict(m, tok, b, pix, &r);
+    /* per task: in the random order's tasks, each the mean over its 20 items */
+    for (int t = 0; t < 10; t++) {
+        long ok = 0, n = 0;
+        for (int i = 0; i < r.n; i++)
+            if (benchmark_task_of(b, r.label[i]) == t) ok += r.pred[i] == r.label[i], n++;
+        CHECK_EQ_INT(r.n_task[t], 20);
+        CHECK_NEAR(r.per_task[t], 100.0 * ok / n, 1e-9);
+    }
+    bench_eval_free(&r);
+    /* items of some classes, among some candidates: predictions stay inside the candidates */
+    uint8_t items[100] = {0}, cand[100] = {0};
+    items[5] = items[17] = 1;
+    cand[5] = cand[17] = cand[60] = 1;
+    CHECK(benchmark_eval(m, NULL, tok, b, "a photo of a {}.", BENCH_TEST, items, cand, &r) == 0);
+    CHECK_EQ_INT(r.n, 4);
+    for (int i = 0; i < r.n; i++) CHECK(cand[r.pred[i]] && items[r.label[i]]);
+    bench_eval_free(&r);
+    /* held-out: labels and candidates are the 20 held-out classes */
+    CHECK(benchmark_eval(m, NULL, tok, b, "a photo of a {}.", BENCH_HELDOUT, NULL, NULL, &r) == 0);
+    CHECK_EQ_INT(r.n, 40);
+    CHECK_EQ_INT(r.n_classes, 20);
+    CHECK_EQ_INT(r.num_tasks, 0);
+    CHECK(r.overall > 5.0); /* far above chance (5%): the concepts were pretrained */
+    bench_eval_free(&r);
+    memset(cand, 0, sizeof cand);
+    CHECK(benchmark_eval(m, NULL, tok, b, "a photo of a {}.", BENCH_TEST, NULL, cand, &r) == -1);
+    CHECK(err_has("no candidate classes"));
+    free(pix);
+    benchmark_free(b);
+    clip_tokenizer_free(tok);
+    clip_model_free(m);
+}
+
+TEST(benchmark_eval_fashion_mnist) {
+    struct stat st;
+    TEST_NEEDS(stat(FASHION, &st) == 0, "%s missing: apt install dataset-fashion-mnist", FASHION);
+    clip_model *m = clip_model_load(SHIPPED, NULL);
+    CHECK_MSG(m != NULL, "%s", segp_last_error());
+    if (!m) return;
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    int res = clip_model_config(m)->resolution;
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "fashion-mnist");
+    snprintf(p.tasks, sizeof p.tasks, "B0-Inc2");
+    p.test_per_class = 6;
+    p.eval_only = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (b) {
+        bench_eval_result r;
+        CHECK(benchmark_eval(m, NULL, tok, b, "a photo of a {}.", BENCH_TEST, NULL, NULL, &r) == 0);
+        CHECK_EQ_INT(r.n, 60);
+        /* the same items straight from the reader, through image_clip_transform */
+        dataset *ds = dataset_open("fashion-mnist", NULL, "test");
+        CHECK(ds != NULL);
+        size_t img = (size_t)3 * res * res;
+        float *pix = malloc((size_t)r.n * img * sizeof(float));
+        int seen[10] = {0}, k = 0;
+        for (int i = 0; ds && i < dataset_count(ds) && k < r.n; i++) {
+            int y = dataset_label(ds, i);
+            if (seen[y]++ >= 6) continue;
+            CHECK_EQ_INT(r.label[k], y);
+            image_rgb im;
+            CHECK(dataset_image(ds, i, &im) == 0);
+            image_clip_transform(&im, res, pix + (size_t)k++ * img);
+            image_free(&im);
+        }
+        CHECK_EQ_INT(k, r.n);
+        check_eval_against_predict(m, tok, b, pix, &r);
+        free(pix);
+        dataset_free(ds);
+        bench_eval_free(&r);
+    }
+    benchmark_free(b);
+    clip_tokenizer_free(tok);
+    clip_model_free(m);
+}
+
+/* Lines "  task  N   xx.xx%..." and "  overall  xx.xx%..." of a zeroshot table. */
+static int parse_table(const char *out, double *task, int max_tasks, double *overall) {
+    int n = 0;
+    *overall = -1;
+    for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        int t;
+        double v;
+        if (sscanf(l, "  task %d %lf%%", &t, &v) == 2 && t == n + 1 && n < max_tasks) task[n++] = v;
+        else if (sscanf(l, "  overall %lf%%", &v) == 1) *overall = v;
+    }
+    return n;
+}
+
+/* `segp zeroshot` on a second benchmark: a folder of PNGs segp rendered from the shapes test
+ * split. With the Latin order carried over to the folder's labels, every figure must equal the
+ * `--world shapes` table on the same items. */
+TEST(benchmark_cli_zeroshot_folder_equals_world) {
+    const char *root = tpath("bench_zs_folder", "");
+    int res = 48, per = 2;
+    shapes_world_params wp = shapes_default_params();
+    wp.image_size = res;
+    char names[100][64], path[8192];
+    for (int c = 0; c < 100; c++) {
+        shapes_class_name(c, names[c], sizeof names[c]);
+        for (char *q = names[c]; *q; q++)
+            if (*q == ' ') *q = '_';
+        snprintf(path, sizeof path, "%s/test/%s", root, names[c]);
+        mkdirs(path);
+        for (int k = 0; k < per; k++) {
+            shapes_sample_desc d;
+            image_rgb im;
+            CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TEST, c, (uint64_t)k, &d) == 0);
+            CHECK(shapes_render(&wp, &d, &im) == 0);
+            snprintf(path, sizeof path, "%s/test/%s/%d.png", root, names[c], k);
+            CHECK(image_write_png(path, &im) == 0);
+            image_free(&im);
+        }
+    }
+    /* folder labels: names sorted by strcmp; the Latin order in those labels */
+    int flabel[100], latin[100];
+    for (int c = 0; c < 100; c++) {
+        flabel[c] = 0;
+        for (int o = 0; o < 100; o++) flabel[c] += strcmp(names[o], names[c]) < 0;
+    }
+    shapes_class_order(0, latin);
+    char order[1024] = "[", num[16];
+    for (int k = 0; k < 100; k++) {
+        snprintf(num, sizeof num, "%d%s", flabel[latin[k]], k < 99 ? "," : "]\n");
+        strcat(order, num);
+    }
+    char order_path[1024];
+    snprintf(order_path, sizeof order_path, "%s/latin.txt", root);
+    write_text(order_path, order);
+
+    char args[4096], out_w[8192], out_f[8192];
+    snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --world shapes --test-per-class %d",
+             per);
+    CHECK_EQ_INT(test_run_segp(args, out_w, sizeof out_w), 0);
+    snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --benchmark folder --root %s "
+             "--order %s", root, order_path);
+    CHECK_EQ_INT(test_run_segp(args, out_f, sizeof out_f), 0);
+    CHECK_MSG(strstr(out_f, "benchmark folder, test split: 200 images, 100 classes") != NULL,
+              "%s", out_f);
+    double tw[10], tf[10], ow, of;
+    CHECK_EQ_INT(parse_table(out_w, tw, 10, &ow), 10);
+    CHECK_EQ_INT(parse_table(out_f, tf, 10, &of), 10);
+    for (int t = 0; t < 10; t++) CHECK_NEAR(tf[t], tw[t], 1e-9);
+    CHECK_NEAR(of, ow, 1e-9);
+    /* the figure itself (shipped model, 2 test images per class), as segp printed it */
+    CHECK_NEAR(ow, 70.50, 1e-9);
+    if (test_verbose()) printf("%s%s", out_w, out_f);
+    /* the identity order over the folder's labels: other tasks, same overall */
+    snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --benchmark folder --root %s "
+             "--tasks 4", root);
+    CHECK_EQ_INT(test_run_segp(args, out_f, sizeof out_f), 0);
+    CHECK_EQ_INT(parse_table(out_f, tf, 10, &of), 4);
+    CHECK_NEAR(of, ow, 1e-9);
+    CHECK(strstr(out_f, "order identity, 4 tasks (B0-Inc25)") != NULL);
+    /* bad parameters: one line naming the key, exit status 1 */
+    snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --benchmark folder --root %s "
+             "--order latin", root);
+    CHECK_EQ_INT(test_run_segp(args, out_f, sizeof out_f), 1);
+    CHECK_MSG(strstr(out_f, "benchmark.order") != NULL, "%s", out_f);
+    snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --benchmark folder --root %s "
+             "--tasks 101", root);
+    CHECK_EQ_INT(test_run_segp(args, out_f, sizeof out_f), 1);
+    CHECK_MSG(strstr(out_f, "benchmark.tasks: 101 tasks for 100 classes") != NULL, "%s", out_f);
+    CHECK_EQ_INT(test_run_segp("zeroshot --model " SHIPPED " --benchmark mnist1", out_f,
+                               sizeof out_f), 1);
+    CHECK_MSG(strstr(out_f, "benchmark.name") != NULL, "%s", out_f);
+}

@@ -1,0 +1,459 @@
+/* test_run.c: the run directory, events and continual-learning runs: SHA-256, the event sink and
+ * torn-line repair, atomic metrics files, and (below) end-to-end runs of `segp run`, killed and
+ * resumed runs, corrupt run directories and bad configs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cl/cl_config.h"
+#include "core/common.h"
+#include "metrics/cl_metrics.h"
+#include "run/events.h"
+#include "run/rundir.h"
+#include "run/sha256.h"
+#include "test.h"
+
+/* The tiny run's accuracy matrix (R in %, 50 test images per task: steps of 2 points) and its
+ * final line; any change to data order, training or evaluation shows up here. */
+#define EXPECT_CSV                                                                          \
+    "after_task,task_1,task_2,task_3\n1,96.0000,80.0000,\n2,90.0000,80.0000,84.0000\n"      \
+    "3,86.0000,76.0000,86.0000\n"
+#define EXPECT_LAST "{\"last\": 82.6667, \"avg\": 87.8889, \"forgetting\": 7.0000, \"bwt\": -7.0000"
+
+static char *slurp(const char *path) {
+    uint8_t *d;
+    size_t n;
+    if (segp_read_file(path, &d, &n) != 0) return NULL;
+    return (char *)d;
+}
+
+TEST(run_sha256_known) {
+    char hex[65];
+    sha256_hex("abc", 3, hex);
+    CHECK(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    sha256_hex("", 0, hex);
+    CHECK(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    /* two blocks (56 bytes forces the length into a second block) */
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha256_hex(m, strlen(m), hex);
+    CHECK(!strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+}
+
+static int n_seen;
+static event_reply count_cb(const segp_event *ev, void *user) {
+    n_seen++;
+    return ev->kind == EV_STEP && ev->step == 2 ? EVENT_ABORT : EVENT_CONTINUE;
+}
+
+TEST(run_events_sink_and_repair) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/ev.jsonl", test_tmpdir());
+    remove(path);
+    n_seen = 0;
+    event_sink *s = event_sink_open(path, count_cb, NULL);
+    CHECK(s != NULL);
+    segp_event ev = {.kind = EV_STEP, .task = 0, .num_tasks = 3, .phase = "train", .step = 1,
+                     .steps = 4, .n_terms = 1, .term_names = {"cls"}, .term_values = {1.5f}};
+    CHECK(event_emit(s, &ev) == EVENT_CONTINUE);
+    ev.step = 2;
+    CHECK(event_emit(s, &ev) == EVENT_ABORT);
+    ev.step = 3; /* stays aborted; the callback is not asked again */
+    CHECK(event_emit(s, &ev) == EVENT_ABORT);
+    CHECK_EQ_INT(n_seen, 2);
+    event_sink_close(s);
+    char *text = slurp(path);
+    CHECK(text && strstr(text, "\"terms\":{\"cls\":1.5}") && strstr(text, "\"task\":1"));
+    free(text);
+    CHECK_EQ_INT(events_repair(path), 0);
+    /* a torn last line is cut, the whole lines stay */
+    FILE *f = fopen(path, "ab");
+    fputs("{\"event\":\"step\",\"ta", f);
+    fclose(f);
+    struct stat st0;
+    stat(path, &st0);
+    CHECK_EQ_INT(events_repair(path), 19);
+    struct stat st1;
+    stat(path, &st1);
+    CHECK_EQ_INT(st1.st_size, st0.st_size - 19);
+}
+
+TEST(run_rundir_never_overwrites_and_metrics_files) {
+    char dir[512], p[600];
+    snprintf(dir, sizeof dir, "%s/rd", test_tmpdir());
+    CHECK(rundir_create(dir) == 0);
+    CHECK(rundir_create(dir) == -1);
+    CHECK(strstr(segp_last_error(), "already exists") != NULL);
+    cl_matrix *m = cl_matrix_new(2);
+    cl_matrix_set(m, 0, 0, 8, 10);
+    cl_matrix_set(m, 0, 1, 5, 10);
+    cl_matrix_set(m, 1, 0, 6, 10);
+    cl_matrix_set(m, 1, 1, 9, 10);
+    double ho[2] = {50.0, 40.0};
+    CHECK(rundir_write_metrics(dir, m, 2, ho, 55.0) == 0);
+    rundir_path(dir, "metrics.jsonl", p, sizeof p);
+    char *t = slurp(p);
+    /* A_2 = 15/20 = 75; Avg = (80 + 75)/2 = 77.5; BWT = 60 - 80; Forgetting 80 - 60; FWT 50 */
+    CHECK(t && !strcmp(t,
+        "{\"task\": 1, \"acc\": 80.0000, \"avg_acc\": 80.0000, \"forgetting\": 0.0000, "
+        "\"acc_per_task\": [80.0000], \"bwt\": 0.0000, \"fwt\": 0.0000, \"old_acc\": null, "
+        "\"new_acc\": 80.0000, \"heldout_acc\": 50.0000}\n"
+        "{\"task\": 2, \"acc\": 75.0000, \"avg_acc\": 77.5000, \"forgetting\": 20.0000, "
+        "\"acc_per_task\": [60.0000, 90.0000], \"bwt\": -20.0000, \"fwt\": 50.0000, "
+        "\"old_acc\": 60.0000, \"new_acc\": 90.0000, \"heldout_acc\": 40.0000}\n"
+        "{\"last\": 75.0000, \"avg\": 77.5000, \"forgetting\": 20.0000, \"bwt\": -20.0000, "
+        "\"fwt\": 50.0000, \"heldout_pretrained\": 55.0000, \"heldout_final\": 40.0000}\n"));
+    free(t);
+    rundir_path(dir, "accuracy_matrix.csv", p, sizeof p);
+    t = slurp(p);
+    CHECK(t && !strcmp(t, "after_task,task_1,task_2\n1,80.0000,50.0000\n2,60.0000,90.0000\n"));
+    free(t);
+    cl_matrix_free(m);
+}
+
+/* ---- end-to-end runs of `segp run` on a tiny config: the shipped model, shapes, the first 3
+ * tasks (30 classes), 10 training and 5 test images per class, one epoch ---- */
+
+static const char *TINY =
+    "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"%s\", \"seed\": 1,"
+    " \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": \"B0-Inc10\","
+    " \"train_per_class\": 10, \"test_per_class\": 5},"
+    " \"train\": {\"epochs\": 1, \"batch_size\": 32, \"optimizer\": \"adamw\", \"lr\": 0.002},"
+    " \"eval\": {\"batch_size\": 64}, \"run\": {\"max_tasks\": 3}%s}";
+
+/* Write a config into the scratch folder; returns its path (static buffer per slot). */
+static const char *write_config(const char *name, const char *json) {
+    static char paths[8][512];
+    static int slot;
+    char *p = paths[slot++ % 8];
+    snprintf(p, 512, "%s/%s.json", test_tmpdir(), name);
+    FILE *f = fopen(p, "w");
+    fputs(json, f);
+    fclose(f);
+    return p;
+}
+
+static const char *tiny_config(const char *name, const char *method, const char *extra) {
+    char json[2048];
+    snprintf(json, sizeof json, TINY, method, extra);
+    return write_config(name, json);
+}
+
+static int same_file(const char *a_dir, const char *b_dir, const char *name) {
+    char pa[600], pb[600];
+    snprintf(pa, sizeof pa, "%s/%s", a_dir, name);
+    snprintf(pb, sizeof pb, "%s/%s", b_dir, name);
+    uint8_t *a, *b;
+    size_t na, nb;
+    if (segp_read_file(pa, &a, &na) != 0) return 0;
+    if (segp_read_file(pb, &b, &nb) != 0) {
+        free(a);
+        return 0;
+    }
+    int same = na == nb && !memcmp(a, b, na);
+    if (!same) printf("  (%s differs from %s)\n", pb, pa);
+    free(a);
+    free(b);
+    return same;
+}
+
+static int same_metrics(const char *a, const char *b) {
+    return same_file(a, b, "metrics.jsonl") && same_file(a, b, "accuracy_matrix.csv") &&
+           same_file(a, b, "accuracy_matrix.npy");
+}
+
+static char out[65536];
+
+/* The runs of these tests use one thread: the machine may be shared (OpenMP threads waiting on
+ * a busy core cost seconds), and the fixed numbers then do not depend on the core count. */
+static char saved_env[2][64];
+static int saved_set[2];
+static const char *thread_vars[2] = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"};
+static void one_thread(void) {
+    for (int i = 0; i < 2; i++) {
+        const char *v = getenv(thread_vars[i]);
+        saved_set[i] = v != NULL;
+        if (v) snprintf(saved_env[i], sizeof saved_env[i], "%s", v);
+        setenv(thread_vars[i], "1", 1);
+    }
+}
+static void all_threads(void) {
+    for (int i = 0; i < 2; i++) {
+        if (saved_set[i]) setenv(thread_vars[i], saved_env[i], 1);
+        else unsetenv(thread_vars[i]);
+    }
+}
+
+/* The uninterrupted reference run (made once). */
+static const char *reference_run(void) {
+    static char dir[512];
+    if (dir[0]) return dir;
+    snprintf(dir, sizeof dir, "%s/ref-run", test_tmpdir());
+    char args[1200];
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("tiny", "finetune", ""), dir);
+    int rc = test_run_segp(args, out, sizeof out);
+    if (rc != 0) printf("  (reference run failed: %s)\n", out);
+    return dir;
+}
+
+static int exists(const char *dir, const char *name) {
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+TEST(run_tiny_end_to_end_fixed_numbers) {
+    one_thread();
+    const char *dir = reference_run();
+    CHECK(exists(dir, "DONE") && exists(dir, "tasks/03/DONE") && exists(dir, "config.json"));
+    CHECK(exists(dir, "tasks/01/lora.safetensors") && exists(dir, "events.jsonl"));
+    char p[700];
+    snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
+    char *m = slurp(p);
+    CHECK(m != NULL);
+    if (test_verbose() && m) printf("\n%s", m);
+    /* fixed expected numbers of this config (the same build and thread count give them
+     * bit for bit; each entry is a count of test images, so tiny float differences elsewhere
+     * rarely move one) */
+    CHECK_MSG(m && strstr(m, EXPECT_LAST), "%s", m ? m : "");
+    snprintf(p, sizeof p, "%s/accuracy_matrix.csv", dir);
+    char *csv = slurp(p);
+    CHECK_MSG(csv && !strcmp(csv, EXPECT_CSV), "%s", csv ? csv : "");
+    free(csv);
+    free(m);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    char *c = slurp(p);
+    CHECK(c && strstr(c, "\"model_sha256\"") && strstr(c, "\"class_order\"") &&
+          strstr(c, "\"threads\"") && strstr(c, "\"build\""));
+    free(c);
+    all_threads();
+}
+
+TEST(run_tiny_zeroshot_consistent) {
+    one_thread();
+    /* zero-shot: no training, so the incoming task's zero-shot entry R[i][i+1] equals R[i+1][i+1]
+     * (same model, same candidates) and the first column only falls as classes are added */
+    char dir[512], args[1200];
+    snprintf(dir, sizeof dir, "%s/zs-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("zs", "zeroshot", ""), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    char p[700];
+    snprintf(p, sizeof p, "%s/accuracy_matrix.csv", dir);
+    char *csv = slurp(p);
+    double R[3][3];
+    CHECK(csv && sscanf(csv, "after_task,task_1,task_2,task_3\n1,%lf,%lf,\n2,%lf,%lf,%lf\n3,%lf,%lf,%lf",
+                        &R[0][0], &R[0][1], &R[1][0], &R[1][1], &R[1][2], &R[2][0], &R[2][1],
+                        &R[2][2]) == 8);
+    CHECK_NEAR(R[0][1], R[1][1], 0);
+    CHECK_NEAR(R[1][2], R[2][2], 0);
+    CHECK(R[1][0] <= R[0][0] && R[2][0] <= R[1][0]);
+    free(csv);
+    CHECK(strstr(out, "Forgetting") && strstr(out, "held-out zero-shot"));
+    all_threads();
+}
+
+/* SEGP_BIN with ARGS under SEGP_FAULT_KILL=FAULT, output discarded; the exit status. */
+static int run_with_fault(const char *fault, const char *args) {
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=%s %s %s >/dev/null 2>&1", fault,
+             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args);
+    return system(cmd);
+}
+
+TEST(run_resume_after_kills) {
+    /* One run killed (SIGKILL, as kill -9 or a power cut) at four points in turn, resumed after
+     * each: during training (task 1's 3rd step), during evaluation, while a file is half
+     * written (a torn temporary file), and while an event line is half written (a torn
+     * events.jsonl). The end must be byte-identical to the uninterrupted run. */
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400], resume[700];
+    snprintf(dir, sizeof dir, "%s/killed", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("killed", "finetune", ""), dir);
+    snprintf(resume, sizeof resume, "resume %s", dir);
+    const char *points[] = {"step:3", "eval:2", "file:3", "event:12"};
+    int st = run_with_fault(points[0], args);
+    CHECK_MSG(st != 0 && !exists(dir, "DONE"), "%s: the run was not killed", points[0]);
+    for (int k = 1; k < 4; k++) {
+        st = run_with_fault(points[k], resume);
+        CHECK_MSG(st != 0 && !exists(dir, "DONE"), "%s: the resumed run was not killed",
+                  points[k]);
+    }
+    CHECK_MSG(!exists(dir, "tasks/03/DONE"), "the kills came too late to test much");
+    char p[700];
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    char *ev = slurp(p);
+    size_t n = ev ? strlen(ev) : 0;
+    CHECK_MSG(n && ev[n - 1] != '\n', "events.jsonl was not left torn");
+    free(ev);
+    int rc = test_run_segp(resume, out, sizeof out);
+    CHECK_MSG(rc == 0, "resume failed: %s", out);
+    CHECK(same_metrics(ref, dir));
+    CHECK(exists(dir, "DONE"));
+    all_threads();
+}
+
+TEST(run_ctrl_c_stops_and_resumes) {
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400], cmd[2000];
+    snprintf(dir, sizeof dir, "%s/ctrl-c", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("ctrlc", "finetune", ""), dir);
+    snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=step:6:INT %s %s > %s/ctrl-c.txt 2>&1",
+             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args, test_tmpdir());
+    int st = system(cmd);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
+    char p[700];
+    snprintf(p, sizeof p, "%s/ctrl-c.txt", test_tmpdir());
+    char *text = slurp(p);
+    CHECK(text && strstr(text, "segp resume ") && strstr(text, "stopped during task"));
+    free(text);
+    CHECK(!exists(dir, "DONE"));
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK(same_metrics(ref, dir));
+    all_threads();
+}
+
+static void copy_run(const char *from, const char *to) {
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
+    CHECK(system(cmd) == 0);
+}
+
+TEST(run_resume_corrupt_dirs) {
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], cmd[1600], args[700];
+    /* a torn events.jsonl and a missing DONE of the last task: resumed, identical metrics */
+    snprintf(dir, sizeof dir, "%s/torn", test_tmpdir());
+    copy_run(ref, dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/03/DONE && printf '{\"event\":\"st' >> "
+             "events.jsonl", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK(same_metrics(ref, dir));
+    char p[700];
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    char *ev = slurp(p);
+    CHECK(ev && !strstr(ev, "{\"event\":\"st{") && strstr(ev, "resuming: tasks 1-2 are done"));
+    free(ev);
+    /* a corrupt checkpoint of the task to continue from: refused, naming the file */
+    snprintf(dir, sizeof dir, "%s/corrupt", test_tmpdir());
+    copy_run(ref, dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/03/DONE && "
+             "truncate -s 100 tasks/02/lora.safetensors", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    int rc = test_run_segp(args, out, sizeof out);
+    CHECK(rc != 0 && strstr(out, "tasks/02/lora.safetensors"));
+    /* a corrupt eval.json of a finished task: refused, naming it */
+    snprintf(dir, sizeof dir, "%s/corrupt-eval", test_tmpdir());
+    copy_run(ref, dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE && echo '{\"task\": 1, \"cou' > "
+             "tasks/01/eval.json", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    rc = test_run_segp(args, out, sizeof out);
+    CHECK(rc != 0 && strstr(out, "tasks/01/eval.json"));
+    /* not a run directory at all */
+    snprintf(args, sizeof args, "resume %s/nowhere", test_tmpdir());
+    rc = test_run_segp(args, out, sizeof out);
+    CHECK(rc != 0 && strstr(out, "config.json"));
+    all_threads();
+}
+
+TEST(run_eval_reproduces_metrics) {
+    one_thread();
+    const char *ref = reference_run();
+    char args[700];
+    snprintf(args, sizeof args, "eval %s", ref);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    char p[700];
+    snprintf(p, sizeof p, "%s/metrics.jsonl", ref);
+    char *m = slurp(p);
+    /* the Last of metrics.jsonl reappears in the re-evaluated table */
+    const char *last = m ? strstr(m, "{\"last\": ") : NULL;
+    double v = last ? atof(last + 9) : -1;
+    char want[64];
+    snprintf(want, sizeof want, "Last %.2f", v);
+    CHECK_MSG(strstr(out, want) != NULL, "'%s' not in: %s", want, out);
+    free(m);
+    all_threads();
+}
+
+/* A bad config: non-zero exit, one message naming WANT, and no run directory. */
+static void bad_config(const char *name, const char *extra, const char *want) {
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/bad-%s", test_tmpdir(), name);
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config(name, "finetune", extra), dir);
+    int rc = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(rc != 0, "%s: accepted", name);
+    CHECK_MSG(strstr(out, want) != NULL, "%s: '%s' not in: %s", name, want, out);
+    CHECK_MSG(!exists(dir, ""), "%s: a run directory was created", name);
+}
+
+TEST(run_bad_configs_named) {
+    one_thread();
+    bad_config("unknown", ", \"bogus\": {\"key\": 1}", "'bogus'");
+    bad_config("type", ", \"lora\": {\"rank\": \"32\"}", "lora.rank");
+    bad_config("method", ", \"loss\": {\"cls_classes\": \"all\"}", "loss.cls_classes");
+    bad_config("maxtasks", ", \"run\": {\"max_tasks\": 11}", "run.max_tasks");
+    /* keys TINY sets itself: replace the value in the text */
+    char json[2048];
+    snprintf(json, sizeof json, TINY, "finetune", "");
+    char *m = strstr(json, "sample_runs/models/shapes-clip.safetensors");
+    char bad[2100];
+    snprintf(bad, sizeof bad, "%.*s%s%s", (int)(m - json), json, "no/such/model.safetensors",
+             m + strlen("sample_runs/models/shapes-clip.safetensors"));
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/bad-model", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", write_config("bad-model", bad), dir);
+    CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "'model'") &&
+          strstr(out, "no/such/model.safetensors") && !exists(dir, ""));
+    struct {
+        const char *name, *from, *to, *want;
+    } cases[] = {
+        {"zero-tasks", "\"B0-Inc10\"", "\"0\"", "benchmark.tasks"},
+        {"too-many-tasks", "\"B0-Inc10\"", "\"200\"", "benchmark.tasks"},
+        {"split", "\"B0-Inc10\"", "\"B0-Inc7\"", "benchmark.tasks"},
+        {"order", "\"latin\"", "\"ORDERFILE\"", "benchmark.order"},
+        {"method-name", "\"finetune\"", "\"segp-cl\"", "'method'"},
+    };
+    char order_file[600];
+    snprintf(order_file, sizeof order_file, "%s/dup_order.txt", test_tmpdir());
+    FILE *f = fopen(order_file, "w");
+    for (int k = 0; k < 100; k++) fprintf(f, "%d ", k == 5 ? 4 : k); /* 4 twice, 5 missing */
+    fclose(f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(json, sizeof json, TINY, "finetune", "");
+        char *at = strstr(json, cases[i].from);
+        const char *to = strcmp(cases[i].to, "\"ORDERFILE\"") ? cases[i].to : NULL;
+        char quoted[700];
+        if (!to) snprintf(quoted, sizeof quoted, "\"%s\"", order_file), to = quoted;
+        snprintf(bad, sizeof bad, "%.*s%s%s", (int)(at - json), json, to,
+                 at + strlen(cases[i].from));
+        snprintf(dir, sizeof dir, "%s/bad-%s", test_tmpdir(), cases[i].name);
+        snprintf(args, sizeof args, "run %s --out %s", write_config(cases[i].name, bad), dir);
+        int rc = test_run_segp(args, out, sizeof out);
+        CHECK_MSG(rc != 0 && strstr(out, cases[i].want), "%s: rc %d, '%s' not in: %s",
+                  cases[i].name, rc, cases[i].want, out);
+        CHECK_MSG(!exists(dir, ""), "%s: a run directory was created", cases[i].name);
+    }
+    /* an existing directory is never overwritten */
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("exists", "finetune", ""),
+             test_tmpdir());
+    CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "already exists"));
+    all_threads();
+}
+
+TEST(run_help_lists_every_key) {
+    CHECK_EQ_INT(test_run_segp("run --help", out, sizeof out), 0);
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    for (int i = 0; i < n; i++) CHECK_MSG(strstr(out, f[i].key) != NULL, "%s", f[i].key);
+}
