@@ -76,12 +76,13 @@ check-asan:
 
 # Regenerate the reference outputs the tests compare against (Debian's python3-torch,
 # python3-numpy, python3-pil, python3-regex); every script is deterministic.
-refs:
+refs: $(SEGP_BIN)
 	$(PYTHON) tests/ref/make_fixtures.py
 	$(PYTHON) tests/ref/tokenizer_ref.py
 	$(PYTHON) tests/ref/image_ref.py
 	$(PYTHON) tests/ref/augment_ref.py
 	$(PYTHON) tests/ref/optim_ref.py
+	$(PYTHON) tests/ref/shapes_zeroshot_ref.py ./$(SEGP_BIN)
 
 PYTHON ?= /usr/bin/python3
 

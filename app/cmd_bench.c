@@ -135,7 +135,7 @@ static double time_it(int (*fn)(bench_state *), bench_state *s, double min_time)
 /* PyTorch's images/s for (b) with text over TEXT_LEN positions; -1 when it failed, with its
  * stderr (or why it could not run) shown to the user. */
 static double torch_step(const char *python, const clip_config *c, const clip_lora_params *lp,
-                         int b, int text_len, int threads, double min_time) {
+                         int b, int text_len, int threads, double min_time, int *shown) {
     char errf[64] = "/tmp/segp-bench-XXXXXX";
     int fd = mkstemp(errf);
     if (fd < 0) return -1;
@@ -163,15 +163,14 @@ static double torch_step(const char *python, const clip_config *c, const clip_lo
     FILE *e = fopen(errf, "r");
     if (e) {
         char line[512];
-        int shown = 0;
         while (fgets(line, sizeof line, e)) {
-            if (!shown++) printf("\n");
+            if (!(*shown)++) printf("\n");
             printf("       | %s", line);
         }
         fclose(e);
     }
     remove(errf);
-    if (!p) printf("\n       (could not run %s)", python);
+    if (!p) printf("\n       | could not run %s\n", python), (*shown)++;
     return ips;
 }
 
@@ -226,7 +225,8 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
         for (int k = 0; k < N_CLASSES; k++) { /* start, words, end of text (the largest id) */
             int32_t *row = s.ids + (size_t)k * ctx;
             row[0] = cfg->vocab - 2;
-            for (int t = 1; t < plen - 1; t++) row[t] = 1 + (int32_t)(rng_next(&r) % (cfg->vocab - 3));
+            for (int t = 1; t < plen - 1; t++)
+                row[t] = 1 + (int32_t)(rng_next(&r) % (uint64_t)(cfg->vocab - 3));
             row[plen - 1] = cfg->vocab - 1;
         }
         optim_params op = optim_default_params(OPTIM_SGD);
@@ -258,7 +258,11 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
         if (t > 0) {
             double ours = b / t;
             print_row(label, b, "(b) LoRA-B train step", t, ftrain, peak);
-            printf("\n");
+            /* the same time over the base weights' FLOPs alone (the older, smaller count) */
+            double fbase =
+                2.0 * (clip_vision_flops(cfg, b) + clip_text_flops(cfg, N_CLASSES, plen));
+            printf("  (base weights only: %.1f GFLOP/s, %.0f%%)\n", fbase / t / 1e9,
+                   100.0 * fbase / t / 1e9 / peak);
             fflush(stdout);
             if (use_torch) {
                 static const char *what[2] = {"same work", "openai/CLIP"};
@@ -268,14 +272,16 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
                     snprintf(name, sizeof name, "  PyTorch %s, %d tok", what[k], tl);
                     printf("%-12s %5d  %-32s", "", b, name);
                     fflush(stdout);
-                    double ref = torch_step(python, cfg, &lp, b, tl, threads, min_time);
+                    int shown = 0;
+                    double ref = torch_step(python, cfg, &lp, b, tl, threads, min_time, &shown);
                     /* GFLOP/s of the work PyTorch did (more text positions in the second row) */
                     double gf = (k == 0 ? ftrain : ftrain_full) * ref / b / 1e9;
                     if (ref > 0)
                         printf(" %10.2f %9.1f %7.0f%%  segp %.2fx\n", ref, gf, 100.0 * gf / peak,
                                ours / ref);
                     else
-                        printf(" (PyTorch baseline failed; needs python3-torch)\n");
+                        printf("%s(PyTorch baseline failed%s; it needs python3-torch)\n",
+                               shown ? "       " : " ", shown ? ": its messages above" : "");
                     fflush(stdout);
                 }
             }

@@ -218,17 +218,3 @@ TEST(augment_train_deterministic) {
     free(par);
     free(src.rgb);
 }
-
-TEST(augment_epoch_order_perm) {
-    int a[50], b[50], c[50], seen[50] = {0};
-    augment_epoch_order(5, 0, 50, a);
-    augment_epoch_order(5, 0, 50, b);
-    augment_epoch_order(5, 1, 50, c);
-    CHECK(!memcmp(a, b, sizeof a));
-    CHECK(memcmp(a, c, sizeof a) != 0);
-    for (int i = 0; i < 50; i++) {
-        CHECK(a[i] >= 0 && a[i] < 50);
-        if (a[i] >= 0 && a[i] < 50) seen[a[i]]++;
-    }
-    for (int i = 0; i < 50; i++) CHECK_EQ_INT(seen[i], 1);
-}

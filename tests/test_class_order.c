@@ -34,7 +34,7 @@ static int parse_fails(const char *text) {
 }
 
 TEST(class_order_shipped_files) {
-    int *a, *b, *c, na, nb, nc;
+    int *a = NULL, *b = NULL, *c = NULL, na, nb, nc;
     CHECK_MSG(class_order_load("data/benchmarks/cifar100_order.yaml", 100, &a, &na) == 0, "%s",
               segp_last_error());
     CHECK_MSG(class_order_load("data/benchmarks/cifar100_order_pycil_seed1993.txt", 100, &b,

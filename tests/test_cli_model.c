@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "model/clip.h"
 #include "io/npy.h"
+#include "io/safetensors.h"
 #include "test.h"
 
 #define FIX "tests/fixtures/"
@@ -15,6 +17,79 @@ static int count_lines(const char *s) {
     return n;
 }
 
+/* The count `segp info` prints on the line starting with LABEL (digits with ',' separators);
+ * -1 when the line is missing. */
+static long long info_count(const char *out, const char *label) {
+    char key[64];
+    snprintf(key, sizeof key, "\n  %s ", label);
+    const char *at = strstr(out, key);
+    if (!at) return -1;
+    at += strlen(key);
+    while (*at == ' ') at++;
+    long long v = -1;
+    for (; (*at >= '0' && *at <= '9') || *at == ','; at++)
+        if (*at != ',') v = (v < 0 ? 0 : v * 10) + (*at - '0');
+    return v;
+}
+
+/* Parameters of a CLIP tower by formula: embeddings, blocks (ln_1, in_proj, out_proj, ln_2,
+ * c_fc, c_proj), final norm and projection. The vision stem is conv1 + class token +
+ * positions (grid^2 + 1) + ln_pre; the text stem is the token table + positions. */
+static long long block_params(long long w, long long mlp) {
+    return 2 * w + (3 * w * w + 3 * w) + (w * w + w) + 2 * w + (mlp * w + mlp) + (w * mlp + w);
+}
+static long long vision_params(long long w, int layers, long long mlp, int patch, int grid,
+                               long long embed) {
+    return 3LL * patch * patch * w + w + (grid * grid + 1LL) * w + 2 * w +
+           layers * block_params(w, mlp) + 2 * w + w * embed;
+}
+static long long text_params(long long w, int layers, long long mlp, int ctx, long long vocab,
+                             long long embed) {
+    return vocab * w + ctx * w + layers * block_params(w, mlp) + 2 * w + w * embed;
+}
+
+/* Sum of the element counts of the checkpoint's tensors, split by tower from the names alone
+ * (both OpenAI and Hugging Face layouts), independently of the model loader. */
+static void checkpoint_counts(const char *path, long long *vision, long long *text,
+                              long long *other) {
+    *vision = *text = *other = 0;
+    st_file *f = st_open(path);
+    CHECK_MSG(f != NULL, "%s: %s", path, segp_last_error());
+    for (int i = 0; f && i < st_count(f); i++) {
+        const st_tensor *t = st_at(f, i);
+        if (!strncmp(t->name, "visual", 6) || !strncmp(t->name, "vision_model.", 13))
+            *vision += t->numel; /* "visual." and HF "visual_projection.weight" */
+        else if (!strcmp(t->name, "logit_scale"))
+            *other += t->numel;
+        else
+            *text += t->numel;
+    }
+    st_close(f);
+}
+
+static void check_info_counts(const char *model, long long vision, long long text,
+                              long long lora_b) {
+    char args[512], out[16384];
+    snprintf(args, sizeof args, "info %s --no-tensors", model);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    long long cv, ct, co;
+    checkpoint_counts(model, &cv, &ct, &co);
+    /* the formula and the checkpoint agree, so the expectation is right */
+    CHECK_EQ_INT(cv, vision);
+    CHECK_EQ_INT(ct, text);
+    CHECK_EQ_INT(info_count(out, "vision tower"), vision);
+    CHECK_EQ_INT(info_count(out, "text tower"), text);
+    /* the logit scale: stored, or the CLIP default added for a vision-only file */
+    CHECK_EQ_INT(info_count(out, "other (logit scale)"), 1);
+    CHECK_EQ_INT(info_count(out, "total"), vision + text + 1);
+    CHECK_EQ_INT(info_count(out, "LoRA-B trainable (r=32)"), lora_b);
+}
+
+/* LoRA-B entries at the default targets (q, v, c_fc, c_proj), rank 32: each B is out x r. */
+static long long lora_b_default(long long w, int layers, long long mlp) {
+    return 32LL * layers * (w + w + mlp + w);
+}
+
 TEST(cli_info_reports_architecture) {
     char out[16384];
     int rc = test_run_segp("info " FIX "clip_tiny.safetensors", out, sizeof out);
@@ -22,11 +97,19 @@ TEST(cli_info_reports_architecture) {
     CHECK(strstr(out, "width 64, layers 2, heads 4, mlp 256, patch 8") != NULL);
     CHECK(strstr(out, "vocabulary 49408") != NULL);
     CHECK(strstr(out, "visual.transformer.resblocks.1.mlp.c_proj.weight") != NULL);
-    /* parameter counts computed from the layout: vision 64*3*8*8 + ... (checked via total) */
-    CHECK(strstr(out, "total") != NULL);
     rc = test_run_segp("info " FIX "clip_vision.safetensors --no-tensors", out, sizeof out);
     CHECK_EQ_INT(rc, 0);
     CHECK(strstr(out, "holds only the vision tower") != NULL);
+    CHECK(strstr(out, "visual.conv1.weight") == NULL); /* --no-tensors */
+    /* parameter counts against the layouts of tests/ref/make_fixtures.py */
+    check_info_counts(FIX "clip_tiny.safetensors", vision_params(64, 2, 256, 8, 4, 24),
+                      text_params(32, 2, 128, 77, 49408, 24),
+                      lora_b_default(64, 2, 256) + lora_b_default(32, 2, 128));
+    check_info_counts(FIX "clip_hf/model.safetensors", vision_params(48, 2, 96, 4, 4, 20),
+                      text_params(40, 2, 80, 16, 1000, 20),
+                      lora_b_default(48, 2, 96) + lora_b_default(40, 2, 80));
+    check_info_counts(FIX "clip_vision.safetensors", vision_params(128, 1, 256, 16, 2, 32), 0,
+                      lora_b_default(128, 1, 256));
 }
 
 /* `segp encode --tensor` on the fixtures matches the PyTorch reference. */
@@ -88,12 +171,48 @@ TEST(cli_encode_text_and_zeroshot) {
     int rc = test_run_segp(args, out, sizeof out);
     CHECK_MSG(rc == 0, "%s", out);
     npy_array p = {0};
-    if (rc == 0 && npy_read(probs, &p) == 0) {
+    int read = rc == 0 ? npy_read(probs, &p) : -1;
+    CHECK_MSG(read == 0, "%s: %s", probs, segp_last_error());
+    if (read == 0) {
+        CHECK_EQ_INT(p.ndim, 2);
         CHECK_EQ_INT(p.shape[0], 2);
         CHECK_EQ_INT(p.shape[1], 3);
         for (int i = 0; i < 2; i++)
             CHECK_NEAR(p.data[3 * i] + p.data[3 * i + 1] + p.data[3 * i + 2], 1.0, 1e-5);
     }
+    /* the same probabilities from `segp encode` of the images and of the filled-in template
+     * (comment and blank lines are no classes), as softmax(logit_scale * cos) */
+    char ip[512], tp[512];
+    snprintf(ip, sizeof ip, "%s/zs_img.npy", test_tmpdir());
+    snprintf(tp, sizeof tp, "%s/zs_txt.npy", test_tmpdir());
+    snprintf(args, sizeof args,
+             "encode --model " FIX "clip_tiny.safetensors --normalize --out %s --images "
+             FIX "image_rgb_64x48.png " FIX "image_l_31x23.png", ip);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    snprintf(args, sizeof args,
+             "encode --model " FIX "clip_tiny.safetensors --normalize --out %s "
+             "--text 'a photo of a red star.' --text 'a photo of a blue circle.' "
+             "--text 'a photo of a green square.'", tp);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    clip_model *m = clip_model_load(FIX "clip_tiny.safetensors", NULL);
+    npy_array ie = {0}, te = {0};
+    int ok = m && read == 0 && npy_read(ip, &ie) == 0 && npy_read(tp, &te) == 0 &&
+             ie.numel == 2 * 24 && te.numel == 3 * 24 && p.numel == 6;
+    CHECK_MSG(ok, "zero-shot cross-check: %s", segp_last_error());
+    for (int i = 0; ok && i < 2; i++) {
+        double lg[3], mx = -1e300, z = 0;
+        for (int j = 0; j < 3; j++) {
+            lg[j] = 0;
+            for (int k = 0; k < 24; k++) lg[j] += (double)ie.data[i * 24 + k] * te.data[j * 24 + k];
+            lg[j] *= clip_model_logit_scale(m);
+            mx = fmax(mx, lg[j]);
+        }
+        for (int j = 0; j < 3; j++) z += exp(lg[j] - mx);
+        for (int j = 0; j < 3; j++) CHECK_NEAR(p.data[3 * i + j], exp(lg[j] - mx) / z, 1e-6);
+    }
+    clip_model_free(m);
+    npy_free(&ie);
+    npy_free(&te);
     npy_free(&p);
 }
 
@@ -101,13 +220,16 @@ TEST(cli_encode_text_and_zeroshot) {
 static void corrupt_copy(const char *dst, const char *from, const char *to) {
     uint8_t *d;
     size_t n;
-    if (segp_read_file(FIX "clip_vision.safetensors", &d, &n) != 0) return;
+    int rc = segp_read_file(FIX "clip_vision.safetensors", &d, &n);
+    CHECK_MSG(rc == 0, "%s", segp_last_error());
+    if (rc != 0) return;
     uint64_t hl;
     memcpy(&hl, d, 8);
     char *hdr = malloc(hl + 1);
     memcpy(hdr, d + 8, hl);
     hdr[hl] = 0;
     char *at = strstr(hdr, from);
+    CHECK_MSG(at != NULL, "corrupt_copy: '%s' not in the header", from); /* else no corruption */
     size_t fl = strlen(from), tl = strlen(to);
     char *nh = malloc(hl + tl + 16);
     size_t k = 0;

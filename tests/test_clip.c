@@ -1,6 +1,7 @@
 /* test_clip.c: the C towers against the PyTorch reference (tests/ref/make_fixtures.py):
  * outputs (rel. error <= OUT_TOL), the loss, LoRA-B, pixel and base-weight gradients
- * (<= GRAD_TOL), the three checkpoint layouts, and loader errors. */
+ * (<= GRAD_TOL), also with texts that all end before the last context position (the
+ * shortened text path), the three checkpoint layouts, and loader errors. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,20 +88,25 @@ static void check_outputs(const fixture *f, int with_lora) {
     free(out);
     free(ref);
     free(pix);
-    if (f->has_text) {
-        snprintf(path, sizeof path, FIX "%s_ids.npy", f->name);
+    /* "": some prompt ends at the last position; "_short": all end earlier, so the text tower
+     * runs only up to the longest end-of-text */
+    for (int v = 0; f->has_text && v < 2; v++) {
+        const char *var = v ? "_short" : "";
+        snprintf(path, sizeof path, FIX "%s%s_ids.npy", f->name, var);
         float *idf = load_npy(path, &n);
         int bt = (int)(n / c->context);
         int32_t *ids = malloc((size_t)n * sizeof(int32_t));
         for (int64_t i = 0; i < n; i++) ids[i] = (int32_t)idf[i];
         float *tout = malloc((size_t)bt * c->embed_dim * sizeof(float));
         CHECK(clip_encode_texts(m, l, ids, bt, tout) == 0);
-        snprintf(path, sizeof path, FIX "%s_txt%s.npy", f->name, with_lora ? "_lora" : "");
+        snprintf(path, sizeof path, FIX "%s%s_txt%s.npy", f->name, var, with_lora ? "_lora" : "");
         float *tref = load_npy(path, &n);
+        CHECK_EQ_INT(n, (int64_t)bt * c->embed_dim);
         e = test_rel_err(tout, tref, (size_t)n);
-        report(with_lora ? "text embeddings (LoRA)" : "text embeddings", f->name, e);
-        CHECK_MSG(e <= OUT_TOL, "%s text embeddings%s: relative error %.3g > %g", f->name,
-                  with_lora ? " (LoRA)" : "", e, OUT_TOL);
+        char what[64];
+        snprintf(what, sizeof what, "text%s embeddings%s", var, with_lora ? " (LoRA)" : "");
+        report(what, f->name, e);
+        CHECK_MSG(e <= OUT_TOL, "%s %s: relative error %.3g > %g", f->name, what, e, OUT_TOL);
         free(idf);
         free(ids);
         free(tout);
@@ -117,8 +123,12 @@ TEST(clip_outputs_match_reference) {
     }
 }
 
-/* Loss of the fixture script, its gradients by backward. */
-static void check_grads(const fixture *f, int weight_grads) {
+/* Loss of the fixture script, its gradients by backward. VAR "" or "_short" picks the texts
+ * (and with them the loss and gradient files); "_short" references hold the text tower's
+ * weight gradients only. */
+static void check_grads(const fixture *f, const char *var, int weight_grads) {
+    char tag[64];
+    snprintf(tag, sizeof tag, "%s%s", f->name, var);
     clip_model *m = clip_model_load(f->model, NULL);
     if (!m) {
         test_fail(__FILE__, __LINE__, "%s", segp_last_error());
@@ -146,7 +156,7 @@ static void check_grads(const fixture *f, int weight_grads) {
     float *txt = NULL, *yt = NULL, *nt = NULL, *dyt = NULL, *dtxt = NULL;
     int bt = 0;
     if (f->has_text) {
-        float *idf = load_npy((snprintf(path, sizeof path, FIX "%s_ids.npy", f->name), path), &n);
+        float *idf = load_npy((snprintf(path, sizeof path, FIX "%s_ids.npy", tag), path), &n);
         bt = (int)(n / c->context);
         ids = malloc((size_t)n * sizeof(int32_t));
         for (int64_t i = 0; i < n; i++) ids[i] = (int32_t)idf[i];
@@ -185,23 +195,23 @@ static void check_grads(const fixture *f, int weight_grads) {
         CHECK(clip_text_backward(m, l, ta, dtxt, &gt) == 0);
     }
     /* loss */
-    FILE *lf = fopen((snprintf(path, sizeof path, FIX "%s_loss.txt", f->name), path), "r");
+    FILE *lf = fopen((snprintf(path, sizeof path, FIX "%s_loss.txt", tag), path), "r");
     double ref_loss = 0;
     CHECK(lf && fscanf(lf, "%lf", &ref_loss) == 1);
     if (lf) fclose(lf);
-    report("loss (relative)", f->name, fabs(loss - ref_loss) / fabs(ref_loss));
+    report("loss (relative)", tag, fabs(loss - ref_loss) / fabs(ref_loss));
     CHECK_MSG(fabs(loss - ref_loss) <= LOSS_TOL * fabs(ref_loss), "%s loss %.9g vs %.9g",
-              f->name, loss, ref_loss);
+              tag, loss, ref_loss);
     /* pixel gradient */
-    float *rp = load_npy((snprintf(path, sizeof path, FIX "%s_grad_pixels.npy", f->name), path),
+    float *rp = load_npy((snprintf(path, sizeof path, FIX "%s_grad_pixels.npy", tag), path),
                          &n);
     double err = test_rel_err(dpix, rp, (size_t)n);
-    report("pixel gradient", f->name, err);
-    CHECK_MSG(err <= GRAD_TOL, "%s pixel gradient: relative error %.3g > %g", f->name, err,
+    report("pixel gradient", tag, err);
+    CHECK_MSG(err <= GRAD_TOL, "%s pixel gradient: relative error %.3g > %g", tag, err,
               GRAD_TOL);
     free(rp);
     /* LoRA-B gradients, tensor by tensor */
-    st_file *gf = st_open((snprintf(path, sizeof path, FIX "%s_grad_lora.safetensors", f->name),
+    st_file *gf = st_open((snprintf(path, sizeof path, FIX "%s_grad_lora.safetensors", tag),
                            path));
     CHECK(gf != NULL);
     int n_checked = 0;
@@ -211,13 +221,13 @@ static void check_grads(const fixture *f, int weight_grads) {
         snprintf(nm, sizeof nm, "lora.%s.%d.%s.B", s->tower ? "text" : "visual", s->layer,
                  clip_lora_target_name(s->target));
         const st_tensor *t = st_find(gf, nm);
-        CHECK_MSG(t != NULL, "%s: no reference for %s", f->name, nm);
+        CHECK_MSG(t != NULL, "%s: no reference for %s", tag, nm);
         if (!t) continue;
         float *ref = malloc((size_t)t->numel * sizeof(float));
         st_read_f32(gf, t, ref);
         err = test_rel_err(lgrad + s->b_off, ref, (size_t)t->numel);
-        report(nm, f->name, err);
-        CHECK_MSG(err <= GRAD_TOL, "%s %s gradient: relative error %.3g > %g", f->name, nm, err,
+        report(nm, tag, err);
+        CHECK_MSG(err <= GRAD_TOL, "%s %s gradient: relative error %.3g > %g", tag, nm, err,
                   GRAD_TOL);
         free(ref);
         n_checked++;
@@ -226,7 +236,7 @@ static void check_grads(const fixture *f, int weight_grads) {
     st_close(gf);
     if (wgrad) { /* every base tensor the loss reaches */
         st_file *wf = st_open((snprintf(path, sizeof path, FIX "%s_grad_weights.safetensors",
-                                        f->name),
+                                        tag),
                                path));
         CHECK(wf != NULL);
         int nw = 0;
@@ -246,14 +256,19 @@ static void check_grads(const fixture *f, int weight_grads) {
                 memcpy(ours, wgrad + ti->offset, (size_t)t->numel * sizeof(float));
             }
             err = test_rel_err(ours, ref, (size_t)t->numel);
-            report(ti->name, f->name, err);
+            report(ti->name, tag, err);
             CHECK_MSG(err <= GRAD_TOL, "%s weight gradient %s: relative error %.3g > %g",
-                      f->name, ti->name, err, GRAD_TOL);
+                      tag, ti->name, err, GRAD_TOL);
             free(ref);
             free(ours);
             nw++;
         }
-        CHECK_MSG(nw >= clip_model_tensor_count(m) - 1, "only %d weight gradients compared", nw);
+        int expect = 0; /* every tensor but the logit scale; the text tower's for "_short" */
+        for (int i = 0; i < clip_model_tensor_count(m); i++) {
+            int tower = clip_model_tensor(m, i)->tower;
+            expect += *var ? tower == 1 : tower != 2;
+        }
+        CHECK_MSG(nw == expect, "%s: %d weight gradients compared, expected %d", tag, nw, expect);
         st_close(wf);
     }
     clip_acts_free(va);
@@ -278,9 +293,15 @@ static void check_grads(const fixture *f, int weight_grads) {
 }
 
 TEST(clip_gradients_match_reference) {
-    check_grads(&fixtures[0], 0);
-    check_grads(&fixtures[1], 1);
-    check_grads(&fixtures[2], 0);
+    check_grads(&fixtures[0], "", 0);
+    check_grads(&fixtures[1], "", 1);
+    check_grads(&fixtures[2], "", 0);
+}
+
+/* Every prompt ends before the last context position: the shortened text path. */
+TEST(clip_gradients_short_texts_match_reference) {
+    check_grads(&fixtures[0], "_short", 0);
+    check_grads(&fixtures[1], "_short", 1);
 }
 
 TEST(clip_architecture_inferred) {

@@ -47,17 +47,6 @@ int aug_rng_int(aug_rng *r, int lo, int hi) {
     return lo + (int)(v % range);
 }
 
-void augment_epoch_order(uint64_t seed, int epoch, int n, int *perm) {
-    aug_rng r = aug_rng_make(seed, (uint64_t)epoch, ~0ull, 2);
-    for (int i = 0; i < n; i++) perm[i] = i;
-    for (int i = n - 1; i >= 1; i--) {
-        int j = aug_rng_int(&r, 0, i);
-        int t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-}
-
 /* ---- crop parameters ---- */
 
 void augment_config_default(augment_config *c, int size, uint64_t seed) {

@@ -35,9 +35,7 @@ double aug_rng_uniform(aug_rng *r);                  /* [0, 1), 53 bits */
 double aug_rng_range(aug_rng *r, double lo, double hi); /* [lo, hi) */
 int aug_rng_int(aug_rng *r, int lo, int hi);         /* lo..hi inclusive, unbiased */
 
-/* A seeded permutation of 0..n-1 for EPOCH (Fisher-Yates on the stream (seed, epoch, ~0, 2)):
- * the order training visits its samples in. */
-void augment_epoch_order(uint64_t seed, int epoch, int n, int *perm);
+/* (The order training visits its samples in is train_epoch_order, engine/train/step.h.) */
 
 /* ---- RandomResizedCrop + flip ---- */
 

@@ -236,6 +236,52 @@ def main():
             wg = [(k, ref.p[k].grad.numpy()) for k in sd if ref.p[k].grad is not None]
             st_io.write(os.path.join(OUT, name + "_grad_weights.safetensors"), wg, "F32")
         print("%s: loss %.6f, %d LoRA tensors" % (name, loss.item(), len(lora)))
+        if has_text:
+            make_short(s, si, sd, cfg, lora, pixels)
+
+
+def make_short(s, si, sd, cfg, lora, pixels):
+    """The shortened text path: every prompt ends before the last context position, as real
+    prompts do, so the engine runs the text tower only up to the longest end-of-text. Texts,
+    their outputs (without and with LoRA) and the gradients of the same contrastive loss with
+    these texts: pixels, LoRA B, and (weight_grads specs) the text tower's weights. Its own rng,
+    so the fixtures above stay as they were."""
+    name, ctx, vocab = s["name"] + "_short", s["context"], s["vocab"]
+    rng = np.random.default_rng(3000 + si)
+    sot, eot = vocab - 2, vocab - 1
+    ends = [3, 10, 1, 6]  # longest 10 < ctx - 1 for every spec
+    assert max(ends) < ctx - 1
+    ids = np.zeros((len(ends), ctx), dtype=np.int64)
+    for r, e in enumerate(ends):
+        ids[r, 0] = sot
+        ids[r, 1:e] = rng.integers(1, vocab - 3, size=e - 1)
+        ids[r, e] = eot
+        if r >= 2:  # ordinary tokens after the end-of-text instead of padding: ignored too
+            ids[r, e + 1:] = rng.integers(1, vocab - 3, size=ctx - e - 1)
+    save_npy(name + "_ids.npy", ids.astype(np.float32))
+    it = torch.tensor(ids)
+    txt0 = clip_ref.Ref(sd, cfg).encode_text(it)
+    assert torch.allclose(txt0, clip_ref.openai_encode_text(sd, cfg, it), rtol=1e-9, atol=1e-10)
+    save_npy(name + "_txt.npy", txt0.detach().numpy())
+    ref = clip_ref.Ref(sd, cfg, lora, LORA_ALPHA / LORA_RANK, requires_grad=s["weight_grads"])
+    px = torch.tensor(pixels, dtype=torch.float64, requires_grad=True)
+    img = ref.encode_image(px)
+    txt = ref.encode_text(it)
+    save_npy(name + "_txt_lora.npy", txt.detach().numpy())
+    scale = math.exp(float(sd["logit_scale"]))
+    logits = scale * F.normalize(img, dim=-1) @ F.normalize(txt, dim=-1).T
+    loss = F.cross_entropy(logits, torch.arange(img.shape[0]) % txt.shape[0])
+    loss.backward()
+    with open(os.path.join(OUT, name + "_loss.txt"), "w") as f:
+        f.write("%.17g\n" % loss.item())
+    save_npy(name + "_grad_pixels.npy", px.grad.numpy())
+    grads = [(k, ref.lora[k].grad.numpy()) for k in sorted(lora) if k.endswith(".B")]
+    st_io.write(os.path.join(OUT, name + "_grad_lora.safetensors"), grads, "F32")
+    if s["weight_grads"]:
+        wg = [(k, ref.p[k].grad.numpy()) for k in sd
+              if ref.p[k].grad is not None and not k.startswith("visual.") and k != "logit_scale"]
+        st_io.write(os.path.join(OUT, name + "_grad_weights.safetensors"), wg, "F32")
+    print("%s: ends %s, loss %.6f" % (name, ends, loss.item()))
 
 
 if __name__ == "__main__":
