@@ -4,8 +4,8 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <omp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +125,7 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     cJSON_AddStringToObject(res, "class_order_desc", benchmark_order_desc(r->bench));
     int nc = benchmark_num_classes(r->bench);
     cJSON_AddNumberToObject(res, "num_classes", nc);
+    cJSON_AddStringToObject(res, "task_split", benchmark_tasks_desc(r->bench));
     cJSON_AddNumberToObject(res, "num_tasks", r->T);
     cJSON_AddItemToObject(res, "class_order", cJSON_CreateIntArray(r->order, nc));
     cJSON *names = cJSON_AddArrayToObject(res, "class_names");
