@@ -7,7 +7,7 @@ BUILD   ?= build
 OPT     ?= -O3 -march=native
 CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
            -MMD -MP -D_GNU_SOURCE -Iengine
-LDLIBS  += -lcjson -lpng -ljpeg -lutf8proc -lz -lm -fopenmp
+LDLIBS  += -lcjson -lpng -ljpeg -lutf8proc -lcrypto -lz -lm -fopenmp
 
 # Link the OpenMP build of OpenBLAS explicitly: it cooperates with our own OpenMP loops
 # (nested calls run single-threaded instead of oversubscribing the cores).
