@@ -433,7 +433,7 @@ TEST(run_eval_reproduces_metrics) {
     CHECK_MSG(strstr(out, want) != NULL, "'%s' not in: %s", want, out);
     CHECK(strstr(out, "every entry equals the saved counts") != NULL);
     /* a saved count that the checkpoint does not reproduce is reported */
-    char dir[512], cmd[1400];
+    char dir[512], cmd[2400];
     snprintf(dir, sizeof dir, "%s/tampered", test_tmpdir());
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s' && sed -i 's/\\[48, 40/[47, 40/' "
              "'%s/tasks/01/eval.json'", dir, ref, dir, dir);
