@@ -73,7 +73,7 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     int rc = embed_items(r, r->student, BENCH_TEST, items, n, img, t);
     if (rc == 0)
         rc = benchmark_class_embeddings(r->model, r->student, r->tok, r->bench, BENCH_TEST,
-                                        r->cfg.template_, cls);
+                                        r->cfg.train.template_, cls);
     bench_eval_result res;
     memset(&res, 0, sizeof res);
     if (rc == 0)
@@ -122,7 +122,7 @@ int cl_eval_heldout(cl_runner *r, const clip_lora *lora, double *acc) {
     int rc = embed_items(r, lora, BENCH_HELDOUT, items, n, img, -1);
     if (rc == 0)
         rc = benchmark_class_embeddings(r->model, lora, r->tok, r->bench, BENCH_HELDOUT,
-                                        r->cfg.template_, cls);
+                                        r->cfg.train.template_, cls);
     bench_eval_result res;
     memset(&res, 0, sizeof res);
     if (rc == 0)

@@ -86,8 +86,8 @@ static int setup(cl_runner *r) {
     r->tok = clip_tokenizer_init(NULL);
     if (!r->tok) return -1;
     clip_lora_params lp = clip_lora_default_params();
-    lp.rank = c->rank;
-    lp.alpha = c->alpha;
+    lp.rank = c->train.rank;
+    lp.alpha = c->train.alpha;
     lp.seed = c->seed;
     r->student = clip_lora_new(r->model, &lp);
     if (!r->student) return -1;
