@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/common.h"
-#include "data/augment.h"
 #include "optim.h"
 #include "step.h"
 
@@ -67,8 +66,6 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
                    const finetune_config *c, finetune_callback cb, void *user,
                    bench_eval_result *res) {
     if (train_options_check(&c->train) != 0) return -1;
-    optim_kind kind;
-    optim_kind_parse(c->train.optimizer, "train.optimizer", &kind);
     const clip_config *mc = clip_model_config(m);
     int nc = benchmark_num_classes(bm), n = benchmark_count(bm, BENCH_TRAIN);
     int r = mc->resolution, ctx = mc->context, b = c->train.batch_size;
@@ -80,48 +77,17 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
     /* The training images, made once at the model's resolution (CLIP's eval geometry) and kept
      * as 8-bit RGB: a quarter of the memory of floats, and what the augmentation crops from. */
     uint8_t *train = segp_malloc((size_t)n * img);
+    if (benchmark_images(bm, BENCH_TRAIN, NULL, n, r, train) != 0) {
+        free(train);
+        return -1;
+    }
     int32_t *target = segp_malloc((size_t)n * sizeof(int32_t));
-    int fail = 0;
-    char err[512] = ""; /* errors are per thread: the first one is raised again here */
-#pragma omp parallel for schedule(dynamic, 16)
-    for (int i = 0; i < n; i++) {
-        int f;
-#pragma omp atomic read
-        f = fail;
-        if (f) continue;
-        target[i] = benchmark_label(bm, BENCH_TRAIN, i);
-        if (benchmark_image(bm, BENCH_TRAIN, i, r, train + (size_t)i * img) != 0) {
-#pragma omp critical(finetune_err)
-            if (!fail) {
-                snprintf(err, sizeof err, "%s", segp_last_error());
-                fail = 1;
-            }
-        }
-    }
-    if (fail) {
-        free(train), free(target);
-        return SEGP_FAIL("%s", err);
-    }
-    augment_config ac;
-    augment_config_default(&ac, r, c->seed);
-    ac.scale_lo = c->train.aug_scale_min;
-    ac.scale_hi = c->train.aug_scale_max;
-    ac.flip_p = c->train.aug_flip;
-    /* class prompts */
+    for (int i = 0; i < n; i++) target[i] = benchmark_label(bm, BENCH_TRAIN, i);
+    augment_config ac = train_options_augment(&c->train, r, c->seed);
     int32_t *ids = segp_malloc((size_t)nc * ctx * sizeof(int32_t));
-    int rc = 0;
-    for (int k = 0; k < nc && rc == 0; k++) {
-        char prompt[512];
-        zeroshot_fill_template(c->train.template_, benchmark_class_name(bm, k), prompt, sizeof prompt);
-        rc = clip_tokenize(tok, prompt, ctx, 1, ids + (size_t)k * ctx);
-    }
-    optim_params op = optim_default_params(kind);
-    op.momentum = c->train.momentum;
-    op.weight_decay = c->train.weight_decay;
-    optim *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
-    train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1,
-                            .data_parallel = c->train.data_parallel};
-    train_step *trainer = opt ? train_step_new(m, &sp) : NULL;
+    int rc = benchmark_class_prompts(tok, bm, NULL, nc, c->train.template_, ctx, ids);
+    optim *opt;
+    train_step *trainer = train_options_lora_step(&c->train, m, lora, &opt);
     if (!trainer) rc = -1;
     float *pix = segp_malloc((size_t)b * img * sizeof(float));
     int32_t *labels = segp_malloc((size_t)b * sizeof(int32_t));
@@ -134,15 +100,7 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
         train_epoch_order(c->seed, ep, n, order);
         for (int s0 = 0; s0 < n && rc == 0; s0 += b, step++) {
             int k = n - s0 < b ? n - s0 : b;
-#pragma omp parallel for schedule(static)
-            for (int i = 0; i < k; i++) {
-                int idx = order[s0 + i];
-                image_rgb src = {r, r, train + (size_t)idx * img};
-                if (c->train.augment)
-                    augment_train_clip(&ac, &src, ep, idx, pix + (size_t)i * img);
-                else
-                    image_clip_normalize(src.rgb, r, pix + (size_t)i * img);
-            }
+            train_options_batch(&c->train, &ac, train, r, order + s0, k, ep, pix);
             for (int i = 0; i < k; i++) labels[i] = target[order[s0 + i]];
             float loss, lr = lr_warmup_cosine(c->train.lr, step, 0, total);
             if (train_step_run(trainer, pix, k, ids, nc, &term, 1, lr, &loss, NULL) != 0) {

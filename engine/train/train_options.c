@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "io/image.h"
 #include "optim.h"
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(train_options, field), lo, hi, 0, doc}
@@ -68,4 +69,45 @@ int train_options_check(const train_options *o) {
         return SEGP_FAIL("augment.scale_min %g is larger than augment.scale_max %g",
                          (double)o->aug_scale_min, (double)o->aug_scale_max);
     return 0;
+}
+
+train_step *train_options_lora_step(const train_options *o, clip_model *m, clip_lora *lora,
+                                    optim **opt) {
+    *opt = NULL;
+    optim_kind kind;
+    if (optim_kind_parse(o->optimizer, "train.optimizer", &kind) != 0) return NULL;
+    optim_params op = optim_default_params(kind);
+    op.momentum = o->momentum;
+    op.weight_decay = o->weight_decay;
+    *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
+    if (!*opt) return NULL;
+    train_step_params sp = {.lora = lora, .opt = *opt, .train_vision = 1, .train_text = 1,
+                            .data_parallel = o->data_parallel};
+    train_step *s = train_step_new(m, &sp);
+    if (!s) {
+        optim_free(*opt);
+        *opt = NULL;
+    }
+    return s;
+}
+
+augment_config train_options_augment(const train_options *o, int px, uint64_t seed) {
+    augment_config ac;
+    augment_config_default(&ac, px, seed);
+    ac.scale_lo = o->aug_scale_min;
+    ac.scale_hi = o->aug_scale_max;
+    ac.flip_p = o->aug_flip;
+    return ac;
+}
+
+void train_options_batch(const train_options *o, const augment_config *ac, const uint8_t *cache,
+                         int px, const int32_t *order, int k, int epoch, float *out) {
+    size_t sz = (size_t)3 * px * px;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < k; i++) {
+        int it = order[i];
+        image_rgb src = {px, px, (uint8_t *)cache + (size_t)it * sz};
+        if (o->augment) augment_train_clip(ac, &src, epoch, it, out + (size_t)i * sz);
+        else image_clip_normalize(src.rgb, px, out + (size_t)i * sz);
+    }
 }

@@ -5,7 +5,13 @@
 #ifndef SEGP_TRAIN_OPTIONS_H
 #define SEGP_TRAIN_OPTIONS_H
 
+#include <stdint.h>
+
 #include "core/config.h"
+#include "data/augment.h"
+#include "model/lora.h"
+#include "optim.h"
+#include "step.h"
 
 typedef struct {
     int epochs, batch_size;
@@ -30,5 +36,20 @@ train_options train_options_default(void);
 
 /* train.optimizer is known and the crop range is not empty; -1 + error naming the key. */
 int train_options_check(const train_options *o);
+
+/* What the options set up for training LORA (of model M) on both towers: the optimiser
+ * (train.optimizer, momentum, weight decay) over its trainable numbers in *opt, and the step
+ * (data_parallel). NULL + error (*opt then NULL); free with train_step_free, optim_free. */
+train_step *train_options_lora_step(const train_options *o, clip_model *m, clip_lora *lora,
+                                    optim **opt);
+
+/* The augmentation of the options (crop scales, flip) at px, seeded by SEED. */
+augment_config train_options_augment(const train_options *o, int px, uint64_t seed);
+
+/* The pixels of one batch: items ORDER[0..k-1] of CACHE (8-bit RGB at px, as
+ * benchmark_images), augmented by AC for EPOCH when augment.enabled (keyed by the item's index
+ * in CACHE), else only normalised; out k x 3 x px x px. */
+void train_options_batch(const train_options *o, const augment_config *ac, const uint8_t *cache,
+                         int px, const int32_t *order, int k, int epoch, float *out);
 
 #endif
