@@ -370,6 +370,32 @@ TEST(benchmark_cifar100_small) {
     benchmark_free(b);
 }
 
+/* benchmark_images: a list of items made in parallel equals benchmark_image of each; a bad
+ * item fails the call with that item's error (made on the calling thread). */
+TEST(benchmark_images_equal_one_by_one) {
+    benchmark_params p = benchmark_default_params();
+    p.train_per_class = 2;
+    p.test_per_class = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    enum { PX = 16, SZ = PX * PX * 3 };
+    int items[5] = {7, 0, 199, 42, 7};
+    uint8_t many[5 * SZ], one[SZ];
+    CHECK_MSG(benchmark_images(b, BENCH_TRAIN, items, 5, PX, many) == 0, "%s", segp_last_error());
+    for (int i = 0; i < 5; i++) {
+        CHECK(benchmark_image(b, BENCH_TRAIN, items[i], PX, one) == 0);
+        CHECK_MSG(!memcmp(one, many + i * SZ, SZ), "item %d", items[i]);
+    }
+    /* NULL items: 0..n-1 */
+    CHECK(benchmark_images(b, BENCH_TRAIN, NULL, 2, PX, many) == 0);
+    CHECK(benchmark_image(b, BENCH_TRAIN, 1, PX, one) == 0 && !memcmp(one, many + SZ, SZ));
+    items[3] = 200; /* one past the 100 x 2 training items */
+    CHECK(benchmark_images(b, BENCH_TRAIN, items, 5, PX, many) == -1);
+    CHECK(err_has("item 200 of split"));
+    benchmark_free(b);
+}
+
 TEST(benchmark_image_folder) {
     /* train/ and test/ trees of 4 classes; "b_cat" sorts before "dog" */
     const char *cls[4] = {"ant", "b_cat", "dog", "eel"};
