@@ -247,7 +247,7 @@ TEST(benchmark_bad_params) {
     char *bad = tpath("bench_order_dup.txt", "");
     char text[600] = "[";
     for (int k = 0; k < 100; k++) {
-        char num[8];
+        char num[16];
         snprintf(num, sizeof num, "%d%s", k == 50 ? 7 : k, k < 99 ? ", " : "]");
         strcat(text, num);
     }
