@@ -90,8 +90,8 @@ int cmd_finetune(int argc, char **argv) {
     benchmark *bench = finetune_open_benchmark(&c, m);
     clip_tokenizer *tok = bench ? clip_tokenizer_init(NULL) : NULL;
     clip_lora_params lp = clip_lora_default_params();
-    lp.rank = c.rank;
-    lp.alpha = c.alpha;
+    lp.rank = c.train.rank;
+    lp.alpha = c.train.alpha;
     lp.seed = c.seed;
     clip_lora *lora = tok ? clip_lora_new(m, &lp) : NULL;
     if (lora) {
@@ -99,7 +99,7 @@ int cmd_finetune(int argc, char **argv) {
         char cpu[256];
         segp_cpu_name(cpu, sizeof cpu);
         printf("%s: %zu trainable LoRA-B numbers (rank %d); segp build %s, CPU %s, %d threads\n",
-               model, clip_lora_trainable(lora), c.rank, segp_build_id(), cpu,
+               model, clip_lora_trainable(lora), c.train.rank, segp_build_id(), cpu,
                omp_get_max_threads());
         bench_eval_result res = {0};
         double t0 = segp_now();

@@ -86,4 +86,26 @@ int test_verbose(void);
 /* Directory for scratch files of this test run (created once, under /tmp). */
 const char *test_tmpdir(void);
 
+/* ---- scratch files (tests/test_files.c) ---- */
+
+#include <stdint.h>
+
+/* test_tmpdir()/FMT with %s replaced by A; one of 8 rotating buffers, so a call may take several. */
+char *tpath(const char *fmt, const char *a);
+/* mkdir -p PATH. */
+void mkdirs(const char *path);
+/* Write N bytes (or TEXT) to PATH, recording a failure if that fails. */
+void write_bytes(const char *path, const void *data, size_t n);
+void write_text(const char *path, const char *text);
+/* True when the last recorded error contains S; otherwise prints the error and returns 0. */
+int err_has(const char *s);
+
+/* Pixel value of synthetic image IDX at (x, y, channel c): distinct and reproducible. */
+uint8_t synth_pixel(int idx, int x, int y, int c);
+/* A CIFAR record at R: the label byte(s) (coarse first when LABEL_BYTES is 2), then the R, G, B
+ * planes of 32x32 from synth_pixel(IDX). */
+void synth_cifar_record(uint8_t *r, int label_bytes, int coarse, int label, int idx);
+/* A W x H PNG of synth_pixel(IDX) at PATH. */
+void write_synth_png(const char *path, int idx, int w, int h);
+
 #endif

@@ -24,45 +24,6 @@
 
 /* ---- helpers ---- */
 
-static char *tpath(const char *fmt, const char *a) {
-    static char buf[8][1024];
-    static int k;
-    char rel[512];
-    snprintf(rel, sizeof rel, fmt, a);
-    char *b = buf[k++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", test_tmpdir(), rel);
-    return b;
-}
-
-static void mkdirs(const char *path) {
-    char tmp[8192];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    mkdir(tmp, 0755);
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(data, 1, n, f) == n);
-    fclose(f);
-}
-
-static void write_text(const char *path, const char *text) { write_bytes(path, text, strlen(text)); }
-
-static int err_has(const char *s) {
-    const char *e = segp_last_error();
-    if (strstr(e, s)) return 1;
-    printf("  (error was: %s)\n", e);
-    return 0;
-}
-
 /* Open P expecting failure with an error holding both KEY and DETAIL. */
 static void check_refused(const benchmark_params *p, const char *key, const char *detail) {
     benchmark *b = benchmark_open(p);
@@ -72,20 +33,11 @@ static void check_refused(const benchmark_params *p, const char *key, const char
     if (detail) CHECK_MSG(err_has(detail), "error should say %s", detail);
 }
 
-/* Pixel value of synthetic image IDX at (x, y, channel c), as test_dataset.c makes them. */
-static uint8_t synth(int idx, int x, int y, int c) { return (uint8_t)(idx * 37 + x * 3 + y * 11 + c * 101); }
-
-/* CIFAR-100 file of N records: record i has fine label LABELS[i] and pixels synth(first + i). */
+/* CIFAR-100 file of N records: record i has fine label LABELS[i] and pixels synth_pixel(first + i). */
 static void write_cifar100(const char *path, int n, int first, const int *labels) {
     size_t rec = 2 + 3072;
-    uint8_t *buf = malloc(rec * (size_t)n), *r = buf;
-    for (int i = 0; i < n; i++) {
-        *r++ = (uint8_t)(labels[i] % 20);
-        *r++ = (uint8_t)labels[i];
-        for (int c = 0; c < 3; c++)
-            for (int y = 0; y < 32; y++)
-                for (int x = 0; x < 32; x++) *r++ = synth(first + i, x, y, c);
-    }
+    uint8_t *buf = malloc(rec * (size_t)n);
+    for (int i = 0; i < n; i++) synth_cifar_record(buf + rec * (size_t)i, 2, labels[i] % 20, labels[i], first + i);
     write_bytes(path, buf, rec * (size_t)n);
     free(buf);
 }
@@ -295,7 +247,7 @@ TEST(benchmark_bad_params) {
     char *bad = tpath("bench_order_dup.txt", "");
     char text[600] = "[";
     for (int k = 0; k < 100; k++) {
-        char num[8];
+        char num[16];
         snprintf(num, sizeof num, "%d%s", k == 50 ? 7 : k, k < 99 ? ", " : "]");
         strcat(text, num);
     }
@@ -376,11 +328,11 @@ TEST(benchmark_cifar100_small) {
     int ok = 1;
     for (int y = 0; y < 32; y++)
         for (int x = 0; x < 32; x++)
-            for (int c = 0; c < 3; c++) ok &= got[(y * 32 + x) * 3 + c] == synth(1007, x, y, c);
+            for (int c = 0; c < 3; c++) ok &= got[(y * 32 + x) * 3 + c] == synth_pixel(1007, x, y, c);
     CHECK_MSG(ok, "cifar test item 7 pixels");
     image_rgb im;
     CHECK(benchmark_image_native(b, BENCH_TRAIN, 9, &im) == 0);
-    CHECK(im.width == 32 && im.rgb[5] == synth(9, 1, 0, 2));
+    CHECK(im.width == 32 && im.rgb[5] == synth_pixel(9, 1, 0, 2));
     uint8_t want[16 * 16 * 3], got16[16 * 16 * 3];
     image_clip_crop(&im, 16, want);
     CHECK(benchmark_image(b, BENCH_TRAIN, 9, 16, got16) == 0);
@@ -404,7 +356,7 @@ TEST(benchmark_cifar100_small) {
     int first_of[100];
     for (int i = n_te - 1; i >= 0; i--) first_of[te[i]] = i;
     CHECK(benchmark_image(b, BENCH_TEST, 50, 32, got) == 0); /* class 50's first item */
-    CHECK_EQ_INT(got[0], synth(1000 + first_of[50], 0, 0, 0));
+    CHECK_EQ_INT(got[0], synth_pixel(1000 + first_of[50], 0, 0, 0));
     int *pycil = NULL, n = 0;
     CHECK(class_order_load("data/benchmarks/cifar100_order_pycil_seed1993.txt", 100, &pycil, &n) == 0);
     CHECK(pycil && same_ints(benchmark_order(b), pycil, 100));
@@ -418,13 +370,30 @@ TEST(benchmark_cifar100_small) {
     benchmark_free(b);
 }
 
-static void write_png(const char *path, int idx, int w, int h) {
-    image_rgb im = {w, h, malloc((size_t)w * h * 3)};
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int c = 0; c < 3; c++) im.rgb[(y * w + x) * 3 + c] = synth(idx, x, y, c);
-    CHECK_MSG(image_write_png(path, &im) == 0, "%s", segp_last_error());
-    free(im.rgb);
+/* benchmark_images: a list of items made in parallel equals benchmark_image of each; a bad
+ * item fails the call with that item's error (made on the calling thread). */
+TEST(benchmark_images_equal_one_by_one) {
+    benchmark_params p = benchmark_default_params();
+    p.train_per_class = 2;
+    p.test_per_class = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    enum { PX = 16, SZ = PX * PX * 3 };
+    int items[5] = {7, 0, 199, 42, 7};
+    uint8_t many[5 * SZ], one[SZ];
+    CHECK_MSG(benchmark_images(b, BENCH_TRAIN, items, 5, PX, many) == 0, "%s", segp_last_error());
+    for (int i = 0; i < 5; i++) {
+        CHECK(benchmark_image(b, BENCH_TRAIN, items[i], PX, one) == 0);
+        CHECK_MSG(!memcmp(one, many + i * SZ, SZ), "item %d", items[i]);
+    }
+    /* NULL items: 0..n-1 */
+    CHECK(benchmark_images(b, BENCH_TRAIN, NULL, 2, PX, many) == 0);
+    CHECK(benchmark_image(b, BENCH_TRAIN, 1, PX, one) == 0 && !memcmp(one, many + SZ, SZ));
+    items[3] = 200; /* one past the 100 x 2 training items */
+    CHECK(benchmark_images(b, BENCH_TRAIN, items, 5, PX, many) == -1);
+    CHECK(err_has("item 200 of split"));
+    benchmark_free(b);
 }
 
 TEST(benchmark_image_folder) {
@@ -438,7 +407,7 @@ TEST(benchmark_image_folder) {
             for (int k = 0; k < 3 - s; k++) {
                 char f[160];
                 snprintf(f, sizeof f, "%s/%d.png", rel, k);
-                write_png(tpath("%s", f), 10 * c + k + 100 * s, 6 + k, 4);
+                write_synth_png(tpath("%s", f), 10 * c + k + 100 * s, 6 + k, 4);
             }
         }
     benchmark_params p = benchmark_default_params();
@@ -460,17 +429,17 @@ TEST(benchmark_image_folder) {
     int ok = 1;
     for (int y = 0; y < 4; y++)
         for (int x = 0; x < 4; x++)
-            for (int c = 0; c < 3; c++) ok &= got[(y * 4 + x) * 3 + c] == synth(121, x + 2, y, c);
+            for (int c = 0; c < 3; c++) ok &= got[(y * 4 + x) * 3 + c] == synth_pixel(121, x + 2, y, c);
     CHECK_MSG(ok, "folder test item 5: the centre crop of its pixels");
     image_rgb im;
     CHECK(benchmark_image_native(b, BENCH_TRAIN, 4, &im) == 0);
-    CHECK(im.width == 7 && im.height == 4 && im.rgb[0] == synth(11, 0, 0, 0));
+    CHECK(im.width == 7 && im.height == 4 && im.rgb[0] == synth_pixel(11, 0, 0, 0));
     image_free(&im);
     benchmark_free(b);
 
     /* a class missing from one split is refused; eval_only reads only test/ */
     mkdirs(tpath("bench_fold/train/%s", "fox"));
-    write_png(tpath("bench_fold/train/fox/%s", "0.png"), 1, 4, 4);
+    write_synth_png(tpath("bench_fold/train/fox/%s", "0.png"), 1, 4, 4);
     check_refused(&p, "benchmark.root", "train split has 5 classes");
     p.eval_only = 1;
     b = benchmark_open(&p);

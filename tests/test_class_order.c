@@ -8,13 +8,6 @@
 #include "data/class_order.h"
 #include "test.h"
 
-static int err_has(const char *s) {
-    const char *e = segp_last_error();
-    if (strstr(e, s)) return 1;
-    printf("  (error was: %s)\n", e);
-    return 0;
-}
-
 static int parse_ok(const char *text, const int *want, int n) {
     int *o, cnt;
     if (class_order_parse(text, "t", &o, &cnt)) {

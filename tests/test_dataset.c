@@ -16,73 +16,13 @@
 
 /* ---- helpers ---- */
 
-static char *tpath(const char *fmt, const char *a) {
-    static char buf[8][1024];
-    static int k;
-    char rel[512];
-    snprintf(rel, sizeof rel, fmt, a);
-    char *b = buf[k++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", test_tmpdir(), rel);
-    return b;
-}
-
-static void mkdirs(const char *path) {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    mkdir(tmp, 0755);
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(data, 1, n, f) == n);
-    fclose(f);
-}
-
-static void write_text(const char *path, const char *text) { write_bytes(path, text, strlen(text)); }
-
-static int err_has(const char *s) {
-    const char *e = segp_last_error();
-    if (strstr(e, s)) return 1;
-    printf("  (error was: %s)\n", e);
-    return 0;
-}
-
-/* Pixel value of synthetic image IDX at (x, y, channel c): distinct and reproducible. */
-static uint8_t synth(int idx, int x, int y, int c) { return (uint8_t)(idx * 37 + x * 3 + y * 11 + c * 101); }
-
-/* One RGB image of W x H from synth(). */
-static image_rgb synth_image(int idx, int w, int h) {
-    image_rgb im = {w, h, malloc((size_t)w * h * 3)};
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int c = 0; c < 3; c++) im.rgb[(y * w + x) * 3 + c] = synth(idx, x, y, c);
-    return im;
-}
-
 static int image_matches_synth(const image_rgb *im, int idx, int w, int h) {
     if (im->width != w || im->height != h || !im->rgb) return 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < 3; c++)
-                if (im->rgb[(y * w + x) * 3 + c] != synth(idx, x, y, c)) return 0;
+                if (im->rgb[(y * w + x) * 3 + c] != synth_pixel(idx, x, y, c)) return 0;
     return 1;
-}
-
-/* CIFAR record: label byte(s), then R, G, B planes of 32x32 from synth(idx). */
-static void cifar_record(uint8_t *r, int label_bytes, int coarse, int label, int idx) {
-    if (label_bytes == 2) *r++ = (uint8_t)coarse;
-    *r++ = (uint8_t)label;
-    for (int c = 0; c < 3; c++)
-        for (int y = 0; y < 32; y++)
-            for (int x = 0; x < 32; x++) *r++ = synth(idx, x, y, c);
 }
 
 static void write_cifar(const char *path, int label_bytes, int n, int first_idx, int nclasses) {
@@ -90,7 +30,7 @@ static void write_cifar(const char *path, int label_bytes, int n, int first_idx,
     uint8_t *buf = malloc(rec * (size_t)n);
     for (int i = 0; i < n; i++) {
         int idx = first_idx + i;
-        cifar_record(buf + rec * (size_t)i, label_bytes, idx % 20, (idx * 7) % nclasses, idx);
+        synth_cifar_record(buf + rec * (size_t)i, label_bytes, idx % 20, (idx * 7) % nclasses, idx);
     }
     write_bytes(path, buf, rec * (size_t)n);
     free(buf);
@@ -215,23 +155,23 @@ TEST(dataset_cifar_errors) {
 
     /* Labels out of range: fine label 100, coarse 20. */
     uint8_t rec[3074];
-    cifar_record(rec, 2, 3, 100, 0);
+    synth_cifar_record(rec, 2, 3, 100, 0);
     write_bytes(tpath("c100t/%s", "test.bin"), rec, sizeof rec);
     CHECK(dataset_open_ex("cifar100", tpath("c100t", ""), "test", &o) == NULL);
     CHECK(err_has("record 0 has label 100 (expected 0..99"));
-    cifar_record(rec, 2, 20, 5, 0);
+    synth_cifar_record(rec, 2, 20, 5, 0);
     write_bytes(tpath("c100t/%s", "test.bin"), rec, sizeof rec);
     CHECK(dataset_open_ex("cifar100", tpath("c100t", ""), "test", &o) == NULL);
     CHECK(err_has("coarse label 20"));
     /* A name file with the wrong count. */
-    cifar_record(rec, 2, 2, 5, 0);
+    synth_cifar_record(rec, 2, 2, 5, 0);
     write_bytes(tpath("c100t/%s", "test.bin"), rec, sizeof rec);
     write_text(tpath("c100t/%s", "fine_label_names.txt"), "a\nb\n");
     CHECK(dataset_open_ex("cifar100", tpath("c100t", ""), "test", &o) == NULL);
     CHECK(err_has("fine_label_names.txt: 2 class names (expected 100)"));
     /* A CIFAR-10 file with label 10. */
     mkdirs(tpath("c10t", ""));
-    cifar_record(rec, 1, 0, 10, 0);
+    synth_cifar_record(rec, 1, 0, 10, 0);
     write_bytes(tpath("c10t/%s", "test_batch.bin"), rec, 3073);
     CHECK(dataset_open_ex("cifar10", tpath("c10t", ""), "test", &o) == NULL);
     CHECK(err_has("label 10 (expected 0..9"));
@@ -250,7 +190,7 @@ static size_t idx_images(uint8_t *buf, int n, int rows, int cols) {
     size_t k = 16;
     for (int i = 0; i < n; i++)
         for (int y = 0; y < rows; y++)
-            for (int x = 0; x < cols; x++) buf[k++] = synth(i, x, y, 0);
+            for (int x = 0; x < cols; x++) buf[k++] = synth_pixel(i, x, y, 0);
     return k;
 }
 
@@ -292,7 +232,7 @@ TEST(dataset_idx_gzip_and_raw) {
             int ok = 1;
             for (int y = 0; y < 2; y++)
                 for (int x = 0; x < 3; x++)
-                    for (int c = 0; c < 3; c++) ok &= im.rgb[(y * 3 + x) * 3 + c] == synth(i, x, y, 0);
+                    for (int c = 0; c < 3; c++) ok &= im.rgb[(y * 3 + x) * 3 + c] == synth_pixel(i, x, y, 0);
             CHECK_MSG(ok, "idx item %d: grey must become R = G = B = the stored byte", i);
             image_free(&im);
         }
@@ -402,12 +342,6 @@ TEST(dataset_fashion_mnist_real) {
 
 /* ---- image folders ---- */
 
-static void write_png(const char *path, int idx, int w, int h) {
-    image_rgb im = synth_image(idx, w, h);
-    CHECK_MSG(image_write_png(path, &im) == 0, "%s", segp_last_error());
-    free(im.rgb);
-}
-
 /* A flat grey JPEG (quality 100): decodes to exactly VALUE everywhere. */
 static void write_grey_jpeg(const char *path, int w, int h, uint8_t value) {
     FILE *f = fopen(path, "wb");
@@ -437,9 +371,9 @@ static void write_grey_jpeg(const char *path, int w, int h, uint8_t value) {
 static void make_folder_tree(void) {
     mkdirs(tpath("fold/train/cat/sub", ""));
     mkdirs(tpath("fold/train/dog_big", ""));
-    write_png(tpath("fold/train/cat/%s", "b.png"), 1, 5, 4);
-    write_png(tpath("fold/train/cat/%s", "a.PNG"), 0, 3, 2);
-    write_png(tpath("fold/train/cat/sub/%s", "c.png"), 2, 4, 4);
+    write_synth_png(tpath("fold/train/cat/%s", "b.png"), 1, 5, 4);
+    write_synth_png(tpath("fold/train/cat/%s", "a.PNG"), 0, 3, 2);
+    write_synth_png(tpath("fold/train/cat/sub/%s", "c.png"), 2, 4, 4);
     write_text(tpath("fold/train/cat/%s", "notes.txt"), "not an image");
     write_grey_jpeg(tpath("fold/train/dog_big/%s", "d.jpg"), 8, 8, 120);
 }
@@ -527,8 +461,8 @@ TEST(dataset_folder_list) {
 
 TEST(dataset_folder_corrupt_image) {
     mkdirs(tpath("foldc/x", ""));
-    write_png(tpath("foldc/x/%s", "ok.png"), 3, 6, 6);
-    write_png(tpath("foldc/x/%s", "trunc.png"), 4, 16, 16);
+    write_synth_png(tpath("foldc/x/%s", "ok.png"), 3, 6, 6);
+    write_synth_png(tpath("foldc/x/%s", "trunc.png"), 4, 16, 16);
     truncate(tpath("foldc/x/%s", "trunc.png"), 60);
     write_text(tpath("foldc/x/%s", "zz.jpg"), "this is not a JPEG");
     dataset *ds = dataset_open("folder", tpath("foldc", ""), "all");
@@ -574,7 +508,7 @@ TEST(dataset_imagenet_r_small) {
                "0\tn00000001\tgreat_white_shark\n1\tn00000002\tgoldfish\n");
     write_text(tpath("inr/bench/%s", "imgr_train_test_split.txt"),
                "train\nn00000002/art_1.png\nn00000001/x.png\ntest\nn00000001/y.png\n");
-    write_png(tpath("inr/imagenet-r/n00000002/%s", "art_1.png"), 5, 7, 3);
+    write_synth_png(tpath("inr/imagenet-r/n00000002/%s", "art_1.png"), 5, 7, 3);
     dataset_options o = {0};
     o.benchmarks_dir = tpath("inr/bench", "");
     dataset *ds = dataset_open_ex("imagenet-r", tpath("inr", ""), "train", &o);
@@ -649,9 +583,9 @@ TEST(dataset_imagenet100) {
     mkdirs(tpath("in100s/train/n00000001", ""));
     mkdirs(tpath("in100s/train/n00000002", ""));
     mkdirs(tpath("in100s/train/n00000003", "")); /* not one of the classes */
-    write_png(tpath("in100s/train/n00000001/%s", "a.png"), 1, 2, 2);
-    write_png(tpath("in100s/train/n00000002/%s", "b.png"), 2, 2, 2);
-    write_png(tpath("in100s/train/n00000003/%s", "c.png"), 3, 2, 2);
+    write_synth_png(tpath("in100s/train/n00000001/%s", "a.png"), 1, 2, 2);
+    write_synth_png(tpath("in100s/train/n00000002/%s", "b.png"), 2, 2, 2);
+    write_synth_png(tpath("in100s/train/n00000003/%s", "c.png"), 3, 2, 2);
     dataset_options o = {0};
     o.benchmarks_dir = tpath("in100s/bench", "");
     ds = dataset_open_ex("imagenet100", tpath("in100s", ""), "train", &o);
@@ -685,7 +619,7 @@ TEST(dataset_cub200) {
                "3 001.Black_footed_Albatross/c.png\n");
     write_text(tpath("cub/CUB_200_2011/%s", "image_class_labels.txt"), "1 1\n2 2\n3 1\n");
     write_text(tpath("cub/CUB_200_2011/%s", "train_test_split.txt"), "1 1\n2 1\n3 0\n");
-    write_png(tpath("cub/CUB_200_2011/images/002.Laysan_Albatross/%s", "b.png"), 9, 4, 5);
+    write_synth_png(tpath("cub/CUB_200_2011/images/002.Laysan_Albatross/%s", "b.png"), 9, 4, 5);
     dataset *ds = dataset_open("cub200", tpath("cub", ""), "train");
     CHECK_MSG(ds != NULL, "%s", segp_last_error());
     if (ds) {

@@ -112,14 +112,6 @@ static void check_error_names(const char *path) {
     CHECK_MSG(strchr(e, '\n') == NULL, "error is not one line: '%s'", e);
 }
 
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(data, 1, n, f) == n);
-    fclose(f);
-}
-
 /* ---- resize and transform against PIL ---- */
 
 TEST(image_resize_synth_matches_pil) {

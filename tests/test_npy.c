@@ -11,14 +11,6 @@
 
 #define FIX "tests/fixtures/"
 
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(data, 1, n, f) == n);
-    fclose(f);
-}
-
 static int files_equal(const char *a, const char *b) {
     uint8_t *da, *db;
     size_t na, nb;

@@ -433,7 +433,7 @@ TEST(run_eval_reproduces_metrics) {
     CHECK_MSG(strstr(out, want) != NULL, "'%s' not in: %s", want, out);
     CHECK(strstr(out, "every entry equals the saved counts") != NULL);
     /* a saved count that the checkpoint does not reproduce is reported */
-    char dir[512], cmd[1400];
+    char dir[512], cmd[2400];
     snprintf(dir, sizeof dir, "%s/tampered", test_tmpdir());
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s' && sed -i 's/\\[48, 40/[47, 40/' "
              "'%s/tasks/01/eval.json'", dir, ref, dir, dir);
@@ -526,14 +526,14 @@ TEST(run_sample_configs_parse) {
         cl_config c = cl_config_default();
         CHECK_MSG(cl_config_parse_file(g.gl_pathv[i], &c) == 0, "%s", segp_last_error());
         CHECK_MSG(cl_method_find(c.method) != NULL, "%s: method %s", g.gl_pathv[i], c.method);
-        CHECK(!strcmp(c.cls_classes, "task") && c.rank == 32);
+        CHECK(!strcmp(c.cls_classes, "task") && c.train.rank == 32);
     }
     globfree(&g);
     /* the default is the calibration setting of issue 11 */
     cl_config d = cl_config_default();
     CHECK(cl_config_parse_file("sample_runs/default.json", &d) == 0);
     CHECK(!strcmp(d.method, "finetune") && !strcmp(d.bench.name, "shapes") &&
-          !strcmp(d.bench.order, "latin") && d.bench.train_per_class == 100 && d.epochs == 3 &&
-          !strcmp(d.optimizer, "adamw") && d.batch_size == 64 && d.augment == 0 && d.seed == 1);
-    CHECK_NEAR(d.lr, 1e-3, 1e-9);
+          !strcmp(d.bench.order, "latin") && d.bench.train_per_class == 100 && d.train.epochs == 3 &&
+          !strcmp(d.train.optimizer, "adamw") && d.train.batch_size == 64 && d.train.augment == 0 && d.seed == 1);
+    CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
 }

@@ -18,14 +18,6 @@ static void tmp_path(char *buf, size_t n, const char *name) {
     snprintf(buf, n, "%s/%s", test_tmpdir(), name);
 }
 
-static void write_bytes(const char *path, const void *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    if (n) CHECK(fwrite(p, 1, n, f) == n);
-    fclose(f);
-}
-
 /* A safetensors file: u64 header length, JSON, optional space padding, then DATA_LEN bytes
  * (DATA if given, else a ramp). */
 static void write_st(const char *path, const char *json, size_t pad, const void *data,

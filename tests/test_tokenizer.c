@@ -229,14 +229,6 @@ static void tmp_path(char *buf, size_t n, const char *name) {
     snprintf(buf, n, "%s/%s", test_tmpdir(), name);
 }
 
-static void write_bytes(const char *path, const void *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    if (n) CHECK(fwrite(p, 1, n, f) == n);
-    fclose(f);
-}
-
 static void write_gz(const char *path, const char *text) {
     gzFile g = gzopen(path, "wb");
     CHECK(g != NULL);

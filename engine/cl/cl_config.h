@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "data/benchmark.h"
+#include "train/train_options.h"
 
 typedef struct {
     char model[1024];       /* CLIP safetensors */
@@ -15,16 +16,9 @@ typedef struct {
     uint64_t seed;          /* data order, augmentation, LoRA A */
     benchmark_params bench; /* keys "benchmark.*": benchmark_config_fields */
     /* training (shared by every method, so baselines and methods are matched) */
-    int epochs, batch_size, warmup_steps;
-    int data_parallel;      /* the image batch split across the threads (train_step_params) */
-    char optimizer[8];      /* "sgd" / "adamw" */
-    float lr, momentum, weight_decay;
-    int rank;
-    float alpha;
+    train_options train;    /* train.*, lora.*, prompt_template, augment.*: train_options.h */
+    int warmup_steps;
     char cls_classes[8];    /* L_cls candidates: "task" (default) or "seen" */
-    char template_[256];
-    int augment;
-    float aug_scale_min, aug_scale_max, aug_flip;
     int eval_batch;
     int max_tasks;          /* run only the first N tasks (0: all) */
 } cl_config;

@@ -56,6 +56,25 @@ static int embed_items(cl_runner *r, const clip_lora *lora, bench_split s, const
     return rc;
 }
 
+/* ITEMS[0..n) of split S scored under LORA against every class of the split: their image
+ * embeddings into IMG (n x e, as embed_items, progress for task T), the logits and predictions
+ * into RES (bench_eval_free, also on failure). 0, 1 (stopped), -1 + error. */
+static int score_items(cl_runner *r, const clip_lora *lora, bench_split s, const int *items,
+                       int n, float *img, int t, bench_eval_result *res) {
+    int e = clip_model_config(r->model)->embed_dim, nc = benchmark_split_classes(r->bench, s);
+    float *cls = segp_malloc((size_t)(nc > 0 ? nc : 1) * e * sizeof(float));
+    memset(res, 0, sizeof *res);
+    int rc = embed_items(r, lora, s, items, n, img, t);
+    if (rc == 0)
+        rc = benchmark_class_embeddings(r->model, lora, r->tok, r->bench, s,
+                                        r->cfg.train.template_, cls);
+    if (rc == 0)
+        rc = benchmark_eval_embeddings(r->bench, s, items, n, img, cls, e,
+                                       clip_model_logit_scale(r->model), NULL, res);
+    free(cls);
+    return rc;
+}
+
 int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     const clip_config *mc = clip_model_config(r->model);
     int e = mc->embed_dim, B = r->cfg.eval_batch;
@@ -69,16 +88,8 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     segp_event ph = {.kind = EV_PHASE, .task = t, .phase = "eval", .steps = (n + B - 1) / B};
     cl_emit(r, &ph);
     float *img = segp_malloc((size_t)n * e * sizeof(float));
-    float *cls = segp_malloc((size_t)nc * e * sizeof(float));
-    int rc = embed_items(r, r->student, BENCH_TEST, items, n, img, t);
-    if (rc == 0)
-        rc = benchmark_class_embeddings(r->model, r->student, r->tok, r->bench, BENCH_TEST,
-                                        r->cfg.template_, cls);
     bench_eval_result res;
-    memset(&res, 0, sizeof res);
-    if (rc == 0)
-        rc = benchmark_eval_embeddings(r->bench, BENCH_TEST, items, n, img, cls, e,
-                                       clip_model_logit_scale(r->model), NULL, &res);
+    int rc = score_items(r, r->student, BENCH_TEST, items, n, img, t, &res);
     if (rc == 0 && r->method->eval_logits) {
         /* the method may replace the logits (label order) before they are scored */
         int *labels = segp_malloc((size_t)nc * sizeof(int));
@@ -104,7 +115,7 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
         cl_matrix_set(r->matrix, t, j, hits, cnt);
     }
     bench_eval_free(&res);
-    free(items), free(img), free(cls), free(cand), free(pred);
+    free(items), free(img), free(cand), free(pred);
     if (rc == 0) rc = cl_eval_heldout(r, r->student, heldout);
     return rc;
 }
@@ -118,18 +129,10 @@ int cl_eval_heldout(cl_runner *r, const clip_lora *lora, double *acc) {
     int *items = segp_malloc((size_t)n * sizeof(int));
     for (int i = 0; i < n; i++) items[i] = i;
     float *img = segp_malloc((size_t)n * e * sizeof(float));
-    float *cls = segp_malloc((size_t)H * e * sizeof(float));
-    int rc = embed_items(r, lora, BENCH_HELDOUT, items, n, img, -1);
-    if (rc == 0)
-        rc = benchmark_class_embeddings(r->model, lora, r->tok, r->bench, BENCH_HELDOUT,
-                                        r->cfg.template_, cls);
     bench_eval_result res;
-    memset(&res, 0, sizeof res);
-    if (rc == 0)
-        rc = benchmark_eval_embeddings(r->bench, BENCH_HELDOUT, items, n, img, cls, e,
-                                       clip_model_logit_scale(r->model), NULL, &res);
+    int rc = score_items(r, lora, BENCH_HELDOUT, items, n, img, -1, &res);
     if (rc == 0) *acc = res.overall;
     bench_eval_free(&res);
-    free(items), free(img), free(cls);
+    free(items), free(img);
     return rc;
 }

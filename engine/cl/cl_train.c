@@ -9,13 +9,10 @@
 
 #include "core/common.h"
 #include "core/rng.h"
-#include "data/augment.h"
-#include "io/image.h"
 #include "model/zeroshot.h"
 #include "run/fault.h"
 #include "runner_internal.h"
-#include "train/optim.h"
-#include "train/step.h"
+#include "train/train_options.h"
 
 /* Seed of task t's data order and augmentation: a stream of the run seed. */
 static uint64_t task_seed(uint64_t seed, int t) {
@@ -62,68 +59,36 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
     }
     /* the images once, as 8-bit RGB at the model resolution (a quarter of floats' memory) */
     uint8_t *cache = segp_malloc((size_t)n * sz);
-    int fail = 0;
-#pragma omp parallel for schedule(dynamic, 8)
-    for (int i = 0; i < n; i++) {
-        if (fail) continue;
-        if (benchmark_image(r->bench, BENCH_TRAIN, idx[i], px, cache + (size_t)i * sz) != 0) {
-#pragma omp atomic write
-            fail = 1;
-        }
-    }
+    int fail = benchmark_images(r->bench, BENCH_TRAIN, idx, n, px, cache) != 0;
     int32_t *target = segp_malloc((size_t)n * sizeof(int32_t));
     for (int i = 0; !fail && i < n; i++)
         target[i] = r->pos[benchmark_label(r->bench, BENCH_TRAIN, idx[i])] - c0;
-    int B = c->batch_size < n ? c->batch_size : n;
+    int B = c->train.batch_size < n ? c->train.batch_size : n;
     cl_batch batch = {.img_numel = (int)sz, .context = context};
     cl_batch_reserve(&batch, B, n_cls);
     /* the class prompts of L_cls: rows 0..n_cls-1 of every text batch */
     int rc = fail ? -1 : 0;
     int32_t *ids = segp_malloc((size_t)n_cls * context * sizeof(int32_t));
-    for (int k = 0; k < n_cls && rc == 0; k++) {
-        char prompt[512];
-        zeroshot_fill_template(c->template_, benchmark_class_name(r->bench, r->order[c0 + k]),
-                               prompt, sizeof prompt);
-        rc = clip_tokenize(r->tok, prompt, context, 1, ids + (size_t)k * context);
-    }
-    optim_kind kind;
-    if (rc == 0) rc = optim_kind_parse(c->optimizer, "train.optimizer", &kind);
+    if (rc == 0)
+        rc = benchmark_class_prompts(r->tok, r->bench, r->order + c0, n_cls, c->train.template_,
+                                     context, ids);
     optim *opt = NULL;
     train_step *ts = NULL;
-    if (rc == 0) {
-        optim_params op = optim_default_params(kind);
-        op.momentum = c->momentum;
-        op.weight_decay = c->weight_decay;
-        opt = optim_new(&op, clip_lora_trainable(r->student), NULL);
-        train_step_params sp = {.lora = r->student, .opt = opt, .train_vision = 1,
-                                .train_text = 1, .data_parallel = c->data_parallel};
-        ts = train_step_new(r->model, &sp);
-        if (!ts) rc = -1;
-    }
+    if (rc == 0 && !(ts = train_options_lora_step(&c->train, r->model, r->student, &opt)))
+        rc = -1;
     uint64_t seed = task_seed(c->seed, t);
-    augment_config ac;
-    augment_config_default(&ac, px, seed);
-    ac.scale_lo = c->aug_scale_min;
-    ac.scale_hi = c->aug_scale_max;
-    ac.flip_p = c->aug_flip;
+    augment_config ac = train_options_augment(&c->train, px, seed);
     int32_t *perm = segp_malloc((size_t)n * sizeof(int32_t));
     int32_t *labels = segp_malloc((size_t)B * sizeof(int32_t));
-    int64_t per_epoch = (n + B - 1) / B, total = per_epoch * c->epochs, step = 0;
+    int64_t per_epoch = (n + B - 1) / B, total = per_epoch * c->train.epochs, step = 0;
     segp_event ph = {.kind = EV_PHASE, .task = t, .phase = "train", .steps = total};
     if (rc == 0 && cl_emit(r, &ph) == EVENT_ABORT) rc = 1;
     double t0 = segp_now();
-    for (int ep = 0; ep < c->epochs && rc == 0; ep++) {
+    for (int ep = 0; ep < c->train.epochs && rc == 0; ep++) {
         train_epoch_order(seed, ep, n, perm);
         for (int s0 = 0; s0 < n && rc == 0; s0 += B, step++) {
             int k = n - s0 < B ? n - s0 : B;
-#pragma omp parallel for schedule(static)
-            for (int i = 0; i < k; i++) {
-                int it = perm[s0 + i];
-                image_rgb src = {px, px, cache + (size_t)it * sz};
-                float *dst = batch.pixels + (size_t)i * sz;
-                if (c->augment) augment_train_clip(&ac, &src, ep, it, dst);
-                else image_clip_normalize(src.rgb, px, dst);
-            }
+            train_options_batch(&c->train, &ac, cache, px, perm + s0, k, ep, batch.pixels);
             for (int i = 0; i < k; i++) labels[i] = target[perm[s0 + i]];
             memcpy(batch.ids, ids, (size_t)n_cls * context * sizeof(int32_t));
             batch.n_img = batch.n_data_img = k;
@@ -144,7 +109,7 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
                 }
                 n_terms += added;
             }
-            float lr = lr_warmup_cosine(c->lr, step, c->warmup_steps, total);
+            float lr = lr_warmup_cosine(c->train.lr, step, c->warmup_steps, total);
             float values[CL_MAX_TERMS], loss = 0;
             if (train_step_run(ts, batch.pixels, batch.n_img, batch.ids, batch.n_txt, terms,
                                n_terms, lr, values, &loss) != 0) {
@@ -155,7 +120,7 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
             fault_point("step");
             double el = segp_now() - t0;
             segp_event ev = {.kind = EV_STEP, .task = t, .phase = "train", .epoch = ep + 1,
-                             .epochs = c->epochs, .step = step + 1, .steps = total,
+                             .epochs = c->train.epochs, .step = step + 1, .steps = total,
                              .n_terms = n_terms < EVENT_MAX_TERMS ? n_terms : EVENT_MAX_TERMS,
                              .loss = loss, .lr = lr};
             for (int q = 0; q < ev.n_terms; q++) {

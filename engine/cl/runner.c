@@ -86,8 +86,8 @@ static int setup(cl_runner *r) {
     r->tok = clip_tokenizer_init(NULL);
     if (!r->tok) return -1;
     clip_lora_params lp = clip_lora_default_params();
-    lp.rank = c->rank;
-    lp.alpha = c->alpha;
+    lp.rank = c->train.rank;
+    lp.alpha = c->train.alpha;
     lp.seed = c->seed;
     r->student = clip_lora_new(r->model, &lp);
     if (!r->student) return -1;
@@ -289,14 +289,23 @@ static int write_task_eval(cl_runner *r, int t) {
     return rc;
 }
 
-static int read_task_eval(cl_runner *r, int t) {
-    char p[4200];
-    rundir_task_path(r->dir, t, "eval.json", p, sizeof p);
+/* Task t's file NAME (its path into p) parsed; *o NULL when it is not JSON. -1 + error when it
+ * cannot be read. */
+static int read_task_json(const cl_runner *r, int t, const char *name, char *p, size_t np,
+                          cJSON **o) {
+    rundir_task_path(r->dir, t, name, p, np);
     uint8_t *data;
     size_t size;
     if (segp_read_file(p, &data, &size) != 0) return -1;
-    cJSON *o = cJSON_Parse((const char *)data);
+    *o = cJSON_Parse((const char *)data);
     free(data);
+    return 0;
+}
+
+static int read_task_eval(cl_runner *r, int t) {
+    char p[4200];
+    cJSON *o;
+    if (read_task_json(r, t, "eval.json", p, sizeof p, &o) != 0) return -1;
     const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(o, "count");
     const cJSON *hits = cJSON_GetObjectItemCaseSensitive(o, "hits");
     int ok = o && cJSON_GetArraySize(cnt) == r->T && cJSON_GetArraySize(hits) == r->T;
@@ -321,12 +330,8 @@ static int read_task_eval(cl_runner *r, int t) {
 
 static int read_task_done(cl_runner *r, int t) {
     char p[4200];
-    rundir_task_path(r->dir, t, "DONE", p, sizeof p);
-    uint8_t *data;
-    size_t size;
-    if (segp_read_file(p, &data, &size) != 0) return -1;
-    cJSON *o = cJSON_Parse((const char *)data);
-    free(data);
+    cJSON *o;
+    if (read_task_json(r, t, "DONE", p, sizeof p, &o) != 0) return -1;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "wall_s");
     if (cJSON_IsNumber(w)) r->wall_s[t] = w->valuedouble;
     cJSON_Delete(o);

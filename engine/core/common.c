@@ -73,17 +73,28 @@ char *segp_strdup(const char *s) {
     return p;
 }
 
-int segp_read_file(const char *path, uint8_t **data, size_t *size) {
-    *data = NULL;
-    *size = 0;
+FILE *segp_open_regular(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
-    if (!f) return SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
+    if (!f) {
+        SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return SEGP_FAIL("%s: not a regular file", path);
+        SEGP_FAIL("%s: not a regular file", path);
+        return NULL;
     }
-    size_t n = (size_t)st.st_size;
+    *size = (size_t)st.st_size;
+    return f;
+}
+
+int segp_read_file(const char *path, uint8_t **data, size_t *size) {
+    *data = NULL;
+    *size = 0;
+    size_t n;
+    FILE *f = segp_open_regular(path, &n);
+    if (!f) return -1;
     uint8_t *buf = segp_malloc(n + 1);
     if (n && fread(buf, 1, n, f) != n) {
         fclose(f);

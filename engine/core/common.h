@@ -8,6 +8,7 @@
 #define SEGP_COMMON_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define SEGP_VERSION_STRING "0.1.0"
@@ -42,6 +43,10 @@ void *segp_malloc(size_t n);
 void *segp_calloc(size_t n, size_t size);
 void *segp_realloc(void *p, size_t n);
 char *segp_strdup(const char *s);
+
+/* PATH opened for reading ("rb") when it is a regular file, its size in *size. NULL + error
+ * naming the file. */
+FILE *segp_open_regular(const char *path, size_t *size);
 
 /* Read a whole file into memory (NUL-terminated for convenience). -1 + error on failure. */
 int segp_read_file(const char *path, uint8_t **data, size_t *size);

@@ -179,3 +179,11 @@ char *cfg_doc(const cfg_field *fields, int n_fields, const void *src) {
     }
     return out;
 }
+
+int cfg_fields_append(cfg_field *dst, int n, const cfg_field *src, int n_src, size_t base) {
+    for (int i = 0; i < n_src; i++) {
+        dst[n + i] = src[i];
+        dst[n + i].offset += base;
+    }
+    return n + n_src;
+}

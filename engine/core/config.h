@@ -31,4 +31,9 @@ char *cfg_to_json(const cfg_field *fields, int n_fields, const void *src, const 
 /* Documentation of every key with its default (from src) and bounds, to a malloc'd string. */
 char *cfg_doc(const cfg_field *fields, int n_fields, const void *src);
 
+/* Copy the N_SRC fields of SRC to DST + N with their offsets moved by BASE (where the struct
+ * they describe sits inside the larger one), so a table can include another's keys; returns
+ * N + N_SRC. DST must have room. */
+int cfg_fields_append(cfg_field *dst, int n, const cfg_field *src, int n_src, size_t base);
+
 #endif

@@ -505,6 +505,27 @@ int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t 
     return 0;
 }
 
+int benchmark_images(const benchmark *b, bench_split s, const int *items, int n, int n_px,
+                     uint8_t *rgb) {
+    size_t sz = (size_t)n_px * n_px * 3;
+    int bad = -1;
+#pragma omp parallel for schedule(dynamic, 8)
+    for (int i = 0; i < n; i++) {
+        int f;
+#pragma omp atomic read
+        f = bad;
+        if (f >= 0) continue;
+        if (benchmark_image(b, s, items ? items[i] : i, n_px, rgb + (size_t)i * sz) != 0) {
+#pragma omp atomic write
+            bad = i;
+        }
+    }
+    if (bad < 0) return 0;
+    /* the error state is per thread: make it again on this one */
+    benchmark_image(b, s, items ? items[bad] : bad, n_px, rgb + (size_t)bad * sz);
+    return -1;
+}
+
 int benchmark_image_native(const benchmark *b, bench_split s, int i, image_rgb *out) {
     out->width = out->height = 0;
     out->rgb = NULL;

@@ -101,6 +101,10 @@ int benchmark_select(const benchmark *b, bench_split s, const uint8_t *mask, int
  * ToTensor, so caching them loses nothing. Shapes with image_size 0 renders at n_px directly.
  * Thread-safe. -1 + error naming the file. */
 int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t *rgb);
+/* Items ITEMS[0..n-1] of split S (NULL: items 0..n-1) as benchmark_image at n_px, made in
+ * parallel into rgb (n x n_px x n_px x 3 bytes). -1 + the error of a failing item. */
+int benchmark_images(const benchmark *b, bench_split s, const int *items, int n, int n_px,
+                     uint8_t *rgb);
 /* Item i at its own size (for training augmentation): OUT allocated (image_free). Shapes
  * renders at image_size, which must then be set (-1 + error naming benchmark.image_size). */
 int benchmark_image_native(const benchmark *b, bench_split s, int i, image_rgb *out);

@@ -178,14 +178,10 @@ static float half_to_float(uint16_t h) {
 
 int npy_read(const char *path, npy_array *out) {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return SEGP_FAIL("%s: not a regular file", path);
-    }
-    const int64_t fsize = (int64_t)st.st_size;
+    size_t fsz;
+    FILE *f = segp_open_regular(path, &fsz);
+    if (!f) return -1;
+    const int64_t fsize = (int64_t)fsz;
     uint8_t pre[12];
     size_t got = fread(pre, 1, sizeof pre, f);
     char *hdr = NULL;

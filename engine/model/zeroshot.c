@@ -16,16 +16,21 @@ void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_
     else snprintf(out, n, "%.*s%s%s", (int)(at - tmpl), tmpl, name, at + 2);
 }
 
+int zeroshot_tokenize_prompts(clip_tokenizer *tok, const char *tmpl, const char *const *names,
+                              int n, int context, int32_t *ids) {
+    char prompt[512];
+    for (int k = 0; k < n; k++) {
+        zeroshot_fill_template(tmpl, names[k], prompt, sizeof prompt);
+        if (clip_tokenize(tok, prompt, context, 1, ids + (size_t)k * context) != 0) return -1;
+    }
+    return 0;
+}
+
 int zeroshot_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokenizer *tok,
                               const char *const *names, int n_cls, const char *tmpl, float *out) {
     const clip_config *c = clip_model_config(m);
     int32_t *ids = segp_malloc((size_t)n_cls * c->context * sizeof(int32_t));
-    int rc = 0;
-    char prompt[512];
-    for (int k = 0; k < n_cls && rc == 0; k++) {
-        zeroshot_fill_template(tmpl, names[k], prompt, sizeof prompt);
-        rc = clip_tokenize(tok, prompt, c->context, 1, ids + (size_t)k * c->context);
-    }
+    int rc = zeroshot_tokenize_prompts(tok, tmpl, names, n_cls, c->context, ids);
     if (rc == 0) rc = clip_encode_texts(m, lora, ids, n_cls, out);
     if (rc == 0) segp_backend_cpu()->l2norm_fwd(out, NULL, out, n_cls, c->embed_dim);
     free(ids);
@@ -87,6 +92,15 @@ int benchmark_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokeni
     for (int k = 0; k < n; k++)
         names[k] = s == BENCH_HELDOUT ? benchmark_heldout_name(b, k) : benchmark_class_name(b, k);
     int rc = zeroshot_class_embeddings(m, lora, tok, names, n, tmpl, out);
+    free(names);
+    return rc;
+}
+
+int benchmark_class_prompts(clip_tokenizer *tok, const benchmark *b, const int *labels, int n,
+                            const char *tmpl, int context, int32_t *ids) {
+    const char **names = segp_malloc((size_t)(n ? n : 1) * sizeof *names);
+    for (int k = 0; k < n; k++) names[k] = benchmark_class_name(b, labels ? labels[k] : k);
+    int rc = zeroshot_tokenize_prompts(tok, tmpl, names, n, context, ids);
     free(names);
     return rc;
 }

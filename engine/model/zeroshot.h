@@ -24,6 +24,10 @@
 /* TEMPLATE with its first "{}" replaced by NAME (the template alone when it has none). */
 void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_t n);
 
+/* Token ids (n x context) of TEMPLATE filled with each of the n class NAMES. -1 + error. */
+int zeroshot_tokenize_prompts(clip_tokenizer *tok, const char *tmpl, const char *const *names,
+                              int n, int context, int32_t *ids);
+
 /* Normalised text embeddings of TEMPLATE filled with each class name ({} marks the spot):
  * out is n_cls x embed_dim. -1 + error. */
 int zeroshot_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokenizer *tok,
@@ -40,6 +44,11 @@ int zeroshot_predict(clip_model *m, const clip_lora *lora, const float *pixels, 
  * classes, or the held-out classes), in label order: out is that many x embed_dim. */
 int benchmark_class_embeddings(clip_model *m, const clip_lora *lora, clip_tokenizer *tok,
                                const benchmark *b, bench_split s, const char *tmpl, float *out);
+
+/* zeroshot_tokenize_prompts of the names of classes LABELS[0..n-1] (NULL: 0..n-1): the
+ * class prompts a training step's text batch starts with. */
+int benchmark_class_prompts(clip_tokenizer *tok, const benchmark *b, const int *labels, int n,
+                            const char *tmpl, int context, int32_t *ids);
 
 /* Normalised image embeddings of items ITEMS[0..n-1] of split S at the model's resolution
  * (benchmark_image, then ToTensor + Normalize): out is n x embed_dim. Images are made in parallel

@@ -13,20 +13,12 @@
 #include "model/clip.h"
 #include "model/lora.h"
 #include "model/zeroshot.h"
+#include "train_options.h"
 
 typedef struct {
     uint64_t seed;      /* data order and LoRA A */
     benchmark_params bench; /* benchmark.* keys; the world.* keys are aliases of its shapes ones */
-    int epochs, batch_size;
-    float lr, momentum, weight_decay;
-    char optimizer[8];  /* "sgd" or "adamw" */
-    int data_parallel;  /* split batches across threads (train_step_params.data_parallel) */
-    int rank;
-    float alpha;
-    char template_[128];
-    /* training augmentation: RandomResizedCrop(scale_min..scale_max) + flip, seeded */
-    int augment;
-    float aug_scale_min, aug_scale_max, aug_flip;
+    train_options train; /* train.*, lora.*, prompt_template, augment.*: train_options.h */
 } finetune_config;
 
 finetune_config finetune_default_config(void);

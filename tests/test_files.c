@@ -1,0 +1,73 @@
+/* test_files.c: scratch-file helpers shared by the tests (paths under test_tmpdir(), directories,
+ * writing bytes and text, checking the recorded error) and the synthetic pixels the dataset and
+ * benchmark tests write as CIFAR records and PNGs and then read back. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/common.h"
+#include "io/image.h"
+#include "test.h"
+
+char *tpath(const char *fmt, const char *a) {
+    /* a ring of buffers, so a call can take several paths at once */
+    static char buf[8][1024];
+    static int k;
+    char rel[512];
+    snprintf(rel, sizeof rel, fmt, a);
+    char *b = buf[k++ % 8];
+    snprintf(b, sizeof buf[0], "%s/%s", test_tmpdir(), rel);
+    return b;
+}
+
+void mkdirs(const char *path) {
+    char tmp[8192];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    mkdir(tmp, 0755);
+}
+
+void write_bytes(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    if (n) CHECK(fwrite(data, 1, n, f) == n);
+    fclose(f);
+}
+
+void write_text(const char *path, const char *text) { write_bytes(path, text, strlen(text)); }
+
+int err_has(const char *s) {
+    const char *e = segp_last_error();
+    if (strstr(e, s)) return 1;
+    printf("  (error was: %s)\n", e);
+    return 0;
+}
+
+uint8_t synth_pixel(int idx, int x, int y, int c) {
+    return (uint8_t)(idx * 37 + x * 3 + y * 11 + c * 101);
+}
+
+void synth_cifar_record(uint8_t *r, int label_bytes, int coarse, int label, int idx) {
+    if (label_bytes == 2) *r++ = (uint8_t)coarse;
+    *r++ = (uint8_t)label;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 32; x++) *r++ = synth_pixel(idx, x, y, c);
+}
+
+void write_synth_png(const char *path, int idx, int w, int h) {
+    image_rgb im = {w, h, malloc((size_t)w * h * 3)};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) im.rgb[(y * w + x) * 3 + c] = synth_pixel(idx, x, y, c);
+    CHECK_MSG(image_write_png(path, &im) == 0, "%s", segp_last_error());
+    free(im.rgb);
+}
