@@ -69,7 +69,7 @@ static int walk(const char *what, const cJSON *obj, const char *prefix, const cf
         } else if (cJSON_IsObject(it) && has_prefix_group(f, n, key)) {
             if (walk(what, it, key, f, n, dst) != 0) return -1;
         } else {
-            return SEGP_FAIL("%s: unknown key '%s' (run with --help-config for the keys)", what,
+            return SEGP_FAIL("%s: unknown key '%s' (the command's --help lists every key)", what,
                              key);
         }
     }
