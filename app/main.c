@@ -23,10 +23,10 @@ static const command commands[] = {
     {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},
     {"encode", cmd_encode, "image or text embeddings (before normalisation) into a .npy file"},
-    {"zeroshot", cmd_zeroshot, "zero-shot class probabilities of images"},
+    {"zeroshot", cmd_zeroshot, "zero-shot class probabilities of images, or accuracy on a benchmark"},
     {"pretrain", cmd_pretrain, "contrastive CLIP pretraining on the shapes world"},
-    {"finetune", cmd_finetune, "joint LoRA-B fine-tune on all shapes classes (upper bound)"},
-    {"bench", cmd_bench, "measure forward/backward speed on random ViT-B weights"},
+    {"finetune", cmd_finetune, "joint LoRA-B fine-tune on all classes of a benchmark (the upper bound)"},
+    {"bench", cmd_bench, "measure forward/backward speed (random ViT-B weights or a checkpoint)"},
     {"shapes", cmd_shapes, "the built-in procedural shapes world: sample grids, captions, classes"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
@@ -56,6 +56,7 @@ static void usage(FILE *f) {
             "  OMP_NUM_THREADS     worker threads (default: all cores)\n"
             "  OPENBLAS_CORETYPE   OpenBLAS kernel set; when unset, segp picks the best one the\n"
             "                      CPU supports if OpenBLAS itself would fall back to a slow one\n"
+            "  SEGP_DATA_ROOT      where real datasets live (default ./datasets)\n"
             "  SEGP_DEBUG=1        also print where in the source an error was raised\n");
 }
 
