@@ -400,6 +400,18 @@ TEST(run_resume_corrupt_dirs) {
     snprintf(args, sizeof args, "resume %s", dir);
     int rc = test_run_segp(args, out, sizeof out);
     CHECK(rc != 0 && strstr(out, "tasks/02/lora.safetensors"));
+    /* a corrupt checkpoint of an earlier finished task, every task done but the run's DONE
+     * missing: refused too (a finished run never keeps a corrupt checkpoint), naming it */
+    snprintf(dir, sizeof dir, "%s/corrupt-early", test_tmpdir());
+    copy_run(ref, dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE && truncate -s 100 tasks/01/lora.safetensors",
+             dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    rc = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(rc != 0 && strstr(out, "tasks/01/lora.safetensors") &&
+                  strstr(out, "task 1's checkpoint is unreadable"),
+              "%s", out);
     /* a corrupt eval.json of a finished task: refused, naming it */
     snprintf(dir, sizeof dir, "%s/corrupt-eval", test_tmpdir());
     copy_run(ref, dir);

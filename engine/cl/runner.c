@@ -348,13 +348,16 @@ static int load_progress(cl_runner *r, int *start) {
                              "directory is inconsistent", r->dir, u + 1, t + 1);
     for (int u = 0; u < t; u++)
         if (read_task_eval(r, u) != 0 || read_task_done(r, u) != 0) return -1;
-    if (t > 0) {
+    /* Every finished task's checkpoint is read (the last one stays in the student), so a run
+     * directory never ends with a corrupt checkpoint of a task it calls finished. */
+    for (int u = 0; u < t; u++) {
         char p[4200];
-        rundir_task_path(r->dir, t - 1, "lora.safetensors", p, sizeof p);
+        rundir_task_path(r->dir, u, "lora.safetensors", p, sizeof p);
         if (clip_lora_load(r->student, p) != 0)
-            return segp_fail_prefix("task %d's checkpoint is unreadable, so the run cannot "
-                                    "continue (delete %s/tasks/%02d/DONE to re-run that task "
-                                    "from the one before): ", t, r->dir, t);
+            return segp_fail_prefix("task %d's checkpoint is unreadable (re-run it: delete "
+                                    "%s/tasks/%02d/DONE and the DONE of every later task, then "
+                                    "resume; the runs are deterministic): ",
+                                    u + 1, r->dir, u + 1);
     }
     *start = t;
     r->tasks_done = t;
