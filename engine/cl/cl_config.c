@@ -27,6 +27,45 @@ static const cfg_field tail[] = {
       "L_cls candidates: \"task\" (current task's classes) or \"seen\""),
     F("eval.batch_size", CFG_INT, eval_batch, 1, 65536, "images per evaluation batch"),
     F("run.max_tasks", CFG_INT, max_tasks, 0, 1000000, "run only the first N tasks (0: all)"),
+    /* SeGP-CL (method "segp"; METHOD.md section in brackets) */
+    S("anchors.source", segp.anchors,
+      "ACGD's distillation images [3]: \"pgd\" (DPGD anchors), \"seeds\" (the same seeds "
+      "without PGD steps), \"new_task\" (as many new-task images drawn at random)"),
+    F("anchors.per_class", CFG_INT, segp.k_seed, 1, 100000, "K_seed: seeds per old class [3]"),
+    F("anchors.steps", CFG_INT, segp.k_adv, 0, 100000,
+      "K_adv: signed-gradient steps per anchor [3] (>= 1 with source \"pgd\")"),
+    F("anchors.step_size", CFG_FLOAT, segp.gamma, 0, 1, "gamma: PGD step in [0,1] pixel units [3]"),
+    F("anchors.epsilon", CFG_FLOAT, segp.epsilon, -1e30, 1, "l-inf radius of the perturbation [3]"),
+    F("anchors.lambda_p", CFG_FLOAT, segp.lambda_p, -1e30, 1e30,
+      "weight of the visual-prototype term of the DPGD objective [3]"),
+    F("acgd.lambda", CFG_FLOAT, segp.lambda_acgd, -1e30, 1e30, "lambda_ACGD (0: ACGD off) [5]"),
+    F("acgd.tau", CFG_FLOAT, segp.tau_acgd, -1e30, 1e30, "tau_A: ACGD temperature [5]"),
+    F("acgd.batch", CFG_INT, segp.acgd_batch, 1, 65536, "anchors per training step [5]"),
+    F("tsgr.lambda", CFG_FLOAT, segp.lambda_gr, -1e30, 1e30, "lambda_GR (0: TSGR off) [6]"),
+    F("tsgr.k", CFG_INT, segp.tsgr_k, 1, 1000000,
+      "neighbours per class in the pretrained text space (min(k, pool) at each task; larger "
+      "than the run's classes - 1 is refused) [6]"),
+    F("tsgr.tau", CFG_FLOAT, segp.tau_gr, -1e30, 1e30, "tau_T: TSGR temperature [6]"),
+    {"prototypes.transfer", CFG_BOOL, offsetof(cl_config, segp.transfer), 0, 1, 0,
+     "anchor-induced drift transfer for old-class prototypes [7]"},
+    F("prototypes.tau", CFG_FLOAT, segp.tau_p, -1e30, 1e30, "tau_p: transfer weights [7]"),
+    F("inference.beta", CFG_FLOAT, segp.beta, -1e30, 1e30,
+      "beta: weight of the visual (prototype) branch; 0: CLIP branch only [8]"),
+    /* analytics (every trained method) */
+    {"analytics.enabled", CFG_BOOL, offsetof(cl_config, analytics.enabled), 0, 1, 0,
+     "save drift, geometry and projections in tasks/NN after each task [10]"},
+    F("analytics.drift_bins", CFG_INT, analytics.bins, 1, 10000,
+      "bins of the drift vs interface-distance curve [10]"),
+    F("analytics.boundary_fraction", CFG_FLOAT, analytics.boundary_frac, 1e-6, 0.999999,
+      "share of samples with the smallest |m| that make the boundary set [10]"),
+    F("analytics.projection_points", CFG_INT, analytics.tsne_points, 0, 20000,
+      "most points in the PCA / t-SNE projections (0: none) [10]"),
+    F("analytics.tsne_iterations", CFG_INT, analytics.tsne_iters, 10, 100000,
+      "t-SNE iterations [10]"),
+    F("analytics.tsne_perplexity", CFG_FLOAT, analytics.perplexity, 1, 1000,
+      "t-SNE perplexity [10]"),
+    F("analytics.anchor_images_per_class", CFG_INT, analytics.anchor_images, -1, 1000000,
+      "anchor images kept in anchors.safetensors per old class, for display (-1: all)"),
 };
 #undef F
 #undef S
@@ -69,6 +108,28 @@ cl_config cl_config_default(void) {
     snprintf(c.cls_classes, sizeof c.cls_classes, "task");
     c.eval_batch = 256;
     c.max_tasks = 0;
+    snprintf(c.segp.anchors, sizeof c.segp.anchors, "pgd");
+    c.segp.k_seed = 5;
+    c.segp.k_adv = 10;
+    c.segp.gamma = 1.5e-3f;
+    c.segp.epsilon = 4.0f / 255.0f;
+    c.segp.lambda_p = 1.0f;
+    c.segp.lambda_acgd = 5.0f;
+    c.segp.tau_acgd = 20.0f;
+    c.segp.acgd_batch = 64;
+    c.segp.lambda_gr = 1.0f;
+    c.segp.tsgr_k = 10;
+    c.segp.tau_gr = 0.05f;
+    c.segp.transfer = 1;
+    c.segp.tau_p = 0.1f;
+    c.segp.beta = 0.5f;
+    c.analytics.enabled = 1;
+    c.analytics.bins = 20;
+    c.analytics.boundary_frac = 0.2f;
+    c.analytics.tsne_points = 600;
+    c.analytics.tsne_iters = 500;
+    c.analytics.perplexity = 30.0f;
+    c.analytics.anchor_images = -1;
     return c;
 }
 
@@ -76,6 +137,35 @@ int cl_config_parse_file(const char *path, cl_config *c) {
     int n;
     const cfg_field *f = cl_config_fields(&n);
     return cfg_parse_file(path, f, n, c);
+}
+
+int cl_config_check_segp(const segp_options *s) {
+    if (strcmp(s->anchors, "pgd") && strcmp(s->anchors, "seeds") && strcmp(s->anchors, "new_task"))
+        return SEGP_FAIL("key 'anchors.source': \"%s\" (expected \"pgd\", \"seeds\" or "
+                         "\"new_task\")", s->anchors);
+    if (!(s->epsilon >= 0))
+        return SEGP_FAIL("key 'anchors.epsilon': %g (expected >= 0: the l-inf radius)",
+                         (double)s->epsilon);
+    if (!strcmp(s->anchors, "pgd") && s->k_adv < 1)
+        return SEGP_FAIL("key 'anchors.steps': %d with anchors.source \"pgd\" (expected >= 1; "
+                         "use anchors.source \"seeds\" for anchors without PGD steps)", s->k_adv);
+    if (!(s->lambda_p >= 0))
+        return SEGP_FAIL("key 'anchors.lambda_p': %g (expected >= 0)", (double)s->lambda_p);
+    if (!(s->lambda_acgd >= 0))
+        return SEGP_FAIL("key 'acgd.lambda': %g (expected >= 0; 0 turns ACGD off)",
+                         (double)s->lambda_acgd);
+    if (!(s->tau_acgd > 0))
+        return SEGP_FAIL("key 'acgd.tau': %g (expected > 0)", (double)s->tau_acgd);
+    if (!(s->lambda_gr >= 0))
+        return SEGP_FAIL("key 'tsgr.lambda': %g (expected >= 0; 0 turns TSGR off)",
+                         (double)s->lambda_gr);
+    if (!(s->tau_gr > 0)) return SEGP_FAIL("key 'tsgr.tau': %g (expected > 0)", (double)s->tau_gr);
+    if (!(s->tau_p > 0))
+        return SEGP_FAIL("key 'prototypes.tau': %g (expected > 0)", (double)s->tau_p);
+    if (!(s->beta >= 0))
+        return SEGP_FAIL("key 'inference.beta': %g (expected >= 0; 0 is the CLIP branch only)",
+                         (double)s->beta);
+    return 0;
 }
 
 int cl_config_check(const cl_config *c) {
@@ -92,6 +182,7 @@ int cl_config_check(const cl_config *c) {
         return SEGP_FAIL("key 'loss.cls_classes': \"%s\" (expected \"task\" or \"seen\")",
                          c->cls_classes);
     if (train_options_check(&c->train) != 0) return -1;
+    if (cl_config_check_segp(&c->segp) != 0) return -1;
     if (!c->model[0]) return SEGP_FAIL("key 'model' is empty (expected a safetensors file)");
     struct stat st;
     if (stat(c->model, &st) != 0)

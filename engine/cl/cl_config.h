@@ -10,6 +10,37 @@
 #include "data/benchmark.h"
 #include "train/train_options.h"
 
+/* SeGP-CL's parts (METHOD.md §3-§8, §10), each a key so that every ablation is one switch.
+ * They act only with method "segp"; other methods ignore them. */
+typedef struct {
+    char anchors[16];    /* anchors.source: "pgd", "seeds", "new_task" */
+    int k_seed;          /* anchors.per_class */
+    int k_adv;           /* anchors.steps */
+    float gamma;         /* anchors.step_size */
+    float epsilon;       /* anchors.epsilon */
+    float lambda_p;      /* anchors.lambda_p */
+    float lambda_acgd;   /* acgd.lambda (0: off) */
+    float tau_acgd;      /* acgd.tau */
+    int acgd_batch;      /* acgd.batch */
+    float lambda_gr;     /* tsgr.lambda (0: off) */
+    int tsgr_k;          /* tsgr.k */
+    float tau_gr;        /* tsgr.tau */
+    int transfer;        /* prototypes.transfer */
+    float tau_p;         /* prototypes.tau */
+    float beta;          /* inference.beta */
+} segp_options;
+
+/* The per-task analytics (metrics/analytics.h). */
+typedef struct {
+    int enabled;          /* analytics.enabled */
+    int bins;             /* analytics.drift_bins */
+    float boundary_frac;  /* analytics.boundary_fraction */
+    int tsne_points;      /* analytics.projection_points */
+    int tsne_iters;       /* analytics.tsne_iterations */
+    float perplexity;     /* analytics.tsne_perplexity */
+    int anchor_images;    /* analytics.anchor_images_per_class (-1: all) */
+} analytics_options;
+
 typedef struct {
     char model[1024];       /* CLIP safetensors */
     char method[32];        /* "zeroshot", "finetune", "joint" (later "segp") */
@@ -21,6 +52,8 @@ typedef struct {
     char cls_classes[8];    /* L_cls candidates: "task" (default) or "seen" */
     int eval_batch;
     int max_tasks;          /* run only the first N tasks (0: all) */
+    segp_options segp;
+    analytics_options analytics;
 } cl_config;
 
 cl_config cl_config_default(void);
@@ -32,5 +65,8 @@ int cl_config_parse_file(const char *path, cl_config *c);
  * the model file's existence. -1 + error naming the key. The benchmark's keys are checked
  * when it opens (benchmark_open names them). */
 int cl_config_check(const cl_config *c);
+/* The SeGP-CL keys alone (part of cl_config_check). The neighbour count tsgr.k is checked
+ * against the run's classes once the benchmark is open (cl_runner_new). */
+int cl_config_check_segp(const segp_options *s);
 
 #endif
