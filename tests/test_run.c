@@ -116,7 +116,8 @@ TEST(run_rundir_never_overwrites_and_metrics_files) {
     cl_matrix_set(m, 1, 0, 6, 10);
     cl_matrix_set(m, 1, 1, 9, 10);
     double ho[2] = {50.0, 40.0};
-    CHECK(rundir_write_metrics(dir, m, 2, ho, 55.0) == 0);
+    rundir_metrics_extra x = {ho, 55.0, NULL, NULL};
+    CHECK(rundir_write_metrics(dir, m, 2, &x) == 0);
     rundir_path(dir, "metrics.jsonl", p, sizeof p);
     char *t = slurp(p);
     /* A_2 = 15/20 = 75; Avg = (80 + 75)/2 = 77.5; BWT = 60 - 80; Forgetting 80 - 60; FWT 50 */
@@ -134,6 +135,31 @@ TEST(run_rundir_never_overwrites_and_metrics_files) {
     t = slurp(p);
     CHECK(t && !strcmp(t, "after_task,task_1,task_2\n1,80.0000,50.0000\n2,60.0000,90.0000\n"));
     free(t);
+    /* a dual-path method: the CLIP branch's matrix beside it, and the drift ratio (defined
+     * after task 2 only; the final line holds the mean of the defined ones) */
+    cl_matrix *c = cl_matrix_new(2);
+    cl_matrix_set(c, 0, 0, 7, 10);
+    cl_matrix_set(c, 0, 1, 5, 10);
+    cl_matrix_set(c, 1, 0, 4, 10);
+    cl_matrix_set(c, 1, 1, 8, 10);
+    double bc[2] = {NAN, 1.25};
+    rundir_metrics_extra y = {NULL, NAN, c, bc};
+    CHECK(rundir_write_metrics(dir, m, 2, &y) == 0);
+    rundir_path(dir, "metrics.jsonl", p, sizeof p);
+    t = slurp(p);
+    /* CLIP branch: A_1 70, A_2 12/20 = 60, Avg 65, BWT 40 - 70, Forgetting 30, FWT 50 */
+    CHECK(t && strstr(t, "\"new_acc\": 80.0000, \"clip_acc\": 70.0000}\n"));
+    CHECK(t && strstr(t, "\"new_acc\": 90.0000, \"clip_acc\": 60.0000, "
+                         "\"boundary_core_ratio\": 1.250000}\n"));
+    CHECK(t && strstr(t, "\"fwt\": 50.0000, \"clip_branch\": {\"last\": 60.0000, \"avg\": "
+                         "65.0000, \"forgetting\": 30.0000, \"bwt\": -30.0000, \"fwt\": 50.0000}, "
+                         "\"boundary_core_ratio\": 1.250000}\n"));
+    free(t);
+    rundir_path(dir, "accuracy_matrix_clip.csv", p, sizeof p);
+    t = slurp(p);
+    CHECK(t && !strcmp(t, "after_task,task_1,task_2\n1,70.0000,50.0000\n2,40.0000,80.0000\n"));
+    free(t);
+    cl_matrix_free(c);
     cl_matrix_free(m);
 }
 

@@ -16,8 +16,9 @@
     {key, CFG_STRING, offsetof(cl_config, field), 0, 0, sizeof(((cl_config *)0)->field), doc}
 static const cfg_field head[] = {
     S("model", model, "CLIP weights (safetensors: OpenAI, open_clip or Hugging Face names)"),
-    S("method", method, "\"zeroshot\" (no training), \"finetune\" (sequential LoRA-B), "
-                        "\"joint\" (all classes at once: the matched upper bound)"),
+    S("method", method, "\"segp\" (SeGP-CL), \"zeroshot\" (no training), \"finetune\" "
+                        "(sequential LoRA-B), \"joint\" (all classes at once: the matched upper "
+                        "bound)"),
     F("seed", CFG_U64, seed, 0, BIG, "data order, augmentation and LoRA A"),
 };
 static const cfg_field tail[] = {

@@ -75,6 +75,23 @@ static int score_items(cl_runner *r, const clip_lora *lora, bench_split s, const
     return rc;
 }
 
+/* Hits of task j after task t from RES's logits (candidates: the classes of tasks
+ * 0..max(t, j)) into row t of M. */
+static int record_hits(cl_runner *r, int t, int j, bench_eval_result *res, uint8_t *cand,
+                       int32_t *pred, cl_matrix *m) {
+    int nc = benchmark_num_classes(r->bench), last = t > j ? t : j, cnt = 0, n = res->n;
+    memset(cand, 0, (size_t)nc);
+    for (int k = 0; k < r->task_start[last + 1]; k++) cand[r->order[k]] = 1;
+    bench_eval_accuracy(res, cand, j, &cnt, pred);
+    int64_t hits = 0;
+    for (int i = 0; i < n; i++) hits += res->task[i] == j && pred[i] == res->label[i];
+    if (cnt != r->n_test[j])
+        return SEGP_FAIL("evaluation of task %d: %d items scored, expected %d", j + 1, cnt,
+                         r->n_test[j]);
+    cl_matrix_set(m, t, j, hits, cnt);
+    return 0;
+}
+
 int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     const clip_config *mc = clip_model_config(r->model);
     int e = mc->embed_dim, B = r->cfg.eval_batch;
@@ -90,33 +107,53 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     float *img = segp_malloc((size_t)n * e * sizeof(float));
     bench_eval_result res;
     int rc = score_items(r, r->student, BENCH_TEST, items, n, img, t, &res);
-    if (rc == 0 && r->method->eval_logits) {
-        /* the method may replace the logits (label order) before they are scored */
-        int *labels = segp_malloc((size_t)nc * sizeof(int));
-        for (int k = 0; k < nc; k++) labels[k] = k;
-        rc = r->method->eval_logits(r->mstate, ctx, img, n, labels, nc, res.logits);
-        free(labels);
-    }
     uint8_t *cand = segp_calloc((size_t)nc, 1);
     int32_t *pred = segp_malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    float *clip_logits = NULL;
+    if (rc == 0 && r->method->eval_logits) {
+        /* the CLIP branch alone first, then the method's logits (label order). The incoming
+         * task's entry stays the CLIP branch's: its classes have no prototypes yet. */
+        for (int j = 0; j <= jmax && rc == 0; j++)
+            rc = record_hits(r, t, j, &res, cand, pred, r->clip_matrix);
+        size_t nl = (size_t)n * nc;
+        clip_logits = segp_malloc(nl * sizeof(float));
+        memcpy(clip_logits, res.logits, nl * sizeof(float));
+        int *labels = segp_malloc((size_t)nc * sizeof(int));
+        for (int k = 0; k < nc; k++) labels[k] = k;
+        if (rc == 0) rc = r->method->eval_logits(r->mstate, ctx, img, n, labels, nc, res.logits);
+        free(labels);
+    }
     for (int j = 0; j <= jmax && rc == 0; j++) {
-        int last = t > j ? t : j; /* candidates: the classes of tasks 0..max(t, j) */
-        memset(cand, 0, (size_t)nc);
-        for (int k = 0; k < r->task_start[last + 1]; k++) cand[r->order[k]] = 1;
-        int cnt = 0;
-        bench_eval_accuracy(&res, cand, j, &cnt, pred);
-        int64_t hits = 0;
-        for (int i = 0; i < n; i++) hits += res.task[i] == j && pred[i] == res.label[i];
-        if (cnt != r->n_test[j]) {
-            rc = SEGP_FAIL("evaluation of task %d: %d items scored, expected %d", j + 1, cnt,
-                           r->n_test[j]);
-            break;
+        if (j > t && clip_logits) {
+            float *own = res.logits;
+            res.logits = clip_logits;
+            rc = record_hits(r, t, j, &res, cand, pred, r->matrix);
+            res.logits = own;
+        } else {
+            rc = record_hits(r, t, j, &res, cand, pred, r->matrix);
         }
-        cl_matrix_set(r->matrix, t, j, hits, cnt);
     }
     bench_eval_free(&res);
-    free(items), free(img), free(cand), free(pred);
+    free(items), free(cand), free(pred), free(clip_logits);
+    /* the student's embeddings of tasks 0..jmax stay for the analytics (and as the next
+     * task's teacher embeddings) */
+    free(r->teach_img); /* the previous student's are this task's teacher's */
+    r->teach_img = r->eval_img;
+    r->teach_task = r->eval_task >= 0 && r->eval_task == t - 1 ? t : -1;
+    r->eval_img = img;
+    r->eval_task = rc == 0 ? t : -1;
     if (rc == 0) rc = cl_eval_heldout(r, r->student, heldout);
+    return rc;
+}
+
+int cl_eval_embed_tasks(cl_runner *r, const clip_lora *lora, int t_last, float *out) {
+    int n = 0;
+    for (int j = 0; j <= t_last; j++) n += r->n_test[j];
+    int *items = segp_malloc((size_t)n * sizeof(int));
+    for (int j = 0, k = 0; j <= t_last; k += r->n_test[j], j++)
+        memcpy(items + k, r->test_idx[j], (size_t)r->n_test[j] * sizeof(int));
+    int rc = embed_items(r, lora, BENCH_TEST, items, n, out, -1);
+    free(items);
     return rc;
 }
 

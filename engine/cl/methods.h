@@ -49,6 +49,16 @@ void cl_batch_reserve(cl_batch *b, int n_img, int n_txt);
 
 #define CL_MAX_TERMS 8
 
+/* What a method adds to the analytics of a task (metrics/analytics.h): pointers into its own
+ * state, valid until its next hook call. */
+typedef struct {
+    const float *protos;         /* [n_seen, e] prototypes of the seen classes (learning
+                                  * order), or NULL */
+    int n_anchor;                /* this task's anchors (0: none) */
+    const float *anchor_student; /* [n_anchor, e] normalised student embeddings */
+    const int32_t *anchor_class; /* [n_anchor] position of the target class in the seen list */
+} cl_method_analytics;
+
 typedef struct cl_method {
     const char *name;
     const char *doc;
@@ -66,6 +76,8 @@ typedef struct cl_method {
      * normalised image embeddings IMG [n, e] (dual-path inference). */
     int (*eval_logits)(void *state, cl_task_ctx *ctx, const float *img, int n, const int *cls,
                        int n_cls, float *logits);
+    /* The method's part of the task's analytics (after eval_logits). */
+    int (*analytics)(void *state, cl_task_ctx *ctx, cl_method_analytics *out);
     /* Resume: reload what after_task saved in ctx->task_dir for a finished task. */
     int (*load_task)(void *state, cl_task_ctx *ctx);
 } cl_method;

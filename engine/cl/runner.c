@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "metrics/analytics.h"
 #include "model/lora.h"
 #include "run/rundir.h"
 #include "run/sha256.h"
@@ -70,6 +71,15 @@ static int setup(cl_runner *r) {
         return SEGP_FAIL("key 'run.max_tasks' = %d but the benchmark has %d tasks", c->max_tasks,
                          T);
     r->T = c->max_tasks ? c->max_tasks : T;
+    if (!strcmp(c->method, "segp") && c->segp.lambda_gr > 0) {
+        int classes = 0;
+        const int *lab;
+        for (int t = 0; t < r->T; t++) classes += benchmark_task_classes(r->bench, t, &lab);
+        if (c->segp.tsgr_k > classes - 1)
+            return SEGP_FAIL("key 'tsgr.k' = %d but the run has %d classes, so a class has at "
+                             "most %d neighbours (expected 1..%d)", c->segp.tsgr_k, classes,
+                             classes - 1, classes - 1);
+    }
     r->order = benchmark_order(r->bench);
     r->pos = segp_malloc((size_t)nc * sizeof(int));
     for (int k = 0; k < nc; k++) r->pos[r->order[k]] = k;
@@ -107,6 +117,10 @@ static int setup(cl_runner *r) {
     }
     free(mask);
     r->matrix = cl_matrix_new(r->T);
+    if (r->method->eval_logits) r->clip_matrix = cl_matrix_new(r->T);
+    r->bc_ratio = segp_malloc((size_t)r->T * sizeof(double));
+    for (int t = 0; t < r->T; t++) r->bc_ratio[t] = NAN;
+    r->eval_task = r->teach_task = -1;
     r->heldout = segp_malloc((size_t)r->T * sizeof(double));
     r->wall_s = segp_calloc((size_t)r->T, sizeof(double));
     for (int t = 0; t < r->T; t++) r->heldout[t] = NAN;
@@ -257,6 +271,8 @@ void cl_runner_free(cl_runner *r) {
     free(r->test_idx), free(r->n_test);
     free(r->pos), free(r->task_start), free(r->heldout), free(r->wall_s);
     cl_matrix_free(r->matrix);
+    cl_matrix_free(r->clip_matrix);
+    free(r->bc_ratio), free(r->eval_img), free(r->teach_img), free(r->pre_img);
     clip_lora_free(r->student);
     clip_lora_free(r->teacher);
     clip_tokenizer_free(r->tok);
@@ -274,6 +290,13 @@ static int write_task_eval(cl_runner *r, int t) {
         cJSON_AddItemToArray(cnt, cJSON_CreateNumber((double)r->matrix->count[j]));
         int64_t h = r->matrix->hits[(size_t)t * r->T + j];
         cJSON_AddItemToArray(hits, h >= 0 ? cJSON_CreateNumber((double)h) : cJSON_CreateNull());
+    }
+    if (r->clip_matrix) {
+        cJSON *ch = cJSON_AddArrayToObject(o, "clip_hits");
+        for (int j = 0; j < r->T; j++) {
+            int64_t h = r->clip_matrix->hits[(size_t)t * r->T + j];
+            cJSON_AddItemToArray(ch, h >= 0 ? cJSON_CreateNumber((double)h) : cJSON_CreateNull());
+        }
     }
     if (isfinite(r->heldout[t])) {
         char num[32];
@@ -318,6 +341,16 @@ static int read_task_eval(cl_runner *r, int t) {
         } else if (!cJSON_IsNull(h)) ok = 0;
         else if (j <= t) ok = 0; /* a finished task has every seen entry */
     }
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "clip_hits");
+    if (r->clip_matrix && cJSON_GetArraySize(ch) != r->T) ok = 0;
+    for (int j = 0; ok && r->clip_matrix && j < r->T; j++) {
+        const cJSON *c = cJSON_GetArrayItem(cnt, j), *h = cJSON_GetArrayItem(ch, j);
+        if (cJSON_IsNumber(h)) {
+            if (h->valuedouble < 0 || h->valuedouble > c->valuedouble) ok = 0;
+            else cl_matrix_set(r->clip_matrix, t, j, (int64_t)h->valuedouble,
+                               (int64_t)c->valuedouble);
+        } else if (!cJSON_IsNull(h) || j <= t) ok = 0;
+    }
     const cJSON *ho = cJSON_GetObjectItemCaseSensitive(o, "heldout_acc");
     if (ok && cJSON_IsNumber(ho)) r->heldout[t] = ho->valuedouble;
     cJSON_Delete(o);
@@ -338,6 +371,20 @@ static int read_task_done(cl_runner *r, int t) {
     return 0;
 }
 
+/* The drift ratio of a finished task from its analytics.json (absent: analytics off). */
+static int read_task_ratio(cl_runner *r, int t) {
+    char p[4200];
+    rundir_task_path(r->dir, t, "analytics.json", p, sizeof p);
+    if (!rundir_exists(p)) return 0;
+    rundir_task_path(r->dir, t, "", p, sizeof p);
+    analytics_summary s;
+    if (analytics_read_summary(p, &s) != 0)
+        return segp_fail_prefix("delete %s/tasks/%02d/DONE (and every later task's) to re-run "
+                                "task %d: ", r->dir, t + 1, t + 1);
+    r->bc_ratio[t] = s.boundary_core_ratio;
+    return 0;
+}
+
 /* The finished tasks of the run directory: the first task without DONE is where to continue. */
 static int load_progress(cl_runner *r, int *start) {
     int t = 0;
@@ -347,7 +394,8 @@ static int load_progress(cl_runner *r, int *start) {
             return SEGP_FAIL("%s/tasks/%02d/DONE exists but tasks/%02d/DONE does not: the run "
                              "directory is inconsistent", r->dir, u + 1, t + 1);
     for (int u = 0; u < t; u++)
-        if (read_task_eval(r, u) != 0 || read_task_done(r, u) != 0) return -1;
+        if (read_task_eval(r, u) != 0 || read_task_done(r, u) != 0 || read_task_ratio(r, u) != 0)
+            return -1;
     /* Every finished task's checkpoint is read (the last one stays in the student), so a run
      * directory never ends with a corrupt checkpoint of a task it calls finished. */
     for (int u = 0; u < t; u++) {
@@ -364,12 +412,16 @@ static int load_progress(cl_runner *r, int *start) {
     return 0;
 }
 
+static int write_metrics(cl_runner *r, int n_done) {
+    rundir_metrics_extra x = {r->heldout, r->heldout_pre, r->clip_matrix, r->bc_ratio};
+    return rundir_write_metrics(r->dir, r->matrix, n_done, &x);
+}
+
 static int finish_task(cl_runner *r, int t, double wall) {
     char p[4200];
     rundir_task_path(r->dir, t, "lora.safetensors", p, sizeof p);
     if (write_task_eval(r, t) != 0 || clip_lora_save(r->student, p) != 0) return -1;
-    if (rundir_write_metrics(r->dir, r->matrix, t + 1, r->heldout, r->heldout_pre) != 0)
-        return -1;
+    if (write_metrics(r, t + 1) != 0) return -1;
     char done[128];
     snprintf(done, sizeof done, "{\"task\": %d, \"wall_s\": %.3f}\n", t + 1, wall);
     rundir_task_path(r->dir, t, "DONE", p, sizeof p);
@@ -394,6 +446,11 @@ static char *metrics_json(cl_runner *r, int t) {
     free(row);
     if (t + 1 < r->T) cJSON_AddNumberToObject(o, "zeroshot_next", cl_matrix_R(r->matrix, t, t + 1));
     if (isfinite(r->heldout[t])) cJSON_AddNumberToObject(o, "heldout_acc", r->heldout[t]);
+    cl_summary cs;
+    if (r->clip_matrix && cl_summary_after(r->clip_matrix, t, &cs) == 0)
+        cJSON_AddNumberToObject(o, "clip_acc", cs.acc);
+    if (isfinite(r->bc_ratio[t]))
+        cJSON_AddNumberToObject(o, "boundary_core_ratio", r->bc_ratio[t]);
     char *str = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return str;
@@ -415,6 +472,7 @@ static int run_task(cl_runner *r, int t) {
         rc = cl_train_task(r, t, &ctx);
     if (rc == 0 && r->method->after_task) rc = r->method->after_task(r->mstate, &ctx);
     if (rc == 0) rc = cl_eval_task(r, t, &ctx, &r->heldout[t]);
+    if (rc == 0 && r->cfg.analytics.enabled) rc = cl_analytics_task(r, t, &ctx);
     if (rc != 0) return rc;
     double wall = segp_now() - t0;
     r->wall_s[t] = wall;
@@ -469,7 +527,7 @@ int cl_runner_run(cl_runner *r) {
         return 1;
     }
     /* the last task's metrics carry the final line; rewrite in case of a finished resume */
-    if (rundir_write_metrics(r->dir, r->matrix, r->T, r->heldout, r->heldout_pre) != 0) return -1;
+    if (write_metrics(r, r->T) != 0) return -1;
     if (!rundir_exists(done_path)) {
         char text[128];
         snprintf(text, sizeof text, "{\"tasks\": %d}\n", r->T);

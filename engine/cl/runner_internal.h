@@ -31,6 +31,14 @@ struct cl_runner {
     int **test_idx;     /* per task: test items */
     int *n_test;
     cl_matrix *matrix;
+    cl_matrix *clip_matrix; /* the CLIP branch alone, for methods with eval_logits (else NULL) */
+    double *bc_ratio;       /* drift boundary/core ratio after each task (NAN: undefined) */
+    float *eval_img;        /* the last evaluation's student embeddings of tasks 0..jmax */
+    int eval_task;          /* the task of eval_img (-1: none) */
+    float *teach_img;       /* the teacher's embeddings of tasks 0..teach_task (the evaluation
+                             * before), valid for task teach_task (-1: none) */
+    int teach_task;
+    float *pre_img;         /* pretrained embeddings of every test item (analytics), or NULL */
     double *heldout, heldout_pre, *wall_s;
     int tasks_done, stopped_task;
     double run_t0;
@@ -45,6 +53,14 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx);
 /* Evaluate the student after task t: hits of every task 0..min(t+1, T-1) into the matrix's row
  * t; held-out accuracy into *heldout (NAN when none). 0, 1 (stopped), -1 + error. */
 int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout);
+/* Normalised image embeddings of the test items of tasks 0..t_last under LORA (the same items
+ * and chunks as the evaluation of task t_last - 1, so the numbers are the same) into OUT. */
+int cl_eval_embed_tasks(cl_runner *r, const clip_lora *lora, int t_last, float *out);
+
+/* The analytics of task t (metrics/analytics.h) into its folder; r->bc_ratio[t]. Called
+ * after cl_eval_task. 0 or -1 + error. */
+int cl_analytics_task(cl_runner *r, int t, cl_task_ctx *ctx);
+
 /* Held-out zero-shot accuracy of LORA (NULL: pretrained); NAN when the benchmark has none. */
 int cl_eval_heldout(cl_runner *r, const clip_lora *lora, double *acc);
 

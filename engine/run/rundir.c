@@ -126,14 +126,65 @@ static void sb_pct(sbuf *b, double v) {
     else sb_printf(b, "null");
 }
 
-int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done, const double *heldout,
-                         double heldout_pre) {
+/* The summary members of S as JSON ("key": value, ...). */
+static void sb_summary(sbuf *b, const cl_summary *s, int final) {
+    sb_printf(b, "\"%s\": ", final ? "last" : "acc");
+    sb_pct(b, s->acc);
+    sb_printf(b, ", \"%s\": ", final ? "avg" : "avg_acc");
+    sb_pct(b, s->avg_acc);
+    sb_printf(b, ", \"forgetting\": ");
+    sb_pct(b, s->forgetting);
+    sb_printf(b, ", \"bwt\": ");
+    sb_pct(b, s->bwt);
+    sb_printf(b, ", \"fwt\": ");
+    sb_pct(b, s->fwt);
+}
+
+/* accuracy_matrix{SUFFIX}.csv and .npy of the first N_DONE rows of M. */
+static int write_matrix(const char *dir, const char *suffix, const cl_matrix *m, int n_done) {
+    int T = m->num_tasks;
+    sbuf b = {0};
+    float *R = segp_malloc((size_t)T * T * sizeof(float));
+    sb_printf(&b, "after_task");
+    for (int j = 0; j < T; j++) sb_printf(&b, ",task_%d", j + 1);
+    sb_printf(&b, "\n");
+    for (int i = 0; i < T; i++) {
+        sb_printf(&b, "%d", i + 1);
+        for (int j = 0; j < T; j++) {
+            double r = i < n_done ? cl_matrix_R(m, i, j) : NAN;
+            R[(size_t)i * T + j] = (float)r;
+            if (isfinite(r)) sb_printf(&b, ",%.4f", r);
+            else sb_printf(&b, ",");
+        }
+        sb_printf(&b, "\n");
+    }
+    char name[64], p[4096];
+    snprintf(name, sizeof name, "accuracy_matrix%s.csv", suffix);
+    rundir_path(dir, name, p, sizeof p);
+    int rc = rundir_write(p, b.s, b.len);
+    if (rc == 0) {
+        snprintf(name, sizeof name, "accuracy_matrix%s.npy", suffix);
+        rundir_path(dir, name, p, sizeof p);
+        int64_t shape[2] = {T, T};
+        rc = npy_write_f32(p, R, 2, shape);
+    }
+    free(R);
+    free(b.s);
+    return rc;
+}
+
+int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done,
+                         const rundir_metrics_extra *x) {
+    static const rundir_metrics_extra none = {NULL, NAN, NULL, NULL};
+    if (!x) x = &none;
     int T = m->num_tasks;
     sbuf b = {0};
     sb_printf(&b, "%s", "");
-    cl_summary s = {0};
+    cl_summary s = {0}, cs = {0};
+    double bc_sum = 0;
+    int bc_n = 0;
     for (int t = 0; t < n_done; t++) {
-        if (cl_summary_after(m, t, &s) != 0) {
+        if (cl_summary_after(m, t, &s) != 0 || (x->clip && cl_summary_after(x->clip, t, &cs) != 0)) {
             free(b.s);
             return -1;
         }
@@ -156,60 +207,43 @@ int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done, const 
         sb_pct(&b, s.old_acc);
         sb_printf(&b, ", \"new_acc\": ");
         sb_pct(&b, s.new_acc);
-        if (heldout && isfinite(heldout[t])) {
+        if (x->clip) {
+            sb_printf(&b, ", \"clip_acc\": ");
+            sb_pct(&b, cs.acc);
+        }
+        if (x->heldout && isfinite(x->heldout[t])) {
             sb_printf(&b, ", \"heldout_acc\": ");
-            sb_pct(&b, heldout[t]);
+            sb_pct(&b, x->heldout[t]);
+        }
+        if (x->boundary_core && isfinite(x->boundary_core[t])) {
+            sb_printf(&b, ", \"boundary_core_ratio\": %.6f", x->boundary_core[t]);
+            bc_sum += x->boundary_core[t];
+            bc_n++;
         }
         sb_printf(&b, "}\n");
     }
     if (n_done == T) {
-        sb_printf(&b, "{\"last\": ");
-        sb_pct(&b, s.acc);
-        sb_printf(&b, ", \"avg\": ");
-        sb_pct(&b, s.avg_acc);
-        sb_printf(&b, ", \"forgetting\": ");
-        sb_pct(&b, s.forgetting);
-        sb_printf(&b, ", \"bwt\": ");
-        sb_pct(&b, s.bwt);
-        sb_printf(&b, ", \"fwt\": ");
-        sb_pct(&b, s.fwt);
-        if (heldout && isfinite(heldout[T - 1]) && isfinite(heldout_pre)) {
+        sb_printf(&b, "{");
+        sb_summary(&b, &s, 1);
+        if (x->clip) {
+            sb_printf(&b, ", \"clip_branch\": {");
+            sb_summary(&b, &cs, 1);
+            sb_printf(&b, "}");
+        }
+        if (bc_n) sb_printf(&b, ", \"boundary_core_ratio\": %.6f", bc_sum / bc_n);
+        if (x->heldout && isfinite(x->heldout[T - 1]) && isfinite(x->heldout_pre)) {
             sb_printf(&b, ", \"heldout_pretrained\": ");
-            sb_pct(&b, heldout_pre);
+            sb_pct(&b, x->heldout_pre);
             sb_printf(&b, ", \"heldout_final\": ");
-            sb_pct(&b, heldout[T - 1]);
+            sb_pct(&b, x->heldout[T - 1]);
         }
         sb_printf(&b, "}\n");
     }
     char p[4096];
     rundir_path(dir, "metrics.jsonl", p, sizeof p);
     int rc = rundir_write(p, b.s, b.len);
-    /* the matrix: npy (float32, NaN where not measured) and csv */
-    float *R = segp_malloc((size_t)T * T * sizeof(float));
-    b.len = 0;
-    sb_printf(&b, "after_task");
-    for (int j = 0; j < T; j++) sb_printf(&b, ",task_%d", j + 1);
-    sb_printf(&b, "\n");
-    for (int i = 0; i < T; i++) {
-        sb_printf(&b, "%d", i + 1);
-        for (int j = 0; j < T; j++) {
-            double r = i < n_done ? cl_matrix_R(m, i, j) : NAN;
-            R[(size_t)i * T + j] = (float)r;
-            if (isfinite(r)) sb_printf(&b, ",%.4f", r);
-            else sb_printf(&b, ",");
-        }
-        sb_printf(&b, "\n");
-    }
-    if (rc == 0) {
-        rundir_path(dir, "accuracy_matrix.csv", p, sizeof p);
-        rc = rundir_write(p, b.s, b.len);
-    }
-    if (rc == 0) {
-        rundir_path(dir, "accuracy_matrix.npy", p, sizeof p);
-        int64_t shape[2] = {T, T};
-        rc = npy_write_f32(p, R, 2, shape);
-    }
-    free(R);
     free(b.s);
+    if (rc == 0) rc = write_matrix(dir, "", m, n_done);
+    if (rc == 0 && x->clip) rc = write_matrix(dir, "_clip", x->clip, n_done);
     return rc;
 }

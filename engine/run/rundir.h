@@ -37,10 +37,21 @@ int rundir_exists(const char *path);
 /* Remove temporary files left by a crash (NAME.tmp.PID) in DIR and its task folders. */
 void rundir_clean_tmp(const char *dir, int num_tasks);
 
-/* metrics.jsonl, accuracy_matrix.npy and .csv for the first N_DONE tasks. heldout (may be NULL):
- * held-out zero-shot accuracy after each task (NAN: none); heldout_pre: the pretrained model's.
- * The final {"last","avg"} line is written when n_done == m->num_tasks. */
-int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done, const double *heldout,
-                         double heldout_pre);
+/* What metrics.jsonl carries beside the accuracy matrix (every member may be NULL / NAN). */
+typedef struct {
+    const double *heldout;       /* held-out zero-shot accuracy after each task (NAN: none) */
+    double heldout_pre;          /* the pretrained model's */
+    const cl_matrix *clip;       /* the CLIP branch alone (dual-path methods): "clip_acc" per
+                                  * task, "clip_branch" {last, avg, forgetting, bwt, fwt} at the
+                                  * end, and accuracy_matrix_clip.npy/.csv */
+    const double *boundary_core; /* drift boundary/core ratio after each task (NAN: undefined);
+                                  * the final line's "boundary_core_ratio" is the mean of the
+                                  * defined ones */
+} rundir_metrics_extra;
+
+/* metrics.jsonl, accuracy_matrix.npy and .csv for the first N_DONE tasks (X may be NULL).
+ * The final {"last","avg",...} line is written when n_done == m->num_tasks. */
+int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done,
+                         const rundir_metrics_extra *x);
 
 #endif
