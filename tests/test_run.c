@@ -559,7 +559,7 @@ TEST(run_sample_configs_parse) {
     /* every shipped config parses against the table, with a known method and loss */
     glob_t g;
     CHECK(glob("sample_runs/*.json", 0, NULL, &g) == 0);
-    CHECK(g.gl_pathc >= 11);
+    CHECK(g.gl_pathc >= 13);
     for (size_t i = 0; i < g.gl_pathc; i++) {
         cl_config c = cl_config_default();
         CHECK_MSG(cl_config_parse_file(g.gl_pathv[i], &c) == 0, "%s", segp_last_error());
@@ -567,9 +567,24 @@ TEST(run_sample_configs_parse) {
         CHECK(!strcmp(c.cls_classes, "task") && c.train.rank == 32);
     }
     globfree(&g);
-    /* the default is the calibration setting of issue 11 */
+    /* the fine-tune baseline is the calibration setting of issue 11; the default is SeGP-CL
+     * with the same training settings and METHOD.md's defaults for its own parts */
     cl_config d = cl_config_default();
     CHECK(cl_config_parse_file("sample_runs/default.json", &d) == 0);
+    CHECK(!strcmp(d.method, "segp") && !strcmp(d.segp.anchors, "pgd") && d.segp.k_seed == 5 &&
+          d.segp.k_adv == 10 && d.segp.transfer == 1 && d.segp.tsgr_k == 10 &&
+          d.segp.acgd_batch == 64);
+    CHECK_NEAR(d.segp.gamma, 1.5e-3, 1e-9);
+    CHECK_NEAR(d.segp.epsilon, 4.0 / 255, 1e-9);
+    CHECK_NEAR(d.segp.lambda_acgd, 5, 0);
+    CHECK_NEAR(d.segp.tau_acgd, 20, 0);
+    CHECK_NEAR(d.segp.lambda_gr, 1, 0);
+    CHECK_NEAR(d.segp.tau_gr, 0.05, 1e-9);
+    CHECK_NEAR(d.segp.tau_p, 0.1, 1e-9);
+    CHECK_NEAR(d.segp.beta, 0.5, 0);
+    CHECK_NEAR(d.segp.lambda_p, 1, 0);
+    d = cl_config_default();
+    CHECK(cl_config_parse_file("sample_runs/shapes-finetune.json", &d) == 0);
     CHECK(!strcmp(d.method, "finetune") && !strcmp(d.bench.name, "shapes") &&
           !strcmp(d.bench.order, "latin") && d.bench.train_per_class == 100 && d.train.epochs == 3 &&
           !strcmp(d.train.optimizer, "adamw") && d.train.batch_size == 64 && d.train.augment == 0 && d.seed == 1);
