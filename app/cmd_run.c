@@ -132,23 +132,42 @@ static void print_table(FILE *o, const cl_run_result *r) {
         }
         fprintf(o, "\n");
     }
-    fprintf(o, "\n  task     A_t     old     new  held-out  wall\n");
-    cl_summary s = {0};
+    int clip = r->clip_matrix != NULL;
+    fprintf(o, "\n  task     A_t     old     new  held-out%s  drift b/c  wall\n",
+            clip ? "  CLIP only" : "");
+    cl_summary s = {0}, cs = {0};
     double wall = 0;
     for (int t = 0; t < n; t++) {
         if (cl_summary_after(r->matrix, t, &s) != 0) return;
-        char w[32], old[16] = "      -", ho[16] = "       -";
+        if (clip && cl_summary_after(r->clip_matrix, t, &cs) != 0) return;
+        char w[32], old[16] = "      -", ho[16] = "       -", ca[24] = "", bc[16] = "        -";
         fmt_time(r->wall_s[t], w, sizeof w);
         wall += r->wall_s[t];
         if (!isnan(s.old_acc)) snprintf(old, sizeof old, "%7.2f", s.old_acc);
         if (!isnan(r->heldout[t])) snprintf(ho, sizeof ho, "%8.2f", r->heldout[t]);
-        fprintf(o, "  %4d  %6.2f %s %7.2f  %s  %s\n", t + 1, s.acc, old, s.new_acc, ho, w);
+        if (clip) snprintf(ca, sizeof ca, "  %9.2f", cs.acc);
+        if (r->bc_ratio && isfinite(r->bc_ratio[t]))
+            snprintf(bc, sizeof bc, "%9.3f", r->bc_ratio[t]);
+        fprintf(o, "  %4d  %6.2f %s %7.2f  %s%s  %s  %s\n", t + 1, s.acc, old, s.new_acc, ho, ca,
+                bc, w);
     }
     char w[32];
     fmt_time(wall, w, sizeof w);
     fprintf(o, "\n  %s %.2f   Last %.2f   FWT %.2f   BWT %.2f   Forgetting %.2f%s\n",
            n == T ? "Avg" : "Avg so far", s.avg_acc, s.acc, s.fwt, s.bwt, s.forgetting,
            n == T ? "" : "   (run not finished)");
+    if (clip)
+        fprintf(o, "  CLIP branch only (inference.beta 0): Avg %.2f   Last %.2f   FWT %.2f   "
+                   "BWT %.2f   Forgetting %.2f\n", cs.avg_acc, cs.acc, cs.fwt, cs.bwt,
+                cs.forgetting);
+    double bsum = 0;
+    int bn = 0;
+    for (int t = 0; r->bc_ratio && t < n; t++)
+        if (isfinite(r->bc_ratio[t])) bsum += r->bc_ratio[t], bn++;
+    if (bn)
+        fprintf(o, "  drift boundary/core ratio: %.3f (mean over %d task%s; > 1: old-class "
+                   "predictions drift most near the old-new interface)\n", bsum / bn, bn,
+                bn == 1 ? "" : "s");
     if (r->num_heldout > 0 && !isnan(r->heldout_pre) && !isnan(r->heldout[n - 1]))
         fprintf(o, "  held-out zero-shot (%d classes): pretrained %.2f -> after task %d %.2f "
                "(%+.2f points, %.1f%% retained)\n", r->num_heldout, r->heldout_pre, n,
@@ -336,7 +355,8 @@ int cmd_eval(int argc, char **argv) {
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     int differ = 0;
-    int rc = cl_runner_reevaluate(r, &differ);
+    int skipped = 0;
+    int rc = cl_runner_reevaluate(r, &differ, &skipped);
     if (rc < 0) {
         cl_runner_free(r);
         return app_report_error();
@@ -344,6 +364,10 @@ int cmd_eval(int argc, char **argv) {
     cl_run_result res;
     cl_runner_result(r, &res);
     print_table(stdout, &res);
+    if (rc == 0 && skipped)
+        printf("re-evaluation: %d finished task%s kept no checkpoint (run.keep_checkpoints "
+               "\"last\"); %s saved row%s stand%s\n", skipped, skipped == 1 ? "" : "s",
+               skipped == 1 ? "its" : "their", skipped == 1 ? "" : "s", skipped == 1 ? "s" : "");
     if (rc == 0 && !differ)
         printf("re-evaluation: every entry equals the saved counts (tasks/NN/eval.json)\n");
     else if (rc == 0)

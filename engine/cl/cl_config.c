@@ -28,6 +28,10 @@ static const cfg_field tail[] = {
       "L_cls candidates: \"task\" (current task's classes) or \"seen\""),
     F("eval.batch_size", CFG_INT, eval_batch, 1, 65536, "images per evaluation batch"),
     F("run.max_tasks", CFG_INT, max_tasks, 0, 1000000, "run only the first N tasks (0: all)"),
+    S("run.keep_checkpoints", keep_checkpoints,
+      "\"all\": every task's tasks/NN/lora.safetensors; \"last\": only the latest finished "
+      "task's (smaller run directories; resume needs only that one, `segp eval` re-evaluates the "
+      "tasks whose checkpoint is kept)"),
     /* SeGP-CL (method "segp"; METHOD.md section in brackets) */
     S("anchors.source", segp.anchors,
       "ACGD's distillation images [3]: \"pgd\" (DPGD anchors), \"seeds\" (the same seeds "
@@ -109,6 +113,7 @@ cl_config cl_config_default(void) {
     snprintf(c.cls_classes, sizeof c.cls_classes, "task");
     c.eval_batch = 256;
     c.max_tasks = 0;
+    snprintf(c.keep_checkpoints, sizeof c.keep_checkpoints, "all");
     snprintf(c.segp.anchors, sizeof c.segp.anchors, "pgd");
     c.segp.k_seed = 5;
     c.segp.k_adv = 10;
@@ -182,6 +187,9 @@ int cl_config_check(const cl_config *c) {
     if (strcmp(c->cls_classes, "task") && strcmp(c->cls_classes, "seen"))
         return SEGP_FAIL("key 'loss.cls_classes': \"%s\" (expected \"task\" or \"seen\")",
                          c->cls_classes);
+    if (strcmp(c->keep_checkpoints, "all") && strcmp(c->keep_checkpoints, "last"))
+        return SEGP_FAIL("key 'run.keep_checkpoints': \"%s\" (expected \"all\" or \"last\")",
+                         c->keep_checkpoints);
     if (train_options_check(&c->train) != 0) return -1;
     if (cl_config_check_segp(&c->segp) != 0) return -1;
     if (!c->model[0]) return SEGP_FAIL("key 'model' is empty (expected a safetensors file)");

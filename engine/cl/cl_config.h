@@ -52,6 +52,7 @@ typedef struct {
     char cls_classes[8];    /* L_cls candidates: "task" (default) or "seen" */
     int eval_batch;
     int max_tasks;          /* run only the first N tasks (0: all) */
+    char keep_checkpoints[8]; /* "all" or "last" (tasks/NN/lora.safetensors) */
     segp_options segp;
     analytics_options analytics;
 } cl_config;

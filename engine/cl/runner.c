@@ -3,12 +3,14 @@
 #include "cl/runner.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/common.h"
 #include "metrics/analytics.h"
@@ -398,7 +400,8 @@ static int load_progress(cl_runner *r, int *start) {
             return -1;
     /* Every finished task's checkpoint is read (the last one stays in the student), so a run
      * directory never ends with a corrupt checkpoint of a task it calls finished. */
-    for (int u = 0; u < t; u++) {
+    int keep_all = strcmp(r->cfg.keep_checkpoints, "last") != 0;
+    for (int u = keep_all ? 0 : t - 1; u < t; u++) {
         char p[4200];
         rundir_task_path(r->dir, u, "lora.safetensors", p, sizeof p);
         if (clip_lora_load(r->student, p) != 0)
@@ -425,7 +428,15 @@ static int finish_task(cl_runner *r, int t, double wall) {
     char done[128];
     snprintf(done, sizeof done, "{\"task\": %d, \"wall_s\": %.3f}\n", t + 1, wall);
     rundir_task_path(r->dir, t, "DONE", p, sizeof p);
-    return rundir_write_text(p, done);
+    if (rundir_write_text(p, done) != 0) return -1;
+    if (t > 0 && !strcmp(r->cfg.keep_checkpoints, "last")) {
+        /* only now: a crash before this task's DONE still resumes from the previous one */
+        rundir_task_path(r->dir, t - 1, "lora.safetensors", p, sizeof p);
+        if (unlink(p) != 0 && errno != ENOENT)
+            return SEGP_FAIL("%s: cannot remove (run.keep_checkpoints \"last\"): %s", p,
+                             strerror(errno));
+    }
+    return 0;
 }
 
 /* The metrics object of task t for its event. */
@@ -538,20 +549,35 @@ int cl_runner_run(cl_runner *r) {
     return 0;
 }
 
-int cl_runner_reevaluate(cl_runner *r, int *n_differ) {
+int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped) {
     int done = 0;
     while (done < r->T && rundir_task_done(r->dir, done)) done++;
     /* the saved counts, to compare with */
     size_t nh = (size_t)r->T * r->T;
     for (int t = 0; t < done; t++)
         if (read_task_eval(r, t) != 0) return -1;
-    int64_t *saved = segp_malloc(nh * sizeof(int64_t));
+    int64_t *saved = segp_malloc(nh * sizeof(int64_t) * 2), *saved_clip = saved + nh;
     memcpy(saved, r->matrix->hits, nh * sizeof(int64_t));
     for (size_t i = 0; i < nh; i++) r->matrix->hits[i] = -1;
+    if (r->clip_matrix) {
+        memcpy(saved_clip, r->clip_matrix->hits, nh * sizeof(int64_t));
+        for (size_t i = 0; i < nh; i++) r->clip_matrix->hits[i] = -1;
+    }
     int rc = cl_eval_heldout(r, NULL, &r->heldout_pre);
+    int skipped = 0;
     for (int t = 0; t < done && rc == 0; t++) {
         char p[4200];
         rundir_task_path(r->dir, t, "lora.safetensors", p, sizeof p);
+        if (strcmp(r->cfg.keep_checkpoints, "last") == 0 && !rundir_exists(p)) {
+            /* not kept: the saved row stands */
+            for (int j = 0; j < r->T; j++) {
+                size_t q = (size_t)t * r->T + j;
+                r->matrix->hits[q] = saved[q];
+                if (r->clip_matrix) r->clip_matrix->hits[q] = saved_clip[q];
+            }
+            skipped++;
+            continue;
+        }
         if (clip_lora_load(r->student, p) != 0) {
             rc = -1;
             break;
@@ -568,7 +594,10 @@ int cl_runner_reevaluate(cl_runner *r, int *n_differ) {
         rc = cl_eval_task(r, t, &ctx, &r->heldout[t]);
     }
     *n_differ = 0;
-    for (size_t i = 0; rc == 0 && i < nh; i++) *n_differ += saved[i] != r->matrix->hits[i];
+    for (size_t i = 0; rc == 0 && i < nh; i++)
+        *n_differ += (saved[i] != r->matrix->hits[i]) +
+                     (r->clip_matrix && saved_clip[i] != r->clip_matrix->hits[i]);
+    if (n_skipped) *n_skipped = skipped;
     free(saved);
     if (rc != 0) return rc < 0 ? -1 : 1;
     r->tasks_done = done;
@@ -585,6 +614,8 @@ void cl_runner_result(const cl_runner *r, cl_run_result *o) {
     o->tasks_done = r->tasks_done;
     o->stopped_task = r->stopped_task;
     o->matrix = r->matrix;
+    o->clip_matrix = r->clip_matrix;
+    o->bc_ratio = r->bc_ratio;
     o->heldout = r->heldout;
     o->heldout_pre = r->heldout_pre;
     o->num_heldout = r->bench ? benchmark_num_heldout(r->bench) : 0;

@@ -42,9 +42,11 @@ void cl_runner_free(cl_runner *r);
 int cl_runner_run(cl_runner *r);
 
 /* Re-evaluate the saved checkpoint of every finished task into the result's matrix (files are
- * not changed); *n_differ = entries that differ from the saved tasks/NN/eval.json counts.
- * 0, 1 (stopped by the callback), -1 + error naming the file. */
-int cl_runner_reevaluate(cl_runner *r, int *n_differ);
+ * not changed); *n_differ = entries that differ from the saved tasks/NN/eval.json counts (both
+ * matrices of a dual-path method); *n_skipped (may be NULL) = finished tasks whose checkpoint
+ * was not kept (run.keep_checkpoints "last"; their saved rows stand). 0, 1 (stopped by the
+ * callback), -1 + error naming the file. */
+int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped);
 
 typedef struct {
     const char *dir, *method, *benchmark, *order;
@@ -52,6 +54,8 @@ typedef struct {
     int tasks_done;
     int stopped_task;       /* task interrupted by the callback, or -1 */
     const cl_matrix *matrix;
+    const cl_matrix *clip_matrix; /* the CLIP branch alone (dual-path methods), else NULL */
+    const double *bc_ratio; /* drift boundary/core ratio after each task (NAN: undefined) */
     const double *heldout;  /* held-out zero-shot accuracy after each task (NAN: none) */
     double heldout_pre;     /* the pretrained model's (NAN: the benchmark has none) */
     int num_heldout;
