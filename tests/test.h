@@ -97,6 +97,8 @@ void mkdirs(const char *path);
 /* Write N bytes (or TEXT) to PATH, recording a failure if that fails. */
 void write_bytes(const char *path, const void *data, size_t n);
 void write_text(const char *path, const char *text);
+/* PATH's bytes as a NUL-terminated string (malloc'd), NULL when unreadable. */
+char *read_text(const char *path);
 /* True when the last recorded error contains S; otherwise prints the error and returns 0. */
 int err_has(const char *s);
 

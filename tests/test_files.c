@@ -71,3 +71,10 @@ void write_synth_png(const char *path, int idx, int w, int h) {
     CHECK_MSG(image_write_png(path, &im) == 0, "%s", segp_last_error());
     free(im.rgb);
 }
+
+char *read_text(const char *path) {
+    uint8_t *d;
+    size_t n;
+    if (segp_read_file(path, &d, &n) != 0) return NULL;
+    return (char *)d;
+}

@@ -25,12 +25,7 @@
     "3,86.0000,76.0000,86.0000\n"
 #define EXPECT_LAST "{\"last\": 82.6667, \"avg\": 87.8889, \"forgetting\": 7.0000, \"bwt\": -7.0000"
 
-static char *slurp(const char *path) {
-    uint8_t *d;
-    size_t n;
-    if (segp_read_file(path, &d, &n) != 0) return NULL;
-    return (char *)d;
-}
+#define slurp read_text
 
 TEST(run_sha256_known) {
     char hex[65];

@@ -1,0 +1,201 @@
+/* test_segp_run.c: SeGP-CL end to end through `segp run` on a tiny config (the shipped model,
+ * shapes, the first 3 tasks, 10 training and 5 test images per class, one epoch, every part
+ * on): fixed expected numbers, the files of each task (prototypes, anchors, analytics), resume
+ * after SIGKILL at several points with byte-identical metrics, run.keep_checkpoints "last",
+ * and impossible values refused by key before any work. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cl/anchors.h"
+#include "core/common.h"
+#include "io/safetensors.h"
+#include "metrics/analytics.h"
+#include "test.h"
+
+/* The tiny run's matrices (R in %, 50 test images per task: steps of 2 points); any change to
+ * anchors, losses, prototypes or evaluation shows up here. */
+#define EXPECT_CSV "PIN"
+#define EXPECT_CLIP_CSV "PIN"
+#define EXPECT_LAST "PIN"
+
+static const char *TINY =
+    "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"segp\", \"seed\": 1,"
+    " \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": \"B0-Inc10\","
+    " \"train_per_class\": 10, \"test_per_class\": 5},"
+    " \"train\": {\"epochs\": 1, \"batch_size\": 32, \"optimizer\": \"adamw\", \"lr\": 0.002},"
+    " \"anchors\": {\"per_class\": 2, \"steps\": 3}, \"acgd\": {\"batch\": 16},"
+    " \"analytics\": {\"projection_points\": 80, \"tsne_iterations\": 60},"
+    " \"eval\": {\"batch_size\": 64}, \"run\": {\"max_tasks\": 3}%s}";
+
+static char out[65536];
+
+static const char *config(const char *name, const char *extra) {
+    static char paths[8][512];
+    static int slot;
+    char *p = paths[slot++ % 8], json[2048];
+    snprintf(json, sizeof json, TINY, extra);
+    snprintf(p, 512, "%s/segp-%s.json", test_tmpdir(), name);
+    write_text(p, json);
+    return p;
+}
+
+static int exists(const char *dir, const char *name) {
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static int same_file(const char *a_dir, const char *b_dir, const char *name) {
+    char pa[600], pb[600];
+    snprintf(pa, sizeof pa, "%s/%s", a_dir, name);
+    snprintf(pb, sizeof pb, "%s/%s", b_dir, name);
+    char *a = read_text(pa), *b = read_text(pb);
+    int same = a && b && !strcmp(a, b);
+    if (!same) printf("  (%s differs from %s)\n", pb, pa);
+    free(a), free(b);
+    return same;
+}
+
+/* One thread: the fixed numbers then do not depend on the core count (see test_run.c). */
+static void one_thread(void) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+}
+static void all_threads(void) {
+    unsetenv("OMP_NUM_THREADS");
+    unsetenv("OPENBLAS_NUM_THREADS");
+}
+
+static const char *reference_run(void) {
+    static char dir[512];
+    if (dir[0]) return dir;
+    snprintf(dir, sizeof dir, "%s/segp-ref", test_tmpdir());
+    char args[1200];
+    snprintf(args, sizeof args, "run %s --out %s", config("ref", ""), dir);
+    if (test_run_segp(args, out, sizeof out) != 0) printf("  (reference run failed: %s)\n", out);
+    return dir;
+}
+
+TEST(segp_run_tiny_fixed_numbers_and_files) {
+    one_thread();
+    const char *dir = reference_run();
+    CHECK(exists(dir, "DONE") && exists(dir, "accuracy_matrix_clip.csv"));
+    char p[700];
+    snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
+    char *m = read_text(p);
+    if (test_verbose() && m) printf("\n%s", m);
+    CHECK_MSG(m && strstr(m, EXPECT_LAST), "%s", m ? m : "");
+    free(m);
+    snprintf(p, sizeof p, "%s/accuracy_matrix.csv", dir);
+    char *csv = read_text(p);
+    CHECK_MSG(csv && !strcmp(csv, EXPECT_CSV), "%s", csv ? csv : "");
+    free(csv);
+    snprintf(p, sizeof p, "%s/accuracy_matrix_clip.csv", dir);
+    csv = read_text(p);
+    CHECK_MSG(csv && !strcmp(csv, EXPECT_CLIP_CSV), "%s", csv ? csv : "");
+    free(csv);
+    /* every task: prototypes and the analytics; from task 2: anchors and drift */
+    const char *files[] = {"prototypes.safetensors", "geometry.safetensors", "analytics.json",
+                           "lora.safetensors", "eval.json", "DONE"};
+    for (int t = 1; t <= 3; t++)
+        for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+            snprintf(p, sizeof p, "tasks/%02d/%s", t, files[k]);
+            CHECK_MSG(exists(dir, p), "%s/%s missing", dir, p);
+        }
+    CHECK(!exists(dir, "tasks/01/anchors.safetensors") && !exists(dir, "tasks/01/drift.safetensors"));
+    CHECK(exists(dir, "tasks/02/anchors.safetensors") && exists(dir, "tasks/03/drift.safetensors"));
+    /* task 3's anchors: 2 per old class (20 old classes), 3 steps recorded, inside the ball */
+    anchor_set a;
+    float *drift = NULL;
+    uint8_t *img = NULL;
+    int32_t *rows = NULL;
+    int n_img = 0;
+    snprintf(p, sizeof p, "%s/tasks/03/anchors.safetensors", dir);
+    CHECK_MSG(anchor_set_load(p, &a, &drift, &img, &rows, &n_img) == 0, "%s", segp_last_error());
+    CHECK_EQ_INT(a.n, 40);
+    CHECK_EQ_INT(a.k_adv, 3);
+    CHECK_EQ_INT(n_img, 40);
+    for (int i = 0; i < a.n; i++) CHECK(a.linf[i] <= 4.0f / 255 + 1e-6f);
+    CHECK(drift != NULL);
+    anchor_set_free(&a);
+    free(drift), free(img), free(rows);
+    /* the summary after task 3 has a drift ratio, and metrics.jsonl carries it */
+    analytics_summary s;
+    snprintf(p, sizeof p, "%s/tasks/03", dir);
+    CHECK(analytics_read_summary(p, &s) == 0);
+    CHECK(s.boundary_core_ratio > 0 && s.n_points > 0 && s.n_points <= 80);
+    all_threads();
+}
+
+static int run_with_fault(const char *fault, const char *args) {
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=%s %s %s >/dev/null 2>&1", fault,
+             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args);
+    return system(cmd);
+}
+
+TEST(segp_run_resume_after_kills_identical) {
+    /* killed in task 2's training, in task 3's evaluation and while a file is half written;
+     * resumed after each: the metrics, both matrices and task 3's analytics are the
+     * uninterrupted run's, byte for byte */
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400], resume[700];
+    snprintf(dir, sizeof dir, "%s/segp-killed", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", config("killed", ""), dir);
+    snprintf(resume, sizeof resume, "resume %s", dir);
+    CHECK(run_with_fault("step:3", args) != 0 && !exists(dir, "DONE"));
+    CHECK(run_with_fault("eval:4", resume) != 0 && !exists(dir, "DONE"));
+    CHECK(run_with_fault("file:5", resume) != 0 && !exists(dir, "DONE"));
+    int rc = test_run_segp(resume, out, sizeof out);
+    CHECK_MSG(rc == 0, "resume failed: %s", out);
+    CHECK(same_file(ref, dir, "metrics.jsonl") && same_file(ref, dir, "accuracy_matrix.csv") &&
+          same_file(ref, dir, "accuracy_matrix_clip.csv") &&
+          same_file(ref, dir, "tasks/03/analytics.json"));
+    all_threads();
+}
+
+TEST(segp_run_keep_last_checkpoint) {
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/segp-keeplast", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s",
+             config("keeplast", ", \"run\": {\"max_tasks\": 3, \"keep_checkpoints\": \"last\"}"),
+             dir);
+    CHECK(run_with_fault("step:8", args) != 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    CHECK(!exists(dir, "tasks/01/lora.safetensors") && !exists(dir, "tasks/02/lora.safetensors") &&
+          exists(dir, "tasks/03/lora.safetensors"));
+    CHECK(same_file(ref, dir, "metrics.jsonl"));
+    snprintf(args, sizeof args, "eval %s", dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "2 finished tasks kept no checkpoint") &&
+              strstr(out, "every entry equals the saved counts"), "%s", out);
+    all_threads();
+}
+
+static void refused(const char *name, const char *extra, const char *want) {
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/segp-bad-%s", test_tmpdir(), name);
+    snprintf(args, sizeof args, "run %s --out %s", config(name, extra), dir);
+    int rc = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(rc != 0, "%s: accepted", name);
+    CHECK_MSG(strstr(out, want) != NULL, "%s: '%s' not in: %s", name, want, out);
+    CHECK_MSG(!exists(dir, ""), "%s: a run directory was created", name);
+}
+
+TEST(segp_run_impossible_values_refused_by_key) {
+    refused("eps", ", \"anchors\": {\"epsilon\": -0.01}", "'anchors.epsilon'");
+    refused("kadv", ", \"anchors\": {\"steps\": 0}", "'anchors.steps'");
+    refused("beta", ", \"inference\": {\"beta\": -0.5}", "'inference.beta'");
+    refused("tsgrk", ", \"tsgr\": {\"k\": 30}", "'tsgr.k'"); /* 30 classes: at most 29 */
+    refused("lambda", ", \"acgd\": {\"lambda\": -1}", "'acgd.lambda'");
+    refused("tau", ", \"tsgr\": {\"tau\": 0}", "'tsgr.tau'");
+    refused("source", ", \"anchors\": {\"source\": \"gan\"}", "'anchors.source'");
+    refused("keep", ", \"run\": {\"keep_checkpoints\": \"none\"}", "'run.keep_checkpoints'");
+}
