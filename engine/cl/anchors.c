@@ -2,11 +2,12 @@
  * training images, K_adv signed-gradient steps of the dual objective (cl_losses.h) in [0,1]
  * pixel space under an l-inf ball, and the anchor set's file.
  *
- * Speed: the images go through the teacher in chunks of p->batch side by side on the threads,
- * each chunk single-threaded inside (nested regions are inactive) with the thread's own
- * activations, as the data-parallel training step and the evaluation do: one fork per pass
- * instead of one per op. The chunks are fixed by p->batch alone, so the result does not depend
- * on the thread count.
+ * Speed: the images go through the teacher in chunks side by side on the threads, each chunk
+ * single-threaded inside (nested regions are inactive) with the thread's own activations, as
+ * the data-parallel training step and the evaluation do: one fork per pass instead of one per
+ * op. A pass is cut into up to 64 chunks (at least 4 images each, at most p->batch), so that up
+ * to 64 threads share it evenly whatever the number of anchors; the cut depends on the number
+ * of images and p->batch alone, so the result does not depend on the thread count.
  *
  * Progress counts image-steps: the pool's scoring forward (n_pool), then n anchors per PGD
  * step. */
@@ -55,7 +56,7 @@ typedef struct {
     clip_model *m;
     const clip_lora *teacher;
     const uint8_t *pool;
-    int n_pool, res, e, batch, nt;
+    int n_pool, res, e, chunk, nt; /* chunk: images per chunk of the pass being run */
     size_t img; /* floats per image */
     clip_acts **acts;
     float **px, **dpx, **emb, **demb; /* [batch, 3, res, res] and [batch, e] per thread */
@@ -79,10 +80,17 @@ static void unit_rows(const float *x, int n, int e, float *y) {
     }
 }
 
+/* Images per chunk of a pass over N images (see the top of the file). */
+static int chunk_size(int n, int batch) {
+    int k = (n + 63) / 64;
+    if (k < 4) k = 4;
+    return k < batch ? k : batch;
+}
+
 /* Chunk C of N items: its first item and size. */
 static int chunk_of(const builder *b, int c, int n, int *k) {
-    int i0 = c * b->batch;
-    *k = n - i0 < b->batch ? n - i0 : b->batch;
+    int i0 = c * b->chunk;
+    *k = n - i0 < b->chunk ? n - i0 : b->chunk;
     return i0;
 }
 
@@ -248,11 +256,11 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, con
     int n = p->k_seed * n_old, nt = omp_get_max_threads();
     if (nt < 1) nt = 1;
     builder b = {.m = m, .teacher = teacher, .pool = pool, .n_pool = n_pool, .res = res, .e = e,
-                 .batch = p->batch, .nt = nt, .img = (size_t)3 * res * res, .n = n,
+                 .nt = nt, .img = (size_t)3 * res * res, .n = n,
                  .k_adv = k_adv, .n_old = n_old, .g_old = g_old, .mu = mu,
                  .lambda_p = p->lambda_p, .logit_scale = clip_model_logit_scale(m),
                  .gamma = p->step, .eps = p->eps, .out = out};
-    int B = p->batch < (n > n_pool ? n : n_pool) ? p->batch : (n > n_pool ? n : n_pool);
+    int cp = chunk_size(n_pool, p->batch), ca = chunk_size(n, p->batch), B = cp > ca ? cp : ca;
     b.acts = segp_calloc((size_t)nt, sizeof *b.acts);
     b.px = segp_calloc((size_t)nt, sizeof *b.px);
     b.dpx = segp_calloc((size_t)nt, sizeof *b.dpx);
@@ -269,7 +277,8 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, con
     float *pool_emb = segp_malloc((size_t)n_pool * e * sizeof(float));
     double *q = segp_malloc((size_t)n_pool * n_old * sizeof(double));
     int32_t *cls = segp_malloc((size_t)n * sizeof(int32_t)), *src = segp_malloc((size_t)n * sizeof(int32_t));
-    int rc = run_chunks(&b, (n_pool + p->batch - 1) / p->batch, job_pool, pool_emb);
+    b.chunk = cp;
+    int rc = run_chunks(&b, (n_pool + cp - 1) / cp, job_pool, pool_emb);
     if (rc == 0 && progress && progress(user, n_pool, total)) rc = 1;
     if (rc == 0) {
         /* Q(x, c) = f^T(x) . g^T(c): the pool's rows are independent */
@@ -318,7 +327,8 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, con
     }
     if (rc == 0 && pgd) {
         b.cls = cls, b.src = src, b.x = out->pixels;
-        int chunks = (n + p->batch - 1) / p->batch;
+        b.chunk = ca;
+        int chunks = (n + ca - 1) / ca;
         for (int s = 0; s <= k_adv && rc == 0; s++) {
             b.step = s;
             rc = run_chunks(&b, chunks, job_pgd, NULL);
