@@ -218,7 +218,7 @@ TEST(st_roundtrip_with_metadata) {
         float out[8] = {0};
         CHECK_EQ_INT(st_read_f32(f, t, out), 0);
         for (int64_t k = 0; k < n; k++) {
-            float x = ts[i].data[k];
+            float x = ((const float *)ts[i].data)[k];
             float want = t->dtype == ST_F32   ? x
                          : t->dtype == ST_F16 ? st_f16_to_f32(st_f32_to_f16(x))
                                               : st_bf16_to_f32(st_f32_to_bf16(x));
@@ -244,6 +244,67 @@ TEST(st_roundtrip_with_metadata) {
     CHECK_EQ_INT(size - 8 - hl, 6 * 4 + 1 * 4 + 5 * 2 + 8 * 2);
     CHECK(raw[8] == '{' && (raw[8 + hl - 1] == ' ' || raw[8 + hl - 1] == '}'));
     CHECK(memmem(raw + 8, hl, "\"__metadata__\":{\"format\":\"pt\"", 29) != NULL);
+    free(raw);
+}
+
+/* I32 and U8 tensors are stored as given, after the 4- and 2-byte ones (so each starts at a
+ * multiple of its element size), and read back as they are by st_read_raw, which checks the
+ * dtype; st_read_f32 refuses them. */
+TEST(st_roundtrip_integer_tensors) {
+    char path[512];
+    tmp_path(path, sizeof path, "ints.safetensors");
+    uint8_t img[2 * 3 * 2];
+    int32_t rows[3] = {7, -1, 2147483647};
+    float w[3] = {0.5f, -2.0f, 3.25f}, h[3] = {1.0f, 2.0f, -0.5f};
+    for (int i = 0; i < 12; i++) img[i] = (uint8_t)(i * 23 + 1);
+    st_write_tensor ts[] = {
+        {"images", ST_U8, 3, {2, 3, 2}, img},  {"half", ST_F16, 1, {3}, h},
+        {"rows", ST_I32, 1, {3}, rows},        {"w", ST_F32, 1, {3}, w},
+        {"none", ST_U8, 2, {0, 4}, NULL},
+    };
+    CHECK_EQ_INT(st_write(path, ts, 5, NULL, NULL, 0), 0);
+    st_file *f = st_open(path);
+    CHECK_MSG(f != NULL, "st_open: %s", segp_last_error());
+    if (!f) return;
+    const st_tensor *ti = st_find(f, "images"), *tr = st_find(f, "rows"), *tw = st_find(f, "w");
+    const st_tensor *th = st_find(f, "half"), *tn = st_find(f, "none");
+    CHECK(ti && tr && tw && th && tn);
+    if (ti && tr && tw && th && tn) {
+        CHECK_EQ_INT(ti->dtype, ST_U8);
+        CHECK_EQ_INT(tr->dtype, ST_I32);
+        CHECK_EQ_INT(ti->numel, 12);
+        CHECK_EQ_INT(ti->shape[1], 3);
+        CHECK_EQ_INT(tn->numel, 0);
+        /* layout: 4-byte (rows, w), then 2-byte (half), then 1-byte (images) */
+        CHECK_EQ_INT(tr->begin, 0);
+        CHECK_EQ_INT(tw->begin, 12);
+        CHECK_EQ_INT(th->begin, 24);
+        CHECK_EQ_INT(ti->begin, 30);
+        CHECK_EQ_INT(ti->end, 42);
+        uint8_t gi[12] = {0};
+        int32_t gr[3] = {0};
+        float gw[3] = {0};
+        CHECK_EQ_INT(st_read_raw(f, ti, ST_U8, gi), 0);
+        CHECK_EQ_INT(st_read_raw(f, tr, ST_I32, gr), 0);
+        CHECK_EQ_INT(st_read_raw(f, tn, ST_U8, gi + 12), 0); /* nothing to copy */
+        CHECK(!memcmp(gi, img, 12) && !memcmp(gr, rows, sizeof rows));
+        CHECK_EQ_INT(st_read_raw(f, tw, ST_F32, gw), 0); /* raw float32 bytes */
+        CHECK(!memcmp(gw, w, sizeof w));
+        /* wrong dtype: an error naming the file, the tensor and both dtypes */
+        CHECK_EQ_INT(st_read_raw(f, tr, ST_U8, gi), -1);
+        CHECK_MSG(strstr(segp_last_error(), path) && strstr(segp_last_error(), "'rows'") &&
+                      strstr(segp_last_error(), "I32") && strstr(segp_last_error(), "U8"),
+                  "%s", segp_last_error());
+        CHECK_EQ_INT(st_read_f32(f, ti, gw), -1);
+        CHECK_MSG(strstr(segp_last_error(), "U8"), "%s", segp_last_error());
+    }
+    st_close(f);
+    uint8_t *raw;
+    size_t size;
+    CHECK_EQ_INT(segp_read_file(path, &raw, &size), 0);
+    uint64_t hl;
+    memcpy(&hl, raw, 8);
+    CHECK_EQ_INT(size - 8 - hl, 12 + 12 + 6 + 12); /* no holes, nothing after */
     free(raw);
 }
 

@@ -32,7 +32,7 @@ typedef struct {
     float eps;       /* l-inf radius (4/255) */
     float lambda_p;  /* weight of the visual-prototype term (1) */
     uint64_t seed;   /* ANCHORS_NEW_TASK's draw */
-    int batch;       /* images per forward/backward chunk (e.g. 64) */
+    int batch;       /* at most this many images per forward/backward chunk (64) */
 } dpgd_params;
 dpgd_params dpgd_default_params(void);
 

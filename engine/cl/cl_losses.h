@@ -67,8 +67,8 @@ float loss_term_tsgr(const loss_term *t, step_ctx *ctx);
  *   L = CE_c(logit_scale * f^.g^_k over the K old classes, target) + lambda_p (1 - f^.mu)
  * G: [K, e] NORMALISED teacher text embeddings of the old classes; MU [e] the normalised
  * prototype of the target class (NULL or lambda_p == 0: no visual term). *ce and *vis
- * (may be NULL) receive the two terms (vis unweighted: 1 - f^.mu); d_f (may be NULL) is
- * OVERWRITTEN with dL/dF. Returns L. */
+ * (may be NULL) receive the two terms (vis unweighted: 1 - f^.mu; 0 when MU is NULL); d_f
+ * (may be NULL) is OVERWRITTEN with dL/dF. Returns L. */
 double dpgd_objective(const float *f, int e, const float *g, int K, int target, const float *mu,
                       float lambda_p, float logit_scale, double *ce, double *vis, float *d_f);
 

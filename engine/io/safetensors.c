@@ -1,6 +1,6 @@
 /* safetensors.c: the safetensors format. Owns validated, memory-mapped reading (st_open and the
- * accessors), conversion of F32/F16/BF16 tensors to float32, the half-precision conversions, and
- * atomic streaming writes (st_write).
+ * accessors), conversion of F32/F16/BF16 tensors to float32, raw reads of any dtype, the
+ * half-precision conversions, and atomic streaming writes (st_write).
  *
  * Layout: u64 little-endian N, N bytes of UTF-8 JSON (padded with spaces), then the data area.
  * Every number in the header is validated before any tensor is touched, so readers can trust
@@ -475,6 +475,18 @@ int st_read_f32(const st_file *f, const st_tensor *t, float *dst) {
     }
 }
 
+int st_read_raw(const st_file *f, const st_tensor *t, st_dtype want, void *dst) {
+    SEGP_CHECK(t >= f->tensors && t < f->tensors + f->n, "tensor does not belong to this file");
+    if (t->dtype != want) {
+        char nb[160];
+        return SEGP_FAIL("%s: tensor '%s' has dtype %s (expected %s)", f->path,
+                         shown(t->name, nb, sizeof nb), st_dtype_name(t->dtype),
+                         st_dtype_name(want));
+    }
+    if (t->end > t->begin) memcpy(dst, f->data + t->begin, (size_t)(t->end - t->begin));
+    return 0;
+}
+
 /* ---- writing ----------------------------------------------------------------------------- */
 
 static int write_all(int fd, const void *buf, size_t n) {
@@ -491,14 +503,21 @@ static int write_all(int fd, const void *buf, size_t n) {
     return 0;
 }
 
+/* The dtypes st_write accepts; F16 and BF16 are converted from float32, the others stored as
+ * given. */
+static int writable(st_dtype d) {
+    return d == ST_F32 || d == ST_F16 || d == ST_BF16 || d == ST_I32 || d == ST_U8;
+}
+
 static int write_tensor_data(int fd, const st_write_tensor *t, int64_t numel) {
-    if (t->dtype == ST_F32) return write_all(fd, t->data, (size_t)numel * 4);
+    if (t->dtype != ST_F16 && t->dtype != ST_BF16)
+        return write_all(fd, t->data, (size_t)numel * (size_t)dtype_info[t->dtype].size);
     enum { CHUNK = 1 << 16 };
     uint16_t *buf = segp_malloc(CHUNK * sizeof *buf);
     int rc = 0;
     for (int64_t lo = 0; lo < numel && rc == 0; lo += CHUNK) {
         int64_t len = numel - lo < CHUNK ? numel - lo : CHUNK;
-        const float *s = t->data + lo;
+        const float *s = (const float *)t->data + lo;
         if (t->dtype == ST_F16)
             for (int64_t i = 0; i < len; i++) buf[i] = st_f32_to_f16(s[i]);
         else
@@ -528,8 +547,9 @@ static cJSON *raw_u64(uint64_t v) {
 }
 
 /* Checks the arguments and builds the padded header. Data is laid out 4-byte dtypes first, then
- * 2-byte ones, with no holes (the reference reader rejects holes), so every tensor starts at a
- * multiple of its element size; the header is padded with spaces to a multiple of 8. */
+ * 2-byte ones, then 1-byte ones, with no holes (the reference reader rejects holes), so every
+ * tensor starts at a multiple of its element size; the header is padded with spaces to a
+ * multiple of 8. */
 static char *build_header(const char *path, const st_write_tensor *ts, int n,
                           const char *const *mk, const char *const *mv, int n_meta,
                           size_t *out_len) {
@@ -548,9 +568,10 @@ static char *build_header(const char *path, const st_write_tensor *ts, int n,
             goto done;
         }
         const char *nm = shown(t->name, nb, sizeof nb);
-        if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16) {
-            SEGP_FAIL("%s: tensor '%s': cannot write dtype %s (expected F32, F16 or BF16)", path,
-                      nm, st_dtype_name(t->dtype));
+        if (!writable(t->dtype)) {
+            SEGP_FAIL("%s: tensor '%s': cannot write dtype %s (expected F32, F16, BF16, I32 or "
+                      "U8)",
+                      path, nm, st_dtype_name(t->dtype));
             goto done;
         }
         if (t->ndim < 0 || t->ndim > ST_MAX_DIMS) {
@@ -590,9 +611,9 @@ static char *build_header(const char *path, const st_write_tensor *ts, int n,
         goto done;
     }
     uint64_t off = 0;
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < n; i++)
-            if ((ts[i].dtype == ST_F32) == (pass == 0)) {
+            if (dtype_info[ts[i].dtype].size == 4 >> pass) {
                 begin[i] = off;
                 off += (uint64_t)numel[i] * (uint64_t)dtype_info[ts[i].dtype].size;
             }
@@ -678,11 +699,11 @@ int st_write(const char *path, const st_write_tensor *tensors, int n_tensors,
         return -1;
     }
     int rc = write_all(fd, hdr, hlen);
-    /* Same order as build_header's offsets: 4-byte dtypes first. */
-    for (int pass = 0; pass < 2 && rc == 0; pass++)
+    /* Same order as build_header's offsets: 4-byte dtypes first, then 2-byte, then 1-byte. */
+    for (int pass = 0; pass < 3 && rc == 0; pass++)
         for (int i = 0; i < n_tensors && rc == 0; i++) {
             const st_write_tensor *t = &tensors[i];
-            if ((t->dtype == ST_F32) != (pass == 0)) continue;
+            if (dtype_info[t->dtype].size != 4 >> pass) continue;
             int64_t ne = 1;
             for (int d = 0; d < t->ndim; d++) ne *= t->shape[d];
             rc = write_tensor_data(fd, t, ne);

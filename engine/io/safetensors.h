@@ -46,16 +46,22 @@ const char *st_dtype_name(st_dtype d);
 /* Convert a F32/F16/BF16 tensor to float32 into dst (numel floats). -1 + error for other dtypes. */
 int st_read_f32(const st_file *f, const st_tensor *t, float *dst);
 
-/* Writing: a list of tensors (float32 data in memory, stored as F32, F16 or BF16), optional
- * metadata pairs; written atomically (temp file + fsync + rename). Header keys keep the given
- * order; the data area holds the F32 tensors first, then the 16-bit ones, without gaps (as the
- * reference reader requires), so each tensor starts at a multiple of its element size. */
+/* Copy a tensor's bytes as stored (numel * element size) into dst, when its dtype is WANT
+ * (e.g. ST_U8, ST_I32). -1 + error naming the file, the tensor and both dtypes otherwise. */
+int st_read_raw(const st_file *f, const st_tensor *t, st_dtype want, void *dst);
+
+/* Writing: a list of tensors, optional metadata pairs; written atomically (temp file + fsync +
+ * rename). Float tensors come as float32 data in memory and are stored as F32, F16 or BF16;
+ * I32 and U8 tensors come as int32_t / uint8_t data and are stored as they are. Header keys
+ * keep the given order; the data area holds the 4-byte tensors first, then the 2-byte ones,
+ * then the 1-byte ones, without gaps (as the reference reader requires), so each tensor starts
+ * at a multiple of its element size. */
 typedef struct {
     const char *name;
-    st_dtype dtype; /* storage dtype: ST_F32, ST_F16 or ST_BF16 */
+    st_dtype dtype; /* storage dtype: ST_F32, ST_F16, ST_BF16 (float data), ST_I32, ST_U8 */
     int ndim;
     int64_t shape[ST_MAX_DIMS];
-    const float *data;
+    const void *data; /* float32 for the float dtypes, else the dtype's own element type */
 } st_write_tensor;
 
 int st_write(const char *path, const st_write_tensor *tensors, int n_tensors,
