@@ -83,6 +83,7 @@ refs: $(SEGP_BIN)
 	$(PYTHON) tests/ref/augment_ref.py
 	$(PYTHON) tests/ref/optim_ref.py
 	$(PYTHON) tests/ref/segp_losses_ref.py
+	$(PYTHON) tests/ref/analytics_ref.py
 	$(PYTHON) tests/ref/shapes_zeroshot_ref.py ./$(SEGP_BIN)
 
 PYTHON ?= /usr/bin/python3

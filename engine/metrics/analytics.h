@@ -4,21 +4,34 @@
  *
  *   drift.safetensors     per test image of the seen classes: "drift" (JSD over the old
  *                         classes, teacher vs student), "interface" (m), "class" (position in
- *                         the seen list), "is_old" (U8); the curve: "curve.edges",
+ *                         the seen list), "is_old" (0/1); the curve: "curve.edges",
  *                         "curve.mean_old", "curve.mean_new", "curve.count_old",
  *                         "curve.count_new". Absent at the first task (no old classes).
- *   geometry.safetensors  "labels" (I32 benchmark labels of the seen classes, learning order);
+ *   geometry.safetensors  "labels" (benchmark labels of the seen classes, learning order);
  *                         for S in pre, teacher, student: "text.S" [n, e] text embeddings,
- *                         "means.S" [n, e] class means of the test-image embeddings (normalised),
- *                         "tt.S" text-text, "pt.S" means x text, "pp.S" means x means [n, n];
+ *                         "means.S" [n, e] class means of the test-image embeddings (normalised;
+ *                         a zero row for a class without images), "tt.S" text-text, "pt.S"
+ *                         means x text, "pp.S" means x means [n, n] cosine matrices;
  *                         "protos" [n, e] the method's prototypes when it keeps them;
- *                         projections of one joint point set: "proj.kind" (U8: 0 image, 1 text,
- *                         2 prototype, 3 anchor), "proj.class" (I32 seen position), "proj.row"
- *                         (I32 row in its source array), "proj.pca" [N, 2], "proj.tsne" [N, 2].
- *                         Metadata: task, n_old, n_new.
- *   analytics.json        the scalar summaries (analytics_summary, below), for tables.
- * All written atomically. The image points of the projections are a per-class subsample (the
- * first rows of each class) so that N <= tsne_points. */
+ *                         projections of one joint point set: "proj.kind" (0 image, 1 text,
+ *                         2 prototype, 3 anchor), "proj.class" (seen position), "proj.row"
+ *                         (row in its source array), "proj.pca" [N, 2], "proj.tsne" [N, 2]
+ *                         (absent when tsne_points <= 0 or N < 4).
+ *   analytics.json        the scalar summaries (analytics_summary, below), for tables:
+ *                         {"task", "n_old", "n_new", "drift": {"mean", "boundary", "core",
+ *                         "boundary_core_ratio", "old", "new"}, "geometry": {"tt_teacher",
+ *                         "tt_pre", "pt_teacher", "pt_pre", "pp_teacher", "pp_pre": {
+ *                         "mean_abs_diff", "pearson", "cka"}}, "projection": {"pca_explained":
+ *                         [2], "tsne_kl", "n_points"}}; NaN as null, numbers to 17 digits.
+ * Every tensor is F32: the integer arrays (class, is_old, labels, proj.kind/class/row, the
+ * curve counts) hold exact integers. Both .safetensors carry the metadata task, n_old, n_new.
+ * All written atomically.
+ *
+ * The projected point set: the student text embeddings and the prototypes of the seen classes,
+ * then for every class the same number k of student test-image embeddings and of anchors (the
+ * first rows of the class in their arrays; fewer where a class has fewer), k the largest that
+ * keeps N <= tsne_points. PCA and t-SNE (perplexity and tsne_iters, or projection.h's defaults
+ * when <= 0; early exaggeration for min(250, iters / 2) iterations; seed) of that set. */
 #ifndef SEGP_ANALYTICS_H
 #define SEGP_ANALYTICS_H
 
@@ -59,8 +72,9 @@ typedef struct {
     double drift_mean, drift_boundary, drift_core, boundary_core_ratio;
     double drift_old, drift_new; /* mean drift of old-class / new-task test images */
     /* text-text, means x text and means x means: student vs teacher and student vs pretrained
-     * (mean |dG| and Pearson r of the matrices; CKA of the text embeddings / class means,
-     * for pt the mean |dG| and Pearson over the full matrix and CKA of the means) */
+     * (mean |dG| and Pearson r of the strict upper triangles of the matrices and CKA of the
+     * text embeddings / class means; for pt the mean |dG| and Pearson over the full matrix and
+     * CKA of the means, so pt's cka equals pp's) */
     geom_compare tt_teacher, tt_pre, pt_teacher, pt_pre, pp_teacher, pp_pre;
     double pca_explained[2];
     double tsne_kl;

@@ -12,6 +12,9 @@ void geom_cosine_matrix(const float *a, int na, const float *b, int nb, int e, f
 /* mean |A - B| over all n entries. */
 double geom_mean_abs_diff(const float *a, const float *b, long n);
 
+/* Pearson correlation of two arrays of N entries (NAN when n < 2 or an array is constant). */
+double geom_pearson(const float *a, const float *b, long n);
+
 /* Pearson correlation of the strict upper triangles of two n x n matrices (NAN when n < 3 or a
  * triangle is constant). */
 double geom_pearson_upper(const float *a, const float *b, int n);
