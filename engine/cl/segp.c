@@ -329,8 +329,8 @@ static int segp_after_task(void *state, cl_task_ctx *ctx) {
     free(mask);
     float *emb = segp_malloc((size_t)(n > 0 ? n : 1) * e * sizeof(float));
     int32_t *cls = segp_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    int rc = n > 0 ? benchmark_image_embeddings(ctx->model, ctx->student, ctx->bench, BENCH_TRAIN,
-                                                idx, n, emb)
+    int rc = n > 0 ? benchmark_image_embeddings_chunked(ctx->model, ctx->student, ctx->bench,
+                                                        BENCH_TRAIN, idx, n, 64, emb)
                    : SEGP_FAIL("task %d has no training images", ctx->task + 1);
     float *means = segp_malloc((size_t)s->n_cur * e * sizeof(float));
     if (rc == 0) {
@@ -355,14 +355,8 @@ static int segp_after_task(void *state, cl_task_ctx *ctx) {
         float *pix = segp_malloc((size_t)na * 3 * px * px * sizeof(float));
         anchor_set_normalised(&s->anchors, 0, na, pix);
         s->anchor_fs = segp_malloc((size_t)na * e * sizeof(float));
-        rc = clip_encode_images(ctx->model, ctx->student, pix, na, s->anchor_fs);
+        rc = clip_encode_images_chunked(ctx->model, ctx->student, pix, na, 32, s->anchor_fs);
         free(pix);
-        for (int a = 0; rc == 0 && a < na; a++) { /* normalise */
-            double q = 0;
-            float *v = s->anchor_fs + (size_t)a * e;
-            for (int j = 0; j < e; j++) q += (double)v[j] * v[j];
-            for (int j = 0; j < e && q > 0; j++) v[j] = (float)(v[j] / sqrt(q));
-        }
         if (rc == 0) {
             drift = segp_malloc((size_t)na * e * sizeof(float));
             for (size_t q = 0; q < (size_t)na * e; q++)

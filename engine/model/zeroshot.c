@@ -140,6 +140,48 @@ int benchmark_image_embeddings(clip_model *m, const clip_lora *lora, const bench
     return rc;
 }
 
+int benchmark_image_embeddings_chunked(clip_model *m, const clip_lora *lora, const benchmark *b,
+                                       bench_split s, const int *items, int n, int chunk,
+                                       float *out) {
+    int e = clip_model_config(m)->embed_dim, chunks = (n + chunk - 1) / chunk, fail = 0;
+    char err[1024] = "";
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int c = 0; c < chunks; c++) {
+        int i0 = c * chunk, k = n - i0 < chunk ? n - i0 : chunk;
+        if (benchmark_image_embeddings(m, lora, b, s, items + i0, k, out + (size_t)i0 * e) != 0) {
+#pragma omp critical(bench_chunk_fail)
+            if (!fail) { /* the error state is per thread: carry the text out */
+                fail = 1;
+                snprintf(err, sizeof err, "%s", segp_last_error());
+            }
+        }
+    }
+    return fail ? SEGP_FAIL("%s", err) : 0;
+}
+
+int clip_encode_images_chunked(clip_model *m, const clip_lora *lora, const float *pixels, int n,
+                               int chunk, float *out) {
+    const clip_config *cc = clip_model_config(m);
+    int e = cc->embed_dim, chunks = (n + chunk - 1) / chunk, fail = 0;
+    size_t img = (size_t)3 * cc->resolution * cc->resolution;
+    char err[1024] = "";
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int c = 0; c < chunks; c++) {
+        int i0 = c * chunk, k = n - i0 < chunk ? n - i0 : chunk;
+        float *o = out + (size_t)i0 * e;
+        if (clip_encode_images(m, lora, pixels + (size_t)i0 * img, k, o) != 0) {
+#pragma omp critical(bench_chunk_fail)
+            if (!fail) {
+                fail = 1;
+                snprintf(err, sizeof err, "%s", segp_last_error());
+            }
+        } else {
+            segp_backend_cpu()->l2norm_fwd(o, NULL, o, k, e);
+        }
+    }
+    return fail ? SEGP_FAIL("%s", err) : 0;
+}
+
 void bench_eval_free(bench_eval_result *r) {
     free(r->item);
     free(r->label);

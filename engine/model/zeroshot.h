@@ -56,6 +56,17 @@ int benchmark_class_prompts(clip_tokenizer *tok, const benchmark *b, const int *
 int benchmark_image_embeddings(clip_model *m, const clip_lora *lora, const benchmark *b,
                                bench_split s, const int *items, int n, float *out);
 
+/* The same, cut into chunks of CHUNK images side by side on the OpenMP threads, each chunk
+ * single-threaded inside: one fork per call instead of one per op (small models' ops are too
+ * small to share, and stall whenever another process holds a core). The numbers depend on
+ * CHUNK, not on the thread count. */
+int benchmark_image_embeddings_chunked(clip_model *m, const clip_lora *lora, const benchmark *b,
+                                       bench_split s, const int *items, int n, int chunk,
+                                       float *out);
+/* Normalised embeddings of N normalised images PIXELS [n, 3, r, r] in chunks, as above. */
+int clip_encode_images_chunked(clip_model *m, const clip_lora *lora, const float *pixels, int n,
+                               int chunk, float *out);
+
 typedef struct {
     bench_split split;
     int n;             /* items evaluated */
