@@ -354,9 +354,11 @@ TEST(tsne_clusters_kl_threads) {
     int lab[60];
     clusters(x, lab);
     tsne_params prm = tsne_default_params();
-    prm.perplexity = 10;
-    prm.iters = 300;
-    prm.exaggeration_iters = 100;
+    /* (at perplexity 5-10 and fewer iterations, a point now and then stays stranded between
+     * clusters, depending on the seed and the compiler's floating-point contraction) */
+    prm.perplexity = 15;
+    prm.iters = 400;
+    prm.exaggeration_iters = 200;
     prm.seed = 5;
     int saved = omp_get_max_threads();
     double kl1, kl2, kl3;
@@ -404,25 +406,62 @@ TEST(tsne_clusters_kl_threads) {
 
     /* KL: well below the initial layout's at the end, and falling through the plain phase
      * (the exaggerated phase optimises another objective: its KL may rise) */
-    double *p = malloc(sizeof(double) * 3600), y[120], kl[300], y0[120];
+    double *p = malloc(sizeof(double) * 3600), y[120], kl[400], y0[120];
     tsne_affinities(x, 60, 10, tsne_effective_perplexity(prm.perplexity, 60), p);
     tsne_initial_layout(60, 5, y);
     memcpy(y0, y, sizeof y);
     prm.iters = 0;
     double kl0 = tsne_descend(p, 60, &prm, y0, NULL);
-    prm.iters = 300;
+    prm.iters = 400;
     double fin = tsne_descend(p, 60, &prm, y, kl);
     for (int i = 0; i < 120; i++) CHECK((float)y[i] == y1[i]);
     CHECK_NEAR(fin, kl1, 1e-12);
     CHECK(fin < 0.5 * kl0);
-    CHECK(fin < 0.8 * kl[100]);
-    CHECK(kl[299] <= kl[200] && kl[200] <= kl[150] && kl[150] <= kl[110]);
+    CHECK(fin < 0.8 * kl[200]);
+    CHECK(kl[399] <= kl[300] && kl[300] <= kl[250] && kl[250] <= kl[210]);
     if (test_verbose())
-        printf("KL initial %g, after exaggeration %g, final %g\n", kl0, kl[99], fin);
+        printf("KL initial %g, after exaggeration %g, final %g\n", kl0, kl[199], fin);
+
+    /* the affinities, on 1 and 2 threads */
+    double *p2 = malloc(sizeof(double) * 3600);
+    omp_set_num_threads(1);
+    tsne_affinities(x, 60, 10, 15, p);
+    omp_set_num_threads(2);
+    tsne_affinities(x, 60, 10, 15, p2);
+    omp_set_num_threads(saved);
+    CHECK(memcmp(p, p2, sizeof(double) * 3600) == 0);
     free(p);
+    free(p2);
 
     CHECK(proj_tsne(x, 3, 10, &prm, y1, NULL) == -1);
     CHECK(err_has("3 points"));
+}
+
+/* The descent's threaded path (from TSNE_PARALLEL_MIN points) gives the same layout on 1 and 2
+ * threads: a few iterations on a made-up P (a symmetric band, sum 1). */
+TEST(tsne_descent_threads) {
+    int n = TSNE_PARALLEL_MIN + 5;
+    double *p = malloc(sizeof(double) * n * n), s = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) s += p[i * n + j] = i == j ? 0 : exp(-abs(i - j) / 8.0);
+    for (int i = 0; i < n * n; i++) p[i] /= s;
+    double *y1 = malloc(sizeof(double) * 2 * n), *y2 = malloc(sizeof(double) * 2 * n);
+    tsne_initial_layout(n, 9, y1);
+    memcpy(y2, y1, sizeof(double) * 2 * n);
+    tsne_params prm = tsne_default_params();
+    prm.iters = 4;
+    prm.exaggeration_iters = 2;
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    double k1 = tsne_descend(p, n, &prm, y1, NULL);
+    omp_set_num_threads(2);
+    double k2 = tsne_descend(p, n, &prm, y2, NULL);
+    omp_set_num_threads(saved);
+    CHECK(memcmp(y1, y2, sizeof(double) * 2 * n) == 0);
+    CHECK(k1 == k2);
+    free(p);
+    free(y1);
+    free(y2);
 }
 
 /* ---- analytics_write ---- */

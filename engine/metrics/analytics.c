@@ -391,6 +391,8 @@ int analytics_write(const analytics_input *in, const char *task_dir, analytics_s
                 s.pca_explained[0] = ex[0];
                 s.pca_explained[1] = ex[1];
                 s.n_points = ps.n;
+            } else {
+                segp_fail_prefix("%s/geometry.safetensors: ", task_dir);
             }
         }
     }

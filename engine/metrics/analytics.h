@@ -16,7 +16,7 @@
  *                         projections of one joint point set: "proj.kind" (0 image, 1 text,
  *                         2 prototype, 3 anchor), "proj.class" (seen position), "proj.row"
  *                         (row in its source array), "proj.pca" [N, 2], "proj.tsne" [N, 2]
- *                         (absent when tsne_points <= 0 or N < 4).
+ *                         (absent when tsne_points <= 0, N < 4 or e < 2).
  *   analytics.json        the scalar summaries (analytics_summary, below), for tables:
  *                         {"task", "n_old", "n_new", "drift": {"mean", "boundary", "core",
  *                         "boundary_core_ratio", "old", "new"}, "geometry": {"tt_teacher",

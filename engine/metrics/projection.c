@@ -6,9 +6,11 @@
  *
  * Thread independence: every parallel loop runs over rows, each row's sums are taken in a fixed
  * order by one thread, and totals over rows are summed afterwards in row order. */
+
 #include "projection.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,22 +24,29 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
              double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info,
              size_t jobz_len, size_t uplo_len);
 
-/* Eigen-decomposition of the symmetric D x D matrix A (replaced by the eigenvectors). */
+/* Eigen-decomposition of the symmetric D x D matrix A (replaced by the eigenvectors). The
+ * OpenMP build of OpenBLAS takes its thread count from omp_get_max_threads() at each call: one
+ * thread here makes the result independent of the thread count, and a d <= 1000 problem gains
+ * little from more (while on a busy machine its many small parallel BLAS calls can stall). */
 static int sym_eigen(double *a, int d, double *w) {
     int lwork = -1, liwork = -1, info = 0, iw = 0;
     double wq = 0;
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
     dsyevd_("V", "U", &d, a, &d, w, &wq, &lwork, &iw, &liwork, &info, 1, 1);
-    if (info != 0) return SEGP_FAIL("PCA: LAPACK dsyevd workspace query failed (info %d)", info);
-    lwork = (int)wq;
-    liwork = iw;
-    double *work = segp_malloc((size_t)lwork * sizeof(double));
-    int *iwork = segp_malloc((size_t)liwork * sizeof(int));
-    dsyevd_("V", "U", &d, a, &d, w, work, &lwork, iwork, &liwork, &info, 1, 1);
-    free(work);
-    free(iwork);
+    if (info == 0) {
+        lwork = (int)wq;
+        liwork = iw;
+        double *work = segp_malloc((size_t)lwork * sizeof(double));
+        int *iwork = segp_malloc((size_t)liwork * sizeof(int));
+        dsyevd_("V", "U", &d, a, &d, w, work, &lwork, iwork, &liwork, &info, 1, 1);
+        free(work);
+        free(iwork);
+    }
+    omp_set_num_threads(threads);
     if (info != 0)
-        return SEGP_FAIL("PCA: LAPACK dsyevd did not converge on the %d x %d covariance (info %d)",
-                         d, d, info);
+        return SEGP_FAIL("PCA: LAPACK dsyevd failed on the %d x %d covariance (info %d)", d, d,
+                         info);
     return 0;
 }
 
@@ -220,7 +229,7 @@ double tsne_descend(const double *p, int n, const tsne_params *prm, double *y, d
         /* dC/dy_i = 4 sum_j (exag p_ij - num_ij / Z) num_ij (y_i - y_j): one pass per row
          * gathers the attractive part A_i, the unnormalised repulsive part B_i and the row's
          * share S_i of Z, so Z is only needed afterwards (one parallel region per iteration) */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= TSNE_PARALLEL_MIN)
         for (int i = 0; i < n; i++) {
             double acc[5] = {0};
             row_forces(p + (size_t)i * n, y0, y1, y0[i], y1[i], 0, i, acc);
