@@ -83,9 +83,10 @@ static int world_load(world *w) {
         for (int y = 0; y < w->res; y++)
             for (int x = 0; x < w->res; x++)
                 for (int ch = 0; ch < 3; ch++) {
-                    int v = base[(y * 8 / w->res)][(x * 8 / w->res)][ch] + (int)(rng_next(&r) % 17) - 8;
-                    w->pool[i * hwc + ((size_t)y * w->res + x) * 3 + ch] =
-                        (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                    int v = base[y * 8 / w->res][x * 8 / w->res][ch] - 8;
+                    v += (int)(rng_next(&r) % 17);
+                    v = v < 0 ? 0 : v > 255 ? 255 : v;
+                    w->pool[i * hwc + ((size_t)y * w->res + x) * 3 + ch] = (uint8_t)v;
                 }
         w->items[i] = 100 + 3 * i;
     }
@@ -109,13 +110,13 @@ static int world_load(world *w) {
     return 0;
 }
 
-#define LOAD_OR_FAIL(w)                                                                     \
-    do {                                                                                    \
-        if (world_load(w) != 0) {                                                           \
-            test_fail(__FILE__, __LINE__, "tiny model: %s", segp_last_error());            \
-            world_free(w);                                                                  \
-            return;                                                                         \
-        }                                                                                   \
+#define LOAD_OR_FAIL(w)                                                                            \
+    do {                                                                                           \
+        if (world_load(w) != 0) {                                                                  \
+            test_fail(__FILE__, __LINE__, "tiny model: %s", segp_last_error());                    \
+            world_free(w);                                                                         \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 static dpgd_params test_params(int source) {
@@ -128,8 +129,8 @@ static dpgd_params test_params(int source) {
 }
 
 static int build(world *w, const dpgd_params *p, anchor_set *a) {
-    int rc = dpgd_build(w->m, w->teacher, w->pool, w->items, N_POOL, w->res, w->labels, w->g,
-                        w->mu, N_OLD, p, NULL, NULL, a);
+    int rc = dpgd_build(w->m, w->teacher, w->pool, w->items, N_POOL, w->res, w->labels, w->g, w->mu,
+                        N_OLD, p, NULL, NULL, a);
     CHECK_MSG(rc == 0, "dpgd_build: %s", segp_last_error());
     return rc;
 }
@@ -192,7 +193,8 @@ TEST(anchors_pgd_ball_box_and_descent) {
     CHECK_MSG(lower * 4 >= n * 3, "objective lower for %d of %d anchors", lower, n);
     CHECK(moved == n);
     /* the teacher on the final anchors and on the seeds, by the plain encoder */
-    float *px = malloc((size_t)n * img * sizeof(float)), *emb = malloc((size_t)n * e * sizeof(float));
+    float *px = malloc((size_t)n * img * sizeof(float)),
+          *emb = malloc((size_t)n * e * sizeof(float));
     float pool_emb[N_POOL * 64];
     anchor_set_normalised(&a, 0, n, px);
     CHECK(clip_encode_images(w.m, w.teacher, px, n, emb) == 0);
@@ -202,7 +204,8 @@ TEST(anchors_pgd_ball_box_and_descent) {
         unit(emb + i * e, e);
         int c = i / p.k_seed;
         double ce, vis;
-        dpgd_objective(emb + i * e, e, w.g, N_OLD, c, w.mu + c * e, p.lambda_p, ls, &ce, &vis, NULL);
+        dpgd_objective(emb + i * e, e, w.g, N_OLD, c, w.mu + c * e, p.lambda_p, ls, &ce, &vis,
+                       NULL);
         CHECK_NEAR(a.loss_text[i * k1 + p.k_adv], ce, 1e-4 * ce + 1e-6);
         CHECK_NEAR(a.loss_vis[i * k1 + p.k_adv], vis, 1e-5);
         dpgd_objective(pool_emb + seed_idx[i] * e, e, w.g, N_OLD, c, w.mu + c * e, p.lambda_p, ls,
@@ -272,7 +275,8 @@ TEST(anchors_seeds_brute_force) {
         int diff = 0;
         for (int ch = 0; ch < 3; ch++)
             for (size_t q = 0; q < plane; q++)
-                diff += s.pixels[(size_t)i * img + ch * plane + q] != (float)x0[q * 3 + ch] / 255.0f;
+                diff +=
+                    s.pixels[(size_t)i * img + ch * plane + q] != (float)x0[q * 3 + ch] / 255.0f;
         CHECK_EQ_INT(diff, 0);
         /* the objective at delta_0 is the PGD run's first record */
         CHECK_NEAR(s.loss_text[i], a.loss_text[i * (p.k_adv + 1)], 1e-4 * s.loss_text[i]);
@@ -372,40 +376,40 @@ TEST(anchors_bad_params_and_progress) {
     memset(&a, 0x5a, sizeof a);
     dpgd_params p = test_params(ANCHORS_PGD);
     p.k_seed = N_POOL + 1;
-    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD,
-                     &p, NULL, NULL, &a) == -1);
+    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD, &p,
+                     NULL, NULL, &a) == -1);
     CHECK(err_has("11 seeds per old class from 10 new-task images"));
     CHECK(a.n == 0 && a.pixels == NULL);
     p = test_params(ANCHORS_PGD);
     p.eps = -0.01f;
-    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD,
-                     &p, NULL, NULL, &a) == -1);
+    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD, &p,
+                     NULL, NULL, &a) == -1);
     CHECK(err_has("l-inf radius -0.01"));
     p = test_params(ANCHORS_PGD);
     p.k_adv = 0;
-    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD,
-                     &p, NULL, NULL, &a) == -1);
+    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD, &p,
+                     NULL, NULL, &a) == -1);
     CHECK(err_has("0 PGD steps"));
     p.source = ANCHORS_SEEDS; /* no steps are fine without PGD */
-    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD,
-                     &p, NULL, NULL, &a) == 0);
+    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD, &p,
+                     NULL, NULL, &a) == 0);
     anchor_set_free(&a);
     p = test_params(ANCHORS_PGD);
-    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res + 1, w.labels, w.g, w.mu,
-                     N_OLD, &p, NULL, NULL, &a) == -1);
+    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res + 1, w.labels, w.g, w.mu, N_OLD,
+                     &p, NULL, NULL, &a) == -1);
     CHECK(err_has("33 px"));
     /* progress: the pool, then each step; a stop returns 1 with nothing kept */
     int64_t u[4] = {0, 0, 0, 0};
-    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, NULL, N_OLD,
-                     &p, count_calls, u, &a) == 0);
+    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, NULL, N_OLD, &p,
+                     count_calls, u, &a) == 0);
     CHECK_EQ_INT(u[0], 1 + p.k_adv);
     CHECK_EQ_INT(u[1], u[2]);
     CHECK_EQ_INT(u[2], N_POOL + (int64_t)a.n * p.k_adv);
     for (int i = 0; i < a.n * (p.k_adv + 1); i++) CHECK(a.loss_vis[i] == 0.0f); /* mu NULL */
     anchor_set_free(&a);
     int64_t v[4] = {0, 0, 0, 2};
-    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD,
-                     &p, count_calls, v, &a) == 1);
+    CHECK(dpgd_build(w.m, w.teacher, w.pool, w.items, N_POOL, w.res, w.labels, w.g, w.mu, N_OLD, &p,
+                     count_calls, v, &a) == 1);
     CHECK(v[0] == 2 && a.n == 0 && a.pixels == NULL);
     world_free(&w);
 }
@@ -438,7 +442,8 @@ TEST(anchors_file_round_trip) {
     size_t k1 = (size_t)a.k_adv + 1;
     CHECK(!memcmp(a.target, b.target, n * 4) && !memcmp(a.seed, b.seed, n * 4));
     CHECK(!memcmp(a.score, b.score, n * 4) && !memcmp(a.linf, b.linf, n * 4));
-    CHECK(!memcmp(a.loss_text, b.loss_text, n * k1 * 4) && !memcmp(a.loss_vis, b.loss_vis, n * k1 * 4));
+    CHECK(!memcmp(a.loss_text, b.loss_text, n * k1 * 4) &&
+          !memcmp(a.loss_vis, b.loss_vis, n * k1 * 4));
     CHECK(!memcmp(a.emb_teacher, b.emb_teacher, (size_t)n * e * 4));
     CHECK(!memcmp(a.emb_seed, b.emb_seed, (size_t)n * e * 4));
     CHECK(d2 && !memcmp(d2, drift, (size_t)n * e * 4));
@@ -477,10 +482,14 @@ TEST(anchors_file_round_trip) {
     float tmp[64 * 8] = {0};
     int32_t it[64] = {0};
     st_write_tensor ts[] = {
-        {"target", ST_I32, 1, {n}, a.target}, {"seed", ST_I32, 1, {n}, it},
-        {"score", ST_F32, 1, {n}, tmp}, {"loss_text", ST_F32, 2, {n, 6}, a.loss_text},
-        {"loss_vis", ST_F32, 2, {n, 5}, tmp}, {"linf", ST_F32, 1, {n}, tmp},
-        {"emb_teacher", ST_F32, 2, {n, e}, a.emb_teacher}, {"emb_seed", ST_F32, 2, {n, e}, a.emb_seed},
+        {"target", ST_I32, 1, {n}, a.target},
+        {"seed", ST_I32, 1, {n}, it},
+        {"score", ST_F32, 1, {n}, tmp},
+        {"loss_text", ST_F32, 2, {n, 6}, a.loss_text},
+        {"loss_vis", ST_F32, 2, {n, 5}, tmp},
+        {"linf", ST_F32, 1, {n}, tmp},
+        {"emb_teacher", ST_F32, 2, {n, e}, a.emb_teacher},
+        {"emb_seed", ST_F32, 2, {n, e}, a.emb_seed},
     };
     const char *mk[] = {"k_adv", "res", "source"}, *mv[] = {"5", "32", "pgd"};
     const char *bad = tpath("anchors_%s.safetensors", "bad");
@@ -492,6 +501,18 @@ TEST(anchors_file_round_trip) {
     CHECK(st_write(bad, ts, 3, mk, mv, 3) == 0);
     CHECK(anchor_set_load(bad, &b, NULL, NULL, NULL, NULL) == -1);
     CHECK(err_has("emb_teacher"));
+    /* display images without their rows */
+    uint8_t px[2 * 32 * 32 * 3] = {0};
+    st_write_tensor ts2[9];
+    memcpy(ts2, ts, sizeof ts);
+    ts2[4].shape[1] = 6, ts2[4].data = a.loss_vis;
+    ts2[8] = (st_write_tensor){"images", ST_U8, 4, {2, 32, 32, 3}, px};
+    CHECK(st_write(bad, ts2, 9, mk, mv, 3) == 0);
+    CHECK(anchor_set_load(bad, &b, NULL, NULL, NULL, NULL) == -1);
+    CHECK(err_has("'images' without 'image_rows'"));
+    CHECK(st_write(bad, ts2, 8, mk, mv, 3) == 0); /* and the arrays alone are a valid file */
+    CHECK_MSG(anchor_set_load(bad, &b, NULL, NULL, NULL, NULL) == 0, "%s", segp_last_error());
+    anchor_set_free(&b);
     mv[2] = "fgsm";
     CHECK(st_write(bad, ts, 8, mk, mv, 3) == 0);
     CHECK(anchor_set_load(bad, &b, NULL, NULL, NULL, NULL) == -1);

@@ -50,8 +50,7 @@ static float meta_f(st_file *f, const char *key) {
 static int ref_read(st_file *f, const char *name, int64_t numel, float *dst) {
     const st_tensor *t = st_find(f, name);
     if (!t || t->numel != numel) {
-        test_fail(__FILE__, __LINE__, "segp_losses_ref.safetensors: %s missing or misshaped",
-                  name);
+        test_fail(__FILE__, __LINE__, "segp_losses_ref.safetensors: %s missing or misshaped", name);
         return -1;
     }
     return st_read_f32(f, t, dst);
@@ -97,12 +96,13 @@ static int fixture_load(fixture *x) {
     x->pix = malloc(N_IMG * img * sizeof(float));
     int e = x->e;
     if (x->e > 64 || x->n_data != 3 || x->n_cur != 3 || x->k_tsgr != 3) return -1;
-    if (ref_read(x->f, "pixels", N_IMG * (int64_t)img, x->pix) || ref_ints(x->f, "ids", N_TXT * 77, x->ids) ||
-        ref_ints(x->f, "labels", 3, x->labels) || ref_read(x->f, "acgd.p_teacher", 6, x->p_teacher) ||
+    if (ref_read(x->f, "pixels", N_IMG * (int64_t)img, x->pix) ||
+        ref_ints(x->f, "ids", N_TXT * 77, x->ids) || ref_ints(x->f, "labels", 3, x->labels) ||
+        ref_read(x->f, "acgd.p_teacher", 6, x->p_teacher) ||
         ref_ints(x->f, "tsgr.nbr", 9, x->nbr) || ref_read(x->f, "tsgr.p_ref", 9, x->p_ref) ||
         ref_read(x->f, "dpgd.g", 3 * e, x->g_old) || ref_read(x->f, "dpgd.mu", 3 * e, x->mu) ||
-        ref_ints(x->f, "dpgd.targets", N_IMG, x->targets) || ref_read(x->f, "dpgd.ce", N_IMG, x->ce) ||
-        ref_read(x->f, "dpgd.vis", N_IMG, x->vis))
+        ref_ints(x->f, "dpgd.targets", N_IMG, x->targets) ||
+        ref_read(x->f, "dpgd.ce", N_IMG, x->ce) || ref_read(x->f, "dpgd.vis", N_IMG, x->vis))
         return -1;
     return 0;
 }
@@ -196,13 +196,13 @@ static loss_term term_of(terms *u, int k, float w) {
 
 static const char *loss_names[4] = {"cls", "acgd", "tsgr", "dpgd"};
 
-#define LOAD_OR_FAIL(x)                                                                     \
-    do {                                                                                    \
-        if (fixture_load(x) != 0) {                                                         \
-            test_fail(__FILE__, __LINE__, "fixture: %s", segp_last_error());               \
-            fixture_free(x);                                                                \
-            return;                                                                         \
-        }                                                                                   \
+#define LOAD_OR_FAIL(x)                                                                            \
+    do {                                                                                           \
+        if (fixture_load(x) != 0) {                                                                \
+            test_fail(__FILE__, __LINE__, "fixture: %s", segp_last_error());                       \
+            fixture_free(x);                                                                       \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Each loss alone through the training step (no optimiser): its value and its LoRA-B gradient
@@ -222,8 +222,8 @@ TEST(segp_losses_lora_grads_vs_torch) {
     for (int dp = 0; dp < 2; dp++)
         for (int k = 0; k < 4; k++) {
             clip_lora *l = k == 3 ? x.teacher : x.student;
-            train_step_params sp = {.lora = l, .train_vision = 1, .train_text = 1,
-                                    .data_parallel = dp};
+            train_step_params sp = {
+                .lora = l, .train_vision = 1, .train_text = 1, .data_parallel = dp};
             train_step *s = train_step_new(x.m, &sp);
             loss_term t = term_of(&u, k, weights[k]);
             float v = NAN, total = NAN;
@@ -326,8 +326,8 @@ TEST(segp_losses_pixel_grads_vs_torch) {
         loss_term t = term_of(&u, k, 1.0f);
         float v = t.fn(&t, &ctx);
         double ref = ref_value(&x, loss_names[k]);
-        CHECK_MSG(fabs(v - ref) <= 1e-5 * fabs(ref), "%s: %.9g vs %.9g", loss_names[k],
-                  (double)v, ref);
+        CHECK_MSG(fabs(v - ref) <= 1e-5 * fabs(ref), "%s: %.9g vs %.9g", loss_names[k], (double)v,
+                  ref);
         clip_grads g = {.d_pixels = dpx};
         CHECK(clip_vision_backward(x.m, l, va, d_img, &g) == 0);
         char name[64];
@@ -336,8 +336,8 @@ TEST(segp_losses_pixel_grads_vs_torch) {
         double err = test_rel_err(dpx, want, npx);
         if (test_verbose())
             printf("\n    %s: pixel gradient relative error %.3g", loss_names[k], err);
-        CHECK_MSG(err <= tol[q], "%s: pixel gradient relative error %.3g > %g", loss_names[k],
-                  err, (double)tol[q]);
+        CHECK_MSG(err <= tol[q], "%s: pixel gradient relative error %.3g > %g", loss_names[k], err,
+                  (double)tol[q]);
     }
     clip_acts_free(va), clip_acts_free(ta);
     free(dpx), free(want);
@@ -362,9 +362,11 @@ TEST(segp_losses_teacher_side_vs_torch) {
     for (int i = 0; i < N_TXT; i++) {
         double s = 0, s0 = 0;
         for (int j = 0; j < e; j++)
-            s += (double)txt[i * e + j] * txt[i * e + j], s0 += (double)g0[i * e + j] * g0[i * e + j];
+            s += (double)txt[i * e + j] * txt[i * e + j],
+                s0 += (double)g0[i * e + j] * g0[i * e + j];
         for (int j = 0; j < e; j++)
-            txt[i * e + j] = (float)(txt[i * e + j] / sqrt(s)), g0[i * e + j] = (float)(g0[i * e + j] / sqrt(s0));
+            txt[i * e + j] = (float)(txt[i * e + j] / sqrt(s)),
+                        g0[i * e + j] = (float)(g0[i * e + j] / sqrt(s0));
     }
     float ls = clip_model_logit_scale(x.m);
     acgd_teacher_probs(img + 3 * e, 2, txt + 3 * e, 3, e, ls, x.tau_acgd, p);
@@ -445,8 +447,8 @@ static double tsgr_val(void *c) {
 }
 static double dpgd_val(void *c) {
     fd_ctx *u = c;
-    return dpgd_objective(u->f, u->e, u->g, u->K, u->target, u->mu, u->lambda_p, u->ls, NULL,
-                          NULL, NULL);
+    return dpgd_objective(u->f, u->e, u->g, u->K, u->target, u->mu, u->lambda_p, u->ls, NULL, NULL,
+                          NULL);
 }
 
 TEST(segp_losses_acgd_finite_differences) {
@@ -480,7 +482,8 @@ TEST(segp_losses_acgd_finite_differences) {
         memset(d_f, 0, sizeof d_f), memset(d_g, 0, sizeof d_g);
         double L = acgd_loss(f, n, g, K, e, p, 10.0f, taus[q], 1.0f, d_f, d_g);
         CHECK(L > 0);
-        double ef = fd_check(f, d_f, n * e, acgd_val, &u), eg = fd_check(g, d_g, K * e, acgd_val, &u);
+        double ef = fd_check(f, d_f, n * e, acgd_val, &u),
+               eg = fd_check(g, d_g, K * e, acgd_val, &u);
         if (test_verbose()) printf("\n    ACGD tau %g: FD rel err f %.3g, g %.3g", taus[q], ef, eg);
         CHECK_MSG(ef < 1e-4 && eg < 1e-4, "tau %g: FD rel err f %.3g g %.3g", taus[q], ef, eg);
         /* gradients are added, scaled by the weight; a NULL output is skipped */
@@ -488,7 +491,8 @@ TEST(segp_losses_acgd_finite_differences) {
         memcpy(d2, d_f, sizeof d2);
         double L2 = acgd_loss(f, n, g, K, e, p, 10.0f, taus[q], 3.0f, d2, NULL);
         CHECK(L2 == L);
-        for (int i = 0; i < n * e; i++) CHECK_NEAR(d2[i], 4.0f * d_f[i], 1e-6 * fabs(d_f[i]) + 1e-12);
+        for (int i = 0; i < n * e; i++)
+            CHECK_NEAR(d2[i], 4.0f * d_f[i], 1e-6 * fabs(d_f[i]) + 1e-12);
     }
     /* the student equal to the teacher: zero loss and gradient */
     acgd_teacher_probs(ft, n, gt, K, e, 10.0f, 2.0f, p);
@@ -510,8 +514,8 @@ TEST(segp_losses_tsgr_finite_differences) {
     }
     const float taus[2] = {0.05f, 0.7f};
     for (int q = 0; q < 2; q++) {
-        fd_ctx u = {.g = g, .p = p, .n = n_cls, .K = k, .e = e, .tau = taus[q], .rows = rows,
-                    .nbr = nbr};
+        fd_ctx u = {
+            .g = g, .p = p, .n = n_cls, .K = k, .e = e, .tau = taus[q], .rows = rows, .nbr = nbr};
         memset(d_g, 0, sizeof d_g);
         double L = tsgr_loss(g, e, rows, n_cls, nbr, k, p, taus[q], 1.0f, d_g);
         CHECK(L > 0);
@@ -535,7 +539,8 @@ TEST(segp_losses_tsgr_finite_differences) {
         for (int j = 0; j < k; j++) {
             CHECK(nb2[i * k + j] != rows[i]);
             double sj = 0;
-            for (int q = 0; q < e; q++) sj += (double)g0[rows[i] * e + q] * g0[nb2[i * k + j] * e + q];
+            for (int q = 0; q < e; q++)
+                sj += (double)g0[rows[i] * e + q] * g0[nb2[i * k + j] * e + q];
             int better = 0; /* candidates above this one */
             for (int c = 0; c < rows_n; c++) {
                 if (c == rows[i]) continue;
@@ -604,7 +609,8 @@ TEST(segp_losses_dpgd_finite_differences) {
 
 /* Rows outside the batch are an error naming the term; no anchors in a step is a zero loss. */
 TEST(segp_losses_term_rows_checked) {
-    float img[4 * 3] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0}, txt[3 * 3] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    float img[4 * 3] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0},
+                  txt[3 * 3] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
     float p[2 * 3] = {0.2f, 0.3f, 0.5f, 0.6f, 0.2f, 0.2f};
     step_ctx ctx = {.e = 3, .logit_scale = 10, .img = img, .n_img = 4, .txt = txt, .n_txt = 3};
     acgd_term a = {.img0 = 3, .n = 2, .txt0 = 0, .K = 3, .p_teacher = p, .tau = 2};

@@ -57,12 +57,12 @@ typedef struct {
     const clip_lora *teacher;
     const uint8_t *pool;
     int n_pool, res, e, chunk, nt; /* chunk: images per chunk of the pass being run */
-    size_t img; /* floats per image */
+    size_t img;                    /* floats per image */
     clip_acts **acts;
-    float **px, **dpx, **emb, **demb; /* [batch, 3, res, res] and [batch, e] per thread */
+    float **px, **dpx, **emb, **demb; /* [chunk, 3, res, res] and [chunk, e] per thread */
     /* the anchors */
     int n, k_adv, n_old, step; /* step: the PGD round being run (0..k_adv) */
-    const int32_t *cls, *src; /* per anchor: old-class index, pool index of its seed */
+    const int32_t *cls, *src;  /* per anchor: old-class index, pool index of its seed */
     const float *g_old, *mu;
     float lambda_p, logit_scale, gamma, eps;
     float *x; /* [n, 3, res, res] the anchors' pixels in [0,1] */
@@ -100,7 +100,8 @@ static int job_pool(builder *b, int c, int t, void *arg) {
     int k, i0 = chunk_of(b, c, b->n_pool, &k);
     size_t hwc = (size_t)b->res * b->res * 3;
     for (int i = 0; i < k; i++)
-        image_clip_normalize(b->pool + (size_t)(i0 + i) * hwc, b->res, b->px[t] + (size_t)i * b->img);
+        image_clip_normalize(b->pool + (size_t)(i0 + i) * hwc, b->res,
+                             b->px[t] + (size_t)i * b->img);
     if (clip_vision_forward(b->m, b->teacher, b->px[t], k, b->acts[t], 0, b->emb[t]) != 0)
         return -1;
     unit_rows(b->emb[t], k, b->e, out + (size_t)i0 * b->e);
@@ -200,8 +201,8 @@ static int check_params(const clip_model *m, int n_pool, int res, int n_old, con
  * decreasing Q; NEW_TASK: k * n_old seeded draws (a fresh permutation of the pool per n_pool
  * draws), draw j for old class j % n_old, each class's draws by decreasing Q (ties: the earlier
  * draw). Fills cls and src in anchor order. */
-static void choose_seeds(const double *q, int n_pool, int n_old, const dpgd_params *p,
-                         int32_t *cls, int32_t *src) {
+static void choose_seeds(const double *q, int n_pool, int n_old, const dpgd_params *p, int32_t *cls,
+                         int32_t *src) {
     int k = p->k_seed;
     if (p->source != ANCHORS_NEW_TASK) {
         uint8_t *taken = segp_malloc((size_t)n_pool);
@@ -210,8 +211,8 @@ static void choose_seeds(const double *q, int n_pool, int n_old, const dpgd_para
             for (int j = 0; j < k; j++) {
                 int best = -1;
                 for (int i = 0; i < n_pool; i++)
-                    if (!taken[i] && (best < 0 || q[(size_t)i * n_old + c] >
-                                                      q[(size_t)best * n_old + c]))
+                    if (!taken[i] &&
+                        (best < 0 || q[(size_t)i * n_old + c] > q[(size_t)best * n_old + c]))
                         best = i;
                 taken[best] = 1;
                 cls[c * k + j] = c, src[c * k + j] = best;
@@ -245,10 +246,10 @@ static void choose_seeds(const double *q, int n_pool, int n_old, const dpgd_para
     }
 }
 
-int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, const int32_t *pool_items,
-               int n_pool, int res, const int32_t *old_labels, const float *g_old, const float *mu,
-               int n_old, const dpgd_params *p, dpgd_progress progress, void *user,
-               anchor_set *out) {
+int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
+               const int32_t *pool_items, int n_pool, int res, const int32_t *old_labels,
+               const float *g_old, const float *mu, int n_old, const dpgd_params *p,
+               dpgd_progress progress, void *user, anchor_set *out) {
     memset(out, 0, sizeof *out);
     if (check_params(m, n_pool, res, n_old, p) != 0) return -1;
     const clip_config *mc = clip_model_config(m);
@@ -256,10 +257,10 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, con
     int n = p->k_seed * n_old, nt = omp_get_max_threads();
     if (nt < 1) nt = 1;
     builder b = {.m = m, .teacher = teacher, .pool = pool, .n_pool = n_pool, .res = res, .e = e,
-                 .nt = nt, .img = (size_t)3 * res * res, .n = n,
-                 .k_adv = k_adv, .n_old = n_old, .g_old = g_old, .mu = mu,
-                 .lambda_p = p->lambda_p, .logit_scale = clip_model_logit_scale(m),
-                 .gamma = p->step, .eps = p->eps, .out = out};
+                 .nt = nt, .img = (size_t)3 * res * res, .n = n, .k_adv = k_adv, .n_old = n_old,
+                 .g_old = g_old, .mu = mu, .lambda_p = p->lambda_p,
+                 .logit_scale = clip_model_logit_scale(m), .gamma = p->step, .eps = p->eps,
+                 .out = out};
     int cp = chunk_size(n_pool, p->batch), ca = chunk_size(n, p->batch), B = cp > ca ? cp : ca;
     b.acts = segp_calloc((size_t)nt, sizeof *b.acts);
     b.px = segp_calloc((size_t)nt, sizeof *b.px);
@@ -276,7 +277,8 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, con
     int64_t total = n_pool + (int64_t)n * k_adv;
     float *pool_emb = segp_malloc((size_t)n_pool * e * sizeof(float));
     double *q = segp_malloc((size_t)n_pool * n_old * sizeof(double));
-    int32_t *cls = segp_malloc((size_t)n * sizeof(int32_t)), *src = segp_malloc((size_t)n * sizeof(int32_t));
+    int32_t *cls = segp_malloc((size_t)n * sizeof(int32_t)),
+            *src = segp_malloc((size_t)n * sizeof(int32_t));
     b.chunk = cp;
     int rc = run_chunks(&b, (n_pool + cp - 1) / cp, job_pool, pool_emb);
     if (rc == 0 && progress && progress(user, n_pool, total)) rc = 1;
@@ -306,7 +308,8 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, con
             out->target[a] = old_labels[cls[a]];
             out->seed[a] = pool_items[src[a]];
             out->score[a] = (float)q[(size_t)src[a] * n_old + cls[a]];
-            memcpy(out->emb_seed + (size_t)a * e, pool_emb + (size_t)src[a] * e, (size_t)e * sizeof(float));
+            memcpy(out->emb_seed + (size_t)a * e, pool_emb + (size_t)src[a] * e,
+                   (size_t)e * sizeof(float));
             const uint8_t *x0 = pool + (size_t)src[a] * plane * 3;
             for (int ch = 0; ch < 3; ch++)
                 for (size_t k = 0; k < plane; k++)
@@ -424,13 +427,13 @@ static int meta_int(st_file *f, const char *key, int *v) {
     return 0;
 }
 
-/* Tensor NAME of the file with shape SHAPE[0..ndim) (NULL + error otherwise; absent and not
- * REQUIRED: NULL without error). */
+/* Tensor NAME of the file with shape SHAPE[0..ndim): NULL + error (into *RC) when its shape
+ * differs, or when it is absent and REQUIRED (absent and not required: NULL, *RC untouched). */
 static const st_tensor *want(st_file *f, const char *name, int ndim, const int64_t *shape,
-                             int required, int *err) {
+                             int required, int *rc) {
     const st_tensor *t = st_find(f, name);
     if (!t) {
-        if (required) *err = SEGP_FAIL("%s: no tensor '%s'", st_path(f), name);
+        if (required) *rc = SEGP_FAIL("%s: no tensor '%s'", st_path(f), name);
         return NULL;
     }
     int ok = t->ndim == ndim;
@@ -443,98 +446,112 @@ static const st_tensor *want(st_file *f, const char *name, int ndim, const int64
         for (int d = 0; d < ndim; d++)
             snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", d ? ", " : "",
                      (long long)shape[d]);
-        *err = SEGP_FAIL("%s: tensor '%s' has shape [%s] (expected [%s])", st_path(f), name, got,
-                         exp);
+        *rc =
+            SEGP_FAIL("%s: tensor '%s' has shape [%s] (expected [%s])", st_path(f), name, got, exp);
         return NULL;
     }
     return t;
 }
 
+/* Float tensor NAME (F32/F16/BF16) of shape SHAPE, malloc'd; NULL when *RC is already set, or
+ * + error into *RC. */
+static float *read_floats(st_file *f, const char *name, int ndim, const int64_t *shape, int *rc) {
+    const st_tensor *t = *rc ? NULL : want(f, name, ndim, shape, 1, rc);
+    if (!t) return NULL;
+    float *v = segp_malloc((size_t)(t->numel > 0 ? t->numel : 1) * sizeof(float));
+    *rc = st_read_f32(f, t, v);
+    return v;
+}
+
+/* I32 tensor NAME of shape [N], malloc'd; as read_floats. */
+static int32_t *read_ints(st_file *f, const char *name, int64_t n, int *rc) {
+    const st_tensor *t = *rc ? NULL : want(f, name, 1, &n, 1, rc);
+    if (!t) return NULL;
+    int32_t *v = segp_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
+    *rc = st_read_raw(f, t, ST_I32, v);
+    return v;
+}
+
 int anchor_set_load(const char *path, anchor_set *a, float **drift, uint8_t **images,
                     int32_t **image_rows, int *n_images) {
     memset(a, 0, sizeof *a);
-    if (drift) *drift = NULL;
-    if (images) *images = NULL;
-    if (image_rows) *image_rows = NULL;
-    if (n_images) *n_images = 0;
+    float *dr = NULL;
+    uint8_t *im = NULL;
+    int32_t *rows = NULL;
+    int64_t m = 0;
     st_file *f = st_open(path);
     if (!f) return -1;
     int rc = 0, k_adv = 0, res = 0;
     const char *src = st_metadata(f, "source");
-    if (meta_int(f, "k_adv", &k_adv) != 0 || meta_int(f, "res", &res) != 0) rc = -1;
+    if (meta_int(f, "k_adv", &k_adv) != 0 || meta_int(f, "res", &res) != 0)
+        rc = -1;
     else if (!src || (strcmp(src, "pgd") && strcmp(src, "seeds") && strcmp(src, "new_task")))
         rc = SEGP_FAIL("%s: metadata 'source' is %s (expected pgd, seeds or new_task)", path,
                        src ? src : "missing");
-    const st_tensor *tt = rc ? NULL : st_find(f, "target"), *te = st_find(f, "emb_teacher");
-    if (rc == 0 && (!tt || tt->ndim != 1))
-        rc = SEGP_FAIL("%s: tensor 'target' is %s (expected [n] anchors)", path,
-                       tt ? "not one-dimensional" : "missing");
-    if (rc == 0 && (!te || te->ndim != 2))
+    /* the sizes: n from target, e from emb_teacher; every other tensor is checked against them */
+    const st_tensor *tt = st_find(f, "target"), *te = st_find(f, "emb_teacher");
+    if (rc == 0 && (!tt || tt->ndim != 1 || tt->shape[0] > INT_MAX / 4))
+        rc = SEGP_FAIL("%s: tensor 'target' is %s (expected [n], one entry per anchor)", path,
+                       tt ? "misshaped" : "missing");
+    if (rc == 0 && (!te || te->ndim != 2 || te->shape[1] > INT_MAX / 4))
         rc = SEGP_FAIL("%s: tensor 'emb_teacher' is %s (expected [n, e])", path,
-                       te ? "not two-dimensional" : "missing");
-    if (rc == 0 && (int64_t)k_adv + 1 > INT_MAX / 2) rc = SEGP_FAIL("%s: k_adv too large", path);
+                       te ? "misshaped" : "missing");
+    if (rc == 0 && k_adv > INT_MAX / 4)
+        rc = SEGP_FAIL("%s: metadata 'k_adv' is %d (too large)", path, k_adv);
     if (rc == 0) {
-        int64_t n = tt->shape[0], e = te->shape[1], k1 = (int64_t)k_adv + 1;
+        int64_t n = tt->shape[0], e = te->shape[1];
+        const int64_t s_nk[2] = {n, (int64_t)k_adv + 1}, s_ne[2] = {n, e};
         a->n = (int)n, a->e = (int)e, a->res = res, a->k_adv = k_adv;
-        a->source = !strcmp(src, "pgd") ? ANCHORS_PGD : !strcmp(src, "seeds") ? ANCHORS_SEEDS
-                                                                               : ANCHORS_NEW_TASK;
-        const int64_t s_n[1] = {n}, s_nk[2] = {n, k1}, s_ne[2] = {n, e};
-        struct {
-            const char *name;
-            int ndim;
-            const int64_t *shape;
-            void **dst;
-            int is_int;
-        } fields[] = {
-            {"target", 1, s_n, (void **)&a->target, 1},
-            {"seed", 1, s_n, (void **)&a->seed, 1},
-            {"score", 1, s_n, (void **)&a->score, 0},
-            {"loss_text", 2, s_nk, (void **)&a->loss_text, 0},
-            {"loss_vis", 2, s_nk, (void **)&a->loss_vis, 0},
-            {"linf", 1, s_n, (void **)&a->linf, 0},
-            {"emb_teacher", 2, s_ne, (void **)&a->emb_teacher, 0},
-            {"emb_seed", 2, s_ne, (void **)&a->emb_seed, 0},
-        };
-        for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == 0; i++) {
-            const st_tensor *t = want(f, fields[i].name, fields[i].ndim, fields[i].shape, 1, &rc);
-            if (!t) break;
-            *fields[i].dst = segp_malloc((size_t)(t->numel > 0 ? t->numel : 1) * 4);
-            rc = fields[i].is_int ? st_read_raw(f, t, ST_I32, *fields[i].dst)
-                                  : st_read_f32(f, t, *fields[i].dst);
-        }
-        const st_tensor *td = rc ? NULL : want(f, "drift", 2, s_ne, 0, &rc);
-        if (td && drift) {
-            *drift = segp_malloc((size_t)(td->numel > 0 ? td->numel : 1) * sizeof(float));
-            rc = st_read_f32(f, td, *drift);
-        }
-        const st_tensor *tr = rc ? NULL : st_find(f, "image_rows");
-        int64_t m = tr && tr->ndim == 1 ? tr->shape[0] : 0;
-        const int64_t s_img[4] = {m, res, res, 3}, s_m[1] = {m};
-        const st_tensor *ti = rc || !tr ? NULL : want(f, "images", 4, s_img, 1, &rc);
-        if (rc == 0 && tr) tr = want(f, "image_rows", 1, s_m, 1, &rc);
-        if (rc == 0 && ti && images) {
-            *images = segp_malloc((size_t)(m > 0 ? ti->numel : 1));
-            rc = st_read_raw(f, ti, ST_U8, *images);
-        }
-        if (rc == 0 && tr && image_rows) {
-            *image_rows = segp_malloc((size_t)(m > 0 ? m : 1) * sizeof(int32_t));
-            rc = st_read_raw(f, tr, ST_I32, *image_rows);
+        a->source = !strcmp(src, "pgd")     ? ANCHORS_PGD
+                    : !strcmp(src, "seeds") ? ANCHORS_SEEDS
+                                            : ANCHORS_NEW_TASK;
+        a->target = read_ints(f, "target", n, &rc);
+        a->seed = read_ints(f, "seed", n, &rc);
+        a->score = read_floats(f, "score", 1, &n, &rc);
+        a->loss_text = read_floats(f, "loss_text", 2, s_nk, &rc);
+        a->loss_vis = read_floats(f, "loss_vis", 2, s_nk, &rc);
+        a->linf = read_floats(f, "linf", 1, &n, &rc);
+        a->emb_teacher = read_floats(f, "emb_teacher", 2, s_ne, &rc);
+        a->emb_seed = read_floats(f, "emb_seed", 2, s_ne, &rc);
+        if (rc == 0 && st_find(f, "drift")) dr = read_floats(f, "drift", 2, s_ne, &rc);
+        /* the display images and their rows come together */
+        const st_tensor *tr = st_find(f, "image_rows"), *ti = st_find(f, "images");
+        if (rc == 0 && !tr != !ti)
+            rc = SEGP_FAIL("%s: tensor '%s' without '%s'", path, tr ? "image_rows" : "images",
+                           tr ? "images" : "image_rows");
+        if (rc == 0 && tr) {
+            m = tr->ndim == 1 ? tr->shape[0] : -1;
+            const int64_t s_img[4] = {m, res, res, 3};
+            rows = read_ints(f, "image_rows", m, &rc);
+            if (rc == 0 && want(f, "images", 4, s_img, 1, &rc)) {
+                im = segp_malloc((size_t)(ti->numel > 0 ? ti->numel : 1));
+                rc = st_read_raw(f, ti, ST_U8, im);
+            }
             for (int64_t r = 0; r < m && rc == 0; r++)
-                if ((*image_rows)[r] < 0 || (*image_rows)[r] >= n)
+                if (rows[r] < 0 || rows[r] >= n)
                     rc = SEGP_FAIL("%s: tensor 'image_rows' entry %lld is %d (expected an anchor "
                                    "0..%lld)",
-                                   path, (long long)r, (*image_rows)[r], (long long)n - 1);
+                                   path, (long long)r, rows[r], (long long)n - 1);
         }
-        if (rc == 0 && n_images) *n_images = (int)m;
     }
     st_close(f);
     if (rc != 0) {
         anchor_set_free(a);
-        if (drift) free(*drift), *drift = NULL;
-        if (images) free(*images), *images = NULL;
-        if (image_rows) free(*image_rows), *image_rows = NULL;
-        if (n_images) *n_images = 0;
-        return -1;
+        free(dr), free(im), free(rows);
+        dr = NULL, im = NULL, rows = NULL, m = 0;
     }
-    return 0;
+    if (drift)
+        *drift = dr;
+    else
+        free(dr);
+    if (images)
+        *images = im;
+    else
+        free(im);
+    if (image_rows)
+        *image_rows = rows;
+    else
+        free(rows);
+    if (n_images) *n_images = (int)m;
+    return rc ? -1 : 0;
 }

@@ -71,8 +71,10 @@ double acgd_loss(const float *f, int n, const float *g, int K, int e, const floa
     if (n <= 0 || K <= 0) return 0;
     double *fh = segp_malloc((size_t)n * e * sizeof(double));
     double *gh = segp_malloc((size_t)K * e * sizeof(double));
-    double *nf = segp_malloc((size_t)n * sizeof(double)), *ng = segp_malloc((size_t)K * sizeof(double));
-    double *dz = segp_malloc((size_t)n * K * sizeof(double)), *z = segp_malloc((size_t)K * sizeof(double));
+    double *nf = segp_malloc((size_t)n * sizeof(double)),
+           *ng = segp_malloc((size_t)K * sizeof(double));
+    double *dz = segp_malloc((size_t)n * K * sizeof(double)),
+           *z = segp_malloc((size_t)K * sizeof(double));
     normalise_rows(f, n, e, fh, nf);
     normalise_rows(g, K, e, gh, ng);
     double a_scale = (double)logit_scale / tau, kl = 0;
@@ -159,7 +161,8 @@ double tsgr_loss(const float *g, int e, const int32_t *rows, int n_cls, const in
     double *gh = segp_malloc((size_t)n_rows * e * sizeof(double));
     double *nm = segp_malloc((size_t)n_rows * sizeof(double));
     double *d = d_g ? segp_calloc((size_t)n_rows * e, sizeof(double)) : NULL;
-    double *z = segp_malloc((size_t)k * sizeof(double)), *dz = segp_malloc((size_t)k * sizeof(double));
+    double *z = segp_malloc((size_t)k * sizeof(double)),
+           *dz = segp_malloc((size_t)k * sizeof(double));
     normalise_rows(g, n_rows, e, gh, nm);
     double kl = 0, inv_tau = 1.0 / tau;
     for (int i = 0; i < n_cls; i++) {
@@ -242,7 +245,8 @@ float loss_term_tsgr(const loss_term *t, step_ctx *ctx) {
 double dpgd_objective(const float *f, int e, const float *g, int K, int target, const float *mu,
                       float lambda_p, float logit_scale, double *ce, double *vis, float *d_f) {
     SEGP_CHECK(K >= 1 && target >= 0 && target < K, "DPGD target outside the old classes");
-    double *fh = segp_malloc((size_t)e * sizeof(double)), *z = segp_malloc((size_t)K * sizeof(double));
+    double *fh = segp_malloc((size_t)e * sizeof(double)),
+           *z = segp_malloc((size_t)K * sizeof(double));
     double nm;
     normalise_rows(f, 1, e, fh, &nm);
     for (int c = 0; c < K; c++) {
