@@ -485,7 +485,7 @@ static int scan_folder(const char *dir, FILE *notes, ablate_runs *out) {
         names[n++] = segp_strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, cmp_str);
     int runs = 0;
     for (int i = 0; i < n; i++) {
         char p[4200];
@@ -519,7 +519,7 @@ int ablate_collect(const char *const *dirs, int n_dirs, FILE *notes, ablate_runs
         if (has_file(dirs[i], "config.json")) consider(dirs[i], notes, out);
         else if (scan_folder(dirs[i], notes, out) != 0) goto fail;
     }
-    qsort(out->run, (size_t)out->n, sizeof *out->run, cmp_run);
+    if (out->n > 1) qsort(out->run, (size_t)out->n, sizeof *out->run, cmp_run);
     /* one run per variant and seed (the same folder given twice, or a copy) */
     int k = 0;
     for (int i = 0; i < out->n; i++) {
