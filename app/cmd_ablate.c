@@ -15,6 +15,7 @@
 #include "cl/runner.h"
 #include "core/common.h"
 #include "run/rundir.h"
+#include "train/train_options.h"
 #include "cli_util.h"
 #include "commands.h"
 
@@ -52,11 +53,12 @@ static void usage(void) {
     printf("usage: segp ablate CONFIG [--seeds N] [--out DIR] [--variants LIST] [--list | --cell I]\n"
            "       segp ablate --collect DIR... [--out DIR]\n\n"
            "The SeGP-CL ablation (METHOD.md section 11): every variant below, each a continual\n"
-           "run of CONFIG with a few keys overridden, over N seeds (CONFIG's seed + 0..N-1),\n"
-           "then one table: Avg, Last, Forgetting, BWT and the boundary/core drift ratio as\n"
-           "mean +- sample std over the seeds (-- for one seed), and the seeds found. Each cell\n"
-           "(variant, seed) is a run directory OUT/<variant>-s<seed>/ whose config.json holds\n"
-           "its full resolved config, so a cell is reproducible from its folder.\n\n"
+           "run of CONFIG with a few keys overridden (its method is the variant's), over N\n"
+           "seeds (CONFIG's seed + 0..N-1), then one table: Avg, Last, Forgetting, BWT and\n"
+           "the boundary/core drift ratio as mean +- sample std over the seeds (-- for one\n"
+           "seed), and the seeds found. Each cell (variant, seed) is a run directory\n"
+           "OUT/<variant>-s<seed>/ whose config.json holds its full resolved config, so a\n"
+           "cell is reproducible from its folder.\n\n"
            "  CONFIG           a continual-run config (segp run --help lists its keys)\n"
            "  --seeds N        seeds per variant (default %d)\n"
            "  --out DIR        output folder (default runs/ablate-<CONFIG's name>); with\n"
@@ -166,8 +168,9 @@ static int make_dirs(const char *path) {
 }
 
 /* Before any work: every variant of the plan can come from CONFIG, and its config passes the
- * run's checks (FULL: all of cl_config_check, as a run does; else only the values, for --list,
- * which may run where the model file is not). */
+ * run's checks (FULL: all of cl_config_check, as a run does; else the values of the training
+ * and SeGP-CL keys only, for --list, which may run where the model file is not, or in a build
+ * without a variant's method). */
 static int check_ablation(const ablation *a, int full) {
     if ((double)a->base.seed + a->plan.seeds - 1 > MAX_SEED)
         return SEGP_FAIL("%s: key 'seed' = %llu: seed + %d exceeds %.0f", a->config,
@@ -177,7 +180,8 @@ static int check_ablation(const ablation *a, int full) {
         if (ablate_variant_check(&a->base, v) != 0) return segp_fail_prefix("%s: ", a->config);
         cl_config c;
         ablate_derive(&a->base, v, 0, &c);
-        if ((full ? cl_config_check(&c) : cl_config_check_segp(&c.segp)) != 0)
+        if ((full ? cl_config_check(&c)
+                  : train_options_check(&c.train) || cl_config_check_segp(&c.segp)) != 0)
             return segp_fail_prefix("%s, variant \"%s\": ", a->config, ablate_variant_at(v)->name);
     }
     return 0;
@@ -202,7 +206,6 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     char dir[4400], prefix[64];
     ablate_cell_dir(a->out, v, c.seed, dir, sizeof dir);
     snprintf(prefix, sizeof prefix, "[%s s%llu] ", name, (unsigned long long)c.seed);
-    ui->prefix = prefix;
     fprintf(o, "cell %d of %d (%s, seed %llu): %s\n", cell, ablate_num_cells(&a->plan), name,
             (unsigned long long)c.seed, dir);
     fflush(o);
@@ -227,13 +230,16 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
             fprintf(o, "%sfinished earlier, skipped\n", prefix);
             return 0;
         }
+        ui->prefix = prefix; /* the progress lines of this cell */
         r = cl_runner_open(dir, &p);
     } else {
         if (make_dirs(a->out) != 0) return -1;
+        ui->prefix = prefix;
         r = cl_runner_new(&c, a->config, dir, &p);
     }
+    int rc = r ? cl_runner_run(r) : -1;
+    ui->prefix = NULL;
     if (!r) return -1;
-    int rc = cl_runner_run(r);
     if (rc == 0) {
         cl_run_result res;
         cl_runner_result(r, &res);
@@ -243,7 +249,6 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
                     s.avg_acc, s.acc, s.forgetting, s.bwt);
     }
     cl_runner_free(r);
-    ui->prefix = NULL;
     return rc;
 }
 

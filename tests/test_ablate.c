@@ -506,6 +506,13 @@ TEST(ablate_bad_arguments_named) {
     bad_args(args, 1, "key 'inference.beta' is 0");
     snprintf(args, sizeof args, "ablate %s --list", acgd0);
     bad_args(args, 1, "key 'acgd.lambda' is 0");
+    /* --list checks the values of the training and SeGP-CL keys too */
+    const char *opt = tiny_config("abl-opt", "0.002", ", \"train.optimizer\": \"bogus\"");
+    snprintf(args, sizeof args, "ablate %s --list", opt);
+    bad_args(args, 1, "train.optimizer");
+    const char *eps = tiny_config("abl-eps", "0.002", ", \"anchors\": {\"epsilon\": -1}");
+    snprintf(args, sizeof args, "ablate %s --list", eps);
+    bad_args(args, 1, "anchors.epsilon");
     /* without the segp variant, inference.beta 0 is fine */
     char o[600], e[600];
     snprintf(o, sizeof o, "%s/ok-out.txt", test_tmpdir());
