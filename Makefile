@@ -27,6 +27,8 @@ TEST_SRC   := $(wildcard tests/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(ENGINE_ASM:%.S=$(BUILD)/%.o)
 APP_OBJ    := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
+# app code the tests call directly (segp ablate's variants, classification and table)
+TEST_APP_OBJ := $(BUILD)/app/ablate.o
 
 SEGP_BIN   ?= segp
 TEST_BIN   := $(BUILD)/run_tests
@@ -41,8 +43,8 @@ $(BUILD)/libsegp.a: $(ENGINE_OBJ)
 $(SEGP_BIN): $(APP_OBJ) $(BUILD)/libsegp.a
 	$(CC) $(CFLAGS) -o $@ $(APP_OBJ) $(BUILD)/libsegp.a $(LDLIBS)
 
-$(TEST_BIN): $(TEST_OBJ) $(BUILD)/libsegp.a
-	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libsegp.a $(LDLIBS)
+$(TEST_BIN): $(TEST_OBJ) $(TEST_APP_OBJ) $(BUILD)/libsegp.a
+	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(TEST_APP_OBJ) $(BUILD)/libsegp.a $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,10 +1,14 @@
-/* cli_util.c: option parsing helpers. */
+/* cli_util.c: option parsing helpers, the shapes table, and continual runs' progress output
+ * and Ctrl-C handling. */
 #include "cli_util.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/zeroshot.h"
 
@@ -59,3 +63,106 @@ void cli_print_shapes_extras(const shapes_zeroshot_result *r) {
     printf("\n  errors: wrong colour on %.2f%% of images, wrong shape on %.2f%%\n", r->colour_wrong,
            r->shape_wrong);
 }
+
+/* ---- continual runs: progress output and Ctrl-C ---- */
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1; /* the engine stops after the current step */
+}
+
+void cli_fmt_time(double s, char *buf, size_t n) {
+    int k = (int)(s + 0.5);
+    if (k >= 3600) snprintf(buf, n, "%d:%02d:%02d", k / 3600, k / 60 % 60, k % 60);
+    else snprintf(buf, n, "%d:%02d", k / 60, k % 60);
+}
+
+/* "task 3/10 done: A_t 82.67  Avg 87.89  old 81.00  new 86.00  ..." from the metrics event. */
+static void print_metrics_line(FILE *out, const char *pre, const segp_event *ev) {
+    cJSON *m = cJSON_Parse(ev->json);
+    fprintf(out, "%stask %d/%d done: ", pre, ev->task + 1, ev->num_tasks);
+    static const char *keys[][2] = {{"acc", "A_t"}, {"avg_acc", "Avg"}, {"old_acc", "old"},
+                                    {"new_acc", "new"}, {"zeroshot_next", "next zero-shot"},
+                                    {"bwt", "BWT"}, {"forgetting", "Forgetting"},
+                                    {"heldout_acc", "held-out"}};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[k][0]);
+        if (cJSON_IsNumber(v)) fprintf(out, "%s%s %.2f", k ? "  " : "", keys[k][1], v->valuedouble);
+    }
+    fprintf(out, "\n");
+    cJSON_Delete(m);
+}
+
+event_reply cli_progress_event(const segp_event *ev, void *user) {
+    const cli_progress *u = user;
+    const char *pre = u->prefix ? u->prefix : "";
+    if (u->jsonl) {
+        char *s = event_to_json(ev);
+        printf("%s\n", s);
+        fflush(stdout);
+        free(s);
+    }
+    FILE *out = u->jsonl ? stderr : (u->tty ? stderr : stdout);
+    char eta[32];
+    switch (ev->kind) {
+    case EV_STEP: {
+        cli_fmt_time(ev->eta_s, eta, sizeof eta);
+        char loss[160] = "";
+        if (!strcmp(ev->phase, "train")) {
+            int k = snprintf(loss, sizeof loss, "  loss %.4f", (double)ev->loss);
+            for (int q = 0; ev->n_terms > 1 && q < ev->n_terms && k < (int)sizeof loss; q++)
+                k += snprintf(loss + k, sizeof loss - (size_t)k, " %s %.4f", ev->term_names[q],
+                              (double)ev->term_values[q]);
+        }
+        if (u->tty) {
+            int w = 20, fill = ev->steps ? (int)(w * ev->step / ev->steps) : 0;
+            char bar[32];
+            for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+            bar[w] = 0;
+            fprintf(stderr, "\r\033[K%stask %d/%d %-5s [%s] %lld/%lld%s  %.0f img/s  ETA %s",
+                    pre, ev->task + 1, ev->num_tasks, ev->phase, bar, (long long)ev->step,
+                    (long long)ev->steps, loss, ev->images_per_s, eta);
+        } else if (!u->jsonl && !strcmp(ev->phase, "train") &&
+                   (ev->step % 10 == 0 || ev->step == ev->steps)) {
+            fprintf(out,
+                    "%stask %d/%d train step %lld/%lld epoch %d/%d%s lr %.3g %.0f img/s ETA %s\n",
+                    pre, ev->task + 1, ev->num_tasks, (long long)ev->step, (long long)ev->steps,
+                    ev->epoch, ev->epochs, loss, (double)ev->lr, ev->images_per_s, eta);
+        }
+        break;
+    }
+    case EV_TASK_END:
+        if (u->tty) fprintf(stderr, "\r\033[K");
+        break;
+    case EV_METRICS:
+        if (!u->jsonl) {
+            if (u->tty) fprintf(stderr, "\r\033[K");
+            print_metrics_line(out, pre, ev);
+        }
+        break;
+    case EV_INFO:
+        if (!u->jsonl) {
+            if (u->tty) fprintf(stderr, "\r\033[K");
+            fprintf(out, "%s%s\n", pre, ev->text);
+        }
+        break;
+    case EV_ERROR:
+        if (u->tty) fprintf(stderr, "\r\033[K");
+        break;
+    default:
+        break;
+    }
+    fflush(out);
+    return stop_requested ? EVENT_ABORT : EVENT_CONTINUE;
+}
+
+void cli_stop_on_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_stop_requested(void) { return stop_requested != 0; }

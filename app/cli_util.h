@@ -1,4 +1,5 @@
-/* cli_util.h: small helpers shared by the subcommands' option parsing. */
+/* cli_util.h: small helpers shared by the subcommands: option parsing, the shapes table, and
+ * the progress output and Ctrl-C handling of continual runs (segp run, resume, eval, ablate). */
 #ifndef SEGP_CLI_UTIL_H
 #define SEGP_CLI_UTIL_H
 
@@ -19,5 +20,30 @@ struct shapes_zeroshot_result;
 void cli_print_shapes_result(const struct shapes_zeroshot_result *r);
 /* Its last lines alone: per rendition, per size, colour/shape errors. */
 void cli_print_shapes_extras(const struct shapes_zeroshot_result *r);
+
+/* ---- continual runs: progress output and Ctrl-C ---- */
+
+#include <stddef.h>
+
+#include "run/events.h"
+
+/* The event callback's state: a progress bar on stderr when TTY, plain lines otherwise (stdout),
+ * JSON lines on stdout with JSONL (progress then on stderr). PREFIX (may be NULL) starts every
+ * progress line, e.g. "[cell 3/21 acgd s1] ". */
+typedef struct {
+    int tty, jsonl;
+    const char *prefix;
+} cli_progress;
+
+/* The runner's event callback (USER: a cli_progress); replies abort once Ctrl-C was pressed. */
+event_reply cli_progress_event(const segp_event *ev, void *user);
+
+/* SIGINT and SIGTERM set a flag instead of ending the process: the engine stops after the
+ * current step (cli_progress_event replies abort). */
+void cli_stop_on_signals(void);
+int cli_stop_requested(void);
+
+/* Seconds as m:ss or h:mm:ss. */
+void cli_fmt_time(double s, char *buf, size_t n);
 
 #endif

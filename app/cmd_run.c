@@ -1,9 +1,7 @@
 /* cmd_run.c: `segp run [CONFIG]`, `segp resume DIR`, `segp eval DIR`: continual-learning runs
  * (engine/cl/runner.h) with a progress bar on a terminal, plain lines when piped, JSON event
  * lines with --jsonl, Ctrl-C stopping after the current step, and the final table. */
-#include <cjson/cJSON.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,101 +16,6 @@
 #include "commands.h"
 
 #define DEFAULT_CONFIG "sample_runs/default.json"
-
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig) {
-    (void)sig;
-    stop_requested = 1; /* the engine stops after the current step */
-}
-
-typedef struct {
-    int tty, jsonl;
-    int64_t last_plain; /* last step printed as a plain line */
-} ui;
-
-static void fmt_time(double s, char *buf, size_t n) {
-    int k = (int)(s + 0.5);
-    if (k >= 3600) snprintf(buf, n, "%d:%02d:%02d", k / 3600, k / 60 % 60, k % 60);
-    else snprintf(buf, n, "%d:%02d", k / 60, k % 60);
-}
-
-/* "task 3/10 done: A_t 82.67  Avg 87.89  old 81.00  new 86.00  ..." from the metrics event. */
-static void print_metrics_line(FILE *out, const segp_event *ev) {
-    cJSON *m = cJSON_Parse(ev->json);
-    fprintf(out, "task %d/%d done: ", ev->task + 1, ev->num_tasks);
-    static const char *keys[][2] = {{"acc", "A_t"}, {"avg_acc", "Avg"}, {"old_acc", "old"},
-                                    {"new_acc", "new"}, {"zeroshot_next", "next zero-shot"},
-                                    {"bwt", "BWT"}, {"forgetting", "Forgetting"},
-                                    {"heldout_acc", "held-out"}};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[k][0]);
-        if (cJSON_IsNumber(v)) fprintf(out, "%s%s %.2f", k ? "  " : "", keys[k][1], v->valuedouble);
-    }
-    fprintf(out, "\n");
-    cJSON_Delete(m);
-}
-
-static event_reply on_event(const segp_event *ev, void *user) {
-    ui *u = user;
-    if (u->jsonl) {
-        char *s = event_to_json(ev);
-        printf("%s\n", s);
-        fflush(stdout);
-        free(s);
-    }
-    FILE *out = u->jsonl ? stderr : (u->tty ? stderr : stdout);
-    char eta[32];
-    switch (ev->kind) {
-    case EV_STEP: {
-        fmt_time(ev->eta_s, eta, sizeof eta);
-        char loss[160] = "";
-        if (!strcmp(ev->phase, "train")) {
-            int k = snprintf(loss, sizeof loss, "  loss %.4f", (double)ev->loss);
-            for (int q = 0; ev->n_terms > 1 && q < ev->n_terms && k < (int)sizeof loss; q++)
-                k += snprintf(loss + k, sizeof loss - (size_t)k, " %s %.4f", ev->term_names[q],
-                              (double)ev->term_values[q]);
-        }
-        if (u->tty) {
-            int w = 20, fill = ev->steps ? (int)(w * ev->step / ev->steps) : 0;
-            char bar[32];
-            for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
-            bar[w] = 0;
-            fprintf(stderr, "\r\033[Ktask %d/%d %-5s [%s] %lld/%lld%s  %.0f img/s  ETA %s",
-                    ev->task + 1, ev->num_tasks, ev->phase, bar, (long long)ev->step,
-                    (long long)ev->steps, loss, ev->images_per_s, eta);
-        } else if (!u->jsonl && !strcmp(ev->phase, "train") &&
-                   (ev->step % 10 == 0 || ev->step == ev->steps)) {
-            fprintf(out,
-                    "task %d/%d train step %lld/%lld epoch %d/%d%s lr %.3g %.0f img/s ETA %s\n",
-                    ev->task + 1, ev->num_tasks, (long long)ev->step, (long long)ev->steps,
-                    ev->epoch, ev->epochs, loss, (double)ev->lr, ev->images_per_s, eta);
-        }
-        break;
-    }
-    case EV_TASK_END:
-        if (u->tty) fprintf(stderr, "\r\033[K");
-        break;
-    case EV_METRICS:
-        if (!u->jsonl) {
-            if (u->tty) fprintf(stderr, "\r\033[K");
-            print_metrics_line(out, ev);
-        }
-        break;
-    case EV_INFO:
-        if (!u->jsonl) {
-            if (u->tty) fprintf(stderr, "\r\033[K");
-            fprintf(out, "%s\n", ev->text);
-        }
-        break;
-    case EV_ERROR:
-        if (u->tty) fprintf(stderr, "\r\033[K");
-        break;
-    default:
-        break;
-    }
-    fflush(out);
-    return stop_requested ? EVENT_ABORT : EVENT_CONTINUE;
-}
 
 static void print_table(FILE *o, const cl_run_result *r) {
     int T = r->num_tasks, n = r->tasks_done;
@@ -141,7 +44,7 @@ static void print_table(FILE *o, const cl_run_result *r) {
         if (cl_summary_after(r->matrix, t, &s) != 0) return;
         if (clip && cl_summary_after(r->clip_matrix, t, &cs) != 0) return;
         char w[32], old[16] = "      -", ho[16] = "       -", ca[24] = "", bc[16] = "        -";
-        fmt_time(r->wall_s[t], w, sizeof w);
+        cli_fmt_time(r->wall_s[t], w, sizeof w);
         wall += r->wall_s[t];
         if (!isnan(s.old_acc)) snprintf(old, sizeof old, "%7.2f", s.old_acc);
         if (!isnan(r->heldout[t])) snprintf(ho, sizeof ho, "%8.2f", r->heldout[t]);
@@ -152,7 +55,7 @@ static void print_table(FILE *o, const cl_run_result *r) {
                 bc, w);
     }
     char w[32];
-    fmt_time(wall, w, sizeof w);
+    cli_fmt_time(wall, w, sizeof w);
     fprintf(o, "\n  %s %.2f   Last %.2f   FWT %.2f   BWT %.2f   Forgetting %.2f%s\n",
            n == T ? "Avg" : "Avg so far", s.avg_acc, s.acc, s.fwt, s.bwt, s.forgetting,
            n == T ? "" : "   (run not finished)");
@@ -196,7 +99,7 @@ static void default_out(const char *config, char *out, size_t n) {
         snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
 }
 
-static int finish(cl_runner *r, int rc, const ui *u) {
+static int finish(cl_runner *r, int rc, const cli_progress *u) {
     cl_run_result res;
     cl_runner_result(r, &res);
     if (rc < 0) {
@@ -228,14 +131,6 @@ static int finish(cl_runner *r, int rc, const ui *u) {
     return rc == 1 ? 130 : 0;
 }
 
-static void install_signals(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 static void run_usage(void) {
     cl_config d = cl_config_default();
     int n;
@@ -262,7 +157,7 @@ static void run_usage(void) {
 
 int cmd_run(int argc, char **argv) {
     const char *config = NULL, *out = NULL;
-    ui u = {isatty(fileno(stderr)), 0, 0};
+    cli_progress u = {isatty(fileno(stderr)), 0, NULL};
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
             run_usage();
@@ -289,8 +184,8 @@ int cmd_run(int argc, char **argv) {
     char dir[4096];
     if (out) snprintf(dir, sizeof dir, "%s", out);
     else default_out(config, dir, sizeof dir);
-    install_signals();
-    cl_runner_params p = {on_event, &u};
+    cli_stop_on_signals();
+    cl_runner_params p = {cli_progress_event, &u};
     cl_runner *r = cl_runner_new(&c, config, dir, &p);
     if (!r) {
         segp_fail_prefix("%s: ", config);
@@ -303,7 +198,7 @@ int cmd_run(int argc, char **argv) {
 
 int cmd_resume(int argc, char **argv) {
     const char *dir = NULL;
-    ui u = {isatty(fileno(stderr)), 0, 0};
+    cli_progress u = {isatty(fileno(stderr)), 0, NULL};
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
             printf("usage: segp resume DIR [--jsonl]\n\n"
@@ -324,8 +219,8 @@ int cmd_resume(int argc, char **argv) {
         }
     }
     if (!dir) return cli_usage_error("resume", "DIR is required");
-    install_signals();
-    cl_runner_params p = {on_event, &u};
+    cli_stop_on_signals();
+    cl_runner_params p = {cli_progress_event, &u};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     return finish(r, cl_runner_run(r), &u);
@@ -333,7 +228,7 @@ int cmd_resume(int argc, char **argv) {
 
 int cmd_eval(int argc, char **argv) {
     const char *dir = NULL;
-    ui u = {isatty(fileno(stderr)), 0, 0};
+    cli_progress u = {isatty(fileno(stderr)), 0, NULL};
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
             printf("usage: segp eval DIR\n\n"
@@ -350,8 +245,8 @@ int cmd_eval(int argc, char **argv) {
         }
     }
     if (!dir) return cli_usage_error("eval", "DIR is required");
-    install_signals();
-    cl_runner_params p = {on_event, &u};
+    cli_stop_on_signals();
+    cl_runner_params p = {cli_progress_event, &u};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     int differ = 0;

@@ -15,9 +15,13 @@ int cmd_shapes(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_ablate(int argc, char **argv);
 
 /* Print "segp: error: MSG" for the engine's last error and return exit status 1. */
 int app_report_error(void);
+
+/* argv[0] of the process (how segp was called), for commands that print segp commands. */
+extern const char *app_program;
 
 /* True when ARG is -h or --help. */
 int app_is_help(const char *arg);

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"run", cmd_run, "a continual-learning run of a config (default sample_runs/default.json)"},
     {"resume", cmd_resume, "continue a run directory after its last finished task"},
     {"eval", cmd_eval, "re-evaluate a run directory's saved task checkpoints"},
+    {"ablate", cmd_ablate, "the SeGP-CL ablation: variants x seeds of a config, then one table"},
     {"info", cmd_info, "architecture, parameter counts and tensor names of a checkpoint"},
     {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},
@@ -30,6 +31,8 @@ static const command commands[] = {
     {"shapes", cmd_shapes, "the built-in procedural shapes world: sample grids, captions, classes"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
+
+const char *app_program = "segp";
 
 int app_report_error(void) {
     const char *msg = segp_last_error();
@@ -63,6 +66,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     /* May re-exec this program once with OPENBLAS_CORETYPE set (see blas_setup.h). */
     blas_setup_reexec_if_needed(argv);
+    if (argc > 0 && argv[0][0]) app_program = argv[0];
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -1,0 +1,747 @@
+/* ablate.c: `segp ablate`'s variants, cells, run-directory classification and table (ablate.h).
+ * Nothing here trains; app/cmd_ablate.c runs the cells. */
+#include "ablate.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/common.h"
+
+/* ---- variants and cells ---- */
+
+static const ablate_variant variants[ABL_VARIANTS] = {
+    {"zeroshot", "method \"zeroshot\" (no training)", ""},
+    {"finetune", "method \"finetune\" (sequential LoRA-B fine-tuning)", ""},
+    {"acgd",
+     "method \"segp\", tsgr.lambda 0, prototypes.transfer false, inference.beta 0, "
+     "anchors.source \"pgd\"",
+     "acgd.lambda > 0"},
+    {"tsgr", "method \"segp\", prototypes.transfer false, inference.beta 0, anchors.source \"pgd\"",
+     "acgd.lambda > 0, tsgr.lambda > 0"},
+    {"segp", "method \"segp\", anchors.source \"pgd\" (every other key as CONFIG)",
+     "acgd.lambda > 0, tsgr.lambda > 0, prototypes.transfer true, inference.beta > 0"},
+    {"new_task", "as \"acgd\" with anchors.source \"new_task\"", "acgd.lambda > 0"},
+    {"seeds", "as \"acgd\" with anchors.source \"seeds\" (no PGD steps)", "acgd.lambda > 0"},
+};
+
+const ablate_variant *ablate_variant_at(int v) {
+    return v >= 0 && v < ABL_VARIANTS ? &variants[v] : NULL;
+}
+
+int ablate_variant_find(const char *name) {
+    for (int v = 0; v < ABL_VARIANTS; v++)
+        if (!strcmp(variants[v].name, name)) return v;
+    return -1;
+}
+
+static int is_segp_variant(int v) { return v >= ABL_ACGD && v <= ABL_SEEDS; }
+
+int ablate_variant_check(const cl_config *base, int v) {
+    const char *name = variants[v].name;
+    if (!is_segp_variant(v)) return 0;
+    const segp_options *s = &base->segp;
+    if (!(s->lambda_acgd > 0))
+        return SEGP_FAIL("key 'acgd.lambda' is %g: the \"%s\" variant distils with ACGD, so it "
+                         "needs acgd.lambda > 0 (or leave the variant out with --variants)",
+                         (double)s->lambda_acgd, name);
+    if ((v == ABL_TSGR || v == ABL_SEGP) && !(s->lambda_gr > 0))
+        return SEGP_FAIL("key 'tsgr.lambda' is %g: the \"%s\" variant keeps TSGR from CONFIG, so "
+                         "it needs tsgr.lambda > 0 (or leave the variant out with --variants)",
+                         (double)s->lambda_gr, name);
+    if (v == ABL_SEGP && !s->transfer)
+        return SEGP_FAIL("key 'prototypes.transfer' is false: the \"segp\" variant (the "
+                         "+prototype transfer row) needs it true (or leave the variant out with "
+                         "--variants)");
+    if (v == ABL_SEGP && !(s->beta > 0))
+        return SEGP_FAIL("key 'inference.beta' is %g: the \"segp\" variant (the +visual branch "
+                         "row) needs inference.beta > 0 (or leave the variant out with "
+                         "--variants)", (double)s->beta);
+    return 0;
+}
+
+void ablate_derive(const cl_config *base, int v, int seed_index, cl_config *out) {
+    *out = *base;
+    out->seed = base->seed + (uint64_t)seed_index;
+    segp_options *s = &out->segp;
+    const char *method = v == ABL_ZEROSHOT ? "zeroshot" : v == ABL_FINETUNE ? "finetune" : "segp";
+    snprintf(out->method, sizeof out->method, "%s", method);
+    if (!is_segp_variant(v)) return;
+    const char *source = v == ABL_NEW_TASK ? "new_task" : v == ABL_SEEDS ? "seeds" : "pgd";
+    snprintf(s->anchors, sizeof s->anchors, "%s", source);
+    if (v == ABL_SEGP) return;
+    s->transfer = 0;
+    s->beta = 0;
+    if (v != ABL_TSGR) s->lambda_gr = 0;
+}
+
+int ablate_plan_init(ablate_plan *p, const char *list, int seeds) {
+    memset(p, 0, sizeof *p);
+    p->seeds = seeds;
+    int on[ABL_VARIANTS] = {0};
+    if (!list) {
+        for (int v = 0; v < ABL_VARIANTS; v++) on[v] = 1;
+    } else {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", list);
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int v = ablate_variant_find(t);
+            if (v < 0) {
+                char names[160] = "";
+                for (int k = 0; k < ABL_VARIANTS; k++) {
+                    size_t m = strlen(names);
+                    snprintf(names + m, sizeof names - m, "%s%s", k ? ", " : "", variants[k].name);
+                }
+                return SEGP_FAIL("--variants: unknown variant '%s' (expected some of %s)", t,
+                                 names);
+            }
+            if (on[v]) return SEGP_FAIL("--variants: '%s' is named twice", t);
+            on[v] = 1;
+        }
+    }
+    for (int v = 0; v < ABL_VARIANTS; v++)
+        if (on[v]) p->variant[p->n_variants++] = v;
+    if (!p->n_variants) return SEGP_FAIL("--variants: no variant named");
+    return 0;
+}
+
+void ablate_plan_variants(const ablate_plan *p, char *buf, size_t n) {
+    buf[0] = 0;
+    for (int i = 0; i < p->n_variants; i++) {
+        size_t m = strlen(buf);
+        snprintf(buf + m, n - m, "%s%s", i ? "," : "", variants[p->variant[i]].name);
+    }
+}
+
+int ablate_num_cells(const ablate_plan *p) { return p->n_variants * p->seeds; }
+
+void ablate_cell_at(const ablate_plan *p, int cell, int *variant, int *seed_index) {
+    *variant = p->variant[cell % p->n_variants];
+    *seed_index = cell / p->n_variants;
+}
+
+void ablate_cell_dir(const char *out, int variant, uint64_t seed, char *buf, size_t n) {
+    snprintf(buf, n, "%s/%s-s%llu", out, variants[variant].name, (unsigned long long)seed);
+}
+
+/* A field's value as text, for messages (floats with every digit when EXACT). */
+static void field_text(const cfg_field *f, const void *src, char *buf, size_t n, int exact) {
+    const char *p = (const char *)src + f->offset;
+    switch (f->type) {
+    case CFG_INT: snprintf(buf, n, "%d", *(const int *)p); break;
+    case CFG_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case CFG_FLOAT: snprintf(buf, n, exact ? "%.9g" : "%g", (double)*(const float *)p); break;
+    case CFG_BOOL: snprintf(buf, n, "%s", *(const int *)p ? "true" : "false"); break;
+    case CFG_STRING: snprintf(buf, n, "\"%s\"", p); break;
+    }
+}
+
+int ablate_config_differs(const char *dir, const cl_config *c, char *why, size_t n) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(path, &data, &size) != 0) return -1;
+    cJSON *root = cJSON_Parse((const char *)data);
+    free(data);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return SEGP_FAIL("%s: not a JSON object", path);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "resolved");
+    char *rest = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    int nf;
+    const cfg_field *f = cl_config_fields(&nf);
+    cl_config there = cl_config_default();
+    int rc = cfg_parse_string(rest, path, f, nf, &there);
+    free(rest);
+    if (rc != 0) return -1;
+    for (int i = 0; i < nf; i++) {
+        const char *a = (const char *)&there + f[i].offset, *b = (const char *)c + f[i].offset;
+        int same;
+        switch (f[i].type) {
+        case CFG_INT:
+        case CFG_BOOL: same = *(const int *)a == *(const int *)b; break;
+        case CFG_U64: same = *(const uint64_t *)a == *(const uint64_t *)b; break;
+        case CFG_FLOAT: same = *(const float *)a == *(const float *)b; break;
+        default: same = !strcmp(a, b); break;
+        }
+        if (!same) {
+            char va[1100], vb[1100];
+            field_text(&f[i], &there, va, sizeof va, 0);
+            field_text(&f[i], c, vb, sizeof vb, 0);
+            if (!strcmp(va, vb)) { /* floats that differ past %g's digits */
+                field_text(&f[i], &there, va, sizeof va, 1);
+                field_text(&f[i], c, vb, sizeof vb, 1);
+            }
+            snprintf(why, n, "key '%s' is %s there, %s here", f[i].key, va, vb);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- finished runs ---- */
+
+/* KEY of a config: a dotted top-level key ("tsgr.lambda") or nested objects. */
+static const cJSON *get_key(const cJSON *root, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (v) return v;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", key);
+    const cJSON *cur = root;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, t);
+    return cur;
+}
+
+int ablate_classify(const char *config_json, char *why, size_t n) {
+    cJSON *root = cJSON_Parse(config_json);
+    int v = -1;
+    if (!cJSON_IsObject(root)) {
+        snprintf(why, n, "config.json is not a JSON object");
+        goto done;
+    }
+    const cJSON *m = get_key(root, "method");
+    if (!cJSON_IsString(m)) {
+        snprintf(why, n, "config.json has no \"method\"");
+        goto done;
+    }
+    if (!strcmp(m->valuestring, "zeroshot")) v = ABL_ZEROSHOT;
+    else if (!strcmp(m->valuestring, "finetune")) v = ABL_FINETUNE;
+    if (v >= 0 || strcmp(m->valuestring, "segp")) {
+        if (v < 0) snprintf(why, n, "method \"%s\" is no row of the ablation", m->valuestring);
+        goto done;
+    }
+    static const char *keys[] = {"acgd.lambda", "tsgr.lambda", "inference.beta",
+                                 "prototypes.transfer", "anchors.source"};
+    const cJSON *k[5];
+    for (int i = 0; i < 5; i++) {
+        k[i] = get_key(root, keys[i]);
+        int ok = i < 3 ? cJSON_IsNumber(k[i]) : i == 3 ? cJSON_IsBool(k[i]) : cJSON_IsString(k[i]);
+        if (!ok) {
+            snprintf(why, n, "method \"segp\" without a valid '%s'", keys[i]);
+            goto done;
+        }
+    }
+    double acgd = k[0]->valuedouble, tsgr = k[1]->valuedouble, beta = k[2]->valuedouble;
+    int transfer = cJSON_IsTrue(k[3]);
+    const char *src = k[4]->valuestring;
+    int pgd = !strcmp(src, "pgd");
+    if (!(acgd > 0)) {
+        snprintf(why, n, "method \"segp\" with acgd.lambda %g: every SeGP-CL row has ACGD on",
+                 acgd);
+    } else if (!transfer && beta == 0 && tsgr == 0) {
+        v = pgd ? ABL_ACGD : !strcmp(src, "new_task") ? ABL_NEW_TASK
+                : !strcmp(src, "seeds")               ? ABL_SEEDS : -1;
+        if (v < 0) snprintf(why, n, "anchors.source \"%s\" is no row of the ablation", src);
+    } else if (!transfer && beta == 0 && pgd) {
+        v = ABL_TSGR;
+    } else if (transfer && beta > 0 && tsgr > 0 && pgd) {
+        v = ABL_SEGP;
+    } else {
+        snprintf(why, n, "method \"segp\" with tsgr.lambda %g, prototypes.transfer %s, "
+                 "inference.beta %g, anchors.source \"%s\" is no row of the ablation", tsgr,
+                 transfer ? "true" : "false", beta, src);
+    }
+done:
+    cJSON_Delete(root);
+    return v;
+}
+
+static double num_or_nan(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void read_numbers(const cJSON *o, ablate_numbers *x) {
+    x->avg = num_or_nan(o, "avg");
+    x->last = num_or_nan(o, "last");
+    x->forgetting = num_or_nan(o, "forgetting");
+    x->bwt = num_or_nan(o, "bwt");
+    x->ratio = num_or_nan(o, "boundary_core_ratio");
+}
+
+/* The last line of DIR/metrics.jsonl when it is the final {"last": ...} line; NULL with WHY. */
+static cJSON *final_line(const char *dir, char *why, size_t n) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(path, &data, &size) != 0) {
+        snprintf(why, n, "%s", segp_last_error());
+        return NULL;
+    }
+    char *s = (char *)data;
+    while (size && (s[size - 1] == '\n' || s[size - 1] == '\r' || s[size - 1] == ' ')) size--;
+    s[size] = 0;
+    char *line = strrchr(s, '\n');
+    line = line ? line + 1 : s;
+    cJSON *o = cJSON_Parse(line);
+    free(data);
+    if (!cJSON_IsObject(o) || !cJSON_GetObjectItemCaseSensitive(o, "last")) {
+        cJSON_Delete(o);
+        snprintf(why, n, "metrics.jsonl has no final {\"last\": ...} line");
+        return NULL;
+    }
+    return o;
+}
+
+/* The keys that place a run in its variant (and the run's own seed and model path) are left
+ * out of the comparison between runs; the SeGP-CL keys are compared among "segp" runs only,
+ * since the other methods ignore them. */
+static int is_variant_key(const char *key) {
+    static const char *k[] = {"model", "method", "seed", "anchors.source", "tsgr.lambda",
+                              "prototypes.transfer", "inference.beta"};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (!strcmp(key, k[i])) return 1;
+    return 0;
+}
+
+static int is_segp_key(const char *key) {
+    static const char *g[] = {"anchors.", "acgd.", "tsgr.", "prototypes.", "inference."};
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        if (!strncmp(key, g[i], strlen(g[i]))) return 1;
+    return 0;
+}
+
+static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp) {
+    for (const cJSON *it = o->child; it; it = it->next) {
+        char key[256];
+        if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);
+        else snprintf(key, sizeof key, "%s", it->string);
+        if (!prefix[0] && !strcmp(key, "resolved")) {
+            const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "model_sha256");
+            if (cJSON_IsString(sha)) fprintf(shared, "resolved.model_sha256=%s\n", sha->valuestring);
+            continue;
+        }
+        if (is_variant_key(key)) continue;
+        if (cJSON_IsObject(it)) {
+            flatten(it, key, shared, segp);
+            continue;
+        }
+        char *v = cJSON_PrintUnformatted(it);
+        fprintf(is_segp_key(key) ? segp : shared, "%s=%s\n", key, v);
+        free(v);
+    }
+}
+
+/* The value of KEY (KL bytes) in a "key=value\n" list, its length in *VL; NULL when absent. */
+static const char *lookup(const char *list, const char *key, size_t kl, int *vl) {
+    for (const char *l = list; *l;) {
+        const char *end = strchr(l, '\n');
+        if (!end) break;
+        if (!strncmp(l, key, kl) && l[kl] == '=') {
+            *vl = (int)(end - l - (ptrdiff_t)kl - 1);
+            return l + kl + 1;
+        }
+        l = end + 1;
+    }
+    *vl = 8;
+    return NULL;
+}
+
+/* The first key whose value differs between run A's and run B's "key=value\n" lists (or that
+ * one lacks): 1 with "key 'K' is VA, but VB in B_DIR" in WHY; 0 when they agree. */
+static int first_difference(const char *a, const char *b, const char *b_dir, char *why,
+                            size_t n) {
+    for (int pass = 0; pass < 2; pass++) {
+        const char *x = pass ? b : a, *y = pass ? a : b;
+        for (const char *l = x; *l;) {
+            const char *eq = strchr(l, '='), *end = strchr(l, '\n');
+            if (!eq || !end || eq > end) break;
+            size_t kl = (size_t)(eq - l);
+            int xl = (int)(end - eq - 1), yl;
+            const char *yv = lookup(y, l, kl, &yl);
+            if (!yv || yl != xl || strncmp(yv, eq + 1, (size_t)xl)) {
+                const char *va = pass ? yv : eq + 1, *vb = pass ? eq + 1 : yv;
+                int la = pass ? yl : xl, lb = pass ? xl : yl;
+                snprintf(why, n, "key '%.*s' is %.*s, but %.*s in %s", (int)kl, l, la,
+                         va ? va : "(absent)", lb, vb ? vb : "(absent)", b_dir);
+                return 1;
+            }
+            l = end + 1;
+        }
+    }
+    return 0;
+}
+
+static void note(FILE *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(FILE *notes, const char *fmt, ...) {
+    if (!notes) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(notes, "segp: note: ");
+    vfprintf(notes, fmt, ap);
+    fprintf(notes, "\n");
+    va_end(ap);
+}
+
+static int has_file(const char *dir, const char *name) {
+    char p[4400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* DIR (a run directory): added to OUT when finished and classified; else a note. */
+static void consider(const char *dir, FILE *notes, ablate_runs *out) {
+    char why[512];
+    if (!has_file(dir, "DONE")) {
+        note(notes, "%s: unfinished (no DONE), left out", dir);
+        return;
+    }
+    char path[4400];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(path, &data, &size) != 0) {
+        note(notes, "%s: %s; left out", dir, segp_last_error());
+        return;
+    }
+    int v = ablate_classify((const char *)data, why, sizeof why);
+    cJSON *cfg = cJSON_Parse((const char *)data);
+    free(data);
+    if (v < 0) {
+        note(notes, "%s: %s; left out", dir, why);
+        cJSON_Delete(cfg);
+        return;
+    }
+    const cJSON *seed = get_key(cfg, "seed");
+    cJSON *fin = NULL;
+    if (!cJSON_IsNumber(seed) || seed->valuedouble < 0) {
+        note(notes, "%s: config.json has no seed; left out", dir);
+    } else if (!(fin = final_line(dir, why, sizeof why))) {
+        note(notes, "%s: %s; left out", dir, why);
+    } else {
+        if (out->n == out->cap) {
+            out->cap = out->cap ? 2 * out->cap : 16;
+            out->run = segp_realloc(out->run, (size_t)out->cap * sizeof *out->run);
+        }
+        ablate_run *r = &out->run[out->n++];
+        memset(r, 0, sizeof *r);
+        r->dir = segp_strdup(dir);
+        r->variant = v;
+        r->seed = (uint64_t)seed->valuedouble;
+        read_numbers(fin, &r->main);
+        const cJSON *clip = cJSON_GetObjectItemCaseSensitive(fin, "clip_branch");
+        if (cJSON_IsObject(clip)) {
+            r->has_clip = 1;
+            read_numbers(clip, &r->clip);
+            if (isnan(r->clip.ratio)) r->clip.ratio = r->main.ratio;
+        } else if (v == ABL_SEGP) {
+            note(notes, "%s: metrics.jsonl has no \"clip_branch\": the +prototype transfer row "
+                 "lacks seed %llu", dir, (unsigned long long)r->seed);
+        }
+        size_t ns = 0, ng = 0;
+        FILE *fs = open_memstream(&r->shared, &ns), *fg = open_memstream(&r->segp_keys, &ng);
+        flatten(cfg, "", fs, fg);
+        fclose(fs);
+        fclose(fg);
+    }
+    cJSON_Delete(fin);
+    cJSON_Delete(cfg);
+}
+
+static int cmp_run(const void *a, const void *b) {
+    const ablate_run *x = a, *y = b;
+    if (x->variant != y->variant) return x->variant < y->variant ? -1 : 1;
+    if (x->seed != y->seed) return x->seed < y->seed ? -1 : 1;
+    return strcmp(x->dir, y->dir);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void run_free(ablate_run *r) {
+    free(r->dir);
+    free(r->shared);
+    free(r->segp_keys);
+}
+
+/* DIR's subdirectories that are run directories (sorted by name); the others noted. */
+static int scan_folder(const char *dir, FILE *notes, ablate_runs *out) {
+    DIR *d = opendir(dir);
+    if (!d) return SEGP_FAIL("%s: %s", dir, strerror(errno));
+    char **names = NULL;
+    int n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        if (n == cap) names = segp_realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *names);
+        names[n++] = segp_strdup(e->d_name);
+    }
+    closedir(d);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, cmp_str);
+    int runs = 0;
+    for (int i = 0; i < n; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        if (has_file(p, "config.json")) {
+            consider(p, notes, out);
+            runs++;
+        } else {
+            note(notes, "%s: no config.json (not a run directory), left out", p);
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (!runs) note(notes, "%s: holds no run directory", dir);
+    return 0;
+}
+
+int ablate_collect(const char *const *dirs, int n_dirs, FILE *notes, ablate_runs *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < n_dirs; i++) {
+        struct stat st;
+        if (stat(dirs[i], &st) != 0) {
+            SEGP_FAIL("%s: %s", dirs[i], strerror(errno));
+            goto fail;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            SEGP_FAIL("%s: not a directory (expected a run directory or a folder of them)",
+                      dirs[i]);
+            goto fail;
+        }
+        if (has_file(dirs[i], "config.json")) consider(dirs[i], notes, out);
+        else if (scan_folder(dirs[i], notes, out) != 0) goto fail;
+    }
+    if (out->n > 1) qsort(out->run, (size_t)out->n, sizeof *out->run, cmp_run);
+    /* one run per variant and seed (the same folder given twice, or a copy) */
+    int k = 0;
+    for (int i = 0; i < out->n; i++) {
+        ablate_run *r = &out->run[i];
+        if (k && out->run[k - 1].variant == r->variant && out->run[k - 1].seed == r->seed) {
+            note(notes, "%s: the same variant (%s) and seed (%llu) as %s, left out", r->dir,
+                 variants[r->variant].name, (unsigned long long)r->seed, out->run[k - 1].dir);
+            run_free(r);
+            continue;
+        }
+        out->run[k++] = *r;
+    }
+    out->n = k;
+    /* one config beyond the variants' keys and the seed */
+    const ablate_run *ref = NULL, *ref_segp = NULL;
+    char why[600];
+    for (int i = 0; i < out->n; i++) {
+        const ablate_run *r = &out->run[i];
+        if (!ref) ref = r;
+        else if (first_difference(r->shared, ref->shared, ref->dir, why, sizeof why))
+            note(notes, "%s: %s: the table mixes configs", r->dir, why);
+        if (!is_segp_variant(r->variant)) continue;
+        if (!ref_segp) ref_segp = r;
+        else if (first_difference(r->segp_keys, ref_segp->segp_keys, ref_segp->dir, why,
+                                  sizeof why))
+            note(notes, "%s: %s: the table mixes configs", r->dir, why);
+    }
+    return 0;
+fail:
+    ablate_runs_free(out);
+    return -1;
+}
+
+void ablate_runs_free(ablate_runs *r) {
+    for (int i = 0; i < r->n; i++) run_free(&r->run[i]);
+    free(r->run);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- the table ---- */
+
+static const struct {
+    const char *label, *source;
+    int variant, clip;
+} row_def[ABL_ROWS] = {
+    {"Zero-shot", "zeroshot", ABL_ZEROSHOT, 0},
+    {"Fine-tune", "finetune", ABL_FINETUNE, 0},
+    {"+ACGD", "acgd", ABL_ACGD, 0},
+    {"+TSGR", "tsgr", ABL_TSGR, 0},
+    {"+prototype transfer", "segp:clip_branch", ABL_SEGP, 1},
+    {"+visual branch (SeGP-CL)", "segp", ABL_SEGP, 0},
+    {"ACGD on new-task images", "new_task", ABL_NEW_TASK, 0},
+    {"ACGD on seeds, no PGD", "seeds", ABL_SEEDS, 0},
+};
+
+static void stat_of(const double *x, int n, ablate_stat *s) {
+    double sum = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i])) sum += x[i], k++;
+    s->n = k;
+    s->mean = k ? sum / k : NAN;
+    double ss = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i])) ss += (x[i] - s->mean) * (x[i] - s->mean);
+    s->std = k > 1 ? sqrt(ss / (k - 1)) : NAN;
+}
+
+void ablate_table(const ablate_runs *r, ablate_row rows[ABL_ROWS]) {
+    double *x[5];
+    for (int q = 0; q < 5; q++) x[q] = segp_malloc((size_t)(r->n + 1) * sizeof(double));
+    for (int k = 0; k < ABL_ROWS; k++) {
+        ablate_row *row = &rows[k];
+        memset(row, 0, sizeof *row);
+        row->label = row_def[k].label;
+        row->source = row_def[k].source;
+        row->variant = row_def[k].variant;
+        int n = 0;
+        for (int i = 0; i < r->n; i++) {
+            const ablate_run *run = &r->run[i];
+            if (run->variant != row->variant || (row_def[k].clip && !run->has_clip)) continue;
+            const ablate_numbers *v = row_def[k].clip ? &run->clip : &run->main;
+            x[0][n] = v->avg, x[1][n] = v->last, x[2][n] = v->forgetting, x[3][n] = v->bwt;
+            x[4][n] = v->ratio;
+            n++;
+            size_t m = strlen(row->seed_list);
+            if (m + 24 < sizeof row->seed_list)
+                snprintf(row->seed_list + m, sizeof row->seed_list - m, "%s%llu", m ? " " : "",
+                         (unsigned long long)run->seed);
+        }
+        row->seeds = n;
+        stat_of(x[0], n, &row->avg);
+        stat_of(x[1], n, &row->last);
+        stat_of(x[2], n, &row->forgetting);
+        stat_of(x[3], n, &row->bwt);
+        stat_of(x[4], n, &row->ratio);
+    }
+    for (int q = 0; q < 5; q++) free(x[q]);
+}
+
+unsigned ablate_row_mask(const ablate_plan *p) {
+    unsigned mask = 0;
+    for (int k = 0; k < ABL_ROWS; k++) {
+        int on = !p;
+        for (int i = 0; p && i < p->n_variants; i++) on |= p->variant[i] == row_def[k].variant;
+        if (on) mask |= 1u << k;
+    }
+    return mask;
+}
+
+#define DASH "\xe2\x80\x94" /* U+2014, for an undefined value */
+
+/* "82.67 ± 1.20", "82.67 ± —" (one seed), "—" (none). */
+static void fmt_stat(const ablate_stat *s, char *buf, size_t n) {
+    if (!s->n) snprintf(buf, n, DASH);
+    else if (s->n == 1) snprintf(buf, n, "%.2f \xc2\xb1 " DASH, s->mean);
+    else snprintf(buf, n, "%.2f \xc2\xb1 %.2f", s->mean, s->std);
+}
+
+static const char *header[7] = {"", "Avg", "Last", "Forgetting", "BWT", "boundary/core", "seeds"};
+
+/* The seven cells of row K's line. */
+static void row_cells(const ablate_row *row, char cell[7][64]) {
+    snprintf(cell[0], 64, "%s", row->label);
+    const ablate_stat *s[5] = {&row->avg, &row->last, &row->forgetting, &row->bwt, &row->ratio};
+    for (int q = 0; q < 5; q++) fmt_stat(s[q], cell[q + 1], 64);
+    snprintf(cell[6], 64, "%d", row->seeds);
+}
+
+/* Terminal columns of a UTF-8 string (every code point one column). */
+static int text_width(const char *s) {
+    int w = 0;
+    for (; *s; s++) w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+static void pad(FILE *f, const char *s, int width, int right) {
+    int k = width - text_width(s);
+    if (right)
+        for (; k > 0; k--) fputc(' ', f);
+    fputs(s, f);
+    if (!right)
+        for (; k > 0; k--) fputc(' ', f);
+}
+
+#define LEGEND                                                                                \
+    "mean \xc2\xb1 sample std over seeds (" DASH ": undefined); Avg, Last, Forgetting, BWT in "  \
+    "%; boundary/core: the drift of the samples nearest the old-new interface over the "       \
+    "others' (METHOD.md \xc2\xa7" "10)"
+
+char *ablate_format_text(const ablate_row rows[ABL_ROWS], unsigned mask) {
+    char cell[ABL_ROWS][7][64];
+    int width[7];
+    for (int c = 0; c < 7; c++) width[c] = text_width(header[c]);
+    for (int k = 0; k < ABL_ROWS; k++) {
+        if (!(mask >> k & 1)) continue;
+        row_cells(&rows[k], cell[k]);
+        for (int c = 0; c < 7; c++)
+            if (text_width(cell[k][c]) > width[c]) width[c] = text_width(cell[k][c]);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fprintf(f, "%s\n", LEGEND);
+    for (int c = 0; c < 7; c++) {
+        fputs(c ? "  " : "", f);
+        pad(f, header[c], width[c], c > 0);
+    }
+    fputc('\n', f);
+    for (int k = 0; k < ABL_ROWS; k++) {
+        if (!(mask >> k & 1)) continue;
+        for (int c = 0; c < 7; c++) {
+            fputs(c ? "  " : "", f);
+            pad(f, cell[k][c], width[c], c > 0);
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+    return buf;
+}
+
+char *ablate_format_md(const ablate_row rows[ABL_ROWS], unsigned mask) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fprintf(f, "%s.\n\n| | Avg | Last | Forgetting | BWT | boundary/core drift | seeds |\n"
+               "|---|---:|---:|---:|---:|---:|---:|\n", LEGEND);
+    for (int k = 0; k < ABL_ROWS; k++) {
+        if (!(mask >> k & 1)) continue;
+        char cell[7][64];
+        row_cells(&rows[k], cell);
+        for (int c = 0; c < 7; c++) fprintf(f, "| %s ", cell[c]);
+        fprintf(f, "|\n");
+    }
+    fclose(f);
+    return buf;
+}
+
+static void csv_num(FILE *f, double v) {
+    if (isnan(v)) fputs(",", f);
+    else fprintf(f, ",%.4f", v);
+}
+
+char *ablate_format_csv(const ablate_row rows[ABL_ROWS], unsigned mask) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fprintf(f, "row,source,seeds,avg_mean,avg_std,last_mean,last_std,forgetting_mean,"
+               "forgetting_std,bwt_mean,bwt_std,boundary_core_ratio_mean,"
+               "boundary_core_ratio_std,seed_list\n");
+    for (int k = 0; k < ABL_ROWS; k++) {
+        if (!(mask >> k & 1)) continue;
+        const ablate_row *r = &rows[k];
+        /* labels hold a comma ("ACGD on seeds, no PGD"): quoted */
+        fprintf(f, "\"%s\",%s,%d", r->label, r->source, r->seeds);
+        const ablate_stat *s[5] = {&r->avg, &r->last, &r->forgetting, &r->bwt, &r->ratio};
+        for (int q = 0; q < 5; q++) {
+            csv_num(f, s[q]->mean);
+            csv_num(f, s[q]->std);
+        }
+        fprintf(f, ",%s\n", r->seed_list);
+    }
+    fclose(f);
+    return buf;
+}

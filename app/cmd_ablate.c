@@ -1,0 +1,445 @@
+/* cmd_ablate.c: `segp ablate CONFIG`: the SeGP-CL ablation (METHOD.md section 11, issue 12):
+ * variants x seeds cells, each a continual run (engine/cl/runner.h) into its own run directory,
+ * run one after another, or one with --cell, or listed as commands with --list so that a Slurm
+ * job array or GNU parallel spreads them; then the table (--collect builds it from any finished
+ * run directories). Variants, cells, classification and the table are in ablate.c. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ablate.h"
+#include "cl/runner.h"
+#include "core/common.h"
+#include "run/rundir.h"
+#include "train/train_options.h"
+#include "cli_util.h"
+#include "commands.h"
+
+#define DEFAULT_SEEDS 3
+#define MAX_SEED 9007199254740992.0 /* the config's bound on "seed" (2^53) */
+
+typedef struct {
+    const char *config; /* CONFIG's path */
+    cl_config base;
+    ablate_plan plan;
+    const char *variants; /* --variants as given (NULL: every variant) */
+    char out[4096];
+} ablation;
+
+/* TEXT (a list: "a, b; c") from column INDENT (the cursor is there), broken after commas and
+ * semicolons to stay within WIDTH. */
+static void print_wrapped(const char *text, int indent, int width) {
+    int col = indent;
+    for (const char *w = text; *w;) {
+        int len = (int)strcspn(w, ",;");
+        if (w[len]) len++; /* the comma stays with its item */
+        if (col > indent && col + len > width) {
+            printf("\n%*s", indent, "");
+            col = indent;
+            while (*w == ' ') w++, len--;
+        }
+        printf("%.*s", len, w);
+        col += len;
+        w += len;
+    }
+    printf("\n");
+}
+
+static void usage(void) {
+    printf("usage: segp ablate CONFIG [--seeds N] [--out DIR] [--variants LIST] [--list | --cell I]\n"
+           "       segp ablate --collect DIR... [--out DIR]\n\n"
+           "The SeGP-CL ablation (METHOD.md section 11): every variant below, each a continual\n"
+           "run of CONFIG with a few keys overridden (its method is the variant's), over N\n"
+           "seeds (CONFIG's seed + 0..N-1), then one table: Avg, Last, Forgetting, BWT and\n"
+           "the boundary/core drift ratio as mean +- sample std over the seeds (-- for one\n"
+           "seed), and the seeds found. Each cell (variant, seed) is a run directory\n"
+           "OUT/<variant>-s<seed>/ whose config.json holds its full resolved config, so a\n"
+           "cell is reproducible from its folder.\n\n"
+           "  CONFIG           a continual-run config (segp run --help lists its keys)\n"
+           "  --seeds N        seeds per variant (default %d)\n"
+           "  --out DIR        output folder (default runs/ablate-<CONFIG's name>); with\n"
+           "                   --collect, where ablation.csv/.md go (default: the first DIR when\n"
+           "                   it is a folder of run directories, else the current directory)\n"
+           "  --variants LIST  only these variants, comma-separated (default: all)\n"
+           "  --list           print one command per cell ('... --cell I', I = 0..cells-1) and\n"
+           "                   nothing else, for GNU parallel or a Slurm job array\n"
+           "  --cell I         run (or resume) cell I only\n"
+           "  --collect DIR... the table from finished run directories (no training): each DIR\n"
+           "                   is a run directory or a folder of them (an ablation's OUT);\n"
+           "                   runs are placed by their config.json values, never by folder\n"
+           "                   name; unfinished (no DONE) and unplaceable runs are left out\n"
+           "                   with a note on stderr\n\n"
+           "Without --list, --cell or --collect, every cell runs in seed-major order (cells\n"
+           "0..V-1: every variant with the first seed, so a sweep stopped half-way already has\n"
+           "every row); finished cells (DONE) are skipped and an unfinished one resumes, so\n"
+           "rerunning the command continues it. Ctrl-C stops after the current step (exit 130).\n"
+           "At the end: the table on stdout, OUT/ablation.csv and OUT/ablation.md.\n\n"
+           "variants (--variants name: the keys it sets; what CONFIG must have on):\n",
+           DEFAULT_SEEDS);
+    for (int v = 0; v < ABL_VARIANTS; v++) {
+        const ablate_variant *d = ablate_variant_at(v);
+        char text[512];
+        snprintf(text, sizeof text, "%s%s%s", d->switches, d->needs[0] ? "; needs " : "",
+                 d->needs);
+        printf("  %-9s ", d->name);
+        print_wrapped(text, 12, 92);
+    }
+    printf("\nrows of the table (from the variants):\n"
+           "  Zero-shot, Fine-tune, +ACGD, +TSGR: zeroshot, finetune, acgd, tsgr\n"
+           "  +prototype transfer: the segp runs' CLIP branch alone (metrics.jsonl's\n"
+           "    \"clip_branch\": inference.beta changes inference only, so the same run gives it)\n"
+           "  +visual branch (SeGP-CL): the segp runs' numbers\n"
+           "  ACGD on new-task images, ACGD on seeds, no PGD: new_task, seeds\n\n"
+           "spreading the cells over machines:\n"
+           "  segp ablate CONFIG --list | parallel -j2\n"
+           "  #SBATCH --array=0-20   (7 variants x 3 seeds = 21 cells)\n"
+           "  segp ablate CONFIG --cell $SLURM_ARRAY_TASK_ID\n"
+           "then: segp ablate --collect runs/ablate-NAME\n");
+}
+
+/* runs/ablate-<CONFIG's file name without extension>. */
+static void default_out(const char *config, char *out, size_t n) {
+    const char *base = strrchr(config, '/');
+    base = base ? base + 1 : config;
+    char name[256];
+    snprintf(name, sizeof name, "%s", base);
+    char *dot = strrchr(name, '.');
+    if (dot && dot != name) *dot = 0;
+    snprintf(out, n, "runs/ablate-%s", name);
+}
+
+/* S for a POSIX shell: as it is when it holds only safe characters, else in single quotes. */
+static void shell_quote(const char *s, char *buf, size_t n) {
+    int safe = s[0] != 0;
+    for (const char *p = s; *p; p++)
+        safe &= !!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%",
+                         *p);
+    if (safe) {
+        snprintf(buf, n, "%s", s);
+        return;
+    }
+    size_t k = 0;
+    if (k + 1 < n) buf[k++] = '\'';
+    for (const char *p = s; *p && k + 5 < n; p++) {
+        if (*p == '\'') {
+            memcpy(buf + k, "'\\''", 4);
+            k += 4;
+        } else {
+            buf[k++] = *p;
+        }
+    }
+    if (k + 1 < n) buf[k++] = '\'';
+    buf[k] = 0;
+}
+
+/* The command that runs cell CELL (-1: every cell) of this ablation. */
+static void command_line(const ablation *a, int cell, char *buf, size_t n) {
+    char prog[1024], cfg[4200], out[8300];
+    shell_quote(app_program, prog, sizeof prog);
+    shell_quote(a->config, cfg, sizeof cfg);
+    shell_quote(a->out, out, sizeof out);
+    int k = snprintf(buf, n, "%s ablate %s --seeds %d --out %s", prog, cfg, a->plan.seeds, out);
+    if (a->variants && k > 0 && (size_t)k < n) {
+        char v[256];
+        ablate_plan_variants(&a->plan, v, sizeof v);
+        k += snprintf(buf + k, n - (size_t)k, " --variants %s", v);
+    }
+    if (cell >= 0 && k > 0 && (size_t)k < n) snprintf(buf + k, n - (size_t)k, " --cell %d", cell);
+}
+
+/* mkdir -p. */
+static int make_dirs(const char *path) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1;; s++) {
+        if (*s && *s != '/') continue;
+        char c = *s;
+        *s = 0;
+        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+            return SEGP_FAIL("%s: cannot create: %s", p, strerror(errno));
+        *s = c;
+        if (!c) break;
+    }
+    return 0;
+}
+
+/* Before any work: every variant of the plan can come from CONFIG, and its config passes the
+ * run's checks (FULL: all of cl_config_check, as a run does; else the values of the training
+ * and SeGP-CL keys only, for --list, which may run where the model file is not, or in a build
+ * without a variant's method). */
+static int check_ablation(const ablation *a, int full) {
+    if ((double)a->base.seed + a->plan.seeds - 1 > MAX_SEED)
+        return SEGP_FAIL("%s: key 'seed' = %llu: seed + %d exceeds %.0f", a->config,
+                         (unsigned long long)a->base.seed, a->plan.seeds - 1, MAX_SEED);
+    for (int i = 0; i < a->plan.n_variants; i++) {
+        int v = a->plan.variant[i];
+        if (ablate_variant_check(&a->base, v) != 0) return segp_fail_prefix("%s: ", a->config);
+        cl_config c;
+        ablate_derive(&a->base, v, 0, &c);
+        if ((full ? cl_config_check(&c)
+                  : train_options_check(&c.train) || cl_config_check_segp(&c.segp)) != 0)
+            return segp_fail_prefix("%s, variant \"%s\": ", a->config, ablate_variant_at(v)->name);
+    }
+    return 0;
+}
+
+/* A folder left by a run killed between creating it and writing config.json holds nothing but
+ * an empty tasks/: removed (rmdir removes empty folders only). */
+static int remove_empty_run(const char *dir) {
+    char p[4500];
+    snprintf(p, sizeof p, "%s/tasks", dir);
+    rmdir(p);
+    return rmdir(dir);
+}
+
+/* Run or resume cell CELL: 0 finished (now or before), 1 stopped by Ctrl-C, -1 + error. */
+static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
+    int v, si;
+    ablate_cell_at(&a->plan, cell, &v, &si);
+    const char *name = ablate_variant_at(v)->name;
+    cl_config c;
+    ablate_derive(&a->base, v, si, &c);
+    char dir[4400], prefix[64];
+    ablate_cell_dir(a->out, v, c.seed, dir, sizeof dir);
+    snprintf(prefix, sizeof prefix, "[%s s%llu] ", name, (unsigned long long)c.seed);
+    fprintf(o, "cell %d of %d (%s, seed %llu): %s\n", cell, ablate_num_cells(&a->plan), name,
+            (unsigned long long)c.seed, dir);
+    fflush(o);
+    cl_runner_params p = {cli_progress_event, ui};
+    cl_runner *r = NULL;
+    char path[4500];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (rundir_exists(dir) && !rundir_exists(path) && remove_empty_run(dir) != 0)
+        return SEGP_FAIL("%s: exists but holds no config.json (not a run directory); move it "
+                         "away", dir);
+    if (rundir_exists(dir)) {
+        /* the folder must hold this very cell, not one of an ablation of another config */
+        char why[2400];
+        int d = ablate_config_differs(dir, &c, why, sizeof why);
+        if (d < 0) return -1;
+        if (d)
+            return SEGP_FAIL("%s: %s (the \"%s\" variant of %s): the folder holds a cell of "
+                             "another ablation; choose another --out, or move it away", path,
+                             why, name, a->config);
+        snprintf(path, sizeof path, "%s/DONE", dir);
+        if (rundir_exists(path)) {
+            fprintf(o, "%sfinished earlier, skipped\n", prefix);
+            return 0;
+        }
+        ui->prefix = prefix; /* the progress lines of this cell */
+        r = cl_runner_open(dir, &p);
+    } else {
+        if (make_dirs(a->out) != 0) return -1;
+        ui->prefix = prefix;
+        r = cl_runner_new(&c, a->config, dir, &p);
+    }
+    int rc = r ? cl_runner_run(r) : -1;
+    ui->prefix = NULL;
+    if (!r) return -1;
+    if (rc == 0) {
+        cl_run_result res;
+        cl_runner_result(r, &res);
+        cl_summary s;
+        if (res.tasks_done > 0 && cl_summary_after(res.matrix, res.tasks_done - 1, &s) == 0)
+            fprintf(o, "%sdone: Avg %.2f  Last %.2f  Forgetting %.2f  BWT %.2f\n", prefix,
+                    s.avg_acc, s.acc, s.forgetting, s.bwt);
+    }
+    cl_runner_free(r);
+    return rc;
+}
+
+/* The table of the finished runs among DIRS (rows MASK): printed, and written as OUTDIR's
+ * ablation.csv and ablation.md. Exit status. */
+static int table(const char *const *dirs, int n, unsigned mask, const char *outdir) {
+    ablate_runs runs;
+    if (ablate_collect(dirs, n, stderr, &runs) != 0) return app_report_error();
+    if (!runs.n) {
+        ablate_runs_free(&runs);
+        fprintf(stderr, "segp: error: no finished run directory of the ablation among the %d "
+                        "given (see the notes above)\n", n);
+        return 1;
+    }
+    ablate_row rows[ABL_ROWS];
+    ablate_table(&runs, rows);
+    char *text = ablate_format_text(rows, mask), *md = ablate_format_md(rows, mask),
+         *csv = ablate_format_csv(rows, mask);
+    printf("\nablation table (%d runs):\n%s", runs.n, text);
+    char p_csv[4200], p_md[4200];
+    snprintf(p_csv, sizeof p_csv, "%s/ablation.csv", outdir);
+    snprintf(p_md, sizeof p_md, "%s/ablation.md", outdir);
+    int rc = make_dirs(outdir) != 0 || rundir_write_text(p_csv, csv) != 0 ||
+             rundir_write_text(p_md, md) != 0;
+    if (!rc) printf("wrote %s and %s\n", p_csv, p_md);
+    free(text), free(md), free(csv);
+    ablate_runs_free(&runs);
+    return rc ? app_report_error() : 0;
+}
+
+static int collect(const char *const *dirs, int n, const char *out) {
+    char outdir[4096] = ".";
+    if (out) snprintf(outdir, sizeof outdir, "%s", out);
+    else {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/config.json", dirs[0]);
+        struct stat st;
+        if (stat(dirs[0], &st) == 0 && S_ISDIR(st.st_mode) && !rundir_exists(p))
+            snprintf(outdir, sizeof outdir, "%s", dirs[0]);
+    }
+    return table(dirs, n, ablate_row_mask(NULL), outdir);
+}
+
+static int run_all(const ablation *a, cli_progress *ui) {
+    FILE *o = ui->tty ? stderr : stdout;
+    int cells = ablate_num_cells(&a->plan);
+    char cmd[16384];
+    command_line(a, -1, cmd, sizeof cmd);
+    fprintf(o, "ablation of %s: %d variants x %d seeds = %d cells (numbered as --cell, seed-major) "
+               "into %s\n", a->config, a->plan.n_variants, a->plan.seeds, cells, a->out);
+    for (int cell = 0; cell < cells; cell++) {
+        int rc = cli_stop_requested() ? 1 : run_cell(a, cell, ui, o);
+        if (rc < 0) {
+            app_report_error();
+            fprintf(stderr, "segp: cell %d failed; the finished cells are kept; after fixing the "
+                            "cause, continue with: %s\n", cell, cmd);
+            return 1;
+        }
+        if (rc == 1) {
+            fprintf(stderr, "\nsegp: stopped at cell %d; the finished cells and tasks are kept.\n"
+                            "continue with: %s\n", cell, cmd);
+            return 130;
+        }
+    }
+    char **dirs = segp_malloc((size_t)cells * sizeof *dirs);
+    for (int cell = 0; cell < cells; cell++) {
+        int v, si;
+        ablate_cell_at(&a->plan, cell, &v, &si);
+        dirs[cell] = segp_malloc(4400);
+        ablate_cell_dir(a->out, v, a->base.seed + (uint64_t)si, dirs[cell], 4400);
+    }
+    fflush(o);
+    int rc = table((const char *const *)dirs, cells, ablate_row_mask(&a->plan), a->out);
+    for (int cell = 0; cell < cells; cell++) free(dirs[cell]);
+    free(dirs);
+    return rc;
+}
+
+int cmd_ablate(int argc, char **argv) {
+    ablation a;
+    memset(&a, 0, sizeof a);
+    const char *out = NULL, *seeds_arg = NULL, *cell_arg = NULL;
+    int seeds = DEFAULT_SEEDS, list = 0, cell = -1, collecting = 0, n_dirs = 0;
+    const char **dirs = segp_calloc((size_t)argc, sizeof *dirs);
+    int rc = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (app_is_help(s)) {
+            usage();
+            rc = 0;
+            goto done;
+        } else if (!strcmp(s, "--seeds")) {
+            if (!(seeds_arg = cli_value(argc, argv, &i)) ||
+                cli_int("--seeds", seeds_arg, 1, 100000, &seeds) != 0)
+                goto done;
+        } else if (!strcmp(s, "--out")) {
+            if (!(out = cli_value(argc, argv, &i))) goto done;
+        } else if (!strcmp(s, "--variants")) {
+            if (!(a.variants = cli_value(argc, argv, &i))) goto done;
+        } else if (!strcmp(s, "--list")) {
+            list = 1;
+        } else if (!strcmp(s, "--cell")) {
+            if (!(cell_arg = cli_value(argc, argv, &i)) ||
+                cli_int("--cell", cell_arg, INT_MIN, INT_MAX, &cell) != 0)
+                goto done;
+        } else if (!strcmp(s, "--collect")) {
+            collecting = 1;
+        } else if (s[0] == '-' && s[1]) {
+            rc = cli_unknown("ablate", s);
+            goto done;
+        } else if (collecting) {
+            dirs[n_dirs++] = s;
+        } else if (!a.config) {
+            a.config = s;
+        } else {
+            rc = cli_usage_error("ablate", "one CONFIG only ('%s' and '%s')", a.config, s);
+            goto done;
+        }
+    }
+    if (list + (cell_arg != NULL) + collecting > 1) {
+        rc = cli_usage_error("ablate", "--list, --cell and --collect exclude each other");
+        goto done;
+    }
+    if (collecting) {
+        if (a.config)
+            rc = cli_usage_error("ablate", "--collect reads the run directories' own "
+                                 "config.json; '%s' before --collect is not used (drop it, or "
+                                 "put it after --collect if it is a run directory)", a.config);
+        else if (seeds_arg || a.variants)
+            rc = cli_usage_error("ablate", "--collect counts the seeds and variants it finds; "
+                                 "--seeds and --variants do not apply");
+        else if (!n_dirs)
+            rc = cli_usage_error("ablate", "--collect needs at least one DIR");
+        else
+            rc = collect(dirs, n_dirs, out);
+        goto done;
+    }
+    if (!a.config) {
+        rc = cli_usage_error("ablate", "CONFIG is required");
+        goto done;
+    }
+    if (ablate_plan_init(&a.plan, a.variants, seeds) != 0) {
+        rc = app_report_error();
+        goto done;
+    }
+    if (cell_arg && (cell < 0 || cell >= ablate_num_cells(&a.plan))) {
+        rc = cli_usage_error("ablate", "--cell %d is out of range: this ablation has %d cells, "
+                             "0-%d (%d variants x %d seeds; --list prints them)", cell,
+                             ablate_num_cells(&a.plan), ablate_num_cells(&a.plan) - 1,
+                             a.plan.n_variants, seeds);
+        goto done;
+    }
+    if (out) snprintf(a.out, sizeof a.out, "%s", out);
+    else default_out(a.config, a.out, sizeof a.out);
+    a.base = cl_config_default();
+    if (cl_config_parse_file(a.config, &a.base) != 0 || check_ablation(&a, !list) != 0) {
+        rc = app_report_error();
+        goto done;
+    }
+    if (list) {
+        char cmd[16384];
+        for (int k = 0; k < ablate_num_cells(&a.plan); k++) {
+            command_line(&a, k, cmd, sizeof cmd);
+            printf("%s\n", cmd);
+        }
+        rc = 0;
+        goto done;
+    }
+    cli_progress ui = {isatty(fileno(stderr)), 0, NULL};
+    cli_stop_on_signals();
+    if (!cell_arg) {
+        rc = run_all(&a, &ui);
+        goto done;
+    }
+    FILE *o = ui.tty ? stderr : stdout;
+    int r = run_cell(&a, cell, &ui, o);
+    char cmd[16384];
+    command_line(&a, cell, cmd, sizeof cmd);
+    if (r < 0) {
+        rc = app_report_error();
+        fprintf(stderr, "segp: after fixing the cause, continue with: %s\n", cmd);
+    } else if (r == 1) {
+        fprintf(stderr, "\nsegp: stopped; the finished tasks are kept.\ncontinue with: %s\n", cmd);
+        rc = 130;
+    } else {
+        char q[8300];
+        shell_quote(a.out, q, sizeof q);
+        fprintf(o, "when every cell is finished: %s ablate --collect %s\n", app_program, q);
+        rc = 0;
+    }
+done:
+    free(dirs);
+    return rc;
+}

@@ -1,0 +1,636 @@
+/* test_ablate.c: `segp ablate` (app/ablate.c, app/cmd_ablate.c): the variants derived from a base
+ * config, their requirements, the cells, classification of run directories by config.json, the
+ * table from synthetic run directories (means, sample std, the clip_branch row, the ratio,
+ * missing seeds, unfinished and unplaceable runs), --list, bad arguments, and real cells of a
+ * tiny config (the "zeroshot" and "finetune" variants) run, skipped, stopped and resumed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "../app/ablate.h"
+#include "core/common.h"
+#include "test.h"
+
+static char *slurp(const char *path) {
+    uint8_t *d;
+    size_t n;
+    if (segp_read_file(path, &d, &n) != 0) return NULL;
+    return (char *)d;
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static const char *segp_bin(void) { return getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp"; }
+
+/* SEGP_BIN ARGS with stdout into OUT_FILE and stderr into ERR_FILE; the exit status. */
+static int run_split(const char *args, const char *out_file, const char *err_file) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s > '%s' 2> '%s'", segp_bin(), args, out_file, err_file);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- variants and cells ---- */
+
+static cl_config base_config(void) {
+    cl_config b = cl_config_default();
+    b.seed = 7;
+    b.train.lr = 0.004f;
+    b.segp.lambda_acgd = 3;
+    b.segp.lambda_gr = 2;
+    b.segp.beta = 0.7f;
+    b.segp.transfer = 1;
+    snprintf(b.segp.anchors, sizeof b.segp.anchors, "seeds");
+    return b;
+}
+
+TEST(ablate_variants_override_their_keys_only) {
+    cl_config b = base_config();
+    struct {
+        int v;
+        const char *method, *source;
+        float tsgr, beta;
+        int transfer;
+    } want[] = {
+        {ABL_ZEROSHOT, "zeroshot", "seeds", 2, 0.7f, 1}, /* SeGP-CL keys kept (ignored) */
+        {ABL_FINETUNE, "finetune", "seeds", 2, 0.7f, 1},
+        {ABL_ACGD, "segp", "pgd", 0, 0, 0},
+        {ABL_TSGR, "segp", "pgd", 2, 0, 0},
+        {ABL_SEGP, "segp", "pgd", 2, 0.7f, 1},
+        {ABL_NEW_TASK, "segp", "new_task", 0, 0, 0},
+        {ABL_SEEDS, "segp", "seeds", 0, 0, 0},
+    };
+    for (int i = 0; i < ABL_VARIANTS; i++) {
+        cl_config c;
+        ablate_derive(&b, want[i].v, 2, &c);
+        const char *name = ablate_variant_at(want[i].v)->name;
+        CHECK_MSG(!strcmp(c.method, want[i].method), "%s: method %s", name, c.method);
+        CHECK_MSG(!strcmp(c.segp.anchors, want[i].source), "%s: source %s", name, c.segp.anchors);
+        CHECK_MSG(c.segp.lambda_gr == want[i].tsgr, "%s: tsgr.lambda %g", name,
+                  (double)c.segp.lambda_gr);
+        CHECK_MSG(c.segp.beta == want[i].beta, "%s: beta %g", name, (double)c.segp.beta);
+        CHECK_MSG(c.segp.transfer == want[i].transfer, "%s: transfer", name);
+        CHECK_EQ_INT(c.seed, 9);
+        /* every other field is the base's: put the switched ones back and compare bytes */
+        memcpy(c.method, b.method, sizeof c.method);
+        memcpy(c.segp.anchors, b.segp.anchors, sizeof c.segp.anchors);
+        c.segp.lambda_gr = b.segp.lambda_gr, c.segp.beta = b.segp.beta;
+        c.segp.transfer = b.segp.transfer, c.seed = b.seed;
+        CHECK_MSG(!memcmp(&c, &b, sizeof c), "%s: another field changed", name);
+        CHECK_EQ_INT(ablate_variant_find(name), want[i].v);
+    }
+    CHECK_EQ_INT(ablate_variant_find("joint"), -1);
+}
+
+TEST(ablate_variant_requirements_named) {
+    cl_config b = base_config();
+    for (int v = 0; v < ABL_VARIANTS; v++) CHECK_EQ_INT(ablate_variant_check(&b, v), 0);
+    b.segp.beta = 0;
+    CHECK(ablate_variant_check(&b, ABL_SEGP) == -1 && err_has("'inference.beta'"));
+    CHECK(ablate_variant_check(&b, ABL_TSGR) == 0 && ablate_variant_check(&b, ABL_ACGD) == 0);
+    b = base_config();
+    b.segp.transfer = 0;
+    CHECK(ablate_variant_check(&b, ABL_SEGP) == -1 && err_has("'prototypes.transfer'"));
+    b = base_config();
+    b.segp.lambda_gr = 0;
+    CHECK(ablate_variant_check(&b, ABL_TSGR) == -1 && err_has("'tsgr.lambda'"));
+    CHECK(ablate_variant_check(&b, ABL_SEGP) == -1 && err_has("'tsgr.lambda'"));
+    CHECK(ablate_variant_check(&b, ABL_ACGD) == 0 && ablate_variant_check(&b, ABL_SEEDS) == 0);
+    b = base_config();
+    b.segp.lambda_acgd = 0;
+    for (int v = ABL_ACGD; v <= ABL_SEEDS; v++)
+        CHECK(ablate_variant_check(&b, v) == -1 && err_has("'acgd.lambda'"));
+    CHECK(ablate_variant_check(&b, ABL_ZEROSHOT) == 0 && ablate_variant_check(&b, ABL_FINETUNE) == 0);
+}
+
+TEST(ablate_cells_seed_major) {
+    ablate_plan p;
+    CHECK_EQ_INT(ablate_plan_init(&p, NULL, 3), 0);
+    CHECK_EQ_INT(ablate_num_cells(&p), 21);
+    int v, s;
+    ablate_cell_at(&p, 0, &v, &s);
+    CHECK(v == ABL_ZEROSHOT && s == 0);
+    ablate_cell_at(&p, 8, &v, &s);
+    CHECK(v == ABL_FINETUNE && s == 1);
+    ablate_cell_at(&p, 20, &v, &s);
+    CHECK(v == ABL_SEEDS && s == 2);
+    /* a subset keeps the table's order, whatever order it was named in */
+    CHECK_EQ_INT(ablate_plan_init(&p, "seeds,finetune", 2), 0);
+    char names[64];
+    ablate_plan_variants(&p, names, sizeof names);
+    CHECK(!strcmp(names, "finetune,seeds"));
+    ablate_cell_at(&p, 3, &v, &s);
+    CHECK(v == ABL_SEEDS && s == 1);
+    CHECK(ablate_plan_init(&p, "finetune,bogus", 2) == -1 && err_has("'bogus'"));
+    CHECK(ablate_plan_init(&p, "acgd,acgd", 2) == -1 && err_has("twice"));
+    char dir[128];
+    ablate_cell_dir("runs/x", ABL_NEW_TASK, 12, dir, sizeof dir);
+    CHECK(!strcmp(dir, "runs/x/new_task-s12"));
+    /* the rows shown for a subset: its variants' rows (segp gives two) */
+    CHECK_EQ_INT(ablate_plan_init(&p, "zeroshot,segp", 1), 0);
+    CHECK_EQ_INT(ablate_row_mask(&p),
+                 (1u << ROW_ZEROSHOT) | (1u << ROW_TRANSFER) | (1u << ROW_SEGP));
+    CHECK_EQ_INT(ablate_row_mask(NULL), (1u << ABL_ROWS) - 1);
+}
+
+TEST(ablate_classify_by_values) {
+    char why[512];
+    CHECK_EQ_INT(ablate_classify("{\"method\": \"zeroshot\"}", why, sizeof why), ABL_ZEROSHOT);
+    CHECK_EQ_INT(ablate_classify("{\"method\": \"finetune\"}", why, sizeof why), ABL_FINETUNE);
+    const char *fmt = "{\"method\": \"segp\", \"acgd\": {\"lambda\": %g}, \"tsgr\": {\"lambda\": %g},"
+                      " \"prototypes\": {\"transfer\": %s}, \"inference\": {\"beta\": %g},"
+                      " \"anchors\": {\"source\": \"%s\"}}";
+    struct {
+        double acgd, tsgr;
+        const char *transfer;
+        double beta;
+        const char *source;
+        int want;
+    } cases[] = {
+        {5, 0, "false", 0, "pgd", ABL_ACGD},
+        {5, 1, "false", 0, "pgd", ABL_TSGR},
+        {5, 1, "true", 0.5, "pgd", ABL_SEGP},
+        {5, 0, "false", 0, "new_task", ABL_NEW_TASK},
+        {5, 0, "false", 0, "seeds", ABL_SEEDS},
+        {0, 0, "false", 0, "pgd", -1},      /* ACGD off: no row */
+        {5, 1, "true", 0, "pgd", -1},       /* transfer without the visual branch */
+        {5, 1, "false", 0, "seeds", -1},    /* source comparisons run without TSGR */
+        {5, 1, "true", 0.5, "new_task", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json, fmt, cases[i].acgd, cases[i].tsgr, cases[i].transfer,
+                 cases[i].beta, cases[i].source);
+        CHECK_MSG(ablate_classify(json, why, sizeof why) == cases[i].want, "case %zu: %s", i,
+                  json);
+    }
+    /* dotted top-level keys, as a hand-written config may have them */
+    CHECK_EQ_INT(ablate_classify("{\"method\": \"segp\", \"acgd.lambda\": 1, \"tsgr.lambda\": 0, "
+                                 "\"prototypes.transfer\": false, \"inference.beta\": 0, "
+                                 "\"anchors.source\": \"seeds\"}", why, sizeof why),
+                 ABL_SEEDS);
+    CHECK(ablate_classify("{\"method\": \"joint\"}", why, sizeof why) == -1 &&
+          strstr(why, "joint"));
+    CHECK(ablate_classify("{\"method\": \"segp\", \"acgd\": {\"lambda\": 5}}", why, sizeof why) ==
+              -1 && strstr(why, "tsgr.lambda"));
+    CHECK(ablate_classify("[1]", why, sizeof why) == -1);
+}
+
+/* ---- the table from synthetic run directories ---- */
+
+/* A run directory: config.json with the given values, metrics.jsonl with one task line and
+ * FINAL (NULL: none), DONE when DONE. */
+static void synth_run(const char *dir, const char *method, int seed, double tsgr, int transfer,
+                      double beta, const char *source, const char *lr, const char *final,
+                      int done) {
+    mkdirs(dir);
+    char p[1200], text[2048];
+    snprintf(text, sizeof text,
+             "{\n  \"model\": \"m.safetensors\", \"method\": \"%s\", \"seed\": %d,\n"
+             "  \"train\": {\"lr\": %s, \"epochs\": 3},\n"
+             "  \"anchors\": {\"source\": \"%s\", \"steps\": 10}, \"acgd\": {\"lambda\": 5},\n"
+             "  \"tsgr\": {\"lambda\": %g}, \"prototypes\": {\"transfer\": %s},\n"
+             "  \"inference\": {\"beta\": %g},\n"
+             "  \"resolved\": {\"model_sha256\": \"ab12\", \"build\": \"b%d\", \"threads\": %d}\n}\n",
+             method, seed, lr, source, tsgr, transfer ? "true" : "false", beta, seed, seed);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    write_text(p, text);
+    snprintf(text, sizeof text, "{\"task\": 1, \"acc\": 90.0000}\n%s%s", final ? final : "",
+             final ? "\n" : "");
+    snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
+    write_text(p, text);
+    if (done) {
+        snprintf(p, sizeof p, "%s/DONE", dir);
+        write_text(p, "");
+    }
+}
+
+static void final_line(char *buf, size_t n, double avg, double last, double forg, double bwt,
+                       const char *more) {
+    snprintf(buf, n, "{\"last\": %.4f, \"avg\": %.4f, \"forgetting\": %.4f, \"bwt\": %.4f, "
+             "\"fwt\": 70.0000%s}", last, avg, forg, bwt, more);
+}
+
+/* An ablation folder and two run directories given on their own (see the test below). */
+static const char *synth_ablation(void) {
+    static char root[600];
+    if (root[0]) return root;
+    snprintf(root, sizeof root, "%s/synth-abl", test_tmpdir());
+    char d[800], fin[600], more[300];
+    /* zeroshot, 3 seeds: ratio null */
+    double zs_avg[3] = {76, 77, 78}, zs_forg[3] = {8, 9, 10};
+    for (int s = 1; s <= 3; s++) {
+        snprintf(d, sizeof d, "%s/zeroshot-s%d", root, s);
+        final_line(fin, sizeof fin, zs_avg[s - 1], 69, zs_forg[s - 1], -zs_forg[s - 1],
+                   ", \"boundary_core_ratio\": null");
+        synth_run(d, "zeroshot", s, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    }
+    /* finetune, seeds 1 and 2 (3 missing); seed 2 sits in a folder named like an acgd cell */
+    snprintf(d, sizeof d, "%s/finetune-s1", root);
+    final_line(fin, sizeof fin, 75, 62, 14, -14, ", \"boundary_core_ratio\": 1.5");
+    synth_run(d, "finetune", 1, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    snprintf(d, sizeof d, "%s/acgd-s2", root);
+    final_line(fin, sizeof fin, 77, 64, 12, -12, ", \"boundary_core_ratio\": 2.5");
+    synth_run(d, "finetune", 2, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    /* acgd, one seed */
+    snprintf(d, sizeof d, "%s/x1", root);
+    final_line(fin, sizeof fin, 80, 70, 6, -6, ", \"boundary_core_ratio\": 1.2");
+    synth_run(d, "segp", 1, 0, 0, 0, "pgd", "0.001", fin, 1);
+    /* tsgr: unfinished (no DONE, no final line) */
+    snprintf(d, sizeof d, "%s/tsgr-s1", root);
+    synth_run(d, "segp", 1, 1, 0, 0, "pgd", "0.001", NULL, 0);
+    /* segp, 2 seeds, with the CLIP branch; seed 2's clip_branch has its own ratio */
+    snprintf(d, sizeof d, "%s/segp-s1", root);
+    snprintf(more, sizeof more, ", \"clip_branch\": {\"last\": 79.0000, \"avg\": 84.0000, "
+             "\"forgetting\": 5.0000, \"bwt\": -5.0000, \"fwt\": 70.0000}, "
+             "\"boundary_core_ratio\": 1.1");
+    final_line(fin, sizeof fin, 85, 80, 4, -4, more);
+    synth_run(d, "segp", 1, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    snprintf(d, sizeof d, "%s/segp-s2", root);
+    snprintf(more, sizeof more, ", \"clip_branch\": {\"last\": 81.0000, \"avg\": 84.0000, "
+             "\"forgetting\": 7.0000, \"bwt\": -7.0000, \"fwt\": 70.0000, "
+             "\"boundary_core_ratio\": 0.9}, \"boundary_core_ratio\": 1.3");
+    final_line(fin, sizeof fin, 87, 82, 6, -6, more);
+    synth_run(d, "segp", 2, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    /* left out: method joint; segp with transfer but beta 0; a copy of zeroshot seed 1 */
+    snprintf(d, sizeof d, "%s/joint-s1", root);
+    synth_run(d, "joint", 1, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    snprintf(d, sizeof d, "%s/odd-s1", root);
+    synth_run(d, "segp", 1, 1, 1, 0, "pgd", "0.001", fin, 1);
+    snprintf(d, sizeof d, "%s/zz-copy", root);
+    final_line(fin, sizeof fin, 76, 69, 8, -8, "");
+    synth_run(d, "zeroshot", 1, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    /* a folder that is no run directory */
+    snprintf(d, sizeof d, "%s/logs", root);
+    mkdirs(d);
+    /* new_task, 2 seeds, outside the folder; seed 2 with another learning rate */
+    snprintf(d, sizeof d, "%s/nt-a", test_tmpdir());
+    final_line(fin, sizeof fin, 79, 66, 9, -9, ", \"boundary_core_ratio\": 1.4");
+    synth_run(d, "segp", 1, 0, 0, 0, "new_task", "0.001", fin, 1);
+    snprintf(d, sizeof d, "%s/nt-b", test_tmpdir());
+    final_line(fin, sizeof fin, 81, 68, 11, -11, ", \"boundary_core_ratio\": 1.6");
+    synth_run(d, "segp", 2, 0, 0, 0, "new_task", "0.002", fin, 1);
+    return root;
+}
+
+#define SQRT2 1.4142135623730951
+
+TEST(ablate_collect_table_values) {
+    const char *root = synth_ablation();
+    char nt_a[600], nt_b[600], notes_path[600];
+    snprintf(nt_a, sizeof nt_a, "%s/nt-a", test_tmpdir());
+    snprintf(nt_b, sizeof nt_b, "%s/nt-b", test_tmpdir());
+    snprintf(notes_path, sizeof notes_path, "%s/abl-notes.txt", test_tmpdir());
+    const char *dirs[] = {root, nt_a, nt_b};
+    FILE *notes = fopen(notes_path, "w");
+    ablate_runs runs;
+    CHECK_EQ_INT(ablate_collect(dirs, 3, notes, &runs), 0);
+    fclose(notes);
+    CHECK_EQ_INT(runs.n, 3 + 2 + 1 + 2 + 2);
+    /* placed by config, not by name: the folder acgd-s2 holds a finetune run */
+    int found = 0;
+    for (int i = 0; i < runs.n; i++)
+        if (strstr(runs.run[i].dir, "/acgd-s2")) found = runs.run[i].variant == ABL_FINETUNE;
+    CHECK(found);
+    ablate_row rows[ABL_ROWS];
+    ablate_table(&runs, rows);
+    const ablate_row *z = &rows[ROW_ZEROSHOT];
+    CHECK(!strcmp(z->label, "Zero-shot") && z->seeds == 3 && !strcmp(z->seed_list, "1 2 3"));
+    CHECK_NEAR(z->avg.mean, 77, 1e-12);
+    CHECK_NEAR(z->avg.std, 1, 1e-12);
+    CHECK_NEAR(z->last.mean, 69, 1e-12);
+    CHECK_NEAR(z->last.std, 0, 1e-12);
+    CHECK_NEAR(z->forgetting.mean, 9, 1e-12);
+    CHECK_NEAR(z->bwt.mean, -9, 1e-12);
+    CHECK_NEAR(z->bwt.std, 1, 1e-12);
+    CHECK(z->ratio.n == 0 && isnan(z->ratio.mean));
+    const ablate_row *f = &rows[ROW_FINETUNE];
+    CHECK(f->seeds == 2 && !strcmp(f->seed_list, "1 2"));
+    CHECK_NEAR(f->avg.mean, 76, 1e-12);
+    CHECK_NEAR(f->avg.std, SQRT2, 1e-12);
+    CHECK_NEAR(f->last.mean, 63, 1e-12);
+    CHECK_NEAR(f->forgetting.mean, 13, 1e-12);
+    CHECK_NEAR(f->ratio.mean, 2, 1e-12);
+    CHECK_NEAR(f->ratio.std, SQRT2 / 2, 1e-12);
+    const ablate_row *a = &rows[ROW_ACGD];
+    CHECK(a->seeds == 1 && a->last.n == 1 && isnan(a->last.std));
+    CHECK_NEAR(a->last.mean, 70, 1e-12);
+    CHECK_NEAR(a->ratio.mean, 1.2, 1e-12);
+    CHECK(rows[ROW_TSGR].seeds == 0 && isnan(rows[ROW_TSGR].avg.mean));
+    const ablate_row *t = &rows[ROW_TRANSFER], *s = &rows[ROW_SEGP];
+    CHECK(!strcmp(t->label, "+prototype transfer") && t->seeds == 2);
+    CHECK_NEAR(t->avg.mean, 84, 1e-12);
+    CHECK_NEAR(t->avg.std, 0, 1e-12);
+    CHECK_NEAR(t->last.mean, 80, 1e-12);
+    CHECK_NEAR(t->last.std, SQRT2, 1e-12);
+    CHECK_NEAR(t->forgetting.mean, 6, 1e-12);
+    CHECK_NEAR(t->ratio.mean, 1.0, 1e-12); /* 1.1 (the run's) and 0.9 (its own) */
+    CHECK_NEAR(t->ratio.std, 0.1 * SQRT2, 1e-12);
+    CHECK(!strcmp(s->label, "+visual branch (SeGP-CL)") && s->seeds == 2);
+    CHECK_NEAR(s->avg.mean, 86, 1e-12);
+    CHECK_NEAR(s->last.mean, 81, 1e-12);
+    CHECK_NEAR(s->bwt.mean, -5, 1e-12);
+    CHECK_NEAR(s->ratio.mean, 1.2, 1e-12);
+    const ablate_row *n = &rows[ROW_NEW_TASK];
+    CHECK(n->seeds == 2);
+    CHECK_NEAR(n->last.mean, 67, 1e-12);
+    CHECK_NEAR(n->ratio.mean, 1.5, 1e-12);
+    CHECK(rows[ROW_SEEDS].seeds == 0);
+    ablate_runs_free(&runs);
+    char *text = slurp(notes_path);
+    CHECK_MSG(text && strstr(text, "tsgr-s1: unfinished (no DONE)") &&
+                  strstr(text, "joint-s1: method \"joint\" is no row") &&
+                  strstr(text, "odd-s1: method \"segp\" with") &&
+                  strstr(text, "zz-copy: the same variant (zeroshot) and seed (1)") &&
+                  strstr(text, "logs: no config.json") &&
+                  strstr(text, "nt-b: key 'train.lr' is 0.002, but 0.001 in"),
+              "%s", text ? text : "");
+    CHECK_MSG(text && !strstr(text, "segp-s"), "%s", text); /* the segp runs agree */
+    free(text);
+}
+
+TEST(ablate_collect_command_writes_csv_md) {
+    const char *root = synth_ablation();
+    char args[2000], o[600], e[600], p[700];
+    snprintf(o, sizeof o, "%s/collect-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/collect-err.txt", test_tmpdir());
+    /* the output folder defaults to the first DIR when it is an ablation folder */
+    snprintf(args, sizeof args, "ablate --collect %s %s/nt-a %s/nt-b", root, test_tmpdir(),
+             test_tmpdir());
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    snprintf(p, sizeof p, "%s/ablation.csv", root);
+    char *csv = slurp(p);
+    CHECK_MSG(csv && !strcmp(csv,
+        "row,source,seeds,avg_mean,avg_std,last_mean,last_std,forgetting_mean,forgetting_std,"
+        "bwt_mean,bwt_std,boundary_core_ratio_mean,boundary_core_ratio_std,seed_list\n"
+        "\"Zero-shot\",zeroshot,3,77.0000,1.0000,69.0000,0.0000,9.0000,1.0000,-9.0000,1.0000,,,"
+        "1 2 3\n"
+        "\"Fine-tune\",finetune,2,76.0000,1.4142,63.0000,1.4142,13.0000,1.4142,-13.0000,1.4142,"
+        "2.0000,0.7071,1 2\n"
+        "\"+ACGD\",acgd,1,80.0000,,70.0000,,6.0000,,-6.0000,,1.2000,,1\n"
+        "\"+TSGR\",tsgr,0,,,,,,,,,,,\n"
+        "\"+prototype transfer\",segp:clip_branch,2,84.0000,0.0000,80.0000,1.4142,6.0000,"
+        "1.4142,-6.0000,1.4142,1.0000,0.1414,1 2\n"
+        "\"+visual branch (SeGP-CL)\",segp,2,86.0000,1.4142,81.0000,1.4142,5.0000,1.4142,"
+        "-5.0000,1.4142,1.2000,0.1414,1 2\n"
+        "\"ACGD on new-task images\",new_task,2,80.0000,1.4142,67.0000,1.4142,10.0000,1.4142,"
+        "-10.0000,1.4142,1.5000,0.1414,1 2\n"
+        "\"ACGD on seeds, no PGD\",seeds,0,,,,,,,,,,,\n"),
+        "%s", csv ? csv : "(no csv)");
+    free(csv);
+    snprintf(p, sizeof p, "%s/ablation.md", root);
+    char *md = slurp(p);
+    CHECK(md && strstr(md, "| | Avg | Last | Forgetting | BWT | boundary/core drift | seeds |\n"
+                           "|---|---:|---:|---:|---:|---:|---:|\n"
+                           "| Zero-shot | 77.00 ± 1.00 | 69.00 ± 0.00 | 9.00 ± 1.00 | "
+                           "-9.00 ± 1.00 | — | 3 |\n"));
+    CHECK(md && strstr(md, "| +ACGD | 80.00 ± — | 70.00 ± — | 6.00 ± — | -6.00 ± — | "
+                           "1.20 ± — | 1 |\n"));
+    CHECK(md && strstr(md, "| +TSGR | — | — | — | — | — | 0 |\n"));
+    CHECK(md && strstr(md, "| +prototype transfer | 84.00 ± 0.00 | 80.00 ± 1.41 | 6.00 ± 1.41 | "
+                           "-6.00 ± 1.41 | 1.00 ± 0.14 | 2 |\n"));
+    free(md);
+    char *out = slurp(o), *err = slurp(e);
+    CHECK_MSG(out && strstr(out, "ablation table (10 runs)") &&
+                  strstr(out, "+visual branch (SeGP-CL)  86.00 ± 1.41") &&
+                  strstr(out, "ablation.csv"),
+              "%s", out ? out : "");
+    CHECK_MSG(err && strstr(err, "segp: note: ") && strstr(err, "unfinished"), "%s",
+              err ? err : "");
+    free(out);
+    free(err);
+    /* an explicit --out; a run directory given alone */
+    snprintf(args, sizeof args, "ablate --collect %s/segp-s1 --out %s/collect-x", root,
+             test_tmpdir());
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    snprintf(p, sizeof p, "%s/collect-x/ablation.md", test_tmpdir());
+    md = slurp(p);
+    CHECK(md && strstr(md, "| +visual branch (SeGP-CL) | 85.00 ± — | 80.00 ± — |"));
+    free(md);
+    /* nothing finished among the DIRs; a DIR that does not exist */
+    snprintf(args, sizeof args, "ablate --collect %s/tsgr-s1 --out %s/collect-y", root,
+             test_tmpdir());
+    CHECK_EQ_INT(run_split(args, o, e), 1);
+    err = slurp(e);
+    CHECK(err && strstr(err, "no finished run directory"));
+    free(err);
+    snprintf(args, sizeof args, "ablate --collect %s/nowhere", test_tmpdir());
+    CHECK_EQ_INT(run_split(args, o, e), 1);
+    err = slurp(e);
+    CHECK(err && strstr(err, "nowhere"));
+    free(err);
+}
+
+/* ---- the command: --list, bad arguments, real cells ---- */
+
+static const char *TINY =
+    "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\","
+    " \"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\","
+    " \"tasks\": \"B0-Inc10\", \"train_per_class\": 4, \"test_per_class\": 2},"
+    " \"train\": {\"epochs\": 1, \"batch_size\": 32, \"optimizer\": \"adamw\", \"lr\": %s},"
+    " \"eval\": {\"batch_size\": 64}, \"run\": {\"max_tasks\": 2},"
+    " \"analytics\": {\"enabled\": false}%s}";
+
+static const char *tiny_config(const char *name, const char *lr, const char *extra) {
+    static char paths[4][600];
+    static int slot;
+    char *p = paths[slot++ % 4];
+    snprintf(p, 600, "%s/%s.json", test_tmpdir(), name);
+    char json[2048];
+    snprintf(json, sizeof json, TINY, lr, extra);
+    write_text(p, json);
+    return p;
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; s && *s; s++) n += *s == '\n';
+    return n;
+}
+
+TEST(ablate_list_prints_one_command_per_cell) {
+    const char *cfg = tiny_config("abl-base", "0.002", "");
+    char args[1400], o[600], e[600];
+    snprintf(o, sizeof o, "%s/list-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/list-err.txt", test_tmpdir());
+    snprintf(args, sizeof args, "ablate %s --list", cfg);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    char *out = slurp(o);
+    CHECK_EQ_INT(count_lines(out), 21);
+    char want[1400];
+    for (int k = 0; k < 21 && out; k++) {
+        snprintf(want, sizeof want, "%s%s ablate %s --seeds 3 --out runs/ablate-abl-base --cell %d\n",
+                 k ? "\n" : "", segp_bin(), cfg, k);
+        const char *line = k ? strstr(out, want) : (strncmp(out, want, strlen(want)) ? NULL : out);
+        CHECK_MSG(line != NULL, "no line '%s' in:\n%s", want, out);
+    }
+    free(out);
+    /* --seeds, --out (quoted for the shell) and a subset of variants travel with each line */
+    snprintf(args, sizeof args, "ablate %s --seeds 2 --variants finetune,zeroshot --out '%s/a b' "
+             "--list", cfg, test_tmpdir());
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    out = slurp(o);
+    CHECK_EQ_INT(count_lines(out), 4);
+    snprintf(want, sizeof want, "%s ablate %s --seeds 2 --out '%s/a b' --variants "
+             "zeroshot,finetune --cell 3\n", segp_bin(), cfg, test_tmpdir());
+    CHECK_MSG(out && strstr(out, want) && !strncmp(out + strlen(out) - strlen(want), want,
+                                                   strlen(want)), "%s", out ? out : "");
+    free(out);
+}
+
+/* ARGS fail with status RC and a message holding WANT, printing nothing on stdout. */
+static void bad_args(const char *args, int rc, const char *want) {
+    char o[600], e[600];
+    snprintf(o, sizeof o, "%s/bad-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/bad-err.txt", test_tmpdir());
+    CHECK_MSG(run_split(args, o, e) == rc, "%s: not status %d", args, rc);
+    char *out = slurp(o), *err = slurp(e);
+    CHECK_MSG(out && !out[0], "%s: stdout: %s", args, out ? out : "");
+    CHECK_MSG(err && strstr(err, want), "%s: '%s' not in: %s", args, want, err ? err : "");
+    free(out);
+    free(err);
+}
+
+TEST(ablate_bad_arguments_named) {
+    const char *cfg = tiny_config("abl-base2", "0.002", "");
+    const char *beta0 = tiny_config("abl-beta0", "0.002", ", \"inference\": {\"beta\": 0}");
+    const char *acgd0 = tiny_config("abl-acgd0", "0.002", ", \"acgd\": {\"lambda\": 0}");
+    char args[1400];
+    snprintf(args, sizeof args, "ablate %s --list", beta0);
+    bad_args(args, 1, "key 'inference.beta' is 0");
+    snprintf(args, sizeof args, "ablate %s --list", acgd0);
+    bad_args(args, 1, "key 'acgd.lambda' is 0");
+    /* --list checks the values of the training and SeGP-CL keys too */
+    const char *opt = tiny_config("abl-opt", "0.002", ", \"train.optimizer\": \"bogus\"");
+    snprintf(args, sizeof args, "ablate %s --list", opt);
+    bad_args(args, 1, "train.optimizer");
+    const char *eps = tiny_config("abl-eps", "0.002", ", \"anchors\": {\"epsilon\": -1}");
+    snprintf(args, sizeof args, "ablate %s --list", eps);
+    bad_args(args, 1, "anchors.epsilon");
+    /* without the segp variant, inference.beta 0 is fine */
+    char o[600], e[600];
+    snprintf(o, sizeof o, "%s/ok-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/ok-err.txt", test_tmpdir());
+    snprintf(args, sizeof args, "ablate %s --list --variants zeroshot,acgd,tsgr", beta0);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    snprintf(args, sizeof args, "ablate %s --cell 21", cfg);
+    bad_args(args, 2, "--cell 21 is out of range: this ablation has 21 cells, 0-20");
+    snprintf(args, sizeof args, "ablate %s --cell -1 --seeds 2 --variants zeroshot,finetune", cfg);
+    bad_args(args, 2, "4 cells, 0-3");
+    snprintf(args, sizeof args, "ablate %s --cell x", cfg);
+    bad_args(args, 2, "--cell 'x'");
+    snprintf(args, sizeof args, "ablate %s --seeds 0", cfg);
+    bad_args(args, 2, "--seeds '0'");
+    snprintf(args, sizeof args, "ablate %s --variants finetune,segpcl --list", cfg);
+    bad_args(args, 1, "unknown variant 'segpcl'");
+    snprintf(args, sizeof args, "ablate %s --list --cell 1", cfg);
+    bad_args(args, 2, "exclude each other");
+    snprintf(args, sizeof args, "ablate %s --bogus", cfg);
+    bad_args(args, 2, "'--bogus'");
+    snprintf(args, sizeof args, "ablate %s %s", cfg, cfg);
+    bad_args(args, 2, "one CONFIG only");
+    bad_args("ablate --seeds 2", 2, "CONFIG is required");
+    bad_args("ablate --collect", 2, "at least one DIR");
+    snprintf(args, sizeof args, "ablate %s --collect %s", cfg, test_tmpdir());
+    bad_args(args, 2, "before --collect is not used");
+    snprintf(args, sizeof args, "ablate --collect %s --seeds 2", test_tmpdir());
+    bad_args(args, 2, "--seeds and --variants do not apply");
+    snprintf(args, sizeof args, "ablate %s/no-such.json --list", test_tmpdir());
+    bad_args(args, 1, "no-such.json");
+}
+
+/* Real cells: the "zeroshot" and "finetune" variants of a tiny config (2 tasks, 4 training and
+ * 2 test images per class), one seed (the config's: 5); one thread, as test_run.c's runs. The
+ * seeds' offsets and the table's statistics are tested above. */
+TEST(ablate_runs_cells_skips_and_resumes) {
+    char saved[64] = "";
+    if (getenv("OMP_NUM_THREADS")) snprintf(saved, sizeof saved, "%s", getenv("OMP_NUM_THREADS"));
+    setenv("OMP_NUM_THREADS", "1", 1);
+    const char *cfg = tiny_config("abl-run", "0.002", ", \"seed\": 5");
+    char out_dir[600], args[1600], o[600], e[600], p[800];
+    snprintf(out_dir, sizeof out_dir, "%s/abl-run-out", test_tmpdir());
+    snprintf(o, sizeof o, "%s/run-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/run-err.txt", test_tmpdir());
+    snprintf(args, sizeof args, "ablate %s --variants zeroshot,finetune --seeds 1 --out %s", cfg,
+             out_dir);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    const char *cells[] = {"zeroshot-s5", "finetune-s5"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/%s/DONE", out_dir, cells[k]);
+        CHECK_MSG(exists(p), "%s missing", p);
+    }
+    /* each cell's config.json is its full resolved config: method and seed of its variant */
+    snprintf(p, sizeof p, "%s/finetune-s5/config.json", out_dir);
+    char *c = slurp(p), why[256];
+    CHECK(c && ablate_classify(c, why, sizeof why) == ABL_FINETUNE && strstr(c, "\"seed\":\t5") &&
+          strstr(c, "\"max_tasks\":\t2") && strstr(c, "\"model_sha256\""));
+    free(c);
+    snprintf(p, sizeof p, "%s/ablation.csv", out_dir);
+    char *csv = slurp(p);
+    CHECK(csv && count_lines(csv) == 3 && strstr(csv, "\"Zero-shot\",zeroshot,1,") &&
+          strstr(csv, "\"Fine-tune\",finetune,1,"));
+    free(csv);
+    snprintf(p, sizeof p, "%s/ablation.md", out_dir);
+    CHECK(exists(p));
+    char *out = slurp(o);
+    CHECK_MSG(out && strstr(out, "cell 1 of 2 (finetune, seed 5)") &&
+                  strstr(out, "ablation table (2 runs)") && !strstr(out, "+ACGD"),
+              "%s", out ? out : "");
+    free(out);
+    /* rerun: every cell finished, skipped; the same table */
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    out = slurp(o);
+    int skipped = 0;
+    for (const char *q = out; q && (q = strstr(q, "finished earlier, skipped")); q++) skipped++;
+    CHECK_EQ_INT(skipped, 2);
+    free(out);
+    /* another config into the same folder: refused, naming the key that differs */
+    const char *other = tiny_config("abl-run-other", "0.003", ", \"seed\": 5");
+    snprintf(args, sizeof args, "ablate %s --variants zeroshot,finetune --seeds 1 --out %s",
+             other, out_dir);
+    CHECK_EQ_INT(run_split(args, o, e), 1);
+    char *err = slurp(e);
+    CHECK_MSG(err && strstr(err, "key 'train.lr' is 0.002 there, 0.003 here"), "%s",
+              err ? err : "");
+    free(err);
+    /* --cell: a folder left empty by a kill is started afresh; Ctrl-C stops a cell (130) and
+     * rerunning the cell resumes it to the metrics of the uninterrupted one */
+    char out2[600];
+    snprintf(out2, sizeof out2, "%s/abl-cell-out", test_tmpdir());
+    snprintf(p, sizeof p, "%s/finetune-s5/tasks", out2);
+    mkdirs(p);
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=step:3:INT %s ablate %s --variants "
+             "zeroshot,finetune --seeds 1 --out %s --cell 1 > %s 2> %s", segp_bin(), cfg, out2,
+             o, e);
+    int st = system(cmd);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
+    err = slurp(e);
+    CHECK_MSG(err && strstr(err, "--cell 1") && strstr(err, "continue with"), "%s",
+              err ? err : "");
+    free(err);
+    snprintf(p, sizeof p, "%s/finetune-s5/DONE", out2);
+    CHECK(!exists(p));
+    snprintf(args, sizeof args, "ablate %s --variants zeroshot,finetune --seeds 1 --out %s "
+             "--cell 1", cfg, out2);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    CHECK(exists(p));
+    char pa[800], pb[800];
+    snprintf(pa, sizeof pa, "%s/finetune-s5/metrics.jsonl", out_dir);
+    snprintf(pb, sizeof pb, "%s/finetune-s5/metrics.jsonl", out2);
+    char *ma = slurp(pa), *mb = slurp(pb);
+    CHECK(ma && mb && !strcmp(ma, mb));
+    free(ma);
+    free(mb);
+    out = slurp(o);
+    CHECK(out && strstr(out, "when every cell is finished:") && strstr(out, "--collect"));
+    free(out);
+    if (saved[0]) setenv("OMP_NUM_THREADS", saved, 1);
+    else unsetenv("OMP_NUM_THREADS");
+}
