@@ -46,8 +46,7 @@ TEST(prototypes_drift_transfer_hand_made) {
     const float ft2[] = {1, 0, 0, 1}, fs2[] = {0, 1, 1, 0};
     proto_transfer(mu2, 1, ft2, fs2, 2, 2, 0.1f, delta, &rho);
     CHECK_NEAR(rho, 0.0, 0);
-    CHECK_NEAR(mu2[0], -1, 0);
-    CHECK_NEAR(mu2[1], 0, 0);
+    CHECK(mu2[0] == -1.0f && mu2[1] == 0.0f);
     /* w = softmax(-10, 0): Delta = w0 (-1, 1) + w1 (1, -1) = (w1 - w0)(1, -1) */
     double v0 = exp(-10.0) / (1 + exp(-10.0)), v1 = 1 - v0;
     CHECK_NEAR(delta[0], v1 - v0, 1e-7);
@@ -55,8 +54,7 @@ TEST(prototypes_drift_transfer_hand_made) {
     /* no anchors: nothing moves */
     float mu3[2] = {0.6f, 0.8f};
     proto_transfer(mu3, 1, NULL, NULL, 0, 2, 0.1f, delta, &rho);
-    CHECK_NEAR(mu3[0], 0.6, 0);
-    CHECK_NEAR(mu3[1], 0.8, 0);
+    CHECK(mu3[0] == 0.6f && mu3[1] == 0.8f);
     CHECK_NEAR(rho, 0, 0);
 }
 

@@ -16,9 +16,17 @@
 
 /* The tiny run's matrices (R in %, 50 test images per task: steps of 2 points); any change to
  * anchors, losses, prototypes or evaluation shows up here. */
-#define EXPECT_CSV "PIN"
-#define EXPECT_CLIP_CSV "PIN"
-#define EXPECT_LAST "PIN"
+#define EXPECT_CSV                                                                          \
+    "after_task,task_1,task_2,task_3\n1,96.0000,80.0000,\n2,88.0000,80.0000,82.0000\n"      \
+    "3,88.0000,80.0000,88.0000\n"
+#define EXPECT_CLIP_CSV                                                                     \
+    "after_task,task_1,task_2,task_3\n1,96.0000,80.0000,\n2,90.0000,80.0000,82.0000\n"      \
+    "3,88.0000,82.0000,84.0000\n"
+#define EXPECT_LAST                                                                         \
+    "{\"last\": 85.3333, \"avg\": 88.4444, \"forgetting\": 4.0000, \"bwt\": -4.0000, "      \
+    "\"fwt\": 81.0000, \"clip_branch\": {\"last\": 84.6667, \"avg\": 88.5556, "             \
+    "\"forgetting\": 3.0000, \"bwt\": -3.0000, \"fwt\": 81.0000}, \"boundary_core_ratio\": "  \
+    "1.362111"
 
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"segp\", \"seed\": 1,"

@@ -401,7 +401,7 @@ static int load_progress(cl_runner *r, int *start) {
     /* Every finished task's checkpoint is read (the last one stays in the student), so a run
      * directory never ends with a corrupt checkpoint of a task it calls finished. */
     int keep_all = strcmp(r->cfg.keep_checkpoints, "last") != 0;
-    for (int u = keep_all ? 0 : t - 1; u < t; u++) {
+    for (int u = keep_all || t == 0 ? 0 : t - 1; u < t; u++) {
         char p[4200];
         rundir_task_path(r->dir, u, "lora.safetensors", p, sizeof p);
         if (clip_lora_load(r->student, p) != 0)
