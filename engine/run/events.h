@@ -16,7 +16,7 @@ typedef enum {
     EV_RUN_END,
     EV_TASK_START,
     EV_TASK_END,
-    EV_PHASE,   /* phase: "train", "eval" (later "anchors", "transfer") */
+    EV_PHASE,   /* phase: "anchors", "train", "transfer", "eval", "analytics" */
     EV_STEP,
     EV_METRICS, /* json: the metrics object of the task */
     EV_ERROR,   /* text: the error message */
