@@ -97,6 +97,11 @@ void mkdirs(const char *path);
 /* Write N bytes (or TEXT) to PATH, recording a failure if that fails. */
 void write_bytes(const char *path, const void *data, size_t n);
 void write_text(const char *path, const char *text);
+/* The segp binary with ARGS under SEGP_FAULT_KILL=FAULT (run/fault.h), output discarded; the
+ * exit status. */
+int run_segp_fault(const char *fault, const char *args);
+/* 1 when A_DIR/NAME and B_DIR/NAME hold the same bytes (else prints which differ). */
+int same_run_file(const char *a_dir, const char *b_dir, const char *name);
 /* PATH's bytes as a NUL-terminated string (malloc'd), NULL when unreadable. */
 char *read_text(const char *path);
 /* True when the last recorded error contains S; otherwise prints the error and returns 0. */

@@ -78,3 +78,24 @@ char *read_text(const char *path) {
     if (segp_read_file(path, &d, &n) != 0) return NULL;
     return (char *)d;
 }
+
+int run_segp_fault(const char *fault, const char *args) {
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=%s %s %s >/dev/null 2>&1", fault,
+             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args);
+    return system(cmd);
+}
+
+int same_run_file(const char *a_dir, const char *b_dir, const char *name) {
+    char pa[600], pb[600];
+    snprintf(pa, sizeof pa, "%s/%s", a_dir, name);
+    snprintf(pb, sizeof pb, "%s/%s", b_dir, name);
+    uint8_t *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    int same = segp_read_file(pa, &a, &na) == 0 && segp_read_file(pb, &b, &nb) == 0 && na == nb &&
+               !memcmp(a, b, na);
+    if (!same) printf("  (%s differs from %s)\n", pb, pa);
+    free(a);
+    free(b);
+    return same;
+}

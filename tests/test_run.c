@@ -186,27 +186,9 @@ static const char *tiny_config(const char *name, const char *method, const char 
     return write_config(name, json);
 }
 
-static int same_file(const char *a_dir, const char *b_dir, const char *name) {
-    char pa[600], pb[600];
-    snprintf(pa, sizeof pa, "%s/%s", a_dir, name);
-    snprintf(pb, sizeof pb, "%s/%s", b_dir, name);
-    uint8_t *a, *b;
-    size_t na, nb;
-    if (segp_read_file(pa, &a, &na) != 0) return 0;
-    if (segp_read_file(pb, &b, &nb) != 0) {
-        free(a);
-        return 0;
-    }
-    int same = na == nb && !memcmp(a, b, na);
-    if (!same) printf("  (%s differs from %s)\n", pb, pa);
-    free(a);
-    free(b);
-    return same;
-}
-
 static int same_metrics(const char *a, const char *b) {
-    return same_file(a, b, "metrics.jsonl") && same_file(a, b, "accuracy_matrix.csv") &&
-           same_file(a, b, "accuracy_matrix.npy");
+    return same_run_file(a, b, "metrics.jsonl") && same_run_file(a, b, "accuracy_matrix.csv") &&
+           same_run_file(a, b, "accuracy_matrix.npy");
 }
 
 static char out[65536];
@@ -325,14 +307,6 @@ TEST(run_tiny_joint_trains_once) {
     all_threads();
 }
 
-/* SEGP_BIN with ARGS under SEGP_FAULT_KILL=FAULT, output discarded; the exit status. */
-static int run_with_fault(const char *fault, const char *args) {
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=%s %s %s >/dev/null 2>&1", fault,
-             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args);
-    return system(cmd);
-}
-
 TEST(run_resume_after_kills) {
     /* One run killed (SIGKILL, as kill -9 or a power cut) at four points in turn, resumed after
      * each: during training (task 1's 3rd step), during evaluation, while a file is half
@@ -345,10 +319,10 @@ TEST(run_resume_after_kills) {
     snprintf(args, sizeof args, "run %s --out %s", tiny_config("killed", "finetune", ""), dir);
     snprintf(resume, sizeof resume, "resume %s", dir);
     const char *points[] = {"step:3", "eval:2", "file:3", "event:12"};
-    int st = run_with_fault(points[0], args);
+    int st = run_segp_fault(points[0], args);
     CHECK_MSG(st != 0 && !exists(dir, "DONE"), "%s: the run was not killed", points[0]);
     for (int k = 1; k < 4; k++) {
-        st = run_with_fault(points[k], resume);
+        st = run_segp_fault(points[k], resume);
         CHECK_MSG(st != 0 && !exists(dir, "DONE"), "%s: the resumed run was not killed",
                   points[k]);
     }

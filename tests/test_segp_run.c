@@ -50,21 +50,10 @@ static const char *config(const char *name, const char *extra) {
 }
 
 static int exists(const char *dir, const char *name) {
-    char p[700];
+    char p[1100];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     struct stat st;
     return stat(p, &st) == 0;
-}
-
-static int same_file(const char *a_dir, const char *b_dir, const char *name) {
-    char pa[600], pb[600];
-    snprintf(pa, sizeof pa, "%s/%s", a_dir, name);
-    snprintf(pb, sizeof pb, "%s/%s", b_dir, name);
-    char *a = read_text(pa), *b = read_text(pb);
-    int same = a && b && !strcmp(a, b);
-    if (!same) printf("  (%s differs from %s)\n", pb, pa);
-    free(a), free(b);
-    return same;
 }
 
 /* One thread: the fixed numbers then do not depend on the core count (see test_run.c). */
@@ -138,13 +127,6 @@ TEST(segp_run_tiny_fixed_numbers_and_files) {
     all_threads();
 }
 
-static int run_with_fault(const char *fault, const char *args) {
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=%s %s %s >/dev/null 2>&1", fault,
-             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args);
-    return system(cmd);
-}
-
 TEST(segp_run_resume_after_kills_identical) {
     /* killed in task 2's training, in task 3's evaluation and while a file is half written;
      * resumed after each: the metrics, both matrices and task 3's analytics are the
@@ -155,14 +137,15 @@ TEST(segp_run_resume_after_kills_identical) {
     snprintf(dir, sizeof dir, "%s/segp-killed", test_tmpdir());
     snprintf(args, sizeof args, "run %s --out %s", config("killed", ""), dir);
     snprintf(resume, sizeof resume, "resume %s", dir);
-    CHECK(run_with_fault("step:3", args) != 0 && !exists(dir, "DONE"));
-    CHECK(run_with_fault("eval:4", resume) != 0 && !exists(dir, "DONE"));
-    CHECK(run_with_fault("file:5", resume) != 0 && !exists(dir, "DONE"));
+    CHECK(run_segp_fault("step:3", args) != 0 && !exists(dir, "DONE"));
+    CHECK(run_segp_fault("eval:4", resume) != 0 && !exists(dir, "DONE"));
+    CHECK(run_segp_fault("file:5", resume) != 0 && !exists(dir, "DONE"));
     int rc = test_run_segp(resume, out, sizeof out);
     CHECK_MSG(rc == 0, "resume failed: %s", out);
-    CHECK(same_file(ref, dir, "metrics.jsonl") && same_file(ref, dir, "accuracy_matrix.csv") &&
-          same_file(ref, dir, "accuracy_matrix_clip.csv") &&
-          same_file(ref, dir, "tasks/03/analytics.json"));
+    CHECK(same_run_file(ref, dir, "metrics.jsonl") &&
+          same_run_file(ref, dir, "accuracy_matrix.csv") &&
+          same_run_file(ref, dir, "accuracy_matrix_clip.csv") &&
+          same_run_file(ref, dir, "tasks/03/analytics.json"));
     all_threads();
 }
 
@@ -174,12 +157,12 @@ TEST(segp_run_keep_last_checkpoint) {
     snprintf(args, sizeof args, "run %s --out %s",
              config("keeplast", ", \"run\": {\"max_tasks\": 3, \"keep_checkpoints\": \"last\"}"),
              dir);
-    CHECK(run_with_fault("step:8", args) != 0);
+    CHECK(run_segp_fault("step:8", args) != 0);
     snprintf(args, sizeof args, "resume %s", dir);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     CHECK(!exists(dir, "tasks/01/lora.safetensors") && !exists(dir, "tasks/02/lora.safetensors") &&
           exists(dir, "tasks/03/lora.safetensors"));
-    CHECK(same_file(ref, dir, "metrics.jsonl"));
+    CHECK(same_run_file(ref, dir, "metrics.jsonl"));
     snprintf(args, sizeof args, "eval %s", dir);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     CHECK_MSG(strstr(out, "2 finished tasks kept no checkpoint") &&

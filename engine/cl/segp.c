@@ -436,7 +436,8 @@ static int segp_load_task(void *state, cl_task_ctx *ctx) {
         mu->shape[0] != n || mu->shape[1] != e)
         rc = SEGP_FAIL("%s: expected tensors 'labels' [%d] and 'mu' [%d, %d] (the prototypes of "
                        "task %d's seen classes)", path, n, n, e, ctx->task + 1);
-    float *l = segp_malloc((size_t)n * sizeof(float)), *m = segp_malloc((size_t)n * e * sizeof(float));
+    float *l = segp_malloc((size_t)n * sizeof(float));
+    float *m = segp_malloc((size_t)n * e * sizeof(float));
     if (rc == 0 && (st_read_f32(f, lab, l) != 0 || st_read_f32(f, mu, m) != 0)) rc = -1;
     for (int k = 0; rc == 0 && k < n; k++) {
         if (l[k] != (float)ctx->seen[k]) {

@@ -132,3 +132,17 @@ def openai_encode_text(sd, cfg, ids):
     x = x.permute(1, 0, 2)
     x = F.layer_norm(x, (w,), P["ln_final.weight"], P["ln_final.bias"], eps)
     return x[torch.arange(x.shape[0]), ids.argmax(dim=-1)] @ P["text_projection"]
+
+
+def load_tiny(fix):
+    """The tiny fixture CLIP and its LoRA state: (sd, cfg, lora0, lora scale)."""
+    import os
+    import st_io
+    sd, meta = st_io.read(os.path.join(fix, "clip_tiny.safetensors"))
+    lora0, lmeta = st_io.read(os.path.join(fix, "clip_tiny_lora.safetensors"))
+    n_vl = len({k.split(".")[3] for k in sd if k.startswith("visual.transformer.resblocks.")})
+    n_tl = len({k.split(".")[2] for k in sd if k.startswith("transformer.resblocks.")})
+    cfg = dict(act=meta["segp.activation"], eps=1e-5, patch=sd["visual.conv1.weight"].shape[-1],
+               v_layers=n_vl, v_heads=int(meta["segp.vision_heads"]), t_layers=n_tl,
+               t_heads=int(meta["segp.text_heads"]))
+    return sd, cfg, lora0, float(lmeta["segp.lora_alpha"]) / float(lmeta["segp.lora_rank"])

@@ -42,14 +42,7 @@ def lr_at(base, step):
 
 
 def main():
-    sd, meta = st_io.read(os.path.join(FIX, "clip_tiny.safetensors"))
-    lora0, lmeta = st_io.read(os.path.join(FIX, "clip_tiny_lora.safetensors"))
-    n_vl = len({k.split(".")[3] for k in sd if k.startswith("visual.transformer.resblocks.")})
-    n_tl = len({k.split(".")[2] for k in sd if k.startswith("transformer.resblocks.")})
-    cfg = dict(act=meta["segp.activation"], eps=1e-5, patch=sd["visual.conv1.weight"].shape[-1],
-               v_layers=n_vl, v_heads=int(meta["segp.vision_heads"]), t_layers=n_tl,
-               t_heads=int(meta["segp.text_heads"]))
-    scale_lora = float(lmeta["segp.lora_alpha"]) / float(lmeta["segp.lora_rank"])
+    sd, cfg, lora0, scale_lora = clip_ref.load_tiny(FIX)
     pixels = torch.tensor(np.load(os.path.join(FIX, "clip_tiny_pixels.npy")), dtype=torch.float64)
     ids = torch.tensor(np.load(os.path.join(FIX, "clip_tiny_ids.npy")).astype(np.int64))
     labels = torch.arange(pixels.shape[0]) % ids.shape[0]
