@@ -130,22 +130,6 @@ static int ref_grad_b(fixture *x, const char *loss, float *out) {
 
 /* ---- the terms, as the runner will set them up ---- */
 
-/* L_cls: data images (rows 0..n-1) against the current prompts only (text rows 0..n_txt-1),
- * as cl_train.c's cls_term. */
-typedef struct {
-    clip_ce_term ce;
-    int n_txt;
-} cls_user;
-
-static float cls_term(const loss_term *t, step_ctx *ctx) {
-    const cls_user *u = t->user;
-    step_ctx sub = *ctx;
-    sub.n_txt = u->n_txt;
-    loss_term inner = *t;
-    inner.user = (void *)&u->ce;
-    return loss_term_clip_ce(&inner, &sub);
-}
-
 /* The DPGD objective of every image row, summed (its gradient row by row, weighted). */
 typedef struct {
     fixture *x;
@@ -167,7 +151,7 @@ static float dpgd_term(const loss_term *t, step_ctx *ctx) {
 }
 
 typedef struct {
-    cls_user cls;
+    cls_term cls;
     acgd_term acgd;
     tsgr_term tsgr;
     dpgd_user dpgd;
@@ -175,7 +159,7 @@ typedef struct {
 } terms;
 
 static void terms_init(fixture *x, terms *u) {
-    u->cls = (cls_user){{.targets = x->labels, .n = x->n_data, .symmetric = 0}, x->n_cur};
+    u->cls = (cls_term){{.targets = x->labels, .n = x->n_data, .symmetric = 0}, x->n_cur};
     u->acgd = (acgd_term){.img0 = x->n_data, .n = N_IMG - x->n_data, .txt0 = x->n_cur,
                           .K = N_TXT - x->n_cur, .p_teacher = x->p_teacher, .tau = x->tau_acgd};
     for (int i = 0; i < 3; i++) u->rows[i] = i;
@@ -187,7 +171,7 @@ static void terms_init(fixture *x, terms *u) {
 /* Loss K (0 cls, 1 acgd, 2 tsgr, 3 dpgd) as a loss term of weight W. */
 static loss_term term_of(terms *u, int k, float w) {
     switch (k) {
-    case 0: return (loss_term){"cls", w, cls_term, &u->cls};
+    case 0: return (loss_term){"cls", w, loss_term_cls, &u->cls};
     case 1: return (loss_term){"acgd", w, loss_term_acgd, &u->acgd};
     case 2: return (loss_term){"tsgr", w, loss_term_tsgr, &u->tsgr};
     default: return (loss_term){"dpgd", w, dpgd_term, &u->dpgd};

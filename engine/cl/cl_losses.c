@@ -64,6 +64,17 @@ static double kl_softmax(const float *p, const double *z, int K, double *g) {
     return kl;
 }
 
+float loss_term_cls(const loss_term *t, step_ctx *ctx) {
+    const cls_term *u = t->user;
+    step_ctx sub = *ctx; /* the first rows of txt and d_txt */
+    sub.n_txt = u->n_txt;
+    loss_term inner = *t;
+    inner.user = (void *)&u->ce;
+    float v = loss_term_clip_ce(&inner, &sub);
+    ctx->d_log_scale = sub.d_log_scale;
+    return v;
+}
+
 /* ---- ACGD ---- */
 
 double acgd_loss(const float *f, int n, const float *g, int K, int e, const float *p_teacher,

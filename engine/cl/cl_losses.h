@@ -14,6 +14,16 @@
 
 #include "train/step.h"
 
+/* ---- L_cls (§4) ----
+ * The CLIP-logit cross-entropy of the data images (the first ce.n rows of the image batch)
+ * against the first N_TXT prompts of the text batch only, so that rows a method appends
+ * (anchors, old-class prompts) never become L_cls candidates. user points at a cls_term. */
+typedef struct {
+    clip_ce_term ce;
+    int n_txt;
+} cls_term;
+float loss_term_cls(const loss_term *t, step_ctx *ctx);
+
 /* ---- ACGD (§5) ----
  * L = tau^2 * mean_{a<n} KL(p_T(.|a) || p_S(.|a)), p_S(c|a) = softmax_c(logit_scale *
  * f^(a).g^(c) / tau) over the K old classes; p_T given (precomputed from the teacher).

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/cl_losses.h"
 #include "core/common.h"
 #include "core/rng.h"
 #include "model/zeroshot.h"
@@ -18,24 +19,6 @@
 static uint64_t task_seed(uint64_t seed, int t) {
     rng_state s = rng_seed(seed, 0x7A5C0000ull + (uint64_t)t);
     return rng_next(&s);
-}
-
-/* L_cls over the data rows only: images 0..n_data_img-1 against prompts 0..n_data_txt-1, so
- * rows a method appends (anchors, old-class prompts) never become L_cls candidates. */
-typedef struct {
-    clip_ce_term ce;
-    int n_txt;
-} cls_user;
-
-static float cls_term(const loss_term *t, step_ctx *ctx) {
-    const cls_user *u = t->user;
-    step_ctx sub = *ctx; /* the first rows of txt and d_txt */
-    sub.n_txt = u->n_txt;
-    loss_term inner = *t;
-    inner.user = (void *)&u->ce;
-    float v = loss_term_clip_ce(&inner, &sub);
-    ctx->d_log_scale = sub.d_log_scale;
-    return v;
 }
 
 int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
@@ -98,8 +81,8 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
                 rc = -1;
                 break;
             }
-            cls_user cu = {{.targets = labels, .n = k, .symmetric = 0}, n_cls};
-            loss_term terms[CL_MAX_TERMS] = {{"cls", 1.0f, cls_term, &cu}};
+            cls_term cu = {{.targets = labels, .n = k, .symmetric = 0}, n_cls};
+            loss_term terms[CL_MAX_TERMS] = {{"cls", 1.0f, loss_term_cls, &cu}};
             int n_terms = 1;
             if (r->method->add_terms) {
                 int added = r->method->add_terms(r->mstate, ctx, terms + 1, CL_MAX_TERMS - 1);
