@@ -294,7 +294,7 @@ static geom_compare *geom_field(analytics_summary *s, int i) {
 
 static char *summary_json(const analytics_input *in, analytics_summary *s) {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "task", in->task);
+    cJSON_AddNumberToObject(o, "task", in->task + 1); /* 1-based, as eval.json and metrics.jsonl */
     cJSON_AddNumberToObject(o, "n_old", in->n_old);
     cJSON_AddNumberToObject(o, "n_new", in->n_new);
     cJSON *d = cJSON_AddObjectToObject(o, "drift");
@@ -333,7 +333,7 @@ int analytics_write(const analytics_input *in, const char *task_dir, analytics_s
     summary_nan(&s);
     if (check_input(in) != 0) return segp_fail_prefix("%s: ", task_dir);
     char path[4200];
-    char *mv[3] = {itoa_dup(in->task), itoa_dup(in->n_old), itoa_dup(in->n_new)};
+    char *mv[3] = {itoa_dup(in->task + 1), itoa_dup(in->n_old), itoa_dup(in->n_new)};
     const char *const mk[3] = {"task", "n_old", "n_new"};
     int rc = 0;
 

@@ -24,7 +24,8 @@
  *                         "mean_abs_diff", "pearson", "cka"}}, "projection": {"pca_explained":
  *                         [2], "tsne_kl", "n_points"}}; NaN as null, numbers to 17 digits.
  * Every tensor is F32: the integer arrays (class, is_old, labels, proj.kind/class/row, the
- * curve counts) hold exact integers. Both .safetensors carry the metadata task, n_old, n_new.
+ * curve counts) hold exact integers. Both .safetensors carry the metadata task (1-based, as
+ * eval.json), n_old, n_new.
  * All written atomically.
  *
  * The projected point set: the student text embeddings and the prototypes of the seen classes,

@@ -5,7 +5,8 @@ import struct
 
 import numpy as np
 
-_DT = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+_DT = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32,
+       "U8": np.uint8}
 
 
 def to_bf16_bits(a):
