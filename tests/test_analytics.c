@@ -615,7 +615,7 @@ TEST(analytics_write_files) {
     f = st_open(tpath("%s", "analytics1/geometry.safetensors"));
     CHECK_MSG(f != NULL, "%s", segp_last_error());
     if (f) {
-        CHECK(strcmp(st_metadata(f, "task"), "1") == 0);
+        CHECK(strcmp(st_metadata(f, "task"), "2") == 0);
         CHECK(strcmp(st_metadata(f, "n_new"), "2") == 0);
         float *lab = read_tensor(f, "labels", 1, NS, 0);
         for (int c = 0; lab && c < NS; c++) CHECK(lab[c] == s->labels[c]);
