@@ -392,7 +392,16 @@ int anchor_set_save(const anchor_set *a, const float *drift, int images_per_clas
                 v = floorf(v + 0.5f);
                 images[(size_t)r * hwc + k * 3 + ch] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
-    st_write_tensor ts[11] = {
+    /* anchor -> seed cosine distance in the teacher's space (anchor -> prototype is loss_vis's
+     * last column), so that views read it rather than recompute it */
+    float *dseed = segp_malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    for (int i = 0; i < n; i++) {
+        double d = 0;
+        for (int j = 0; j < e; j++)
+            d += (double)a->emb_teacher[(size_t)i * e + j] * a->emb_seed[(size_t)i * e + j];
+        dseed[i] = (float)(1.0 - d);
+    }
+    st_write_tensor ts[12] = {
         {"target", ST_I32, 1, {n}, a->target},
         {"seed", ST_I32, 1, {n}, a->seed},
         {"score", ST_F32, 1, {n}, a->score},
@@ -403,15 +412,16 @@ int anchor_set_save(const anchor_set *a, const float *drift, int images_per_clas
         {"emb_seed", ST_F32, 2, {n, e}, a->emb_seed},
         {"images", ST_U8, 4, {m, res, res, 3}, images},
         {"image_rows", ST_I32, 1, {m}, rows},
+        {"dist_seed", ST_F32, 1, {n}, dseed},
     };
-    int nts = 10;
+    int nts = 11;
     if (drift) ts[nts++] = (st_write_tensor){"drift", ST_F32, 2, {n, e}, drift};
     char kb[32], rb[32];
     snprintf(kb, sizeof kb, "%d", a->k_adv);
     snprintf(rb, sizeof rb, "%d", res);
     const char *mk[] = {"k_adv", "res", "source"}, *mv[] = {kb, rb, source_name(a->source)};
     int rc = st_write(path, ts, nts, mk, mv, 3);
-    free(rows), free(images);
+    free(rows), free(images), free(dseed);
     return rc;
 }
 

@@ -77,8 +77,9 @@ void anchor_set_normalised(const anchor_set *a, int i0, int n, float *out);
  * emb_teacher, emb_seed by those names; DRIFT [n, e] (f^S(a) - f^T(a) after training; may be
  * NULL) as "drift"; and the anchor images for display as "images" U8 [m, res, res, 3] (HWC,
  * round(255 * pixel)) with "image_rows" I32 [m] (which anchors they are): the first
- * IMAGES_PER_CLASS anchors of each target class (-1: all; 0: none). Metadata: k_adv, res,
- * source ("pgd", "seeds", "new_task"). */
+ * IMAGES_PER_CLASS anchors of each target class (-1: all; 0: none); "dist_seed" [n] the
+ * anchor -> seed cosine distance 1 - emb_teacher.emb_seed (anchor -> prototype is loss_vis's
+ * last column). Metadata: k_adv, res, source ("pgd", "seeds", "new_task"). */
 int anchor_set_save(const anchor_set *a, const float *drift, int images_per_class,
                     const char *path);
 
