@@ -640,3 +640,24 @@ TEST(grad_vector_ops) {
     CHECK_EQ_INT(bad, 0);
     free(x), free(y), free(y0);
 }
+
+TEST(bias_grad_inside_parallel_region) {
+    /* an op called from a data-parallel chunk (nested regions inactive) must still sum every
+     * row, as it does outside */
+    const segp_backend *be = segp_backend_cpu();
+    enum { N = 37, C = 5 };
+    float dy[N * C], out[C] = {0}, in[C] = {0};
+    for (int i = 0; i < N * C; i++) dy[i] = (float)((i * 7) % 11) - 5.0f;
+    be->bias_grad(out, dy, N, C);
+#pragma omp parallel num_threads(2)
+    {
+#pragma omp single
+        be->bias_grad(in, dy, N, C);
+    }
+    for (int j = 0; j < C; j++) {
+        double want = 0;
+        for (int i = 0; i < N; i++) want += dy[i * C + j];
+        CHECK_NEAR(out[j], want, 1e-4);
+        CHECK_NEAR(in[j], want, 1e-4);
+    }
+}

@@ -50,7 +50,9 @@ static void cpu_add_bias(float *y, const float *bias, int n, int c) {
  * for a given thread count). */
 static void column_sums2(float *s1, float *s2, const float *x, const float *y, const float *mean,
                          const float *rstd, int n, int c) {
-    int nt = omp_get_max_threads();
+    /* inside an active parallel region (a data-parallel chunk) the team below has one thread
+     * whatever omp_get_max_threads says, so the rows must not be cut for more */
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt > n) nt = n > 0 ? n : 1;
     float *part = segp_calloc((size_t)nt * 2 * c, sizeof(float));
 #pragma omp parallel num_threads(nt)
