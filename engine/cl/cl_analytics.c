@@ -49,6 +49,10 @@ int cl_analytics_task(cl_runner *r, int t, cl_task_ctx *ctx) {
      * pretrained model's at the first task; after a resume, made again the same way */
     const float *teach = t == 0 ? r->pre_img : NULL;
     if (t > 0 && r->teach_task == t) teach = r->teach_img;
+    /* a task that changed nothing (zero-shot; joint after its one training) has no drift: the
+     * student's own embeddings, not the same numbers from other batch shapes, whose last-bit
+     * differences would make a ratio of rounding noise */
+    if (clip_lora_same_b(r->teacher, r->student)) teach = r->eval_img;
     if (!teach) {
         int n = 0, jmax = t < r->T - 1 ? t : r->T - 1;
         for (int j = 0; j <= jmax; j++) n += r->n_test[j];

@@ -120,6 +120,17 @@ void clip_lora_copy_b(clip_lora *dst, const clip_lora *src) {
     dst->be->copy(dst->b, src->b, src->b_size * sizeof(float));
 }
 
+int clip_lora_same_b(const clip_lora *a, const clip_lora *b) {
+    if (a->b_size != b->b_size) return 0;
+    size_t n = (a->b_size + 1) * sizeof(float);
+    float *ha = segp_malloc(n), *hb = segp_malloc(n);
+    a->be->to_host(ha, a->b, a->b_size * sizeof(float));
+    b->be->to_host(hb, b->b, b->b_size * sizeof(float));
+    int same = !memcmp(ha, hb, a->b_size * sizeof(float));
+    free(ha), free(hb);
+    return same;
+}
+
 void clip_lora_free(clip_lora *l) {
     if (!l) return;
     l->be->free(l->a);

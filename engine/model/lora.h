@@ -54,6 +54,8 @@ clip_lora *clip_lora_new(const clip_model *m, const clip_lora_params *p);
 /* Same layout, A shared by value (copied), B copied: for teacher snapshots. */
 clip_lora *clip_lora_clone(const clip_lora *src);
 void clip_lora_copy_b(clip_lora *dst, const clip_lora *src);
+/* 1 when both states hold the same B bit for bit (the same layout assumed from b_size). */
+int clip_lora_same_b(const clip_lora *a, const clip_lora *b);
 void clip_lora_free(clip_lora *l);
 
 /* Slot of (tower, layer, target bit index) or NULL. */
