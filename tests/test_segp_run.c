@@ -190,3 +190,43 @@ TEST(segp_run_impossible_values_refused_by_key) {
     refused("source", ", \"anchors\": {\"source\": \"gan\"}", "'anchors.source'");
     refused("keep", ", \"run\": {\"keep_checkpoints\": \"none\"}", "'run.keep_checkpoints'");
 }
+
+/* The shipped finished run opens as it is: every task's files, the final metrics line, the
+ * default config with only the two size keys changed, and under 16 MB. */
+TEST(segp_sample_run_directory_complete) {
+    const char *dir = "sample_runs/default-run";
+    char p[700];
+    long total = 0;
+    for (int t = 1; t <= 10; t++) {
+        const char *files[] = {"eval.json", "analytics.json", "geometry.safetensors",
+                               "prototypes.safetensors", "DONE"};
+        for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+            snprintf(p, sizeof p, "tasks/%02d/%s", t, files[k]);
+            CHECK_MSG(exists(dir, p), "%s/%s missing", dir, p);
+        }
+        if (t > 1) {
+            snprintf(p, sizeof p, "tasks/%02d/anchors.safetensors", t);
+            CHECK(exists(dir, p));
+            snprintf(p, sizeof p, "tasks/%02d/drift.safetensors", t);
+            CHECK(exists(dir, p));
+        }
+    }
+    CHECK(exists(dir, "DONE") && exists(dir, "tasks/10/lora.safetensors") &&
+          !exists(dir, "tasks/09/lora.safetensors"));
+    snprintf(p, sizeof p, "du -sb %s > %s/du.txt", dir, test_tmpdir());
+    CHECK(system(p) == 0);
+    char *du = read_text(tpath("%s", "du.txt"));
+    CHECK(du && sscanf(du, "%ld", &total) == 1 && total > 0 && total <= 16L * 1000 * 1000);
+    free(du);
+    snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
+    char *m = read_text(p);
+    CHECK(m && strstr(m, "{\"last\": ") && strstr(m, "\"clip_branch\": {"));
+    free(m);
+    /* its config: the default's, plus run.keep_checkpoints and the anchor images kept */
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    char *c = read_text(p);
+    CHECK(c && strstr(c, "\"method\":\t\"segp\"") &&
+          strstr(c, "\"keep_checkpoints\":\t\"last\"") &&
+          strstr(c, "\"anchor_images_per_class\":\t1"));
+    free(c);
+}
