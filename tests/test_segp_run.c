@@ -25,8 +25,10 @@
 #define EXPECT_LAST                                                                         \
     "{\"last\": 85.3333, \"avg\": 88.4444, \"forgetting\": 4.0000, \"bwt\": -4.0000, "      \
     "\"fwt\": 81.0000, \"clip_branch\": {\"last\": 84.6667, \"avg\": 88.5556, "             \
-    "\"forgetting\": 3.0000, \"bwt\": -3.0000, \"fwt\": 81.0000}, \"boundary_core_ratio\": "  \
-    "1.362111"
+    "\"forgetting\": 3.0000, \"bwt\": -3.0000, \"fwt\": 81.0000}, \"boundary_core_ratio\": "
+/* the drift ratio rests on differences of nearly equal probabilities: its last digits follow
+ * the compiler's floating-point contraction (the sanitizer build differs in the third) */
+#define EXPECT_RATIO 1.3621
 
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"segp\", \"seed\": 1,"
@@ -84,7 +86,11 @@ TEST(segp_run_tiny_fixed_numbers_and_files) {
     snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
     char *m = read_text(p);
     if (test_verbose() && m) printf("\n%s", m);
-    CHECK_MSG(m && strstr(m, EXPECT_LAST), "%s", m ? m : "");
+    const char *last = m ? strstr(m, EXPECT_LAST) : NULL;
+    CHECK_MSG(last, "%s", m ? m : "");
+    double ratio = 0;
+    CHECK(last && sscanf(last + strlen(EXPECT_LAST), "%lf", &ratio) == 1);
+    CHECK_NEAR(ratio, EXPECT_RATIO, 0.01);
     free(m);
     snprintf(p, sizeof p, "%s/accuracy_matrix.csv", dir);
     char *csv = read_text(p);
