@@ -6,7 +6,7 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O3 -march=native
 CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
-           -MMD -MP -D_GNU_SOURCE -Iengine
+           -MMD -MP -D_GNU_SOURCE -Iengine -I. $(shell pkg-config --cflags cairo)
 LDLIBS  += -lcjson -lpng -ljpeg -lutf8proc -lcrypto -lz -lm -fopenmp
 
 # Link the OpenMP build of OpenBLAS explicitly: it cooperates with our own OpenMP loops
@@ -19,13 +19,22 @@ else
 LDLIBS  += -lopenblas
 endif
 
+# views/ (the workbench's panels, no ncurses) and export/ (figures, cairo) are libraries of
+# their own beside the engine; app/ is the only code that knows the terminal.
+UI_LIBS := $(shell pkg-config --libs cairo ncursesw) -lpthread
+
 ENGINE_SRC := $(wildcard engine/*/*.c engine/*/*/*.c)
+VIEWS_SRC  := $(wildcard views/*.c)
+EXPORT_SRC := $(wildcard export/*.c)
 ENGINE_ASM := $(wildcard engine/*/*.S)
 APP_SRC    := $(wildcard app/*.c)
 TEST_SRC   := $(wildcard tests/*.c)
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(ENGINE_ASM:%.S=$(BUILD)/%.o)
 APP_OBJ    := $(APP_SRC:%.c=$(BUILD)/%.o)
+VIEWS_OBJ  := $(VIEWS_SRC:%.c=$(BUILD)/%.o)
+EXPORT_OBJ := $(EXPORT_SRC:%.c=$(BUILD)/%.o)
+UI_OBJ     := $(VIEWS_OBJ) $(EXPORT_OBJ)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # app code the tests call directly (segp ablate's variants, classification and table)
 TEST_APP_OBJ := $(BUILD)/app/ablate.o
@@ -40,11 +49,11 @@ $(BUILD)/libsegp.a: $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(SEGP_BIN): $(APP_OBJ) $(BUILD)/libsegp.a
-	$(CC) $(CFLAGS) -o $@ $(APP_OBJ) $(BUILD)/libsegp.a $(LDLIBS)
+$(SEGP_BIN): $(APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a
+	$(CC) $(CFLAGS) -o $@ $(APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a $(LDLIBS) $(UI_LIBS)
 
-$(TEST_BIN): $(TEST_OBJ) $(TEST_APP_OBJ) $(BUILD)/libsegp.a
-	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(TEST_APP_OBJ) $(BUILD)/libsegp.a $(LDLIBS)
+$(TEST_BIN): $(TEST_OBJ) $(TEST_APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a
+	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(TEST_APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a $(LDLIBS) $(UI_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -109,4 +118,4 @@ run: $(SEGP_BIN)
 clean:
 	rm -rf build build-asan $(SEGP_BIN)
 
--include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(UI_OBJ:.o=.d)

@@ -1,0 +1,164 @@
+/* run_record.h: a run directory read back, from its files alone (no model, no benchmark
+ * images): what the workbench views and the figures show. A finished run opens at once; a live
+ * or interrupted run opens with what it has, and grows as its events arrive.
+ *
+ *   run_record_open      config.json (method, benchmark, class order and names, task split),
+ *                        metrics.jsonl, accuracy_matrix(.clip).npy, events.jsonl (step history,
+ *                        phases, task wall times), the DONE markers
+ *   run_record_add_event one events.jsonl line (the live workbench feeds the engine's events
+ *                        through the same parser as the file)
+ *   run_task_load        tasks/NN/: drift, geometry (+ projections), anchors, prototypes,
+ *                        analytics.json; every part optional (a method or a first task without
+ *                        it), every present part checked (shapes against the record)
+ *
+ * Errors name the file (and the key or tensor): a corrupt or partial run directory gives a
+ * message, never a crash. A torn last line of events.jsonl or metrics.jsonl (a run killed
+ * mid-write) is skipped, as resume cuts it. */
+#ifndef SEGP_RUN_RECORD_H
+#define SEGP_RUN_RECORD_H
+
+#include <stdint.h>
+
+#include "metrics/analytics.h"
+
+#define RUN_MAX_TERMS 8
+
+/* metrics.jsonl line of one finished task (percent; NAN where absent) */
+typedef struct {
+    int valid;            /* the line was read */
+    double acc, avg_acc, old_acc, new_acc, forgetting, bwt, fwt;
+    double clip_acc;      /* dual-path methods: the CLIP branch alone */
+    double heldout_acc;
+    double bc_ratio;      /* drift boundary/core ratio (NAN: undefined) */
+} run_task_metrics;
+
+/* the final {"last", ...} line */
+typedef struct {
+    int valid;
+    double last, avg, forgetting, bwt, fwt;
+    int has_clip;
+    double clip_last, clip_avg, clip_forgetting, clip_bwt, clip_fwt;
+    double bc_ratio, heldout_pre, heldout_final; /* NAN where absent */
+} run_final_metrics;
+
+/* one "step" event */
+typedef struct {
+    int task;              /* 0-based */
+    int epoch, epochs;
+    int64_t step, steps;   /* within the phase */
+    float loss, lr;
+    float term[RUN_MAX_TERMS]; /* by the record's term names (NAN: not in this step) */
+    double images_per_s, eta_s, time;
+} run_step;
+
+typedef struct {
+    char *dir;
+    char *method, *benchmark, *order_desc, *task_split; /* "segp", "shapes", "latin", "B0-Inc10" */
+    uint64_t seed;
+    char *config_sha256;   /* of config.json's bytes (provenance of figures) */
+    char *build;           /* the build that made the run (config.json "resolved"), or "" */
+    int num_classes, num_tasks;
+    int32_t *class_order;  /* [num_classes] benchmark labels in learning order */
+    char **class_names;    /* [num_classes] by benchmark label */
+    int *task_first, *task_size; /* task t = class_order[task_first[t] .. + task_size[t]] */
+    int *class_task;       /* [num_classes] by benchmark label: its task (0-based) */
+
+    /* progress */
+    int tasks_done;        /* tasks 0..tasks_done-1 have their DONE marker */
+    int run_done;          /* DIR/DONE */
+
+    /* accuracy: R[i*T + j] in percent after task i on task j, NAN where not measured;
+     * R_clip likewise for the CLIP branch of a dual-path method (NULL otherwise) */
+    double *R, *R_clip;
+    run_task_metrics *task;  /* [num_tasks] */
+    run_final_metrics final;
+
+    /* events */
+    int n_terms;
+    char *term_names[RUN_MAX_TERMS]; /* loss terms in order of first appearance ("cls", ...) */
+    run_step *steps;
+    int n_steps, cap_steps;
+    double *task_wall_s;   /* [num_tasks] task_start to task_end (NAN: not finished) */
+    int cur_task;          /* the task of the latest event (-1: none) */
+    char phase[32];        /* the latest phase ("train", "anchors", ...; "" before any) */
+    int64_t phase_step, phase_steps; /* progress within it */
+    double run_start_time, last_time;
+    char *last_error;      /* text of the latest error event, or NULL */
+    int n_events;
+} run_record;
+
+/* Open DIR. -1 + error naming the file (config.json missing or not a segp run config,
+ * a matrix of the wrong shape, ...). OUT is zeroed on failure. */
+int run_record_open(const char *dir, run_record *out);
+void run_record_free(run_record *r);
+
+/* Re-read what a live run has written since (metrics, matrices, DONE markers; events are not
+ * re-read: feed them with run_record_add_event). -1 + error naming the file. */
+int run_record_refresh(run_record *r);
+
+/* One event as JSON text (an events.jsonl line or event_to_json's output). Unknown events are
+ * ignored; 0, or -1 + error when LINE is not a JSON object. */
+int run_record_add_event(run_record *r, const char *line);
+
+/* Helpers over the record. */
+const char *run_class_name(const run_record *r, int label);  /* "?" out of range */
+int run_seen_classes(const run_record *r, int t);             /* classes of tasks 0..t */
+int run_term_index(const run_record *r, const char *name);    /* -1 when absent */
+
+enum { RUN_STATE_PRE = 0, RUN_STATE_TEACHER = 1, RUN_STATE_STUDENT = 2, RUN_STATES = 3 };
+extern const char *const run_state_names[RUN_STATES]; /* "pre", "teacher", "student" */
+
+/* tasks/NN/ of one finished task (each part NULL / 0 when its file is absent). */
+typedef struct {
+    int task;              /* 0-based */
+    int n_old, n_new, n_seen;
+    int32_t *labels;       /* [n_seen] benchmark labels of the seen classes, learning order */
+
+    /* drift.safetensors */
+    int has_drift;
+    int n_drift;
+    float *drift, *interface;  /* [n_drift] */
+    int32_t *drift_class;      /* [n_drift] position in the seen list */
+    uint8_t *drift_is_old;     /* [n_drift] */
+    int bins;
+    float *edges;              /* [bins + 1] */
+    float *mean_old, *mean_new, *count_old, *count_new; /* [bins] */
+
+    /* geometry.safetensors */
+    int has_geometry;
+    int e;
+    float *text[RUN_STATES], *means[RUN_STATES];  /* [n_seen, e] */
+    float *tt[RUN_STATES], *pt[RUN_STATES], *pp[RUN_STATES]; /* [n_seen, n_seen] */
+    float *protos;             /* [n_seen, e] or NULL */
+    int n_proj;
+    int32_t *proj_kind, *proj_class, *proj_row; /* [n_proj] kind: 0 image 1 text 2 proto 3 anchor */
+    float *proj_pca, *proj_tsne;  /* [n_proj, 2]; tsne NULL when absent */
+
+    /* anchors.safetensors */
+    int has_anchors;
+    int n_anchors, k_adv, anchor_res, e_anchor;
+    char anchor_source[16];
+    int32_t *anchor_target, *anchor_seed;  /* [n_anchors] benchmark labels / item ids */
+    float *anchor_score, *anchor_linf, *anchor_dist_seed; /* [n_anchors] */
+    float *anchor_dist_proto;  /* [n_anchors] loss_vis's last column (1 - f.mu) */
+    float *loss_text, *loss_vis;  /* [n_anchors, k_adv + 1] */
+    float *anchor_drift;       /* [n_anchors, e] or NULL */
+    int n_anchor_images;
+    uint8_t *anchor_images;    /* [n_anchor_images, res, res, 3] */
+    int32_t *anchor_image_rows;/* [n_anchor_images] */
+
+    /* prototypes.safetensors */
+    int has_prototypes;
+    float *mu;                 /* [n_seen, e] */
+    float *rho;                /* [n_old] drift-transfer reliability (NULL at task 1) */
+
+    /* analytics.json */
+    int has_summary;
+    analytics_summary summary;
+} run_task_data;
+
+/* Load tasks/NN/ of finished task T (0-based). -1 + error naming the file and tensor. */
+int run_task_load(const run_record *r, int t, run_task_data *out);
+void run_task_data_free(run_task_data *d);
+
+#endif

@@ -1,0 +1,90 @@
+/* view.h: one workbench view behind one small interface (htop's Panel, nvtop's plot.c): a view
+ * draws the workbench state into a canvas, answers keys and mouse events, lists its keys for
+ * the help screen, and exports what it shows. Views read the state, never change the run;
+ * they know nothing of ncurses (the shell, app/tui*.c, translates keys and copies the canvas
+ * to the screen), so tests draw them into a text canvas and compare.
+ *
+ * Views: overview, accuracy, anchors, drift, geometry, projection (views/view_NAME.c, each
+ * with a constructor in the table below). */
+#ifndef SEGP_VIEW_H
+#define SEGP_VIEW_H
+
+#include <stddef.h>
+
+#include "run/run_record.h"
+#include "views/canvas.h"
+
+/* Keys as the shell passes them: printable ASCII as itself, the rest as these codes. */
+enum {
+    WK_ESC = 27,
+    WK_UP = 0x1000, WK_DOWN, WK_LEFT, WK_RIGHT, WK_PGUP, WK_PGDN, WK_HOME, WK_END,
+    WK_TAB, WK_BTAB, WK_ENTER, WK_F1, WK_BACKSPACE,
+};
+
+/* Mouse events (cells relative to the view's area). */
+typedef enum { WM_CLICK = 1, WM_WHEEL_UP = 2, WM_WHEEL_DOWN = 3 } wb_mouse;
+
+typedef enum {
+    VIEW_IGNORED = 0, /* not this view's key: the shell may use it */
+    VIEW_HANDLED,     /* used; nothing changed on screen */
+    VIEW_REDRAW,      /* used; draw again */
+    VIEW_QUIT,
+} view_reply;
+
+/* Live state of a run being trained (the shell fills it from the engine's events). */
+typedef struct {
+    int running;        /* a worker thread is training */
+    int paused;         /* paused by space, or at a task boundary */
+    int at_boundary;    /* waiting for `n` before the next task */
+    int auto_advance;   /* `a`: do not stop at task boundaries */
+    int read_only;      /* opened RUN_DIR without training */
+} wb_live;
+
+/* What every view reads. The shell owns it; views get it const in draw and export. */
+typedef struct {
+    const run_record *rec;
+    int task;                  /* selected finished task (0-based), -1 when none is finished */
+    const run_task_data *td;   /* that task's saved state, or NULL (then td_error says why) */
+    const char *td_error;
+    wb_live live;
+    char filter[128];          /* `/`: class-name substring (views that list classes use it) */
+    int show_numbers;          /* `v`: the numbers behind the picture */
+} wb_state;
+
+typedef struct {
+    const char *key, *what;    /* "+/-", "zoom in / out" */
+} view_help;
+
+typedef struct view view;
+struct view {
+    const char *name;          /* tab name, e.g. "accuracy" */
+    const char *figure;        /* the figure `e` exports (issue 14's names), or NULL */
+    void (*draw)(view *v, tcanvas *c, trect area, const wb_state *s);
+    view_reply (*key)(view *v, int key, wb_state *s);
+    view_reply (*mouse)(view *v, wb_mouse ev, int x, int y, wb_state *s); /* may be NULL */
+    const view_help *help;     /* this view's own keys */
+    int n_help;
+    /* Write what the view shows as data files into DIR (.csv / .npy); the names written go
+     * into WRITTEN (comma-separated). 0, or -1 + error naming the file. */
+    int (*export_data)(view *v, const wb_state *s, const char *dir, char *written, size_t n);
+    void (*free)(view *v);
+    void *priv;
+};
+
+view *view_overview_new(void);
+view *view_accuracy_new(void);
+view *view_anchors_new(void);
+view *view_drift_new(void);
+view *view_geometry_new(void);
+view *view_projection_new(void);
+
+/* The views in tab order (1..6), freshly made; n receives the count. */
+typedef view *(*view_ctor)(void);
+extern const view_ctor view_table[];
+extern const int view_count;
+
+/* Helpers shared by views: a "no data" notice centred in AREA naming why; a title line. */
+void view_notice(tcanvas *c, trect area, const char *msg);
+int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
+
+#endif
