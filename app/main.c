@@ -20,6 +20,7 @@ static const command commands[] = {
     {"resume", cmd_resume, "continue a run directory after its last finished task"},
     {"eval", cmd_eval, "re-evaluate a run directory's saved task checkpoints"},
     {"ablate", cmd_ablate, "the SeGP-CL ablation: variants x seeds of a config, then one table"},
+    {"export", cmd_export, "figures of a run as PNG, SVG or PDF, with their data (.csv)"},
     {"info", cmd_info, "architecture, parameter counts and tensor names of a checkpoint"},
     {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},

@@ -98,7 +98,7 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
         double tw = fig_text_width(cr, buf);
         if (tw > wmax) wmax = tw;
     }
-    left += wmax + GAP + TICK_LEN;
+    left += fmax(wmax, a->tick_w_min) + GAP + TICK_LEN;
     a->px = left;
     a->py = top;
     a->pw = fmax(10, right - left);
@@ -159,8 +159,12 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
         fig_text(cr, x + 2, a->py + a->ph / 2, 0.5, 0, -M_PI / 2, a->ylabel);
     }
     if (a->title && *a->title) {
+        /* centred over the plot, or over the whole width where that is too narrow */
         fig_font(cr, FIG_FS_TITLE, 1);
-        fig_text(cr, a->px + a->pw / 2, y + 4, 0.5, 0, 0, a->title);
+        double cx = a->px + a->pw / 2;
+        if (fig_text_width(cr, a->title) > a->pw) cx = x + w / 2;
+        fig_font_fit(cr, a->title, FIG_FS_TITLE, 1, w - 4);
+        fig_text(cr, cx, y + 4, 0.5, 0, 0, a->title);
     }
 }
 

@@ -13,6 +13,8 @@ typedef struct {
     const char *xlabel, *ylabel, *title; /* may be NULL */
     int integer_x;            /* x ticks on integers only (tasks, steps) */
     int grid;                 /* light grid lines at the ticks */
+    double tick_w_min;        /* room kept for y tick values at least (points; panels that
+                               * share an x axis set the same) */
     /* set by fig_axes_draw: the plotting rectangle (points) */
     double px, py, pw, ph;
 } fig_axes;

@@ -31,6 +31,12 @@ double fig_text_width(cairo_t *cr, const char *s) {
     return e.x_advance;
 }
 
+void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double max_w) {
+    fig_font(cr, size_pt, bold);
+    double w = fig_text_width(cr, s);
+    if (w > max_w && w > 0) fig_font(cr, fmax(size_pt * 0.6, size_pt * max_w / w), bold);
+}
+
 double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step) {
     double w = 0;
     if (step < 1) step = 1;

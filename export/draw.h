@@ -25,6 +25,8 @@ void fig_rgb_set(cairo_t *cr, fig_rgb c, double alpha);
  * 0.5 middle of the capitals, 1 bottom of descenders) of the unrotated text box. */
 void fig_text(cairo_t *cr, double x, double y, double ax, double ay, double angle, const char *s);
 double fig_text_width(cairo_t *cr, const char *s);
+/* Select the font at SIZE, smaller (down to 60%) where S would be wider than MAX_W. */
+void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double max_w);
 /* Width of the widest of N strings (NULL entries skipped). */
 double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step);
 

@@ -84,8 +84,21 @@ int figure_export(const run_record *r, const run_task_data *td, const char *figu
 int figure_export_compare(const run_record *const *runs, const char *const *labels, int n,
                           const char *figure, const figure_options *o, const char *out_path);
 
+/* Every figure of every finished task of R into DIR (created if missing), in O's format, each
+ * with its data beside it, named by figure_default_name: the run-wide figures, then per task
+ * simmat-text/-cross/-proto (O->state), simmat-diff of the three matrices against the teacher and
+ * the pretrained model, projection in PCA and t-SNE, drift-interface and anchor-losses. A
+ * figure whose data the run lacks (the first task's drift, a method without anchors) is skipped:
+ * ON_SKIP (may be NULL) gets its file name and why. *WRITTEN / *SKIPPED get the counts.
+ * Tasks are drawn on up to THREADS threads (<= 0: the OpenMP default). 0, or -1 + error at
+ * the first figure that failed to write (the files written before it stay, each complete). */
+typedef void (*figure_skip_fn)(void *user, const char *file, const char *why);
+int figure_export_all(const run_record *r, const char *dir, const figure_options *o, int threads,
+                      figure_skip_fn on_skip, void *user, int *written, int *skipped);
+
 /* A default file name for FIGURE (and task, variant options) in format O->format, e.g.
- * "simmat-diff-pretrained-text-t03.png" (task 1-based in names); written into BUF. */
+ * "simmat-diff-pretrained-text-t03.png", "projection-tsne-t10.png", "accuracy-curve.png" (task
+ * 1-based in names); written into BUF. */
 void figure_default_name(const char *figure, int task, const figure_options *o, char *buf,
                          size_t n);
 

@@ -92,7 +92,10 @@ void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, dou
             int rs = step_for(ch, fs), cs = step_for(cw, fs);
             if (pass == 0) rs = cs = 1;
             if (h->row_labels) l += fig_text_width_max(cr, h->row_labels, h->rows, rs) + GAP;
-            if (h->col_labels) b -= fig_text_width_max(cr, h->col_labels, h->cols, cs) + GAP;
+            if (h->col_labels) {
+                double cwid = fig_text_width_max(cr, h->col_labels, h->cols, cs);
+                b -= (pass && cwid < cw * 0.9 ? fs * 1.1 : cwid) + GAP;
+            }
         }
         cw = (right - l) / h->cols;
         ch = (b - top) / h->rows;
@@ -108,6 +111,12 @@ void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, dou
     L->label_fs = fs;
     L->row_step = fs > 0 ? step_for(ch, fs) : 0;
     L->col_step = fs > 0 ? step_for(cw, fs) : 0;
+    if (fs > 0 && h->col_labels) {
+        fig_font(cr, fs, 0);
+        L->col_horizontal =
+            fig_text_width_max(cr, h->col_labels, h->cols, L->col_step) < cw * 0.9;
+        if (L->col_horizontal) L->col_step = 1;
+    }
     L->cb_x = L->x + mw + CB_GAP;
     L->cb_w = CB_W;
     L->cb_top = L->y;
@@ -238,7 +247,12 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
             for (int i = 0; i < h->rows; i += L->row_step)
                 fig_text(cr, L->x - GAP, L->y + (i + 0.5) * L->ch, 1, 0.5, 0, h->row_labels[i]);
         }
-        if (h->col_labels) {
+        if (h->col_labels && L->col_horizontal) {
+            col_lab_h = L->label_fs * 1.1 + GAP;
+            for (int j = 0; j < h->cols; j++)
+                fig_text(cr, L->x + (j + 0.5) * L->cw, L->y + mh + GAP, 0.5, 0, 0,
+                         h->col_labels[j]);
+        } else if (h->col_labels) {
             col_lab_h = fig_text_width_max(cr, h->col_labels, h->cols, L->col_step) + GAP;
             for (int j = 0; j < h->cols; j += L->col_step)
                 fig_text(cr, L->x + (j + 0.5) * L->cw, L->y + mh + GAP, 1, 0.5, -M_PI / 2,
@@ -294,7 +308,7 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     if (h->ylabel) fig_text(cr, left_edge - GAP, L->y + mh / 2, 0.5, 1, -M_PI / 2, h->ylabel);
     if (h->xlabel) fig_text(cr, L->x + mw / 2, bottom_edge + GAP, 0.5, 0, 0, h->xlabel);
     if (h->title) {
-        fig_font(cr, FIG_FS_TITLE, 1);
+        fig_font_fit(cr, h->title, FIG_FS_TITLE, 1, L->cb_x + L->cb_w - left_edge + 20);
         fig_text(cr, L->x + mw / 2, L->y - FIG_FS_TITLE * 0.6, 0.5, 1, 0, h->title);
     }
 

@@ -34,6 +34,7 @@ typedef struct {
     double cb_top, cb_bottom; /* its ends: HI at the top, LO at the bottom */
     double label_fs;          /* class-label font size (0: no class labels) */
     int row_step, col_step;   /* every k-th label shown */
+    int col_horizontal;       /* column labels fit their cells unrotated (task numbers) */
 } fig_heatmap_layout;
 
 /* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics). */
