@@ -21,7 +21,7 @@ static void usage(FILE *f) {
             "       segp export --compare RUN_DIR... [--figure accuracy-curve] [--out FILE]\n"
             "       segp export --list\n\n"
             "Publication figures of a run directory as PNG, SVG or PDF, drawn by one code for\n"
-            "the three formats (cairo, DejaVu Sans embedded as TrueType in PDF and SVG). Each\n"
+            "the three formats (cairo; DejaVu Sans, embedded as TrueType in PDF). Each\n"
             "figure's data is written beside it (same name, .csv) to re-plot it. PNG files carry\n"
             "pHYs (their dpi) and tEXt provenance: Run (folder name), Config SHA-256, Task,\n"
             "Version, Figure, Software; PDF the same in its metadata, SVG in a comment. Every file\n"
@@ -69,7 +69,8 @@ static void list_figures(void) {
     int n;
     const figure_info *l = figure_list(&n);
     for (int i = 0; i < n; i++)
-        printf("%-16s %s%s\n", l[i].name, l[i].what, l[i].per_task ? "" : " (whole run)");
+        printf("%-16s %s%s [%gx%g in]\n", l[i].name, l[i].what,
+               l[i].per_task ? "" : " (whole run)", l[i].w_in, l[i].h_in);
 }
 
 static int parse_size(const char *s, double *w, double *h) {

@@ -15,38 +15,36 @@
 #include "core/common.h"
 #include "export/figure_impl.h"
 
-static const fig_def defs[] = {
-    {{"simmat-text", "text x text cosine similarities of the seen classes (--state)", 1, 0}, 7.2,
-     6.4, fig_simmat_check, fig_simmat_text_draw},
-    {{"simmat-cross", "image class means x text cosine similarities, 'pt' (--state)", 1, 0}, 7.2,
-     6.4, fig_simmat_check, fig_simmat_cross_draw},
-    {{"simmat-proto", "image class means x class means cosine similarities, 'pp' (--state)", 1,
-      0},
-     7.2, 6.4, fig_simmat_check, fig_simmat_proto_draw},
-    {{"simmat-diff",
-      "student - teacher or - pretrained similarities (--against, --matrix), centred on 0", 1, 0},
-     7.2, 6.4, fig_simmat_diff_check, fig_simmat_diff_draw},
-    {{"projection", "PCA or t-SNE (--space) of test images, texts, prototypes and anchors", 1,
-      0},
-     7.0, 5.0, fig_projection_check, fig_projection_draw},
-    {{"accuracy-matrix", "accuracy (%) on task j after training task i, values in the cells", 0,
-      0},
-     6.0, 5.2, fig_accuracy_matrix_check, fig_accuracy_matrix_draw},
-    {{"accuracy-curve", "A_t, average, old- and new-class accuracy per task (--compare: A_t)", 0,
-      1},
-     6.0, 4.0, fig_accuracy_curve_check, fig_accuracy_curve_draw},
-    {{"drift-interface",
-      "mean drift per interface-distance bin, old and new samples, boundary/core ratio", 1, 0},
-     6.0, 4.6, fig_drift_check, fig_drift_draw},
-    {{"anchor-losses", "the two PGD objectives per step, mean +- 1 s.d. over anchors", 1, 0}, 7.5,
-     3.4, fig_anchor_losses_check, fig_anchor_losses_draw},
-};
+/* name, what, per task, comparable, default width x height (inches), check, draw */
+#define FIGURES(X)                                                                          \
+    X("simmat-text", "text x text cosine similarities of the seen classes (--state)", 1, 0,  \
+      7.2, 6.4, fig_simmat_check, fig_simmat_text_draw)                                     \
+    X("simmat-cross", "image class means x text cosine similarities, 'pt' (--state)", 1, 0,  \
+      7.2, 6.4, fig_simmat_check, fig_simmat_cross_draw)                                    \
+    X("simmat-proto", "image class means x class means cosine similarities, 'pp' (--state)", \
+      1, 0, 7.2, 6.4, fig_simmat_check, fig_simmat_proto_draw)                              \
+    X("simmat-diff", "student - teacher or - pretrained similarities (--against, --matrix)", \
+      1, 0, 7.2, 6.4, fig_simmat_diff_check, fig_simmat_diff_draw)                          \
+    X("projection", "PCA or t-SNE (--space) of test images, texts, prototypes and anchors",  \
+      1, 0, 7.0, 5.0, fig_projection_check, fig_projection_draw)                            \
+    X("accuracy-matrix", "accuracy (%) on task j after training task i, values in the cells", \
+      0, 0, 6.0, 5.2, fig_accuracy_matrix_check, fig_accuracy_matrix_draw)                  \
+    X("accuracy-curve", "A_t, average, old- and new-class accuracy per task (--compare: A_t)", \
+      0, 1, 6.0, 4.0, fig_accuracy_curve_check, fig_accuracy_curve_draw)                    \
+    X("drift-interface", "mean drift per interface-distance bin, old and new, boundary/core " \
+      "ratio", 1, 0, 6.0, 4.6, fig_drift_check, fig_drift_draw)                             \
+    X("anchor-losses", "the two PGD objectives per step, mean +- 1 s.d. over anchors", 1, 0, \
+      7.5, 3.4, fig_anchor_losses_check, fig_anchor_losses_draw)
+
+#define AS_INFO(name, what, per_task, comparable, w, h, check, draw) \
+    {name, what, per_task, comparable, w, h},
+#define AS_DEF(name, what, per_task, comparable, w, h, check, draw) \
+    {{name, what, per_task, comparable, w, h}, check, draw},
+static const figure_info infos[] = {FIGURES(AS_INFO)};
+static const fig_def defs[] = {FIGURES(AS_DEF)};
 #define N_DEFS (int)(sizeof defs / sizeof defs[0])
 
-static figure_info infos[N_DEFS];
-
 const figure_info *figure_list(int *n) {
-    for (int i = 0; i < N_DEFS; i++) infos[i] = defs[i].info;
     *n = N_DEFS;
     return infos;
 }
@@ -210,8 +208,8 @@ static int render(const fig_def *d, const fig_ctx *c, const char *runs_desc, con
     const figure_options *o = c->o;
     char csv_path[4096];
     if (o->write_data && data_path(out_path, csv_path, sizeof csv_path) != 0) return -1;
-    double w = o->width_in > 0 ? o->width_in : d->w_in, h = o->height_in > 0 ? o->height_in
-                                                                             : d->h_in;
+    double w = o->width_in > 0 ? o->width_in : d->info.w_in;
+    double h = o->height_in > 0 ? o->height_in : d->info.h_in;
     fig_canvas cv;
     if (fig_canvas_begin(&cv, o->format, w, h, o->dpi) != 0)
         return segp_fail_prefix("%s: ", out_path);

@@ -1,6 +1,7 @@
 /* figure.h: the figure catalogue: publication figures of a run directory (or of several runs,
  * overlaid) as PNG, SVG or PDF, each with its data beside it (same stem, .csv). One drawing code
- * for the three formats (cairo); PNG through libpng with pHYs (DPI) and tEXt provenance (run id,
+ * for the three formats (cairo; text in DejaVu Sans, embedded in PDF as TrueType subsets, as glyph
+ * outlines in SVG); PNG through libpng with pHYs (DPI) and tEXt provenance (run id,
  * config hash, task, program version, figure name). `segp export` (app/cmd_export.c) and the
  * workbench's `e` key both call figure_export.
  *
@@ -57,6 +58,7 @@ typedef struct {
     const char *what;       /* one line for --list */
     int per_task;           /* needs a task's saved state (tasks/NN/) */
     int comparable;         /* figure_export_compare draws it */
+    double w_in, h_in;      /* default size, inches (figure_options.width_in/height_in <= 0) */
 } figure_info;
 
 /* The catalogue, in --list order; N receives the count. */

@@ -21,8 +21,7 @@ typedef struct {
 } fig_ctx;
 
 typedef struct {
-    figure_info info;
-    double w_in, h_in;            /* default size, inches */
+    figure_info info;             /* with the default size */
     /* 0 when the data is there, else -1 + error saying what is missing */
     int (*check)(const fig_ctx *c);
     /* draw into W x H points and fill c->csv */
