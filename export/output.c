@@ -4,7 +4,9 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +81,20 @@ static cairo_status_t stream_write(void *closure, const unsigned char *data, uns
     return CAIRO_STATUS_SUCCESS;
 }
 
+/* cairo's font-face cache and fontconfig's configuration live until exit; releasing them then
+ * leaves leak checkers (make check-asan) a clean heap. Nothing draws after exit begins. */
+static void release_font_caches(void) {
+    cairo_debug_reset_static_data();
+    FcFini();
+}
+
+static void register_release(void) {
+    atexit(release_font_caches);
+}
+
 int fig_canvas_begin(fig_canvas *c, fig_format format, double w_in, double h_in, double dpi) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_release);
     memset(c, 0, sizeof *c);
     if (!(w_in >= FIG_INCH_MIN && w_in <= FIG_INCH_MAX && h_in >= FIG_INCH_MIN &&
           h_in <= FIG_INCH_MAX))
