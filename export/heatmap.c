@@ -218,8 +218,12 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         }
     }
 
-    /* group separators across the matrix */
-    cairo_set_source_rgb(cr, 1, 1, 1);
+    /* group separators across the matrix: white over viridis, dark grey over the diverging
+     * map (whose centre is white) */
+    if (h->cmap == FIG_CMAP_DIVERGING)
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    else
+        cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_set_line_width(cr, fmin(0.8, fmin(L->cw, L->ch) * 0.3));
     for (int i = 1; has_groups(h->row_group, h->rows) && i < h->rows; i++)
         if (h->row_group[i] != h->row_group[i - 1]) {

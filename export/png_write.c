@@ -31,6 +31,16 @@ static void warning_fn(png_structp png, png_const_charp msg) {
 /* One row of cairo's native-endian premultiplied words as straight RGB or RGBA bytes. */
 static void unpremultiply_row(const uint32_t *src, int w, cairo_format_t fmt, int ch,
                               uint8_t *dst) {
+    if (ch == 3) { /* opaque: nothing to undo */
+        for (int x = 0; x < w; x++) {
+            uint32_t p = src[x];
+            dst[0] = (uint8_t)(p >> 16);
+            dst[1] = (uint8_t)(p >> 8);
+            dst[2] = (uint8_t)p;
+            dst += 3;
+        }
+        return;
+    }
     for (int x = 0; x < w; x++) {
         uint32_t p = src[x];
         unsigned a = fmt == CAIRO_FORMAT_RGB24 ? 255 : p >> 24;
@@ -63,11 +73,9 @@ int fig_png_encode(cairo_surface_t *img, double dpi, const fig_meta *meta, int n
     if (fmt == CAIRO_FORMAT_ARGB32)
         for (int y = 0; y < h && opaque; y++) {
             const uint32_t *row = (const uint32_t *)(data + (size_t)y * stride);
-            for (int x = 0; x < w; x++)
-                if ((row[x] >> 24) != 255) {
-                    opaque = 0;
-                    break;
-                }
+            uint32_t all = 0xffffffffu;
+            for (int x = 0; x < w; x++) all &= row[x];
+            opaque = (all >> 24) == 255;
         }
     const int ch = opaque ? 3 : 4;
     char err[256] = "";
