@@ -24,8 +24,8 @@ static void usage(FILE *f) {
             "the three formats (cairo; DejaVu Sans, embedded as TrueType in PDF). Each\n"
             "figure's data is written beside it (same name, .csv) to re-plot it. PNG files carry\n"
             "pHYs (their dpi) and tEXt provenance: Run (folder name), Config SHA-256, Task,\n"
-            "Version, Figure, Software; PDF the same in its metadata, SVG in a comment. Every file\n"
-            "is written atomically: a failed export leaves no file.\n\n"
+            "Version, Figure, Software; PDF the same in its metadata, SVG in a comment. Every\n"
+            "file is written atomically: a failed export leaves no file.\n\n"
             "actions:\n"
             "  --figure NAME      one figure (see --list)\n"
             "  --all              every figure of every finished task into RUN_DIR/figures/ (or\n"
@@ -35,8 +35,8 @@ static void usage(FILE *f) {
             "                     figure (default accuracy-curve: A_t per task of each run)\n"
             "  --list             the figures with a line each\n\n"
             "options:\n"
-            "  --task N           task of a per-task figure, 1-based as in eval.json (default: the\n"
-            "                     last finished task)\n"
+            "  --task N           task of a per-task figure, 1-based as in eval.json (default:\n"
+            "                     the last finished task)\n"
             "  --format F         png (default), svg or pdf; default from --out's extension\n"
             "  --dpi D            PNG pixels per inch, 20..2400 (default 300; stored in pHYs)\n"
             "  --size WxH         figure size in INCHES, e.g. 7x5 (default: the figure's own;\n"
@@ -60,7 +60,8 @@ static void usage(FILE *f) {
             "proto}-tNN, projection-{pca,tsne}-tNN, drift-interface-tNN (from task 2),\n"
             "anchor-losses-tNN (methods with anchors, from task 2).\n\n"
             "examples:\n"
-            "  segp export runs/r1 --figure simmat-diff --task 10 --against pretrained --format pdf\n"
+            "  segp export runs/r1 --figure simmat-diff --task 10 --against pretrained \\\n"
+            "      --format pdf\n"
             "  segp export runs/r1 --all --dpi 150\n"
             "  segp export --compare runs/segp runs/finetune --out acc.pdf\n");
 }
@@ -260,7 +261,8 @@ int cmd_export(int argc, char **argv) {
     if (!run_dir) return cli_usage_error("export", "RUN_DIR missing");
     if (!all && !figure)
         return cli_usage_error("export", "say what to export: --figure NAME, --all or --list");
-    if (all && figure) return cli_usage_error("export", "--all exports every figure; drop --figure");
+    if (all && figure)
+        return cli_usage_error("export", "--all exports every figure; drop --figure");
     if (figure && !figure_find(figure)) {
         fprintf(stderr, "segp: error: unknown figure '%s'; the figures are:\n", figure);
         int n;

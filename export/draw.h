@@ -1,7 +1,8 @@
 /* draw.h: the small drawing vocabulary every figure shares, in points on a cairo context: text in
  * DejaVu Sans (cairo's font API, fontconfig picks the file; PDF embeds it as TrueType subsets, SVG
  * as glyph outlines)
- * anchored and rotated, colours, and point markers whose shapes tell groups apart without colour. */
+ * anchored and rotated, colours, and point markers whose shapes tell groups apart without
+ * colour. */
 #ifndef SEGP_FIG_DRAW_H
 #define SEGP_FIG_DRAW_H
 

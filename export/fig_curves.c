@@ -135,7 +135,8 @@ static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) 
         if (i == 0 || b > hi) hi = b;
     }
     fig_axes a = {.x0 = 0.6, .x1 = fmax(T, 1) + 0.4, .y0 = lo, .y1 = hi, .xlabel = "Task",
-                  .ylabel = "Accuracy A\u209c (%)", .title = "Accuracy on all seen classes per task",
+                  .ylabel = "Accuracy A\u209c (%)",
+                  .title = "Accuracy on all seen classes per task",
                   .integer_x = 1, .grid = 1};
     fig_axes_draw(cr, &a, 0, 0, w, h);
     static const fig_marker marks[] = {FIG_M_CIRCLE, FIG_M_SQUARE, FIG_M_TRIANGLE, FIG_M_DIAMOND,

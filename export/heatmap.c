@@ -303,7 +303,8 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     }
 
     /* axis labels outside everything */
-    double left_edge = L->x - row_lab_w - (has_groups(h->row_group, h->rows) ? GROUP_FS * 2.4 + GAP * 2 : 0);
+    double left_edge = L->x - row_lab_w -
+                       (has_groups(h->row_group, h->rows) ? GROUP_FS * 2.4 + GAP * 2 : 0);
     double bottom_edge = L->y + mh + col_lab_h +
                          (has_groups(h->col_group, h->cols) ? GROUP_FS * 1.2 + GAP * 2 : 0) +
                          GAP;

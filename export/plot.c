@@ -51,8 +51,10 @@ void fig_band(cairo_t *cr, const fig_axes *a, const double *x, const double *lo,
         while (j < n && isfinite(x[j]) && isfinite(lo[j]) && isfinite(hi[j])) j++;
         if (j - i >= 2) {
             cairo_move_to(cr, fig_ax_x(a, x[i]), fig_ax_y(a, hi[i]));
-            for (int k = i + 1; k < j; k++) cairo_line_to(cr, fig_ax_x(a, x[k]), fig_ax_y(a, hi[k]));
-            for (int k = j - 1; k >= i; k--) cairo_line_to(cr, fig_ax_x(a, x[k]), fig_ax_y(a, lo[k]));
+            for (int k = i + 1; k < j; k++)
+                cairo_line_to(cr, fig_ax_x(a, x[k]), fig_ax_y(a, hi[k]));
+            for (int k = j - 1; k >= i; k--)
+                cairo_line_to(cr, fig_ax_x(a, x[k]), fig_ax_y(a, lo[k]));
             cairo_close_path(cr);
             cairo_fill(cr);
         }

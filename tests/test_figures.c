@@ -690,6 +690,7 @@ TEST(figure_export_help_and_list) {
     CHECK(strstr(out, "--figure NAME") && strstr(out, "--size WxH") && strstr(out, "INCHES") &&
           strstr(out, "--compare"));
     CHECK_EQ_INT(test_run_segp("export --list", out, sizeof out), 0);
-    CHECK(strstr(out, "simmat-diff") && strstr(out, "anchor-losses") && strstr(out, "[7.2x6.4 in]"));
+    CHECK(strstr(out, "simmat-diff") && strstr(out, "anchor-losses") &&
+          strstr(out, "[7.2x6.4 in]"));
     CHECK_EQ_INT(test_run_segp("export", out, sizeof out), 2);
 }
