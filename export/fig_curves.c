@@ -344,30 +344,44 @@ int fig_anchor_losses_check(const fig_ctx *c) {
     return 0;
 }
 
-/* mean and standard deviation per step of L [n, k] */
-static void col_stats(const float *L, int n, int k, double *mean, double *sd) {
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Per step of L [n, k]: the mean and the 10th and 90th percentiles (linear interpolation).
+ * Percentiles rather than mean +- s.d.: the losses are skewed (a few anchors start far from
+ * their target) and never negative, which a symmetric band would suggest. */
+static void col_stats(const float *L, int n, int k, double *mean, double *p10, double *p90) {
+    float *col = segp_malloc(sizeof(float) * (size_t)n);
     for (int j = 0; j < k; j++) {
-        double s = 0, s2 = 0;
-        for (int i = 0; i < n; i++) s += L[(size_t)i * k + j];
-        double m = s / n;
+        double s = 0;
         for (int i = 0; i < n; i++) {
-            double d = L[(size_t)i * k + j] - m;
-            s2 += d * d;
+            col[i] = L[(size_t)i * k + j];
+            s += col[i];
         }
-        mean[j] = m;
-        sd[j] = n > 1 ? sqrt(s2 / (n - 1)) : 0;
+        qsort(col, (size_t)n, sizeof(float), cmp_float);
+        mean[j] = s / n;
+        for (int q = 0; q < 2; q++) {
+            double pos = (q == 0 ? 0.1 : 0.9) * (n - 1);
+            int i0 = (int)floor(pos), i1 = i0 + 1 < n ? i0 + 1 : i0;
+            double v = col[i0] + (pos - i0) * (col[i1] - col[i0]);
+            (q == 0 ? p10 : p90)[j] = v;
+        }
     }
+    free(col);
 }
 
 static void loss_panel(cairo_t *cr, double x, double y, double w, double h, const double *steps,
-                       const double *mean, const double *sd, int k, fig_rgb col, fig_marker mk,
+                       const double *mean, const double *p10, const double *p90, int k,
+                       fig_rgb col, fig_marker mk,
                        const char *title, const char *ylabel) {
     double *lo = segp_malloc(sizeof(double) * k), *hi = segp_malloc(sizeof(double) * k);
     double all[2 * 256];
     int na = 0;
     for (int j = 0; j < k; j++) {
-        lo[j] = mean[j] - sd[j];
-        hi[j] = mean[j] + sd[j];
+        lo[j] = p10[j];
+        hi[j] = p90[j];
         if (na < 510) {
             all[na++] = lo[j];
             all[na++] = hi[j];
@@ -386,7 +400,7 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
     fig_mark_style ms = {mk, 4.5, col, 1, 0, 0};
     fig_points(cr, &a, steps, mean, k, &ms);
     fig_legend_item it[2] = {{"Mean over anchors", col, 1, 0, 0, ms},
-                             {"\u00b1 1 standard deviation", col, 0, 0, 1, {0}}};
+                             {"10th\u201390th percentile", col, 0, 0, 1, {0}}};
     double px[512], py[512];
     int np = 0;
     for (int j = 0; j < k && np < 510; j++) {
@@ -404,11 +418,12 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     const run_task_data *td = c->td;
     const int n = td->n_anchors, k = td->k_adv + 1;
     double *steps = segp_malloc(sizeof(double) * k);
-    double *tm = segp_malloc(sizeof(double) * k), *ts = segp_malloc(sizeof(double) * k);
-    double *vm = segp_malloc(sizeof(double) * k), *vs = segp_malloc(sizeof(double) * k);
+    double *st = segp_malloc(sizeof(double) * 6 * k);
+    double *tm = st, *t10 = st + k, *t90 = st + 2 * k, *vm = st + 3 * k, *v10 = st + 4 * k,
+           *v90 = st + 5 * k;
     for (int j = 0; j < k; j++) steps[j] = j;
-    col_stats(td->loss_text, n, k, tm, ts);
-    col_stats(td->loss_vis, n, k, vm, vs);
+    col_stats(td->loss_text, n, k, tm, t10, t90);
+    col_stats(td->loss_vis, n, k, vm, v10, v90);
 
     char sup[256];
     snprintf(sup, sizeof sup, "DPGD anchor objectives, task %d (%d anchors, %d steps)",
@@ -417,25 +432,22 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     cairo_set_source_rgb(cr, 0, 0, 0);
     fig_text(cr, w / 2, 4, 0.5, 0, 0, sup);
     const double top = FIG_FS_TITLE * 1.9;
-    loss_panel(cr, 0, top, w / 2, h - top, steps, tm, ts, k, fig_palette(FIG_C_BLUE),
+    loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
                FIG_M_CIRCLE, "Text objective", "Cross-entropy to the target class");
-    loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, vs, k, fig_palette(FIG_C_VERMILLION),
+    loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k, fig_palette(FIG_C_VERMILLION),
                FIG_M_SQUARE, "Visual-prototype objective", "1 \u2212 cos(f, \u03bc) of the target");
 
     fig_bytes *b = c->csv;
-    fig_bytes_printf(b, "step,text_mean,text_sd,visual_mean,visual_sd\n");
+    fig_bytes_printf(b, "step,text_mean,text_p10,text_p90,visual_mean,visual_p10,visual_p90\n");
     for (int j = 0; j < k; j++) {
         fig_bytes_printf(b, "%d", j);
-        double v[4] = {tm[j], ts[j], vm[j], vs[j]};
-        for (int q = 0; q < 4; q++) {
+        double v[6] = {tm[j], t10[j], t90[j], vm[j], v10[j], v90[j]};
+        for (int q = 0; q < 6; q++) {
             fig_csv_sep(b);
             fig_csv_num(b, v[q]);
         }
         fig_csv_end(b);
     }
     free(steps);
-    free(tm);
-    free(ts);
-    free(vm);
-    free(vs);
+    free(st);
 }
