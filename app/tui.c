@@ -258,15 +258,20 @@ static void status_text(tui *t, char *s, size_t n) {
         else snprintf(state, sizeof state, "interrupted after task %d/%d: r resumes",
                       r->tasks_done, r->num_tasks);
     }
-    char sel[64] = "";
+    char sel[64] = "", filt[160] = "";
     if (r && t->st.task >= 0) snprintf(sel, sizeof sel, "viewing task %d/%d", t->st.task + 1,
                                        r->num_tasks);
-    char filt[160] = "";
-    if (t->st.filter[0]) snprintf(filt, sizeof filt, " | filter '%s'", t->st.filter);
-    snprintf(s, n, " %s | %s | %s%s%s%s%s", t->dir[0] ? base_name(t->dir) : "-",
-             r && r->method ? r->method : "-", sel, prog[0] ? " | " : "", prog,
-             state[0] ? " | " : "", state);
-    strncat(s, filt, n - strlen(s) - 1);
+    if (t->st.filter[0]) snprintf(filt, sizeof filt, "filter '%s'", t->st.filter);
+    const char *parts[] = {t->dir[0] ? base_name(t->dir) : "-", r && r->method ? r->method : "",
+                           sel, prog, state, filt};
+    size_t used = 0;
+    s[0] = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i][0]) continue;
+        used += (size_t)snprintf(s + used, used < n ? n - used : 0, "%s%s", used ? " | " : " ",
+                                 parts[i]);
+        if (used >= n) break;
+    }
 }
 
 static void draw_status(tui *t) {

@@ -136,7 +136,7 @@ static void draw_cursor_line(accuracy *a, tcanvas *c, trect line, const wb_state
     const char *what = !isfinite(v) ? "not measured"
                        : j < i      ? "an old task: what remains of it"
                        : j == i     ? "the task just learned"
-                                    : "a future task, zero-shot (forward transfer)";
+                                    : "a future task, zero-shot: forward transfer";
     canvas_printf(c, line.x, line.y, line.w, fg, COL_DEFAULT, ATTR_BOLD,
                   "R[%d][%d] = %s: after task %d, on task %d's test images", i + 1, j + 1, num,
                   i + 1, j + 1);
@@ -184,15 +184,15 @@ static void draw_curves(tcanvas *c, trect box, const wb_state *s) {
 static void draw_numbers(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
     const run_record *r = s->rec;
     int fg = color_fg(c), dim = color_dim(c);
-    canvas_printf(c, box.x, box.y, box.w, dim, COL_DEFAULT, ATTR_BOLD, "%4s %7s %7s %7s %7s %9s",
-                  "task", "A_t", "Avg", "old", "new", r->R_clip ? "CLIP A_t" : "");
+    canvas_printf(c, box.x, box.y, box.w, dim, COL_DEFAULT, ATTR_BOLD, "%4s %6s %6s %6s %6s %6s",
+                  "task", "A_t", "Avg", "old", "new", r->R_clip ? "CLIP" : "");
     for (int t = 0; t < r->num_tasks && t + 1 < box.h; t++) {
         const run_task_metrics *m = &r->task[t];
         char v[5][32];
         double x[5] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->clip_acc};
         for (int k = 0; k < 5; k++) fmt2(t < r->tasks_done && m->valid ? x[k] : NAN, v[k], 32);
         canvas_printf(c, box.x, box.y + 1 + t, box.w, fg, COL_DEFAULT,
-                      t == s->task ? ATTR_REVERSE : 0, "%4d %7s %7s %7s %7s %9s", t + 1, v[0],
+                      t == s->task ? ATTR_REVERSE : 0, "%4d %6s %6s %6s %6s %6s", t + 1, v[0],
                       v[1], v[2], v[3], r->R_clip ? v[4] : "");
     }
 }

@@ -127,6 +127,12 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
         canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
         return;
     }
+    if (s->live.at_boundary) {
+        snprintf(line, sizeof line, "PAUSED after task %d of %d (wall time so far %s): n trains "
+                 "task %d, a: auto-advance", r->tasks_done, r->num_tasks, w, r->tasks_done + 1);
+        canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        return;
+    }
     const run_step *st = last_step(r, r->cur_task);
     char eta[32] = "-", ips[32] = "-", run_eta[32] = "-";
     if (st && isfinite(st->eta_s)) fmt_time(st->eta_s, eta, sizeof eta);
