@@ -35,6 +35,7 @@ typedef struct {
     run_record rec;
     int have_rec;
     tui_worker *worker;
+    int worker_started;  /* tui_worker_go was called */
     int follow;          /* the selection follows the newest finished task */
     int loaded;          /* the task whose saved state td holds (-1: none) */
     run_task_data td;
@@ -48,6 +49,8 @@ typedef struct {
     tui_prompt prompt;
     char confirm;        /* pending y/n: 'q' stop and quit, 'N' new run */
     char msg[1024];
+    double msg_time;     /* messages give the status bar back after a while */
+    int boundary_seen;   /* the worker's at_boundary last time, to notice arrivals */
     int dirty;
     int quitting;
     char export_dir[4096];
@@ -59,6 +62,7 @@ static void say(tui *t, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(t->msg, sizeof t->msg, fmt, ap);
     va_end(ap);
+    t->msg_time = segp_now();
     t->dirty = 1;
 }
 
@@ -127,6 +131,7 @@ static void close_record(tui *t) {
 static void start_worker(tui *t, const char *config, const char *dir) {
     if (dir != t->dir) snprintf(t->dir, sizeof t->dir, "%s", dir);
     t->worker = tui_worker_start(config, dir, t->auto_advance);
+    t->worker_started = 0;
     t->follow = 1;
     t->stopped = 0;
 }
@@ -134,20 +139,19 @@ static void start_worker(tui *t, const char *config, const char *dir) {
 /* Events in, record refreshed, the worker's end noticed. */
 static void poll_worker(tui *t) {
     if (!t->worker) return;
-    if (!t->have_rec) {
-        int ready = tui_worker_ready(t->worker);
-        if (ready == 1) {
-            segp_clear_error();
-            if (run_record_open(t->dir, &t->rec) != 0) {
-                say(t, "%s", segp_last_error());
-                tui_worker_abort(t->worker);
-            } else {
-                t->have_rec = 1;
-                t->st.rec = &t->rec;
-                t->dirty = 1;
-            }
-            tui_worker_go(t->worker);
+    if (!t->worker_started && tui_worker_ready(t->worker) == 1) {
+        /* a new run: its directory exists now; a resumed run's record is open already */
+        segp_clear_error();
+        if (!t->have_rec && run_record_open(t->dir, &t->rec) != 0) {
+            say(t, "%s", segp_last_error());
+            tui_worker_abort(t->worker);
+        } else if (!t->have_rec) {
+            t->have_rec = 1;
+            t->st.rec = &t->rec;
         }
+        t->dirty = 1;
+        t->worker_started = 1;
+        tui_worker_go(t->worker);
     }
     char **lines;
     int n = tui_worker_take(t->worker, &lines);
@@ -172,6 +176,8 @@ static void poll_worker(tui *t) {
     t->st.live.at_boundary = ws.at_boundary;
     t->st.live.auto_advance = ws.auto_advance;
     t->st.live.read_only = 0;
+    if (ws.at_boundary && !t->boundary_seen) t->msg[0] = 0; /* the status says what to do */
+    t->boundary_seen = ws.at_boundary;
     if (ws.running) return;
     /* the thread ended */
     char err[1024];
@@ -676,6 +682,10 @@ int tui_main(const tui_options *o) {
     while (1) {
         if (tui_screen_signalled()) request_quit(t, 0);
         poll_worker(t);
+        if (t->msg[0] && segp_now() - t->msg_time > 10) {
+            t->msg[0] = 0;
+            t->dirty = 1;
+        }
         if (t->quitting && !t->worker) break;
         if (t->have_rec && t->follow && t->rec.tasks_done > 0 &&
             t->st.task != t->rec.tasks_done - 1)
@@ -685,15 +695,13 @@ int tui_main(const tui_options *o) {
         if (ch != ERR) on_key(t, ch);
     }
     int stopped = t->stopped;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", t->dir);
     for (int i = 0; i < t->n_views; i++) t->views[i]->free(t->views[i]);
     canvas_free(t->canvas);
     tui_screen_stop();
     int done = t->have_rec ? t->rec.run_done : 1;
     close_record(t);
-    if (stopped || (!done && dir[0] && o->config))
+    if (stopped || (!done && t->dir[0] && o->config))
         printf("segp: the run in %s is saved up to its last finished task; continue with: "
-               "segp tui %s (r), or segp resume %s\n", dir, dir, dir);
+               "segp tui %s (r), or segp resume %s\n", t->dir, t->dir, t->dir);
     return 0;
 }
