@@ -250,7 +250,7 @@ static void status_text(tui *t, char *s, size_t n) {
         else if (ws.paused) snprintf(state, sizeof state, "pausing...");
         else snprintf(state, sizeof state, "training");
         if (ws.auto_advance) strncat(state, " [auto]", sizeof state - strlen(state) - 1);
-        if (r && r->cur_task >= 0 && r->phase[0]) {
+        if (r && r->cur_task >= 0 && r->phase[0] && !ws.at_boundary) {
             if (r->phase_steps > 0)
                 snprintf(prog, sizeof prog, "task %d/%d %s %d%%", r->cur_task + 1, r->num_tasks,
                          r->phase, (int)(100 * r->phase_step / r->phase_steps));
@@ -269,7 +269,7 @@ static void status_text(tui *t, char *s, size_t n) {
                                        r->num_tasks);
     if (t->st.filter[0]) snprintf(filt, sizeof filt, "filter '%s'", t->st.filter);
     const char *parts[] = {t->dir[0] ? base_name(t->dir) : "-", r && r->method ? r->method : "",
-                           sel, prog, state, filt};
+                           state, prog, sel, filt};
     size_t used = 0;
     s[0] = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
