@@ -49,6 +49,7 @@ typedef struct {
     tui_prompt prompt;
     char confirm;        /* pending y/n: 'q' stop and quit, 'N' new run */
     char msg[1024];
+    char fatal[1024];    /* why no run could be opened (stays on screen) */
     double msg_time;     /* messages give the status bar back after a while */
     int boundary_seen;   /* the worker's at_boundary last time, to notice arrivals */
     int dirty;
@@ -143,7 +144,8 @@ static void poll_worker(tui *t) {
         /* a new run: its directory exists now; a resumed run's record is open already */
         segp_clear_error();
         if (!t->have_rec && run_record_open(t->dir, &t->rec) != 0) {
-            say(t, "%s", segp_last_error());
+            snprintf(t->fatal, sizeof t->fatal, "%s", segp_last_error());
+            say(t, "%s", t->fatal);
             tui_worker_abort(t->worker);
         } else if (!t->have_rec) {
             t->have_rec = 1;
@@ -187,7 +189,10 @@ static void poll_worker(tui *t) {
     t->st.live.running = t->st.live.paused = t->st.live.at_boundary = 0;
     t->st.live.read_only = 1;
     if (t->have_rec) run_record_refresh(&t->rec);
-    if (ws.rc < 0) say(t, "error: %s", err);
+    if (ws.rc < 0) {
+        say(t, "error: %s", err);
+        if (!t->have_rec) snprintf(t->fatal, sizeof t->fatal, "The run could not start: %.990s", err);
+    }
     else if (ws.rc == 1) {
         t->stopped = 1;
         say(t, "stopped: finished tasks are saved; r resumes");
@@ -333,7 +338,7 @@ static void draw(tui *t) {
             view_notice(c, a, "Starting the run: checking the config, loading the model and the "
                               "benchmark...");
         } else {
-            view_notice(c, a, t->msg[0] ? t->msg : "No run is open.");
+            view_notice(c, a, t->fatal[0] ? t->fatal : "No run is open.");
         }
         draw_status(t);
         if (t->help) tui_draw_help(c, v, &t->help_scroll);

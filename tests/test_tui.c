@@ -30,14 +30,15 @@ static int tmux(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "tmux -S '%s' %s >/dev/null 2>&1", sock, args);
+    /* a UTF-8 locale for the server and the client, whatever the test's own */
+    snprintf(cmd, sizeof cmd, "LC_ALL=C.UTF-8 tmux -u -S '%s' %s >/dev/null 2>&1", sock, args);
     return system(cmd);
 }
 
 /* The pane's text (or a tmux format with -p display) into LAST. */
 static const char *pane(const char *what) {
     char cmd[1000];
-    snprintf(cmd, sizeof cmd, "tmux -S '%s' %s 2>/dev/null", sock, what);
+    snprintf(cmd, sizeof cmd, "LC_ALL=C.UTF-8 tmux -u -S '%s' %s 2>/dev/null", sock, what);
     FILE *p = popen(cmd, "r");
     last[0] = 0;
     if (!p) return last;
