@@ -83,7 +83,9 @@ typedef view *(*view_ctor)(void);
 extern const view_ctor view_table[];
 extern const int view_count;
 
-/* Helpers shared by views: a "no data" notice centred in AREA naming why; a title line. */
+/* Helpers shared by views: a "no data" notice centred in AREA naming why (word-wrapped, first
+ * line bold); a title line: TITLE on the left, the selected task and method on the right.
+ * view_title returns the rows it used (1). */
 void view_notice(tcanvas *c, trect area, const char *msg);
 int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
 
