@@ -54,6 +54,26 @@ static void loss_stats(const run_task_data *td, const float *loss, const int *id
     }
 }
 
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Per step of LOSS over the anchors IDX: the 10th and 90th percentiles [k_adv + 1] (the band
+ * of the curves; min and max would be set by a few outliers, the CE reaching 12). */
+static void loss_band(const run_task_data *td, const float *loss, const int *idx, int k,
+                      float *lo, float *hi) {
+    int k1 = td->k_adv + 1;
+    float *v = segp_malloc(((size_t)k + 1) * sizeof *v);
+    for (int j = 0; j < k1; j++) {
+        for (int q = 0; q < k; q++) v[q] = loss[(size_t)idx[q] * k1 + j];
+        qsort(v, (size_t)k, sizeof *v, cmp_float);
+        lo[j] = k ? v[(int)(0.1 * (k - 1) + 0.5)] : NAN;
+        hi[j] = k ? v[(int)(0.9 * (k - 1) + 0.5)] : NAN;
+    }
+    free(v);
+}
+
 /* Mean of V over IDX. */
 static double mean_of(const float *v, const int *idx, int k) {
     double s = 0;
@@ -138,13 +158,14 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
     float *buf = segp_malloc((size_t)k1 * 5 * sizeof *buf);
     float *mean = buf, *lo = buf + k1, *hi = buf + 2 * k1, *x = buf + 3 * k1, *one = buf + 4 * k1;
     loss_stats(td, loss, idx, k, mean, lo, hi);
+    loss_band(td, loss, idx, k, lo, hi);
     for (int j = 0; j < k1; j++) {
         x[j] = (float)j;
         one[j] = sel >= 0 ? loss[(size_t)sel * k1 + j] : NAN;
     }
     plot_series sr[4] = {
-        {hi, x, k1, color_dim(c), '.', "max"},
-        {lo, x, k1, color_dim(c), '.', "min"},
+        {hi, x, k1, color_dim(c), '.', "90th pct"},
+        {lo, x, k1, color_dim(c), '.', "10th pct"},
         {mean, x, k1, palette_color(vis ? 2 : 0), '*', "mean"},
         {one, x, k1, color_accent(c), 'o', "selected"},
     };
@@ -171,7 +192,7 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
 
 static void draw_hist(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int seed) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, seed ? " anchor -> seed: 1 - cos " : " anchor -> prototype: 1 - cos ");
+    trect in = vk_panel(c, r, seed ? " to seed (1 - cos) " : " to prototype (1 - cos) ");
     if (in.w < 8 || in.h < 3) return;
     const float *v = seed ? td->anchor_dist_seed : td->anchor_dist_proto;
     /* the range over every anchor, so that the filter shows where its anchors fall */
@@ -193,7 +214,7 @@ static void draw_hist(tcanvas *c, trect r, const wb_state *s, const int *idx, in
         cnt[bi < 0 ? 0 : bi >= bins ? bins - 1 : bi] += 1;
     }
     plot_axes ax = {0};
-    ax.xlabel = in.h >= 8 ? "1 - cosine" : NULL;
+    ax.xlabel = in.h >= 8 ? (seed ? "anchor vs seed image" : "anchor vs class prototype") : NULL;
     ax.y0 = 0;
     plot_histogram(c, in, cnt, bins, a, b, palette_color(seed ? 4 : 3), &ax);
     free(cnt);
@@ -321,14 +342,14 @@ static void draw_detail(tcanvas *c, trect r, const wb_state *s, int a) {
     int fg = color_fg(c), dim = color_dim(c), acc = color_accent(c);
     int k1 = td->k_adv + 1, t = td->anchor_target[a];
     int y = in.y, bottom = in.y + in.h;
-    char line[8][96];
+    char line[10][96];
     int nl = 0;
     snprintf(line[nl++], sizeof line[0], "task %d class, label %d", vk_class_task(s, t) + 1, t);
     snprintf(line[nl++], sizeof line[0], "seed item %d  score %.4f", td->anchor_seed[a],
              td->anchor_score[a]);
     snprintf(line[nl++], sizeof line[0], "%s %.5f", linf_name(c), td->anchor_linf[a]);
-    snprintf(line[nl++], sizeof line[0], "to prototype %.4f  to seed %.4f",
-             td->anchor_dist_proto[a], td->anchor_dist_seed[a]);
+    snprintf(line[nl++], sizeof line[0], "to prototype %.4f", td->anchor_dist_proto[a]);
+    snprintf(line[nl++], sizeof line[0], "to seed      %.4f", td->anchor_dist_seed[a]);
     snprintf(line[nl++], sizeof line[0], "loss_text %.4g -> %.4g", td->loss_text[(size_t)a * k1],
              td->loss_text[(size_t)a * k1 + k1 - 1]);
     snprintf(line[nl++], sizeof line[0], "loss_vis  %.4g -> %.4g", td->loss_vis[(size_t)a * k1],
@@ -361,7 +382,7 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
     int fg = color_fg(c);
     int k1 = td->k_adv + 1;
     int wide = r.w >= 120;
-    trect lt = wide ? (trect){r.x, r.y, 54, r.h} : (trect){r.x, r.y, r.w, k1 + 2 < r.h / 2 ? k1 + 2 : r.h / 2};
+    trect lt = wide ? (trect){r.x, r.y, 57, r.h} : (trect){r.x, r.y, r.w, k1 + 2 < r.h / 2 ? k1 + 2 : r.h / 2};
     int y = lt.y;
     float *st = segp_malloc((size_t)k1 * 6 * sizeof *st);
     loss_stats(td, td->loss_text, idx, k, st, st + k1, st + 2 * k1);
@@ -373,12 +394,12 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
                       "%4d %8.4f %8.4f %8.4f %8.4f %7.4f %7.4f", j, st[j], st[k1 + j],
                       st[2 * k1 + j], st[3 * k1 + j], st[4 * k1 + j], st[5 * k1 + j]);
     free(st);
-    trect at = wide ? (trect){r.x + 56, r.y, r.w - 56, r.h} : (trect){r.x, lt.y + lt.h, r.w, r.h - lt.h};
+    trect at = wide ? (trect){r.x + 58, r.y, r.w - 58, r.h} : (trect){r.x, lt.y + lt.h, r.w, r.h - lt.h};
     if (at.h < 2) return;
     y = at.y;
-    canvas_text(c, at.x, y++, at.w,
-                "   #  label  class             seed   score  l-inf    proto   seed",
-                fg, COL_DEFAULT, ATTR_BOLD);
+    canvas_printf(c, at.x, y++, at.w, fg, COL_DEFAULT, ATTR_BOLD,
+                  "%4s  %-16s %6s  %-6s %-7s %-6s %-6s", "#", "target class", "seed", "score",
+                  "l-inf", "proto", "seed");
     int rows = at.h - 1;
     p->page = rows;
     if (p->sel < p->top) p->top = p->sel;
@@ -387,8 +408,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
     for (int i = 0; i < rows && p->top + i < k; i++, y++) {
         int q = p->top + i, a = idx[q], on = q == p->sel;
         canvas_printf(c, at.x, y, at.w, on ? color_accent(c) : fg, COL_DEFAULT,
-                      on ? ATTR_REVERSE : 0, "%4d %6d  %-16.16s %6d  %.4f %.5f %.4f %.4f", a,
-                      td->anchor_target[a], vk_class(s, td->anchor_target[a]), td->anchor_seed[a],
+                      on ? ATTR_REVERSE : 0, "%4d  %-16.16s %6d  %.4f %.5f %.4f %.4f", a,
+                      vk_class(s, td->anchor_target[a]), td->anchor_seed[a],
                       td->anchor_score[a], td->anchor_linf[a], td->anchor_dist_proto[a],
                       td->anchor_dist_seed[a]);
     }
@@ -398,7 +419,7 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
     p->list_h = rows;
 }
 
-static void anc_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+static void anc_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     anc_priv *p = v->priv;
     p->area = area;
     p->list_h = 0;
@@ -449,7 +470,7 @@ static void anc_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
         draw_loss(c, (trect){b.x + qw, b.y, qw, th}, s, idx, k, sel, 1);
         draw_hist(c, (trect){b.x + 2 * qw, b.y, qw, th}, s, idx, k, 0);
         draw_hist(c, (trect){b.x + 3 * qw, b.y, b.w - 3 * qw, th}, s, idx, k, 1);
-        int bh = b.h - th, cw = 30, dw = 36, y = b.y + th;
+        int bh = b.h - th, cw = 32, dw = 34, y = b.y + th;
         draw_classes(c, (trect){b.x, y, cw, bh}, s, idx, k, sel);
         trect mid = {b.x + cw, y, b.w - cw - dw, bh};
         if (gallery) draw_gallery(c, mid, s, p, sel);
@@ -483,6 +504,13 @@ static void anc_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
                           td->anchor_dist_proto[sel], td->anchor_dist_seed[sel]);
     }
     free(idx);
+}
+
+static void anc_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+    tcanvas *sub = vk_begin(c, area);
+    if (!sub) return;
+    anc_draw_in(v, sub, (trect){0, 0, area.w, area.h}, s);
+    vk_end(c, area, sub);
 }
 
 static view_reply anc_key(view *v, int key, wb_state *s) {

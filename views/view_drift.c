@@ -216,7 +216,7 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, drift_priv *p) 
     free(rk);
 }
 
-static void drift_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+static void drift_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     drift_priv *p = v->priv;
     trect r = vk_title(c, area, "Drift: teacher vs student near the old-new interface", s);
     if (vk_no_task(c, r, s)) return;
@@ -259,6 +259,13 @@ static void drift_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
     } else {
         draw_ranking(c, body, s, p);
     }
+}
+
+static void drift_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+    tcanvas *sub = vk_begin(c, area);
+    if (!sub) return;
+    drift_draw_in(v, sub, (trect){0, 0, area.w, area.h}, s);
+    vk_end(c, area, sub);
 }
 
 static view_reply drift_key(view *v, int key, wb_state *s) {

@@ -39,6 +39,7 @@ typedef struct {
     int hx, hy, hw, hh;   /* the matrix cells */
     int cell_w, rpl;      /* text columns per matrix column, matrix rows per text row */
     int page;             /* matrix rows shown */
+    int heat_w;           /* the heatmap's columns per matrix column last drawn (zoom from auto) */
 } geo_priv;
 
 static const float *matrix(const run_task_data *td, int kind, int st) {
@@ -166,7 +167,7 @@ static void mark_reverse(tcanvas *c, int x, int y, int w) {
             c->cells[(size_t)y * c->w + x + i].attr ^= ATTR_REVERSE;
 }
 
-static void geo_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     geo_priv *p = v->priv;
     p->drawn = 0;
     p->area = area;
@@ -211,17 +212,8 @@ static void geo_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
 
     /* info lines: what is shown; the cursor */
     int y = r.y, bottom = r.y + r.h;
-    if (y < bottom) {
-        int x = r.x;
-        x += canvas_printf(c, x, y, r.w, acc, COL_DEFAULT, ATTR_BOLD, "%s", kind_short[p->kind]);
-        x += canvas_printf(c, x, y, r.x + r.w - x, fg, COL_DEFAULT, 0, " %s | ",
-                           kind_long[p->kind]);
-        x += canvas_printf(c, x, y, r.x + r.w - x, acc, COL_DEFAULT, ATTR_BOLD, "%s",
-                           state_long[p->state]);
-        canvas_printf(c, x, y, r.x + r.w - x, fg, COL_DEFAULT, 0, " | %d of %d classes | zoom %d",
-                      k, td->n_seen, p->zoom ? p->zoom : default_zoom(c));
-        y++;
-    }
+    int info_y = y; /* drawn once the zoom is known */
+    if (y < bottom) y++;
     if (y < bottom) {
         int x = r.x;
         x += canvas_printf(c, x, y, r.w, fg, COL_DEFAULT, ATTR_BOLD, "[%d,%d] %+.3f", ci + 1,
@@ -247,9 +239,25 @@ static void geo_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
     int gutter = 4 + (name_w ? name_w + 1 : 0);
     int numbers = s->show_numbers;
     int rpl = numbers ? 1 : heatmap_rows_per_line(c);
-    int cell_w = numbers ? NUM_W : (p->zoom ? p->zoom : default_zoom(c));
     int hx = m.x + gutter, hy = m.y + 1;
     int hw = m.w - gutter, hh = m.h - 1 - cbar_h;
+    int cell_w = numbers ? NUM_W : p->zoom ? p->zoom : default_zoom(c);
+    if (!numbers && !p->zoom && k * 2 * cell_w <= hw) cell_w *= 2; /* few classes: wider cells */
+    if (!numbers) p->heat_w = cell_w;
+    if (info_y < bottom) {
+        int x = r.x;
+        x += canvas_printf(c, x, info_y, r.w, acc, COL_DEFAULT, ATTR_BOLD, "%s",
+                           kind_short[p->kind]);
+        x += canvas_printf(c, x, info_y, r.x + r.w - x, fg, COL_DEFAULT, 0, " %s | ",
+                           kind_long[p->kind]);
+        x += canvas_printf(c, x, info_y, r.x + r.w - x, acc, COL_DEFAULT, ATTR_BOLD, "%s",
+                           state_long[p->state]);
+        x += canvas_printf(c, x, info_y, r.x + r.w - x, fg, COL_DEFAULT, 0,
+                           " | %d of %d classes", k, td->n_seen);
+        if (!numbers)
+            canvas_printf(c, x, info_y, r.x + r.w - x, fg, COL_DEFAULT, 0, " | zoom %d%s", cell_w,
+                          p->zoom ? "" : " (auto)");
+    }
     if (hw < cell_w || hh < 1) {
         view_notice(c, m, "too small for the matrix");
         free(sub);
@@ -325,8 +333,7 @@ static void geo_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
         plot_colorbar(c, (trect){hx, m.y + m.h - cbar_h, bw, cbar_h}, lo, hi, cm);
         if (hw - bw > 12)
             canvas_printf(c, hx + bw + 2, m.y + m.h - cbar_h, hw - bw - 2, dim, COL_DEFAULT, 0,
-                          "%s, %s", state_short[p->state],
-                          p->state >= ST_DIFF_T ? "diverging, 0 white" : "cosine");
+                          "%s", p->state >= ST_DIFF_T ? "difference" : "cosine");
     }
 
     p->drawn = 1;
@@ -346,6 +353,13 @@ static void set_figure(view *v) {
     v->figure = p->state >= ST_DIFF_T ? "simmat-diff" : kind_figure[p->kind];
 }
 
+static void geo_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+    tcanvas *sub = vk_begin(c, area);
+    if (!sub) return;
+    geo_draw_in(v, sub, (trect){0, 0, area.w, area.h}, s);
+    vk_end(c, area, sub);
+}
+
 static view_reply geo_key(view *v, int key, wb_state *s) {
     geo_priv *p = v->priv;
     int page = p->page > 1 ? p->page : 10;
@@ -359,11 +373,11 @@ static view_reply geo_key(view *v, int key, wb_state *s) {
     case WK_HOME: p->cr = p->cc = 0; break;
     case WK_END: p->cr = p->cc = 1 << 28; break;
     case '+': case '=':
-        if (!p->zoom) p->zoom = 1;
+        if (!p->zoom) p->zoom = p->heat_w > 0 ? p->heat_w : 1;
         if (p->zoom < ZOOM_MAX) p->zoom++;
         break;
     case '-': case '_':
-        if (!p->zoom) p->zoom = 2;
+        if (!p->zoom) p->zoom = p->heat_w > 0 ? p->heat_w : 2;
         if (p->zoom > 1) p->zoom--;
         break;
     case 'm': p->kind = (p->kind + 1) % KINDS; break;

@@ -144,7 +144,7 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, proj_priv *p) {
     free(vis);
 }
 
-static void proj_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+static void proj_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     proj_priv *p = v->priv;
     trect r = vk_title(c, area, "Projection: images, texts, prototypes and anchors in 2-D", s);
     if (vk_no_task(c, r, s)) return;
@@ -280,6 +280,13 @@ static int next_class(const wb_state *s, const proj_priv *p, int dir) {
     }
     free(has);
     return found;
+}
+
+static void proj_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
+    tcanvas *sub = vk_begin(c, area);
+    if (!sub) return;
+    proj_draw_in(v, sub, (trect){0, 0, area.w, area.h}, s);
+    vk_end(c, area, sub);
 }
 
 static view_reply proj_key(view *v, int key, wb_state *s) {

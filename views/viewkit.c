@@ -93,6 +93,22 @@ int vk_class_task(const wb_state *s, int label) {
     return s->rec->class_task[label];
 }
 
+tcanvas *vk_begin(const tcanvas *c, trect area) {
+    if (area.w < 1 || area.h < 1) return NULL;
+    return canvas_new(area.w, area.h, c->cs, c->colors, c->light);
+}
+
+void vk_end(tcanvas *c, trect area, tcanvas *sub) {
+    if (!sub) return;
+    for (int y = 0; y < sub->h; y++)
+        for (int x = 0; x < sub->w; x++) {
+            int cx = area.x + x, cy = area.y + y;
+            if (cx >= 0 && cx < c->w && cy >= 0 && cy < c->h)
+                c->cells[(size_t)cy * c->w + cx] = sub->cells[(size_t)y * sub->w + x];
+        }
+    canvas_free(sub);
+}
+
 trect vk_title(tcanvas *c, trect area, const char *title, const wb_state *s) {
     int used = view_title(c, area, title, s);
     if (used < 0) used = 0;

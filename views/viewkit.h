@@ -34,6 +34,12 @@ const char *vk_class(const wb_state *s, int label);
 /* The task (0-based) of benchmark label LABEL, -1 when unknown. */
 int vk_class_task(const wb_state *s, int label);
 
+/* A view draws into a canvas of its area's size (at 0, 0), then copies it into place, so that
+ * nothing it computes can reach outside the area (canvas_text's max_w <= 0 runs to the canvas
+ * edge). vk_begin: NULL when AREA is empty; vk_end copies and frees. */
+tcanvas *vk_begin(const tcanvas *c, trect area);
+void vk_end(tcanvas *c, trect area, tcanvas *sub);
+
 /* The title line of the view; returns the area below it. */
 trect vk_title(tcanvas *c, trect area, const char *title, const wb_state *s);
 /* When S has no task data: a notice in AREA saying why, and 1. */
