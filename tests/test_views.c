@@ -178,8 +178,8 @@ TEST(views_anchors_task5) {
         CHECK(has(t, "loss_text"));
         CHECK(has(t, "loss_vis"));
         CHECK(has(t, "anchors per old class"));
-        CHECK(has(t, "to prototype (1 - cos)"));
-        CHECK(has(t, "to seed (1 - cos)"));
+        CHECK(has(t, "to prototype (1-cos)"));
+        CHECK(has(t, "to seed (1-cos)"));
         CHECK(has(t, "selected anchor"));
         CHECK(has(t, "#0 -> "));
         snprintf(want, sizeof want, "to prototype %.4f", td->anchor_dist_proto[0]);
@@ -566,7 +566,7 @@ TEST(views_small_and_offset_areas) {
             CHECK_MSG(lines_with_text >= (task == 0 && i < 2 ? 3 : 8), "%s at 40x12 shows %d lines", vs[i]->name,
                       lines_with_text);
             if (task == 4 && i == 1) CHECK(has(t, "boundary/core ratio 2.60"));
-            if (task == 4 && i == 0) CHECK(has(t, "source pgd"));
+            if (task == 4 && i == 0) CHECK(has(t, "pgd | 200 anchors"));
             free(t);
         }
         for (int i = 0; i < 4; i++) vs[i]->free(vs[i]);
@@ -654,6 +654,18 @@ TEST(views_dump) {
     for (int i = 0; i < 4; i++) {
         free(render(vs[i], &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE));
         free(render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE));
+        vs[i]->free(vs[i]);
+    }
+    fixture_close(&f);
+}
+TEST(views_dumpc) {
+    if (!test_verbose()) return;
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    for (int i = 0; i < 4; i++) {
+        free(render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_256));
+        free(render(vs[i], &f.s, 80, 24, CHARSET_BLOCK, COLORS_16));
         vs[i]->free(vs[i]);
     }
     fixture_close(&f);

@@ -116,6 +116,12 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
         if (v > lmax) lmax = v;
     }
     int x = r.x;
+    if (r.w < 70) { /* narrow: the source, the count, the steps */
+        x += canvas_text(c, x, r.y, r.w, td->anchor_source, acc, COL_DEFAULT, ATTR_BOLD);
+        canvas_printf(c, x, r.y, r.x + r.w - x, fg, COL_DEFAULT, 0, " | %d anchors | %d steps",
+                      k, td->k_adv);
+        return;
+    }
     x += canvas_text(c, x, r.y, r.w, "source ", fg, COL_DEFAULT, 0);
     x += canvas_text(c, x, r.y, r.x + r.w - x, td->anchor_source, acc, COL_DEFAULT, ATTR_BOLD);
     x += canvas_printf(c, x, r.y, r.x + r.w - x, fg, COL_DEFAULT, 0, " | %d anchors", k);
@@ -145,7 +151,7 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
 static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int sel,
                       int vis) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, vis ? " loss_vis: 1 - cos(f, mu) per step " : " loss_text: CE per step ");
+    trect in = vk_panel(c, r, vis ? " loss_vis (1-cos to mu) " : " loss_text (CE) ");
     if (in.w < 8 || in.h < 3) return;
     if (td->k_adv < 1) {
         char msg[96];
@@ -165,10 +171,11 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
     }
     plot_series sr[4] = {
         {hi, x, k1, color_dim(c), '.', "90th pct"},
-        {lo, x, k1, color_dim(c), '.', "10th pct"},
+        {lo, x, k1, color_dim(c), '.', "10th-90th pct"},
         {mean, x, k1, palette_color(vis ? 2 : 0), '*', "mean"},
         {one, x, k1, color_accent(c), 'o', "selected"},
     };
+    plot_series leg3[3] = {sr[2], sr[1], sr[3]};
     plot_axes ax = {0};
     ax.xlabel = in.h >= 8 ? "PGD step" : NULL;
     ax.integer_x = 1;
@@ -179,20 +186,16 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
         if (one[j] > top) top = one[j];
     }
     ax.y1 = top > 0 ? top : 1;
-    int leg = in.h >= 10 && in.w >= 20;
-    trect pr = {in.x, in.y + (leg ? 2 : 0), in.w, in.h - (leg ? 2 : 0)};
+    int leg = in.h >= 12 ? (sel >= 0 ? 3 : 2) : 0;
+    trect pr = {in.x, in.y + leg, in.w, in.h - leg};
     plot_curves(c, pr, sr, sel >= 0 ? 4 : 3, &ax);
-    if (leg) {
-        /* the legend in two columns: mean, selected / min-max band */
-        plot_legend(c, in.x + 1, in.y, sr + 2, sel >= 0 ? 2 : 1);
-        plot_legend(c, in.x + in.w / 2, in.y, sr, 2);
-    }
+    if (leg) plot_legend(c, in.x + 1, in.y, leg3, leg);
     free(buf);
 }
 
 static void draw_hist(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int seed) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, seed ? " to seed (1 - cos) " : " to prototype (1 - cos) ");
+    trect in = vk_panel(c, r, seed ? " to seed (1-cos) " : " to prototype (1-cos) ");
     if (in.w < 8 || in.h < 3) return;
     const float *v = seed ? td->anchor_dist_seed : td->anchor_dist_proto;
     /* the range over every anchor, so that the filter shows where its anchors fall */
@@ -269,7 +272,8 @@ static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const
     int fg = color_fg(c), acc = color_accent(c);
     int wide = in.w >= 44;
     canvas_text(c, in.x, in.y, in.w,
-                wide ? "   #  target class      to proto  to seed  score" : "   #  class    proto",
+                wide ? "   #  target class      to proto  to seed  score"
+                     : "   # class           proto   seed",
                 color_dim(c), COL_DEFAULT, ATTR_BOLD);
     int rows = in.h - 1;
     p->page = rows;
@@ -286,8 +290,9 @@ static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const
                           td->anchor_dist_proto[a], td->anchor_dist_seed[a], td->anchor_score[a]);
         else
             canvas_printf(c, in.x, in.y + 1 + i, in.w, on ? acc : fg, COL_DEFAULT,
-                          on ? ATTR_REVERSE | ATTR_BOLD : 0, "%c%3d  %-8.8s %.4f", on ? '>' : ' ',
-                          a, vk_class(s, td->anchor_target[a]), td->anchor_dist_proto[a]);
+                          on ? ATTR_REVERSE | ATTR_BOLD : 0, "%c%3d %-14.14s %.4f %.4f",
+                          on ? '>' : ' ', a, vk_class(s, td->anchor_target[a]),
+                          td->anchor_dist_proto[a], td->anchor_dist_seed[a]);
     }
     p->list_x = in.x;
     p->list_y = in.y + 1;
@@ -423,7 +428,8 @@ static void anc_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     anc_priv *p = v->priv;
     p->area = area;
     p->list_h = 0;
-    trect r = vk_title(c, area, "Anchors: old classes' stand-ins built from new-task images", s);
+    trect r = vk_title(c, area, "Anchors: old classes' stand-ins built from new-task images",
+                       "Anchors", s);
     if (vk_no_task(c, r, s)) return;
     const run_task_data *td = s->td;
     char msg[200];

@@ -95,11 +95,15 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s) {
     else
         x += canvas_printf(c, x, r.y, r.x + r.w - x, color_accent(c), COL_DEFAULT, ATTR_BOLD,
                            "%.2f", ratio);
-    if (r.x + r.w - x > 4)
-        canvas_printf(c, x, r.y, r.x + r.w - x, color_fg(c), COL_DEFAULT, 0,
-                      "  (boundary %s / core %s)", vk_num(a, sizeof a, bnd),
-                      vk_num(b, sizeof b, core));
-    if (r.h > 1)
+    char split[96];
+    snprintf(split, sizeof split, "boundary %s / core %s", vk_num(a, sizeof a, bnd),
+             vk_num(b, sizeof b, core));
+    int narrow = r.x + r.w - x < utf8_cells(split) + 4;
+    if (!narrow)
+        canvas_printf(c, x, r.y, r.x + r.w - x, color_fg(c), COL_DEFAULT, 0, "  (%s)", split);
+    else if (r.h > 1)
+        canvas_text(c, r.x, r.y + 1, r.w, split, color_dim(c), COL_DEFAULT, 0);
+    if (r.h > 1 && !narrow)
         canvas_printf(c, r.x, r.y + 1, r.w, color_dim(c), COL_DEFAULT, 0,
                       "mean drift %s: old-class images %s, new-task images %s  (%d images)",
                       vk_num(d, sizeof d, mean), vk_num(e, sizeof e, old),
@@ -218,7 +222,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, drift_priv *p) 
 
 static void drift_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     drift_priv *p = v->priv;
-    trect r = vk_title(c, area, "Drift: teacher vs student near the old-new interface", s);
+    trect r = vk_title(c, area, "Drift: teacher vs student near the old-new interface",
+                       "Drift", s);
     if (vk_no_task(c, r, s)) return;
     const run_task_data *td = s->td;
     if (p->task != s->task) {
@@ -244,13 +249,17 @@ static void drift_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
         draw_numbers(c, body, s, p);
         return;
     }
-    if (body.w >= 80 && body.h >= 18) {
+    if (body.w >= 80 && body.h >= 26) {
         int lw = body.w * 3 / 5;
         int ch = body.h * 3 / 5;
         draw_curve(c, (trect){body.x, body.y, lw, ch}, td);
         int hw = lw / 2;
         draw_counts(c, (trect){body.x, body.y + ch, hw, body.h - ch}, td, 1);
         draw_counts(c, (trect){body.x + hw, body.y + ch, lw - hw, body.h - ch}, td, 0);
+        draw_ranking(c, (trect){body.x + lw, body.y, body.w - lw, body.h}, s, p);
+    } else if (body.w >= 80 && body.h >= 10) {
+        int lw = body.w * 3 / 5;
+        draw_curve(c, (trect){body.x, body.y, lw, body.h}, td);
         draw_ranking(c, (trect){body.x + lw, body.y, body.w - lw, body.h}, s, p);
     } else if (body.h >= 16) {
         int ch = body.h / 2;

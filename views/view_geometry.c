@@ -171,7 +171,8 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     geo_priv *p = v->priv;
     p->drawn = 0;
     p->area = area;
-    trect r = vk_title(c, area, "Geometry: similarity matrices of the seen classes", s);
+    trect r = vk_title(c, area, "Geometry: similarity matrices of the seen classes",
+                       "Geometry", s);
     if (vk_no_task(c, r, s)) return;
     const run_task_data *td = s->td;
     char msg[200];

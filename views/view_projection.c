@@ -146,7 +146,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, proj_priv *p) {
 
 static void proj_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     proj_priv *p = v->priv;
-    trect r = vk_title(c, area, "Projection: images, texts, prototypes and anchors in 2-D", s);
+    trect r = vk_title(c, area, "Projection: images, texts, prototypes and anchors in 2-D",
+                       "Projection", s);
     if (vk_no_task(c, r, s)) return;
     const run_task_data *td = s->td;
     char msg[200];
@@ -248,8 +249,10 @@ static void proj_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
                     if (count[k * 2 + old])
                         canvas_put(c, x++, ly, glyph_of(c, k, old), color_of(k, old), COL_DEFAULT,
                                    0);
+                static const char *const brief[PKINDS] = {"img", "text", "proto", "anchor"};
                 x += canvas_printf(c, x, ly, body.x + body.w - x, p->hide_kind[k] ? dim : fg,
-                                   COL_DEFAULT, 0, " %s%s  ", kind_plural[k],
+                                   COL_DEFAULT, 0, " %s%s  ",
+                                   body.w >= 60 ? kind_plural[k] : brief[k],
                                    p->hide_kind[k] ? " off" : "");
             }
         }

@@ -109,8 +109,9 @@ void vk_end(tcanvas *c, trect area, tcanvas *sub) {
     canvas_free(sub);
 }
 
-trect vk_title(tcanvas *c, trect area, const char *title, const wb_state *s) {
-    int used = view_title(c, area, title, s);
+trect vk_title(tcanvas *c, trect area, const char *title, const char *short_title,
+               const wb_state *s) {
+    int used = view_title(c, area, utf8_cells(title) + 20 > area.w ? short_title : title, s);
     if (used < 0) used = 0;
     if (used > area.h) used = area.h;
     area.y += used;
@@ -126,12 +127,13 @@ int vk_no_task(tcanvas *c, trect area, const wb_state *s) {
 }
 
 trect vk_panel(tcanvas *c, trect r, const char *title) {
-    if (r.w >= 6 && r.h >= 4) {
+    if (r.w >= 24 && r.h >= 10) {
         canvas_box(c, r, title, color_dim(c));
         return (trect){r.x + 1, r.y + 1, r.w - 2, r.h - 2};
     }
-    if (title && r.h > 1) {
-        canvas_text(c, r.x, r.y, r.w, title, color_fg(c), COL_DEFAULT, ATTR_BOLD);
+    if (title && r.h > 2) {
+        while (*title == ' ') title++;
+        canvas_text(c, r.x, r.y, r.w > 1 ? r.w - 1 : 1, title, color_fg(c), COL_DEFAULT, ATTR_BOLD);
         return (trect){r.x, r.y + 1, r.w, r.h - 1};
     }
     return r;

@@ -40,12 +40,13 @@ int vk_class_task(const wb_state *s, int label);
 tcanvas *vk_begin(const tcanvas *c, trect area);
 void vk_end(tcanvas *c, trect area, tcanvas *sub);
 
-/* The title line of the view; returns the area below it. */
-trect vk_title(tcanvas *c, trect area, const char *title, const wb_state *s);
+/* The title line of the view (SHORT when the area is narrow); returns the area below it. */
+trect vk_title(tcanvas *c, trect area, const char *title, const char *short_title,
+               const wb_state *s);
 /* When S has no task data: a notice in AREA saying why, and 1. */
 int vk_no_task(tcanvas *c, trect area, const wb_state *s);
-/* The inside of a frame (1 cell margin); a frame is drawn only when R is at least 6x4, else R
- * is returned as it is with the title on its first line. */
+/* The inside of a frame (1 cell margin) titled TITLE; in a small R (under 24x10) no frame, the
+ * title on the first line when R has more than 2 lines. */
 trect vk_panel(tcanvas *c, trect r, const char *title);
 /* A rectangle clipped to stay inside AREA (w/h never negative). */
 trect vk_clip(trect r, trect area);
