@@ -146,6 +146,10 @@ TEST(views_are_the_real_ones_with_help) {
         CHECK_EQ_INT(vs[i]->key(vs[i], 'e', &s), VIEW_IGNORED);
         CHECK_EQ_INT(vs[i]->key(vs[i], '/', &s), VIEW_IGNORED);
         CHECK_EQ_INT(vs[i]->key(vs[i], ' ', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'r', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], '[', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], ']', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'N', &s), VIEW_IGNORED);
         /* no task at all: the shell's reason, no crash */
         s.td_error = "tasks/03/geometry.safetensors: tensor 'tt.pre' is not [30, 30]";
         char *t = render(vs[i], &s, 100, 20, CHARSET_UNICODE, COLORS_NONE);
@@ -203,6 +207,24 @@ TEST(views_anchors_task5) {
     t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(has(t, want));
     free(t);
+    /* a click on a row of the list selects that anchor; the wheel moves the selection */
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    const char *row3 = strstr(t, "   3  purple triangle");
+    CHECK(row3 != NULL);
+    if (row3) {
+        int y = 0;
+        for (const char *q = t; q < row3; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 40, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+        CHECK(has(t, "#3 -> purple triangle"));
+    }
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 40, 30, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "#4 -> purple triangle"));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
     /* colour and blocks: thumbnails (half blocks) in place of the list; i toggles */
     t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
     CHECK(has(t, "anchor images"));
@@ -270,6 +292,8 @@ TEST(views_drift_task5) {
     int top = top_drift_class(&f.td, NULL, &f.rec);
     CHECK(top >= 0);
     const char *top_name = run_class_name(&f.rec, f.td.labels[top]);
+    char first_top[96];
+    snprintf(first_top, sizeof first_top, " 1 %.10s", top_name);
     for (int cs = 0; cs < 3; cs += 2) {
         char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
         CHECK(has(t, "Drift"));
@@ -295,15 +319,25 @@ TEST(views_drift_task5) {
     CHECK(lacks(t, "triangle"));
     free(t);
     f.s.filter[0] = 0;
+    /* the wheel scrolls the ranking */
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 100, 20, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(lacks(t, first_top));
+    CHECK(has(t, " 2 "));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_UP, 100, 20, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, first_top));
+    free(t);
     press(v, &f.s, "o");
     t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(has(t, "new classes drifting most"));
     free(t);
-    press(v, &f.s, "oor");
+    press(v, &f.s, "oos");
     t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(has(t, "old classes drifting least"));
     free(t);
-    press(v, &f.s, "r");
+    press(v, &f.s, "s");
     /* v: the bins and the ranking as tables, with the counts of drift.safetensors */
     press(v, &f.s, "v");
     t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
@@ -429,6 +463,24 @@ TEST(views_geometry_task5) {
     CHECK(has(t, "[8,"));
     free(t);
     CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
+    /* two matrix rows per text line (half blocks): a second click picks the lower row */
+    CHECK_EQ_INT(v->key(v, WK_HOME, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    line5 = strstr(t, "\n  5 ");
+    CHECK(line5 != NULL);
+    if (line5) {
+        int y = 0;
+        for (char *q = t; q <= line5; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(has(t, "[5,"));
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(has(t, "[6,"));
+    }
+    free(t);
     /* m: the kinds; s: the states, differences with a symmetric colour bar */
     press(v, &f.s, "m");
     t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);

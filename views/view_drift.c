@@ -291,7 +291,7 @@ static view_reply drift_key(view *v, int key, wb_state *s) {
         p->which = (p->which + 1) % 3;
         p->scroll = 0;
         return VIEW_REDRAW;
-    case 'r':
+    case 's': /* not r: the shell's resume */
         p->ascending = !p->ascending;
         p->scroll = 0;
         return VIEW_REDRAW;
@@ -310,7 +310,7 @@ static const view_help drift_help[] = {
     {"j/k, arrows", "scroll the class ranking"},
     {"PgUp/PgDn, g/G", "scroll by a page, to the top / bottom"},
     {"o", "rank old classes / new classes / all"},
-    {"r", "most drift first / least drift first"},
+    {"s", "sort: most drift first / least drift first"},
     {"/", "show only classes whose name contains the text"},
     {"v", "the numbers: bins of the curve and the ranking as tables"},
     {"wheel", "scroll the ranking"},
@@ -371,7 +371,7 @@ view *view_drift_new(void) {
     drift_priv *p = segp_calloc(1, sizeof *p);
     p->task = -2;
     v->name = "drift";
-    v->figure = "drift";
+    v->figure = "drift-interface";
     v->draw = drift_draw;
     v->key = drift_key;
     v->mouse = drift_mouse;
