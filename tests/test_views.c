@@ -387,6 +387,54 @@ TEST(views_first_task_notices) {
     fixture_close(&f);
 }
 
+/* A run without parts: a method without anchors, analytics without a summary or turned off. */
+TEST(views_missing_parts) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    char *method = f.rec.method;
+    f.rec.method = "finetune";
+    f.td.has_anchors = 0;
+    f.td.has_summary = 0;
+    char *t = render(vs[0], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "no anchors: method 'finetune' builds none"));
+    free(t);
+    /* the ratio then comes from metrics.jsonl */
+    t = render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "boundary/core ratio 2.60"));
+    free(t);
+    t = render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "50 of 50 classes"));
+    CHECK(lacks(t, "CKA"));
+    free(t);
+    t = render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "600 of 600 points"));
+    free(t);
+    f.rec.method = method;
+    f.td.has_drift = 0;
+    f.td.has_geometry = 0;
+    t = render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "task 5: no drift saved"));
+    free(t);
+    t = render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "task 5: no geometry saved"));
+    free(t);
+    t = render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "task 5: no projection saved"));
+    free(t);
+    const char *dir = tpath("views_missing_%s", "export");
+    mkdirs(dir);
+    char written[256] = "";
+    for (int i = 0; i < 4; i++) {
+        CHECK(vs[i]->export_data(vs[i], &f.s, dir, written, sizeof written) == -1);
+        CHECK(err_has("task 5 has no"));
+    }
+    CHECK(written[0] == 0);
+    f.td.has_drift = f.td.has_geometry = f.td.has_anchors = f.td.has_summary = 1;
+    for (int i = 0; i < 4; i++) vs[i]->free(vs[i]);
+    fixture_close(&f);
+}
+
 /* The value of tt.student at (I, J) as the cursor line prints it. */
 static void cursor_text(char *buf, size_t n, const run_task_data *td, int i, int j) {
     snprintf(buf, n, "[%d,%d] %+.3f", i + 1, j + 1, td->tt[RUN_STATE_STUDENT][i * td->n_seen + j]);
