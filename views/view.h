@@ -89,4 +89,14 @@ extern const int view_count;
 void view_notice(tcanvas *c, trect area, const char *msg);
 int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
 
+/* An export file built in memory (CSV text), then written atomically: DIR/NAME is written via
+ * a temporary name and renamed, NAME is appended to WRITTEN (comma-separated, as export_data
+ * reports it), and T is freed either way. 0, or -1 + error naming the file. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+} view_text;
+void view_text_printf(view_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int view_text_write(view_text *t, const char *dir, const char *name, char *written, size_t n);
+
 #endif

@@ -2,8 +2,12 @@
  * (naming why), and the title line. */
 #include "views/view.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/common.h"
 
 /* Word-wraps MSG into lines of at most W cells; fills START/LEN, returns the line count. */
 static int wrap(const char *msg, int w, int *start, int *len, int max_lines) {
@@ -64,4 +68,32 @@ int view_title(tcanvas *c, trect area, const char *title, const wb_state *s) {
             canvas_text(c, area.x + area.w - l, area.y, l, right, color_dim(c), COL_DEFAULT, 0);
     }
     return 1;
+}
+
+void view_text_printf(view_text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (need < 0) return;
+    if (t->n + (size_t)need + 1 > t->cap) {
+        t->cap = (t->n + (size_t)need + 1) * 2;
+        t->s = segp_realloc(t->s, t->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->n, t->cap - t->n, fmt, ap);
+    va_end(ap);
+    t->n += (size_t)need;
+}
+
+int view_text_write(view_text *t, const char *dir, const char *name, char *written, size_t n) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = segp_write_file_atomic(path, t->s ? t->s : "", t->n);
+    free(t->s);
+    memset(t, 0, sizeof *t);
+    if (rc != 0) return -1;
+    size_t used = strlen(written);
+    snprintf(written + used, n > used ? n - used : 0, "%s%s", used ? ", " : "", name);
+    return 0;
 }
