@@ -753,19 +753,9 @@ TEST(views_dump) {
     view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
     for (int i = 0; i < 4; i++) {
         free(render(vs[i], &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE));
+        free(render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE));
+        free(render(vs[i], &f.s, 80, 24, CHARSET_ASCII, COLORS_NONE));
         free(render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE));
-        vs[i]->free(vs[i]);
-    }
-    fixture_close(&f);
-}
-TEST(views_dumpc) {
-    if (!test_verbose()) return;
-    fixture f;
-    if (!fixture_open(&f, 4)) return;
-    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
-    for (int i = 0; i < 4; i++) {
-        free(render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_256));
-        free(render(vs[i], &f.s, 80, 24, CHARSET_BLOCK, COLORS_16));
         vs[i]->free(vs[i]);
     }
     fixture_close(&f);
