@@ -17,6 +17,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "core/common.h"
+#include "export/figure.h"
 #include "run/rundir.h"
 #include "tui.h"
 
@@ -361,19 +362,47 @@ static int mkdirs(const char *path) {
     return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* `e`: the view's data (.csv/.npy) and its figure (export/figure.h, PNG at 300 dpi), by the
+ * same code as `segp export`. A figure the task lacks data for is named, not an error. */
 static void export_view(tui *t) {
     view *v = t->views[t->cur];
     if (!t->have_rec) return say(t, "no run is open");
-    if (!v->export_data) return say(t, "the %s view has nothing to export", v->name);
+    if (!v->export_data && !v->figure) return say(t, "the %s view has nothing to export", v->name);
     char dir[4096];
     if (t->export_dir[0]) snprintf(dir, sizeof dir, "%s", t->export_dir);
     else snprintf(dir, sizeof dir, "%.4000s/exports", t->dir);
     if (mkdirs(dir) != 0) return say(t, "export: cannot create %s: %s", dir, strerror(errno));
     char written[1024] = "";
     segp_clear_error();
-    if (v->export_data(v, &t->st, dir, written, sizeof written) != 0)
+    if (v->export_data && v->export_data(v, &t->st, dir, written, sizeof written) != 0)
         return say(t, "export failed: %s", segp_last_error());
-    say(t, "exported to %s: %s", dir, written[0] ? written : "(nothing)");
+    view_figure vf = {v->figure, RUN_STATE_STUDENT, RUN_STATE_TEACHER, 0, 0};
+    if (v->figure_of) v->figure_of(v, &vf);
+    char fig_note[512] = "";
+    if (vf.figure) {
+        figure_options o;
+        figure_options_default(&o);
+        o.state = vf.state;
+        o.against = vf.against;
+        o.matrix = (fig_matrix)vf.matrix;
+        o.space = vf.tsne ? FIG_SPACE_TSNE : FIG_SPACE_PCA;
+        int task = t->st.task;
+        const figure_info *fi = figure_find(vf.figure);
+        char name[256], path[4400];
+        figure_default_name(vf.figure, task, &o, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        segp_clear_error();
+        if (fi && fi->per_task && task < 0)
+            snprintf(fig_note, sizeof fig_note, "; no figure: no finished task");
+        else if (figure_check(&t->rec, t->st.td, vf.figure, task, &o) != 0 ||
+                 figure_export(&t->rec, t->st.td, vf.figure, task, &o, path) != 0)
+            snprintf(fig_note, sizeof fig_note, "; no figure: %.400s", segp_last_error());
+        else {
+            size_t n = strlen(written);
+            snprintf(written + n, sizeof written - n, "%s%s (+ .csv)", n ? ", " : "", name);
+        }
+    }
+    say(t, "exported to %s: %s%s", dir, written[0] ? written : "(nothing)", fig_note);
 }
 
 static void step_next(tui *t) {

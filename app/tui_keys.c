@@ -43,7 +43,7 @@ const tui_key_help tui_global_keys[] = {
     {"a", "auto-advance: do not stop at task boundaries"},
     {"r", "resume an interrupted run (opened read-only)"},
     {"N", "start a new run of the default config (when offered in the status bar)"},
-    {"e", "export the current view's data into RUN_DIR/exports/ (see :export DIR)"},
+    {"e", "export the current view: its figure (PNG, 300 dpi) and data into RUN_DIR/exports/"},
     {"v", "show / hide the numbers behind the picture"},
     {"/", "filter classes by name (views that list classes); empty clears"},
     {":", "a command (below)"},

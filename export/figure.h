@@ -18,7 +18,7 @@
  *                     (figure_export_compare: A_t of several runs overlaid)
  *   drift-interface   mean drift per interface-distance bin, old and new samples, with the
  *                     boundary/core ratio
- *   anchor-losses     the two PGD objectives per step, mean +- one standard deviation over
+ *   anchor-losses     the two PGD objectives per step, mean and 10th-90th percentile band over
  *                     anchors
  *
  * Tasks are 0-based here (as run_record and the workbench); `segp export --task N` is 1-based.

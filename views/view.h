@@ -55,6 +55,15 @@ typedef struct {
     const char *key, *what;    /* "+/-", "zoom in / out" */
 } view_help;
 
+/* The figure (export/figure.h's catalogue) that `e` draws of what a view shows now. */
+typedef struct {
+    const char *figure;  /* NULL: none */
+    int state;           /* simmat-text/-cross/-proto: RUN_STATE_* shown */
+    int against;         /* simmat-diff: RUN_STATE_TEACHER or RUN_STATE_PRE */
+    int matrix;          /* simmat-diff: 0 text x text, 1 image means x text, 2 means x means */
+    int tsne;            /* projection: 1 t-SNE, 0 PCA */
+} view_figure;
+
 typedef struct view view;
 struct view {
     const char *name;          /* tab name, e.g. "accuracy" */
@@ -67,6 +76,9 @@ struct view {
     /* Write what the view shows as data files into DIR (.csv / .npy); the names written go
      * into WRITTEN (comma-separated). 0, or -1 + error naming the file. */
     int (*export_data)(view *v, const wb_state *s, const char *dir, char *written, size_t n);
+    /* The figure of the current display (may be NULL: `figure` with the student state, against
+     * the teacher, text x text, PCA). */
+    void (*figure_of)(view *v, view_figure *f);
     void (*free)(view *v);
     void *priv;
 };

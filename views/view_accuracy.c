@@ -349,7 +349,7 @@ static void accuracy_free(view *v) {
 view *view_accuracy_new(void) {
     view *v = segp_calloc(1, sizeof *v);
     v->name = "accuracy";
-    v->figure = NULL;
+    v->figure = "accuracy-matrix";
     v->draw = accuracy_draw;
     v->key = accuracy_key;
     v->mouse = accuracy_mouse;

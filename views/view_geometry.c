@@ -354,6 +354,16 @@ static void set_figure(view *v) {
     v->figure = p->state >= ST_DIFF_T ? "simmat-diff" : kind_figure[p->kind];
 }
 
+static void geo_figure_of(view *v, view_figure *f) {
+    const geo_priv *p = v->priv;
+    static const int state_of[3] = {RUN_STATE_PRE, RUN_STATE_TEACHER, RUN_STATE_STUDENT};
+    f->figure = p->state >= ST_DIFF_T ? "simmat-diff" : kind_figure[p->kind];
+    f->state = p->state < ST_DIFF_T ? state_of[p->state] : RUN_STATE_STUDENT;
+    f->against = p->state == ST_DIFF_P ? RUN_STATE_PRE : RUN_STATE_TEACHER;
+    f->matrix = p->kind;
+    f->tsne = 0;
+}
+
 static void geo_draw(view *v, tcanvas *c, trect area, const wb_state *s) {
     tcanvas *sub = vk_begin(c, area);
     if (!sub) return;
@@ -506,6 +516,7 @@ view *view_geometry_new(void) {
     v->n_help = (int)(sizeof geo_help / sizeof geo_help[0]);
     v->export_data = geo_export;
     v->free = geo_free;
+    v->figure_of = geo_figure_of;
     v->priv = p;
     set_figure(v);
     return v;

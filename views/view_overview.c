@@ -374,7 +374,7 @@ static void overview_free(view *v) {
 view *view_overview_new(void) {
     view *v = segp_calloc(1, sizeof *v);
     v->name = "overview";
-    v->figure = NULL;
+    v->figure = "accuracy-curve";
     v->draw = overview_draw;
     v->key = overview_key;
     v->mouse = overview_mouse;

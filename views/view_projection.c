@@ -372,6 +372,12 @@ static void proj_free(view *v) {
     free(v);
 }
 
+static void proj_figure_of(view *v, view_figure *f) {
+    const proj_priv *p = v->priv;
+    f->figure = "projection";
+    f->tsne = p->tsne;
+}
+
 view *view_projection_new(void) {
     view *v = segp_calloc(1, sizeof *v);
     proj_priv *p = segp_calloc(1, sizeof *p);
@@ -387,6 +393,7 @@ view *view_projection_new(void) {
     v->help = proj_help;
     v->n_help = (int)(sizeof proj_help / sizeof proj_help[0]);
     v->export_data = proj_export;
+    v->figure_of = proj_figure_of;
     v->free = proj_free;
     v->priv = p;
     return v;
