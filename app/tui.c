@@ -397,12 +397,15 @@ static void export_view(tui *t) {
         else if (figure_check(&t->rec, t->st.td, vf.figure, task, &o) != 0 ||
                  figure_export(&t->rec, t->st.td, vf.figure, task, &o, path) != 0)
             snprintf(fig_note, sizeof fig_note, "; no figure: %.400s", segp_last_error());
-        else {
-            size_t n = strlen(written);
-            snprintf(written + n, sizeof written - n, "%s%s (+ .csv)", n ? ", " : "", name);
+        else
+            snprintf(fig_note, sizeof fig_note, "%s (+ .csv)%s", name, written[0] ? ", " : "");
+        if (fig_note[0] == ';') { /* no figure: the data first, the reason after */
+            say(t, "exported to %s: %s%s", dir, written[0] ? written : "(nothing)", fig_note);
+            return;
         }
     }
-    say(t, "exported to %s: %s%s", dir, written[0] ? written : "(nothing)", fig_note);
+    /* the figure first: the status line may cut a long list of data files */
+    say(t, "exported to %s: %s%s", dir, fig_note, written);
 }
 
 static void step_next(tui *t) {

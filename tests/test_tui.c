@@ -187,6 +187,17 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     CHECK(wait_for("exported to", "accuracy_matrix.csv", NULL));
     CHECK(exists(tpath("tui-default-run/exports/accuracy_matrix.csv", "")));
     CHECK(exists(tpath("tui-default-run/exports/accuracy_curves.csv", "")));
+    CHECK(wait_for("accuracy-matrix.png", NULL)); /* the view's figure, by segp export's code */
+    CHECK(exists(tpath("tui-default-run/exports/accuracy-matrix.png", "")));
+    /* the geometry view exports the matrix it shows: image means x text (m), task 10 */
+    keys("5");
+    CHECK(wait_for("Geometry", NULL));
+    keys("m");
+    CHECK(wait_for("image means x text", NULL));
+    keys("e");
+    CHECK(wait_for("simmat-cross-t10.png", NULL));
+    CHECK(exists(tpath("tui-default-run/exports/simmat-cross-t10.png", "")));
+    CHECK(exists(tpath("tui-default-run/exports/simmat-cross-t10.csv", "")));
 
     /* resize: the smallest size still shows the view; below it a notice; then back */
     keys("1");
