@@ -305,3 +305,33 @@ TEST(tui_refuses_bad_input_plainly) {
     CHECK(test_run_segp(args, out, sizeof out) == 1);
     CHECK_MSG(strstr(out, "needs a terminal"), "output: %s", out);
 }
+
+/* A run directory cut short by a crash or a bad copy: a task's file is truncated and the last
+ * task has no DONE marker. The workbench opens; the view of the broken task names the file;
+ * the other tasks and views still show; quitting leaves the terminal sane. */
+TEST(tui_partial_run_names_the_broken_file) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *run = tpath("tui-partial-run", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && cp -r sample_runs/default-run '%s' && rm '%s/DONE' "
+             "'%s/tasks/10/DONE' && truncate -s 3000 '%s/tasks/09/geometry.safetensors'",
+             run, run, run, run, run);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
+    if (!start("partial", cmd)) return;
+    /* the last finished task is 9, whose geometry file is broken: the views say so */
+    CHECK(wait_for("Run overview", NULL));
+    keys("5");
+    CHECK(wait_for("tasks/09/geometry.safetensors", NULL));
+    keys("[");
+    CHECK(wait_for("viewing task 8/", NULL));
+    CHECK(wait_for("Geometry", "purple triangle", NULL));
+    keys("2");
+    CHECK(wait_for("Accuracy", "R %", NULL));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    pane("display -p -t w '#{alternate_on} #{cursor_flag}'");
+    CHECK_MSG(!strncmp(last, "0 1", 3), "terminal after quit: '%s'", last);
+    stop();
+}
