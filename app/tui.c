@@ -596,7 +596,9 @@ static void on_key(tui *t, int ch) {
             t->msg[0] = 0;
             command(t, t->prompt.buf);
         } else if (r == 1) {
-            snprintf(t->st.filter, sizeof t->st.filter, "%s", t->prompt.buf);
+            /* a filter longer than the state holds is cut (the prompt allows commands) */
+            snprintf(t->st.filter, sizeof t->st.filter, "%.*s", (int)sizeof t->st.filter - 1,
+                     t->prompt.buf);
             say(t, t->st.filter[0] ? "filter '%s'" : "filter cleared%s", t->st.filter);
         }
         t->dirty = 1;
