@@ -33,10 +33,10 @@ static void tui_usage(void) {
            "  --auto      do not pause at task boundaries\n\n"
            "Views (keys 1-6): overview, accuracy, anchors, drift, geometry, projection.\n"
            "Keys: q/Esc quit, ?/F1 help (every key of the current view), n next task, space\n"
-           "pause, a auto-advance, [ ] select a finished task, e export the view's data into\n"
-           "RUN_DIR/exports/, / filter, : commands (:task N, :export DIR, :charset ascii, :theme\n"
-           "light, :quit). Quitting while a task trains stops it; finished tasks stay saved and\n"
-           "segp tui RUN_DIR (r) or segp resume RUN_DIR continues.\n");
+           "pause, a auto-advance, [ ] select a finished task, e export the view's figure (PNG)\n"
+           "and data into RUN_DIR/exports/, / filter, : commands (:task N, :export DIR, :charset\n"
+           "ascii, :theme light, :quit). Quitting while a task trains stops it; finished tasks\n"
+           "stay saved and segp tui RUN_DIR (r) or segp resume RUN_DIR continues.\n");
 }
 
 static int is_dir(const char *p) {
