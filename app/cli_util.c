@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "model/zeroshot.h"
 
@@ -166,3 +168,22 @@ void cli_stop_on_signals(void) {
 }
 
 int cli_stop_requested(void) { return stop_requested != 0; }
+
+void cli_default_run_dir(const char *config, char *out, size_t n) {
+    const char *base = strrchr(config, '/');
+    base = base ? base + 1 : config;
+    char name[128];
+    snprintf(name, sizeof name, "%s", base);
+    char *dot = strrchr(name, '.');
+    if (dot) *dot = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    mkdir("runs", 0755);
+    snprintf(out, n, "runs/%s-%s", name, stamp);
+    struct stat st;
+    for (int k = 2; stat(out, &st) == 0 && k < 1000; k++)
+        snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
+}

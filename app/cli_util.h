@@ -25,6 +25,10 @@ void cli_print_shapes_extras(const struct shapes_zeroshot_result *r);
 
 #include <stddef.h>
 
+/* A new run's directory: runs/NAME-YYYYmmdd-HHMMSS for CONFIG's file NAME (a -N suffix if taken:
+ * never an existing directory); creates runs/. */
+void cli_default_run_dir(const char *config, char *out, size_t n);
+
 #include "run/events.h"
 
 /* The event callback's state: a progress bar on stderr when TTY, plain lines otherwise (stdout),

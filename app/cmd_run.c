@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cl/methods.h"
@@ -79,25 +77,6 @@ static void print_table(FILE *o, const cl_run_result *r) {
     fprintf(o, "  wall time of the tasks: %s (training and evaluation, measured)\n", w);
 }
 
-/* runs/NAME-YYYYmmdd-HHMMSS (a -N suffix if taken): never an existing directory. */
-static void default_out(const char *config, char *out, size_t n) {
-    const char *base = strrchr(config, '/');
-    base = base ? base + 1 : config;
-    char name[128];
-    snprintf(name, sizeof name, "%s", base);
-    char *dot = strrchr(name, '.');
-    if (dot) *dot = 0;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    mkdir("runs", 0755);
-    snprintf(out, n, "runs/%s-%s", name, stamp);
-    struct stat st;
-    for (int k = 2; stat(out, &st) == 0 && k < 1000; k++)
-        snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
-}
 
 static int finish(cl_runner *r, int rc, const cli_progress *u) {
     cl_run_result res;
@@ -183,7 +162,7 @@ int cmd_run(int argc, char **argv) {
     }
     char dir[4096];
     if (out) snprintf(dir, sizeof dir, "%s", out);
-    else default_out(config, dir, sizeof dir);
+    else cli_default_run_dir(config, dir, sizeof dir);
     cli_stop_on_signals();
     cl_runner_params p = {cli_progress_event, &u};
     cl_runner *r = cl_runner_new(&c, config, dir, &p);

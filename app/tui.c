@@ -68,24 +68,6 @@ static void say(tui *t, const char *fmt, ...) {
     t->dirty = 1;
 }
 
-void tui_default_out(const char *config, char *out, size_t n) {
-    const char *base = strrchr(config, '/');
-    base = base ? base + 1 : config;
-    char name[128];
-    snprintf(name, sizeof name, "%s", base);
-    char *dot = strrchr(name, '.');
-    if (dot) *dot = 0;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    mkdir("runs", 0755);
-    snprintf(out, n, "runs/%s-%s", name, stamp);
-    struct stat st;
-    for (int k = 2; stat(out, &st) == 0 && k < 1000; k++)
-        snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
-}
 
 /* ---- the selected task ---- */
 
@@ -454,7 +436,7 @@ static void resume_run(tui *t) {
 static void new_run(tui *t) {
     if (t->worker) return say(t, "a run is training; quit it first");
     char dir[4096];
-    tui_default_out(t->opt.new_config, dir, sizeof dir);
+    cli_default_run_dir(t->opt.new_config, dir, sizeof dir);
     close_record(t);
     start_worker(t, t->opt.new_config, dir);
     say(t, "new run %s", dir);
@@ -706,7 +688,7 @@ int tui_main(const tui_options *o) {
     if (o->config) {
         char dir[4096];
         if (o->out) snprintf(dir, sizeof dir, "%s", o->out);
-        else tui_default_out(o->config, dir, sizeof dir);
+        else cli_default_run_dir(o->config, dir, sizeof dir);
         start_worker(t, o->config, dir);
     } else if (t->have_rec) {
         select_task(t, t->rec.tasks_done - 1);

@@ -34,8 +34,6 @@ int tui_main(const tui_options *o);
 int tui_default_available(void);
 int tui_default(void);
 
-/* runs/NAME-YYYYmmdd-HHMMSS for CONFIG (a -N suffix if taken). */
-void tui_default_out(const char *config, char *out, size_t n);
 
 /* ---- screen (tui_screen.c) ---- */
 
