@@ -692,8 +692,8 @@ TEST(views_export_data) {
 #define LINES(name) (snprintf(path, sizeof path, "%s/%s", dir, name), file_lines(path))
     written[0] = 0;
     CHECK(vs[0]->export_data(vs[0], &f.s, dir, written, sizeof written) == 0);
-    CHECK(strcmp(written, "anchors.csv,anchors_loss.csv,anchors_per_class.csv,"
-                          "anchors_loss_text.npy,anchors_loss_vis.npy") == 0);
+    CHECK(strcmp(written, "anchors.csv, anchors_loss.csv, anchors_per_class.csv, "
+                          "anchors_loss_text.npy, anchors_loss_vis.npy") == 0);
     CHECK_EQ_INT(LINES("anchors.csv"), 201);
     CHECK_EQ_INT(LINES("anchors_loss.csv"), 12);
     CHECK_EQ_INT(LINES("anchors_per_class.csv"), 41);
@@ -709,7 +709,7 @@ TEST(views_export_data) {
 
     written[0] = 0;
     CHECK(vs[1]->export_data(vs[1], &f.s, dir, written, sizeof written) == 0);
-    CHECK(strcmp(written, "drift_curve.csv,drift_classes.csv,drift_samples.csv") == 0);
+    CHECK(strcmp(written, "drift_curve.csv, drift_classes.csv, drift_samples.csv") == 0);
     CHECK_EQ_INT(LINES("drift_curve.csv"), f.td.bins + 1);
     CHECK_EQ_INT(LINES("drift_classes.csv"), 51);
     CHECK_EQ_INT(LINES("drift_samples.csv"), f.td.n_drift + 1);

@@ -590,35 +590,35 @@ static int anc_export(view *v, const wb_state *s, const char *dir, char *written
     if (!td || !td->has_anchors)
         return SEGP_FAIL("anchors view: task %d has no anchors to export", s->task + 1);
     int na = td->n_anchors, k1 = td->k_adv + 1;
-    vk_buf b = {0};
-    vk_printf(&b, "anchor,target,class,seed,score,linf,dist_proto,dist_seed,loss_text_first,"
+    view_text b = {0};
+    view_text_printf(&b, "anchor,target,class,seed,score,linf,dist_proto,dist_seed,loss_text_first,"
                   "loss_text_last,loss_vis_first,loss_vis_last,source\n");
     for (int a = 0; a < na; a++) {
-        vk_printf(&b, "%d,%d,", a, td->anchor_target[a]);
+        view_text_printf(&b, "%d,%d,", a, td->anchor_target[a]);
         vk_csv_str(&b, vk_class(s, td->anchor_target[a]));
-        vk_printf(&b, ",%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s\n", td->anchor_seed[a],
+        view_text_printf(&b, ",%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s\n", td->anchor_seed[a],
                   td->anchor_score[a], td->anchor_linf[a], td->anchor_dist_proto[a],
                   td->anchor_dist_seed[a], td->loss_text[(size_t)a * k1],
                   td->loss_text[(size_t)a * k1 + k1 - 1], td->loss_vis[(size_t)a * k1],
                   td->loss_vis[(size_t)a * k1 + k1 - 1], td->anchor_source);
     }
-    if (vk_write(&b, dir, "anchors.csv", written, n)) return -1;
+    if (view_text_write(&b, dir, "anchors.csv", written, n)) return -1;
 
     int *idx = segp_malloc(((size_t)na + 1) * sizeof *idx);
     for (int a = 0; a < na; a++) idx[a] = a;
     float *st = segp_malloc((size_t)k1 * 6 * sizeof *st);
     loss_stats(td, td->loss_text, idx, na, st, st + k1, st + 2 * k1);
     loss_stats(td, td->loss_vis, idx, na, st + 3 * k1, st + 4 * k1, st + 5 * k1);
-    vk_printf(&b, "step,text_mean,text_min,text_max,vis_mean,vis_min,vis_max\n");
+    view_text_printf(&b, "step,text_mean,text_min,text_max,vis_mean,vis_min,vis_max\n");
     for (int j = 0; j < k1; j++)
-        vk_printf(&b, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", j, st[j], st[k1 + j], st[2 * k1 + j],
+        view_text_printf(&b, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", j, st[j], st[k1 + j], st[2 * k1 + j],
                   st[3 * k1 + j], st[4 * k1 + j], st[5 * k1 + j]);
     free(st);
-    int rc = vk_write(&b, dir, "anchors_loss.csv", written, n);
+    int rc = view_text_write(&b, dir, "anchors_loss.csv", written, n);
 
     /* per target class, in the order of the anchors (learning order) */
     if (rc == 0) {
-        vk_printf(&b, "target,class,task,anchors,mean_dist_proto,mean_dist_seed\n");
+        view_text_printf(&b, "target,class,task,anchors,mean_dist_proto,mean_dist_seed\n");
         for (int a = 0; a < na; a++) {
             int t = td->anchor_target[a], seen = 0;
             for (int q = 0; q < a && !seen; q++) seen = td->anchor_target[q] == t;
@@ -626,12 +626,12 @@ static int anc_export(view *v, const wb_state *s, const char *dir, char *written
             int m = 0;
             for (int q = a; q < na; q++)
                 if (td->anchor_target[q] == t) idx[m++] = q;
-            vk_printf(&b, "%d,", t);
+            view_text_printf(&b, "%d,", t);
             vk_csv_str(&b, vk_class(s, t));
-            vk_printf(&b, ",%d,%d,%.9g,%.9g\n", vk_class_task(s, t) + 1, m,
+            view_text_printf(&b, ",%d,%d,%.9g,%.9g\n", vk_class_task(s, t) + 1, m,
                       mean_of(td->anchor_dist_proto, idx, m), mean_of(td->anchor_dist_seed, idx, m));
         }
-        rc = vk_write(&b, dir, "anchors_per_class.csv", written, n);
+        rc = view_text_write(&b, dir, "anchors_per_class.csv", written, n);
     }
     free(idx);
     int64_t shape[2] = {na, k1};

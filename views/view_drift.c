@@ -321,43 +321,43 @@ static int drift_export(view *v, const wb_state *s, const char *dir, char *writt
     if (!s->td || !s->td->has_drift)
         return SEGP_FAIL("drift view: task %d has no drift to export", s->task + 1);
     const run_task_data *td = s->td;
-    vk_buf b = {0};
-    vk_printf(&b, "bin,m_from,m_to,mean_old,count_old,mean_new,count_new\n");
+    view_text b = {0};
+    view_text_printf(&b, "bin,m_from,m_to,mean_old,count_old,mean_new,count_new\n");
     for (int i = 0; i < td->bins; i++) {
-        vk_printf(&b, "%d,%.9g,%.9g,", i, td->edges[i], td->edges[i + 1]);
+        view_text_printf(&b, "%d,%.9g,%.9g,", i, td->edges[i], td->edges[i + 1]);
         vk_csv_num(&b, td->mean_old[i]);
-        vk_printf(&b, ",%.0f,", td->count_old[i]);
+        view_text_printf(&b, ",%.0f,", td->count_old[i]);
         vk_csv_num(&b, td->mean_new[i]);
-        vk_printf(&b, ",%.0f\n", td->count_new[i]);
+        view_text_printf(&b, ",%.0f\n", td->count_new[i]);
     }
-    if (vk_write(&b, dir, "drift_curve.csv", written, n)) return -1;
+    if (view_text_write(&b, dir, "drift_curve.csv", written, n)) return -1;
 
     /* every seen class, unfiltered, most drift first */
     wb_state all = *s;
     all.filter[0] = 0;
     ranked *rk = segp_malloc(((size_t)td->n_seen + 1) * sizeof *rk);
     int k = rank_classes(&all, WHICH_ALL, 0, rk);
-    vk_printf(&b, "rank,label,class,task,old,images,mean_drift\n");
+    view_text_printf(&b, "rank,label,class,task,old,images,mean_drift\n");
     for (int i = 0; i < k; i++) {
         int label = td->labels[rk[i].pos];
-        vk_printf(&b, "%d,%d,", i + 1, label);
+        view_text_printf(&b, "%d,%d,", i + 1, label);
         vk_csv_str(&b, vk_class(s, label));
-        vk_printf(&b, ",%d,%d,%d,%.9g\n", vk_class_task(s, label) + 1, rk[i].pos < td->n_old,
+        view_text_printf(&b, ",%d,%d,%d,%.9g\n", vk_class_task(s, label) + 1, rk[i].pos < td->n_old,
                   rk[i].n, rk[i].mean);
     }
     free(rk);
-    if (vk_write(&b, dir, "drift_classes.csv", written, n)) return -1;
+    if (view_text_write(&b, dir, "drift_classes.csv", written, n)) return -1;
 
-    vk_printf(&b, "image,label,class,old,interface,drift\n");
+    view_text_printf(&b, "image,label,class,old,interface,drift\n");
     for (int i = 0; i < td->n_drift; i++) {
         int pos = td->drift_class[i];
         int label = pos >= 0 && pos < td->n_seen ? td->labels[pos] : -1;
-        vk_printf(&b, "%d,%d,", i, label);
+        view_text_printf(&b, "%d,%d,", i, label);
         vk_csv_str(&b, vk_class(s, label));
-        vk_printf(&b, ",%d,%.9g,%.9g\n", td->drift_is_old[i] ? 1 : 0, td->interface[i],
+        view_text_printf(&b, ",%d,%.9g,%.9g\n", td->drift_is_old[i] ? 1 : 0, td->interface[i],
                   td->drift[i]);
     }
-    return vk_write(&b, dir, "drift_samples.csv", written, n);
+    return view_text_write(&b, dir, "drift_samples.csv", written, n);
 }
 
 static void drift_free(view *v) {

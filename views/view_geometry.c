@@ -455,14 +455,14 @@ static int geo_export(view *v, const wb_state *s, const char *dir, char *written
     if (!td || !td->has_geometry)
         return SEGP_FAIL("geometry view: task %d has no geometry to export", s->task + 1);
     int ns = td->n_seen;
-    vk_buf b = {0};
-    vk_printf(&b, "position,label,class,task,old\n");
+    view_text b = {0};
+    view_text_printf(&b, "position,label,class,task,old\n");
     for (int i = 0; i < ns; i++) {
-        vk_printf(&b, "%d,%d,", i + 1, td->labels[i]);
+        view_text_printf(&b, "%d,%d,", i + 1, td->labels[i]);
         vk_csv_str(&b, vk_class(s, td->labels[i]));
-        vk_printf(&b, ",%d,%d\n", vk_class_task(s, td->labels[i]) + 1, i < td->n_old);
+        view_text_printf(&b, ",%d,%d\n", vk_class_task(s, td->labels[i]) + 1, i < td->n_old);
     }
-    if (vk_write(&b, dir, "sim_classes.csv", written, n)) return -1;
+    if (view_text_write(&b, dir, "sim_classes.csv", written, n)) return -1;
     float *m = segp_malloc((size_t)ns * ns * sizeof *m);
     int rc = 0;
     for (int st = 0; st < STATES && rc == 0; st++) {
@@ -475,22 +475,22 @@ static int geo_export(view *v, const wb_state *s, const char *dir, char *written
         rc = vk_write_npy(dir, name, m, 2, shape, written, n);
         if (rc == 0 && st == p->state) {
             /* the shown matrix also as CSV, classes in the header and first column */
-            vk_printf(&b, "class");
+            view_text_printf(&b, "class");
             for (int j = 0; j < ns; j++) {
-                vk_printf(&b, ",");
+                view_text_printf(&b, ",");
                 vk_csv_str(&b, vk_class(s, td->labels[j]));
             }
-            vk_printf(&b, "\n");
+            view_text_printf(&b, "\n");
             for (int i = 0; i < ns; i++) {
                 vk_csv_str(&b, vk_class(s, td->labels[i]));
                 for (int j = 0; j < ns; j++) {
-                    vk_printf(&b, ",");
+                    view_text_printf(&b, ",");
                     vk_csv_num(&b, m[(size_t)i * ns + j]);
                 }
-                vk_printf(&b, "\n");
+                view_text_printf(&b, "\n");
             }
             snprintf(name, sizeof name, "sim_%s_%s.csv", kind_short[p->kind], state_short[st]);
-            rc = vk_write(&b, dir, name, written, n);
+            rc = view_text_write(&b, dir, name, written, n);
         }
     }
     free(m);

@@ -349,21 +349,21 @@ static int proj_export(view *v, const wb_state *s, const char *dir, char *writte
     const run_task_data *td = s->td;
     if (!td || !td->has_geometry || td->n_proj < 1)
         return SEGP_FAIL("projection view: task %d has no projection to export", s->task + 1);
-    vk_buf b = {0};
-    vk_printf(&b, "point,kind,label,class,task,old,row,pca_x,pca_y,tsne_x,tsne_y,shown\n");
+    view_text b = {0};
+    view_text_printf(&b, "point,kind,label,class,task,old,row,pca_x,pca_y,tsne_x,tsne_y,shown\n");
     for (int i = 0; i < td->n_proj; i++) {
         int kind = td->proj_kind[i];
         int label = point_label(td, i);
-        vk_printf(&b, "%d,%s,%d,", i, kind >= 0 && kind < PKINDS ? kind_names[kind] : "?", label);
+        view_text_printf(&b, "%d,%s,%d,", i, kind >= 0 && kind < PKINDS ? kind_names[kind] : "?", label);
         vk_csv_str(&b, vk_class(s, label));
-        vk_printf(&b, ",%d,%d,%d,%.9g,%.9g,", vk_class_task(s, label) + 1,
+        view_text_printf(&b, ",%d,%d,%d,%.9g,%.9g,", vk_class_task(s, label) + 1,
                   td->proj_class[i] < td->n_old, td->proj_row[i], td->proj_pca[2 * i],
                   td->proj_pca[2 * i + 1]);
-        if (td->proj_tsne) vk_printf(&b, "%.9g,%.9g", td->proj_tsne[2 * i], td->proj_tsne[2 * i + 1]);
-        else vk_printf(&b, ",");
-        vk_printf(&b, ",%d\n", !hidden(s, p, i));
+        if (td->proj_tsne) view_text_printf(&b, "%.9g,%.9g", td->proj_tsne[2 * i], td->proj_tsne[2 * i + 1]);
+        else view_text_printf(&b, ",");
+        view_text_printf(&b, ",%d\n", !hidden(s, p, i));
     }
-    return vk_write(&b, dir, "projection.csv", written, n);
+    return view_text_write(&b, dir, "projection.csv", written, n);
 }
 
 static void proj_free(view *v) {

@@ -11,53 +11,24 @@
 #include "core/common.h"
 #include "io/npy.h"
 
-void vk_printf(vk_buf *b, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0) return;
-    if (b->n + (size_t)need + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + (size_t)need + 1) cap *= 2;
-        b->p = segp_realloc(b->p, cap);
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)need;
-}
-
-void vk_csv_str(vk_buf *b, const char *s) {
+void vk_csv_str(view_text *b, const char *s) {
     if (!strpbrk(s, ",\"\n\r")) {
-        vk_printf(b, "%s", s);
+        view_text_printf(b, "%s", s);
         return;
     }
-    vk_printf(b, "\"");
-    for (const char *p = s; *p; p++) vk_printf(b, *p == '"' ? "\"\"" : "%c", *p);
-    vk_printf(b, "\"");
+    view_text_printf(b, "\"");
+    for (const char *p = s; *p; p++) view_text_printf(b, *p == '"' ? "\"\"" : "%c", *p);
+    view_text_printf(b, "\"");
 }
 
-void vk_csv_num(vk_buf *b, double v) {
-    if (!isnan(v)) vk_printf(b, "%.9g", v);
+void vk_csv_num(view_text *b, double v) {
+    if (!isnan(v)) view_text_printf(b, "%.9g", v);
 }
 
 static void add_written(char *written, size_t n, const char *name) {
     if (!written || n == 0) return;
     size_t len = strlen(written);
-    snprintf(written + len, n - len, "%s%s", len ? "," : "", name);
-}
-
-int vk_write(vk_buf *b, const char *dir, const char *name, char *written, size_t n) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int rc = segp_write_file_atomic(path, b->p ? b->p : "", b->n);
-    free(b->p);
-    memset(b, 0, sizeof *b);
-    if (rc != 0) return -1;
-    add_written(written, n, name);
-    return 0;
+    snprintf(written + len, n - len, "%s%s", len ? ", " : "", name);
 }
 
 int vk_write_npy(const char *dir, const char *name, const float *data, int ndim,

@@ -9,20 +9,11 @@
 
 #include "views/view.h"
 
-/* A growable text buffer (CSV rows); zero-initialise. */
-typedef struct {
-    char *p;
-    size_t n, cap;
-} vk_buf;
-
-void vk_printf(vk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Export text is view.h's view_text (view_text_printf, view_text_write). */
 /* A CSV field: quoted when it holds a comma, quote or newline. */
-void vk_csv_str(vk_buf *b, const char *s);
+void vk_csv_str(view_text *b, const char *s);
 /* A number for CSV: %.9g, or an empty field for NAN. */
-void vk_csv_num(vk_buf *b, double v);
-/* Write B as DIR/NAME atomically and append NAME to WRITTEN (comma-separated, capacity N).
- * Frees B's text either way. 0, or -1 + error naming the file. */
-int vk_write(vk_buf *b, const char *dir, const char *name, char *written, size_t n);
+void vk_csv_num(view_text *b, double v);
 /* Write a float32 array DIR/NAME (.npy) atomically and append NAME to WRITTEN. */
 int vk_write_npy(const char *dir, const char *name, const float *data, int ndim,
                  const int64_t *shape, char *written, size_t n);
