@@ -306,13 +306,18 @@ static int load_tensor(const st_file *f, int hf, const clip_tensor_info *ti, flo
     return 0;
 }
 
-clip_model *clip_model_load(const char *path, const clip_load_params *params) {
+/* The model of the open checkpoint F (closed here); CONFIG_JSON_BESIDE: look for a Hugging
+ * Face config.json in the file's directory. */
+static clip_model *load_from(st_file *f, int config_json_beside, const clip_load_params *params) {
     clip_load_params defaults = clip_default_load_params();
     if (!params) params = &defaults;
+    char path[1024]; /* for messages after st_close(f) (clip_model.path is as long) */
+    snprintf(path, sizeof path, "%s", st_path(f));
     const segp_backend *be = segp_backend_get(params->device);
-    if (!be) return NULL;
-    st_file *f = st_open(path);
-    if (!f) return NULL;
+    if (!be) {
+        st_close(f);
+        return NULL;
+    }
     int hf = st_find(f, "vision_model.embeddings.patch_embedding.weight") ||
              st_find(f, "text_model.embeddings.token_embedding.weight");
     clip_config cfg;
@@ -327,7 +332,7 @@ clip_model *clip_model_load(const char *path, const clip_load_params *params) {
         return NULL;
     }
     int meta_heads = h.v_heads || h.t_heads, meta_act = h.act >= 0;
-    if (hints_from_config_json(path, &h, &from_json) != 0) {
+    if (config_json_beside && hints_from_config_json(path, &h, &from_json) != 0) {
         st_close(f);
         return NULL;
     }
@@ -399,4 +404,15 @@ clip_model *clip_model_load(const char *path, const clip_load_params *params) {
     be->to_device(m->params, host, m->n_params * sizeof(float));
     free(host);
     return m;
+}
+
+clip_model *clip_model_load(const char *path, const clip_load_params *params) {
+    st_file *f = st_open(path);
+    return f ? load_from(f, 1, params) : NULL;
+}
+
+clip_model *clip_model_load_memory(const char *name, const void *data, size_t size,
+                                   const clip_load_params *params) {
+    st_file *f = st_open_memory(name, data, size);
+    return f ? load_from(f, 0, params) : NULL;
 }
