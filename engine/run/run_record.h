@@ -85,6 +85,7 @@ typedef struct {
     double run_start_time, last_time;
     char *last_error;      /* text of the latest error event, or NULL */
     int n_events;
+    double *task_start_time_; /* [num_tasks] internal: the task_start event's time */
 } run_record;
 
 /* Open DIR. -1 + error naming the file (config.json missing or not a segp run config,
@@ -142,7 +143,8 @@ typedef struct {
     float *anchor_score, *anchor_linf, *anchor_dist_seed; /* [n_anchors] */
     float *anchor_dist_proto;  /* [n_anchors] loss_vis's last column (1 - f.mu) */
     float *loss_text, *loss_vis;  /* [n_anchors, k_adv + 1] */
-    float *anchor_drift;       /* [n_anchors, e] or NULL */
+    float *anchor_emb;         /* [n_anchors, e] normalised teacher embeddings of the anchors */
+    float *anchor_drift;       /* [n_anchors, e] f_student - f_teacher after training, or NULL */
     int n_anchor_images;
     uint8_t *anchor_images;    /* [n_anchor_images, res, res, 3] */
     int32_t *anchor_image_rows;/* [n_anchor_images] */

@@ -1,0 +1,449 @@
+/* run_record.c: a run directory read back (run_record.h): config.json's resolved part, the
+ * metrics files, the DONE markers and the events. The per-task files are run_task_data.c's. */
+#include "run/run_record.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "io/npy.h"
+#include "run/rundir.h"
+#include "run/sha256.h"
+
+const char *const run_state_names[RUN_STATES] = {"pre", "teacher", "student"};
+
+/* ---- small JSON helpers (errors name the file and the key) ---- */
+
+static const cJSON *get(const cJSON *o, const char *key) {
+    return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static char *dup_string(const cJSON *o, const char *key, const char *dflt) {
+    const cJSON *it = get(o, key);
+    return segp_strdup(cJSON_IsString(it) ? it->valuestring : dflt);
+}
+
+/* a number, or NAN for null / absent */
+static double num_or_nan(const cJSON *o, const char *key) {
+    const cJSON *it = get(o, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : NAN;
+}
+
+/* An array of N ints in [0, LIMIT) at KEY of O into OUT; -1 + error naming PATH and KEY. */
+static int read_int_array(const cJSON *o, const char *key, int n, int limit, int32_t *out,
+                          const char *path) {
+    const cJSON *a = get(o, key);
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
+        return SEGP_FAIL("%s: key 'resolved.%s' is not an array of %d integers", path, key, n);
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a) {
+        if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+            it->valuedouble < 0 || it->valuedouble >= limit)
+            return SEGP_FAIL("%s: key 'resolved.%s' entry %d is not an integer in [0, %d)", path,
+                             key, i, limit);
+        out[i++] = (int32_t)it->valuedouble;
+    }
+    return 0;
+}
+
+/* ---- config.json ---- */
+
+static int read_config(run_record *r) {
+    char path[4200];
+    rundir_path(r->dir, "config.json", path, sizeof path);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (segp_read_file(path, &data, &size) != 0) return -1;
+    char hex[65];
+    sha256_hex(data, size, hex);
+    r->config_sha256 = segp_strdup(hex);
+    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
+    free(data);
+    int rc = 0;
+    if (!cJSON_IsObject(root)) {
+        rc = SEGP_FAIL("%s: not a JSON object (expected a segp run's config)", path);
+        goto done;
+    }
+    const cJSON *res = get(root, "resolved");
+    if (!cJSON_IsObject(res)) {
+        rc = SEGP_FAIL("%s: has no 'resolved' object; not a segp run directory's config", path);
+        goto done;
+    }
+    r->method = dup_string(root, "method", "?");
+    const cJSON *seed = get(root, "seed");
+    r->seed = cJSON_IsNumber(seed) && seed->valuedouble >= 0 ? (uint64_t)seed->valuedouble : 0;
+    r->benchmark = dup_string(res, "benchmark", "?");
+    r->order_desc = dup_string(res, "class_order_desc", "");
+    r->task_split = dup_string(res, "task_split", "");
+    r->build = dup_string(res, "build", "");
+    const cJSON *nc = get(res, "num_classes"), *nt = get(res, "num_tasks");
+    if (!cJSON_IsNumber(nc) || nc->valuedouble < 1 || nc->valuedouble > 1e6 ||
+        !cJSON_IsNumber(nt) || nt->valuedouble < 1 || nt->valuedouble > nc->valuedouble) {
+        rc = SEGP_FAIL("%s: keys 'resolved.num_classes' and 'resolved.num_tasks' must be "
+                       "counts with 1 <= num_tasks <= num_classes", path);
+        goto done;
+    }
+    int C = (int)nc->valuedouble, T = (int)nt->valuedouble;
+    r->num_classes = C;
+    r->num_tasks = T;
+    r->class_order = segp_malloc(sizeof(int32_t) * (size_t)C);
+    if ((rc = read_int_array(res, "class_order", C, C, r->class_order, path)) != 0) goto done;
+    r->class_names = segp_calloc((size_t)C, sizeof(char *));
+    const cJSON *names = get(res, "class_names");
+    if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) != C) {
+        rc = SEGP_FAIL("%s: key 'resolved.class_names' is not an array of %d strings", path, C);
+        goto done;
+    }
+    for (int k = 0; k < C; k++) {
+        const cJSON *it = cJSON_GetArrayItem(names, k);
+        if (!cJSON_IsString(it)) {
+            rc = SEGP_FAIL("%s: key 'resolved.class_names' entry %d is not a string", path, k);
+            goto done;
+        }
+        r->class_names[k] = segp_strdup(it->valuestring);
+    }
+    /* tasks: contiguous runs of the class order */
+    r->task_first = segp_calloc((size_t)T + 1, sizeof(int));
+    r->task_size = segp_calloc((size_t)T, sizeof(int));
+    r->class_task = segp_malloc(sizeof(int) * (size_t)C);
+    for (int k = 0; k < C; k++) r->class_task[k] = -1;
+    const cJSON *tc = get(res, "task_classes");
+    if (!cJSON_IsArray(tc) || cJSON_GetArraySize(tc) != T) {
+        rc = SEGP_FAIL("%s: key 'resolved.task_classes' is not an array of %d tasks", path, T);
+        goto done;
+    }
+    int pos = 0;
+    for (int t = 0; t < T; t++) {
+        const cJSON *a = cJSON_GetArrayItem(tc, t);
+        int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : -1;
+        if (n < 1 || pos + n > C) {
+            rc = SEGP_FAIL("%s: key 'resolved.task_classes' entry %d is not a non-empty array "
+                           "within the %d classes", path, t, C);
+            goto done;
+        }
+        r->task_first[t] = pos;
+        r->task_size[t] = n;
+        int j = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, a) {
+            if (!cJSON_IsNumber(it) || it->valuedouble != r->class_order[pos + j]) {
+                rc = SEGP_FAIL("%s: key 'resolved.task_classes' entry %d does not follow "
+                               "'resolved.class_order'", path, t);
+                goto done;
+            }
+            r->class_task[r->class_order[pos + j]] = t;
+            j++;
+        }
+        pos += n;
+    }
+    r->task_first[T] = pos;
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- metrics.jsonl and the matrices ---- */
+
+static void read_task_line(run_record *r, const cJSON *o) {
+    const cJSON *t = get(o, "task");
+    if (!cJSON_IsNumber(t)) return;
+    int k = (int)t->valuedouble - 1;
+    if (k < 0 || k >= r->num_tasks || t->valuedouble != floor(t->valuedouble)) return;
+    run_task_metrics *m = &r->task[k];
+    m->valid = 1;
+    m->acc = num_or_nan(o, "acc");
+    m->avg_acc = num_or_nan(o, "avg_acc");
+    m->old_acc = num_or_nan(o, "old_acc");
+    m->new_acc = num_or_nan(o, "new_acc");
+    m->forgetting = num_or_nan(o, "forgetting");
+    m->bwt = num_or_nan(o, "bwt");
+    m->fwt = num_or_nan(o, "fwt");
+    m->clip_acc = num_or_nan(o, "clip_acc");
+    m->heldout_acc = num_or_nan(o, "heldout_acc");
+    m->bc_ratio = num_or_nan(o, "boundary_core_ratio");
+}
+
+static void read_final_line(run_record *r, const cJSON *o) {
+    run_final_metrics *f = &r->final;
+    f->valid = 1;
+    f->last = num_or_nan(o, "last");
+    f->avg = num_or_nan(o, "avg");
+    f->forgetting = num_or_nan(o, "forgetting");
+    f->bwt = num_or_nan(o, "bwt");
+    f->fwt = num_or_nan(o, "fwt");
+    const cJSON *c = get(o, "clip_branch");
+    f->has_clip = cJSON_IsObject(c);
+    f->clip_last = f->has_clip ? num_or_nan(c, "last") : NAN;
+    f->clip_avg = f->has_clip ? num_or_nan(c, "avg") : NAN;
+    f->clip_forgetting = f->has_clip ? num_or_nan(c, "forgetting") : NAN;
+    f->clip_bwt = f->has_clip ? num_or_nan(c, "bwt") : NAN;
+    f->clip_fwt = f->has_clip ? num_or_nan(c, "fwt") : NAN;
+    f->bc_ratio = num_or_nan(o, "boundary_core_ratio");
+    f->heldout_pre = num_or_nan(o, "heldout_pretrained");
+    f->heldout_final = num_or_nan(o, "heldout_final");
+}
+
+static void clear_metrics(run_record *r) {
+    for (int t = 0; t < r->num_tasks; t++) {
+        run_task_metrics *m = &r->task[t];
+        m->valid = 0;
+        m->acc = m->avg_acc = m->old_acc = m->new_acc = m->forgetting = m->bwt = m->fwt = NAN;
+        m->clip_acc = m->heldout_acc = m->bc_ratio = NAN;
+    }
+    memset(&r->final, 0, sizeof r->final);
+}
+
+/* metrics.jsonl: absent is fine (no task finished yet); a line that is not JSON is skipped only
+ * when it is the last one (a torn write), else it is an error. */
+static int read_metrics(run_record *r) {
+    char path[4200];
+    rundir_path(r->dir, "metrics.jsonl", path, sizeof path);
+    clear_metrics(r);
+    if (!rundir_exists(path)) return 0;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = 0, line_no = 0;
+    char *p = (char *)data;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        int last = nl == NULL || nl[1] == '\0';
+        if (nl) *nl = '\0';
+        line_no++;
+        if (*p) {
+            cJSON *o = cJSON_Parse(p);
+            if (!cJSON_IsObject(o)) {
+                cJSON_Delete(o);
+                if (!last || nl) {
+                    rc = SEGP_FAIL("%s: line %d is not a JSON object", path, line_no);
+                    break;
+                }
+            } else {
+                if (get(o, "last")) read_final_line(r, o);
+                else read_task_line(r, o);
+                cJSON_Delete(o);
+            }
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    free(data);
+    return rc;
+}
+
+/* accuracy_matrix[_clip].npy: [T, T] percent; absent: all NAN (or no clip matrix). */
+static int read_matrix(run_record *r, const char *name, double **out, int required) {
+    char path[4200];
+    rundir_path(r->dir, name, path, sizeof path);
+    int T = r->num_tasks;
+    if (!rundir_exists(path)) {
+        if (!required) return 0;
+        if (!*out) *out = segp_malloc(sizeof(double) * (size_t)T * (size_t)T);
+        for (int i = 0; i < T * T; i++) (*out)[i] = NAN;
+        return 0;
+    }
+    npy_array a;
+    if (npy_read(path, &a) != 0) return -1;
+    if (a.ndim != 2 || a.shape[0] != T || a.shape[1] != T) {
+        npy_free(&a);
+        return SEGP_FAIL("%s: expected a %d x %d matrix (config.json's num_tasks)", path, T, T);
+    }
+    if (!*out) *out = segp_malloc(sizeof(double) * (size_t)T * (size_t)T);
+    for (int i = 0; i < T * T; i++) (*out)[i] = a.data[i];
+    npy_free(&a);
+    return 0;
+}
+
+static void read_done(run_record *r) {
+    int n = 0;
+    while (n < r->num_tasks && rundir_task_done(r->dir, n)) n++;
+    r->tasks_done = n;
+    char path[4200];
+    rundir_path(r->dir, "DONE", path, sizeof path);
+    r->run_done = rundir_exists(path);
+}
+
+int run_record_refresh(run_record *r) {
+    read_done(r);
+    if (read_metrics(r) != 0) return -1;
+    if (read_matrix(r, "accuracy_matrix.npy", &r->R, 1) != 0) return -1;
+    if (read_matrix(r, "accuracy_matrix_clip.npy", &r->R_clip, 0) != 0) return -1;
+    return 0;
+}
+
+/* ---- events ---- */
+
+int run_term_index(const run_record *r, const char *name) {
+    for (int k = 0; k < r->n_terms; k++)
+        if (strcmp(r->term_names[k], name) == 0) return k;
+    return -1;
+}
+
+static void add_step(run_record *r, const cJSON *o, int task) {
+    if (r->n_steps == r->cap_steps) {
+        r->cap_steps = r->cap_steps ? 2 * r->cap_steps : 1024;
+        r->steps = segp_realloc(r->steps, sizeof(run_step) * (size_t)r->cap_steps);
+    }
+    run_step *s = &r->steps[r->n_steps++];
+    s->task = task;
+    s->epoch = (int)num_or_nan(o, "epoch");
+    s->epochs = (int)num_or_nan(o, "epochs");
+    double st = num_or_nan(o, "step"), sts = num_or_nan(o, "steps");
+    s->step = isfinite(st) ? (int64_t)st : 0;
+    s->steps = isfinite(sts) ? (int64_t)sts : 0;
+    s->loss = (float)num_or_nan(o, "loss");
+    s->lr = (float)num_or_nan(o, "lr");
+    s->images_per_s = num_or_nan(o, "images_per_s");
+    s->eta_s = num_or_nan(o, "eta_s");
+    s->time = num_or_nan(o, "time");
+    for (int k = 0; k < RUN_MAX_TERMS; k++) s->term[k] = NAN;
+    const cJSON *terms = get(o, "terms"), *it;
+    cJSON_ArrayForEach(it, terms) {
+        if (!it->string) continue;
+        int k = run_term_index(r, it->string);
+        if (k < 0 && r->n_terms < RUN_MAX_TERMS) {
+            k = r->n_terms++;
+            r->term_names[k] = segp_strdup(it->string);
+        }
+        if (k >= 0) s->term[k] = cJSON_IsNumber(it) ? (float)it->valuedouble : NAN;
+    }
+    r->phase_step = s->step;
+    r->phase_steps = s->steps;
+}
+
+int run_record_add_event(run_record *r, const char *line) {
+    cJSON *o = cJSON_Parse(line);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return SEGP_FAIL("%s/events.jsonl: an event is not a JSON object", r->dir);
+    }
+    const cJSON *ev = get(o, "event");
+    const char *kind = cJSON_IsString(ev) ? ev->valuestring : "";
+    double tn = num_or_nan(o, "task"), time = num_or_nan(o, "time");
+    int task = isfinite(tn) && tn >= 1 && tn <= r->num_tasks ? (int)tn - 1 : -1;
+    if (isfinite(time)) r->last_time = time;
+    r->n_events++;
+    if (task >= 0) r->cur_task = task;
+    if (strcmp(kind, "run_start") == 0) {
+        if (isfinite(time) && !(r->run_start_time > 0)) r->run_start_time = time;
+    } else if (strcmp(kind, "task_start") == 0 && task >= 0) {
+        r->task_wall_s[task] = NAN;
+        r->task_start_time_[task] = time;
+        snprintf(r->phase, sizeof r->phase, "start");
+        r->phase_step = r->phase_steps = 0;
+    } else if (strcmp(kind, "task_end") == 0 && task >= 0) {
+        double t0 = r->task_start_time_[task];
+        r->task_wall_s[task] = isfinite(t0) && isfinite(time) ? time - t0 : NAN;
+        snprintf(r->phase, sizeof r->phase, "done");
+    } else if (strcmp(kind, "phase") == 0) {
+        const cJSON *ph = get(o, "phase");
+        snprintf(r->phase, sizeof r->phase, "%s", cJSON_IsString(ph) ? ph->valuestring : "?");
+        double sts = num_or_nan(o, "steps");
+        r->phase_step = 0;
+        r->phase_steps = isfinite(sts) ? (int64_t)sts : 0;
+    } else if (strcmp(kind, "step") == 0 && task >= 0) {
+        add_step(r, o, task);
+    } else if (strcmp(kind, "error") == 0) {
+        free(r->last_error);
+        r->last_error = dup_string(o, "error", "error");
+    } else if (strcmp(kind, "run_end") == 0) {
+        snprintf(r->phase, sizeof r->phase, "finished");
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+/* events.jsonl: absent is fine; a torn last line is skipped; any other bad line is an error. */
+static int read_events(run_record *r) {
+    char path[4200];
+    rundir_path(r->dir, "events.jsonl", path, sizeof path);
+    if (!rundir_exists(path)) return 0;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = 0, line_no = 0;
+    char *p = (char *)data;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = '\0';
+        line_no++;
+        if (*p && run_record_add_event(r, p) != 0) {
+            if (nl) { /* not the torn tail */
+                segp_clear_error();
+                rc = SEGP_FAIL("%s: line %d is not a JSON object", path, line_no);
+                break;
+            }
+            segp_clear_error();
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    free(data);
+    return rc;
+}
+
+/* ---- open / free ---- */
+
+int run_record_open(const char *dir, run_record *out) {
+    memset(out, 0, sizeof *out);
+    if (!dir || !*dir) return SEGP_FAIL("run directory: empty path");
+    run_record *r = out;
+    r->dir = segp_strdup(dir);
+    r->cur_task = -1;
+    int rc = read_config(r);
+    if (rc == 0) {
+        int T = r->num_tasks;
+        r->task = segp_calloc((size_t)T, sizeof(run_task_metrics));
+        r->task_wall_s = segp_malloc(sizeof(double) * (size_t)T);
+        r->task_start_time_ = segp_malloc(sizeof(double) * (size_t)T);
+        for (int t = 0; t < T; t++) r->task_wall_s[t] = r->task_start_time_[t] = NAN;
+        rc = run_record_refresh(r);
+    }
+    if (rc == 0) rc = read_events(r);
+    if (rc != 0) {
+        run_record_free(r);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    return 0;
+}
+
+void run_record_free(run_record *r) {
+    if (!r) return;
+    free(r->dir);
+    free(r->method);
+    free(r->benchmark);
+    free(r->order_desc);
+    free(r->task_split);
+    free(r->config_sha256);
+    free(r->build);
+    if (r->class_names)
+        for (int k = 0; k < r->num_classes; k++) free(r->class_names[k]);
+    free(r->class_names);
+    free(r->class_order);
+    free(r->task_first);
+    free(r->task_size);
+    free(r->class_task);
+    free(r->R);
+    free(r->R_clip);
+    free(r->task);
+    for (int k = 0; k < r->n_terms; k++) free(r->term_names[k]);
+    free(r->steps);
+    free(r->task_wall_s);
+    free(r->task_start_time_);
+    free(r->last_error);
+    memset(r, 0, sizeof *r);
+}
+
+const char *run_class_name(const run_record *r, int label) {
+    return label >= 0 && label < r->num_classes && r->class_names ? r->class_names[label] : "?";
+}
+
+int run_seen_classes(const run_record *r, int t) {
+    if (t < 0) return 0;
+    if (t >= r->num_tasks) t = r->num_tasks - 1;
+    return r->task_first[t] + r->task_size[t];
+}

@@ -1,0 +1,222 @@
+/* test_run_record.c: a run directory read back (run/run_record.h) from the shipped finished run
+ * (sample_runs/default-run): config, metrics, matrices and events against the files' own
+ * values; every part of a task's saved state; the live event path; and corrupt or partial
+ * directories giving errors that name the file. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "run/run_record.h"
+#include "test.h"
+
+#define RUN "sample_runs/default-run"
+
+TEST(run_record_reads_the_shipped_run) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    CHECK(strcmp(r.method, "segp") == 0);
+    CHECK(strcmp(r.benchmark, "shapes") == 0);
+    CHECK(strcmp(r.order_desc, "latin") == 0);
+    CHECK(strcmp(r.task_split, "B0-Inc10") == 0);
+    CHECK_EQ_INT(r.num_classes, 100);
+    CHECK_EQ_INT(r.num_tasks, 10);
+    CHECK_EQ_INT(r.tasks_done, 10);
+    CHECK_EQ_INT(r.run_done, 1);
+    CHECK_EQ_INT(r.class_order[0], 42);
+    CHECK(strcmp(run_class_name(&r, 0), "red circle") == 0);
+    CHECK(strcmp(run_class_name(&r, 100), "?") == 0);
+    CHECK_EQ_INT(r.task_first[3], 30);
+    CHECK_EQ_INT(r.task_size[3], 10);
+    CHECK_EQ_INT(r.class_task[42], 0);
+    CHECK_EQ_INT(r.class_task[r.class_order[99]], 9);
+    CHECK_EQ_INT(run_seen_classes(&r, 4), 50);
+    CHECK_EQ_INT((int)strlen(r.config_sha256), 64);
+    /* metrics.jsonl's own numbers */
+    CHECK(r.final.valid && r.final.has_clip);
+    CHECK_NEAR(r.final.last, 66.8, 1e-9);
+    CHECK_NEAR(r.final.avg, 77.4047, 1e-9);
+    CHECK_NEAR(r.final.clip_last, 63.8, 1e-9);
+    CHECK_NEAR(r.final.bc_ratio, 1.691787, 1e-9);
+    CHECK(r.task[0].valid && r.task[9].valid);
+    CHECK_NEAR(r.task[0].acc, 98.0, 1e-9);
+    CHECK(isnan(r.task[0].old_acc) && isnan(r.task[0].bc_ratio));
+    CHECK_NEAR(r.task[1].bc_ratio, 0.168553, 1e-9);
+    CHECK_NEAR(r.task[1].clip_acc, 87.5, 1e-9);
+    /* the matrix: row 2 (task 2) from eval.json's hits: 172/200, 178/200, 161/200 */
+    CHECK_NEAR(r.R[1 * 10 + 0], 86.0, 1e-4);
+    CHECK_NEAR(r.R[1 * 10 + 1], 89.0, 1e-4);
+    CHECK_NEAR(r.R[1 * 10 + 2], 80.5, 1e-4);  /* zero-shot on the incoming task */
+    CHECK(isnan(r.R[1 * 10 + 3]));
+    CHECK(r.R_clip != NULL);
+    if (r.R_clip) CHECK_NEAR(r.R_clip[1 * 10 + 0], 87.5, 1e-4);
+    /* the last row averages to Last */
+    double s = 0;
+    for (int j = 0; j < 10; j++) s += r.R[9 * 10 + j];
+    CHECK_NEAR(s / 10, 66.8, 1e-3);
+    /* events */
+    CHECK(r.n_steps > 100);
+    CHECK(run_term_index(&r, "cls") == 0);
+    CHECK(run_term_index(&r, "tsgr") >= 0);
+    CHECK(run_term_index(&r, "acgd") >= 0);
+    CHECK(run_term_index(&r, "nope") == -1);
+    CHECK(r.steps[0].task == 0 && r.steps[0].step == 1 && r.steps[0].steps == 48);
+    CHECK_NEAR(r.steps[0].loss, 0.595316, 1e-6);
+    CHECK(isnan(r.steps[0].term[run_term_index(&r, "acgd")])); /* no ACGD at task 1 */
+    CHECK(strcmp(r.phase, "finished") == 0);
+    for (int t = 0; t < 10; t++) CHECK(r.task_wall_s[t] > 0 && r.task_wall_s[t] < 600);
+    CHECK(r.last_error == NULL);
+    run_record_free(&r);
+}
+
+TEST(run_task_load_reads_every_part) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data d;
+    CHECK(run_task_load(&r, 4, &d) == 0);
+    CHECK_EQ_INT(d.n_old, 40);
+    CHECK_EQ_INT(d.n_new, 10);
+    CHECK_EQ_INT(d.n_seen, 50);
+    CHECK_EQ_INT(d.labels[0], 42);
+    CHECK(d.has_drift && d.has_geometry && d.has_anchors && d.has_prototypes && d.has_summary);
+    CHECK_EQ_INT(d.n_drift, 1000);
+    CHECK_EQ_INT(d.bins, 20);
+    int old = 0;
+    for (int i = 0; i < d.n_drift; i++) old += d.drift_is_old[i];
+    CHECK_EQ_INT(old, 800);
+    CHECK_EQ_INT(d.e, 128);
+    CHECK(d.protos != NULL);
+    CHECK_NEAR(d.tt[RUN_STATE_STUDENT][3 * 50 + 3], 1.0, 1e-4); /* cosine of a text with itself */
+    CHECK_EQ_INT(d.n_proj, 600);
+    CHECK(d.proj_tsne != NULL);
+    CHECK_EQ_INT(d.n_anchors, 200);
+    CHECK_EQ_INT(d.k_adv, 10);
+    CHECK_EQ_INT(d.anchor_res, 48);
+    CHECK(strcmp(d.anchor_source, "pgd") == 0);
+    CHECK_EQ_INT(d.n_anchor_images, 40);
+    CHECK(d.anchor_drift != NULL);
+    for (int i = 0; i < d.n_anchors; i++) {
+        CHECK(r.class_task[d.anchor_target[i]] < 4); /* anchors target old classes */
+        CHECK(d.anchor_linf[i] <= 4.0f / 255 + 1e-6f);
+        if (i < 3) CHECK_NEAR(d.anchor_dist_proto[i], d.loss_vis[i * 11 + 10], 0);
+    }
+    CHECK(d.rho != NULL);
+    CHECK_NEAR(d.summary.boundary_core_ratio, 2.5979043503981556, 1e-12);
+    run_task_data_free(&d);
+
+    /* task 1: no old classes, so no drift and no anchors */
+    CHECK(run_task_load(&r, 0, &d) == 0);
+    CHECK(!d.has_drift && !d.has_anchors && d.has_geometry && d.has_prototypes);
+    CHECK_EQ_INT(d.n_seen, 10);
+    CHECK(d.rho == NULL);
+    run_task_data_free(&d);
+
+    CHECK(run_task_load(&r, 10, &d) == -1);
+    CHECK(err_has("task 11 is out of range"));
+    run_record_free(&r);
+}
+
+TEST(run_record_live_events) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    int n = r.n_steps;
+    CHECK(run_record_add_event(&r, "{\"event\":\"phase\",\"task\":3,\"phase\":\"anchors\"}") == 0);
+    CHECK(strcmp(r.phase, "anchors") == 0);
+    CHECK_EQ_INT(r.cur_task, 2);
+    CHECK(run_record_add_event(&r, "{\"event\":\"step\",\"task\":3,\"step\":7,\"steps\":48,"
+                                    "\"loss\":1.5,\"terms\":{\"cls\":1.25,\"newterm\":0.5}}") == 0);
+    CHECK_EQ_INT(r.n_steps, n + 1);
+    CHECK_NEAR(r.steps[n].term[0], 1.25, 1e-6);
+    CHECK_NEAR(r.steps[n].term[run_term_index(&r, "newterm")], 0.5, 1e-6);
+    CHECK(r.phase_step == 7 && r.phase_steps == 48);
+    CHECK(run_record_add_event(&r, "{\"event\":\"error\",\"error\":\"disk full\"}") == 0);
+    CHECK(r.last_error && strcmp(r.last_error, "disk full") == 0);
+    CHECK(run_record_add_event(&r, "{\"event\":\"future_kind\"}") == 0); /* ignored */
+    CHECK(run_record_add_event(&r, "not json") == -1);
+    run_record_free(&r);
+}
+
+/* A scratch copy of the shipped run that a test may break. */
+static const char *copy_run(const char *name) {
+    const char *dst = tpath("%s", name);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r " RUN " '%s'", dst, dst);
+    CHECK(system(cmd) == 0);
+    return dst;
+}
+
+static void append(const char *path, const char *text) {
+    FILE *f = fopen(path, "ab");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+TEST(run_record_corrupt_directories_name_the_file) {
+    run_record r;
+    CHECK(run_record_open(tpath("%s", "no-such-run"), &r) == -1);
+    CHECK(err_has("config.json"));
+
+    const char *d = copy_run("rr-config");
+    char p[4200];
+    snprintf(p, sizeof p, "%s/config.json", d);
+    write_text(p, "{\"method\": \"segp\"}");
+    CHECK(run_record_open(d, &r) == -1);
+    CHECK(err_has("config.json: has no 'resolved' object"));
+    write_text(p, "[1, 2");
+    CHECK(run_record_open(d, &r) == -1);
+    CHECK(err_has("config.json: not a JSON object"));
+
+    /* torn tails of the append-only files are what a crash leaves: they open */
+    d = copy_run("rr-torn");
+    snprintf(p, sizeof p, "%s/events.jsonl", d);
+    append(p, "{\"event\":\"step\",\"task\":3,\"lo");
+    snprintf(p, sizeof p, "%s/metrics.jsonl", d);
+    append(p, "{\"task\": 4, \"ac");
+    CHECK(run_record_open(d, &r) == 0);
+    CHECK_NEAR(r.final.last, 66.8, 1e-9);
+    run_record_free(&r);
+    /* ... but garbage inside is an error naming the file and line */
+    snprintf(p, sizeof p, "%s/events.jsonl", d);
+    append(p, "\n{\"event\":\"info\"}\n");
+    CHECK(run_record_open(d, &r) == -1);
+    CHECK(err_has("events.jsonl: line 690 is not a JSON object"));
+
+    d = copy_run("rr-matrix");
+    snprintf(p, sizeof p, "%s/accuracy_matrix.npy", d);
+    write_text(p, "not an npy file");
+    CHECK(run_record_open(d, &r) == -1);
+    CHECK(err_has("accuracy_matrix.npy"));
+
+    /* a task's files: truncated, wrong labels */
+    d = copy_run("rr-task");
+    CHECK(run_record_open(d, &r) == 0);
+    snprintf(p, sizeof p, "%s/tasks/05/geometry.safetensors", d);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "truncate -s 5000 '%s'", p);
+    CHECK(system(cmd) == 0);
+    run_task_data td;
+    CHECK(run_task_load(&r, 4, &td) == -1);
+    CHECK(err_has("tasks/05/geometry.safetensors"));
+    /* the prototypes of task 6 put where task 5's belong: 60 labels for 50 seen classes */
+    snprintf(cmd, sizeof cmd, "cp '%s/tasks/06/prototypes.safetensors' '%s/tasks/04/'", d, d);
+    CHECK(system(cmd) == 0);
+    CHECK(run_task_load(&r, 3, &td) == -1);
+    CHECK(err_has("tasks/04/prototypes.safetensors: tensor 'labels' is not 1-D of 40"));
+    /* an unfinished task */
+    snprintf(p, sizeof p, "%s/tasks/08/DONE", d);
+    CHECK(remove(p) == 0);
+    CHECK(run_task_load(&r, 7, &td) == -1);
+    CHECK(err_has("task 8 is not finished"));
+    run_record_free(&r);
+    /* and the record then counts 7 finished tasks */
+    CHECK(run_record_open(d, &r) == 0);
+    CHECK_EQ_INT(r.tasks_done, 7);
+    run_record_free(&r);
+}
