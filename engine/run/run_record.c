@@ -57,11 +57,16 @@ static int read_config(run_record *r) {
     uint8_t *data = NULL;
     size_t size = 0;
     if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = run_record_parse_config(r, (const char *)data, size, path);
+    free(data);
+    return rc;
+}
+
+int run_record_parse_config(run_record *r, const char *data, size_t size, const char *path) {
     char hex[65];
     sha256_hex(data, size, hex);
     r->config_sha256 = segp_strdup(hex);
-    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
-    free(data);
+    cJSON *root = cJSON_ParseWithLength(data, size);
     int rc = 0;
     if (!cJSON_IsObject(root)) {
         rc = SEGP_FAIL("%s: not a JSON object (expected a segp run's config)", path);
@@ -196,6 +201,8 @@ static void clear_metrics(run_record *r) {
     memset(&r->final, 0, sizeof r->final);
 }
 
+static int metrics_lines(run_record *r, char *data, const char *path);
+
 /* metrics.jsonl: absent is fine (no task finished yet); a line that is not JSON is skipped only
  * when it is the last one (a torn write), else it is an error. */
 static int read_metrics(run_record *r) {
@@ -206,6 +213,23 @@ static int read_metrics(run_record *r) {
     uint8_t *data = NULL;
     size_t size = 0;
     if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = metrics_lines(r, (char *)data, path);
+    free(data);
+    return rc;
+}
+
+int run_record_parse_metrics(run_record *r, const char *text, size_t n, const char *path) {
+    clear_metrics(r);
+    char *data = segp_malloc(n + 1);
+    if (n) memcpy(data, text, n);
+    data[n] = 0;
+    int rc = metrics_lines(r, data, path);
+    free(data);
+    return rc;
+}
+
+/* The lines of metrics.jsonl in DATA (NUL-terminated, modified). */
+static int metrics_lines(run_record *r, char *data, const char *path) {
     int rc = 0, line_no = 0;
     char *p = (char *)data;
     while (*p) {
@@ -230,7 +254,6 @@ static int read_metrics(run_record *r) {
         if (!nl) break;
         p = nl + 1;
     }
-    free(data);
     return rc;
 }
 

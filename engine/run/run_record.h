@@ -17,6 +17,7 @@
 #ifndef SEGP_RUN_RECORD_H
 #define SEGP_RUN_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "metrics/analytics.h"
@@ -161,6 +162,25 @@ typedef struct {
 
 /* Load tasks/NN/ of finished task T (0-based). -1 + error naming the file and tensor. */
 int run_task_load(const run_record *r, int t, run_task_data *out);
+
+/* ---- in-memory twins (run_record_open and run_task_load read the files and call these; the
+ * fuzz targets call them directly). PATH / the task's file names stand for the files. ---- */
+
+/* config.json into a zeroed R (r->dir set): what run_record_open reads first. */
+int run_record_parse_config(run_record *r, const char *text, size_t n, const char *path);
+/* metrics.jsonl into R (its config read, r->task allocated). */
+int run_record_parse_metrics(run_record *r, const char *text, size_t n, const char *path);
+
+/* tasks/NN/'s files in memory (data NULL: the file is absent). */
+enum { RUN_FILE_GEOMETRY, RUN_FILE_DRIFT, RUN_FILE_ANCHORS, RUN_FILE_PROTOTYPES,
+       RUN_FILE_ANALYTICS, RUN_TASK_FILES };
+typedef struct {
+    const void *data[RUN_TASK_FILES];
+    size_t size[RUN_TASK_FILES];
+} run_task_files;
+/* run_task_load over FILES (no DONE marker is needed). */
+int run_task_load_memory(const run_record *r, int t, const run_task_files *files,
+                         run_task_data *out);
 void run_task_data_free(run_task_data *d);
 
 #endif
