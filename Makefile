@@ -98,13 +98,22 @@ FUZZ_OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,addres
                  -fno-sanitize-recover=all
 FUZZ_TARGETS  := $(basename $(notdir $(wildcard fuzz/*.c)))
 
-.PHONY: fuzz fuzz-ci fuzz-build fuzz-bins
+.PHONY: fuzz fuzz-ci fuzz-build fuzz-bins fuzz-corpus
 fuzz-build:
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="$(FUZZ_OPT)" fuzz-bins
 fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(BUILD)/libsegp.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ifuzz -fsanitize=fuzzer -o $@ $< $(BUILD)/libsegp.a $(LDLIBS)
+
+# The seed corpora and dictionaries (committed; regenerate after changing a format).
+fuzz-corpus: $(BUILD)/libsegp.a
+	@mkdir -p $(BUILD)/fuzz-tools fuzz/corpus/clip_checkpoint fuzz/corpus/lora
+	rm -f fuzz/corpus/clip_checkpoint/seed-* fuzz/corpus/lora/seed-*
+	$(CC) $(CFLAGS) -Ifuzz -o $(BUILD)/fuzz-tools/make_model_seeds fuzz/tools/make_model_seeds.c \
+	    $(BUILD)/libsegp.a $(LDLIBS)
+	$(BUILD)/fuzz-tools/make_model_seeds
+	$(PYTHON) fuzz/tools/make_corpus.py
 
 fuzz: fuzz-build
 	fuzz/run.sh fuzz $(FUZZ_TIME) $(FUZZ_BUILD) $(FUZZ_TARGETS)

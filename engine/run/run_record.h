@@ -166,10 +166,15 @@ int run_task_load(const run_record *r, int t, run_task_data *out);
 /* ---- in-memory twins (run_record_open and run_task_load read the files and call these; the
  * fuzz targets call them directly). PATH / the task's file names stand for the files. ---- */
 
-/* config.json into a zeroed R (r->dir set): what run_record_open reads first. */
-int run_record_parse_config(run_record *r, const char *text, size_t n, const char *path);
-/* metrics.jsonl into R (its config read, r->task allocated). */
-int run_record_parse_metrics(run_record *r, const char *text, size_t n, const char *path);
+/* run_record_open over config.json, metrics.jsonl and events.jsonl in memory (metrics and
+ * events may be NULL or have NULL data: absent); no matrix files (R all NAN, no R_clip) and no
+ * DONE markers. DIR names the files in messages. */
+typedef struct {
+    const char *data;
+    size_t size;
+} run_text;
+int run_record_open_memory(const char *dir, const run_text *config, const run_text *metrics,
+                           const run_text *events, run_record *out);
 
 /* tasks/NN/'s files in memory (data NULL: the file is absent). */
 enum { RUN_FILE_GEOMETRY, RUN_FILE_DRIFT, RUN_FILE_ANCHORS, RUN_FILE_PROTOTYPES,
