@@ -10,7 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (npy_read_memory("fuzz.npy", data, size, &a) == 0) {
         /* the shape accounts for every element, and every element was written */
         int64_t n = 1;
-        for (int d = 0; d < a.ndim; d++) n *= a.shape[d];
+        for (int d = 0; d < a.ndim; d++) n = a.shape[d] == 0 ? 0 : n;
+        for (int d = 0; d < a.ndim && n; d++) n *= a.shape[d];
         if (n != a.numel || a.ndim > NPY_MAX_DIMS) abort();
         volatile float s = 0;
         for (int64_t i = 0; i < a.numel; i++) s += a.data[i];

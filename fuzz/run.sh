@@ -47,8 +47,10 @@ if [ "$mode" = ci ]; then
         else
             printf '%-18s %5d inputs  FAILED (log: %s)\n' "$t" "${#files[@]}" "$log"
             grep -m1 -B2 -A12 'ERROR:\|runtime error' "$log" | sed 's/^/    /'
-            grep -m1 '^Running: ' "$log" >/dev/null &&
-                echo "    last input: $(grep '^Running: ' "$log" | tail -1 | cut -d' ' -f2)"
+            # which inputs: each again on its own (a leak is only reported at exit)
+            for f in "${files[@]}"; do
+                "$build/fuzz/$t" "${opts[@]}" "$f" >/dev/null 2>&1 || echo "    failing input: $f"
+            done
             status=1
             failed+=("$t (replay)")
         fi

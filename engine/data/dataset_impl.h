@@ -8,6 +8,10 @@
 
 #include "dataset.h"
 
+/* Most classes numbered "0".."C-1" for a "path label" list without class names (ImageNet-21k
+ * has 21841 classes). */
+#define DS_MAX_CLASSES 100000
+
 struct dataset {
     char kind[32];
     int count, num_classes;

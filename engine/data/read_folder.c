@@ -151,7 +151,14 @@ static int path_label_lines(dataset *ds, const char *list, char *text, char **li
         }
         if (label < 0 || (num_classes > 0 && label >= num_classes)) {
             rc = SEGP_FAIL("%s:%d: label %ld (expected 0..%d)", list, li + 1, label,
-                           num_classes > 0 ? num_classes - 1 : 2147483647);
+                           num_classes - 1);
+            break;
+        }
+        /* without a class list the classes are numbered up to the largest label */
+        if (num_classes <= 0 && label >= DS_MAX_CLASSES) {
+            rc = SEGP_FAIL("%s:%d: label %ld (expected 0..%d without a class-name list; "
+                           "larger class counts need one)", list, li + 1, label,
+                           DS_MAX_CLASSES - 1);
             break;
         }
         if (wnids) {
