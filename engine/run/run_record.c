@@ -168,9 +168,11 @@ done:
 
 static void read_task_line(run_record *r, const cJSON *o) {
     const cJSON *t = get(o, "task");
-    if (!cJSON_IsNumber(t)) return;
+    /* a task number of the run (checked before the conversion: 5e12 is no int) */
+    if (!cJSON_IsNumber(t) || !(t->valuedouble >= 1 && t->valuedouble <= r->num_tasks) ||
+        t->valuedouble != floor(t->valuedouble))
+        return;
     int k = (int)t->valuedouble - 1;
-    if (k < 0 || k >= r->num_tasks || t->valuedouble != floor(t->valuedouble)) return;
     run_task_metrics *m = &r->task[k];
     m->valid = 1;
     m->acc = num_or_nan(o, "acc");
