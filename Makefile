@@ -21,7 +21,7 @@ endif
 
 # views/ (the workbench's panels, no ncurses) and export/ (figures, cairo) are libraries of
 # their own beside the engine; app/ is the only code that knows the terminal.
-UI_LIBS := $(shell pkg-config --libs cairo ncursesw) -lpthread
+UI_LIBS := $(shell pkg-config --libs cairo fontconfig ncursesw) -lpthread
 
 ENGINE_SRC := $(wildcard engine/*/*.c engine/*/*/*.c)
 VIEWS_SRC  := $(wildcard views/*.c)

@@ -16,6 +16,8 @@ int cmd_run(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_ablate(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 /* Print "segp: error: MSG" for the engine's last error and return exit status 1. */
 int app_report_error(void);

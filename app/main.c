@@ -2,10 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/blas_setup.h"
 #include "core/common.h"
 #include "commands.h"
+#include "tui.h"
 
 #define SEGP_VERSION SEGP_VERSION_STRING
 
@@ -19,7 +21,9 @@ static const command commands[] = {
     {"run", cmd_run, "a continual-learning run of a config (default sample_runs/default.json)"},
     {"resume", cmd_resume, "continue a run directory after its last finished task"},
     {"eval", cmd_eval, "re-evaluate a run directory's saved task checkpoints"},
+    {"tui", cmd_tui, "the workbench: step through a run task by task (default: the shipped run)"},
     {"ablate", cmd_ablate, "the SeGP-CL ablation: variants x seeds of a config, then one table"},
+    {"export", cmd_export, "figures of a run as PNG, SVG or PDF, with their data (.csv)"},
     {"info", cmd_info, "architecture, parameter counts and tensor names of a checkpoint"},
     {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},
@@ -68,6 +72,9 @@ int main(int argc, char **argv) {
     blas_setup_reexec_if_needed(argv);
     if (argc > 0 && argv[0][0]) app_program = argv[0];
     if (argc < 2) {
+        /* on a terminal, the workbench on the shipped run; otherwise the help, as before */
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && tui_default_available())
+            return tui_default();
         usage(stderr);
         return 2;
     }

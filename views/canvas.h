@@ -92,6 +92,7 @@ typedef struct {
     const char *xlabel, *ylabel;
     int x_ticks, y_ticks;  /* <= 0: chosen from the size */
     int integer_x;         /* x ticks at integers only (task numbers) */
+    int bare;              /* no axes, ticks or labels: plot in the whole rectangle */
 } plot_axes;
 
 typedef struct {
@@ -103,7 +104,11 @@ typedef struct {
     const char *label;     /* legend text */
 } plot_series;
 
-/* Line curves (braille: 2x4 dots per cell; lines joined between points). */
+/* Line curves (braille: 2x4 dots per cell; lines joined between points; BLOCK: half blocks,
+ * 1x2 per cell; ASCII: the series' mark per cell). A series with a mark and few points (at most
+ * one per two columns) also gets its mark at each point, and under COLORS_NONE every series
+ * gets marks along it, so that colour is never the only way to tell curves apart. AX may be
+ * NULL (fit the data, default ticks). */
 void plot_curves(tcanvas *c, trect r, const plot_series *s, int n_series, const plot_axes *ax);
 
 /* Scatter of N points XY [n, 2]; per point a colour (NULL: color_fg) and a glyph (NULL or 0:
@@ -125,8 +130,8 @@ int heatmap_rows_per_line(const tcanvas *c);
 /* A horizontal colour bar with LO and HI (and the midpoint) written under it. */
 void plot_colorbar(tcanvas *c, trect r, double lo, double hi, colormap cm);
 
-/* Vertical bars of COUNTS [bins] over X0..X1 (eighth blocks in UNICODE, '#' otherwise), with
- * axes. */
+/* Vertical bars of COUNTS [bins] over X0..X1 (eighth blocks in UNICODE, half blocks in BLOCK,
+ * '#' in ASCII), with axes (the y range 0..max count unless AX gives one). */
 void plot_histogram(tcanvas *c, trect r, const float *counts, int bins, double x0, double x1,
                     int color, const plot_axes *ax);
 

@@ -55,6 +55,15 @@ typedef struct {
     const char *key, *what;    /* "+/-", "zoom in / out" */
 } view_help;
 
+/* The figure (export/figure.h's catalogue) that `e` draws of what a view shows now. */
+typedef struct {
+    const char *figure;  /* NULL: none */
+    int state;           /* simmat-text/-cross/-proto: RUN_STATE_* shown */
+    int against;         /* simmat-diff: RUN_STATE_TEACHER or RUN_STATE_PRE */
+    int matrix;          /* simmat-diff: 0 text x text, 1 image means x text, 2 means x means */
+    int tsne;            /* projection: 1 t-SNE, 0 PCA */
+} view_figure;
+
 typedef struct view view;
 struct view {
     const char *name;          /* tab name, e.g. "accuracy" */
@@ -67,6 +76,9 @@ struct view {
     /* Write what the view shows as data files into DIR (.csv / .npy); the names written go
      * into WRITTEN (comma-separated). 0, or -1 + error naming the file. */
     int (*export_data)(view *v, const wb_state *s, const char *dir, char *written, size_t n);
+    /* The figure of the current display (may be NULL: `figure` with the student state, against
+     * the teacher, text x text, PCA). */
+    void (*figure_of)(view *v, view_figure *f);
     void (*free)(view *v);
     void *priv;
 };
@@ -83,8 +95,20 @@ typedef view *(*view_ctor)(void);
 extern const view_ctor view_table[];
 extern const int view_count;
 
-/* Helpers shared by views: a "no data" notice centred in AREA naming why; a title line. */
+/* Helpers shared by views: a "no data" notice centred in AREA naming why (word-wrapped, first
+ * line bold); a title line: TITLE on the left, the selected task and method on the right.
+ * view_title returns the rows it used (1). */
 void view_notice(tcanvas *c, trect area, const char *msg);
 int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
+
+/* An export file built in memory (CSV text), then written atomically: DIR/NAME is written via
+ * a temporary name and renamed, NAME is appended to WRITTEN (comma-separated, as export_data
+ * reports it), and T is freed either way. 0, or -1 + error naming the file. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+} view_text;
+void view_text_printf(view_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int view_text_write(view_text *t, const char *dir, const char *name, char *written, size_t n);
 
 #endif

@@ -1,0 +1,330 @@
+/* cmd_export.c: `segp export`, the command line of the figure catalogue (export/figure.h): one
+ * figure of a run, every figure of a run (--all), several runs overlaid (--compare), the list. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/common.h"
+#include "export/figure.h"
+#include "run/run_record.h"
+#include "cli_util.h"
+#include "commands.h"
+
+#define MAX_COMPARE 32
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: segp export RUN_DIR --figure NAME [--task N] [options]\n"
+            "       segp export RUN_DIR --all [--out DIR] [options]\n"
+            "       segp export --compare RUN_DIR... [--figure accuracy-curve] [--out FILE]\n"
+            "       segp export --list\n\n"
+            "Publication figures of a run directory as PNG, SVG or PDF, drawn by one code for\n"
+            "the three formats (cairo; DejaVu Sans, embedded as TrueType in PDF). Each\n"
+            "figure's data is written beside it (same name, .csv) to re-plot it. PNG files carry\n"
+            "pHYs (their dpi) and tEXt provenance: Run (folder name), Config SHA-256, Task,\n"
+            "Version, Figure, Software; PDF the same in its metadata, SVG in a comment. Every\n"
+            "file is written atomically: a failed export leaves no file.\n\n"
+            "actions:\n"
+            "  --figure NAME      one figure (see --list)\n"
+            "  --all              every figure of every finished task into RUN_DIR/figures/ (or\n"
+            "                     --out DIR); figures a task lacks the data for are skipped and\n"
+            "                     named; prints the count and the time it took\n"
+            "  --compare DIR...   overlay the runs DIR... (and RUN_DIR if given) in one curve\n"
+            "                     figure (default accuracy-curve: A_t per task of each run)\n"
+            "  --list             the figures with a line each\n\n"
+            "options:\n"
+            "  --task N           task of a per-task figure, 1-based as in eval.json (default:\n"
+            "                     the last finished task)\n"
+            "  --format F         png (default), svg or pdf; default from --out's extension\n"
+            "  --dpi D            PNG pixels per inch, 20..2400 (default 300; stored in pHYs)\n"
+            "  --size WxH         figure size in INCHES, e.g. 7x5 (default: the figure's own;\n"
+            "                     --list shows it). A PNG has round(W*D) x round(H*D) pixels, so\n"
+            "                     --dpi changes the pixels and never the layout; SVG and PDF are\n"
+            "                     W*72 x H*72 points\n"
+            "  --out PATH         the figure file (default RUN_DIR/figures/<name>-tNN.<ext>; see\n"
+            "                     --all for the names); with --all the folder\n"
+            "  --state S          simmat-text/-cross/-proto: pre, teacher or student (default)\n"
+            "  --against R        simmat-diff: student - teacher (default) or - pretrained\n"
+            "  --matrix M         simmat-diff: text (text x text, default), cross (image class\n"
+            "                     means x text) or proto (means x means)\n"
+            "  --space S          projection: pca (default) or tsne\n"
+            "  --labels A,B,...   --compare: legend names in the order of the runs (default: the\n"
+            "                     method, or the folder name where two runs share a method)\n"
+            "  --threads N        --all: tasks drawn at once (default: OMP_NUM_THREADS or all\n"
+            "                     cores)\n"
+            "  --no-data          no .csv beside the figure\n\n"
+            "--all writes: accuracy-matrix, accuracy-curve; per task NN: simmat-text-tNN,\n"
+            "simmat-cross-tNN, simmat-proto-tNN, simmat-diff-{teacher,pretrained}-{text,cross,\n"
+            "proto}-tNN, projection-{pca,tsne}-tNN, drift-interface-tNN (from task 2),\n"
+            "anchor-losses-tNN (methods with anchors, from task 2).\n\n"
+            "examples:\n"
+            "  segp export runs/r1 --figure simmat-diff --task 10 --against pretrained \\\n"
+            "      --format pdf\n"
+            "  segp export runs/r1 --all --dpi 150\n"
+            "  segp export --compare runs/segp runs/finetune --out acc.pdf\n");
+}
+
+static void list_figures(void) {
+    int n;
+    const figure_info *l = figure_list(&n);
+    for (int i = 0; i < n; i++)
+        printf("%-16s %s%s [%gx%g in]\n", l[i].name, l[i].what,
+               l[i].per_task ? "" : " (whole run)", l[i].w_in, l[i].h_in);
+}
+
+static int parse_size(const char *s, double *w, double *h) {
+    char *end;
+    errno = 0;
+    *w = strtod(s, &end);
+    if (errno || end == s || (*end != 'x' && *end != 'X')) return -1;
+    const char *p = end + 1;
+    *h = strtod(p, &end);
+    if (errno || end == p || *end) return -1;
+    return 0;
+}
+
+static int parse_double(const char *s, double *v) {
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return errno || end == s || *end ? -1 : 0;
+}
+
+static const char *ext_of(const char *path) {
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    return dot && (!slash || dot > slash) ? dot + 1 : NULL;
+}
+
+static void on_skip(void *user, const char *file, const char *why) {
+    (void)user;
+    printf("  skipped %s: %s\n", file, why);
+}
+
+static int make_dir(const char *dir) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "segp: error: %s: cannot create: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_export(int argc, char **argv) {
+    const char *run_dir = NULL, *figure = NULL, *out = NULL, *format_s = NULL, *labels_s = NULL;
+    const char *compare[MAX_COMPARE];
+    int n_compare = 0, all = 0, list = 0, comparing = 0, task1 = 0, threads = 0;
+    figure_options o;
+    figure_options_default(&o);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (app_is_help(a)) {
+            usage(stdout);
+            return 0;
+        }
+        if (a[0] != '-' || !a[1]) {
+            if (comparing) {
+                if (n_compare >= MAX_COMPARE)
+                    return cli_usage_error("export", "at most %d runs to compare", MAX_COMPARE);
+                compare[n_compare++] = a;
+            } else if (!run_dir) {
+                run_dir = a;
+            } else {
+                return cli_usage_error("export", "one RUN_DIR expected, got '%s' as well "
+                                       "(several runs: --compare)", a);
+            }
+            continue;
+        }
+        comparing = 0;
+        if (!strcmp(a, "--all")) {
+            all = 1;
+        } else if (!strcmp(a, "--list")) {
+            list = 1;
+        } else if (!strcmp(a, "--compare")) {
+            comparing = 1;
+        } else if (!strcmp(a, "--no-data")) {
+            o.write_data = 0;
+        } else if (!(v = cli_value(argc, argv, &i))) {
+            return 2;
+        } else if (!strcmp(a, "--figure")) {
+            figure = v;
+        } else if (!strcmp(a, "--task")) {
+            if (cli_int("--task", v, 1, 100000, &task1) != 0) return 2;
+        } else if (!strcmp(a, "--format")) {
+            format_s = v;
+        } else if (!strcmp(a, "--dpi")) {
+            if (parse_double(v, &o.dpi) != 0 || o.dpi < 20 || o.dpi > 2400)
+                return cli_usage_error("export", "--dpi '%s': expected a number in 20..2400", v);
+        } else if (!strcmp(a, "--size")) {
+            if (parse_size(v, &o.width_in, &o.height_in) != 0 || o.width_in < 1 ||
+                o.height_in < 1 || o.width_in > 40 || o.height_in > 40)
+                return cli_usage_error("export", "--size '%s': expected WxH in inches, each "
+                                       "1..40 (e.g. 7x5)", v);
+        } else if (!strcmp(a, "--out")) {
+            out = v;
+        } else if (!strcmp(a, "--state")) {
+            if (!strcmp(v, "pre") || !strcmp(v, "pretrained")) o.state = RUN_STATE_PRE;
+            else if (!strcmp(v, "teacher")) o.state = RUN_STATE_TEACHER;
+            else if (!strcmp(v, "student")) o.state = RUN_STATE_STUDENT;
+            else return cli_usage_error("export", "--state '%s': expected pre, teacher or "
+                                        "student", v);
+        } else if (!strcmp(a, "--against")) {
+            if (!strcmp(v, "teacher")) o.against = RUN_STATE_TEACHER;
+            else if (!strcmp(v, "pretrained") || !strcmp(v, "pre")) o.against = RUN_STATE_PRE;
+            else return cli_usage_error("export", "--against '%s': expected teacher or "
+                                        "pretrained", v);
+        } else if (!strcmp(a, "--matrix")) {
+            if (!strcmp(v, "text")) o.matrix = FIG_MATRIX_TEXT;
+            else if (!strcmp(v, "cross")) o.matrix = FIG_MATRIX_CROSS;
+            else if (!strcmp(v, "proto")) o.matrix = FIG_MATRIX_PROTO;
+            else return cli_usage_error("export", "--matrix '%s': expected text, cross or "
+                                        "proto", v);
+        } else if (!strcmp(a, "--space")) {
+            if (!strcmp(v, "pca")) o.space = FIG_SPACE_PCA;
+            else if (!strcmp(v, "tsne") || !strcmp(v, "t-sne")) o.space = FIG_SPACE_TSNE;
+            else return cli_usage_error("export", "--space '%s': expected pca or tsne", v);
+        } else if (!strcmp(a, "--labels")) {
+            labels_s = v;
+        } else if (!strcmp(a, "--threads")) {
+            if (cli_int("--threads", v, 1, 256, &threads) != 0) return 2;
+        } else {
+            return cli_unknown("export", a);
+        }
+    }
+    if (list) {
+        list_figures();
+        return 0;
+    }
+
+    /* the format: --format, else --out's extension (not with --all: there --out is a folder) */
+    if (format_s) {
+        int f = fig_format_parse(format_s);
+        if (f < 0) return cli_usage_error("export", "--format '%s': expected png, svg or pdf",
+                                          format_s);
+        o.format = (fig_format)f;
+        const char *e = out && !all ? ext_of(out) : NULL;
+        if (e && fig_format_parse(e) >= 0 && fig_format_parse(e) != f)
+            return cli_usage_error("export", "--out '%s' ends in .%s but --format is %s", out, e,
+                                   format_s);
+    } else if (out && !all) {
+        const char *e = ext_of(out);
+        if (!e || fig_format_parse(e) < 0)
+            return cli_usage_error("export", "--out '%s': name it .png, .svg or .pdf, or give "
+                                   "--format", out);
+        o.format = (fig_format)fig_format_parse(e);
+    }
+
+    if (n_compare) {
+        if (all) return cli_usage_error("export", "--compare and --all do not go together");
+        const char *dirs[MAX_COMPARE + 1];
+        int n = 0;
+        if (run_dir) dirs[n++] = run_dir;
+        for (int i = 0; i < n_compare && n < MAX_COMPARE; i++) dirs[n++] = compare[i];
+        if (!figure) figure = "accuracy-curve";
+        char *labels_buf = labels_s ? segp_strdup(labels_s) : NULL;
+        const char *labels[MAX_COMPARE + 1] = {0};
+        int nl = 0;
+        for (char *p = labels_buf, *tok; p && (tok = strsep(&p, ","));)
+            if (nl < MAX_COMPARE + 1) labels[nl++] = tok;
+        if (labels_buf && nl != n) {
+            free(labels_buf);
+            return cli_usage_error("export", "--labels has %d names for %d runs", nl, n);
+        }
+        run_record recs[MAX_COMPARE + 1];
+        const run_record *ptrs[MAX_COMPARE + 1];
+        int opened = 0, rc = 0;
+        for (int i = 0; i < n; i++) {
+            if (run_record_open(dirs[i], &recs[i]) != 0) {
+                rc = app_report_error();
+                break;
+            }
+            ptrs[i] = &recs[i];
+            opened++;
+        }
+        char def_out[256];
+        if (!rc && !out) {
+            snprintf(def_out, sizeof def_out, "compare-%s.%s", figure, fig_format_ext(o.format));
+            out = def_out;
+        }
+        if (!rc) {
+            if (figure_export_compare(ptrs, labels_buf ? labels : NULL, n, figure, &o, out) != 0)
+                rc = app_report_error();
+            else
+                printf("wrote %s%s\n", out, o.write_data ? " (and its .csv)" : "");
+        }
+        for (int i = 0; i < opened; i++) run_record_free(&recs[i]);
+        free(labels_buf);
+        return rc;
+    }
+
+    if (!run_dir) return cli_usage_error("export", "RUN_DIR missing");
+    if (!all && !figure)
+        return cli_usage_error("export", "say what to export: --figure NAME, --all or --list");
+    if (all && figure)
+        return cli_usage_error("export", "--all exports every figure; drop --figure");
+    if (figure && !figure_find(figure)) {
+        fprintf(stderr, "segp: error: unknown figure '%s'; the figures are:\n", figure);
+        int n;
+        const figure_info *l = figure_list(&n);
+        for (int i = 0; i < n; i++) fprintf(stderr, "  %-16s %s\n", l[i].name, l[i].what);
+        return 2;
+    }
+
+    run_record r;
+    if (run_record_open(run_dir, &r) != 0) return app_report_error();
+    int rc = 0;
+    if (all) {
+        char dir[4096];
+        if (out)
+            snprintf(dir, sizeof dir, "%s", out);
+        else
+            snprintf(dir, sizeof dir, "%s/figures", run_dir);
+        int written = 0, skipped = 0;
+        double t0 = segp_now();
+        int st = figure_export_all(&r, dir, &o, threads, on_skip, NULL, &written, &skipped);
+        double dt = segp_now() - t0;
+        if (st != 0) {
+            rc = app_report_error();
+        } else {
+            printf("exported %d figures (%s, each with its .csv) into %s in %.2f s", written,
+                   fig_format_ext(o.format), dir, dt);
+            if (skipped) printf("; %d skipped (above)", skipped);
+            printf("\n");
+        }
+        run_record_free(&r);
+        return rc;
+    }
+
+    const figure_info *fi = figure_find(figure);
+    int task = fi->per_task ? (task1 ? task1 - 1 : r.tasks_done - 1) : -1;
+    if (fi->per_task && !task1 && r.tasks_done < 1) {
+        fprintf(stderr, "segp: error: %s: no task has finished yet\n", run_dir);
+        run_record_free(&r);
+        return 1;
+    }
+    char def_out[4300];
+    if (!out) {
+        /* the default folder only for a request that will be drawn */
+        if (figure_check(&r, NULL, figure, task, &o) != 0) {
+            rc = app_report_error();
+            run_record_free(&r);
+            return rc;
+        }
+        char dir[4000], name[128];
+        snprintf(dir, sizeof dir, "%s/figures", run_dir);
+        if (make_dir(dir) != 0) {
+            run_record_free(&r);
+            return 1;
+        }
+        figure_default_name(figure, task, &o, name, sizeof name);
+        snprintf(def_out, sizeof def_out, "%s/%s", dir, name);
+        out = def_out;
+    }
+    if (figure_export(&r, NULL, figure, task, &o, out) != 0)
+        rc = app_report_error();
+    else
+        printf("wrote %s%s\n", out, o.write_data ? " (and its .csv)" : "");
+    run_record_free(&r);
+    return rc;
+}

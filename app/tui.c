@@ -1,0 +1,746 @@
+/* tui.c: the workbench's main loop. It owns the run record (a run directory read back, grown by
+ * the worker's events), the selected task and its saved state, the views and the stepping
+ * controls; it draws the tab bar, the current view and the status bar into a canvas and hands
+ * it to the screen (tui_screen.c) only when something changed, so an idle workbench sleeps in
+ * getch's 100 ms timeout. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <curses.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "core/common.h"
+#include "export/figure.h"
+#include "run/rundir.h"
+#include "tui.h"
+
+#define MIN_W 40
+#define MIN_H 12
+#define MAX_VIEWS 8
+
+typedef struct {
+    tui_options opt;
+    tcanvas *canvas;
+    view *views[MAX_VIEWS];
+    int n_views, cur;
+    int tab_x0[MAX_VIEWS], tab_x1[MAX_VIEWS];
+
+    char dir[4096];
+    run_record rec;
+    int have_rec;
+    tui_worker *worker;
+    int worker_started;  /* tui_worker_go was called */
+    int follow;          /* the selection follows the newest finished task */
+    int loaded;          /* the task whose saved state td holds (-1: none) */
+    run_task_data td;
+    int have_td;
+    char td_err[1024];
+    wb_state st;
+    int auto_advance;
+    int stopped;         /* a run this session trained was stopped (for the last words) */
+
+    int help, help_scroll;
+    tui_prompt prompt;
+    char confirm;        /* pending y/n: 'q' stop and quit, 'N' new run */
+    char msg[1024];
+    char fatal[1024];    /* why no run could be opened (stays on screen) */
+    double msg_time;     /* messages give the status bar back after a while */
+    int boundary_seen;   /* the worker's at_boundary last time, to notice arrivals */
+    int dirty;
+    int quitting;
+    char export_dir[4096];
+} tui;
+
+static void say(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(tui *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+    va_end(ap);
+    t->msg_time = segp_now();
+    t->dirty = 1;
+}
+
+void tui_default_out(const char *config, char *out, size_t n) {
+    const char *base = strrchr(config, '/');
+    base = base ? base + 1 : config;
+    char name[128];
+    snprintf(name, sizeof name, "%s", base);
+    char *dot = strrchr(name, '.');
+    if (dot) *dot = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    mkdir("runs", 0755);
+    snprintf(out, n, "runs/%s-%s", name, stamp);
+    struct stat st;
+    for (int k = 2; stat(out, &st) == 0 && k < 1000; k++)
+        snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
+}
+
+/* ---- the selected task ---- */
+
+static void drop_task(tui *t) {
+    if (t->have_td) run_task_data_free(&t->td);
+    t->have_td = 0;
+    t->loaded = -1;
+    t->st.td = NULL;
+    t->st.td_error = NULL;
+}
+
+static void select_task(tui *t, int task) {
+    if (!t->have_rec || t->rec.tasks_done == 0) {
+        drop_task(t);
+        t->st.task = -1;
+        return;
+    }
+    if (task < 0) task = 0;
+    if (task > t->rec.tasks_done - 1) task = t->rec.tasks_done - 1;
+    t->st.task = task;
+    if (t->loaded == task) return;
+    drop_task(t);
+    segp_clear_error();
+    if (run_task_load(&t->rec, task, &t->td) == 0) {
+        t->have_td = 1;
+        t->st.td = &t->td;
+    } else {
+        snprintf(t->td_err, sizeof t->td_err, "%s", segp_last_error());
+        t->st.td_error = t->td_err;
+    }
+    t->loaded = task;
+    t->dirty = 1;
+}
+
+static void close_record(tui *t) {
+    drop_task(t);
+    if (t->have_rec) run_record_free(&t->rec);
+    t->have_rec = 0;
+    t->st.rec = NULL;
+    t->st.task = -1;
+}
+
+/* ---- the worker ---- */
+
+static void start_worker(tui *t, const char *config, const char *dir) {
+    if (dir != t->dir) snprintf(t->dir, sizeof t->dir, "%s", dir);
+    t->worker = tui_worker_start(config, dir, t->auto_advance);
+    t->worker_started = 0;
+    t->follow = 1;
+    t->stopped = 0;
+}
+
+/* Events in, record refreshed, the worker's end noticed. */
+static void poll_worker(tui *t) {
+    if (!t->worker) return;
+    if (!t->worker_started && tui_worker_ready(t->worker) == 1) {
+        /* a new run: its directory exists now; a resumed run's record is open already */
+        segp_clear_error();
+        if (!t->have_rec && run_record_open(t->dir, &t->rec) != 0) {
+            snprintf(t->fatal, sizeof t->fatal, "%s", segp_last_error());
+            say(t, "%s", t->fatal);
+            tui_worker_abort(t->worker);
+        } else if (!t->have_rec) {
+            t->have_rec = 1;
+            t->st.rec = &t->rec;
+        }
+        t->dirty = 1;
+        t->worker_started = 1;
+        tui_worker_go(t->worker);
+    }
+    char **lines;
+    int n = tui_worker_take(t->worker, &lines);
+    int refresh = 0;
+    for (int i = 0; i < n; i++) {
+        if (t->have_rec) {
+            run_record_add_event(&t->rec, lines[i]);
+            if (strstr(lines[i], "\"event\":\"metrics\"") || strstr(lines[i], "\"event\":\"task_end\"") ||
+                strstr(lines[i], "\"event\":\"run_end\""))
+                refresh = 1;
+        }
+        free(lines[i]);
+    }
+    free(lines);
+    if (n) t->dirty = 1;
+    if (refresh && t->have_rec && run_record_refresh(&t->rec) != 0) say(t, "%s", segp_last_error());
+
+    tui_worker_state ws;
+    tui_worker_get(t->worker, &ws);
+    t->st.live.running = ws.running;
+    t->st.live.paused = ws.paused;
+    t->st.live.at_boundary = ws.at_boundary;
+    t->st.live.auto_advance = ws.auto_advance;
+    t->st.live.read_only = 0;
+    if (ws.at_boundary && !t->boundary_seen) t->msg[0] = 0; /* the status says what to do */
+    t->boundary_seen = ws.at_boundary;
+    if (ws.running) return;
+    /* the thread ended */
+    char err[1024];
+    snprintf(err, sizeof err, "%s", tui_worker_error(t->worker));
+    tui_worker_free(t->worker);
+    t->worker = NULL;
+    t->st.live.running = t->st.live.paused = t->st.live.at_boundary = 0;
+    t->st.live.read_only = 1;
+    if (t->have_rec) run_record_refresh(&t->rec);
+    if (ws.rc < 0) {
+        say(t, "error: %s", err);
+        if (!t->have_rec) snprintf(t->fatal, sizeof t->fatal, "The run could not start: %.990s", err);
+    }
+    else if (ws.rc == 1) {
+        t->stopped = 1;
+        say(t, "stopped: finished tasks are saved; r resumes");
+    } else
+        say(t, "the run is finished");
+    t->dirty = 1;
+}
+
+static int interrupted(const tui *t) {
+    return !t->worker && t->have_rec && !t->rec.run_done;
+}
+
+/* ---- drawing ---- */
+
+static const char *base_name(const char *dir) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    static char b[256];
+    const char *s = dir + n;
+    while (s > dir && s[-1] != '/') s--;
+    snprintf(b, sizeof b, "%.*s", (int)(dir + n - s), s);
+    return b;
+}
+
+static void draw_tabs(tui *t) {
+    tcanvas *c = t->canvas;
+    canvas_fill(c, (trect){0, 0, c->w, 1}, ' ', COL_DEFAULT, COL_DEFAULT);
+    int full = 0;
+    for (int i = 0; i < t->n_views; i++) full += (int)strlen(t->views[i]->name) + 4;
+    int x = 0;
+    for (int i = 0; i < t->n_views; i++) {
+        char s[64];
+        if (full <= c->w || i == t->cur) snprintf(s, sizeof s, " %d %s ", i + 1, t->views[i]->name);
+        else snprintf(s, sizeof s, " %d ", i + 1);
+        int cur = i == t->cur;
+        t->tab_x0[i] = x;
+        x += canvas_text(c, x, 0, 0, s, cur ? color_accent(c) : color_fg(c), COL_DEFAULT,
+                         cur ? ATTR_REVERSE | ATTR_BOLD : 0);
+        t->tab_x1[i] = x;
+        x++;
+    }
+    char right[300];
+    snprintf(right, sizeof right, "segp %s", t->dir[0] ? base_name(t->dir) : "");
+    int l = utf8_cells(right);
+    if (x + l + 1 <= c->w) canvas_text(c, c->w - l, 0, l, right, color_dim(c), COL_DEFAULT, 0);
+}
+
+static void status_text(tui *t, char *s, size_t n) {
+    const run_record *r = t->have_rec ? &t->rec : NULL;
+    char state[200] = "", prog[160] = "";
+    if (t->worker) {
+        tui_worker_state ws;
+        tui_worker_get(t->worker, &ws);
+        if (ws.aborting) snprintf(state, sizeof state, "stopping...");
+        else if (!r) snprintf(state, sizeof state, "starting: checking the config, loading the model");
+        else if (ws.at_boundary)
+            snprintf(state, sizeof state, "PAUSED after task %d: n trains task %d", r->tasks_done,
+                     r->tasks_done + 1);
+        else if (ws.paused && ws.waiting) snprintf(state, sizeof state, "PAUSED: space resumes");
+        else if (ws.paused) snprintf(state, sizeof state, "pausing...");
+        else snprintf(state, sizeof state, "training");
+        if (ws.auto_advance) strncat(state, " [auto]", sizeof state - strlen(state) - 1);
+        if (r && r->cur_task >= 0 && r->phase[0] && !ws.at_boundary) {
+            if (r->phase_steps > 0)
+                snprintf(prog, sizeof prog, "task %d/%d %s %d%%", r->cur_task + 1, r->num_tasks,
+                         r->phase, (int)(100 * r->phase_step / r->phase_steps));
+            else
+                snprintf(prog, sizeof prog, "task %d/%d %s", r->cur_task + 1, r->num_tasks,
+                         r->phase);
+        }
+    } else if (r) {
+        if (r->run_done) snprintf(state, sizeof state, "finished, read-only%s",
+                                  t->opt.new_config ? "; N: new run" : "");
+        else snprintf(state, sizeof state, "interrupted after task %d/%d: r resumes",
+                      r->tasks_done, r->num_tasks);
+    }
+    char sel[64] = "", filt[160] = "";
+    if (r && t->st.task >= 0) snprintf(sel, sizeof sel, "viewing task %d/%d", t->st.task + 1,
+                                       r->num_tasks);
+    if (t->st.filter[0]) snprintf(filt, sizeof filt, "filter '%s'", t->st.filter);
+    const char *parts[] = {t->dir[0] ? base_name(t->dir) : "-", r && r->method ? r->method : "",
+                           state, prog, sel, filt};
+    size_t used = 0;
+    s[0] = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i][0]) continue;
+        used += (size_t)snprintf(s + used, used < n ? n - used : 0, "%s%s", used ? " | " : " ",
+                                 parts[i]);
+        if (used >= n) break;
+    }
+}
+
+static void draw_status(tui *t) {
+    tcanvas *c = t->canvas;
+    int y = c->h - 1, inv = ATTR_REVERSE;
+    canvas_fill(c, (trect){0, y, c->w, 1}, ' ', COL_DEFAULT, COL_DEFAULT);
+    for (int x = 0; x < c->w; x++) canvas_put(c, x, y, ' ', color_fg(c), COL_DEFAULT, inv);
+    if (t->prompt.active) {
+        int n = canvas_printf(c, 0, y, c->w - 1, color_fg(c), COL_DEFAULT, inv, "%c%s",
+                              t->prompt.kind, t->prompt.buf);
+        canvas_put(c, n, y, ' ', color_fg(c), COL_DEFAULT, 0); /* the cursor */
+        return;
+    }
+    char s[1200];
+    if (t->confirm == 'q')
+        snprintf(s, sizeof s, " Stop training and quit? The current task restarts on resume; "
+                              "finished tasks are saved. y/n");
+    else if (t->confirm == 'N')
+        snprintf(s, sizeof s, " Start a new run of %s into runs/? (a few minutes per task) y/n",
+                 t->opt.new_config);
+    else if (t->msg[0])
+        snprintf(s, sizeof s, " %s", t->msg);
+    else
+        status_text(t, s, sizeof s);
+    const char *help = " ?:help ";
+    int hl = (int)strlen(help);
+    int room = c->w - hl;
+    if (room < 10) room = c->w, hl = 0;
+    canvas_text(c, 0, y, room, s, color_fg(c), COL_DEFAULT, inv | (t->msg[0] || t->confirm ? ATTR_BOLD : 0));
+    if (hl) canvas_text(c, c->w - hl, y, hl, help, color_fg(c), COL_DEFAULT, inv | ATTR_BOLD);
+}
+
+static trect view_area(const tui *t) { return (trect){0, 1, t->canvas->w, t->canvas->h - 2}; }
+
+static void draw(tui *t) {
+    int w, h;
+    tui_screen_size(&w, &h);
+    if (w != t->canvas->w || h != t->canvas->h) canvas_resize(t->canvas, w, h);
+    else canvas_clear(t->canvas);
+    tcanvas *c = t->canvas;
+    if (w < MIN_W || h < MIN_H) {
+        char m[160];
+        snprintf(m, sizeof m, "terminal too small: %dx%d, the workbench needs %dx%d. Enlarge it, "
+                 "or q to quit.", w, h, MIN_W, MIN_H);
+        view_notice(c, (trect){0, 0, w, h}, m);
+    } else {
+        draw_tabs(t);
+        trect a = view_area(t);
+        view *v = t->views[t->cur];
+        if (t->have_rec) {
+            v->draw(v, c, a, &t->st);
+        } else if (t->worker) {
+            view_notice(c, a, "Starting the run: checking the config, loading the model and the "
+                              "benchmark...");
+        } else {
+            view_notice(c, a, t->fatal[0] ? t->fatal : "No run is open.");
+        }
+        draw_status(t);
+        if (t->help) tui_draw_help(c, v, &t->help_scroll);
+    }
+    tui_screen_show(c);
+    t->dirty = 0;
+}
+
+/* ---- actions ---- */
+
+static int mkdirs(const char *path) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) return -1;
+            *s = '/';
+        }
+    return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* `e`: the view's data (.csv/.npy) and its figure (export/figure.h, PNG at 300 dpi), by the
+ * same code as `segp export`. A figure the task lacks data for is named, not an error. */
+static void export_view(tui *t) {
+    view *v = t->views[t->cur];
+    if (!t->have_rec) return say(t, "no run is open");
+    if (!v->export_data && !v->figure) return say(t, "the %s view has nothing to export", v->name);
+    char dir[4096];
+    if (t->export_dir[0]) snprintf(dir, sizeof dir, "%s", t->export_dir);
+    else snprintf(dir, sizeof dir, "%.4000s/exports", t->dir);
+    if (mkdirs(dir) != 0) return say(t, "export: cannot create %s: %s", dir, strerror(errno));
+    char written[1024] = "";
+    segp_clear_error();
+    if (v->export_data && v->export_data(v, &t->st, dir, written, sizeof written) != 0)
+        return say(t, "export failed: %s", segp_last_error());
+    view_figure vf = {v->figure, RUN_STATE_STUDENT, RUN_STATE_TEACHER, 0, 0};
+    if (v->figure_of) v->figure_of(v, &vf);
+    char fig_note[512] = "";
+    if (vf.figure) {
+        figure_options o;
+        figure_options_default(&o);
+        o.state = vf.state;
+        o.against = vf.against;
+        o.matrix = (fig_matrix)vf.matrix;
+        o.space = vf.tsne ? FIG_SPACE_TSNE : FIG_SPACE_PCA;
+        int task = t->st.task;
+        const figure_info *fi = figure_find(vf.figure);
+        char name[256], path[4400];
+        figure_default_name(vf.figure, task, &o, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        segp_clear_error();
+        if (fi && fi->per_task && task < 0)
+            snprintf(fig_note, sizeof fig_note, "; no figure: no finished task");
+        else if (figure_check(&t->rec, t->st.td, vf.figure, task, &o) != 0 ||
+                 figure_export(&t->rec, t->st.td, vf.figure, task, &o, path) != 0)
+            snprintf(fig_note, sizeof fig_note, "; no figure: %.400s", segp_last_error());
+        else
+            snprintf(fig_note, sizeof fig_note, "%s (+ .csv)%s", name, written[0] ? ", " : "");
+        if (fig_note[0] == ';') { /* no figure: the data first, the reason after */
+            say(t, "exported to %s: %s%s", dir, written[0] ? written : "(nothing)", fig_note);
+            return;
+        }
+    }
+    /* the figure first: the status line may cut a long list of data files */
+    say(t, "exported to %s: %s%s", dir, fig_note, written);
+}
+
+static void step_next(tui *t) {
+    if (t->worker) {
+        tui_worker_state ws;
+        tui_worker_get(t->worker, &ws);
+        if (ws.at_boundary) {
+            tui_worker_pause(t->worker, 0);
+            tui_worker_next(t->worker);
+            t->follow = 1;
+            say(t, "training task %d", t->rec.tasks_done + 1);
+        } else {
+            say(t, "task %d is training; n steps on at the next boundary",
+                t->have_rec ? t->rec.cur_task + 1 : 1);
+        }
+    } else if (interrupted(t)) {
+        say(t, "read-only: r resumes this run (task %d next)", t->rec.tasks_done + 1);
+    } else if (t->have_rec) {
+        say(t, "the run is finished%s", t->opt.new_config ? "; N starts a new one" : "");
+    }
+}
+
+static void toggle_pause(tui *t) {
+    if (!t->worker) return say(t, "nothing is training");
+    tui_worker_state ws;
+    tui_worker_get(t->worker, &ws);
+    tui_worker_pause(t->worker, !ws.paused);
+    say(t, ws.paused ? "resumed" : "pausing at the next step (space resumes)");
+}
+
+static void toggle_auto(tui *t) {
+    t->auto_advance = !t->auto_advance;
+    if (t->worker) tui_worker_set_auto(t->worker, t->auto_advance);
+    say(t, "auto-advance %s", t->auto_advance ? "on: tasks follow each other" :
+                                                "off: pause at every task boundary");
+}
+
+static void resume_run(tui *t) {
+    if (t->worker) return say(t, "the run is already training");
+    if (!interrupted(t)) return say(t, t->have_rec ? "the run is finished" : "no run is open");
+    /* the record stays open: the new events extend it */
+    start_worker(t, NULL, t->dir);
+    say(t, "resuming %s at task %d", base_name(t->dir), t->rec.tasks_done + 1);
+}
+
+static void new_run(tui *t) {
+    if (t->worker) return say(t, "a run is training; quit it first");
+    char dir[4096];
+    tui_default_out(t->opt.new_config, dir, sizeof dir);
+    close_record(t);
+    start_worker(t, t->opt.new_config, dir);
+    say(t, "new run %s", dir);
+}
+
+static void request_quit(tui *t, int ask) {
+    if (!t->worker) {
+        t->quitting = 1;
+        return;
+    }
+    tui_worker_state ws;
+    tui_worker_get(t->worker, &ws);
+    if (ask && !ws.at_boundary && t->have_rec) {
+        t->confirm = 'q';
+        t->dirty = 1;
+        return;
+    }
+    tui_worker_abort(t->worker);
+    t->quitting = 1;
+    t->dirty = 1;
+}
+
+static void switch_view(tui *t, int i) {
+    if (i < 0 || i >= t->n_views) return;
+    t->cur = i;
+    t->dirty = 1;
+}
+
+static int view_by_name(tui *t, const char *s) {
+    char *end;
+    long k = strtol(s, &end, 10);
+    if (*s && !*end) return k >= 1 && k <= t->n_views ? (int)k - 1 : -1;
+    for (int i = 0; i < t->n_views; i++)
+        if (!strncmp(t->views[i]->name, s, strlen(s)) && *s) return i;
+    return -1;
+}
+
+static void set_charset(tui *t, const char *s) {
+    int cs = !strcmp(s, "unicode") ? CHARSET_UNICODE : !strcmp(s, "block") ? CHARSET_BLOCK
+             : !strcmp(s, "ascii") ? CHARSET_ASCII : -1;
+    if (cs < 0) return say(t, "charset: unicode, block or ascii (not '%s')", s);
+    t->canvas->cs = (charset)cs;
+    say(t, "charset %s", s);
+}
+
+static void set_colors(tui *t, const char *s) {
+    int m = !strcmp(s, "256") ? COLORS_256 : !strcmp(s, "16") ? COLORS_16
+            : !strcmp(s, "none") ? COLORS_NONE : -1;
+    if (m < 0) return say(t, "colors: 256, 16 or none (not '%s')", s);
+    t->canvas->colors = (color_mode)m;
+    tui_screen_set_colors(m);
+    say(t, "colors %s", s);
+}
+
+static void command(tui *t, char *line) {
+    char *cmd = strtok(line, " \t"), *arg = strtok(NULL, " \t");
+    if (!cmd) return;
+    if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
+        request_quit(t, 1);
+    } else if (!strcmp(cmd, "task")) {
+        if (!t->have_rec || !t->rec.tasks_done) return say(t, "no task is finished yet");
+        int k = arg ? atoi(arg) : 0;
+        if (k < 1 || k > t->rec.tasks_done)
+            return say(t, "task: 1..%d (the finished tasks)", t->rec.tasks_done);
+        t->follow = k == t->rec.tasks_done;
+        select_task(t, k - 1);
+    } else if (!strcmp(cmd, "view")) {
+        int i = arg ? view_by_name(t, arg) : -1;
+        if (i < 0) return say(t, "view: a name (overview, accuracy, ...) or 1..%d", t->n_views);
+        switch_view(t, i);
+    } else if (!strcmp(cmd, "export")) {
+        if (arg) snprintf(t->export_dir, sizeof t->export_dir, "%s", arg);
+        export_view(t);
+    } else if (!strcmp(cmd, "charset")) {
+        set_charset(t, arg ? arg : "");
+    } else if (!strcmp(cmd, "colors") || !strcmp(cmd, "colours")) {
+        set_colors(t, arg ? arg : "");
+    } else if (!strcmp(cmd, "theme")) {
+        if (!arg || (strcmp(arg, "dark") && strcmp(arg, "light")))
+            return say(t, "theme: dark or light");
+        t->canvas->light = !strcmp(arg, "light");
+        say(t, "theme %s", arg);
+    } else if (!strcmp(cmd, "auto")) {
+        int on = arg && !strcmp(arg, "on");
+        if (on != t->auto_advance) toggle_auto(t);
+        else say(t, "auto-advance is %s", on ? "on" : "off");
+    } else if (!strcmp(cmd, "next")) {
+        step_next(t);
+    } else if (!strcmp(cmd, "resume")) {
+        resume_run(t);
+    } else if (!strcmp(cmd, "new")) {
+        if (!t->opt.new_config) return say(t, "no default config to start (segp tui CONFIG)");
+        t->confirm = 'N';
+    } else if (!strcmp(cmd, "help")) {
+        t->help = 1;
+        t->help_scroll = 0;
+    } else {
+        say(t, "unknown command '%s' (? lists the commands)", cmd);
+    }
+    t->dirty = 1;
+}
+
+static void after_view_key(tui *t, view_reply r) {
+    if (r == VIEW_REDRAW) t->dirty = 1;
+    if (r == VIEW_QUIT) request_quit(t, 1);
+    if (t->have_rec && t->st.task != t->loaded && t->st.task >= 0) {
+        t->follow = t->st.task == t->rec.tasks_done - 1;
+        select_task(t, t->st.task);
+    }
+}
+
+static void on_mouse(tui *t) {
+    MEVENT me;
+    if (getmouse(&me) != OK) return;
+    if (t->canvas->w < MIN_W || t->canvas->h < MIN_H || t->help) return;
+    if (me.y == 0 && (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))) {
+        for (int i = 0; i < t->n_views; i++)
+            if (me.x >= t->tab_x0[i] && me.x < t->tab_x1[i]) switch_view(t, i);
+        return;
+    }
+    trect a = view_area(t);
+    if (me.y < a.y || me.y >= a.y + a.h || !t->have_rec) return;
+    view *v = t->views[t->cur];
+    if (!v->mouse) return;
+    wb_mouse ev = me.bstate & BUTTON4_PRESSED   ? WM_WHEEL_UP
+                  : me.bstate & BUTTON5_PRESSED ? WM_WHEEL_DOWN
+                                                : WM_CLICK;
+    after_view_key(t, v->mouse(v, ev, me.x - a.x, me.y - a.y, &t->st));
+}
+
+static void on_key(tui *t, int ch) {
+    if (ch == KEY_RESIZE) {
+        t->dirty = 1;
+        return;
+    }
+    if (t->prompt.active) {
+        int r = tui_prompt_key(&t->prompt, ch);
+        if (r == 1 && t->prompt.kind == ':') {
+            t->msg[0] = 0;
+            command(t, t->prompt.buf);
+        } else if (r == 1) {
+            /* a filter longer than the state holds is cut (the prompt allows commands) */
+            snprintf(t->st.filter, sizeof t->st.filter, "%.*s", (int)sizeof t->st.filter - 1,
+                     t->prompt.buf);
+            say(t, t->st.filter[0] ? "filter '%s'" : "filter cleared%s", t->st.filter);
+        }
+        t->dirty = 1;
+        return;
+    }
+    if (t->confirm) {
+        char c = t->confirm;
+        t->confirm = 0;
+        t->dirty = 1;
+        if (ch == 'y' || ch == 'Y') {
+            if (c == 'q') request_quit(t, 0);
+            else if (c == 'N') new_run(t);
+        } else {
+            say(t, "cancelled");
+        }
+        return;
+    }
+    if (t->help) {
+        switch (ch) {
+        case KEY_UP: case 'k': t->help_scroll--; break;
+        case KEY_DOWN: case 'j': t->help_scroll++; break;
+        case KEY_PPAGE: t->help_scroll -= 10; break;
+        case KEY_NPAGE: case ' ': t->help_scroll += 10; break;
+        default: t->help = 0;
+        }
+        t->dirty = 1;
+        return;
+    }
+    if (ch == KEY_MOUSE) return on_mouse(t);
+    t->msg[0] = 0;
+    t->dirty = 1;
+    int small = t->canvas->w < MIN_W || t->canvas->h < MIN_H;
+    switch (ch) {
+    case 'q': case 27: return request_quit(t, 1);
+    case '?': case KEY_F(1): t->help = 1; t->help_scroll = 0; return;
+    case '\t': return switch_view(t, (t->cur + 1) % t->n_views);
+    case KEY_BTAB: return switch_view(t, (t->cur + t->n_views - 1) % t->n_views);
+    case '[':
+        t->follow = 0;
+        return select_task(t, t->st.task - 1);
+    case ']':
+        if (t->have_rec) t->follow = t->st.task + 1 >= t->rec.tasks_done - 1;
+        return select_task(t, t->st.task + 1);
+    case '{': t->follow = 0; return select_task(t, 0);
+    case '}': t->follow = 1; return select_task(t, t->have_rec ? t->rec.tasks_done - 1 : 0);
+    case 'n': return step_next(t);
+    case ' ': return toggle_pause(t);
+    case 'a': return toggle_auto(t);
+    case 'r': return resume_run(t);
+    case 'N':
+        if (!t->opt.new_config) return say(t, "N starts a new run only in the default workbench "
+                                              "(segp with no arguments); see segp tui CONFIG");
+        t->confirm = 'N';
+        return;
+    case 'e': return export_view(t);
+    case 'v': t->st.show_numbers = !t->st.show_numbers; return;
+    case ':': case '/':
+        memset(&t->prompt, 0, sizeof t->prompt);
+        t->prompt.active = 1;
+        t->prompt.kind = (char)ch;
+        if (ch == '/') {
+            snprintf(t->prompt.buf, sizeof t->prompt.buf, "%s", t->st.filter);
+            t->prompt.len = (int)strlen(t->prompt.buf);
+        }
+        return;
+    default: break;
+    }
+    if (ch >= '1' && ch <= '0' + t->n_views) return switch_view(t, ch - '1');
+    if (small || !t->have_rec) return;
+    int code = tui_key_code(ch);
+    if (code < 0) return;
+    view *v = t->views[t->cur];
+    view_reply r = v->key(v, code, &t->st);
+    if (r == VIEW_IGNORED) t->dirty = 0;
+    after_view_key(t, r);
+}
+
+/* ---- main ---- */
+
+int tui_main(const tui_options *o) {
+    static tui tt; /* large; one per process */
+    tui *t = &tt;
+    memset(t, 0, sizeof *t);
+    t->opt = *o;
+    t->loaded = -1;
+    t->st.task = -1;
+    t->follow = 1;
+    t->auto_advance = o->auto_advance;
+
+    if (o->run_dir) {
+        snprintf(t->dir, sizeof t->dir, "%s", o->run_dir);
+        if (run_record_open(o->run_dir, &t->rec) != 0) return app_report_error();
+        t->have_rec = 1;
+        t->st.rec = &t->rec;
+        t->st.live.read_only = 1;
+    }
+    int cs = o->charset, colors = o->colors;
+    if (tui_screen_start(&cs, &colors) != 0) {
+        close_record(t);
+        return 1;
+    }
+    t->canvas = canvas_new(COLS, LINES, (charset)cs, (color_mode)colors, o->light);
+    t->n_views = view_count < MAX_VIEWS ? view_count : MAX_VIEWS;
+    for (int i = 0; i < t->n_views; i++) t->views[i] = view_table[i]();
+    if (o->config) {
+        char dir[4096];
+        if (o->out) snprintf(dir, sizeof dir, "%s", o->out);
+        else tui_default_out(o->config, dir, sizeof dir);
+        start_worker(t, o->config, dir);
+    } else if (t->have_rec) {
+        select_task(t, t->rec.tasks_done - 1);
+        if (interrupted(t))
+            say(t, "this run was interrupted after task %d of %d: r resumes it, n/space then "
+                   "step", t->rec.tasks_done, t->rec.num_tasks);
+        else if (o->new_config)
+            say(t, "the shipped finished run, read-only. N starts a new run of %s; ? lists "
+                   "every key", o->new_config);
+    }
+    t->dirty = 1;
+    while (1) {
+        if (tui_screen_signalled()) request_quit(t, 0);
+        poll_worker(t);
+        if (t->msg[0] && segp_now() - t->msg_time > 10) {
+            t->msg[0] = 0;
+            t->dirty = 1;
+        }
+        if (t->quitting && !t->worker) break;
+        if (t->have_rec && t->follow && t->rec.tasks_done > 0 &&
+            t->st.task != t->rec.tasks_done - 1)
+            select_task(t, t->rec.tasks_done - 1);
+        if (t->dirty) draw(t);
+        int ch = getch();
+        if (ch != ERR) on_key(t, ch);
+    }
+    int stopped = t->stopped;
+    for (int i = 0; i < t->n_views; i++) t->views[i]->free(t->views[i]);
+    canvas_free(t->canvas);
+    tui_screen_stop();
+    int done = t->have_rec ? t->rec.run_done : 1;
+    close_record(t);
+    if (stopped || (!done && t->dir[0] && o->config))
+        printf("segp: the run in %s is saved up to its last finished task; continue with: "
+               "segp tui %s (r), or segp resume %s\n", t->dir, t->dir, t->dir);
+    return 0;
+}

@@ -1,0 +1,257 @@
+/* axes.c: ranges, ticks, the frame of a plot and its legend (see axes.h). */
+#include "export/axes.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define TICK_LEN 3.0
+#define GAP 3.0
+
+int fig_range(const double *v, int n, double frac, double *lo, double *hi) {
+    double a = INFINITY, b = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) {
+            if (v[i] < a) a = v[i];
+            if (v[i] > b) b = v[i];
+        }
+    if (!(a <= b)) return 0;
+    if (a == b) {
+        double d = a == 0 ? 1 : fabs(a) * 0.1;
+        a -= d;
+        b += d;
+    } else {
+        double d = (b - a) * frac;
+        a -= d;
+        b += d;
+    }
+    *lo = a;
+    *hi = b;
+    return 1;
+}
+
+void fig_range_union(double *lo, double *hi, double lo2, double hi2) {
+    if (lo2 < *lo) *lo = lo2;
+    if (hi2 > *hi) *hi = hi2;
+}
+
+int fig_ticks(double lo, double hi, int max_n, int integer, double *ticks, int *decimals) {
+    if (max_n < 2) max_n = 2;
+    double span = hi - lo;
+    if (!(span > 0)) {
+        ticks[0] = lo;
+        *decimals = 0;
+        return 1;
+    }
+    double raw = span / (max_n - 1);
+    double p = pow(10, floor(log10(raw)));
+    double step = p;
+    const double mult[] = {1, 2, 2.5, 5, 10};
+    for (int i = 0; i < 5; i++) {
+        step = mult[i] * p;
+        if (span / step <= max_n - 1 + 1e-9) break;
+    }
+    if (integer && step < 1) step = 1;
+    if (integer) step = ceil(step);
+    int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    if (fabs(step / pow(10, -dec) - round(step / pow(10, -dec))) > 1e-6) dec++; /* 2.5 steps */
+    *decimals = dec;
+    int n = 0;
+    double first = ceil(lo / step - 1e-9) * step;
+    for (double t = first; t <= hi + step * 1e-9 && n < 64; t = first + n * step) {
+        ticks[n++] = fabs(t) < step * 1e-9 ? 0 : t;
+    }
+    return n;
+}
+
+double fig_ax_x(const fig_axes *a, double v) {
+    return a->px + (v - a->x0) / (a->x1 - a->x0) * a->pw;
+}
+
+double fig_ax_y(const fig_axes *a, double v) {
+    return a->py + a->ph - (v - a->y0) / (a->y1 - a->y0) * a->ph;
+}
+
+void fig_axes_clip(cairo_t *cr, const fig_axes *a) {
+    cairo_rectangle(cr, a->px, a->py, a->pw, a->ph);
+    cairo_clip(cr);
+}
+
+void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
+    if (!(a->x1 > a->x0)) a->x1 = a->x0 + 1;
+    if (!(a->y1 > a->y0)) a->y1 = a->y0 + 1;
+    double top = y + 4, left = x + 2, bottom = y + h - 2, right = x + w - 8;
+    if (a->title && *a->title) top += FIG_FS_TITLE * 1.6;
+    if (a->xlabel && *a->xlabel) bottom -= FIG_FS_LABEL * 1.4;
+    if (a->ylabel && *a->ylabel) left += FIG_FS_LABEL * 1.4;
+    bottom -= TICK_LEN + GAP + FIG_FS_TICK;
+
+    /* y ticks first: their widest value sets the left margin */
+    double yt[64], xt[64];
+    int ydec, xdec;
+    int max_y = (int)fmax(3, fmin(9, (bottom - top) / (FIG_FS_TICK * 3.2)));
+    int ny = fig_ticks(a->y0, a->y1, max_y, 0, yt, &ydec);
+    fig_font(cr, FIG_FS_TICK, 0);
+    char buf[64];
+    double wmax = 0;
+    for (int i = 0; i < ny; i++) {
+        fig_format_num(buf, sizeof buf, yt[i], ydec);
+        double tw = fig_text_width(cr, buf);
+        if (tw > wmax) wmax = tw;
+    }
+    left += fmax(wmax, a->tick_w_min) + GAP + TICK_LEN;
+    a->px = left;
+    a->py = top;
+    a->pw = fmax(10, right - left);
+    a->ph = fmax(10, bottom - top);
+
+    int max_x = (int)fmax(2, fmin(11, a->pw / (FIG_FS_TICK * 4.5)));
+    int nx = fig_ticks(a->x0, a->x1, max_x, a->integer_x, xt, &xdec);
+    /* task axes: every integer when few enough */
+    if (a->integer_x && a->x1 - a->x0 <= 20 && a->pw / (a->x1 - a->x0 + 1) > FIG_FS_TICK * 1.6) {
+        nx = 0;
+        for (double t = ceil(a->x0); t <= a->x1 && nx < 64; t += 1) xt[nx++] = t;
+        xdec = 0;
+    }
+
+    if (a->grid) {
+        cairo_set_line_width(cr, 0.4);
+        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+        for (int i = 0; i < ny; i++) {
+            double py = fig_ax_y(a, yt[i]);
+            cairo_move_to(cr, a->px, py);
+            cairo_line_to(cr, a->px + a->pw, py);
+        }
+        for (int i = 0; i < nx; i++) {
+            double px = fig_ax_x(a, xt[i]);
+            cairo_move_to(cr, px, a->py);
+            cairo_line_to(cr, px, a->py + a->ph);
+        }
+        cairo_stroke(cr);
+    }
+
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 0.7);
+    cairo_rectangle(cr, a->px, a->py, a->pw, a->ph);
+    cairo_stroke(cr);
+    cairo_set_line_width(cr, 0.6);
+    for (int i = 0; i < ny; i++) {
+        double py = fig_ax_y(a, yt[i]);
+        cairo_move_to(cr, a->px, py);
+        cairo_line_to(cr, a->px - TICK_LEN, py);
+        cairo_stroke(cr);
+        fig_format_num(buf, sizeof buf, yt[i], ydec);
+        fig_text(cr, a->px - TICK_LEN - GAP, py, 1, 0.5, 0, buf);
+    }
+    for (int i = 0; i < nx; i++) {
+        double px = fig_ax_x(a, xt[i]);
+        cairo_move_to(cr, px, a->py + a->ph);
+        cairo_line_to(cr, px, a->py + a->ph + TICK_LEN);
+        cairo_stroke(cr);
+        fig_format_num(buf, sizeof buf, xt[i], xdec);
+        fig_text(cr, px, a->py + a->ph + TICK_LEN + GAP, 0.5, 0, 0, buf);
+    }
+    if (a->xlabel && *a->xlabel) {
+        fig_font(cr, FIG_FS_LABEL, 0);
+        fig_text(cr, a->px + a->pw / 2, y + h - 2, 0.5, 1, 0, a->xlabel);
+    }
+    if (a->ylabel && *a->ylabel) {
+        fig_font(cr, FIG_FS_LABEL, 0);
+        fig_text(cr, x + 2, a->py + a->ph / 2, 0.5, 0, -M_PI / 2, a->ylabel);
+    }
+    if (a->title && *a->title) {
+        /* centred over the plot, or over the whole width where that is too narrow */
+        fig_font(cr, FIG_FS_TITLE, 1);
+        double cx = a->px + a->pw / 2;
+        if (fig_text_width(cr, a->title) > a->pw) cx = x + w / 2;
+        fig_font_fit(cr, a->title, FIG_FS_TITLE, 1, w - 4);
+        fig_text(cr, cx, y + 4, 0.5, 0, 0, a->title);
+    }
+}
+
+void fig_axes_vline(cairo_t *cr, const fig_axes *a, double x) {
+    if (x < a->x0 || x > a->x1) return;
+    double px = fig_ax_x(a, x);
+    const double dash[] = {3, 2};
+    cairo_save(cr);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_set_line_width(cr, 0.7);
+    cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+    cairo_move_to(cr, px, a->py);
+    cairo_line_to(cr, px, a->py + a->ph);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+#define LEG_PAD 4.0
+#define LEG_SAMPLE 16.0
+#define LEG_ROW (FIG_FS_LEGEND * 1.45)
+
+void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, double y, int draw,
+                   double *w_out, double *h_out) {
+    fig_font(cr, FIG_FS_LEGEND, 0);
+    double tw = 0;
+    for (int i = 0; i < n; i++) tw = fmax(tw, fig_text_width(cr, it[i].label));
+    double w = LEG_PAD * 3 + LEG_SAMPLE + tw, h = LEG_PAD * 2 + n * LEG_ROW;
+    if (w_out) *w_out = w;
+    if (h_out) *h_out = h;
+    if (!draw) return;
+    cairo_rectangle(cr, x, y, w, h);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.88);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.7, 0.7, 0.7);
+    cairo_set_line_width(cr, 0.5);
+    cairo_stroke(cr);
+    for (int i = 0; i < n; i++) {
+        double cy = y + LEG_PAD + (i + 0.5) * LEG_ROW, sx = x + LEG_PAD;
+        if (it[i].band) {
+            fig_rgb_set(cr, it[i].color, 0.25);
+            cairo_rectangle(cr, sx, cy - FIG_FS_LEGEND * 0.45, LEG_SAMPLE, FIG_FS_LEGEND * 0.9);
+            cairo_fill(cr);
+        }
+        if (it[i].line) {
+            const double dash[] = {3.5, 2};
+            cairo_save(cr);
+            if (it[i].dashed) cairo_set_dash(cr, dash, 2, 0);
+            cairo_set_line_width(cr, 1.4);
+            fig_rgb_set(cr, it[i].color, 1);
+            cairo_move_to(cr, sx, cy);
+            cairo_line_to(cr, sx + LEG_SAMPLE, cy);
+            cairo_stroke(cr);
+            cairo_restore(cr);
+        }
+        if (it[i].mark.shape != FIG_M_NONE) {
+            fig_mark_style m = it[i].mark;
+            if (m.alpha < 0.6) m.alpha = 0.8; /* a faint point in the plot, readable here */
+            if (m.size < 4) m.size = 4;
+            fig_mark(cr, &m, sx + LEG_SAMPLE / 2, cy);
+        }
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        fig_font(cr, FIG_FS_LEGEND, 0);
+        fig_text(cr, sx + LEG_SAMPLE + LEG_PAD, cy, 0, 0.5, 0, it[i].label);
+    }
+}
+
+void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
+                const double *px, const double *py, int n_pts) {
+    if (n <= 0) return;
+    double w, h;
+    fig_legend_at(cr, it, n, 0, 0, 0, &w, &h);
+    const double m = 5;
+    /* corners: top left, top right, bottom left, bottom right */
+    double cx[4] = {a->px + m, a->px + a->pw - m - w, a->px + m, a->px + a->pw - m - w};
+    double cy[4] = {a->py + m, a->py + m, a->py + a->ph - m - h, a->py + a->ph - m - h};
+    int best = 0;
+    long best_n = -1;
+    for (int c = 0; c < 4; c++) {
+        long k = 0;
+        for (int i = 0; px && py && i < n_pts; i++)
+            if (px[i] >= cx[c] - 2 && px[i] <= cx[c] + w + 2 && py[i] >= cy[c] - 2 &&
+                py[i] <= cy[c] + h + 2)
+                k++;
+        if (best_n < 0 || k < best_n) {
+            best_n = k;
+            best = c;
+        }
+    }
+    fig_legend_at(cr, it, n, cx[best], cy[best], 1, NULL, NULL);
+}

@@ -1,0 +1,61 @@
+/* axes.h: a plot's frame in points: data ranges mapped to a rectangle, "nice" ticks (1, 2, 5 x
+ * 10^k) with their values, axis labels in words, a title, light grid lines; the legend, placed
+ * in the corner of the plot that hides the fewest data points. */
+#ifndef SEGP_FIG_AXES_H
+#define SEGP_FIG_AXES_H
+
+#include <cairo.h>
+
+#include "export/draw.h"
+
+typedef struct {
+    double x0, x1, y0, y1;    /* data ranges (x0 < x1, y0 < y1) */
+    const char *xlabel, *ylabel, *title; /* may be NULL */
+    int integer_x;            /* x ticks on integers only (tasks, steps) */
+    int grid;                 /* light grid lines at the ticks */
+    double tick_w_min;        /* room kept for y tick values at least (points; panels that
+                               * share an x axis set the same) */
+    /* set by fig_axes_draw: the plotting rectangle (points) */
+    double px, py, pw, ph;
+} fig_axes;
+
+/* Pad a data range [LO, HI] by FRAC of its width on both sides (a flat range gets +-1 or +-10%
+ * of its value); NANs ignored. Returns 0 when every value was NAN. */
+int fig_range(const double *v, int n, double frac, double *lo, double *hi);
+/* Grow [*LO, *HI] to include [LO2, HI2]. */
+void fig_range_union(double *lo, double *hi, double lo2, double hi2);
+
+/* Ticks inside [LO, HI]: at most MAX_N of them, a step of 1, 2 or 5 x 10^k (integers when
+ * INTEGER); returns the count, writes TICKS and the decimals the values need. */
+int fig_ticks(double lo, double hi, int max_n, int integer, double *ticks, int *decimals);
+
+/* Lay out and draw the axes inside (X, Y, W, H): title, tick values, labels, frame and grid;
+ * A's plotting rectangle is set. */
+void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h);
+double fig_ax_x(const fig_axes *a, double v);
+double fig_ax_y(const fig_axes *a, double v);
+/* Clip to the plotting rectangle (cairo_save first; cairo_restore undoes it). */
+void fig_axes_clip(cairo_t *cr, const fig_axes *a);
+
+/* A vertical or horizontal reference line across the plot (dashed, grey). */
+void fig_axes_vline(cairo_t *cr, const fig_axes *a, double x);
+
+typedef struct {
+    const char *label;
+    fig_rgb color;
+    int line;                 /* a line sample */
+    int dashed;
+    int band;                 /* a shaded band sample behind */
+    fig_mark_style mark;      /* marker (shape FIG_M_NONE: none) */
+} fig_legend_item;
+
+/* The legend inside A's plot, in the corner hiding the fewest of the N points (PX, PY: points
+ * in page coordinates; NULL: top left). */
+void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
+                const double *px, const double *py, int n_pts);
+/* The legend with its top-left corner at (X, Y) (outside a plot). W, H (may be NULL) get its
+ * size; DRAW 0 only measures. */
+void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, double y, int draw,
+                   double *w, double *h);
+
+#endif

@@ -1,0 +1,147 @@
+/* draw.c: text, numbers and markers (see draw.h). */
+#include "export/draw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void fig_font(cairo_t *cr, double size_pt, int bold) {
+    cairo_select_font_face(cr, FIG_FONT, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size_pt);
+}
+
+void fig_rgb_set(cairo_t *cr, fig_rgb c, double alpha) {
+    if (alpha >= 1)
+        cairo_set_source_rgb(cr, c.r, c.g, c.b);
+    else
+        cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha);
+}
+
+static double font_size(cairo_t *cr) {
+    cairo_matrix_t m;
+    cairo_get_font_matrix(cr, &m);
+    return m.yy;
+}
+
+double fig_text_width(cairo_t *cr, const char *s) {
+    if (!s || !*s) return 0;
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    return e.x_advance;
+}
+
+void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double max_w) {
+    fig_font(cr, size_pt, bold);
+    double w = fig_text_width(cr, s);
+    if (w > max_w && w > 0) fig_font(cr, fmax(size_pt * 0.6, size_pt * max_w / w), bold);
+}
+
+double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step) {
+    double w = 0;
+    if (step < 1) step = 1;
+    for (int i = 0; i < n; i += step) {
+        double t = fig_text_width(cr, s[i]);
+        if (t > w) w = t;
+    }
+    return w;
+}
+
+void fig_text(cairo_t *cr, double x, double y, double ax, double ay, double angle, const char *s) {
+    if (!s || !*s) return;
+    /* DejaVu Sans: capitals 0.73 em, descenders 0.24 em; anchoring by these fixed proportions
+     * (not by each string's ink) keeps a row of labels on one baseline */
+    const double fs = font_size(cr), cap = 0.73 * fs, desc = 0.24 * fs;
+    double w = fig_text_width(cr, s);
+    /* baseline below the anchor: cap at AY 0, half the capitals at 0.5, -descent at 1 */
+    double by = ay <= 0.5 ? cap * (1 - ay) : cap * 0.5 - (ay - 0.5) * 2 * (cap * 0.5 + desc);
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    if (angle != 0) cairo_rotate(cr, angle);
+    cairo_move_to(cr, -ax * w, by);
+    cairo_show_text(cr, s);
+    cairo_new_path(cr);
+    cairo_restore(cr);
+}
+
+void fig_format_num(char *buf, size_t n, double v, int decimals) {
+    if (isnan(v)) {
+        snprintf(buf, n, "n/a");
+        return;
+    }
+    if (decimals < 0) decimals = 0;
+    if (decimals > 8) decimals = 8;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.*f", decimals, fabs(v));
+    /* "-0.00" reads as noise: a value that rounds to zero has no sign */
+    int zero = 1;
+    for (const char *p = tmp; *p; p++)
+        if (*p >= '1' && *p <= '9') zero = 0;
+    snprintf(buf, n, "%s%s", v < 0 && !zero ? "\u2212" : "", tmp);
+}
+
+void fig_mark(cairo_t *cr, const fig_mark_style *s, double x, double y) {
+    if (s->shape == FIG_M_NONE) return;
+    const double r = s->size / 2;
+    cairo_new_path(cr);
+    int stroked = s->hollow || s->shape == FIG_M_CROSS || s->shape == FIG_M_PLUS;
+    switch (s->shape) {
+    case FIG_M_CIRCLE:
+        cairo_arc(cr, x, y, r, 0, 2 * M_PI);
+        break;
+    case FIG_M_SQUARE: {
+        double h = r * 0.886; /* same area as the circle */
+        cairo_rectangle(cr, x - h, y - h, 2 * h, 2 * h);
+        break;
+    }
+    case FIG_M_TRIANGLE:
+    case FIG_M_TRIANGLE_DOWN: {
+        double k = r * 1.3, sgn = s->shape == FIG_M_TRIANGLE ? 1 : -1;
+        cairo_move_to(cr, x, y - sgn * k);
+        cairo_line_to(cr, x + k * 0.866, y + sgn * k * 0.5);
+        cairo_line_to(cr, x - k * 0.866, y + sgn * k * 0.5);
+        cairo_close_path(cr);
+        break;
+    }
+    case FIG_M_DIAMOND: {
+        double k = r * 1.2;
+        cairo_move_to(cr, x, y - k);
+        cairo_line_to(cr, x + k * 0.8, y);
+        cairo_line_to(cr, x, y + k);
+        cairo_line_to(cr, x - k * 0.8, y);
+        cairo_close_path(cr);
+        break;
+    }
+    case FIG_M_CROSS: {
+        double k = r * 0.8;
+        cairo_move_to(cr, x - k, y - k);
+        cairo_line_to(cr, x + k, y + k);
+        cairo_move_to(cr, x - k, y + k);
+        cairo_line_to(cr, x + k, y - k);
+        break;
+    }
+    case FIG_M_PLUS:
+        cairo_move_to(cr, x - r, y);
+        cairo_line_to(cr, x + r, y);
+        cairo_move_to(cr, x, y - r);
+        cairo_line_to(cr, x, y + r);
+        break;
+    default:
+        return;
+    }
+    if (stroked) {
+        cairo_set_line_width(cr, fmax(0.6, s->size * 0.16));
+        fig_rgb_set(cr, s->color, s->hollow ? 1 : s->alpha);
+        cairo_stroke(cr);
+        return;
+    }
+    fig_rgb_set(cr, s->color, s->alpha);
+    if (s->edge) {
+        cairo_fill_preserve(cr);
+        cairo_set_line_width(cr, fmax(0.4, s->size * 0.08));
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        cairo_stroke(cr);
+    } else {
+        cairo_fill(cr);
+    }
+}

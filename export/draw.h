@@ -1,0 +1,61 @@
+/* draw.h: the small drawing vocabulary every figure shares, in points on a cairo context: text in
+ * DejaVu Sans (cairo's font API, fontconfig picks the file; PDF embeds it as TrueType subsets, SVG
+ * as glyph outlines)
+ * anchored and rotated, colours, and point markers whose shapes tell groups apart without
+ * colour. */
+#ifndef SEGP_FIG_DRAW_H
+#define SEGP_FIG_DRAW_H
+
+#include <cairo.h>
+#include <stddef.h>
+
+#include "export/colormap.h"
+
+#define FIG_FONT "DejaVu Sans"
+
+/* Font sizes (points) of a figure's parts. */
+#define FIG_FS_TITLE 10.0
+#define FIG_FS_LABEL 9.0
+#define FIG_FS_TICK 8.0
+#define FIG_FS_LEGEND 8.0
+
+void fig_font(cairo_t *cr, double size_pt, int bold);
+void fig_rgb_set(cairo_t *cr, fig_rgb c, double alpha);
+
+/* Text S at (X, Y), rotated by ANGLE radians (counter-clockwise on the page is negative), with
+ * (X, Y) at horizontal anchor AX (0 left, 0.5 centre, 1 right) and vertical anchor AY (0 top,
+ * 0.5 middle of the capitals, 1 bottom of descenders) of the unrotated text box. */
+void fig_text(cairo_t *cr, double x, double y, double ax, double ay, double angle, const char *s);
+double fig_text_width(cairo_t *cr, const char *s);
+/* Select the font at SIZE, smaller (down to 60%) where S would be wider than MAX_W. */
+void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double max_w);
+/* Width of the widest of N strings (NULL entries skipped). */
+double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step);
+
+/* A number for a tick or a cell: DECIMALS digits, a typographic minus. */
+void fig_format_num(char *buf, size_t n, double v, int decimals);
+
+typedef enum {
+    FIG_M_NONE = 0,
+    FIG_M_CIRCLE,
+    FIG_M_SQUARE,
+    FIG_M_TRIANGLE,
+    FIG_M_DIAMOND,
+    FIG_M_TRIANGLE_DOWN,
+    FIG_M_CROSS,   /* x (stroked) */
+    FIG_M_PLUS,    /* + (stroked) */
+} fig_marker;
+
+typedef struct {
+    fig_marker shape;
+    double size;     /* points across */
+    fig_rgb color;
+    double alpha;    /* fill opacity (1) */
+    int hollow;      /* outline only, in COLOR */
+    int edge;        /* a thin dark outline around the fill (points over busy backgrounds) */
+} fig_mark_style;
+
+/* One marker centred on (X, Y). */
+void fig_mark(cairo_t *cr, const fig_mark_style *s, double x, double y);
+
+#endif

@@ -1,0 +1,453 @@
+/* fig_curves.c: the curve figures: accuracy per task (A_t, average, old and new classes; or A_t
+ * of several runs overlaid), drift per interface-distance bin for old and new samples, and the
+ * two PGD objectives of the anchors per step. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "export/figure_impl.h"
+#include "export/plot.h"
+
+/* ---- accuracy-curve ---- */
+
+static int tasks_with_metrics(const run_record *r) {
+    int n = 0;
+    for (int t = 0; t < r->num_tasks; t++)
+        if (r->task && r->task[t].valid) n = t + 1;
+    return n;
+}
+
+int fig_accuracy_curve_check(const fig_ctx *c) {
+    for (int i = 0; i < (c->n_runs ? c->n_runs : 1); i++) {
+        const run_record *r = c->n_runs ? c->runs[i] : c->r;
+        if (!tasks_with_metrics(r))
+            return SEGP_FAIL("%s: metrics.jsonl has no finished task yet", r->dir);
+    }
+    return 0;
+}
+
+/* y range of accuracy curves: the data padded, within 0..100 (a little over, so that a marker
+ * at 100 is whole) */
+static void acc_range(const double *v, int n, double *lo, double *hi) {
+    if (!fig_range(v, n, 0.08, lo, hi)) {
+        *lo = 0;
+        *hi = 100;
+    }
+    if (*lo < 0) *lo = 0;
+    if (*hi > 102) *hi = 102;
+    if (*hi - *lo < 5) *lo = fmax(0, *hi - 5);
+}
+
+typedef struct {
+    const char *label;
+    int pal;
+    fig_marker mark;
+    int dashed;
+} series_style;
+
+static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
+    const run_record *r = c->r;
+    const int T = tasks_with_metrics(r);
+    double *x = segp_malloc(sizeof(double) * T), *v[4];
+    for (int k = 0; k < 4; k++) v[k] = segp_malloc(sizeof(double) * T);
+    for (int t = 0; t < T; t++) {
+        const run_task_metrics *m = &r->task[t];
+        x[t] = t + 1;
+        v[0][t] = m->valid ? m->acc : NAN;
+        v[1][t] = m->valid ? m->avg_acc : NAN;
+        v[2][t] = m->valid ? m->old_acc : NAN;
+        v[3][t] = m->valid ? m->new_acc : NAN;
+    }
+    const series_style st[4] = {
+        {"A\u209c: all seen classes", FIG_C_BLACK, FIG_M_SQUARE, 0},
+        {"Average of A\u2081..A\u209c", FIG_C_PURPLE, FIG_M_DIAMOND, 1},
+        {"Old classes", FIG_C_OLD, FIG_M_CIRCLE, 0},
+        {"New classes (current task)", FIG_C_NEW, FIG_M_TRIANGLE, 0},
+    };
+    double lo = 100, hi = 0;
+    for (int k = 0; k < 4; k++) {
+        double a, b;
+        acc_range(v[k], T, &a, &b);
+        if (k == 0 || a < lo) lo = a;
+        if (k == 0 || b > hi) hi = b;
+    }
+    char title[256], desc[160];
+    fig_run_desc(r, desc, sizeof desc);
+    if (r->final.valid)
+        snprintf(title, sizeof title, "Accuracy per task, %s: Last %.1f%%, Avg %.1f%%", desc,
+                 r->final.last, r->final.avg);
+    else
+        snprintf(title, sizeof title, "Accuracy per task, %s", desc);
+    fig_axes a = {.x0 = 0.6, .x1 = fmax(T, 1) + 0.4, .y0 = lo, .y1 = hi, .xlabel = "Task",
+                  .ylabel = "Accuracy (%)", .title = title, .integer_x = 1, .grid = 1};
+    fig_axes_draw(cr, &a, 0, 0, w, h);
+    fig_legend_item it[4];
+    double *px = segp_malloc(sizeof(double) * 4 * T), *py = segp_malloc(sizeof(double) * 4 * T);
+    int np = 0;
+    for (int k = 0; k < 4; k++) {
+        fig_rgb col = fig_palette(st[k].pal);
+        fig_line(cr, &a, x, v[k], T, col, 1.3, st[k].dashed);
+        fig_mark_style ms = {st[k].mark, 5, col, 1, 0, 0};
+        fig_points(cr, &a, x, v[k], T, &ms);
+        it[k] = (fig_legend_item){st[k].label, col, 1, st[k].dashed, 0, ms};
+        for (int t = 0; t < T; t++)
+            if (isfinite(v[k][t])) {
+                px[np] = fig_ax_x(&a, x[t]);
+                py[np++] = fig_ax_y(&a, v[k][t]);
+            }
+    }
+    fig_legend(cr, &a, it, 4, px, py, np);
+
+    fig_bytes *b = c->csv;
+    fig_bytes_printf(b, "task,classes_seen,acc,avg_acc,old_acc,new_acc,forgetting\n");
+    for (int t = 0; t < T; t++) {
+        fig_bytes_printf(b, "%d,%d", t + 1, run_seen_classes(r, t));
+        for (int k = 0; k < 4; k++) {
+            fig_csv_sep(b);
+            fig_csv_num(b, v[k][t]);
+        }
+        fig_csv_sep(b);
+        fig_csv_num(b, r->task[t].valid ? r->task[t].forgetting : NAN);
+        fig_csv_end(b);
+    }
+    free(px);
+    free(py);
+    free(x);
+    for (int k = 0; k < 4; k++) free(v[k]);
+}
+
+static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) {
+    const int n = c->n_runs;
+    int T = 0;
+    for (int i = 0; i < n; i++) T = fmax(T, tasks_with_metrics(c->runs[i]));
+    double *x = segp_malloc(sizeof(double) * T), *v = segp_malloc(sizeof(double) * T * n);
+    for (int t = 0; t < T; t++) x[t] = t + 1;
+    double lo = 100, hi = 0;
+    for (int i = 0; i < n; i++) {
+        const run_record *r = c->runs[i];
+        for (int t = 0; t < T; t++)
+            v[i * T + t] = t < r->num_tasks && r->task[t].valid ? r->task[t].acc : NAN;
+        double a, b;
+        acc_range(v + i * T, T, &a, &b);
+        if (i == 0 || a < lo) lo = a;
+        if (i == 0 || b > hi) hi = b;
+    }
+    fig_axes a = {.x0 = 0.6, .x1 = fmax(T, 1) + 0.4, .y0 = lo, .y1 = hi, .xlabel = "Task",
+                  .ylabel = "Accuracy A\u209c (%)",
+                  .title = "Accuracy on all seen classes per task",
+                  .integer_x = 1, .grid = 1};
+    fig_axes_draw(cr, &a, 0, 0, w, h);
+    static const fig_marker marks[] = {FIG_M_CIRCLE, FIG_M_SQUARE, FIG_M_TRIANGLE, FIG_M_DIAMOND,
+                                       FIG_M_TRIANGLE_DOWN, FIG_M_CROSS, FIG_M_PLUS};
+    fig_legend_item *it = segp_calloc((size_t)n, sizeof *it);
+    double *px = segp_malloc(sizeof(double) * (size_t)(T * n + 1));
+    double *py = segp_malloc(sizeof(double) * (size_t)(T * n + 1));
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        /* black is the 7th colour: keep it, skip yellow (faint on white) */
+        fig_rgb col = fig_palette(i % 7);
+        int dashed = (i / 7) % 2;
+        fig_line(cr, &a, x, v + i * T, T, col, 1.3, dashed);
+        fig_mark_style ms = {marks[i % 7], 5, col, 1, 0, 0};
+        fig_points(cr, &a, x, v + i * T, T, &ms);
+        it[i] = (fig_legend_item){c->labels[i], col, 1, dashed, 0, ms};
+        for (int t = 0; t < T; t++)
+            if (isfinite(v[i * T + t])) {
+                px[np] = fig_ax_x(&a, x[t]);
+                py[np++] = fig_ax_y(&a, v[i * T + t]);
+            }
+    }
+    fig_legend(cr, &a, it, n, px, py, np);
+
+    fig_bytes *b = c->csv;
+    fig_csv_str(b, "task");
+    for (int i = 0; i < n; i++) {
+        fig_csv_sep(b);
+        fig_csv_str(b, c->labels[i]);
+    }
+    fig_csv_end(b);
+    for (int t = 0; t < T; t++) {
+        fig_bytes_printf(b, "%d", t + 1);
+        for (int i = 0; i < n; i++) {
+            fig_csv_sep(b);
+            fig_csv_num(b, v[i * T + t]);
+        }
+        fig_csv_end(b);
+    }
+    free(it);
+    free(px);
+    free(py);
+    free(x);
+    free(v);
+}
+
+void fig_accuracy_curve_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
+    if (c->n_runs)
+        accuracy_compare(c, cr, w, h);
+    else
+        accuracy_single(c, cr, w, h);
+}
+
+/* ---- drift-interface ---- */
+
+int fig_drift_check(const fig_ctx *c) {
+    if (!c->td->has_drift) {
+        if (c->task == 0)
+            return SEGP_FAIL("task 1 has no drift (no old classes before the "
+                             "first task); pick --task 2 or later");
+        return SEGP_FAIL("%s: tasks/%02d has no drift.safetensors (analytics off for this run?)",
+                         c->r->dir, c->task + 1);
+    }
+    if (c->td->bins < 1) return SEGP_FAIL("%s: tasks/%02d/drift.safetensors has no curve",
+                                          c->r->dir, c->task + 1);
+    return 0;
+}
+
+void fig_drift_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
+    const run_task_data *td = c->td;
+    const int B = td->bins;
+    double *xc = segp_malloc(sizeof(double) * B), *mo = segp_malloc(sizeof(double) * B);
+    double *mn = segp_malloc(sizeof(double) * B), *co = segp_malloc(sizeof(double) * B);
+    double *cn = segp_malloc(sizeof(double) * B), *edges = segp_malloc(sizeof(double) * (B + 1));
+    double vmax = 0;
+    for (int i = 0; i <= B; i++) edges[i] = td->edges[i];
+    for (int i = 0; i < B; i++) {
+        xc[i] = 0.5 * (td->edges[i] + td->edges[i + 1]);
+        mo[i] = td->mean_old[i];
+        mn[i] = td->mean_new[i];
+        co[i] = td->count_old[i];
+        cn[i] = td->count_new[i];
+        if (isfinite(mo[i])) vmax = fmax(vmax, mo[i]);
+        if (isfinite(mn[i])) vmax = fmax(vmax, mn[i]);
+    }
+    /* small JSDs read better in thousandths */
+    double scale = 1;
+    const char *ylabel = "Mean drift (JSD, nats)";
+    if (vmax > 0 && vmax < 0.01) {
+        scale = 1000;
+        ylabel = "Mean drift (JSD, 10\u207b\u00b3 nats)";
+    }
+    double *so = segp_malloc(sizeof(double) * B), *sn = segp_malloc(sizeof(double) * B);
+    for (int i = 0; i < B; i++) {
+        so[i] = mo[i] * scale;
+        sn[i] = mn[i] * scale;
+    }
+    double ratio = td->has_summary ? td->summary.boundary_core_ratio : NAN;
+    if (!isfinite(ratio) && c->r->task && c->r->task[c->task].valid)
+        ratio = c->r->task[c->task].bc_ratio;
+    char title[256], rtxt[48];
+    if (isfinite(ratio))
+        snprintf(rtxt, sizeof rtxt, "boundary/core ratio %.2f", ratio);
+    else
+        snprintf(rtxt, sizeof rtxt, "boundary/core ratio undefined");
+    snprintf(title, sizeof title, "Drift by interface distance, task %d (%s)", c->task + 1, rtxt);
+
+    const double lo = edges[0], hi = edges[B];
+    double ylo = 0, yhi = 0; /* drift is >= 0: from the zero line up */
+    for (int i = 0; i < B; i++) {
+        if (isfinite(so[i])) yhi = fmax(yhi, so[i]);
+        if (isfinite(sn[i])) yhi = fmax(yhi, sn[i]);
+    }
+    yhi = yhi > 0 ? yhi * 1.08 : 1;
+
+    const double top_h = h * 0.68;
+    /* both panels reserve the same room for tick values, so that their x axes line up */
+    fig_font(cr, FIG_FS_TICK, 0);
+    const double tick_w = fig_text_width(cr, "00000");
+    fig_axes a = {.x0 = lo, .x1 = hi, .y0 = ylo, .y1 = yhi, .ylabel = ylabel, .title = title,
+                  .grid = 1, .tick_w_min = tick_w};
+    fig_axes_draw(cr, &a, 0, 0, w, top_h);
+    fig_axes_vline(cr, &a, 0);
+    fig_rgb co_c = fig_palette(FIG_C_OLD), cn_c = fig_palette(FIG_C_NEW);
+    fig_line(cr, &a, xc, so, B, co_c, 1.3, 0);
+    fig_line(cr, &a, xc, sn, B, cn_c, 1.3, 1);
+    fig_mark_style mso = {FIG_M_CIRCLE, 5, co_c, 1, 0, 0}, msn = {FIG_M_TRIANGLE, 5, cn_c, 1, 0, 0};
+    fig_points(cr, &a, xc, so, B, &mso);
+    fig_points(cr, &a, xc, sn, B, &msn);
+    fig_legend_item it[2] = {{"Old-class test images", co_c, 1, 0, 0, mso},
+                             {"New-task test images", cn_c, 1, 1, 0, msn}};
+    double px[128], py[128];
+    int np = 0;
+    for (int i = 0; i < B && np < 126; i++) {
+        if (isfinite(so[i])) {
+            px[np] = fig_ax_x(&a, xc[i]);
+            py[np++] = fig_ax_y(&a, so[i]);
+        }
+        if (isfinite(sn[i])) {
+            px[np] = fig_ax_x(&a, xc[i]);
+            py[np++] = fig_ax_y(&a, sn[i]);
+        }
+    }
+    fig_legend(cr, &a, it, 2, px, py, np);
+    /* the interface's name at its line */
+    if (0 >= lo && 0 <= hi) {
+        fig_font(cr, FIG_FS_TICK, 0);
+        cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+        /* along the line, left of it, from the top */
+        fig_text(cr, fig_ax_x(&a, 0) - 2, a.py + 3, 1, 1, -M_PI / 2, "interface (m = 0)");
+    }
+
+    /* counts per bin below, on the same x range, and aligned with the plot above */
+    double cmax = 0;
+    for (int i = 0; i < B; i++) cmax = fmax(cmax, fmax(co[i], cn[i]));
+    fig_axes b = {.x0 = lo, .x1 = hi, .y0 = 0, .y1 = cmax > 0 ? cmax * 1.1 : 1,
+                  .xlabel = "Interface distance m (max old \u2212 max new teacher logit)",
+                  .ylabel = "Test images", .grid = 1, .tick_w_min = tick_w};
+    fig_axes_draw(cr, &b, 0, top_h, w, h - top_h);
+    fig_bars(cr, &b, edges, co, B, 0.06, 0.5, co_c, 0.55);
+    fig_bars(cr, &b, edges, cn, B, 0.5, 0.94, cn_c, 0.55);
+    fig_axes_vline(cr, &b, 0);
+
+    fig_bytes *d = c->csv;
+    fig_bytes_printf(d, "bin_lo,bin_hi,mean_drift_old,mean_drift_new,count_old,count_new\n");
+    for (int i = 0; i < B; i++) {
+        fig_csv_num(d, edges[i]);
+        fig_csv_sep(d);
+        fig_csv_num(d, edges[i + 1]);
+        fig_csv_sep(d);
+        fig_csv_num(d, mo[i]);
+        fig_csv_sep(d);
+        fig_csv_num(d, mn[i]);
+        fig_csv_sep(d);
+        fig_csv_num(d, co[i]);
+        fig_csv_sep(d);
+        fig_csv_num(d, cn[i]);
+        fig_csv_end(d);
+    }
+    free(xc);
+    free(mo);
+    free(mn);
+    free(co);
+    free(cn);
+    free(so);
+    free(sn);
+    free(edges);
+}
+
+/* ---- anchor-losses ---- */
+
+int fig_anchor_losses_check(const fig_ctx *c) {
+    const run_task_data *td = c->td;
+    if (!td->has_anchors) {
+        if (c->task == 0)
+            return SEGP_FAIL("task 1 has no anchors (they are built for old "
+                             "classes, from task 2 on); pick --task 2 or later");
+        return SEGP_FAIL("%s (method %s) keeps no anchors at task %d "
+                         "(tasks/%02d/anchors.safetensors is absent)",
+                         c->r->dir, c->r->method ? c->r->method : "?", c->task + 1, c->task + 1);
+    }
+    if (td->n_anchors < 1 || td->k_adv < 1 || !td->loss_text || !td->loss_vis)
+        return SEGP_FAIL("the anchors of task %d took no PGD steps (source '%s')",
+                         c->task + 1, td->anchor_source);
+    return 0;
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Per step of L [n, k]: the mean and the 10th and 90th percentiles (linear interpolation).
+ * Percentiles rather than mean +- s.d.: the losses are skewed (a few anchors start far from
+ * their target) and never negative, which a symmetric band would suggest. */
+static void col_stats(const float *L, int n, int k, double *mean, double *p10, double *p90) {
+    float *col = segp_malloc(sizeof(float) * (size_t)n);
+    for (int j = 0; j < k; j++) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            col[i] = L[(size_t)i * k + j];
+            s += col[i];
+        }
+        qsort(col, (size_t)n, sizeof(float), cmp_float);
+        mean[j] = s / n;
+        for (int q = 0; q < 2; q++) {
+            double pos = (q == 0 ? 0.1 : 0.9) * (n - 1);
+            int i0 = (int)floor(pos), i1 = i0 + 1 < n ? i0 + 1 : i0;
+            double v = col[i0] + (pos - i0) * (col[i1] - col[i0]);
+            (q == 0 ? p10 : p90)[j] = v;
+        }
+    }
+    free(col);
+}
+
+static void loss_panel(cairo_t *cr, double x, double y, double w, double h, const double *steps,
+                       const double *mean, const double *p10, const double *p90, int k,
+                       fig_rgb col, fig_marker mk,
+                       const char *title, const char *ylabel) {
+    double *lo = segp_malloc(sizeof(double) * k), *hi = segp_malloc(sizeof(double) * k);
+    double all[2 * 256];
+    int na = 0;
+    for (int j = 0; j < k; j++) {
+        lo[j] = p10[j];
+        hi[j] = p90[j];
+        if (na < 510) {
+            all[na++] = lo[j];
+            all[na++] = hi[j];
+        }
+    }
+    double ylo, yhi;
+    if (!fig_range(all, na, 0.05, &ylo, &yhi)) {
+        ylo = 0;
+        yhi = 1;
+    }
+    fig_axes a = {.x0 = -0.3, .x1 = (k - 1) + 0.3, .y0 = ylo, .y1 = yhi, .xlabel = "PGD step",
+                  .ylabel = ylabel, .title = title, .integer_x = 1, .grid = 1};
+    fig_axes_draw(cr, &a, x, y, w, h);
+    fig_band(cr, &a, steps, lo, hi, k, col, 0.22);
+    fig_line(cr, &a, steps, mean, k, col, 1.4, 0);
+    fig_mark_style ms = {mk, 4.5, col, 1, 0, 0};
+    fig_points(cr, &a, steps, mean, k, &ms);
+    fig_legend_item it[2] = {{"Mean over anchors", col, 1, 0, 0, ms},
+                             {"10th\u201390th percentile", col, 0, 0, 1, {0}}};
+    double px[512], py[512];
+    int np = 0;
+    for (int j = 0; j < k && np < 510; j++) {
+        px[np] = fig_ax_x(&a, steps[j]);
+        py[np++] = fig_ax_y(&a, mean[j]);
+        px[np] = fig_ax_x(&a, steps[j]);
+        py[np++] = fig_ax_y(&a, hi[j]);
+    }
+    fig_legend(cr, &a, it, 2, px, py, np);
+    free(lo);
+    free(hi);
+}
+
+void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
+    const run_task_data *td = c->td;
+    const int n = td->n_anchors, k = td->k_adv + 1;
+    double *steps = segp_malloc(sizeof(double) * k);
+    double *st = segp_malloc(sizeof(double) * 6 * k);
+    double *tm = st, *t10 = st + k, *t90 = st + 2 * k, *vm = st + 3 * k, *v10 = st + 4 * k,
+           *v90 = st + 5 * k;
+    for (int j = 0; j < k; j++) steps[j] = j;
+    col_stats(td->loss_text, n, k, tm, t10, t90);
+    col_stats(td->loss_vis, n, k, vm, v10, v90);
+
+    char sup[256];
+    snprintf(sup, sizeof sup, "DPGD anchor objectives, task %d (%d anchors, %d steps)",
+             c->task + 1, n, td->k_adv);
+    fig_font(cr, FIG_FS_TITLE, 1);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    fig_text(cr, w / 2, 4, 0.5, 0, 0, sup);
+    const double top = FIG_FS_TITLE * 1.9;
+    loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
+               FIG_M_CIRCLE, "Text objective", "Cross-entropy to the target class");
+    loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k, fig_palette(FIG_C_VERMILLION),
+               FIG_M_SQUARE, "Visual-prototype objective", "1 \u2212 cos(f, \u03bc) of the target");
+
+    fig_bytes *b = c->csv;
+    fig_bytes_printf(b, "step,text_mean,text_p10,text_p90,visual_mean,visual_p10,visual_p90\n");
+    for (int j = 0; j < k; j++) {
+        fig_bytes_printf(b, "%d", j);
+        double v[6] = {tm[j], t10[j], t90[j], vm[j], v10[j], v90[j]};
+        for (int q = 0; q < 6; q++) {
+            fig_csv_sep(b);
+            fig_csv_num(b, v[q]);
+        }
+        fig_csv_end(b);
+    }
+    free(steps);
+    free(st);
+}

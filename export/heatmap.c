@@ -1,0 +1,353 @@
+/* heatmap.c: layout and drawing of a labelled heatmap with its colour bar (see heatmap.h).
+ * Cells: an image pattern with nearest-neighbour sampling on raster surfaces (exact cell colours,
+ * no seams, fast); on vector surfaces one rectangle per cell, each overlapping its right and lower
+ * neighbours slightly (the later cell covers it), so no viewer shows hairline seams. */
+#include "export/heatmap.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "export/axes.h"
+#include "export/draw.h"
+
+#define CB_W 11.0
+#define CB_GAP 10.0
+#define GAP 3.0
+#define GROUP_FS 8.0
+#define LABEL_FS_MIN 5.0
+#define LABEL_FS_MAX 8.0
+
+int fig_matrix_limits(const float *m, long n, int symmetric, double *lo, double *hi) {
+    double a = INFINITY, b = -INFINITY;
+    for (long i = 0; i < n; i++)
+        if (isfinite(m[i])) {
+            if (m[i] < a) a = m[i];
+            if (m[i] > b) b = m[i];
+        }
+    if (!(a <= b)) return 0;
+    if (symmetric) {
+        double s = fmax(fabs(a), fabs(b));
+        if (s == 0) s = 1e-12;
+        a = -s;
+        b = s;
+    } else if (a == b) {
+        a -= 0.5;
+        b += 0.5;
+    }
+    *lo = a;
+    *hi = b;
+    return 1;
+}
+
+static int has_groups(const int *g, int n) {
+    return g && n > 0 && g[0] != g[n - 1];
+}
+
+/* Colour-bar tick values and their widest text. */
+static int cbar_ticks(cairo_t *cr, const fig_heatmap *h, double *t, int *dec, double *wmax) {
+    int n = fig_ticks(h->lo, h->hi, 6, 0, t, dec);
+    fig_font(cr, FIG_FS_TICK, 0);
+    char buf[64];
+    *wmax = 0;
+    for (int i = 0; i < n; i++) {
+        fig_format_num(buf, sizeof buf, t[i], *dec);
+        *wmax = fmax(*wmax, fig_text_width(cr, buf));
+    }
+    return n;
+}
+
+static int step_for(double cell, double fs) {
+    int s = (int)ceil(fs * 1.15 / cell - 1e-9);
+    return s < 1 ? 1 : s;
+}
+
+void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
+                                double ht, fig_heatmap_layout *L) {
+    memset(L, 0, sizeof *L);
+    double ticks[64], twmax;
+    int dec;
+    cbar_ticks(cr, h, ticks, &dec, &twmax);
+    const int rg = has_groups(h->row_group, h->rows), cg = has_groups(h->col_group, h->cols);
+
+    double top = y + 4, bottom = y + ht - 2, left = x + 2;
+    double right = x + w - 4 - (h->cbar_label ? FIG_FS_LABEL * 1.5 : 0) - twmax - GAP - 3 - CB_W -
+                   CB_GAP;
+    if (h->title) top += FIG_FS_TITLE * 1.6;
+    if (h->xlabel) bottom -= FIG_FS_LABEL * 1.5;
+    if (h->ylabel) left += FIG_FS_LABEL * 1.5;
+    if (rg) left += GROUP_FS * 2.4 + GAP;
+    if (cg) bottom -= GROUP_FS * 1.2 + GAP * 2;
+
+    /* two passes: the label font follows the cell size, the cell size the labels' room */
+    double fs = (h->row_labels || h->col_labels) ? LABEL_FS_MAX : 0;
+    double cw = 1, ch = 1, l = left, b = bottom;
+    for (int pass = 0; pass < 2; pass++) {
+        l = left;
+        b = bottom;
+        if (fs > 0) {
+            fig_font(cr, fs, 0);
+            int rs = step_for(ch, fs), cs = step_for(cw, fs);
+            if (pass == 0) rs = cs = 1;
+            if (h->row_labels) l += fig_text_width_max(cr, h->row_labels, h->rows, rs) + GAP;
+            if (h->col_labels) {
+                double cwid = fig_text_width_max(cr, h->col_labels, h->cols, cs);
+                b -= (pass && cwid < cw * 0.9 ? fs * 1.1 : cwid) + GAP;
+            }
+        }
+        cw = (right - l) / h->cols;
+        ch = (b - top) / h->rows;
+        if (h->square) cw = ch = fmin(cw, ch);
+        if (fs > 0) fs = fmax(LABEL_FS_MIN, fmin(LABEL_FS_MAX, fmin(cw, ch) * 0.9));
+    }
+    L->cw = cw;
+    L->ch = ch;
+    /* centre the matrix in its room (square cells leave some) */
+    double mw = cw * h->cols, mh = ch * h->rows;
+    L->x = l + fmax(0, (right - l - mw) / 2);
+    L->y = top + fmax(0, (b - top - mh) / 2);
+    L->label_fs = fs;
+    L->row_step = fs > 0 ? step_for(ch, fs) : 0;
+    L->col_step = fs > 0 ? step_for(cw, fs) : 0;
+    if (fs > 0 && h->col_labels) {
+        fig_font(cr, fs, 0);
+        L->col_horizontal =
+            fig_text_width_max(cr, h->col_labels, h->cols, L->col_step) < cw * 0.9;
+        if (L->col_horizontal) L->col_step = 1;
+    }
+    L->cb_x = L->x + mw + CB_GAP;
+    L->cb_w = CB_W;
+    L->cb_top = L->y;
+    L->cb_bottom = L->y + mh;
+}
+
+void fig_heatmap_cell_center(const fig_heatmap_layout *L, int i, int j, double *x, double *y) {
+    *x = L->x + (j + 0.5) * L->cw;
+    *y = L->y + (i + 0.5) * L->ch;
+}
+
+void fig_heatmap_cbar_point(const fig_heatmap_layout *L, double t, double *x, double *y) {
+    *x = L->cb_x + L->cb_w / 2;
+    *y = L->cb_bottom - t * (L->cb_bottom - L->cb_top);
+}
+
+static double cell_t(const fig_heatmap *h, float v) {
+    if (!isfinite(v)) return NAN;
+    return h->hi > h->lo ? (v - h->lo) / (h->hi - h->lo) : 0.5;
+}
+
+static void draw_cells(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layout *L) {
+    cairo_surface_t *target = cairo_get_target(cr);
+    if (cairo_surface_get_type(target) == CAIRO_SURFACE_TYPE_IMAGE) {
+        cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, h->cols, h->rows);
+        uint8_t *d = cairo_image_surface_get_data(img);
+        int stride = cairo_image_surface_get_stride(img);
+        for (int i = 0; i < h->rows; i++) {
+            uint32_t *row = (uint32_t *)(d + (size_t)i * stride);
+            for (int j = 0; j < h->cols; j++) {
+                float v = h->m[(size_t)i * h->cols + j];
+                if (isfinite(v)) {
+                    row[j] = fig_cmap_rgb8(h->cmap, cell_t(h, v));
+                } else {
+                    fig_rgb c = h->nan_color;
+                    row[j] = (uint32_t)lround(c.r * 255) << 16 | (uint32_t)lround(c.g * 255) << 8 |
+                             (uint32_t)lround(c.b * 255);
+                }
+            }
+        }
+        cairo_surface_mark_dirty(img);
+        cairo_save(cr);
+        cairo_rectangle(cr, L->x, L->y, L->cw * h->cols, L->ch * h->rows);
+        cairo_clip(cr);
+        cairo_translate(cr, L->x, L->y);
+        cairo_scale(cr, L->cw, L->ch);
+        cairo_set_source_surface(cr, img, 0, 0);
+        cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+        cairo_paint(cr);
+        cairo_restore(cr);
+        cairo_surface_destroy(img);
+        return;
+    }
+    cairo_save(cr);
+    cairo_rectangle(cr, L->x, L->y, L->cw * h->cols, L->ch * h->rows);
+    cairo_clip(cr);
+    const double ox = L->cw * 0.08, oy = L->ch * 0.08;
+    for (int i = 0; i < h->rows; i++)
+        for (int j = 0; j < h->cols; j++) {
+            float v = h->m[(size_t)i * h->cols + j];
+            fig_rgb c = isfinite(v) ? fig_cmap_rgb(h->cmap, cell_t(h, v)) : h->nan_color;
+            /* 8-bit colours, as the PNG holds them: the formats agree */
+            c.r = round(c.r * 255) / 255;
+            c.g = round(c.g * 255) / 255;
+            c.b = round(c.b * 255) / 255;
+            cairo_set_source_rgb(cr, c.r, c.g, c.b);
+            cairo_rectangle(cr, L->x + j * L->cw, L->y + i * L->ch, L->cw + ox, L->ch + oy);
+            cairo_fill(cr);
+        }
+    cairo_restore(cr);
+}
+
+static void group_name(const fig_heatmap *h, int id, char *buf, size_t n) {
+    snprintf(buf, n, "%s%d", h->group_prefix ? h->group_prefix : "", id + 1);
+}
+
+void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layout *L) {
+    const double mw = L->cw * h->cols, mh = L->ch * h->rows;
+    draw_cells(cr, h, L);
+
+    /* values in the cells, black or white by the cell's luminance */
+    if (h->cell_fmt) {
+        double fs = fmin(FIG_FS_TICK, fmin(L->ch * 0.45, L->cw * 0.28));
+        if (fs >= 3.5) {
+            fig_font(cr, fs, 0);
+            char buf[64];
+            for (int i = 0; i < h->rows; i++)
+                for (int j = 0; j < h->cols; j++) {
+                    float v = h->m[(size_t)i * h->cols + j];
+                    if (!isfinite(v)) continue;
+                    fig_rgb c = fig_cmap_rgb(h->cmap, cell_t(h, v));
+                    double k = fig_luminance(c) > 0.45 ? 0 : 1;
+                    cairo_set_source_rgb(cr, k, k, k);
+                    snprintf(buf, sizeof buf, h->cell_fmt, v);
+                    double cx, cy;
+                    fig_heatmap_cell_center(L, i, j, &cx, &cy);
+                    fig_text(cr, cx, cy, 0.5, 0.5, 0, buf);
+                }
+        }
+    }
+
+    /* group separators across the matrix: white over viridis, dark grey over the diverging
+     * map (whose centre is white) */
+    if (h->cmap == FIG_CMAP_DIVERGING)
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    else
+        cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_set_line_width(cr, fmin(0.8, fmin(L->cw, L->ch) * 0.3));
+    for (int i = 1; has_groups(h->row_group, h->rows) && i < h->rows; i++)
+        if (h->row_group[i] != h->row_group[i - 1]) {
+            cairo_move_to(cr, L->x, L->y + i * L->ch);
+            cairo_line_to(cr, L->x + mw, L->y + i * L->ch);
+        }
+    for (int j = 1; has_groups(h->col_group, h->cols) && j < h->cols; j++)
+        if (h->col_group[j] != h->col_group[j - 1]) {
+            cairo_move_to(cr, L->x + j * L->cw, L->y);
+            cairo_line_to(cr, L->x + j * L->cw, L->y + mh);
+        }
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 0.6);
+    cairo_rectangle(cr, L->x, L->y, mw, mh);
+    cairo_stroke(cr);
+
+    /* class labels: every row_step-th row left of the matrix, columns below it rotated */
+    double row_lab_w = 0, col_lab_h = 0;
+    if (L->label_fs > 0) {
+        fig_font(cr, L->label_fs, 0);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        if (h->row_labels) {
+            row_lab_w = fig_text_width_max(cr, h->row_labels, h->rows, L->row_step) + GAP;
+            for (int i = 0; i < h->rows; i += L->row_step)
+                fig_text(cr, L->x - GAP, L->y + (i + 0.5) * L->ch, 1, 0.5, 0, h->row_labels[i]);
+        }
+        if (h->col_labels && L->col_horizontal) {
+            col_lab_h = L->label_fs * 1.1 + GAP;
+            for (int j = 0; j < h->cols; j++)
+                fig_text(cr, L->x + (j + 0.5) * L->cw, L->y + mh + GAP, 0.5, 0, 0,
+                         h->col_labels[j]);
+        } else if (h->col_labels) {
+            col_lab_h = fig_text_width_max(cr, h->col_labels, h->cols, L->col_step) + GAP;
+            for (int j = 0; j < h->cols; j += L->col_step)
+                fig_text(cr, L->x + (j + 0.5) * L->cw, L->y + mh + GAP, 1, 0.5, -M_PI / 2,
+                         h->col_labels[j]);
+        }
+    }
+
+    /* group names with a bracket along each group's extent */
+    fig_font(cr, GROUP_FS, 0);
+    char buf[32];
+    if (has_groups(h->row_group, h->rows)) {
+        double gx = L->x - row_lab_w - GAP;
+        for (int i0 = 0; i0 < h->rows;) {
+            int i1 = i0;
+            while (i1 < h->rows && h->row_group[i1] == h->row_group[i0]) i1++;
+            double y0 = L->y + i0 * L->ch + 1, y1 = L->y + i1 * L->ch - 1;
+            cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+            cairo_set_line_width(cr, 0.6);
+            cairo_move_to(cr, gx, y0);
+            cairo_line_to(cr, gx, y1);
+            cairo_stroke(cr);
+            cairo_set_source_rgb(cr, 0, 0, 0);
+            group_name(h, h->row_group[i0], buf, sizeof buf);
+            fig_text(cr, gx - GAP, (y0 + y1) / 2, 1, 0.5, 0, buf);
+            i0 = i1;
+        }
+    }
+    if (has_groups(h->col_group, h->cols)) {
+        double gy = L->y + mh + col_lab_h + GAP;
+        for (int j0 = 0; j0 < h->cols;) {
+            int j1 = j0;
+            while (j1 < h->cols && h->col_group[j1] == h->col_group[j0]) j1++;
+            double x0 = L->x + j0 * L->cw + 1, x1 = L->x + j1 * L->cw - 1;
+            cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+            cairo_set_line_width(cr, 0.6);
+            cairo_move_to(cr, x0, gy);
+            cairo_line_to(cr, x1, gy);
+            cairo_stroke(cr);
+            cairo_set_source_rgb(cr, 0, 0, 0);
+            group_name(h, h->col_group[j0], buf, sizeof buf);
+            fig_text(cr, (x0 + x1) / 2, gy + GAP, 0.5, 0, 0, buf);
+            j0 = j1;
+        }
+    }
+
+    /* axis labels outside everything */
+    double left_edge = L->x - row_lab_w -
+                       (has_groups(h->row_group, h->rows) ? GROUP_FS * 2.4 + GAP * 2 : 0);
+    double bottom_edge = L->y + mh + col_lab_h +
+                         (has_groups(h->col_group, h->cols) ? GROUP_FS * 1.2 + GAP * 2 : 0) +
+                         GAP;
+    fig_font(cr, FIG_FS_LABEL, 0);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    if (h->ylabel) fig_text(cr, left_edge - GAP, L->y + mh / 2, 0.5, 1, -M_PI / 2, h->ylabel);
+    if (h->xlabel) fig_text(cr, L->x + mw / 2, bottom_edge + GAP, 0.5, 0, 0, h->xlabel);
+    if (h->title) {
+        fig_font_fit(cr, h->title, FIG_FS_TITLE, 1, L->cb_x + L->cb_w - left_edge + 20);
+        fig_text(cr, L->x + mw / 2, L->y - FIG_FS_TITLE * 0.6, 0.5, 1, 0, h->title);
+    }
+
+    /* colour bar: the map's own stops as a linear gradient (the map is piecewise linear in RGB,
+     * so this is the map itself, in every format) */
+    cairo_pattern_t *g = cairo_pattern_create_linear(0, L->cb_bottom, 0, L->cb_top);
+    for (int k = 0; k <= 20; k++) {
+        fig_rgb c = fig_cmap_rgb(h->cmap, k / 20.0);
+        cairo_pattern_add_color_stop_rgb(g, k / 20.0, c.r, c.g, c.b);
+    }
+    cairo_rectangle(cr, L->cb_x, L->cb_top, L->cb_w, L->cb_bottom - L->cb_top);
+    cairo_set_source(cr, g);
+    cairo_fill(cr);
+    cairo_pattern_destroy(g);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 0.5);
+    cairo_rectangle(cr, L->cb_x, L->cb_top, L->cb_w, L->cb_bottom - L->cb_top);
+    cairo_stroke(cr);
+    double ticks[64], twmax;
+    int dec;
+    int nt = cbar_ticks(cr, h, ticks, &dec, &twmax);
+    for (int k = 0; k < nt; k++) {
+        double t = h->hi > h->lo ? (ticks[k] - h->lo) / (h->hi - h->lo) : 0.5;
+        double cx, cy;
+        fig_heatmap_cbar_point(L, t, &cx, &cy);
+        cairo_move_to(cr, L->cb_x + L->cb_w, cy);
+        cairo_line_to(cr, L->cb_x + L->cb_w + 3, cy);
+        cairo_stroke(cr);
+        fig_format_num(buf, sizeof buf, ticks[k], dec);
+        fig_text(cr, L->cb_x + L->cb_w + 3 + GAP, cy, 0, 0.5, 0, buf);
+    }
+    if (h->cbar_label) {
+        fig_font(cr, FIG_FS_LABEL, 0);
+        fig_text(cr, L->cb_x + L->cb_w + 3 + GAP * 2 + twmax, (L->cb_top + L->cb_bottom) / 2, 0.5,
+                 1, M_PI / 2, h->cbar_label);
+    }
+}

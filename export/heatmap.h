@@ -1,0 +1,54 @@
+/* heatmap.h: a matrix as coloured cells with class labels, group separators and a colour bar
+ * with values. Layout and drawing are apart, so that a caller (and a test) can ask where cell
+ * (i, j) and the ends of the colour bar landed.
+ *
+ * Labels stay readable for 100 classes: the label font follows the cell size (5..8 pt) and,
+ * where cells are smaller than the font, only every k-th class is named; groups (the tasks)
+ * get separator lines across the matrix and their own names ("T1", ...) outside the labels. */
+#ifndef SEGP_FIG_HEATMAP_H
+#define SEGP_FIG_HEATMAP_H
+
+#include <cairo.h>
+
+#include "export/colormap.h"
+
+typedef struct {
+    const float *m;           /* [rows, cols] row-major; NAN cells drawn as NAN_COLOR */
+    int rows, cols;
+    double lo, hi;            /* colour limits: LO -> cmap(0), HI -> cmap(1) */
+    fig_cmap cmap;
+    const char *const *row_labels, *const *col_labels; /* [rows] / [cols], or NULL */
+    const int *row_group, *col_group; /* group id per row / column (e.g. task, 0-based), or
+                                       * NULL; separators where it changes */
+    const char *group_prefix; /* group names: PREFIX + (id + 1) ("T") */
+    const char *xlabel, *ylabel, *title, *cbar_label;
+    const char *cell_fmt;     /* write each value in its cell with this format ("%.1f"), or NULL */
+    int square;               /* square cells */
+    fig_rgb nan_color;
+} fig_heatmap;
+
+typedef struct {
+    double x, y;              /* top-left corner of cell (0, 0), points */
+    double cw, ch;            /* cell width and height */
+    double cb_x, cb_w;        /* colour bar: left edge, width */
+    double cb_top, cb_bottom; /* its ends: HI at the top, LO at the bottom */
+    double label_fs;          /* class-label font size (0: no class labels) */
+    int row_step, col_step;   /* every k-th label shown */
+    int col_horizontal;       /* column labels fit their cells unrotated (task numbers) */
+} fig_heatmap_layout;
+
+/* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics). */
+void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
+                                double ht, fig_heatmap_layout *L);
+void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layout *L);
+
+/* Where things landed (points): the centre of cell (I, J); the colour bar's centre line at
+ * T in [0, 1] along it (0: the LO end, 1: the HI end). */
+void fig_heatmap_cell_center(const fig_heatmap_layout *L, int i, int j, double *x, double *y);
+void fig_heatmap_cbar_point(const fig_heatmap_layout *L, double t, double *x, double *y);
+
+/* Limits of a matrix: its min and max (NANs skipped); SYMMETRIC: +-max |v| (a diverging map
+ * centred on 0; +-1e-12 for an all-zero matrix). 0 when every value is NAN. */
+int fig_matrix_limits(const float *m, long n, int symmetric, double *lo, double *hi);
+
+#endif

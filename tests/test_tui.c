@@ -1,0 +1,337 @@
+/* test_tui.c: the workbench driven as a user would, in tmux (a private server, a 120x40
+ * window): the real segp binary (SEGP_BIN) opens a copy of the shipped run and shows each
+ * view with the run's numbers, help, `:` commands, export on `e`, resizes down to 40x12 and
+ * below (the "too small" notice) and back, and quits leaving the terminal sane; a tiny new run
+ * pauses after each task, steps on `n`, stops on `q` at a boundary and resumes on `r`.
+ * Screens are polled with a deadline (a failure, never a timing assertion). Skipped with the
+ * reason when tmux is missing (CI installs it). */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "test.h"
+
+#define DEADLINE_S 300.0 /* generous: the sanitizer build on a busy machine */
+
+static char sock[600];
+static char last[65536];
+
+static int have_tmux(void) { return system("command -v tmux >/dev/null 2>&1") == 0; }
+
+static int tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int tmux(const char *fmt, ...) {
+    char args[4096], cmd[5000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    /* a UTF-8 locale for the server and the client, whatever the test's own */
+    snprintf(cmd, sizeof cmd, "LC_ALL=C.UTF-8 tmux -u -S '%s' %s >/dev/null 2>&1", sock, args);
+    return system(cmd);
+}
+
+/* The pane's text (or a tmux format with -p display) into LAST. */
+static const char *pane(const char *what) {
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "LC_ALL=C.UTF-8 tmux -u -S '%s' %s 2>/dev/null", sock, what);
+    FILE *p = popen(cmd, "r");
+    last[0] = 0;
+    if (!p) return last;
+    size_t n = fread(last, 1, sizeof last - 1, p);
+    last[n] = 0;
+    pclose(p);
+    return last;
+}
+static const char *capture(void) { return pane("capture-pane -p -t w"); }
+
+static void nap(void) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Polls the pane until it shows every string given (NULL-terminated); 0 (and the screen
+ * printed) when the deadline passes. */
+static int wait_for(const char *first, ...) {
+    double t0 = segp_now();
+    while (1) {
+        capture();
+        int ok = 1;
+        va_list ap;
+        va_start(ap, first);
+        for (const char *s = first; s; s = va_arg(ap, const char *))
+            if (!strstr(last, s)) ok = 0;
+        va_end(ap);
+        if (ok) return 1;
+        if (segp_now() - t0 > DEADLINE_S) break;
+        nap();
+    }
+    printf("    waited for '%s' ...; the screen:\n%s\n", first, last);
+    return 0;
+}
+
+/* The title row (second line) of the screen, lower-cased. */
+static void title_row(char *out, size_t n) {
+    capture();
+    const char *nl = strchr(last, '\n');
+    const char *s = nl ? nl + 1 : last, *e = strchr(s, '\n');
+    size_t len = e ? (size_t)(e - s) : strlen(s);
+    if (len >= n) len = n - 1;
+    for (size_t i = 0; i < len; i++) out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+    out[len] = 0;
+}
+
+static const char *segp_abs(void) {
+    static char path[PATH_MAX];
+    const char *b = getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp";
+    if (!realpath(b, path)) snprintf(path, sizeof path, "%s", b);
+    return path;
+}
+
+/* A fresh tmux server with one 120x40 window running COMMAND (then the exit status). */
+static int start(const char *name, const char *command) {
+    snprintf(sock, sizeof sock, "%s", tpath("tmux-%s.sock", name));
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return 0;
+    char shell[3000];
+    snprintf(shell, sizeof shell,
+             "env LC_ALL=C.UTF-8 TERM=tmux-256color %s; echo EXITED $?; exec sleep 3600", command);
+    /* tmux quotes: the command goes as one argument */
+    char quoted[6000];
+    size_t k = 0;
+    quoted[k++] = '\'';
+    for (const char *p = shell; *p && k < sizeof quoted - 6; p++) {
+        if (*p == '\'') {
+            memcpy(quoted + k, "'\\''", 4);
+            k += 4;
+        } else {
+            quoted[k++] = *p;
+        }
+    }
+    quoted[k++] = '\'';
+    quoted[k] = 0;
+    int rc = tmux("-f /dev/null new-session -d -s w -x 120 -y 40 -c '%s' %s", cwd, quoted);
+    if (rc != 0) printf("    tmux new-session failed (%d)\n", rc);
+    return rc == 0;
+}
+
+static void stop(void) { tmux("kill-server"); }
+
+static void keys(const char *k) { tmux("send-keys -t w %s", k); }
+/* Text typed as is (no key names) */
+static void type(const char *text) { tmux("send-keys -t w -l '%s'", text); }
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+TEST(tui_shipped_run_views_export_resize_quit) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *run = tpath("tui-default-run", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s'", run, run);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
+    if (!start("views", cmd)) return;
+
+    /* overview: the timeline and the final numbers of the run directory */
+    CHECK(wait_for("Run overview", "10 ✓", "98.00", "Last 66.80   Avg 77.40", "finished, read-only",
+                   NULL));
+    /* accuracy: the matrix's last row and the summary */
+    keys("2");
+    CHECK(wait_for("Accuracy (c: the CLIP branch alone)",
+                   ">10   70.00  67.50  63.00  67.00  65.50  66.50  66.00  67.00  66.50  69.00",
+                   "CLIP branch alone: Last 63.80", NULL));
+    keys("c");
+    CHECK(wait_for(">10   70.50  65.00  61.00  66.00  64.00  62.50  61.50  62.00  61.50  64.00",
+                   NULL));
+    keys("c");
+    /* the other views by digit and by Tab: each names itself in its title row */
+    const char *names[] = {"anchors", "drift", "geometry", "projection"};
+    for (int i = 0; i < 4; i++) {
+        char k[4] = {(char)('3' + i), 0};
+        keys(k);
+        char row[512] = "";
+        double t0 = segp_now();
+        do {
+            nap();
+            title_row(row, sizeof row);
+        } while (!strstr(row, names[i]) && segp_now() - t0 < DEADLINE_S);
+        CHECK_MSG(strstr(row, names[i]), "view %d: title row '%s'", i + 3, row);
+    }
+    keys("Tab"); /* projection -> overview */
+    CHECK(wait_for("Run overview", NULL));
+
+    /* help lists the global keys, the view's keys and the commands; a key closes it */
+    keys("2");
+    CHECK(wait_for("Accuracy", NULL));
+    keys("?");
+    CHECK(wait_for("Global keys", "Keys of the accuracy view", "CLIP branch's matrix", NULL));
+    keys("Escape");
+    CHECK(wait_for("R %", NULL));
+
+    /* a command: select task 3; the matrix marks its row */
+    type(":task 3");
+    keys("Enter");
+    CHECK(wait_for("viewing task 3/10", "> 3 ", NULL));
+    type("}");
+    CHECK(wait_for("viewing task 10/10", NULL));
+
+    /* export on e: the files appear in RUN/exports and the status line names them */
+    keys("e");
+    CHECK(wait_for("exported to", "accuracy_matrix.csv", NULL));
+    CHECK(exists(tpath("tui-default-run/exports/accuracy_matrix.csv", "")));
+    CHECK(exists(tpath("tui-default-run/exports/accuracy_curves.csv", "")));
+    CHECK(wait_for("accuracy-matrix.png", NULL)); /* the view's figure, by segp export's code */
+    CHECK(exists(tpath("tui-default-run/exports/accuracy-matrix.png", "")));
+    /* the geometry view exports the matrix it shows: image means x text (m), task 10 */
+    keys("5");
+    CHECK(wait_for("Geometry", NULL));
+    keys("m");
+    CHECK(wait_for("image means x text", NULL));
+    keys("e");
+    CHECK(wait_for("simmat-cross-t10.png", NULL));
+    CHECK(exists(tpath("tui-default-run/exports/simmat-cross-t10.png", "")));
+    CHECK(exists(tpath("tui-default-run/exports/simmat-cross-t10.csv", "")));
+
+    /* resize: the smallest size still shows the view; below it a notice; then back */
+    keys("1");
+    CHECK(wait_for("Run overview", NULL));
+    tmux("resize-window -t w -x 40 -y 12");
+    CHECK(wait_for("Run overview", "?:help", NULL));
+    tmux("resize-window -t w -x 30 -y 9");
+    CHECK(wait_for("too small", NULL));
+    tmux("resize-window -t w -x 120 -y 40");
+    CHECK(wait_for("Run overview", "10 ✓", "Last 66.80", NULL));
+
+    /* quit: the exit status 0, the normal screen back, the cursor visible, no mouse mode */
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    pane("display -p -t w '#{alternate_on} #{cursor_flag} #{mouse_any_flag}'");
+    CHECK_MSG(!strncmp(last, "0 1 0", 5), "terminal after quit: '%s'", last);
+    stop();
+}
+
+static const char *TINY =
+    "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\", "
+    "\"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": "
+    "\"B0-Inc10\", \"train_per_class\": 4, \"test_per_class\": 2}, \"train\": {\"epochs\": 1, "
+    "\"batch_size\": 20, \"optimizer\": \"adamw\", \"lr\": 0.002}, \"analytics\": {\"enabled\": "
+    "false}, \"eval\": {\"batch_size\": 64}, \"run\": {\"max_tasks\": 3}}";
+
+/* A_t of task T (1-based) from DIR/metrics.jsonl, as the views print it ("%.2f"). */
+static void acc_of(const char *dir, int t, char *out, size_t n) {
+    char p[1200];
+    snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
+    char *m = read_text(p);
+    out[0] = 0;
+    char key[64];
+    snprintf(key, sizeof key, "{\"task\": %d, \"acc\": ", t);
+    const char *s = m ? strstr(m, key) : NULL;
+    if (s) snprintf(out, n, "%.2f", atof(s + strlen(key)));
+    free(m);
+}
+
+TEST(tui_tiny_run_steps_stops_resumes) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *cfg = tpath("tui-tiny.json", ""), *dir = tpath("tui-tiny-run", "");
+    write_text(cfg, TINY);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    setenv("OMP_NUM_THREADS", "2", 1);
+    snprintf(cmd, sizeof cmd, "%s tui '%s' --out '%s'", segp_abs(), cfg, dir);
+    if (!start("tiny", cmd)) return;
+
+    /* task 1 trains at once, then the run waits at the boundary */
+    CHECK(wait_for("n trains task 2", NULL));
+    char a1[32], a2[32], a3[32];
+    acc_of(dir, 1, a1, sizeof a1);
+    CHECK(a1[0] && wait_for("1 ✓", a1, NULL));
+    CHECK(!exists(tpath("tui-tiny-run/tasks/02/DONE", "")));
+
+    /* n: task 2, then the next boundary */
+    keys("n");
+    CHECK(wait_for("n trains task 3", NULL));
+    acc_of(dir, 2, a2, sizeof a2);
+    CHECK(a2[0] && wait_for("2 ✓", a2, NULL));
+    CHECK(exists(tpath("tui-tiny-run/tasks/02/DONE", "")));
+
+    /* q at a boundary stops at once: the finished tasks are saved, the run is not done */
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    CHECK(!exists(tpath("tui-tiny-run/DONE", "")));
+    stop();
+
+    /* reopened: read-only, offers to resume; r trains task 3 to the end */
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), dir);
+    if (!start("tiny2", cmd)) return;
+    CHECK(wait_for("stopped after task 2 of 3", "r resumes", NULL));
+    keys("r");
+    CHECK(wait_for("finished: 3/3 tasks", NULL));
+    acc_of(dir, 3, a3, sizeof a3);
+    CHECK(a3[0] && wait_for("3 ✓", a3, NULL));
+    CHECK(exists(tpath("tui-tiny-run/DONE", "")));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+    unsetenv("OMP_NUM_THREADS");
+}
+
+TEST(tui_refuses_bad_input_plainly) {
+    char out[4096];
+    /* not a run directory and not a config: a message naming the file, before any screen */
+    const char *dir = tpath("tui-not-a-run", "");
+    mkdirs(dir);
+    char args[1200];
+    snprintf(args, sizeof args, "tui '%s' </dev/null", dir);
+    CHECK(test_run_segp(args, out, sizeof out) == 1);
+    CHECK_MSG(strstr(out, "config.json"), "output: %s", out);
+    /* a corrupt config.json in a run directory */
+    write_text(tpath("tui-not-a-run/config.json", ""), "{\"method\": ");
+    CHECK(test_run_segp(args, out, sizeof out) == 1);
+    CHECK_MSG(strstr(out, "config.json"), "output: %s", out);
+    CHECK(test_run_segp("tui --charset braille", out, sizeof out) == 2);
+    CHECK(strstr(out, "--charset 'braille'"));
+    CHECK(test_run_segp("tui --help", out, sizeof out) == 0);
+    CHECK(strstr(out, "usage: segp tui"));
+    /* a finished run without a terminal: refused with a message, nothing written */
+    snprintf(args, sizeof args, "tui sample_runs/default-run </dev/null");
+    CHECK(test_run_segp(args, out, sizeof out) == 1);
+    CHECK_MSG(strstr(out, "needs a terminal"), "output: %s", out);
+}
+
+/* A run directory cut short by a crash or a bad copy: a task's file is truncated and the last
+ * task has no DONE marker. The workbench opens; the view of the broken task names the file;
+ * the other tasks and views still show; quitting leaves the terminal sane. */
+TEST(tui_partial_run_names_the_broken_file) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *run = tpath("tui-partial-run", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && cp -r sample_runs/default-run '%s' && rm '%s/DONE' "
+             "'%s/tasks/10/DONE' && truncate -s 3000 '%s/tasks/09/geometry.safetensors'",
+             run, run, run, run, run);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
+    if (!start("partial", cmd)) return;
+    /* the last finished task is 9, whose geometry file is broken: the views say so */
+    CHECK(wait_for("Run overview", NULL));
+    keys("5");
+    CHECK(wait_for("tasks/09/geometry.safetensors", NULL));
+    keys("[");
+    CHECK(wait_for("viewing task 8/", NULL));
+    CHECK(wait_for("Geometry", "purple triangle", NULL));
+    keys("2");
+    CHECK(wait_for("Accuracy", "R %", NULL));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    pane("display -p -t w '#{alternate_on} #{cursor_flag}'");
+    CHECK_MSG(!strncmp(last, "0 1", 3), "terminal after quit: '%s'", last);
+    stop();
+}

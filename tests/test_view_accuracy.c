@@ -1,0 +1,115 @@
+/* test_view_accuracy.c: the accuracy view drawn from the shipped finished run
+ * (sample_runs/default-run): the matrix with its values, the CLIP branch's matrix, the cursor,
+ * the summary lines, and its CSV export. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "views/view.h"
+
+#define RUN "sample_runs/default-run"
+
+static char *render(view *v, const wb_state *s, int w, int h, charset cs, color_mode cm) {
+    tcanvas *c = canvas_new(w, h, cs, cm, 0);
+    v->draw(v, c, (trect){0, 0, w, h}, s);
+    char *t = canvas_to_text(c);
+    canvas_free(c);
+    return t;
+}
+
+static int has(const char *text, const char *s) {
+    if (strstr(text, s)) return 1;
+    printf("    missing '%s' in:\n%s", s, text);
+    return 0;
+}
+
+TEST(view_accuracy_shipped_run) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9};
+    view *v = view_accuracy_new();
+    char *t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "Accuracy (c: the CLIP branch alone)"));
+    /* rows of R: the first (with the zero-shot entry of task 2) and the last */
+    CHECK(has(t, "  1   98.00 ~88.00"));
+    CHECK(has(t, ">10   70.00  67.50  63.00  67.00  65.50  66.50  66.00  67.00  66.50  69.00"));
+    CHECK(has(t, "Last 66.80   Avg 77.40   FWT 71.94   BWT -11.67   Forgetting 11.72"));
+    CHECK(has(t, "CLIP branch alone: Last 63.80   Avg 76.01"));
+    CHECK(has(t, "held-out zero-shot: pretrained 70.00 -> final 71.50 (+1.50 points)"));
+    CHECK(has(t, "drift boundary/core ratio 1.692"));
+    CHECK(has(t, "A_t, Avg, old, new after each task"));
+    free(t);
+
+    /* the CLIP branch's matrix */
+    CHECK_EQ_INT(v->key(v, 'c', &s), VIEW_REDRAW);
+    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "Accuracy: the CLIP branch alone"));
+    CHECK(has(t, ">10   70.50  65.00  61.00  66.00  64.00  62.50  61.50  62.00  61.50  64.00"));
+    free(t);
+    v->key(v, 'c', &s);
+
+    /* the cursor: starts on the selected task's diagonal, then up to a zero-shot entry */
+    CHECK_EQ_INT(v->key(v, WK_UP, &s), VIEW_REDRAW);
+    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "R[10][10] = 69.00: after task 10, on task 10's test images"));
+    free(t);
+    v->key(v, 'k', &s);
+    t = render(v, &s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "R[9][10] = 65.50"));
+    CHECK(has(t, "(a future task, zero-shot"));
+    free(t);
+    CHECK_EQ_INT(v->key(v, WK_ENTER, &s), VIEW_REDRAW);
+    CHECK_EQ_INT(s.task, 8);
+
+    /* numbers instead of curves; narrow and tiny canvases */
+    s.show_numbers = 1;
+    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "  10  66.80  77.40  66.56  69.00  63.80"));
+    free(t);
+    t = render(v, &s, 80, 30, CHARSET_BLOCK, COLORS_16);
+    CHECK(has(t, "Last 66.80"));
+    free(t);
+    free(render(v, &s, 40, 12, CHARSET_UNICODE, COLORS_256));
+    free(render(v, &s, 5, 2, CHARSET_UNICODE, COLORS_256));
+    v->free(v);
+    run_record_free(&r);
+}
+
+TEST(view_accuracy_export_csv) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9};
+    view *v = view_accuracy_new();
+    const char *dir = tpath("accuracy-export", "");
+    mkdirs(dir);
+    char written[256] = "";
+    CHECK(v->export_data(v, &s, dir, written, sizeof written) == 0);
+    CHECK(!strcmp(written, "accuracy_matrix.csv, accuracy_curves.csv"));
+    char *m = read_text(tpath("accuracy-export/accuracy_matrix.csv", ""));
+    /* the same matrix as the run directory's own CSV */
+    char *ref = read_text(RUN "/accuracy_matrix.csv");
+    CHECK(m && ref && !strcmp(m, ref));
+    char *cu = read_text(tpath("accuracy-export/accuracy_curves.csv", ""));
+    CHECK(cu && has(cu, "\n10,66.8000,77.4047,66.5556,69.0000,63.8000,-11.6667,11.7222,71.9444,"
+                        "71.5000\n"));
+    free(m);
+    free(ref);
+    free(cu);
+    /* the CLIP branch's matrix under its own name */
+    v->key(v, 'c', &s);
+    written[0] = 0;
+    CHECK(v->export_data(v, &s, dir, written, sizeof written) == 0);
+    CHECK(!strcmp(written, "accuracy_matrix_clip.csv, accuracy_curves.csv"));
+    m = read_text(tpath("accuracy-export/accuracy_matrix_clip.csv", ""));
+    ref = read_text(RUN "/accuracy_matrix_clip.csv");
+    CHECK(m && ref && !strcmp(m, ref));
+    free(m);
+    free(ref);
+    /* a directory that does not exist: an error naming the file, no crash */
+    CHECK(v->export_data(v, &s, "/nonexistent/dir", written, sizeof written) == -1);
+    CHECK(err_has("/nonexistent/dir/accuracy_matrix_clip.csv"));
+    v->free(v);
+    run_record_free(&r);
+}

@@ -1,0 +1,124 @@
+/* test_view_overview.c: the overview view drawn from the shipped finished run
+ * (sample_runs/default-run) into text canvases: its title, timeline and numbers, the
+ * ASCII/no-colour fallback, the keys, and its CSV export. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "views/view.h"
+
+#define RUN "sample_runs/default-run"
+
+static char *render(view *v, const wb_state *s, int w, int h, charset cs, color_mode cm) {
+    tcanvas *c = canvas_new(w, h, cs, cm, 0);
+    v->draw(v, c, (trect){0, 0, w, h}, s);
+    char *t = canvas_to_text(c);
+    canvas_free(c);
+    return t;
+}
+
+static int has(const char *text, const char *s) {
+    if (strstr(text, s)) return 1;
+    printf("    missing '%s' in:\n%s", s, text);
+    return 0;
+}
+
+/* Braille cells (U+2800..U+28FF: E2 A0..A3 in UTF-8) in TEXT */
+static int has_braille(const char *text) {
+    for (const unsigned char *p = (const unsigned char *)text; p[0]; p++)
+        if (p[0] == 0xe2 && p[1] >= 0xa0 && p[1] <= 0xa3) return 1;
+    return 0;
+}
+
+TEST(view_overview_shipped_run) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = r.tasks_done - 1};
+    s.live.read_only = 1;
+    view *v = view_overview_new();
+    char *t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "Run overview"));
+    CHECK(has(t, "segp on shapes (order latin, B0-Inc10, seed 1): 100 classes in 10 tasks"));
+    /* the timeline: every task done, A_t of the first and the last, wall of the first */
+    CHECK(has(t, "10 ✓"));
+    CHECK(has(t, "98.00"));
+    CHECK(has(t, "66.80"));
+    CHECK(has(t, "0:31"));
+    CHECK(has(t, "finished: 10/10 tasks"));
+    CHECK(has(t, "Last 66.80   Avg 77.40   BWT -11.67   Forgetting 11.72"));
+    /* the loss terms of task 10 with their newest values, and A_t */
+    CHECK(has(t, "loss terms, task 10"));
+    CHECK(has(t, "cls 0.08721"));
+    CHECK(has(t, "tsgr"));
+    CHECK(has(t, "acgd"));
+    CHECK(has(t, "held-out zero-shot"));
+    CHECK(has_braille(t));
+    free(t);
+
+    /* plain ASCII, no colour: marks instead of braille and check marks */
+    t = render(v, &s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "10 +"));
+    CHECK(has(t, "66.80"));
+    CHECK(!has_braille(t));
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++) CHECK(*p < 0x80);
+    free(t);
+
+    /* keys: the previous task, every task's steps */
+    CHECK_EQ_INT(v->key(v, WK_LEFT, &s), VIEW_REDRAW);
+    CHECK_EQ_INT(s.task, 8);
+    CHECK_EQ_INT(v->key(v, 's', &s), VIEW_REDRAW);
+    CHECK_EQ_INT(v->key(v, 'Z', &s), VIEW_IGNORED);
+    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "loss terms, every task"));
+    CHECK(has(t, "step (all tasks)"));
+    free(t);
+    CHECK_EQ_INT(v->key(v, WK_RIGHT, &s), VIEW_REDRAW);
+    CHECK_EQ_INT(v->key(v, WK_RIGHT, &s), VIEW_HANDLED); /* no task after the last */
+    CHECK_EQ_INT(s.task, 9);
+
+    /* the numbers per task */
+    s.show_numbers = 1;
+    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "held-out"));
+    CHECK(has(t, "   10       10    66.80    77.40    66.56     69.00     71.50     63.80    1.612"));
+    free(t);
+
+    /* too small a canvas and no run: no crash, a notice */
+    free(render(v, &s, 40, 12, CHARSET_UNICODE, COLORS_16));
+    free(render(v, &s, 8, 3, CHARSET_BLOCK, COLORS_16));
+    wb_state none = {.task = -1};
+    t = render(v, &none, 60, 10, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "no run is open"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}
+
+TEST(view_overview_export_csv) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9};
+    view *v = view_overview_new();
+    const char *dir = tpath("overview-export", "");
+    mkdirs(dir);
+    char written[256] = "";
+    CHECK(v->export_data(v, &s, dir, written, sizeof written) == 0);
+    CHECK(!strcmp(written, "overview_steps.csv, overview_tasks.csv"));
+    char *steps = read_text(tpath("overview-export/overview_steps.csv", ""));
+    char *tasks = read_text(tpath("overview-export/overview_tasks.csv", ""));
+    CHECK(steps && tasks);
+    if (steps && tasks) {
+        int lines = 0;
+        for (char *p = steps; *p; p++) lines += *p == '\n';
+        CHECK_EQ_INT(lines, 1 + r.n_steps);
+        CHECK(!strncmp(steps, "task,epoch,epochs,step,steps,loss,lr,cls,tsgr", 45));
+        CHECK(has(tasks, "\n10,10,1,66.8,77.4047,66.5556,69,71.5,63.8,1.61231,"));
+        CHECK(has(tasks, "\n1,10,1,98,98,,98,"));
+    }
+    free(steps);
+    free(tasks);
+    v->free(v);
+    run_record_free(&r);
+}

@@ -1,0 +1,762 @@
+/* test_views.c: the anchors, drift, geometry and projection views drawn from the shipped run
+ * (sample_runs/default-run) into text canvases: titles and numbers of the run directory's
+ * files, the notices of the first task (no anchors, no drift), keys (zoom, filter, toggles),
+ * small canvases, and the exported data files. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/common.h"
+#include "io/npy.h"
+#include "metrics/analytics.h"
+#include "run/run_record.h"
+#include "test.h"
+#include "views/canvas.h"
+#include "views/view.h"
+
+#define RUN "sample_runs/default-run"
+
+/* The shipped run with task T (0-based) loaded; 0 when it failed (a failure is recorded). */
+typedef struct {
+    run_record rec;
+    run_task_data td;
+    wb_state s;
+} fixture;
+
+static int fixture_open(fixture *f, int t) {
+    memset(f, 0, sizeof *f);
+    if (run_record_open(RUN, &f->rec) != 0) {
+        CHECK_MSG(0, "run_record_open: %s", segp_last_error());
+        return 0;
+    }
+    if (run_task_load(&f->rec, t, &f->td) != 0) {
+        CHECK_MSG(0, "run_task_load %d: %s", t, segp_last_error());
+        run_record_free(&f->rec);
+        return 0;
+    }
+    f->s.rec = &f->rec;
+    f->s.task = t;
+    f->s.td = &f->td;
+    f->s.live.read_only = 1;
+    return 1;
+}
+
+static void fixture_close(fixture *f) {
+    run_task_data_free(&f->td);
+    run_record_free(&f->rec);
+}
+
+/* VIEW drawn into a fresh W x H canvas: its text (caller frees). */
+static char *render(view *v, const wb_state *s, int w, int h, charset cs, color_mode cm) {
+    tcanvas *c = canvas_new(w, h, cs, cm, 0);
+    v->draw(v, c, (trect){0, 0, w, h}, s);
+    char *t = canvas_to_text(c);
+    canvas_free(c);
+    if (test_verbose()) printf("---- %s %dx%d cs %d colors %d\n%s", v->name, w, h, cs, cm, t);
+    return t;
+}
+
+/* Drawn into a canvas larger than AREA: nothing outside AREA is touched. */
+static int stays_inside(view *v, const wb_state *s, trect area, charset cs, color_mode cm) {
+    int w = area.x + area.w + 3, h = area.y + area.h + 2;
+    tcanvas *c = canvas_new(w, h, cs, cm, 0);
+    v->draw(v, c, area, s);
+    int ok = 1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int in = x >= area.x && x < area.x + area.w && y >= area.y && y < area.y + area.h;
+            const tcell *cl = &c->cells[y * w + x];
+            if (!in && (cl->ch != ' ' || cl->bg != COL_DEFAULT)) {
+                if (ok) printf("    %s drew '%c' at (%d,%d) outside\n", v->name, (int)cl->ch, x, y);
+                ok = 0;
+            }
+        }
+    canvas_free(c);
+    return ok;
+}
+
+/* Line N (0-based) of TEXT (one of 4 rotating buffers). */
+static const char *line_of(const char *text, int n) {
+    static char buf[4][1024];
+    static int k;
+    char *out = buf[k++ % 4];
+    const char *p = text;
+    for (int i = 0; i < n && p; i++) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    size_t len = 0;
+    if (p)
+        while (p[len] && p[len] != '\n' && len < sizeof buf[0] - 1) len++;
+    memcpy(out, p ? p : "", len);
+    out[len] = 0;
+    return out;
+}
+
+static int has(const char *text, const char *s) {
+    if (strstr(text, s)) return 1;
+    printf("    missing \"%s\" in:\n%s", s, text);
+    return 0;
+}
+
+static int lacks(const char *text, const char *s) {
+    if (!strstr(text, s)) return 1;
+    printf("    unexpected \"%s\" in:\n%s", s, text);
+    return 0;
+}
+
+/* Lines of a file (0 when unreadable). */
+static int file_lines(const char *path) {
+    char *t = read_text(path);
+    if (!t) return 0;
+    int n = 0;
+    for (char *p = t; *p; p++) n += *p == '\n';
+    free(t);
+    return n;
+}
+
+/* Press KEYS (a NUL-terminated string of single-byte keys) on V. */
+static void press(view *v, wb_state *s, const char *keys) {
+    for (const char *k = keys; *k; k++) v->key(v, (unsigned char)*k, s);
+}
+
+TEST(views_are_the_real_ones_with_help) {
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    const char *names[4] = {"anchors", "drift", "geometry", "projection"};
+    for (int i = 0; i < 4; i++) {
+        CHECK(strcmp(vs[i]->name, names[i]) == 0);
+        CHECK(vs[i]->draw && vs[i]->key && vs[i]->mouse && vs[i]->export_data && vs[i]->free);
+        CHECK(vs[i]->figure != NULL);
+        CHECK(vs[i]->n_help >= 6);
+        int has_v = 0, has_e = 0;
+        for (int h = 0; h < vs[i]->n_help; h++) {
+            CHECK(vs[i]->help[h].key[0] && vs[i]->help[h].what[0]);
+            has_v |= !strcmp(vs[i]->help[h].key, "v");
+            has_e |= !strcmp(vs[i]->help[h].key, "e");
+        }
+        CHECK_MSG(has_v && has_e, "%s: help lists v and e", names[i]);
+        /* an unknown key is left to the shell */
+        wb_state s = {0};
+        s.task = -1;
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'q', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'n', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'a', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'e', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], '/', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], ' ', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'r', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], '[', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], ']', &s), VIEW_IGNORED);
+        CHECK_EQ_INT(vs[i]->key(vs[i], 'N', &s), VIEW_IGNORED);
+        /* no task at all: the shell's reason, no crash */
+        s.td_error = "tasks/03/geometry.safetensors: tensor 'tt.pre' is not [30, 30]";
+        char *t = render(vs[i], &s, 100, 20, CHARSET_UNICODE, COLORS_NONE);
+        CHECK(has(t, "tensor 'tt.pre' is not [30, 30]"));
+        free(t);
+        vs[i]->free(vs[i]);
+    }
+}
+
+TEST(views_anchors_task5) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    const run_task_data *td = &f.td;
+    CHECK(td->has_anchors && td->n_anchors == 200 && td->k_adv == 10);
+    view *v = view_anchors_new();
+    /* the numbers of anchors.safetensors: the mean CE at step 0, anchor 0's distances */
+    double lt0 = 0;
+    for (int a = 0; a < td->n_anchors; a++) lt0 += td->loss_text[(size_t)a * (td->k_adv + 1)];
+    char want[64];
+    snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
+    const char *cls0 = run_class_name(&f.rec, td->anchor_target[0]);
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(has(t, "Anchors"));
+        CHECK(has(t, "source pgd"));
+        CHECK(has(t, "200 anchors for 40 old classes"));
+        CHECK(has(t, "10 PGD steps"));
+        CHECK(has(t, want));
+        CHECK(has(t, cls0));
+        CHECK(has(t, "loss_text"));
+        CHECK(has(t, "loss_vis"));
+        CHECK(has(t, "anchors per old class"));
+        CHECK(has(t, "to prototype (1-cos)"));
+        CHECK(has(t, "to seed (1-cos)"));
+        CHECK(has(t, "selected anchor"));
+        CHECK(has(t, "#0 -> "));
+        snprintf(want, sizeof want, "to prototype %.4f", td->anchor_dist_proto[0]);
+        CHECK(has(t, want));
+        snprintf(want, sizeof want, "to seed      %.4f", td->anchor_dist_seed[0]);
+        CHECK(has(t, want));
+        /* no colour: the list of classes and distances instead of thumbnails */
+        CHECK(has(t, "target class"));
+        free(t);
+        snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
+    }
+    /* arrows select: the next anchor, the next class */
+    press(v, &f.s, "j");
+    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "#1 -> "));
+    free(t);
+    CHECK_EQ_INT(v->key(v, WK_RIGHT, &f.s), VIEW_REDRAW);
+    int next = 0;
+    while (next < td->n_anchors && td->anchor_target[next] == td->anchor_target[0]) next++;
+    snprintf(want, sizeof want, "#%d -> %s", next, run_class_name(&f.rec, td->anchor_target[next]));
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, want));
+    free(t);
+    /* a click on a row of the list selects that anchor; the wheel moves the selection */
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    const char *row3 = strstr(t, "   3  purple triangle");
+    CHECK(row3 != NULL);
+    if (row3) {
+        int y = 0;
+        for (const char *q = t; q < row3; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 40, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+        CHECK(has(t, "#3 -> purple triangle"));
+    }
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 40, 30, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "#4 -> purple triangle"));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
+    /* colour and blocks: thumbnails (half blocks) in place of the list; i toggles */
+    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "anchor images"));
+    CHECK(has(t, "\u2580"));
+    free(t);
+    press(v, &f.s, "i");
+    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(lacks(t, "anchor images"));
+    CHECK(has(t, "target class"));
+    free(t);
+    /* the filter keeps the anchors of matching classes */
+    snprintf(f.s.filter, sizeof f.s.filter, "CIRCLE");
+    int n_circle = 0;
+    for (int a = 0; a < td->n_anchors; a++)
+        n_circle += strstr(run_class_name(&f.rec, td->anchor_target[a]), "circle") != NULL;
+    CHECK(n_circle > 0 && n_circle < 200);
+    snprintf(want, sizeof want, "%d anchors of 200 (filter)", n_circle);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, want));
+    CHECK(lacks(t, cls0));
+    CHECK(has(t, "circle"));
+    free(t);
+    snprintf(f.s.filter, sizeof f.s.filter, "no such class");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "no anchor's class contains"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* v: the tables */
+    CHECK_EQ_INT(v->key(v, 'v', &f.s), VIEW_REDRAW);
+    CHECK_EQ_INT(f.s.show_numbers, 1);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "text mean"));
+    CHECK(has(t, "vis mean"));
+    snprintf(want, sizeof want, "%.4f", td->anchor_score[0]);
+    CHECK(has(t, want));
+    free(t);
+    v->free(v);
+    fixture_close(&f);
+}
+
+/* The most drifting old class of the task, from the per-image arrays. */
+static int top_drift_class(const run_task_data *td, const char *substr, const run_record *r) {
+    int best = -1;
+    double best_v = -1;
+    for (int p = 0; p < td->n_old; p++) {
+        if (substr && !strstr(run_class_name(r, td->labels[p]), substr)) continue;
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < td->n_drift; i++)
+            if (td->drift_class[i] == p) sum += td->drift[i], n++;
+        if (n && sum / n > best_v) best_v = sum / n, best = p;
+    }
+    return best;
+}
+
+TEST(views_drift_task5) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    analytics_summary sum;
+    CHECK(analytics_read_summary(RUN "/tasks/05", &sum) == 0);
+    CHECK_NEAR(sum.boundary_core_ratio, 2.5979, 1e-4);
+    char want[96];
+    snprintf(want, sizeof want, "boundary/core ratio %.2f", sum.boundary_core_ratio);
+    view *v = view_drift_new();
+    int top = top_drift_class(&f.td, NULL, &f.rec);
+    CHECK(top >= 0);
+    const char *top_name = run_class_name(&f.rec, f.td.labels[top]);
+    char first_top[96];
+    snprintf(first_top, sizeof first_top, " 1 %.10s", top_name);
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(has(t, "Drift"));
+        CHECK(has(t, want));
+        CHECK(has(t, "boundary/core ratio 2.60"));
+        CHECK(has(t, "mean drift per interface-distance bin"));
+        CHECK(has(t, "old-class images"));
+        CHECK(has(t, "new-task images"));
+        CHECK(has(t, "old classes drifting most"));
+        char first[96];
+        snprintf(first, sizeof first, " 1 %.10s", top_name);
+        CHECK(has(t, first));
+        free(t);
+    }
+    /* the filter hides classes; o ranks the new classes; r reverses */
+    snprintf(f.s.filter, sizeof f.s.filter, "square");
+    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    int topsq = top_drift_class(&f.td, "square", &f.rec);
+    char first[96];
+    snprintf(first, sizeof first, " 1 %.10s", run_class_name(&f.rec, f.td.labels[topsq]));
+    CHECK(has(t, first));
+    CHECK(lacks(t, "hexagon"));
+    CHECK(lacks(t, "triangle"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* the wheel scrolls the ranking */
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 100, 20, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(lacks(t, first_top));
+    CHECK(has(t, " 2 "));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_UP, 100, 20, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, first_top));
+    free(t);
+    press(v, &f.s, "o");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "new classes drifting most"));
+    free(t);
+    press(v, &f.s, "oos");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "old classes drifting least"));
+    free(t);
+    press(v, &f.s, "s");
+    /* v: the bins and the ranking as tables, with the counts of drift.safetensors */
+    press(v, &f.s, "v");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "mean old"));
+    snprintf(want, sizeof want, "%.2f %7.2f", f.td.edges[0], f.td.edges[1]);
+    CHECK(has(t, want));
+    snprintf(want, sizeof want, "%.3e", f.td.mean_new[0]);
+    CHECK(has(t, want));
+    CHECK(has(t, top_name));
+    free(t);
+    v->free(v);
+    fixture_close(&f);
+}
+
+TEST(views_first_task_notices) {
+    fixture f;
+    if (!fixture_open(&f, 0)) return;
+    CHECK(!f.td.has_anchors && !f.td.has_drift && f.td.has_geometry);
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = render(vs[0], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(has(t, "task 1 has no anchors"));
+        free(t);
+        t = render(vs[1], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(has(t, "task 1 has no drift"));
+        free(t);
+        t = render(vs[2], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(has(t, "10 of 10 classes"));
+        free(t);
+        t = render(vs[3], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        char want[64];
+        snprintf(want, sizeof want, "%d of %d points", f.td.n_proj, f.td.n_proj);
+        CHECK(has(t, want));
+        CHECK(lacks(t, "old anchors"));  /* none at the first task: not in the legend */
+        free(t);
+    }
+    /* export of what is not there: an error naming it, no file */
+    const char *dir = tpath("views_first_%s", "export");
+    mkdirs(dir);
+    char written[256] = "";
+    CHECK(vs[0]->export_data(vs[0], &f.s, dir, written, sizeof written) == -1);
+    CHECK(err_has("no anchors"));
+    CHECK(vs[1]->export_data(vs[1], &f.s, dir, written, sizeof written) == -1);
+    CHECK(err_has("no drift"));
+    CHECK(written[0] == 0);
+    for (int i = 0; i < 4; i++) vs[i]->free(vs[i]);
+    fixture_close(&f);
+}
+
+/* A run without parts: a method without anchors, analytics without a summary or turned off. */
+TEST(views_missing_parts) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    char *method = f.rec.method;
+    f.rec.method = "finetune";
+    f.td.has_anchors = 0;
+    f.td.has_summary = 0;
+    char *t = render(vs[0], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "no anchors: method 'finetune' builds none"));
+    free(t);
+    /* the ratio then comes from metrics.jsonl */
+    t = render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "boundary/core ratio 2.60"));
+    free(t);
+    t = render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "50 of 50 classes"));
+    CHECK(lacks(t, "CKA"));
+    free(t);
+    t = render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "600 of 600 points"));
+    free(t);
+    f.rec.method = method;
+    f.td.has_drift = 0;
+    f.td.has_geometry = 0;
+    t = render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "task 5: no drift saved"));
+    free(t);
+    t = render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "task 5: no geometry saved"));
+    free(t);
+    t = render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "task 5: no projection saved"));
+    free(t);
+    const char *dir = tpath("views_missing_%s", "export");
+    mkdirs(dir);
+    char written[256] = "";
+    for (int i = 0; i < 4; i++) {
+        CHECK(vs[i]->export_data(vs[i], &f.s, dir, written, sizeof written) == -1);
+        CHECK(err_has("task 5 has no"));
+    }
+    CHECK(written[0] == 0);
+    f.td.has_drift = f.td.has_geometry = f.td.has_anchors = f.td.has_summary = 1;
+    for (int i = 0; i < 4; i++) vs[i]->free(vs[i]);
+    fixture_close(&f);
+}
+
+/* The value of tt.student at (I, J) as the cursor line prints it. */
+static void cursor_text(char *buf, size_t n, const run_task_data *td, int i, int j) {
+    snprintf(buf, n, "[%d,%d] %+.3f", i + 1, j + 1, td->tt[RUN_STATE_STUDENT][i * td->n_seen + j]);
+}
+
+TEST(views_geometry_task5) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    const run_task_data *td = &f.td;
+    view *v = view_geometry_new();
+    char want[96];
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(has(t, "Geometry"));
+        CHECK(has(t, "text x text | student | 50 of 50 classes"));
+        CHECK(has(t, run_class_name(&f.rec, td->labels[0])));
+        cursor_text(want, sizeof want, td, 0, 0);
+        CHECK(has(t, want));
+        /* the analytics' comparison of the states */
+        snprintf(want, sizeof want, "CKA %.4f", td->summary.tt_teacher.cka);
+        CHECK(has(t, want));
+        free(t);
+    }
+    /* the cursor moves with l and j, and the view names both classes */
+    press(v, &f.s, "lj");
+    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    cursor_text(want, sizeof want, td, 1, 1);
+    CHECK(has(t, want));
+    press(v, &f.s, "l");
+    free(t);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%s x %s", run_class_name(&f.rec, td->labels[1]),
+             run_class_name(&f.rec, td->labels[2]));
+    CHECK(has(t, want));
+    free(t);
+    /* zoom: wider cells show fewer columns */
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "zoom 2"));
+    CHECK(has(line_of(t, 3), " 31 "));
+    free(t);
+    press(v, &f.s, "++");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "zoom 4"));
+    CHECK(lacks(line_of(t, 3), " 31 "));
+    free(t);
+    press(v, &f.s, "---");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "zoom 1"));
+    CHECK(has(line_of(t, 3), " 49 "));
+    free(t);
+    /* scrolling: the cursor to the last row brings the last class in */
+    CHECK_EQ_INT(v->key(v, WK_END, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, run_class_name(&f.rec, td->labels[49])));
+    cursor_text(want, sizeof want, td, 49, 49);
+    CHECK(has(t, want));
+    free(t);
+    CHECK_EQ_INT(v->key(v, WK_HOME, &f.s), VIEW_REDRAW);
+    /* a click on a cell moves the cursor there (row of the line clicked) */
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    char *line5 = strstr(t, "\n  5 ");
+    CHECK(line5 != NULL);
+    if (line5) {
+        int y = 0;
+        for (char *q = t; q <= line5; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 60, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+        CHECK(has(t, "[5,"));
+    }
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 60, 10, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "[8,"));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
+    /* two matrix rows per text line (half blocks): a second click picks the lower row */
+    CHECK_EQ_INT(v->key(v, WK_HOME, &f.s), VIEW_REDRAW);
+    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    line5 = strstr(t, "\n  5 ");
+    CHECK(line5 != NULL);
+    if (line5) {
+        int y = 0;
+        for (char *q = t; q <= line5; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(has(t, "[5,"));
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(has(t, "[6,"));
+    }
+    free(t);
+    /* m: the kinds; s: the states, differences with a symmetric colour bar */
+    press(v, &f.s, "m");
+    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(has(t, "pt image means x text | student"));
+    CHECK(strcmp(v->figure, "simmat-cross") == 0);
+    free(t);
+    press(v, &f.s, "ms");
+    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(has(t, "pp image means x image means | student - teacher"));
+    CHECK(strcmp(v->figure, "simmat-diff") == 0);
+    CHECK(has(t, "difference"));
+    free(t);
+    press(v, &f.s, "sss");
+    CHECK(strcmp(v->figure, "simmat-proto") == 0);
+    press(v, &f.s, "m");
+    /* the filter: only classes whose name contains it */
+    snprintf(f.s.filter, sizeof f.s.filter, "circle");
+    int n_circle = 0;
+    for (int i = 0; i < td->n_seen; i++)
+        n_circle += strstr(run_class_name(&f.rec, td->labels[i]), "circle") != NULL;
+    snprintf(want, sizeof want, "| %d of 50 classes", n_circle);
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, want));
+    CHECK(lacks(t, "triangle"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* v: the numbers */
+    press(v, &f.s, "v");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%6.2f", td->tt[RUN_STATE_PRE][1]);
+    CHECK(has(t, want));
+    CHECK(has(t, "  1.00"));
+    free(t);
+    v->free(v);
+    fixture_close(&f);
+}
+
+TEST(views_projection_task5) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    const run_task_data *td = &f.td;
+    int n_img = 0, n_task1 = 0;
+    for (int i = 0; i < td->n_proj; i++) {
+        n_img += td->proj_kind[i] == 0;
+        n_task1 += f.rec.class_task[td->labels[td->proj_class[i]]] == 0;
+    }
+    view *v = view_projection_new();
+    char want[96];
+    snprintf(want, sizeof want, "%d of %d points", td->n_proj, td->n_proj);
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(has(t, "Projection"));
+        CHECK(has(t, "t-SNE"));
+        CHECK(has(t, want));
+        CHECK(has(t, "legend"));
+        CHECK(has(t, "old images"));
+        CHECK(has(t, "new images"));
+        CHECK(has(t, "prototypes"));
+        CHECK(has(t, "old anchors"));
+        CHECK(has(t, cs == CHARSET_ASCII ? "o old images" : "\u2022 old images"));
+        CHECK(has(t, "+ new images"));
+        snprintf(want, sizeof want, "t-SNE KL %.3f", td->summary.tsne_kl);
+        CHECK(has(t, want));
+        free(t);
+        snprintf(want, sizeof want, "%d of %d points", td->n_proj, td->n_proj);
+    }
+    press(v, &f.s, "m");
+    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "PCA explains %.1f%% + %.1f%%", 100 * td->summary.pca_explained[0],
+             100 * td->summary.pca_explained[1]);
+    CHECK(has(t, want));
+    CHECK(has(t, "PC 1"));
+    free(t);
+    /* kind toggles, task filter, class filter */
+    press(v, &f.s, "I");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%d of %d points", td->n_proj - n_img, td->n_proj);
+    CHECK(has(t, want));
+    CHECK(has(t, "(off)"));
+    free(t);
+    press(v, &f.s, "If");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%d of %d points | tasks: task 1 only", n_task1, td->n_proj);
+    CHECK(has(t, want));
+    free(t);
+    press(v, &f.s, "F");
+    snprintf(f.s.filter, sizeof f.s.filter, "no such class");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "0 of"));
+    CHECK(has(t, "no point passes the filters"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* j highlights the first class */
+    press(v, &f.s, "j");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "@ %s", run_class_name(&f.rec, td->labels[0]));
+    CHECK(has(t, want));
+    free(t);
+    press(v, &f.s, "v");
+    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "pca x"));
+    snprintf(want, sizeof want, "%9.3f %9.3f", td->proj_pca[0], td->proj_pca[1]);
+    CHECK(has(t, want));
+    free(t);
+    v->free(v);
+    fixture_close(&f);
+}
+
+/* Every view at every size and mode stays inside its area, and shows something. */
+TEST(views_small_and_offset_areas) {
+    for (int task = 0; task < 5; task += 4) {
+        fixture f;
+        if (!fixture_open(&f, task)) return;
+        view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(),
+                       view_projection_new()};
+        const trect areas[] = {{0, 0, 40, 12}, {3, 2, 40, 12}, {5, 1, 57, 17}, {2, 3, 80, 24},
+                               {1, 1, 20, 6},  {0, 0, 1, 1},  {0, 0, 0, 0},  {4, 4, 150, 50}};
+        for (int i = 0; i < 4; i++)
+            for (size_t a = 0; a < sizeof areas / sizeof areas[0]; a++)
+                for (int cs = 0; cs < 3; cs++)
+                    for (int num = 0; num < 2; num++) {
+                        f.s.show_numbers = num;
+                        CHECK_MSG(stays_inside(vs[i], &f.s, areas[a], (charset)cs,
+                                               cs == 0 ? COLORS_256 : COLORS_NONE),
+                                  "%s task %d area %dx%d cs %d numbers %d", vs[i]->name, task + 1,
+                                  areas[a].w, areas[a].h, cs, num);
+                    }
+        f.s.show_numbers = 0;
+        /* 40x12 shows the title and the view's main content */
+        for (int i = 0; i < 4; i++) {
+            char *t = render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE);
+            int lines_with_text = 0;
+            for (char *p = t; *p; p++)
+                if (*p == '\n' && p > t && p[-1] != '\n') lines_with_text++;
+            CHECK_MSG(lines_with_text >= (task == 0 && i < 2 ? 3 : 8), "%s at 40x12 shows %d lines", vs[i]->name,
+                      lines_with_text);
+            if (task == 4 && i == 1) CHECK(has(t, "boundary/core ratio 2.60"));
+            if (task == 4 && i == 0) CHECK(has(t, "pgd | 200 anchors"));
+            free(t);
+        }
+        for (int i = 0; i < 4; i++) vs[i]->free(vs[i]);
+        fixture_close(&f);
+    }
+}
+
+static int count_list(const char *written) {
+    if (!written[0]) return 0;
+    int n = 1;
+    for (const char *p = written; *p; p++) n += *p == ',';
+    return n;
+}
+
+TEST(views_export_data) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    const char *dir = tpath("views_export_%s", "t5");
+    mkdirs(dir);
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    char written[1024];
+    char path[512];
+#define LINES(name) (snprintf(path, sizeof path, "%s/%s", dir, name), file_lines(path))
+    written[0] = 0;
+    CHECK(vs[0]->export_data(vs[0], &f.s, dir, written, sizeof written) == 0);
+    CHECK(strcmp(written, "anchors.csv,anchors_loss.csv,anchors_per_class.csv,"
+                          "anchors_loss_text.npy,anchors_loss_vis.npy") == 0);
+    CHECK_EQ_INT(LINES("anchors.csv"), 201);
+    CHECK_EQ_INT(LINES("anchors_loss.csv"), 12);
+    CHECK_EQ_INT(LINES("anchors_per_class.csv"), 41);
+    npy_array a;
+    snprintf(path, sizeof path, "%s/anchors_loss_vis.npy", dir);
+    CHECK(npy_read(path, &a) == 0);
+    CHECK(a.ndim == 2 && a.shape[0] == 200 && a.shape[1] == 11);
+    if (a.data) CHECK(a.data[10] == f.td.anchor_dist_proto[0]);
+    npy_free(&a);
+    char *csv = read_text(tpath("views_export_%s/anchors.csv", "t5"));
+    CHECK(csv && strstr(csv, ",pgd\n"));
+    free(csv);
+
+    written[0] = 0;
+    CHECK(vs[1]->export_data(vs[1], &f.s, dir, written, sizeof written) == 0);
+    CHECK(strcmp(written, "drift_curve.csv,drift_classes.csv,drift_samples.csv") == 0);
+    CHECK_EQ_INT(LINES("drift_curve.csv"), f.td.bins + 1);
+    CHECK_EQ_INT(LINES("drift_classes.csv"), 51);
+    CHECK_EQ_INT(LINES("drift_samples.csv"), f.td.n_drift + 1);
+
+    written[0] = 0;
+    CHECK(vs[2]->export_data(vs[2], &f.s, dir, written, sizeof written) == 0);
+    CHECK_EQ_INT(count_list(written), 7);
+    CHECK(strstr(written, "sim_tt_student.csv") && strstr(written, "sim_tt_student-teacher.npy"));
+    CHECK_EQ_INT(LINES("sim_classes.csv"), 51);
+    CHECK_EQ_INT(LINES("sim_tt_student.csv"), 51);
+    snprintf(path, sizeof path, "%s/sim_tt_student-pre.npy", dir);
+    CHECK(npy_read(path, &a) == 0);
+    CHECK(a.ndim == 2 && a.shape[0] == 50 && a.shape[1] == 50);
+    if (a.data)
+        CHECK_NEAR(a.data[1], f.td.tt[RUN_STATE_STUDENT][1] - f.td.tt[RUN_STATE_PRE][1], 1e-7);
+    npy_free(&a);
+
+    written[0] = 0;
+    CHECK(vs[3]->export_data(vs[3], &f.s, dir, written, sizeof written) == 0);
+    CHECK(strcmp(written, "projection.csv") == 0);
+    CHECK_EQ_INT(LINES("projection.csv"), f.td.n_proj + 1);
+
+    /* an unwritable directory: an error naming the file, nothing left behind */
+    const char *bad = tpath("views_export_%s/missing/dir", "t5");
+    for (int i = 0; i < 4; i++) {
+        written[0] = 0;
+        CHECK(vs[i]->export_data(vs[i], &f.s, bad, written, sizeof written) == -1);
+        CHECK(err_has("missing/dir/"));
+        CHECK(written[0] == 0);
+    }
+    for (int i = 0; i < 4; i++) vs[i]->free(vs[i]);
+#undef LINES
+    fixture_close(&f);
+}
+
+/* SEGP_TEST_VERBOSE=1: the views as text (the README's screens). */
+TEST(views_dump) {
+    if (!test_verbose()) return;
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    for (int i = 0; i < 4; i++) {
+        free(render(vs[i], &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE));
+        free(render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE));
+        free(render(vs[i], &f.s, 80, 24, CHARSET_ASCII, COLORS_NONE));
+        free(render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE));
+        vs[i]->free(vs[i]);
+    }
+    fixture_close(&f);
+}

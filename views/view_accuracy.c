@@ -1,0 +1,362 @@
+/* view_accuracy.c: the task x task accuracy matrix R (row i: after task i; column j: task j's
+ * test images) as a heatmap with its values, the CLIP branch's matrix of a dual-path run
+ * (`c`), the A_t / Avg / old / new curves, and the summary (Last, Avg, FWT, BWT, Forgetting,
+ * held-out retention, drift ratio). A cursor on the matrix explains the entry under it. Exports
+ * the matrix shown and the curves as CSV. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "views/view.h"
+
+typedef struct {
+    int clip;        /* show the CLIP branch's matrix */
+    int ci, cj;      /* cursor: row (after task), column (task) */
+    int cursor_set;
+    int ax, ay;      /* the view's area origin (mouse cells are relative to it) */
+    int mx, my, cell_w, rows_per_line, n_rows, n_cols;
+} accuracy;
+
+static const view_help accuracy_help[] = {
+    {"arrows  hjkl", "move the cursor over the matrix (the line below explains the entry)"},
+    {"Enter", "select the cursor's row task (its saved state in every view)"},
+    {"c", "dual-path runs: the CLIP branch's matrix (inference.beta 0) / the full prediction"},
+    {"v", "the numbers per task (A_t, Avg, old, new, FWT/BWT so far) instead of the curves"},
+    {"mouse", "click a matrix cell to put the cursor there"},
+    {"e", "export: accuracy_matrix[_clip].csv (the matrix shown) and accuracy_curves.csv"},
+};
+
+static const double *matrix_of(const accuracy *a, const run_record *r) {
+    return a->clip && r->R_clip ? r->R_clip : r->R;
+}
+
+static void fmt2(double v, char *b, size_t n) {
+    if (isfinite(v)) snprintf(b, n, "%.2f", v);
+    else snprintf(b, n, "-");
+}
+
+/* The heatmap with a value in each cell (or half blocks when the cells are too narrow for
+ * numbers). Returns the rows it used. */
+static int draw_matrix(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
+    const run_record *r = s->rec;
+    const double *R = matrix_of(a, r);
+    int T = r->num_tasks, lw = 4;
+    int fg = color_fg(c), dim = color_dim(c);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; R && i < T * T; i++)
+        if (isfinite(R[i])) lo = fmin(lo, R[i]), hi = fmax(hi, R[i]);
+    if (!(lo < hi)) lo = 0, hi = 100;
+    lo = floor(lo / 10) * 10;
+    hi = ceil(hi / 10) * 10;
+    int cell_w = (box.w - lw) / (T > 0 ? T : 1);
+    if (cell_w > 7) cell_w = 7;
+    int values = cell_w >= 6;
+    a->mx = box.x + lw;
+    a->my = box.y + 1;
+    a->n_cols = T;
+    canvas_text(c, box.x, box.y, lw, "R %", dim, COL_DEFAULT, 0);
+    if (!R) {
+        view_notice(c, (trect){box.x, box.y + 1, box.w, 3}, "no accuracy matrix yet");
+        return 4;
+    }
+    if (values) {
+        a->cell_w = cell_w;
+        a->rows_per_line = 1;
+        a->n_rows = T;
+        for (int j = 0; j < T; j++)
+            canvas_printf(c, box.x + lw + j * cell_w, box.y, cell_w, dim, COL_DEFAULT, 0, "%*d",
+                          cell_w - 1, j + 1);
+        for (int i = 0; i < T && i + 1 < box.h; i++) {
+            int y = box.y + 1 + i;
+            canvas_printf(c, box.x, y, lw, i == s->task ? color_accent(c) : dim, COL_DEFAULT,
+                          i == s->task ? ATTR_BOLD : 0, "%c%2d", i == s->task ? '>' : ' ', i + 1);
+            for (int j = 0; j < T; j++) {
+                double v = R[i * T + j];
+                int x = box.x + lw + j * cell_w;
+                int cur = a->cursor_set && i == a->ci && j == a->cj;
+                if (!isfinite(v)) {
+                    canvas_text(c, x, y, cell_w, cur ? "  [ ] " : "", fg, COL_DEFAULT, 0);
+                    continue;
+                }
+                double t = (v - lo) / (hi - lo);
+                char val[16], num[16];
+                snprintf(val, sizeof val, cell_w >= 7 ? "%s%.2f" : "%s%.1f", j > i ? "~" : "", v);
+                snprintf(num, sizeof num, "%*s", cell_w, val);
+                if (c->colors == COLORS_NONE || j > i) { /* zero-shot entries: no colour */
+                    canvas_text(c, x, y, cell_w, num, j > i ? dim : fg, COL_DEFAULT,
+                                cur ? ATTR_REVERSE : 0);
+                } else {
+                    int bg = cmap_color(CMAP_VIRIDIS, t), tfg = t > 0.55 ? 16 : 231;
+                    canvas_text(c, x, y, cell_w, num, tfg, bg, cur ? ATTR_REVERSE | ATTR_BOLD : 0);
+                }
+            }
+        }
+    } else {
+        /* too many tasks for numbers: half blocks, v shows the numbers per task */
+        float *m = segp_malloc(sizeof(float) * (size_t)T * T);
+        for (int i = 0; i < T * T; i++) m[i] = (float)R[i];
+        int cw = cell_w >= 1 ? cell_w : 1;
+        a->cell_w = cw;
+        a->rows_per_line = heatmap_rows_per_line(c);
+        a->n_rows = plot_heatmap(c, (trect){box.x + lw, box.y + 1, box.w - lw, box.h - 1}, m, T,
+                                 T, 0, 0, cw, lo, hi, CMAP_VIRIDIS);
+        free(m);
+        int lines = (T + a->rows_per_line - 1) / a->rows_per_line;
+        for (int l = 0; l < lines && l + 1 < box.h; l++)
+            canvas_printf(c, box.x, box.y + 1 + l, lw, dim, COL_DEFAULT, 0, "%3d",
+                          l * a->rows_per_line + 1);
+    }
+    int used = 1 + (values ? T : (T + a->rows_per_line - 1) / a->rows_per_line);
+    if (used + 2 <= box.h) {
+        int bw = box.w - lw < 40 ? box.w - lw : 40;
+        plot_colorbar(c, (trect){box.x + lw, box.y + used, bw, 2}, lo, hi, CMAP_VIRIDIS);
+        used += 2;
+    }
+    return used;
+}
+
+/* Two lines under the matrix: what an entry means, or the entry under the cursor. */
+static void draw_cursor_line(accuracy *a, tcanvas *c, trect line, const wb_state *s) {
+    const run_record *r = s->rec;
+    const double *R = matrix_of(a, r);
+    int dim = color_dim(c), fg = color_fg(c);
+    if (!R || !a->cursor_set) {
+        canvas_text(c, line.x, line.y, line.w, "row i: after task i; column j: task j's test "
+                    "images", dim, COL_DEFAULT, 0);
+        canvas_text(c, line.x, line.y + 1, line.w, "~: zero-shot on a future task (for FWT); "
+                    "arrows: a cursor", dim, COL_DEFAULT, 0);
+        return;
+    }
+    int T = r->num_tasks, i = a->ci, j = a->cj;
+    double v = R[i * T + j];
+    char num[32];
+    fmt2(v, num, sizeof num);
+    const char *what = !isfinite(v) ? "not measured"
+                       : j < i      ? "an old task: what remains of it"
+                       : j == i     ? "the task just learned"
+                                    : "a future task, zero-shot: forward transfer";
+    canvas_printf(c, line.x, line.y, line.w, fg, COL_DEFAULT, ATTR_BOLD,
+                  "R[%d][%d] = %s: after task %d, on task %d's test images", i + 1, j + 1, num,
+                  i + 1, j + 1);
+    canvas_printf(c, line.x, line.y + 1, line.w, fg, COL_DEFAULT, 0, "(%s)", what);
+}
+
+static void draw_curves(tcanvas *c, trect box, const wb_state *s) {
+    const run_record *r = s->rec;
+    canvas_box(c, box, "A_t, Avg, old, new after each task (%)", color_dim(c));
+    trect in = {box.x + 1, box.y + 1, box.w - 2, box.h - 2};
+    int T = r->num_tasks;
+    float *v = segp_malloc(sizeof(float) * (size_t)T * 4);
+    for (int t = 0; t < T; t++) {
+        const run_task_metrics *m = &r->task[t];
+        int ok = t < r->tasks_done && m->valid;
+        v[t] = ok ? (float)m->acc : NAN;
+        v[T + t] = ok ? (float)m->avg_acc : NAN;
+        v[2 * T + t] = ok ? (float)m->old_acc : NAN;
+        v[3 * T + t] = ok ? (float)m->new_acc : NAN;
+    }
+    plot_series ser[4] = {
+        {.y = v, .n = T, .color = palette_color(0), .mark = 'o', .label = "A_t: all seen classes (Last at the end)"},
+        {.y = v + T, .n = T, .color = palette_color(1), .mark = '*', .label = "Avg: mean of A_1..A_t"},
+        {.y = v + 2 * T, .n = T, .color = palette_color(3), .mark = '+', .label = "old classes"},
+        {.y = v + 3 * T, .n = T, .color = palette_color(2), .mark = 'x', .label = "new classes"},
+    };
+    int lh = in.h > 10 ? 4 : 0;
+    plot_axes ax = {.x0 = 1, .x1 = T > 1 ? T : 2, .xlabel = "task", .integer_x = 1};
+    /* the y range from the data, with room: forgetting shows in the spread */
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < 4 * T; i++)
+        if (isfinite(v[i])) lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+    if (lo < hi) {
+        ax.y0 = fmax(0, floor(lo / 10) * 10);
+        ax.y1 = fmin(100, ceil(hi / 10) * 10);
+        if (ax.y1 <= ax.y0) ax.y1 = ax.y0 + 10;
+    } else {
+        ax.y0 = 0, ax.y1 = 100;
+    }
+    plot_curves(c, (trect){in.x, in.y + lh, in.w, in.h - lh}, ser, 4, &ax);
+    if (lh) plot_legend(c, in.x + 1, in.y, ser, 4);
+    free(v);
+}
+
+static void draw_numbers(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
+    const run_record *r = s->rec;
+    int fg = color_fg(c), dim = color_dim(c);
+    canvas_printf(c, box.x, box.y, box.w, dim, COL_DEFAULT, ATTR_BOLD, "%4s %6s %6s %6s %6s %6s",
+                  "task", "A_t", "Avg", "old", "new", r->R_clip ? "CLIP" : "");
+    for (int t = 0; t < r->num_tasks && t + 1 < box.h; t++) {
+        const run_task_metrics *m = &r->task[t];
+        char v[5][32];
+        double x[5] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->clip_acc};
+        for (int k = 0; k < 5; k++) fmt2(t < r->tasks_done && m->valid ? x[k] : NAN, v[k], 32);
+        canvas_printf(c, box.x, box.y + 1 + t, box.w, fg, COL_DEFAULT,
+                      t == s->task ? ATTR_REVERSE : 0, "%4d %6s %6s %6s %6s %6s", t + 1, v[0],
+                      v[1], v[2], v[3], r->R_clip ? v[4] : "");
+    }
+}
+
+/* The summary lines: final metrics (or so far), the CLIP branch, retention and drift. */
+static void draw_summary(tcanvas *c, trect box, const wb_state *s) {
+    const run_record *r = s->rec;
+    const run_final_metrics *f = &r->final;
+    int fg = color_fg(c), y = box.y;
+    char line[512];
+    if (f->valid) {
+        snprintf(line, sizeof line, "Last %.2f   Avg %.2f   FWT %.2f   BWT %.2f   Forgetting %.2f",
+                 f->last, f->avg, f->fwt, f->bwt, f->forgetting);
+        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        if (f->has_clip && y < box.y + box.h) {
+            snprintf(line, sizeof line, "CLIP branch alone: Last %.2f   Avg %.2f   FWT %.2f   "
+                     "BWT %.2f   Forgetting %.2f", f->clip_last, f->clip_avg,
+                     f->clip_fwt, f->clip_bwt, f->clip_forgetting);
+            canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, 0);
+        }
+    } else if (r->tasks_done > 0) {
+        const run_task_metrics *m = &r->task[r->tasks_done - 1];
+        char o[32], n[32];
+        fmt2(m->old_acc, o, sizeof o);
+        fmt2(m->new_acc, n, sizeof n);
+        snprintf(line, sizeof line, "so far (after task %d of %d): A_t %.2f   Avg %.2f   old %s"
+                 "   new %s   BWT %.2f   Forgetting %.2f", r->tasks_done, r->num_tasks, m->acc,
+                 m->avg_acc, o, n, m->bwt, m->forgetting);
+        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+    } else {
+        canvas_text(c, box.x, y++, box.w, "no task is finished yet", fg, COL_DEFAULT, 0);
+    }
+    if (y < box.y + box.h && isfinite(f->heldout_pre) && isfinite(f->heldout_final)) {
+        snprintf(line, sizeof line, "held-out zero-shot: pretrained %.2f -> final %.2f (%+.2f "
+                 "points)", f->heldout_pre, f->heldout_final, f->heldout_final - f->heldout_pre);
+        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, 0);
+    }
+    if (y < box.y + box.h && isfinite(f->bc_ratio)) {
+        snprintf(line, sizeof line, "drift boundary/core ratio %.3f (mean over tasks; > 1: old "
+                 "classes drift most near the old-new interface)", f->bc_ratio);
+        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, 0);
+    }
+}
+
+static void accuracy_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
+    accuracy *ac = v->priv;
+    const run_record *r = s->rec;
+    ac->n_rows = 0;
+    ac->ax = a.x;
+    ac->ay = a.y;
+    if (ac->clip && (!r || !r->R_clip)) ac->clip = 0;
+    view_title(c, a, ac->clip ? "Accuracy: the CLIP branch alone (c: full prediction)"
+                   : r && r->R_clip ? "Accuracy (c: the CLIP branch alone)"
+                                    : "Accuracy",
+               s);
+    if (!r) return view_notice(c, (trect){a.x, a.y + 1, a.w, a.h - 1}, "no run is open");
+    int T = r->num_tasks;
+    int mw = 4 + 7 * T; /* the matrix with values */
+    int side = a.w - mw - 2 >= 36;
+    int top = a.y + 2;
+    int sum_h = 4;
+    trect mbox = {a.x, top, side ? mw : a.w, a.h - 2 - sum_h - 1};
+    int used = draw_matrix(ac, c, mbox, s);
+    draw_cursor_line(ac, c, (trect){a.x, top + used, mbox.w, 2}, s);
+    used += 2;
+    draw_summary(c, (trect){a.x, a.y + a.h - sum_h, a.w, sum_h}, s);
+    trect cbox;
+    if (side) cbox = (trect){a.x + mw + 2, top, a.w - mw - 2, a.h - 2 - sum_h};
+    else cbox = (trect){a.x, top + used + 1, a.w, a.h - sum_h - (top + used + 1 - a.y)};
+    if (cbox.h < 8 || cbox.w < 20) return;
+    if (s->show_numbers) draw_numbers(ac, c, (trect){cbox.x + 1, cbox.y, cbox.w - 1, cbox.h}, s);
+    else draw_curves(c, cbox, s);
+}
+
+static view_reply accuracy_key(view *v, int key, wb_state *s) {
+    accuracy *a = v->priv;
+    if (!s->rec) return VIEW_IGNORED;
+    int T = s->rec->num_tasks;
+    if (!a->cursor_set && (key == WK_UP || key == WK_DOWN || key == WK_LEFT || key == WK_RIGHT ||
+                           key == 'h' || key == 'j' || key == 'k' || key == 'l')) {
+        a->cursor_set = 1;
+        a->ci = s->task >= 0 ? s->task : 0;
+        a->cj = a->ci;
+        return VIEW_REDRAW;
+    }
+    switch (key) {
+    case WK_UP: case 'k': if (a->ci > 0) a->ci--; return VIEW_REDRAW;
+    case WK_DOWN: case 'j': if (a->ci < T - 1) a->ci++; return VIEW_REDRAW;
+    case WK_LEFT: case 'h': if (a->cj > 0) a->cj--; return VIEW_REDRAW;
+    case WK_RIGHT: case 'l': if (a->cj < T - 1) a->cj++; return VIEW_REDRAW;
+    case WK_ENTER:
+        if (a->cursor_set && a->ci < s->rec->tasks_done) s->task = a->ci;
+        return VIEW_REDRAW;
+    case 'c':
+        a->clip = s->rec->R_clip ? !a->clip : 0;
+        return VIEW_REDRAW;
+    default: return VIEW_IGNORED;
+    }
+}
+
+static view_reply accuracy_mouse(view *v, wb_mouse ev, int x, int y, wb_state *s) {
+    accuracy *a = v->priv;
+    if (ev != WM_CLICK || !s->rec || a->n_rows == 0 || a->rows_per_line != 1) return VIEW_IGNORED;
+    int i = y + a->ay - a->my, j = (x + a->ax - a->mx) / a->cell_w;
+    if (x + a->ax < a->mx || i < 0 || i >= a->n_rows || j >= a->n_cols) return VIEW_IGNORED;
+    a->cursor_set = 1;
+    a->ci = i;
+    a->cj = j;
+    return VIEW_REDRAW;
+}
+
+static int accuracy_export(view *v, const wb_state *s, const char *dir, char *written, size_t n) {
+    accuracy *a = v->priv;
+    const run_record *r = s->rec;
+    if (!r) return SEGP_FAIL("accuracy: no run is open");
+    const double *R = matrix_of(a, r);
+    int T = r->num_tasks;
+    view_text t = {0};
+    if (R) {
+        view_text_printf(&t, "after_task");
+        for (int j = 0; j < T; j++) view_text_printf(&t, ",task_%d", j + 1);
+        view_text_printf(&t, "\n");
+        for (int i = 0; i < T; i++) {
+            view_text_printf(&t, "%d", i + 1);
+            for (int j = 0; j < T; j++)
+                if (isfinite(R[i * T + j])) view_text_printf(&t, ",%.4f", R[i * T + j]);
+                else view_text_printf(&t, ",");
+            view_text_printf(&t, "\n");
+        }
+        if (view_text_write(&t, dir, a->clip ? "accuracy_matrix_clip.csv" : "accuracy_matrix.csv",
+                            written, n) != 0)
+            return -1;
+    }
+    view_text_printf(&t, "task,acc,avg_acc,old_acc,new_acc,clip_acc,bwt,forgetting,fwt,"
+                         "heldout_acc\n");
+    for (int k = 0; k < r->tasks_done; k++) {
+        const run_task_metrics *m = &r->task[k];
+        double x[9] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->clip_acc, m->bwt,
+                       m->forgetting, m->fwt, m->heldout_acc};
+        view_text_printf(&t, "%d", k + 1);
+        for (int i = 0; i < 9; i++)
+            if (m->valid && isfinite(x[i])) view_text_printf(&t, ",%.4f", x[i]);
+            else view_text_printf(&t, ",");
+        view_text_printf(&t, "\n");
+    }
+    return view_text_write(&t, dir, "accuracy_curves.csv", written, n);
+}
+
+static void accuracy_free(view *v) {
+    free(v->priv);
+    free(v);
+}
+
+view *view_accuracy_new(void) {
+    view *v = segp_calloc(1, sizeof *v);
+    v->name = "accuracy";
+    v->figure = "accuracy-matrix";
+    v->draw = accuracy_draw;
+    v->key = accuracy_key;
+    v->mouse = accuracy_mouse;
+    v->help = accuracy_help;
+    v->n_help = (int)(sizeof accuracy_help / sizeof accuracy_help[0]);
+    v->export_data = accuracy_export;
+    v->free = accuracy_free;
+    v->priv = segp_calloc(1, sizeof(accuracy));
+    return v;
+}

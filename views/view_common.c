@@ -1,0 +1,99 @@
+/* view_common.c: what every view draws the same way: a notice when there is nothing to show
+ * (naming why), and the title line. */
+#include "views/view.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+
+/* Word-wraps MSG into lines of at most W cells; fills START/LEN, returns the line count. */
+static int wrap(const char *msg, int w, int *start, int *len, int max_lines) {
+    int n = 0, total = (int)strlen(msg), i = 0;
+    while (i < total && n < max_lines) {
+        while (msg[i] == ' ') i++;
+        if (i >= total) break;
+        int end = i, last_space = -1, cells = 0;
+        while (end < total && msg[end] != '\n' && cells < w) {
+            if (msg[end] == ' ') last_space = end;
+            /* count a code point once: skip UTF-8 continuation bytes */
+            if (((unsigned char)msg[end] & 0xc0) != 0x80) cells++;
+            end++;
+        }
+        while (end < total && ((unsigned char)msg[end] & 0xc0) == 0x80) end++;
+        if (end < total && msg[end] != '\n' && msg[end] != ' ' && last_space > i)
+            end = last_space;
+        start[n] = i;
+        len[n] = end - i;
+        n++;
+        i = end;
+        if (i < total && msg[i] == '\n') i++;
+    }
+    return n;
+}
+
+void view_notice(tcanvas *c, trect area, const char *msg) {
+    if (!msg || area.w < 1 || area.h < 1) return;
+    int w = area.w > 8 ? area.w - 4 : area.w;
+    int start[64], len[64];
+    int n = wrap(msg, w, start, len, area.h < 64 ? area.h : 64);
+    int y = area.y + (area.h - n) / 2;
+    for (int k = 0; k < n; k++) {
+        char line[1024];
+        int l = len[k] < (int)sizeof line - 1 ? len[k] : (int)sizeof line - 1;
+        memcpy(line, msg + start[k], (size_t)l);
+        line[l] = 0;
+        int cells = utf8_cells(line);
+        canvas_text(c, area.x + (area.w - cells) / 2, y + k, w, line, color_fg(c), COL_DEFAULT,
+                    k == 0 ? ATTR_BOLD : 0);
+    }
+}
+
+int view_title(tcanvas *c, trect area, const char *title, const wb_state *s) {
+    if (area.h < 1) return 0;
+    int n = canvas_text(c, area.x, area.y, area.w, title, color_accent(c), COL_DEFAULT,
+                        ATTR_BOLD);
+    if (s && s->rec) {
+        char right[160];
+        if (s->task >= 0)
+            snprintf(right, sizeof right, "task %d/%d  %s", s->task + 1, s->rec->num_tasks,
+                     s->rec->method ? s->rec->method : "");
+        else
+            snprintf(right, sizeof right, "no finished task  %s",
+                     s->rec->method ? s->rec->method : "");
+        int l = utf8_cells(right);
+        if (area.w - n - 2 >= l)
+            canvas_text(c, area.x + area.w - l, area.y, l, right, color_dim(c), COL_DEFAULT, 0);
+    }
+    return 1;
+}
+
+void view_text_printf(view_text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (need < 0) return;
+    if (t->n + (size_t)need + 1 > t->cap) {
+        t->cap = (t->n + (size_t)need + 1) * 2;
+        t->s = segp_realloc(t->s, t->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->n, t->cap - t->n, fmt, ap);
+    va_end(ap);
+    t->n += (size_t)need;
+}
+
+int view_text_write(view_text *t, const char *dir, const char *name, char *written, size_t n) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = segp_write_file_atomic(path, t->s ? t->s : "", t->n);
+    free(t->s);
+    memset(t, 0, sizeof *t);
+    if (rc != 0) return -1;
+    size_t used = strlen(written);
+    snprintf(written + used, n > used ? n - used : 0, "%s%s", used ? ", " : "", name);
+    return 0;
+}

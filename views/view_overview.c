@@ -1,0 +1,387 @@
+/* view_overview.c: the run at a glance: the task timeline (done / training / pending, A_t and
+ * wall time per task), the phase and its progress, throughput and ETA, the loss terms of the
+ * task in focus (the training task while live, else the selected one) and A_t so far. `v`
+ * shows the numbers per task instead of the curves. Exports the step history and the per-task
+ * numbers as CSV. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "views/view.h"
+
+typedef struct {
+    int all_steps;       /* loss curves of every task instead of the task in focus */
+    /* the timeline as last drawn, for clicks */
+    int ax, ay;          /* the view's area origin */
+    int tl_y, tl_x0, tl_cw, tl_first, tl_n;
+} overview;
+
+static const view_help overview_help[] = {
+    {"left/right  h/l", "select the previous / next finished task (also a click on the timeline)"},
+    {"s", "loss curves: the task in focus / every task's steps in a row"},
+    {"v", "the numbers per task (A_t, Avg, old, new, held-out, CLIP branch, wall) instead of curves"},
+    {"e", "export: overview_steps.csv (every step's loss terms) and overview_tasks.csv"},
+};
+
+static void fmt_time(double s, char *b, size_t n) {
+    if (!isfinite(s) || s < 0) {
+        snprintf(b, n, "-");
+        return;
+    }
+    int k = (int)(s + 0.5);
+    if (k >= 3600) snprintf(b, n, "%d:%02d:%02d", k / 3600, k / 60 % 60, k % 60);
+    else snprintf(b, n, "%d:%02d", k / 60, k % 60);
+}
+
+static void fmt_pct(double v, char *b, size_t n) {
+    if (isfinite(v)) snprintf(b, n, "%.2f", v);
+    else snprintf(b, n, "-");
+}
+
+/* The task whose steps the curves show: the training task while the selection follows the
+ * newest finished one, else the selected task. */
+static int focus_task(const wb_state *s) {
+    const run_record *r = s->rec;
+    if (s->live.running && r->cur_task >= 0 && s->task == r->tasks_done - 1) return r->cur_task;
+    if (s->task >= 0) return s->task;
+    return r->cur_task;
+}
+
+/* The newest step of TASK (-1: any), or NULL. */
+static const run_step *last_step(const run_record *r, int task) {
+    for (int i = r->n_steps - 1; i >= 0; i--)
+        if (task < 0 || r->steps[i].task == task) return &r->steps[i];
+    return NULL;
+}
+
+static void draw_timeline(overview *o, tcanvas *c, trect a, const wb_state *s) {
+    const run_record *r = s->rec;
+    int T = r->num_tasks, lw = 6, cw = 8;
+    int fit = (a.w - lw) / cw;
+    if (fit < 1) fit = 1;
+    int first = 0;
+    if (T > fit) {
+        int centre = s->task >= 0 ? s->task : r->tasks_done;
+        first = centre - fit / 2;
+        if (first > T - fit) first = T - fit;
+        if (first < 0) first = 0;
+    }
+    int n = T - first < fit ? T - first : fit;
+    o->tl_y = a.y;
+    o->tl_x0 = a.x + lw;
+    o->tl_cw = cw;
+    o->tl_first = first;
+    o->tl_n = n;
+    int fg = color_fg(c), dim = color_dim(c);
+    canvas_text(c, a.x, a.y, lw, "task", dim, COL_DEFAULT, 0);
+    canvas_text(c, a.x, a.y + 1, lw, "A_t", dim, COL_DEFAULT, 0);
+    canvas_text(c, a.x, a.y + 2, lw, "wall", dim, COL_DEFAULT, 0);
+    int ascii = c->cs == CHARSET_ASCII;
+    for (int k = 0; k < n; k++) {
+        int t = first + k, x = a.x + lw + k * cw;
+        int done = t < r->tasks_done, cur = !done && s->live.running && t == r->cur_task;
+        uint32_t g = done ? (ascii ? '+' : 0x2713) : cur ? (ascii ? '>' : 0x25b6) : '.';
+        int col = done ? palette_color(2) : cur ? palette_color(1) : dim;
+        int attr = t == s->task ? ATTR_REVERSE | ATTR_BOLD : 0;
+        char num[16];
+        snprintf(num, sizeof num, "%3d ", t + 1);
+        int l = canvas_text(c, x, a.y, cw - 1, num, fg, COL_DEFAULT, attr);
+        canvas_put(c, x + l, a.y, g, col, COL_DEFAULT, attr);
+        canvas_put(c, x + l + 1, a.y, ' ', fg, COL_DEFAULT, attr);
+        char v[32];
+        fmt_pct(done && r->task[t].valid ? r->task[t].acc : NAN, v, sizeof v);
+        canvas_printf(c, x, a.y + 1, cw - 1, fg, COL_DEFAULT, 0, "%6s", v);
+        fmt_time(r->task_wall_s ? r->task_wall_s[t] : NAN, v, sizeof v);
+        if (!done) snprintf(v, sizeof v, "%s", cur ? "now" : "-");
+        canvas_printf(c, x, a.y + 2, cw - 1, dim, COL_DEFAULT, 0, "%6s", v);
+    }
+    if (first > 0) canvas_text(c, a.x + lw - 2, a.y, 1, "<", dim, COL_DEFAULT, 0);
+    if (first + n < T) canvas_text(c, a.x + lw + n * cw, a.y, 1, ">", dim, COL_DEFAULT, 0);
+}
+
+/* "now: task 7/10 train, step 23/48 (48%) | 145 img/s | task ETA 0:12 | run ETA ~5:00" */
+static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
+    const run_record *r = s->rec;
+    int fg = color_fg(c);
+    char line[512], w[32];
+    double total = 0;
+    int n = 0;
+    for (int t = 0; t < r->tasks_done; t++)
+        if (r->task_wall_s && isfinite(r->task_wall_s[t])) total += r->task_wall_s[t], n++;
+    fmt_time(total, w, sizeof w);
+    if (r->run_done && !s->live.running) {
+        snprintf(line, sizeof line, "finished: %d/%d tasks, wall time %s", r->tasks_done,
+                 r->num_tasks, w);
+        if (r->final.valid)
+            snprintf(line + strlen(line), sizeof line - strlen(line),
+                     "   Last %.2f   Avg %.2f   BWT %.2f   Forgetting %.2f", r->final.last,
+                     r->final.avg, r->final.bwt, r->final.forgetting);
+        canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        return;
+    }
+    if (!s->live.running) {
+        snprintf(line, sizeof line, "stopped after task %d of %d (wall time so far %s); not "
+                 "training: r resumes", r->tasks_done, r->num_tasks, w);
+        canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        return;
+    }
+    if (s->live.at_boundary) {
+        snprintf(line, sizeof line, "PAUSED after task %d of %d (wall time so far %s): n trains "
+                 "task %d, a: auto-advance", r->tasks_done, r->num_tasks, w, r->tasks_done + 1);
+        canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        return;
+    }
+    const run_step *st = last_step(r, r->cur_task);
+    char eta[32] = "-", ips[32] = "-", run_eta[32] = "-";
+    if (st && isfinite(st->eta_s)) fmt_time(st->eta_s, eta, sizeof eta);
+    if (st && isfinite(st->images_per_s)) snprintf(ips, sizeof ips, "%.0f", st->images_per_s);
+    if (n > 0) {
+        int left = r->num_tasks - r->tasks_done - (r->cur_task >= r->tasks_done ? 1 : 0);
+        double rest = (left > 0 ? left : 0) * total / n + (st && isfinite(st->eta_s) ? st->eta_s : 0);
+        fmt_time(rest, run_eta, sizeof run_eta);
+    }
+    const char *state = s->live.at_boundary ? "PAUSED at the task boundary (n: next task)"
+                        : s->live.paused    ? "PAUSED (space resumes)"
+                                            : "training";
+    if (r->cur_task >= 0 && r->phase_steps > 0)
+        snprintf(line, sizeof line, "%s: task %d/%d, %s step %lld/%lld | %s img/s | phase ETA %s | "
+                 "run ETA ~%s", state, r->cur_task + 1, r->num_tasks, r->phase,
+                 (long long)r->phase_step, (long long)r->phase_steps, ips, eta, run_eta);
+    else
+        snprintf(line, sizeof line, "%s: task %d/%d %s", state, r->cur_task + 1, r->num_tasks,
+                 r->phase[0] ? r->phase : "starting");
+    canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+    /* a bar of the phase's progress */
+    if (r->phase_steps > 0 && a.h > 1) {
+        double f = (double)r->phase_step / (double)r->phase_steps;
+        int bw = a.w - 8, full = (int)(f * bw + 0.5);
+        for (int x = 0; x < bw; x++)
+            canvas_put(c, a.x + x, a.y + 1,
+                       x < full ? (c->cs == CHARSET_ASCII ? '#' : 0x2588)
+                                : (c->cs == CHARSET_ASCII ? '.' : 0x2591),
+                       x < full ? palette_color(0) : color_dim(c), COL_DEFAULT, 0);
+        canvas_printf(c, a.x + bw + 1, a.y + 1, 7, fg, COL_DEFAULT, 0, "%3d%%", (int)(100 * f));
+    }
+}
+
+static const uint32_t marks[] = {'*', 'o', '+', 'x', '#', '@', '%', '&', '='};
+
+static void draw_loss(overview *o, tcanvas *c, trect box, const wb_state *s) {
+    const run_record *r = s->rec;
+    int task = focus_task(s);
+    char title[96];
+    if (o->all_steps) snprintf(title, sizeof title, "loss terms, every task (s: this task)");
+    else snprintf(title, sizeof title, "loss terms, task %d (s: every task)", task + 1);
+    canvas_box(c, box, title, color_dim(c));
+    trect in = {box.x + 1, box.y + 1, box.w - 2, box.h - 2};
+    int n = 0;
+    for (int i = 0; i < r->n_steps; i++)
+        if ((o->all_steps || r->steps[i].task == task) && isfinite(r->steps[i].loss)) n++;
+    if (n == 0) {
+        view_notice(c, in, task < 0 ? "no steps yet" : "no training steps for this task");
+        return;
+    }
+    int ns = 1 + r->n_terms;
+    float *buf = segp_malloc(sizeof(float) * (size_t)n * (size_t)(ns + 1));
+    float *x = buf + (size_t)n * ns;
+    plot_series ser[1 + RUN_MAX_TERMS];
+    for (int k = 0; k < ns; k++) {
+        ser[k] = (plot_series){.y = buf + (size_t)k * n, .x = x, .n = n,
+                               .color = palette_color(k), .mark = marks[k],
+                               .label = k ? r->term_names[k - 1] : "loss (weighted total)"};
+    }
+    int j = 0;
+    for (int i = 0; i < r->n_steps; i++) {
+        const run_step *st = &r->steps[i];
+        if (!(o->all_steps || st->task == task) || !isfinite(st->loss)) continue;
+        x[j] = o->all_steps ? (float)(j + 1) : (float)st->step;
+        buf[j] = st->loss;
+        for (int k = 1; k < ns; k++) buf[(size_t)k * n + j] = st->term[k - 1];
+        j++;
+    }
+    int lh = ns < in.h - 4 ? ns : 0;
+    plot_axes ax = {.xlabel = o->all_steps ? "step (all tasks)" : "step", .integer_x = 1};
+    plot_curves(c, (trect){in.x, in.y + lh, in.w, in.h - lh}, ser, ns, &ax);
+    if (lh) plot_legend(c, in.x + 1, in.y, ser, ns);
+    /* the newest values beside the legend */
+    for (int k = 0; lh && k < ns; k++) {
+        float v = ser[k].y[n - 1];
+        int lx = in.x + 3 + utf8_cells(ser[k].label) + 1;
+        canvas_printf(c, lx, in.y + k, in.w - (lx - in.x), color_dim(c), COL_DEFAULT, 0,
+                      isfinite(v) ? "%.4g" : "-", v);
+    }
+    free(buf);
+}
+
+static void draw_acc(tcanvas *c, trect box, const wb_state *s) {
+    const run_record *r = s->rec;
+    canvas_box(c, box, "accuracy after each task (%)", color_dim(c));
+    trect in = {box.x + 1, box.y + 1, box.w - 2, box.h - 2};
+    int T = r->num_tasks;
+    float *acc = segp_malloc(sizeof(float) * (size_t)T * 2), *ho = acc + T;
+    int any_ho = 0;
+    for (int t = 0; t < T; t++) {
+        int ok = t < r->tasks_done && r->task[t].valid;
+        acc[t] = ok ? (float)r->task[t].acc : NAN;
+        ho[t] = ok ? (float)r->task[t].heldout_acc : NAN;
+        if (isfinite(ho[t])) any_ho = 1;
+    }
+    plot_series ser[2] = {
+        {.y = acc, .n = T, .color = palette_color(0), .mark = 'o', .label = "A_t (all seen classes)"},
+        {.y = ho, .n = T, .color = palette_color(1), .mark = '+', .label = "held-out zero-shot"},
+    };
+    int ns = any_ho ? 2 : 1, lh = in.h > 8 ? ns : 0;
+    plot_axes ax = {.x0 = 1, .x1 = T > 1 ? T : 2, .y0 = 0, .y1 = 100, .xlabel = "task",
+                    .integer_x = 1};
+    plot_curves(c, (trect){in.x, in.y + lh, in.w, in.h - lh}, ser, ns, &ax);
+    if (lh) plot_legend(c, in.x + 1, in.y, ser, ns);
+    free(acc);
+}
+
+static void draw_numbers(tcanvas *c, trect a, const wb_state *s) {
+    const run_record *r = s->rec;
+    int fg = color_fg(c), dim = color_dim(c);
+    int has_clip = r->R_clip != NULL;
+    canvas_printf(c, a.x, a.y, a.w, dim, COL_DEFAULT, ATTR_BOLD,
+                  "%5s %8s %8s %8s %8s %9s %9s %9s %8s %9s %7s", "task", "classes", "A_t", "Avg",
+                  "old", "new", "held-out", has_clip ? "CLIP A_t" : "", "b/c", "wall", "steps");
+    int rows = a.h - 1, T = r->num_tasks, first = 0;
+    if (T > rows && s->task >= rows) first = s->task - rows + 1;
+    for (int k = 0; k < rows && first + k < T; k++) {
+        int t = first + k;
+        const run_task_metrics *m = &r->task[t];
+        char v[8][32], w[32];
+        double vals[7] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->heldout_acc,
+                          has_clip ? m->clip_acc : NAN, m->bc_ratio};
+        for (int i = 0; i < 7; i++) {
+            if (t < r->tasks_done && m->valid && isfinite(vals[i]))
+                snprintf(v[i], sizeof v[i], i == 6 ? "%.3f" : "%.2f", vals[i]);
+            else snprintf(v[i], sizeof v[i], "-");
+        }
+        fmt_time(t < r->tasks_done && r->task_wall_s ? r->task_wall_s[t] : NAN, w, sizeof w);
+        int steps = 0;
+        for (int i = 0; i < r->n_steps; i++) steps += r->steps[i].task == t;
+        canvas_printf(c, a.x, a.y + 1 + k, a.w, fg, COL_DEFAULT, t == s->task ? ATTR_REVERSE : 0,
+                      "%5d %8d %8s %8s %8s %9s %9s %9s %8s %9s %7d", t + 1, r->task_size[t], v[0],
+                      v[1], v[2], v[3], v[4], has_clip ? v[5] : "", v[6], w, steps);
+    }
+}
+
+static void overview_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
+    overview *o = v->priv;
+    const run_record *r = s->rec;
+    o->tl_n = 0;
+    o->ax = a.x;
+    o->ay = a.y;
+    view_title(c, a, "Run overview", s);
+    if (!r) return view_notice(c, (trect){a.x, a.y + 1, a.w, a.h - 1}, "no run is open");
+    char line[512];
+    snprintf(line, sizeof line, "%s on %s (order %s, %s, seed %llu): %d classes in %d tasks",
+             r->method, r->benchmark, r->order_desc ? r->order_desc : "-",
+             r->task_split ? r->task_split : "-", (unsigned long long)r->seed, r->num_classes,
+             r->num_tasks);
+    canvas_text(c, a.x, a.y + 1, a.w, line, color_fg(c), COL_DEFAULT, 0);
+    if (r->last_error)
+        canvas_printf(c, a.x, a.y + 2, a.w, palette_color(3), COL_DEFAULT, ATTR_BOLD, "error: %s",
+                      r->last_error);
+    draw_timeline(o, c, (trect){a.x, a.y + 3, a.w, 3}, s);
+    draw_progress(c, (trect){a.x, a.y + 7, a.w, 2}, s);
+    trect rest = {a.x, a.y + 10, a.w, a.h - 10};
+    if (rest.h < 4) return;
+    if (s->show_numbers) return draw_numbers(c, rest, s);
+    int lw = rest.w * 3 / 5;
+    if (rest.w < 70) { /* narrow: the loss curves only */
+        draw_loss(o, c, rest, s);
+        return;
+    }
+    draw_loss(o, c, (trect){rest.x, rest.y, lw, rest.h}, s);
+    draw_acc(c, (trect){rest.x + lw, rest.y, rest.w - lw, rest.h}, s);
+}
+
+static view_reply select_rel(wb_state *s, int d) {
+    if (!s->rec || s->rec->tasks_done == 0) return VIEW_HANDLED;
+    int t = s->task + d;
+    if (t < 0 || t >= s->rec->tasks_done) return VIEW_HANDLED;
+    s->task = t;
+    return VIEW_REDRAW;
+}
+
+static view_reply overview_key(view *v, int key, wb_state *s) {
+    overview *o = v->priv;
+    switch (key) {
+    case WK_LEFT: case 'h': return select_rel(s, -1);
+    case WK_RIGHT: case 'l': return select_rel(s, +1);
+    case 's': o->all_steps = !o->all_steps; return VIEW_REDRAW;
+    default: return VIEW_IGNORED;
+    }
+}
+
+static view_reply overview_mouse(view *v, wb_mouse ev, int x, int y, wb_state *s) {
+    overview *o = v->priv;
+    if (ev != WM_CLICK || !s->rec || o->tl_n == 0) return VIEW_IGNORED;
+    x += o->ax; /* relative to the area: back to the canvas */
+    y += o->ay;
+    if (y < o->tl_y || y > o->tl_y + 2) return VIEW_IGNORED;
+    int k = (x - o->tl_x0) / o->tl_cw;
+    if (x < o->tl_x0 || k >= o->tl_n) return VIEW_IGNORED;
+    int t = o->tl_first + k;
+    if (t >= s->rec->tasks_done) return VIEW_HANDLED;
+    s->task = t;
+    return VIEW_REDRAW;
+}
+
+static int overview_export(view *v, const wb_state *s, const char *dir, char *written,
+                           size_t n) {
+    const run_record *r = s->rec;
+    if (!r) return SEGP_FAIL("overview: no run is open");
+    view_text t = {0};
+    view_text_printf(&t, "task,epoch,epochs,step,steps,loss,lr");
+    for (int k = 0; k < r->n_terms; k++) view_text_printf(&t, ",%s", r->term_names[k]);
+    view_text_printf(&t, ",images_per_s,eta_s,time\n");
+    for (int i = 0; i < r->n_steps; i++) {
+        const run_step *st = &r->steps[i];
+        view_text_printf(&t, "%d,%d,%d,%lld,%lld,%.9g,%.9g", st->task + 1, st->epoch, st->epochs,
+                         (long long)st->step, (long long)st->steps, st->loss, st->lr);
+        for (int k = 0; k < r->n_terms; k++)
+            if (isfinite(st->term[k])) view_text_printf(&t, ",%.9g", st->term[k]);
+            else view_text_printf(&t, ",");
+        view_text_printf(&t, ",%.6g,%.6g,%.3f\n", st->images_per_s, st->eta_s, st->time);
+    }
+    if (view_text_write(&t, dir, "overview_steps.csv", written, n) != 0) return -1;
+    view_text_printf(&t, "task,classes,done,acc,avg_acc,old_acc,new_acc,heldout_acc,clip_acc,"
+                         "boundary_core_ratio,wall_s\n");
+    for (int k = 0; k < r->num_tasks; k++) {
+        const run_task_metrics *m = &r->task[k];
+        int ok = k < r->tasks_done && m->valid;
+        double vals[8] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->heldout_acc,
+                          m->clip_acc, m->bc_ratio, r->task_wall_s ? r->task_wall_s[k] : NAN};
+        view_text_printf(&t, "%d,%d,%d", k + 1, r->task_size[k], k < r->tasks_done);
+        for (int i = 0; i < 8; i++)
+            if ((ok || i == 7) && isfinite(vals[i])) view_text_printf(&t, ",%.6g", vals[i]);
+            else view_text_printf(&t, ",");
+        view_text_printf(&t, "\n");
+    }
+    return view_text_write(&t, dir, "overview_tasks.csv", written, n);
+}
+
+static void overview_free(view *v) {
+    free(v->priv);
+    free(v);
+}
+
+view *view_overview_new(void) {
+    view *v = segp_calloc(1, sizeof *v);
+    v->name = "overview";
+    v->figure = "accuracy-curve";
+    v->draw = overview_draw;
+    v->key = overview_key;
+    v->mouse = overview_mouse;
+    v->help = overview_help;
+    v->n_help = (int)(sizeof overview_help / sizeof overview_help[0]);
+    v->export_data = overview_export;
+    v->free = overview_free;
+    v->priv = segp_calloc(1, sizeof(overview));
+    return v;
+}
