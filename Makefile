@@ -96,7 +96,7 @@ FUZZ_TIME     ?= 180
 FUZZ_CI_TIME  ?= 20
 FUZZ_OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                  -fno-sanitize-recover=all
-FUZZ_TARGETS  := $(basename $(notdir $(wildcard fuzz/*.c)))
+FUZZ_TARGETS  ?= $(basename $(notdir $(wildcard fuzz/*.c)))
 
 .PHONY: fuzz fuzz-ci fuzz-build fuzz-bins fuzz-corpus
 fuzz-build:
