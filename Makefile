@@ -85,6 +85,41 @@ check-asan:
 	    build-asan/segp build-asan/run_tests
 	ASAN_OPTIONS=detect_leaks=1 SEGP_BIN=./build-asan/segp ./build-asan/run_tests $(T)
 
+# Fuzzing (README "Fuzzing"): every parser a user can reach under libFuzzer with ASan + UBSan,
+# through Debian's clang. fuzz/*.c are the targets (one each), linked against the engine built
+# by the same clang into build-fuzz/. `make fuzz` fuzzes each for FUZZ_TIME seconds and prints a
+# table; `make fuzz-ci` replays every corpus (regression inputs included), then fuzzes each
+# target for FUZZ_CI_TIME seconds.
+FUZZ_CC       ?= clang
+FUZZ_BUILD    ?= build-fuzz
+FUZZ_TIME     ?= 180
+FUZZ_CI_TIME  ?= 20
+FUZZ_OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                 -fno-sanitize-recover=all
+FUZZ_TARGETS  ?= $(basename $(notdir $(wildcard fuzz/*.c)))
+
+.PHONY: fuzz fuzz-ci fuzz-build fuzz-bins fuzz-corpus
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="$(FUZZ_OPT)" fuzz-bins
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(BUILD)/libsegp.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ifuzz -fsanitize=fuzzer -o $@ $< $(BUILD)/libsegp.a $(LDLIBS)
+
+# The seed corpora and dictionaries (committed; regenerate after changing a format).
+fuzz-corpus: $(BUILD)/libsegp.a
+	@mkdir -p $(BUILD)/fuzz-tools fuzz/corpus/clip_checkpoint fuzz/corpus/lora
+	rm -f fuzz/corpus/clip_checkpoint/seed-* fuzz/corpus/lora/seed-*
+	$(CC) $(CFLAGS) -Ifuzz -o $(BUILD)/fuzz-tools/make_model_seeds fuzz/tools/make_model_seeds.c \
+	    $(BUILD)/libsegp.a $(LDLIBS)
+	$(BUILD)/fuzz-tools/make_model_seeds
+	$(PYTHON) fuzz/tools/make_corpus.py
+
+fuzz: fuzz-build
+	fuzz/run.sh fuzz $(FUZZ_TIME) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+fuzz-ci: fuzz-build
+	fuzz/run.sh ci $(FUZZ_CI_TIME) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
 # Regenerate the reference outputs the tests compare against (Debian's python3-torch,
 # python3-numpy, python3-pil, python3-regex); every script is deterministic.
 refs: $(SEGP_BIN)
@@ -116,6 +151,6 @@ run: $(SEGP_BIN)
 	./$(SEGP_BIN) run sample_runs/default.json
 
 clean:
-	rm -rf build build-asan $(SEGP_BIN)
+	rm -rf build build-asan $(FUZZ_BUILD) $(SEGP_BIN)
 
 -include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(UI_OBJ:.o=.d)

@@ -115,4 +115,13 @@ void synth_cifar_record(uint8_t *r, int label_bytes, int coarse, int label, int 
 /* A W x H PNG of synth_pixel(IDX) at PATH. */
 void write_synth_png(const char *path, int idx, int w, int h);
 
+/* ---- leaks (tests/test_files.c) ---- */
+
+/* Bytes glibc's heap holds now (arena + mmapped chunks). Under AddressSanitizer glibc's heap is
+ * not used and this stays 0: there, test_lsan_leaks is the check. */
+size_t test_heap_in_use(void);
+/* Under AddressSanitizer: runs LeakSanitizer now and returns 1 when it reports a leak (it prints
+ * the report); elsewhere 0. */
+int test_lsan_leaks(void);
+
 #endif

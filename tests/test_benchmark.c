@@ -281,6 +281,14 @@ TEST(benchmark_bad_params) {
     p = benchmark_default_params();
     p.image_size = 4;
     check_refused(&p, "benchmark.image_size", NULL);
+    /* Regression (fuzz/corpus/config/regress-shapes-huge-per-class): 10^8 items per class made
+     * 10^10 list entries (int overflow, out of memory); the world's items per class are bounded */
+    p = benchmark_default_params();
+    p.train_per_class = 100000000;
+    check_refused(&p, "benchmark.train_per_class", "at most 100000");
+    p = benchmark_default_params();
+    p.test_per_class = 100001;
+    check_refused(&p, "benchmark.test_per_class", "100001");
     /* the Latin square is the shapes world's alone */
     p = benchmark_default_params();
     snprintf(p.name, sizeof p.name, "fashion-mnist");

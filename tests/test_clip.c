@@ -391,3 +391,25 @@ TEST(clip_save_load_roundtrip) {
     }
     clip_model_free(m);
 }
+
+/* Regressions (fuzz/corpus/clip_checkpoint/regress-*): shapes that claim more than the file holds.
+ * A c_fc weight of shape [1000000000, 0] holds no bytes but made the MLP width 10^9 (a 68 GB
+ * allocation); 300 zero-size in_proj tensors made 300 layers. Both are refused, naming the
+ * tensor or the weight count, before any weight is allocated. */
+TEST(clip_checkpoint_shapes_without_data_refused) {
+    clip_model *m = clip_model_load("fuzz/corpus/clip_checkpoint/regress-mlp-shape-without-data",
+                                    NULL);
+    CHECK(m == NULL);
+    CHECK(strstr(segp_last_error(), "tensor 'visual.transformer.resblocks.0.mlp.c_fc.weight' "
+                                    "has shape [1000000000, 0], expected the width 8") != NULL);
+    clip_model_free(m);
+    m = clip_model_load("fuzz/corpus/clip_checkpoint/regress-layers-without-data", NULL);
+    CHECK(m == NULL);
+    CHECK_MSG(strstr(segp_last_error(), "weights, but the file holds") != NULL, "%s",
+              segp_last_error());
+    clip_model_free(m);
+    /* the checkpoint they were made from loads */
+    m = clip_model_load("fuzz/corpus/clip_checkpoint/seed-tiny_f32", NULL);
+    CHECK_MSG(m != NULL, "%s", segp_last_error());
+    clip_model_free(m);
+}

@@ -459,6 +459,21 @@ TEST(dataset_folder_list) {
     CHECK(err_has("empty: class folder holds no .png/.jpg/.jpeg files"));
 }
 
+/* Regression (fuzz/corpus/dataset_lists/regress-folder-huge-label): a "path label" list without
+ * classes.txt numbers its classes up to the largest label; label 743310173 made 743 million
+ * class names (out of memory). Such labels need a class-name list now. */
+TEST(dataset_folder_list_huge_label_without_names) {
+    mkdirs(tpath("foldbig", ""));
+    write_text(tpath("foldbig/%s", "test.txt"), "a.png 0\nb.png 743310173\n");
+    CHECK(dataset_open("folder", tpath("foldbig", ""), "test") == NULL);
+    CHECK(err_has("test.txt:2: label 743310173 (expected 0..99999 without a class-name list"));
+    write_text(tpath("foldbig/%s", "test.txt"), "a.png 0\nb.png 99999\n");
+    dataset *ds = dataset_open("folder", tpath("foldbig", ""), "test");
+    CHECK_MSG(ds != NULL, "%s", segp_last_error());
+    if (ds) CHECK_EQ_INT(dataset_num_classes(ds), 100000);
+    dataset_free(ds);
+}
+
 TEST(dataset_folder_corrupt_image) {
     mkdirs(tpath("foldc/x", ""));
     write_synth_png(tpath("foldc/x/%s", "ok.png"), 3, 6, 6);

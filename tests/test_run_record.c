@@ -220,3 +220,58 @@ TEST(run_record_corrupt_directories_name_the_file) {
     CHECK_EQ_INT(r.tasks_done, 7);
     run_record_free(&r);
 }
+
+/* ---- regressions found by fuzzing (fuzz/corpus/run_record/, fuzz/corpus/events/) ---- */
+
+static const char small_config[] =
+    "{\"method\": \"segp\", \"seed\": 1e300, \"resolved\": {\"benchmark\": \"shapes\", "
+    "\"num_classes\": 4, \"num_tasks\": 2, \"class_order\": [2, 0, 3, 1], \"class_names\": "
+    "[\"a\", \"b\", \"c\", \"d\"], \"task_classes\": [[2, 0], [3, 1]]}}";
+
+/* A step event without epochs (the anchors phase writes none) read the missing number, NaN, as
+ * an int: undefined behaviour (clang's UBSan on the shipped run's events.jsonl). Numbers absent,
+ * out of range or huge give 0 now; the seed too. */
+TEST(run_record_step_numbers_missing_or_out_of_range) {
+    run_record r;
+    run_text cfg = {small_config, sizeof small_config - 1};
+    static const char events[] =
+        "{\"event\": \"step\", \"task\": 1, \"phase\": \"anchors\", \"step\": 2, \"steps\": 9}\n"
+        "{\"event\": \"step\", \"task\": 2, \"epoch\": 1e300, \"epochs\": -3, \"step\": 1e300, "
+        "\"steps\": -1e300}\n"
+        "{\"event\": \"phase\", \"task\": 2, \"phase\": \"train\", \"steps\": 1e300}\n";
+    run_text ev = {events, sizeof events - 1};
+    CHECK(run_record_open_memory("mem", &cfg, NULL, &ev, &r) == 0);
+    if (!r.dir) return;
+    CHECK_EQ_INT(r.seed, 0);
+    CHECK_EQ_INT(r.n_steps, 2);
+    CHECK_EQ_INT(r.steps[0].epoch, 0);
+    CHECK_EQ_INT(r.steps[0].epochs, 0);
+    CHECK_EQ_INT(r.steps[0].step, 2);
+    CHECK_EQ_INT(r.steps[0].steps, 9);
+    CHECK_EQ_INT(r.steps[1].task, 1);
+    CHECK_EQ_INT(r.steps[1].epoch, 0);
+    CHECK_EQ_INT(r.steps[1].epochs, 0);
+    CHECK_EQ_INT(r.steps[1].step, 0);
+    CHECK_EQ_INT(r.steps[1].steps, 0);
+    CHECK_EQ_INT(r.phase_steps, 0);
+    CHECK(strcmp(r.phase, "train") == 0);
+    run_record_free(&r);
+}
+
+/* A metrics.jsonl line whose task number is no task of the run (5.5e12 was converted to int
+ * before the range check: undefined behaviour under UBSan) is skipped; the others are read. */
+TEST(run_record_metrics_task_numbers_out_of_range) {
+    run_record r;
+    run_text cfg = {small_config, sizeof small_config - 1};
+    static const char metrics[] = "{\"task\": 5.5e12, \"acc\": 1}\n{\"task\": -1, \"acc\": 2}\n"
+                                  "{\"task\": 1.5, \"acc\": 3}\n{\"task\": 3, \"acc\": 4}\n"
+                                  "{\"task\": 2, \"acc\": 40}\n{\"task\": 1e300}\n";
+    run_text met = {metrics, sizeof metrics - 1};
+    CHECK(run_record_open_memory("mem", &cfg, &met, NULL, &r) == 0);
+    if (!r.dir) return;
+    CHECK(!r.task[0].valid && isnan(r.task[0].acc));
+    CHECK(r.task[1].valid);
+    CHECK_NEAR(r.task[1].acc, 40, 0);
+    CHECK(!r.final.valid);
+    run_record_free(&r);
+}

@@ -194,6 +194,34 @@ TEST(tokenizer_invalid_utf8) {
     free(c);
 }
 
+/* Regression (issue 16): a text that cleans to nothing left clip_clean_text_cp computing
+ * NULL + 0 (undefined behaviour, reported by clang's UBSan on `segp tokenize ""`; the fuzz
+ * corpus fuzz/corpus/tokenizer/ keeps the input). Empty results are an empty, non-NULL buffer. */
+TEST(tokenizer_text_cleaning_to_nothing) {
+    static const char *const empty[] = {"", " ", "\t\n\r ", "&nbsp;", "&amp;nbsp;", "\x1b[0m",
+                                        "\x7f\x01", "\xc2\xa0\xe3\x80\x80"};
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+        size_t n = 99;
+        int32_t *v = clip_clean_text_cp(empty[i], &n);
+        CHECK_MSG(v != NULL && n == 0, "text %zu: %zu code points", i, n);
+        free(v);
+        char *c = clip_clean_text(empty[i]);
+        CHECK_MSG(c && !strcmp(c, ""), "text %zu cleaned to '%s'", i, c ? c : "(null)");
+        free(c);
+    }
+    clip_tokenizer *tok = shared_tok();
+    if (!tok) return;
+    int32_t out[CLIP_CONTEXT], want[CLIP_CONTEXT] = {CLIP_SOT, CLIP_EOT};
+    int total = -1;
+    CHECK_EQ_INT(clip_tokenizer_encode(tok, "", NULL, 0, &total), 0);
+    CHECK_EQ_INT(total, 0);
+    CHECK_EQ_INT(clip_tokenize(tok, " &nbsp; ", CLIP_CONTEXT, 0, out), 0);
+    CHECK(!memcmp(out, want, sizeof want));
+    static char cli[4096];
+    CHECK_EQ_INT(test_run_segp("tokenize ''", cli, sizeof cli), 0);
+    CHECK_MSG(!strncmp(cli, "49406 49407 0 0 ", 16), "output: %.40s", cli);
+}
+
 TEST(tokenizer_many_words_cache) {
     /* More distinct words than the cache keeps (it empties itself and starts again). */
     clip_tokenizer *tok = clip_tokenizer_init(NULL);

@@ -1,9 +1,11 @@
 /* cl_config.c: the continual-learning run config table, defaults and checks (cl_config.h). */
 #include "cl_config.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -151,6 +153,31 @@ int cl_config_parse_file(const char *path, cl_config *c) {
     int n;
     const cfg_field *f = cl_config_fields(&n);
     return cfg_parse_file(path, f, n, c);
+}
+
+int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config *c,
+                        char model_sha256[65], int *threads) {
+    model_sha256[0] = 0;
+    *threads = 0;
+    cJSON *root = cJSON_ParseWithLength(text, n);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return SEGP_FAIL("%s: corrupt (not a JSON object); cannot resume this run", path);
+    }
+    cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(root, "resolved");
+    char *rest = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    int nf;
+    const cfg_field *f = cl_config_fields(&nf);
+    int rc = cfg_parse_string(rest, path, f, nf, c);
+    free(rest);
+    const cJSON *thr = cJSON_GetObjectItemCaseSensitive(res, "threads");
+    if (cJSON_IsNumber(thr) && thr->valuedouble >= 1 && thr->valuedouble <= 1e6)
+        *threads = (int)thr->valuedouble;
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(res, "model_sha256");
+    if (cJSON_IsString(sha)) snprintf(model_sha256, 65, "%s", sha->valuestring);
+    cJSON_Delete(res);
+    return rc;
 }
 
 int cl_config_check_segp(const segp_options *s) {

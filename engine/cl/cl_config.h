@@ -4,6 +4,7 @@
 #ifndef SEGP_CL_CONFIG_H
 #define SEGP_CL_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -62,6 +63,11 @@ const cfg_field *cl_config_fields(int *n);
 
 /* Parse a config file over the defaults; -1 + error naming the file and key. */
 int cl_config_parse_file(const char *path, cl_config *c);
+/* A run directory's config.json (N bytes of TEXT; PATH names it): its config keys over C (the
+ * defaults on entry), and from its "resolved" object the model's SHA-256 (hex; "" when absent)
+ * and the thread count (0 when absent). -1 + error naming the file and key. */
+int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config *c,
+                        char model_sha256[65], int *threads);
 /* Checks that need no model or data: method, loss.cls_classes, train.optimizer, augment bounds,
  * the model file's existence. -1 + error naming the key. The benchmark's keys are checked
  * when it opens (benchmark_open names them). */

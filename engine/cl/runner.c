@@ -222,26 +222,10 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         segp_fail_prefix("not a run directory: ");
         goto fail;
     }
-    cJSON *root = cJSON_Parse((const char *)data);
+    char want[65];
+    int threads;
+    int rc = cl_config_parse_run((const char *)data, size, path, &r->cfg, want, &threads);
     free(data);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        SEGP_FAIL("%s: corrupt (not a JSON object); cannot resume this run", path);
-        goto fail;
-    }
-    cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(root, "resolved");
-    char *rest = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    int n;
-    const cfg_field *f = cl_config_fields(&n);
-    int rc = cfg_parse_string(rest, path, f, n, &r->cfg);
-    free(rest);
-    const cJSON *thr = cJSON_GetObjectItemCaseSensitive(res, "threads");
-    int threads = cJSON_IsNumber(thr) ? thr->valueint : 0;
-    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(res, "model_sha256");
-    char want[65] = "";
-    if (cJSON_IsString(sha)) snprintf(want, sizeof want, "%s", sha->valuestring);
-    cJSON_Delete(res);
     if (rc != 0) goto fail;
     if (!want[0]) {
         SEGP_FAIL("%s: has no resolved.model_sha256; cannot check the model", path);
@@ -329,34 +313,14 @@ static int read_task_json(const cl_runner *r, int t, const char *name, char *p, 
 
 static int read_task_eval(cl_runner *r, int t) {
     char p[4200];
-    cJSON *o;
-    if (read_task_json(r, t, "eval.json", p, sizeof p, &o) != 0) return -1;
-    const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(o, "count");
-    const cJSON *hits = cJSON_GetObjectItemCaseSensitive(o, "hits");
-    int ok = o && cJSON_GetArraySize(cnt) == r->T && cJSON_GetArraySize(hits) == r->T;
-    for (int j = 0; ok && j < r->T; j++) {
-        const cJSON *c = cJSON_GetArrayItem(cnt, j), *h = cJSON_GetArrayItem(hits, j);
-        if (!cJSON_IsNumber(c)) ok = 0;
-        else if (cJSON_IsNumber(h)) {
-            if (h->valuedouble < 0 || h->valuedouble > c->valuedouble) ok = 0;
-            else cl_matrix_set(r->matrix, t, j, (int64_t)h->valuedouble, (int64_t)c->valuedouble);
-        } else if (!cJSON_IsNull(h)) ok = 0;
-        else if (j <= t) ok = 0; /* a finished task has every seen entry */
-    }
-    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "clip_hits");
-    if (r->clip_matrix && cJSON_GetArraySize(ch) != r->T) ok = 0;
-    for (int j = 0; ok && r->clip_matrix && j < r->T; j++) {
-        const cJSON *c = cJSON_GetArrayItem(cnt, j), *h = cJSON_GetArrayItem(ch, j);
-        if (cJSON_IsNumber(h)) {
-            if (h->valuedouble < 0 || h->valuedouble > c->valuedouble) ok = 0;
-            else cl_matrix_set(r->clip_matrix, t, j, (int64_t)h->valuedouble,
-                               (int64_t)c->valuedouble);
-        } else if (!cJSON_IsNull(h) || j <= t) ok = 0;
-    }
-    const cJSON *ho = cJSON_GetObjectItemCaseSensitive(o, "heldout_acc");
-    if (ok && cJSON_IsNumber(ho)) r->heldout[t] = ho->valuedouble;
-    cJSON_Delete(o);
-    if (!ok)
+    rundir_task_path(r->dir, t, "eval.json", p, sizeof p);
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(p, &data, &size) != 0) return -1;
+    int rc = rundir_parse_task_eval((const char *)data, size, t, r->matrix, r->clip_matrix,
+                                    &r->heldout[t]);
+    free(data);
+    if (rc != 0)
         return SEGP_FAIL("%s: corrupt or from another run (expected counts and hits of %d tasks); "
                          "delete %s/tasks/%02d/DONE to re-run task %d", p, r->T, r->dir, t + 1,
                          t + 1);

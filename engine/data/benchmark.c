@@ -175,6 +175,12 @@ static int open_shapes(benchmark *b, const shapes_world_params *given) {
                          SHAPES_MIN_SIZE, SHAPES_MAX_SIZE);
     if (!(p->train_hard_rate >= 0.0f && p->train_hard_rate <= 1.0f))
         return SEGP_FAIL("benchmark.train_hard_rate: %g (expected 0..1)", (double)p->train_hard_rate);
+    if (wp.train_per_class > SHAPES_MAX_PER_CLASS || wp.test_per_class > SHAPES_MAX_PER_CLASS) {
+        int train = wp.train_per_class > SHAPES_MAX_PER_CLASS;
+        return SEGP_FAIL("benchmark.%s_per_class: %d (expected at most %d for the shapes world, "
+                         "whose items are listed: 100 classes of each)", train ? "train" : "test",
+                         train ? wp.train_per_class : wp.test_per_class, SHAPES_MAX_PER_CLASS);
+    }
     if (shapes_check_params(&wp)) return segp_fail_prefix("benchmark (shapes world): ");
     b->wp = wp;
     b->num_classes = SHAPES_N_CLASSES;

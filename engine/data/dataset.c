@@ -137,15 +137,17 @@ char *ds_find_in(const char *root, const char *sub, const char *name, char **dir
 
 /* ---- text lists ---- */
 
-int ds_read_lines(const char *path, char **text, char ***lines, int *n) {
-    uint8_t *data;
-    size_t size;
+/* Split DATA (SIZE bytes, NUL at DATA[SIZE], owned: kept as *text or freed) into lines. */
+static int split_lines(uint8_t *data, size_t size, const char *path, char **text, char ***lines,
+                       int *n) {
     *text = NULL;
     *lines = NULL;
     *n = 0;
-    if (segp_read_file(path, &data, &size)) return -1;
     if (memchr(data, 0, size))
         return free(data), SEGP_FAIL("%s: contains NUL bytes (expected a text file)", path);
+    if (size > (size_t)1 << 30)
+        return free(data), SEGP_FAIL("%s: %zu bytes (expected a list file under 1 GiB)", path,
+                                     size);
     int cap = 64, cnt = 0;
     char **ls = segp_malloc((size_t)cap * sizeof *ls);
     char *s = (char *)data, *end = s + size;
@@ -164,6 +166,24 @@ int ds_read_lines(const char *path, char **text, char ***lines, int *n) {
     return 0;
 }
 
+int ds_read_lines(const char *path, char **text, char ***lines, int *n) {
+    uint8_t *data;
+    size_t size;
+    *text = NULL;
+    *lines = NULL;
+    *n = 0;
+    if (segp_read_file(path, &data, &size)) return -1;
+    return split_lines(data, size, path, text, lines, n);
+}
+
+int ds_lines_parse(const void *data, size_t size, const char *what, char **text, char ***lines,
+                   int *n) {
+    uint8_t *copy = segp_malloc(size + 1);
+    if (size) memcpy(copy, data, size);
+    copy[size] = 0;
+    return split_lines(copy, size, what, text, lines, n);
+}
+
 static char *trim(char *s) {
     while (*s == ' ' || *s == '\t') s++;
     size_t n = strlen(s);
@@ -180,14 +200,9 @@ static int all_digits(const char *s, size_t n) {
 
 static int is_wnid(const char *s, size_t n) { return n == 9 && s[0] == 'n' && all_digits(s + 1, 8); }
 
-int ds_read_class_list(const char *path, int expect, char ***names_out, char ***wnids_out,
-                       int *n_out) {
-    char *text, **lines;
-    int nl;
-    *names_out = NULL;
-    *wnids_out = NULL;
-    *n_out = 0;
-    if (ds_read_lines(path, &text, &lines, &nl)) return -1;
+/* The class list in LINES (NL of them, pointing into TEXT; both freed here). */
+static int class_list_lines(const char *path, char *text, char **lines, int nl, int expect,
+                            char ***names_out, char ***wnids_out, int *n_out) {
     char **names = segp_calloc((size_t)nl + 1, sizeof *names);
     char **wnids = segp_calloc((size_t)nl + 1, sizeof *wnids);
     int n = 0, base = -1, with_wnid = -1, rc = 0;
@@ -246,6 +261,28 @@ int ds_read_class_list(const char *path, int expect, char ***names_out, char ***
     *wnids_out = wnids;
     *n_out = n;
     return 0;
+}
+
+int ds_read_class_list(const char *path, int expect, char ***names_out, char ***wnids_out,
+                       int *n_out) {
+    char *text, **lines;
+    int nl;
+    *names_out = NULL;
+    *wnids_out = NULL;
+    *n_out = 0;
+    if (ds_read_lines(path, &text, &lines, &nl)) return -1;
+    return class_list_lines(path, text, lines, nl, expect, names_out, wnids_out, n_out);
+}
+
+int ds_class_list_parse(const void *data, size_t size, const char *what, int expect,
+                        char ***names_out, char ***wnids_out, int *n_out) {
+    char *text, **lines;
+    int nl;
+    *names_out = NULL;
+    *wnids_out = NULL;
+    *n_out = 0;
+    if (ds_lines_parse(data, size, what, &text, &lines, &nl)) return -1;
+    return class_list_lines(what, text, lines, nl, expect, names_out, wnids_out, n_out);
 }
 
 /* ---- opening ---- */

@@ -8,6 +8,10 @@
 
 #include "dataset.h"
 
+/* Most classes numbered "0".."C-1" for a "path label" list without class names (ImageNet-21k
+ * has 21841 classes). */
+#define DS_MAX_CLASSES 100000
+
 struct dataset {
     char kind[32];
     int count, num_classes;
@@ -61,6 +65,39 @@ int ds_read_lines(const char *path, char **text, char ***lines, int *n);
  * the count must match. */
 int ds_read_class_list(const char *path, int expect, char ***names, char ***wnids, int *n);
 void ds_free_strings(char **s, int n);
+
+/* ---- in-memory twins of the list and file parsers (the readers below read the files and call
+ * these; the fuzz targets call them directly). WHAT / NAME stand for the file in messages. ---- */
+
+/* ds_read_lines over SIZE bytes (copied). */
+int ds_lines_parse(const void *data, size_t size, const char *what, char **text, char ***lines,
+                   int *n);
+/* ds_read_class_list over SIZE bytes. */
+int ds_class_list_parse(const void *data, size_t size, const char *what, int expect,
+                        char ***names, char ***wnids, int *n);
+/* "relative/path label" lines into DS (labels below NUM_CLASSES when > 0; WNIDS optional: a
+ * wnid path component must be its label's). */
+int ds_path_label_parse(dataset *ds, const void *data, size_t size, const char *what,
+                        int num_classes, char *const *wnids);
+/* ImageNet-R: the class list ("index wnid name") and the train/test split file. */
+int ds_imagenet_r_parse(dataset *ds, const void *classes_data, size_t classes_size,
+                        const char *classes, const void *split_data, size_t split_size,
+                        const char *split, int is_train);
+/* CUB-200-2011: classes.txt, images.txt, image_class_labels.txt, train_test_split.txt. */
+typedef struct {
+    const void *data;
+    size_t size;
+    const char *name;
+} ds_text;
+int ds_cub_parse(dataset *ds, const ds_text *classes, const ds_text *images,
+                 const ds_text *labels, const ds_text *tts, int is_train);
+/* One CIFAR batch file (NUM_CLASSES 10 or 100) appended to DS; EXPECT > 0: its record count. */
+int ds_cifar_append(dataset *ds, int num_classes, const char *name, const uint8_t *data,
+                    size_t size, int expect);
+/* An IDX image file and its label file (each gzip-compressed or not). */
+int ds_idx_parse(dataset *ds, const char *iname, const uint8_t *idata, size_t isize,
+                 const char *lname, const uint8_t *ldata, size_t lsize,
+                 const char *const *class_names, int num_classes);
 
 /* Readers: fill DS from ROOT for SPLIT (is_train 1/0). -1 + error. */
 int ds_read_cifar(dataset *ds, int num_classes, const char *root, int is_train,

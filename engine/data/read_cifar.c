@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "core/common.h"
@@ -59,68 +60,58 @@ static int missing(const cifar_layout *L, const char *root, const char *file) {
     return -1;
 }
 
-/* Append the records of PATH. EXPECT > 0: the exact record count an official file has. */
-static int read_batch(dataset *ds, const cifar_layout *L, const char *path, int expect,
-                      int num_classes) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return SEGP_FAIL("%s: cannot stat: %s", path, strerror(errno));
-    }
+int ds_cifar_append(dataset *ds, int num_classes, const char *path, const uint8_t *data,
+                    size_t size_bytes, int expect) {
+    const cifar_layout *L = &layouts[num_classes == 100];
     size_t rec = (size_t)L->label_bytes + CIFAR_PIXELS;
-    int64_t size = (int64_t)st.st_size;
-    int rc = 0;
+    int64_t size = (int64_t)size_bytes;
     if (expect > 0 && size != (int64_t)rec * expect)
-        rc = SEGP_FAIL("%s: %lld bytes (expected %lld = %d records of %zu bytes; truncated or "
-                       "not %s binary?)", path, (long long)size, (long long)rec * expect,
-                       expect, rec, L->kind);
-    else if (size == 0 || size % (int64_t)rec != 0)
-        rc = SEGP_FAIL("%s: %lld bytes is not a whole number of %zu-byte records (expected a "
-                       "multiple of %zu; truncated or not %s binary?)", path, (long long)size,
-                       rec, rec, L->kind);
-    else if (size / (int64_t)rec > 1000000)
-        rc = SEGP_FAIL("%s: %lld records (expected at most 1000000)", path,
-                       (long long)(size / (int64_t)rec));
-    if (rc) {
-        fclose(f);
-        return rc;
-    }
+        return SEGP_FAIL("%s: %lld bytes (expected %lld = %d records of %zu bytes; truncated or "
+                         "not %s binary?)", path, (long long)size, (long long)rec * expect,
+                         expect, rec, L->kind);
+    if (size == 0 || size % (int64_t)rec != 0)
+        return SEGP_FAIL("%s: %lld bytes is not a whole number of %zu-byte records (expected a "
+                         "multiple of %zu; truncated or not %s binary?)", path, (long long)size,
+                         rec, rec, L->kind);
+    if (size / (int64_t)rec > 1000000 || ds->count + size / (int64_t)rec > 10000000)
+        return SEGP_FAIL("%s: %lld records (expected at most 1000000 per file)", path,
+                         (long long)(size / (int64_t)rec));
     int n = (int)(size / (int64_t)rec), first = ds->count;
+    /* check every label before anything is kept */
+    for (int i = 0; i < n; i++) {
+        const uint8_t *r = data + (size_t)i * rec;
+        int label = r[L->label_bytes - 1]; /* CIFAR-100: the fine label is the second byte */
+        if (L->label_bytes == 2 && r[0] >= 20)
+            return SEGP_FAIL("%s: record %d has coarse label %d (expected 0..19; corrupt or not "
+                             "%s binary?)", path, i, r[0], L->kind);
+        if (label >= num_classes)
+            return SEGP_FAIL("%s: record %d has label %d (expected 0..%d; corrupt or not %s "
+                             "binary?)", path, i, label, num_classes - 1, L->kind);
+    }
     ds_reserve(ds, first + n);
     ds->pixels = segp_realloc(ds->pixels, (size_t)(first + n) * CIFAR_PIXELS);
-    enum { CHUNK = 512 };
-    uint8_t *buf = segp_malloc(CHUNK * rec);
-    for (int i = 0; i < n && !rc;) {
-        int m = n - i < CHUNK ? n - i : CHUNK;
-        size_t got = fread(buf, rec, (size_t)m, f);
-        if (got != (size_t)m) {
-            rc = SEGP_FAIL("%s: read failed at record %d of %d: %s", path, i + (int)got, n,
-                           ferror(f) ? strerror(errno) : "unexpected end of file");
-            break;
-        }
-        for (int k = 0; k < m; k++) {
-            const uint8_t *r = buf + (size_t)k * rec;
-            int label = r[L->label_bytes - 1]; /* CIFAR-100: the fine label is the second byte */
-            if (L->label_bytes == 2 && r[0] >= 20) {
-                rc = SEGP_FAIL("%s: record %d has coarse label %d (expected 0..19; corrupt or "
-                               "not %s binary?)", path, i + k, r[0], L->kind);
-                break;
-            }
-            if (label >= num_classes) {
-                rc = SEGP_FAIL("%s: record %d has label %d (expected 0..%d; corrupt or not %s "
-                               "binary?)", path, i + k, label, num_classes - 1, L->kind);
-                break;
-            }
-            ds->labels[first + i + k] = label;
-            memcpy(ds->pixels + (size_t)(first + i + k) * CIFAR_PIXELS, r + L->label_bytes,
-                   CIFAR_PIXELS);
-        }
-        i += m;
+    ds->width = ds->height = 32;
+    ds->channels = 3;
+    ds->planar = 1;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *r = data + (size_t)i * rec;
+        ds->labels[first + i] = r[L->label_bytes - 1];
+        memcpy(ds->pixels + (size_t)(first + i) * CIFAR_PIXELS, r + L->label_bytes, CIFAR_PIXELS);
     }
-    free(buf);
+    return 0;
+}
+
+/* Append the records of PATH (mapped, so that a batch costs one copy). */
+static int read_batch(dataset *ds, const char *path, int expect, int num_classes) {
+    size_t size;
+    FILE *f = segp_open_regular(path, &size);
+    if (!f) return -1;
+    void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fileno(f), 0) : (void *)"";
+    int map_err = errno;
     fclose(f);
+    if (map == MAP_FAILED) return SEGP_FAIL("%s: cannot memory-map: %s", path, strerror(map_err));
+    int rc = ds_cifar_append(ds, num_classes, path, map, size, expect);
+    if (size) munmap(map, size);
     return rc;
 }
 
@@ -147,14 +138,11 @@ int ds_read_cifar(dataset *ds, int num_classes, const char *root, int is_train,
     if (!first) return missing(L, root, files[0]);
     free(first);
 
-    ds->width = ds->height = 32;
-    ds->channels = 3;
-    ds->planar = 1;
     int rc = 0;
     for (int k = 0; k < nfiles && !rc; k++) {
         char *p = ds_join(dir, files[k]);
         if (!ds_is_file(p)) rc = missing(L, root, files[k]);
-        else rc = read_batch(ds, L, p, opt->any_count ? 0 : per_file, num_classes);
+        else rc = read_batch(ds, p, opt->any_count ? 0 : per_file, num_classes);
         free(p);
     }
 

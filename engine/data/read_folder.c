@@ -136,11 +136,9 @@ static int read_class_folders(dataset *ds, const char *dir) {
 
 /* "relative/path label" lines. WNIDS (optional, num_classes entries): a path component that is
  * a wnid must be the wnid of its label (catches a list paired with the wrong class file). */
-static int read_path_label_list(dataset *ds, const char *list, int num_classes,
-                                char *const *wnids) {
-    char *text, **lines;
-    int nl, rc = 0;
-    if (ds_read_lines(list, &text, &lines, &nl)) return -1;
+static int path_label_lines(dataset *ds, const char *list, char *text, char **lines, int nl,
+                            int num_classes, char *const *wnids) {
+    int rc = 0;
     for (int li = 0; li < nl && !rc; li++) {
         char *s = trim(lines[li]);
         if (!*s || *s == '#') continue;
@@ -153,7 +151,14 @@ static int read_path_label_list(dataset *ds, const char *list, int num_classes,
         }
         if (label < 0 || (num_classes > 0 && label >= num_classes)) {
             rc = SEGP_FAIL("%s:%d: label %ld (expected 0..%d)", list, li + 1, label,
-                           num_classes > 0 ? num_classes - 1 : 2147483647);
+                           num_classes - 1);
+            break;
+        }
+        /* without a class list the classes are numbered up to the largest label */
+        if (num_classes <= 0 && label >= DS_MAX_CLASSES) {
+            rc = SEGP_FAIL("%s:%d: label %ld (expected 0..%d without a class-name list; "
+                           "larger class counts need one)", list, li + 1, label,
+                           DS_MAX_CLASSES - 1);
             break;
         }
         if (wnids) {
@@ -174,6 +179,22 @@ static int read_path_label_list(dataset *ds, const char *list, int num_classes,
     free(lines);
     if (!rc && ds->count == 0) rc = SEGP_FAIL("%s: no \"path label\" lines", list);
     return rc;
+}
+
+static int read_path_label_list(dataset *ds, const char *list, int num_classes,
+                                char *const *wnids) {
+    char *text, **lines;
+    int nl;
+    if (ds_read_lines(list, &text, &lines, &nl)) return -1;
+    return path_label_lines(ds, list, text, lines, nl, num_classes, wnids);
+}
+
+int ds_path_label_parse(dataset *ds, const void *data, size_t size, const char *what,
+                        int num_classes, char *const *wnids) {
+    char *text, **lines;
+    int nl;
+    if (ds_lines_parse(data, size, what, &text, &lines, &nl)) return -1;
+    return path_label_lines(ds, what, text, lines, nl, num_classes, wnids);
 }
 
 static int max_label(const dataset *ds) {
@@ -248,46 +269,12 @@ static int cmp_wnid(const void *a, const void *b) {
     return strcmp(((const wnid_entry *)a)->wnid, ((const wnid_entry *)b)->wnid);
 }
 
-int ds_read_imagenet_r(dataset *ds, const char *root, int is_train, const dataset_options *opt) {
-    char *split = opt->split_file ? segp_strdup(opt->split_file)
-                                  : ds_bench_file(opt, "imgr_train_test_split.txt");
-    char *classes = opt->classes_file ? segp_strdup(opt->classes_file)
-                                      : ds_bench_file(opt, "imagenet_R_classes.txt");
-    char **wnids = NULL, *text = NULL, **lines = NULL, *dir = NULL;
-    wnid_entry *tab = NULL;
-    int nl = 0, rc = load_names(ds, classes, 0, &wnids);
-    if (!rc && !wnids)
-        rc = SEGP_FAIL("%s: no wnids (expected lines \"index wnid name\")", classes);
-    if (rc) goto done;
-    int nc = ds->num_classes;
-
-    /* Data directory: ROOT/imagenet-r (as the tarball extracts), or ROOT itself. */
-    dir = ds_join(root, "imagenet-r");
-    if (!ds_is_dir(dir)) {
-        char *probe = ds_join(root, wnids[0]);
-        if (ds_is_dir(probe)) {
-            free(dir);
-            dir = segp_strdup(root);
-        }
-        free(probe);
-    }
-    for (int c = 0; c < nc && !rc; c++) {
-        char *p = ds_join(dir, wnids[c]);
-        if (!ds_is_dir(p))
-            rc = SEGP_FAIL("imagenet-r: %s/ not found; download imagenet-r.tar from "
-                           "https://people.eecs.berkeley.edu/~hendrycks/imagenet-r.tar and "
-                           "extract it in %s so that %s/imagenet-r/%s/ exists (or point "
-                           "SEGP_DATA_ROOT at the data)", p, root, root, wnids[c]);
-        free(p);
-    }
-    if (rc) goto done;
-
-    tab = segp_malloc((size_t)nc * sizeof *tab);
-    for (int c = 0; c < nc; c++) tab[c] = (wnid_entry){wnids[c], c};
-    qsort(tab, (size_t)nc, sizeof *tab, cmp_wnid);
-
-    /* Sections: a line "train" or "test", then one "wnid/file" per line. */
-    if ((rc = ds_read_lines(split, &text, &lines, &nl))) goto done;
+/* The split file's LINES: sections "train" / "test", each a "wnid/file" per line; the items of
+ * the wanted section are added with the label of their wnid (TAB: NC wnids sorted). */
+static int imagenet_r_split_lines(dataset *ds, const char *split, char **lines, int nl,
+                                  const char *classes, const wnid_entry *tab, int nc,
+                                  int is_train) {
+    int rc = 0;
     const char *want = is_train ? "train" : "test";
     int section = -1, seen = 0; /* section: 1 = the wanted one, 0 = another */
     for (int li = 0; li < nl && !rc; li++) {
@@ -322,6 +309,72 @@ int ds_read_imagenet_r(dataset *ds, const char *root, int is_train, const datase
         ds_add_file(ds, s, e->label);
     }
     if (!rc && !seen) rc = SEGP_FAIL("%s: no \"%s\" section", split, want);
+    return rc;
+}
+
+static wnid_entry *wnid_table(char *const *wnids, int nc) {
+    wnid_entry *tab = segp_malloc((size_t)(nc > 0 ? nc : 1) * sizeof *tab);
+    for (int c = 0; c < nc; c++) tab[c] = (wnid_entry){wnids[c], c};
+    qsort(tab, (size_t)nc, sizeof *tab, cmp_wnid);
+    return tab;
+}
+
+int ds_imagenet_r_parse(dataset *ds, const void *classes_data, size_t classes_size,
+                        const char *classes, const void *split_data, size_t split_size,
+                        const char *split, int is_train) {
+    char **names, **wnids, *text, **lines;
+    int n, nl;
+    if (ds_class_list_parse(classes_data, classes_size, classes, 0, &names, &wnids, &n))
+        return -1;
+    ds_set_class_names(ds, names, n);
+    if (!wnids) return SEGP_FAIL("%s: no wnids (expected lines \"index wnid name\")", classes);
+    wnid_entry *tab = wnid_table(wnids, n);
+    int rc = ds_lines_parse(split_data, split_size, split, &text, &lines, &nl);
+    if (!rc) rc = imagenet_r_split_lines(ds, split, lines, nl, classes, tab, n, is_train);
+    free(text);
+    free(lines);
+    free(tab);
+    ds_free_strings(wnids, n);
+    return rc;
+}
+
+int ds_read_imagenet_r(dataset *ds, const char *root, int is_train, const dataset_options *opt) {
+    char *split = opt->split_file ? segp_strdup(opt->split_file)
+                                  : ds_bench_file(opt, "imgr_train_test_split.txt");
+    char *classes = opt->classes_file ? segp_strdup(opt->classes_file)
+                                      : ds_bench_file(opt, "imagenet_R_classes.txt");
+    char **wnids = NULL, *text = NULL, **lines = NULL, *dir = NULL;
+    wnid_entry *tab = NULL;
+    int nl = 0, rc = load_names(ds, classes, 0, &wnids);
+    if (!rc && !wnids)
+        rc = SEGP_FAIL("%s: no wnids (expected lines \"index wnid name\")", classes);
+    if (rc) goto done;
+    int nc = ds->num_classes;
+
+    /* Data directory: ROOT/imagenet-r (as the tarball extracts), or ROOT itself. */
+    dir = ds_join(root, "imagenet-r");
+    if (!ds_is_dir(dir)) {
+        char *probe = ds_join(root, wnids[0]);
+        if (ds_is_dir(probe)) {
+            free(dir);
+            dir = segp_strdup(root);
+        }
+        free(probe);
+    }
+    for (int c = 0; c < nc && !rc; c++) {
+        char *p = ds_join(dir, wnids[c]);
+        if (!ds_is_dir(p))
+            rc = SEGP_FAIL("imagenet-r: %s/ not found; download imagenet-r.tar from "
+                           "https://people.eecs.berkeley.edu/~hendrycks/imagenet-r.tar and "
+                           "extract it in %s so that %s/imagenet-r/%s/ exists (or point "
+                           "SEGP_DATA_ROOT at the data)", p, root, root, wnids[c]);
+        free(p);
+    }
+    if (rc) goto done;
+
+    tab = wnid_table(wnids, nc);
+    if ((rc = ds_read_lines(split, &text, &lines, &nl))) goto done;
+    rc = imagenet_r_split_lines(ds, split, lines, nl, classes, tab, nc, is_train);
     if (!rc) {
         ds->base_dir = dir;
         dir = NULL;
@@ -408,11 +461,11 @@ done:
 
 /* ---- CUB-200-2011 ---- */
 
-/* "id value" lines with ids 1..n in order; values point into *text. */
-static int read_id_table(const char *path, char **text, char ***vals, int *n) {
-    char **lines;
-    int nl, cnt = 0;
-    if (ds_read_lines(path, text, &lines, &nl)) return -1;
+/* "id value" lines with ids 1..n in order (LINES into TEXT, NL of them): *vals (the LINES
+ * array, reused) gets the values; on failure TEXT and LINES are freed and *text cleared. */
+static int id_table_lines(const char *path, char **text, char **lines, int nl, char ***vals,
+                          int *n) {
+    int cnt = 0;
     for (int li = 0; li < nl; li++) {
         char *s = trim(lines[li]);
         if (!*s) continue;
@@ -433,6 +486,62 @@ static int read_id_table(const char *path, char **text, char ***vals, int *n) {
     *vals = lines;
     *n = cnt;
     return 0;
+}
+
+static int read_id_table(const char *path, char **text, char ***vals, int *n) {
+    char **lines;
+    int nl;
+    if (ds_read_lines(path, text, &lines, &nl)) return -1;
+    return id_table_lines(path, text, lines, nl, vals, n);
+}
+
+static int parse_id_table(const ds_text *t, char **text, char ***vals, int *n) {
+    char **lines;
+    int nl;
+    if (ds_lines_parse(t->data, t->size, t->name, text, &lines, &nl)) return -1;
+    return id_table_lines(t->name, text, lines, nl, vals, n);
+}
+
+/* The items of the three tables (values V_*, N_* of them) for the wanted split. */
+static int cub_items(dataset *ds, const char *images, char **v_img, int n_img,
+                     const char *labels, char **v_lab, int n_lab, const char *tts, char **v_tts,
+                     int n_tts, int is_train) {
+    if (n_lab != n_img || n_tts != n_img)
+        return SEGP_FAIL("cub200: %s has %d images, %s %d labels, %s %d entries (expected the "
+                         "same count)", images, n_img, labels, n_lab, tts, n_tts);
+    for (int i = 0; i < n_img; i++) {
+        long lab, tr;
+        if (parse_int(v_lab[i], &lab) || lab < 1 || lab > ds->num_classes)
+            return SEGP_FAIL("%s: image %d has class \"%s\" (expected 1..%d)", labels, i + 1,
+                             v_lab[i], ds->num_classes);
+        if (parse_int(v_tts[i], &tr) || (tr != 0 && tr != 1))
+            return SEGP_FAIL("%s: image %d has \"%s\" (expected 1 = train or 0 = test)", tts,
+                             i + 1, v_tts[i]);
+        if (tr == is_train) ds_add_file(ds, v_img[i], (int)lab - 1);
+    }
+    return 0;
+}
+
+int ds_cub_parse(dataset *ds, const ds_text *classes, const ds_text *images,
+                 const ds_text *labels, const ds_text *tts, int is_train) {
+    char **names, **wnids;
+    int n;
+    if (ds_class_list_parse(classes->data, classes->size, classes->name, 0, &names, &wnids, &n))
+        return -1;
+    ds_free_strings(wnids, n);
+    ds_set_class_names(ds, names, n);
+    char *t_img = NULL, *t_lab = NULL, *t_tts = NULL, **v_img = NULL, **v_lab = NULL,
+         **v_tts = NULL;
+    int n_img = 0, n_lab = 0, n_tts = 0;
+    int rc = parse_id_table(images, &t_img, &v_img, &n_img);
+    if (!rc) rc = parse_id_table(labels, &t_lab, &v_lab, &n_lab);
+    if (!rc) rc = parse_id_table(tts, &t_tts, &v_tts, &n_tts);
+    if (!rc)
+        rc = cub_items(ds, images->name, v_img, n_img, labels->name, v_lab, n_lab, tts->name,
+                       v_tts, n_tts, is_train);
+    free(t_img), free(t_lab), free(t_tts);
+    free(v_img), free(v_lab), free(v_tts);
+    return rc;
 }
 
 int ds_read_cub200(dataset *ds, const char *root, int is_train, const dataset_options *opt) {
@@ -457,35 +566,17 @@ int ds_read_cub200(dataset *ds, const char *root, int is_train, const dataset_op
     if (!rc) rc = read_id_table(images, &t_img, &v_img, &n_img);
     if (!rc) rc = read_id_table(labels, &t_lab, &v_lab, &n_lab);
     if (!rc) rc = read_id_table(tts, &t_tts, &v_tts, &n_tts);
-    if (!rc && (n_lab != n_img || n_tts != n_img))
-        rc = SEGP_FAIL("cub200: %s has %d images, %s %d labels, %s %d entries (expected the "
-                       "same count)", images, n_img, labels, n_lab, tts, n_tts);
-    for (int i = 0; i < n_img && !rc; i++) {
-        long lab, tr;
-        if (parse_int(v_lab[i], &lab) || lab < 1 || lab > ds->num_classes) {
-            rc = SEGP_FAIL("%s: image %d has class \"%s\" (expected 1..%d)", labels, i + 1,
-                           v_lab[i], ds->num_classes);
-            break;
-        }
-        if (parse_int(v_tts[i], &tr) || (tr != 0 && tr != 1)) {
-            rc = SEGP_FAIL("%s: image %d has \"%s\" (expected 1 = train or 0 = test)", tts,
-                           i + 1, v_tts[i]);
-            break;
-        }
-        if (tr == is_train) ds_add_file(ds, v_img[i], (int)lab - 1);
-    }
+    if (!rc)
+        rc = cub_items(ds, images, v_img, n_img, labels, v_lab, n_lab, tts, v_tts, n_tts,
+                       is_train);
     if (!rc) {
         ds->base_dir = ds_join(dir, "images");
         if (!ds_is_dir(ds->base_dir))
             rc = SEGP_FAIL("cub200: %s/ not found (expected the images/ folder of "
                            "CUB_200_2011.tgz next to images.txt)", ds->base_dir);
     }
-    free(t_img);
-    free(t_lab);
-    free(t_tts);
-    free(v_img);
-    free(v_lab);
-    free(v_tts);
+    free(t_img), free(t_lab), free(t_tts);
+    free(v_img), free(v_lab), free(v_tts);
     free(images);
     free(labels);
     free(tts);

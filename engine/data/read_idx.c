@@ -1,4 +1,5 @@
-/* read_idx.c: the IDX format of MNIST / Fashion-MNIST, gzip-compressed or not (zlib reads both).
+/* read_idx.c: the IDX format of MNIST / Fashion-MNIST, gzip-compressed or not (zlib inflates it
+ * in memory).
  *
  * Header: 4-byte magic 0x00 0x00 type ndim (type 0x08 = unsigned byte), then ndim big-endian
  * uint32 dimensions. Images: magic 0x00000803, dims (count, rows, cols). Labels: 0x00000801,
@@ -12,62 +13,97 @@
 #include "core/common.h"
 #include "dataset_impl.h"
 
-/* Read exactly N bytes or fail naming the file, what was being read and expected vs actual. */
-static int gz_read_exact(gzFile g, const char *path, void *dst, size_t n, const char *what) {
-    size_t got = 0;
-    while (got < n) {
-        size_t want = n - got < (1u << 30) ? n - got : (1u << 30);
-        int r = gzread(g, (uint8_t *)dst + got, (unsigned)want);
-        if (r < 0) {
-            int err;
-            const char *msg = gzerror(g, &err);
-            return SEGP_FAIL("%s: corrupt gzip data while reading %s: %s", path, what, msg);
-        }
-        if (r == 0) break;
-        got += (size_t)r;
+/* An IDX file in memory read as a byte stream: inflated when it starts with the gzip magic
+ * (every gzip member, as gzread reads them; bytes after the last member that are not another
+ * member are ignored, as there), else as stored. */
+typedef struct {
+    const uint8_t *src;
+    size_t n, pos; /* plain files: read position */
+    int gz, done, open;
+    z_stream zs;
+    char msg[128]; /* zlib's message of a corrupt stream */
+} idx_stream;
+
+static void stream_init(idx_stream *s, const uint8_t *data, size_t n) {
+    memset(s, 0, sizeof *s);
+    s->src = data;
+    s->n = n;
+    s->gz = n >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+    if (s->gz) {
+        SEGP_CHECK(inflateInit2(&s->zs, 16 + MAX_WBITS) == Z_OK, "zlib initialises");
+        s->open = 1;
+        s->zs.next_in = (Bytef *)data;
+        s->zs.avail_in = (uInt)(n < UINT32_MAX ? n : UINT32_MAX);
     }
-    if (got < n)
-        return SEGP_FAIL("%s: truncated: expected %zu bytes of %s, found %zu", path, n, what,
-                         got);
+}
+
+static void stream_end(idx_stream *s) {
+    if (s->open) inflateEnd(&s->zs);
+    s->open = 0;
+}
+
+/* Up to N bytes into DST: the count read (0 at the end), or -1 with s->msg on corrupt data. */
+static long stream_read(idx_stream *s, uint8_t *dst, size_t n) {
+    if (!s->gz) {
+        size_t k = s->n - s->pos < n ? s->n - s->pos : n;
+        if (k) memcpy(dst, s->src + s->pos, k);
+        s->pos += k;
+        return (long)k;
+    }
+    size_t got = 0;
+    while (got < n && !s->done) {
+        s->zs.next_out = dst + got;
+        s->zs.avail_out = (uInt)(n - got < (1u << 30) ? n - got : (1u << 30));
+        int z = inflate(&s->zs, Z_NO_FLUSH);
+        got = (size_t)(s->zs.next_out - dst);
+        if (z == Z_STREAM_END) {
+            /* another member follows only if its magic does */
+            if (s->zs.avail_in >= 2 && s->zs.next_in[0] == 0x1f && s->zs.next_in[1] == 0x8b)
+                inflateReset(&s->zs);
+            else
+                s->done = 1;
+        } else if (z == Z_BUF_ERROR && s->zs.avail_in == 0) {
+            snprintf(s->msg, sizeof s->msg, "unexpected end of file");
+            return -1;
+        } else if (z != Z_OK) {
+            snprintf(s->msg, sizeof s->msg, "%s", s->zs.msg ? s->zs.msg : "zlib error");
+            return -1;
+        }
+    }
+    return (long)got;
+}
+
+/* Read exactly N bytes or fail naming the file, what was being read and expected vs actual. */
+static int read_exact(idx_stream *g, const char *path, void *dst, size_t n, const char *what) {
+    long r = stream_read(g, dst, n);
+    if (r < 0) return SEGP_FAIL("%s: corrupt gzip data while reading %s: %s", path, what, g->msg);
+    if ((size_t)r < n)
+        return SEGP_FAIL("%s: truncated: expected %zu bytes of %s, found %ld", path, n, what, r);
     return 0;
 }
 
-/* Open PATH and check its IDX header: magic 0x0000 08 NDIM, then NDIM dims into dims[]. */
-static gzFile idx_open(const char *path, int ndim, uint32_t *dims) {
-    gzFile g = gzopen(path, "rb");
-    if (!g) {
-        SEGP_FAIL("%s: cannot open", path);
-        return NULL;
-    }
-    gzbuffer(g, 1 << 17);
+/* Check the IDX header at the start of G: magic 0x0000 08 NDIM, then NDIM dims into dims[]. */
+static int idx_header(idx_stream *g, const char *path, int ndim, uint32_t *dims) {
     /* Magic first, so a file of the wrong kind is named as such rather than as truncated. */
     uint8_t head[4 + 4 * 3];
-    if (gz_read_exact(g, path, head, 4, "the IDX magic")) {
-        gzclose(g);
-        return NULL;
-    }
+    if (read_exact(g, path, head, 4, "the IDX magic")) return -1;
     uint32_t magic = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 |
                      (uint32_t)head[2] << 8 | head[3];
-    if (magic != (0x800u | (uint32_t)ndim)) {
-        SEGP_FAIL("%s: IDX magic 0x%08x (expected 0x%08x: unsigned bytes, %d dimension%s)",
-                  path, magic, 0x800u | (uint32_t)ndim, ndim, ndim > 1 ? "s" : "");
-        gzclose(g);
-        return NULL;
-    }
-    if (gz_read_exact(g, path, head + 4, 4 * (size_t)ndim, "the IDX dimensions")) {
-        gzclose(g);
-        return NULL;
-    }
+    if (magic != (0x800u | (uint32_t)ndim))
+        return SEGP_FAIL("%s: IDX magic 0x%08x (expected 0x%08x: unsigned bytes, %d dimension%s)",
+                         path, magic, 0x800u | (uint32_t)ndim, ndim, ndim > 1 ? "s" : "");
+    if (read_exact(g, path, head + 4, 4 * (size_t)ndim, "the IDX dimensions")) return -1;
     for (int d = 0; d < ndim; d++) {
         const uint8_t *p = head + 4 + 4 * d;
         dims[d] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     }
-    return g;
+    return 0;
 }
 
 /* Read N payload bytes, growing the buffer as data arrives so a header claiming more than the
- * file holds fails on the truncation rather than on a giant allocation. Then insist on EOF. */
-static int read_payload(gzFile g, const char *path, size_t n, uint8_t **out, const char *what) {
+ * file holds fails on the truncation rather than on a giant allocation. Then insist on the end. */
+static int read_payload(idx_stream *g, const char *path, size_t n, uint8_t **out,
+                        const char *what) {
     size_t cap = n < ((size_t)1 << 24) ? n : ((size_t)1 << 24), got = 0;
     uint8_t *buf = segp_malloc(cap ? cap : 1);
     int rc = 0;
@@ -76,12 +112,9 @@ static int read_payload(gzFile g, const char *path, size_t n, uint8_t **out, con
             cap = cap * 2 < n ? cap * 2 : n;
             buf = segp_realloc(buf, cap);
         }
-        size_t want = cap - got;
-        int r = gzread(g, buf + got, (unsigned)(want < (1u << 30) ? want : (1u << 30)));
+        long r = stream_read(g, buf + got, cap - got);
         if (r < 0) {
-            int err;
-            rc = SEGP_FAIL("%s: corrupt gzip data while reading %s: %s", path, what,
-                           gzerror(g, &err));
+            rc = SEGP_FAIL("%s: corrupt gzip data while reading %s: %s", path, what, g->msg);
             break;
         }
         if (r == 0) {
@@ -93,14 +126,12 @@ static int read_payload(gzFile g, const char *path, size_t n, uint8_t **out, con
     }
     if (!rc) {
         uint8_t extra;
-        int r = gzread(g, &extra, 1);
-        if (r < 0) {
-            int err;
-            rc = SEGP_FAIL("%s: corrupt gzip data after %s: %s", path, what, gzerror(g, &err));
-        } else if (r > 0) {
+        long r = stream_read(g, &extra, 1);
+        if (r < 0)
+            rc = SEGP_FAIL("%s: corrupt gzip data after %s: %s", path, what, g->msg);
+        else if (r > 0)
             rc = SEGP_FAIL("%s: longer than its header says (expected %zu bytes of %s)", path, n,
                            what);
-        }
     }
     if (rc) {
         free(buf);
@@ -108,6 +139,64 @@ static int read_payload(gzFile g, const char *path, size_t n, uint8_t **out, con
     }
     *out = buf;
     return 0;
+}
+
+int ds_idx_parse(dataset *ds, const char *iname, const uint8_t *idata, size_t isize,
+                 const char *lname, const uint8_t *ldata, size_t lsize,
+                 const char *const *class_names, int num_classes) {
+    int rc = -1;
+    uint32_t idims[3] = {0}, ldims[1] = {0};
+    uint8_t *labels = NULL, *pixels = NULL;
+    idx_stream gl, gi;
+    stream_init(&gl, ldata, lsize);
+    stream_init(&gi, idata, isize);
+
+    if (idx_header(&gl, lname, 1, ldims)) goto done;
+    if (ldims[0] == 0 || ldims[0] > 100000000u) {
+        SEGP_FAIL("%s: %u labels (expected 1..100000000)", lname, ldims[0]);
+        goto done;
+    }
+    if (read_payload(&gl, lname, ldims[0], &labels, "the labels")) goto done;
+    for (uint32_t i = 0; i < ldims[0]; i++)
+        if (labels[i] >= num_classes) {
+            SEGP_FAIL("%s: label %u of item %u (expected 0..%d)", lname, labels[i], i,
+                      num_classes - 1);
+            goto done;
+        }
+
+    if (idx_header(&gi, iname, 3, idims)) goto done;
+    if (idims[0] != ldims[0]) {
+        SEGP_FAIL("%s: %u images but %s has %u labels (expected the same count)", iname,
+                  idims[0], lname, ldims[0]);
+        goto done;
+    }
+    if (idims[1] == 0 || idims[2] == 0 || idims[1] > 4096 || idims[2] > 4096) {
+        SEGP_FAIL("%s: image size %ux%u (expected 1..4096 pixels a side)", iname, idims[2],
+                  idims[1]);
+        goto done;
+    }
+    size_t bytes = (size_t)idims[0] * idims[1] * idims[2];
+    if (read_payload(&gi, iname, bytes, &pixels, "the images")) goto done;
+
+    int n = (int)ldims[0];
+    ds_reserve(ds, n);
+    for (int i = 0; i < n; i++) ds->labels[i] = labels[i];
+    ds->pixels = pixels;
+    pixels = NULL;
+    ds->width = (int)idims[2];
+    ds->height = (int)idims[1];
+    ds->channels = 1;
+    ds->planar = 0;
+    char **names = segp_malloc((size_t)num_classes * sizeof *names);
+    for (int c = 0; c < num_classes; c++) names[c] = segp_strdup(class_names[c]);
+    ds_set_class_names(ds, names, num_classes);
+    rc = 0;
+done:
+    stream_end(&gl);
+    stream_end(&gi);
+    free(labels);
+    free(pixels);
+    return rc;
 }
 
 /* ROOT/NAME.gz, else ROOT/NAME; NULL (+ error with HINT) when neither exists. */
@@ -137,58 +226,13 @@ int ds_read_idx(dataset *ds, const char *root, int is_train, const char *const *
         free(ipath);
         return -1;
     }
+    uint8_t *idata = NULL, *ldata = NULL;
+    size_t isize = 0, lsize = 0;
     int rc = -1;
-    uint32_t idims[3], ldims[1];
-    uint8_t *labels = NULL, *pixels = NULL;
-    gzFile gl = NULL, gi = NULL;
-
-    gl = idx_open(lpath, 1, ldims);
-    if (!gl) goto done;
-    if (ldims[0] == 0 || ldims[0] > 100000000u) {
-        SEGP_FAIL("%s: %u labels (expected 1..100000000)", lpath, ldims[0]);
-        goto done;
-    }
-    if (read_payload(gl, lpath, ldims[0], &labels, "the labels")) goto done;
-    for (uint32_t i = 0; i < ldims[0]; i++)
-        if (labels[i] >= num_classes) {
-            SEGP_FAIL("%s: label %u of item %u (expected 0..%d)", lpath, labels[i], i,
-                      num_classes - 1);
-            goto done;
-        }
-
-    gi = idx_open(ipath, 3, idims);
-    if (!gi) goto done;
-    if (idims[0] != ldims[0]) {
-        SEGP_FAIL("%s: %u images but %s has %u labels (expected the same count)", ipath,
-                  idims[0], lpath, ldims[0]);
-        goto done;
-    }
-    if (idims[1] == 0 || idims[2] == 0 || idims[1] > 4096 || idims[2] > 4096) {
-        SEGP_FAIL("%s: image size %ux%u (expected 1..4096 pixels a side)", ipath, idims[2],
-                  idims[1]);
-        goto done;
-    }
-    size_t bytes = (size_t)idims[0] * idims[1] * idims[2];
-    if (read_payload(gi, ipath, bytes, &pixels, "the images")) goto done;
-
-    int n = (int)ldims[0];
-    ds_reserve(ds, n);
-    for (int i = 0; i < n; i++) ds->labels[i] = labels[i];
-    ds->pixels = pixels;
-    pixels = NULL;
-    ds->width = (int)idims[2];
-    ds->height = (int)idims[1];
-    ds->channels = 1;
-    ds->planar = 0;
-    char **names = segp_malloc((size_t)num_classes * sizeof *names);
-    for (int c = 0; c < num_classes; c++) names[c] = segp_strdup(class_names[c]);
-    ds_set_class_names(ds, names, num_classes);
-    rc = 0;
-done:
-    if (gl) gzclose(gl);
-    if (gi) gzclose(gi);
-    free(labels);
-    free(pixels);
+    if (segp_read_file(lpath, &ldata, &lsize) == 0 && segp_read_file(ipath, &idata, &isize) == 0)
+        rc = ds_idx_parse(ds, ipath, idata, isize, lpath, ldata, lsize, class_names, num_classes);
+    free(idata);
+    free(ldata);
     free(ipath);
     free(lpath);
     return rc;

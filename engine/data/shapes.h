@@ -49,6 +49,8 @@
 #define SHAPES_CAPTION_MAX 160 /* enough for every caption the generator writes */
 #define SHAPES_MIN_SIZE 8
 #define SHAPES_MAX_SIZE 1024
+/* Most train / test images per class: the benchmark lists its items (100 classes each). */
+#define SHAPES_MAX_PER_CLASS 100000
 
 typedef enum {
     SHAPES_CIRCLE,

@@ -180,9 +180,10 @@ int shapes_check_params(const shapes_world_params *p) {
     if (p->image_size < SHAPES_MIN_SIZE || p->image_size > SHAPES_MAX_SIZE)
         return SEGP_FAIL("shapes: image_size %d out of range (expected %d..%d)", p->image_size,
                          SHAPES_MIN_SIZE, SHAPES_MAX_SIZE);
-    if (p->train_per_class < 1 || p->test_per_class < 1)
-        return SEGP_FAIL("shapes: train_per_class %d / test_per_class %d (expected >= 1)",
-                         p->train_per_class, p->test_per_class);
+    if (p->train_per_class < 1 || p->test_per_class < 1 ||
+        p->train_per_class > SHAPES_MAX_PER_CLASS || p->test_per_class > SHAPES_MAX_PER_CLASS)
+        return SEGP_FAIL("shapes: train_per_class %d / test_per_class %d (expected 1..%d)",
+                         p->train_per_class, p->test_per_class, SHAPES_MAX_PER_CLASS);
     if (check_rate("pretrain_hard_rate", p->pretrain_hard_rate) ||
         check_rate("train_hard_rate", p->train_hard_rate) ||
         check_rate("test_hard_rate", p->test_hard_rate) ||

@@ -130,6 +130,7 @@ static int png_decode(const char *path, const uint8_t *data, size_t size, image_
     /* Everything that must be freed after a longjmp lives in volatile locals. */
     uint8_t *volatile raw = NULL;
     uint8_t *volatile px = NULL;
+    png_bytep *volatile rows = NULL; /* interlaced images: row pointers into raw */
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
         return SEGP_FAIL("%s: cannot initialise libpng", path);
@@ -138,6 +139,7 @@ static int png_decode(const char *path, const uint8_t *data, size_t size, image_
         png_destroy_read_struct(&png, &info, NULL);
         free(raw);
         free(px);
+        free(rows);
         return SEGP_FAIL("%s: truncated or corrupt PNG (libpng: %s)", path, rd.msg);
     }
     png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
@@ -167,10 +169,11 @@ static int png_decode(const char *path, const uint8_t *data, size_t size, image_
     } else {
         /* Adam7 needs the whole raw image across its passes. */
         raw = segp_malloc(rowbytes * h);
-        png_bytep *rows = segp_malloc(h * sizeof(png_bytep));
+        rows = segp_malloc(h * sizeof(png_bytep));
         for (uint32_t y = 0; y < h; y++) rows[y] = raw + y * rowbytes;
         for (int p = 0; p < passes; p++) png_read_rows(png, rows, NULL, h);
         free(rows);
+        rows = NULL;
         for (uint32_t y = 0; y < h; y++)
             png_convert_row(raw + y * rowbytes, (int)w, ctype, depth, pal, npal, px + y * out_row);
     }
@@ -288,21 +291,24 @@ static int jpeg_decode(const char *path, const uint8_t *data, size_t size, image
 
 /* ---- public ---- */
 
+int image_decode_memory(const char *name, const void *data, size_t size, image_decoded *out) {
+    memset(out, 0, sizeof *out);
+    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const uint8_t *d = data;
+    if (size == 0)
+        return SEGP_FAIL("%s: empty file (expected a PNG or JPEG image)", name);
+    if (size >= 8 && memcmp(d, png_sig, 8) == 0) return png_decode(name, d, size, out);
+    if (size >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
+        return jpeg_decode(name, d, size, out);
+    return SEGP_FAIL("%s: not a PNG or JPEG image (unrecognised file signature)", name);
+}
+
 int image_decode(const char *path, image_decoded *out) {
     memset(out, 0, sizeof *out);
     uint8_t *data;
     size_t size;
     if (segp_read_file(path, &data, &size)) return -1;
-    int rc;
-    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (size == 0)
-        rc = SEGP_FAIL("%s: empty file (expected a PNG or JPEG image)", path);
-    else if (size >= 8 && memcmp(data, png_sig, 8) == 0)
-        rc = png_decode(path, data, size, out);
-    else if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        rc = jpeg_decode(path, data, size, out);
-    else
-        rc = SEGP_FAIL("%s: not a PNG or JPEG image (unrecognised file signature)", path);
+    int rc = image_decode_memory(path, data, size, out);
     free(data);
     return rc;
 }
@@ -313,20 +319,34 @@ void image_decoded_free(image_decoded *img) {
     img->px = NULL;
 }
 
+/* The RGB bytes of a decoded image (alpha dropped), taking over its buffer. */
+static void decoded_to_rgb(image_decoded *d, image_rgb *out) {
+    out->width = d->width;
+    out->height = d->height;
+    if (d->channels == 3) {
+        out->rgb = d->px;
+    } else {
+        size_t n = (size_t)d->width * (size_t)d->height;
+        out->rgb = segp_malloc(n * 3);
+        for (size_t i = 0; i < n; i++) memcpy(out->rgb + 3 * i, d->px + 4 * i, 3);
+        free(d->px);
+    }
+    d->px = NULL;
+}
+
 int image_load(const char *path, image_rgb *out) {
     memset(out, 0, sizeof *out);
     image_decoded d;
     if (image_decode(path, &d)) return -1;
-    out->width = d.width;
-    out->height = d.height;
-    if (d.channels == 3) {
-        out->rgb = d.px;
-    } else {
-        size_t n = (size_t)d.width * (size_t)d.height;
-        out->rgb = segp_malloc(n * 3);
-        for (size_t i = 0; i < n; i++) memcpy(out->rgb + 3 * i, d.px + 4 * i, 3);
-        free(d.px);
-    }
+    decoded_to_rgb(&d, out);
+    return 0;
+}
+
+int image_load_memory(const char *name, const void *data, size_t size, image_rgb *out) {
+    memset(out, 0, sizeof *out);
+    image_decoded d;
+    if (image_decode_memory(name, data, size, &d)) return -1;
+    decoded_to_rgb(&d, out);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #ifndef SEGP_IMAGE_H
 #define SEGP_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Largest accepted image: each side at most 65535 pixels and at most 2^28 pixels in all. */
@@ -32,6 +33,8 @@ typedef struct {
  * as mode I and saturates it to 255 in convert("RGB"): segp deliberately takes the high byte).
  * -1 + error naming the file on failure (unreadable, not an image, truncated, corrupt). */
 int image_load(const char *path, image_rgb *out);
+/* The same for a file already in memory; NAME stands for the file in messages. */
+int image_load_memory(const char *name, const void *data, size_t size, image_rgb *out);
 void image_free(image_rgb *img);
 
 /* Write 8-bit RGB as PNG, atomically. */
@@ -76,6 +79,8 @@ typedef struct {
 
 /* Decode keeping what the exact transform needs (alpha for RGBA/LA files, the resample kind). */
 int image_decode(const char *path, image_decoded *out);
+/* The same for a file already in memory (image_decode reads the file and calls this). */
+int image_decode_memory(const char *name, const void *data, size_t size, image_decoded *out);
 void image_decoded_free(image_decoded *img);
 
 /* clip._transform(n_px) of a decoded file: out is 3 * n_px * n_px floats, CHW. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,20 +177,16 @@ static float half_to_float(uint16_t h) {
 
 /* ---- reading ---- */
 
-int npy_read(const char *path, npy_array *out) {
+int npy_read_memory(const char *path, const void *bytes, size_t fsz, npy_array *out) {
     memset(out, 0, sizeof *out);
-    size_t fsz;
-    FILE *f = segp_open_regular(path, &fsz);
-    if (!f) return -1;
+    const uint8_t *pre = bytes;
     const int64_t fsize = (int64_t)fsz;
-    uint8_t pre[12];
-    size_t got = fread(pre, 1, sizeof pre, f);
     char *hdr = NULL;
     int rc = -1;
-    if (got < 10 || memcmp(pre, NPY_MAGIC, 6) != 0) {
-        if (got >= 6 && memcmp(pre, NPY_MAGIC, 6) == 0)
+    if (fsz < 10 || memcmp(pre, NPY_MAGIC, 6) != 0) {
+        if (fsz >= 6 && memcmp(pre, NPY_MAGIC, 6) == 0)
             SEGP_FAIL("%s: truncated .npy file (%zu bytes, shorter than the preamble)", path,
-                      got);
+                      fsz);
         else
             SEGP_FAIL("%s: not a .npy file (bad magic; expected \\x93NUMPY)", path);
         goto done;
@@ -200,7 +197,7 @@ int npy_read(const char *path, npy_array *out) {
         pre_len = 10;
         hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
     } else if ((major == 2 || major == 3) && minor == 0) {
-        if (got < 12) {
+        if (fsz < 12) {
             SEGP_FAIL("%s: truncated .npy file (header length missing)", path);
             goto done;
         }
@@ -223,10 +220,7 @@ int npy_read(const char *path, npy_array *out) {
         goto done;
     }
     hdr = segp_malloc(hlen + 1);
-    if (fseek(f, (long)pre_len, SEEK_SET) != 0 || fread(hdr, 1, hlen, f) != hlen) {
-        SEGP_FAIL("%s: read error in .npy header", path);
-        goto done;
-    }
+    memcpy(hdr, pre + pre_len, hlen);
     hdr[hlen] = 0;
     npy_header h;
     if (parse_header(path, hdr, hlen, &h, out)) goto done;
@@ -281,45 +275,45 @@ int npy_read(const char *path, npy_array *out) {
     }
     out->numel = numel;
     out->data = segp_malloc((size_t)numel * sizeof(float));
-    if (numel) {
-        size_t n = (size_t)numel;
-        if (itemsize == 4) {
-            if (fread(out->data, 4, n, f) != n) goto read_err;
-        } else {
-            /* Convert in chunks to keep memory at one float32 copy. */
-            uint8_t buf[1 << 16];
-            size_t per = sizeof buf / (size_t)itemsize, done_n = 0;
-            while (done_n < n) {
-                size_t k = n - done_n < per ? n - done_n : per;
-                if (fread(buf, (size_t)itemsize, k, f) != k) goto read_err;
-                for (size_t i = 0; i < k; i++) {
-                    if (itemsize == 8) {
-                        double d;
-                        memcpy(&d, buf + 8 * i, 8);
-                        out->data[done_n + i] = (float)d;
-                    } else {
-                        uint16_t v;
-                        memcpy(&v, buf + 2 * i, 2);
-                        out->data[done_n + i] = half_to_float(v);
-                    }
-                }
-                done_n += k;
+    const uint8_t *src = pre + pre_len + hlen;
+    size_t n = (size_t)numel;
+    if (itemsize == 4) {
+        if (n) memcpy(out->data, src, n * 4);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (itemsize == 8) {
+                double d;
+                memcpy(&d, src + 8 * i, 8);
+                out->data[i] = (float)d;
+            } else {
+                uint16_t v;
+                memcpy(&v, src + 2 * i, 2);
+                out->data[i] = half_to_float(v);
             }
         }
     }
     rc = 0;
-    goto done;
-read_err:
-    SEGP_FAIL("%s: read error in .npy data", path);
-    free(out->data);
-    out->data = NULL;
 done:
     free(hdr);
-    fclose(f);
     if (rc) {
         out->ndim = 0;
         out->numel = 0;
     }
+    return rc;
+}
+
+int npy_read(const char *path, npy_array *out) {
+    memset(out, 0, sizeof *out);
+    size_t size;
+    FILE *f = segp_open_regular(path, &size);
+    if (!f) return -1;
+    /* Mapped rather than read, so that a large array costs one float32 copy. */
+    void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fileno(f), 0) : (void *)"";
+    int map_err = errno;
+    fclose(f);
+    if (map == MAP_FAILED) return SEGP_FAIL("%s: cannot memory-map: %s", path, strerror(map_err));
+    int rc = npy_read_memory(path, map, size, out);
+    if (size) munmap(map, size);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #ifndef SEGP_NPY_H
 #define SEGP_NPY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define NPY_MAX_DIMS 8
@@ -16,6 +17,9 @@ typedef struct {
 } npy_array;
 
 int npy_read(const char *path, npy_array *out); /* -1 + error on failure */
+/* The same over SIZE bytes of a .npy file in memory; NAME stands for the file in messages
+ * (npy_read maps the file and calls this). */
+int npy_read_memory(const char *name, const void *data, size_t size, npy_array *out);
 void npy_free(npy_array *a);
 
 /* Write float32 array atomically (version 1.0 header unless it would not fit). */

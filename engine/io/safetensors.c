@@ -34,8 +34,9 @@
 
 struct st_file {
     char *path;
-    uint8_t *map;
+    uint8_t *map;          /* the file's bytes: mapped (mapped = 1) or borrowed (st_open_memory) */
     size_t map_size;
+    int mapped;
     const uint8_t *data; /* start of the data area inside map */
     uint64_t data_size;
     cJSON *json;           /* kept alive: tensor names and metadata point into it */
@@ -346,6 +347,40 @@ static int parse_header(st_file *f, const char *hdr, size_t n) {
     return rc;
 }
 
+/* Validate the bytes at f->map (f->map_size of them) and set up f; -1 + error naming f->path. */
+static int open_bytes(st_file *f) {
+    const char *path = f->path;
+    uint64_t size = (uint64_t)f->map_size;
+    if (size < 8)
+        return SEGP_FAIL("%s: file is too short (%llu bytes; a safetensors file starts with an "
+                         "8-byte header length)",
+                         path, (unsigned long long)size);
+    uint64_t hlen;
+    memcpy(&hlen, f->map, 8);
+    if (hlen > size - 8)
+        return SEGP_FAIL("%s: header length %llu extends past the end of the file (%llu bytes; "
+                         "not a safetensors file or truncated)",
+                         path, (unsigned long long)hlen, (unsigned long long)size);
+    if (hlen > ST_MAX_HEADER)
+        return SEGP_FAIL("%s: header length %llu is too large (limit %llu bytes; corrupt file?)",
+                         path, (unsigned long long)hlen, (unsigned long long)ST_MAX_HEADER);
+    f->data = f->map + 8 + hlen;
+    f->data_size = size - 8 - hlen;
+    return parse_header(f, (const char *)f->map + 8, (size_t)hlen);
+}
+
+st_file *st_open_memory(const char *name, const void *data, size_t size) {
+    st_file *f = segp_calloc(1, sizeof *f);
+    f->path = segp_strdup(name);
+    f->map = (uint8_t *)data; /* borrowed: not unmapped by st_close */
+    f->map_size = size;
+    if (open_bytes(f) != 0) {
+        st_close(f);
+        return NULL;
+    }
+    return f;
+}
+
 st_file *st_open(const char *path) {
     st_file *f = segp_calloc(1, sizeof *f);
     f->path = segp_strdup(path);
@@ -361,39 +396,22 @@ st_file *st_open(const char *path) {
         goto fail;
     }
     uint64_t size = (uint64_t)sb.st_size;
-    if (size < 8) {
+    if (size == 0) { /* mmap cannot map it; open_bytes names the problem */
         close(fd);
-        SEGP_FAIL("%s: file is too short (%llu bytes; a safetensors file starts with an 8-byte "
-                  "header length)",
-                  path, (unsigned long long)size);
-        goto fail;
+        f->map = (uint8_t *)"";
+    } else {
+        void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+        int map_err = errno;
+        close(fd); /* the mapping stays valid */
+        if (map == MAP_FAILED) {
+            SEGP_FAIL("%s: cannot memory-map: %s", path, strerror(map_err));
+            goto fail;
+        }
+        f->map = map;
+        f->mapped = 1;
     }
-    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_err = errno;
-    close(fd); /* the mapping stays valid */
-    if (map == MAP_FAILED) {
-        SEGP_FAIL("%s: cannot memory-map: %s", path, strerror(map_err));
-        goto fail;
-    }
-    f->map = map;
     f->map_size = (size_t)size;
-
-    uint64_t hlen;
-    memcpy(&hlen, f->map, 8);
-    if (hlen > size - 8) {
-        SEGP_FAIL("%s: header length %llu extends past the end of the file (%llu bytes; not a "
-                  "safetensors file or truncated)",
-                  path, (unsigned long long)hlen, (unsigned long long)size);
-        goto fail;
-    }
-    if (hlen > ST_MAX_HEADER) {
-        SEGP_FAIL("%s: header length %llu is too large (limit %llu bytes; corrupt file?)", path,
-                  (unsigned long long)hlen, (unsigned long long)ST_MAX_HEADER);
-        goto fail;
-    }
-    f->data = f->map + 8 + hlen;
-    f->data_size = size - 8 - hlen;
-    if (parse_header(f, (const char *)f->map + 8, (size_t)hlen) != 0) goto fail;
+    if (open_bytes(f) != 0) goto fail;
     return f;
 fail:
     st_close(f);
@@ -402,7 +420,7 @@ fail:
 
 void st_close(st_file *f) {
     if (!f) return;
-    if (f->map) munmap(f->map, f->map_size);
+    if (f->mapped) munmap(f->map, f->map_size);
     cJSON_Delete(f->json);
     free(f->tensors);
     free(f->by_name);

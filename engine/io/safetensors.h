@@ -34,6 +34,9 @@ typedef struct st_file st_file; /* opaque */
  * st_close; tensor names and metadata strings stay valid until then. Gaps between tensors and
  * bytes after the last one are tolerated; overlaps are not. */
 st_file *st_open(const char *path);
+/* The same over SIZE bytes already in memory, borrowed (they must outlive the st_file); NAME
+ * stands for the file in messages. st_open maps the file and validates it the same way. */
+st_file *st_open_memory(const char *name, const void *data, size_t size);
 void st_close(st_file *f);
 
 const char *st_path(const st_file *f);

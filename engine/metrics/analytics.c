@@ -469,8 +469,14 @@ int analytics_read_summary(const char *task_dir, analytics_summary *sum) {
     uint8_t *data = NULL;
     size_t size = 0;
     if (segp_read_file(path, &data, &size) != 0) return -1;
-    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
+    int rc = analytics_parse_summary((const char *)data, size, path, sum);
     free(data);
+    return rc;
+}
+
+int analytics_parse_summary(const char *text, size_t n, const char *path,
+                            analytics_summary *sum) {
+    cJSON *root = cJSON_ParseWithLength(text, n);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return SEGP_FAIL("%s: not a JSON object", path);

@@ -36,6 +36,7 @@
 #ifndef SEGP_ANALYTICS_H
 #define SEGP_ANALYTICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -88,5 +89,8 @@ int analytics_write(const analytics_input *in, const char *task_dir, analytics_s
 
 /* Read tasks/NN/analytics.json back (ablation tables): -1 + error naming the file. */
 int analytics_read_summary(const char *task_dir, analytics_summary *sum);
+/* The same over N bytes of an analytics.json in memory; PATH names it in messages. */
+int analytics_parse_summary(const char *text, size_t n, const char *path,
+                            analytics_summary *sum);
 
 #endif

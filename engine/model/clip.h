@@ -39,6 +39,10 @@ clip_load_params clip_default_load_params(void);
  * A config.json beside the file is read for heads/activation when the file's metadata has none.
  * NULL + error naming the file on failure. */
 clip_model *clip_model_load(const char *path, const clip_load_params *params);
+/* The same from a safetensors file in memory (no config.json is looked for); NAME stands for
+ * the file in messages. The bytes are not needed after the call. */
+clip_model *clip_model_load_memory(const char *name, const void *data, size_t size,
+                                   const clip_load_params *params);
 
 /* A model with the given architecture and weights drawn from a seeded normal distribution
  * (std 0.02, norms at 1/0, as CLIP's initialize_parameters roughly does). For bench and tests. */

@@ -31,6 +31,9 @@ struct clip_model {
 
 /* Build the tensor table and offsets for m->cfg and allocate m->params (zeroed). */
 void clip_layout_build(clip_model *m, const segp_backend *be);
+/* Its two halves: the tensor list and n_params from m->cfg (no weights), then the weights. */
+void clip_layout_tensors(clip_model *m);
+void clip_layout_alloc(clip_model *m, const segp_backend *be);
 
 
 #endif

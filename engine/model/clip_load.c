@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,16 @@ static const st_tensor *need(const st_file *f, const char *name, int ndim) {
         return NULL;
     }
     return t;
+}
+
+/* Dimension D of 2-D tensor T must be WANT (a width the architecture already has): the other
+ * dimension then counts real parameters, and cannot claim sizes with no data behind them (a
+ * [1000000000, 0] tensor holds no bytes). */
+static int need_dim(const st_file *f, const st_tensor *t, int d, int64_t want, const char *what) {
+    if (t->shape[d] == want) return 0;
+    return SEGP_FAIL("%s: tensor '%s' has shape [%lld, %lld], expected %s %lld in dimension %d",
+                     st_path(f), t->name, (long long)t->shape[0], (long long)t->shape[1], what,
+                     (long long)want, d);
 }
 
 typedef struct {
@@ -196,11 +207,15 @@ static int infer_config(const st_file *f, int hf, clip_config *c) {
                              "[width, 3, patch, patch]",
                              path, conv, (long long)t->shape[0], (long long)t->shape[1],
                              (long long)t->shape[2], (long long)t->shape[3]);
+        if (t->shape[0] > INT_MAX || t->shape[3] > INT_MAX)
+            return SEGP_FAIL("%s: '%s' has shape [%lld, 3, %lld, %lld], too large", path, conv,
+                             (long long)t->shape[0], (long long)t->shape[2],
+                             (long long)t->shape[3]);
         c->v_width = (int)t->shape[0];
         c->patch = (int)t->shape[3];
         const char *pos = hf ? "vision_model.embeddings.position_embedding.weight"
                              : "visual.positional_embedding";
-        if (!(t = need(f, pos, 2))) return -1;
+        if (!(t = need(f, pos, 2)) || need_dim(f, t, 1, c->v_width, "the width")) return -1;
         int g = (int)lround(sqrt((double)(t->shape[0] - 1)));
         if (g <= 0 || (int64_t)g * g + 1 != t->shape[0])
             return SEGP_FAIL("%s: '%s' has %lld positions, expected grid*grid + 1", path, pos,
@@ -215,21 +230,25 @@ static int infer_config(const st_file *f, int hf, clip_config *c) {
                                 : "visual.transformer.resblocks.0.attn.in_proj_weight");
         const char *fc = hf ? "vision_model.encoder.layers.0.mlp.fc1.weight"
                             : "visual.transformer.resblocks.0.mlp.c_fc.weight";
-        if (!(t = need(f, fc, 2))) return -1;
+        if (!(t = need(f, fc, 2)) || need_dim(f, t, 1, c->v_width, "the width")) return -1;
         c->v_mlp = (int)t->shape[0];
         const char *proj = hf ? "visual_projection.weight" : "visual.proj";
-        if (!(t = need(f, proj, 2))) return -1;
+        if (!(t = need(f, proj, 2)) || need_dim(f, t, hf ? 1 : 0, c->v_width, "the width"))
+            return -1;
         c->embed_dim = (int)(hf ? t->shape[0] : t->shape[1]);
     }
     if (c->has_text) {
-        if (!(t = need(f, tok, 2))) return -1;
-        c->vocab = (int)t->shape[0];
         const char *lnf = hf ? "text_model.final_layer_norm.weight" : "ln_final.weight";
         if (!(t = need(f, lnf, 1))) return -1;
+        if (t->shape[0] > INT_MAX)
+            return SEGP_FAIL("%s: '%s' has %lld entries, too many", path, lnf,
+                             (long long)t->shape[0]);
         c->t_width = (int)t->shape[0];
+        if (!(t = need(f, tok, 2)) || need_dim(f, t, 1, c->t_width, "the width")) return -1;
+        c->vocab = (int)t->shape[0];
         const char *pos = hf ? "text_model.embeddings.position_embedding.weight"
                              : "positional_embedding";
-        if (!(t = need(f, pos, 2))) return -1;
+        if (!(t = need(f, pos, 2)) || need_dim(f, t, 1, c->t_width, "the width")) return -1;
         c->context = (int)t->shape[0];
         c->t_layers = hf ? count_layers(f, "text_model.encoder.layers.", ".self_attn.q_proj.weight")
                          : count_layers(f, "transformer.resblocks.", ".attn.in_proj_weight");
@@ -237,10 +256,11 @@ static int infer_config(const st_file *f, int hf, clip_config *c) {
             return SEGP_FAIL("%s: text tower has no transformer blocks", path);
         const char *fc = hf ? "text_model.encoder.layers.0.mlp.fc1.weight"
                             : "transformer.resblocks.0.mlp.c_fc.weight";
-        if (!(t = need(f, fc, 2))) return -1;
+        if (!(t = need(f, fc, 2)) || need_dim(f, t, 1, c->t_width, "the width")) return -1;
         c->t_mlp = (int)t->shape[0];
         const char *proj = hf ? "text_projection.weight" : "text_projection";
-        if (!(t = need(f, proj, 2))) return -1;
+        if (!(t = need(f, proj, 2)) || need_dim(f, t, hf ? 1 : 0, c->t_width, "the width"))
+            return -1;
         int e = (int)(hf ? t->shape[0] : t->shape[1]);
         if (c->has_vision && e != c->embed_dim)
             return SEGP_FAIL("%s: text embedding dimension %d differs from the vision one %d",
@@ -306,13 +326,18 @@ static int load_tensor(const st_file *f, int hf, const clip_tensor_info *ti, flo
     return 0;
 }
 
-clip_model *clip_model_load(const char *path, const clip_load_params *params) {
+/* The model of the open checkpoint F (closed here); CONFIG_JSON_BESIDE: look for a Hugging
+ * Face config.json in the file's directory. */
+static clip_model *load_from(st_file *f, int config_json_beside, const clip_load_params *params) {
     clip_load_params defaults = clip_default_load_params();
     if (!params) params = &defaults;
+    char path[1024]; /* for messages after st_close(f) (clip_model.path is as long) */
+    snprintf(path, sizeof path, "%s", st_path(f));
     const segp_backend *be = segp_backend_get(params->device);
-    if (!be) return NULL;
-    st_file *f = st_open(path);
-    if (!f) return NULL;
+    if (!be) {
+        st_close(f);
+        return NULL;
+    }
     int hf = st_find(f, "vision_model.embeddings.patch_embedding.weight") ||
              st_find(f, "text_model.embeddings.token_embedding.weight");
     clip_config cfg;
@@ -327,7 +352,7 @@ clip_model *clip_model_load(const char *path, const clip_load_params *params) {
         return NULL;
     }
     int meta_heads = h.v_heads || h.t_heads, meta_act = h.act >= 0;
-    if (hints_from_config_json(path, &h, &from_json) != 0) {
+    if (config_json_beside && hints_from_config_json(path, &h, &from_json) != 0) {
         st_close(f);
         return NULL;
     }
@@ -365,7 +390,23 @@ clip_model *clip_model_load(const char *path, const clip_load_params *params) {
     m->cfg = cfg;
     snprintf(m->naming, sizeof m->naming, "%s", hf ? "huggingface" : "openai");
     snprintf(m->path, sizeof m->path, "%s", path);
-    clip_layout_build(m, be);
+    /* Before any weight is allocated: the architecture must fit in the file's data, at 2 bytes
+     * (F16/BF16) or more a weight, so that shapes claiming more than the file holds cannot
+     * make a giant allocation. */
+    clip_layout_tensors(m);
+    uint64_t have = 0, need_w = 0;
+    for (int i = 0; i < st_count(f); i++) have += st_at(f, i)->end - st_at(f, i)->begin;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, "logit_scale")) need_w += m->tensors[i].numel;
+    if (need_w > have / 2) {
+        st_close(f);
+        SEGP_FAIL("%s: its tensor shapes describe %llu weights, but the file holds %llu bytes of "
+                  "tensor data (truncated, or shapes that do not fit together)", path,
+                  (unsigned long long)need_w, (unsigned long long)have);
+        clip_model_free(m);
+        return NULL;
+    }
+    clip_layout_alloc(m, be);
     float *host = segp_calloc(m->n_params, sizeof(float));
     int rc = 0;
     for (int i = 0; i < m->n_tensors && rc == 0; i++) {
@@ -399,4 +440,15 @@ clip_model *clip_model_load(const char *path, const clip_load_params *params) {
     be->to_device(m->params, host, m->n_params * sizeof(float));
     free(host);
     return m;
+}
+
+clip_model *clip_model_load(const char *path, const clip_load_params *params) {
+    st_file *f = st_open(path);
+    return f ? load_from(f, 1, params) : NULL;
+}
+
+clip_model *clip_model_load_memory(const char *name, const void *data, size_t size,
+                                   const clip_load_params *params) {
+    st_file *f = st_open_memory(name, data, size);
+    return f ? load_from(f, 0, params) : NULL;
 }

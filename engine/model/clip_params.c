@@ -97,7 +97,7 @@ static void add_blocks(layout_builder *lb, const char *prefix, int tower, int la
 #undef T
 }
 
-void clip_layout_build(clip_model *m, const segp_backend *be) {
+void clip_layout_tensors(clip_model *m) {
     const clip_config *c = &m->cfg;
     layout_builder lb = {m, 0, 0};
     m->n_tensors = 0;
@@ -128,9 +128,17 @@ void clip_layout_build(clip_model *m, const segp_backend *be) {
     }
     m->logit_scale = add_tensor(&lb, "logit_scale", 2, 0, 0, 0, 0, 0, 0);
     m->n_params = lb.off;
+}
+
+void clip_layout_alloc(clip_model *m, const segp_backend *be) {
     m->be = be;
     m->params = be->alloc(m->n_params * sizeof(float));
     be->zero(m->params, m->n_params * sizeof(float));
+}
+
+void clip_layout_build(clip_model *m, const segp_backend *be) {
+    clip_layout_tensors(m);
+    clip_layout_alloc(m, be);
 }
 
 static int ends_with(const char *s, const char *suffix) {

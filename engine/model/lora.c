@@ -177,20 +177,30 @@ int clip_lora_save(const clip_lora *l, const char *path) {
     return rc;
 }
 
-int clip_lora_load(clip_lora *l, const char *path) {
-    st_file *f = st_open(path);
-    if (!f) return -1;
+/* Load from the open file F (closed here). */
+static int load_from(clip_lora *l, st_file *f) {
+    const char *path = st_path(f);
     int rc = 0;
     const char *rank = st_metadata(f, "segp.lora_rank");
-    if (rank && atoi(rank) != l->p.rank) {
-        rc = SEGP_FAIL("%s: LoRA rank %s does not match the configured rank %d", path, rank,
-                       l->p.rank);
-        goto done;
+    char *end;
+    if (rank) {
+        long r = strtol(rank, &end, 10);
+        if (!*rank || *end || r != l->p.rank) {
+            rc = SEGP_FAIL("%s: LoRA rank \"%.20s\" does not match the configured rank %d", path,
+                           rank, l->p.rank);
+            goto done;
+        }
     }
-    const char *alpha = st_metadata(f, "segp.lora_alpha");
-    if (alpha) {
-        l->p.alpha = (float)atof(alpha);
-        l->scale = l->p.alpha / (float)l->p.rank;
+    const char *alpha_s = st_metadata(f, "segp.lora_alpha");
+    float alpha = l->p.alpha;
+    if (alpha_s) {
+        double a = strtod(alpha_s, &end);
+        if (!*alpha_s || *end || !(a > 0 && a <= 1e30)) {
+            rc = SEGP_FAIL("%s: metadata segp.lora_alpha = \"%.20s\" is not a positive number",
+                           path, alpha_s);
+            goto done;
+        }
+        alpha = (float)a;
     }
     float *ha = segp_malloc((l->a_size + 1) * sizeof(float));
     float *hb = segp_malloc((l->b_size + 1) * sizeof(float));
@@ -206,11 +216,18 @@ int clip_lora_load(clip_lora *l, const char *path) {
             else if (t->ndim != 2 || t->shape[0] != r0 || t->shape[1] != r1)
                 rc = SEGP_FAIL("%s: tensor '%s' has the wrong shape (expected [%lld, %lld])",
                                path, nm, (long long)r0, (long long)r1);
-            else
-                rc = st_read_f32(f, t, k ? hb + s->b_off : ha + s->a_off);
+            else if ((rc = st_read_f32(f, t, k ? hb + s->b_off : ha + s->a_off)) == 0) {
+                const float *v = k ? hb + s->b_off : ha + s->a_off;
+                for (int64_t j = 0; j < t->numel && rc == 0; j++)
+                    if (!isfinite(v[j]))
+                        rc = SEGP_FAIL("%s: tensor '%s' holds a non-finite value (NaN or inf) "
+                                       "at element %lld", path, nm, (long long)j);
+            }
         }
     }
-    if (rc == 0) {
+    if (rc == 0) { /* the state changes only when everything was read */
+        l->p.alpha = alpha;
+        l->scale = alpha / (float)l->p.rank;
         l->be->to_device(l->a, ha, l->a_size * sizeof(float));
         l->be->to_device(l->b, hb, l->b_size * sizeof(float));
     }
@@ -219,4 +236,14 @@ int clip_lora_load(clip_lora *l, const char *path) {
 done:
     st_close(f);
     return rc;
+}
+
+int clip_lora_load(clip_lora *l, const char *path) {
+    st_file *f = st_open(path);
+    return f ? load_from(l, f) : -1;
+}
+
+int clip_lora_load_memory(clip_lora *l, const char *name, const void *data, size_t size) {
+    st_file *f = st_open_memory(name, data, size);
+    return f ? load_from(l, f) : -1;
 }

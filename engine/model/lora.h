@@ -67,6 +67,8 @@ size_t clip_lora_trainable(const clip_lora *l);
 /* Save/load both A and B with names "lora.{visual,text}.L.{q,k,v,out,fc,proj}.{A,B}". */
 int clip_lora_save(const clip_lora *l, const char *path);
 int clip_lora_load(clip_lora *l, const char *path); /* layout must match */
+/* The same from a safetensors file in memory; NAME stands for the file in messages. */
+int clip_lora_load_memory(clip_lora *l, const char *name, const void *data, size_t size);
 
 const char *clip_lora_target_name(int target);
 

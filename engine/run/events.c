@@ -139,12 +139,7 @@ event_reply event_emit(event_sink *s, const segp_event *ev) {
     return s->aborted ? EVENT_ABORT : EVENT_CONTINUE;
 }
 
-long events_repair(const char *path) {
-    struct stat st;
-    if (stat(path, &st) != 0) return 0;
-    uint8_t *data;
-    size_t n;
-    if (segp_read_file(path, &data, &n) != 0) return -1;
+size_t events_intact_length(const char *data, size_t n) {
     /* keep everything up to the last newline whose line parses */
     size_t keep = n;
     while (keep > 0) {
@@ -154,15 +149,23 @@ long events_repair(const char *path) {
         }
         size_t b = keep - 1;
         while (b > 0 && data[b - 1] != '\n') b--;
-        data[keep - 1] = 0;
-        cJSON *j = cJSON_Parse((const char *)data + b);
-        data[keep - 1] = '\n';
+        cJSON *j = cJSON_ParseWithLength(data + b, keep - 1 - b);
         if (j) {
             cJSON_Delete(j);
             break;
         }
         keep = b;
     }
+    return keep;
+}
+
+long events_repair(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    uint8_t *data;
+    size_t n;
+    if (segp_read_file(path, &data, &n) != 0) return -1;
+    size_t keep = events_intact_length((const char *)data, n);
     free(data);
     if (keep == n) return 0;
     if (truncate(path, (off_t)keep) != 0)

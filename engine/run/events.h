@@ -9,6 +9,7 @@
 #ifndef SEGP_EVENTS_H
 #define SEGP_EVENTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -65,5 +66,8 @@ const char *event_kind_name(event_kind k);
  * returns the number of bytes removed (0 when intact, or when the file does not exist), -1 +
  * error naming the file. */
 long events_repair(const char *path);
+/* What events_repair keeps of an events file in memory: the length of DATA up to the end of its
+ * last line that is complete (newline-terminated) and parses as JSON (0 when none does). */
+size_t events_intact_length(const char *data, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include "run/run_record.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,15 @@ static double num_or_nan(const cJSON *o, const char *key) {
     return cJSON_IsNumber(it) ? it->valuedouble : NAN;
 }
 
+/* An integer at KEY within [LO, HI] (truncated), else DFLT: absent, null, NaN and values out of
+ * range (which a conversion to an integer type may not see) give DFLT. */
+static int64_t int_or(const cJSON *o, const char *key, double lo, double hi, int64_t dflt) {
+    double v = num_or_nan(o, key);
+    return v >= lo && v <= hi ? (int64_t)v : dflt;
+}
+
+#define MAX_EXACT 9007199254740992.0 /* 2^53: larger JSON numbers are not exact integers */
+
 /* An array of N ints in [0, LIMIT) at KEY of O into OUT; -1 + error naming PATH and KEY. */
 static int read_int_array(const cJSON *o, const char *key, int n, int limit, int32_t *out,
                           const char *path) {
@@ -51,17 +61,24 @@ static int read_int_array(const cJSON *o, const char *key, int n, int limit, int
 
 /* ---- config.json ---- */
 
+static int parse_config(run_record *r, const char *data, size_t size, const char *path);
+
 static int read_config(run_record *r) {
     char path[4200];
     rundir_path(r->dir, "config.json", path, sizeof path);
     uint8_t *data = NULL;
     size_t size = 0;
     if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = parse_config(r, (const char *)data, size, path);
+    free(data);
+    return rc;
+}
+
+static int parse_config(run_record *r, const char *data, size_t size, const char *path) {
     char hex[65];
     sha256_hex(data, size, hex);
     r->config_sha256 = segp_strdup(hex);
-    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
-    free(data);
+    cJSON *root = cJSON_ParseWithLength(data, size);
     int rc = 0;
     if (!cJSON_IsObject(root)) {
         rc = SEGP_FAIL("%s: not a JSON object (expected a segp run's config)", path);
@@ -74,7 +91,9 @@ static int read_config(run_record *r) {
     }
     r->method = dup_string(root, "method", "?");
     const cJSON *seed = get(root, "seed");
-    r->seed = cJSON_IsNumber(seed) && seed->valuedouble >= 0 ? (uint64_t)seed->valuedouble : 0;
+    r->seed = cJSON_IsNumber(seed) && seed->valuedouble >= 0 && seed->valuedouble < 0x1p64
+                  ? (uint64_t)seed->valuedouble
+                  : 0;
     r->benchmark = dup_string(res, "benchmark", "?");
     r->order_desc = dup_string(res, "class_order_desc", "");
     r->task_split = dup_string(res, "task_split", "");
@@ -149,9 +168,11 @@ done:
 
 static void read_task_line(run_record *r, const cJSON *o) {
     const cJSON *t = get(o, "task");
-    if (!cJSON_IsNumber(t)) return;
+    /* a task number of the run (checked before the conversion: 5e12 is no int) */
+    if (!cJSON_IsNumber(t) || !(t->valuedouble >= 1 && t->valuedouble <= r->num_tasks) ||
+        t->valuedouble != floor(t->valuedouble))
+        return;
     int k = (int)t->valuedouble - 1;
-    if (k < 0 || k >= r->num_tasks || t->valuedouble != floor(t->valuedouble)) return;
     run_task_metrics *m = &r->task[k];
     m->valid = 1;
     m->acc = num_or_nan(o, "acc");
@@ -196,6 +217,8 @@ static void clear_metrics(run_record *r) {
     memset(&r->final, 0, sizeof r->final);
 }
 
+static int metrics_lines(run_record *r, char *data, const char *path);
+
 /* metrics.jsonl: absent is fine (no task finished yet); a line that is not JSON is skipped only
  * when it is the last one (a torn write), else it is an error. */
 static int read_metrics(run_record *r) {
@@ -206,6 +229,13 @@ static int read_metrics(run_record *r) {
     uint8_t *data = NULL;
     size_t size = 0;
     if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = metrics_lines(r, (char *)data, path);
+    free(data);
+    return rc;
+}
+
+/* The lines of metrics.jsonl in DATA (NUL-terminated, modified). */
+static int metrics_lines(run_record *r, char *data, const char *path) {
     int rc = 0, line_no = 0;
     char *p = (char *)data;
     while (*p) {
@@ -230,7 +260,6 @@ static int read_metrics(run_record *r) {
         if (!nl) break;
         p = nl + 1;
     }
-    free(data);
     return rc;
 }
 
@@ -289,11 +318,10 @@ static void add_step(run_record *r, const cJSON *o, int task) {
     }
     run_step *s = &r->steps[r->n_steps++];
     s->task = task;
-    s->epoch = (int)num_or_nan(o, "epoch");
-    s->epochs = (int)num_or_nan(o, "epochs");
-    double st = num_or_nan(o, "step"), sts = num_or_nan(o, "steps");
-    s->step = isfinite(st) ? (int64_t)st : 0;
-    s->steps = isfinite(sts) ? (int64_t)sts : 0;
+    s->epoch = (int)int_or(o, "epoch", 0, INT_MAX, 0); /* 0: a phase without epochs */
+    s->epochs = (int)int_or(o, "epochs", 0, INT_MAX, 0);
+    s->step = int_or(o, "step", -MAX_EXACT, MAX_EXACT, 0);
+    s->steps = int_or(o, "steps", -MAX_EXACT, MAX_EXACT, 0);
     s->loss = (float)num_or_nan(o, "loss");
     s->lr = (float)num_or_nan(o, "lr");
     s->images_per_s = num_or_nan(o, "images_per_s");
@@ -341,9 +369,8 @@ int run_record_add_event(run_record *r, const char *line) {
     } else if (strcmp(kind, "phase") == 0) {
         const cJSON *ph = get(o, "phase");
         snprintf(r->phase, sizeof r->phase, "%s", cJSON_IsString(ph) ? ph->valuestring : "?");
-        double sts = num_or_nan(o, "steps");
         r->phase_step = 0;
-        r->phase_steps = isfinite(sts) ? (int64_t)sts : 0;
+        r->phase_steps = int_or(o, "steps", -MAX_EXACT, MAX_EXACT, 0);
     } else if (strcmp(kind, "step") == 0 && task >= 0) {
         add_step(r, o, task);
     } else if (strcmp(kind, "error") == 0) {
@@ -356,16 +383,11 @@ int run_record_add_event(run_record *r, const char *line) {
     return 0;
 }
 
-/* events.jsonl: absent is fine; a torn last line is skipped; any other bad line is an error. */
-static int read_events(run_record *r) {
-    char path[4200];
-    rundir_path(r->dir, "events.jsonl", path, sizeof path);
-    if (!rundir_exists(path)) return 0;
-    uint8_t *data = NULL;
-    size_t size = 0;
-    if (segp_read_file(path, &data, &size) != 0) return -1;
+/* The lines of events.jsonl in DATA (NUL-terminated, modified): a torn last line is skipped;
+ * any other bad line is an error. */
+static int events_lines(run_record *r, char *data, const char *path) {
     int rc = 0, line_no = 0;
-    char *p = (char *)data;
+    char *p = data;
     while (*p) {
         char *nl = strchr(p, '\n');
         if (nl) *nl = '\0';
@@ -381,11 +403,32 @@ static int read_events(run_record *r) {
         if (!nl) break;
         p = nl + 1;
     }
+    return rc;
+}
+
+/* events.jsonl: absent is fine. */
+static int read_events(run_record *r) {
+    char path[4200];
+    rundir_path(r->dir, "events.jsonl", path, sizeof path);
+    if (!rundir_exists(path)) return 0;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (segp_read_file(path, &data, &size) != 0) return -1;
+    int rc = events_lines(r, (char *)data, path);
     free(data);
     return rc;
 }
 
 /* ---- open / free ---- */
+
+/* The per-task arrays, once the config gave the task count. */
+static void alloc_tasks(run_record *r) {
+    int T = r->num_tasks;
+    r->task = segp_calloc((size_t)T, sizeof(run_task_metrics));
+    r->task_wall_s = segp_malloc(sizeof(double) * (size_t)T);
+    r->task_start_time_ = segp_malloc(sizeof(double) * (size_t)T);
+    for (int t = 0; t < T; t++) r->task_wall_s[t] = r->task_start_time_[t] = NAN;
+}
 
 int run_record_open(const char *dir, run_record *out) {
     memset(out, 0, sizeof *out);
@@ -395,14 +438,54 @@ int run_record_open(const char *dir, run_record *out) {
     r->cur_task = -1;
     int rc = read_config(r);
     if (rc == 0) {
-        int T = r->num_tasks;
-        r->task = segp_calloc((size_t)T, sizeof(run_task_metrics));
-        r->task_wall_s = segp_malloc(sizeof(double) * (size_t)T);
-        r->task_start_time_ = segp_malloc(sizeof(double) * (size_t)T);
-        for (int t = 0; t < T; t++) r->task_wall_s[t] = r->task_start_time_[t] = NAN;
+        alloc_tasks(r);
         rc = run_record_refresh(r);
     }
     if (rc == 0) rc = read_events(r);
+    if (rc != 0) {
+        run_record_free(r);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    return 0;
+}
+
+/* A NUL-terminated copy of T (empty when T is NULL). */
+static char *text_copy(const run_text *t) {
+    size_t n = t && t->data ? t->size : 0;
+    char *s = segp_malloc(n + 1);
+    if (n) memcpy(s, t->data, n);
+    s[n] = 0;
+    return s;
+}
+
+int run_record_open_memory(const char *dir, const run_text *config, const run_text *metrics,
+                           const run_text *events, run_record *out) {
+    memset(out, 0, sizeof *out);
+    run_record *r = out;
+    r->dir = segp_strdup(dir);
+    r->cur_task = -1;
+    char path[4200];
+    rundir_path(dir, "config.json", path, sizeof path);
+    int rc = parse_config(r, config->data, config->size, path);
+    if (rc == 0) {
+        alloc_tasks(r);
+        clear_metrics(r);
+        r->R = segp_malloc(sizeof(double) * (size_t)r->num_tasks * (size_t)r->num_tasks);
+        for (int i = 0; i < r->num_tasks * r->num_tasks; i++) r->R[i] = NAN;
+        if (metrics && metrics->data) {
+            rundir_path(dir, "metrics.jsonl", path, sizeof path);
+            char *m = text_copy(metrics);
+            rc = metrics_lines(r, m, path);
+            free(m);
+        }
+    }
+    if (rc == 0 && events && events->data) {
+        rundir_path(dir, "events.jsonl", path, sizeof path);
+        char *e = text_copy(events);
+        rc = events_lines(r, e, path);
+        free(e);
+    }
     if (rc != 0) {
         run_record_free(r);
         memset(out, 0, sizeof *out);

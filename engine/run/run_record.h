@@ -17,6 +17,7 @@
 #ifndef SEGP_RUN_RECORD_H
 #define SEGP_RUN_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "metrics/analytics.h"
@@ -161,6 +162,30 @@ typedef struct {
 
 /* Load tasks/NN/ of finished task T (0-based). -1 + error naming the file and tensor. */
 int run_task_load(const run_record *r, int t, run_task_data *out);
+
+/* ---- in-memory twins (run_record_open and run_task_load read the files and call these; the
+ * fuzz targets call them directly). PATH / the task's file names stand for the files. ---- */
+
+/* run_record_open over config.json, metrics.jsonl and events.jsonl in memory (metrics and
+ * events may be NULL or have NULL data: absent); no matrix files (R all NAN, no R_clip) and no
+ * DONE markers. DIR names the files in messages. */
+typedef struct {
+    const char *data;
+    size_t size;
+} run_text;
+int run_record_open_memory(const char *dir, const run_text *config, const run_text *metrics,
+                           const run_text *events, run_record *out);
+
+/* tasks/NN/'s files in memory (data NULL: the file is absent). */
+enum { RUN_FILE_GEOMETRY, RUN_FILE_DRIFT, RUN_FILE_ANCHORS, RUN_FILE_PROTOTYPES,
+       RUN_FILE_ANALYTICS, RUN_TASK_FILES };
+typedef struct {
+    const void *data[RUN_TASK_FILES];
+    size_t size[RUN_TASK_FILES];
+} run_task_files;
+/* run_task_load over FILES (no DONE marker is needed). */
+int run_task_load_memory(const run_record *r, int t, const run_task_files *files,
+                         run_task_data *out);
 void run_task_data_free(run_task_data *d);
 
 #endif

@@ -97,13 +97,20 @@ static int load_int(st_ctx *c, const char *name, int64_t n, int lo, int hi, int3
     return rc;
 }
 
-static int open_part(const run_record *r, int t, const char *name, st_ctx *c, char *path,
-                     size_t n) {
+/* Part NAME of task T, from MEM (data NULL: absent) or, MEM NULL, from the run directory:
+ * 1 open, 0 absent, -1 + error. */
+static int open_part(const run_record *r, int t, const char *name, const void *mem_data,
+                     size_t mem_size, int from_mem, st_ctx *c, char *path, size_t n) {
     rundir_task_path(r->dir, t, name, path, n);
     c->path = path;
     c->f = NULL;
-    if (!rundir_exists(path)) return 0;
-    c->f = st_open(path);
+    if (from_mem) {
+        if (!mem_data) return 0;
+        c->f = st_open_memory(path, mem_data, mem_size);
+    } else {
+        if (!rundir_exists(path)) return 0;
+        c->f = st_open(path);
+    }
     return c->f ? 1 : -1;
 }
 
@@ -253,12 +260,13 @@ static int load_prototypes(const run_record *r, run_task_data *d, st_ctx *c) {
 
 typedef int (*part_loader)(const run_record *, run_task_data *, st_ctx *);
 
-int run_task_load(const run_record *r, int t, run_task_data *out) {
+/* run_task_load from MEM (NULL: the files of the run directory). */
+static int load_task(const run_record *r, int t, const run_task_files *mem, run_task_data *out) {
     memset(out, 0, sizeof *out);
     if (t < 0 || t >= r->num_tasks)
         return SEGP_FAIL("%s: task %d is out of range (the run has %d tasks)", r->dir, t + 1,
                          r->num_tasks);
-    if (!rundir_task_done(r->dir, t))
+    if (!mem && !rundir_task_done(r->dir, t))
         return SEGP_FAIL("%s: task %d is not finished (no tasks/%02d/DONE)", r->dir, t + 1, t + 1);
     run_task_data *d = out;
     d->task = t;
@@ -268,12 +276,17 @@ int run_task_load(const run_record *r, int t, run_task_data *out) {
     static const struct {
         const char *file;
         part_loader load;
-    } parts[] = {{"geometry.safetensors", load_geometry}, {"drift.safetensors", load_drift},
-                 {"anchors.safetensors", load_anchors}, {"prototypes.safetensors", load_prototypes}};
+        int index; /* in run_task_files */
+    } parts[] = {{"geometry.safetensors", load_geometry, RUN_FILE_GEOMETRY},
+                 {"drift.safetensors", load_drift, RUN_FILE_DRIFT},
+                 {"anchors.safetensors", load_anchors, RUN_FILE_ANCHORS},
+                 {"prototypes.safetensors", load_prototypes, RUN_FILE_PROTOTYPES}};
     char path[4200];
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         st_ctx c;
-        int has = open_part(r, t, parts[k].file, &c, path, sizeof path);
+        int i = parts[k].index;
+        int has = open_part(r, t, parts[k].file, mem ? mem->data[i] : NULL, mem ? mem->size[i] : 0,
+                            mem != NULL, &c, path, sizeof path);
         if (has < 0) goto fail;
         if (has == 0) continue;
         int rc = parts[k].load(r, d, &c);
@@ -285,7 +298,14 @@ int run_task_load(const run_record *r, int t, run_task_data *out) {
         memcpy(d->labels, r->class_order, sizeof(int32_t) * (size_t)d->n_seen);
     }
     rundir_task_path(r->dir, t, "analytics.json", path, sizeof path);
-    if (rundir_exists(path)) {
+    if (mem) {
+        if (mem->data[RUN_FILE_ANALYTICS]) {
+            if (analytics_parse_summary(mem->data[RUN_FILE_ANALYTICS],
+                                        mem->size[RUN_FILE_ANALYTICS], path, &d->summary) != 0)
+                goto fail;
+            d->has_summary = 1;
+        }
+    } else if (rundir_exists(path)) {
         rundir_task_path(r->dir, t, "", path, sizeof path);
         if (analytics_read_summary(path, &d->summary) != 0) goto fail;
         d->has_summary = 1;
@@ -294,6 +314,15 @@ int run_task_load(const run_record *r, int t, run_task_data *out) {
 fail:
     run_task_data_free(d);
     return -1;
+}
+
+int run_task_load(const run_record *r, int t, run_task_data *out) {
+    return load_task(r, t, NULL, out);
+}
+
+int run_task_load_memory(const run_record *r, int t, const run_task_files *files,
+                         run_task_data *out) {
+    return load_task(r, t, files, out);
 }
 
 void run_task_data_free(run_task_data *d) {

@@ -1,6 +1,7 @@
 /* rundir.c: the run directory (see rundir.h). */
 #include "rundir.h"
 
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -246,4 +247,52 @@ int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done,
     if (rc == 0) rc = write_matrix(dir, "", m, n_done);
     if (rc == 0 && x->clip) rc = write_matrix(dir, "_clip", x->clip, n_done);
     return rc;
+}
+
+/* A JSON number that is a whole count in [0, 2^53]. */
+static int json_count(const cJSON *v, int64_t *out) {
+    if (!cJSON_IsNumber(v)) return 0;
+    double d = v->valuedouble;
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d)) return 0;
+    *out = (int64_t)d;
+    return 1;
+}
+
+/* Entry J of HITS (N = count[j]): a count within [0, n], or null for a task not yet seen. */
+static int eval_entry(const cJSON *hits, int t, int j, int64_t n, int64_t *h) {
+    const cJSON *v = cJSON_GetArrayItem(hits, j);
+    if (cJSON_IsNull(v) && j > t) { /* a finished task has every seen entry */
+        *h = -1;
+        return 1;
+    }
+    return json_count(v, h) && *h <= n;
+}
+
+int rundir_parse_task_eval(const char *text, size_t n, int t, cl_matrix *m, cl_matrix *clip,
+                           double *heldout) {
+    int T = m->num_tasks;
+    if (t < 0 || t >= T) return -1;
+    cJSON *o = cJSON_ParseWithLength(text, n);
+    const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(o, "count");
+    const cJSON *hits = cJSON_GetObjectItemCaseSensitive(o, "hits");
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "clip_hits");
+    int ok = cJSON_IsObject(o) && cJSON_IsArray(cnt) && cJSON_IsArray(hits) &&
+             cJSON_GetArraySize(cnt) == T && cJSON_GetArraySize(hits) == T &&
+             (!clip || (cJSON_IsArray(ch) && cJSON_GetArraySize(ch) == T));
+    int64_t *v = segp_malloc(3 * (size_t)T * sizeof *v); /* count, hits, clip hits */
+    for (int j = 0; ok && j < T; j++) {
+        ok = json_count(cJSON_GetArrayItem(cnt, j), &v[j]) &&
+             eval_entry(hits, t, j, v[j], &v[T + j]) &&
+             (!clip || eval_entry(ch, t, j, v[j], &v[2 * T + j]));
+    }
+    /* nothing is recorded unless the whole file is valid */
+    for (int j = 0; ok && j < T; j++) {
+        if (v[T + j] >= 0) cl_matrix_set(m, t, j, v[T + j], v[j]);
+        if (clip && v[2 * T + j] >= 0) cl_matrix_set(clip, t, j, v[2 * T + j], v[j]);
+    }
+    const cJSON *ho = cJSON_GetObjectItemCaseSensitive(o, "heldout_acc");
+    if (ok && cJSON_IsNumber(ho)) *heldout = ho->valuedouble;
+    free(v);
+    cJSON_Delete(o);
+    return ok ? 0 : -1;
 }

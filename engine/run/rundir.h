@@ -37,6 +37,13 @@ int rundir_exists(const char *path);
 /* Remove temporary files left by a crash (NAME.tmp.PID) in DIR and its task folders. */
 void rundir_clean_tmp(const char *dir, int num_tasks);
 
+/* tasks/NN/eval.json of task T (N bytes of TEXT): its counts and hits (and clip_hits when CLIP
+ * is not NULL) into row T of M (and CLIP), its heldout_acc into *HELDOUT when present. 0, or -1
+ * (nothing recorded, no message: the caller names the file) when it is not an eval.json of a
+ * run with M's task count: counts must be whole numbers, hits within them, null only after T. */
+int rundir_parse_task_eval(const char *text, size_t n, int t, cl_matrix *m, cl_matrix *clip,
+                           double *heldout);
+
 /* What metrics.jsonl carries beside the accuracy matrix (every member may be NULL / NAN). */
 typedef struct {
     const double *heldout;       /* held-out zero-shot accuracy after each task (NAN: none) */

@@ -749,7 +749,7 @@ int32_t *clip_clean_text_cp(const char *text, size_t *n_out) {
     while (s < e && is_py_space(b.v[s])) s++;
     while (e > s && is_py_space(b.v[e - 1])) e--;
     a.n = 0;
-    py_lower(b.v + s, e - s, &a);
+    if (e > s) py_lower(b.v + s, e - s, &a); /* b.v is NULL when nothing is left */
     free(b.v);
     cb_reserve(&a, 1); /* never return NULL, even for empty text */
     *n_out = a.n;

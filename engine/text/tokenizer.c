@@ -283,24 +283,12 @@ done:
     return rc;
 }
 
-clip_tokenizer *clip_tokenizer_init(const char *vocab_path) {
-    uint8_t *file = NULL;
-    size_t size;
-    const uint8_t *gz = segp_clip_vocab_gz;
-    const char *name = "embedded bpe_simple_vocab_16e6.txt.gz";
-    size = (size_t)(segp_clip_vocab_gz_end - segp_clip_vocab_gz);
-    if (vocab_path) {
-        if (segp_read_file(vocab_path, &file, &size) != 0) return NULL;
-        gz = file;
-        name = vocab_path;
-    }
+clip_tokenizer *clip_tokenizer_init_memory(const void *gz, size_t size, const char *name) {
     char *text = NULL;
     size_t len = 0;
-    int rc = gunzip(gz, size, name, &text, &len);
-    free(file);
-    if (rc != 0) return NULL;
+    if (gunzip(gz, size, name, &text, &len) != 0) return NULL;
     clip_tokenizer *t = segp_calloc(1, sizeof *t);
-    rc = build(t, text, len, name);
+    int rc = build(t, text, len, name);
     free(text);
     if (rc != 0) {
         clip_tokenizer_free(t);
@@ -308,6 +296,19 @@ clip_tokenizer *clip_tokenizer_init(const char *vocab_path) {
     }
     t->cache_cap = 1024;
     t->cache = segp_calloc(t->cache_cap, sizeof *t->cache);
+    return t;
+}
+
+clip_tokenizer *clip_tokenizer_init(const char *vocab_path) {
+    if (!vocab_path)
+        return clip_tokenizer_init_memory(segp_clip_vocab_gz,
+                                          (size_t)(segp_clip_vocab_gz_end - segp_clip_vocab_gz),
+                                          "embedded bpe_simple_vocab_16e6.txt.gz");
+    uint8_t *file;
+    size_t size;
+    if (segp_read_file(vocab_path, &file, &size) != 0) return NULL;
+    clip_tokenizer *t = clip_tokenizer_init_memory(file, size, vocab_path);
+    free(file);
     return t;
 }
 

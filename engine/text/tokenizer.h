@@ -12,6 +12,7 @@
 #ifndef SEGP_TOKENIZER_H
 #define SEGP_TOKENIZER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CLIP_SOT 49406
@@ -23,6 +24,8 @@ typedef struct clip_tokenizer clip_tokenizer; /* opaque */
 /* vocab_path NULL: the embedded vocabulary. NULL + error (naming the file) on failure:
  * missing file, not gzip, truncated, wrong number of merges. */
 clip_tokenizer *clip_tokenizer_init(const char *vocab_path);
+/* The same from a gzip file in memory (SIZE bytes); NAME stands for the file in messages. */
+clip_tokenizer *clip_tokenizer_init_memory(const void *gz, size_t size, const char *name);
 void clip_tokenizer_free(clip_tokenizer *tok);
 
 /* BPE ids of TEXT (UTF-8; ill-formed bytes read as U+FFFD) without start/end tokens. Returns

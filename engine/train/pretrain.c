@@ -89,7 +89,7 @@ pretrain_config pretrain_default_config(void) {
     return c;
 }
 
-static int check_config(const pretrain_config *c, clip_config *mc) {
+int pretrain_config_check(const pretrain_config *c, clip_config *mc) {
     if (strcmp(c->activation, "quick_gelu") && strcmp(c->activation, "gelu"))
         return SEGP_FAIL("model.activation '%s' (expected \"quick_gelu\" or \"gelu\")",
                          c->activation);
@@ -199,7 +199,7 @@ static void trim_log(const char *path, int last) {
 int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrain_callback cb,
                  void *user) {
     clip_config mc;
-    if (check_config(cfg, &mc) != 0) return -1;
+    if (pretrain_config_check(cfg, &mc) != 0) return -1;
     char p_cfg[1100], p_ckpt[1100], p_log[1100], p_model[1100];
     snprintf(p_cfg, sizeof p_cfg, "%s/config.json", cfg->out_dir);
     snprintf(p_ckpt, sizeof p_ckpt, "%s/checkpoint.safetensors", cfg->out_dir);

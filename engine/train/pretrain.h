@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "model/clip.h"
 
 typedef struct {
     char out_dir[512];
@@ -32,6 +33,9 @@ typedef struct {
 
 pretrain_config pretrain_default_config(void);
 const cfg_field *pretrain_config_fields(int *n);
+/* What pretrain_run checks before it starts (activation, dtype, sizes that must divide, the
+ * architecture), filling the model's architecture MC. -1 + error naming the key. */
+int pretrain_config_check(const pretrain_config *c, clip_config *mc);
 
 typedef enum {
     PRETRAIN_STEP,
