@@ -1,9 +1,14 @@
 # segp build. `make` builds ./segp (CPU: OpenBLAS + OpenMP); `make test` builds and runs the tests;
 # `make check-asan` runs the same tests under AddressSanitizer + UBSan.
-# The CUDA backend will come behind `make CUDA=1`; the op table (engine/backend/backend.h) is its seam.
+# `make CUDA=1` adds the CUDA backend (engine/backend/cuda/*.cu, nvcc + cuBLAS; README "GPU");
+# `make cuda-objects` only compiles it (CI does, so that it never rots without a GPU).
 
 CC      ?= cc
+ifeq ($(CUDA),1)
+BUILD   ?= build-cuda
+else
 BUILD   ?= build
+endif
 OPT     ?= -O3 -march=native
 CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
            -MMD -MP -D_GNU_SOURCE -Iengine -I. $(shell pkg-config --cflags cairo)
@@ -31,6 +36,20 @@ APP_SRC    := $(wildcard app/*.c)
 TEST_SRC   := $(wildcard tests/*.c)
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(ENGINE_ASM:%.S=$(BUILD)/%.o)
+
+# The CUDA backend: sm_90 machine code (H100/H200) plus PTX that any later GPU compiles at load.
+CUDA_HOME ?= /usr/local/cuda
+NVCC      ?= $(CUDA_HOME)/bin/nvcc
+CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+NVFLAGS   ?= -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -Wall,-Wextra,-Wno-unused-parameter \
+             -Iengine -I. -MMD -MP
+CUDA_SRC  := $(wildcard engine/backend/cuda/*.cu)
+CUDA_OBJ  := $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+ifeq ($(CUDA),1)
+CFLAGS     += -DSEGP_CUDA
+ENGINE_OBJ += $(CUDA_OBJ)
+LDLIBS     += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+endif
 APP_OBJ    := $(APP_SRC:%.c=$(BUILD)/%.o)
 VIEWS_OBJ  := $(VIEWS_SRC:%.c=$(BUILD)/%.o)
 EXPORT_OBJ := $(EXPORT_SRC:%.c=$(BUILD)/%.o)
@@ -49,7 +68,13 @@ $(BUILD)/libsegp.a: $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(SEGP_BIN): $(APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a
+# ./segp is relinked when the variant (CPU or CUDA) changes, even if its objects are older.
+VARIANT_STAMP := $(SEGP_BIN).variant
+$(VARIANT_STAMP): FORCE
+	@echo '$(BUILD) CUDA=$(CUDA)' > $@.new
+	@cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
+
+$(SEGP_BIN): $(APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a $(VARIANT_STAMP)
 	$(CC) $(CFLAGS) -o $@ $(APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a $(LDLIBS) $(UI_LIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(TEST_APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a
@@ -58,6 +83,13 @@ $(TEST_BIN): $(TEST_OBJ) $(TEST_APP_OBJ) $(UI_OBJ) $(BUILD)/libsegp.a
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c -o $@ $<
+
+.PHONY: cuda-objects
+cuda-objects: $(CUDA_OBJ)
 
 # Provenance: build_id.h holds `git describe` of the tree; it is rewritten only when that
 # changes, so only engine/core/version.c recompiles.
@@ -153,4 +185,5 @@ run: $(SEGP_BIN)
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD) $(SEGP_BIN)
 
+-include $(CUDA_OBJ:.o=.d)
 -include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(UI_OBJ:.o=.d)

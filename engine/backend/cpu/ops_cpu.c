@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "core/common.h"
+#include "ops_cpu_internal.h"
 
 static void *cpu_alloc(size_t bytes) {
     void *p = NULL;
@@ -408,8 +409,8 @@ static void cpu_softmax(float *y, const float *x, int n, int c) {
     }
 }
 
-static float cpu_cross_entropy(float *dlogits, const float *logits, const int32_t *targets, int n,
-                               int c) {
+static void cpu_cross_entropy(float *loss_out, float *dlogits, const float *logits,
+                              const int32_t *targets, int n, int c) {
     double loss = 0.0;
     for (int i = 0; i < n; i++) {
         const float *li = logits + (size_t)i * c;
@@ -425,17 +426,61 @@ static float cpu_cross_entropy(float *dlogits, const float *logits, const int32_
                 di[j] = (float)(exp((double)li[j] - lse) / n) - (j == targets[i] ? 1.0f / n : 0.0f);
         }
     }
-    return (float)(loss / n);
+    *loss_out = (float)(loss / n);
 }
+
+static void cpu_transpose(float *out, const float *in, int rows, int cols) {
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) out[(size_t)c * rows + r] = in[(size_t)r * cols + c];
+}
+
+static void cpu_dot_acc(float *out, const float *a, const float *b, size_t n, float weight) {
+    double s = 0;
+    for (size_t k = 0; k < n; k++) s += (double)a[k] * b[k];
+    out[0] += weight * (float)s;
+}
+
+static void cpu_argmax_rows(int32_t *out, const float *x, int n, int c) {
+    for (int i = 0; i < n; i++) {
+        const float *l = x + (size_t)i * c;
+        int best = 0;
+        for (int k = 1; k < c; k++)
+            if (l[k] > l[best]) best = k;
+        out[i] = best;
+    }
+}
+
+static void cpu_channel_affine(float *out, const float *x, int b, int ch, size_t plane,
+                               const float *shift, const float *div) {
+    for (int i = 0; i < b; i++)
+        for (int c = 0; c < ch; c++) {
+            const float *src = x + ((size_t)i * ch + c) * plane;
+            float *dst = out + ((size_t)i * ch + c) * plane;
+            for (size_t k = 0; k < plane; k++) dst[k] = (src[k] - shift[c]) / div[c];
+        }
+}
+
+static int cpu_sync(void) { return 0; }
+
+static int cpu_set_math(segp_math math) {
+    if (math == SEGP_MATH_FP32) return 0;
+    return SEGP_FAIL("--precision %s: the CPU backend computes in FP32 only", segp_math_name(math));
+}
+
+static const char *cpu_describe(void) { return "CPU (OpenBLAS + OpenMP), FP32"; }
 
 static const segp_backend cpu_backend = {
     .name = "cpu",
+    .host_memory = 1,
     .alloc = cpu_alloc,
     .free = cpu_free,
     .to_device = cpu_copy,
     .to_host = cpu_copy,
     .zero = cpu_zero,
     .copy = cpu_copy,
+    .sync = cpu_sync,
+    .set_math = cpu_set_math,
+    .describe = cpu_describe,
     .gemm = cpu_gemm,
     .add_bias = cpu_add_bias,
     .bias_grad = cpu_bias_grad,
@@ -460,6 +505,17 @@ static const segp_backend cpu_backend = {
     .l2norm_bwd = cpu_l2norm_bwd,
     .softmax = cpu_softmax,
     .cross_entropy_fwd_bwd = cpu_cross_entropy,
+    .transpose = cpu_transpose,
+    .dot_acc = cpu_dot_acc,
+    .argmax_rows = cpu_argmax_rows,
+    .channel_affine = cpu_channel_affine,
+    .adamw_step = cpu_adamw_step,
+    .sgd_step = cpu_sgd_step,
+    .acgd_fwd_bwd = cpu_acgd_fwd_bwd,
+    .tsgr_fwd_bwd = cpu_tsgr_fwd_bwd,
+    .dpgd_fwd_bwd = cpu_dpgd_fwd_bwd,
+    .pgd_step = cpu_pgd_step,
+    .jsd_rows = cpu_jsd_rows,
 };
 
 const segp_backend *segp_backend_cpu(void) { return &cpu_backend; }
