@@ -42,7 +42,10 @@ static void r_gemm(int ta, int tb, int m, int n, int k, float alpha, const float
 
 static void r_add_bias(float *y, const float *bias, int n, int c) {
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < c; j++) y[(size_t)i * c + j] = (float)((double)y[(size_t)i * c + j] + bias[j]);
+        for (int j = 0; j < c; j++) {
+            float *v = y + (size_t)i * c + j;
+            *v = (float)((double)*v + bias[j]);
+        }
 }
 
 static void r_bias_grad(float *db, const float *dy, int n, int c) {
@@ -63,7 +66,8 @@ static void r_layernorm_fwd(float *out, float *mean, float *rstd, const float *x
         for (int j = 0; j < c; j++) var += (xi[j] - mu) * (xi[j] - mu);
         var /= c;
         double r = 1.0 / sqrt(var + eps);
-        for (int j = 0; j < c; j++) out[(size_t)i * c + j] = (float)((xi[j] - mu) * r * w[j] + b[j]);
+        for (int j = 0; j < c; j++)
+            out[(size_t)i * c + j] = (float)((xi[j] - mu) * r * w[j] + b[j]);
         if (mean) mean[i] = (float)mu;
         if (rstd) rstd[i] = (float)r;
     }
@@ -325,7 +329,8 @@ static void r_l2norm_fwd(float *y, float *norm, const float *x, int n, int c) {
         double s = 0;
         for (int j = 0; j < c; j++) s += (double)x[(size_t)i * c + j] * x[(size_t)i * c + j];
         double nm = sqrt(s);
-        for (int j = 0; j < c; j++) y[(size_t)i * c + j] = nm > 0 ? (float)(x[(size_t)i * c + j] / nm) : 0.0f;
+        for (int j = 0; j < c; j++)
+            y[(size_t)i * c + j] = nm > 0 ? (float)(x[(size_t)i * c + j] / nm) : 0.0f;
         if (norm) norm[i] = (float)nm;
     }
 }
@@ -433,7 +438,8 @@ static void unit_rows(const float *x, int n, int e, double *u, double *nm) {
         double s = 0;
         for (int j = 0; j < e; j++) s += (double)x[(size_t)i * e + j] * x[(size_t)i * e + j];
         nm[i] = sqrt(s);
-        for (int j = 0; j < e; j++) u[(size_t)i * e + j] = nm[i] > 0 ? x[(size_t)i * e + j] / nm[i] : 0;
+        for (int j = 0; j < e; j++)
+            u[(size_t)i * e + j] = nm[i] > 0 ? x[(size_t)i * e + j] / nm[i] : 0;
     }
 }
 
@@ -445,9 +451,10 @@ static void unit_rows_bwd(float *out, const double *du, const double *u, const d
         double d = 0;
         for (int j = 0; j < e; j++) d += u[(size_t)i * e + j] * du[(size_t)i * e + j];
         if (!(nm[i] > 0)) continue;
-        for (int j = 0; j < e; j++)
-            out[(size_t)i * e + j] = (float)(out[(size_t)i * e + j] +
-                                             weight * (du[(size_t)i * e + j] - u[(size_t)i * e + j] * d) / nm[i]);
+        for (int j = 0; j < e; j++) {
+            size_t q = (size_t)i * e + j;
+            out[q] = (float)(out[q] + weight * (du[q] - u[q] * d) / nm[i]);
+        }
     }
 }
 
@@ -501,7 +508,8 @@ static void r_tsgr(float *loss, float *d_g, const float *g, int n_rows, int e, c
         return;
     }
     double *u = dalloc((size_t)n_rows * e), *nm = dalloc((size_t)n_rows),
-           *du = dalloc((size_t)n_rows * e), *z = dalloc((size_t)k), *dz = dalloc((size_t)k), kl = 0;
+           *du = dalloc((size_t)n_rows * e), *z = dalloc((size_t)k), *dz = dalloc((size_t)k);
+    double kl = 0;
     unit_rows(g, n_rows, e, u, nm);
     for (int i = 0; i < n_cls; i++) {
         const double *a = u + (size_t)rows[i] * e;
