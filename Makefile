@@ -187,3 +187,16 @@ clean:
 
 -include $(CUDA_OBJ:.o=.d)
 -include $(ENGINE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(UI_OBJ:.o=.d)
+
+# GPU machine check (README "GPU"). `make device-deps` puts the Debian packages a build needs
+# into $(DEVDEPS)/ (git-ignored, ~10 MB) for a machine that has CUDA, a C compiler and PyTorch
+# but not our libraries; tools/device-check, run there (`make device-check`), unpacks them into
+# a prefix, builds `make CUDA=1` against it, runs the CUDA comparison tests and `segp bench
+# --device cuda` beside PyTorch, and prints a short table last. The device tool's call is in
+# the script's header.
+DEVDEPS ?= .devdeps
+.PHONY: device-deps device-check
+device-deps: $(SEGP_BIN)
+	SEGP_BIN=./$(SEGP_BIN) DEVDEPS=$(DEVDEPS) tools/device-deps
+device-check:
+	DEVDEPS=$(DEVDEPS) tools/device-check
