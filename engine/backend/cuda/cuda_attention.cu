@@ -96,8 +96,11 @@ void cu_attention_fwd(float *out, float *probs, const float *qkv, int b, int l, 
                     (int)count);
 }
 
-/* dS of at most this many bytes at once; larger batches go in chunks of whole batch rows. */
+/* dS of at most this many bytes at once; larger batches go in chunks of whole batch rows (the
+ * emulation check sets it small to run the chunks). */
+#ifndef ATTN_SCRATCH_MAX
 #define ATTN_SCRATCH_MAX ((size_t)512 << 20)
+#endif
 
 void cu_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *probs,
                       int b, int l, int h, int hd) {

@@ -52,7 +52,9 @@ int cublas_note(cublasStatus_t s, const char *what, const char *where);
  * the same slot; stream-ordered, so queued work on the old buffer is safe). */
 void *cuda_scratch(int slot, size_t bytes);
 
-/* Queue KERNEL on the backend's stream unless the grid is empty; a launch failure sticks. */
+/* Queue KERNEL on the backend's stream unless the grid is empty; a launch failure sticks.
+ * (SEGP_CUDA_EMU: the host emulation of emu/, which runs the kernel at once.) */
+#ifndef SEGP_CUDA_EMU
 #define LAUNCH(kernel, grid, block, smem, ...)                                                 \
     do {                                                                                       \
         dim3 grid_ = (grid);                                                                   \
@@ -61,6 +63,17 @@ void *cuda_scratch(int slot, size_t bytes);
             cuda_note(cudaGetLastError(), #kernel, __func__);                                  \
         }                                                                                      \
     } while (0)
+#else
+#define LAUNCH(kernel, grid, block, smem, ...)                                                 \
+    do {                                                                                       \
+        dim3 grid_ = (grid);                                                                   \
+        if (grid_.x > 0 && grid_.y > 0 && grid_.z > 0) {                                       \
+            emu_launch(grid_, dim3(block), (smem), g_cu.stream, #kernel,                       \
+                       [&]() { kernel(__VA_ARGS__); });                                        \
+            cuda_note(cudaGetLastError(), #kernel, __func__);                                  \
+        }                                                                                      \
+    } while (0)
+#endif
 
 /* Blocks for N items at PER_BLOCK items a block, capped: every kernel loops grid-stride, so any
  * N is covered; 0 for N = 0 (LAUNCH then skips). The cap depends on nothing but the constant,
