@@ -13,12 +13,14 @@ cuda_state g_cu;
 static segp_backend g_table;
 static int g_ready;
 
-/* Uploads go through two pinned staging buffers (copy, then DMA), so the caller's host buffer
- * may be reused as soon as to_device returns, whatever the driver does with pageable memory;
- * the two alternate, so the memcpy of one chunk overlaps the DMA of the other. */
-#define STAGE_BYTES ((size_t)8 << 20)
-static void *g_stage[2];
-static cudaEvent_t g_stage_done[2];
+/* Uploads go through a ring of pinned staging buffers (copy, then DMA), so the caller's host
+ * buffer may be reused as soon as to_device returns, whatever the driver does with pageable
+ * memory. A buffer is reused once its last DMA has run, so the host may run up to NSTAGE uploads
+ * (chunks) ahead of the device, and the memcpy of one chunk overlaps the DMA of the previous. */
+#define NSTAGE 8
+#define STAGE_BYTES ((size_t)4 << 20)
+static void *g_stage[NSTAGE];
+static cudaEvent_t g_stage_done[NSTAGE];
 static int g_stage_next;
 
 int cuda_note(cudaError_t e, const char *what, const char *where) {
@@ -96,7 +98,7 @@ static void cu_to_device(void *dst, const void *host_src, size_t bytes) {
             CUDA_CHECK(cudaStreamSynchronize, g_cu.stream);
         } else {
             int s = g_stage_next;
-            g_stage_next ^= 1;
+            g_stage_next = (s + 1) % NSTAGE;
             CUDA_CHECK(cudaEventSynchronize, g_stage_done[s]); /* its last DMA has finished */
             memcpy(g_stage[s], src + off, len);
             CUDA_CHECK(cudaMemcpyAsync, (char *)dst + off, g_stage[s], len,
@@ -190,7 +192,7 @@ static void fill_table(segp_backend *t) {
 
 /* Releases what a failed start created, so that a later call may try again. */
 static void teardown(void) {
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < NSTAGE; s++) {
         if (g_stage_done[s]) cudaEventDestroy(g_stage_done[s]);
         if (g_stage[s]) cudaFreeHost(g_stage[s]);
         g_stage_done[s] = NULL;
@@ -207,6 +209,14 @@ static int start_device(int device) {
     g_cu.device = device;
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
+    if (e == cudaErrorInsufficientDriver) {
+        int rt = 0;
+        cudaRuntimeGetVersion(&rt);
+        cudaGetLastError();
+        return SEGP_FAIL("no CUDA device: no NVIDIA driver, or one older than this build's CUDA "
+                         "runtime %d.%d (%s)",
+                         rt / 1000, rt % 1000 / 10, cudaGetErrorString(e));
+    }
     if (e != cudaSuccess) {
         cudaGetLastError();
         return SEGP_FAIL("no CUDA device: %s", cudaGetErrorString(e));
@@ -252,7 +262,7 @@ static int start_device(int device) {
             pools = 0;
     }
     g_cu.pools = pools;
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < NSTAGE; k++)
         if (cudaMallocHost(&g_stage[k], STAGE_BYTES) != cudaSuccess ||
             cudaEventCreateWithFlags(&g_stage_done[k], cudaEventDisableTiming) != cudaSuccess) {
             /* no pinned memory: fall back to synchronous pageable uploads */
