@@ -78,7 +78,9 @@ void *cuda_scratch(int slot, size_t bytes);
 /* Blocks for N items at PER_BLOCK items a block, capped: every kernel loops grid-stride, so any
  * N is covered; 0 for N = 0 (LAUNCH then skips). The cap depends on nothing but the constant,
  * so a reduction's split (and its rounding) is the same on every device. */
+#ifndef CUDA_GRID_CAP /* the emulation check sets it small to run the grid-stride loops */
 #define CUDA_GRID_CAP 65535u
+#endif
 static inline unsigned grid_for(size_t n, size_t per_block) {
     if (n == 0) return 0;
     size_t g = (n + per_block - 1) / per_block;
