@@ -162,6 +162,8 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     cJSON_AddStringToObject(res, "build", segp_build_id());
     cJSON_AddStringToObject(res, "cpu", cpu);
     cJSON_AddNumberToObject(res, "threads", omp_get_max_threads());
+    const segp_backend *be = clip_model_backend(r->model);
+    if (!be->host_memory) cJSON_AddStringToObject(res, "device", be->describe());
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
