@@ -209,7 +209,7 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     fprintf(o, "cell %d of %d (%s, seed %llu): %s\n", cell, ablate_num_cells(&a->plan), name,
             (unsigned long long)c.seed, dir);
     fflush(o);
-    cl_runner_params p = {cli_progress_event, ui};
+    cl_runner_params p = {cli_progress_event, ui, NULL, NULL};
     cl_runner *r = NULL;
     char path[4500];
     snprintf(path, sizeof path, "%s/config.json", dir);

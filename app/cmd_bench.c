@@ -113,8 +113,9 @@ static int step_train(bench_state *s) { /* the training step: SGD momentum 0.9, 
 static int step_input_grad(bench_state *s) { /* fixed text embeddings, gradient to pixels */
     const clip_config *c = clip_model_config(s->m);
     if (clip_vision_forward(s->m, s->lora, s->pixels, s->b, s->va, 1, s->img)) return -1;
-    clip_logit_loss(clip_model_backend(s->m), s->img, s->b, s->text_fixed, N_CLASSES,
-                    c->embed_dim, 100.0f, s->labels, 0, s->dimg, NULL, NULL);
+    float loss; /* CPU: backend memory is host memory */
+    clip_logit_loss(clip_model_backend(s->m), NULL, &loss, s->img, s->b, s->text_fixed,
+                    N_CLASSES, c->embed_dim, 100.0f, s->labels, 0, s->dimg, NULL, NULL);
     clip_grads g = {.d_pixels = s->dpix};
     return clip_vision_backward(s->m, s->lora, s->va, s->dimg, &g);
 }
@@ -230,7 +231,7 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
             row[plen - 1] = cfg->vocab - 1;
         }
         optim_params op = optim_default_params(OPTIM_SGD);
-        optim *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
+        optim *opt = optim_new(clip_model_backend(m), &op, clip_lora_trainable(lora), NULL);
         train_step_params sp = {.lora = lora, .opt = opt, .train_vision = 1, .train_text = 1,
                                     .data_parallel = 1};
         s.trainer = opt ? train_step_new(m, &sp) : NULL;

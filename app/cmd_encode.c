@@ -17,7 +17,7 @@ static void usage(void) {
     printf("usage: segp encode --model M.safetensors (--images A.png B.jpg ... |\n"
            "                   --tensor X.npy | --text \"...\" [--text \"...\" ...])\n"
            "                   --out F.npy [--lora L.safetensors] [--normalize] [--vocab V]\n"
-           "                   [--truncate] [--device cpu]\n\n"
+           "                   [--truncate] [--device cpu|cuda|cuda:N] [--precision P]\n\n"
            "Writes float32 embeddings, N x embed_dim, before L2 normalisation (unless\n"
            "--normalize). Images go through CLIP's eval transform at the model's resolution;\n"
            "--tensor takes already-preprocessed pixels of shape N x 3 x R x R (R = the model's\n"
@@ -27,7 +27,7 @@ static void usage(void) {
 
 int cmd_encode(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *tensor = NULL, *vocab = NULL, *lora_path = NULL;
-    const char *device = "cpu";
+    const char *device = "cpu", *precision = "auto";
     const char **images = calloc((size_t)argc, sizeof *images);
     const char **texts = calloc((size_t)argc, sizeof *texts);
     int n_images = 0, n_texts = 0, normalize = 0, truncate = 0, rc = 2;
@@ -62,6 +62,8 @@ int cmd_encode(int argc, char **argv) {
             if (!(lora_path = cli_value(argc, argv, &i))) goto done;
         } else if (!strcmp(a, "--device")) {
             if (!(device = cli_value(argc, argv, &i))) goto done;
+        } else if (!strcmp(a, "--precision")) {
+            if (!(precision = cli_value(argc, argv, &i))) goto done;
         } else if (!strcmp(a, "--text")) {
             const char *t = cli_value(argc, argv, &i);
             if (!t) goto done;
@@ -89,6 +91,7 @@ int cmd_encode(int argc, char **argv) {
     rc = 1;
     clip_load_params lp = clip_default_load_params();
     lp.device = device;
+    lp.precision = precision;
     if (!(m = clip_model_load(model, &lp))) goto fail;
     const clip_config *c = clip_model_config(m);
     if (lora_path) {

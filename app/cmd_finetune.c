@@ -28,6 +28,8 @@ static void usage(void) {
            "augment.enabled every epoch sees a new seeded random resized crop (bicubic, back to\n"
            "the model's resolution) and left-right flip of each.\n\n"
            "  --config C   JSON config (keys below); defaults otherwise\n"
+           "  --device D   cpu (default), cuda or cuda:N (a `make CUDA=1` build)\n"
+           "  --precision P  auto (default), fp32, tf32 or bf16 (README \"GPU\")\n"
            "  --out L      save the trained LoRA state\n\n"
            "config keys:\n%s",
            doc);
@@ -65,6 +67,7 @@ static int print_result(const benchmark *b, const bench_eval_result *r, int tty)
 
 int cmd_finetune(int argc, char **argv) {
     const char *model = NULL, *config = NULL, *out = NULL;
+    clip_load_params mp = clip_default_load_params();
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
             usage();
@@ -75,6 +78,10 @@ int cmd_finetune(int argc, char **argv) {
             if (!(config = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(argv[i], "--out")) {
             if (!(out = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(argv[i], "--device")) {
+            if (!(mp.device = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(argv[i], "--precision")) {
+            if (!(mp.precision = cli_value(argc, argv, &i))) return 2;
         } else {
             return cli_unknown("finetune", argv[i]);
         }
@@ -84,7 +91,7 @@ int cmd_finetune(int argc, char **argv) {
     int n;
     const cfg_field *f = finetune_config_fields(&n);
     if (config && cfg_parse_file(config, f, n, &c) != 0) return app_report_error();
-    clip_model *m = clip_model_load(model, NULL);
+    clip_model *m = clip_model_load(model, &mp);
     if (!m) return app_report_error();
     int rc = 1;
     benchmark *bench = finetune_open_benchmark(&c, m);

@@ -115,7 +115,7 @@ static void run_usage(void) {
     int n;
     const cfg_field *f = cl_config_fields(&n);
     char *doc = cfg_doc(f, n, &d);
-    printf("usage: segp run [CONFIG.json] [--out DIR] [--jsonl]\n\n"
+    printf("usage: segp run [CONFIG.json] [--out DIR] [--jsonl] [--device D] [--precision P]\n\n"
            "A continual-learning run: the benchmark's tasks in order, training (per the method)\n"
            "and evaluating on every seen class after each task. Writes a run directory (default\n"
            "runs/CONFIG-DATE-TIME; never an existing one): config.json (resolved, with the\n"
@@ -126,7 +126,10 @@ static void run_usage(void) {
            "Ctrl-C stops after the current step; 'segp resume DIR' continues.\n\n"
            "  CONFIG      JSON config (keys below; default " DEFAULT_CONFIG ")\n"
            "  --out DIR   run directory\n"
-           "  --jsonl     events as JSON lines on stdout (progress then goes to stderr)\n\n"
+           "  --jsonl     events as JSON lines on stdout (progress then goes to stderr)\n"
+           "  --device D  cpu, cuda or cuda:N (sets run.device; CUDA needs a `make CUDA=1`\n"
+           "              build and a GPU)\n"
+           "  --precision P  auto, fp32, tf32 or bf16 (sets run.precision)\n\n"
            "methods:");
     for (int i = 0; i < cl_method_count(); i++)
         printf("\n  %-10s %s", cl_method_at(i)->name, cl_method_at(i)->doc);
@@ -135,7 +138,7 @@ static void run_usage(void) {
 }
 
 int cmd_run(int argc, char **argv) {
-    const char *config = NULL, *out = NULL;
+    const char *config = NULL, *out = NULL, *device = NULL, *precision = NULL;
     cli_progress u = {isatty(fileno(stderr)), 0, NULL};
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
@@ -145,6 +148,10 @@ int cmd_run(int argc, char **argv) {
             if (!(out = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(argv[i], "--jsonl")) {
             u.jsonl = 1;
+        } else if (!strcmp(argv[i], "--device")) {
+            if (!(device = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(argv[i], "--precision")) {
+            if (!(precision = cli_value(argc, argv, &i))) return 2;
         } else if (argv[i][0] == '-') {
             return cli_unknown("run", argv[i]);
         } else if (!config) {
@@ -156,6 +163,8 @@ int cmd_run(int argc, char **argv) {
     if (!config) config = DEFAULT_CONFIG;
     cl_config c = cl_config_default();
     if (cl_config_parse_file(config, &c) != 0) return app_report_error();
+    if (device) snprintf(c.device, sizeof c.device, "%s", device);
+    if (precision) snprintf(c.precision, sizeof c.precision, "%s", precision);
     if (cl_config_check(&c) != 0) {
         segp_fail_prefix("%s: ", config);
         return app_report_error();
@@ -164,7 +173,7 @@ int cmd_run(int argc, char **argv) {
     if (out) snprintf(dir, sizeof dir, "%s", out);
     else cli_default_run_dir(config, dir, sizeof dir);
     cli_stop_on_signals();
-    cl_runner_params p = {cli_progress_event, &u};
+    cl_runner_params p = {cli_progress_event, &u, NULL, NULL};
     cl_runner *r = cl_runner_new(&c, config, dir, &p);
     if (!r) {
         segp_fail_prefix("%s: ", config);
@@ -176,19 +185,25 @@ int cmd_run(int argc, char **argv) {
 }
 
 int cmd_resume(int argc, char **argv) {
-    const char *dir = NULL;
+    const char *dir = NULL, *device = NULL, *precision = NULL;
     cli_progress u = {isatty(fileno(stderr)), 0, NULL};
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
-            printf("usage: segp resume DIR [--jsonl]\n\n"
+            printf("usage: segp resume DIR [--jsonl] [--device D] [--precision P]\n\n"
                    "Continue the run in DIR after its last task with a DONE marker (a half-done\n"
                    "task restarts from its beginning; the numbers are those of an uninterrupted\n"
                    "run). A torn last line of events.jsonl is cut; a corrupt checkpoint or\n"
                    "eval.json of a finished task is refused with the file named. The model file\n"
-                   "must have the SHA-256 recorded in DIR/config.json.\n");
+                   "must have the SHA-256 recorded in DIR/config.json.\n"
+                   "--device/--precision run the rest elsewhere than the recorded run.device /\n"
+                   "run.precision (the numbers then differ by that device's rounding).\n");
             return 0;
         } else if (!strcmp(argv[i], "--jsonl")) {
             u.jsonl = 1;
+        } else if (!strcmp(argv[i], "--device")) {
+            if (!(device = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(argv[i], "--precision")) {
+            if (!(precision = cli_value(argc, argv, &i))) return 2;
         } else if (argv[i][0] == '-') {
             return cli_unknown("resume", argv[i]);
         } else if (!dir) {
@@ -199,7 +214,7 @@ int cmd_resume(int argc, char **argv) {
     }
     if (!dir) return cli_usage_error("resume", "DIR is required");
     cli_stop_on_signals();
-    cl_runner_params p = {cli_progress_event, &u};
+    cl_runner_params p = {cli_progress_event, &u, device, precision};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     return finish(r, cl_runner_run(r), &u);
@@ -225,7 +240,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!dir) return cli_usage_error("eval", "DIR is required");
     cli_stop_on_signals();
-    cl_runner_params p = {cli_progress_event, &u};
+    cl_runner_params p = {cli_progress_event, &u, NULL, NULL};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     int differ = 0;

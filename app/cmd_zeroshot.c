@@ -29,7 +29,9 @@ static void usage(void) {
            "  --out P.npy      also write the N x C probability matrix (images in the order\n"
            "                   given, or the benchmark's test items in order)\n"
            "  --lora L         apply a LoRA state (segp lora.safetensors)\n"
-           "  --vocab V        BPE vocabulary file (default: the embedded one)\n\n"
+           "  --vocab V        BPE vocabulary file (default: the embedded one)\n"
+           "  --device D       cpu (default), cuda or cuda:N (a `make CUDA=1` build)\n"
+           "  --precision P    auto (default), fp32, tf32 or bf16 (README \"GPU\")\n\n"
            "Benchmarks: accuracy on the test split over all classes, overall and per task of\n"
            "the class order (and, where the benchmark has them, on its held-out classes).\n"
            "  --benchmark NAME shapes, %s\n"
@@ -152,6 +154,7 @@ int cmd_zeroshot(int argc, char **argv) {
     benchmark *bench = NULL;
     float *pix = NULL, *te = NULL, *probs = NULL;
     benchmark_params bp = benchmark_default_params();
+    clip_load_params lp = clip_default_load_params();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (app_is_help(a)) {
@@ -160,6 +163,10 @@ int cmd_zeroshot(int argc, char **argv) {
             goto done;
         } else if (!strcmp(a, "--model")) {
             if (!(model = cli_value(argc, argv, &i))) goto done;
+        } else if (!strcmp(a, "--device")) {
+            if (!(lp.device = cli_value(argc, argv, &i))) goto done;
+        } else if (!strcmp(a, "--precision")) {
+            if (!(lp.precision = cli_value(argc, argv, &i))) goto done;
         } else if (!strcmp(a, "--classes")) {
             if (!(classes = cli_value(argc, argv, &i))) goto done;
         } else if (!strcmp(a, "--template")) {
@@ -231,7 +238,7 @@ int cmd_zeroshot(int argc, char **argv) {
         bp.eval_only = 1;
         if (world) snprintf(bp.name, sizeof bp.name, "shapes");
         if (!(bench = benchmark_open(&bp))) goto fail;
-        if (!(m = clip_model_load(model, NULL))) goto fail;
+        if (!(m = clip_model_load(model, &lp))) goto fail;
         if (lora_path) {
             clip_lora_params p = clip_lora_default_params();
             if (!(lora = clip_lora_new(m, &p)) || clip_lora_load(lora, lora_path) != 0) goto fail;
@@ -248,7 +255,7 @@ int cmd_zeroshot(int argc, char **argv) {
     }
     rc = 1;
     if (read_classes(classes, &names, &n_cls) != 0) goto fail;
-    if (!(m = clip_model_load(model, NULL))) goto fail;
+    if (!(m = clip_model_load(model, &lp))) goto fail;
     const clip_config *c = clip_model_config(m);
     if (!c->has_text || !c->has_vision) {
         SEGP_FAIL("%s: zero-shot classification needs both towers; this checkpoint holds only "

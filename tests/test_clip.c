@@ -173,7 +173,7 @@ static void check_grads(const fixture *f, const char *var, int weight_grads) {
         be->gemm(0, 1, b, bt, e, s, yi, e, yt, e, 0.0f, logits, bt);
         int32_t *labels = malloc((size_t)b * sizeof(int32_t));
         for (int i = 0; i < b; i++) labels[i] = i % bt;
-        loss = be->cross_entropy_fwd_bwd(dl, logits, labels, b, bt);
+        be->cross_entropy_fwd_bwd(&loss, dl, logits, labels, b, bt);
         be->gemm(0, 0, b, e, bt, s, dl, bt, yt, e, 0.0f, dyi, e);
         be->gemm(1, 0, bt, e, b, s, dl, bt, yi, e, 0.0f, dyt, e);
         be->l2norm_bwd(dtxt, dyt, yt, nt, bt, e);

@@ -43,7 +43,7 @@ TEST(optim_sgd_momentum_by_hand) {
     p.momentum = 0.5f;
     p.weight_decay = 0.1f;
     uint8_t mask[2] = {1, 0};
-    optim *o = optim_new(&p, 2, mask);
+    optim *o = optim_new(NULL, &p, 2, mask);
     CHECK(o != NULL);
     if (!o) return;
     float w[2] = {1.0f, 2.0f}, g[2] = {0.5f, -1.0f};
@@ -64,7 +64,7 @@ TEST(optim_sgd_momentum_by_hand) {
 TEST(optim_adamw_by_hand) {
     optim_params p = optim_default_params(OPTIM_ADAMW);
     p.beta1 = 0.8f, p.beta2 = 0.9f, p.eps = 0.0f, p.weight_decay = 0.5f;
-    optim *o = optim_new(&p, 2, NULL);
+    optim *o = optim_new(NULL, &p, 2, NULL);
     CHECK(o != NULL);
     if (!o) return;
     float w[2] = {1.0f, -2.0f}, g[2] = {0.25f, -4.0f};
@@ -93,7 +93,7 @@ TEST(optim_kind_parse_and_bad_params) {
     CHECK(strstr(segp_last_error(), "train.optimizer 'adam'") != NULL);
     optim_params p = optim_default_params(OPTIM_ADAMW);
     p.beta2 = 1.0f;
-    CHECK(optim_new(&p, 4, NULL) == NULL);
+    CHECK(optim_new(NULL, &p, 4, NULL) == NULL);
     CHECK(strstr(segp_last_error(), "adamw") != NULL);
 }
 
@@ -202,7 +202,7 @@ static void check_steps_against_torch(optim_kind kind, const char *name) {
     }
     int steps = (int)meta_num(f, "segp.steps"), warmup = (int)meta_num(f, "segp.warmup");
     size_t nb = clip_lora_trainable(t.lora);
-    optim *o = optim_new(&op, nb, NULL);
+    optim *o = optim_new(NULL, &op, nb, NULL);
     train_step_params sp = {.lora = t.lora, .opt = o, .train_vision = 1, .train_text = 1};
     train_step *s = train_step_new(t.m, &sp);
     CHECK_MSG(s != NULL, "%s", segp_last_error());
@@ -256,7 +256,11 @@ static void check_steps_against_torch(optim_kind kind, const char *name) {
 TEST(optim_sgd_five_steps_vs_torch) { check_steps_against_torch(OPTIM_SGD, "sgd"); }
 TEST(optim_adamw_five_steps_vs_torch) { check_steps_against_torch(OPTIM_ADAMW, "adamw"); }
 
-static float term_inf(const loss_term *t, step_ctx *ctx) { return INFINITY; }
+static int term_inf(const loss_term *t, step_ctx *ctx, float *value) {
+    const float inf = INFINITY;
+    ctx->be->to_device(value, &inf, sizeof inf);
+    return 0;
+}
 
 /* Terms add weight * gradient: two CLIP terms weighted 0.25 and 0.75 give the gradient of one
  * with weight 1; a frozen tower gets no gradient; a non-finite loss stops before the update. */
@@ -308,7 +312,7 @@ TEST(optim_step_terms_and_errors) {
 
     /* a non-finite loss: an error naming the term and the step; B stays as it was */
     optim_params op = optim_default_params(OPTIM_SGD);
-    optim *o = optim_new(&op, nb, NULL);
+    optim *o = optim_new(NULL, &op, nb, NULL);
     sp.opt = o, sp.train_text = 1;
     s = train_step_new(t.m, &sp);
     memcpy(g1, t.lora->b, nb * sizeof(float));
@@ -320,7 +324,7 @@ TEST(optim_step_terms_and_errors) {
     CHECK_EQ_INT(optim_step_count(o), 0);
     train_step_free(s);
     /* an optimiser of the wrong size is refused */
-    optim *small = optim_new(&op, nb - 1, NULL);
+    optim *small = optim_new(NULL, &op, nb - 1, NULL);
     sp.opt = small;
     CHECK(train_step_new(t.m, &sp) == NULL);
     CHECK(strstr(segp_last_error(), "optimiser holds") != NULL);

@@ -40,7 +40,7 @@ const segp_backend *segp_backend_get(const char *name) {
     if (!name || !strcmp(name, "cpu")) return segp_backend_cpu();
     if (segp_device_check_name(name, "--device") != 0) return NULL;
     const segp_backend *be = segp_backend_cuda(cuda_index(name));
-    if (!be) segp_fail_prefix("--device %s: ", name);
+    if (!be) segp_fail_prefix("device '%s': ", name);
     return be;
 }
 
@@ -57,4 +57,11 @@ int segp_math_parse(const char *s, const char *what, segp_math *out) {
 
 const char *segp_math_name(segp_math m) {
     return (unsigned)m < 3 ? math_names[m] : "?";
+}
+
+int segp_backend_set_precision(const segp_backend *be, const char *name, const char *what) {
+    segp_math math = be->host_memory ? SEGP_MATH_FP32 : SEGP_MATH_TF32;
+    if (name && strcmp(name, "auto") && segp_math_parse(name, what, &math) != 0) return -1;
+    if (be->set_math(math) != 0) return segp_fail_prefix("%s: ", what);
+    return 0;
 }

@@ -179,5 +179,8 @@ const segp_backend *segp_backend_cuda(int device);
 /* "fp32" / "tf32" / "bf16" -> math; -1 + error naming WHAT otherwise. */
 int segp_math_parse(const char *s, const char *what, segp_math *out);
 const char *segp_math_name(segp_math m);
+/* BE's gemm precision from a name: "auto" or NULL (fp32 on a host-memory backend, tf32 on a
+ * device), "fp32", "tf32", "bf16". -1 + error naming WHAT. */
+int segp_backend_set_precision(const segp_backend *be, const char *name, const char *what);
 
 #endif

@@ -9,6 +9,11 @@
  * to 64 threads share it evenly whatever the number of anchors; the cut depends on the number
  * of images and p->batch alone, so the result does not depend on the thread count.
  *
+ * On a device backend the passes run one chunk of p->batch images at a time, and the anchors'
+ * pixels, their seeds, the targets and the old-class embeddings stay in device memory for the
+ * whole build: each PGD round is the teacher's forward and backward, the dpgd_fwd_bwd op and the
+ * pgd_step op; only the two loss values per anchor and the last embeddings come back.
+ *
  * Progress counts image-steps: the pool's scoring forward (n_pool), then n anchors per PGD
  * step. */
 #include "anchors.h"
@@ -54,18 +59,24 @@ void anchor_set_normalised(const anchor_set *a, int i0, int n, float *out) {
 /* What the chunk jobs share: the teacher, the pool, and per-thread buffers. */
 typedef struct {
     clip_model *m;
+    const segp_backend *be;
     const clip_lora *teacher;
     const uint8_t *pool;
     int n_pool, res, e, chunk, nt; /* chunk: images per chunk of the pass being run */
     size_t img;                    /* floats per image */
     clip_acts **acts;
-    float **px, **dpx, **emb, **demb; /* [chunk, 3, res, res] and [chunk, e] per thread */
+    /* per thread, backend memory: [chunk, 3, res, res] and [chunk, e]; the chunk's two loss
+     * values; host: staging for pixels and embeddings (the same buffers on the CPU) */
+    float **px, **dpx, **emb, **demb, **lv;
+    float **hpx, **hemb, **hlv;
     /* the anchors */
     int n, k_adv, n_old, step; /* step: the PGD round being run (0..k_adv) */
     const int32_t *cls, *src;  /* per anchor: old-class index, pool index of its seed */
-    const float *g_old, *mu;
+    const int32_t *cls_dev;    /* the same classes in backend memory */
+    const float *g_old, *mu;   /* backend memory */
     float lambda_p, logit_scale, gamma, eps;
-    float *x; /* [n, 3, res, res] the anchors' pixels in [0,1] */
+    float *x;  /* [n, 3, res, res] the anchors' pixels in [0,1] (backend memory) */
+    float *x0; /* [n, 3, res, res] their seeds' pixels in [0,1] (backend memory) */
     anchor_set *out;
 } builder;
 
@@ -97,14 +108,17 @@ static int chunk_of(const builder *b, int c, int n, int *k) {
 /* The pool's clean teacher embeddings, normalised, into ARG [n_pool, e]. */
 static int job_pool(builder *b, int c, int t, void *arg) {
     float *out = arg;
+    const segp_backend *be = b->be;
     int k, i0 = chunk_of(b, c, b->n_pool, &k);
     size_t hwc = (size_t)b->res * b->res * 3;
     for (int i = 0; i < k; i++)
         image_clip_normalize(b->pool + (size_t)(i0 + i) * hwc, b->res,
-                             b->px[t] + (size_t)i * b->img);
+                             b->hpx[t] + (size_t)i * b->img);
+    if (!be->host_memory) be->to_device(b->px[t], b->hpx[t], (size_t)k * b->img * sizeof(float));
     if (clip_vision_forward(b->m, b->teacher, b->px[t], k, b->acts[t], 0, b->emb[t]) != 0)
         return -1;
-    unit_rows(b->emb[t], k, b->e, out + (size_t)i0 * b->e);
+    if (!be->host_memory) be->to_host(b->hemb[t], b->emb[t], (size_t)k * b->e * sizeof(float));
+    unit_rows(b->hemb[t], k, b->e, out + (size_t)i0 * b->e);
     return 0;
 }
 
@@ -112,43 +126,32 @@ static int job_pool(builder *b, int c, int t, void *arg) {
  * loss terms recorded as step b->step; then, unless it is the last round, the objective's
  * gradient w.r.t. the pixels and one signed step. */
 static int job_pgd(builder *b, int c, int t, void *arg) {
+    const segp_backend *be = b->be;
     int k, i0 = chunk_of(b, c, b->n, &k), e = b->e, s = b->step, last = s == b->k_adv;
     anchor_set *o = b->out;
-    anchor_set_normalised(&(anchor_set){.pixels = b->x, .res = b->res}, i0, k, b->px[t]);
+    size_t plane = (size_t)b->res * b->res, at = (size_t)i0 * b->img;
+    be->channel_affine(b->px[t], b->x + at, k, 3, plane, clip_image_mean, clip_image_std);
     if (clip_vision_forward(b->m, b->teacher, b->px[t], k, b->acts[t], !last, b->emb[t]) != 0)
         return -1;
+    float *ce = b->lv[t], *vis = ce + b->chunk;
+    be->dpgd_fwd_bwd(ce, vis, last ? NULL : b->demb[t], b->emb[t], k, e, b->g_old, b->n_old,
+                     b->cls_dev + i0, b->mu, b->lambda_p, b->logit_scale);
+    if (!be->host_memory)
+        be->to_host(b->hlv[t], b->lv[t], (size_t)2 * b->chunk * sizeof(float));
     for (int i = 0; i < k; i++) {
-        int a = i0 + i, cl = b->cls[a];
-        double ce, vis;
-        dpgd_objective(b->emb[t] + (size_t)i * e, e, b->g_old, b->n_old, cl,
-                       b->mu ? b->mu + (size_t)cl * e : NULL, b->lambda_p, b->logit_scale, &ce,
-                       &vis, last ? NULL : b->demb[t] + (size_t)i * e);
-        o->loss_text[(size_t)a * (b->k_adv + 1) + s] = (float)ce;
-        o->loss_vis[(size_t)a * (b->k_adv + 1) + s] = (float)vis;
+        o->loss_text[(size_t)(i0 + i) * (b->k_adv + 1) + s] = b->hlv[t][i];
+        o->loss_vis[(size_t)(i0 + i) * (b->k_adv + 1) + s] = b->hlv[t][b->chunk + i];
     }
     if (last) {
-        unit_rows(b->emb[t], k, e, o->emb_teacher + (size_t)i0 * e);
+        if (!be->host_memory) be->to_host(b->hemb[t], b->emb[t], (size_t)k * e * sizeof(float));
+        unit_rows(b->hemb[t], k, e, o->emb_teacher + (size_t)i0 * e);
         return 0;
     }
     clip_grads g = {.d_pixels = b->dpx[t]};
     if (clip_vision_backward(b->m, b->teacher, b->acts[t], b->demb[t], &g) != 0) return -1;
-    size_t plane = (size_t)b->res * b->res;
-    for (int i = 0; i < k; i++) {
-        const uint8_t *x0 = b->pool + (size_t)b->src[i0 + i] * plane * 3; /* HWC */
-        for (int ch = 0; ch < 3; ch++) {
-            float *x = b->x + ((size_t)(i0 + i) * 3 + ch) * plane;
-            const float *gn = b->dpx[t] + ((size_t)i * 3 + ch) * plane;
-            for (size_t q = 0; q < plane; q++) {
-                /* the gradient w.r.t. [0,1] pixels: normalised = (x - mean) / std */
-                float gx = gn[q] / clip_image_std[ch], sg = (float)((gx > 0) - (gx < 0));
-                float v0 = (float)x0[q * 3 + ch] / 255.0f;
-                float d = x[q] - v0 - b->gamma * sg;
-                d = d < -b->eps ? -b->eps : d > b->eps ? b->eps : d;
-                float v = v0 + d;
-                x[q] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-            }
-        }
-    }
+    /* the gradient w.r.t. [0,1] pixels is the normalised one over the channel's std > 0: the
+     * same sign */
+    be->pgd_step(b->x + at, b->x0 + at, b->dpx[t], (size_t)k * b->img, b->gamma, b->eps);
     return 0;
 }
 
@@ -254,25 +257,35 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
     if (check_params(m, n_pool, res, n_old, p) != 0) return -1;
     const clip_config *mc = clip_model_config(m);
     int e = mc->embed_dim, pgd = p->source == ANCHORS_PGD, k_adv = pgd ? p->k_adv : 0;
-    int n = p->k_seed * n_old, nt = omp_get_max_threads();
+    const segp_backend *be = clip_model_backend(m);
+    int n = p->k_seed * n_old, nt = be->host_memory ? omp_get_max_threads() : 1;
     if (nt < 1) nt = 1;
-    builder b = {.m = m, .teacher = teacher, .pool = pool, .n_pool = n_pool, .res = res, .e = e,
+    builder b = {.m = m, .be = be, .teacher = teacher, .pool = pool, .n_pool = n_pool, .res = res, .e = e,
                  .nt = nt, .img = (size_t)3 * res * res, .n = n, .k_adv = k_adv, .n_old = n_old,
                  .g_old = g_old, .mu = mu, .lambda_p = p->lambda_p,
                  .logit_scale = clip_model_logit_scale(m), .gamma = p->step, .eps = p->eps,
                  .out = out};
-    int cp = chunk_size(n_pool, p->batch), ca = chunk_size(n, p->batch), B = cp > ca ? cp : ca;
+    int cp = chunk_size(n_pool, p->batch), ca = chunk_size(n, p->batch);
+    if (!be->host_memory) cp = ca = p->batch; /* one chunk at a time: as large as allowed */
+    int B = cp > ca ? cp : ca;
     b.acts = segp_calloc((size_t)nt, sizeof *b.acts);
-    b.px = segp_calloc((size_t)nt, sizeof *b.px);
-    b.dpx = segp_calloc((size_t)nt, sizeof *b.dpx);
-    b.emb = segp_calloc((size_t)nt, sizeof *b.emb);
-    b.demb = segp_calloc((size_t)nt, sizeof *b.demb);
+    float ***bufs[] = {&b.px, &b.dpx, &b.emb, &b.demb, &b.lv, &b.hpx, &b.hemb, &b.hlv};
+    for (size_t u = 0; u < sizeof bufs / sizeof bufs[0]; u++)
+        *bufs[u] = segp_calloc((size_t)nt, sizeof(float *));
     for (int t = 0; t < nt; t++) {
         b.acts[t] = clip_acts_new();
-        b.px[t] = segp_malloc((size_t)B * b.img * sizeof(float));
-        b.dpx[t] = pgd ? segp_malloc((size_t)B * b.img * sizeof(float)) : NULL;
-        b.emb[t] = segp_malloc((size_t)B * e * sizeof(float));
-        b.demb[t] = segp_malloc((size_t)B * e * sizeof(float));
+        b.px[t] = be->alloc((size_t)B * b.img * sizeof(float));
+        b.dpx[t] = pgd ? be->alloc((size_t)B * b.img * sizeof(float)) : NULL;
+        b.emb[t] = be->alloc((size_t)B * e * sizeof(float));
+        b.demb[t] = be->alloc((size_t)B * e * sizeof(float));
+        b.lv[t] = be->alloc((size_t)2 * B * sizeof(float));
+        if (be->host_memory) {
+            b.hpx[t] = b.px[t], b.hemb[t] = b.emb[t], b.hlv[t] = b.lv[t];
+        } else {
+            b.hpx[t] = segp_malloc((size_t)B * b.img * sizeof(float));
+            b.hemb[t] = segp_malloc((size_t)B * e * sizeof(float));
+            b.hlv[t] = segp_malloc((size_t)2 * B * sizeof(float));
+        }
     }
     int64_t total = n_pool + (int64_t)n * k_adv;
     float *pool_emb = segp_malloc((size_t)n_pool * e * sizeof(float));
@@ -329,7 +342,27 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
         }
     }
     if (rc == 0 && pgd) {
-        b.cls = cls, b.src = src, b.x = out->pixels;
+        /* the anchors, their seeds, classes and the old-class side in backend memory (on the
+         * CPU: the host arrays themselves, and the seeds once as floats) */
+        size_t np = (size_t)n * b.img;
+        float *seeds = segp_malloc(np * sizeof(float));
+        memcpy(seeds, out->pixels, np * sizeof(float));
+        b.cls = cls, b.src = src;
+        if (be->host_memory) {
+            b.x = out->pixels, b.x0 = seeds, b.cls_dev = cls, b.g_old = g_old, b.mu = mu;
+        } else {
+            b.x = be->alloc(np * sizeof(float));
+            b.x0 = be->alloc(np * sizeof(float));
+            int32_t *cd = be->alloc((size_t)n * sizeof(int32_t));
+            float *gd = be->alloc((size_t)n_old * e * sizeof(float));
+            float *md = mu ? be->alloc((size_t)n_old * e * sizeof(float)) : NULL;
+            be->to_device(b.x, out->pixels, np * sizeof(float));
+            be->to_device(b.x0, seeds, np * sizeof(float));
+            be->to_device(cd, cls, (size_t)n * sizeof(int32_t));
+            be->to_device(gd, g_old, (size_t)n_old * e * sizeof(float));
+            if (md) be->to_device(md, mu, (size_t)n_old * e * sizeof(float));
+            b.cls_dev = cd, b.g_old = gd, b.mu = md;
+        }
         b.chunk = ca;
         int chunks = (n + ca - 1) / ca;
         for (int s = 0; s <= k_adv && rc == 0; s++) {
@@ -339,14 +372,21 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
                 progress(user, n_pool + (int64_t)n * (s + 1), total))
                 rc = 1;
         }
+        if (!be->host_memory) {
+            if (rc == 0) be->to_host(out->pixels, b.x, np * sizeof(float));
+            be->free(b.x), be->free(b.x0), be->free((void *)b.cls_dev);
+            be->free((void *)b.g_old);
+            if (b.mu) be->free((void *)b.mu);
+        }
+        free(seeds);
         size_t plane = (size_t)res * res;
         for (int a = 0; a < n && rc == 0; a++) {
-            const uint8_t *x0 = pool + (size_t)src[a] * plane * 3;
+            const uint8_t *s0 = pool + (size_t)src[a] * plane * 3;
             float mx = 0;
             for (int ch = 0; ch < 3; ch++)
                 for (size_t k = 0; k < plane; k++) {
                     float d = fabsf(out->pixels[((size_t)a * 3 + ch) * plane + k] -
-                                    (float)x0[k * 3 + ch] / 255.0f);
+                                    (float)s0[k * 3 + ch] / 255.0f);
                     if (d > mx) mx = d;
                 }
             out->linf[a] = mx;
@@ -354,9 +394,12 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
     }
     for (int t = 0; t < nt; t++) {
         clip_acts_free(b.acts[t]);
-        free(b.px[t]), free(b.dpx[t]), free(b.emb[t]), free(b.demb[t]);
+        if (!be->host_memory) free(b.hpx[t]), free(b.hemb[t]), free(b.hlv[t]);
+        be->free(b.px[t]), be->free(b.emb[t]), be->free(b.demb[t]), be->free(b.lv[t]);
+        if (b.dpx[t]) be->free(b.dpx[t]);
     }
-    free(b.acts), free(b.px), free(b.dpx), free(b.emb), free(b.demb);
+    for (size_t u = 0; u < sizeof bufs / sizeof bufs[0]; u++) free(*bufs[u]);
+    free(b.acts);
     free(pool_emb), free(q), free(cls), free(src);
     if (rc != 0) anchor_set_free(out);
     return rc;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backend/backend.h"
 #include "cl/methods.h"
 #include "core/common.h"
 
@@ -34,6 +35,12 @@ static const cfg_field tail[] = {
       "\"all\": every task's tasks/NN/lora.safetensors; \"last\": only the latest finished "
       "task's (smaller run directories; resume needs only that one, `segp eval` re-evaluates the "
       "tasks whose checkpoint is kept)"),
+    S("run.device", device,
+      "where the model runs: \"cpu\" (OpenBLAS), \"cuda\" or \"cuda:N\" (a `make CUDA=1` "
+      "build; `segp run --device` overrides it)"),
+    S("run.precision", precision,
+      "matrix products: \"auto\" (fp32 on the CPU, tf32 on CUDA), \"fp32\", \"tf32\" or "
+      "\"bf16\" (CUDA: TF32 tensor cores / BF16 autocast; README \"GPU\")"),
     /* SeGP-CL (method "segp") */
     S("anchors.source", segp.anchors,
       "ACGD's distillation images (METHOD.md §3): \"pgd\" (DPGD anchors), \"seeds\" (the same "
@@ -124,6 +131,8 @@ cl_config cl_config_default(void) {
     c.eval_batch = 256;
     c.max_tasks = 0;
     snprintf(c.keep_checkpoints, sizeof c.keep_checkpoints, "all");
+    snprintf(c.device, sizeof c.device, "cpu");
+    snprintf(c.precision, sizeof c.precision, "auto");
     snprintf(c.segp.anchors, sizeof c.segp.anchors, "pgd");
     c.segp.k_seed = 5;
     c.segp.k_adv = 10;
@@ -222,6 +231,11 @@ int cl_config_check(const cl_config *c) {
     if (strcmp(c->cls_classes, "task") && strcmp(c->cls_classes, "seen"))
         return SEGP_FAIL("key 'loss.cls_classes': \"%s\" (expected \"task\" or \"seen\")",
                          c->cls_classes);
+    if (segp_device_check_name(c->device, "key 'run.device'") != 0) return -1;
+    if (strcmp(c->precision, "auto") != 0) {
+        segp_math math;
+        if (segp_math_parse(c->precision, "key 'run.precision'", &math) != 0) return -1;
+    }
     if (strcmp(c->keep_checkpoints, "all") && strcmp(c->keep_checkpoints, "last"))
         return SEGP_FAIL("key 'run.keep_checkpoints': \"%s\" (expected \"all\" or \"last\")",
                          c->keep_checkpoints);

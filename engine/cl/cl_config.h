@@ -54,6 +54,8 @@ typedef struct {
     int eval_batch;
     int max_tasks;          /* run only the first N tasks (0: all) */
     char keep_checkpoints[8]; /* "all" or "last" (tasks/NN/lora.safetensors) */
+    char device[16];        /* "cpu", "cuda", "cuda:N" */
+    char precision[8];      /* "auto", "fp32", "tf32", "bf16" (backend.h segp_math) */
     segp_options segp;
     analytics_options analytics;
 } cl_config;

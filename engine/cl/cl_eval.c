@@ -27,7 +27,8 @@ static int embed_items(cl_runner *r, const clip_lora *lora, bench_split s, const
     for (int c0 = 0; c0 < chunks && rc == 0; c0 += nt) {
         int c1 = c0 + nt < chunks ? c0 + nt : chunks, fail = 0;
         char err[1024] = "";
-#pragma omp parallel for schedule(static, 1)
+        /* a device backend has one queue: its chunks run one after another */
+#pragma omp parallel for schedule(static, 1) if (clip_model_backend(r->model)->host_memory)
         for (int c = c0; c < c1; c++) {
             int i0 = c * B, k = n - i0 < B ? n - i0 : B;
             if (benchmark_image_embeddings(r->model, lora, r->bench, s, items + i0, k,

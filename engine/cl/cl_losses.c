@@ -1,125 +1,30 @@
 /* cl_losses.c: SeGP-CL's loss terms on embeddings (see cl_losses.h): ACGD (§5), TSGR (§6) and
- * the DPGD objective (§3.3), each in double with its gradient back through the L2
- * normalisation, and the ACGD and TSGR loss terms of the training step. Plain loops: the sizes
- * are small (anchors x old classes, classes x neighbours) and the result must not depend on
- * threads. */
+ * the DPGD objective (§3.3). The arithmetic is the backend's (ops acgd_fwd_bwd, tsgr_fwd_bwd,
+ * dpgd_fwd_bwd; the CPU's double-precision cores serve the host functions here); this file
+ * holds the loss terms of the training step and the teacher/reference sides built once per
+ * task. */
 #include "cl_losses.h"
 
 #include <math.h>
 #include <stdlib.h>
 
+#include "backend/cpu/ops_cpu_internal.h"
 #include "core/common.h"
 
-/* Rows of X [n, e] L2-normalised into Y (double), their norms into NORM. A zero row stays zero
- * (as the backend's l2norm). */
-static void normalise_rows(const float *x, int n, int e, double *y, double *norm) {
-    for (int i = 0; i < n; i++) {
-        const float *xi = x + (size_t)i * e;
-        double s = 0;
-        for (int j = 0; j < e; j++) s += (double)xi[j] * xi[j];
-        double nm = sqrt(s), inv = nm > 0 ? 1.0 / nm : 0.0;
-        for (int j = 0; j < e; j++) y[(size_t)i * e + j] = xi[j] * inv;
-        norm[i] = nm;
-    }
-}
-
-/* DX [n, e] += WEIGHT * dL/dX, given DY = dL/dY with Y = X / |X| row by row. */
-static void normalise_bwd_add(const double *dy, const double *y, const double *norm, int n, int e,
-                              double weight, float *dx) {
-    for (int i = 0; i < n; i++) {
-        const double *yi = y + (size_t)i * e, *gi = dy + (size_t)i * e;
-        double dot = 0;
-        for (int j = 0; j < e; j++) dot += yi[j] * gi[j];
-        double s = norm[i] > 0 ? weight / norm[i] : 0.0;
-        for (int j = 0; j < e; j++) dx[(size_t)i * e + j] += (float)((gi[j] - yi[j] * dot) * s);
-    }
-}
-
-static double dot(const double *a, const double *b, int e) {
-    double s = 0;
-    for (int j = 0; j < e; j++) s += a[j] * b[j];
-    return s;
-}
-
-/* log(sum exp(z)) of K values, stable. */
-static double log_sum_exp(const double *z, int K) {
-    double m = z[0], s = 0;
-    for (int c = 1; c < K; c++)
-        if (z[c] > m) m = z[c];
-    for (int c = 0; c < K; c++) s += exp(z[c] - m);
-    return m + log(s);
-}
-
-/* KL(P || softmax(Z)) over K classes; G (may be NULL) receives dKL/dZ. P need not sum to 1
- * exactly (float teacher rows): the gradient is then softmax * sum(P) - P, the exact one. */
-static double kl_softmax(const float *p, const double *z, int K, double *g) {
-    double lse = log_sum_exp(z, K), kl = 0, sp = 0;
-    for (int c = 0; c < K; c++) {
-        double pc = p[c];
-        if (pc > 0) kl += pc * (log(pc) - (z[c] - lse));
-        sp += pc;
-    }
-    if (g)
-        for (int c = 0; c < K; c++) g[c] = exp(z[c] - lse) * sp - p[c];
-    return kl;
-}
-
-float loss_term_cls(const loss_term *t, step_ctx *ctx) {
+int loss_term_cls(const loss_term *t, step_ctx *ctx, float *value) {
     const cls_term *u = t->user;
     step_ctx sub = *ctx; /* the first rows of txt and d_txt */
     sub.n_txt = u->n_txt;
     loss_term inner = *t;
     inner.user = (void *)&u->ce;
-    float v = loss_term_clip_ce(&inner, &sub);
-    ctx->d_log_scale = sub.d_log_scale;
-    return v;
+    return loss_term_clip_ce(&inner, &sub, value);
 }
 
 /* ---- ACGD ---- */
 
 double acgd_loss(const float *f, int n, const float *g, int K, int e, const float *p_teacher,
                  float logit_scale, float tau, float weight, float *d_f, float *d_g) {
-    if (n <= 0 || K <= 0) return 0;
-    double *fh = segp_malloc((size_t)n * e * sizeof(double));
-    double *gh = segp_malloc((size_t)K * e * sizeof(double));
-    double *nf = segp_malloc((size_t)n * sizeof(double)),
-           *ng = segp_malloc((size_t)K * sizeof(double));
-    double *dz = segp_malloc((size_t)n * K * sizeof(double)),
-           *z = segp_malloc((size_t)K * sizeof(double));
-    normalise_rows(f, n, e, fh, nf);
-    normalise_rows(g, K, e, gh, ng);
-    double a_scale = (double)logit_scale / tau, kl = 0;
-    for (int a = 0; a < n; a++) {
-        for (int c = 0; c < K; c++) z[c] = a_scale * dot(fh + (size_t)a * e, gh + (size_t)c * e, e);
-        kl += kl_softmax(p_teacher + (size_t)a * K, z, K, dz + (size_t)a * K);
-    }
-    double t2 = (double)tau * tau, loss = t2 * kl / n;
-    /* dL/dz = tau^2 / n * dKL/dz and dz/df^ = (logit_scale / tau) g^ */
-    double s = t2 / n * a_scale;
-    if (d_f) {
-        double *d = segp_calloc((size_t)n * e, sizeof(double));
-        for (int a = 0; a < n; a++)
-            for (int c = 0; c < K; c++) {
-                double w = s * dz[(size_t)a * K + c];
-                const double *gc = gh + (size_t)c * e;
-                for (int j = 0; j < e; j++) d[(size_t)a * e + j] += w * gc[j];
-            }
-        normalise_bwd_add(d, fh, nf, n, e, weight, d_f);
-        free(d);
-    }
-    if (d_g) {
-        double *d = segp_calloc((size_t)K * e, sizeof(double));
-        for (int a = 0; a < n; a++)
-            for (int c = 0; c < K; c++) {
-                double w = s * dz[(size_t)a * K + c];
-                const double *fa = fh + (size_t)a * e;
-                for (int j = 0; j < e; j++) d[(size_t)c * e + j] += w * fa[j];
-            }
-        normalise_bwd_add(d, gh, ng, K, e, weight, d_g);
-        free(d);
-    }
-    free(fh), free(gh), free(nf), free(ng), free(dz), free(z);
-    return loss;
+    return cpu_acgd_loss(f, n, g, K, e, p_teacher, logit_scale, tau, weight, d_f, d_g);
 }
 
 void acgd_teacher_probs(const float *ft, int n, const float *gt, int K, int e, float logit_scale,
@@ -134,66 +39,52 @@ void acgd_teacher_probs(const float *ft, int n, const float *gt, int K, int e, f
             for (int j = 0; j < e; j++) s += (double)fa[j] * gc[j];
             z[c] = a_scale * s;
         }
-        double lse = log_sum_exp(z, K);
+        double lse = cpu_log_sum_exp(z, K);
         for (int c = 0; c < K; c++) p[(size_t)a * K + c] = (float)exp(z[c] - lse);
     }
     free(z);
 }
 
-float loss_term_acgd(const loss_term *t, step_ctx *ctx) {
+int loss_term_acgd(const loss_term *t, step_ctx *ctx, float *value) {
     const acgd_term *u = t->user;
     int e = ctx->e;
-    if (u->n <= 0) return 0.0f; /* no anchors in this step */
-    if (u->img0 < 0 || u->img0 + u->n > ctx->n_img || u->txt0 < 0 || u->K < 1 ||
-        u->txt0 + u->K > ctx->n_txt || !ctx->txt) {
-        SEGP_FAIL("loss term '%s': anchors at image rows %d..%d and old classes at text rows "
-                  "%d..%d, but the batch has %d images and %d texts",
-                  t->name, u->img0, u->img0 + u->n - 1, u->txt0, u->txt0 + u->K - 1, ctx->n_img,
-                  ctx->n_txt);
-        return NAN;
+    if (u->n <= 0) { /* no anchors in this step */
+        ctx->be->zero(value, sizeof(float));
+        return 0;
     }
+    if (u->img0 < 0 || u->img0 + u->n > ctx->n_img || u->txt0 < 0 || u->K < 1 ||
+        u->txt0 + u->K > ctx->n_txt || !ctx->txt)
+        return SEGP_FAIL("loss term '%s': anchors at image rows %d..%d and old classes at text "
+                         "rows %d..%d, but the batch has %d images and %d texts",
+                         t->name, u->img0, u->img0 + u->n - 1, u->txt0, u->txt0 + u->K - 1,
+                         ctx->n_img, ctx->n_txt);
     float *d_f = ctx->d_img ? ctx->d_img + (size_t)u->img0 * e : NULL;
     float *d_g = ctx->d_txt ? ctx->d_txt + (size_t)u->txt0 * e : NULL;
-    return (float)acgd_loss(ctx->img + (size_t)u->img0 * e, u->n, ctx->txt + (size_t)u->txt0 * e,
-                            u->K, e, u->p_teacher, ctx->logit_scale, u->tau, t->weight, d_f, d_g);
+    const float *p = step_upload(ctx, u->p_teacher, (size_t)u->n * u->K * sizeof(float));
+    ctx->be->acgd_fwd_bwd(value, d_f, d_g, ctx->img + (size_t)u->img0 * e, u->n,
+                          ctx->txt + (size_t)u->txt0 * e, u->K, e, p, ctx->logit_scale, u->tau,
+                          t->weight);
+    return 0;
 }
 
 /* ---- TSGR ---- */
 
-double tsgr_loss(const float *g, int e, const int32_t *rows, int n_cls, const int32_t *nbr, int k,
-                 const float *p_ref, float tau, float weight, float *d_g) {
-    if (n_cls <= 0 || k <= 0) return 0;
-    int n_rows = 0; /* the rows used are 0..n_rows-1 at most */
+/* The rows a TSGR term uses are 0..n_rows-1. */
+static int tsgr_rows_used(const int32_t *rows, int n_cls, const int32_t *nbr, int k) {
+    int n_rows = 0;
     for (int i = 0; i < n_cls; i++) {
         if (rows[i] >= n_rows) n_rows = rows[i] + 1;
         for (int j = 0; j < k; j++)
             if (nbr[(size_t)i * k + j] >= n_rows) n_rows = nbr[(size_t)i * k + j] + 1;
     }
-    double *gh = segp_malloc((size_t)n_rows * e * sizeof(double));
-    double *nm = segp_malloc((size_t)n_rows * sizeof(double));
-    double *d = d_g ? segp_calloc((size_t)n_rows * e, sizeof(double)) : NULL;
-    double *z = segp_malloc((size_t)k * sizeof(double)),
-           *dz = segp_malloc((size_t)k * sizeof(double));
-    normalise_rows(g, n_rows, e, gh, nm);
-    double kl = 0, inv_tau = 1.0 / tau;
-    for (int i = 0; i < n_cls; i++) {
-        const int32_t *nb = nbr + (size_t)i * k;
-        const double *a = gh + (size_t)rows[i] * e;
-        for (int j = 0; j < k; j++) z[j] = dot(a, gh + (size_t)nb[j] * e, e) * inv_tau;
-        kl += kl_softmax(p_ref + (size_t)i * k, z, k, d ? dz : NULL);
-        if (!d) continue;
-        /* dL/dz_j = dKL/dz_j / n_cls; z_j = a . b_j / tau */
-        double *da = d + (size_t)rows[i] * e;
-        for (int j = 0; j < k; j++) {
-            double w = dz[j] * inv_tau / n_cls;
-            const double *b = gh + (size_t)nb[j] * e;
-            double *db = d + (size_t)nb[j] * e;
-            for (int q = 0; q < e; q++) da[q] += w * b[q], db[q] += w * a[q];
-        }
-    }
-    if (d) normalise_bwd_add(d, gh, nm, n_rows, e, weight, d_g);
-    free(gh), free(nm), free(d), free(z), free(dz);
-    return kl / n_cls;
+    return n_rows;
+}
+
+double tsgr_loss(const float *g, int e, const int32_t *rows, int n_cls, const int32_t *nbr, int k,
+                 const float *p_ref, float tau, float weight, float *d_g) {
+    if (n_cls <= 0 || k <= 0) return 0;
+    return cpu_tsgr_loss(g, tsgr_rows_used(rows, n_cls, nbr, k), e, rows, n_cls, nbr, k, p_ref,
+                         tau, weight, d_g);
 }
 
 int tsgr_reference(const float *g0, int n, int e, const int32_t *cls, int n_cls, int k, float tau,
@@ -228,27 +119,34 @@ int tsgr_reference(const float *g0, int n, int e, const int32_t *cls, int n_cls,
             z[j] = sim[best] / tau;
         }
         if (k == 0) continue;
-        double lse = log_sum_exp(z, k);
+        double lse = cpu_log_sum_exp(z, k);
         for (int j = 0; j < k; j++) p_ref[(size_t)i * k + j] = (float)exp(z[j] - lse);
     }
     free(sim), free(taken), free(z);
     return 0;
 }
 
-float loss_term_tsgr(const loss_term *t, step_ctx *ctx) {
+int loss_term_tsgr(const loss_term *t, step_ctx *ctx, float *value) {
     const tsgr_term *u = t->user;
-    if (u->n_cls <= 0 || u->k <= 0) return 0.0f;
+    if (u->n_cls <= 0 || u->k <= 0) {
+        ctx->be->zero(value, sizeof(float));
+        return 0;
+    }
     for (int i = 0; i < u->n_cls; i++)
         for (int j = -1; j < u->k; j++) { /* j = -1: the class itself, then its neighbours */
             int r = j < 0 ? u->rows[i] : u->nbr[(size_t)i * u->k + j];
-            if (r < 0 || r >= ctx->n_txt || !ctx->txt) {
-                SEGP_FAIL("loss term '%s': class %d uses text row %d, but the batch has %d texts",
-                          t->name, i, r, ctx->n_txt);
-                return NAN;
-            }
+            if (r < 0 || r >= ctx->n_txt || !ctx->txt)
+                return SEGP_FAIL("loss term '%s': class %d uses text row %d, but the batch has "
+                                 "%d texts",
+                                 t->name, i, r, ctx->n_txt);
         }
-    return (float)tsgr_loss(ctx->txt, ctx->e, u->rows, u->n_cls, u->nbr, u->k, u->p_ref, u->tau,
-                            t->weight, ctx->d_txt);
+    size_t nk = (size_t)u->n_cls * u->k;
+    const int32_t *rows = step_upload(ctx, u->rows, (size_t)u->n_cls * sizeof(int32_t));
+    const int32_t *nbr = step_upload(ctx, u->nbr, nk * sizeof(int32_t));
+    const float *p = step_upload(ctx, u->p_ref, nk * sizeof(float));
+    ctx->be->tsgr_fwd_bwd(value, ctx->d_txt, ctx->txt, tsgr_rows_used(u->rows, u->n_cls, u->nbr, u->k),
+                          ctx->e, rows, u->n_cls, nbr, u->k, p, u->tau, t->weight);
+    return 0;
 }
 
 /* ---- the DPGD objective ---- */
@@ -256,39 +154,5 @@ float loss_term_tsgr(const loss_term *t, step_ctx *ctx) {
 double dpgd_objective(const float *f, int e, const float *g, int K, int target, const float *mu,
                       float lambda_p, float logit_scale, double *ce, double *vis, float *d_f) {
     SEGP_CHECK(K >= 1 && target >= 0 && target < K, "DPGD target outside the old classes");
-    double *fh = segp_malloc((size_t)e * sizeof(double)),
-           *z = segp_malloc((size_t)K * sizeof(double));
-    double nm;
-    normalise_rows(f, 1, e, fh, &nm);
-    for (int c = 0; c < K; c++) {
-        const float *gc = g + (size_t)c * e;
-        double s = 0;
-        for (int j = 0; j < e; j++) s += fh[j] * gc[j];
-        z[c] = (double)logit_scale * s;
-    }
-    double lse = log_sum_exp(z, K), l_ce = lse - z[target], v = 0;
-    int use_vis = mu && lambda_p != 0.0f;
-    if (mu) {
-        double s = 0;
-        for (int j = 0; j < e; j++) s += fh[j] * mu[j];
-        v = 1.0 - s;
-    }
-    if (ce) *ce = l_ce;
-    if (vis) *vis = v;
-    if (d_f) {
-        /* dL/df^ = logit_scale sum_c (softmax_c - [c == target]) g_c - lambda_p mu */
-        double *d = segp_calloc((size_t)e, sizeof(double));
-        for (int c = 0; c < K; c++) {
-            double w = (double)logit_scale * (exp(z[c] - lse) - (c == target));
-            const float *gc = g + (size_t)c * e;
-            for (int j = 0; j < e; j++) d[j] += w * gc[j];
-        }
-        if (use_vis)
-            for (int j = 0; j < e; j++) d[j] -= (double)lambda_p * mu[j];
-        for (int j = 0; j < e; j++) d_f[j] = 0.0f;
-        normalise_bwd_add(d, fh, &nm, 1, e, 1.0, d_f);
-        free(d);
-    }
-    free(fh), free(z);
-    return l_ce + (use_vis ? (double)lambda_p * v : 0.0);
+    return cpu_dpgd_row(f, e, g, K, target, mu, lambda_p, logit_scale, ce, vis, d_f);
 }

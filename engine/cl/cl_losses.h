@@ -6,7 +6,9 @@
  * normalisation. "logit_scale" is exp(s) of the checkpoint (29.45 for the shipped shapes
  * model, 100 for OpenAI CLIP), so s(x, c) = logit_scale * f^(x) . g^(c). Gradients are ADDED to
  * the output buffers, multiplied by WEIGHT (so a loss term passes its lambda). Natural logs.
- * All arithmetic in double where it accumulates; deterministic (no threading inside). */
+ * All arithmetic in double where it accumulates; deterministic (no threading inside). The host
+ * functions below run on host memory (the CPU backend's cores); the loss terms run as ops of
+ * the step's backend, their host data (teacher probabilities, neighbour lists) uploaded. */
 #ifndef SEGP_CL_LOSSES_H
 #define SEGP_CL_LOSSES_H
 
@@ -22,7 +24,7 @@ typedef struct {
     clip_ce_term ce;
     int n_txt;
 } cls_term;
-float loss_term_cls(const loss_term *t, step_ctx *ctx);
+int loss_term_cls(const loss_term *t, step_ctx *ctx, float *value);
 
 /* ---- ACGD (§5) ----
  * L = tau^2 * mean_{a<n} KL(p_T(.|a) || p_S(.|a)), p_S(c|a) = softmax_c(logit_scale *
@@ -44,7 +46,7 @@ typedef struct {
     const float *p_teacher; /* [n, K], the anchors of this step in row order */
     float tau;
 } acgd_term;
-float loss_term_acgd(const loss_term *t, step_ctx *ctx);
+int loss_term_acgd(const loss_term *t, step_ctx *ctx, float *value);
 
 /* ---- TSGR (§6) ----
  * For each current class i < n_cls (text row rows[i]) with neighbours nbr[i*k + j] (text rows):
@@ -70,7 +72,7 @@ typedef struct {
     const float *p_ref;  /* [n_cls, k] */
     float tau;
 } tsgr_term;
-float loss_term_tsgr(const loss_term *t, step_ctx *ctx);
+int loss_term_tsgr(const loss_term *t, step_ctx *ctx, float *value);
 
 /* ---- the DPGD objective (§3.3) ----
  * For ONE unnormalised teacher image embedding F [e]:

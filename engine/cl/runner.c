@@ -20,7 +20,7 @@
 #include "runner_internal.h"
 
 cl_runner_params cl_runner_default_params(void) {
-    cl_runner_params p = {NULL, NULL};
+    cl_runner_params p = {NULL, NULL, NULL, NULL};
     return p;
 }
 
@@ -93,7 +93,13 @@ static int setup(cl_runner *r) {
         if (k <= 0) return SEGP_FAIL("key 'benchmark.tasks': task %d has no classes", t + 1);
         r->task_start[t + 1] = r->task_start[t] + k;
     }
-    r->model = clip_model_load(c->model, NULL);
+    const segp_backend *be = segp_backend_get(c->device);
+    if (!be) return segp_fail_prefix("key 'run.device': ");
+    if (segp_backend_set_precision(be, c->precision, "key 'run.precision'") != 0) return -1;
+    clip_load_params mp = clip_default_load_params();
+    mp.device = c->device;
+    mp.precision = c->precision;
+    r->model = clip_model_load(c->model, &mp);
     if (!r->model) return segp_fail_prefix("key 'model': ");
     r->tok = clip_tokenizer_init(NULL);
     if (!r->tok) return -1;
@@ -158,6 +164,8 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     cJSON_AddStringToObject(res, "build", segp_build_id());
     cJSON_AddStringToObject(res, "cpu", cpu);
     cJSON_AddNumberToObject(res, "threads", omp_get_max_threads());
+    const segp_backend *be = clip_model_backend(r->model);
+    if (!be->host_memory) cJSON_AddStringToObject(res, "device", be->describe());
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -227,6 +235,12 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     int rc = cl_config_parse_run((const char *)data, size, path, &r->cfg, want, &threads);
     free(data);
     if (rc != 0) goto fail;
+    if (p && p->device) snprintf(r->cfg.device, sizeof r->cfg.device, "%s", p->device);
+    if (p && p->precision) snprintf(r->cfg.precision, sizeof r->cfg.precision, "%s", p->precision);
+    if (cl_config_check(&r->cfg) != 0) {
+        segp_fail_prefix("%s: ", path);
+        goto fail;
+    }
     if (!want[0]) {
         SEGP_FAIL("%s: has no resolved.model_sha256; cannot check the model", path);
         goto fail;

@@ -25,6 +25,9 @@ typedef struct cl_runner cl_runner;
 typedef struct {
     event_callback cb; /* may be NULL */
     void *user;
+    /* cl_runner_open only: run on this device / precision instead of the recorded run.device /
+     * run.precision (NULL: as recorded) */
+    const char *device, *precision;
 } cl_runner_params;
 cl_runner_params cl_runner_default_params(void);
 

@@ -6,33 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "core/common.h"
 
-/* softmax of K logits into P (double), max-shifted. */
-static void softmax_row(const float *l, int k, double *p) {
-    double mx = l[0], s = 0;
-    for (int j = 1; j < k; j++)
-        if (l[j] > mx) mx = l[j];
-    for (int j = 0; j < k; j++) s += (p[j] = exp((double)l[j] - mx));
-    for (int j = 0; j < k; j++) p[j] /= s;
-}
-
 void drift_jsd(const float *lt, const float *ls, int n, int k, float *out) {
-    double *p = segp_malloc(2 * (size_t)(k > 0 ? k : 1) * sizeof(double)), *q = p + k;
-    for (int i = 0; i < n; i++) {
-        softmax_row(lt + (size_t)i * k, k, p);
-        softmax_row(ls + (size_t)i * k, k, q);
-        /* JSD = 1/2 KL(p || m) + 1/2 KL(q || m), m = (p + q) / 2; 0 log 0 = 0 */
-        double js = 0;
-        for (int j = 0; j < k; j++) {
-            double m = 0.5 * (p[j] + q[j]);
-            if (p[j] > 0) js += 0.5 * p[j] * log(p[j] / m);
-            if (q[j] > 0) js += 0.5 * q[j] * log(q[j] / m);
-        }
-        /* rounding can step a hair outside [0, ln 2] */
-        out[i] = (float)fmin(fmax(js, 0.0), M_LN2);
-    }
-    free(p);
+    segp_backend_cpu()->jsd_rows(out, lt, ls, n, k); /* host arrays: the CPU's op */
 }
 
 void drift_interface(const float *lt, int n, int n_old, int n_new, float *out) {

@@ -28,8 +28,9 @@ struct clip_acts {
     float *x_emb, *emb_mean, *emb_rstd; /* vision: pre-ln_pre tokens and ln_pre stats */
     float *patches, *patch_out;    /* vision */
     float *pooled, *pool_ln, *pool_mean, *pool_rstd;
-    int32_t *pool_idx;             /* host */
-    int32_t *ids;                  /* host, text [b, ctx] */
+    int32_t *pool_idx;             /* host: rows pooled (class / end-of-text token) */
+    int32_t *pool_idx_dev;         /* the same in backend memory (arena) */
+    int32_t *ids_dev;              /* text [b, ctx] token ids in backend memory (arena) */
     int ctx;
     /* backward scratch */
     float *dx, *dln, *dattn, *dqkv, *dbig, *dlt, *dpool, *dpool2, *dpatches;
@@ -42,7 +43,6 @@ void clip_acts_free(clip_acts *a) {
     if (a->buf) a->be->free(a->buf);
     free(a->layers);
     free(a->pool_idx);
-    free(a->ids);
     free(a);
 }
 
@@ -127,6 +127,9 @@ static size_t acts_layout(clip_acts *a, const clip_model *m, const clip_lora *lo
         a->patch_out = take(&cur, np * w);
         a->dpatches = a->keep ? take(&cur, np * 3 * c->patch * c->patch) : NULL;
     }
+    /* index arrays (int32, the size of a float) */
+    a->pool_idx_dev = (int32_t *)take(&cur, (size_t)a->b);
+    a->ids_dev = tower == 1 ? (int32_t *)take(&cur, (size_t)a->b * c->context) : NULL;
     a->pooled = take(&cur, (size_t)a->b * w);
     a->pool_ln = take(&cur, (size_t)a->b * w);
     a->pool_mean = take(&cur, (size_t)a->b);
@@ -357,7 +360,8 @@ static void blocks_fwd(const clip_model *m, const clip_lora *lora, clip_acts *a)
 static void head_fwd(const clip_model *m, clip_acts *a, size_t ln_w, size_t ln_b, size_t proj,
                      int w, float *out) {
     const segp_backend *be = m->be;
-    be->gather_rows(a->pooled, a->x_out, a->pool_idx, a->b, w);
+    be->to_device(a->pool_idx_dev, a->pool_idx, (size_t)a->b * sizeof(int32_t));
+    be->gather_rows(a->pooled, a->x_out, a->pool_idx_dev, a->b, w);
     be->layernorm_fwd(a->pool_ln, a->pool_mean, a->pool_rstd, a->pooled, m->params + ln_w,
                       m->params + ln_b, a->b, w, m->cfg.ln_eps);
     be->gemm(0, 1, a->b, m->cfg.embed_dim, w, 1.0f, a->pool_ln, w, m->params + proj, w, 0.0f, out,
@@ -374,7 +378,7 @@ static void head_bwd(const clip_model *m, clip_acts *a, size_t ln_w, size_t ln_b
     be->layernorm_bwd(a->dpool2, G ? G + ln_w : NULL, G ? G + ln_b : NULL, a->dpool, a->pooled,
                       m->params + ln_w, a->pool_mean, a->pool_rstd, a->b, w, 0);
     be->zero(a->dx, (size_t)a->b * a->l * w * sizeof(float));
-    be->scatter_add_rows(a->dx, a->dpool2, a->pool_idx, a->b, w);
+    be->scatter_add_rows(a->dx, a->dpool2, a->pool_idx_dev, a->b, w);
 }
 
 /* ---------------------------------------------------------------- vision tower */
@@ -465,13 +469,10 @@ int clip_text_forward(clip_model *m, const clip_lora *lora, const int32_t *ids, 
     }
     acts_prepare(a, m, lora, 1, b, l, keep);
     a->ctx = c->context;
-    if (keep) {
-        a->ids = segp_realloc(a->ids, (size_t)b * c->context * sizeof(int32_t));
-        memcpy(a->ids, ids, (size_t)b * c->context * sizeof(int32_t));
-    }
     const segp_backend *be = m->be;
+    be->to_device(a->ids_dev, ids, (size_t)b * c->context * sizeof(int32_t));
     int w = c->t_width;
-    be->text_embed(a->layers[0].x_in, ids, m->params + m->t_tok, m->params + m->t_pos, b, l,
+    be->text_embed(a->layers[0].x_in, a->ids_dev, m->params + m->t_tok, m->params + m->t_pos, b, l,
                    c->context, w);
     blocks_fwd(m, lora, a);
     for (int i = 0; i < b; i++) a->pool_idx[i] = i * l + eot[i];
@@ -494,7 +495,7 @@ int clip_text_backward(clip_model *m, const clip_lora *lora, clip_acts *a, const
     for (int i = c->t_layers - 1; i >= 0 && i >= below; i--)
         block_bwd(m, lora, &ts, i, &m->t_blocks[i], &a->layers[i], a, g, i > below || G, b, l);
     if (G)
-        m->be->text_embed_bwd(G + m->t_tok, G + m->t_pos, a->dx, a->ids, b, l, a->ctx, w);
+        m->be->text_embed_bwd(G + m->t_tok, G + m->t_pos, a->dx, a->ids_dev, b, l, a->ctx, w);
     return 0;
 }
 

@@ -10,7 +10,9 @@
 #include "core/rng.h"
 #include "io/safetensors.h"
 
-clip_load_params clip_default_load_params(void) { return (clip_load_params){.device = "cpu"}; }
+clip_load_params clip_default_load_params(void) {
+    return (clip_load_params){.device = "cpu", .precision = "auto"};
+}
 
 int clip_config_check(const clip_config *c, const char *what) {
     if (!c->has_vision && !c->has_text)

@@ -145,7 +145,8 @@ int benchmark_image_embeddings_chunked(clip_model *m, const clip_lora *lora, con
                                        float *out) {
     int e = clip_model_config(m)->embed_dim, chunks = (n + chunk - 1) / chunk, fail = 0;
     char err[1024] = "";
-#pragma omp parallel for schedule(dynamic, 1)
+    /* a device backend has one queue: its chunks run one after another */
+#pragma omp parallel for schedule(dynamic, 1) if (clip_model_backend(m)->host_memory)
     for (int c = 0; c < chunks; c++) {
         int i0 = c * chunk, k = n - i0 < chunk ? n - i0 : chunk;
         if (benchmark_image_embeddings(m, lora, b, s, items + i0, k, out + (size_t)i0 * e) != 0) {
@@ -165,7 +166,7 @@ int clip_encode_images_chunked(clip_model *m, const clip_lora *lora, const float
     int e = cc->embed_dim, chunks = (n + chunk - 1) / chunk, fail = 0;
     size_t img = (size_t)3 * cc->resolution * cc->resolution;
     char err[1024] = "";
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (clip_model_backend(m)->host_memory)
     for (int c = 0; c < chunks; c++) {
         int i0 = c * chunk, k = n - i0 < chunk ? n - i0 : chunk;
         float *o = out + (size_t)i0 * e;

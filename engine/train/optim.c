@@ -8,6 +8,7 @@
 #include "core/common.h"
 
 struct optim {
+    const segp_backend *be;
     optim_params p;
     size_t n;
     int64_t t;        /* steps taken */
@@ -29,7 +30,9 @@ int optim_kind_parse(const char *s, const char *key, optim_kind *out) {
 
 const char *optim_kind_name(optim_kind k) { return k == OPTIM_ADAMW ? "adamw" : "sgd"; }
 
-optim *optim_new(const optim_params *p, size_t n, const uint8_t *decay_mask) {
+optim *optim_new(const segp_backend *be, const optim_params *p, size_t n,
+                 const uint8_t *decay_mask) {
+    if (!be) be = segp_backend_cpu();
     if (p->kind != OPTIM_SGD && p->kind != OPTIM_ADAMW) {
         SEGP_FAIL("optimiser kind %d (expected SGD or AdamW)", (int)p->kind);
         return NULL;
@@ -42,59 +45,42 @@ optim *optim_new(const optim_params *p, size_t n, const uint8_t *decay_mask) {
         return NULL;
     }
     optim *o = segp_calloc(1, sizeof *o);
+    o->be = be;
     o->p = *p;
     o->n = n;
-    o->m = segp_calloc(n ? n : 1, sizeof(float));
-    if (p->kind == OPTIM_ADAMW) o->v = segp_calloc(n ? n : 1, sizeof(float));
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    o->m = be->alloc(bytes);
+    be->zero(o->m, bytes);
+    if (p->kind == OPTIM_ADAMW) {
+        o->v = be->alloc(bytes);
+        be->zero(o->v, bytes);
+    }
     if (decay_mask) {
-        o->decay = segp_malloc(n ? n : 1);
-        memcpy(o->decay, decay_mask, n);
+        o->decay = be->alloc(n ? n : 1);
+        be->to_device(o->decay, decay_mask, n);
     }
     return o;
 }
 
 void optim_free(optim *o) {
     if (!o) return;
-    free(o->m);
-    free(o->v);
-    free(o->decay);
+    o->be->free(o->m);
+    if (o->v) o->be->free(o->v);
+    if (o->decay) o->be->free(o->decay);
     free(o);
-}
-
-static void adamw_update(optim *o, float *p, const float *g, float lr) {
-    const float b1 = o->p.beta1, b2 = o->p.beta2, wd = o->p.weight_decay, eps = o->p.eps;
-    const float c1 = 1.0f - powf(b1, (float)o->t), c2 = 1.0f - powf(b2, (float)o->t);
-    float *m = o->m, *v = o->v;
-    const uint8_t *mask = o->decay;
-    size_t n = o->n;
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * gi;
-        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-        float upd = (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
-        if (!mask || mask[i]) upd += wd * p[i];
-        p[i] -= lr * upd;
-    }
-}
-
-static void sgd_update(optim *o, float *p, const float *g, float lr) {
-    const float mu = o->p.momentum, wd = o->p.weight_decay;
-    float *v = o->m;
-    const uint8_t *mask = o->decay;
-    size_t n = o->n;
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i] + (!mask || mask[i] ? wd * p[i] : 0.0f);
-        v[i] = mu * v[i] + gi;
-        p[i] -= lr * v[i];
-    }
 }
 
 void optim_step(optim *o, float *params, const float *grads, float lr) {
     o->t++;
-    if (o->p.kind == OPTIM_ADAMW) adamw_update(o, params, grads, lr);
-    else sgd_update(o, params, grads, lr);
+    const optim_params *p = &o->p;
+    if (p->kind == OPTIM_ADAMW) {
+        /* the bias corrections on the host, as plain kernel arguments */
+        const float c1 = 1.0f - powf(p->beta1, (float)o->t), c2 = 1.0f - powf(p->beta2, (float)o->t);
+        o->be->adamw_step(params, o->m, o->v, grads, o->decay, o->n, lr, p->beta1, p->beta2,
+                          p->eps, p->weight_decay, c1, c2);
+    } else {
+        o->be->sgd_step(params, o->m, grads, o->decay, o->n, lr, p->momentum, p->weight_decay);
+    }
 }
 
 int64_t optim_step_count(const optim *o) { return o->t; }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
+
 /* ---- schedules (step counts from 0) ---- */
 
 /* Linear warm-up from base/warmup to base over `warmup` steps (step s gets base*(s+1)/warmup),
@@ -28,9 +30,11 @@ int optim_kind_parse(const char *s, const char *key, optim_kind *out);
 const char *optim_kind_name(optim_kind k);
 
 typedef struct optim optim; /* opaque: moment buffers and the step count */
-/* An optimiser over N numbers; decay_mask (N bytes, copied; NULL = decay all): weight decay
- * applies to number i only where decay_mask[i] != 0. NULL + error on bad parameters. */
-optim *optim_new(const optim_params *p, size_t n, const uint8_t *decay_mask);
+/* An optimiser over N numbers of backend BE's memory (NULL: the CPU); its moments live there
+ * and every update is one op of BE. decay_mask (N host bytes, copied; NULL = decay all): weight
+ * decay applies to number i only where decay_mask[i] != 0. NULL + error on bad parameters. */
+optim *optim_new(const segp_backend *be, const optim_params *p, size_t n,
+                 const uint8_t *decay_mask);
 void optim_free(optim *o);
 /* One update of params from grads at learning rate LR; counts the step (AdamW's bias
  * correction uses the count after it, 1 at the first step). */
@@ -38,8 +42,8 @@ void optim_step(optim *o, float *params, const float *grads, float lr);
 int64_t optim_step_count(const optim *o);
 size_t optim_size(const optim *o);
 const optim_params *optim_get_params(const optim *o);
-/* State for checkpoints: buffer I (0: SGD velocity / AdamW m, 1: AdamW v) of N numbers, NULL
- * when the kind has none; the step count can be set after loading. */
+/* State for checkpoints: buffer I (0: SGD velocity / AdamW m, 1: AdamW v) of N numbers in
+ * backend memory, NULL when the kind has none; the step count can be set after loading. */
 float *optim_state(optim *o, int i);
 void optim_set_step_count(optim *o, int64_t t);
 

@@ -235,7 +235,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         if (t->ndim >= 2) memset(decay + t->offset, 1, t->numel);
     }
     optim_params op = {OPTIM_ADAMW, 0, cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay};
-    optim *opt = optim_new(&op, np, decay);
+    optim *opt = optim_new(clip_model_backend(m), &op, np, decay);
     train_step_params sp = {.lora = NULL, .opt = opt, .train_vision = 1, .train_text = 1};
     train_step *trainer = opt ? train_step_new(m, &sp) : NULL;
     int start = 0, rc = trainer ? 0 : -1, stopped = 0;

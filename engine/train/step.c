@@ -20,6 +20,10 @@ struct train_step {
     int cap_img, cap_txt;          /* rows the embedding buffers hold */
     float *img, *txt, *d_img, *d_txt;
     float *grads;                  /* LoRA-B layout or the flat parameters */
+    float *pix;                    /* device backends: the uploaded pixels */
+    size_t cap_pix;                /* floats pix holds */
+    backend_arena *ws;             /* the terms' scratch, reset every step */
+    float logit_scale;             /* LoRA training: the (frozen) scale, read once */
     size_t n_grads;
     size_t ls_off;                 /* the logit scale in the flat parameters (pretraining) */
     /* data-parallel: activations and gradients per task (task 0 is the text batch) */
@@ -51,6 +55,8 @@ train_step *train_step_new(clip_model *m, const train_step_params *p) {
     s->ta = clip_acts_new();
     s->n_grads = n;
     s->grads = s->be->alloc((n ? n : 1) * sizeof(float));
+    s->ws = backend_arena_new(s->be);
+    if (p->lora) s->logit_scale = clip_model_logit_scale(m);
     if (!p->lora)
         for (int i = 0; i < clip_model_tensor_count(m); i++) {
             const clip_tensor_info *t = clip_model_tensor(m, i);
@@ -73,6 +79,8 @@ void train_step_free(train_step *s) {
     if (s->img) be->free(s->img), be->free(s->d_img);
     if (s->txt) be->free(s->txt), be->free(s->d_txt);
     be->free(s->grads);
+    if (s->pix) be->free(s->pix);
+    backend_arena_free(s->ws);
     free(s);
 }
 
@@ -176,9 +184,20 @@ int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t 
     int64_t step = (s->p.opt ? optim_step_count(s->p.opt) : 0) + 1;
     grow(be, &s->img, &s->d_img, &s->cap_img, n_img, e);
     grow(be, &s->txt, &s->d_txt, &s->cap_txt, n_txt, e);
+    backend_arena_reset(s->ws);
+    if (!be->host_memory && n_img > 0) { /* the inputs cross to the device here, once */
+        size_t np = (size_t)n_img * 3 * c->resolution * c->resolution;
+        if (np > s->cap_pix) {
+            if (s->pix) be->free(s->pix);
+            s->pix = be->alloc(np * sizeof(float));
+            s->cap_pix = np;
+        }
+        be->to_device(s->pix, pixels, np * sizeof(float));
+        pixels = s->pix;
+    }
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     int chunks = 0; /* image chunks of a data-parallel pass; 0: the unsplit step */
-    if (s->p.data_parallel && lora && nt > 1 && n_img > 0) {
+    if (s->p.data_parallel && be->host_memory && lora && nt > 1 && n_img > 0) {
         chunks = n_img < nt ? n_img : nt;
         if (chunks + (n_txt > 0) < 2) chunks = 0; /* one task: threaded ops do better */
     }
@@ -193,23 +212,19 @@ int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t 
             return -1;
     }
 
-    step_ctx ctx = {.be = be, .e = e, .logit_scale = clip_model_logit_scale(m), .step = step,
-                    .img = n_img > 0 ? s->img : NULL, .n_img = n_img,
+    /* the terms' values and d log(scale) live in backend memory until the one read-back */
+    float *dev_vals = backend_arena_take_zero(s->ws, (size_t)(n_terms + 1) * sizeof(float));
+    step_ctx ctx = {.be = be, .ws = s->ws, .e = e,
+                    .logit_scale = lora ? s->logit_scale : clip_model_logit_scale(m),
+                    .step = step, .img = n_img > 0 ? s->img : NULL, .n_img = n_img,
                     .txt = n_txt > 0 ? s->txt : NULL, .n_txt = n_txt,
-                    .d_img = tv ? s->d_img : NULL, .d_txt = tt ? s->d_txt : NULL};
+                    .d_img = tv ? s->d_img : NULL, .d_txt = tt ? s->d_txt : NULL,
+                    .d_log_scale = lora ? NULL : dev_vals + n_terms};
     if (tv) be->zero(s->d_img, (size_t)n_img * e * sizeof(float));
     if (tt) be->zero(s->d_txt, (size_t)n_txt * e * sizeof(float));
-    float sum = 0;
-    for (int k = 0; k < n_terms; k++) {
-        float v = terms[k].fn(&terms[k], &ctx);
-        if (values) values[k] = v;
-        if (!isfinite(v))
-            return SEGP_FAIL("loss term '%s' is %g at step %lld (training diverged: lower the "
-                             "learning rate)",
-                             terms[k].name, (double)v, (long long)step);
-        sum += terms[k].weight * v;
-    }
-    if (total) *total = sum;
+    for (int k = 0; k < n_terms; k++)
+        if (terms[k].fn(&terms[k], &ctx, dev_vals + k) != 0)
+            return segp_fail_prefix("loss term '%s': ", terms[k].name);
 
     if (chunks) {
         if (run_tasks(s, 1, pixels, n_img, ids, n_txt, chunks, tv, tt) != 0) return -1;
@@ -221,7 +236,24 @@ int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t 
         if (tv && clip_vision_backward(m, lora, s->va, s->d_img, &g) != 0) return -1;
         if (tt && clip_text_backward(m, lora, s->ta, s->d_txt, &g) != 0) return -1;
     }
-    if (!lora) be->to_device(s->grads + s->ls_off, &ctx.d_log_scale, sizeof(float));
+    if (!lora) be->copy(s->grads + s->ls_off, ctx.d_log_scale, sizeof(float));
+
+    float host_vals[64], *hv = n_terms <= 64 ? host_vals : segp_malloc((size_t)n_terms * 4);
+    be->to_host(hv, dev_vals, (size_t)n_terms * sizeof(float));
+    int rc = be->sync();
+    float sum = 0;
+    for (int k = 0; k < n_terms && rc == 0; k++) {
+        float v = hv[k];
+        if (values) values[k] = v;
+        if (!isfinite(v))
+            rc = SEGP_FAIL("loss term '%s' is %g at step %lld (training diverged: lower the "
+                           "learning rate)",
+                           terms[k].name, (double)v, (long long)step);
+        sum += terms[k].weight * v;
+    }
+    if (hv != host_vals) free(hv);
+    if (rc) return rc;
+    if (total) *total = sum;
     if (s->p.opt)
         optim_step(s->p.opt, lora ? s->p.lora->b : clip_model_params(m), s->grads, lr);
     return 0;
@@ -232,30 +264,51 @@ const float *train_step_grads(const train_step *s, size_t *n) {
     return s->grads;
 }
 
-float loss_term_clip_ce(const loss_term *t, step_ctx *ctx) {
+const void *step_upload(step_ctx *ctx, const void *host, size_t bytes) {
+    if (!ctx->ws) { /* a context made by hand on host memory (tests) */
+        SEGP_CHECK(ctx->be->host_memory, "step_upload: a device context needs its arena");
+        return host;
+    }
+    return backend_arena_upload(ctx->ws, host, bytes);
+}
+
+float loss_term_value(const loss_term *t, step_ctx *ctx) {
+    backend_arena *own = ctx->ws ? NULL : (ctx->ws = backend_arena_new(ctx->be));
+    float h = NAN, *v = backend_arena_take(ctx->ws, sizeof(float));
+    if (t->fn(t, ctx, v) == 0) ctx->be->to_host(&h, v, sizeof h);
+    if (own) backend_arena_free(own), ctx->ws = NULL;
+    return h;
+}
+
+int loss_term_clip_ce(const loss_term *t, step_ctx *ctx, float *value) {
     const clip_ce_term *ce = t->user;
     const segp_backend *be = ctx->be;
     int n = ce->n > 0 ? ce->n : ctx->n_img, e = ctx->e;
-    if (n > ctx->n_img || ctx->n_txt <= 0) {
-        SEGP_FAIL("loss term '%s': %d image rows against %d texts (the batch has %d images)",
-                  t->name, n, ctx->n_txt, ctx->n_img);
-        return NAN;
-    }
-    if (ce->symmetric && n != ctx->n_txt) {
-        SEGP_FAIL("loss term '%s': the symmetric CLIP loss needs as many texts as images (%d, %d)",
-                  t->name, n, ctx->n_txt);
-        return NAN;
-    }
+    if (n > ctx->n_img || ctx->n_txt <= 0)
+        return SEGP_FAIL("loss term '%s': %d image rows against %d texts (the batch has %d "
+                         "images)",
+                         t->name, n, ctx->n_txt, ctx->n_img);
+    if (ce->symmetric && n != ctx->n_txt)
+        return SEGP_FAIL("loss term '%s': the symmetric CLIP loss needs as many texts as "
+                         "images (%d, %d)",
+                         t->name, n, ctx->n_txt);
+    for (int i = 0; i < n; i++)
+        if (ce->targets[i] < 0 || ce->targets[i] >= ctx->n_txt)
+            return SEGP_FAIL("loss term '%s': image %d's target is text %d (the batch has %d "
+                             "texts)",
+                             t->name, i, ce->targets[i], ctx->n_txt);
     size_t ni = (size_t)n * e, nt = (size_t)ctx->n_txt * e;
-    float *gi = ctx->d_img ? be->alloc(ni * sizeof(float)) : NULL;
-    float *gt = ctx->d_txt ? be->alloc(nt * sizeof(float)) : NULL;
-    float dls = 0;
-    float loss = clip_logit_loss(be, ctx->img, n, ctx->txt, ctx->n_txt, e, ctx->logit_scale,
-                                 ce->targets, ce->symmetric, gi, gt, &dls);
-    if (gi) be->axpy(ctx->d_img, t->weight, gi, ni), be->free(gi);
-    if (gt) be->axpy(ctx->d_txt, t->weight, gt, nt), be->free(gt);
-    ctx->d_log_scale += t->weight * dls;
-    return loss;
+    float *gi = ctx->d_img ? backend_arena_take(ctx->ws, ni * sizeof(float)) : NULL;
+    float *gt = ctx->d_txt ? backend_arena_take(ctx->ws, nt * sizeof(float)) : NULL;
+    float *dls = ctx->d_log_scale ? backend_arena_take(ctx->ws, sizeof(float)) : NULL;
+    const int32_t *tg = step_upload(ctx, ce->targets, (size_t)n * sizeof(int32_t));
+    if (clip_logit_loss(be, ctx->ws, value, ctx->img, n, ctx->txt, ctx->n_txt, e,
+                        ctx->logit_scale, tg, ce->symmetric, gi, gt, dls) != 0)
+        return -1;
+    if (gi) be->axpy(ctx->d_img, t->weight, gi, ni);
+    if (gt) be->axpy(ctx->d_txt, t->weight, gt, nt);
+    if (dls) be->axpy(ctx->d_log_scale, t->weight, dls, 1);
+    return 0;
 }
 
 void train_epoch_order(uint64_t seed, int epoch, int n, int32_t *order) {

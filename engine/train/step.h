@@ -4,7 +4,7 @@
  * optimiser. Pretraining, joint fine-tuning, the continual-learning runner and the bench all use
  * it; SeGP-CL's parts are more loss terms on the same step.
  *
- * Usage: make an optimiser over the trained numbers (optim_new(&op, clip_lora_trainable(lora),
+ * Usage: make an optimiser over the trained numbers (optim_new(be, &op, clip_lora_trainable(lora),
  * NULL), or clip_model_num_params(m) with a decay mask when pretraining), then
  * s = train_step_new(m, &(train_step_params){.lora = lora, .opt = opt, .train_vision = 1,
  * .train_text = 1, .data_parallel = 1}) (data_parallel, below, makes small models' LoRA steps
@@ -27,12 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/arena.h"
 #include "model/clip.h"
 #include "model/lora.h"
 #include "train/optim.h"
 
 typedef struct {
     const segp_backend *be;
+    backend_arena *ws;   /* scratch backend memory of this step (given back at the next step) */
     int e;               /* embedding size */
     float logit_scale;   /* exp(logit_scale) of the model at this step */
     int64_t step;        /* 1 for the first step of the optimiser */
@@ -42,27 +44,38 @@ typedef struct {
     int n_txt;
     float *d_img;        /* [n_img, e] gradients, zeroed before the first term, added to; */
     float *d_txt;        /* [n_txt, e]   NULL when that tower is not trained */
-    float d_log_scale;   /* gradient w.r.t. log(logit_scale), added to (used when pretraining) */
+    float *d_log_scale;  /* one float: gradient w.r.t. log(logit_scale), added to; NULL unless
+                          * the base weights are trained (pretraining) */
 } step_ctx;
+/* Every pointer of step_ctx is backend memory. A term's own host data (targets, teacher
+ * probabilities, neighbour lists) reaches the backend through step_upload: a copy in the
+ * step's scratch memory (the host pointer itself on the CPU), valid until the step ends. */
+const void *step_upload(step_ctx *ctx, const void *host, size_t bytes);
 
 typedef struct loss_term {
     const char *name;    /* "cls", "acgd", "tsgr", "clip" ... (event and log key) */
     float weight;        /* lambda; the term adds weight * its gradient */
-    /* Returns the unweighted loss value; adds weight * gradient into ctx->d_img / d_txt /
-     * d_log_scale. NAN on failure (with SEGP_FAIL). */
-    float (*fn)(const struct loss_term *t, step_ctx *ctx);
+    /* Writes the unweighted loss into *value (one float of backend memory) and adds weight *
+     * gradient into ctx->d_img / d_txt / d_log_scale, all as backend ops (nothing waits for
+     * the device). 0, or -1 + error (SEGP_FAIL) when the term does not fit the batch. */
+    int (*fn)(const struct loss_term *t, step_ctx *ctx, float *value);
     void *user;
 } loss_term;
 
+/* A term's value on the host (runs fn on scratch memory and reads the value back: for tests
+ * and one-off evaluations, not inside a step). NAN + error when fn fails. */
+float loss_term_value(const loss_term *t, step_ctx *ctx);
+
 /* The CLIP-logit cross-entropy as a loss term: user points at a clip_ce_term. Images are the
  * first n rows of the image batch (n <= 0: all), each with a target row of the text batch.
- * symmetric: CLIP's InfoNCE (pretraining; needs n == n_txt and targets[i] == i). */
+ * symmetric: CLIP's InfoNCE (pretraining; needs n == n_txt and targets[i] == i). targets is
+ * host memory (uploaded through step_upload). */
 typedef struct {
     const int32_t *targets;
     int n;
     int symmetric;
 } clip_ce_term;
-float loss_term_clip_ce(const loss_term *t, step_ctx *ctx);
+int loss_term_clip_ce(const loss_term *t, step_ctx *ctx, float *value);
 
 typedef struct train_step train_step; /* opaque: activations, embedding and gradient buffers */
 
@@ -78,7 +91,8 @@ typedef struct {
      * in small ops whose fork/join per op dominates (and stalls whenever another process shares
      * the cores); one fork per pass does not. Results then differ in rounding from the unsplit step
      * (deterministic for a given thread count). 0: every op is threaded (pretraining keeps this,
-     * so that its published log reproduces bit for bit). */
+     * so that its published log reproduces bit for bit). Host-memory backends only: a device
+     * backend runs the unsplit step. */
     int data_parallel;
 } train_step_params;
 
@@ -86,15 +100,17 @@ typedef struct {
 train_step *train_step_new(clip_model *m, const train_step_params *p);
 void train_step_free(train_step *s);
 
-/* One step: forward of n_img images (pixels [n_img,3,r,r], normalised) and n_txt prompts
- * (ids [n_txt, context]; n_txt may be 0), the terms, backward, optimiser step at learning
- * rate LR. values[k] receives term k's unweighted loss (may be NULL); *total the weighted sum
- * (may be NULL). -1 + error (a non-finite loss is an error naming the term and the step; the
- * parameters are then left as they were). */
+/* One step: forward of n_img images (pixels [n_img,3,r,r], normalised, HOST memory: uploaded
+ * here, the step's one crossing of inputs) and n_txt prompts (ids [n_txt, context], host; n_txt
+ * may be 0), the terms, backward, optimiser step at learning rate LR. values[k] receives term
+ * k's unweighted loss (may be NULL); *total the weighted sum (may be NULL). The values are read
+ * back once, after the backward and before the update: a non-finite loss is an error naming
+ * the term and the step, and the parameters are then left as they were. -1 + error. */
 int train_step_run(train_step *s, const float *pixels, int n_img, const int32_t *ids, int n_txt,
                    loss_term *terms, int n_terms, float lr, float *values, float *total);
 
-/* The gradient of the last step (LoRA-B layout, or the flat parameter buffer), and its size. */
+/* The gradient of the last step (LoRA-B layout, or the flat parameter buffer; backend memory),
+ * and its size. */
 const float *train_step_grads(const train_step *s, size_t *n);
 
 /* The order an epoch visits N samples in: a seeded Fisher-Yates permutation of 0..n-1, a

@@ -79,7 +79,7 @@ train_step *train_options_lora_step(const train_options *o, clip_model *m, clip_
     optim_params op = optim_default_params(kind);
     op.momentum = o->momentum;
     op.weight_decay = o->weight_decay;
-    *opt = optim_new(&op, clip_lora_trainable(lora), NULL);
+    *opt = optim_new(clip_model_backend(m), &op, clip_lora_trainable(lora), NULL);
     if (!*opt) return NULL;
     train_step_params sp = {.lora = lora, .opt = *opt, .train_vision = 1, .train_text = 1,
                             .data_parallel = o->data_parallel};

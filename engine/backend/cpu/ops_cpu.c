@@ -464,7 +464,9 @@ static int cpu_sync(void) { return 0; }
 
 static int cpu_set_math(segp_math math) {
     if (math == SEGP_MATH_FP32) return 0;
-    return SEGP_FAIL("--precision %s: the CPU backend computes in FP32 only", segp_math_name(math));
+    return SEGP_FAIL("%s on the CPU: the CPU backend computes in FP32 only (tf32 and bf16 are "
+                     "CUDA precisions)",
+                     segp_math_name(math));
 }
 
 static const char *cpu_describe(void) { return "CPU (OpenBLAS + OpenMP), FP32"; }

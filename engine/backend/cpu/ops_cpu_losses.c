@@ -39,8 +39,7 @@ static double dot(const double *a, const double *b, int e) {
     return s;
 }
 
-/* log(sum exp(z)) of K values, stable. */
-static double log_sum_exp(const double *z, int K) {
+double cpu_log_sum_exp(const double *z, int K) {
     double m = z[0], s = 0;
     for (int c = 1; c < K; c++)
         if (z[c] > m) m = z[c];
@@ -51,7 +50,7 @@ static double log_sum_exp(const double *z, int K) {
 /* KL(P || softmax(Z)) over K classes; G (may be NULL) receives dKL/dZ. P need not sum to 1
  * exactly (float teacher rows): the gradient is then softmax * sum(P) - P, the exact one. */
 static double kl_softmax(const float *p, const double *z, int K, double *g) {
-    double lse = log_sum_exp(z, K), kl = 0, sp = 0;
+    double lse = cpu_log_sum_exp(z, K), kl = 0, sp = 0;
     for (int c = 0; c < K; c++) {
         double pc = p[c];
         if (pc > 0) kl += pc * (log(pc) - (z[c] - lse));
@@ -62,13 +61,9 @@ static double kl_softmax(const float *p, const double *z, int K, double *g) {
     return kl;
 }
 
-void cpu_acgd_fwd_bwd(float *loss, float *d_f, float *d_g, const float *f, int n, const float *g,
-                      int K, int e, const float *p_teacher, float logit_scale, float tau,
-                      float weight) {
-    if (n <= 0 || K <= 0) {
-        *loss = 0.0f;
-        return;
-    }
+double cpu_acgd_loss(const float *f, int n, const float *g, int K, int e, const float *p_teacher,
+                     float logit_scale, float tau, float weight, float *d_f, float *d_g) {
+    if (n <= 0 || K <= 0) return 0;
     double *fh = segp_malloc((size_t)n * e * sizeof(double));
     double *gh = segp_malloc((size_t)K * e * sizeof(double));
     double *nf = segp_malloc((size_t)n * sizeof(double)),
@@ -82,8 +77,7 @@ void cpu_acgd_fwd_bwd(float *loss, float *d_f, float *d_g, const float *f, int n
         for (int c = 0; c < K; c++) z[c] = a_scale * dot(fh + (size_t)a * e, gh + (size_t)c * e, e);
         kl += kl_softmax(p_teacher + (size_t)a * K, z, K, dz + (size_t)a * K);
     }
-    double t2 = (double)tau * tau;
-    *loss = (float)(t2 * kl / n);
+    double t2 = (double)tau * tau, loss = t2 * kl / n;
     /* dL/dz = tau^2 / n * dKL/dz and dz/df^ = (logit_scale / tau) g^ */
     double s = t2 / n * a_scale;
     if (d_f) {
@@ -109,15 +103,19 @@ void cpu_acgd_fwd_bwd(float *loss, float *d_f, float *d_g, const float *f, int n
         free(d);
     }
     free(fh), free(gh), free(nf), free(ng), free(dz), free(z);
+    return loss;
 }
 
-void cpu_tsgr_fwd_bwd(float *loss, float *d_g, const float *g, int n_rows, int e,
-                      const int32_t *rows, int n_cls, const int32_t *nbr, int k,
-                      const float *p_ref, float tau, float weight) {
-    if (n_cls <= 0 || k <= 0 || n_rows <= 0) {
-        *loss = 0.0f;
-        return;
-    }
+void cpu_acgd_fwd_bwd(float *loss, float *d_f, float *d_g, const float *f, int n, const float *g,
+                      int K, int e, const float *p_teacher, float logit_scale, float tau,
+                      float weight) {
+    *loss = (float)cpu_acgd_loss(f, n, g, K, e, p_teacher, logit_scale, tau, weight, d_f, d_g);
+}
+
+double cpu_tsgr_loss(const float *g, int n_rows, int e, const int32_t *rows, int n_cls,
+                     const int32_t *nbr, int k, const float *p_ref, float tau, float weight,
+                     float *d_g) {
+    if (n_cls <= 0 || k <= 0 || n_rows <= 0) return 0;
     double *gh = segp_malloc((size_t)n_rows * e * sizeof(double));
     double *nm = segp_malloc((size_t)n_rows * sizeof(double));
     double *d = d_g ? segp_calloc((size_t)n_rows * e, sizeof(double)) : NULL;
@@ -142,51 +140,65 @@ void cpu_tsgr_fwd_bwd(float *loss, float *d_g, const float *g, int n_rows, int e
     }
     if (d) normalise_bwd_add(d, gh, nm, n_rows, e, weight, d_g);
     free(gh), free(nm), free(d), free(z), free(dz);
-    *loss = (float)(kl / n_cls);
+    return kl / n_cls;
 }
 
-void cpu_dpgd_fwd_bwd(float *ce, float *vis, float *d_f, const float *f, int n, int e,
-                      const float *g, int K, const int32_t *targets, const float *mu,
-                      float lambda_p, float logit_scale) {
+void cpu_tsgr_fwd_bwd(float *loss, float *d_g, const float *g, int n_rows, int e,
+                      const int32_t *rows, int n_cls, const int32_t *nbr, int k,
+                      const float *p_ref, float tau, float weight) {
+    *loss = (float)cpu_tsgr_loss(g, n_rows, e, rows, n_cls, nbr, k, p_ref, tau, weight, d_g);
+}
+
+double cpu_dpgd_row(const float *f, int e, const float *g, int K, int target, const float *mu,
+                    float lambda_p, float logit_scale, double *ce, double *vis, float *d_f) {
     double *fh = segp_malloc((size_t)(e > 0 ? e : 1) * sizeof(double)),
-           *z = segp_malloc((size_t)(K > 0 ? K : 1) * sizeof(double)),
-           *d = segp_malloc((size_t)(e > 0 ? e : 1) * sizeof(double));
+           *z = segp_malloc((size_t)(K > 0 ? K : 1) * sizeof(double));
+    double nm;
+    normalise_rows(f, 1, e, fh, &nm);
+    for (int c = 0; c < K; c++) {
+        const float *gc = g + (size_t)c * e;
+        double s = 0;
+        for (int j = 0; j < e; j++) s += fh[j] * gc[j];
+        z[c] = (double)logit_scale * s;
+    }
+    double lse = cpu_log_sum_exp(z, K), l_ce = lse - z[target], v = 0;
     int use_vis = mu && lambda_p != 0.0f;
-    for (int i = 0; i < n; i++) {
-        const float *fi = f + (size_t)i * e;
-        int target = targets[i];
-        double nm;
-        normalise_rows(fi, 1, e, fh, &nm);
-        for (int c = 0; c < K; c++) {
-            const float *gc = g + (size_t)c * e;
-            double s = 0;
-            for (int j = 0; j < e; j++) s += fh[j] * gc[j];
-            z[c] = (double)logit_scale * s;
-        }
-        double lse = log_sum_exp(z, K), v = 0;
-        const float *mt = mu ? mu + (size_t)target * e : NULL;
-        if (mt) {
-            double s = 0;
-            for (int j = 0; j < e; j++) s += fh[j] * mt[j];
-            v = 1.0 - s;
-        }
-        ce[i] = (float)(lse - z[target]);
-        vis[i] = (float)v;
-        if (!d_f) continue;
+    if (mu) {
+        double s = 0;
+        for (int j = 0; j < e; j++) s += fh[j] * mu[j];
+        v = 1.0 - s;
+    }
+    if (ce) *ce = l_ce;
+    if (vis) *vis = v;
+    if (d_f) {
         /* dL/df^ = logit_scale sum_c (softmax_c - [c == target]) g_c - lambda_p mu */
-        for (int j = 0; j < e; j++) d[j] = 0;
+        double *d = segp_calloc((size_t)(e > 0 ? e : 1), sizeof(double));
         for (int c = 0; c < K; c++) {
             double w = (double)logit_scale * (exp(z[c] - lse) - (c == target));
             const float *gc = g + (size_t)c * e;
             for (int j = 0; j < e; j++) d[j] += w * gc[j];
         }
         if (use_vis)
-            for (int j = 0; j < e; j++) d[j] -= (double)lambda_p * mt[j];
-        float *di = d_f + (size_t)i * e;
-        for (int j = 0; j < e; j++) di[j] = 0.0f;
-        normalise_bwd_add(d, fh, &nm, 1, e, 1.0, di);
+            for (int j = 0; j < e; j++) d[j] -= (double)lambda_p * mu[j];
+        for (int j = 0; j < e; j++) d_f[j] = 0.0f;
+        normalise_bwd_add(d, fh, &nm, 1, e, 1.0, d_f);
+        free(d);
     }
-    free(fh), free(z), free(d);
+    free(fh), free(z);
+    return l_ce + (use_vis ? (double)lambda_p * v : 0.0);
+}
+
+void cpu_dpgd_fwd_bwd(float *ce, float *vis, float *d_f, const float *f, int n, int e,
+                      const float *g, int K, const int32_t *targets, const float *mu,
+                      float lambda_p, float logit_scale) {
+    for (int i = 0; i < n; i++) {
+        double c, v;
+        int t = targets[i];
+        cpu_dpgd_row(f + (size_t)i * e, e, g, K, t, mu ? mu + (size_t)t * e : NULL, lambda_p,
+                     logit_scale, &c, &v, d_f ? d_f + (size_t)i * e : NULL);
+        ce[i] = (float)c;
+        vis[i] = (float)v;
+    }
 }
 
 void cpu_pgd_step(float *x, const float *x0, const float *g, size_t n, float step, float eps) {
