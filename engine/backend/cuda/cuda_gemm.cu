@@ -43,3 +43,13 @@ void cu_gemm_batched(int ta, int tb, int m, int n, int k, float alpha, const flo
                  CUDA_R_32F, ldb, (const void *const *)a, CUDA_R_32F, lda, &beta,
                  (void *const *)c, CUDA_R_32F, ldc, count, compute_type(), CUBLAS_GEMM_DEFAULT);
 }
+
+void cu_gemm_strided(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                     long long sa, const float *b, int ldb, long long sb, float beta, float *c,
+                     int ldc, long long sc, int count) {
+    if (m <= 0 || n <= 0 || k <= 0 || count <= 0) return;
+    CUBLAS_CHECK(cublasGemmStridedBatchedEx, g_cu.blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
+                 ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b, CUDA_R_32F, ldb, sb, a,
+                 CUDA_R_32F, lda, sa, &beta, c, CUDA_R_32F, ldc, sc, count, compute_type(),
+                 CUBLAS_GEMM_DEFAULT);
+}

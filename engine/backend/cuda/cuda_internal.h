@@ -133,6 +133,11 @@ void cu_gemm_batched(int ta, int tb, int m, int n, int k, float alpha, const flo
                      int lda, const float *const *b, int ldb, float beta, float *const *c,
                      int ldc, int count);
 
+/* The same with matrix i at a + i sa, b + i sb, c + i sc (k > 0). */
+void cu_gemm_strided(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                     long long sa, const float *b, int ldb, long long sb, float beta, float *c,
+                     int ldc, long long sc, int count);
+
 /* ---- cuda_attention.cu ---- */
 void cu_attention_fwd(float *out, float *probs, const float *qkv, int b, int l, int h, int hd,
                       int causal);

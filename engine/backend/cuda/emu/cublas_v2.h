@@ -37,5 +37,15 @@ cublasStatus_t cublasGemmBatchedEx(cublasHandle_t h, cublasOperation_t ta, cubla
                                    const void *const b[], cudaDataType bt, int ldb,
                                    const void *beta, void *const c[], cudaDataType ct, int ldc,
                                    int count, cublasComputeType_t ctype, cublasGemmAlgo_t algo);
+cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta,
+                                          cublasOperation_t tb, int m, int n, int k,
+                                          const void *alpha, const void *a, cudaDataType at,
+                                          int lda, long long sa, const void *b, cudaDataType bt,
+                                          int ldb, long long sb, const void *beta, void *c,
+                                          cudaDataType ct, int ldc, long long sc, int count,
+                                          cublasComputeType_t ctype, cublasGemmAlgo_t algo);
+
+/* calls so far of cublasGemmEx, cublasGemmBatchedEx, cublasGemmStridedBatchedEx */
+extern long emu_gemm_calls[3];
 
 #endif

@@ -374,6 +374,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e) {
 struct emu_blas {
     int dummy;
 };
+long emu_gemm_calls[3];
 const char *cublasGetStatusString(cublasStatus_t s) {
     return s == CUBLAS_STATUS_SUCCESS ? "CUBLAS_STATUS_SUCCESS" : "CUBLAS_STATUS_INVALID_VALUE";
 }
@@ -437,6 +438,7 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
                             void *c, cudaDataType ct, int ldc, cublasComputeType_t ctype,
                             cublasGemmAlgo_t algo) {
     (void)h, (void)at, (void)bt, (void)ct, (void)ctype, (void)algo;
+    emu_gemm_calls[0]++;
     if (!gemm_args_ok(ta, tb, m, n, k, lda, ldb, ldc)) return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
     if (!gemm_mem_ok(ta, tb, m, n, k, (const float *)a, lda, (const float *)b, ldb,
@@ -456,6 +458,7 @@ cublasStatus_t cublasGemmBatchedEx(cublasHandle_t h, cublasOperation_t ta, cubla
                                    const void *beta, void *const c[], cudaDataType ct, int ldc,
                                    int count, cublasComputeType_t ctype, cublasGemmAlgo_t algo) {
     (void)h, (void)at, (void)bt, (void)ct, (void)ctype, (void)algo;
+    emu_gemm_calls[1]++;
     if (!gemm_args_ok(ta, tb, m, n, k, lda, ldb, ldc) || count < 0)
         return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0 || count == 0) return CUBLAS_STATUS_SUCCESS;
@@ -473,6 +476,32 @@ cublasStatus_t cublasGemmBatchedEx(cublasHandle_t h, cublasOperation_t ta, cubla
         }
         gemm1(ta, tb, m, n, k, *(const float *)alpha, (const float *)a[i], lda,
               (const float *)b[i], ldb, *(const float *)beta, (float *)c[i], ldc);
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta,
+                                          cublasOperation_t tb, int m, int n, int k,
+                                          const void *alpha, const void *a, cudaDataType at,
+                                          int lda, long long sa, const void *b, cudaDataType bt,
+                                          int ldb, long long sb, const void *beta, void *c,
+                                          cudaDataType ct, int ldc, long long sc, int count,
+                                          cublasComputeType_t ctype, cublasGemmAlgo_t algo) {
+    (void)h, (void)at, (void)bt, (void)ct, (void)ctype, (void)algo;
+    emu_gemm_calls[2]++;
+    if (!gemm_args_ok(ta, tb, m, n, k, lda, ldb, ldc) || count < 0)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    if (m == 0 || n == 0 || count == 0) return CUBLAS_STATUS_SUCCESS;
+    for (int i = 0; i < count; i++) {
+        const float *ai = (const float *)a + i * sa, *bi = (const float *)b + i * sb;
+        float *ci = (float *)c + i * sc;
+        if (!gemm_mem_ok(ta, tb, m, n, k, ai, lda, bi, ldb, ci, ldc)) {
+            fprintf(stderr, "emu: cublasGemmStridedBatchedEx: matrix %d not inside a device "
+                            "buffer\n", i);
+            return CUBLAS_STATUS_INVALID_VALUE;
+        }
+        gemm1(ta, tb, m, n, k, *(const float *)alpha, ai, lda, bi, ldb, *(const float *)beta, ci,
+              ldc);
     }
     return CUBLAS_STATUS_SUCCESS;
 }
