@@ -1,7 +1,9 @@
 /* cuda_backend.cu: the CUDA backend's device, memory, errors and op table. One device per
  * process, one stream and one cuBLAS handle on it; every op is queued on that stream, so ops run
  * in the order they were called and the host only waits in to_host and sync. A failed CUDA or
- * cuBLAS call leaves a sticky error that sync reports (a failed device stays failed). */
+ * cuBLAS call leaves a sticky error that sync reports (a failed device stays failed). The state
+ * is process-wide and unlocked: one host thread at a time calls a device backend (the engine's
+ * data-parallel paths run only on host-memory backends). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
