@@ -16,6 +16,7 @@
 #include "run/events.h"
 #include "run/rundir.h"
 #include "run/sha256.h"
+#include "backend/backend.h"
 #include "test.h"
 
 /* The tiny run's accuracy matrix (R in %, 50 test images per task: steps of 2 points) and its
@@ -515,6 +516,31 @@ TEST(run_bad_configs_named) {
     snprintf(args, sizeof args, "run %s --out %s", tiny_config("exists", "finetune", ""),
              test_tmpdir());
     CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "already exists"));
+    all_threads();
+}
+
+/* Devices: a bad name or precision is refused by key; CUDA without a CUDA build or without a
+ * GPU is refused with the reason; no run directory either way. */
+TEST(run_device_refused_by_key) {
+    one_thread();
+    bad_config("device", ", \"run\": {\"device\": \"gpu\"}", "run.device");
+    bad_config("device-n", ", \"run\": {\"device\": \"cuda:x\"}", "run.device");
+    bad_config("precision", ", \"run\": {\"precision\": \"fp16\"}", "run.precision");
+    bad_config("precision-cpu", ", \"run\": {\"precision\": \"bf16\"}", "run.precision");
+    const segp_backend *cuda = segp_backend_get("cuda");
+    if (!cuda) { /* this machine: no CUDA build, or no GPU */
+        char dir[512], args[1400];
+        snprintf(dir, sizeof dir, "%s/no-cuda", test_tmpdir());
+        snprintf(args, sizeof args, "run %s --out %s --device cuda",
+                 tiny_config("no-cuda", "finetune", ""), dir);
+        CHECK(test_run_segp(args, out, sizeof out) != 0);
+#ifdef SEGP_CUDA
+        CHECK_MSG(strstr(out, "run.device") && strstr(out, "CUDA"), "%s", out);
+#else
+        CHECK_MSG(strstr(out, "run.device") && strstr(out, "built without CUDA"), "%s", out);
+#endif
+        CHECK(!exists(dir, ""));
+    }
     all_threads();
 }
 

@@ -93,7 +93,9 @@ static int setup(cl_runner *r) {
         if (k <= 0) return SEGP_FAIL("key 'benchmark.tasks': task %d has no classes", t + 1);
         r->task_start[t + 1] = r->task_start[t] + k;
     }
-    if (!segp_backend_get(c->device)) return segp_fail_prefix("key 'run.device': ");
+    const segp_backend *be = segp_backend_get(c->device);
+    if (!be) return segp_fail_prefix("key 'run.device': ");
+    if (segp_backend_set_precision(be, c->precision, "key 'run.precision'") != 0) return -1;
     clip_load_params mp = clip_default_load_params();
     mp.device = c->device;
     mp.precision = c->precision;
@@ -162,6 +164,8 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     cJSON_AddStringToObject(res, "build", segp_build_id());
     cJSON_AddStringToObject(res, "cpu", cpu);
     cJSON_AddNumberToObject(res, "threads", omp_get_max_threads());
+    const segp_backend *be = clip_model_backend(r->model);
+    if (!be->host_memory) cJSON_AddStringToObject(res, "device", be->describe());
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
