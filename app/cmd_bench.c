@@ -458,7 +458,7 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
 /* The device run's last lines: per model, case and batch, segp's and PyTorch's images/s. */
 static void print_device_table(const bench_opts *o, const segp_backend *be) {
     printf("\n== segp vs PyTorch (%s, %s) ==\n", be->describe(), o->precision);
-    printf("%-10s %-24s %5s %12s %12s %7s\n", "model", "case", "batch", "segp img/s",
+    printf("%-12s %-24s %5s %12s %12s %7s\n", "model", "case", "batch", "segp img/s",
            "torch img/s", "ratio");
     for (int i0 = 0; i0 < o->n_rows; i0++) {
         int seen = 0; /* rows of a model are printed at its first row, case by case */
@@ -467,7 +467,7 @@ static void print_device_table(const bench_opts *o, const segp_backend *be) {
             for (int i = i0; i < o->n_rows; i++) {
                 if (o->rows[i].c != k || strcmp(o->rows[i].model, o->rows[i0].model)) continue;
                 double a = o->rows[i].ours, r = o->rows[i].ref;
-                printf("%-10s %-24s %5d %12.1f ", o->rows[i].model, case_names[k], o->rows[i].b,
+                printf("%-12s %-24s %5d %12.1f ", o->rows[i].model, case_names[k], o->rows[i].b,
                        a);
                 if (r > 0)
                     printf("%12.1f %6.2fx\n", r, a / r);
