@@ -54,7 +54,8 @@ static void usage(void) {
            "  --device D     cpu (default), cuda or cuda:N (a `make CUDA=1` build)\n"
            "  --precision P  the GPU's matrix products: tf32 (default on CUDA), fp32 or bf16\n"
            "                 (BF16 products, FP32 accumulation; README \"GPU\"); PyTorch runs\n"
-           "                 the same (allow_tf32, or torch.autocast to bfloat16)\n"
+           "                 the same (TF32 on for matmul and cuDNN, or torch.autocast to\n"
+           "                 bfloat16)\n"
            "  --min-time S   measure each case, segp and PyTorch, for at least S seconds\n"
            "                 (default 2)\n"
            "  --no-torch     skip the PyTorch comparison\n"
@@ -477,7 +478,7 @@ static void print_device_table(const bench_opts *o, const segp_backend *be) {
     }
     printf("ratio = segp / PyTorch images/s (above 1: segp faster). (b) uploads its batch of\n"
            "pixels from host memory on both sides; PyTorch runs eager with\n"
-           "scaled_dot_product_attention; TF32 is allow_tf32 (matmul and cuDNN), BF16 is\n"
+           "scaled_dot_product_attention; its TF32 is TF32 on for matmul and cuDNN, its BF16\n"
            "torch.autocast(bfloat16).\n");
 }
 

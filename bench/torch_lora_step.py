@@ -10,11 +10,12 @@ depend on their values).
 
 --device cpu (default): float32 on the CPU with --threads threads, attention written out
 (softmax(q k^T) v), as segp's CPU comparison always ran. --device cuda: on the GPU; --precision
-fp32 (TF32 off for matmul and cuDNN), tf32 (torch.backends.cuda.matmul.allow_tf32 and
-torch.backends.cudnn.allow_tf32) or bf16 (torch.autocast to bfloat16 around the forward, TF32
-off); attention through F.scaled_dot_product_attention (--attention math writes it out); the
-clock is read after torch.cuda.synchronize(). In (b) the batch's pixels are uploaded from host
-memory every step, as segp's training step does.
+fp32 (TF32 off for matmul and cuDNN), tf32 (TF32 on: fp32_precision "tf32" for
+torch.backends.cuda.matmul and cudnn.conv, or allow_tf32 before torch 2.9) or bf16
+(torch.autocast to bfloat16 around the forward, TF32 off); attention through
+F.scaled_dot_product_attention (--attention math writes it out); the clock is read after
+torch.cuda.synchronize(). In (b) the batch's pixels are uploaded from host memory every step,
+as segp's training step does.
 
 --text-len L runs the text tower over the first L positions: segp passes the prompt length
 (segp stops at the end-of-text token: causal attention means later positions cannot change
@@ -56,10 +57,22 @@ def make_tower(width, layers, mlp, rank, targets, gen, dev):
             fin, fout = shapes[t]
             a = torch.rand(rank, fin, generator=gen) * 2 / math.sqrt(fin) - 1 / math.sqrt(fin)
             lora[t + "_A"] = a.to(dev)
-            lora[t + "_B"] = (torch.randn(fout, rank, generator=gen) * 1e-3).to(dev).requires_grad_()
+            bm = torch.randn(fout, rank, generator=gen) * 1e-3
+            lora[t + "_B"] = bm.to(dev).requires_grad_()
         b["lora"] = lora
         blocks.append(b)
     return blocks
+
+
+def set_tf32(on):
+    """TF32 for matrix products and convolutions, on or off, through the API this torch has
+    (fp32_precision since 2.9, which warns about the older allow_tf32 flags)."""
+    mm, conv = torch.backends.cuda.matmul, getattr(torch.backends.cudnn, "conv", None)
+    if hasattr(mm, "fp32_precision") and hasattr(conv, "fp32_precision"):
+        mm.fp32_precision = conv.fp32_precision = "tf32" if on else "ieee"
+    else:
+        mm.allow_tf32 = on
+        torch.backends.cudnn.allow_tf32 = on
 
 
 def block(x, b, heads, causal, scale, act, sdpa):
@@ -146,9 +159,7 @@ def main():
                          % torch.__version__)
     torch.set_num_threads(a.threads)
     if cuda:
-        tf32 = a.precision == "tf32"
-        torch.backends.cuda.matmul.allow_tf32 = tf32
-        torch.backends.cudnn.allow_tf32 = tf32
+        set_tf32(a.precision == "tf32")
     autocast = (torch.autocast(device_type=a.device, dtype=torch.bfloat16)
                 if a.precision == "bf16" else None)
 
@@ -178,12 +189,14 @@ def main():
     ids = torch.zeros(a.classes, a.context, dtype=torch.long)
     for c in range(a.classes):  # start, words, end of text (the largest id: argmax pooling)
         ids[c, 0], ids[c, a.prompt_len - 1] = a.vocab - 2, a.vocab - 1
-        ids[c, 1:a.prompt_len - 1] = torch.randint(1, a.vocab - 3, (a.prompt_len - 2,), generator=gen)
+        ids[c, 1:a.prompt_len - 1] = torch.randint(1, a.vocab - 3, (a.prompt_len - 2,),
+                                                   generator=gen)
     ids = ids[:, :text_len].to(dev)
     eot = ids.argmax(-1)
     labels = (torch.arange(a.batch) % a.classes).to(dev)
     text_fixed = (torch.randn(a.classes, emb, generator=gen) / math.sqrt(emb)).to(dev)
-    params = [b["lora"][k] for tower in (vis, txt) for b in tower for k in b["lora"] if k.endswith("_B")]
+    params = [b["lora"][k] for tower in (vis, txt) for b in tower for k in b["lora"]
+              if k.endswith("_B")]
     opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
     rows = torch.arange(a.classes, device=dev)
 

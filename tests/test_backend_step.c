@@ -9,8 +9,9 @@
  *
  * Bounds. FP32: embeddings and gradients nMSE <= 1e-8, losses relative 1e-5, LoRA-B after the
  * AdamW steps nMSE <= 1e-6 (Adam's first steps move each number by about lr sign(g), so a
- * number whose gradient sits near 0 may step either way: rare at FP32's agreement). TF32: 1e-5,
- * 1e-3, 1e-2 (products with 10-bit mantissas; more near-zero gradients flip). */
+ * number whose gradient sits near 0 may step either way: rare at FP32's agreement). TF32: 1e-4,
+ * 1e-3, 1e-2 (each product's inputs rounded to 10-bit mantissas, about 1e-7 nMSE per gemm,
+ * through some 20 chained products; more near-zero gradients flip). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,4 +203,4 @@ static void compare_cpu_cuda(const char *precision, double tol_emb, double tol_l
 }
 
 TEST(backend_step_cuda_vs_cpu_fp32) { compare_cpu_cuda("fp32", 1e-8, 1e-5, 1e-6); }
-TEST(backend_step_cuda_vs_cpu_tf32) { compare_cpu_cuda("tf32", 1e-5, 1e-3, 1e-2); }
+TEST(backend_step_cuda_vs_cpu_tf32) { compare_cpu_cuda("tf32", 1e-4, 1e-3, 1e-2); }
