@@ -88,8 +88,12 @@ $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c -o $@ $<
 
-.PHONY: cuda-objects
+.PHONY: cuda-objects cuda-emu
 cuda-objects: $(CUDA_OBJ)
+# Every op of the CUDA backend against the CPU on a host emulation of CUDA and cuBLAS (no GPU or
+# nvcc needed; engine/backend/cuda/emu/run.sh says how).
+cuda-emu:
+	sh engine/backend/cuda/emu/run.sh
 
 # Provenance: build_id.h holds `git describe` of the tree; it is rewritten only when that
 # changes, so only engine/core/version.c recompiles.
