@@ -6,6 +6,8 @@
 CC      ?= cc
 ifeq ($(CUDA),1)
 BUILD   ?= build-cuda
+else ifeq ($(CUDA),emu)
+BUILD   ?= build-emu
 else
 BUILD   ?= build
 endif
@@ -50,6 +52,16 @@ CFLAGS     += -DSEGP_CUDA
 ENGINE_OBJ += $(CUDA_OBJ)
 LDLIBS     += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
 endif
+# CUDA=emu: the same .cu files compiled as C++ against the host emulation of CUDA and cuBLAS
+# (engine/backend/cuda/emu/): every CUDA test of the suite runs without a GPU (slowly: each GPU
+# thread is a fiber), which is how CI runs the CUDA side of tests/test_backend_*.c.
+ifeq ($(CUDA),emu)
+CFLAGS     += -DSEGP_CUDA
+ENGINE_OBJ += $(CUDA_OBJ) $(BUILD)/engine/backend/cuda/emu/emu.o
+LDLIBS     += -lstdc++
+CUDA_EMU_FLAGS := -O1 -g -std=c++17 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
+                  -Iengine/backend/cuda/emu -Iengine -I.
+endif
 APP_OBJ    := $(APP_SRC:%.c=$(BUILD)/%.o)
 VIEWS_OBJ  := $(VIEWS_SRC:%.c=$(BUILD)/%.o)
 EXPORT_OBJ := $(EXPORT_SRC:%.c=$(BUILD)/%.o)
@@ -86,14 +98,26 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
+ifeq ($(CUDA),emu)
+	$(CXX) $(CUDA_EMU_FLAGS) -x c++ -c -o $@ $<
+else
 	$(NVCC) $(NVFLAGS) -c -o $@ $<
+endif
+$(BUILD)/engine/backend/cuda/emu/emu.o: engine/backend/cuda/emu/emu.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CUDA_EMU_FLAGS) -c -o $@ $<
 
-.PHONY: cuda-objects cuda-emu
+.PHONY: cuda-objects cuda-emu cuda-emu-tests
 cuda-objects: $(CUDA_OBJ)
 # Every op of the CUDA backend against the CPU on a host emulation of CUDA and cuBLAS (no GPU or
 # nvcc needed; engine/backend/cuda/emu/run.sh says how).
+# `make cuda-emu-tests` runs the suite's CUDA tests (CUDA vs CPU per op in three precisions, the
+# whole-model step) on the same emulation, at the small shapes.
 cuda-emu:
 	sh engine/backend/cuda/emu/run.sh
+cuda-emu-tests:
+	$(MAKE) CUDA=emu SEGP_BIN=build-emu/segp build-emu/run_tests
+	SEGP_TEST_OPS_SMALL=1 ./build-emu/run_tests backend_
 
 # Provenance: build_id.h holds `git describe` of the tree; it is rewritten only when that
 # changes, so only engine/core/version.c recompiles.

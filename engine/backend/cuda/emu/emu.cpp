@@ -49,8 +49,10 @@ static barrier_t g_block_bar;
 static std::vector<barrier_t> g_warp_bar;
 static std::vector<uint64_t> g_slots;
 static unsigned g_nthreads;
-static const void *g_main_bottom;
+#if EMU_ASAN
+static const void *g_main_bottom; /* the main stack, for ASan's fiber switches */
 static size_t g_main_size;
+#endif
 
 static void to_main(void **fake, int dying) {
 #if EMU_ASAN
