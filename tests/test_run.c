@@ -586,3 +586,20 @@ TEST(run_sample_configs_parse) {
           !strcmp(d.train.optimizer, "adamw") && d.train.batch_size == 64 && d.train.augment == 0 && d.seed == 1);
     CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
 }
+
+/* A float key at the end of its range (tsgr.lambda's 1e30 is not a float: it is stored as
+ * 1.00000002e30) is judged as stored, so the config written back out reads back in (a fuzzing
+ * finding: the written value was refused as out of range). */
+TEST(run_config_float_at_range_end_round_trips) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    cl_config c = cl_config_default(), back = cl_config_default();
+    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e30}, \"acgd\": {\"lambda\": -1e30}}", "t.json",
+                           f, n, &c) == 0);
+    char *json = cfg_to_json(f, n, &c, NULL);
+    CHECK_MSG(cfg_parse_string(json, "written.json", f, n, &back) == 0, "%s", segp_last_error());
+    CHECK(back.segp.lambda_gr == c.segp.lambda_gr && back.segp.lambda_acgd == c.segp.lambda_acgd);
+    free(json);
+    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e31}}", "t.json", f, n, &c) != 0);
+    CHECK(strstr(segp_last_error(), "tsgr.lambda") != NULL);
+}

@@ -34,7 +34,12 @@ static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void
         double d = v->valuedouble;
         if (fd->type != CFG_FLOAT && d != floor(d))
             return SEGP_FAIL("%s: key '%s' must be an integer, got %g", what, fd->key, d);
-        if (d < fd->min || d > fd->max)
+        /* a float key is judged as the float it is stored as, against its float bounds, so
+         * that a value written back out (%.9g) reads back in range */
+        int f32 = fd->type == CFG_FLOAT;
+        double x = f32 ? (double)(float)d : d, lo = f32 ? (double)(float)fd->min : fd->min,
+               hi = f32 ? (double)(float)fd->max : fd->max;
+        if (!(x >= lo && x <= hi))
             return SEGP_FAIL("%s: key '%s' = %g is out of range (expected %g to %g)", what,
                              fd->key, d, fd->min, fd->max);
         if (fd->type == CFG_INT) *(int *)p = (int)d;
