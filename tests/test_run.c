@@ -594,8 +594,8 @@ TEST(run_config_float_at_range_end_round_trips) {
     int n;
     const cfg_field *f = cl_config_fields(&n);
     cl_config c = cl_config_default(), back = cl_config_default();
-    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e30}, \"acgd\": {\"lambda\": -1e30}}", "t.json",
-                           f, n, &c) == 0);
+    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e30}, \"acgd\": {\"lambda\": -1e30}}",
+                           "t.json", f, n, &c) == 0);
     char *json = cfg_to_json(f, n, &c, NULL);
     CHECK_MSG(cfg_parse_string(json, "written.json", f, n, &back) == 0, "%s", segp_last_error());
     CHECK(back.segp.lambda_gr == c.segp.lambda_gr && back.segp.lambda_acgd == c.segp.lambda_acgd);

@@ -71,8 +71,7 @@ typedef struct {
     float **hpx, **hemb, **hlv;
     /* the anchors */
     int n, k_adv, n_old, step; /* step: the PGD round being run (0..k_adv) */
-    const int32_t *cls, *src;  /* per anchor: old-class index, pool index of its seed */
-    const int32_t *cls_dev;    /* the same classes in backend memory */
+    const int32_t *cls_dev;    /* per anchor: its old-class index (backend memory) */
     const float *g_old, *mu;   /* backend memory */
     float lambda_p, logit_scale, gamma, eps;
     float *x;  /* [n, 3, res, res] the anchors' pixels in [0,1] (backend memory) */
@@ -260,8 +259,8 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
     const segp_backend *be = clip_model_backend(m);
     int n = p->k_seed * n_old, nt = be->host_memory ? omp_get_max_threads() : 1;
     if (nt < 1) nt = 1;
-    builder b = {.m = m, .be = be, .teacher = teacher, .pool = pool, .n_pool = n_pool, .res = res, .e = e,
-                 .nt = nt, .img = (size_t)3 * res * res, .n = n, .k_adv = k_adv, .n_old = n_old,
+    builder b = {.m = m, .be = be, .teacher = teacher, .pool = pool, .n_pool = n_pool,
+                 .res = res, .e = e, .nt = nt, .img = (size_t)3 * res * res, .n = n, .k_adv = k_adv, .n_old = n_old,
                  .g_old = g_old, .mu = mu, .lambda_p = p->lambda_p,
                  .logit_scale = clip_model_logit_scale(m), .gamma = p->step, .eps = p->eps,
                  .out = out};
@@ -347,7 +346,6 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
         size_t np = (size_t)n * b.img;
         float *seeds = segp_malloc(np * sizeof(float));
         memcpy(seeds, out->pixels, np * sizeof(float));
-        b.cls = cls, b.src = src;
         if (be->host_memory) {
             b.x = out->pixels, b.x0 = seeds, b.cls_dev = cls, b.g_old = g_old, b.mu = mu;
         } else {

@@ -144,8 +144,9 @@ int loss_term_tsgr(const loss_term *t, step_ctx *ctx, float *value) {
     const int32_t *rows = step_upload(ctx, u->rows, (size_t)u->n_cls * sizeof(int32_t));
     const int32_t *nbr = step_upload(ctx, u->nbr, nk * sizeof(int32_t));
     const float *p = step_upload(ctx, u->p_ref, nk * sizeof(float));
-    ctx->be->tsgr_fwd_bwd(value, ctx->d_txt, ctx->txt, tsgr_rows_used(u->rows, u->n_cls, u->nbr, u->k),
-                          ctx->e, rows, u->n_cls, nbr, u->k, p, u->tau, t->weight);
+    int n_rows = tsgr_rows_used(u->rows, u->n_cls, u->nbr, u->k);
+    ctx->be->tsgr_fwd_bwd(value, ctx->d_txt, ctx->txt, n_rows, ctx->e, rows, u->n_cls, nbr, u->k,
+                          p, u->tau, t->weight);
     return 0;
 }
 

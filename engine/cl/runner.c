@@ -98,7 +98,7 @@ static int setup(cl_runner *r) {
     if (segp_backend_set_precision(be, c->precision, "key 'run.precision'") != 0) return -1;
     clip_load_params mp = clip_default_load_params();
     mp.device = c->device;
-    mp.precision = c->precision;
+    mp.precision = NULL; /* set above, with the key in its message */
     r->model = clip_model_load(c->model, &mp);
     if (!r->model) return segp_fail_prefix("key 'model': ");
     r->tok = clip_tokenizer_init(NULL);

@@ -334,7 +334,8 @@ static clip_model *load_from(st_file *f, int config_json_beside, const clip_load
     char path[1024]; /* for messages after st_close(f) (clip_model.path is as long) */
     snprintf(path, sizeof path, "%s", st_path(f));
     const segp_backend *be = segp_backend_get(params->device);
-    if (!be || segp_backend_set_precision(be, params->precision, "precision") != 0) {
+    if (!be ||
+        (params->precision && segp_backend_set_precision(be, params->precision, "precision"))) {
         st_close(f);
         return NULL;
     }

@@ -75,7 +75,8 @@ void optim_step(optim *o, float *params, const float *grads, float lr) {
     const optim_params *p = &o->p;
     if (p->kind == OPTIM_ADAMW) {
         /* the bias corrections on the host, as plain kernel arguments */
-        const float c1 = 1.0f - powf(p->beta1, (float)o->t), c2 = 1.0f - powf(p->beta2, (float)o->t);
+        const float c1 = 1.0f - powf(p->beta1, (float)o->t);
+        const float c2 = 1.0f - powf(p->beta2, (float)o->t);
         o->be->adamw_step(params, o->m, o->v, grads, o->decay, o->n, lr, p->beta1, p->beta2,
                           p->eps, p->weight_decay, c1, c2);
     } else {
