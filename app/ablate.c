@@ -350,8 +350,35 @@ static const char *lookup(const char *list, const char *key, size_t kl, int *vl)
     return NULL;
 }
 
+/* Whether V (VL bytes, as config.json holds it) is the default of the config key K (KL bytes):
+ * a key that a run's config.json lacks, written by a segp older than the key, had its default. */
+static int is_default(const char *k, size_t kl, const char *v, int vl) {
+    int nf;
+    const cfg_field *f = cl_config_fields(&nf);
+    cl_config d = cl_config_default();
+    for (int i = 0; i < nf; i++) {
+        if (strlen(f[i].key) != kl || strncmp(f[i].key, k, kl)) continue;
+        const char *p = (const char *)&d + f[i].offset;
+        cJSON *j;
+        switch (f[i].type) {
+        case CFG_INT: j = cJSON_CreateNumber(*(const int *)p); break;
+        case CFG_BOOL: j = cJSON_CreateBool(*(const int *)p); break;
+        case CFG_U64: j = cJSON_CreateNumber((double)*(const uint64_t *)p); break;
+        case CFG_FLOAT: j = cJSON_CreateNumber((double)*(const float *)p); break;
+        default: j = cJSON_CreateString(p); break;
+        }
+        char *t = cJSON_PrintUnformatted(j);
+        int same = t && (int)strlen(t) == vl && !strncmp(t, v, (size_t)vl);
+        free(t);
+        cJSON_Delete(j);
+        return same;
+    }
+    return 0;
+}
+
 /* The first key whose value differs between run A's and run B's "key=value\n" lists (or that
- * one lacks): 1 with "key 'K' is VA, but VB in B_DIR" in WHY; 0 when they agree. */
+ * one lacks, unless the other has its default): 1 with "key 'K' is VA, but VB in B_DIR" in WHY;
+ * 0 when they agree. */
 static int first_difference(const char *a, const char *b, const char *b_dir, char *why,
                             size_t n) {
     for (int pass = 0; pass < 2; pass++) {
@@ -362,6 +389,10 @@ static int first_difference(const char *a, const char *b, const char *b_dir, cha
             size_t kl = (size_t)(eq - l);
             int xl = (int)(end - eq - 1), yl;
             const char *yv = lookup(y, l, kl, &yl);
+            if (!yv && is_default(l, kl, eq + 1, xl)) {
+                l = end + 1;
+                continue;
+            }
             if (!yv || yl != xl || strncmp(yv, eq + 1, (size_t)xl)) {
                 const char *va = pass ? yv : eq + 1, *vb = pass ? eq + 1 : yv;
                 int la = pass ? yl : xl, lb = pass ? xl : yl;

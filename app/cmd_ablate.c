@@ -267,7 +267,22 @@ static int table(const char *const *dirs, int n, unsigned mask, const char *outd
     ablate_table(&runs, rows);
     char *text = ablate_format_text(rows, mask), *md = ablate_format_md(rows, mask),
          *csv = ablate_format_csv(rows, mask);
-    printf("\nablation table (%d runs):\n%s", runs.n, text);
+    int n_val = 0;
+    for (int i = 0; i < runs.n; i++)
+        n_val += runs.run[i].shared && strstr(runs.run[i].shared, "benchmark.eval_split=\"val\"");
+    int val = n_val == runs.n;
+    printf("\nablation table (%d runs, evaluated on the %s):\n%s", runs.n,
+           val ? "validation split" : n_val ? "test AND the validation split: mixed" : "test split",
+           text);
+    if (val) {
+        const char *head = "Evaluated on the validation split (benchmark.eval_split \"val\"), "
+                           "not the test split.\n\n";
+        char *md2 = segp_malloc(strlen(head) + strlen(md) + 1);
+        strcpy(md2, head);
+        strcat(md2, md);
+        free(md);
+        md = md2;
+    }
     char p_csv[4200], p_md[4200];
     snprintf(p_csv, sizeof p_csv, "%s/ablation.csv", outdir);
     snprintf(p_md, sizeof p_md, "%s/ablation.md", outdir);

@@ -20,8 +20,11 @@ static void print_table(FILE *o, const cl_run_result *r) {
     fprintf(o, "\n%s: method %s on %s (order: %s), %d/%d tasks, %zu trainable LoRA-B numbers\n",
            r->dir, r->method, r->benchmark, r->order, n, T, r->trainable);
     if (n == 0) return;
-    fprintf(o, "accuracy matrix R (%%): row i = after task i, column j = task j's test images "
-               "among the classes of tasks 1..max(i,j)\n      ");
+    int val = strcmp(r->eval_split, "test") != 0;
+    if (val)
+        fprintf(o, "evaluated on the validation split, not the test split: %s\n", r->eval_split);
+    fprintf(o, "accuracy matrix R (%%): row i = after task i, column j = task j's %s images "
+               "among the classes of tasks 1..max(i,j)\n      ", val ? "validation" : "test");
     for (int j = 0; j < T; j++) fprintf(o, " %6d", j + 1);
     fprintf(o, "\n");
     for (int i = 0; i < n; i++) {

@@ -145,8 +145,9 @@ const char *fig_run_id(const run_record *r) {
 }
 
 void fig_run_desc(const run_record *r, char *buf, size_t n) {
-    snprintf(buf, n, "%s, %s %s", fig_method_name(r->method), r->benchmark ? r->benchmark : "?",
-             r->task_split ? r->task_split : "");
+    int val = r->eval_split && strcmp(r->eval_split, "test");
+    snprintf(buf, n, "%s, %s %s%s", fig_method_name(r->method), r->benchmark ? r->benchmark : "?",
+             r->task_split ? r->task_split : "", val ? " (validation split)" : "");
 }
 
 /* ---- checks ---- */

@@ -397,7 +397,7 @@ TEST(ablate_collect_command_writes_csv_md) {
                            "-6.00 ± 1.41 | 1.00 ± 0.14 | 2 |\n"));
     free(md);
     char *out = slurp(o), *err = slurp(e);
-    CHECK_MSG(out && strstr(out, "ablation table (10 runs)") &&
+    CHECK_MSG(out && strstr(out, "ablation table (10 runs, evaluated on the test split)") &&
                   strstr(out, "+visual branch (SeGP-CL)  86.00 ± 1.41") &&
                   strstr(out, "ablation.csv"),
               "%s", out ? out : "");
@@ -425,6 +425,70 @@ TEST(ablate_collect_command_writes_csv_md) {
     err = slurp(e);
     CHECK(err && strstr(err, "nowhere"));
     free(err);
+}
+
+/* A finished finetune run for seed SEED in DIR whose config.json has BENCH (a JSON member such
+ * as "\"benchmark\": {...}, ", or "" for a run older than those keys). */
+static void synth_bench_run(const char *dir, int seed, const char *bench) {
+    char fin[300], p[1200];
+    final_line(fin, sizeof fin, 75 + seed, 62 + seed, 14, -14, ", \"boundary_core_ratio\": 1.5");
+    synth_run(dir, "finetune", seed, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    char *t = slurp(p), text[4096];
+    snprintf(text, sizeof text, "{%s%s", bench, t + 1);
+    write_text(p, text);
+    free(t);
+}
+
+/* The table says which split its runs were evaluated on; a key absent from an older run's
+ * config.json counts as its default, any other difference leaves the run out. */
+TEST(ablate_collect_eval_split) {
+    char root[600], d[800], args[1800], o[700], e[700], p[800];
+    snprintf(root, sizeof root, "%s/abl-val", test_tmpdir());
+    snprintf(o, sizeof o, "%s/abl-val-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/abl-val-err.txt", test_tmpdir());
+    /* validation runs */
+    for (int s = 1; s <= 2; s++) {
+        snprintf(d, sizeof d, "%s/val/finetune-s%d", root, s);
+        synth_bench_run(d, s, "\"benchmark\": {\"eval_split\": \"val\", \"val_per_class\": 0}, ");
+    }
+    snprintf(args, sizeof args, "ablate --collect %s/val", root);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    char *out = slurp(o), *md;
+    CHECK_MSG(out && strstr(out, "ablation table (2 runs, evaluated on the validation split)"),
+              "%s", out ? out : "");
+    free(out);
+    snprintf(p, sizeof p, "%s/val/ablation.md", root);
+    md = slurp(p);
+    CHECK(md && !strncmp(md, "Evaluated on the validation split (benchmark.eval_split \"val\"), "
+                             "not the test split.\n\n| |", 80));
+    free(md);
+    /* an older run (no benchmark keys) beside a new one at the defaults: one table */
+    snprintf(d, sizeof d, "%s/mixed/finetune-s1", root);
+    synth_bench_run(d, 1, "");
+    snprintf(d, sizeof d, "%s/mixed/finetune-s2", root);
+    synth_bench_run(d, 2, "\"benchmark\": {\"eval_split\": \"test\", \"val_per_class\": 0}, ");
+    snprintf(args, sizeof args, "ablate --collect %s/mixed", root);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    out = slurp(o);
+    char *err = slurp(e);
+    CHECK_MSG(out && strstr(out, "ablation table (2 runs, evaluated on the test split)"), "%s",
+              out ? out : "");
+    CHECK_MSG(err && !strstr(err, "eval_split"), "%s", err ? err : "");
+    free(out);
+    free(err);
+    /* an older run beside a validation run: kept, with a note naming the key */
+    snprintf(d, sizeof d, "%s/mixed/finetune-s3", root);
+    synth_bench_run(d, 3, "\"benchmark\": {\"eval_split\": \"val\"}, ");
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    err = slurp(e);
+    CHECK_MSG(err && strstr(err, "benchmark.eval_split") && strstr(err, "\"val\"") &&
+              strstr(err, "the table mixes configs"), "%s", err ? err : "");
+    free(err);
+    out = slurp(o);
+    CHECK_MSG(out && strstr(out, "(3 runs, evaluated on the test AND the validation split: mixed)"),
+              "%s", out ? out : "");
+    free(out);
 }
 
 /* ---- the command: --list, bad arguments, real cells ---- */

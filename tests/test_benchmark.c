@@ -378,6 +378,137 @@ TEST(benchmark_cifar100_small) {
     benchmark_free(b);
 }
 
+/* Validation (eval_split "val"): BENCH_TEST holds training items that training never sees. */
+TEST(benchmark_val_split_shapes) {
+    benchmark_params p = benchmark_default_params();
+    p.train_per_class = 4;
+    p.test_per_class = 2;
+    snprintf(p.eval_split, sizeof p.eval_split, "val");
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK(benchmark_is_val(b));
+    CHECK_MSG(!strcmp(benchmark_eval_desc(b),
+                      "val (2 training renders per class after the 4 trained on)"),
+              "%s", benchmark_eval_desc(b));
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 400); /* training unchanged */
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 200);  /* as many as the test split */
+    CHECK_EQ_INT(benchmark_count(b, BENCH_HELDOUT), 40);
+    CHECK_EQ_INT(benchmark_label(b, BENCH_TEST, 2 * 37 + 1), 37);
+    /* items: the training distribution's renders 4, 5 of each class; held-out classes' renders
+     * 0, 1 of the training distribution; nothing of the test split */
+    shapes_world_params wp = shapes_default_params();
+    uint8_t want[24 * 24 * 3], got[24 * 24 * 3], test_img[24 * 24 * 3];
+    const struct { bench_split s; int i, split, cls, index; } cases[] = {
+        {BENCH_TRAIN, 4 * 37 + 3, SHAPES_SPLIT_TRAIN, 37, 3},
+        {BENCH_TEST, 2 * 37, SHAPES_SPLIT_TRAIN, 37, 4},
+        {BENCH_TEST, 2 * 99 + 1, SHAPES_SPLIT_TRAIN, 99, 5},
+        {BENCH_HELDOUT, 2 * 19 + 1, SHAPES_SPLIT_TRAIN, 119, 1},
+    };
+    for (int k = 0; k < 4; k++) {
+        shapes_sample_desc d;
+        CHECK(shapes_cl_sample(&wp, cases[k].split, cases[k].cls, (uint64_t)cases[k].index, &d) == 0);
+        CHECK(shapes_render_into(&d, 24, want) == 0);
+        CHECK(benchmark_image(b, cases[k].s, cases[k].i, 24, got) == 0);
+        CHECK_MSG(!memcmp(want, got, sizeof want), "val shapes item %d/%d bytes",
+                  (int)cases[k].s, cases[k].i);
+        /* and not the test split's item at that place */
+        CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TEST, cases[k].cls, (uint64_t)(cases[k].i % 2), &d) == 0);
+        CHECK(shapes_render_into(&d, 24, test_img) == 0);
+        if (cases[k].s != BENCH_TRAIN) CHECK(memcmp(test_img, got, sizeof got) != 0);
+    }
+    shapes_sample_desc d0, d1;
+    CHECK(benchmark_shapes_sample(b, BENCH_TEST, 0, &d0) == 0);
+    CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TRAIN, 0, 4, &d1) == 0);
+    CHECK(d0.noise_seed == d1.noise_seed && d0.cls == 0);
+    benchmark_free(b);
+    /* val_per_class sets the count; the world's item bound holds for training + validation */
+    p.val_per_class = 3;
+    b = benchmark_open(&p);
+    CHECK(b && benchmark_count(b, BENCH_TEST) == 300 && benchmark_count(b, BENCH_HELDOUT) == 60);
+    benchmark_free(b);
+    p.train_per_class = SHAPES_MAX_PER_CLASS - 2;
+    check_refused(&p, "benchmark.val_per_class", "at most 100000");
+    /* bad values are named by key */
+    p = benchmark_default_params();
+    snprintf(p.eval_split, sizeof p.eval_split, "dev");
+    check_refused(&p, "benchmark.eval_split", "expected test or val");
+    p = benchmark_default_params();
+    p.val_per_class = -1;
+    check_refused(&p, "benchmark.val_per_class", NULL);
+    /* the default is the test split, described as such */
+    p = benchmark_default_params();
+    p.train_per_class = p.test_per_class = 1;
+    b = benchmark_open(&p);
+    CHECK(b && !benchmark_is_val(b) && !strcmp(benchmark_eval_desc(b), "test"));
+    benchmark_free(b);
+}
+
+TEST(benchmark_val_split_dataset) {
+    mkdirs(tpath("bench_c100v/cifar-100-binary", ""));
+    /* train: 4 items of each class, interleaved; test: 1 item of each class */
+    int tr[400], te[100];
+    for (int i = 0; i < 400; i++) tr[i] = (i * 37) % 100;
+    for (int c = 0; c < 100; c++) te[c] = c;
+    write_cifar100(tpath("bench_c100v/cifar-100-binary/%s", "train.bin"), 400, 0, tr);
+    write_cifar100(tpath("bench_c100v/cifar-100-binary/%s", "test.bin"), 100, 1000, te);
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "cifar100");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_c100v", ""));
+    snprintf(p.eval_split, sizeof p.eval_split, "val");
+    p.any_count = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    /* default: as many per class as the test split (1): the last training item of each class */
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 100);
+    CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 300);
+    CHECK_MSG(!strcmp(benchmark_eval_desc(b),
+                      "val (the last 1 training items of each class, never trained on)"),
+              "%s", benchmark_eval_desc(b));
+    int last_of[100], seen[100] = {0};
+    for (int i = 0; i < 400; i++) last_of[tr[i]] = i;
+    uint8_t got[32 * 32 * 3];
+    int fine = 1;
+    for (int i = 0; i < 100; i++) {
+        int y = benchmark_label(b, BENCH_TEST, i);
+        CHECK(benchmark_image(b, BENCH_TEST, i, 32, got) == 0);
+        fine &= got[0] == synth_pixel(last_of[y], 0, 0, 0) && got[100] == synth_pixel(last_of[y], 33 % 32, 1, 1);
+        seen[y]++;
+    }
+    CHECK_MSG(fine, "val items: the last training item of each class");
+    for (int c = 0; c < 100; c++) CHECK_EQ_INT(seen[c], 1);
+    /* training: the first three of each class, in file order, none of them a val item */
+    int k = 0, cnt[100] = {0};
+    fine = 1;
+    for (int i = 0; i < 400; i++)
+        if (cnt[tr[i]]++ < 3) {
+            image_rgb im;
+            fine &= benchmark_label(b, BENCH_TRAIN, k) == tr[i] && i != last_of[tr[i]];
+            fine &= benchmark_image_native(b, BENCH_TRAIN, k++, &im) == 0 && im.rgb[0] == synth_pixel(i, 0, 0, 0);
+            image_free(&im);
+        }
+    CHECK_MSG(fine, "train items: the first 3 of each class");
+    benchmark_free(b);
+    /* train_per_class keeps the first of the rest; val_per_class counts */
+    p.train_per_class = 1;
+    p.val_per_class = 2;
+    b = benchmark_open(&p);
+    CHECK(b && benchmark_count(b, BENCH_TRAIN) == 100 && benchmark_count(b, BENCH_TEST) == 200);
+    CHECK(b && !strcmp(benchmark_eval_desc(b),
+                       "val (the last 2 training items of each class, never trained on)"));
+    benchmark_free(b);
+    /* evaluation only (zero-shot): the validation items without training items */
+    p.eval_only = 1;
+    b = benchmark_open(&p);
+    CHECK(b && benchmark_count(b, BENCH_TRAIN) == 0 && benchmark_count(b, BENCH_TEST) == 200);
+    benchmark_free(b);
+    p.eval_only = 0;
+    /* holding out every training item of a class is refused, naming the class */
+    p.val_per_class = 4;
+    check_refused(&p, "benchmark.val_per_class", "\"apple\"), which has 4 training items");
+}
+
 /* benchmark_images: a list of items made in parallel equals benchmark_image of each; a bad
  * item fails the call with that item's error (made on the calling thread). */
 TEST(benchmark_images_equal_one_by_one) {

@@ -14,6 +14,7 @@
 #include "core/common.h"
 #include "metrics/cl_metrics.h"
 #include "run/events.h"
+#include "run/run_record.h"
 #include "run/rundir.h"
 #include "run/sha256.h"
 #include "backend/backend.h"
@@ -282,6 +283,51 @@ TEST(run_tiny_zeroshot_consistent) {
     CHECK(R[1][0] <= R[0][0] && R[2][0] <= R[1][0]);
     free(csv);
     CHECK(strstr(out, "Forgetting") && strstr(out, "held-out zero-shot"));
+    all_threads();
+}
+
+/* benchmark.eval_split "val": the run is measured on held-out training renders, says so in its
+ * config.json and final table, and its numbers are not the test split's. */
+TEST(run_tiny_val_split) {
+    one_thread();
+    char dir[512], args[1200], json[2048], p[700];
+    snprintf(json, sizeof json,
+             "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"zeroshot\","
+             " \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": \"B0-Inc10\","
+             " \"train_per_class\": 10, \"test_per_class\": 5, \"eval_split\": \"val\"},"
+             " \"eval\": {\"batch_size\": 64}, \"run\": {\"max_tasks\": 3}}");
+    snprintf(dir, sizeof dir, "%s/zs-val-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", write_config("zs-val", json), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "evaluated on the validation split, not the test split: val (5 "
+                          "training renders per class after the 10 trained on)") &&
+              strstr(out, "task j's validation images"), "%s", out);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    char *c = slurp(p);
+    CHECK(c && strstr(c, "\"eval_split\":\t\"val (5 training renders per class after the 10 "
+                         "trained on)\""));
+    free(c);
+    run_record rec;
+    CHECK(run_record_open(dir, &rec) == 0);
+    CHECK(rec.eval_split && !strncmp(rec.eval_split, "val (5 training renders", 23));
+    run_record_free(&rec);
+    /* the same zero-shot model on the test split (run_tiny_zeroshot_consistent's config) */
+    char tdir[512];
+    snprintf(tdir, sizeof tdir, "%s/zs-test-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("zs-test", "zeroshot", ""), tdir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK(!strstr(out, "validation"));
+    snprintf(p, sizeof p, "%s/config.json", tdir);
+    c = slurp(p);
+    CHECK(c && strstr(c, "\"eval_split\":\t\"test\""));
+    free(c);
+    char pv[700];
+    snprintf(p, sizeof p, "%s/accuracy_matrix.csv", tdir);
+    snprintf(pv, sizeof pv, "%s/accuracy_matrix.csv", dir);
+    char *mt = slurp(p), *mv = slurp(pv);
+    CHECK(mt && mv && strcmp(mt, mv) != 0);
+    free(mt);
+    free(mv);
     all_threads();
 }
 

@@ -21,6 +21,7 @@ TEST(run_record_reads_the_shipped_run) {
     CHECK(strcmp(r.benchmark, "shapes") == 0);
     CHECK(strcmp(r.order_desc, "latin") == 0);
     CHECK(strcmp(r.task_split, "B0-Inc10") == 0);
+    CHECK(strcmp(r.eval_split, "test") == 0); /* a run older than benchmark.eval_split */
     CHECK_EQ_INT(r.num_classes, 100);
     CHECK_EQ_INT(r.num_tasks, 10);
     CHECK_EQ_INT(r.tasks_done, 10);

@@ -278,10 +278,11 @@ static void overview_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     view_title(c, a, "Run overview", s);
     if (!r) return view_notice(c, (trect){a.x, a.y + 1, a.w, a.h - 1}, "no run is open");
     char line[512];
-    snprintf(line, sizeof line, "%s on %s (order %s, %s, seed %llu): %d classes in %d tasks",
+    int val = r->eval_split && strcmp(r->eval_split, "test");
+    snprintf(line, sizeof line, "%s on %s (order %s, %s, seed %llu): %d classes in %d tasks%s",
              r->method, r->benchmark, r->order_desc ? r->order_desc : "-",
              r->task_split ? r->task_split : "-", (unsigned long long)r->seed, r->num_classes,
-             r->num_tasks);
+             r->num_tasks, val ? "; evaluated on the VALIDATION split" : "");
     canvas_text(c, a.x, a.y + 1, a.w, line, color_fg(c), COL_DEFAULT, 0);
     if (r->last_error)
         canvas_printf(c, a.x, a.y + 2, a.w, palette_color(3), COL_DEFAULT, ATTR_BOLD, "error: %s",

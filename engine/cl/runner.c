@@ -148,6 +148,7 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     int nc = benchmark_num_classes(r->bench);
     cJSON_AddNumberToObject(res, "num_classes", nc);
     cJSON_AddStringToObject(res, "task_split", benchmark_tasks_desc(r->bench));
+    cJSON_AddStringToObject(res, "eval_split", benchmark_eval_desc(r->bench));
     cJSON_AddNumberToObject(res, "num_tasks", r->T);
     cJSON_AddItemToObject(res, "class_order", cJSON_CreateIntArray(r->order, nc));
     cJSON *names = cJSON_AddArrayToObject(res, "class_names");
@@ -589,6 +590,7 @@ void cl_runner_result(const cl_runner *r, cl_run_result *o) {
     o->method = r->cfg.method;
     o->benchmark = r->bench ? benchmark_name(r->bench) : "";
     o->order = r->bench ? benchmark_order_desc(r->bench) : "";
+    o->eval_split = r->bench ? benchmark_eval_desc(r->bench) : "test";
     o->num_tasks = r->T;
     o->tasks_done = r->tasks_done;
     o->stopped_task = r->stopped_task;

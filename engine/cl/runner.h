@@ -53,6 +53,7 @@ int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped);
 
 typedef struct {
     const char *dir, *method, *benchmark, *order;
+    const char *eval_split; /* "test", or "val (...)": what the accuracies were measured on */
     int num_tasks;          /* tasks of this run */
     int tasks_done;
     int stopped_task;       /* task interrupted by the callback, or -1 */

@@ -17,13 +17,14 @@ typedef struct {
     int n;
     int32_t *label; /* n labels */
     int32_t *src;   /* n: dataset index, or (shapes) the index within the class */
+    int from_train; /* the items come from the training split (BENCH_TRAIN; validation) */
 } item_list;
 
 struct benchmark {
     benchmark_params p;
     int is_shapes;
     shapes_world_params wp; /* shapes: world parameters (image_size as p.image_size, or 32) */
-    dataset *ds[2];         /* datasets: train (NULL when eval_only), test */
+    dataset *ds[2];         /* datasets: train (NULL when eval_only, unless val), test */
     int num_classes;
     char **names;           /* num_classes, owned */
     int num_heldout;
@@ -31,7 +32,7 @@ struct benchmark {
     int *order, *pos;       /* class order and its inverse */
     task_split split;
     int *task_of;           /* label -> task */
-    char order_desc[600], tasks_desc[32];
+    char order_desc[600], tasks_desc[32], eval_desc[96];
     item_list items[3];
 };
 
@@ -41,6 +42,7 @@ benchmark_params benchmark_default_params(void) {
     benchmark_params p;
     memset(&p, 0, sizeof p);
     snprintf(p.name, sizeof p.name, "shapes");
+    snprintf(p.eval_split, sizeof p.eval_split, "test");
     p.order_seed = 1993;
     p.world_seed = 1;
     p.train_hard_rate = shapes_default_params().train_hard_rate;
@@ -69,6 +71,10 @@ static const cfg_field fields[] = {
       "shapes render size (0 = render at the model's resolution)"),
     F("train_hard_rate", CFG_FLOAT, train_hard_rate, 0, 1,
       "shapes: share of hard renditions among training images"),
+    S("eval_split", eval_split, "what tasks are evaluated on: test, or val (training items "
+                                "held out, for choosing settings without the test split)"),
+    F("val_per_class", CFG_INT, val_per_class, 0, 100000000,
+      "val: training items per class held out (0 = as many as the test split has)"),
     S("split_file", split_file, "list file override ({} = the split name; \"\" = default)"),
     S("classes_file", classes_file, "class-name list override (\"\" = default)"),
 };
@@ -117,12 +123,38 @@ static void list_from_dataset(item_list *l, const dataset *ds, int limit) {
     free(seen);
 }
 
-/* Labels 0..n_cls-1, PER items each (src = the index within the class). */
-static void list_shapes(item_list *l, int n_cls, int per) {
+/* Labels 0..n_cls-1, PER items each (src = the index within the class: FIRST, FIRST+1, ...). */
+static void list_shapes(item_list *l, int n_cls, int per, int first) {
     int cap = 0;
     for (int c = 0; c < n_cls; c++)
-        for (int k = 0; k < per; k++) list_add(l, &cap, c, k);
+        for (int k = 0; k < per; k++) list_add(l, &cap, c, first + k);
 }
+
+/* Validation out of a dataset's training split: the last VAL[y] items of each class y go to
+ * VAL_OUT, the first LIMIT (0 = all) of the rest to TRAIN_OUT (NULL: not listed). */
+static int list_split_val(item_list *train_out, item_list *val_out, const dataset *ds, int limit,
+                          const int *val, const char *const *names) {
+    int nc = dataset_num_classes(ds), cap_t = 0, cap_v = 0;
+    int *total = segp_calloc((size_t)nc, sizeof *total), *seen = segp_calloc((size_t)nc, sizeof *seen);
+    for (int i = 0; i < dataset_count(ds); i++) total[dataset_label(ds, i)]++;
+    int rc = 0;
+    for (int y = 0; y < nc && !rc; y++)
+        if (val[y] >= total[y])
+            rc = SEGP_FAIL("benchmark.val_per_class: %d held out of class %d (\"%s\"), which has "
+                           "%d training items (expected fewer, so that training keeps some)",
+                           val[y], y, names[y], total[y]);
+    for (int i = 0; i < dataset_count(ds) && !rc; i++) {
+        int y = dataset_label(ds, i), k = seen[y]++;
+        if (k >= total[y] - val[y]) list_add(val_out, &cap_v, y, i);
+        else if (train_out && (limit <= 0 || k < limit)) list_add(train_out, &cap_t, y, i);
+    }
+    val_out->from_train = 1;
+    free(total);
+    free(seen);
+    return rc;
+}
+
+static int is_val(const benchmark_params *p) { return !strcmp(p->eval_split, "val"); }
 
 /* split_file for SPLIT: "{}" replaced by the split name. */
 static void split_file_for(const benchmark_params *p, const char *split, char *out, size_t n) {
@@ -193,9 +225,25 @@ static int open_shapes(benchmark *b, const shapes_world_params *given) {
         if (c < SHAPES_N_CLASSES) b->names[c] = segp_strdup(buf);
         else b->heldout_names[c - SHAPES_N_CLASSES] = segp_strdup(buf);
     }
-    if (!p->eval_only) list_shapes(&b->items[BENCH_TRAIN], SHAPES_N_CLASSES, wp.train_per_class);
-    list_shapes(&b->items[BENCH_TEST], SHAPES_N_CLASSES, wp.test_per_class);
-    list_shapes(&b->items[BENCH_HELDOUT], SHAPES_N_HELDOUT, wp.test_per_class);
+    if (!p->eval_only)
+        list_shapes(&b->items[BENCH_TRAIN], SHAPES_N_CLASSES, wp.train_per_class, 0);
+    if (is_val(p)) {
+        /* The renders after the training ones: the training distribution, never trained on. */
+        int v = p->val_per_class ? p->val_per_class : wp.test_per_class;
+        if ((int64_t)wp.train_per_class + v > SHAPES_MAX_PER_CLASS)
+            return SEGP_FAIL("benchmark.val_per_class: %d after %d training items per class "
+                             "(expected at most %d in all for the shapes world)", v,
+                             wp.train_per_class, SHAPES_MAX_PER_CLASS);
+        list_shapes(&b->items[BENCH_TEST], SHAPES_N_CLASSES, v, wp.train_per_class);
+        list_shapes(&b->items[BENCH_HELDOUT], SHAPES_N_HELDOUT, v, 0);
+        b->items[BENCH_TEST].from_train = b->items[BENCH_HELDOUT].from_train = 1;
+        snprintf(b->eval_desc, sizeof b->eval_desc,
+                 "val (%d training renders per class after the %d trained on)", v,
+                 wp.train_per_class);
+        return 0;
+    }
+    list_shapes(&b->items[BENCH_TEST], SHAPES_N_CLASSES, wp.test_per_class, 0);
+    list_shapes(&b->items[BENCH_HELDOUT], SHAPES_N_HELDOUT, wp.test_per_class, 0);
     return 0;
 }
 
@@ -207,7 +255,7 @@ static int open_dataset(benchmark *b) {
                          "(expected a name with {} for the split, e.g. \"lists/{}.txt\")",
                          p->split_file, p->name);
     if (!(b->ds[BENCH_TEST] = open_split(p, "test"))) return -1;
-    if (!p->eval_only && !(b->ds[BENCH_TRAIN] = open_split(p, "train"))) return -1;
+    if ((!p->eval_only || is_val(p)) && !(b->ds[BENCH_TRAIN] = open_split(p, "train"))) return -1;
     const dataset *te = b->ds[BENCH_TEST], *tr = b->ds[BENCH_TRAIN];
     b->num_classes = dataset_num_classes(te);
     if (tr) {
@@ -222,13 +270,37 @@ static int open_dataset(benchmark *b) {
                                  "and \"%s\" in the test split (expected the same classes)",
                                  p->name, c, dataset_class_name(tr, c),
                                  dataset_class_name(te, c));
-        list_from_dataset(&b->items[BENCH_TRAIN], tr, p->train_per_class);
     }
-    list_from_dataset(&b->items[BENCH_TEST], te, p->test_per_class);
     const char **nm = segp_malloc((size_t)b->num_classes * sizeof *nm);
     for (int c = 0; c < b->num_classes; c++) nm[c] = dataset_class_name(te, c);
     b->names = strings_dup(nm, b->num_classes);
     free(nm);
+    if (is_val(p)) {
+        /* As many per class as the test split would give, unless val_per_class says. */
+        int *v = segp_calloc((size_t)b->num_classes, sizeof *v);
+        for (int i = 0; i < dataset_count(te); i++) v[dataset_label(te, i)]++;
+        int lo = -1, hi = 0;
+        for (int c = 0; c < b->num_classes; c++) {
+            if (p->val_per_class) v[c] = p->val_per_class;
+            else if (p->test_per_class && v[c] > p->test_per_class) v[c] = p->test_per_class;
+            lo = lo < 0 || v[c] < lo ? v[c] : lo;
+            hi = v[c] > hi ? v[c] : hi;
+        }
+        int rc = list_split_val(p->eval_only ? NULL : &b->items[BENCH_TRAIN],
+                                &b->items[BENCH_TEST], tr, p->train_per_class, v,
+                                (const char *const *)b->names);
+        free(v);
+        if (rc) return -1;
+        if (lo == hi)
+            snprintf(b->eval_desc, sizeof b->eval_desc,
+                     "val (the last %d training items of each class, never trained on)", lo);
+        else
+            snprintf(b->eval_desc, sizeof b->eval_desc,
+                     "val (the last %d-%d training items of each class, never trained on)", lo, hi);
+        return 0;
+    }
+    if (tr) list_from_dataset(&b->items[BENCH_TRAIN], tr, p->train_per_class);
+    list_from_dataset(&b->items[BENCH_TEST], te, p->test_per_class);
     return 0;
 }
 
@@ -256,6 +328,11 @@ static const char *order_of(const benchmark_params *p, int is_shapes) {
 
 /* What can be checked before any data is read: the order's kind and seed, a task count. */
 static int precheck(const benchmark_params *p, int is_shapes) {
+    if (p->eval_split[0] && strcmp(p->eval_split, "test") && strcmp(p->eval_split, "val"))
+        return SEGP_FAIL("benchmark.eval_split: \"%s\" (expected test or val)", p->eval_split);
+    if (p->val_per_class < 0)
+        return SEGP_FAIL("benchmark.val_per_class: %d (expected 0 = as many as the test split "
+                         "has, or a count)", p->val_per_class);
     const char *o = order_of(p, is_shapes);
     if (!strcmp(o, "latin") && !is_shapes)
         return SEGP_FAIL("benchmark.order: \"latin\" is the shapes world's order (expected "
@@ -363,6 +440,7 @@ static benchmark *open_any(const benchmark_params *p, const shapes_world_params 
     benchmark *b = segp_calloc(1, sizeof *b);
     b->p = *p;
     b->is_shapes = !strcmp(p->name, "shapes");
+    snprintf(b->eval_desc, sizeof b->eval_desc, "test");
     int rc = b->is_shapes ? open_shapes(b, world) : open_dataset(b);
     if (!rc) rc = make_order(b);
     if (!rc) rc = make_tasks(b);
@@ -410,6 +488,8 @@ const char *benchmark_class_name(const benchmark *b, int label) {
 const int *benchmark_order(const benchmark *b) { return b->order; }
 const char *benchmark_order_desc(const benchmark *b) { return b->order_desc; }
 const char *benchmark_tasks_desc(const benchmark *b) { return b->tasks_desc; }
+const char *benchmark_eval_desc(const benchmark *b) { return b->eval_desc; }
+int benchmark_is_val(const benchmark *b) { return is_val(&b->p); }
 int benchmark_num_tasks(const benchmark *b) { return b->split.num_tasks; }
 
 int benchmark_task_classes(const benchmark *b, int t, const int **labels) {
@@ -470,7 +550,8 @@ int benchmark_shapes_sample(const benchmark *b, bench_split s, int i, shapes_sam
     if (check_item(b, s, i)) return -1;
     const item_list *l = &b->items[s];
     int cls = l->label[i] + (s == BENCH_HELDOUT ? SHAPES_N_CLASSES : 0);
-    return shapes_cl_sample(&b->wp, s == BENCH_TRAIN ? SHAPES_SPLIT_TRAIN : SHAPES_SPLIT_TEST, cls,
+    int from_train = s == BENCH_TRAIN || l->from_train;
+    return shapes_cl_sample(&b->wp, from_train ? SHAPES_SPLIT_TRAIN : SHAPES_SPLIT_TEST, cls,
                             (uint64_t)l->src[i], d);
 }
 
@@ -490,7 +571,7 @@ int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t 
         free(img.rgb);
         return rc;
     }
-    const dataset *ds = b->ds[s == BENCH_TRAIN ? BENCH_TRAIN : BENCH_TEST];
+    const dataset *ds = b->ds[s == BENCH_TRAIN || b->items[s].from_train ? BENCH_TRAIN : BENCH_TEST];
     int k = b->items[s].src[i];
     const char *rel = dataset_path(ds, k);
     if (rel) {
@@ -544,6 +625,6 @@ int benchmark_image_native(const benchmark *b, bench_split s, int i, image_rgb *
         if (benchmark_shapes_sample(b, s, i, &d)) return -1;
         return shapes_render(&b->wp, &d, out);
     }
-    return dataset_image(b->ds[s == BENCH_TRAIN ? BENCH_TRAIN : BENCH_TEST], b->items[s].src[i],
-                         out);
+    int from_train = s == BENCH_TRAIN || b->items[s].from_train;
+    return dataset_image(b->ds[from_train ? BENCH_TRAIN : BENCH_TEST], b->items[s].src[i], out);
 }

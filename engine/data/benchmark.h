@@ -20,6 +20,13 @@
  * class), keeping the first train_per_class / test_per_class items of each class when those are
  * > 0.
  *
+ * Validation (eval_split "val"), for choosing settings without looking at the test split:
+ * BENCH_TEST then holds val_per_class training items of each class that training never sees,
+ * and no test item is used (a dataset's test list still gives the default count). Datasets: the last val_per_class training items of each class
+ * (training keeps the first train_per_class of the rest). Shapes: the val_per_class renders of
+ * the training distribution that follow the train_per_class training ones (training is
+ * unchanged), and the held-out classes' items are training-distribution renders too.
+ *
  * Every error of benchmark_open names the parameter as a config key ("benchmark.order: ...").
  * After a successful open every accessor is safe to call from several threads at once. */
 #ifndef SEGP_BENCHMARK_H
@@ -41,7 +48,11 @@ typedef struct {
     char tasks[32];         /* task split "B0-Inc10", or a task count "10" ("" = 10 tasks) */
     int train_per_class;    /* 0 = all (shapes: its default, 500) */
     int test_per_class;     /* 0 = all (shapes: its default, 20) */
-    int eval_only;          /* 1: open only the test split (BENCH_TRAIN then has no items) */
+    int eval_only;          /* 1: open only the evaluation split (BENCH_TRAIN has no items) */
+    char eval_split[8];     /* what BENCH_TEST holds: "test" ("" = test) or "val", a validation
+                             * split held out of the training split (see below) */
+    int val_per_class;      /* "val": items per class held out (0 = as many as the test split
+                             * has of that class: test_per_class, else all its test items) */
     /* shapes world */
     uint64_t world_seed;    /* 1 */
     int image_size;         /* rendered size; 0 = render at the size benchmark_image asks for */
@@ -78,6 +89,9 @@ const char *benchmark_class_name(const benchmark *b, int label); /* NULL when ou
 const int *benchmark_order(const benchmark *b);                   /* num_classes labels */
 const char *benchmark_order_desc(const benchmark *b); /* "latin", "random seed 1993", ... */
 const char *benchmark_tasks_desc(const benchmark *b); /* "B0-Inc10" */
+/* What BENCH_TEST holds: "test", or "val (N training items per class held out)". */
+const char *benchmark_eval_desc(const benchmark *b);
+int benchmark_is_val(const benchmark *b); /* 1 when BENCH_TEST is the validation split */
 int benchmark_num_tasks(const benchmark *b);
 /* Labels of task t in learning order; returns their count (-1 when t is out of range). */
 int benchmark_task_classes(const benchmark *b, int t, const int **labels);

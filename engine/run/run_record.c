@@ -97,6 +97,7 @@ static int parse_config(run_record *r, const char *data, size_t size, const char
     r->benchmark = dup_string(res, "benchmark", "?");
     r->order_desc = dup_string(res, "class_order_desc", "");
     r->task_split = dup_string(res, "task_split", "");
+    r->eval_split = dup_string(res, "eval_split", "test");
     r->build = dup_string(res, "build", "");
     const cJSON *nc = get(res, "num_classes"), *nt = get(res, "num_tasks");
     if (!cJSON_IsNumber(nc) || nc->valuedouble < 1 || nc->valuedouble > 1e6 ||
@@ -501,6 +502,7 @@ void run_record_free(run_record *r) {
     free(r->benchmark);
     free(r->order_desc);
     free(r->task_split);
+    free(r->eval_split);
     free(r->config_sha256);
     free(r->build);
     if (r->class_names)

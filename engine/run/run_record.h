@@ -55,6 +55,7 @@ typedef struct {
 typedef struct {
     char *dir;
     char *method, *benchmark, *order_desc, *task_split; /* "segp", "shapes", "latin", "B0-Inc10" */
+    char *eval_split;      /* "test" (also for runs older than the key), or "val (...)" */
     uint64_t seed;
     char *config_sha256;   /* of config.json's bytes (provenance of figures) */
     char *build;           /* the build that made the run (config.json "resolved"), or "" */
