@@ -27,6 +27,8 @@ typedef struct {
     cl_config base;
     ablate_plan plan;
     const char *variants; /* --variants as given (NULL: every variant) */
+    const char *sets[64]; /* --set KEY=VALUE, applied to CONFIG before the variants' keys */
+    int n_sets;
     char out[4096];
 } ablation;
 
@@ -50,7 +52,8 @@ static void print_wrapped(const char *text, int indent, int width) {
 }
 
 static void usage(void) {
-    printf("usage: segp ablate CONFIG [--seeds N] [--out DIR] [--variants LIST] [--list | --cell I]\n"
+    printf("usage: segp ablate CONFIG [--set KEY=VALUE]... [--seeds N] [--out DIR] [--variants LIST]\n"
+           "                   [--list | --cell I]\n"
            "       segp ablate --collect DIR... [--out DIR]\n\n"
            "The SeGP-CL ablation (METHOD.md section 11): every variant below, each a continual\n"
            "run of CONFIG with a few keys overridden (its method is the variant's), over N\n"
@@ -60,6 +63,9 @@ static void usage(void) {
            "OUT/<variant>-s<seed>/ whose config.json holds its full resolved config, so a\n"
            "cell is reproducible from its folder.\n\n"
            "  CONFIG           a continual-run config (segp run --help lists its keys)\n"
+           "  --set KEY=VALUE  override a key of CONFIG (repeatable; as segp run --set), e.g.\n"
+           "                   --set benchmark.eval_split=val to choose settings on the\n"
+           "                   validation split; --list repeats it in every cell's command\n"
            "  --seeds N        seeds per variant (default %d)\n"
            "  --out DIR        output folder (default runs/ablate-<CONFIG's name>); with\n"
            "                   --collect, where ablation.csv/.md go (default: the first DIR when\n"
@@ -101,15 +107,22 @@ static void usage(void) {
            "then: segp ablate --collect runs/ablate-NAME\n");
 }
 
-/* runs/ablate-<CONFIG's file name without extension>. */
-static void default_out(const char *config, char *out, size_t n) {
-    const char *base = strrchr(config, '/');
-    base = base ? base + 1 : config;
+/* runs/ablate-<CONFIG's file name without extension>[+KEY=VALUE per --set], so that ablations
+ * of one config with other overrides get folders of their own ('/' and blanks become '_'). */
+static void default_out(const ablation *a, char *out, size_t n) {
+    const char *base = strrchr(a->config, '/');
+    base = base ? base + 1 : a->config;
     char name[256];
     snprintf(name, sizeof name, "%s", base);
     char *dot = strrchr(name, '.');
     if (dot && dot != name) *dot = 0;
-    snprintf(out, n, "runs/ablate-%s", name);
+    int k = snprintf(out, n, "runs/ablate-%s", name);
+    for (int s = 0; s < a->n_sets && k > 0 && (size_t)k + 1 < n; s++) {
+        out[k++] = '+';
+        for (const char *c = a->sets[s]; *c && (size_t)k + 1 < n; c++)
+            out[k++] = *c == '/' || *c == ' ' || *c == '\t' ? '_' : *c;
+        out[k] = 0;
+    }
 }
 
 /* S for a POSIX shell: as it is when it holds only safe characters, else in single quotes. */
@@ -147,6 +160,11 @@ static void command_line(const ablation *a, int cell, char *buf, size_t n) {
         char v[256];
         ablate_plan_variants(&a->plan, v, sizeof v);
         k += snprintf(buf + k, n - (size_t)k, " --variants %s", v);
+    }
+    for (int s = 0; s < a->n_sets && k > 0 && (size_t)k < n; s++) {
+        char q[2048];
+        shell_quote(a->sets[s], q, sizeof q);
+        k += snprintf(buf + k, n - (size_t)k, " --set %s", q);
     }
     if (cell >= 0 && k > 0 && (size_t)k < n) snprintf(buf + k, n - (size_t)k, " --cell %d", cell);
 }
@@ -209,7 +227,8 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     fprintf(o, "cell %d of %d (%s, seed %llu): %s\n", cell, ablate_num_cells(&a->plan), name,
             (unsigned long long)c.seed, dir);
     fflush(o);
-    cl_runner_params p = {cli_progress_event, ui, NULL, NULL};
+    cl_runner_params p = {.cb = cli_progress_event, .user = ui, .overrides = a->sets,
+                          .n_overrides = a->n_sets};
     cl_runner *r = NULL;
     char path[4500];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -359,6 +378,12 @@ int cmd_ablate(int argc, char **argv) {
             if (!(seeds_arg = cli_value(argc, argv, &i)) ||
                 cli_int("--seeds", seeds_arg, 1, 100000, &seeds) != 0)
                 goto done;
+        } else if (!strcmp(s, "--set")) {
+            if (a.n_sets == (int)(sizeof a.sets / sizeof a.sets[0])) {
+                rc = cli_usage_error("ablate", "more than %d --set", a.n_sets);
+                goto done;
+            }
+            if (!(a.sets[a.n_sets++] = cli_value(argc, argv, &i))) goto done;
         } else if (!strcmp(s, "--out")) {
             if (!(out = cli_value(argc, argv, &i))) goto done;
         } else if (!strcmp(s, "--variants")) {
@@ -392,9 +417,10 @@ int cmd_ablate(int argc, char **argv) {
             rc = cli_usage_error("ablate", "--collect reads the run directories' own "
                                  "config.json; '%s' before --collect is not used (drop it, or "
                                  "put it after --collect if it is a run directory)", a.config);
-        else if (seeds_arg || a.variants)
-            rc = cli_usage_error("ablate", "--collect counts the seeds and variants it finds; "
-                                 "--seeds and --variants do not apply");
+        else if (seeds_arg || a.variants || a.n_sets)
+            rc = cli_usage_error("ablate", "--collect counts the seeds and variants it finds "
+                                 "and reads each run's own config; --seeds, --variants and "
+                                 "--set do not apply");
         else if (!n_dirs)
             rc = cli_usage_error("ablate", "--collect needs at least one DIR");
         else
@@ -417,9 +443,11 @@ int cmd_ablate(int argc, char **argv) {
         goto done;
     }
     if (out) snprintf(a.out, sizeof a.out, "%s", out);
-    else default_out(a.config, a.out, sizeof a.out);
+    else default_out(&a, a.out, sizeof a.out);
     a.base = cl_config_default();
-    if (cl_config_parse_file(a.config, &a.base) != 0 || check_ablation(&a, !list) != 0) {
+    int bad = cl_config_parse_file(a.config, &a.base) != 0;
+    for (int k = 0; k < a.n_sets && !bad; k++) bad = cl_config_set(&a.base, a.sets[k]) != 0;
+    if (bad || check_ablation(&a, !list) != 0) {
         rc = app_report_error();
         goto done;
     }

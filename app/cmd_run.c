@@ -118,7 +118,8 @@ static void run_usage(void) {
     int n;
     const cfg_field *f = cl_config_fields(&n);
     char *doc = cfg_doc(f, n, &d);
-    printf("usage: segp run [CONFIG.json] [--out DIR] [--jsonl] [--device D] [--precision P]\n\n"
+    printf("usage: segp run [CONFIG.json] [--set KEY=VALUE]... [--out DIR] [--jsonl] [--device D]\n"
+           "                [--precision P]\n\n"
            "A continual-learning run: the benchmark's tasks in order, training (per the method)\n"
            "and evaluating on every seen class after each task. Writes a run directory (default\n"
            "runs/CONFIG-DATE-TIME; never an existing one): config.json (resolved, with the\n"
@@ -128,6 +129,9 @@ static void run_usage(void) {
            "old/new accuracy, held-out zero-shot retention and wall times at the end.\n"
            "Ctrl-C stops after the current step; 'segp resume DIR' continues.\n\n"
            "  CONFIG      JSON config (keys below; default " DEFAULT_CONFIG ")\n"
+           "  --set KEY=VALUE  override one key of CONFIG (repeatable), checked as in the\n"
+           "              file, e.g. --set acgd.lambda=50 --set benchmark.eval_split=val;\n"
+           "              config.json records the values and resolved.overrides the --set list\n"
            "  --out DIR   run directory\n"
            "  --jsonl     events as JSON lines on stdout (progress then goes to stderr)\n"
            "  --device D  cpu, cuda or cuda:N (sets run.device; CUDA needs a `make CUDA=1`\n"
@@ -142,11 +146,17 @@ static void run_usage(void) {
 
 int cmd_run(int argc, char **argv) {
     const char *config = NULL, *out = NULL, *device = NULL, *precision = NULL;
+    const char *sets[64];
+    int n_sets = 0;
     cli_progress u = {isatty(fileno(stderr)), 0, NULL};
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
             run_usage();
             return 0;
+        } else if (!strcmp(argv[i], "--set")) {
+            if (n_sets == (int)(sizeof sets / sizeof sets[0]))
+                return cli_usage_error("run", "more than %d --set", n_sets);
+            if (!(sets[n_sets++] = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(argv[i], "--out")) {
             if (!(out = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(argv[i], "--jsonl")) {
@@ -166,20 +176,23 @@ int cmd_run(int argc, char **argv) {
     if (!config) config = DEFAULT_CONFIG;
     cl_config c = cl_config_default();
     if (cl_config_parse_file(config, &c) != 0) return app_report_error();
+    for (int k = 0; k < n_sets; k++)
+        if (cl_config_set(&c, sets[k]) != 0) return app_report_error();
     if (device) snprintf(c.device, sizeof c.device, "%s", device);
     if (precision) snprintf(c.precision, sizeof c.precision, "%s", precision);
     if (cl_config_check(&c) != 0) {
-        segp_fail_prefix("%s: ", config);
+        segp_fail_prefix("%s%s: ", config, n_sets ? " with its --set overrides" : "");
         return app_report_error();
     }
     char dir[4096];
     if (out) snprintf(dir, sizeof dir, "%s", out);
     else cli_default_run_dir(config, dir, sizeof dir);
     cli_stop_on_signals();
-    cl_runner_params p = {cli_progress_event, &u, NULL, NULL};
+    cl_runner_params p = {.cb = cli_progress_event, .user = &u, .overrides = sets,
+                          .n_overrides = n_sets};
     cl_runner *r = cl_runner_new(&c, config, dir, &p);
     if (!r) {
-        segp_fail_prefix("%s: ", config);
+        segp_fail_prefix("%s%s: ", config, n_sets ? " with its --set overrides" : "");
         return app_report_error();
     }
     if (!u.jsonl) printf("run directory: %s\n", dir);
@@ -217,7 +230,8 @@ int cmd_resume(int argc, char **argv) {
     }
     if (!dir) return cli_usage_error("resume", "DIR is required");
     cli_stop_on_signals();
-    cl_runner_params p = {cli_progress_event, &u, device, precision};
+    cl_runner_params p = {.cb = cli_progress_event, .user = &u, .device = device,
+                          .precision = precision};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     return finish(r, cl_runner_run(r), &u);
@@ -243,7 +257,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!dir) return cli_usage_error("eval", "DIR is required");
     cli_stop_on_signals();
-    cl_runner_params p = {cli_progress_event, &u, NULL, NULL};
+    cl_runner_params p = {.cb = cli_progress_event, .user = &u};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     int differ = 0;

@@ -83,7 +83,7 @@ static void *thread_main(void *arg) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
-    cl_runner_params p = {on_event, w, NULL, NULL};
+    cl_runner_params p = {.cb = on_event, .user = w};
     cl_runner *r = NULL;
     if (w->config_path) {
         cl_config c = cl_config_default();

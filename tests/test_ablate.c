@@ -546,6 +546,28 @@ TEST(ablate_list_prints_one_command_per_cell) {
     CHECK_MSG(out && strstr(out, want) && !strncmp(out + strlen(out) - strlen(want), want,
                                                    strlen(want)), "%s", out ? out : "");
     free(out);
+    /* --set travels too (quoted), and names the default folder */
+    snprintf(args, sizeof args, "ablate %s --seeds 1 --variants acgd --set acgd.lambda=50 "
+             "--set 'benchmark.eval_split=val' --set 'prompt_template=a {} here.' --list", cfg);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    out = slurp(o);
+    snprintf(want, sizeof want, "%s ablate %s --seeds 1 --out 'runs/ablate-abl-base+acgd.lambda=50"
+             "+benchmark.eval_split=val+prompt_template=a_{}_here.' --variants acgd --set "
+             "acgd.lambda=50 --set benchmark.eval_split=val --set 'prompt_template=a {} here.' "
+             "--cell 0\n", segp_bin(), cfg);
+    CHECK_MSG(out && !strcmp(out, want), "%s\nwanted\n%s", out ? out : "", want);
+    free(out);
+    /* a bad --set is refused before any cell, naming it */
+    snprintf(args, sizeof args, "ablate %s --set acgd.lambda=-2 --list", cfg);
+    CHECK_EQ_INT(run_split(args, o, e), 1);
+    char *err = slurp(e);
+    CHECK_MSG(err && strstr(err, "acgd.lambda") && strstr(err, "-2"), "%s", err ? err : "");
+    free(err);
+    snprintf(args, sizeof args, "ablate --collect %s --set acgd.lambda=5", test_tmpdir());
+    CHECK_EQ_INT(run_split(args, o, e), 2);
+    err = slurp(e);
+    CHECK_MSG(err && strstr(err, "--set do not apply"), "%s", err ? err : "");
+    free(err);
 }
 
 /* ARGS fail with status RC and a message holding WANT, printing nothing on stdout. */

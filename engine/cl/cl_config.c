@@ -164,6 +164,47 @@ int cl_config_parse_file(const char *path, cl_config *c) {
     return cfg_parse_file(path, f, n, c);
 }
 
+int cl_config_set(cl_config *c, const char *assignment) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return SEGP_FAIL("--set %s: expected KEY=VALUE (e.g. --set acgd.lambda=50)", assignment);
+    int nf;
+    const cfg_field *f = cl_config_fields(&nf), *fd = NULL;
+    size_t kl = (size_t)(eq - assignment);
+    for (int i = 0; i < nf && !fd; i++)
+        if (strlen(f[i].key) == kl && !strncmp(f[i].key, assignment, kl)) fd = &f[i];
+    if (!fd)
+        return SEGP_FAIL("--set %s: unknown key '%.*s' (segp run --help lists every key)",
+                         assignment, (int)kl, assignment);
+    const char *v = eq + 1;
+    cJSON *item = NULL;
+    if (fd->type == CFG_STRING) {
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') item = cJSON_Parse(v);
+        if (!item) item = cJSON_CreateString(v);
+    } else if (fd->type == CFG_BOOL) {
+        if (!strcmp(v, "true")) item = cJSON_CreateTrue();
+        else if (!strcmp(v, "false")) item = cJSON_CreateFalse();
+    } else {
+        char *end;
+        errno = 0;
+        double x = strtod(v, &end);
+        if (*v && !*end && errno != ERANGE) item = cJSON_CreateNumber(x);
+    }
+    if (!item)
+        return SEGP_FAIL("--set %s: key '%s' expects %s, not \"%s\"", assignment, fd->key,
+                         fd->type == CFG_BOOL ? "true or false" : "a number", v);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, fd->key, item);
+    char *json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    char what[600];
+    snprintf(what, sizeof what, "--set %s", assignment);
+    int rc = cfg_parse_string(json, what, f, nf, c);
+    free(json);
+    return rc;
+}
+
 int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config *c,
                         char model_sha256[65], int *threads) {
     model_sha256[0] = 0;

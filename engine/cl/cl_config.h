@@ -65,6 +65,10 @@ const cfg_field *cl_config_fields(int *n);
 
 /* Parse a config file over the defaults; -1 + error naming the file and key. */
 int cl_config_parse_file(const char *path, cl_config *c);
+/* One command-line override "KEY=VALUE" (--set) over C: VALUE is read as the key's type (a
+ * string as it is, or JSON-quoted; a number; true/false), then checked like the same key in a
+ * file. -1 + error naming the assignment, the key and what was expected. */
+int cl_config_set(cl_config *c, const char *assignment);
 /* A run directory's config.json (N bytes of TEXT; PATH names it): its config keys over C (the
  * defaults on entry), and from its "resolved" object the model's SHA-256 (hex; "" when absent)
  * and the thread count (0 when absent). -1 + error naming the file and key. */

@@ -20,7 +20,7 @@
 #include "runner_internal.h"
 
 cl_runner_params cl_runner_default_params(void) {
-    cl_runner_params p = {NULL, NULL, NULL, NULL};
+    cl_runner_params p = {0};
     return p;
 }
 
@@ -143,6 +143,9 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     cJSON *o = cJSON_CreateObject(), *res = cJSON_AddObjectToObject(o, "resolved");
     cJSON_AddStringToObject(res, "model_sha256", sha);
     cJSON_AddStringToObject(res, "config_file", config_path ? config_path : "");
+    if (r->params.n_overrides > 0)
+        cJSON_AddItemToObject(res, "overrides", cJSON_CreateStringArray(r->params.overrides,
+                                                                         r->params.n_overrides));
     cJSON_AddStringToObject(res, "benchmark", benchmark_name(r->bench));
     cJSON_AddStringToObject(res, "class_order_desc", benchmark_order_desc(r->bench));
     int nc = benchmark_num_classes(r->bench);

@@ -28,6 +28,10 @@ typedef struct {
     /* cl_runner_open only: run on this device / precision instead of the recorded run.device /
      * run.precision (NULL: as recorded) */
     const char *device, *precision;
+    /* cl_runner_new only: the command-line overrides ("KEY=VALUE", --set) already applied to
+     * the config, recorded in config.json's resolved.overrides beside resolved.config_file */
+    const char *const *overrides;
+    int n_overrides;
 } cl_runner_params;
 cl_runner_params cl_runner_default_params(void);
 
