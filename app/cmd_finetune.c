@@ -49,15 +49,16 @@ static void on_event(const finetune_event *ev, void *user) {
 /* The test accuracy: the shapes table as before, or overall and per task. */
 static int print_result(const benchmark *b, const bench_eval_result *r, int tty) {
     if (tty) fprintf(stderr, "\r\033[K");
+    const char *split = benchmark_is_val(b) ? benchmark_eval_desc(b) : "test split";
     if (!strcmp(benchmark_name(b), "shapes")) {
         shapes_zeroshot_result sr;
         if (shapes_zeroshot_breakdown(b, r, &sr) != 0) return -1;
-        printf("test split: %d images, %d classes\n", r->n, benchmark_num_classes(b));
+        printf("%s: %d images, %d classes\n", split, r->n, benchmark_num_classes(b));
         cli_print_shapes_result(&sr);
         return 0;
     }
-    printf("benchmark %s, test split: %d images, %d classes, order %s, %d tasks (%s)\n",
-           benchmark_name(b), r->n, benchmark_num_classes(b), benchmark_order_desc(b),
+    printf("benchmark %s, %s: %d images, %d classes, order %s, %d tasks (%s)\n",
+           benchmark_name(b), split, r->n, benchmark_num_classes(b), benchmark_order_desc(b),
            r->num_tasks, benchmark_tasks_desc(b));
     for (int t = 0; t < r->num_tasks; t++)
         printf("  task %2d  %6.2f%%   (%d images)\n", t + 1, r->per_task[t], r->n_task[t]);

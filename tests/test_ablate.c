@@ -626,7 +626,7 @@ TEST(ablate_bad_arguments_named) {
     snprintf(args, sizeof args, "ablate %s --collect %s", cfg, test_tmpdir());
     bad_args(args, 2, "before --collect is not used");
     snprintf(args, sizeof args, "ablate --collect %s --seeds 2", test_tmpdir());
-    bad_args(args, 2, "--seeds and --variants do not apply");
+    bad_args(args, 2, "--seeds, --variants and --set do not apply");
     snprintf(args, sizeof args, "ablate %s/no-such.json --list", test_tmpdir());
     bad_args(args, 1, "no-such.json");
 }
@@ -666,7 +666,7 @@ TEST(ablate_runs_cells_skips_and_resumes) {
     CHECK(exists(p));
     char *out = slurp(o);
     CHECK_MSG(out && strstr(out, "cell 1 of 2 (finetune, seed 5)") &&
-                  strstr(out, "ablation table (2 runs)") && !strstr(out, "+ACGD"),
+                  strstr(out, "ablation table (2 runs, evaluated on the test split)") && !strstr(out, "+ACGD"),
               "%s", out ? out : "");
     free(out);
     /* rerun: every cell finished, skipped; the same table */
