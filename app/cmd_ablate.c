@@ -52,8 +52,8 @@ static void print_wrapped(const char *text, int indent, int width) {
 }
 
 static void usage(void) {
-    printf("usage: segp ablate CONFIG [--set KEY=VALUE]... [--seeds N] [--out DIR] [--variants LIST]\n"
-           "                   [--list | --cell I]\n"
+    printf("usage: segp ablate CONFIG [--set KEY=VALUE]... [--seeds N] [--out DIR]\n"
+           "                   [--variants LIST] [--list | --cell I]\n"
            "       segp ablate --collect DIR... [--out DIR]\n\n"
            "The SeGP-CL ablation (METHOD.md section 11): every variant below, each a continual\n"
            "run of CONFIG with a few keys overridden (its method is the variant's), over N\n"

@@ -666,7 +666,8 @@ TEST(ablate_runs_cells_skips_and_resumes) {
     CHECK(exists(p));
     char *out = slurp(o);
     CHECK_MSG(out && strstr(out, "cell 1 of 2 (finetune, seed 5)") &&
-                  strstr(out, "ablation table (2 runs, evaluated on the test split)") && !strstr(out, "+ACGD"),
+                  strstr(out, "ablation table (2 runs, evaluated on the test split)") &&
+                  !strstr(out, "+ACGD"),
               "%s", out ? out : "");
     free(out);
     /* rerun: every cell finished, skipped; the same table */

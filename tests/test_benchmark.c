@@ -407,13 +407,15 @@ TEST(benchmark_val_split_shapes) {
     };
     for (int k = 0; k < 4; k++) {
         shapes_sample_desc d;
-        CHECK(shapes_cl_sample(&wp, cases[k].split, cases[k].cls, (uint64_t)cases[k].index, &d) == 0);
+        uint64_t index = (uint64_t)cases[k].index;
+        CHECK(shapes_cl_sample(&wp, cases[k].split, cases[k].cls, index, &d) == 0);
         CHECK(shapes_render_into(&d, 24, want) == 0);
         CHECK(benchmark_image(b, cases[k].s, cases[k].i, 24, got) == 0);
         CHECK_MSG(!memcmp(want, got, sizeof want), "val shapes item %d/%d bytes",
                   (int)cases[k].s, cases[k].i);
         /* and not the test split's item at that place */
-        CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TEST, cases[k].cls, (uint64_t)(cases[k].i % 2), &d) == 0);
+        index = (uint64_t)(cases[k].i % 2);
+        CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TEST, cases[k].cls, index, &d) == 0);
         CHECK(shapes_render_into(&d, 24, test_img) == 0);
         if (cases[k].s != BENCH_TRAIN) CHECK(memcmp(test_img, got, sizeof got) != 0);
     }
@@ -473,7 +475,9 @@ TEST(benchmark_val_split_dataset) {
     for (int i = 0; i < 100; i++) {
         int y = benchmark_label(b, BENCH_TEST, i);
         CHECK(benchmark_image(b, BENCH_TEST, i, 32, got) == 0);
-        fine &= got[0] == synth_pixel(last_of[y], 0, 0, 0) && got[100] == synth_pixel(last_of[y], 33 % 32, 1, 1);
+        /* byte 100 is pixel 33 (x 1, y 1), channel 1 */
+        fine &= got[0] == synth_pixel(last_of[y], 0, 0, 0) &&
+                got[100] == synth_pixel(last_of[y], 1, 1, 1);
         seen[y]++;
     }
     CHECK_MSG(fine, "val items: the last training item of each class");
@@ -485,7 +489,8 @@ TEST(benchmark_val_split_dataset) {
         if (cnt[tr[i]]++ < 3) {
             image_rgb im;
             fine &= benchmark_label(b, BENCH_TRAIN, k) == tr[i] && i != last_of[tr[i]];
-            fine &= benchmark_image_native(b, BENCH_TRAIN, k++, &im) == 0 && im.rgb[0] == synth_pixel(i, 0, 0, 0);
+            fine &= benchmark_image_native(b, BENCH_TRAIN, k++, &im) == 0 &&
+                    im.rgb[0] == synth_pixel(i, 0, 0, 0);
             image_free(&im);
         }
     CHECK_MSG(fine, "train items: the first 3 of each class");

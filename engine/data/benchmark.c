@@ -135,7 +135,8 @@ static void list_shapes(item_list *l, int n_cls, int per, int first) {
 static int list_split_val(item_list *train_out, item_list *val_out, const dataset *ds, int limit,
                           const int *val, const char *const *names) {
     int nc = dataset_num_classes(ds), cap_t = 0, cap_v = 0;
-    int *total = segp_calloc((size_t)nc, sizeof *total), *seen = segp_calloc((size_t)nc, sizeof *seen);
+    int *total = segp_calloc((size_t)nc, sizeof *total);
+    int *seen = segp_calloc((size_t)nc, sizeof *seen);
     for (int i = 0; i < dataset_count(ds); i++) total[dataset_label(ds, i)]++;
     int rc = 0;
     for (int y = 0; y < nc && !rc; y++)
@@ -571,7 +572,8 @@ int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t 
         free(img.rgb);
         return rc;
     }
-    const dataset *ds = b->ds[s == BENCH_TRAIN || b->items[s].from_train ? BENCH_TRAIN : BENCH_TEST];
+    int from_train = s == BENCH_TRAIN || b->items[s].from_train;
+    const dataset *ds = b->ds[from_train ? BENCH_TRAIN : BENCH_TEST];
     int k = b->items[s].src[i];
     const char *rel = dataset_path(ds, k);
     if (rel) {

@@ -22,8 +22,9 @@
  *
  * Validation (eval_split "val"), for choosing settings without looking at the test split:
  * BENCH_TEST then holds val_per_class training items of each class that training never sees,
- * and no test item is used (a dataset's test list still gives the default count). Datasets: the last val_per_class training items of each class
- * (training keeps the first train_per_class of the rest). Shapes: the val_per_class renders of
+ * and no test item is used (a dataset's test list still gives the default count). Datasets:
+ * the last val_per_class training items of each class (training keeps the first
+ * train_per_class of the rest). Shapes: the val_per_class renders of
  * the training distribution that follow the train_per_class training ones (training is
  * unchanged), and the held-out classes' items are training-distribution renders too.
  *
