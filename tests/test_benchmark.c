@@ -466,7 +466,7 @@ TEST(benchmark_val_split_dataset) {
     CHECK_EQ_INT(benchmark_count(b, BENCH_TEST), 100);
     CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 300);
     CHECK_MSG(!strcmp(benchmark_eval_desc(b),
-                      "val (the last 1 training items of each class, never trained on)"),
+                      "val (the last 1 training item of each class, never trained on)"),
               "%s", benchmark_eval_desc(b));
     int last_of[100], seen[100] = {0};
     for (int i = 0; i < 400; i++) last_of[tr[i]] = i;

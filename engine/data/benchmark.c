@@ -294,7 +294,8 @@ static int open_dataset(benchmark *b) {
         if (rc) return -1;
         if (lo == hi)
             snprintf(b->eval_desc, sizeof b->eval_desc,
-                     "val (the last %d training items of each class, never trained on)", lo);
+                     "val (the last %d training item%s of each class, never trained on)", lo,
+                     lo == 1 ? "" : "s");
         else
             snprintf(b->eval_desc, sizeof b->eval_desc,
                      "val (the last %d-%d training items of each class, never trained on)", lo, hi);
