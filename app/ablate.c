@@ -351,29 +351,27 @@ static const char *lookup(const char *list, const char *key, size_t kl, int *vl)
 }
 
 /* Whether V (VL bytes, as config.json holds it) is the default of the config key K (KL bytes):
- * a key that a run's config.json lacks, written by a segp older than the key, had its default. */
+ * a key that a run's config.json lacks, written by a segp older than the key, had its default.
+ * The defaults go through the writer of config.json (cfg_to_json) and the same flattening as
+ * the runs' lists, so both sides are in one format. */
 static int is_default(const char *k, size_t kl, const char *v, int vl) {
-    int nf;
-    const cfg_field *f = cl_config_fields(&nf);
-    cl_config d = cl_config_default();
-    for (int i = 0; i < nf; i++) {
-        if (strlen(f[i].key) != kl || strncmp(f[i].key, k, kl)) continue;
-        const char *p = (const char *)&d + f[i].offset;
-        cJSON *j;
-        switch (f[i].type) {
-        case CFG_INT: j = cJSON_CreateNumber(*(const int *)p); break;
-        case CFG_BOOL: j = cJSON_CreateBool(*(const int *)p); break;
-        case CFG_U64: j = cJSON_CreateNumber((double)*(const uint64_t *)p); break;
-        case CFG_FLOAT: j = cJSON_CreateNumber((double)*(const float *)p); break;
-        default: j = cJSON_CreateString(p); break;
-        }
-        char *t = cJSON_PrintUnformatted(j);
-        int same = t && (int)strlen(t) == vl && !strncmp(t, v, (size_t)vl);
-        free(t);
-        cJSON_Delete(j);
-        return same;
+    static char *defaults; /* "key=value\n" of every key at its default; made once */
+    if (!defaults) {
+        int nf;
+        const cfg_field *f = cl_config_fields(&nf);
+        cl_config d = cl_config_default();
+        char *json = cfg_to_json(f, nf, &d, NULL);
+        cJSON *root = cJSON_Parse(json);
+        free(json);
+        size_t n = 0;
+        FILE *s = open_memstream(&defaults, &n);
+        if (root) flatten(root, "", s, s);
+        fclose(s);
+        cJSON_Delete(root);
     }
-    return 0;
+    int dl;
+    const char *dv = lookup(defaults, k, kl, &dl);
+    return dv && dl == vl && !strncmp(dv, v, (size_t)vl);
 }
 
 /* The first key whose value differs between run A's and run B's "key=value\n" lists (or that
