@@ -1,8 +1,9 @@
-/* ablate.h: the parts of `segp ablate` that do not train (app/ablate.c), apart from the command
- * (app/cmd_ablate.c) so that the tests call them: the variants (each one config derived from
- * CONFIG by overriding cl_config fields), the cells (variants x seeds) and their folders, the
- * classification of finished run directories by their config.json, and the table (mean and
- * sample std over seeds) as text, Markdown and CSV. */
+/* ablate.h: the parts of `segp ablate` that do not train, apart from the command
+ * (app/cmd_ablate.c) so that the tests call them. app/ablate.c: the variants (each one config
+ * derived from CONFIG by overriding cl_config fields), the cells (variants x seeds) and their
+ * folders, the classification of finished run directories by their config.json.
+ * app/ablate_table.c: the table (mean and sample std over seeds) and the paired comparisons,
+ * as text, Markdown and CSV. */
 #ifndef SEGP_ABLATE_H
 #define SEGP_ABLATE_H
 
@@ -121,6 +122,10 @@ typedef struct {
  * boundary_core_ratio, else the run's), "+visual branch (SeGP-CL)" their main numbers. */
 void ablate_table(const ablate_runs *r, ablate_row rows[ABL_ROWS]);
 
+/* Run RUN's numbers as row ROW counts them (the "+prototype transfer" row: its clip_branch);
+ * NULL when RUN is no run of that row. */
+const ablate_numbers *ablate_run_row(const ablate_run *run, int row);
+
 /* Bit k: row k is shown. Rows of the plan's variants (every row with P NULL). */
 unsigned ablate_row_mask(const ablate_plan *p);
 
@@ -128,5 +133,33 @@ unsigned ablate_row_mask(const ablate_plan *p);
 char *ablate_format_text(const ablate_row rows[ABL_ROWS], unsigned mask);
 char *ablate_format_md(const ablate_row rows[ABL_ROWS], unsigned mask);
 char *ablate_format_csv(const ablate_row rows[ABL_ROWS], unsigned mask);
+
+/* ---- paired comparisons (app/ablate_paired.c) ---- */
+
+/* Cells of one seed share LoRA A and the data order, so the claims compare rows seed by seed:
+ * A - B over the seeds both rows have. */
+enum {
+    PAIR_SEGP_FINETUNE, PAIR_SEGP_ZEROSHOT, PAIR_ACGD_FINETUNE, PAIR_ANCHORS_NEW_TASK,
+    PAIR_ANCHORS_SEEDS, PAIR_SEEDS_NEW_TASK, ABL_PAIRS
+};
+
+typedef struct {
+    const char *label;      /* "+ACGD - ACGD on new-task images" (an en dash) */
+    const char *id;         /* the CSV's name of the pair: "acgd-new_task" */
+    int row_a, row_b;
+    int n;                  /* seeds both rows have */
+    char seed_list[256];
+    ablate_stat last, forgetting; /* of the differences A - B */
+    int last_higher;        /* seeds where A's Last is above B's */
+    int forgetting_lower;   /* seeds where A's Forgetting is below B's */
+} ablate_pair;
+
+void ablate_pairs(const ablate_runs *r, ablate_pair pairs[ABL_PAIRS]);
+
+/* The pairs whose two rows are both in MASK (ablate_row_mask) and share a seed, as aligned
+ * text, a Markdown table and CSV; malloc'd ("" when no pair is shown, the CSV header then). */
+char *ablate_format_pairs_text(const ablate_pair pairs[ABL_PAIRS], unsigned mask);
+char *ablate_format_pairs_md(const ablate_pair pairs[ABL_PAIRS], unsigned mask);
+char *ablate_format_pairs_csv(const ablate_pair pairs[ABL_PAIRS], unsigned mask);
 
 #endif

@@ -68,7 +68,7 @@ static void usage(void) {
            "                   validation split; --list repeats it in every cell's command\n"
            "  --seeds N        seeds per variant (default %d)\n"
            "  --out DIR        output folder (default runs/ablate-<CONFIG's name>); with\n"
-           "                   --collect, where ablation.csv/.md go (default: the first DIR when\n"
+           "                   --collect, where the tables go (default: the first DIR when\n"
            "                   it is a folder of run directories, else the current directory)\n"
            "  --variants LIST  only these variants, comma-separated (default: all)\n"
            "  --list           print one command per cell ('... --cell I', I = 0..cells-1) and\n"
@@ -83,7 +83,10 @@ static void usage(void) {
            "0..V-1: every variant with the first seed, so a sweep stopped half-way already has\n"
            "every row); finished cells (DONE) are skipped and an unfinished one resumes, so\n"
            "rerunning the command continues it. Ctrl-C stops after the current step (exit 130).\n"
-           "At the end: the table on stdout, OUT/ablation.csv and OUT/ablation.md.\n\n"
+           "At the end: the table on stdout, OUT/ablation.csv and OUT/ablation.md, then the\n"
+           "paired comparisons (the claims, row A - row B seed by seed: SeGP-CL vs fine-tune\n"
+           "and zero-shot, +ACGD vs fine-tune, the three distillation sources), also in\n"
+           "ablation.md and as OUT/ablation_paired.csv.\n\n"
            "variants (--variants name: the keys it sets; what CONFIG must have on):\n",
            DEFAULT_SEEDS);
     for (int v = 0; v < ABL_VARIANTS; v++) {
@@ -272,7 +275,7 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
 }
 
 /* The table of the finished runs among DIRS (rows MASK): printed, and written as OUTDIR's
- * ablation.csv and ablation.md. Exit status. */
+ * ablation.csv, ablation.md and ablation_paired.csv. Exit status. */
 static int table(const char *const *dirs, int n, unsigned mask, const char *outdir) {
     ablate_runs runs;
     if (ablate_collect(dirs, n, stderr, &runs) != 0) return app_report_error();
@@ -284,8 +287,17 @@ static int table(const char *const *dirs, int n, unsigned mask, const char *outd
     }
     ablate_row rows[ABL_ROWS];
     ablate_table(&runs, rows);
+    ablate_pair pairs[ABL_PAIRS];
+    ablate_pairs(&runs, pairs);
     char *text = ablate_format_text(rows, mask), *md = ablate_format_md(rows, mask),
-         *csv = ablate_format_csv(rows, mask);
+         *csv = ablate_format_csv(rows, mask), *p_text = ablate_format_pairs_text(pairs, mask),
+         *p_md = ablate_format_pairs_md(pairs, mask), *p_csv = ablate_format_pairs_csv(pairs, mask);
+    if (*p_md) { /* the paired table follows the table in ablation.md */
+        char *both = segp_malloc(strlen(md) + strlen(p_md) + 2);
+        sprintf(both, "%s\n%s", md, p_md);
+        free(md);
+        md = both;
+    }
     int n_val = 0;
     for (int i = 0; i < runs.n; i++)
         n_val += runs.run[i].shared && strstr(runs.run[i].shared, "benchmark.eval_split=\"val\"");
@@ -293,6 +305,7 @@ static int table(const char *const *dirs, int n, unsigned mask, const char *outd
     printf("\nablation table (%d runs, evaluated on the %s):\n%s", runs.n,
            val ? "validation split" : n_val ? "test AND the validation split: mixed" : "test split",
            text);
+    if (*p_text) printf("\n%s", p_text);
     if (val) {
         const char *head = "Evaluated on the validation split (benchmark.eval_split \"val\"), "
                            "not the test split.\n\n";
@@ -302,13 +315,14 @@ static int table(const char *const *dirs, int n, unsigned mask, const char *outd
         free(md);
         md = md2;
     }
-    char p_csv[4200], p_md[4200];
-    snprintf(p_csv, sizeof p_csv, "%s/ablation.csv", outdir);
-    snprintf(p_md, sizeof p_md, "%s/ablation.md", outdir);
-    int rc = make_dirs(outdir) != 0 || rundir_write_text(p_csv, csv) != 0 ||
-             rundir_write_text(p_md, md) != 0;
-    if (!rc) printf("wrote %s and %s\n", p_csv, p_md);
-    free(text), free(md), free(csv);
+    char f_csv[4200], f_md[4200], f_pairs[4200];
+    snprintf(f_csv, sizeof f_csv, "%s/ablation.csv", outdir);
+    snprintf(f_md, sizeof f_md, "%s/ablation.md", outdir);
+    snprintf(f_pairs, sizeof f_pairs, "%s/ablation_paired.csv", outdir);
+    int rc = make_dirs(outdir) != 0 || rundir_write_text(f_csv, csv) != 0 ||
+             rundir_write_text(f_md, md) != 0 || rundir_write_text(f_pairs, p_csv) != 0;
+    if (!rc) printf("wrote %s, %s and %s\n", f_csv, f_md, f_pairs);
+    free(text), free(md), free(csv), free(p_text), free(p_md), free(p_csv);
     ablate_runs_free(&runs);
     return rc ? app_report_error() : 0;
 }

@@ -342,6 +342,38 @@ TEST(ablate_collect_table_values) {
     CHECK_NEAR(n->last.mean, 67, 1e-12);
     CHECK_NEAR(n->ratio.mean, 1.5, 1e-12);
     CHECK(rows[ROW_SEEDS].seeds == 0);
+    /* paired by seed: only the seeds both rows have */
+    ablate_pair pairs[ABL_PAIRS];
+    ablate_pairs(&runs, pairs);
+    const ablate_pair *sf = &pairs[PAIR_SEGP_FINETUNE], *sz = &pairs[PAIR_SEGP_ZEROSHOT];
+    CHECK(sf->row_a == ROW_SEGP && sf->row_b == ROW_FINETUNE && sf->n == 2 &&
+          !strcmp(sf->seed_list, "1 2") && sf->last_higher == 2 && sf->forgetting_lower == 2);
+    CHECK_NEAR(sf->last.mean, 18, 1e-12); /* 80 - 62, 82 - 64 */
+    CHECK_NEAR(sf->last.std, 0, 1e-12);
+    CHECK_NEAR(sf->forgetting.mean, -8, 1e-12); /* 4 - 14, 6 - 12 */
+    CHECK_NEAR(sf->forgetting.std, 2 * SQRT2, 1e-12);
+    CHECK(sz->n == 2 && sz->last_higher == 2 && sz->forgetting_lower == 2);
+    CHECK_NEAR(sz->last.mean, 12, 1e-12); /* 80 - 69, 82 - 69 */
+    CHECK_NEAR(sz->last.std, SQRT2, 1e-12);
+    CHECK_NEAR(sz->forgetting.mean, -3.5, 1e-12); /* 4 - 8, 6 - 9 */
+    const ablate_pair *an = &pairs[PAIR_ANCHORS_NEW_TASK];
+    CHECK(an->n == 1 && !strcmp(an->seed_list, "1") && isnan(an->last.std));
+    CHECK_NEAR(an->last.mean, 4, 1e-12); /* 70 - 66 */
+    CHECK_NEAR(an->forgetting.mean, -3, 1e-12);
+    CHECK(pairs[PAIR_ANCHORS_SEEDS].n == 0 && pairs[PAIR_SEEDS_NEW_TASK].n == 0 &&
+          isnan(pairs[PAIR_ANCHORS_SEEDS].last.mean));
+    /* a pair is shown only when both of its rows are */
+    ablate_plan plan;
+    CHECK_EQ_INT(ablate_plan_init(&plan, "zeroshot,finetune,segp", 2), 0);
+    char *ptext = ablate_format_pairs_text(pairs, ablate_row_mask(&plan));
+    CHECK_MSG(strstr(ptext, "SeGP-CL – Fine-tune") && strstr(ptext, "+18.00 ± 0.00") &&
+                  strstr(ptext, "-8.00 ± 2.83") && strstr(ptext, "SeGP-CL – Zero-shot") &&
+                  !strstr(ptext, "+ACGD"), "%s", ptext);
+    free(ptext);
+    CHECK_EQ_INT(ablate_plan_init(&plan, "zeroshot,acgd", 2), 0);
+    ptext = ablate_format_pairs_text(pairs, ablate_row_mask(&plan));
+    CHECK_MSG(!strcmp(ptext, ""), "%s", ptext);
+    free(ptext);
     ablate_runs_free(&runs);
     char *text = slurp(notes_path);
     CHECK_MSG(text && strstr(text, "tsgr-s1: unfinished (no DONE)") &&
@@ -384,8 +416,25 @@ TEST(ablate_collect_command_writes_csv_md) {
         "\"ACGD on seeds, no PGD\",seeds,0,,,,,,,,,,,\n"),
         "%s", csv ? csv : "(no csv)");
     free(csv);
+    snprintf(p, sizeof p, "%s/ablation_paired.csv", root);
+    csv = slurp(p);
+    CHECK_MSG(csv && !strcmp(csv,
+        "pair,a,b,seeds,last_diff_mean,last_diff_std,a_last_higher,forgetting_diff_mean,"
+        "forgetting_diff_std,a_forgetting_lower,seed_list\n"
+        "segp-finetune,segp,finetune,2,18.0000,0.0000,2,-8.0000,2.8284,2,1 2\n"
+        "segp-zeroshot,segp,zeroshot,2,12.0000,1.4142,2,-3.5000,0.7071,2,1 2\n"
+        "acgd-finetune,acgd,finetune,1,8.0000,,1,-8.0000,,1,1\n"
+        "acgd-new_task,acgd,new_task,1,4.0000,,1,-3.0000,,1,1\n"),
+        "%s", csv ? csv : "(no paired csv)");
+    free(csv);
     snprintf(p, sizeof p, "%s/ablation.md", root);
     char *md = slurp(p);
+    CHECK_MSG(md && strstr(md, "| A – B | Δ Last | A higher | Δ Forgetting | A lower | seeds |\n"
+                               "|---|---:|---:|---:|---:|---|\n"
+                               "| SeGP-CL – Fine-tune | +18.00 ± 0.00 | 2/2 | -8.00 ± 2.83 | "
+                               "2/2 | 1 2 |\n"), "%s", md ? md : "");
+    CHECK(md && strstr(md, "| +ACGD – ACGD on new-task images | +4.00 ± — | 1/1 | -3.00 ± — | "
+                           "1/1 | 1 |\n"));
     CHECK(md && strstr(md, "| | Avg | Last | Forgetting | BWT | boundary/core drift | seeds |\n"
                            "|---|---:|---:|---:|---:|---:|---:|\n"
                            "| Zero-shot | 77.00 ± 1.00 | 69.00 ± 0.00 | 9.00 ± 1.00 | "
@@ -399,7 +448,8 @@ TEST(ablate_collect_command_writes_csv_md) {
     char *out = slurp(o), *err = slurp(e);
     CHECK_MSG(out && strstr(out, "ablation table (10 runs, evaluated on the test split)") &&
                   strstr(out, "+visual branch (SeGP-CL)  86.00 ± 1.41") &&
-                  strstr(out, "ablation.csv"),
+                  strstr(out, "paired by seed") && strstr(out, "+ACGD – Fine-tune") &&
+                  strstr(out, "ablation_paired.csv"),
               "%s", out ? out : "");
     CHECK_MSG(err && strstr(err, "segp: note: ") && strstr(err, "unfinished"), "%s",
               err ? err : "");
