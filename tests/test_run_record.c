@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "io/safetensors.h"
 #include "run/run_record.h"
 #include "test.h"
 
@@ -117,6 +118,73 @@ TEST(run_task_load_reads_every_part) {
 
     CHECK(run_task_load(&r, 10, &d) == -1);
     CHECK(err_has("task 11 is out of range"));
+    run_record_free(&r);
+}
+
+/* RUN's task-5 anchors.safetensors written again without the tensors DROP_A and DROP_B (NULL:
+ * keep); its bytes (malloc'd) and size. */
+static uint8_t *anchors_without(const char *drop_a, const char *drop_b, size_t *size) {
+    st_file *f = st_open(RUN "/tasks/05/anchors.safetensors");
+    if (!f) return NULL;
+    int n = st_count(f), k = 0;
+    st_write_tensor *w = calloc((size_t)n, sizeof *w);
+    void **bufs = calloc((size_t)n, sizeof *bufs);
+    for (int i = 0; i < n; i++) {
+        const st_tensor *t = st_at(f, i);
+        if ((drop_a && !strcmp(t->name, drop_a)) || (drop_b && !strcmp(t->name, drop_b)))
+            continue;
+        bufs[k] = malloc((size_t)(t->end - t->begin) + 1);
+        CHECK(st_read_raw(f, t, t->dtype, bufs[k]) == 0);
+        w[k] = (st_write_tensor){t->name, t->dtype, t->ndim, {0}, bufs[k]};
+        memcpy(w[k].shape, t->shape, sizeof t->shape);
+        k++;
+    }
+    const char *keys[3] = {"k_adv", "res", "source"};
+    const char *vals[3] = {st_metadata(f, "k_adv"), st_metadata(f, "res"),
+                           st_metadata(f, "source")};
+    const char *path = tpath("anchors-%s.safetensors", drop_b ? "two" : "one");
+    CHECK(st_write(path, w, k, keys, vals, 3) == 0);
+    st_close(f);
+    for (int i = 0; i < k; i++) free(bufs[i]);
+    free(bufs);
+    free(w);
+    uint8_t *data = NULL;
+    CHECK(segp_read_file(path, &data, size) == 0);
+    return data;
+}
+
+/* A run written before anchors.safetensors held "dist_seed" still opens: the distance comes
+ * from the two embeddings, as the writer computes it. */
+TEST(run_task_load_anchors_without_dist_seed) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data d0, d1;
+    CHECK(run_task_load(&r, 4, &d0) == 0);
+    size_t size = 0;
+    uint8_t *old = anchors_without("dist_seed", NULL, &size);
+    run_task_files files = {{0}, {0}};
+    files.data[RUN_FILE_ANCHORS] = old;
+    files.size[RUN_FILE_ANCHORS] = size;
+    CHECK(run_task_load_memory(&r, 4, &files, &d1) == 0);
+    CHECK(d1.has_anchors && d1.n_anchors == d0.n_anchors && d1.n_anchors == 200);
+    double worst = 0, mean = 0;
+    for (int i = 0; i < d1.n_anchors; i++) {
+        worst = fmax(worst, fabs(d1.anchor_dist_seed[i] - d0.anchor_dist_seed[i]));
+        mean += d0.anchor_dist_seed[i] / d0.n_anchors;
+    }
+    CHECK_MSG(worst <= 1e-7, "largest difference %g", worst);
+    CHECK(mean > 0.01 && mean < 1); /* a real distance, not zeros on both sides */
+    run_task_data_free(&d1);
+    free(old);
+    /* neither tensor: refused, naming both */
+    old = anchors_without("dist_seed", "emb_seed", &size);
+    files.data[RUN_FILE_ANCHORS] = old;
+    files.size[RUN_FILE_ANCHORS] = size;
+    CHECK(run_task_load_memory(&r, 4, &files, &d1) == -1);
+    CHECK(err_has("'dist_seed' and 'emb_seed' are both missing"));
+    free(old);
+    run_task_data_free(&d0);
     run_record_free(&r);
 }
 

@@ -217,13 +217,29 @@ static int load_anchors(const run_record *r, run_task_data *d, st_ctx *c) {
         load_int(c, "seed", n, 0, 1 << 30, &d->anchor_seed) != 0 ||
         load_f32(c, "score", 1, n, -1, NULL, NULL, &d->anchor_score, 0) != 0 ||
         load_f32(c, "linf", 1, n, -1, NULL, NULL, &d->anchor_linf, 0) != 0 ||
-        load_f32(c, "dist_seed", 1, n, -1, NULL, NULL, &d->anchor_dist_seed, 0) != 0 ||
+        load_f32(c, "dist_seed", 1, n, -1, NULL, NULL, &d->anchor_dist_seed, 1) != 0 ||
         load_f32(c, "loss_text", 2, n, k1, NULL, NULL, &d->loss_text, 0) != 0 ||
         load_f32(c, "loss_vis", 2, n, k1, NULL, NULL, &d->loss_vis, 0) != 0 ||
         load_f32(c, "emb_teacher", 2, n, -1, NULL, &e, &d->anchor_emb, 0) != 0 ||
         load_f32(c, "drift", 2, n, e, NULL, NULL, &d->anchor_drift, 1) != 0)
         return -1;
     d->e_anchor = (int)e;
+    if (!d->anchor_dist_seed) {
+        /* a run written before "dist_seed" was stored: the same 1 - cos from the embeddings */
+        float *es;
+        if (load_f32(c, "emb_seed", 2, n, e, NULL, NULL, &es, 1) != 0) return -1;
+        if (!es)
+            return SEGP_FAIL("%s: tensors 'dist_seed' and 'emb_seed' are both missing (one is "
+                             "needed for the anchor-to-seed distance)", c->path);
+        d->anchor_dist_seed = segp_malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+        for (int64_t i = 0; i < n; i++) {
+            double dot = 0;
+            for (int64_t j = 0; j < e; j++)
+                dot += (double)d->anchor_emb[i * e + j] * es[i * e + j];
+            d->anchor_dist_seed[i] = (float)(1.0 - dot);
+        }
+        free(es);
+    }
     d->anchor_dist_proto = segp_malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
     for (int64_t i = 0; i < n; i++) d->anchor_dist_proto[i] = d->loss_vis[i * k1 + k1 - 1];
     const st_tensor *im = st_find(c->f, "images");
