@@ -44,6 +44,12 @@ const ablate_numbers *ablate_run_row(const ablate_run *run, int row) {
     return row_def[row].clip ? &run->clip : &run->main;
 }
 
+/* LIST ("1 2") += " SEED" (nothing once it is full). */
+static void add_seed(char *list, size_t n, uint64_t seed) {
+    size_t m = strlen(list);
+    if (m + 24 < n) snprintf(list + m, n - m, "%s%llu", m ? " " : "", (unsigned long long)seed);
+}
+
 void ablate_table(const ablate_runs *r, ablate_row rows[ABL_ROWS]) {
     double *x[5];
     for (int q = 0; q < 5; q++) x[q] = segp_malloc((size_t)(r->n + 1) * sizeof(double));
@@ -61,10 +67,7 @@ void ablate_table(const ablate_runs *r, ablate_row rows[ABL_ROWS]) {
             x[0][n] = v->avg, x[1][n] = v->last, x[2][n] = v->forgetting, x[3][n] = v->bwt;
             x[4][n] = v->ratio;
             n++;
-            size_t m = strlen(row->seed_list);
-            if (m + 24 < sizeof row->seed_list)
-                snprintf(row->seed_list + m, sizeof row->seed_list - m, "%s%llu", m ? " " : "",
-                         (unsigned long long)run->seed);
+            add_seed(row->seed_list, sizeof row->seed_list, run->seed);
         }
         row->seeds = n;
         stat_of(x[0], n, &row->avg);
@@ -273,10 +276,7 @@ void ablate_pairs(const ablate_runs *r, ablate_pair pairs[ABL_PAIRS]) {
             p->last_higher += dl[n] > 0;
             p->forgetting_lower += df[n] < 0;
             n++;
-            size_t m = strlen(p->seed_list);
-            if (m + 24 < sizeof p->seed_list)
-                snprintf(p->seed_list + m, sizeof p->seed_list - m, "%s%llu", m ? " " : "",
-                         (unsigned long long)r->run[i].seed);
+            add_seed(p->seed_list, sizeof p->seed_list, r->run[i].seed);
         }
         p->n = n;
         stat_of(dl, n, &p->last);
