@@ -53,7 +53,8 @@ static const cfg_field tail[] = {
     F("anchors.step_size", CFG_FLOAT, segp.gamma, 0, 1,
       "gamma: PGD step in [0,1] pixel units (METHOD.md §3)"),
     F("anchors.epsilon", CFG_FLOAT, segp.epsilon, -1e30, 1,
-      "l-inf radius of the perturbation (METHOD.md §3)"),
+      "l-inf radius of the perturbation (METHOD.md §3); it binds only when steps x step_size "
+      "exceeds it (the defaults reach 3.83/255 < 4/255)"),
     F("anchors.lambda_p", CFG_FLOAT, segp.lambda_p, -1e30, 1e30,
       "weight of the visual-prototype term of the DPGD objective (METHOD.md §3)"),
     F("acgd.lambda", CFG_FLOAT, segp.lambda_acgd, -1e30, 1e30,
