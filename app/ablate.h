@@ -134,7 +134,7 @@ char *ablate_format_text(const ablate_row rows[ABL_ROWS], unsigned mask);
 char *ablate_format_md(const ablate_row rows[ABL_ROWS], unsigned mask);
 char *ablate_format_csv(const ablate_row rows[ABL_ROWS], unsigned mask);
 
-/* ---- paired comparisons (app/ablate_paired.c) ---- */
+/* ---- paired comparisons ---- */
 
 /* Cells of one seed share LoRA A and the data order, so the claims compare rows seed by seed:
  * A - B over the seeds both rows have. */
