@@ -10,24 +10,90 @@
 #include "commands.h"
 
 static void usage(void) {
-    printf("usage: segp info MODEL.safetensors [--no-tensors]\n\n"
-           "Prints the architecture inferred from the checkpoint (as openai/CLIP's build_model),\n"
-           "where head counts and the activation came from, parameter counts per tower, the\n"
-           "LoRA-B trainable count of SeGP-CL's default placement (rank 32 on q, v, c_fc,\n"
-           "c_proj of every block of both towers), and every tensor with dtype and shape.\n\n"
+    printf("usage: segp info FILE.safetensors [--no-tensors]\n\n"
+           "Of a CLIP checkpoint: the architecture inferred from it (as openai/CLIP's\n"
+           "build_model), where head counts and the activation came from, parameter counts per\n"
+           "tower, the LoRA-B trainable count of SeGP-CL's default placement (rank 32 on q, v,\n"
+           "c_fc, c_proj of every block of both towers), and every tensor with dtype and shape.\n\n"
+           "Of any other safetensors file (a run's lora.safetensors, anchors.safetensors,\n"
+           "geometry.safetensors, ...): its metadata, the count of numbers it holds, and every\n"
+           "tensor with dtype and shape.\n\n"
            "  --no-tensors   omit the tensor list\n");
 }
 
-static void print_count(const char *what, int64_t n) {
+/* N with ',' between groups of three digits into OUT (at least 40 bytes). */
+static const char *grouped(int64_t n, char *out) {
     char buf[32];
     int len = snprintf(buf, sizeof buf, "%lld", (long long)n), k = 0;
-    char out[48];
     for (int i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0) out[k++] = ',';
+        if (i && (len - i) % 3 == 0 && buf[i - 1] != '-') out[k++] = ',';
         out[k++] = buf[i];
     }
     out[k] = 0;
-    printf("  %-28s %15s\n", what, out);
+    return out;
+}
+
+static void print_count(const char *what, int64_t n) {
+    char out[48];
+    printf("  %-28s %15s\n", what, grouped(n, out));
+}
+
+static void print_tensors(const st_file *f) {
+    printf("tensors (%d)\n", st_count(f));
+    for (int i = 0; i < st_count(f); i++) {
+        const st_tensor *ti = st_at(f, i);
+        char shape[128];
+        size_t k = 0;
+        shape[0] = 0;
+        for (int d = 0; d < ti->ndim; d++)
+            k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", d ? ", " : "",
+                                  (long long)ti->shape[d]);
+        printf("  %-60s %-5s [%s]\n", ti->name, st_dtype_name(ti->dtype), shape);
+    }
+}
+
+/* Whether F holds either tower's stem under OpenAI's or Hugging Face's names, the test the model
+ * loader applies before anything else. */
+static int is_clip_checkpoint(const st_file *f) {
+    static const char *const stems[] = {
+        "visual.conv1.weight", "token_embedding.weight",
+        "vision_model.embeddings.patch_embedding.weight",
+        "text_model.embeddings.token_embedding.weight"};
+    for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++)
+        if (st_find(f, stems[i])) return 1;
+    return 0;
+}
+
+/* S on one line: control characters as C escapes, so a value cannot break the layout. */
+static void print_escaped(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n') fputs("\\n", stdout);
+        else if (*p == '\t') fputs("\\t", stdout);
+        else if (*p < 0x20 || *p == 0x7f) printf("\\x%02x", *p);
+        else putchar(*p);
+    }
+}
+
+/* Any other safetensors file: what it declares about itself and what it holds. */
+static void print_plain(const st_file *f, int tensors) {
+    int64_t numbers = 0;
+    for (int i = 0; i < st_count(f); i++) numbers += st_at(f, i)->numel;
+    printf("file       %s\n", st_path(f));
+    printf("kind       safetensors, not a CLIP checkpoint (neither tower's stem: no "
+           "'visual.conv1.weight' or 'token_embedding.weight', nor their Hugging Face names)\n");
+    for (int i = 0; i < st_metadata_count(f); i++) {
+        const char *k = st_metadata_key(f, i);
+        printf("%-10s ", i ? "" : "metadata");
+        print_escaped(k);
+        fputs(" = ", stdout);
+        print_escaped(st_metadata(f, k));
+        putchar('\n');
+    }
+    if (!st_metadata_count(f)) printf("metadata   (none)\n");
+    char buf[48];
+    printf("numbers    %s in %d tensor%s\n", grouped(numbers, buf), st_count(f),
+           st_count(f) == 1 ? "" : "s");
+    if (tensors) print_tensors(f);
 }
 
 int cmd_info(int argc, char **argv) {
@@ -47,9 +113,19 @@ int cmd_info(int argc, char **argv) {
             return cli_usage_error("info", "only one MODEL expected, got '%s' too", argv[i]);
         }
     }
-    if (!path) return cli_usage_error("info", "MODEL.safetensors is required");
+    if (!path) return cli_usage_error("info", "FILE.safetensors is required");
+    st_file *f = st_open(path);
+    if (!f) return app_report_error();
+    if (!is_clip_checkpoint(f)) {
+        print_plain(f, tensors);
+        st_close(f);
+        return 0;
+    }
     clip_model *m = clip_model_load(path, NULL);
-    if (!m) return app_report_error();
+    if (!m) {
+        st_close(f);
+        return app_report_error();
+    }
     const clip_config *c = clip_model_config(m);
     printf("model      %s (%s names)\n", path, clip_model_naming(m));
     if (c->has_vision)
@@ -83,21 +159,7 @@ int cmd_info(int argc, char **argv) {
         clip_lora_free(l);
     }
     clip_model_free(m);
-    if (tensors) {
-        st_file *f = st_open(path);
-        if (!f) return app_report_error();
-        printf("tensors (%d)\n", st_count(f));
-        for (int i = 0; i < st_count(f); i++) {
-            const st_tensor *ti = st_at(f, i);
-            char shape[128];
-            size_t k = 0;
-            shape[0] = 0;
-            for (int d = 0; d < ti->ndim; d++)
-                k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", d ? ", " : "",
-                                      (long long)ti->shape[d]);
-            printf("  %-60s %-5s [%s]\n", ti->name, st_dtype_name(ti->dtype), shape);
-        }
-        st_close(f);
-    }
+    if (tensors) print_tensors(f);
+    st_close(f);
     return 0;
 }

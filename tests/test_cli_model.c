@@ -112,6 +112,47 @@ TEST(cli_info_reports_architecture) {
                       lora_b_default(128, 1, 256));
 }
 
+/* `segp info` on a safetensors file that is no CLIP checkpoint (a run's anchors, LoRA state,
+ * ...) lists its metadata in order, escaped onto one line each, the count of numbers and every
+ * tensor, and exits 0. */
+TEST(cli_info_other_safetensors) {
+    char path[512], args[1024], out[8192];
+    snprintf(path, sizeof path, "%s/plain.safetensors", test_tmpdir());
+    int32_t target[3] = {4, 0, 7};
+    float emb[10] = {0};
+    st_write_tensor ts[] = {{"target", ST_I32, 1, {3}, target}, {"emb", ST_F32, 2, {2, 5}, emb}};
+    const char *mk[] = {"k_adv", "note"}, *mv[] = {"10", "a\nb\tc"};
+    CHECK_EQ_INT(st_write(path, ts, 2, mk, mv, 2), 0);
+    snprintf(args, sizeof args, "info %s", path);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "kind       safetensors, not a CLIP checkpoint") != NULL, "%s", out);
+    CHECK_MSG(strstr(out, "\nmetadata   k_adv = 10\n           note = a\\nb\\tc\n") != NULL,
+              "%s", out);
+    CHECK_MSG(strstr(out, "\nnumbers    13 in 2 tensors\n") != NULL, "%s", out);
+    CHECK(strstr(out, "\ntensors (2)\n") != NULL);
+    const char *t = strstr(out, "\n  target "), *e = strstr(out, "\n  emb ");
+    CHECK(t && e && t < e); /* header order */
+    CHECK(t && !strncmp(strchr(t + 1, '\n') - 10, " I32   [3]", 10));
+    CHECK(e && !strncmp(strchr(e + 1, '\n') - 13, " F32   [2, 5]", 13));
+    snprintf(args, sizeof args, "info %s --no-tensors", path);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK(strstr(out, "tensors (") == NULL && strstr(out, "  target") == NULL);
+    CHECK(strstr(out, "numbers    13 in 2 tensors") != NULL);
+    /* no metadata, and more than a thousand numbers */
+    float big[1234] = {0};
+    st_write_tensor one[] = {{"x", ST_F16, 1, {1234}, big}};
+    CHECK_EQ_INT(st_write(path, one, 1, NULL, NULL, 0), 0);
+    snprintf(args, sizeof args, "info %s", path);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "\nmetadata   (none)\nnumbers    1,234 in 1 tensor\n") != NULL, "%s",
+              out);
+    /* the shipped run's LoRA state: its metadata, and 2 x 200,704 numbers (A and B) */
+    CHECK_EQ_INT(test_run_segp("info sample_runs/default-run/tasks/10/lora.safetensors --no-tensors",
+                               out, sizeof out),
+                 0);
+    CHECK_MSG(strstr(out, "metadata   segp.lora_rank = 32\n") != NULL, "%s", out);
+}
+
 /* `segp encode --tensor` on the fixtures matches the PyTorch reference. */
 TEST(cli_encode_matches_reference) {
     const char *names[3] = {"clip_tiny", "clip_hf", "clip_vision"};

@@ -198,6 +198,10 @@ TEST(st_roundtrip_with_metadata) {
     CHECK(st_metadata(f, "format") && !strcmp(st_metadata(f, "format"), "pt"));
     CHECK(st_metadata(f, "note") && !strcmp(st_metadata(f, "note"), mv[1]));
     CHECK(st_metadata(f, "missing") == NULL);
+    CHECK_EQ_INT(st_metadata_count(f), 2); /* entries in the order written */
+    CHECK(st_metadata_key(f, 0) && !strcmp(st_metadata_key(f, 0), "format"));
+    CHECK(st_metadata_key(f, 1) && !strcmp(st_metadata_key(f, 1), "note"));
+    CHECK(st_metadata_key(f, 2) == NULL && st_metadata_key(f, -1) == NULL);
     CHECK(st_find(f, "nope") == NULL && st_find(f, "__metadata__") == NULL);
     CHECK(st_at(f, 5) == NULL && st_at(f, -1) == NULL);
     for (int i = 0; i < 5; i++) {
@@ -339,6 +343,7 @@ TEST(st_write_rejects_bad_input) {
     CHECK_EQ_INT(st_write(path, NULL, 0, NULL, NULL, 0), 0);
     st_file *f = st_open(path);
     CHECK(f && st_count(f) == 0 && st_metadata(f, "format") == NULL);
+    CHECK(f && st_metadata_count(f) == 0 && st_metadata_key(f, 0) == NULL);
     st_close(f);
 }
 

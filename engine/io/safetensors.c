@@ -453,6 +453,15 @@ const char *st_metadata(const st_file *f, const char *key) {
     return v ? v->valuestring : NULL;
 }
 
+int st_metadata_count(const st_file *f) {
+    return f->meta ? cJSON_GetArraySize(f->meta) : 0;
+}
+
+const char *st_metadata_key(const st_file *f, int i) {
+    const cJSON *e = f->meta ? cJSON_GetArrayItem(f->meta, i) : NULL;
+    return e ? e->string : NULL;
+}
+
 int st_read_f32(const st_file *f, const st_tensor *t, float *dst) {
     SEGP_CHECK(t >= f->tensors && t < f->tensors + f->n, "tensor does not belong to this file");
     const uint8_t *src = f->data + t->begin;

@@ -44,6 +44,10 @@ int st_count(const st_file *f);
 const st_tensor *st_at(const st_file *f, int i);           /* in header order */
 const st_tensor *st_find(const st_file *f, const char *name); /* NULL when absent */
 const char *st_metadata(const st_file *f, const char *key);   /* __metadata__ value or NULL */
+/* The __metadata__ entries in header order: their count, and the key of entry I (0..count-1;
+ * its value is st_metadata(f, key)). */
+int st_metadata_count(const st_file *f);
+const char *st_metadata_key(const st_file *f, int i);
 const char *st_dtype_name(st_dtype d);
 
 /* Convert a F32/F16/BF16 tensor to float32 into dst (numel floats). -1 + error for other dtypes. */
