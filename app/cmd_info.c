@@ -110,7 +110,7 @@ int cmd_info(int argc, char **argv) {
         } else if (!path) {
             path = argv[i];
         } else {
-            return cli_usage_error("info", "only one MODEL expected, got '%s' too", argv[i]);
+            return cli_usage_error("info", "only one FILE expected, got '%s' too", argv[i]);
         }
     }
     if (!path) return cli_usage_error("info", "FILE.safetensors is required");
