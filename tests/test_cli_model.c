@@ -146,11 +146,23 @@ TEST(cli_info_other_safetensors) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     CHECK_MSG(strstr(out, "\nmetadata   (none)\nnumbers    1,234 in 1 tensor\n") != NULL, "%s",
               out);
-    /* the shipped run's LoRA state: its metadata, and 2 x 200,704 numbers (A and B) */
+    /* the shipped run's LoRA state: its metadata, and A and B, each as many numbers as the
+     * LoRA-B count `segp info` gives for the shipped model */
+    CHECK_EQ_INT(test_run_segp("info sample_runs/models/shapes-clip.safetensors --no-tensors", out,
+                               sizeof out),
+                 0);
+    long long b = info_count(out, "LoRA-B trainable (r=32)");
+    CHECK(b > 0);
     CHECK_EQ_INT(test_run_segp("info sample_runs/default-run/tasks/10/lora.safetensors --no-tensors",
                                out, sizeof out),
                  0);
     CHECK_MSG(strstr(out, "metadata   segp.lora_rank = 32\n") != NULL, "%s", out);
+    char want[96], grouped[40];
+    long long ab = 2 * b;
+    snprintf(grouped, sizeof grouped, "%lld,%03lld", ab / 1000, ab % 1000);
+    snprintf(want, sizeof want, "\nnumbers    %s in ", grouped);
+    CHECK_MSG(ab >= 1000 && ab < 1000000 && strstr(out, want) != NULL, "want '%s' in %s", want,
+              out);
 }
 
 /* `segp encode --tensor` on the fixtures matches the PyTorch reference. */
