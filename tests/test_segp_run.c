@@ -2,7 +2,9 @@
  * shapes, the first 3 tasks, 10 training and 5 test images per class, one epoch, every part
  * on): fixed expected numbers, the files of each task (prototypes, anchors, analytics), resume
  * after SIGKILL at several points with byte-identical metrics, run.keep_checkpoints "last",
- * and impossible values refused by key before any work. */
+ * loss.cls_classes "seen" changing L_cls alone, and impossible values refused by key before
+ * any work. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,60 @@ TEST(segp_run_keep_last_checkpoint) {
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     CHECK_MSG(strstr(out, "2 finished tasks kept no checkpoint") &&
               strstr(out, "every entry equals the saved counts"), "%s", out);
+    all_threads();
+}
+
+/* The first training step of task T in a run's events.jsonl: its loss term KEY (NAN: absent). */
+static double first_step_term(const char *dir, int t, const char *key) {
+    char p[700], head[160], k[64];
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    snprintf(head, sizeof head, "\"task\":%d,\"num_tasks\":3,\"phase\":\"train\",\"epoch\":1,"
+             "\"epochs\":1,\"step\":1,", t);
+    snprintf(k, sizeof k, "\"%s\":", key);
+    char *ev = read_text(p);
+    const char *line = ev ? strstr(ev, head) : NULL;
+    const char *end = line ? strchr(line, '\n') : NULL;
+    const char *at = line ? strstr(line, k) : NULL;
+    double v = NAN;
+    if (at && (!end || at < end) && sscanf(at + strlen(k), "%lf", &v) != 1) v = NAN;
+    free(ev);
+    return v;
+}
+
+/* loss.cls_classes "seen" widens only L_cls's candidates: in task 1 (seen = current) the run
+ * is the "task" run's step for step; at task 2's first step the teacher, the anchors and the
+ * batch are the same, so ACGD and TSGR, which find the old classes' text rows by another
+ * path in this mode, give the same values, while L_cls over 20 candidates is larger than
+ * over the 10 current ones (the same logits, more terms in the softmax). */
+TEST(segp_run_seen_classes_same_regularisers) {
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/segp-seen", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s",
+             config("seen", ", \"loss\": {\"cls_classes\": \"seen\"}"), dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    for (const char *const *k = (const char *const[]){"cls", "tsgr", NULL}; *k; k++) {
+        double a = first_step_term(ref, 1, *k), b = first_step_term(dir, 1, *k);
+        CHECK_MSG(!isnan(a) && a == b, "task 1 %s: %g vs %g", *k, a, b);
+    }
+    double acgd_t = first_step_term(ref, 2, "acgd"), acgd_s = first_step_term(dir, 2, "acgd");
+    double tsgr_t = first_step_term(ref, 2, "tsgr"), tsgr_s = first_step_term(dir, 2, "tsgr");
+    double cls_t = first_step_term(ref, 2, "cls"), cls_s = first_step_term(dir, 2, "cls");
+    /* the student is still the teacher: KL about 0 in both, unless the rows were mismatched */
+    CHECK_MSG(fabs(acgd_t) < 1e-4 && fabs(acgd_s - acgd_t) < 1e-5, "acgd %g vs %g", acgd_t,
+              acgd_s);
+    CHECK_MSG(tsgr_t > 0 && fabs(tsgr_s - tsgr_t) <= 1e-4 * tsgr_t, "tsgr %g vs %g", tsgr_t,
+              tsgr_s);
+    if (test_verbose()) printf("\n  task 2 step 1: tsgr %g %g, cls %g %g\n", tsgr_t, tsgr_s, cls_t, cls_s);
+    CHECK_MSG(cls_t > 0 && cls_s > cls_t, "cls %g (task) vs %g (seen)", cls_t, cls_s);
+    /* task 1's row of R is the same run's */
+    char p[700];
+    snprintf(p, sizeof p, "%s/accuracy_matrix.csv", dir);
+    char *csv = read_text(p);
+    CHECK_MSG(csv && !strncmp(csv, EXPECT_CSV, strlen("after_task,task_1,task_2,task_3\n1,96.0000,80.0000,\n")),
+              "%s", csv ? csv : "");
+    free(csv);
     all_threads();
 }
 
