@@ -28,7 +28,8 @@ static const cfg_field tail[] = {
     F("train.warmup_steps", CFG_INT, warmup_steps, 0, 100000000,
       "linear warm-up steps at the start of each task"),
     S("loss.cls_classes", cls_classes,
-      "L_cls candidates: \"task\" (current task's classes) or \"seen\""),
+      "L_cls candidates: \"task\" (the current task's classes) or \"seen\" (every class "
+      "seen so far: the old classes' prompts become negatives of the new images)"),
     F("eval.batch_size", CFG_INT, eval_batch, 1, 65536, "images per evaluation batch"),
     F("run.max_tasks", CFG_INT, max_tasks, 0, 1000000, "run only the first N tasks (0: all)"),
     S("run.keep_checkpoints", keep_checkpoints,
