@@ -315,7 +315,16 @@ static int is_segp_key(const char *key) {
     return 0;
 }
 
-static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp) {
+/* Keys that only change a run that trains: a zero-shot cell made with another learning rate
+ * or LoRA rank gives the same numbers, so it can stand beside the cells of any such study. */
+static int is_training_key(const char *key) {
+    static const char *g[] = {"train.", "lora.", "loss.", "augment."};
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        if (!strncmp(key, g[i], strlen(g[i]))) return 1;
+    return 0;
+}
+
+static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp, FILE *training) {
     for (const cJSON *it = o->child; it; it = it->next) {
         char key[256];
         if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);
@@ -327,11 +336,12 @@ static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp
         }
         if (is_variant_key(key)) continue;
         if (cJSON_IsObject(it)) {
-            flatten(it, key, shared, segp);
+            flatten(it, key, shared, segp, training);
             continue;
         }
         char *v = cJSON_PrintUnformatted(it);
-        fprintf(is_segp_key(key) ? segp : shared, "%s=%s\n", key, v);
+        FILE *to = is_segp_key(key) ? segp : is_training_key(key) ? training : shared;
+        fprintf(to, "%s=%s\n", key, v);
         free(v);
     }
 }
@@ -366,7 +376,7 @@ static int is_default(const char *k, size_t kl, const char *v, int vl) {
         free(json);
         size_t n = 0;
         FILE *s = open_memstream(&defaults, &n);
-        if (root) flatten(root, "", s, s);
+        if (root) flatten(root, "", s, s, s);
         fclose(s);
         cJSON_Delete(root);
     }
@@ -472,11 +482,13 @@ static void consider(const char *dir, FILE *notes, ablate_runs *out) {
             note(notes, "%s: metrics.jsonl has no \"clip_branch\": the +prototype transfer row "
                  "lacks seed %llu", dir, (unsigned long long)r->seed);
         }
-        size_t ns = 0, ng = 0;
+        size_t ns = 0, ng = 0, nt = 0;
         FILE *fs = open_memstream(&r->shared, &ns), *fg = open_memstream(&r->segp_keys, &ng);
-        flatten(cfg, "", fs, fg);
+        FILE *ft = open_memstream(&r->training, &nt);
+        flatten(cfg, "", fs, fg, ft);
         fclose(fs);
         fclose(fg);
+        fclose(ft);
     }
     cJSON_Delete(fin);
     cJSON_Delete(cfg);
@@ -497,6 +509,7 @@ static void run_free(ablate_run *r) {
     free(r->dir);
     free(r->shared);
     free(r->segp_keys);
+    free(r->training);
 }
 
 /* DIR's subdirectories that are run directories (sorted by name); the others noted. */
@@ -564,12 +577,17 @@ int ablate_collect(const char *const *dirs, int n_dirs, FILE *notes, ablate_runs
     }
     out->n = k;
     /* one config beyond the variants' keys and the seed */
-    const ablate_run *ref = NULL, *ref_segp = NULL;
+    const ablate_run *ref = NULL, *ref_segp = NULL, *ref_train = NULL;
     char why[600];
     for (int i = 0; i < out->n; i++) {
         const ablate_run *r = &out->run[i];
         if (!ref) ref = r;
         else if (first_difference(r->shared, ref->shared, ref->dir, why, sizeof why))
+            note(notes, "%s: %s: the table mixes configs", r->dir, why);
+        if (r->variant == ABL_ZEROSHOT) continue;
+        if (!ref_train) ref_train = r;
+        else if (first_difference(r->training, ref_train->training, ref_train->dir, why,
+                                  sizeof why))
             note(notes, "%s: %s: the table mixes configs", r->dir, why);
         if (!is_segp_variant(r->variant)) continue;
         if (!ref_segp) ref_segp = r;

@@ -78,6 +78,8 @@ typedef struct {
     int has_clip;
     char *shared;        /* config keys that every run of one ablation shares, "key=value\n" */
     char *segp_keys;     /* the SeGP-CL keys that every "segp" run shares */
+    char *training;      /* the training keys (train., lora., loss., augment.) that every run
+                          * but zero-shot shares: a zero-shot run trains nothing */
 } ablate_run;
 
 typedef struct {
