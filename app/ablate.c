@@ -324,7 +324,8 @@ static int is_training_key(const char *key) {
     return 0;
 }
 
-static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp, FILE *training) {
+static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp,
+                    FILE *training) {
     for (const cJSON *it = o->child; it; it = it->next) {
         char key[256];
         if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);

@@ -220,14 +220,16 @@ TEST(segp_run_seen_classes_same_regularisers) {
               acgd_s);
     CHECK_MSG(tsgr_t > 0 && fabs(tsgr_s - tsgr_t) <= 1e-4 * tsgr_t, "tsgr %g vs %g", tsgr_t,
               tsgr_s);
-    if (test_verbose()) printf("\n  task 2 step 1: tsgr %g %g, cls %g %g\n", tsgr_t, tsgr_s, cls_t, cls_s);
+    if (test_verbose())
+        printf("\n  task 2 step 1: tsgr %g %g, cls %g %g\n", tsgr_t, tsgr_s, cls_t, cls_s);
     CHECK_MSG(cls_t > 0 && cls_s > cls_t, "cls %g (task) vs %g (seen)", cls_t, cls_s);
     /* task 1's row of R is the same run's */
     char p[700];
     snprintf(p, sizeof p, "%s/accuracy_matrix.csv", dir);
     char *csv = read_text(p);
-    CHECK_MSG(csv && !strncmp(csv, EXPECT_CSV, strlen("after_task,task_1,task_2,task_3\n1,96.0000,80.0000,\n")),
-              "%s", csv ? csv : "");
+    const char *row1 = strchr(strchr(EXPECT_CSV, '\n') + 1, '\n') + 1; /* header and task 1 */
+    CHECK_MSG(csv && !strncmp(csv, EXPECT_CSV, (size_t)(row1 - EXPECT_CSV)), "%s",
+              csv ? csv : "");
     free(csv);
     all_threads();
 }
