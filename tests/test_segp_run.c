@@ -4,7 +4,6 @@
  * after SIGKILL at several points with byte-identical metrics, run.keep_checkpoints "last",
  * loss.cls_classes "seen" changing L_cls alone, and impossible values refused by key before
  * any work. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,8 +188,8 @@ static double first_step_term(const char *dir, int t, const char *key) {
     const char *line = ev ? strstr(ev, head) : NULL;
     const char *end = line ? strchr(line, '\n') : NULL;
     const char *at = line ? strstr(line, k) : NULL;
-    double v = NAN;
-    if (at && (!end || at < end) && sscanf(at + strlen(k), "%lf", &v) != 1) v = NAN;
+    double v = NAN; /* sscanf leaves it so when no number follows */
+    if (at && (!end || at < end)) sscanf(at + strlen(k), "%lf", &v);
     free(ev);
     return v;
 }
