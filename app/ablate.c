@@ -308,20 +308,23 @@ static int is_variant_key(const char *key) {
     return 0;
 }
 
-static int is_segp_key(const char *key) {
-    static const char *g[] = {"anchors.", "acgd.", "tsgr.", "prototypes.", "inference."};
-    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+/* Whether KEY lies in one of the N config groups G ("group." prefixes). */
+static int in_groups(const char *key, const char *const *g, size_t n) {
+    for (size_t i = 0; i < n; i++)
         if (!strncmp(key, g[i], strlen(g[i]))) return 1;
     return 0;
+}
+
+static int is_segp_key(const char *key) {
+    static const char *const g[] = {"anchors.", "acgd.", "tsgr.", "prototypes.", "inference."};
+    return in_groups(key, g, sizeof g / sizeof g[0]);
 }
 
 /* Keys that only change a run that trains: a zero-shot cell made with another learning rate
  * or LoRA rank gives the same numbers, so it can stand beside the cells of any such study. */
 static int is_training_key(const char *key) {
-    static const char *g[] = {"train.", "lora.", "loss.", "augment."};
-    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
-        if (!strncmp(key, g[i], strlen(g[i]))) return 1;
-    return 0;
+    static const char *const g[] = {"train.", "lora.", "loss.", "augment."};
+    return in_groups(key, g, sizeof g / sizeof g[0]);
 }
 
 static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp,
