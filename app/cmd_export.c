@@ -56,9 +56,10 @@ static void usage(FILE *f) {
             "                     cores)\n"
             "  --no-data          no .csv beside the figure\n\n"
             "--all writes: accuracy-matrix, accuracy-curve; per task NN: simmat-text-tNN,\n"
-            "simmat-cross-tNN, simmat-proto-tNN, simmat-diff-{teacher,pretrained}-{text,cross,\n"
-            "proto}-tNN, projection-{pca,tsne}-tNN, drift-interface-tNN (from task 2),\n"
-            "anchor-losses-tNN (methods with anchors, from task 2).\n\n"
+            "simmat-cross-tNN, simmat-proto-tNN, simmat-diff-pretrained-{text,cross,proto}-tNN,\n"
+            "simmat-diff-teacher-{text,cross,proto}-tNN (from task 2), projection-{pca,tsne}-tNN,\n"
+            "drift-interface-tNN (from task 2), anchor-losses-tNN (methods with anchors, from\n"
+            "task 2). A figure skipped at several tasks for want of data is one line.\n\n"
             "examples:\n"
             "  segp export runs/r1 --figure simmat-diff --task 10 --against pretrained \\\n"
             "      --format pdf\n"
@@ -97,9 +98,79 @@ static const char *ext_of(const char *path) {
     return dot && (!slash || dot > slash) ? dot + 1 : NULL;
 }
 
+/* --all's skipped figures, one line per figure: a run without anchors skips anchor-losses at
+ * every task, and ten lines saying so are noise. A group is a file name less its "-tNN". */
+typedef struct {
+    char stem[128], ext[16], why[512];
+    int tasks[64], n;
+} skip_group;
+
+typedef struct {
+    skip_group *g;
+    int n, cap;
+} skip_list;
+
+/* FILE = STEM-tNN.EXT: 0 and the parts, else -1 (a figure of the whole run) */
+static int split_task_name(const char *file, char *stem, size_t n, int *task, const char **ext) {
+    const char *dot = strrchr(file, '.');
+    if (!dot || dot - file < 4 || dot[-4] != '-' || dot[-3] != 't') return -1;
+    if (dot[-2] < '0' || dot[-2] > '9' || dot[-1] < '0' || dot[-1] > '9') return -1;
+    snprintf(stem, n, "%.*s", (int)(dot - 4 - file), file);
+    *task = (dot[-2] - '0') * 10 + (dot[-1] - '0');
+    *ext = dot + 1;
+    return 0;
+}
+
 static void on_skip(void *user, const char *file, const char *why) {
-    (void)user;
-    printf("  skipped %s: %s\n", file, why);
+    skip_list *l = user;
+    char stem[128];
+    const char *ext;
+    int task;
+    if (split_task_name(file, stem, sizeof stem, &task, &ext) != 0) {
+        printf("  skipped %s: %s\n", file, why);
+        return;
+    }
+    skip_group *g = NULL;
+    for (int i = 0; i < l->n && !g; i++)
+        if (!strcmp(l->g[i].stem, stem) && l->g[i].n < (int)(sizeof g->tasks / sizeof g->tasks[0]))
+            g = &l->g[i];
+    if (!g) {
+        if (l->n == l->cap) {
+            l->cap = l->cap ? 2 * l->cap : 8;
+            l->g = segp_realloc(l->g, sizeof *l->g * (size_t)l->cap);
+        }
+        g = &l->g[l->n++];
+        memset(g, 0, sizeof *g);
+        snprintf(g->stem, sizeof g->stem, "%s", stem);
+        snprintf(g->ext, sizeof g->ext, "%s", ext);
+        snprintf(g->why, sizeof g->why, "%s", why);
+    }
+    g->tasks[g->n++] = task;
+}
+
+/* "2-4, 7": the tasks of G (in the order they came: ascending) */
+static void print_task_ranges(const skip_group *g) {
+    for (int i = 0; i < g->n;) {
+        int j = i;
+        while (j + 1 < g->n && g->tasks[j + 1] == g->tasks[j] + 1) j++;
+        printf("%s%d", i ? ", " : "", g->tasks[i]);
+        if (j > i) printf("-%d", g->tasks[j]);
+        i = j + 1;
+    }
+}
+
+static void print_skips(skip_list *l) {
+    for (int i = 0; i < l->n; i++) {
+        const skip_group *g = &l->g[i];
+        if (g->n == 1) {
+            printf("  skipped %s-t%02d.%s: %s\n", g->stem, g->tasks[0], g->ext, g->why);
+            continue;
+        }
+        printf("  skipped %s-tNN.%s for tasks ", g->stem, g->ext);
+        print_task_ranges(g);
+        printf(" (task %d: %s)\n", g->tasks[0], g->why);
+    }
+    free(l->g);
 }
 
 static int make_dir(const char *dir) {
@@ -282,8 +353,10 @@ int cmd_export(int argc, char **argv) {
             snprintf(dir, sizeof dir, "%s/figures", run_dir);
         int written = 0, skipped = 0;
         double t0 = segp_now();
-        int st = figure_export_all(&r, dir, &o, threads, on_skip, NULL, &written, &skipped);
+        skip_list skips = {0};
+        int st = figure_export_all(&r, dir, &o, threads, on_skip, &skips, &written, &skipped);
         double dt = segp_now() - t0;
+        print_skips(&skips);
         if (st != 0) {
             rc = app_report_error();
         } else {

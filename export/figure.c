@@ -376,6 +376,13 @@ static void run_job(const run_record *r, const run_task_data *td, const char *di
     }
 }
 
+/* Figures that compare with the teacher (the state at the start of a task) or show old
+ * classes have nothing to draw at task 1, in every run: --all does not try them there. */
+static int needs_old_classes(const fig_def *d, const figure_options *o) {
+    if (!strcmp(d->info.name, "simmat-diff")) return o->against == RUN_STATE_TEACHER;
+    return !strcmp(d->info.name, "drift-interface") || !strcmp(d->info.name, "anchor-losses");
+}
+
 int figure_export_all(const run_record *r, const char *dir, const figure_options *o, int threads,
                       figure_skip_fn on_skip, void *user, int *written, int *skipped) {
     figure_options base;
@@ -404,14 +411,14 @@ int figure_export_all(const run_record *r, const char *dir, const figure_options
                     for (int a = 0; a < 2; a++) {
                         v.matrix = (fig_matrix)m;
                         v.against = a ? RUN_STATE_PRE : RUN_STATE_TEACHER;
-                        add_job(&jobs, &nj, &cap, d, t, &v);
+                        if (t > 0 || !needs_old_classes(d, &v)) add_job(&jobs, &nj, &cap, d, t, &v);
                     }
             } else if (!strcmp(d->info.name, "projection")) {
                 for (int s = 0; s < 2; s++) {
                     v.space = (fig_space)s;
                     add_job(&jobs, &nj, &cap, d, t, &v);
                 }
-            } else {
+            } else if (t > 0 || !needs_old_classes(d, &v)) {
                 add_job(&jobs, &nj, &cap, d, t, &v);
             }
         }

@@ -461,9 +461,10 @@ TEST(figure_export_all_png_of_the_shipped_run) {
     char args[2048], out[16384];
     snprintf(args, sizeof args, "export " RUN " --all --dpi 40 --out %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    /* every figure of every task, none skipped: task 1's teacher comparisons, drift and
+     * anchors are not attempted (there are no old classes yet) */
     CHECK(strstr(out, "exported 127 figures") != NULL);
-    CHECK(strstr(out, "5 skipped") != NULL);
-    CHECK(strstr(out, "skipped drift-interface-t01.png") != NULL);
+    CHECK(strstr(out, "skipped") == NULL);
     int n = 0;
     check_png_dir(dir, 40, r.config_sha256, &n);
     CHECK_EQ_INT(n, 127);
@@ -644,10 +645,29 @@ TEST(figure_bad_requests_leave_no_file) {
     snprintf(args, sizeof args, "export %s --figure anchor-losses --task 5", ft);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK(!file_exists(tpath("finetune-run/figures", NULL)));
-    /* --all skips what the run lacks and names it */
+    /* --all skips what the run lacks and names it, once per figure: anchor-losses at tasks
+     * 2-10 (task 1 is not attempted), the other 118 figures written */
     snprintf(args, sizeof args, "export %s --all --dpi 20 --out %s", ft, tpath("ft-all", NULL));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
-    CHECK(strstr(out, "skipped anchor-losses-t05.png") && strstr(out, "keeps no anchors"));
+    CHECK(strstr(out, "skipped anchor-losses-tNN.png for tasks 2-10 (task 2: ") &&
+          strstr(out, "keeps no anchors at task 2"));
+    CHECK(strstr(out, "exported 118 figures") && strstr(out, "; 9 skipped (above)"));
+    int skip_lines = 0;
+    for (const char *q = out; (q = strstr(q, "  skipped ")); q++) skip_lines++;
+    CHECK_EQ_INT(skip_lines, 1);
+    /* tasks with gaps read as ranges: a SeGP-CL run missing three tasks' anchors */
+    char holes[1024], cmd[4096];
+    snprintf(holes, sizeof holes, "%s", tpath("holes-run", NULL));
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && cp -r " RUN " '%s' && cd '%s/tasks' && "
+             "rm 03/anchors.safetensors 05/anchors.safetensors 06/anchors.safetensors",
+             holes, holes, holes);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "export %s --all --dpi 20 --out %s", holes,
+             tpath("holes-all", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK(strstr(out, "skipped anchor-losses-tNN.png for tasks 3, 5-6 (task 3: ") != NULL);
+    CHECK(strstr(out, "exported 124 figures") && strstr(out, "; 3 skipped (above)"));
 
     /* unwritable outputs: a missing folder, a folder that is a file */
     snprintf(args, sizeof args, "export " RUN " --figure accuracy-curve --out %s",
