@@ -210,7 +210,8 @@ int cmd_resume(int argc, char **argv) {
                    "task restarts from its beginning; the numbers are those of an uninterrupted\n"
                    "run). A torn last line of events.jsonl is cut; a corrupt checkpoint or\n"
                    "eval.json of a finished task is refused with the file named. The model file\n"
-                   "must have the SHA-256 recorded in DIR/config.json.\n"
+                   "must have the SHA-256 recorded in DIR/config.json. A finished run (DIR/DONE)\n"
+                   "is left as it is: nothing is run or written.\n"
                    "--device/--precision run the rest elsewhere than the recorded run.device /\n"
                    "run.precision (the numbers then differ by that device's rounding).\n");
             return 0;
@@ -229,6 +230,16 @@ int cmd_resume(int argc, char **argv) {
         }
     }
     if (!dir) return cli_usage_error("resume", "DIR is required");
+    /* a finished run is left as it is: resuming it would only append events */
+    char done[4200];
+    snprintf(done, sizeof done, "%s/DONE", dir);
+    if (access(done, F_OK) == 0) {
+        fprintf(u.jsonl ? stderr : stdout,
+                "%s: the run has finished (%s exists); nothing to resume, nothing written.\n"
+                "Its numbers are in %s/metrics.jsonl; 'segp eval %s' re-evaluates its\n"
+                "checkpoints, 'segp tui %s' opens it.\n", dir, done, dir, dir, dir);
+        return 0;
+    }
     cli_stop_on_signals();
     cl_runner_params p = {.cb = cli_progress_event, .user = &u, .device = device,
                           .precision = precision};
@@ -245,7 +256,8 @@ int cmd_eval(int argc, char **argv) {
             printf("usage: segp eval DIR\n\n"
                    "Re-evaluate the saved checkpoint (tasks/NN/lora.safetensors) of every\n"
                    "finished task of the run in DIR, print the table, and say whether every\n"
-                   "entry equals the saved counts (tasks/NN/eval.json). Files are not changed.\n");
+                   "entry equals the saved counts (tasks/NN/eval.json). Nothing in DIR is\n"
+                   "written, events.jsonl included.\n");
             return 0;
         } else if (argv[i][0] == '-') {
             return cli_unknown("eval", argv[i]);
@@ -257,7 +269,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!dir) return cli_usage_error("eval", "DIR is required");
     cli_stop_on_signals();
-    cl_runner_params p = {.cb = cli_progress_event, .user = &u};
+    cl_runner_params p = {.cb = cli_progress_event, .user = &u, .read_only = 1};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     int differ = 0;

@@ -506,9 +506,18 @@ TEST(run_eval_reproduces_metrics) {
     one_thread();
     const char *ref = reference_run();
     char args[700];
+    /* neither eval nor a resume of the finished run writes into it, events.jsonl included */
+    char p[700];
+    snprintf(p, sizeof p, "%s/events.jsonl", ref);
+    char *ev0 = slurp(p);
+    snprintf(args, sizeof args, "resume %s", ref);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "the run has finished") && strstr(out, "nothing written"), "%s", out);
     snprintf(args, sizeof args, "eval %s", ref);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
-    char p[700];
+    char *ev1 = slurp(p);
+    CHECK(ev0 && ev1 && !strcmp(ev0, ev1));
+    free(ev0), free(ev1);
     snprintf(p, sizeof p, "%s/metrics.jsonl", ref);
     char *m = slurp(p);
     /* the Last of metrics.jsonl reappears in the re-evaluated table */

@@ -181,6 +181,10 @@ static void runner_init(cl_runner *r, const cl_runner_params *p) {
 }
 
 static int open_events(cl_runner *r) {
+    if (r->params.read_only) {
+        r->events = event_sink_open(NULL, r->params.cb, r->params.user);
+        return 0;
+    }
     char p[4200];
     rundir_path(r->dir, "events.jsonl", p, sizeof p);
     long cut = events_repair(p);
@@ -480,6 +484,8 @@ static int run_task(cl_runner *r, int t) {
 }
 
 int cl_runner_run(cl_runner *r) {
+    if (r->params.read_only)
+        return SEGP_FAIL("%s: opened read-only; a run needs a writable runner", r->dir);
     char done_path[4200];
     rundir_path(r->dir, "DONE", done_path, sizeof done_path);
     int start = 0;

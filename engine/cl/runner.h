@@ -28,6 +28,9 @@ typedef struct {
     /* cl_runner_open only: run on this device / precision instead of the recorded run.device /
      * run.precision (NULL: as recorded) */
     const char *device, *precision;
+    /* cl_runner_open only: write nothing into the run directory (events reach the callback
+     * only), for cl_runner_reevaluate; cl_runner_run refuses such a runner */
+    int read_only;
     /* cl_runner_new only: the command-line overrides ("KEY=VALUE", --set) already applied to
      * the config, recorded in config.json's resolved.overrides beside resolved.config_file */
     const char *const *overrides;
