@@ -384,8 +384,8 @@ TEST(ablate_collect_table_values) {
                   strstr(text, "logs: no config.json") &&
                   strstr(text, "nt-b: key 'train.lr' is 0.002, but 0.001 in"),
               "%s", text ? text : "");
-    CHECK_MSG(text && !strstr(text, "segp-s"), "%s", text); /* the segp runs agree */
-    CHECK_MSG(text && !strstr(text, "zeroshot-s3"), "%s", text); /* trains nothing */
+    CHECK_MSG(text && !strstr(text, "segp-s"), "%s", text ? text : ""); /* the segp runs agree */
+    CHECK_MSG(text && !strstr(text, "zeroshot-s3"), "%s", text ? text : ""); /* trains nothing */
     free(text);
 }
 

@@ -213,7 +213,7 @@ static void heatmap_case(fig_cmap cmap, int symmetric) {
     m[7 * C + 1] = -0.6f; /* the minimum */
     m[5 * C + 5] = NAN;
     const char *names[R];
-    char buf[R][16];
+    char buf[R][24]; /* "class " and any int */
     int group[R];
     for (int i = 0; i < R; i++) {
         snprintf(buf[i], sizeof buf[i], "class %d", i);
