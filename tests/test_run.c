@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cl/cl_config.h"
 #include "cl/methods.h"
@@ -536,6 +537,19 @@ TEST(run_eval_reproduces_metrics) {
     snprintf(args, sizeof args, "eval %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     CHECK_MSG(strstr(out, "1 entries differ from the saved counts") != NULL, "%s", out);
+    /* an unreadable checkpoint: the file, what it means, what to do; nothing is written */
+    snprintf(cmd, sizeof cmd, "printf garbage > '%s/tasks/02/lora.safetensors'", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    ev0 = slurp(p);
+    CHECK(test_run_segp(args, out, sizeof out) != 0);
+    CHECK_MSG(strstr(out, "tasks/02/lora.safetensors: file is too short") &&
+                  strstr(out, "Task 2's checkpoint cannot be read") &&
+                  strstr(out, "tasks/02/DONE and every later task's, then 'segp resume"),
+              "%s", out);
+    ev1 = slurp(p);
+    CHECK(ev0 && ev1 && !strcmp(ev0, ev1));
+    free(ev0), free(ev1);
     free(m);
     all_threads();
 }
@@ -569,6 +583,12 @@ TEST(run_bad_configs_named) {
     snprintf(args, sizeof args, "run %s --out %s", write_config("bad-model", bad), dir);
     CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "'model'") &&
           strstr(out, "no/such/model.safetensors") && !exists(dir, ""));
+    char cwd[512];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    char where[600];
+    snprintf(where, sizeof where, "a relative path is taken from the current directory, %s)",
+             cwd);
+    CHECK_MSG(strstr(out, where) != NULL, "'%s' not in: %s", where, out);
     struct {
         const char *name, *from, *to, *want;
     } cases[] = {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "cl/methods.h"
@@ -18,7 +19,8 @@
 #define S(key, field, doc) \
     {key, CFG_STRING, offsetof(cl_config, field), 0, 0, sizeof(((cl_config *)0)->field), doc}
 static const cfg_field head[] = {
-    S("model", model, "CLIP weights (safetensors: OpenAI, open_clip or Hugging Face names)"),
+    S("model", model, "CLIP weights (safetensors: OpenAI, open_clip or Hugging Face names; "
+                      "a relative path is taken from the current directory)"),
     S("method", method, "\"segp\" (SeGP-CL), \"zeroshot\" (no training), \"finetune\" "
                         "(sequential LoRA-B), \"joint\" (all classes at once: the matched upper "
                         "bound)"),
@@ -286,8 +288,15 @@ int cl_config_check(const cl_config *c) {
     if (cl_config_check_segp(&c->segp) != 0) return -1;
     if (!c->model[0]) return SEGP_FAIL("key 'model' is empty (expected a safetensors file)");
     struct stat st;
-    if (stat(c->model, &st) != 0)
-        return SEGP_FAIL("key 'model': %s: %s", c->model, strerror(errno));
+    if (stat(c->model, &st) != 0) {
+        int e = errno;
+        char cwd[1024];
+        /* config paths are the shell's, not the config file's: say so when one is relative */
+        if (c->model[0] != '/' && getcwd(cwd, sizeof cwd))
+            return SEGP_FAIL("key 'model': %s: %s (a relative path is taken from the current "
+                             "directory, %s)", c->model, strerror(e), cwd);
+        return SEGP_FAIL("key 'model': %s: %s", c->model, strerror(e));
+    }
     if (!S_ISREG(st.st_mode)) return SEGP_FAIL("key 'model': %s is not a file", c->model);
     return 0;
 }

@@ -568,7 +568,11 @@ int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped) {
             continue;
         }
         if (clip_lora_load(r->student, p) != 0) {
-            rc = -1;
+            rc = segp_fail_suffix(". Task %d's checkpoint cannot be read, so it was not "
+                                  "re-evaluated (the run directory is unchanged); to train the "
+                                  "task again, delete %s/tasks/%02d/DONE and every later task's, "
+                                  "then 'segp resume %s'",
+                                  t + 1, r->dir, t + 1, r->dir);
             break;
         }
         read_task_done(r, t);

@@ -36,6 +36,15 @@ int segp_fail_prefix(const char *fmt, ...) {
     return -1;
 }
 
+int segp_fail_suffix(const char *fmt, ...) {
+    size_t k = strlen(err_msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_msg + k, sizeof err_msg - k, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 const char *segp_last_error(void) { return err_msg; }
 const char *segp_last_error_where(void) { return err_where; }
 void segp_clear_error(void) { err_msg[0] = 0; err_where[0] = 0; }

@@ -23,8 +23,10 @@ int segp_fail_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define SEGP_FAIL(...) segp_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 
-/* Same, but adds a prefix to an already recorded error ("FILE: " + previous message). */
+/* Same, but adds a prefix to an already recorded error ("FILE: " + previous message), or a
+ * suffix (previous message + what to do about it); both return -1. */
 int segp_fail_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int segp_fail_suffix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 const char *segp_last_error(void);       /* "" when none */
 const char *segp_last_error_where(void); /* "engine/x.c:12" of the first SEGP_FAIL */
