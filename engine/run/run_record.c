@@ -68,7 +68,8 @@ static int read_config(run_record *r) {
     rundir_path(r->dir, "config.json", path, sizeof path);
     uint8_t *data = NULL;
     size_t size = 0;
-    if (segp_read_file(path, &data, &size) != 0) return -1;
+    if (segp_read_file(path, &data, &size) != 0)
+        return rundir_exists(path) ? -1 : segp_fail_prefix("not a run directory: ");
     int rc = parse_config(r, (const char *)data, size, path);
     free(data);
     return rc;
