@@ -230,7 +230,7 @@ static void append(const char *path, const char *text) {
 TEST(run_record_corrupt_directories_name_the_file) {
     run_record r;
     CHECK(run_record_open(tpath("%s", "no-such-run"), &r) == -1);
-    CHECK(err_has("config.json"));
+    CHECK(err_has("not a run directory: ") && err_has("no-such-run/config.json"));
 
     const char *d = copy_run("rr-config");
     char p[4200];
