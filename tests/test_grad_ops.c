@@ -179,6 +179,7 @@ static void check_layernorm(int n, int c, uint64_t seed) {
 TEST(grad_layernorm) {
     check_layernorm(6, 7, 11);
     check_layernorm(3, 33, 12);
+    check_layernorm(19, 9, 14); /* two blocks of eight rows and a remainder */
     check_layernorm(2, 1, 13); /* one channel: the output is the bias, dx = 0 */
 }
 
@@ -332,7 +333,7 @@ TEST(grad_l2norm) {
 
 TEST(grad_softmax_forward) {
     rng_state r = rng_seed(41, 0);
-    int n = 4, c = 11;
+    int n = 12, c = 11; /* a block of eight rows and a remainder */
     size_t nc = (size_t)n * c;
     float *x = randn(&r, nc, 3.0f, 0.0f), *y = filled(nc, NAN);
     for (int j = 0; j < c; j++) x[3 * c + j] += 500.0f; /* overflows a naive exp */
@@ -663,4 +664,30 @@ TEST(bias_grad_inside_parallel_region) {
         CHECK_NEAR(out[j], want, 1e-4);
         CHECK_NEAR(in[j], want, 1e-4);
     }
+}
+
+TEST(row_ops_independent_of_row_grouping) {
+    /* softmax takes its rows in blocks (several rows' sums side by side) and layer norm must
+     * stay row by row; a row's values must be exactly those of the row alone, whatever block
+     * it falls in, or a run's numbers would depend on batch and chunk sizes */
+    const segp_backend *be = segp_backend_cpu();
+    enum { N = 21, C = 13 };
+    rng_state r = rng_seed(131, 0);
+    float *x = randn(&r, (size_t)N * C, 3.0f, 0.5f), *w = randn(&r, C, 1.0f, 1.0f);
+    float *b = randn(&r, C, 1.0f, 0.0f);
+    for (int j = 0; j < C; j++) x[9 * C + j] += 500.0f; /* one row far from zero */
+    float all[N * C], one[N * C], mean[N], rstd[N], mean1[N], rstd1[N];
+    be->softmax(all, x, N, C);
+    for (int i = 0; i < N; i++) be->softmax(one + i * C, x + i * C, 1, C);
+    CHECK(memcmp(all, one, sizeof all) == 0);
+    be->layernorm_fwd(all, mean, rstd, x, w, b, N, C, 1e-5f);
+    for (int i = 0; i < N; i++)
+        be->layernorm_fwd(one + i * C, mean1 + i, rstd1 + i, x + i * C, w, b, 1, C, 1e-5f);
+    CHECK(memcmp(all, one, sizeof all) == 0);
+    CHECK(memcmp(mean, mean1, sizeof mean) == 0);
+    CHECK(memcmp(rstd, rstd1, sizeof rstd) == 0);
+    /* rows 8..15 as a block of their own gives the same as inside the whole */
+    be->layernorm_fwd(one, mean1, rstd1, x + 8 * C, w, b, 8, C, 1e-5f);
+    CHECK(memcmp(all + 8 * C, one, 8 * C * sizeof(float)) == 0);
+    free(x), free(w), free(b);
 }
