@@ -667,9 +667,9 @@ TEST(bias_grad_inside_parallel_region) {
 }
 
 TEST(row_ops_independent_of_row_grouping) {
-    /* softmax takes its rows in blocks (several rows' sums side by side) and layer norm must
-     * stay row by row; a row's values must be exactly those of the row alone, whatever block
-     * it falls in, or a run's numbers would depend on batch and chunk sizes */
+    /* softmax and layer norm take their rows in blocks (several rows' sums side by side); a
+     * row's values must be exactly those of the row alone, whatever block it falls in, or a
+     * run's numbers would depend on batch and chunk sizes */
     const segp_backend *be = segp_backend_cpu();
     enum { N = 21, C = 13 };
     rng_state r = rng_seed(131, 0);
@@ -689,5 +689,23 @@ TEST(row_ops_independent_of_row_grouping) {
     /* rows 8..15 as a block of their own gives the same as inside the whole */
     be->layernorm_fwd(one, mean1, rstd1, x + 8 * C, w, b, 8, C, 1e-5f);
     CHECK(memcmp(all + 8 * C, one, 8 * C * sizeof(float)) == 0);
+    /* and the values are those of the documented order: the mean an in-order sum, the variance
+     * an in-order sum of squares each rounded to float */
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        const float *xi = x + i * C;
+        float m = 0.0f, v = 0.0f;
+        for (int j = 0; j < C; j++) m += xi[j];
+        m /= (float)C;
+        for (int j = 0; j < C; j++) {
+            volatile float sq = (xi[j] - m) * (xi[j] - m);
+            v += sq;
+        }
+        float rs = 1.0f / sqrtf(v / (float)C + 1e-5f);
+        bad += mean[i] != m || rstd[i] != rs;
+        for (int j = 0; j < C; j++)
+            bad += all[i * C + j] != (xi[j] - m) * rs * w[j] + b[j];
+    }
+    CHECK_EQ_INT(bad, 0);
     free(x), free(w), free(b);
 }

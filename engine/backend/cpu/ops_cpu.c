@@ -102,25 +102,52 @@ static void cpu_bias_grad(float *db, const float *dy, int n, int c) {
     column_sums2(db, NULL, NULL, dy, NULL, NULL, n, c);
 }
 
+/* Layer norm of NR rows (NR <= 8) side by side, the variance from squares rounded to float and
+ * added in order (what the row-at-a-time loop compiled to for widths that are multiples of 4:
+ * a vector of squares, then in-order adds). Eight rows give the adder eight independent chains
+ * instead of one: about 3x faster at the small models' widths. SQ holds NR * C floats. */
+static inline void layernorm_rows(float *out, float *mean, float *rstd, const float *x,
+                                  const float *w, const float *b, int nr, int c, float eps,
+                                  float *sq) {
+    float m[8], v[8];
+    for (int r = 0; r < nr; r++) m[r] = 0.0f, v[r] = 0.0f;
+    for (int j = 0; j < c; j++)
+        for (int r = 0; r < nr; r++) m[r] += x[(size_t)r * c + j];
+    for (int r = 0; r < nr; r++) {
+        m[r] /= (float)c;
+        const float *xi = x + (size_t)r * c;
+        float *si = sq + (size_t)r * c;
+        for (int j = 0; j < c; j++) si[j] = (xi[j] - m[r]) * (xi[j] - m[r]);
+    }
+    for (int j = 0; j < c; j++)
+        for (int r = 0; r < nr; r++) v[r] += sq[(size_t)r * c + j];
+    for (int r = 0; r < nr; r++) {
+        const float *xi = x + (size_t)r * c;
+        float *oi = out + (size_t)r * c;
+        float mr = m[r], vr = v[r] / (float)c, rr = 1.0f / sqrtf(vr + eps);
+        for (int j = 0; j < c; j++) oi[j] = (xi[j] - mr) * rr * w[j] + b[j];
+        if (mean) mean[r] = mr;
+        if (rstd) rstd[r] = rr;
+    }
+}
+
 static void cpu_layernorm_fwd(float *out, float *mean, float *rstd, const float *x,
                               const float *w, const float *b, int n, int c, float eps) {
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < n; i++) {
-        const float *xi = x + (size_t)i * c;
-        float *oi = out + (size_t)i * c;
-        float m = 0.0f;
-        for (int j = 0; j < c; j++) m += xi[j];
-        m /= (float)c;
-        float v = 0.0f;
-        for (int j = 0; j < c; j++) {
-            float d = xi[j] - m;
-            v += d * d;
+#pragma omp parallel
+    {
+        float *sq = segp_malloc((size_t)8 * c * sizeof(float));
+#pragma omp for schedule(static)
+        for (int i = 0; i < n; i += 8) {
+            int nr = n - i < 8 ? n - i : 8;
+            float *mi = mean ? mean + i : NULL, *ri = rstd ? rstd + i : NULL;
+            const float *xi = x + (size_t)i * c;
+            float *oi = out + (size_t)i * c;
+            if (nr == 8) /* the constant trip count lets the compiler unroll the rows */
+                layernorm_rows(oi, mi, ri, xi, w, b, 8, c, eps, sq);
+            else
+                layernorm_rows(oi, mi, ri, xi, w, b, nr, c, eps, sq);
         }
-        v /= (float)c;
-        float r = 1.0f / sqrtf(v + eps);
-        for (int j = 0; j < c; j++) oi[j] = (xi[j] - m) * r * w[j] + b[j];
-        if (mean) mean[i] = m;
-        if (rstd) rstd[i] = r;
+        free(sq);
     }
 }
 
@@ -153,9 +180,9 @@ static void cpu_layernorm_bwd(float *dx, float *dw, float *db, const float *dout
 
 /* exp(x) to within ~2 ulp, written branch-free so that loops over it vectorise (libm's expf
  * is a scalar call, and QuickGELU and softmax spend most of their time in it; the clamp below
- * if-converts only under -fno-trapping-math, which the Makefile sets for this file). Range reduction
- * x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, then scale by 2^n through the exponent
- * bits. Inputs are clamped to [-87.3, 88.3], where expf under/overflows anyway. */
+ * if-converts only under -fno-trapping-math, which the Makefile sets for this file). Range
+ * reduction x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, then scale by 2^n through the
+ * exponent bits. Inputs are clamped to [-87.3, 88.3], where expf under/overflows anyway. */
 static inline float exp_fast(float x) {
     x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
     const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to the nearest integer */
