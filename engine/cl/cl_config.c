@@ -32,7 +32,10 @@ static const cfg_field tail[] = {
     S("loss.cls_classes", cls_classes,
       "L_cls candidates: \"task\" (the current task's classes) or \"seen\" (every class "
       "seen so far: the old classes' prompts become negatives of the new images)"),
-    F("eval.batch_size", CFG_INT, eval_batch, 1, 65536, "images per evaluation batch"),
+    F("eval.batch_size", CFG_INT, eval_batch, 1, 65536,
+      "images per evaluation chunk (chunks run side by side on the threads); another size can "
+      "move the embeddings' last bits (BLAS kernels round by block), so keep it when comparing "
+      "runs"),
     F("run.max_tasks", CFG_INT, max_tasks, 0, 1000000, "run only the first N tasks (0: all)"),
     S("run.keep_checkpoints", keep_checkpoints,
       "\"all\": every task's tasks/NN/lora.safetensors; \"last\": only the latest finished "
