@@ -691,6 +691,30 @@ TEST(run_sample_configs_parse) {
           !strcmp(d.bench.order, "latin") && d.bench.train_per_class == 100 && d.train.epochs == 3 &&
           !strcmp(d.train.optimizer, "adamw") && d.train.batch_size == 64 && d.train.augment == 0 && d.seed == 1);
     CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
+    /* the real-benchmark configs run SeGP-CL with the paper's recipe (METHOD.md §2) and
+     * METHOD.md's defaults for its parts */
+    CHECK(glob("sample_runs/vitb16-*.json", 0, NULL, &g) == 0);
+    CHECK(g.gl_pathc == 5);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *p = g.gl_pathv[i];
+        d = cl_config_default();
+        CHECK_MSG(cl_config_parse_file(p, &d) == 0, "%s", segp_last_error());
+        CHECK_MSG(!strcmp(d.method, "segp") && !strcmp(d.segp.anchors, "pgd") &&
+                      d.segp.k_seed == 5 && d.segp.k_adv == 10 && d.segp.transfer == 1 &&
+                      d.segp.tsgr_k == 10 && d.segp.acgd_batch == 64,
+                  "%s", p);
+        CHECK_MSG(!strcmp(d.train.optimizer, "sgd") && d.train.epochs == 10 &&
+                      d.train.batch_size == 128 && d.train.augment == 1,
+                  "%s", p);
+        CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
+        CHECK_NEAR(d.train.momentum, 0.9, 1e-7);
+        CHECK_NEAR(d.segp.lambda_acgd, 5, 0);
+        CHECK_NEAR(d.segp.lambda_gr, 1, 0);
+        CHECK_NEAR(d.segp.beta, 0.5, 0);
+        CHECK_NEAR(d.segp.epsilon, 4.0 / 255, 1e-8);
+        CHECK_NEAR(d.segp.gamma, 1.5e-3, 1e-8);
+    }
+    globfree(&g);
 }
 
 /* A float key at the end of its range (tsgr.lambda's 1e30 is not a float: it is stored as
