@@ -12,6 +12,7 @@
 
 #include "cl/cl_config.h"
 #include "cl/methods.h"
+#include "core/blas_setup.h"
 #include "core/common.h"
 #include "metrics/cl_metrics.h"
 #include "run/events.h"
@@ -258,6 +259,12 @@ TEST(run_tiny_end_to_end_fixed_numbers) {
     char *c = slurp(p);
     CHECK(c && strstr(c, "\"model_sha256\"") && strstr(c, "\"class_order\"") &&
           strstr(c, "\"threads\"") && strstr(c, "\"build\""));
+    /* the OpenBLAS kernel set the run used (the test runner and segp see the same one) */
+    char blas[64];
+    snprintf(blas, sizeof blas, "\"%s\"", blas_corename());
+    const char *b = c ? strstr(c, "\"blas\":") : NULL;
+    CHECK_MSG(b && !strncmp(b + 7 + strspn(b + 7, " \t"), blas, strlen(blas)),
+              "resolved.blas %s not in config.json", blas);
     free(c);
     all_threads();
 }
@@ -466,6 +473,20 @@ TEST(run_resume_corrupt_dirs) {
     char *ev = slurp(p);
     CHECK(ev && !strstr(ev, "{\"event\":\"st{") && strstr(ev, "resuming: tasks 1-2 are done"));
     free(ev);
+    /* a run recorded with other OpenBLAS kernels: resumed, with a note naming them and how to
+     * get them back */
+    snprintf(dir, sizeof dir, "%s/other-blas", test_tmpdir());
+    copy_run(ref, dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/03/DONE && sed -i "
+             "'s/\"blas\":[[:space:]]*\"[A-Za-z0-9]*\"/\"blas\": \"Prescott\"/' config.json && "
+             "grep -q '\"blas\": \"Prescott\"' config.json", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "records OpenBLAS kernels 'Prescott'") &&
+                  strstr(out, "set OPENBLAS_CORETYPE=Prescott to match"),
+              "%s", out);
+    CHECK(same_metrics(ref, dir));
     /* a corrupt checkpoint of the task to continue from: refused, naming the file */
     snprintf(dir, sizeof dir, "%s/corrupt", test_tmpdir());
     copy_run(ref, dir);

@@ -213,9 +213,8 @@ int cl_config_set(cl_config *c, const char *assignment) {
 }
 
 int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config *c,
-                        char model_sha256[65], int *threads) {
-    model_sha256[0] = 0;
-    *threads = 0;
+                        cl_run_provenance *prov) {
+    memset(prov, 0, sizeof *prov);
     cJSON *root = cJSON_ParseWithLength(text, n);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -230,9 +229,12 @@ int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config 
     free(rest);
     const cJSON *thr = cJSON_GetObjectItemCaseSensitive(res, "threads");
     if (cJSON_IsNumber(thr) && thr->valuedouble >= 1 && thr->valuedouble <= 1e6)
-        *threads = (int)thr->valuedouble;
+        prov->threads = (int)thr->valuedouble;
     const cJSON *sha = cJSON_GetObjectItemCaseSensitive(res, "model_sha256");
-    if (cJSON_IsString(sha)) snprintf(model_sha256, 65, "%s", sha->valuestring);
+    if (cJSON_IsString(sha))
+        snprintf(prov->model_sha256, sizeof prov->model_sha256, "%s", sha->valuestring);
+    const cJSON *blas = cJSON_GetObjectItemCaseSensitive(res, "blas");
+    if (cJSON_IsString(blas)) snprintf(prov->blas, sizeof prov->blas, "%s", blas->valuestring);
     cJSON_Delete(res);
     return rc;
 }

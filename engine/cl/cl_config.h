@@ -69,11 +69,19 @@ int cl_config_parse_file(const char *path, cl_config *c);
  * string as it is, or JSON-quoted; a number; true/false), then checked like the same key in a
  * file. -1 + error naming the assignment, the key and what was expected. */
 int cl_config_set(cl_config *c, const char *assignment);
+/* What a run recorded of the process that made it, beyond its config keys: the numbers of a
+ * re-run task match the original's only with the same model, thread count and BLAS kernels. */
+typedef struct {
+    char model_sha256[65]; /* hex; "" when absent */
+    int threads;           /* 0 when absent */
+    char blas[32];         /* OpenBLAS kernel set (resolved.blas); "" when absent */
+} cl_run_provenance;
+
 /* A run directory's config.json (N bytes of TEXT; PATH names it): its config keys over C (the
- * defaults on entry), and from its "resolved" object the model's SHA-256 (hex; "" when absent)
- * and the thread count (0 when absent). -1 + error naming the file and key. */
+ * defaults on entry), and from its "resolved" object what *PROV holds. -1 + error naming the
+ * file and key. */
 int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config *c,
-                        char model_sha256[65], int *threads);
+                        cl_run_provenance *prov);
 /* Checks that need no model or data: method, loss.cls_classes, train.optimizer, augment bounds,
  * the model file's existence. -1 + error naming the key. The benchmark's keys are checked
  * when it opens (benchmark_open names them). */

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "core/blas_setup.h"
 #include "core/common.h"
 #include "metrics/analytics.h"
 #include "model/lora.h"
@@ -169,7 +171,9 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     cJSON_AddStringToObject(res, "cpu", cpu);
     cJSON_AddNumberToObject(res, "threads", omp_get_max_threads());
     const segp_backend *be = clip_model_backend(r->model);
-    if (!be->host_memory) cJSON_AddStringToObject(res, "device", be->describe());
+    /* the kernel set decides the last bits of every product, as the thread count does */
+    if (be->host_memory) cJSON_AddStringToObject(res, "blas", blas_corename());
+    else cJSON_AddStringToObject(res, "device", be->describe());
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -238,9 +242,10 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         segp_fail_prefix("not a run directory: ");
         goto fail;
     }
-    char want[65];
-    int threads;
-    int rc = cl_config_parse_run((const char *)data, size, path, &r->cfg, want, &threads);
+    cl_run_provenance prov;
+    int rc = cl_config_parse_run((const char *)data, size, path, &r->cfg, &prov);
+    const char *want = prov.model_sha256;
+    int threads = prov.threads;
     free(data);
     if (rc != 0) goto fail;
     if (p && p->device) snprintf(r->cfg.device, sizeof r->cfg.device, "%s", p->device);
@@ -265,6 +270,11 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         info(r, -1, "%s records %d threads and this process has %d: a re-run task may differ "
              "from the original in the last bits (set OMP_NUM_THREADS=%d to match)", path,
              threads, omp_get_max_threads(), threads);
+    const segp_backend *be = clip_model_backend(r->model);
+    if (be->host_memory && prov.blas[0] && strcasecmp(prov.blas, blas_corename()))
+        info(r, -1, "%s records OpenBLAS kernels '%s' and this process has '%s': a re-run task "
+             "may differ from the original in the last bits (set OPENBLAS_CORETYPE=%s to "
+             "match)", path, prov.blas, blas_corename(), prov.blas);
     return r;
 fail:
     cl_runner_free(r);
