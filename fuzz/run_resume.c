@@ -1,9 +1,9 @@
 /* run_resume.c: fuzz target for the files `segp resume` reads back from a run directory before
  * it continues (engine/cl/cl_config.c, engine/run/rundir.c, engine/metrics/analytics.c): the
- * run's config.json (every config key again, plus resolved.model_sha256, threads and blas), a finished
- * task's eval.json (counts and hits into the accuracy matrices) and its analytics.json. First
- * byte: the run's task count (1..16) and the task; then the three files separated by FUZZ_SEP
- * lines. */
+ * run's config.json (every config key again, plus resolved.model_sha256, threads, blas and
+ * model_path), a finished task's eval.json (counts and hits into the accuracy matrices) and its
+ * analytics.json. First byte: the run's task count (1..16) and the task; then the three files
+ * separated by FUZZ_SEP lines. */
 #include <math.h>
 
 #include "cl/cl_config.h"
@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cl_config c = cl_config_default();
     cl_run_provenance prov;
     if (cl_config_parse_run((const char *)p[0].p, p[0].n, "run/config.json", &c, &prov) == 0) {
-        if (strlen(prov.model_sha256) > 64 || prov.threads < 0 || strlen(prov.blas) > 31)
+        if (strlen(prov.model_sha256) > 64 || prov.threads < 0 || strlen(prov.blas) > 31 ||
+            strlen(prov.model_path) > 1023)
             abort();
         (void)cl_config_check_segp(&c.segp);
     }

@@ -487,6 +487,28 @@ TEST(run_resume_corrupt_dirs) {
                   strstr(out, "set OPENBLAS_CORETYPE=Prescott to match"),
               "%s", out);
     CHECK(same_metrics(ref, dir));
+    /* resumed and evaluated from another directory: the relative model path is not there, so
+     * the absolute one the run recorded is used, and said */
+    snprintf(dir, sizeof dir, "%s/elsewhere", test_tmpdir());
+    copy_run(ref, dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/03/DONE", dir);
+    CHECK(system(cmd) == 0);
+    char *bin = realpath(getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", NULL);
+    char *model = realpath("sample_runs/models/shapes-clip.safetensors", NULL);
+    CHECK(bin && model);
+    for (int k = 0; k < 2 && bin && model; k++) {
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s '%s' > '%s/elsewhere.txt' 2>&1",
+                 test_tmpdir(), bin, k ? "eval" : "resume", dir, test_tmpdir());
+        CHECK_MSG(system(cmd) == 0, "%s", cmd);
+        snprintf(p, sizeof p, "%s/elsewhere.txt", test_tmpdir());
+        char *text = slurp(p);
+        char want[1400];
+        snprintf(want, sizeof want, "is not under the current directory; using %s", model);
+        CHECK_MSG(text && strstr(text, want), "%s", text ? text : "");
+        free(text);
+    }
+    free(bin), free(model);
+    CHECK(same_metrics(ref, dir));
     /* a corrupt checkpoint of the task to continue from: refused, naming the file */
     snprintf(dir, sizeof dir, "%s/corrupt", test_tmpdir());
     copy_run(ref, dir);

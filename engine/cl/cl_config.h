@@ -75,6 +75,7 @@ typedef struct {
     char model_sha256[65]; /* hex; "" when absent */
     int threads;           /* 0 when absent */
     char blas[32];         /* OpenBLAS kernel set (resolved.blas); "" when absent */
+    char model_path[1024]; /* the model's absolute path when the run started; "" when absent */
 } cl_run_provenance;
 
 /* A run directory's config.json (N bytes of TEXT; PATH names it): its config keys over C (the

@@ -144,6 +144,10 @@ static int setup(cl_runner *r) {
 static char *resolved_json(cl_runner *r, const char *config_path, const char *sha) {
     cJSON *o = cJSON_CreateObject(), *res = cJSON_AddObjectToObject(o, "resolved");
     cJSON_AddStringToObject(res, "model_sha256", sha);
+    /* where the model was, absolute: resume and eval from another directory find it there */
+    char *abs = realpath(r->cfg.model, NULL);
+    if (abs) cJSON_AddStringToObject(res, "model_path", abs);
+    free(abs);
     cJSON_AddStringToObject(res, "config_file", config_path ? config_path : "");
     if (r->params.n_overrides > 0)
         cJSON_AddItemToObject(res, "overrides", cJSON_CreateStringArray(r->params.overrides,
@@ -248,6 +252,14 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     int threads = prov.threads;
     free(data);
     if (rc != 0) goto fail;
+    /* a relative model path is taken from the current directory; from elsewhere, the path
+     * the run recorded (its SHA-256 is checked below either way) */
+    int model_moved = r->cfg.model[0] != '/' && access(r->cfg.model, R_OK) != 0 &&
+                      prov.model_path[0] == '/' && access(prov.model_path, R_OK) == 0 &&
+                      strlen(prov.model_path) < sizeof r->cfg.model;
+    char model_given[sizeof r->cfg.model];
+    snprintf(model_given, sizeof model_given, "%s", r->cfg.model);
+    if (model_moved) snprintf(r->cfg.model, sizeof r->cfg.model, "%s", prov.model_path);
     if (p && p->device) snprintf(r->cfg.device, sizeof r->cfg.device, "%s", p->device);
     if (p && p->precision) snprintf(r->cfg.precision, sizeof r->cfg.precision, "%s", p->precision);
     if (cl_config_check(&r->cfg) != 0) {
@@ -266,6 +278,9 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         goto fail;
     }
     if (open_events(r) != 0) goto fail;
+    if (model_moved)
+        info(r, -1, "model %s is not under the current directory; using %s, where the run found "
+             "it (same SHA-256)", model_given, r->cfg.model);
     if (threads && threads != omp_get_max_threads())
         info(r, -1, "%s records %d threads and this process has %d: a re-run task may differ "
              "from the original in the last bits (set OMP_NUM_THREADS=%d to match)", path,
