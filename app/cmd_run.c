@@ -291,7 +291,7 @@ int cmd_eval(int argc, char **argv) {
         printf("re-evaluation: every entry equals the saved counts (tasks/NN/eval.json)\n");
     else if (rc == 0)
         printf("re-evaluation: %d entries differ from the saved counts (tasks/NN/eval.json): "
-               "another build, thread count or model file?\n", differ);
+               "another build, thread count, OpenBLAS kernel set or model?\n", differ);
     cl_runner_free(r);
     return rc == 1 ? 130 : 0;
 }
