@@ -236,6 +236,38 @@ TEST(benchmark_shapes_items_and_images) {
     benchmark_free(b);
 }
 
+/* Shapes images are kept after their first drawing: a second drawing, in parallel or one by
+ * one, and a drawing at another size (not kept) are each the world's render. */
+TEST(benchmark_shapes_kept_renders_are_the_renders) {
+    benchmark_params p = benchmark_default_params();
+    p.train_per_class = 3;
+    p.test_per_class = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    shapes_world_params wp = shapes_default_params();
+    enum { N = 300 };
+    const int sizes[3] = {20, 20, 16}; /* first drawing, kept drawing, another size */
+    for (int r = 0; r < 3; r++) {
+        int px = sizes[r];
+        size_t sz = (size_t)px * px * 3;
+        uint8_t *many = malloc(N * sz), *want = malloc(sz), *one = malloc(sz);
+        CHECK(benchmark_images(b, BENCH_TRAIN, NULL, N, px, many) == 0);
+        int bad = 0;
+        for (int i = 0; i < N; i++) {
+            shapes_sample_desc d;
+            CHECK(shapes_cl_sample(&wp, SHAPES_SPLIT_TRAIN, i / 3, (uint64_t)(i % 3), &d) == 0);
+            CHECK(shapes_render_into(&d, px, want) == 0);
+            CHECK(benchmark_image(b, BENCH_TRAIN, i, px, one) == 0);
+            bad += memcmp(want, many + (size_t)i * sz, sz) != 0 || memcmp(want, one, sz) != 0;
+        }
+        CHECK_MSG(bad == 0, "drawing %d (%d px): %d of %d images differ from the render", r, px,
+                  bad, N);
+        free(many), free(want), free(one);
+    }
+    benchmark_free(b);
+}
+
 TEST(benchmark_bad_params) {
     benchmark_params p = benchmark_default_params();
     snprintf(p.name, sizeof p.name, "cifar1000");

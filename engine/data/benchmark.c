@@ -4,6 +4,8 @@
 #include "benchmark.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,18 @@ typedef struct {
     int from_train; /* the items come from the training split (BENCH_TRAIN; validation) */
 } item_list;
 
+/* Rendered shapes images of one split at one size, kept after their first drawing: a task's
+ * training images are drawn for every epoch, the anchors' seeds and the prototypes, and the
+ * test images after every task. Rendering is deterministic, so a kept image is the image. */
+typedef struct {
+    int n_px;               /* size kept (0: nothing yet; -1: too large to keep) */
+    uint8_t *rgb;           /* items x n_px x n_px x 3 */
+    _Atomic uint8_t *state; /* per item: 0 not kept, 1 being kept, 2 kept */
+} render_cache;
+
+/* The most one split's kept renders may take. */
+#define RENDER_CACHE_MAX_BYTES ((size_t)512 << 20)
+
 struct benchmark {
     benchmark_params p;
     int is_shapes;
@@ -34,6 +48,8 @@ struct benchmark {
     int *task_of;           /* label -> task */
     char order_desc[600], tasks_desc[32], eval_desc[96];
     item_list items[3];
+    pthread_mutex_t cache_lock; /* guards the first setting of cache[s] */
+    render_cache cache[3];
 };
 
 /* ---- parameters ---- */
@@ -440,6 +456,7 @@ static benchmark *open_any(const benchmark_params *p, const shapes_world_params 
     }
     if (precheck(p, !strcmp(p->name, "shapes"))) return NULL;
     benchmark *b = segp_calloc(1, sizeof *b);
+    pthread_mutex_init(&b->cache_lock, NULL);
     b->p = *p;
     b->is_shapes = !strcmp(p->name, "shapes");
     snprintf(b->eval_desc, sizeof b->eval_desc, "test");
@@ -473,7 +490,10 @@ void benchmark_free(benchmark *b) {
     for (int s = 0; s < 3; s++) {
         free(b->items[s].label);
         free(b->items[s].src);
+        free(b->cache[s].rgb);
+        free((void *)b->cache[s].state);
     }
+    pthread_mutex_destroy(&b->cache_lock);
     free(b);
 }
 
@@ -557,6 +577,51 @@ int benchmark_shapes_sample(const benchmark *b, bench_split s, int i, shapes_sam
                             (uint64_t)l->src[i], d);
 }
 
+/* The cache of split S when it keeps images of N_PX (set up on first use), else NULL. The
+ * benchmark is shared read-only by the threads that draw from it; the cache is the one part
+ * they write, each item's slot claimed by one of them. */
+static render_cache *cache_for(const benchmark *cb, bench_split s, int n_px) {
+    benchmark *b = (benchmark *)cb;
+    render_cache *c = &b->cache[s];
+    pthread_mutex_lock(&b->cache_lock);
+    if (c->n_px == 0) {
+        size_t n = (size_t)b->items[s].n, sz = (size_t)n_px * n_px * 3;
+        c->n_px = -1;
+        if (n > 0 && n * sz <= RENDER_CACHE_MAX_BYTES) {
+            c->rgb = malloc(n * sz);
+            c->state = calloc(n, sizeof *c->state);
+            if (c->rgb && c->state) {
+                c->n_px = n_px;
+            } else {
+                free(c->rgb), free((void *)c->state);
+                c->rgb = NULL, c->state = NULL;
+            }
+        }
+    }
+    int keep = c->n_px == n_px;
+    pthread_mutex_unlock(&b->cache_lock);
+    return keep ? c : NULL;
+}
+
+static int render_kept(const benchmark *b, bench_split s, int i, const shapes_sample_desc *d,
+                       int n_px, uint8_t *rgb) {
+    render_cache *c = cache_for(b, s, n_px);
+    if (!c) return shapes_render_into(d, n_px, rgb);
+    size_t sz = (size_t)n_px * n_px * 3;
+    uint8_t *slot = c->rgb + (size_t)i * sz;
+    if (atomic_load_explicit(&c->state[i], memory_order_acquire) == 2) {
+        memcpy(rgb, slot, sz);
+        return 0;
+    }
+    if (shapes_render_into(d, n_px, rgb) != 0) return -1;
+    uint8_t empty = 0;
+    if (atomic_compare_exchange_strong(&c->state[i], &empty, 1)) {
+        memcpy(slot, rgb, sz);
+        atomic_store_explicit(&c->state[i], 2, memory_order_release);
+    }
+    return 0;
+}
+
 int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t *rgb) {
     if (n_px < 1 || n_px > IMAGE_MAX_SIDE)
         return SEGP_FAIL("benchmark %s: image size %d (expected 1..%d)", b->p.name, n_px,
@@ -566,7 +631,8 @@ int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t 
         shapes_sample_desc d;
         if (benchmark_shapes_sample(b, s, i, &d)) return -1;
         int size = b->p.image_size ? b->p.image_size : n_px;
-        if (size == n_px) return shapes_render_into(&d, n_px, rgb); /* the transform is the identity */
+        /* at the model's size the transform is the identity */
+        if (size == n_px) return render_kept(b, s, i, &d, n_px, rgb);
         image_rgb img = {size, size, segp_malloc((size_t)size * size * 3)};
         int rc = shapes_render_into(&d, size, img.rgb);
         if (!rc) image_clip_crop(&img, n_px, rgb);
