@@ -39,14 +39,19 @@ static void on_event(const pretrain_event *ev, void *user) {
     int tty = *(int *)user;
     char eta[32], el[32];
     switch (ev->kind) {
-    case PRETRAIN_STEP:
-        fmt_time(ev->eta_s, eta, sizeof eta);
+    case PRETRAIN_STEP: {
+        /* a session's first step sizes the arenas and is not timed: no rate yet */
+        char rate[32] = "-";
+        if (ev->images_per_s > 0) snprintf(rate, sizeof rate, "%.1f", ev->images_per_s);
+        if (ev->images_per_s > 0) fmt_time(ev->eta_s, eta, sizeof eta);
+        else snprintf(eta, sizeof eta, "-");
         fmt_time(ev->elapsed_s, el, sizeof el);
         fprintf(tty ? stderr : stdout,
-                "%sstep %d/%d  loss %.4f  lr %.2e  scale %.1f  %.1f img/s  elapsed %s  ETA %s%s",
+                "%sstep %d/%d  loss %.4f  lr %.2e  scale %.1f  %s img/s  elapsed %s  ETA %s%s",
                 tty ? "\r\033[K" : "", ev->step, ev->steps, (double)ev->loss, (double)ev->lr,
-                (double)ev->logit_scale, ev->images_per_s, el, eta, tty ? "" : "\n");
+                (double)ev->logit_scale, rate, el, eta, tty ? "" : "\n");
         break;
+    }
     case PRETRAIN_EVAL:
         printf("%sstep %d: zero-shot accuracy on the shapes test split %.2f%% (standard %.2f%%, "
                "hard renditions %.2f%%)\n",

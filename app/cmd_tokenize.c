@@ -152,6 +152,8 @@ int cmd_tokenize(int argc, char **argv) {
     ids = segp_malloc(texts.n * (size_t)context * sizeof *ids);
     for (size_t t = 0; t < texts.n; t++)
         if (clip_tokenize(tok, texts.v[t], context, truncate, ids + t * (size_t)context) != 0) {
+            if (!truncate && strstr(segp_last_error(), "too long"))
+                segp_fail_suffix("; --truncate does so");
             status = app_report_error();
             goto out;
         }

@@ -59,6 +59,7 @@ static void usage(FILE *f) {
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
+            "  --version   the build, the CPU and the OpenBLAS kernels in use\n"
             "\nenvironment:\n"
             "  OMP_NUM_THREADS     worker threads (default: all cores)\n"
             "  OPENBLAS_CORETYPE   OpenBLAS kernel set; when unset, segp picks the best one the\n"

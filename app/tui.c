@@ -249,6 +249,8 @@ static void status_text(tui *t, char *s, size_t n) {
     } else if (r) {
         if (r->run_done) snprintf(state, sizeof state, "finished, read-only%s",
                                   t->opt.new_config ? "; N: new run" : "");
+        else if (r->tasks_done == 0)
+            snprintf(state, sizeof state, "interrupted in task 1/%d: r resumes", r->num_tasks);
         else snprintf(state, sizeof state, "interrupted after task %d/%d: r resumes",
                       r->tasks_done, r->num_tasks);
     }
@@ -692,7 +694,10 @@ int tui_main(const tui_options *o) {
         start_worker(t, o->config, dir);
     } else if (t->have_rec) {
         select_task(t, t->rec.tasks_done - 1);
-        if (interrupted(t))
+        if (interrupted(t) && t->rec.tasks_done == 0)
+            say(t, "this run was interrupted before its first task finished: r resumes it, "
+                   "n/space then step");
+        else if (interrupted(t))
             say(t, "this run was interrupted after task %d of %d: r resumes it, n/space then "
                    "step", t->rec.tasks_done, t->rec.num_tasks);
         else if (o->new_config)

@@ -250,6 +250,8 @@ TEST(tui_tiny_run_steps_stops_resumes) {
 
     /* task 1 trains at once, then the run waits at the boundary */
     CHECK(wait_for("n trains task 2", NULL));
+    /* three tasks of the benchmark's ten: the run's classes, not the benchmark's */
+    CHECK(wait_for("30 classes (of the benchmark's 100) in 3 tasks", NULL));
     char a1[32], a2[32], a3[32];
     acc_of(dir, 1, a1, sizeof a1);
     CHECK(a1[0] && wait_for("1 ✓", a1, NULL));

@@ -122,8 +122,12 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
         return;
     }
     if (!s->live.running) {
-        snprintf(line, sizeof line, "stopped after task %d of %d (wall time so far %s); not "
-                 "training: r resumes", r->tasks_done, r->num_tasks, w);
+        if (r->tasks_done == 0)
+            snprintf(line, sizeof line, "stopped before task 1 of %d finished (wall time so far "
+                     "%s); not training: r resumes", r->num_tasks, w);
+        else
+            snprintf(line, sizeof line, "stopped after task %d of %d (wall time so far %s); not "
+                     "training: r resumes", r->tasks_done, r->num_tasks, w);
         canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
         return;
     }
@@ -279,9 +283,14 @@ static void overview_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     if (!r) return view_notice(c, (trect){a.x, a.y + 1, a.w, a.h - 1}, "no run is open");
     char line[512];
     int val = r->eval_split && strcmp(r->eval_split, "test");
-    snprintf(line, sizeof line, "%s on %s (order %s, %s, seed %llu): %d classes in %d tasks%s",
+    /* a run of the first tasks only (run.max_tasks) learns fewer classes than the benchmark has */
+    int learned = r->task_first[r->num_tasks];
+    char of[48] = "";
+    if (learned < r->num_classes)
+        snprintf(of, sizeof of, " (of the benchmark's %d)", r->num_classes);
+    snprintf(line, sizeof line, "%s on %s (order %s, %s, seed %llu): %d classes%s in %d tasks%s",
              r->method, r->benchmark, r->order_desc ? r->order_desc : "-",
-             r->task_split ? r->task_split : "-", (unsigned long long)r->seed, r->num_classes,
+             r->task_split ? r->task_split : "-", (unsigned long long)r->seed, learned, of,
              r->num_tasks, val ? "; evaluated on the VALIDATION split" : "");
     canvas_text(c, a.x, a.y + 1, a.w, line, color_fg(c), COL_DEFAULT, 0);
     if (r->last_error)
