@@ -419,6 +419,23 @@ static int first_difference(const char *a, const char *b, const char *b_dir, cha
     return 0;
 }
 
+/* Whether run R's config differs from REF's in the keys every row shares, from REF_TRAIN's in
+ * the training keys (a zero-shot run trains nothing, so it has none to compare) and from
+ * REF_SEGP's in SeGP-CL's own keys (SeGP-CL variants only); a reference that is R or NULL is
+ * skipped. 1 + the first difference in WHY. */
+static int config_difference(const ablate_run *r, const ablate_run *ref,
+                             const ablate_run *ref_train, const ablate_run *ref_segp, char *why,
+                             size_t n) {
+    if (ref && ref != r && first_difference(r->shared, ref->shared, ref->dir, why, n)) return 1;
+    if (r->variant == ABL_ZEROSHOT) return 0;
+    if (ref_train && ref_train != r && ref_train->variant != ABL_ZEROSHOT &&
+        first_difference(r->training, ref_train->training, ref_train->dir, why, n))
+        return 1;
+    return is_segp_variant(r->variant) && ref_segp && ref_segp != r &&
+           is_segp_variant(ref_segp->variant) &&
+           first_difference(r->segp_keys, ref_segp->segp_keys, ref_segp->dir, why, n);
+}
+
 static void note(FILE *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(FILE *notes, const char *fmt, ...) {
     if (!notes) return;
@@ -572,31 +589,32 @@ int ablate_collect(const char *const *dirs, int n_dirs, FILE *notes, ablate_runs
     for (int i = 0; i < out->n; i++) {
         ablate_run *r = &out->run[i];
         if (k && out->run[k - 1].variant == r->variant && out->run[k - 1].seed == r->seed) {
-            note(notes, "%s: the same variant (%s) and seed (%llu) as %s, left out", r->dir,
-                 variants[r->variant].name, (unsigned long long)r->seed, out->run[k - 1].dir);
+            /* the first by folder name stays; another config than its is named */
+            const ablate_run *kept = &out->run[k - 1];
+            char why[600];
+            if (config_difference(r, kept, kept, kept, why, sizeof why))
+                note(notes, "%s: the same variant (%s) and seed (%llu) as %s, left out; its "
+                     "config differs (%s)", r->dir, variants[r->variant].name,
+                     (unsigned long long)r->seed, kept->dir, why);
+            else
+                note(notes, "%s: the same variant (%s) and seed (%llu) as %s, left out", r->dir,
+                     variants[r->variant].name, (unsigned long long)r->seed, kept->dir);
             run_free(r);
             continue;
         }
         out->run[k++] = *r;
     }
     out->n = k;
-    /* one config beyond the variants' keys and the seed */
+    /* one config beyond the variants' keys and the seed: each run against the first run,
+     * the first that trains, and the first SeGP-CL variant */
     const ablate_run *ref = NULL, *ref_segp = NULL, *ref_train = NULL;
     char why[600];
     for (int i = 0; i < out->n; i++) {
         const ablate_run *r = &out->run[i];
         if (!ref) ref = r;
-        else if (first_difference(r->shared, ref->shared, ref->dir, why, sizeof why))
-            note(notes, "%s: %s: the table mixes configs", r->dir, why);
-        if (r->variant == ABL_ZEROSHOT) continue;
-        if (!ref_train) ref_train = r;
-        else if (first_difference(r->training, ref_train->training, ref_train->dir, why,
-                                  sizeof why))
-            note(notes, "%s: %s: the table mixes configs", r->dir, why);
-        if (!is_segp_variant(r->variant)) continue;
-        if (!ref_segp) ref_segp = r;
-        else if (first_difference(r->segp_keys, ref_segp->segp_keys, ref_segp->dir, why,
-                                  sizeof why))
+        if (r->variant != ABL_ZEROSHOT && !ref_train) ref_train = r;
+        if (is_segp_variant(r->variant) && !ref_segp) ref_segp = r;
+        if (config_difference(r, ref, ref_train, ref_segp, why, sizeof why))
             note(notes, "%s: %s: the table mixes configs", r->dir, why);
     }
     return 0;

@@ -267,6 +267,10 @@ static const char *synth_ablation(void) {
     snprintf(d, sizeof d, "%s/zz-copy", root);
     final_line(fin, sizeof fin, 76, 69, 8, -8, "");
     synth_run(d, "zeroshot", 1, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    /* and a second fine-tune of seed 1 made with another learning rate (finetune-s1 stays) */
+    snprintf(d, sizeof d, "%s/zz-other", root);
+    final_line(fin, sizeof fin, 70, 60, 15, -15, ", \"boundary_core_ratio\": 1.5");
+    synth_run(d, "finetune", 1, 1, 1, 0.5, "pgd", "0.0005", fin, 1);
     /* a folder that is no run directory */
     snprintf(d, sizeof d, "%s/logs", root);
     mkdirs(d);
@@ -381,9 +385,17 @@ TEST(ablate_collect_table_values) {
                   strstr(text, "joint-s1: method \"joint\" is no row") &&
                   strstr(text, "odd-s1: method \"segp\" with") &&
                   strstr(text, "zz-copy: the same variant (zeroshot) and seed (1)") &&
+                  strstr(text, "zz-other: the same variant (finetune) and seed (1) as ") &&
+                  strstr(text, "left out; its config differs (key 'train.lr' is 0.0005, but "
+                               "0.001 in ") &&
                   strstr(text, "logs: no config.json") &&
                   strstr(text, "nt-b: key 'train.lr' is 0.002, but 0.001 in"),
               "%s", text ? text : "");
+    /* the copy's config is the kept run's: its note says nothing of a difference */
+    const char *cp = text ? strstr(text, "zz-copy:") : NULL;
+    const char *eol = cp ? strchr(cp, '\n') : NULL;
+    const char *dif = cp ? strstr(cp, "differs") : NULL;
+    CHECK(cp && eol && (!dif || dif > eol));
     CHECK_MSG(text && !strstr(text, "segp-s"), "%s", text ? text : ""); /* the segp runs agree */
     CHECK_MSG(text && !strstr(text, "zeroshot-s3"), "%s", text ? text : ""); /* trains nothing */
     free(text);
