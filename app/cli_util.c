@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "cl/cl_config.h"
 #include "model/zeroshot.h"
 
 const char *cli_value(int argc, char **argv, int *i) {
@@ -168,6 +170,43 @@ void cli_stop_on_signals(void) {
 }
 
 int cli_stop_requested(void) { return stop_requested != 0; }
+
+/* The folder of the running executable ("" when unknown). */
+static void exe_dir(char *dir, size_t n) {
+    char p[4096];
+    ssize_t k = readlink("/proc/self/exe", p, sizeof p - 1);
+    dir[0] = 0;
+    if (k <= 0) return;
+    p[k] = 0;
+    char *slash = strrchr(p, '/');
+    if (!slash || (size_t)(slash - p) >= n) return;
+    *slash = 0;
+    snprintf(dir, n, "%s", p[0] ? p : "/");
+}
+
+const char *cli_shipped_path(const char *rel, char *buf, size_t n) {
+    snprintf(buf, n, "%s", rel);
+    if (rel[0] == '/' || access(rel, F_OK) == 0) return buf;
+    char dir[4096];
+    exe_dir(dir, sizeof dir);
+    if (!dir[0]) return buf;
+    char p[8200];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    if (access(p, F_OK) == 0 && strlen(p) < n) snprintf(buf, n, "%s", p);
+    return buf;
+}
+
+void cli_shipped_config_paths(const char *config_path, cl_config *c) {
+    char dir[4096];
+    exe_dir(dir, sizeof dir);
+    size_t dl = strlen(dir);
+    if (!dl || strncmp(config_path, dir, dl) || config_path[dl] != '/') return;
+    if (c->model[0] == '/' || access(c->model, F_OK) == 0) return;
+    char p[8200];
+    snprintf(p, sizeof p, "%s/%s", dir, c->model);
+    if (access(p, F_OK) == 0 && strlen(p) < sizeof c->model)
+        snprintf(c->model, sizeof c->model, "%s", p);
+}
 
 void cli_default_run_dir(const char *config, char *out, size_t n) {
     const char *base = strrchr(config, '/');

@@ -25,6 +25,18 @@ void cli_print_shapes_extras(const struct shapes_zeroshot_result *r);
 
 #include <stddef.h>
 
+/* The shipped file REL (a path in the source tree, e.g. "sample_runs/default.json"): REL when
+ * it is under the current directory, else the same path in the folder of the segp executable
+ * when it is there (segp lives in its source tree: `segp run` works from anywhere), else REL,
+ * so that messages name the path the user would expect. BUF holds the result. */
+const char *cli_shipped_path(const char *rel, char *buf, size_t n);
+
+/* A config read from a shipped file found beside the executable names its files relative to
+ * the source tree: its relative model path, when not under the current directory, is taken
+ * from there. CONFIG_PATH is the file the config came from. */
+#include "cl/cl_config.h"
+void cli_shipped_config_paths(const char *config_path, cl_config *c);
+
 /* A new run's directory: runs/NAME-YYYYmmdd-HHMMSS for CONFIG's file NAME (a -N suffix if taken:
  * never an existing directory); creates runs/. */
 void cli_default_run_dir(const char *config, char *out, size_t n);

@@ -129,7 +129,8 @@ static void run_usage(void) {
            "Avg, Last, FWT, BWT, Forgetting, old/new accuracy, held-out zero-shot retention\n"
            "and wall times at the end.\n"
            "Ctrl-C stops after the current step; 'segp resume DIR' continues.\n\n"
-           "  CONFIG      JSON config (keys below; default " DEFAULT_CONFIG ")\n"
+           "  CONFIG      JSON config (keys below; default " DEFAULT_CONFIG ", taken from\n"
+           "              segp's own folder, its source tree, when not under the current one)\n"
            "  --set KEY=VALUE  override one key of CONFIG (repeatable), checked as in the\n"
            "              file, e.g. --set acgd.lambda=50 --set benchmark.eval_split=val;\n"
            "              config.json records the values and resolved.overrides the --set list\n"
@@ -174,9 +175,11 @@ int cmd_run(int argc, char **argv) {
             return cli_usage_error("run", "one CONFIG only ('%s' and '%s')", config, argv[i]);
         }
     }
-    if (!config) config = DEFAULT_CONFIG;
+    char shipped[4096];
+    if (!config) config = cli_shipped_path(DEFAULT_CONFIG, shipped, sizeof shipped);
     cl_config c = cl_config_default();
     if (cl_config_parse_file(config, &c) != 0) return app_report_error();
+    cli_shipped_config_paths(config, &c);
     for (int k = 0; k < n_sets; k++)
         if (cl_config_set(&c, sets[k]) != 0) return app_report_error();
     if (device) snprintf(c.device, sizeof c.device, "%s", device);

@@ -46,15 +46,24 @@ static int is_dir(const char *p) {
 
 /* The default workbench: the shipped run (read-only) with N for a new run. 1 when it can
  * open (the files are where segp runs from), else 0. */
+/* The shipped run and config: under the current directory, else beside the executable. */
+static char shipped_run[4096], shipped_config[4096];
+static void find_shipped(void) {
+    cli_shipped_path(DEFAULT_RUN, shipped_run, sizeof shipped_run);
+    cli_shipped_path(DEFAULT_CONFIG, shipped_config, sizeof shipped_config);
+}
+
 int tui_default_available(void) {
-    char p[256];
-    snprintf(p, sizeof p, "%s/config.json", DEFAULT_RUN);
+    find_shipped();
+    char p[4200];
+    snprintf(p, sizeof p, "%s/config.json", shipped_run);
     return access(p, R_OK) == 0;
 }
 
 int tui_default(void) {
-    tui_options o = {.run_dir = DEFAULT_RUN, .charset = -1, .colors = -1};
-    if (access(DEFAULT_CONFIG, R_OK) == 0) o.new_config = DEFAULT_CONFIG;
+    find_shipped();
+    tui_options o = {.run_dir = shipped_run, .charset = -1, .colors = -1};
+    if (access(shipped_config, R_OK) == 0) o.new_config = shipped_config;
     return tui_main(&o);
 }
 
@@ -99,8 +108,8 @@ int cmd_tui(int argc, char **argv) {
         if (!tui_default_available())
             return cli_usage_error("tui", "no CONFIG or RUN_DIR, and %s is not here (run segp "
                                    "from the source tree, or name a run)", DEFAULT_RUN);
-        o.run_dir = DEFAULT_RUN;
-        if (access(DEFAULT_CONFIG, R_OK) == 0) o.new_config = DEFAULT_CONFIG;
+        o.run_dir = shipped_run;
+        if (access(shipped_config, R_OK) == 0) o.new_config = shipped_config;
     } else if (is_dir(target)) {
         if (o.out) return cli_usage_error("tui", "--out is for a new run of a CONFIG, not a RUN_DIR");
         o.run_dir = target;

@@ -11,6 +11,7 @@
 
 #include "cl/cl_config.h"
 #include "cl/runner.h"
+#include "cli_util.h"
 #include "core/common.h"
 #include "tui.h"
 
@@ -88,6 +89,7 @@ static void *thread_main(void *arg) {
     if (w->config_path) {
         cl_config c = cl_config_default();
         if (cl_config_parse_file(w->config_path, &c) == 0) {
+            cli_shipped_config_paths(w->config_path, &c);
             if (cl_config_check(&c) == 0) r = cl_runner_new(&c, w->config_path, w->dir, &p);
             if (!r) segp_fail_prefix("%s: ", w->config_path);
         }
