@@ -66,6 +66,9 @@ static int setup(cl_runner *r) {
     cl_config *c = &r->cfg;
     if (cl_config_check(c) != 0) return -1;
     r->method = cl_method_find(c->method);
+    /* the device first: a missing CUDA build is the first thing to know */
+    const segp_backend *be = segp_backend_get(c->device);
+    if (!be) return segp_fail_prefix("key 'run.device': ");
     r->bench = benchmark_open(&c->bench);
     if (!r->bench) return -1;
     int nc = benchmark_num_classes(r->bench);
@@ -95,8 +98,6 @@ static int setup(cl_runner *r) {
         if (k <= 0) return SEGP_FAIL("key 'benchmark.tasks': task %d has no classes", t + 1);
         r->task_start[t + 1] = r->task_start[t] + k;
     }
-    const segp_backend *be = segp_backend_get(c->device);
-    if (!be) return segp_fail_prefix("key 'run.device': ");
     if (segp_backend_set_precision(be, c->precision, "key 'run.precision'") != 0) return -1;
     clip_load_params mp = clip_default_load_params();
     mp.device = c->device;
