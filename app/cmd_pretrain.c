@@ -42,9 +42,11 @@ static void on_event(const pretrain_event *ev, void *user) {
     case PRETRAIN_STEP: {
         /* a session's first step sizes the arenas and is not timed: no rate yet */
         char rate[32] = "-";
-        if (ev->images_per_s > 0) snprintf(rate, sizeof rate, "%.1f", ev->images_per_s);
-        if (ev->images_per_s > 0) fmt_time(ev->eta_s, eta, sizeof eta);
-        else snprintf(eta, sizeof eta, "-");
+        snprintf(eta, sizeof eta, "-");
+        if (ev->images_per_s > 0) {
+            snprintf(rate, sizeof rate, "%.1f", ev->images_per_s);
+            fmt_time(ev->eta_s, eta, sizeof eta);
+        }
         fmt_time(ev->elapsed_s, el, sizeof el);
         fprintf(tty ? stderr : stdout,
                 "%sstep %d/%d  loss %.4f  lr %.2e  scale %.1f  %s img/s  elapsed %s  ETA %s%s",

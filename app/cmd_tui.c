@@ -44,8 +44,6 @@ static int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The default workbench: the shipped run (read-only) with N for a new run. 1 when it can
- * open (the files are where segp runs from), else 0. */
 /* The shipped run and config: under the current directory, else beside the executable. */
 static char shipped_run[4096], shipped_config[4096];
 static void find_shipped(void) {
@@ -53,6 +51,8 @@ static void find_shipped(void) {
     cli_shipped_path(DEFAULT_CONFIG, shipped_config, sizeof shipped_config);
 }
 
+/* The default workbench: the shipped run (read-only) with N for a new run. 1 when it can
+ * open (the files are under the current directory or beside the executable), else 0. */
 int tui_default_available(void) {
     find_shipped();
     char p[4200];
