@@ -335,8 +335,9 @@ TEST(optim_step_terms_and_errors) {
 }
 
 /* The data-parallel step (image batch split across 2 threads, text as its own task) computes
- * the same loss and gradient as the unsplit one, up to rounding of the sums over chunks. */
-static void data_parallel_case(tiny *t, const float *pix, int n) {
+ * the same loss and gradient as the unsplit one, up to rounding of the sums over chunks; with
+ * fewer images than threads it runs unsplit, so then (EXACT) they are the same to the bit. */
+static void data_parallel_case(tiny *t, const float *pix, int n, int exact) {
     size_t nb = clip_lora_trainable(t->lora);
     int32_t labels[8];
     for (int i = 0; i < n; i++) labels[i] = (i * 3) % t->n_txt;
@@ -363,6 +364,11 @@ static void data_parallel_case(tiny *t, const float *pix, int n) {
     if (test_verbose())
         printf("\n    %d images: data-parallel vs unsplit gradient: relative error %.3g", n, e);
     CHECK_MSG(e <= 2e-6, "%d images: data-parallel gradient: relative error %.3g > 2e-6", n, e);
+    if (exact) {
+        CHECK(loss[1] == loss[0]);
+        CHECK_MSG(memcmp(g[1], g[0], nb * sizeof(float)) == 0,
+                  "%d images on 2 threads: the step should have run unsplit", n);
+    }
     free(g[0]), free(g[1]);
 }
 
@@ -380,8 +386,9 @@ TEST(optim_step_data_parallel_matches) {
         memcpy(pix + i * img, t.pix + (size_t)(i % t.n_img) * img, img * sizeof(float));
     int saved = omp_get_max_threads();
     omp_set_num_threads(2);
-    data_parallel_case(&t, pix, 6); /* two chunks of 3 images and the text */
-    data_parallel_case(&t, pix, 1); /* one image and the text */
+    data_parallel_case(&t, pix, 6, 0); /* two chunks of 3 images and the text */
+    data_parallel_case(&t, pix, 2, 0); /* one image a chunk and the text */
+    data_parallel_case(&t, pix, 1, 1); /* fewer images than threads: unsplit */
     omp_set_num_threads(saved);
     free(pix);
     tiny_free(&t);

@@ -85,9 +85,10 @@ typedef struct {
                         * NULL: gradients only (train_step_grads), nothing is updated */
     int train_vision;  /* backward through the vision tower */
     int train_text;    /* backward through the text tower */
-    /* Split the image batch across the OpenMP threads (one chunk each, at most one per image;
-     * the text batch is one more task; each task runs single-threaded, per-task gradients are
-     * added in task order) when that makes at least 2 tasks. Small models spend most of a step
+    /* Split the image batch across the OpenMP threads (one chunk each; the text batch is one
+     * more task; each task runs single-threaded, per-task gradients are added in task order)
+     * when the batch has at least as many images as there are threads (fewer would leave
+     * threads idle beside a whole image tower: that step runs unsplit). Small models spend most of a step
      * in small ops whose fork/join per op dominates (and stalls whenever another process shares
      * the cores); one fork per pass does not. Results then differ in rounding from the unsplit step
      * (deterministic for a given thread count). 0: every op is threaded (pretraining keeps this,

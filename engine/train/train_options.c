@@ -23,8 +23,8 @@ static const cfg_field fields[] = {
     F("train.weight_decay", CFG_FLOAT, weight_decay, 0, 10, "weight decay of B"),
     F("train.data_parallel", CFG_BOOL, data_parallel, 0, 1,
       "split each image batch across the threads (one fork per pass: much faster for small "
-      "models and on busy machines; sums round differently from an unsplit run, so results "
-      "are deterministic per thread count)"),
+      "models and on busy machines; a batch with fewer images than threads runs unsplit; sums "
+      "round differently from an unsplit run, so results are deterministic per thread count)"),
     F("lora.rank", CFG_INT, rank, 1, 4096,
       "LoRA rank r (q, v, c_fc, c_proj of every block, both towers)"),
     F("lora.alpha", CFG_FLOAT, alpha, 0, 100000, "LoRA alpha (scale alpha / r)"),
