@@ -815,3 +815,25 @@ TEST(run_config_float_at_range_end_round_trips) {
     CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e31}}", "t.json", f, n, &c) != 0);
     CHECK(strstr(segp_last_error(), "tsgr.lambda") != NULL);
 }
+
+/* The keys' help gives a range only where one binds: [lo..hi], one side, or none (the +-1e30
+ * of keys whose own check says what holds, e.g. acgd.tau > 0, is no range to print). */
+TEST(run_config_help_ranges) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    cl_config d = cl_config_default();
+    char *doc = cfg_doc(f, n, &d);
+    CHECK(doc != NULL);
+    const char *want[][2] = {{"acgd.batch ", "(default 64 [1..65536])"},
+                             {"acgd.tau ", "> 0 (METHOD.md §5) (default 20)\n"},
+                             {"acgd.lambda ", "(default 5)\n"},
+                             {"anchors.epsilon ", "(default 0.0156863 [<= 1])\n"}};
+    for (size_t k = 0; doc && k < sizeof want / sizeof want[0]; k++) {
+        const char *line = strstr(doc, want[k][0]), *end = line ? strchr(line, '\n') : NULL;
+        const char *at = line ? strstr(line, want[k][1]) : NULL;
+        CHECK_MSG(at && at < end + 1, "key %s: '%s' not on its help line", want[k][0],
+                  want[k][1]);
+    }
+    CHECK(doc && !strstr(doc, "1e+30"));
+    free(doc);
+}

@@ -172,8 +172,13 @@ char *cfg_doc(const cfg_field *fields, int n_fields, const void *src) {
         case CFG_BOOL: snprintf(def, sizeof def, "%s", *(const int *)p ? "true" : "false"); break;
         case CFG_STRING: snprintf(def, sizeof def, "\"%s\"", p); break;
         }
-        if (fd->type == CFG_INT || fd->type == CFG_FLOAT || fd->type == CFG_U64)
-            snprintf(range, sizeof range, " [%g..%g]", fd->min, fd->max);
+        /* a bound at +-1e30 means "none here" (the key's check says what holds: > 0, ...) */
+        int has_lo = fd->min > -1e30, has_hi = fd->max < 1e30;
+        if (fd->type == CFG_INT || fd->type == CFG_FLOAT || fd->type == CFG_U64) {
+            if (has_lo && has_hi) snprintf(range, sizeof range, " [%g..%g]", fd->min, fd->max);
+            else if (has_lo) snprintf(range, sizeof range, " [>= %g]", fd->min);
+            else if (has_hi) snprintf(range, sizeof range, " [<= %g]", fd->max);
+        }
         char line[768];
         int k = snprintf(line, sizeof line, "  %-26s %s (default %s%s)\n", fd->key, fd->doc, def,
                          range);
