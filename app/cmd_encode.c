@@ -124,8 +124,11 @@ int cmd_encode(int argc, char **argv) {
             if (npy_read(tensor, &arr) != 0) goto fail;
             if (arr.ndim != 4 || arr.shape[1] != 3 || arr.shape[2] != c->resolution ||
                 arr.shape[3] != c->resolution) {
-                SEGP_FAIL("%s: expected shape (N, 3, %d, %d) for this model, got %d dims",
-                          tensor, c->resolution, c->resolution, arr.ndim);
+                char got[160];
+                npy_shape_text(&arr, got, sizeof got);
+                SEGP_FAIL("%s: shape %s; this model takes (N, 3, %d, %d) (segp preprocess "
+                          "--resolution %d makes it)",
+                          tensor, got, c->resolution, c->resolution, c->resolution);
                 goto fail;
             }
             n = (int)arr.shape[0];

@@ -2,6 +2,7 @@
  * to bad checkpoints: one line naming the file and the problem, exit status 1, no crash. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/common.h"
 #include "model/clip.h"
@@ -189,6 +190,18 @@ TEST(cli_encode_matches_reference) {
         npy_free(&a);
         npy_free(&r);
     }
+    /* pixels of another size: refused with the shape found and the one the model takes */
+    char bad[512], args[2048], out[4096], path[512];
+    snprintf(bad, sizeof bad, "%s/pix_5x5.npy", test_tmpdir());
+    snprintf(path, sizeof path, "%s/enc_bad.npy", test_tmpdir());
+    float z[2 * 3 * 5 * 5] = {0};
+    CHECK_EQ_INT(npy_write_f32(bad, z, 4, (int64_t[]){2, 3, 5, 5}), 0);
+    snprintf(args, sizeof args, "encode --model " FIX "clip_tiny.safetensors --tensor %s --out %s",
+             bad, path);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "pix_5x5.npy: shape (2, 3, 5, 5); this model takes (N, 3, ") != NULL,
+              "%s", out);
+    CHECK(access(path, F_OK) != 0);
 }
 
 TEST(cli_encode_text_and_zeroshot) {

@@ -135,6 +135,22 @@ TEST(npy_round_trip_shapes) {
     }
 }
 
+TEST(npy_shape_text_as_numpy) {
+    npy_array a = {.ndim = 4, .shape = {1, 3, 224, 224}};
+    char b[64];
+    npy_shape_text(&a, b, sizeof b);
+    CHECK(!strcmp(b, "(1, 3, 224, 224)"));
+    a.ndim = 1;
+    npy_shape_text(&a, b, sizeof b);
+    CHECK(!strcmp(b, "(1,)"));
+    a.ndim = 0;
+    npy_shape_text(&a, b, sizeof b);
+    CHECK(!strcmp(b, "()"));
+    a = (npy_array){.ndim = 2, .shape = {123456, 7}};
+    npy_shape_text(&a, b, 8); /* cut to the buffer, still terminated */
+    CHECK(!strcmp(b, "(123456"));
+}
+
 TEST(npy_rejects_malformed) {
     const char *dir = test_tmpdir();
     char path[512];

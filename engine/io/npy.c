@@ -408,3 +408,12 @@ int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *
 int npy_write_i64(const char *path, const int64_t *data, int ndim, const int64_t *shape) {
     return write_npy(path, "<i8", data, 8, ndim, shape);
 }
+
+void npy_shape_text(const npy_array *a, char *buf, size_t n) {
+    size_t k = 0;
+    if (!n) return;
+    k += (size_t)snprintf(buf, n, "(");
+    for (int d = 0; d < a->ndim && k < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", d ? ", " : "", (long long)a->shape[d]);
+    if (k < n) snprintf(buf + k, n - k, a->ndim == 1 ? ",)" : ")");
+}

@@ -21,6 +21,8 @@ int npy_read(const char *path, npy_array *out); /* -1 + error on failure */
  * (npy_read maps the file and calls this). */
 int npy_read_memory(const char *name, const void *data, size_t size, npy_array *out);
 void npy_free(npy_array *a);
+/* A's shape as NumPy prints it: "(2, 3, 48, 48)", "(5,)", "()". */
+void npy_shape_text(const npy_array *a, char *buf, size_t n);
 
 /* Write float32 array atomically (version 1.0 header unless it would not fit). */
 int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape);
