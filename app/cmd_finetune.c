@@ -31,7 +31,8 @@ static void usage(void) {
            "  --device D   cpu (default), cuda or cuda:N (a `make CUDA=1` build)\n"
            "  --precision P  auto (default), fp32, tf32 or bf16 (README \"GPU\")\n"
            "  --out L      save the trained LoRA state\n\n"
-           "config keys:\n%s",
+           "config keys (JSON; nested objects or dotted keys; an unknown key or one given twice "
+           "is an error):\n%s",
            doc);
     free(doc);
 }

@@ -142,7 +142,9 @@ static void run_usage(void) {
            "methods:");
     for (int i = 0; i < cl_method_count(); i++)
         printf("\n  %-10s %s", cl_method_at(i)->name, cl_method_at(i)->doc);
-    printf("\n\nconfig keys:\n%s", doc);
+    printf("\n\nconfig keys (JSON; nested objects or dotted keys; an unknown key or one given "
+           "twice is an error):\n%s",
+           doc);
     free(doc);
 }
 

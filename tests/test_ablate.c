@@ -562,11 +562,13 @@ TEST(ablate_collect_eval_split) {
 
 /* ---- the command: --list, bad arguments, real cells ---- */
 
+/* seed (1) and train.optimizer ("adamw") are the defaults, left out so that EXTRA may set
+ * them (a key given twice is refused) */
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\","
-    " \"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\","
+    " \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\","
     " \"tasks\": \"B0-Inc10\", \"train_per_class\": 4, \"test_per_class\": 2},"
-    " \"train\": {\"epochs\": 1, \"batch_size\": 32, \"optimizer\": \"adamw\", \"lr\": %s},"
+    " \"train\": {\"epochs\": 1, \"batch_size\": 32, \"lr\": %s},"
     " \"eval\": {\"batch_size\": 64}, \"run\": {\"max_tasks\": 2},"
     " \"analytics\": {\"enabled\": false}%s}";
 

@@ -837,3 +837,30 @@ TEST(run_config_help_ranges) {
     CHECK(doc && !strstr(doc, "1e+30"));
     free(doc);
 }
+
+/* A key given twice is refused by name, not settled by whichever came last: twice in one
+ * object, as a nested and a dotted key, and in a group given twice; a group given twice with
+ * different keys is fine. */
+TEST(run_config_duplicate_keys_refused) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    const char *cases[][2] = {
+        {"{\"seed\": 1, \"seed\": 2}", "'seed' is given twice"},
+        {"{\"acgd\": {\"lambda\": 1, \"tau\": 2, \"lambda\": 3}}", "'acgd.lambda' is given twice"},
+        {"{\"benchmark\": {\"name\": \"shapes\"}, \"benchmark.name\": \"shapes\"}",
+         "'benchmark.name' is given twice"},
+        {"{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1, \"k\": 4}}", "'tsgr.k' is given twice"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cl_config c = cl_config_default();
+        CHECK(cfg_parse_string(cases[k][0], "t.json", f, n, &c) != 0);
+        CHECK_MSG(strstr(segp_last_error(), cases[k][1]) != NULL, "%s: %s", cases[k][0],
+                  segp_last_error());
+    }
+    cl_config c = cl_config_default(); /* the same leaf names in different groups are fine */
+    CHECK(cfg_parse_string("{\"acgd\": {\"lambda\": 2}, \"tsgr\": {\"lambda\": 3}}", "t.json", f,
+                           n, &c) == 0);
+    CHECK(c.segp.lambda_acgd == 2 && c.segp.lambda_gr == 3);
+    CHECK(cfg_parse_string("{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1}}", "t.json", f, n,
+                           &c) == 0);
+    CHECK(c.segp.tsgr_k == 3 && c.segp.tau_gr == 1);
+}

@@ -162,7 +162,7 @@ TEST(segp_run_keep_last_checkpoint) {
     char dir[512], args[1400];
     snprintf(dir, sizeof dir, "%s/segp-keeplast", test_tmpdir());
     snprintf(args, sizeof args, "run %s --out %s",
-             config("keeplast", ", \"run\": {\"max_tasks\": 3, \"keep_checkpoints\": \"last\"}"),
+             config("keeplast", ", \"run\": {\"keep_checkpoints\": \"last\"}"),
              dir);
     CHECK(run_segp_fault("step:8", args) != 0);
     snprintf(args, sizeof args, "resume %s", dir);

@@ -62,17 +62,23 @@ static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void
     return SEGP_FAIL("%s: key '%s' has an unknown type", what, fd->key);
 }
 
+/* SEEN[i] marks field i as set: a key given twice (JSON allows it; cJSON keeps both) is
+ * refused rather than the last one silently winning, also when spelt once as "a": {"b": ..}
+ * and once as "a.b". A group may come twice with different keys ("a": {"b": ..}, "a":
+ * {"c": ..}): nothing is ambiguous there. */
 static int walk(const char *what, const cJSON *obj, const char *prefix, const cfg_field *f,
-                int n, void *dst) {
+                int n, void *dst, unsigned char *seen) {
     for (const cJSON *it = obj->child; it; it = it->next) {
         char key[256];
         if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);
         else snprintf(key, sizeof key, "%s", it->string);
         const cfg_field *fd = find_field(f, n, key);
         if (fd) {
+            if (seen[fd - f]) return SEGP_FAIL("%s: key '%s' is given twice", what, key);
+            seen[fd - f] = 1;
             if (set_value(what, fd, it, dst) != 0) return -1;
         } else if (cJSON_IsObject(it) && has_prefix_group(f, n, key)) {
-            if (walk(what, it, key, f, n, dst) != 0) return -1;
+            if (walk(what, it, key, f, n, dst, seen) != 0) return -1;
         } else {
             return SEGP_FAIL("%s: unknown key '%s' (the command's --help lists every key)", what,
                              key);
@@ -91,7 +97,11 @@ int cfg_parse_string(const char *json, const char *what, const cfg_field *fields
     }
     int rc = 0;
     if (!cJSON_IsObject(root)) rc = SEGP_FAIL("%s: expected a JSON object at the top", what);
-    else rc = walk(what, root, "", fields, n_fields, dst);
+    else {
+        unsigned char *seen = segp_calloc((size_t)n_fields + 1, 1);
+        rc = walk(what, root, "", fields, n_fields, dst, seen);
+        free(seen);
+    }
     cJSON_Delete(root);
     return rc;
 }
