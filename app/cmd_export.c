@@ -285,6 +285,25 @@ int cmd_export(int argc, char **argv) {
                                    "--format", out);
         o.format = (fig_format)fig_format_parse(e);
     }
+    /* a figure file's folder must be there (--all makes its folder): said before any work,
+     * naming the folder, not the first file that could not be made */
+    if (out && !all) {
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", out);
+        char *slash = strrchr(parent, '/');
+        struct stat st;
+        if (slash && slash != parent) {
+            *slash = 0;
+            if (stat(parent, &st) != 0) {
+                fprintf(stderr, "segp: error: --out %s: there is no folder %s\n", out, parent);
+                return 1;
+            }
+            if (!S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "segp: error: --out %s: %s is not a folder\n", out, parent);
+                return 1;
+            }
+        }
+    }
 
     if (n_compare) {
         if (all) return cli_usage_error("export", "--compare and --all do not go together");

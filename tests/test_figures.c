@@ -673,11 +673,17 @@ TEST(figure_bad_requests_leave_no_file) {
     snprintf(args, sizeof args, "export " RUN " --figure accuracy-curve --out %s",
              tpath("bad/missing/x.png", NULL));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
-    CHECK(strstr(out, "missing/x") != NULL);
+    CHECK_MSG(strstr(out, "missing/x.png: there is no folder ") && strstr(out, "bad/missing\n"),
+              "%s", out); /* the folder named, not the figure's .csv */
     write_text(tpath("bad/file", NULL), "not a folder");
     snprintf(args, sizeof args, "export " RUN " --figure accuracy-curve --format pdf --out %s",
              tpath("bad/file/x.pdf", NULL));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "bad/file is not a folder") != NULL, "%s", out);
+    snprintf(args, sizeof args, "export --compare " RUN " --out %s",
+             tpath("bad/missing/c.png", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "there is no folder ") != NULL, "%s", out);
     snprintf(args, sizeof args, "export " RUN " --all --out %s", tpath("bad/file", NULL));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
 
