@@ -217,7 +217,9 @@ static int remove_empty_run(const char *dir) {
     return rmdir(dir);
 }
 
-/* Run or resume cell CELL: 0 finished (now or before), 1 stopped by Ctrl-C, -1 + error. */
+/* Run or resume cell CELL: 0 finished (now or before), 1 stopped by Ctrl-C, -1 + error, -2 +
+ * error when the cell's folder is not this cell's (the same command cannot continue: another
+ * --out can). */
 static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     int v, si;
     ablate_cell_at(&a->plan, cell, &v, &si);
@@ -235,18 +237,22 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     cl_runner *r = NULL;
     char path[4500];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if (rundir_exists(dir) && !rundir_exists(path) && remove_empty_run(dir) != 0)
-        return SEGP_FAIL("%s: exists but holds no config.json (not a run directory); move it "
-                         "away", dir);
+    if (rundir_exists(dir) && !rundir_exists(path) && remove_empty_run(dir) != 0) {
+        SEGP_FAIL("%s: exists but holds no config.json (not a run directory); move it away, or "
+                  "choose another --out", dir);
+        return -2;
+    }
     if (rundir_exists(dir)) {
         /* the folder must hold this very cell, not one of an ablation of another config */
         char why[2400];
         int d = ablate_config_differs(dir, &c, why, sizeof why);
         if (d < 0) return -1;
-        if (d)
-            return SEGP_FAIL("%s: %s (the \"%s\" variant of %s): the folder holds a cell of "
-                             "another ablation; choose another --out, or move it away", path,
-                             why, name, a->config);
+        if (d) {
+            SEGP_FAIL("%s: %s (the \"%s\" variant of %s): the folder holds a cell of another "
+                      "ablation; choose another --out, or move it away", path, why, name,
+                      a->config);
+            return -2;
+        }
         snprintf(path, sizeof path, "%s/DONE", dir);
         if (rundir_exists(path)) {
             fprintf(o, "%sfinished earlier, skipped\n", prefix);
@@ -351,8 +357,9 @@ static int run_all(const ablation *a, cli_progress *ui) {
         int rc = cli_stop_requested() ? 1 : run_cell(a, cell, ui, o);
         if (rc < 0) {
             app_report_error();
-            fprintf(stderr, "segp: cell %d failed; the finished cells are kept; after fixing the "
-                            "cause, continue with: %s\n", cell, cmd);
+            if (rc == -1)
+                fprintf(stderr, "segp: cell %d failed; the finished cells are kept; after fixing "
+                                "the cause, continue with: %s\n", cell, cmd);
             return 1;
         }
         if (rc == 1) {
@@ -486,7 +493,7 @@ int cmd_ablate(int argc, char **argv) {
     command_line(&a, cell, cmd, sizeof cmd);
     if (r < 0) {
         rc = app_report_error();
-        fprintf(stderr, "segp: after fixing the cause, continue with: %s\n", cmd);
+        if (r == -1) fprintf(stderr, "segp: after fixing the cause, continue with: %s\n", cmd);
     } else if (r == 1) {
         fprintf(stderr, "\nsegp: stopped; the finished tasks are kept.\ncontinue with: %s\n", cmd);
         rc = 130;

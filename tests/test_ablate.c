@@ -756,6 +756,16 @@ TEST(ablate_runs_cells_skips_and_resumes) {
     char *err = slurp(e);
     CHECK_MSG(err && strstr(err, "key 'train.lr' is 0.002 there, 0.003 here"), "%s",
               err ? err : "");
+    /* the same command would be refused again: no "continue with" it, but another --out */
+    CHECK_MSG(err && !strstr(err, "continue with") && strstr(err, "choose another --out"), "%s",
+              err ? err : "");
+    free(err);
+    snprintf(args, sizeof args,
+             "ablate %s --variants zeroshot,finetune --seeds 1 --out %s --cell 0", other, out_dir);
+    CHECK_EQ_INT(run_split(args, o, e), 1);
+    err = slurp(e);
+    CHECK_MSG(err && strstr(err, "train.lr") && !strstr(err, "continue with"), "%s",
+              err ? err : "");
     free(err);
     /* --cell: a folder left empty by a kill is started afresh; Ctrl-C stops a cell (130) and
      * rerunning the cell resumes it to the metrics of the uninterrupted one */
