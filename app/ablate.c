@@ -623,6 +623,12 @@ fail:
     return -1;
 }
 
+int ablate_runs_matched(const ablate_run *a, const ablate_run *b) {
+    char why[600];
+    return !config_difference(a, b, b, b, why, sizeof why) &&
+           !config_difference(b, a, a, a, why, sizeof why);
+}
+
 void ablate_runs_free(ablate_runs *r) {
     for (int i = 0; i < r->n; i++) run_free(&r->run[i]);
     free(r->run);

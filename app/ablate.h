@@ -101,6 +101,10 @@ int ablate_classify(const char *config_json, char *why, size_t n);
 int ablate_collect(const char *const *dirs, int n_dirs, FILE *notes, ablate_runs *out);
 void ablate_runs_free(ablate_runs *r);
 
+/* Whether A and B ran the same config beyond the variants' keys and the seed (as
+ * ablate_collect compares them): only such runs are compared seed by seed. */
+int ablate_runs_matched(const ablate_run *a, const ablate_run *b);
+
 enum {
     ROW_ZEROSHOT, ROW_FINETUNE, ROW_ACGD, ROW_TSGR, ROW_TRANSFER, ROW_SEGP, ROW_NEW_TASK,
     ROW_SEEDS, ABL_ROWS
@@ -139,7 +143,8 @@ char *ablate_format_csv(const ablate_row rows[ABL_ROWS], unsigned mask);
 /* ---- paired comparisons ---- */
 
 /* Cells of one seed share LoRA A and the data order, so the claims compare rows seed by seed:
- * A - B over the seeds both rows have. */
+ * A - B over the seeds both rows have, when the two runs' configs match
+ * (ablate_runs_matched). */
 enum {
     PAIR_SEGP_FINETUNE, PAIR_SEGP_ZEROSHOT, PAIR_ACGD_FINETUNE, PAIR_ANCHORS_NEW_TASK,
     PAIR_ANCHORS_SEEDS, PAIR_SEEDS_NEW_TASK, ABL_PAIRS
@@ -154,6 +159,7 @@ typedef struct {
     ablate_stat last, forgetting; /* of the differences A - B */
     int last_higher;        /* seeds where A's Last is above B's */
     int forgetting_lower;   /* seeds where A's Forgetting is below B's */
+    int unmatched;          /* seeds left out: A's and B's configs differ beyond the variants */
 } ablate_pair;
 
 void ablate_pairs(const ablate_runs *r, ablate_pair pairs[ABL_PAIRS]);

@@ -245,12 +245,16 @@ static const struct {
      ROW_NEW_TASK},
 };
 
-/* The numbers of row ROW's run with seed SEED; NULL when there is none (ablate_collect keeps one
- * run per variant and seed). */
-static const ablate_numbers *numbers_of(const ablate_runs *r, int row, uint64_t seed) {
+/* The numbers of row ROW's run with seed SEED (that run in *RUN); NULL when there is none
+ * (ablate_collect keeps one run per variant and seed). */
+static const ablate_numbers *numbers_of(const ablate_runs *r, int row, uint64_t seed,
+                                        const ablate_run **run) {
     for (int i = 0; i < r->n; i++) {
         const ablate_numbers *v = ablate_run_row(&r->run[i], row);
-        if (v && r->run[i].seed == seed) return v;
+        if (v && r->run[i].seed == seed) {
+            *run = &r->run[i];
+            return v;
+        }
     }
     return NULL;
 }
@@ -268,9 +272,14 @@ void ablate_pairs(const ablate_runs *r, ablate_pair pairs[ABL_PAIRS]) {
         int n = 0;
         /* runs are sorted by variant and seed, so the seeds come in order */
         for (int i = 0; i < r->n; i++) {
+            const ablate_run *run_b = NULL;
             const ablate_numbers *a = ablate_run_row(&r->run[i], p->row_a);
-            const ablate_numbers *b = a ? numbers_of(r, p->row_b, r->run[i].seed) : NULL;
+            const ablate_numbers *b = a ? numbers_of(r, p->row_b, r->run[i].seed, &run_b) : NULL;
             if (!b) continue;
+            if (!ablate_runs_matched(&r->run[i], run_b)) { /* no paired comparison */
+                p->unmatched++;
+                continue;
+            }
             dl[n] = a->last - b->last;
             df[n] = a->forgetting - b->forgetting;
             p->last_higher += dl[n] > 0;
@@ -289,6 +298,18 @@ void ablate_pairs(const ablate_runs *r, ablate_pair pairs[ABL_PAIRS]) {
 static int pair_shown(const ablate_pair *p, unsigned mask) {
     return p->n > 0 && (mask >> p->row_a & 1) && (mask >> p->row_b & 1);
 }
+
+/* Seed pairs left out of the rows shown because their configs differ; 0 when none. */
+static int pairs_unmatched(const ablate_pair pairs[ABL_PAIRS], unsigned mask) {
+    int n = 0;
+    for (int k = 0; k < ABL_PAIRS; k++)
+        if ((mask >> pairs[k].row_a & 1) && (mask >> pairs[k].row_b & 1)) n += pairs[k].unmatched;
+    return n;
+}
+
+#define UNMATCHED_NOTE                                                                         \
+    "left out: %d seed pair%s whose two runs' configs differ beyond the variants' keys (segp "  \
+    "ablate --collect's notes name the keys)\n"
 
 /* "+0.58 ± 0.30", "+0.58 ± —" (one seed). */
 static void fmt_diff(const ablate_stat *s, char *buf, size_t n) {
@@ -332,6 +353,8 @@ char *ablate_format_pairs_text(const ablate_pair pairs[ABL_PAIRS], unsigned mask
         fprintf(f, "%s\n", PAIR_LEGEND);
         write_aligned(f, pair_header, g, 0x1Eu); /* the numbers */
     }
+    int um = pairs_unmatched(pairs, mask);
+    if (um) fprintf(f, UNMATCHED_NOTE, um, um == 1 ? "" : "s");
     fclose(f);
     free(g);
     return buf;
@@ -347,6 +370,8 @@ char *ablate_format_pairs_md(const ablate_pair pairs[ABL_PAIRS], unsigned mask) 
                    "A lower | seeds |\n|---|---:|---:|---:|---:|---|\n", PAIR_LEGEND);
         write_md_lines(f, g);
     }
+    int um = pairs_unmatched(pairs, mask);
+    if (um) fprintf(f, "\n" UNMATCHED_NOTE, um, um == 1 ? "" : "s");
     fclose(f);
     free(g);
     return buf;

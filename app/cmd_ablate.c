@@ -308,7 +308,7 @@ static int table(const char *const *dirs, int n, unsigned mask, const char *outd
     for (int i = 0; i < runs.n; i++)
         n_val += runs.run[i].shared && strstr(runs.run[i].shared, "benchmark.eval_split=\"val\"");
     int val = n_val == runs.n;
-    printf("\nablation table (%d runs, evaluated on the %s):\n%s", runs.n,
+    printf("\nablation table (%d run%s, evaluated on the %s):\n%s", runs.n, runs.n == 1 ? "" : "s",
            val ? "validation split" : n_val ? "test AND the validation split: mixed" : "test split",
            text);
     if (*p_text) printf("\n%s", p_text);

@@ -802,3 +802,45 @@ TEST(ablate_runs_cells_skips_and_resumes) {
     if (saved[0]) setenv("OMP_NUM_THREADS", saved, 1);
     else unsetenv("OMP_NUM_THREADS");
 }
+
+/* Seeds are paired only between runs of one config: a SeGP-CL run made at another learning
+ * rate than its seed's fine-tune is left out of the pair (and counted in a note), not compared
+ * with it. */
+TEST(ablate_pairs_only_matched_configs) {
+    ablate_runs runs = {0};
+    runs.n = runs.cap = 4;
+    runs.run = calloc(4, sizeof *runs.run);
+    const struct {
+        int variant, seed;
+        const char *lr;
+        double last, forg;
+    } def[4] = {{ABL_FINETUNE, 1, "0.001", 60, 10}, {ABL_FINETUNE, 2, "0.001", 62, 12},
+                {ABL_SEGP, 1, "0.001", 65, 8}, {ABL_SEGP, 2, "0.0003", 70, 5}};
+    for (int i = 0; i < 4; i++) {
+        ablate_run *r = &runs.run[i];
+        char t[64];
+        r->dir = strdup(def[i].variant == ABL_SEGP ? "segp" : "finetune");
+        r->variant = def[i].variant;
+        r->seed = (uint64_t)def[i].seed;
+        r->main = r->clip = (ablate_numbers){80, def[i].last, def[i].forg, -def[i].forg, 1.5};
+        r->has_clip = 1;
+        r->shared = strdup("model=m\n");
+        snprintf(t, sizeof t, "train.lr=%s\n", def[i].lr);
+        r->training = strdup(t);
+        r->segp_keys = strdup("acgd.tau=20\n");
+    }
+    CHECK(ablate_runs_matched(&runs.run[0], &runs.run[2]));
+    CHECK(!ablate_runs_matched(&runs.run[1], &runs.run[3]));
+    CHECK(!ablate_runs_matched(&runs.run[3], &runs.run[1]));
+    ablate_pair pairs[ABL_PAIRS];
+    ablate_pairs(&runs, pairs);
+    const ablate_pair *sf = &pairs[PAIR_SEGP_FINETUNE];
+    CHECK(sf->n == 1 && sf->unmatched == 1 && !strcmp(sf->seed_list, "1"));
+    CHECK_NEAR(sf->last.mean, 5, 1e-12); /* seed 1 only: 65 - 60 */
+    char *text = ablate_format_pairs_text(pairs, ablate_row_mask(NULL));
+    CHECK_MSG(text && strstr(text, "+5.00 ± —") &&
+                  strstr(text, "left out: 1 seed pair whose two runs' configs differ"),
+              "%s", text ? text : "");
+    free(text);
+    ablate_runs_free(&runs);
+}
