@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cl/methods.h"
@@ -179,6 +180,18 @@ int cmd_run(int argc, char **argv) {
     }
     char shipped[4096];
     if (!config) config = cli_shipped_path(DEFAULT_CONFIG, shipped, sizeof shipped);
+    struct stat st;
+    if (stat(config, &st) == 0 && S_ISDIR(st.st_mode)) { /* a run directory, likely */
+        char cj[4200];
+        snprintf(cj, sizeof cj, "%s/config.json", config);
+        if (access(cj, F_OK) == 0)
+            fprintf(stderr, "segp: error: %s is a run directory, not a config: 'segp resume %s' "
+                            "continues it, 'segp tui %s' opens it, 'segp run %s' runs its "
+                            "config again\n", config, config, config, cj);
+        else
+            fprintf(stderr, "segp: error: %s is a folder, not a config (a JSON file)\n", config);
+        return 1;
+    }
     cl_config c = cl_config_default();
     if (cl_config_parse_file(config, &c) != 0) return app_report_error();
     cli_shipped_config_paths(config, &c);

@@ -269,6 +269,27 @@ TEST(run_tiny_end_to_end_fixed_numbers) {
     all_threads();
 }
 
+/* A run's config.json starts a new run (its "resolved" record passed over) that reproduces
+ * the run; the run directory itself given as CONFIG is refused, pointing at resume, tui and
+ * its config.json. */
+TEST(run_again_from_a_runs_config) {
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400], cfg[700];
+    snprintf(dir, sizeof dir, "%s/again-run", test_tmpdir());
+    snprintf(cfg, sizeof cfg, "%s/config.json", ref);
+    snprintf(args, sizeof args, "run %s --out %s", cfg, dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    CHECK(same_metrics(ref, dir));
+    snprintf(args, sizeof args, "run %s --out %s-2", ref, dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "is a run directory, not a config") && strstr(out, "segp resume ") &&
+                  strstr(out, "config.json' runs its config again"),
+              "%s", out);
+    CHECK(!exists(dir, "../again-run-2"));
+    all_threads();
+}
+
 TEST(run_tiny_zeroshot_consistent) {
     one_thread();
     /* zero-shot: no training, so the incoming task's zero-shot entry R[i][i+1] equals R[i+1][i+1]

@@ -63,7 +63,8 @@ typedef struct {
 cl_config cl_config_default(void);
 const cfg_field *cl_config_fields(int *n);
 
-/* Parse a config file over the defaults; -1 + error naming the file and key. */
+/* Parse a config file over the defaults; -1 + error naming the file and key. A run's
+ * config.json is a config too: its "resolved" block (that run's record) is passed over. */
 int cl_config_parse_file(const char *path, cl_config *c);
 /* One command-line override "KEY=VALUE" (--set) over C: VALUE is read as the key's type (a
  * string as it is, or JSON-quoted; a number; true/false), then checked like the same key in a
