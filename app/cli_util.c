@@ -184,6 +184,11 @@ static void exe_dir(char *dir, size_t n) {
     snprintf(dir, n, "%s", p[0] ? p : "/");
 }
 
+const char *cli_exe_dir(char *buf, size_t n) {
+    exe_dir(buf, n);
+    return buf;
+}
+
 const char *cli_shipped_path(const char *rel, char *buf, size_t n) {
     snprintf(buf, n, "%s", rel);
     if (rel[0] == '/' || access(rel, F_OK) == 0) return buf;

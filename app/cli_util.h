@@ -31,6 +31,9 @@ void cli_print_shapes_extras(const struct shapes_zeroshot_result *r);
  * so that messages name the path the user would expect. BUF holds the result. */
 const char *cli_shipped_path(const char *rel, char *buf, size_t n);
 
+/* The folder of the segp executable ("" when unknown), in BUF. */
+const char *cli_exe_dir(char *buf, size_t n);
+
 /* A config read from a shipped file found beside the executable names its files relative to
  * the source tree: its relative model path, when not under the current directory, is taken
  * from there. CONFIG_PATH is the file the config came from. */

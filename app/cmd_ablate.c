@@ -232,8 +232,9 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     fprintf(o, "cell %d of %d (%s, seed %llu): %s\n", cell, ablate_num_cells(&a->plan), name,
             (unsigned long long)c.seed, dir);
     fflush(o);
+    char exe[4096];
     cl_runner_params p = {.cb = cli_progress_event, .user = ui, .overrides = a->sets,
-                          .n_overrides = a->n_sets};
+                          .n_overrides = a->n_sets, .model_dir = cli_exe_dir(exe, sizeof exe)};
     cl_runner *r = NULL;
     char path[4500];
     snprintf(path, sizeof path, "%s/config.json", dir);

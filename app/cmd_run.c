@@ -260,8 +260,9 @@ int cmd_resume(int argc, char **argv) {
         return 0;
     }
     cli_stop_on_signals();
+    char exe[4096];
     cl_runner_params p = {.cb = cli_progress_event, .user = &u, .device = device,
-                          .precision = precision};
+                          .precision = precision, .model_dir = cli_exe_dir(exe, sizeof exe)};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     return finish(r, cl_runner_run(r), &u);
@@ -288,7 +289,9 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!dir) return cli_usage_error("eval", "DIR is required");
     cli_stop_on_signals();
-    cl_runner_params p = {.cb = cli_progress_event, .user = &u, .read_only = 1};
+    char exe[4096];
+    cl_runner_params p = {.cb = cli_progress_event, .user = &u, .read_only = 1,
+                          .model_dir = cli_exe_dir(exe, sizeof exe)};
     cl_runner *r = cl_runner_open(dir, &p);
     if (!r) return app_report_error();
     int differ = 0;

@@ -84,7 +84,8 @@ static void *thread_main(void *arg) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
-    cl_runner_params p = {.cb = on_event, .user = w};
+    char exe[4096];
+    cl_runner_params p = {.cb = on_event, .user = w, .model_dir = cli_exe_dir(exe, sizeof exe)};
     cl_runner *r = NULL;
     if (w->config_path) {
         cl_config c = cl_config_default();

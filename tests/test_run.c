@@ -602,6 +602,33 @@ TEST(run_default_config_from_anywhere) {
     CHECK_MSG(c && strstr(c, want), "model %s not in %s", want, p);
     snprintf(want, sizeof want, "\"%s\"", model);
     CHECK_MSG(c && strstr(c, want), "model_path %s not in %s", want, p);
+    free(c);
+    /* a run whose relative model path is not under the current directory and whose recorded
+     * path is gone (a copied run directory): segp's own folder has the model */
+    char copy[700];
+    snprintf(copy, sizeof copy, "%s/moved-run", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", copy, reference_run(), copy);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/config.json", copy);
+    c = slurp(p);
+    char *at = c ? strstr(c, want) : NULL;
+    CHECK(c && at && strstr(c, "\"model\":\t\"sample_runs/models/shapes-clip.safetensors\""));
+    if (at) {
+        char *edited = malloc(strlen(c) + 64);
+        sprintf(edited, "%.*s\"/gone/shapes-clip.safetensors\"%s", (int)(at - c), c,
+                at + strlen(want));
+        write_text(p, edited);
+        free(edited);
+    }
+    free(c);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/segp' eval '%s' > moved.txt 2>&1", test_tmpdir(),
+             tree, copy);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    c = slurp(tpath("moved.txt", NULL));
+    snprintf(want, sizeof want, "using %s/sample_runs/models/shapes-clip.safetensors, in segp's "
+             "own folder (same SHA-256)", tree);
+    CHECK_MSG(c && strstr(c, want) && strstr(c, "every entry equals the saved counts"), "%s",
+              c ? c : "");
     free(c), free(model), free(shipped);
     all_threads();
 }

@@ -258,9 +258,18 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     int model_moved = r->cfg.model[0] != '/' && access(r->cfg.model, R_OK) != 0 &&
                       prov.model_path[0] == '/' && access(prov.model_path, R_OK) == 0 &&
                       strlen(prov.model_path) < sizeof r->cfg.model;
-    char model_given[sizeof r->cfg.model];
+    char model_given[sizeof r->cfg.model], beside[sizeof r->cfg.model + 4200] = "";
     snprintf(model_given, sizeof model_given, "%s", r->cfg.model);
-    if (model_moved) snprintf(r->cfg.model, sizeof r->cfg.model, "%s", prov.model_path);
+    if (model_moved) {
+        snprintf(r->cfg.model, sizeof r->cfg.model, "%s", prov.model_path);
+    } else if (r->cfg.model[0] != '/' && access(r->cfg.model, R_OK) != 0 && p && p->model_dir &&
+               p->model_dir[0]) {
+        snprintf(beside, sizeof beside, "%s/%s", p->model_dir, r->cfg.model);
+        if (access(beside, R_OK) == 0 && strlen(beside) < sizeof r->cfg.model) {
+            snprintf(r->cfg.model, sizeof r->cfg.model, "%s", beside);
+            model_moved = 2;
+        }
+    }
     if (p && p->device) snprintf(r->cfg.device, sizeof r->cfg.device, "%s", p->device);
     if (p && p->precision) snprintf(r->cfg.precision, sizeof r->cfg.precision, "%s", p->precision);
     if (cl_config_check(&r->cfg) != 0) {
@@ -280,8 +289,9 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     }
     if (open_events(r) != 0) goto fail;
     if (model_moved)
-        info(r, -1, "model %s is not under the current directory; using %s, where the run found "
-             "it (same SHA-256)", model_given, r->cfg.model);
+        info(r, -1, "model %s is not under the current directory; using %s, %s (same SHA-256)",
+             model_given, r->cfg.model,
+             model_moved == 2 ? "in segp's own folder" : "where the run found it");
     if (threads && threads != omp_get_max_threads())
         info(r, -1, "%s records %d threads and this process has %d: a re-run task may differ "
              "from the original in the last bits (set OMP_NUM_THREADS=%d to match)", path,

@@ -35,6 +35,10 @@ typedef struct {
      * the config, recorded in config.json's resolved.overrides beside resolved.config_file */
     const char *const *overrides;
     int n_overrides;
+    /* cl_runner_open only: one more folder to look for a relative `model` path in when it is
+     * neither under the current directory nor at the path the run recorded (the app passes
+     * segp's own folder, the shipped model's); the SHA-256 is checked either way. NULL: none */
+    const char *model_dir;
 } cl_runner_params;
 cl_runner_params cl_runner_default_params(void);
 
