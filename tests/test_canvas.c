@@ -284,6 +284,51 @@ TEST(view_notice_wraps_and_centres) {
     canvas_free(c);
 }
 
+/* The rows of a table of N in LINES lines as text: "1 2 . 9 10" (1-based, '.' for a line that
+ * stands for hidden rows). */
+static const char *rows_of(int n, int lines, int pin0, int pin1) {
+    static char out[512];
+    int row[128], pin[2] = {pin0, pin1};
+    int m = view_table_rows(n, lines, pin, 2, row);
+    size_t used = 0;
+    out[0] = 0;
+    for (int k = 0; k < m; k++) {
+        if (row[k] < 0) used += (size_t)snprintf(out + used, sizeof out - used, "%s.", k ? " " : "");
+        else used += (size_t)snprintf(out + used, sizeof out - used, "%s%d", k ? " " : "", row[k] + 1);
+    }
+    return out;
+}
+
+TEST(view_table_rows_keep_the_pinned_ones) {
+    CHECK(!strcmp(rows_of(10, 10, 9, 9), "1 2 3 4 5 6 7 8 9 10"));
+    /* one line short: two rows go for a mark; task 10 and the first stay */
+    CHECK_MSG(!strcmp(rows_of(10, 9, 9, 9), "1 . 4 5 6 7 8 9 10"), "%s", rows_of(10, 9, 9, 9));
+    /* a selected task in the middle and the last finished one */
+    CHECK_MSG(!strcmp(rows_of(10, 8, 4, 9), "1 . 4 5 6 . 9 10"), "%s", rows_of(10, 8, 4, 9));
+    CHECK_MSG(!strcmp(rows_of(100, 8, 49, 99), "1 . 49 50 51 . 99 100"), "%s",
+              rows_of(100, 8, 49, 99));
+    /* no finished task: the first rows, then the mark */
+    CHECK_MSG(!strcmp(rows_of(10, 4, -1, -1), "1 2 3 ."), "%s", rows_of(10, 4, -1, -1));
+    /* very few lines: the pins first, marks as room allows */
+    CHECK_MSG(!strcmp(rows_of(10, 3, 9, 9), "1 . 10"), "%s", rows_of(10, 3, 9, 9));
+    CHECK_MSG(!strcmp(rows_of(10, 2, 9, 9), ". 10"), "%s", rows_of(10, 2, 9, 9));
+    CHECK_MSG(!strcmp(rows_of(10, 3, 4, 9), "5 . 10"), "%s", rows_of(10, 3, 4, 9));
+    CHECK_MSG(!strcmp(rows_of(10, 1, 4, 9), "5"), "%s", rows_of(10, 1, 4, 9));
+    CHECK(!strcmp(rows_of(0, 5, -1, -1), ""));
+    CHECK(!strcmp(rows_of(10, 0, 9, 9), ""));
+
+    /* the mark's line names what it hides, within its width */
+    tcanvas *c = canvas_new(24, 2, CHARSET_UNICODE, COLORS_NONE, 0);
+    view_rows_hidden(c, 0, 0, 24, 4, 1, 2);
+    view_rows_hidden(c, 0, 1, 12, 4, 6, 6);
+    CHECK(text_is(c, "   \xe2\x80\xa6 tasks 2-3 hidden\n   \xe2\x80\xa6 task 7\n"));
+    canvas_free(c);
+    c = canvas_new(24, 1, CHARSET_ASCII, COLORS_NONE, 0);
+    view_rows_hidden(c, 0, 0, 24, 5, 1, 4);
+    CHECK(text_is(c, "  ... tasks 2-5 hidden\n"));
+    canvas_free(c);
+}
+
 TEST(view_table_has_six_views) {
     CHECK_EQ_INT(view_count, 6);
     const char *names[6] = {"overview", "accuracy", "anchors", "drift", "geometry",

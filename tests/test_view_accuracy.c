@@ -113,3 +113,37 @@ TEST(view_accuracy_export_csv) {
     v->free(v);
     run_record_free(&r);
 }
+
+/* `v` at 100x34 (a view area of 100x32): the table of numbers per task sits below the matrix
+ * and its two explanation lines; task 10's row, the one that matters most, must be there. In
+ * less room rows are left out, but never the selected or the last finished task's, and a line
+ * says which are hidden. */
+TEST(view_accuracy_numbers_keep_the_last_task) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9, .show_numbers = 1};
+    view *v = view_accuracy_new();
+    char *t = render(v, &s, 100, 32, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "  10  66.80  77.40  66.56  69.00  63.80"));
+    CHECK(has(t, "   1  98.00  98.00      -  98.00  97.50"));
+    CHECK(has(t, "Last 66.80"));
+    CHECK(!strstr(t, "hidden"));
+    free(t);
+    /* two lines less: rows go, with a mark; the last task and the first stay */
+    t = render(v, &s, 100, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "  10  66.80  77.40"));
+    CHECK(has(t, "   1  98.00  98.00"));
+    CHECK(has(t, "    … tasks 2-4 hidden\n    5  77.50"));
+    free(t);
+    /* task 5 selected: its row stays as well as the last finished task's */
+    s.task = 4;
+    t = render(v, &s, 100, 30, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "   5  77.50  85.07"));
+    CHECK(has(t, "  10  66.80  77.40"));
+    CHECK(has(t, "  ... tasks 2-3 hidden\n    4  79.50"));
+    CHECK(has(t, "  ... tasks 7-8 hidden\n    9  68.33"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}

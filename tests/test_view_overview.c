@@ -102,6 +102,32 @@ TEST(view_overview_shipped_run) {
     run_record_free(&r);
 }
 
+/* `v` in a low terminal (100x20: a view area of 100x18, 8 lines under the timeline): rows go,
+ * but never the selected task's or the last finished one's, and a line says which are hidden
+ * (the table used to scroll to the selected task, hiding the others without a word). */
+TEST(view_overview_numbers_keep_the_last_task) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9, .show_numbers = 1};
+    s.live.read_only = 1;
+    view *v = view_overview_new();
+    char *t = render(v, &s, 100, 18, CHARSET_UNICODE, COLORS_256);
+    CHECK(has(t, "    1       10    98.00"));
+    CHECK(has(t, "    … tasks 2-5 hidden\n    6       10    73.25"));
+    CHECK(has(t, "   10       10    66.80    77.40"));
+    free(t);
+    /* task 2 selected: it stays, and so does task 10 */
+    s.task = 1;
+    t = render(v, &s, 100, 18, CHARSET_ASCII, COLORS_NONE);
+    CHECK(has(t, "    2       10    87.50"));
+    CHECK(has(t, "   10       10    66.80    77.40"));
+    CHECK(has(t, "  ... tasks"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}
+
 TEST(view_overview_export_csv) {
     run_record r;
     CHECK(run_record_open(RUN, &r) == 0);

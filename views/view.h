@@ -101,6 +101,17 @@ extern const int view_count;
 void view_notice(tcanvas *c, trect area, const char *msg);
 int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
 
+/* A table of N rows (one per task) in LINES lines. When they do not all fit, the PIN rows
+ * (N_PIN of them; -1 entries ignored) stay, then the first row, then the rows nearest a pinned
+ * one; each run of rows left out takes one line, so that the table says what it hides. In
+ * fewer lines than the pins and their marks need, marks go before pins (those at the ends
+ * first). Fills LINE_ROW[LINES] with the row of each line, -1 for a line standing for hidden
+ * rows; returns the lines used. */
+int view_table_rows(int n, int lines, const int *pin, int n_pin, int *line_row);
+/* The line of a table that stands for hidden rows FIRST..LAST (0-based): "... tasks 4-6
+ * hidden", its ellipsis in the last cell of the task column (LABEL_W cells wide). */
+void view_rows_hidden(tcanvas *c, int x, int y, int w, int label_w, int first, int last);
+
 /* An export file built in memory (CSV text), then written atomically: DIR/NAME is written via
  * a temporary name and renamed, NAME is appended to WRITTEN (comma-separated, as export_data
  * reports it), and T is freed either way. 0, or -1 + error naming the file. */

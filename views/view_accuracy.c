@@ -183,18 +183,30 @@ static void draw_curves(tcanvas *c, trect box, const wb_state *s) {
 
 static void draw_numbers(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
     const run_record *r = s->rec;
-    int fg = color_fg(c), dim = color_dim(c);
+    int fg = color_fg(c), dim = color_dim(c), T = r->num_tasks;
     canvas_printf(c, box.x, box.y, box.w, dim, COL_DEFAULT, ATTR_BOLD, "%4s %6s %6s %6s %6s %6s",
                   "task", "A_t", "Avg", "old", "new", r->R_clip ? "CLIP" : "");
-    for (int t = 0; t < r->num_tasks && t + 1 < box.h; t++) {
+    /* in too few lines the selected and the newest finished task stay, and a line says what
+     * is left out */
+    int pin[2] = {s->task, r->tasks_done - 1};
+    int *row = segp_malloc(sizeof(int) * (size_t)(T > 0 ? T : 1));
+    int lines = view_table_rows(T, box.h - 1, pin, 2, row);
+    for (int k = 0; k < lines; k++) {
+        int t = row[k], y = box.y + 1 + k;
+        if (t < 0) {
+            int first = k > 0 ? row[k - 1] + 1 : 0, last = k + 1 < lines ? row[k + 1] - 1 : T - 1;
+            view_rows_hidden(c, box.x, y, box.w, 4, first, last);
+            continue;
+        }
         const run_task_metrics *m = &r->task[t];
         char v[5][32];
         double x[5] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->clip_acc};
-        for (int k = 0; k < 5; k++) fmt2(t < r->tasks_done && m->valid ? x[k] : NAN, v[k], 32);
-        canvas_printf(c, box.x, box.y + 1 + t, box.w, fg, COL_DEFAULT,
-                      t == s->task ? ATTR_REVERSE : 0, "%4d %6s %6s %6s %6s %6s", t + 1, v[0],
-                      v[1], v[2], v[3], r->R_clip ? v[4] : "");
+        for (int i = 0; i < 5; i++) fmt2(t < r->tasks_done && m->valid ? x[i] : NAN, v[i], 32);
+        canvas_printf(c, box.x, y, box.w, fg, COL_DEFAULT, t == s->task ? ATTR_REVERSE : 0,
+                      "%4d %6s %6s %6s %6s %6s", t + 1, v[0], v[1], v[2], v[3],
+                      r->R_clip ? v[4] : "");
     }
+    free(row);
 }
 
 /* The summary lines: final metrics (or so far), the CLIP branch, retention and drift. */
@@ -260,11 +272,20 @@ static void accuracy_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     used += 2;
     draw_summary(c, (trect){a.x, a.y + a.h - sum_h, a.w, sum_h}, s);
     trect cbox;
-    if (side) cbox = (trect){a.x + mw + 2, top, a.w - mw - 2, a.h - 2 - sum_h};
-    else cbox = (trect){a.x, top + used + 1, a.w, a.h - sum_h - (top + used + 1 - a.y)};
-    if (cbox.h < 8 || cbox.w < 20) return;
-    if (s->show_numbers) draw_numbers(ac, c, (trect){cbox.x + 1, cbox.y, cbox.w - 1, cbox.h}, s);
-    else draw_curves(c, cbox, s);
+    if (side) {
+        cbox = (trect){a.x + mw + 2, top, a.w - mw - 2, a.h - 2 - sum_h};
+    } else {
+        cbox = (trect){a.x, top + used + 1, a.w, a.h - sum_h - (top + used + 1 - a.y)};
+        /* the table of numbers has no frame: it takes the blank line above it when that
+         * saves a row from being hidden */
+        if (s->show_numbers && cbox.h < T + 1) cbox.y--, cbox.h++;
+    }
+    if (cbox.w < 20) return;
+    /* the table needs only its header and a row or two (it says what it leaves out) */
+    if (s->show_numbers && cbox.h >= 3)
+        draw_numbers(ac, c, (trect){cbox.x + 1, cbox.y, cbox.w - 1, cbox.h}, s);
+    else if (!s->show_numbers && cbox.h >= 8)
+        draw_curves(c, cbox, s);
 }
 
 static view_reply accuracy_key(view *v, int key, wb_state *s) {

@@ -70,6 +70,88 @@ int view_title(tcanvas *c, trect area, const char *title, const wb_state *s) {
     return 1;
 }
 
+/* Lines the rows marked in VIS take, a line for each run of hidden ones. */
+static int table_lines(const unsigned char *vis, int n) {
+    int lines = 0;
+    for (int i = 0; i < n; i++)
+        if (vis[i] || i == 0 || vis[i - 1]) lines++;
+    return lines;
+}
+
+/* The rows marked in VIS into LINE_ROW, -1 for each run of hidden ones; the count. */
+static int table_emit(const unsigned char *vis, int n, int *line_row) {
+    int used = 0;
+    for (int i = 0; i < n; i++)
+        if (vis[i]) line_row[used++] = i;
+        else if (i == 0 || vis[i - 1]) line_row[used++] = -1;
+    return used;
+}
+
+int view_table_rows(int n, int lines, const int *pin, int n_pin, int *line_row) {
+    if (n <= 0 || lines <= 0) return 0;
+    if (n <= lines) {
+        for (int i = 0; i < n; i++) line_row[i] = i;
+        return n;
+    }
+    unsigned char *vis = segp_calloc((size_t)n, 1);
+    int *near = segp_malloc(sizeof(int) * (size_t)n);
+    int n_pins = 0;
+    for (int k = 0; k < n_pin; k++)
+        if (pin[k] >= 0 && pin[k] < n && !vis[pin[k]]) {
+            vis[pin[k]] = 1;
+            n_pins++;
+        }
+    int used;
+    if (table_lines(vis, n) > lines) {
+        /* the pins and their marks do not fit: the marks at the ends go first, then those
+         * between pins (at most two pins: a table this small shows little anyway) */
+        int *all = segp_malloc(sizeof(int) * (size_t)(2 * n_pins + 1));
+        int m = table_emit(vis, n, all), lo = 0, hi = m;
+        if (hi - lo > lines && all[lo] < 0) lo++;
+        if (hi - lo > lines && all[hi - 1] < 0) hi--;
+        used = 0;
+        for (int k = lo; k < hi && used < lines; k++)
+            if (all[k] >= 0 || hi - lo <= lines) line_row[used++] = all[k];
+        free(all);
+    } else {
+        /* then the first row (where the run started), then outwards from the pins (without
+         * pins: down from the first row); a row is taken while the table still fits (one
+         * that fills a single-row gap costs nothing) */
+        for (int i = 0; i < n; i++) {
+            near[i] = n_pins ? n : i;
+            for (int k = 0; k < n; k++)
+                if (vis[k] && abs(i - k) < near[i]) near[i] = abs(i - k);
+        }
+        near[0] = 0;
+        for (int d = 0; d < n; d++)
+            for (int i = 0; i < n; i++) {
+                if (vis[i] || near[i] != d) continue;
+                vis[i] = 1;
+                if (table_lines(vis, n) > lines) vis[i] = 0;
+            }
+        used = table_emit(vis, n, line_row);
+    }
+    free(near);
+    free(vis);
+    return used;
+}
+
+void view_rows_hidden(tcanvas *c, int x, int y, int w, int label_w, int first, int last) {
+    if (w <= 0) return;
+    int ascii = c->cs == CHARSET_ASCII, dim = color_dim(c);
+    const char *ell = ascii ? "..." : "\xe2\x80\xa6"; /* U+2026 */
+    int ex = x + label_w - utf8_cells(ell);
+    if (ex < x) ex = x;
+    int n = canvas_text(c, ex, y, w - (ex - x), ell, dim, COL_DEFAULT, 0);
+    int tx = ex + n + 1, tw = w - (tx - x);
+    if (tw <= 0) return; /* canvas_text would run to the canvas edge */
+    if (first == last)
+        canvas_printf(c, tx, y, tw, dim, COL_DEFAULT, 0, "task %d hidden", first + 1);
+    else
+        canvas_printf(c, tx, y, tw, dim, COL_DEFAULT, 0, "tasks %d-%d hidden", first + 1,
+                      last + 1);
+}
+
 void view_text_printf(view_text *t, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -251,10 +251,18 @@ static void draw_numbers(tcanvas *c, trect a, const wb_state *s) {
     canvas_printf(c, a.x, a.y, a.w, dim, COL_DEFAULT, ATTR_BOLD,
                   "%5s %8s %8s %8s %8s %9s %9s %9s %8s %9s %7s", "task", "classes", "A_t", "Avg",
                   "old", "new", "held-out", has_clip ? "CLIP A_t" : "", "b/c", "wall", "steps");
-    int rows = a.h - 1, T = r->num_tasks, first = 0;
-    if (T > rows && s->task >= rows) first = s->task - rows + 1;
-    for (int k = 0; k < rows && first + k < T; k++) {
-        int t = first + k;
+    /* in too few lines the selected and the newest finished task stay, and a line says what
+     * is left out */
+    int T = r->num_tasks, pin[2] = {s->task, r->tasks_done - 1};
+    int *row = segp_malloc(sizeof(int) * (size_t)(T > 0 ? T : 1));
+    int lines = view_table_rows(T, a.h - 1, pin, 2, row);
+    for (int k = 0; k < lines; k++) {
+        int t = row[k];
+        if (t < 0) {
+            int first = k > 0 ? row[k - 1] + 1 : 0, last = k + 1 < lines ? row[k + 1] - 1 : T - 1;
+            view_rows_hidden(c, a.x, a.y + 1 + k, a.w, 5, first, last);
+            continue;
+        }
         const run_task_metrics *m = &r->task[t];
         char v[8][32], w[32];
         double vals[7] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->heldout_acc,
@@ -271,6 +279,7 @@ static void draw_numbers(tcanvas *c, trect a, const wb_state *s) {
                       "%5d %8d %8s %8s %8s %9s %9s %9s %8s %9s %7d", t + 1, r->task_size[t], v[0],
                       v[1], v[2], v[3], v[4], has_clip ? v[5] : "", v[6], w, steps);
     }
+    free(row);
 }
 
 static void overview_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
