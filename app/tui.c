@@ -217,10 +217,24 @@ static void draw_tabs(tui *t) {
         t->tab_x1[i] = x;
         x++;
     }
+    /* "segp NAME" at the right end; in less room NAME alone, then its tail after an ellipsis
+     * (run names differ at the end: runs/CONFIG-DATE-TIME), else nothing */
+    const char *name = t->dir[0] ? base_name(t->dir) : "";
+    int room = c->w - x - 1;
     char right[300];
-    snprintf(right, sizeof right, "segp %s", t->dir[0] ? base_name(t->dir) : "");
+    snprintf(right, sizeof right, "segp %s", name);
+    if (utf8_cells(right) > room) snprintf(right, sizeof right, "%s", name);
+    if (utf8_cells(right) > room && room >= 6) {
+        const char *ell = c->cs == CHARSET_ASCII ? "..." : "\xe2\x80\xa6"; /* U+2026 */
+        const char *tail = name;
+        while (*tail && utf8_cells(tail) > room - utf8_cells(ell)) {
+            tail++;
+            while ((*tail & 0xc0) == 0x80) tail++; /* a code point at a time */
+        }
+        snprintf(right, sizeof right, "%s%s", ell, tail);
+    }
     int l = utf8_cells(right);
-    if (x + l + 1 <= c->w) canvas_text(c, c->w - l, 0, l, right, color_dim(c), COL_DEFAULT, 0);
+    if (l > 0 && l <= room) canvas_text(c, c->w - l, 0, l, right, color_dim(c), COL_DEFAULT, 0);
 }
 
 static void status_text(tui *t, char *s, size_t n) {

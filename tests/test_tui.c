@@ -217,6 +217,50 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     stop();
 }
 
+/* Polls until the first row of the screen (the tab bar) ends with TAIL; 0 (and the row
+ * printed) when the deadline passes. */
+static int wait_tab_bar_ends(const char *tail) {
+    double t0 = segp_now();
+    char row[1024] = "";
+    while (1) {
+        capture();
+        const char *nl = strchr(last, '\n');
+        size_t len = nl ? (size_t)(nl - last) : strlen(last);
+        if (len >= sizeof row) len = sizeof row - 1;
+        memcpy(row, last, len);
+        row[len] = 0;
+        while (len > 0 && row[len - 1] == ' ') row[--len] = 0;
+        size_t tl = strlen(tail);
+        if (len >= tl && !strcmp(row + len - tl, tail)) return 1;
+        if (segp_now() - t0 > DEADLINE_S) break;
+        nap();
+    }
+    printf("    tab bar '%s' does not end with '%s'\n", row, tail);
+    return 0;
+}
+
+/* A run directory with a long name (as segp names runs: CONFIG-DATE-TIME): the tab bar's right
+ * end shows the name alone where "segp NAME" does not fit, its tail after an ellipsis in less
+ * room (it used to go blank). */
+TEST(tui_tab_bar_shortens_a_long_run_name) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *run = tpath("default-20261201-052900", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s'", run, run);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
+    if (!start("longname", cmd)) return;
+    CHECK(wait_for("Run overview", "finished, read-only", NULL));
+    CHECK(wait_tab_bar_ends("6 projection                  segp default-20261201-052900")); /* 120 */
+    tmux("resize-window -t w -x 100 -y 34");
+    CHECK(wait_tab_bar_ends("6 projection   default-20261201-052900"));
+    tmux("resize-window -t w -x 90 -y 30");
+    CHECK(wait_tab_bar_ends("6 projection   …61201-052900"));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\", "
     "\"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": "
