@@ -49,6 +49,7 @@ typedef struct {
     int help, help_scroll;
     tui_prompt prompt;
     char confirm;        /* pending y/n: 'q' stop and quit, 'N' new run */
+    char new_note[96];   /* what N's question says of the run it starts (from the shipped one) */
     char msg[1024];
     char fatal[1024];    /* why no run could be opened (stays on screen) */
     double msg_time;     /* messages give the status bar back after a while */
@@ -299,14 +300,15 @@ static void draw_status(tui *t) {
     if (t->confirm == 'q')
         snprintf(s, sizeof s, " Stop training and quit? The current task restarts on resume; "
                               "finished tasks are saved. y/n");
-    else if (t->confirm == 'N')
-        snprintf(s, sizeof s, " Start a new run of %s into runs/? (a few minutes per task) y/n",
-                 t->opt.new_config);
+    else if (t->confirm == 'N') /* y/n before the note: a narrow line cuts the note only */
+        snprintf(s, sizeof s, " Start a new run of %.900s into runs/? y/n%s", t->opt.new_config,
+                 t->new_note);
     else if (t->msg[0])
         snprintf(s, sizeof s, " %s", t->msg);
     else
         status_text(t, s, sizeof s);
-    const char *help = " ?:help ";
+    /* while a y/n question waits every other key answers no: ? opens no help then */
+    const char *help = t->confirm ? "" : " ?:help ";
     int hl = (int)strlen(help);
     int room = c->w - hl;
     if (room < 10) room = c->w, hl = 0;
@@ -447,6 +449,29 @@ static void resume_run(tui *t) {
     /* the record stays open: the new events extend it */
     start_worker(t, NULL, t->dir);
     say(t, "resuming %s at task %d", base_name(t->dir), t->rec.tasks_done + 1);
+}
+
+/* N's note on the run it starts, from the run open at start (the shipped run of the same
+ * config): its task count and, when every task's wall time is recorded, the whole run's. */
+static void note_new_run(tui *t) {
+    const run_record *r = &t->rec;
+    t->new_note[0] = 0;
+    if (!t->have_rec || r->num_tasks <= 0) return;
+    double total = 0;
+    int walls = r->run_done && r->task_wall_s && r->tasks_done == r->num_tasks;
+    for (int k = 0; walls && k < r->num_tasks; k++) {
+        if (!isfinite(r->task_wall_s[k])) walls = 0;
+        else total += r->task_wall_s[k];
+    }
+    int sec = (int)(total + 0.5);
+    if (!walls)
+        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks)", r->num_tasks);
+    else if (sec >= 3600)
+        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks; the shipped run took %d:%02d:%02d)",
+                 r->num_tasks, sec / 3600, sec / 60 % 60, sec % 60);
+    else
+        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks; the shipped run took %d:%02d)",
+                 r->num_tasks, sec / 60, sec % 60);
 }
 
 static void new_run(tui *t) {
@@ -717,6 +742,7 @@ int tui_main(const tui_options *o) {
         else if (o->new_config)
             say(t, "the shipped finished run, read-only. N starts a new run of %s; ? lists "
                    "every key", o->new_config);
+        if (o->new_config) note_new_run(t);
     }
     t->dirty = 1;
     while (1) {

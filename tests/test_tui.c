@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/common.h"
+#include "run/run_record.h"
 #include "test.h"
 
 #define DEADLINE_S 300.0 /* generous: the sanitizer build on a busy machine */
@@ -256,6 +257,37 @@ TEST(tui_tab_bar_shortens_a_long_run_name) {
     CHECK(wait_tab_bar_ends("6 projection   default-20261201-052900"));
     tmux("resize-window -t w -x 90 -y 30");
     CHECK(wait_tab_bar_ends("6 projection   …61201-052900"));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
+/* The default workbench (segp tui from the source tree: the shipped run, N for a new one):
+ * N's question says what the run costs from the shipped run's own record (its task count and
+ * wall time), not a guess ("a few minutes per task" was four times too long); any key but y
+ * cancels, so nothing starts. */
+TEST(tui_new_run_prompt_says_the_shipped_runs_time) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    run_record r;
+    CHECK(run_record_open("sample_runs/default-run", &r) == 0);
+    if (!r.num_tasks) return;
+    double total = 0;
+    for (int k = 0; k < r.num_tasks; k++) total += r.task_wall_s[k];
+    int sec = (int)(total + 0.5);
+    char note[128];
+    snprintf(note, sizeof note, "? y/n  (%d tasks; the shipped run took %d:%02d)", r.num_tasks,
+             sec / 60, sec % 60);
+    run_record_free(&r);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "%s tui", segp_abs());
+    if (!start("newprompt", cmd)) return;
+    CHECK(wait_for("Run overview", "N: new run", NULL));
+    tmux("resize-window -t w -x 100 -y 34");
+    keys("N");
+    CHECK(wait_for("Start a new run of sample_runs/default.json into runs/", note, NULL));
+    CHECK(!strstr(last, "a few minutes"));
+    keys("n");
+    CHECK(wait_for("cancelled", NULL));
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
     stop();
