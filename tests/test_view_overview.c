@@ -45,7 +45,7 @@ TEST(view_overview_shipped_run) {
     CHECK(has(t, "98.00"));
     CHECK(has(t, "66.80"));
     /* the walls are the run's own (as the view rounds them): task 1's, and the sum */
-    char wall[32];
+    char wall[64];
     double total = 0;
     for (int k = 0; k < r.num_tasks; k++) total += r.task_wall_s[k];
     int w1 = (int)(r.task_wall_s[0] + 0.5), wt = (int)(total + 0.5);
