@@ -580,7 +580,7 @@ TEST(run_default_config_from_anywhere) {
         return;
     }
     one_thread();
-    char tree[600], dir[600], cmd[3000], p[700];
+    char tree[600], dir[600], cmd[8192], p[800];
     snprintf(tree, sizeof tree, "%s/tree", test_tmpdir());
     snprintf(dir, sizeof dir, "%s/anywhere-run", test_tmpdir());
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' && mkdir -p '%s' && cp '%s' '%s/segp' && "
