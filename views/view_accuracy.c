@@ -23,7 +23,8 @@ static const view_help accuracy_help[] = {
     {"arrows  hjkl", "move the cursor over the matrix (the line below explains the entry)"},
     {"Enter", "select the cursor's row task (its saved state in every view)"},
     {"c", "dual-path runs: the CLIP branch's matrix (inference.beta 0) / the full prediction"},
-    {"v", "the numbers per task (A_t, Avg, old, new, FWT/BWT so far) instead of the curves"},
+    {"v", "the numbers per task (A_t, Avg, old, new; the CLIP branch's A_t in a dual-path "
+          "run) instead of the curves"},
     {"mouse", "click a matrix cell to put the cursor there"},
     {"e", "export: accuracy_matrix[_clip].csv (the matrix shown) and accuracy_curves.csv"},
 };
