@@ -24,7 +24,8 @@ static void usage(void) {
            "  --resume   continue the run in out_dir from its last checkpoint\n"
            "  --out DIR  override out_dir\n"
            "  --stop-after N  stop after step N with a checkpoint (continue with --resume)\n\n"
-           "config keys (JSON; nested objects or dotted keys; an unknown key or one given twice is an error):\n%s",
+           "config keys (JSON; nested objects or dotted keys; an unknown key or one given twice "
+           "is an error):\n%s",
            doc);
     free(doc);
 }

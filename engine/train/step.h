@@ -88,12 +88,12 @@ typedef struct {
     /* Split the image batch across the OpenMP threads (one chunk each; the text batch is one
      * more task; each task runs single-threaded, per-task gradients are added in task order)
      * when the batch has at least as many images as there are threads (fewer would leave
-     * threads idle beside a whole image tower: that step runs unsplit). Small models spend most of a step
-     * in small ops whose fork/join per op dominates (and stalls whenever another process shares
-     * the cores); one fork per pass does not. Results then differ in rounding from the unsplit step
-     * (deterministic for a given thread count). 0: every op is threaded (pretraining keeps this,
-     * so that its published log reproduces bit for bit). Host-memory backends only: a device
-     * backend runs the unsplit step. */
+     * threads idle beside a whole image tower: that step runs unsplit). Small models spend
+     * most of a step in small ops whose fork/join per op dominates (and stalls whenever another
+     * process shares the cores); one fork per pass does not. Results then differ in rounding
+     * from the unsplit step (deterministic for a given thread count). 0: every op is threaded
+     * (pretraining keeps this, so that its published log reproduces bit for bit). Host-memory
+     * backends only: a device backend runs the unsplit step. */
     int data_parallel;
 } train_step_params;
 
