@@ -463,15 +463,12 @@ static void note_new_run(tui *t) {
         if (!isfinite(r->task_wall_s[k])) walls = 0;
         else total += r->task_wall_s[k];
     }
-    int sec = (int)(total + 0.5);
-    if (!walls)
-        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks)", r->num_tasks);
-    else if (sec >= 3600)
-        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks; the shipped run took %d:%02d:%02d)",
-                 r->num_tasks, sec / 3600, sec / 60 % 60, sec % 60);
+    char took[32];
+    cli_fmt_time(total, took, sizeof took);
+    if (!walls) snprintf(t->new_note, sizeof t->new_note, "  (%d tasks)", r->num_tasks);
     else
-        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks; the shipped run took %d:%02d)",
-                 r->num_tasks, sec / 60, sec % 60);
+        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks; the shipped run took %s)",
+                 r->num_tasks, took);
 }
 
 static void new_run(tui *t) {
