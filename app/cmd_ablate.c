@@ -217,9 +217,9 @@ static int remove_empty_run(const char *dir) {
     return rmdir(dir);
 }
 
-/* Run or resume cell CELL: 0 finished (now or before), 1 stopped by Ctrl-C, -1 + error, -2 +
- * error when the cell's folder is not this cell's (the same command cannot continue: another
- * --out can). */
+/* Run or resume cell CELL: 0 finished (now or before), 1 stopped by Ctrl-C, 2 + error when
+ * another process runs it now (its writer lock is held), -1 + error, -2 + error when the
+ * cell's folder is not this cell's (the same command cannot continue: another --out can). */
 static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     int v, si;
     ablate_cell_at(&a->plan, cell, &v, &si);
@@ -238,6 +238,13 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     cl_runner *r = NULL;
     char path[4500];
     snprintf(path, sizeof path, "%s/config.json", dir);
+    rundir_holder h;
+    if (rundir_exists(dir) && rundir_locked(dir, &h)) { /* a job array's twin, another ablate */
+        char who[400];
+        rundir_holder_text(&h, 1, who, sizeof who);
+        SEGP_FAIL("%s: another segp process is running this cell (%s)", dir, who);
+        return 2;
+    }
     if (rundir_exists(dir) && !rundir_exists(path) && remove_empty_run(dir) != 0) {
         SEGP_FAIL("%s: exists but holds no config.json (not a run directory); move it away, or "
                   "choose another --out", dir);
@@ -354,18 +361,29 @@ static int run_all(const ablation *a, cli_progress *ui) {
     command_line(a, -1, cmd, sizeof cmd);
     fprintf(o, "ablation of %s: %d variants x %d seeds = %d cells (numbered as --cell, seed-major) "
                "into %s\n", a->config, a->plan.n_variants, a->plan.seeds, cells, a->out);
+    int busy = 0;
+    char *skipped = segp_calloc((size_t)cells, 1);
     for (int cell = 0; cell < cells; cell++) {
         int rc = cli_stop_requested() ? 1 : run_cell(a, cell, ui, o);
+        if (rc == 2) { /* the other process finishes it; the rest goes on here */
+            fprintf(o, "skipped: %s\n", segp_last_error());
+            segp_clear_error();
+            skipped[cell] = 1;
+            busy++;
+            continue;
+        }
         if (rc < 0) {
             app_report_error();
             if (rc == -1)
                 fprintf(stderr, "segp: cell %d failed; the finished cells are kept; after fixing "
                                 "the cause, continue with: %s\n", cell, cmd);
+            free(skipped);
             return 1;
         }
         if (rc == 1) {
             fprintf(stderr, "\nsegp: stopped at cell %d; the finished cells and tasks are kept.\n"
                             "continue with: %s\n", cell, cmd);
+            free(skipped);
             return 130;
         }
     }
@@ -375,6 +393,19 @@ static int run_all(const ablation *a, cli_progress *ui) {
         ablate_cell_at(&a->plan, cell, &v, &si);
         dirs[cell] = segp_malloc(4400);
         ablate_cell_dir(a->out, v, a->base.seed + (uint64_t)si, dirs[cell], 4400);
+    }
+    for (int cell = 0; cell < cells && busy; cell++) { /* busy: those still unfinished */
+        char done[4500];
+        snprintf(done, sizeof done, "%s/DONE", dirs[cell]);
+        if (skipped[cell] && rundir_exists(done)) busy--;
+    }
+    free(skipped);
+    if (busy) {
+        char q[8300];
+        shell_quote(a->out, q, sizeof q);
+        fprintf(o, "%d cell%s still running in other processes: left out of this table until "
+                   "they finish; then: %s ablate --collect %s\n", busy,
+                busy == 1 ? " is" : "s are", app_program, q);
     }
     fflush(o);
     int rc = table((const char *const *)dirs, cells, ablate_row_mask(&a->plan), a->out);
@@ -492,7 +523,9 @@ int cmd_ablate(int argc, char **argv) {
     int r = run_cell(&a, cell, &ui, o);
     char cmd[16384];
     command_line(&a, cell, cmd, sizeof cmd);
-    if (r < 0) {
+    if (r == 2) {
+        rc = app_report_error(); /* the other process finishes it */
+    } else if (r < 0) {
         rc = app_report_error();
         if (r == -1) fprintf(stderr, "segp: after fixing the cause, continue with: %s\n", cmd);
     } else if (r == 1) {

@@ -230,7 +230,8 @@ int cmd_resume(int argc, char **argv) {
                    "run). A torn last line of events.jsonl is cut; a corrupt checkpoint or\n"
                    "eval.json of a finished task is refused with the file named. The model file\n"
                    "must have the SHA-256 recorded in DIR/config.json. A finished run (DIR/DONE)\n"
-                   "is left as it is: nothing is run or written.\n"
+                   "is left as it is: nothing is run or written. One process writes a run at a\n"
+                   "time: while another holds DIR/.lock, resume is refused, naming it.\n"
                    "--device/--precision run the rest elsewhere than the recorded run.device /\n"
                    "run.precision (the numbers then differ by that device's rounding).\n");
             return 0;

@@ -45,6 +45,9 @@ typedef struct {
     wb_state st;
     int auto_advance;
     int stopped;         /* a run this session trained was stopped (for the last words) */
+    int external;        /* another process writes the run (its lock is held): followed */
+    char holder[200];    /* who, as rundir_holder_text says */
+    double ext_poll;     /* when the lock was last looked at */
 
     int help, help_scroll;
     tui_prompt prompt;
@@ -186,7 +189,64 @@ static void poll_worker(tui *t) {
 }
 
 static int interrupted(const tui *t) {
-    return !t->worker && t->have_rec && !t->rec.run_done;
+    return !t->worker && !t->external && t->have_rec && !t->rec.run_done;
+}
+
+/* ---- a run another process writes ---- */
+
+static void reopen_record(tui *t) {
+    close_record(t);
+    segp_clear_error();
+    if (run_record_open(t->dir, &t->rec) != 0) {
+        snprintf(t->fatal, sizeof t->fatal, "%s", segp_last_error());
+        say(t, "%s", t->fatal);
+        return;
+    }
+    t->have_rec = 1;
+    t->st.rec = &t->rec;
+    select_task(t, t->rec.tasks_done - 1);
+}
+
+/* Without a worker of its own, an unfinished run whose writer lock is held (segp run or resume
+ * in another process or on another machine) is followed: its new events and files are read
+ * twice a second. When the writer ends, the run is finished or interrupted as usual. */
+static void poll_external(tui *t) {
+    if (t->worker || !t->have_rec || (t->rec.run_done && !t->external)) return;
+    double now = segp_now();
+    if (now - t->ext_poll < 0.5) return;
+    t->ext_poll = now;
+    rundir_holder h;
+    int held = rundir_locked(t->dir, &h), n = 0;
+    if (held || t->external) { /* after the writer ends too: its last events */
+        segp_clear_error();
+        if (run_record_follow(&t->rec, &n) != 0) {
+            reopen_record(t);
+            if (!t->have_rec) {
+                t->external = 0;
+                t->st.live.running = 0;
+                t->st.live.elsewhere[0] = 0;
+                return;
+            }
+            n = 1;
+        }
+        if (n && run_record_refresh(&t->rec) != 0) say(t, "%s", segp_last_error());
+        if (n) t->dirty = 1;
+    }
+    if (held) rundir_holder_text(&h, 0, t->holder, sizeof t->holder);
+    if (held && !t->external)
+        say(t, "another segp process (%s) is writing this run: the workbench follows it",
+            t->holder);
+    else if (!held && t->external) {
+        run_record_refresh(&t->rec);
+        if (t->rec.run_done) say(t, "the run is finished (written by %s)", t->holder);
+        else say(t, "the process writing this run (%s) has stopped: r resumes it here",
+                 t->holder);
+    }
+    if (held != t->external) t->dirty = 1;
+    t->external = held;
+    t->st.live.running = held;
+    t->st.live.read_only = !held;
+    snprintf(t->st.live.elsewhere, sizeof t->st.live.elsewhere, "%s", held ? t->holder : "");
 }
 
 /* ---- drawing ---- */
@@ -240,11 +300,14 @@ static void draw_tabs(tui *t) {
 
 static void status_text(tui *t, char *s, size_t n) {
     const run_record *r = t->have_rec ? &t->rec : NULL;
-    char state[200] = "", prog[160] = "";
-    if (t->worker) {
-        tui_worker_state ws;
-        tui_worker_get(t->worker, &ws);
-        if (ws.aborting) snprintf(state, sizeof state, "stopping...");
+    char state[300] = "", prog[160] = "";
+    if (t->worker || t->external) {
+        tui_worker_state ws = {0};
+        if (t->worker) tui_worker_get(t->worker, &ws);
+        if (t->external)
+            snprintf(state, sizeof state, "training in another process (%s): following",
+                     t->holder);
+        else if (ws.aborting) snprintf(state, sizeof state, "stopping...");
         else if (!r) snprintf(state, sizeof state, "starting: checking the config, loading the model");
         else if (ws.at_boundary)
             snprintf(state, sizeof state, "PAUSED after task %d: n trains task %d", r->tasks_done,
@@ -421,6 +484,8 @@ static void step_next(tui *t) {
             say(t, "task %d is training; n steps on at the next boundary",
                 t->have_rec ? t->rec.cur_task + 1 : 1);
         }
+    } else if (t->external) {
+        say(t, "the run trains in another process (%s); the workbench follows it", t->holder);
     } else if (interrupted(t)) {
         say(t, "read-only: r resumes this run (task %d next)", t->rec.tasks_done + 1);
     } else if (t->have_rec) {
@@ -429,6 +494,9 @@ static void step_next(tui *t) {
 }
 
 static void toggle_pause(tui *t) {
+    if (t->external)
+        return say(t, "the run trains in another process (%s); it cannot be paused from here",
+                   t->holder);
     if (!t->worker) return say(t, "nothing is training");
     tui_worker_state ws;
     tui_worker_get(t->worker, &ws);
@@ -445,6 +513,9 @@ static void toggle_auto(tui *t) {
 
 static void resume_run(tui *t) {
     if (t->worker) return say(t, "the run is already training");
+    if (t->external)
+        return say(t, "another process (%s) is writing this run; r resumes it once that one has "
+                      "stopped", t->holder);
     if (!interrupted(t)) return say(t, t->have_rec ? "the run is finished" : "no run is open");
     /* the record stays open: the new events extend it */
     start_worker(t, NULL, t->dir);
@@ -730,7 +801,10 @@ int tui_main(const tui_options *o) {
         start_worker(t, o->config, dir);
     } else if (t->have_rec) {
         select_task(t, t->rec.tasks_done - 1);
-        if (interrupted(t) && t->rec.tasks_done == 0)
+        poll_external(t);
+        if (t->external) {
+            /* poll_external said so */
+        } else if (interrupted(t) && t->rec.tasks_done == 0)
             say(t, "this run was interrupted before its first task finished: r resumes it, "
                    "n/space then step");
         else if (interrupted(t))
@@ -745,6 +819,7 @@ int tui_main(const tui_options *o) {
     while (1) {
         if (tui_screen_signalled()) request_quit(t, 0);
         poll_worker(t);
+        poll_external(t);
         if (t->msg[0] && segp_now() - t->msg_time > 10) {
             t->msg[0] = 0;
             t->dirty = 1;

@@ -106,6 +106,11 @@ int same_run_file(const char *a_dir, const char *b_dir, const char *name);
 char *read_text(const char *path);
 /* True when the last recorded error contains S; otherwise prints the error and returns 0. */
 int err_has(const char *s);
+/* A child process that takes DIR's writer lock (rundir_lock) and waits, as a segp run in
+ * another process would: its pid once it holds the lock, -1 on failure. test_lock_release
+ * kills it with SIGKILL (the lock goes with it) and reaps it. */
+int test_lock_hold(const char *dir);
+void test_lock_release(int pid);
 
 /* Pixel value of synthetic image IDX at (x, y, channel c): distinct and reproducible. */
 uint8_t synth_pixel(int idx, int x, int y, int c);

@@ -785,6 +785,30 @@ TEST(ablate_runs_cells_skips_and_resumes) {
     free(err);
     snprintf(p, sizeof p, "%s/finetune-s5/DONE", out2);
     CHECK(!exists(p));
+    /* while another process runs the cell (a job array's twin): --cell refuses, naming it; the
+     * whole ablation runs the other cells and leaves that one out of its table, saying so */
+    char cell_dir[800], want[64];
+    snprintf(cell_dir, sizeof cell_dir, "%s/finetune-s5", out2);
+    int holder = test_lock_hold(cell_dir);
+    CHECK(holder > 0);
+    snprintf(want, sizeof want, "(pid %d on ", holder);
+    snprintf(args, sizeof args, "ablate %s --variants zeroshot,finetune --seeds 1 --out %s "
+             "--cell 1", cfg, out2);
+    CHECK_EQ_INT(run_split(args, o, e), 1);
+    err = slurp(e);
+    CHECK_MSG(err && strstr(err, "another segp process is running this cell") &&
+                  strstr(err, want) && !strstr(err, "continue with"), "%s", err ? err : "");
+    free(err);
+    snprintf(args, sizeof args, "ablate %s --variants zeroshot,finetune --seeds 1 --out %s", cfg,
+             out2);
+    CHECK_EQ_INT(run_split(args, o, e), 0);
+    out = slurp(o);
+    CHECK_MSG(out && strstr(out, "skipped: ") && strstr(out, want) &&
+                  strstr(out, "1 cell is still running in other processes") &&
+                  strstr(out, "ablation table (1 run, "), "%s", out ? out : "");
+    free(out);
+    test_lock_release(holder);
+    CHECK(!exists(p));
     snprintf(args, sizeof args, "ablate %s --variants zeroshot,finetune --seeds 1 --out %s "
              "--cell 1", cfg, out2);
     CHECK_EQ_INT(run_split(args, o, e), 0);

@@ -6,10 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/common.h"
 #include "io/image.h"
+#include "run/rundir.h"
 #include "test.h"
 
 char *tpath(const char *fmt, const char *a) {
@@ -99,6 +103,36 @@ int same_run_file(const char *a_dir, const char *b_dir, const char *name) {
     free(a);
     free(b);
     return same;
+}
+
+int test_lock_hold(const char *dir) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) { /* the other process: lock, say so, wait to be killed */
+        close(fds[0]);
+        int fd;
+        char ok = rundir_lock(dir, &fd, NULL, 0) == 0 && fd >= 0 ? 'y' : 'n';
+        if (write(fds[1], &ok, 1) != 1) _exit(1);
+        while (1) pause();
+    }
+    close(fds[1]);
+    char ok = 0;
+    ssize_t n = read(fds[0], &ok, 1);
+    close(fds[0]);
+    if (n != 1 || ok != 'y') {
+        test_lock_release(pid);
+        return -1;
+    }
+    return (int)pid;
+}
+
+void test_lock_release(int pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 size_t test_heap_in_use(void) {

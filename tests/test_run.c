@@ -447,6 +447,66 @@ TEST(run_resume_after_kills) {
     all_threads();
 }
 
+/* One process writes a run at a time: the writer lock (DIR/.lock) refuses a second writer,
+ * naming the holder's pid, and goes with its holder when that is killed (kill -9: no stale
+ * lock to clean). A resume refused so leaves the run as it was, then resumes it once the
+ * other process has gone, to the uninterrupted run's numbers. */
+TEST(run_one_writer_at_a_time) {
+    const char *ldir = tpath("lock-dir", "");
+    mkdirs(ldir);
+    int fd = -1, fd2 = -1;
+    CHECK(rundir_lock(ldir, &fd, NULL, 0) == 0 && fd >= 0);
+    rundir_holder h;
+    CHECK_EQ_INT(rundir_locked(ldir, &h), 1);
+    CHECK_EQ_INT(h.pid, getpid());
+    CHECK(h.host[0] && h.since > 1.7e9);
+    CHECK(rundir_lock(ldir, &fd2, NULL, 0) == -1 && fd2 == -1);
+    char want[400];
+    snprintf(want, sizeof want, "(pid %d on %s, since ", (int)getpid(), h.host);
+    CHECK(err_has(want) && err_has("one process writes a run at a time"));
+    close(fd);
+    CHECK_EQ_INT(rundir_locked(ldir, NULL), 0);
+    int pid = test_lock_hold(ldir);
+    CHECK(pid > 0);
+    CHECK_EQ_INT(rundir_locked(ldir, &h), 1);
+    CHECK_EQ_INT(h.pid, pid);
+    test_lock_release(pid);
+    CHECK_EQ_INT(rundir_locked(ldir, NULL), 0);
+    CHECK(rundir_lock(ldir, &fd, NULL, 0) == 0 && fd >= 0);
+    close(fd);
+    const char *plain = tpath("lock-none", ""); /* looking never creates the file */
+    mkdirs(plain);
+    CHECK_EQ_INT(rundir_locked(plain, NULL), 0);
+    CHECK(!exists(plain, ".lock"));
+
+    one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400], p[700];
+    snprintf(dir, sizeof dir, "%s/locked", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("locked", "finetune", ""), dir);
+    CHECK(run_segp_fault("step:3", args) != 0 && !exists(dir, "DONE"));
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    char *before = slurp(p);
+    pid = test_lock_hold(dir);
+    CHECK(pid > 0);
+    CHECK(exists(dir, ".lock")); /* the killed run's, released by the kernel */
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "(pid %d on ", pid);
+    CHECK_MSG(strstr(out, want) && strstr(out, "one process writes a run at a time") &&
+                  strstr(out, "segp tui "), "%s", out);
+    char *after = slurp(p);
+    CHECK(before && after && !strcmp(before, after));
+    free(before);
+    free(after);
+    test_lock_release(pid);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK(same_metrics(ref, dir));
+    CHECK_EQ_INT(rundir_locked(dir, NULL), 0);
+    CHECK(!exists(dir, ".lock")); /* a finished run keeps no lock file */
+    all_threads();
+}
+
 TEST(run_ctrl_c_stops_and_resumes) {
     one_thread();
     const char *ref = reference_run();

@@ -227,6 +227,44 @@ static void append(const char *path, const char *text) {
     }
 }
 
+/* A run written by another process, followed (run_record_follow): only complete lines are read;
+ * a last line read at open without its newline is not counted again once completed; a line
+ * still being written waits; a file that no longer extends what was read is an error. */
+TEST(run_record_follows_a_growing_events_file) {
+    const char *d = copy_run("rr-follow");
+    char p[4200];
+    snprintf(p, sizeof p, "%s/events.jsonl", d);
+    append(p, "{\"event\":\"step\",\"task\":10,\"step\":1,\"steps\":48,\"loss\":0.5}");
+    run_record r;
+    CHECK(run_record_open(d, &r) == 0);
+    if (!r.dir) return;
+    int n0 = r.n_steps, n = -1;
+    CHECK(run_record_follow(&r, &n) == 0); /* nothing new */
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(r.n_steps, n0);
+    append(p, "\n{\"event\":\"phase\",\"task\":10,\"phase\":\"anchors\",\"steps\":90}\n"
+              "{\"event\":\"step\",\"task\":10,\"step\":2,\"steps\":48,\"lo");
+    CHECK(run_record_follow(&r, &n) == 0);
+    CHECK_EQ_INT(n, 1); /* the tail's newline: not counted twice; the half line: not yet */
+    CHECK_EQ_INT(r.n_steps, n0);
+    CHECK(strcmp(r.phase, "anchors") == 0 && r.phase_steps == 90);
+    append(p, "ss\":0.25}\n");
+    CHECK(run_record_follow(&r, &n) == 0);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(r.n_steps, n0 + 1);
+    CHECK(r.n_steps > 0 && r.steps[r.n_steps - 1].step == 2);
+    CHECK_NEAR(r.steps[r.n_steps - 1].loss, 0.25, 1e-7);
+    append(p, "{\"event\":\"task_end\",\"task\":10}\nnot json\n");
+    CHECK(run_record_follow(&r, &n) == -1);
+    CHECK(err_has("events.jsonl: a line at byte ") && err_has("is not a JSON object"));
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "truncate -s 1000 '%s'", p);
+    CHECK(system(cmd) == 0);
+    CHECK(run_record_follow(&r, &n) == -1);
+    CHECK(err_has("events.jsonl: shorter than what was read of it"));
+    run_record_free(&r);
+}
+
 TEST(run_record_corrupt_directories_name_the_file) {
     run_record r;
     CHECK(run_record_open(tpath("%s", "no-such-run"), &r) == -1);

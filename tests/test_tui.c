@@ -293,6 +293,56 @@ TEST(tui_new_run_prompt_says_the_shipped_runs_time) {
     stop();
 }
 
+/* A run another process writes (segp run or resume elsewhere; here a child holding its writer
+ * lock while the test appends its events): the workbench says so, follows the events as they
+ * come (a line still being written waits for its newline), refuses r while the other process
+ * lives, and offers r once it is gone. */
+TEST(tui_follows_a_run_another_process_writes) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *run = tpath("tui-follow-run", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s' && rm '%s/DONE' "
+             "'%s/tasks/10/DONE'", run, run, run, run);
+    CHECK(system(cmd) == 0);
+    int pid = test_lock_hold(run);
+    CHECK(pid > 0);
+    if (pid <= 0) return;
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
+    if (!start("follow", cmd)) {
+        test_lock_release(pid);
+        return;
+    }
+    char who[96];
+    snprintf(who, sizeof who, "training in another process (pid %d on", pid);
+    CHECK(wait_for("Run overview", who, NULL));
+    char ev[1200];
+    snprintf(ev, sizeof ev, "%s/events.jsonl", run);
+    FILE *f = fopen(ev, "ab");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("{\"event\":\"task_start\",\"time\":1796102200,\"task\":10,\"num_tasks\":10}\n"
+              "{\"event\":\"phase\",\"time\":1796102201,\"task\":10,\"phase\":\"train\","
+              "\"steps\":48}\n{\"event\":\"step\",\"time\":1796102202,\"task\":10,\"phase\":"
+              "\"train\",\"epoch\":1,\"epochs\":3,\"step\":7,\"steps\":48,\"loss\":0.1,"
+              "\"images_per_s\":321,\"eta_s\":9}\n{\"event\":\"step\",\"time\":1796102203,"
+              "\"task\":10,\"phase\":\"train\",\"epoch\":1,\"epochs\":3,\"step\":8,", f);
+        fflush(f);
+    }
+    CHECK(wait_for("task 10/10, train step 7/48 | 321 img/s", NULL));
+    if (f) {
+        fputs("\"steps\":48,\"loss\":0.1,\"images_per_s\":322,\"eta_s\":8}\n", f);
+        fclose(f);
+    }
+    CHECK(wait_for("task 10/10, train step 8/48 | 322 img/s", NULL));
+    keys("r");
+    CHECK(wait_for("r resumes it once that one has stopped", NULL));
+    test_lock_release(pid);
+    CHECK(wait_for("has stopped: r resumes it here", "stopped after task 9 of 10", NULL));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\", "
     "\"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": "

@@ -38,6 +38,8 @@ typedef struct {
     int at_boundary;    /* waiting for `n` before the next task */
     int auto_advance;   /* `a`: do not stop at task boundaries */
     int read_only;      /* opened RUN_DIR without training */
+    char elsewhere[200]; /* another process writes the run ("pid 12 on host, since ..."):
+                          * running is set, and the views follow its files */
 } wb_live;
 
 /* What every view reads. The shell owns it; views get it const in draw and export. */

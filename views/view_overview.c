@@ -146,9 +146,12 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
         double rest = (left > 0 ? left : 0) * total / n + (st && isfinite(st->eta_s) ? st->eta_s : 0);
         fmt_time(rest, run_eta, sizeof run_eta);
     }
-    const char *state = s->live.at_boundary ? "PAUSED at the task boundary (n: next task)"
-                        : s->live.paused    ? "PAUSED (space resumes)"
-                                            : "training";
+    char elsewhere[256];
+    snprintf(elsewhere, sizeof elsewhere, "training in another process (%s)", s->live.elsewhere);
+    const char *state = s->live.at_boundary  ? "PAUSED at the task boundary (n: next task)"
+                        : s->live.paused     ? "PAUSED (space resumes)"
+                        : s->live.elsewhere[0] ? elsewhere
+                                             : "training";
     if (r->cur_task >= 0 && r->phase_steps > 0)
         snprintf(line, sizeof line, "%s: task %d/%d, %s step %lld/%lld | %s img/s | phase ETA %s | "
                  "run ETA ~%s", state, r->cur_task + 1, r->num_tasks, r->phase,

@@ -187,6 +187,12 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
 static void runner_init(cl_runner *r, const cl_runner_params *p) {
     r->params = p ? *p : cl_runner_default_params();
     r->run_t0 = segp_now();
+    r->lock_fd = -1;
+}
+
+/* The writer lock (rundir.h), before anything in DIR is read for writing or written. */
+static int take_lock(cl_runner *r, char *warn, size_t nwarn) {
+    return rundir_lock(r->dir, &r->lock_fd, warn, nwarn);
 }
 
 static int open_events(cl_runner *r) {
@@ -217,7 +223,8 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
         goto fail;
     }
     if (setup(r) != 0 || sha256_file_hex(c->model, sha) != 0) goto fail;
-    if (rundir_create(dir) != 0) goto fail;
+    char warn[600];
+    if (rundir_create(dir) != 0 || take_lock(r, warn, sizeof warn) != 0) goto fail;
     int n;
     const cfg_field *f = cl_config_fields(&n);
     char *extra = resolved_json(r, config_path, sha);
@@ -228,6 +235,7 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     int rc = rundir_write_text(path, text);
     free(text);
     if (rc != 0 || open_events(r) != 0) goto fail;
+    if (warn[0]) info(r, -1, "%s", warn);
     return r;
 fail:
     cl_runner_free(r);
@@ -243,6 +251,11 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     rundir_path(dir, "config.json", path, sizeof path);
     uint8_t *data;
     size_t size;
+    char warn[600] = "";
+    /* locked before anything is read for writing: another writer could be mid-task (only a
+     * folder with a config.json gets a lock file) */
+    if (!r->params.read_only && rundir_exists(path) && take_lock(r, warn, sizeof warn) != 0)
+        goto fail;
     if (segp_read_file(path, &data, &size) != 0) {
         segp_fail_prefix("not a run directory: ");
         goto fail;
@@ -288,6 +301,7 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         goto fail;
     }
     if (open_events(r) != 0) goto fail;
+    if (warn[0]) info(r, -1, "%s", warn);
     if (model_moved)
         info(r, -1, "model %s is not under the current directory; using %s, %s (same SHA-256)",
              model_given, r->cfg.model,
@@ -322,6 +336,7 @@ void cl_runner_free(cl_runner *r) {
     clip_tokenizer_free(r->tok);
     if (r->model) clip_model_free(r->model);
     if (r->bench) benchmark_free(r->bench);
+    if (r->lock_fd >= 0) close(r->lock_fd); /* releases the lock */
     free(r);
 }
 
@@ -567,6 +582,11 @@ int cl_runner_run(cl_runner *r) {
         char text[128];
         snprintf(text, sizeof text, "{\"tasks\": %d}\n", r->T);
         if (rundir_write_text(done_path, text) != 0) return -1;
+    }
+    if (r->lock_fd >= 0) { /* a finished run needs no lock (resume leaves it): none is left */
+        char lock[4200];
+        rundir_path(r->dir, ".lock", lock, sizeof lock);
+        unlink(lock);
     }
     segp_event end = {.kind = EV_RUN_END, .task = -1, .elapsed_s = segp_now() - r->run_t0};
     cl_emit(r, &end);

@@ -42,6 +42,7 @@ struct cl_runner {
     double *heldout, heldout_pre, *wall_s;
     int tasks_done, stopped_task;
     double run_t0;
+    int lock_fd;            /* DIR/.lock held while this runner writes (-1: none) */
 };
 
 /* The hook context of task t. */

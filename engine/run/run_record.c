@@ -3,10 +3,15 @@
 #include "run/run_record.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/common.h"
 #include "io/npy.h"
@@ -386,10 +391,14 @@ int run_record_add_event(run_record *r, const char *line) {
 }
 
 /* The lines of events.jsonl in DATA (NUL-terminated, modified): a torn last line is skipped;
- * any other bad line is an error. */
-static int events_lines(run_record *r, char *data, const char *path) {
+ * any other bad line is an error. *COMPLETE = bytes through the last newline; *TAIL_READ = 1
+ * when a last line without a newline was read as an event. */
+static int events_lines(run_record *r, char *data, const char *path, size_t *complete,
+                        int *tail_read) {
     int rc = 0, line_no = 0;
     char *p = data;
+    *complete = 0;
+    *tail_read = 0;
     while (*p) {
         char *nl = strchr(p, '\n');
         if (nl) *nl = '\0';
@@ -401,11 +410,27 @@ static int events_lines(run_record *r, char *data, const char *path) {
                 break;
             }
             segp_clear_error();
+        } else if (!nl && *p) {
+            *tail_read = 1;
         }
         if (!nl) break;
         p = nl + 1;
+        *complete = (size_t)(p - data);
     }
     return rc;
+}
+
+/* What was read of DATA (SIZE bytes, after events_lines), for run_record_follow. */
+static void events_mark(run_record *r, const char *data, size_t size, size_t complete,
+                        int tail_read) {
+    r->events_read_ += complete;
+    free(r->events_tail_);
+    r->events_tail_ = NULL;
+    if (tail_read && complete < size) {
+        r->events_tail_ = segp_malloc(size - complete + 1);
+        memcpy(r->events_tail_, data + complete, size - complete);
+        r->events_tail_[size - complete] = 0;
+    }
 }
 
 /* events.jsonl: absent is fine. */
@@ -414,10 +439,64 @@ static int read_events(run_record *r) {
     rundir_path(r->dir, "events.jsonl", path, sizeof path);
     if (!rundir_exists(path)) return 0;
     uint8_t *data = NULL;
-    size_t size = 0;
+    size_t size = 0, complete;
+    int tail;
     if (segp_read_file(path, &data, &size) != 0) return -1;
-    int rc = events_lines(r, (char *)data, path);
+    char *copy = segp_malloc(size + 1);
+    memcpy(copy, data, size);
+    copy[size] = 0;
+    int rc = events_lines(r, (char *)data, path, &complete, &tail);
+    if (rc == 0) events_mark(r, copy, strlen(copy), complete, tail);
+    free(copy);
     free(data);
+    return rc;
+}
+
+int run_record_follow(run_record *r, int *n_new) {
+    if (n_new) *n_new = 0;
+    char path[4200];
+    rundir_path(r->dir, "events.jsonl", path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT && r->events_read_ == 0) return 0; /* not written yet */
+        return SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < r->events_read_) {
+        close(fd);
+        return SEGP_FAIL("%s: shorter than what was read of it (replaced or cut)", path);
+    }
+    size_t n = (size_t)st.st_size - r->events_read_;
+    char *buf = segp_malloc(n + 1);
+    ssize_t got = n ? pread(fd, buf, n, (off_t)r->events_read_) : 0;
+    close(fd);
+    if (got < 0) {
+        free(buf);
+        return SEGP_FAIL("%s: cannot read: %s", path, strerror(errno));
+    }
+    buf[got] = 0;
+    int rc = 0, count = 0;
+    size_t used = 0;
+    char *p = buf;
+    for (char *nl; rc == 0 && (nl = memchr(p, '\n', (size_t)(buf + got - p))); p = nl + 1) {
+        *nl = 0;
+        int again = r->events_tail_ && p == buf && strcmp(p, r->events_tail_) == 0;
+        free(r->events_tail_); /* the line it was is complete now, or was cut and replaced */
+        r->events_tail_ = NULL;
+        if (*p && !again) {
+            if (run_record_add_event(r, p) != 0) {
+                segp_clear_error();
+                rc = SEGP_FAIL("%s: a line at byte %zu is not a JSON object", path,
+                               r->events_read_ + (size_t)(p - buf));
+                break;
+            }
+            count++;
+        }
+        used = (size_t)(nl + 1 - buf);
+    }
+    r->events_read_ += used;
+    free(buf);
+    if (n_new) *n_new = count;
     return rc;
 }
 
@@ -484,9 +563,13 @@ int run_record_open_memory(const char *dir, const run_text *config, const run_te
     }
     if (rc == 0 && events && events->data) {
         rundir_path(dir, "events.jsonl", path, sizeof path);
-        char *e = text_copy(events);
-        rc = events_lines(r, e, path);
+        char *e = text_copy(events), *copy = text_copy(events);
+        size_t complete;
+        int tail;
+        rc = events_lines(r, e, path, &complete, &tail);
+        if (rc == 0) events_mark(r, copy, strlen(copy), complete, tail);
         free(e);
+        free(copy);
     }
     if (rc != 0) {
         run_record_free(r);
@@ -520,6 +603,7 @@ void run_record_free(run_record *r) {
     free(r->steps);
     free(r->task_wall_s);
     free(r->task_start_time_);
+    free(r->events_tail_);
     free(r->last_error);
     memset(r, 0, sizeof *r);
 }

@@ -88,6 +88,9 @@ typedef struct {
     char *last_error;      /* text of the latest error event, or NULL */
     int n_events;
     double *task_start_time_; /* [num_tasks] internal: the task_start event's time */
+    size_t events_read_;      /* internal: bytes of events.jsonl read, through its last newline */
+    char *events_tail_;       /* internal: a last line read without its newline (a writer may
+                               * still be adding it), or NULL */
 } run_record;
 
 /* Open DIR. -1 + error naming the file (config.json missing or not a segp run config,
@@ -98,6 +101,13 @@ void run_record_free(run_record *r);
 /* Re-read what a live run has written since (metrics, matrices, DONE markers; events are not
  * re-read: feed them with run_record_add_event). -1 + error naming the file. */
 int run_record_refresh(run_record *r);
+
+/* Read the events a run being written by another process (rundir_locked) has appended to
+ * events.jsonl since the record was opened or last followed: complete lines only (a line the
+ * writer is still adding waits for the next call). *N_NEW (may be NULL) = events read. 0, or
+ * -1 + error naming the file when it no longer extends what was read (replaced, or cut):
+ * open the record again then. */
+int run_record_follow(run_record *r, int *n_new);
 
 /* One event as JSON text (an events.jsonl line or event_to_json's output). Unknown events are
  * ignored; 0, or -1 + error when LINE is not a JSON object. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/common.h"
@@ -28,6 +29,114 @@ int rundir_create(const char *dir) {
     rundir_path(dir, "tasks", p, sizeof p);
     if (mkdir(p, 0755) != 0) return SEGP_FAIL("%s: cannot create: %s", p, strerror(errno));
     return 0;
+}
+
+/* ---- the writer lock ---- */
+
+static int lock_op(int fd, int cmd, struct flock *fl, short type) {
+    memset(fl, 0, sizeof *fl); /* l_pid must be 0 for OFD locks */
+    fl->l_type = type;
+    fl->l_whence = SEEK_SET;
+    return fcntl(fd, cmd, fl);
+}
+
+/* The holder's record in the lock file (written by the holder once it has the lock). */
+static void read_holder(int fd, rundir_holder *h) {
+    memset(h, 0, sizeof *h);
+    char buf[1024];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return;
+    buf[n] = 0;
+    cJSON *o = cJSON_Parse(buf);
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(o, "host");
+    const cJSON *since = cJSON_GetObjectItemCaseSensitive(o, "since");
+    if (cJSON_IsNumber(pid) && pid->valuedouble > 0 && pid->valuedouble < 1e9)
+        h->pid = (int)pid->valuedouble;
+    if (cJSON_IsString(host)) snprintf(h->host, sizeof h->host, "%s", host->valuestring);
+    if (cJSON_IsNumber(since) && isfinite(since->valuedouble) && since->valuedouble > 0)
+        h->since = since->valuedouble;
+    cJSON_Delete(o);
+}
+
+void rundir_holder_text(const rundir_holder *h, int when_too, char *out, size_t n) {
+    size_t k = 0;
+    out[0] = 0;
+    if (h->pid > 0) k += (size_t)snprintf(out + k, n - k, "pid %d", h->pid);
+    if (h->host[0] && k < n)
+        k += (size_t)snprintf(out + k, n - k, "%son %s", k ? " " : "", h->host);
+    if (when_too && h->since > 0 && k < n) {
+        time_t t = (time_t)h->since;
+        struct tm tm;
+        char when[32];
+        localtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(out + k, n - k, "%ssince %s", k ? ", " : "", when);
+    }
+    if (!out[0]) snprintf(out, n, "a process that has not yet said which");
+}
+
+int rundir_lock(const char *dir, int *fd_out, char *warn, size_t nwarn) {
+    *fd_out = -1;
+    if (warn && nwarn) warn[0] = 0;
+    char p[4200];
+    rundir_path(dir, ".lock", p, sizeof p);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return SEGP_FAIL("%s: cannot open the run's lock file: %s", p, strerror(errno));
+    struct flock fl;
+    if (lock_op(fd, F_OFD_SETLK, &fl, F_WRLCK) != 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EACCES) {
+            rundir_holder h;
+            read_holder(fd, &h);
+            close(fd);
+            char who[400];
+            rundir_holder_text(&h, 1, who, sizeof who);
+            return SEGP_FAIL("%s: another segp process is writing this run (%s); one process "
+                             "writes a run at a time: wait for it to end or stop it ('segp tui "
+                             "%s' follows it)", dir, who, dir);
+        }
+        close(fd);
+        if (warn && nwarn)
+            snprintf(warn, nwarn, "%s: the file system refuses locks (%s): nothing stops "
+                     "another segp from writing this run at the same time", p, strerror(e));
+        return 0;
+    }
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "pid", (double)getpid());
+    cJSON_AddStringToObject(o, "host", host);
+    cJSON_AddNumberToObject(o, "since", (double)ts.tv_sec + ts.tv_nsec * 1e-9);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    size_t len = strlen(text);
+    /* readers read this only while the lock is held, so in-place is enough */
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, len, 0) != (ssize_t)len ||
+        pwrite(fd, "\n", 1, (off_t)len) != 1) {
+        int e = errno;
+        free(text);
+        close(fd);
+        return SEGP_FAIL("%s: cannot write: %s", p, strerror(e));
+    }
+    free(text);
+    *fd_out = fd;
+    return 0;
+}
+
+int rundir_locked(const char *dir, rundir_holder *h) {
+    if (h) memset(h, 0, sizeof *h);
+    char p[4200];
+    rundir_path(dir, ".lock", p, sizeof p);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct flock fl;
+    int held = lock_op(fd, F_OFD_GETLK, &fl, F_WRLCK) == 0 && fl.l_type != F_UNLCK;
+    if (held && h) read_holder(fd, h);
+    close(fd);
+    return held;
 }
 
 void rundir_path(const char *dir, const char *name, char *out, size_t n) {

@@ -9,6 +9,9 @@
  *   DIR/tasks/NN/                NN = task number from 01: lora.safetensors, eval.json (the
  *                                counts behind R's row), and DONE, written last
  *   DIR/DONE                     the run finished
+ *   DIR/.lock                    the writer's lock: pid, host and start time of the process
+ *                                that writes the run (run, resume), locked while it does;
+ *                                removed once DONE is written
  * Every file but events.jsonl is written to a temporary name, flushed and renamed. An existing
  * directory is never reused by a new run. */
 #ifndef SEGP_RUNDIR_H
@@ -20,6 +23,31 @@
 
 /* Create DIR and DIR/tasks; -1 + error when DIR exists (runs are never overwritten). */
 int rundir_create(const char *dir);
+
+/* The writer lock. One process writes a run at a time: a second `segp resume` (or an ablation
+ * cell started twice by a job array) would cut the first one's events line as torn, delete its
+ * temporary files and write the same files. The lock is an open-file-description lock on
+ * DIR/.lock, so the kernel drops it when its process ends, kill -9 included (no stale locks).
+ *
+ * rundir_lock: 0 with *FD open (close it to release), or -1 + error naming the holder (pid,
+ * host, since when). Where the file system refuses locks (some network file systems), 0 with
+ * *FD = -1 and why in WARN: the run goes on unguarded. */
+int rundir_lock(const char *dir, int *fd, char *warn, size_t nwarn);
+
+typedef struct {
+    int pid;         /* 0: unknown (the file held nothing readable yet) */
+    char host[256];
+    double since;    /* Unix time the holder took the lock (0: unknown) */
+} rundir_holder;
+
+/* 1 when a process holds DIR's writer lock (H, may be NULL, says which), 0 when none holds it
+ * or the file system has no locks. Never takes the lock nor creates the file. Another open of
+ * the calling process counts too (its own runner). */
+int rundir_locked(const char *dir, rundir_holder *h);
+
+/* "pid 1234 on host, since 2026-12-01 07:41:02" (WHEN 0: without the time), or as much of it
+ * as is known, into OUT. */
+void rundir_holder_text(const rundir_holder *h, int when, char *out, size_t n);
 
 /* DIR/NAME and DIR/tasks/NN/NAME (t 0-based; NAME "" gives the folder). */
 void rundir_path(const char *dir, const char *name, char *out, size_t n);
