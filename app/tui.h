@@ -1,5 +1,8 @@
 /* tui.h: the workbench shell (segp tui), split by concept:
- *   app/tui.c         the main loop: the run, the selected task, the views, stepping, drawing
+ *   app/tui.c         the main loop: the run (its own worker's, or another process's,
+ *                     followed), the selected task, the views, stepping, actions
+ *   app/tui_draw.c    the frame: tab bar, status bar, the current view between them
+ *   app/tui_shell.h   the shell's state, shared by the two
  *   app/tui_screen.c  ncursesw: start and restore the terminal, colour pairs, canvas to screen
  *   app/tui_worker.c  the training thread and its event queue
  *   app/tui_keys.c    keys and mouse to view codes, the help screen, `:` commands, prompts

@@ -1,0 +1,56 @@
+/* tui_shell.h: the workbench shell's state, shared by its main loop (tui.c) and its frame
+ * (tui_draw.c). Internal to app/. */
+#ifndef SEGP_TUI_SHELL_H
+#define SEGP_TUI_SHELL_H
+
+#include "tui.h"
+
+#define MIN_W 40
+#define MIN_H 12
+#define MAX_VIEWS 8
+
+typedef struct {
+    tui_options opt;
+    tcanvas *canvas;
+    view *views[MAX_VIEWS];
+    int n_views, cur;
+    int tab_x0[MAX_VIEWS], tab_x1[MAX_VIEWS];
+
+    char dir[4096];
+    run_record rec;
+    int have_rec;
+    tui_worker *worker;
+    int worker_started;  /* tui_worker_go was called */
+    int follow;          /* the selection follows the newest finished task */
+    int loaded;          /* the task whose saved state td holds (-1: none) */
+    run_task_data td;
+    int have_td;
+    char td_err[1024];
+    wb_state st;
+    int auto_advance;
+    int stopped;         /* a run this session trained was stopped (for the last words) */
+    int external;        /* another process writes the run (its lock is held): followed */
+    char holder[200];    /* who, as rundir_holder_text says */
+    double ext_poll;     /* when the lock was last looked at */
+
+    int help, help_scroll;
+    tui_prompt prompt;
+    char confirm;        /* pending y/n: 'q' stop and quit, 'N' new run */
+    char new_note[96];   /* what N's question says of the run it starts (from the shipped one) */
+    char msg[1024];
+    char fatal[1024];    /* why no run could be opened (stays on screen) */
+    double msg_time;     /* messages give the status bar back after a while */
+    int boundary_seen;   /* the worker's at_boundary last time, to notice arrivals */
+    int dirty;
+    int quitting;
+    char export_dir[4096];
+} tui;
+
+/* The last part of a run directory's path ("default-run"). */
+const char *tui_base_name(const char *dir);
+/* Where the current view draws: between the tab bar and the status bar. */
+trect tui_view_area(const tui *t);
+/* The whole screen, sent to the terminal. */
+void tui_draw(tui *t);
+
+#endif
