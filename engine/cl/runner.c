@@ -526,6 +526,12 @@ static int run_task(cl_runner *r, int t) {
     r->wall_s[t] = wall;
     if (finish_task(r, t, wall) != 0) return -1;
     r->tasks_done = t + 1;
+    int err;
+    long lost = event_sink_take_lost(r->events, &err);
+    if (lost) /* the task's files are whole; only its log has a gap */
+        info(r, t, "%s/events.jsonl: %ld event%s of this task could not be written (%s); the "
+             "workbench's step history has a gap there", r->dir, lost, lost == 1 ? "" : "s",
+             strerror(err));
     char *m = metrics_json(r, t);
     segp_event me = {.kind = EV_METRICS, .task = t, .json = m};
     cl_emit(r, &me);

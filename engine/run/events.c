@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,10 @@
 #include "fault.h"
 
 struct event_sink {
-    FILE *f;
+    int fd;       /* O_APPEND, -1: no file */
+    off_t size;   /* the file's length: what a failed write is cut back to */
+    long lost;    /* lines not written since event_sink_take_lost */
+    int lost_err;
     char *path;
     event_callback cb;
     void *user;
@@ -79,13 +83,17 @@ event_sink *event_sink_open(const char *path, event_callback cb, void *user) {
     event_sink *s = segp_calloc(1, sizeof *s);
     s->cb = cb;
     s->user = user;
+    s->fd = -1;
     if (path) {
-        s->f = fopen(path, "ab");
-        if (!s->f) {
+        struct stat st;
+        s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (s->fd < 0 || fstat(s->fd, &st) != 0) {
             SEGP_FAIL("%s: cannot open for appending: %s", path, strerror(errno));
+            if (s->fd >= 0) close(s->fd);
             free(s);
             return NULL;
         }
+        s->size = st.st_size;
         s->path = segp_strdup(path);
     }
     return s;
@@ -93,10 +101,9 @@ event_sink *event_sink_open(const char *path, event_callback cb, void *user) {
 
 void event_sink_close(event_sink *s) {
     if (!s) return;
-    if (s->f) {
-        fflush(s->f);
-        fsync(fileno(s->f));
-        fclose(s->f);
+    if (s->fd >= 0) {
+        fsync(s->fd);
+        close(s->fd);
     }
     free(s->path);
     free(s);
@@ -104,18 +111,43 @@ void event_sink_close(event_sink *s) {
 
 int event_sink_aborted(const event_sink *s) { return s->aborted; }
 
+long event_sink_take_lost(event_sink *s, int *err) {
+    long n = s ? s->lost : 0;
+    if (err) *err = s ? s->lost_err : 0;
+    if (s) s->lost = 0, s->lost_err = 0;
+    return n;
+}
+
+/* One line in one piece: on a short write (the disk filled part-way) the part is cut off again
+ * (one process writes a run at a time, so SIZE is the file's length). */
 static void write_line(event_sink *s, const segp_event *ev) {
-    if (!s->f) return;
-    char *line = event_to_json(ev);
-    size_t n = strlen(line);
+    if (s->fd < 0) return;
+    char *json = event_to_json(ev);
+    size_t n = strlen(json);
+    char *line = segp_malloc(n + 1);
+    memcpy(line, json, n);
+    line[n++] = '\n';
+    free(json);
     if (fault_hit("event")) { /* a crash in the middle of the line */
-        fwrite(line, 1, n / 2, s->f);
-        fflush(s->f);
+        ssize_t w = write(s->fd, line, (n - 1) / 2);
+        (void)w;
         fault_kill_now();
     }
-    fwrite(line, 1, n, s->f);
-    fputc('\n', s->f);
-    fflush(s->f);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(s->fd, line + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
+    }
+    if (done == n) {
+        s->size += (off_t)n;
+    } else {
+        if (!s->lost) s->lost_err = errno ? errno : EIO;
+        s->lost++;
+        if (done && ftruncate(s->fd, s->size) != 0) { /* nothing better to do: repair cuts it */
+        }
+    }
     free(line);
 }
 

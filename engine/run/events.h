@@ -53,10 +53,16 @@ typedef struct event_sink event_sink;
 event_sink *event_sink_open(const char *path, event_callback cb, void *user);
 void event_sink_close(event_sink *s);
 
-/* Emit: write the line (flushed), call the callback; a pause blocks here (see above).
- * Returns EVENT_CONTINUE or EVENT_ABORT (also once an earlier event was answered with abort). */
+/* Emit: write the line, call the callback; a pause blocks here (see above). Returns
+ * EVENT_CONTINUE or EVENT_ABORT (also once an earlier event was answered with abort).
+ * A line goes to the file whole or not at all: a write that fails part-way (a full disk) is
+ * cut back off, so a later line never follows half a line (which would make the file
+ * unreadable); the events lost so are counted. */
 event_reply event_emit(event_sink *s, const segp_event *ev);
 int event_sink_aborted(const event_sink *s);
+/* Events that could not be written since the last call (and the first failure's errno in
+ * *ERR, may be NULL); the count restarts at 0. */
+long event_sink_take_lost(event_sink *s, int *err);
 
 /* The event as one JSON object (no newline); caller frees. */
 char *event_to_json(const segp_event *ev);
