@@ -123,7 +123,8 @@ static void run_usage(void) {
            "                [--precision P]\n\n"
            "A continual-learning run: the benchmark's tasks in order, training (per the method)\n"
            "and evaluating on every seen class after each task. Writes a run directory (default\n"
-           "runs/CONFIG-DATE-TIME; never an existing one): config.json (resolved, with the\n"
+           "runs/CONFIG-DATE-TIME, or -2, -3, ... after it when another run started the same\n"
+           "second; never an existing one): config.json (resolved, with the\n"
            "model's SHA-256, class order, build, CPU, threads, OpenBLAS kernels), events.jsonl,\n"
            "metrics.jsonl (Continual-CLIP schema), accuracy_matrix.npy/.csv,\n"
            "tasks/NN/{lora.safetensors,eval.json,DONE}. Prints the accuracy matrix, A_t,\n"
@@ -208,13 +209,15 @@ int cmd_run(int argc, char **argv) {
     else cli_default_run_dir(config, dir, sizeof dir);
     cli_stop_on_signals();
     cl_runner_params p = {.cb = cli_progress_event, .user = &u, .overrides = sets,
-                          .n_overrides = n_sets};
+                          .n_overrides = n_sets, .free_dir = !out};
     cl_runner *r = cl_runner_new(&c, config, dir, &p);
     if (!r) {
         segp_fail_prefix("%s%s: ", config, n_sets ? " with its --set overrides" : "");
         return app_report_error();
     }
-    if (!u.jsonl) printf("run directory: %s\n", dir);
+    cl_run_result res;
+    cl_runner_result(r, &res);
+    if (!u.jsonl) printf("run directory: %s\n", res.dir);
     fflush(stdout);
     return finish(r, cl_runner_run(r), &u);
 }

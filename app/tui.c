@@ -77,9 +77,10 @@ static void close_record(tui *t) {
 
 /* ---- the worker ---- */
 
-static void start_worker(tui *t, const char *config, const char *dir) {
+/* FREE_DIR: DIR is a default name (the worker takes DIR-2, ... when it is taken) */
+static void start_worker(tui *t, const char *config, const char *dir, int free_dir) {
     if (dir != t->dir) snprintf(t->dir, sizeof t->dir, "%s", dir);
-    t->worker = tui_worker_start(config, dir, t->auto_advance);
+    t->worker = tui_worker_start(config, dir, free_dir, t->auto_advance);
     t->worker_started = 0;
     t->follow = 1;
     t->stopped = 0;
@@ -91,6 +92,7 @@ static void poll_worker(tui *t) {
     if (!t->worker_started && tui_worker_ready(t->worker) == 1) {
         /* a new run: its directory exists now; a resumed run's record is open already */
         segp_clear_error();
+        if (!t->have_rec) snprintf(t->dir, sizeof t->dir, "%s", tui_worker_dir(t->worker));
         if (!t->have_rec && run_record_open(t->dir, &t->rec) != 0) {
             snprintf(t->fatal, sizeof t->fatal, "%s", segp_last_error());
             say(t, "%s", t->fatal);
@@ -318,7 +320,7 @@ static void resume_run(tui *t) {
                       "stopped", t->holder);
     if (!interrupted(t)) return say(t, t->have_rec ? "the run is finished" : "no run is open");
     /* the record stays open: the new events extend it */
-    start_worker(t, NULL, t->dir);
+    start_worker(t, NULL, t->dir, 0);
     say(t, "resuming %s at task %d", tui_base_name(t->dir), t->rec.tasks_done + 1);
 }
 
@@ -347,7 +349,7 @@ static void new_run(tui *t) {
     char dir[4096];
     cli_default_run_dir(t->opt.new_config, dir, sizeof dir);
     close_record(t);
-    start_worker(t, t->opt.new_config, dir);
+    start_worker(t, t->opt.new_config, dir, 1);
     say(t, "new run %s", dir);
 }
 
@@ -598,7 +600,7 @@ int tui_main(const tui_options *o) {
         char dir[4096];
         if (o->out) snprintf(dir, sizeof dir, "%s", o->out);
         else cli_default_run_dir(o->config, dir, sizeof dir);
-        start_worker(t, o->config, dir);
+        start_worker(t, o->config, dir, !o->out);
     } else if (t->have_rec) {
         select_task(t, t->rec.tasks_done - 1);
         poll_external(t);

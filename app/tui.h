@@ -58,8 +58,12 @@ void tui_screen_set_colors(int colors);
 typedef struct tui_worker tui_worker;
 
 /* A new run of CONFIG_PATH into DIR, or (CONFIG_PATH NULL) the run in DIR resumed. The thread
- * makes the runner, then waits for tui_worker_go. */
-tui_worker *tui_worker_start(const char *config_path, const char *dir, int auto_advance);
+ * makes the runner, then waits for tui_worker_go. FREE_DIR: DIR is a default name, and
+ * DIR-2, ... is taken when another run has it (tui_worker_dir says which, once ready). */
+tui_worker *tui_worker_start(const char *config_path, const char *dir, int free_dir,
+                             int auto_advance);
+/* The run directory (final once tui_worker_ready returns 1). */
+const char *tui_worker_dir(tui_worker *w);
 /* 1 when the runner is made (DIR/config.json exists), -1 when making it failed (the error in
  * tui_worker_error), 0 while it is being made. */
 int tui_worker_ready(tui_worker *w);

@@ -20,6 +20,7 @@ struct tui_worker {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     char *config_path, *dir;
+    int free_dir; /* a new run's DIR is a default name (cl_runner_params) */
 
     /* under mu */
     char **queue;
@@ -85,7 +86,8 @@ static void *thread_main(void *arg) {
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
     char exe[4096];
-    cl_runner_params p = {.cb = on_event, .user = w, .model_dir = cli_exe_dir(exe, sizeof exe)};
+    cl_runner_params p = {.cb = on_event, .user = w, .model_dir = cli_exe_dir(exe, sizeof exe),
+                          .free_dir = w->free_dir};
     cl_runner *r = NULL;
     if (w->config_path) {
         cl_config c = cl_config_default();
@@ -105,6 +107,10 @@ static void *thread_main(void *arg) {
     cl_runner_result(r, &res);
     pthread_mutex_lock(&w->mu);
     w->num_tasks = res.num_tasks;
+    if (strcmp(res.dir, w->dir)) { /* a default name taken meanwhile: the one created */
+        free(w->dir);
+        w->dir = segp_strdup(res.dir);
+    }
     w->ready = 1;
     pthread_cond_broadcast(&w->cv);
     while (!w->go && !w->abort) pthread_cond_wait(&w->cv, &w->mu);
@@ -124,8 +130,10 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-tui_worker *tui_worker_start(const char *config_path, const char *dir, int auto_advance) {
+tui_worker *tui_worker_start(const char *config_path, const char *dir, int free_dir,
+                             int auto_advance) {
     tui_worker *w = segp_calloc(1, sizeof *w);
+    w->free_dir = free_dir;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     w->config_path = config_path ? segp_strdup(config_path) : NULL;
@@ -140,6 +148,13 @@ tui_worker *tui_worker_start(const char *config_path, const char *dir, int auto_
         snprintf(w->error, sizeof w->error, "cannot start the training thread");
     }
     return w;
+}
+
+const char *tui_worker_dir(tui_worker *w) {
+    pthread_mutex_lock(&w->mu);
+    const char *d = w->dir;
+    pthread_mutex_unlock(&w->mu);
+    return d;
 }
 
 int tui_worker_ready(tui_worker *w) {

@@ -15,6 +15,7 @@
 
 #include "cl/cl_config.h"
 #include "cl/methods.h"
+#include "cl/runner.h"
 #include "core/blas_setup.h"
 #include "core/common.h"
 #include "metrics/cl_metrics.h"
@@ -151,11 +152,22 @@ TEST(run_events_pause_then_continue) {
 }
 
 TEST(run_rundir_never_overwrites_and_metrics_files) {
-    char dir[512], p[600];
+    char dir[512], p[700];
     snprintf(dir, sizeof dir, "%s/rd", test_tmpdir());
     CHECK(rundir_create(dir) == 0);
     CHECK(rundir_create(dir) == -1);
     CHECK(strstr(segp_last_error(), "already exists") != NULL);
+    /* a default name another run took (the same second): the next free one */
+    char taken[600];
+    snprintf(taken, sizeof taken, "%s", dir);
+    CHECK(rundir_create_free(taken, sizeof taken) == 0);
+    CHECK(!strcmp(taken + strlen(dir), "-2") && !strncmp(taken, dir, strlen(dir)));
+    snprintf(taken, sizeof taken, "%s", dir);
+    CHECK(rundir_create_free(taken, sizeof taken) == 0);
+    CHECK(!strcmp(taken + strlen(dir), "-3"));
+    snprintf(p, sizeof p, "%s/tasks", taken);
+    struct stat st;
+    CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
     cl_matrix *m = cl_matrix_new(2);
     cl_matrix_set(m, 0, 0, 8, 10);
     cl_matrix_set(m, 0, 1, 5, 10);
@@ -277,7 +289,7 @@ static const char *reference_run(void) {
 }
 
 static int exists(const char *dir, const char *name) {
-    char p[700];
+    char p[1400];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     struct stat st;
     return stat(p, &st) == 0;
@@ -552,6 +564,31 @@ TEST(run_one_writer_at_a_time) {
     CHECK_EQ_INT(rundir_locked(dir, NULL), 0);
     CHECK(!exists(dir, ".lock")); /* a finished run keeps no lock file */
     all_threads();
+}
+
+/* Two runs started in the same second without --out: the default name runs/CONFIG-DATE-TIME
+ * is taken by the first, and the second takes -2 instead of failing (a job array's runs). */
+TEST(run_default_dir_taken_meanwhile) {
+    cl_config c = cl_config_default();
+    CHECK(cl_config_parse_file(tiny_config("freedir", "finetune", ""), &c) == 0);
+    CHECK(cl_config_check(&c) == 0);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/freedir-20261201-080000", test_tmpdir());
+    mkdirs(dir); /* the other run's */
+    cl_runner_params p = cl_runner_default_params();
+    cl_runner *r = cl_runner_new(&c, "freedir.json", dir, &p);
+    CHECK(r == NULL && err_has("already exists"));
+    p.free_dir = 1;
+    r = cl_runner_new(&c, "freedir.json", dir, &p);
+    CHECK(r != NULL);
+    if (!r) return;
+    cl_run_result res;
+    cl_runner_result(r, &res);
+    char want[700];
+    snprintf(want, sizeof want, "%.600s-2", dir);
+    CHECK_MSG(!strcmp(res.dir, want), "%s", res.dir);
+    CHECK(exists(want, "config.json") && !exists(dir, "config.json"));
+    cl_runner_free(r);
 }
 
 TEST(run_ctrl_c_stops_and_resumes) {

@@ -217,14 +217,18 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     r->cfg = *c;
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     char sha[65];
-    if (rundir_exists(dir)) {
+    if (!r->params.free_dir && rundir_exists(dir)) {
         SEGP_FAIL("%s: already exists; a run never overwrites another (choose another --out, "
                   "or continue it with 'segp resume %s')", dir, dir);
         goto fail;
     }
     if (setup(r) != 0 || sha256_file_hex(c->model, sha) != 0) goto fail;
     char warn[600];
-    if (rundir_create(dir) != 0 || take_lock(r, warn, sizeof warn) != 0) goto fail;
+    if ((r->params.free_dir ? rundir_create_free(r->dir, sizeof r->dir) : rundir_create(dir)) !=
+            0 ||
+        take_lock(r, warn, sizeof warn) != 0)
+        goto fail;
+    dir = r->dir;
     int n;
     const cfg_field *f = cl_config_fields(&n);
     char *extra = resolved_json(r, config_path, sha);

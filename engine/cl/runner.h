@@ -39,6 +39,10 @@ typedef struct {
      * neither under the current directory nor at the path the run recorded (the app passes
      * segp's own folder, the shipped model's); the SHA-256 is checked either way. NULL: none */
     const char *model_dir;
+    /* cl_runner_new only: DIR is a default name (runs/CONFIG-DATE-TIME): when another run has
+     * taken it meanwhile (one started the same second), DIR-2, DIR-3, ... (cl_runner_result's
+     * dir says which) */
+    int free_dir;
 } cl_runner_params;
 cl_runner_params cl_runner_default_params(void);
 

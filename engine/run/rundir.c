@@ -139,6 +139,23 @@ int rundir_locked(const char *dir, rundir_holder *h) {
     return held;
 }
 
+int rundir_create_free(char *dir, size_t n) {
+    char base[4096];
+    snprintf(base, sizeof base, "%s", dir);
+    for (int k = 2; k < 1000; k++) {
+        if (mkdir(dir, 0755) == 0) {
+            char p[4200];
+            rundir_path(dir, "tasks", p, sizeof p);
+            if (mkdir(p, 0755) != 0) return SEGP_FAIL("%s: cannot create: %s", p, strerror(errno));
+            return 0;
+        }
+        if (errno != EEXIST)
+            return SEGP_FAIL("%s: cannot create the run directory: %s", dir, strerror(errno));
+        snprintf(dir, n, "%.4080s-%d", base, k);
+    }
+    return SEGP_FAIL("%s: taken, and so are %s-2 ... -999", base, base);
+}
+
 void rundir_path(const char *dir, const char *name, char *out, size_t n) {
     snprintf(out, n, "%s/%s", dir, name);
 }

@@ -23,6 +23,9 @@
 
 /* Create DIR and DIR/tasks; -1 + error when DIR exists (runs are never overwritten). */
 int rundir_create(const char *dir);
+/* The same for a default name: when DIR (N bytes) is taken, DIR-2, DIR-3, ... (two runs
+ * started in the same second); DIR becomes the one created. */
+int rundir_create_free(char *dir, size_t n);
 
 /* The writer lock. One process writes a run at a time: a second `segp resume` (or an ablation
  * cell started twice by a job array) would cut the first one's events line as torn, delete its
