@@ -319,12 +319,14 @@ TEST(view_table_rows_keep_the_pinned_ones) {
 
     /* the mark's line names what it hides, within its width */
     tcanvas *c = canvas_new(24, 2, CHARSET_UNICODE, COLORS_NONE, 0);
-    view_rows_hidden(c, 0, 0, 24, 4, 1, 2);
-    view_rows_hidden(c, 0, 1, 12, 4, 6, 6);
+    int rows_a[] = {0, -1, 3}, rows_b[] = {5, -1, 7};
+    view_rows_hidden(c, 0, 0, 24, 4, rows_a, 1, 3, 10);
+    view_rows_hidden(c, 0, 1, 12, 4, rows_b, 1, 3, 10);
     CHECK(text_is(c, "   \xe2\x80\xa6 tasks 2-3 hidden\n   \xe2\x80\xa6 task 7\n"));
     canvas_free(c);
     c = canvas_new(24, 1, CHARSET_ASCII, COLORS_NONE, 0);
-    view_rows_hidden(c, 0, 0, 24, 5, 1, 4);
+    int rows_c[] = {0, -1}; /* the mark last: up to the table's last row */
+    view_rows_hidden(c, 0, 0, 24, 5, rows_c, 1, 2, 5);
     CHECK(text_is(c, "  ... tasks 2-5 hidden\n"));
     canvas_free(c);
 }

@@ -110,9 +110,11 @@ int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
  * first). Fills LINE_ROW[LINES] with the row of each line, -1 for a line standing for hidden
  * rows; returns the lines used. */
 int view_table_rows(int n, int lines, const int *pin, int n_pin, int *line_row);
-/* The line of a table that stands for hidden rows FIRST..LAST (0-based): "... tasks 4-6
- * hidden", its ellipsis in the last cell of the task column (LABEL_W cells wide). */
-void view_rows_hidden(tcanvas *c, int x, int y, int w, int label_w, int first, int last);
+/* Line K of such a table (LINE_ROW[K] = -1, of LINES lines over N rows) standing for the rows
+ * between its neighbours: "... tasks 4-6 hidden", its ellipsis in the last cell of the task
+ * column (LABEL_W cells wide). */
+void view_rows_hidden(tcanvas *c, int x, int y, int w, int label_w, const int *line_row, int k,
+                      int lines, int n);
 
 /* An export file built in memory (CSV text), then written atomically: DIR/NAME is written via
  * a temporary name and renamed, NAME is appended to WRITTEN (comma-separated, as export_data

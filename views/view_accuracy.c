@@ -195,8 +195,7 @@ static void draw_numbers(accuracy *a, tcanvas *c, trect box, const wb_state *s) 
     for (int k = 0; k < lines; k++) {
         int t = row[k], y = box.y + 1 + k;
         if (t < 0) {
-            int first = k > 0 ? row[k - 1] + 1 : 0, last = k + 1 < lines ? row[k + 1] - 1 : T - 1;
-            view_rows_hidden(c, box.x, y, box.w, 4, first, last);
+            view_rows_hidden(c, box.x, y, box.w, 4, row, k, lines, T);
             continue;
         }
         const run_task_metrics *m = &r->task[t];

@@ -136,14 +136,17 @@ int view_table_rows(int n, int lines, const int *pin, int n_pin, int *line_row) 
     return used;
 }
 
-void view_rows_hidden(tcanvas *c, int x, int y, int w, int label_w, int first, int last) {
+void view_rows_hidden(tcanvas *c, int x, int y, int w, int label_w, const int *line_row, int k,
+                      int lines, int n) {
     if (w <= 0) return;
+    int first = k > 0 ? line_row[k - 1] + 1 : 0;
+    int last = k + 1 < lines ? line_row[k + 1] - 1 : n - 1;
     int ascii = c->cs == CHARSET_ASCII, dim = color_dim(c);
     const char *ell = ascii ? "..." : "\xe2\x80\xa6"; /* U+2026 */
     int ex = x + label_w - utf8_cells(ell);
     if (ex < x) ex = x;
-    int n = canvas_text(c, ex, y, w - (ex - x), ell, dim, COL_DEFAULT, 0);
-    int tx = ex + n + 1, tw = w - (tx - x);
+    int used = canvas_text(c, ex, y, w - (ex - x), ell, dim, COL_DEFAULT, 0);
+    int tx = ex + used + 1, tw = w - (tx - x);
     if (tw <= 0) return; /* canvas_text would run to the canvas edge */
     if (first == last)
         canvas_printf(c, tx, y, tw, dim, COL_DEFAULT, 0, "task %d hidden", first + 1);

@@ -262,8 +262,7 @@ static void draw_numbers(tcanvas *c, trect a, const wb_state *s) {
     for (int k = 0; k < lines; k++) {
         int t = row[k];
         if (t < 0) {
-            int first = k > 0 ? row[k - 1] + 1 : 0, last = k + 1 < lines ? row[k + 1] - 1 : T - 1;
-            view_rows_hidden(c, a.x, a.y + 1 + k, a.w, 5, first, last);
+            view_rows_hidden(c, a.x, a.y + 1 + k, a.w, 5, row, k, lines, T);
             continue;
         }
         const run_task_metrics *m = &r->task[t];
