@@ -1,5 +1,7 @@
-/* cmd_info.c: `segp info MODEL`: architecture, parameter counts by tower, tensor names. */
+/* cmd_info.c: `segp info MODEL`: architecture, parameter counts by tower, tensor names; of
+ * run directories, cmd_info_run.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/clip.h"
@@ -10,7 +12,8 @@
 #include "commands.h"
 
 static void usage(void) {
-    printf("usage: segp info FILE.safetensors [--no-tensors]\n\n"
+    printf("usage: segp info FILE.safetensors [--no-tensors]\n"
+           "       segp info RUN_DIR...\n\n"
            "Of a CLIP checkpoint: the architecture inferred from it (as openai/CLIP's\n"
            "build_model), where head counts and the activation came from, parameter counts per\n"
            "tower, the LoRA-B trainable count of SeGP-CL's default placement (rank 32 on q, v,\n"
@@ -18,6 +21,11 @@ static void usage(void) {
            "Of any other safetensors file (a run's lora.safetensors, anchors.safetensors,\n"
            "geometry.safetensors, ...): its metadata, the count of numbers it holds, and every\n"
            "tensor with dtype and shape.\n\n"
+           "Of a run directory: its state (finished; interrupted, with the command that\n"
+           "continues it; or being written by another process, named by pid and host, with\n"
+           "its task and phase), method, benchmark, tasks done, Last, Avg, Forgetting and BWT\n"
+           "(so far, for an unfinished run), wall time, model, build and events. Of several,\n"
+           "or of a folder of runs (runs/, an ablation's OUT): one line per run.\n\n"
            "  --no-tensors   omit the tensor list\n");
 }
 
@@ -98,22 +106,32 @@ static void print_plain(const st_file *f, int tensors) {
 
 int cmd_info(int argc, char **argv) {
     const char *path = NULL;
-    int tensors = 1;
+    int tensors = 1, n_paths = 0;
+    char **paths = segp_calloc((size_t)argc, sizeof *paths);
     for (int i = 1; i < argc; i++) {
         if (app_is_help(argv[i])) {
+            free(paths);
             usage();
             return 0;
         } else if (!strcmp(argv[i], "--no-tensors")) {
             tensors = 0;
         } else if (argv[i][0] == '-') {
+            free(paths);
             return cli_unknown("info", argv[i]);
-        } else if (!path) {
-            path = argv[i];
         } else {
-            return cli_usage_error("info", "only one FILE expected, got '%s' too", argv[i]);
+            if (!path) path = argv[i];
+            paths[n_paths++] = argv[i];
         }
     }
-    if (!path) return cli_usage_error("info", "FILE.safetensors is required");
+    if (path && info_is_run_path(path)) { /* run directories */
+        int rc = info_runs(n_paths, paths);
+        free(paths);
+        return rc;
+    }
+    free(paths);
+    if (n_paths > 1)
+        return cli_usage_error("info", "only one FILE expected, got '%s' too", argv[argc - 1]);
+    if (!path) return cli_usage_error("info", "FILE.safetensors or RUN_DIR is required");
     st_file *f = st_open(path);
     if (!f) return app_report_error();
     if (!is_clip_checkpoint(f)) {

@@ -19,6 +19,10 @@ int cmd_ablate(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 
+/* segp info of run directories (cmd_info_run.c): PATH is a folder (a run, or runs in it). */
+int info_is_run_path(const char *path);
+int info_runs(int n, char **dirs);
+
 /* Print "segp: error: MSG" for the engine's last error and return exit status 1. */
 int app_report_error(void);
 

@@ -614,7 +614,7 @@ TEST(run_ctrl_c_stops_and_resumes) {
 }
 
 static void copy_run(const char *from, const char *to) {
-    char cmd[1400];
+    char cmd[2400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
     CHECK(system(cmd) == 0);
 }
@@ -1055,4 +1055,49 @@ TEST(run_config_duplicate_keys_refused) {
     CHECK(cfg_parse_string("{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1}}", "t.json", f, n,
                            &c) == 0);
     CHECK(c.segp.tsgr_k == 3 && c.segp.tau_gr == 1);
+}
+
+/* segp info RUN_DIR: a run's state (finished; interrupted, with the command that continues it;
+ * written by another process, named) and its numbers; several runs, or a folder of runs, give a
+ * line each. */
+TEST(run_info_states_and_numbers) {
+    char args[1600];
+    CHECK_EQ_INT(test_run_segp("info sample_runs/default-run", out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "state      finished\n") &&
+                  strstr(out, "final      Last 66.80  Avg 77.40  Forgetting 11.72  BWT -11.67") &&
+                  strstr(out, "CLIP only  Last 63.80  Avg 76.01  Forgetting 12.06  BWT -12.00") &&
+                  strstr(out, "tasks      10 of 10 finished, wall time 2:52"), "%s", out);
+    char folder[600], copy[700];
+    snprintf(folder, sizeof folder, "%s/info-runs", test_tmpdir());
+    snprintf(copy, sizeof copy, "%s/cut", folder);
+    mkdirs(folder);
+    copy_run("sample_runs/default-run", copy);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "rm '%s/DONE' '%s/tasks/10/DONE'", copy, copy);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "info %s", copy);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    /* so far: task 9's line of metrics.jsonl (A_9 68.33) */
+    CHECK_MSG(strstr(out, "state      interrupted after task 9/10\n") &&
+                  strstr(out, "continue with: segp resume ") &&
+                  strstr(out, "so far     Last 68.33"), "%s", out);
+    int pid = test_lock_hold(copy);
+    CHECK(pid > 0);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    char want[64];
+    snprintf(want, sizeof want, "state      running (pid %d on ", pid);
+    CHECK_MSG(strstr(out, want) && strstr(out, "follows it live") && !strstr(out, "resume"),
+              "%s", out);
+    test_lock_release(pid);
+    /* a folder of runs, and a run beside it: a line each, in order */
+    snprintf(args, sizeof args, "info %s sample_runs/default-run", folder);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    const char *a = strstr(out, "/info-runs/cut "), *b = strstr(out, "sample_runs/default-run ");
+    CHECK_MSG(a && b && a < b && strstr(a, " 9/10   68.33 ") &&
+                  strstr(a, "interrupted after task 9/10") && strstr(b, "10/10   66.80   77.40 "
+                  "  11.72    2:52  finished"), "%s", out);
+    snprintf(args, sizeof args, "info %s", test_tmpdir());
+    CHECK_EQ_INT(test_run_segp("info tests", out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "tests: not a run directory (no config.json) and holds none"), "%s",
+              out);
 }
