@@ -24,7 +24,7 @@ static const command commands[] = {
     {"tui", cmd_tui, "the workbench: step through a run task by task (default: the shipped run)"},
     {"ablate", cmd_ablate, "the SeGP-CL ablation: variants x seeds of a config, then one table"},
     {"export", cmd_export, "figures of a run as PNG, SVG or PDF, with their data (.csv)"},
-    {"info", cmd_info, "a checkpoint's architecture and counts; any safetensors file's tensors"},
+    {"info", cmd_info, "a checkpoint's architecture and counts; any file's tensors; runs"},
     {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},
     {"encode", cmd_encode, "image or text embeddings (before normalisation) into a .npy file"},

@@ -66,7 +66,8 @@ static void status_text(tui *t, char *s, size_t n) {
             snprintf(state, sizeof state, "training in another process (%s): following",
                      t->holder);
         else if (ws.aborting) snprintf(state, sizeof state, "stopping...");
-        else if (!r) snprintf(state, sizeof state, "starting: checking the config, loading the model");
+        else if (!r)
+            snprintf(state, sizeof state, "starting: checking the config, loading the model");
         else if (ws.at_boundary)
             snprintf(state, sizeof state, "PAUSED after task %d: n trains task %d", r->tasks_done,
                      r->tasks_done + 1);
@@ -133,7 +134,8 @@ static void draw_status(tui *t) {
     int hl = (int)strlen(help);
     int room = c->w - hl;
     if (room < 10) room = c->w, hl = 0;
-    canvas_text(c, 0, y, room, s, color_fg(c), COL_DEFAULT, inv | (t->msg[0] || t->confirm ? ATTR_BOLD : 0));
+    canvas_text(c, 0, y, room, s, color_fg(c), COL_DEFAULT,
+                inv | (t->msg[0] || t->confirm ? ATTR_BOLD : 0));
     if (hl) canvas_text(c, c->w - hl, y, hl, help, color_fg(c), COL_DEFAULT, inv | ATTR_BOLD);
 }
 
