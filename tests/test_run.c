@@ -1096,7 +1096,16 @@ TEST(run_info_states_and_numbers) {
     CHECK_MSG(a && b && a < b && strstr(a, " 9/10   68.33 ") &&
                   strstr(a, "interrupted after task 9/10") && strstr(b, "10/10   66.80   77.40 "
                   "  11.72    2:52  finished"), "%s", out);
-    snprintf(args, sizeof args, "info %s", test_tmpdir());
+    /* a folder of runs where a run is expected: the error says which runs it holds */
+    snprintf(args, sizeof args, "resume %s", folder);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "not a run directory: ") && strstr(out, "it holds 1 run (cut): give "
+                                                                  "one of them ('segp info "),
+              "%s", out);
+    snprintf(args, sizeof args, "export %s --figure accuracy-curve --out %s/x.png", folder,
+             folder);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "it holds 1 run (cut)"), "%s", out);
     CHECK_EQ_INT(test_run_segp("info tests", out, sizeof out), 1);
     CHECK_MSG(strstr(out, "tests: not a run directory (no config.json) and holds none"), "%s",
               out);

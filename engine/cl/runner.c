@@ -261,7 +261,7 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     if (!r->params.read_only && rundir_exists(path) && take_lock(r, warn, sizeof warn) != 0)
         goto fail;
     if (segp_read_file(path, &data, &size) != 0) {
-        segp_fail_prefix("not a run directory: ");
+        if (!rundir_exists(path)) rundir_fail_not_a_run(dir);
         goto fail;
     }
     cl_run_provenance prov;

@@ -74,7 +74,7 @@ static int read_config(run_record *r) {
     uint8_t *data = NULL;
     size_t size = 0;
     if (segp_read_file(path, &data, &size) != 0)
-        return rundir_exists(path) ? -1 : segp_fail_prefix("not a run directory: ");
+        return rundir_exists(path) ? -1 : rundir_fail_not_a_run(r->dir);
     int rc = parse_config(r, (const char *)data, size, path);
     free(data);
     return rc;

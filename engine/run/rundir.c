@@ -195,6 +195,40 @@ int rundir_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rundir_fail_not_a_run(const char *dir) {
+    DIR *d = opendir(dir);
+    char **names = NULL;
+    int n = 0, cap = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char p[4400];
+        if (e->d_name[0] == '.') continue;
+        snprintf(p, sizeof p, "%s/%s/config.json", dir, e->d_name);
+        if (!rundir_exists(p)) continue;
+        if (n == cap) names = segp_realloc(names, sizeof *names * (size_t)(cap = cap * 2 + 8));
+        names[n++] = segp_strdup(e->d_name);
+    }
+    if (d) closedir(d);
+    if (!n) return segp_fail_prefix("not a run directory: ");
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    char list[400] = "";
+    size_t k = 0;
+    for (int i = 0; i < n && i < 3 && k < sizeof list; i++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", names[i]);
+    if (n > 3 && k < sizeof list) snprintf(list + k, sizeof list - k, ", ...");
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    char why[1200];
+    snprintf(why, sizeof why, "%s", segp_last_error());
+    segp_clear_error();
+    return SEGP_FAIL("not a run directory: %s; it holds %d run%s (%s): give one of them "
+                     "('segp info %s' lists them)", why, n, n == 1 ? "" : "s", list, dir);
+}
+
 int rundir_task_done(const char *dir, int t) {
     char p[4096];
     rundir_task_path(dir, t, "DONE", p, sizeof p);

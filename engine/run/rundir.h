@@ -61,6 +61,11 @@ int rundir_task_mkdir(const char *dir, int t);
 int rundir_write(const char *path, const void *data, size_t n);
 int rundir_write_text(const char *path, const char *text);
 
+/* The error of a DIR without a config.json (the last error says why it could not be read):
+ * "not a run directory: ...", and when DIR holds runs (runs/, an ablation's OUT), how many
+ * and which, so that one can be given instead. Returns -1. */
+int rundir_fail_not_a_run(const char *dir);
+
 /* 1 when tasks/NN/DONE exists, 0 otherwise. */
 int rundir_task_done(const char *dir, int t);
 int rundir_exists(const char *path);
