@@ -1,0 +1,41 @@
+/* run_list.h: runs found in folders and their one-line summaries, read from their files alone:
+ * what `segp info` prints for several runs and the workbench's list of runs shows. */
+#ifndef SEGP_RUN_LIST_H
+#define SEGP_RUN_LIST_H
+
+#include "run/run_record.h"
+#include "run/rundir.h"
+
+/* 1 when DIR holds a config.json (a run directory). */
+int run_list_is_run(const char *dir);
+
+/* DIR itself when it is a run, else the runs directly inside it (sorted by name), appended to
+ * *LIST (*N entries, *CAP allocated; the caller frees each and the array). Returns how many
+ * were added. */
+int run_list_gather(const char *dir, char ***list, int *n, int *cap);
+
+typedef struct {
+    char dir[4096];
+    int ok;                /* the record opened (else ERROR says why) */
+    char error[512];
+    char method[32];
+    int val;               /* evaluated on the validation split */
+    int tasks_done, num_tasks, run_done;
+    int held;              /* another process writes it (HOLDER) */
+    rundir_holder holder;
+    double last, avg, forgetting, bwt; /* final, or after the latest finished task (NAN: none) */
+    double wall_s;         /* the finished tasks' wall time */
+    char state[400];       /* "finished", "interrupted after task 3/10", "running (pid ...): task
+                            * 4/10 train 40%" */
+} run_summary;
+
+/* The summary of the run in DIR; the record it read in R when R is not NULL (the caller frees
+ * it when S->ok). */
+void run_summary_read(const char *dir, run_summary *s, run_record *r);
+
+/* The latest finished task's numbers of R: the final line when the run is done, else its
+ * metrics.jsonl line (Forgetting and BWT so far); NAN where none. */
+void run_summary_numbers(const run_record *r, double *last, double *avg, double *forg,
+                         double *bwt);
+
+#endif
