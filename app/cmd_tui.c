@@ -3,6 +3,7 @@
  * a new run into runs/NAME-DATE-TIME; nothing opens the shipped finished run
  * sample_runs/default-run, with `N` to start a new run of sample_runs/default.json. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,18 +12,21 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "core/common.h"
+#include "run_list.h"
 #include "tui.h"
 
 #define DEFAULT_RUN "sample_runs/default-run"
 #define DEFAULT_CONFIG "sample_runs/default.json"
 
 static void tui_usage(void) {
-    printf("usage: segp tui [CONFIG.json | RUN_DIR] [--out DIR] [--charset unicode|block|ascii]\n"
+    printf("usage: segp tui [CONFIG.json | RUN_DIR | FOLDER] [--out DIR] [--charset unicode|block|ascii]\n"
            "                [--colors 256|16|none] [--light] [--auto]\n\n"
            "The workbench: a terminal view of a continual-learning run, task by task.\n"
            "  RUN_DIR     open a run directory read-only (finished or interrupted; an interrupted\n"
            "              run offers to resume with r; one another process is writing is\n"
            "              followed live)\n"
+           "  FOLDER      a folder of runs (runs/, an ablation's OUT): their list, with state and\n"
+           "              numbers, live; Enter opens one, Backspace comes back\n"
            "  CONFIG      start a new run of CONFIG into --out DIR (default runs/CONFIG-DATE-TIME);\n"
            "              it pauses after every task until n\n"
            "  (nothing)   open the shipped finished run " DEFAULT_RUN " read-only; N starts a\n"
@@ -113,7 +117,14 @@ int cmd_tui(int argc, char **argv) {
         if (access(shipped_config, R_OK) == 0) o.new_config = shipped_config;
     } else if (is_dir(target)) {
         if (o.out) return cli_usage_error("tui", "--out is for a new run of a CONFIG, not a RUN_DIR");
-        o.run_dir = target;
+        char **runs = NULL;
+        int n = 0, cap = 0;
+        if (!run_list_is_run(target) && run_list_gather(target, &runs, &n, &cap) > 0)
+            o.runs_dir = target; /* a folder of runs: their list */
+        else
+            o.run_dir = target;
+        for (int i = 0; i < n; i++) free(runs[i]);
+        free(runs);
     } else {
         /* a config: checked here, before the screen changes, so errors print plainly */
         cl_config c = cl_config_default();

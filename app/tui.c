@@ -273,6 +273,59 @@ static void export_view(tui *t) {
     say(t, "exported to %s: %s%s", dir, fig_note, written);
 }
 
+/* What the status bar says of a run just opened read-only. */
+static void announce_opened(tui *t) {
+    poll_external(t);
+    if (t->external) {
+        /* poll_external said so */
+    } else if (interrupted(t) && t->rec.tasks_done == 0) {
+        say(t, "this run was interrupted before its first task finished: r resumes it, "
+               "n/space then step");
+    } else if (interrupted(t)) {
+        say(t, "this run was interrupted after task %d of %d: r resumes it, n/space then "
+               "step", t->rec.tasks_done, t->rec.num_tasks);
+    } else if (t->opt.new_config) {
+        say(t, "the shipped finished run, read-only. N starts a new run of %s; ? lists "
+               "every key", t->opt.new_config);
+    } else if (t->list_dir[0]) {
+        say(t, "%s, finished: Backspace returns to the list of runs", tui_base_name(t->dir));
+    }
+}
+
+void tui_open_run(tui *t, const char *dir) {
+    run_record r;
+    segp_clear_error();
+    if (run_record_open(dir, &r) != 0) return say(t, "%s", segp_last_error());
+    close_record(t);
+    snprintf(t->dir, sizeof t->dir, "%s", dir);
+    t->rec = r;
+    t->have_rec = 1;
+    t->st.rec = &t->rec;
+    memset(&t->st.live, 0, sizeof t->st.live);
+    t->st.live.read_only = 1;
+    t->external = 0;
+    t->ext_poll = 0;
+    t->follow = 1;
+    t->listing = 0;
+    t->fatal[0] = 0;
+    select_task(t, t->rec.tasks_done - 1);
+    announce_opened(t);
+    t->dirty = 1;
+}
+
+/* Backspace: from a run opened from the list, back to the list. */
+static void back_to_list(tui *t) {
+    if (!t->list_dir[0]) return;
+    if (t->worker) return say(t, "this run trains here: q stops it (finished tasks stay saved)");
+    close_record(t);
+    t->dir[0] = 0;
+    t->external = 0;
+    memset(&t->st.live, 0, sizeof t->st.live);
+    t->listing = 1;
+    t->msg[0] = 0;
+    tui_runs_refresh(t);
+}
+
 static void step_next(tui *t) {
     if (t->worker) {
         tui_worker_state ws;
@@ -523,6 +576,19 @@ static void on_key(tui *t, int ch) {
     if (ch == KEY_MOUSE) return on_mouse(t);
     t->msg[0] = 0;
     t->dirty = 1;
+    if (t->listing) { /* the list of runs: its keys, quit and help */
+        if (ch == 'q' || ch == 27) return request_quit(t, 1);
+        if (ch == '?' || ch == KEY_F(1)) {
+            t->help = 1;
+            t->help_scroll = 0;
+            return;
+        }
+        if (tui_runs_key(t, ch)) return;
+        return say(t, "Enter opens the selected run; q quits");
+    }
+    if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        if (t->list_dir[0]) return back_to_list(t);
+    }
     int small = t->canvas->w < MIN_W || t->canvas->h < MIN_H;
     switch (ch) {
     case 'q': case 27: return request_quit(t, 1);
@@ -603,25 +669,19 @@ int tui_main(const tui_options *o) {
         start_worker(t, o->config, dir, !o->out);
     } else if (t->have_rec) {
         select_task(t, t->rec.tasks_done - 1);
-        poll_external(t);
-        if (t->external) {
-            /* poll_external said so */
-        } else if (interrupted(t) && t->rec.tasks_done == 0)
-            say(t, "this run was interrupted before its first task finished: r resumes it, "
-                   "n/space then step");
-        else if (interrupted(t))
-            say(t, "this run was interrupted after task %d of %d: r resumes it, n/space then "
-                   "step", t->rec.tasks_done, t->rec.num_tasks);
-        else if (o->new_config)
-            say(t, "the shipped finished run, read-only. N starts a new run of %s; ? lists "
-                   "every key", o->new_config);
+        announce_opened(t);
         if (o->new_config) note_new_run(t);
+    } else if (o->runs_dir) {
+        snprintf(t->list_dir, sizeof t->list_dir, "%s", o->runs_dir);
+        t->listing = 1;
+        tui_runs_refresh(t);
     }
     t->dirty = 1;
     while (1) {
         if (tui_screen_signalled()) request_quit(t, 0);
         poll_worker(t);
         poll_external(t);
+        tui_runs_poll(t);
         if (t->msg[0] && segp_now() - t->msg_time > 10) {
             t->msg[0] = 0;
             t->dirty = 1;
@@ -640,6 +700,7 @@ int tui_main(const tui_options *o) {
     tui_screen_stop();
     int done = t->have_rec ? t->rec.run_done : 1;
     close_record(t);
+    free(t->runs);
     if (stopped || (!done && t->dir[0] && o->config))
         printf("segp: the run in %s is saved up to its last finished task; continue with: "
                "segp tui %s (r), or segp resume %s\n", t->dir, t->dir, t->dir);

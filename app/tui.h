@@ -2,6 +2,7 @@
  *   app/tui.c         the main loop: the run (its own worker's, or another process's,
  *                     followed), the selected task, the views, stepping, actions
  *   app/tui_draw.c    the frame: tab bar, status bar, the current view between them
+ *   app/tui_runs.c    the list of runs of a folder (segp tui FOLDER)
  *   app/tui_shell.h   the shell's state, shared by the two
  *   app/tui_screen.c  ncursesw: start and restore the terminal, colour pairs, canvas to screen
  *   app/tui_worker.c  the training thread and its event queue
@@ -22,6 +23,7 @@ typedef struct {
     const char *config;   /* start a new run of this config ... */
     const char *out;      /* ... into this directory (NULL: runs/NAME-DATE-TIME) */
     const char *run_dir;  /* or open this run directory */
+    const char *runs_dir; /* or list the runs in this folder (Enter opens one) */
     const char *new_config; /* the config `N` starts a new run of (NULL: none offered) */
     int charset;          /* -1: from the locale */
     int colors;           /* -1: from the terminal and NO_COLOR */

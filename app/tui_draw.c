@@ -58,6 +58,11 @@ static void draw_tabs(tui *t) {
 
 static void status_text(tui *t, char *s, size_t n) {
     const run_record *r = t->have_rec ? &t->rec : NULL;
+    if (t->listing) {
+        snprintf(s, n, " %d run%s | Enter: open | arrows, j/k: select | q: quit", t->n_runs,
+                 t->n_runs == 1 ? "" : "s");
+        return;
+    }
     char state[300] = "", prog[160] = "";
     if (t->worker || t->external) {
         tui_worker_state ws = {0};
@@ -153,9 +158,17 @@ void tui_draw(tui *t) {
                  "or q to quit.", w, h, MIN_W, MIN_H);
         view_notice(c, (trect){0, 0, w, h}, m);
     } else {
+        view *v = t->views[t->cur];
+        if (t->listing) {
+            tui_runs_draw(t);
+            draw_status(t);
+            if (t->help) tui_draw_help(c, v, &t->help_scroll);
+            tui_screen_show(c);
+            t->dirty = 0;
+            return;
+        }
         draw_tabs(t);
         trect a = tui_view_area(t);
-        view *v = t->views[t->cur];
         if (t->have_rec) {
             v->draw(v, c, a, &t->st);
         } else if (t->worker) {

@@ -42,6 +42,7 @@ const tui_key_help tui_global_keys[] = {
     {"space", "pause / resume training within a task"},
     {"a", "auto-advance: do not stop at task boundaries"},
     {"r", "resume an interrupted run (opened read-only)"},
+    {"Backspace", "back to the list of runs (segp tui FOLDER); Enter there opens one"},
     {"N", "start a new run of the default config (when offered in the status bar)"},
     {"e", "export the current view: its figure (PNG, 300 dpi) and data into RUN_DIR/exports/"},
     {"v", "show / hide the numbers behind the picture"},

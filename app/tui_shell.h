@@ -3,6 +3,7 @@
 #ifndef SEGP_TUI_SHELL_H
 #define SEGP_TUI_SHELL_H
 
+#include "run_list.h"
 #include "tui.h"
 
 #define MIN_W 40
@@ -44,6 +45,14 @@ typedef struct {
     int dirty;
     int quitting;
     char export_dir[4096];
+
+    /* a folder of runs (segp tui FOLDER, tui_runs.c): its list is on screen until Enter opens
+     * a run, and again after Backspace */
+    char list_dir[4096];
+    int listing;
+    run_summary *runs;   /* [n_runs] */
+    int n_runs, list_sel, list_top;
+    double list_poll;    /* when the list was last read */
 } tui;
 
 /* The last part of a run directory's path ("default-run"). */
@@ -52,5 +61,16 @@ const char *tui_base_name(const char *dir);
 trect tui_view_area(const tui *t);
 /* The whole screen, sent to the terminal. */
 void tui_draw(tui *t);
+
+/* Open the run in DIR (read-only; followed when another process writes it), leaving the list
+ * of runs when it is on screen. An error is said, and the list stays. */
+void tui_open_run(tui *t, const char *dir);
+
+/* The list of runs (tui_runs.c): read (again), read again every second while a run of it is
+ * unfinished, drawn over the whole screen but the status bar, and its keys (1: used). */
+void tui_runs_refresh(tui *t);
+void tui_runs_poll(tui *t);
+void tui_runs_draw(tui *t);
+int tui_runs_key(tui *t, int ch);
 
 #endif

@@ -343,6 +343,50 @@ TEST(tui_follows_a_run_another_process_writes) {
     stop();
 }
 
+/* segp tui FOLDER (runs/, an ablation's OUT): a line per run with its numbers and state,
+ * kept live (a run another process writes says so); Enter opens the selected run, Backspace
+ * comes back to the list. */
+TEST(tui_lists_a_folder_of_runs) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *folder = tpath("tui-runs", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s' && cp -r sample_runs/default-run '%s/a-done' && "
+             "cp -r sample_runs/default-run '%s/b-cut' && rm '%s/b-cut/DONE' "
+             "'%s/b-cut/tasks/10/DONE' && cp -r '%s/b-cut' '%s/c-held'",
+             folder, folder, folder, folder, folder, folder, folder, folder);
+    CHECK(system(cmd) == 0);
+    char held[1200];
+    snprintf(held, sizeof held, "%s/c-held", folder);
+    int pid = test_lock_hold(held);
+    CHECK(pid > 0);
+    if (pid <= 0) return;
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), folder);
+    if (!start("runs", cmd)) {
+        test_lock_release(pid);
+        return;
+    }
+    char who[96];
+    snprintf(who, sizeof who, "running (pid %d on ", pid);
+    CHECK(wait_for(": 3 (1 finished, 1 running elsewhere)", ">a-done",
+                   "10/10   66.80   77.40   11.72    2:52  finished",
+                   "9/10   68.33   78.58   11.19    2:30  interrupted after task 9/10", who, NULL));
+    keys("j Enter");
+    CHECK(wait_for("stopped after task 9 of 10", "r resumes", NULL));
+    keys("BSpace");
+    CHECK(wait_for(">b-cut", "Enter: open", NULL));
+    keys("G Enter");
+    snprintf(who, sizeof who, "training in another process (pid %d on", pid);
+    CHECK(wait_for(who, NULL));
+    test_lock_release(pid);
+    CHECK(wait_for("has stopped: r resumes it here", NULL));
+    keys("BSpace");
+    CHECK(wait_for(": 3 (1 finished, 0 running elsewhere)", ">c-held", NULL));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\", "
     "\"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": "

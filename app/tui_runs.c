@@ -1,0 +1,144 @@
+/* tui_runs.c: the workbench's list of runs (segp tui FOLDER: runs/, an ablation's OUT): a line
+ * per run with its method, tasks, Last, Avg, Forgetting, wall time and state (finished,
+ * interrupted, or running in another process, with its task and phase), read again every
+ * second while any run is unfinished. Enter opens the selected run; Backspace in a run comes
+ * back here. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "core/common.h"
+#include "tui.h"
+#include "tui_shell.h"
+
+/* The folders' runs again: a finished run's summary is kept (it does not change), the others
+ * are read again. */
+void tui_runs_refresh(tui *t) {
+    char **dirs = NULL;
+    int n = 0, cap = 0;
+    run_list_gather(t->list_dir, &dirs, &n, &cap);
+    run_summary *next = segp_calloc((size_t)(n ? n : 1), sizeof *next);
+    for (int i = 0; i < n; i++) {
+        int kept = 0;
+        for (int j = 0; j < t->n_runs && !kept; j++)
+            if (t->runs[j].ok && t->runs[j].run_done && !strcmp(t->runs[j].dir, dirs[i])) {
+                next[i] = t->runs[j];
+                kept = 1;
+            }
+        if (!kept) run_summary_read(dirs[i], &next[i], NULL);
+        free(dirs[i]);
+    }
+    free(dirs);
+    /* the selection stays on its run when runs come or go */
+    const char *sel = t->list_sel < t->n_runs ? t->runs[t->list_sel].dir : NULL;
+    int at = 0;
+    for (int i = 0; sel && i < n; i++)
+        if (!strcmp(next[i].dir, sel)) at = i;
+    free(t->runs);
+    t->runs = next;
+    t->n_runs = n;
+    t->list_sel = n ? at : 0;
+    t->list_poll = segp_now();
+    t->dirty = 1;
+}
+
+/* Every second while a run of the list is unfinished. */
+void tui_runs_poll(tui *t) {
+    if (!t->listing || segp_now() - t->list_poll < 1.0) return;
+    int live = 0;
+    for (int i = 0; i < t->n_runs; i++) live |= !t->runs[i].ok || !t->runs[i].run_done;
+    if (live) tui_runs_refresh(t);
+}
+
+static const char *rel_name(const tui *t, const char *dir) {
+    size_t n = strlen(t->list_dir);
+    if (!strncmp(dir, t->list_dir, n)) {
+        dir += n;
+        while (*dir == '/') dir++;
+    }
+    return dir;
+}
+
+static void num(double v, char *out, size_t n) {
+    if (isfinite(v)) snprintf(out, n, "%.2f", v);
+    else snprintf(out, n, "-");
+}
+
+void tui_runs_draw(tui *t) {
+    tcanvas *c = t->canvas;
+    int fg = color_fg(c), dim = color_dim(c);
+    int finished = 0, running = 0;
+    for (int i = 0; i < t->n_runs; i++) {
+        finished += t->runs[i].ok && t->runs[i].run_done;
+        running += t->runs[i].ok && t->runs[i].held;
+    }
+    canvas_printf(c, 0, 0, c->w, color_accent(c), COL_DEFAULT, ATTR_BOLD,
+                  " Runs in %s: %d (%d finished, %d running elsewhere)", t->list_dir, t->n_runs,
+                  finished, running);
+    int wd = 3;
+    for (int i = 0; i < t->n_runs; i++) {
+        int l = utf8_cells(rel_name(t, t->runs[i].dir));
+        if (l > wd) wd = l;
+    }
+    if (wd > c->w / 3) wd = c->w / 3 > 8 ? c->w / 3 : 8;
+    canvas_printf(c, 1, 2, c->w - 1, dim, COL_DEFAULT, ATTR_BOLD,
+                  "%-*s  %-9s %5s %6s %7s %7s %7s %7s  %s", wd, "run", "method", "split", "tasks",
+                  "Last", "Avg", "Forget", "wall", "state");
+    int rows = c->h - 5; /* title, blank, header, ..., blank, status */
+    if (rows < 1) rows = 1;
+    if (t->list_sel < t->list_top) t->list_top = t->list_sel;
+    if (t->list_sel >= t->list_top + rows) t->list_top = t->list_sel - rows + 1;
+    if (t->list_top < 0) t->list_top = 0;
+    for (int k = 0; k < rows && t->list_top + k < t->n_runs; k++) {
+        int i = t->list_top + k, y = 3 + k, sel = i == t->list_sel;
+        const run_summary *s = &t->runs[i];
+        char line[1200], name[512], w[32], tasks[32], a[3][16];
+        snprintf(name, sizeof name, "%.511s", rel_name(t, s->dir));
+        if (utf8_cells(name) > wd) snprintf(name + wd - 1, sizeof name - (size_t)(wd - 1), "~");
+        if (!s->ok) {
+            snprintf(line, sizeof line, "%-*s  %s", wd, name, s->error);
+        } else {
+            double v[3] = {s->last, s->avg, s->forgetting};
+            for (int q = 0; q < 3; q++) num(v[q], a[q], sizeof a[q]);
+            cli_fmt_time(s->wall_s, w, sizeof w);
+            snprintf(tasks, sizeof tasks, "%d/%d", s->tasks_done, s->num_tasks);
+            snprintf(line, sizeof line, "%-*s  %-9s %5s %6s %7s %7s %7s %7s  %s", wd, name,
+                     s->method, s->val ? "val" : "test", tasks, a[0], a[1], a[2], w, s->state);
+        }
+        int col = !s->ok ? dim : s->held ? color_accent(c) : fg;
+        canvas_text(c, 0, y, 1, sel ? ">" : " ", fg, COL_DEFAULT, ATTR_BOLD);
+        canvas_text(c, 1, y, c->w - 1, line, col, COL_DEFAULT, sel ? ATTR_REVERSE : 0);
+    }
+    if (t->list_top > 0) canvas_text(c, c->w - 2, 3, 1, "^", dim, COL_DEFAULT, 0);
+    if (t->list_top + rows < t->n_runs)
+        canvas_text(c, c->w - 2, 2 + rows, 1, "v", dim, COL_DEFAULT, 0);
+    if (!t->n_runs)
+        canvas_text(c, 1, 3, c->w - 1, "(no runs: the folder holds no run directory now)", dim,
+                    COL_DEFAULT, 0);
+}
+
+/* List keys: 1 when used. */
+int tui_runs_key(tui *t, int ch) {
+    int rows = t->canvas->h - 5 > 1 ? t->canvas->h - 5 : 1, sel = t->list_sel;
+    switch (ch) {
+    case KEY_UP: case 'k': sel--; break;
+    case KEY_DOWN: case 'j': sel++; break;
+    case KEY_PPAGE: sel -= rows; break;
+    case KEY_NPAGE: sel += rows; break;
+    case KEY_HOME: case 'g': sel = 0; break;
+    case KEY_END: case 'G': sel = t->n_runs - 1; break;
+    case '\r': case '\n': case KEY_ENTER:
+        if (t->n_runs) tui_open_run(t, t->runs[t->list_sel].dir);
+        return 1;
+    default: return 0;
+    }
+    if (sel >= t->n_runs) sel = t->n_runs - 1;
+    if (sel < 0) sel = 0;
+    t->list_sel = sel;
+    t->dirty = 1;
+    return 1;
+}
