@@ -157,16 +157,12 @@ void tui_draw(tui *t) {
         snprintf(m, sizeof m, "terminal too small: %dx%d, the workbench needs %dx%d. Enlarge it, "
                  "or q to quit.", w, h, MIN_W, MIN_H);
         view_notice(c, (trect){0, 0, w, h}, m);
+    } else if (t->listing) {
+        tui_runs_draw(t);
+        draw_status(t);
+        if (t->help) tui_draw_help(c, t->views[t->cur], &t->help_scroll);
     } else {
         view *v = t->views[t->cur];
-        if (t->listing) {
-            tui_runs_draw(t);
-            draw_status(t);
-            if (t->help) tui_draw_help(c, v, &t->help_scroll);
-            tui_screen_show(c);
-            t->dirty = 0;
-            return;
-        }
         draw_tabs(t);
         trect a = tui_view_area(t);
         if (t->have_rec) {
