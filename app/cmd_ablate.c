@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ablate.h"
@@ -217,6 +218,26 @@ static int remove_empty_run(const char *dir) {
     return rmdir(dir);
 }
 
+/* After a failed start of a new cell: 1 (+ error naming the process) when DIR appeared
+ * meanwhile and another process holds its lock (it takes it just after creating DIR, so a
+ * moment is allowed for that), else 0 with the error as it was. */
+static int busy_meanwhile(const char *dir) {
+    if (!rundir_exists(dir)) return 0;
+    rundir_holder h;
+    for (int k = 0; k < 20; k++) {
+        if (rundir_locked(dir, &h)) {
+            char who[400];
+            rundir_holder_text(&h, 1, who, sizeof who);
+            segp_clear_error();
+            SEGP_FAIL("%s: another segp process is running this cell (%s)", dir, who);
+            return 1;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 /* Run or resume cell CELL: 0 finished (now or before), 1 stopped by Ctrl-C, 2 + error when
  * another process runs it now (its writer lock is held), -1 + error, -2 + error when the
  * cell's folder is not this cell's (the same command cannot continue: another --out can). */
@@ -272,6 +293,10 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
         if (make_dirs(a->out) != 0) return -1;
         ui->prefix = prefix;
         r = cl_runner_new(&c, a->config, dir, &p);
+        if (!r && busy_meanwhile(dir)) { /* another ablate started it while this one loaded */
+            ui->prefix = NULL;
+            return 2;
+        }
     }
     int rc = r ? cl_runner_run(r) : -1;
     ui->prefix = NULL;
