@@ -81,28 +81,34 @@ static void state_text(const run_record *r, const run_summary *s, char *out, siz
     }
 }
 
-void run_summary_read(const char *dir, run_summary *s, run_record *out) {
+void run_summary_of(const run_record *r, run_summary *s) {
     memset(s, 0, sizeof *s);
-    snprintf(s->dir, sizeof s->dir, "%s", dir);
-    s->last = s->avg = s->forgetting = s->bwt = NAN;
+    snprintf(s->dir, sizeof s->dir, "%s", r->dir);
+    s->ok = 1;
+    snprintf(s->method, sizeof s->method, "%s", r->method);
+    s->val = strncmp(r->eval_split, "val", 3) == 0;
+    s->tasks_done = r->tasks_done;
+    s->num_tasks = r->num_tasks;
+    s->run_done = r->run_done;
+    s->held = !r->run_done && rundir_locked(r->dir, &s->holder);
+    run_summary_numbers(r, &s->last, &s->avg, &s->forgetting, &s->bwt);
+    for (int t = 0; t < r->tasks_done; t++)
+        if (r->task_wall_s && isfinite(r->task_wall_s[t])) s->wall_s += r->task_wall_s[t];
+    state_text(r, s, s->state, sizeof s->state);
+}
+
+void run_summary_read(const char *dir, run_summary *s, run_record *out) {
     run_record r;
     segp_clear_error();
     if (run_record_open(dir, &r) != 0) {
+        memset(s, 0, sizeof *s);
+        snprintf(s->dir, sizeof s->dir, "%s", dir);
+        s->last = s->avg = s->forgetting = s->bwt = NAN;
         snprintf(s->error, sizeof s->error, "%s", segp_last_error());
         segp_clear_error();
         return;
     }
-    s->ok = 1;
-    snprintf(s->method, sizeof s->method, "%s", r.method);
-    s->val = strncmp(r.eval_split, "val", 3) == 0;
-    s->tasks_done = r.tasks_done;
-    s->num_tasks = r.num_tasks;
-    s->run_done = r.run_done;
-    s->held = !r.run_done && rundir_locked(dir, &s->holder);
-    run_summary_numbers(&r, &s->last, &s->avg, &s->forgetting, &s->bwt);
-    for (int t = 0; t < r.tasks_done; t++)
-        if (r.task_wall_s && isfinite(r.task_wall_s[t])) s->wall_s += r.task_wall_s[t];
-    state_text(&r, s, s->state, sizeof s->state);
+    run_summary_of(&r, s);
     if (out) *out = r;
     else run_record_free(&r);
 }

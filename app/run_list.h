@@ -32,6 +32,9 @@ typedef struct {
 /* The summary of the run in DIR; the record it read in R when R is not NULL (the caller frees
  * it when S->ok). */
 void run_summary_read(const char *dir, run_summary *s, run_record *r);
+/* The summary of R, a record of the run in R->dir that is open already (its writer lock is
+ * looked at again). */
+void run_summary_of(const run_record *r, run_summary *s);
 
 /* The latest finished task's numbers of R: the final line when the run is done, else its
  * metrics.jsonl line (Forgetting and BWT so far); NAN where none. */

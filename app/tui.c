@@ -700,7 +700,7 @@ int tui_main(const tui_options *o) {
     tui_screen_stop();
     int done = t->have_rec ? t->rec.run_done : 1;
     close_record(t);
-    free(t->runs);
+    tui_runs_free(t);
     if (stopped || (!done && t->dir[0] && o->config))
         printf("segp: the run in %s is saved up to its last finished task; continue with: "
                "segp tui %s (r), or segp resume %s\n", t->dir, t->dir, t->dir);

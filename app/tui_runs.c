@@ -15,13 +15,40 @@
 #include "tui.h"
 #include "tui_shell.h"
 
-/* The folders' runs again: a finished run's summary is kept (it does not change), the others
- * are read again. */
+/* The summary of the unfinished run in DIR from its record, kept open in NEXT_OPEN (grown by
+ * what the run has written since: run_record_follow), or opened now. */
+static void live_summary(tui *t, const char *dir, run_summary *s, run_record *next_open,
+                         int *n_next) {
+    run_record *r = NULL;
+    for (int j = 0; j < t->n_open && !r; j++)
+        if (t->open_recs[j].dir && !strcmp(t->open_recs[j].dir, dir)) r = &t->open_recs[j];
+    if (r) {
+        int n = 0;
+        segp_clear_error();
+        if (run_record_follow(r, &n) != 0 || run_record_refresh(r) != 0) {
+            run_record_free(r); /* replaced or cut: read it whole again */
+            r = NULL;
+        }
+    }
+    if (r) {
+        run_summary_of(r, s);
+        next_open[(*n_next)++] = *r;
+        memset(r, 0, sizeof *r); /* moved */
+        return;
+    }
+    run_record fresh;
+    run_summary_read(dir, s, &fresh);
+    if (s->ok) next_open[(*n_next)++] = fresh;
+}
+
+/* The folder's runs again: a finished run's summary is kept (it does not change); the others'
+ * records stay open and grow by what their runs write. */
 void tui_runs_refresh(tui *t) {
     char **dirs = NULL;
-    int n = 0, cap = 0;
+    int n = 0, cap = 0, n_next = 0;
     run_list_gather(t->list_dir, &dirs, &n, &cap);
     run_summary *next = segp_calloc((size_t)(n ? n : 1), sizeof *next);
+    run_record *next_open = segp_calloc((size_t)(n ? n : 1), sizeof *next_open);
     for (int i = 0; i < n; i++) {
         int kept = 0;
         for (int j = 0; j < t->n_runs && !kept; j++)
@@ -29,10 +56,19 @@ void tui_runs_refresh(tui *t) {
                 next[i] = t->runs[j];
                 kept = 1;
             }
-        if (!kept) run_summary_read(dirs[i], &next[i], NULL);
+        if (!kept) live_summary(t, dirs[i], &next[i], next_open, &n_next);
         free(dirs[i]);
     }
     free(dirs);
+    for (int j = 0; j < t->n_open; j++) run_record_free(&t->open_recs[j]); /* gone, or moved */
+    free(t->open_recs);
+    for (int j = 0; j < n_next; j++) /* a finished run's record is not needed again */
+        if (next_open[j].run_done) {
+            run_record_free(&next_open[j]);
+            next_open[j--] = next_open[--n_next];
+        }
+    t->open_recs = next_open;
+    t->n_open = n_next;
     /* the selection stays on its run when runs come or go */
     const char *sel = t->list_sel < t->n_runs ? t->runs[t->list_sel].dir : NULL;
     int at = 0;
@@ -44,6 +80,16 @@ void tui_runs_refresh(tui *t) {
     t->list_sel = n ? at : 0;
     t->list_poll = segp_now();
     t->dirty = 1;
+}
+
+/* The list's records, when the workbench quits. */
+void tui_runs_free(tui *t) {
+    for (int j = 0; j < t->n_open; j++) run_record_free(&t->open_recs[j]);
+    free(t->open_recs);
+    free(t->runs);
+    t->open_recs = NULL;
+    t->runs = NULL;
+    t->n_open = t->n_runs = 0;
 }
 
 /* Every second while a run of the list is unfinished. */

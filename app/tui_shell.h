@@ -52,6 +52,9 @@ typedef struct {
     int listing;
     run_summary *runs;   /* [n_runs] */
     int n_runs, list_sel, list_top;
+    run_record *open_recs; /* [n_open] records of its unfinished runs, kept open and followed
+                            * (a long run's events are read once, then only what it adds) */
+    int n_open;
     double list_poll;    /* when the list was last read */
 } tui;
 
@@ -69,6 +72,7 @@ void tui_open_run(tui *t, const char *dir);
 /* The list of runs (tui_runs.c): read (again), read again every second while a run of it is
  * unfinished, drawn over the whole screen but the status bar, and its keys (1: used). */
 void tui_runs_refresh(tui *t);
+void tui_runs_free(tui *t);
 void tui_runs_poll(tui *t);
 void tui_runs_draw(tui *t);
 int tui_runs_key(tui *t, int ch);
