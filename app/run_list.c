@@ -43,7 +43,7 @@ int run_list_gather(const char *dir, char ***list, int *n, int *cap) {
         if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && run_list_is_run(p)) push(list, n, cap, p);
     }
     closedir(d);
-    qsort(*list + first, (size_t)(*n - first), sizeof **list, by_name);
+    if (*n > first) qsort(*list + first, (size_t)(*n - first), sizeof **list, by_name);
     return *n - first;
 }
 
