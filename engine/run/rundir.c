@@ -153,7 +153,7 @@ int rundir_create_free(char *dir, size_t n) {
             return SEGP_FAIL("%s: cannot create the run directory: %s", dir, strerror(errno));
         snprintf(dir, n, "%.4080s-%d", base, k);
     }
-    return SEGP_FAIL("%s: taken, and so are %s-2 ... -999", base, base);
+    return SEGP_FAIL("%s: taken, and so are %s-2 to -998 (choose --out)", base, base);
 }
 
 void rundir_path(const char *dir, const char *name, char *out, size_t n) {
