@@ -218,13 +218,14 @@ static int remove_empty_run(const char *dir) {
     return rmdir(dir);
 }
 
-/* After a failed start of a new cell: 1 (+ error naming the process) when DIR appeared
- * meanwhile and another process holds its lock (it takes it just after creating DIR, so a
- * moment is allowed for that), else 0 with the error as it was. */
-static int busy_meanwhile(const char *dir) {
+/* 1 (+ error naming the process) when another process holds the lock of the cell in DIR,
+ * looking again for up to TENTHS tenths of a second (the other takes it just after creating
+ * DIR), else 0. */
+static int cell_busy(const char *dir, int tenths) {
     if (!rundir_exists(dir)) return 0;
     rundir_holder h;
-    for (int k = 0; k < 20; k++) {
+    for (int k = 0; k <= tenths; k++) {
+        if (k) nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
         if (rundir_locked(dir, &h)) {
             char who[400];
             rundir_holder_text(&h, 1, who, sizeof who);
@@ -232,8 +233,6 @@ static int busy_meanwhile(const char *dir) {
             SEGP_FAIL("%s: another segp process is running this cell (%s)", dir, who);
             return 1;
         }
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
     }
     return 0;
 }
@@ -259,13 +258,7 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     cl_runner *r = NULL;
     char path[4500];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    rundir_holder h;
-    if (rundir_exists(dir) && rundir_locked(dir, &h)) { /* a job array's twin, another ablate */
-        char who[400];
-        rundir_holder_text(&h, 1, who, sizeof who);
-        SEGP_FAIL("%s: another segp process is running this cell (%s)", dir, who);
-        return 2;
-    }
+    if (cell_busy(dir, 0)) return 2; /* a job array's twin, another ablate */
     if (rundir_exists(dir) && !rundir_exists(path) && remove_empty_run(dir) != 0) {
         SEGP_FAIL("%s: exists but holds no config.json (not a run directory); move it away, or "
                   "choose another --out", dir);
@@ -293,7 +286,7 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
         if (make_dirs(a->out) != 0) return -1;
         ui->prefix = prefix;
         r = cl_runner_new(&c, a->config, dir, &p);
-        if (!r && busy_meanwhile(dir)) { /* another ablate started it while this one loaded */
+        if (!r && cell_busy(dir, 20)) { /* another ablate started it while this one loaded */
             ui->prefix = NULL;
             return 2;
         }

@@ -3,7 +3,6 @@
  * a line per run for several (a folder of runs, such as runs/ or an ablation's OUT, stands for
  * the runs in it). */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +19,6 @@
 int info_is_run_path(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static void num(double v, char *out, size_t n) {
-    if (isfinite(v)) snprintf(out, n, "%.2f", v);
-    else snprintf(out, n, "-");
 }
 
 /* config.json's model path and its SHA-256 (resolved), for the detailed view. */
@@ -63,7 +57,7 @@ static void detail(const run_record *r, const run_summary *rs) {
     char w[32], a[4][16], model[600], sha[32], t0[32], t1[32];
     cli_fmt_time(rs->wall_s, w, sizeof w);
     double v[4] = {rs->last, rs->avg, rs->forgetting, rs->bwt};
-    for (int k = 0; k < 4; k++) num(v[k], a[k], sizeof a[k]);
+    for (int k = 0; k < 4; k++) run_summary_num(v[k], a[k], sizeof a[k]);
     model_of(r->dir, model, sizeof model, sha, sizeof sha);
     when(r->run_start_time, t0, sizeof t0);
     when(r->last_time, t1, sizeof t1);
@@ -117,22 +111,14 @@ int info_runs(int n_args, char **args) {
         int wd = 3;
         for (int i = 0; i < n; i++)
             if ((int)strlen(dirs[i]) > wd) wd = (int)strlen(dirs[i]);
-        printf("%-*s  %-9s %-5s %6s %7s %7s %7s %7s  %s\n", wd, "run", "method", "split",
-               "tasks", "Last", "Avg", "Forget", "wall", "state");
+        char line[1600];
+        run_summary_line(NULL, NULL, wd, line, sizeof line);
+        printf("%s\n", line);
         for (int i = 0; i < n; i++) {
             run_summary_read(dirs[i], rs, NULL);
-            if (!rs->ok) {
-                printf("%-*s  %s\n", wd, dirs[i], rs->error);
-                rc = 1;
-                continue;
-            }
-            char w[32], tasks[32], a[3][16];
-            double v[3] = {rs->last, rs->avg, rs->forgetting};
-            for (int k = 0; k < 3; k++) num(v[k], a[k], sizeof a[k]);
-            cli_fmt_time(rs->wall_s, w, sizeof w);
-            snprintf(tasks, sizeof tasks, "%d/%d", rs->tasks_done, rs->num_tasks);
-            printf("%-*s  %-9s %-5s %6s %7s %7s %7s %7s  %s\n", wd, dirs[i], rs->method,
-                   rs->val ? "val" : "test", tasks, a[0], a[1], a[2], w, rs->state);
+            run_summary_line(rs, dirs[i], wd, line, sizeof line);
+            printf("%s\n", line);
+            if (!rs->ok) rc = 1;
         }
     }
     free(rs);

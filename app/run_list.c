@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_util.h"
 #include "core/common.h"
 
 int run_list_is_run(const char *dir) {
@@ -111,4 +112,28 @@ void run_summary_read(const char *dir, run_summary *s, run_record *out) {
     run_summary_of(&r, s);
     if (out) *out = r;
     else run_record_free(&r);
+}
+
+void run_summary_num(double v, char *out, size_t n) {
+    if (isfinite(v)) snprintf(out, n, "%.2f", v);
+    else snprintf(out, n, "-");
+}
+
+void run_summary_line(const run_summary *s, const char *name, int name_w, char *out, size_t n) {
+    if (!s) {
+        snprintf(out, n, "%-*s  %-9s %-5s %6s %7s %7s %7s %7s  %s", name_w, "run", "method",
+                 "split", "tasks", "Last", "Avg", "Forget", "wall", "state");
+        return;
+    }
+    if (!s->ok) {
+        snprintf(out, n, "%-*s  %s", name_w, name, s->error);
+        return;
+    }
+    char w[32], tasks[32], a[3][16];
+    double v[3] = {s->last, s->avg, s->forgetting};
+    for (int k = 0; k < 3; k++) run_summary_num(v[k], a[k], sizeof a[k]);
+    cli_fmt_time(s->wall_s, w, sizeof w);
+    snprintf(tasks, sizeof tasks, "%d/%d", s->tasks_done, s->num_tasks);
+    snprintf(out, n, "%-*s  %-9s %-5s %6s %7s %7s %7s %7s  %s", name_w, name, s->method,
+             s->val ? "val" : "test", tasks, a[0], a[1], a[2], w, s->state);
 }

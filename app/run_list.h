@@ -32,6 +32,14 @@ typedef struct {
 /* The summary of the run in DIR; the record it read in R when R is not NULL (the caller frees
  * it when S->ok). */
 void run_summary_read(const char *dir, run_summary *s, run_record *r);
+/* A percentage as the lists print it: "66.80", "-" for NAN. */
+void run_summary_num(double v, char *out, size_t n);
+
+/* One line of a list of runs: NAME (NAME_W cells), method, split, tasks, Last, Avg,
+ * Forgetting, wall time and state, or the error of a run that could not be read; with S NULL,
+ * the column heads. */
+void run_summary_line(const run_summary *s, const char *name, int name_w, char *out, size_t n);
+
 /* The summary of R, a record of the run in R->dir that is open already (its writer lock is
  * looked at again). */
 void run_summary_of(const run_record *r, run_summary *s);

@@ -5,12 +5,10 @@
  * back here. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <curses.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_util.h"
 #include "core/common.h"
 #include "tui.h"
 #include "tui_shell.h"
@@ -109,11 +107,6 @@ static const char *rel_name(const tui *t, const char *dir) {
     return dir;
 }
 
-static void num(double v, char *out, size_t n) {
-    if (isfinite(v)) snprintf(out, n, "%.2f", v);
-    else snprintf(out, n, "-");
-}
-
 void tui_runs_draw(tui *t) {
     tcanvas *c = t->canvas;
     int fg = color_fg(c), dim = color_dim(c);
@@ -131,9 +124,9 @@ void tui_runs_draw(tui *t) {
         if (l > wd) wd = l;
     }
     if (wd > c->w / 3) wd = c->w / 3 > 8 ? c->w / 3 : 8;
-    canvas_printf(c, 1, 2, c->w - 1, dim, COL_DEFAULT, ATTR_BOLD,
-                  "%-*s  %-9s %5s %6s %7s %7s %7s %7s  %s", wd, "run", "method", "split", "tasks",
-                  "Last", "Avg", "Forget", "wall", "state");
+    char line[1600];
+    run_summary_line(NULL, NULL, wd, line, sizeof line);
+    canvas_text(c, 1, 2, c->w - 1, line, dim, COL_DEFAULT, ATTR_BOLD);
     int rows = c->h - 5; /* title, blank, header, ..., blank, status */
     if (rows < 1) rows = 1;
     if (t->list_sel < t->list_top) t->list_top = t->list_sel;
@@ -142,19 +135,10 @@ void tui_runs_draw(tui *t) {
     for (int k = 0; k < rows && t->list_top + k < t->n_runs; k++) {
         int i = t->list_top + k, y = 3 + k, sel = i == t->list_sel;
         const run_summary *s = &t->runs[i];
-        char line[1200], name[512], w[32], tasks[32], a[3][16];
+        char name[512];
         snprintf(name, sizeof name, "%.511s", rel_name(t, s->dir));
         if (utf8_cells(name) > wd) snprintf(name + wd - 1, sizeof name - (size_t)(wd - 1), "~");
-        if (!s->ok) {
-            snprintf(line, sizeof line, "%-*s  %s", wd, name, s->error);
-        } else {
-            double v[3] = {s->last, s->avg, s->forgetting};
-            for (int q = 0; q < 3; q++) num(v[q], a[q], sizeof a[q]);
-            cli_fmt_time(s->wall_s, w, sizeof w);
-            snprintf(tasks, sizeof tasks, "%d/%d", s->tasks_done, s->num_tasks);
-            snprintf(line, sizeof line, "%-*s  %-9s %5s %6s %7s %7s %7s %7s  %s", wd, name,
-                     s->method, s->val ? "val" : "test", tasks, a[0], a[1], a[2], w, s->state);
-        }
+        run_summary_line(s, name, wd, line, sizeof line);
         int col = !s->ok ? dim : s->held ? color_accent(c) : fg;
         canvas_text(c, 0, y, 1, sel ? ">" : " ", fg, COL_DEFAULT, ATTR_BOLD);
         canvas_text(c, 1, y, c->w - 1, line, col, COL_DEFAULT, sel ? ATTR_REVERSE : 0);
