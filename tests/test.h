@@ -128,5 +128,9 @@ size_t test_heap_in_use(void);
 /* Under AddressSanitizer: runs LeakSanitizer now and returns 1 when it reports a leak (it prints
  * the report); elsewhere 0. */
 int test_lsan_leaks(void);
+/* Under AddressSanitizer: starts recording the largest single allocation (returns 1), read by
+ * test_largest_alloc; elsewhere returns 0 (glibc has no malloc hook) and records nothing. */
+int test_largest_alloc_reset(void);
+size_t test_largest_alloc(void);
 
 #endif

@@ -146,6 +146,30 @@ int test_lsan_leaks(void) { return __lsan_do_recoverable_leak_check() != 0; }
 /* fontconfig's cache (the figure tests load fonts through cairo) is reachable at exit but not
  * always seen as such by a check in the middle of the run: not ours, not reported. */
 const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
+
+/* The largest single allocation since test_largest_alloc_reset, through the sanitizer's malloc
+ * hook (it sees libpng's and libjpeg's allocations too). */
+/* sanitizer/allocator_interface.h comes with clang, not gcc; libasan exports the function. */
+int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
+                                              void (*f)(const volatile void *));
+static size_t largest_alloc;
+static void on_malloc(const volatile void *p, size_t n) {
+    (void)p;
+    size_t seen = __atomic_load_n(&largest_alloc, __ATOMIC_RELAXED);
+    while (n > seen && !__atomic_compare_exchange_n(&largest_alloc, &seen, n, 0, __ATOMIC_RELAXED,
+                                                    __ATOMIC_RELAXED)) {
+    }
+}
+static void on_free(const volatile void *p) { (void)p; }
+int test_largest_alloc_reset(void) {
+    static int installed;
+    if (!installed) installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+    __atomic_store_n(&largest_alloc, 0, __ATOMIC_RELAXED);
+    return installed != 0;
+}
+size_t test_largest_alloc(void) { return __atomic_load_n(&largest_alloc, __ATOMIC_RELAXED); }
 #else
 int test_lsan_leaks(void) { return 0; }
+int test_largest_alloc_reset(void) { return 0; }
+size_t test_largest_alloc(void) { return 0; }
 #endif
