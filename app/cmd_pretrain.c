@@ -20,7 +20,8 @@ static void usage(void) {
            "warm-up + cosine. Writes DIR/config.json (resolved), DIR/log.jsonl,\n"
            "DIR/checkpoint.safetensors (every train.checkpoint_every steps; --resume continues\n"
            "from it exactly) and DIR/model.safetensors at the end. Zero-shot accuracy on the\n"
-           "shapes CL test split is logged every train.eval_every steps.\n\n"
+           "shapes CL test split is logged every train.eval_every steps. One process trains\n"
+           "a DIR at a time (DIR/.lock, removed at the end).\n\n"
            "  --resume   continue the run in out_dir from its last checkpoint\n"
            "  --out DIR  override out_dir\n"
            "  --stop-after N  stop after step N with a checkpoint (continue with --resume)\n\n"
@@ -65,6 +66,9 @@ static void on_event(const pretrain_event *ev, void *user) {
     case PRETRAIN_STOPPED:
         printf("%sstopped after step %d of %d; checkpoint %s (continue with --resume)\n",
                tty ? "\r\033[K" : "", ev->step, ev->steps, ev->path);
+        break;
+    case PRETRAIN_WARNING:
+        fprintf(stderr, "%swarning: %s\n", tty ? "\r\033[K" : "", ev->text);
         break;
     case PRETRAIN_DONE:
         fmt_time(ev->elapsed_s, el, sizeof el);

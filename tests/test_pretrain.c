@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/clip.h"
 #include "core/common.h"
@@ -80,9 +81,22 @@ TEST(pretrain_resume_is_exact) {
     snprintf(args, sizeof args, "pretrain %s", cfg);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK(strstr(out, "already holds a run") != NULL);
+    /* one writer: refused while another process holds the run, named by its pid */
+    int holder = test_lock_hold(dir_b);
+    CHECK(holder > 0);
     snprintf(args, sizeof args, "pretrain %s --resume", cfg);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    char who[64];
+    snprintf(who, sizeof who, "writing this run (pid %d on ", holder);
+    CHECK_MSG(strstr(out, who) && !strstr(out, "segp tui"), "%s", out);
+    test_lock_release(holder);
     rc = test_run_segp(args, out, sizeof out);
     CHECK_MSG(rc == 0, "%s", out);
+    /* a finished run leaves no lock file behind */
+    snprintf(p, sizeof p, "%s/.lock", dir_b);
+    CHECK(access(p, F_OK) != 0);
+    snprintf(p, sizeof p, "%s/.lock", dir_a);
+    CHECK(access(p, F_OK) != 0);
     snprintf(p, sizeof p, "%s/model.safetensors", dir_a);
     snprintf(q, sizeof q, "%s/model.safetensors", dir_b);
     uint8_t *a = NULL, *b = NULL;

@@ -90,11 +90,14 @@ int rundir_lock(const char *dir, int *fd_out, char *warn, size_t nwarn) {
             rundir_holder h;
             read_holder(fd, &h);
             close(fd);
-            char who[400];
+            char who[400], ev[4200], follow[4300] = "";
             rundir_holder_text(&h, 1, who, sizeof who);
+            rundir_path(dir, "events.jsonl", ev, sizeof ev);
+            if (access(ev, F_OK) == 0) /* a continual-learning run: the workbench follows it */
+                snprintf(follow, sizeof follow, " ('segp tui %s' follows it)", dir);
             return SEGP_FAIL("%s: another segp process is writing this run (%s); one process "
-                             "writes a run at a time: wait for it to end or stop it ('segp tui "
-                             "%s' follows it)", dir, who, dir);
+                             "writes a run at a time: wait for it to end or stop it%s", dir, who,
+                             follow);
         }
         close(fd);
         if (warn && nwarn)

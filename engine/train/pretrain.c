@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "model/clip.h"
 #include "core/common.h"
@@ -18,6 +19,7 @@
 #include "io/safetensors.h"
 #include "text/tokenizer.h"
 #include "model/zeroshot.h"
+#include "run/rundir.h"
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(pretrain_config, field), lo, hi, 0, doc}
 #define S(key, field, doc) {key, CFG_STRING, offsetof(pretrain_config, field), 0, 0, sizeof(((pretrain_config *)0)->field), doc}
@@ -214,12 +216,25 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
                          "out_dir)",
                          cfg->out_dir);
     if (mkdir_p(cfg->out_dir) != 0) return -1;
+    /* before anything in out_dir is read for writing: a second `segp pretrain --resume` would
+     * append to the same log and overwrite the same checkpoint */
+    int lock_fd = -1;
+    char warn[600] = "";
+    if (rundir_lock(cfg->out_dir, &lock_fd, warn, sizeof warn) != 0) return -1;
+    if (warn[0] && cb) {
+        pretrain_event w = {.kind = PRETRAIN_WARNING, .text = warn};
+        cb(&w, user);
+    }
 
     clip_model *m = clip_model_random(&mc, cfg->seed, "cpu");
-    if (!m) return -1;
+    if (!m) {
+        if (lock_fd >= 0) close(lock_fd);
+        return -1;
+    }
     clip_tokenizer *tok = clip_tokenizer_init(NULL);
     if (!tok) {
         clip_model_free(m);
+        if (lock_fd >= 0) close(lock_fd);
         return -1;
     }
     size_t np = clip_model_num_params(m); /* flat buffer, with alignment padding */
@@ -375,5 +390,13 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     free(pix), free(ids), free(caps), free(labels), free(decay);
     clip_tokenizer_free(tok);
     clip_model_free(m);
+    if (lock_fd >= 0) { /* a finished run needs no lock: none is left */
+        if (rc == 0 && !stopped) {
+            char p_lock[1100];
+            snprintf(p_lock, sizeof p_lock, "%s/.lock", cfg->out_dir);
+            unlink(p_lock);
+        }
+        close(lock_fd);
+    }
     return rc;
 }

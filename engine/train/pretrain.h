@@ -42,7 +42,8 @@ typedef enum {
     PRETRAIN_EVAL,
     PRETRAIN_CHECKPOINT,
     PRETRAIN_STOPPED,
-    PRETRAIN_DONE
+    PRETRAIN_DONE,
+    PRETRAIN_WARNING /* text: the run goes on (e.g. out_dir's file system has no locks) */
 } pretrain_event_kind;
 
 typedef struct {
@@ -52,6 +53,7 @@ typedef struct {
     double images_per_s, eta_s, elapsed_s;
     double zs_overall, zs_standard, zs_hard; /* PRETRAIN_EVAL */
     const char *path;                        /* PRETRAIN_CHECKPOINT / DONE */
+    const char *text;                        /* PRETRAIN_WARNING */
     int64_t params;
 } pretrain_event;
 
@@ -59,7 +61,10 @@ typedef void (*pretrain_callback)(const pretrain_event *ev, void *user);
 
 /* Train. resume != 0 continues from OUT/checkpoint.safetensors; without it an existing run
  * directory is refused (nothing is ever overwritten silently). stop_after > 0 stops after that
- * many steps with a checkpoint (as if interrupted; resume later), 0 trains to the end. */
+ * many steps with a checkpoint (as if interrupted; resume later), 0 trains to the end. One
+ * process trains an out_dir at a time: OUT/.lock is the writer lock of run directories
+ * (run/rundir.h), refused with the holder named while another process holds it, removed when
+ * the model is written. */
 int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrain_callback cb,
                  void *user);
 
