@@ -501,6 +501,32 @@ TEST(st_corrupt_file_level) {
         unlink(path);
     }
 
+    /* other formats are named, PyTorch's with how to convert */
+    static const struct {
+        const char *bytes;
+        size_t n;
+        const char *says, *also;
+    } other[] = {
+        {"PK\x03\x04\x14\x00\x00\x00\x08\x00archive/data.pkl", 26, "a zip archive",
+         "safetensors.torch.save_file"},
+        {"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8", 12, "a Python pickle",
+         "safetensors.torch.save_file"},
+        {"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16, "a PNG image", NULL},
+        {"\xff\xd8\xff\xe0\x00\x10JFIF\0", 11, "a JPEG image", NULL},
+        {"\x93NUMPY\x01\x00v\x00{'descr'", 18, "a NumPy .npy array", NULL},
+        {"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10, "gzip-compressed", NULL},
+        {"\x89HDF\r\n\x1a\n\0\0", 10, "an HDF5 file", NULL},
+        {"GGUF\x03\0\0\0\0\0\0\0", 12, "a GGUF file", NULL},
+        {"\n  {\"model\": \"x\"}\n", 20, "JSON text", NULL},
+        {"{}", 2, "JSON text", NULL},
+    };
+    tmp_path(path, sizeof path, "other.safetensors");
+    for (size_t k = 0; k < sizeof other / sizeof other[0]; k++) {
+        write_bytes(path, other[k].bytes, other[k].n);
+        expect_open_fail(path, "not a safetensors file: this is", other[k].says);
+        if (other[k].also) expect_open_fail(path, other[k].also, NULL);
+    }
+
     tmp_path(path, sizeof path, "missing.safetensors");
     expect_open_fail(path, "cannot open", NULL);
     expect_open_fail(test_tmpdir(), "not a regular file", NULL);

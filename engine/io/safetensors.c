@@ -347,16 +347,44 @@ static int parse_header(st_file *f, const char *hdr, size_t n) {
     return rc;
 }
 
+/* What a file that is not safetensors is, from its first bytes, with what to do about it; NULL
+ * when unknown. Users of CLIP mostly hold PyTorch checkpoints (torch.save's zip archive, or a
+ * pickle in older ones), so those say how to convert. */
+#define ST_CONVERT                                                                                 \
+    "; segp reads safetensors: in Python, safetensors.torch.save_file(state_dict, "              \
+    "\"model.safetensors\") converts it (README, \"Checkpoints\")"
+static const char *foreign_format(const uint8_t *p, uint64_t n) {
+    if (n >= 4 && !memcmp(p, "PK\x03\x04", 4))
+        return "a zip archive, as torch.save and torch.jit.save write (a PyTorch .pt/.pth/.bin "
+               "checkpoint?)" ST_CONVERT;
+    if (n >= 2 && p[0] == 0x80 && p[1] >= 2 && p[1] <= 5)
+        return "a Python pickle (an old-style PyTorch checkpoint?)" ST_CONVERT;
+    if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return "a PNG image";
+    if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "a JPEG image";
+    if (n >= 6 && !memcmp(p, "\x93NUMPY", 6)) return "a NumPy .npy array";
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) return "gzip-compressed (unpack it first)";
+    if (n >= 8 && !memcmp(p, "\x89HDF\r\n\x1a\n", 8)) return "an HDF5 file (a Keras .h5 model?)";
+    if (n >= 4 && !memcmp(p, "GGUF", 4)) return "a GGUF file (llama.cpp's format)";
+    uint64_t i = 0;
+    while (i < n && i < 64 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
+    if (i < n && (p[i] == '{' || p[i] == '[')) return "JSON text (a configuration file?)";
+    return NULL;
+}
+
 /* Validate the bytes at f->map (f->map_size of them) and set up f; -1 + error naming f->path. */
 static int open_bytes(st_file *f) {
     const char *path = f->path;
     uint64_t size = (uint64_t)f->map_size;
+    const char *other = foreign_format(f->map, size);
+    if (size < 8 && other) return SEGP_FAIL("%s: not a safetensors file: this is %s", path, other);
     if (size < 8)
         return SEGP_FAIL("%s: file is too short (%llu bytes; a safetensors file starts with an "
                          "8-byte header length)",
                          path, (unsigned long long)size);
     uint64_t hlen;
     memcpy(&hlen, f->map, 8);
+    if (hlen > size - 8 && other)
+        return SEGP_FAIL("%s: not a safetensors file: this is %s", path, other);
     if (hlen > size - 8)
         return SEGP_FAIL("%s: header length %llu extends past the end of the file (%llu bytes; "
                          "not a safetensors file or truncated)",
