@@ -517,7 +517,7 @@ TEST(st_corrupt_file_level) {
         {"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10, "gzip-compressed", NULL},
         {"\x89HDF\r\n\x1a\n\0\0", 10, "an HDF5 file", NULL},
         {"GGUF\x03\0\0\0\0\0\0\0", 12, "a GGUF file", NULL},
-        {"\n  {\"model\": \"x\"}\n", 20, "JSON text", NULL},
+        {"\n  {\"model\": \"x\"}\n", 18, "JSON text", NULL},
         {"{}", 2, "JSON text", NULL},
     };
     tmp_path(path, sizeof path, "other.safetensors");
