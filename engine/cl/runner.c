@@ -593,11 +593,7 @@ int cl_runner_run(cl_runner *r) {
         snprintf(text, sizeof text, "{\"tasks\": %d}\n", r->T);
         if (rundir_write_text(done_path, text) != 0) return -1;
     }
-    if (r->lock_fd >= 0) { /* a finished run needs no lock (resume leaves it): none is left */
-        char lock[4200];
-        rundir_path(r->dir, ".lock", lock, sizeof lock);
-        unlink(lock);
-    }
+    rundir_lock_remove(r->dir, r->lock_fd); /* a finished run: resume leaves it as it is */
     segp_event end = {.kind = EV_RUN_END, .task = -1, .elapsed_s = segp_now() - r->run_t0};
     cl_emit(r, &end);
     return 0;

@@ -129,6 +129,13 @@ int rundir_lock(const char *dir, int *fd_out, char *warn, size_t nwarn) {
     return 0;
 }
 
+void rundir_lock_remove(const char *dir, int fd) {
+    if (fd < 0) return;
+    char p[4200];
+    rundir_path(dir, ".lock", p, sizeof p);
+    unlink(p);
+}
+
 int rundir_locked(const char *dir, rundir_holder *h) {
     if (h) memset(h, 0, sizeof *h);
     char p[4200];

@@ -36,6 +36,9 @@ int rundir_create_free(char *dir, size_t n);
  * host, since when). Where the file system refuses locks (some network file systems), 0 with
  * *FD = -1 and why in WARN: the run goes on unguarded. */
 int rundir_lock(const char *dir, int *fd, char *warn, size_t nwarn);
+/* Deletes DIR/.lock while FD (from rundir_lock, -1: none) still holds it: a finished run needs
+ * no lock, and none is left behind. The caller closes FD later (or now), which releases it. */
+void rundir_lock_remove(const char *dir, int fd);
 
 typedef struct {
     int pid;         /* 0: unknown (the file held nothing readable yet) */

@@ -390,13 +390,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     free(pix), free(ids), free(caps), free(labels), free(decay);
     clip_tokenizer_free(tok);
     clip_model_free(m);
-    if (lock_fd >= 0) { /* a finished run needs no lock: none is left */
-        if (rc == 0 && !stopped) {
-            char p_lock[1100];
-            snprintf(p_lock, sizeof p_lock, "%s/.lock", cfg->out_dir);
-            unlink(p_lock);
-        }
-        close(lock_fd);
-    }
+    if (rc == 0 && !stopped) rundir_lock_remove(cfg->out_dir, lock_fd);
+    if (lock_fd >= 0) close(lock_fd);
     return rc;
 }
