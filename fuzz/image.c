@@ -1,10 +1,10 @@
 /* image.c: fuzz target for image decoding (engine/io/image.c: PNG through libpng, JPEG through
  * libjpeg-turbo, from memory) and what every decoded image goes through next: CLIP's eval
  * transform (resize of the short side, centre crop, normalisation) and the RGB conversion.
- * Images above 2^18 pixels are skipped after the header check: the engine accepts up to 2^28
- * (IMAGE_MAX_PIXELS), but each input must stay well inside the 10 s timeout (a million-pixel
- * 16-bit interlaced PNG took 7.5 s under the sanitizers); the resize arithmetic at extreme
- * sizes is clip_transform's target. */
+ * Images above 2^18 pixels are skipped after the header check: the engine accepts up to
+ * PIL's 178,956,970 (IMAGE_MAX_PIXELS), but each input must stay well inside the 10 s timeout (a
+ * million-pixel 16-bit interlaced PNG took 7.5 s under the sanitizers); the resize arithmetic at
+ * extreme sizes is clip_transform's target. */
 #include "fuzz.h"
 #include "io/image.h"
 

@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include <jpeglib.h> /* after stdio.h: it uses FILE and size_t */
-
 #include "core/common.h"
 #include "data/dataset.h"
 #include "test.h"
@@ -344,28 +342,13 @@ TEST(dataset_fashion_mnist_real) {
 
 /* A flat grey JPEG (quality 100): decodes to exactly VALUE everywhere. */
 static void write_grey_jpeg(const char *path, int w, int h, uint8_t value) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr jerr;
-    c.err = jpeg_std_error(&jerr);
-    jpeg_create_compress(&c);
-    jpeg_stdio_dest(&c, f);
-    c.image_width = (JDIMENSION)w;
-    c.image_height = (JDIMENSION)h;
-    c.input_components = 1;
-    c.in_color_space = JCS_GRAYSCALE;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, 100, TRUE);
-    jpeg_start_compress(&c, TRUE);
-    uint8_t *row = malloc((size_t)w);
-    memset(row, value, (size_t)w);
-    while (c.next_scanline < c.image_height) jpeg_write_scanlines(&c, &row, 1);
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    free(row);
-    fclose(f);
+    uint8_t *px = malloc((size_t)w * (size_t)h);
+    memset(px, value, (size_t)w * (size_t)h);
+    size_t n;
+    uint8_t *jpg = test_jpeg_encode(px, w, h, 1, 100, NULL, 0, &n);
+    write_bytes(path, jpg, n);
+    free(jpg);
+    free(px);
 }
 
 static void make_folder_tree(void) {

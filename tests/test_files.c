@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jpeglib.h> /* after stdio.h: it uses FILE and size_t */
+
 #include "core/common.h"
 #include "io/image.h"
 #include "run/rundir.h"
@@ -75,6 +77,36 @@ void write_synth_png(const char *path, int idx, int w, int h) {
             for (int c = 0; c < 3; c++) im.rgb[(y * w + x) * 3 + c] = synth_pixel(idx, x, y, c);
     CHECK_MSG(image_write_png(path, &im) == 0, "%s", segp_last_error());
     free(im.rgb);
+}
+
+uint8_t *test_jpeg_encode(const uint8_t *px, int w, int h, int comps, int quality,
+                          const void *scans, int n_scans, size_t *n) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    unsigned char *buf = NULL;
+    unsigned long len = 0;
+    jpeg_mem_dest(&c, &buf, &len);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = comps;
+    c.in_color_space = comps == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    if (n_scans) {
+        c.scan_info = scans;
+        c.num_scans = n_scans;
+    }
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = (JSAMPROW)px + (size_t)c.next_scanline * (size_t)w * (size_t)comps;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    *n = len;
+    return buf;
 }
 
 char *read_text(const char *path) {

@@ -1,12 +1,16 @@
 /* test_image_corrupt.c: decoding damaged PNG and JPEG files frees everything it allocated: the
  * interlaced-PNG leak the first fuzzing found (the row pointers when libpng aborts), and a folder
  * of 1,000 mixed corrupt images read as a dataset in one process (no leak under glibc's count
- * in the normal build, none reported by LeakSanitizer under `make check-asan`). */
+ * in the normal build, none reported by LeakSanitizer under `make check-asan`). Hostile but
+ * well-formed files are refused at the limits image.h names: PIL's pixel count, and a cap on a
+ * progressive JPEG's scans. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#include <jpeglib.h> /* after stdio.h: it uses FILE and size_t */
 
 #include "core/common.h"
 #include "data/dataset.h"
@@ -64,7 +68,7 @@ TEST(image_truncated_interlaced_png_frees_rows) {
     CHECK_EQ_INT(failed, tries);
     CHECK(strstr(segp_last_error(), "cut.png: truncated or corrupt PNG") != NULL);
     /* the leak was 21 rows * 8 bytes per failure: thousands of failures would leave > 100 KB */
-    CHECK_MSG(after <= before + 256, "heap grew by %zu bytes over %d failed decodes",
+    CHECK_MSG(after <= before + TEST_HEAP_SLACK, "heap grew by %zu bytes over %d failed decodes",
               after - before, failed);
     CHECK(!test_lsan_leaks());
     free(png);
@@ -170,8 +174,8 @@ TEST(image_corrupt_folder_reads_without_leaks) {
     /* most damage is detected (a flipped bit in pixel data can still decode) */
     CHECK_MSG(failed >= N_FILES / 2, "only %d of %d corrupt images refused", failed, N_FILES);
     CHECK_EQ_INT(named, failed);
-    CHECK_MSG(after <= before + 256, "heap grew by %zu bytes over %d images", after - before,
-              N_FILES);
+    CHECK_MSG(after <= before + TEST_HEAP_SLACK, "heap grew by %zu bytes over %d images",
+              after - before, N_FILES);
     CHECK(!test_lsan_leaks());
 }
 
@@ -281,4 +285,107 @@ TEST(image_png_ancillary_chunks_skipped) {
                   strstr(segp_last_error(), "truncated"),
               "%s", segp_last_error());
     free(cut);
+}
+
+/* A JPEG of a w x h colour gradient at quality 90, written by libjpeg: sequential when scans is 0,
+ * else progressive with exactly `scans` scans (scans >= 190): one DC scan of all components,
+ * then for each component and AC coefficient a first scan and 1 or more refinement scans, one
+ * bit each, spread so that the total comes out right. Every script codes the same coefficients,
+ * so every file decodes to the same pixels. */
+static uint8_t *jpeg_scripted(int w, int h, int scans, size_t *n) {
+    enum { PAIRS = 3 * 63 };
+    jpeg_scan_info *script = scans ? calloc((size_t)scans, sizeof *script) : NULL;
+    int k = 0;
+    if (scans) {
+        int extra = scans - 1 - 2 * PAIRS; /* refinements beyond one per (component, coefficient) */
+        script[k].comps_in_scan = 3;
+        for (int ci = 0; ci < 3; ci++) script[k].component_index[ci] = ci;
+        k++;
+        for (int p = 0; p < PAIRS; p++) {
+            int refine = 1 + extra / PAIRS + (p < extra % PAIRS);
+            for (int r = 0; r <= refine; r++, k++) {
+                script[k].comps_in_scan = 1;
+                script[k].component_index[0] = p / 63;
+                script[k].Ss = script[k].Se = 1 + p % 63;
+                script[k].Ah = r ? refine - r + 1 : 0;
+                script[k].Al = refine - r;
+            }
+        }
+    }
+    uint8_t *px = malloc((size_t)w * (size_t)h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = px + ((size_t)y * (size_t)w + (size_t)x) * 3;
+            p[0] = (uint8_t)(x * 255 / w);
+            p[1] = (uint8_t)(y * 255 / h);
+            p[2] = (uint8_t)((x * y) & 255);
+        }
+    uint8_t *jpg = test_jpeg_encode(px, w, h, 3, 90, script, k, n);
+    free(px);
+    free(script);
+    return jpg;
+}
+
+/* Regression (libjpeg-turbo's advisory LJT-01-004): each scan of a progressive JPEG is a pass
+ * over the whole image, so a file of many scans decodes slowly. 500 scans (IMAGE_MAX_JPEG_SCANS)
+ * decode to the sequential file's pixels; 501 are refused, with the limit named (and, under
+ * `make check-asan`, nothing leaked). */
+TEST(image_jpeg_scan_limit) {
+    CHECK_EQ_INT(IMAGE_MAX_JPEG_SCANS, 500);
+    size_t ns, n500, n501;
+    uint8_t *seq = jpeg_scripted(37, 21, 0, &ns);
+    uint8_t *p500 = jpeg_scripted(37, 21, 500, &n500);
+    uint8_t *p501 = jpeg_scripted(37, 21, 501, &n501);
+    image_decoded a, b;
+    CHECK_MSG(image_decode_memory("seq.jpg", seq, ns, &a) == 0, "%s", segp_last_error());
+    int rc = image_decode_memory("p500.jpg", p500, n500, &b);
+    CHECK_MSG(rc == 0, "%s", segp_last_error());
+    if (rc == 0) {
+        CHECK_EQ_INT(b.width, 37);
+        CHECK_EQ_INT(b.height, 21);
+        CHECK(memcmp(a.px, b.px, 37 * 21 * 3) == 0);
+        image_decoded_free(&b);
+    }
+    /* the gradient survives coding: red rises across the image, green down it */
+    CHECK(a.px[3 * 36] > 200 && a.px[0] < 40);
+    CHECK(a.px[3 * 37 * 20 + 1] > 200 && a.px[1] < 40);
+    image_decoded_free(&a);
+
+    CHECK_EQ_INT(image_decode_memory("p501.jpg", p501, n501, &b), -1);
+    CHECK_MSG(strstr(segp_last_error(), "p501.jpg: progressive JPEG with more than 500 scans") &&
+                  strstr(segp_last_error(), "expected at most 500"),
+              "%s", segp_last_error());
+    CHECK(!test_lsan_leaks());
+    free(seq);
+    free(p500);
+    free(p501);
+}
+
+/* The pixel limit is PIL's: Image.open raises DecompressionBombError above 2 x 89,478,485
+ * pixels. A PNG header of 13377 x 13377 (178,944,129 pixels) passes the size check and the cut
+ * file fails as truncated; 13378 x 13377 (178,957,506) is refused as too large, naming the limit,
+ * before anything is allocated for it. */
+TEST(image_pixel_limit_is_pil) {
+    CHECK_EQ_INT(IMAGE_MAX_PIXELS, 2 * 89478485LL);
+    for (int over = 0; over < 2; over++) {
+        uint32_t w = 13377 + (uint32_t)over, h = 13377;
+        png_buf b = {0};
+        png_put(&b, "\x89PNG\r\n\x1a\n", 8);
+        const uint8_t ihdr[13] = {(uint8_t)(w >> 24), (uint8_t)(w >> 16), (uint8_t)(w >> 8),
+                                  (uint8_t)w, (uint8_t)(h >> 24), (uint8_t)(h >> 16),
+                                  (uint8_t)(h >> 8), (uint8_t)h, 8, 0, 0, 0, 0};
+        png_chunk(&b, "IHDR", ihdr, 13, 13);
+        png_chunk(&b, "IDAT", "\x78\x9c", 2, 1000); /* cut short */
+        image_decoded d;
+        CHECK_EQ_INT(image_decode_memory("big.png", b.p, b.n, &d), -1);
+        const char *e = segp_last_error();
+        if (over)
+            CHECK_MSG(strstr(e, "big.png: PNG image is 13378x13377 pixels, too large") &&
+                          strstr(e, "178956970 pixels"),
+                      "%s", e);
+        else
+            CHECK_MSG(strstr(e, "big.png: truncated or corrupt PNG") && !strstr(e, "too large"),
+                      "%s", e);
+        free(b.p);
+    }
 }

@@ -203,7 +203,9 @@ static int png_decode(const char *path, const uint8_t *data, size_t size, image_
 
 typedef struct {
     struct jpeg_error_mgr mgr;
+    struct jpeg_progress_mgr progress;
     jmp_buf jb;
+    int too_many_scans;
     char msg[JMSG_LENGTH_MAX];
 } jpeg_err;
 
@@ -233,6 +235,18 @@ static void jpeg_on_message(j_common_ptr cinfo, int level) {
     }
 }
 
+/* libjpeg calls this between units of input while jpeg_start_decompress absorbs a progressive
+ * file's scans, which is where their cost lies; it stops the decode once the scan count passes
+ * IMAGE_MAX_JPEG_SCANS. */
+static void jpeg_on_progress(j_common_ptr cinfo) {
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->progressive_mode && d->input_scan_number > IMAGE_MAX_JPEG_SCANS) {
+        jpeg_err *e = (jpeg_err *)cinfo->err;
+        e->too_many_scans = 1;
+        longjmp(e->jb, 1);
+    }
+}
+
 static int jpeg_decode(const char *path, const uint8_t *data, size_t size, image_decoded *out) {
     struct jpeg_decompress_struct cinfo;
     jpeg_err err;
@@ -242,12 +256,21 @@ static int jpeg_decode(const char *path, const uint8_t *data, size_t size, image
     err.mgr.error_exit = jpeg_on_error;
     err.mgr.emit_message = jpeg_on_message;
     err.msg[0] = 0;
+    err.too_many_scans = 0;
+    memset(&err.progress, 0, sizeof err.progress);
+    err.progress.progress_monitor = jpeg_on_progress;
     if (setjmp(err.jb)) {
         jpeg_destroy_decompress(&cinfo);
         free(px);
+        if (err.too_many_scans)
+            return SEGP_FAIL("%s: progressive JPEG with more than %d scans (expected at most %d: "
+                             "each scan is a pass over the whole image; jpegtran rewrites it "
+                             "losslessly as a sequential JPEG)",
+                             path, IMAGE_MAX_JPEG_SCANS, IMAGE_MAX_JPEG_SCANS);
         return SEGP_FAIL("%s: truncated or corrupt JPEG (libjpeg: %s)", path, err.msg);
     }
     jpeg_create_decompress(&cinfo);
+    cinfo.progress = &err.progress;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     if (check_size(path, "JPEG", cinfo.image_width, cinfo.image_height)) {

@@ -18,9 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest accepted image: each side at most 65535 pixels and at most 2^28 pixels in all. */
+/* Largest accepted image: each side at most 65535 pixels (the resampler's exact-arithmetic bound)
+ * and at most 178,956,970 pixels in all, the count above which PIL's Image.open raises
+ * DecompressionBombError (2 x its default Image.MAX_IMAGE_PIXELS, 89,478,485): CLIP's Python code
+ * refuses those files too. */
 #define IMAGE_MAX_SIDE 65535
-#define IMAGE_MAX_PIXELS (1LL << 28)
+#define IMAGE_MAX_PIXELS 178956970LL
+
+/* Most scans accepted in a progressive JPEG. Each scan is a pass over the whole coefficient
+ * buffer, so a small file of many nearly empty scans costs seconds per image (libjpeg-turbo's
+ * advisory LJT-01-004); a well-formed progression can reach 2,688 scans (3 components x 64
+ * coefficients x 14 bit planes), while libjpeg's own progression writes 10 for colour. */
+#define IMAGE_MAX_JPEG_SCANS 500
 
 typedef struct {
     int width, height; /* pixels */
