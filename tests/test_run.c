@@ -506,6 +506,67 @@ TEST(run_resume_after_kills) {
     all_threads();
 }
 
+/* `segp run ARGS` with every file it writes limited to LIMIT bytes (RLIMIT_FSIZE, SIGXFSZ
+ * ignored: a write past it fails with EFBIG, as on a full disk); its exit status. */
+static int run_segp_file_limit(const char *args, rlim_t limit) {
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = limit;
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &lim); /* popen's child inherits both */
+    int rc = test_run_segp(args, out, sizeof out);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, was);
+    return rc;
+}
+
+static int has_tmp_files(const char *dir) {
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "find '%s' -name '*.tmp.*' | grep -q .", dir);
+    return system(cmd) == 0;
+}
+
+/* A full disk (every file limited in size) stops a run with the file named. Before its
+ * config.json is written nothing is left, so the same command runs again; later the finished
+ * tasks stay, no temporary file is left, and `segp resume` ends on the uninterrupted run's
+ * numbers. */
+TEST(run_disk_full) {
+    one_thread();
+    const char *ref = reference_run();
+    const char *cfg = tiny_config("full", "finetune", "");
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/full-early", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", cfg, dir);
+    /* 2 KB: config.json (about 4 KB) cannot be written */
+    int rc = run_segp_file_limit(args, 2048);
+    CHECK_EQ_INT(rc, 1);
+    CHECK_MSG(strstr(out, "/config.json: write failed: File too large"), "%s", out);
+    CHECK_MSG(!exists(dir, ""), "%s was left behind", dir);
+    rc = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(rc == 0, "the same command again: %s", out);
+    CHECK(same_metrics(ref, dir));
+
+    /* 16 KB: config.json and events.jsonl fit, task 1's geometry.safetensors does not */
+    snprintf(dir, sizeof dir, "%s/full-late", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", cfg, dir);
+    rc = run_segp_file_limit(args, 16384);
+    CHECK_EQ_INT(rc, 1);
+    CHECK_MSG(strstr(out, "tasks/01/geometry.safetensors: write failed: File too large") &&
+                  strstr(out, "continue with: segp resume"),
+              "%s", out);
+    CHECK(exists(dir, "config.json") && !exists(dir, "DONE"));
+    CHECK(!exists(dir, "tasks/01/geometry.safetensors"));
+    CHECK(!has_tmp_files(dir));
+    char resume[700];
+    snprintf(resume, sizeof resume, "resume %s", dir);
+    rc = test_run_segp(resume, out, sizeof out);
+    CHECK_MSG(rc == 0, "resume failed: %s", out);
+    CHECK(same_metrics(ref, dir));
+    CHECK(!has_tmp_files(dir));
+    all_threads();
+}
+
 /* One process writes a run at a time: the writer lock (DIR/.lock) refuses a second writer,
  * naming the holder's pid, and goes with its holder when that is killed (kill -9: no stale
  * lock to clean). A resume refused so leaves the run as it was, then resumes it once the

@@ -217,6 +217,7 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     r->cfg = *c;
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     char sha[65];
+    int made = 0; /* the folder is ours, and not yet a run (no config.json) */
     if (!r->params.free_dir && rundir_exists(dir)) {
         SEGP_FAIL("%s: already exists; a run never overwrites another (choose another --out, "
                   "or continue it with 'segp resume %s')", dir, dir);
@@ -224,10 +225,10 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     }
     if (setup(r) != 0 || sha256_file_hex(c->model, sha) != 0) goto fail;
     char warn[600];
-    if ((r->params.free_dir ? rundir_create_free(r->dir, sizeof r->dir) : rundir_create(dir)) !=
-            0 ||
-        take_lock(r, warn, sizeof warn) != 0)
+    if ((r->params.free_dir ? rundir_create_free(r->dir, sizeof r->dir) : rundir_create(dir)) != 0)
         goto fail;
+    made = 1;
+    if (take_lock(r, warn, sizeof warn) != 0) goto fail;
     dir = r->dir;
     int n;
     const cfg_field *f = cl_config_fields(&n);
@@ -238,10 +239,13 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     rundir_path(dir, "config.json", path, sizeof path);
     int rc = rundir_write_text(path, text);
     free(text);
-    if (rc != 0 || open_events(r) != 0) goto fail;
+    if (rc != 0) goto fail;
+    made = 0; /* from here on a failure leaves a run that `segp resume` continues */
+    if (open_events(r) != 0) goto fail;
     if (warn[0]) info(r, -1, "%s", warn);
     return r;
 fail:
+    if (made) rundir_unmake(r->dir);
     cl_runner_free(r);
     return NULL;
 }

@@ -31,6 +31,15 @@ int rundir_create(const char *dir) {
     return 0;
 }
 
+void rundir_unmake(const char *dir) {
+    char p[4200];
+    rundir_path(dir, ".lock", p, sizeof p);
+    unlink(p);
+    rundir_path(dir, "tasks", p, sizeof p);
+    rmdir(p);
+    rmdir(dir);
+}
+
 /* ---- the writer lock ---- */
 
 static int lock_op(int fd, int cmd, struct flock *fl, short type) {

@@ -26,6 +26,11 @@ int rundir_create(const char *dir);
 /* The same for a default name: when DIR (N bytes) is taken, DIR-2, DIR-3, ... (two runs
  * started in the same second); DIR becomes the one created. */
 int rundir_create_free(char *dir, size_t n);
+/* Undoes rundir_create when the run could not be started (its config.json never written, so
+ * there is nothing to resume and the folder would only block its own name): removes DIR/.lock,
+ * DIR/tasks and DIR. The caller made DIR (mkdir is exclusive), so the lock file is its own; only
+ * empty folders are removed, so nothing else that is there is touched. */
+void rundir_unmake(const char *dir);
 
 /* The writer lock. One process writes a run at a time: a second `segp resume` (or an ablation
  * cell started twice by a job array) would cut the first one's events line as torn, delete its
