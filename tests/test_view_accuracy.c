@@ -5,23 +5,10 @@
 #include <string.h>
 
 #include "test.h"
+#include "view_render.h"
 #include "views/view.h"
 
 #define RUN "sample_runs/default-run"
-
-static char *render(view *v, const wb_state *s, int w, int h, charset cs, color_mode cm) {
-    tcanvas *c = canvas_new(w, h, cs, cm, 0);
-    v->draw(v, c, (trect){0, 0, w, h}, s);
-    char *t = canvas_to_text(c);
-    canvas_free(c);
-    return t;
-}
-
-static int has(const char *text, const char *s) {
-    if (strstr(text, s)) return 1;
-    printf("    missing '%s' in:\n%s", s, text);
-    return 0;
-}
 
 TEST(view_accuracy_shipped_run) {
     run_record r;
@@ -29,49 +16,51 @@ TEST(view_accuracy_shipped_run) {
     if (!r.num_tasks) return;
     wb_state s = {.rec = &r, .task = 9};
     view *v = view_accuracy_new();
-    char *t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "Accuracy (c: the CLIP branch alone)"));
+    char *t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "Accuracy (c: the CLIP branch alone)"));
     /* rows of R: the first (with the zero-shot entry of task 2) and the last */
-    CHECK(has(t, "  1   98.00 ~88.00"));
-    CHECK(has(t, ">10   70.00  67.50  63.00  67.00  65.50  66.50  66.00  67.00  66.50  69.00"));
-    CHECK(has(t, "Last 66.80   Avg 77.40   FWT 71.94   BWT -11.67   Forgetting 11.72"));
-    CHECK(has(t, "CLIP branch alone: Last 63.80   Avg 76.01"));
-    CHECK(has(t, "held-out zero-shot: pretrained 70.00 -> final 71.50 (+1.50 points)"));
-    CHECK(has(t, "drift boundary/core ratio 1.692"));
-    CHECK(has(t, "A_t, Avg, old, new after each task"));
+    CHECK(text_has(t, "  1   98.00 ~88.00"));
+    CHECK(text_has(t, ">10   70.00  67.50  63.00  67.00  65.50"
+                         "  66.50  66.00  67.00  66.50  69.00"));
+    CHECK(text_has(t, "Last 66.80   Avg 77.40   FWT 71.94   BWT -11.67   Forgetting 11.72"));
+    CHECK(text_has(t, "CLIP branch alone: Last 63.80   Avg 76.01"));
+    CHECK(text_has(t, "held-out zero-shot: pretrained 70.00 -> final 71.50 (+1.50 points)"));
+    CHECK(text_has(t, "drift boundary/core ratio 1.692"));
+    CHECK(text_has(t, "A_t, Avg, old, new after each task"));
     free(t);
 
     /* the CLIP branch's matrix */
     CHECK_EQ_INT(v->key(v, 'c', &s), VIEW_REDRAW);
-    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "Accuracy: the CLIP branch alone"));
-    CHECK(has(t, ">10   70.50  65.00  61.00  66.00  64.00  62.50  61.50  62.00  61.50  64.00"));
+    t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "Accuracy: the CLIP branch alone"));
+    CHECK(text_has(t, ">10   70.50  65.00  61.00  66.00  64.00"
+                         "  62.50  61.50  62.00  61.50  64.00"));
     free(t);
     v->key(v, 'c', &s);
 
     /* the cursor: starts on the selected task's diagonal, then up to a zero-shot entry */
     CHECK_EQ_INT(v->key(v, WK_UP, &s), VIEW_REDRAW);
-    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "R[10][10] = 69.00: after task 10, on task 10's test images"));
+    t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "R[10][10] = 69.00: after task 10, on task 10's test images"));
     free(t);
     v->key(v, 'k', &s);
-    t = render(v, &s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "R[9][10] = 65.50"));
-    CHECK(has(t, "(a future task, zero-shot"));
+    t = view_render(v, &s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "R[9][10] = 65.50"));
+    CHECK(text_has(t, "(a future task, zero-shot"));
     free(t);
     CHECK_EQ_INT(v->key(v, WK_ENTER, &s), VIEW_REDRAW);
     CHECK_EQ_INT(s.task, 8);
 
     /* numbers instead of curves; narrow and tiny canvases */
     s.show_numbers = 1;
-    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "  10  66.80  77.40  66.56  69.00  63.80"));
+    t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "  10  66.80  77.40  66.56  69.00  63.80"));
     free(t);
-    t = render(v, &s, 80, 30, CHARSET_BLOCK, COLORS_16);
-    CHECK(has(t, "Last 66.80"));
+    t = view_render(v, &s, 80, 30, CHARSET_BLOCK, COLORS_16);
+    CHECK(text_has(t, "Last 66.80"));
     free(t);
-    free(render(v, &s, 40, 12, CHARSET_UNICODE, COLORS_256));
-    free(render(v, &s, 5, 2, CHARSET_UNICODE, COLORS_256));
+    free(view_render(v, &s, 40, 12, CHARSET_UNICODE, COLORS_256));
+    free(view_render(v, &s, 5, 2, CHARSET_UNICODE, COLORS_256));
     v->free(v);
     run_record_free(&r);
 }
@@ -92,8 +81,8 @@ TEST(view_accuracy_export_csv) {
     char *ref = read_text(RUN "/accuracy_matrix.csv");
     CHECK(m && ref && !strcmp(m, ref));
     char *cu = read_text(tpath("accuracy-export/accuracy_curves.csv", ""));
-    CHECK(cu && has(cu, "\n10,66.8000,77.4047,66.5556,69.0000,63.8000,-11.6667,11.7222,71.9444,"
-                        "71.5000\n"));
+    CHECK(cu && text_has(cu, "\n10,66.8000,77.4047,66.5556,69.0000,63.8000,"
+                             "-11.6667,11.7222,71.9444,71.5000\n"));
     free(m);
     free(ref);
     free(cu);
@@ -124,25 +113,25 @@ TEST(view_accuracy_numbers_keep_the_last_task) {
     if (!r.num_tasks) return;
     wb_state s = {.rec = &r, .task = 9, .show_numbers = 1};
     view *v = view_accuracy_new();
-    char *t = render(v, &s, 100, 32, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "  10  66.80  77.40  66.56  69.00  63.80"));
-    CHECK(has(t, "   1  98.00  98.00      -  98.00  97.50"));
-    CHECK(has(t, "Last 66.80"));
+    char *t = view_render(v, &s, 100, 32, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "  10  66.80  77.40  66.56  69.00  63.80"));
+    CHECK(text_has(t, "   1  98.00  98.00      -  98.00  97.50"));
+    CHECK(text_has(t, "Last 66.80"));
     CHECK(!strstr(t, "hidden"));
     free(t);
     /* two lines less: rows go, with a mark; the last task and the first stay */
-    t = render(v, &s, 100, 30, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "  10  66.80  77.40"));
-    CHECK(has(t, "   1  98.00  98.00"));
-    CHECK(has(t, "    … tasks 2-4 hidden\n    5  77.50"));
+    t = view_render(v, &s, 100, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "  10  66.80  77.40"));
+    CHECK(text_has(t, "   1  98.00  98.00"));
+    CHECK(text_has(t, "    … tasks 2-4 hidden\n    5  77.50"));
     free(t);
     /* task 5 selected: its row stays as well as the last finished task's */
     s.task = 4;
-    t = render(v, &s, 100, 30, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "   5  77.50  85.07"));
-    CHECK(has(t, "  10  66.80  77.40"));
-    CHECK(has(t, "  ... tasks 2-3 hidden\n    4  79.50"));
-    CHECK(has(t, "  ... tasks 7-8 hidden\n    9  68.33"));
+    t = view_render(v, &s, 100, 30, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "   5  77.50  85.07"));
+    CHECK(text_has(t, "  10  66.80  77.40"));
+    CHECK(text_has(t, "  ... tasks 2-3 hidden\n    4  79.50"));
+    CHECK(text_has(t, "  ... tasks 7-8 hidden\n    9  68.33"));
     free(t);
     v->free(v);
     run_record_free(&r);

@@ -5,23 +5,10 @@
 #include <string.h>
 
 #include "test.h"
+#include "view_render.h"
 #include "views/view.h"
 
 #define RUN "sample_runs/default-run"
-
-static char *render(view *v, const wb_state *s, int w, int h, charset cs, color_mode cm) {
-    tcanvas *c = canvas_new(w, h, cs, cm, 0);
-    v->draw(v, c, (trect){0, 0, w, h}, s);
-    char *t = canvas_to_text(c);
-    canvas_free(c);
-    return t;
-}
-
-static int has(const char *text, const char *s) {
-    if (strstr(text, s)) return 1;
-    printf("    missing '%s' in:\n%s", s, text);
-    return 0;
-}
 
 /* Braille cells (U+2800..U+28FF: E2 A0..A3 in UTF-8) in TEXT */
 static int has_braille(const char *text) {
@@ -37,36 +24,36 @@ TEST(view_overview_shipped_run) {
     wb_state s = {.rec = &r, .task = r.tasks_done - 1};
     s.live.read_only = 1;
     view *v = view_overview_new();
-    char *t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "Run overview"));
-    CHECK(has(t, "segp on shapes (order latin, B0-Inc10, seed 1): 100 classes in 10 tasks"));
+    char *t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "Run overview"));
+    CHECK(text_has(t, "segp on shapes (order latin, B0-Inc10, seed 1): 100 classes in 10 tasks"));
     /* the timeline: every task done, A_t of the first and the last, wall of the first */
-    CHECK(has(t, "10 ✓"));
-    CHECK(has(t, "98.00"));
-    CHECK(has(t, "66.80"));
+    CHECK(text_has(t, "10 ✓"));
+    CHECK(text_has(t, "98.00"));
+    CHECK(text_has(t, "66.80"));
     /* the walls are the run's own (as the view rounds them): task 1's, and the sum */
     char wall[64];
     double total = 0;
     for (int k = 0; k < r.num_tasks; k++) total += r.task_wall_s[k];
     int w1 = (int)(r.task_wall_s[0] + 0.5), wt = (int)(total + 0.5);
     snprintf(wall, sizeof wall, "%d:%02d", w1 / 60, w1 % 60);
-    CHECK(has(t, wall));
+    CHECK(text_has(t, wall));
     snprintf(wall, sizeof wall, "finished: 10/10 tasks, wall time %d:%02d", wt / 60, wt % 60);
-    CHECK(has(t, wall));
-    CHECK(has(t, "Last 66.80   Avg 77.40   BWT -11.67   Forgetting 11.72"));
+    CHECK(text_has(t, wall));
+    CHECK(text_has(t, "Last 66.80   Avg 77.40   BWT -11.67   Forgetting 11.72"));
     /* the loss terms of task 10 with their newest values, and A_t */
-    CHECK(has(t, "loss terms, task 10"));
-    CHECK(has(t, "cls 0.08721"));
-    CHECK(has(t, "tsgr"));
-    CHECK(has(t, "acgd"));
-    CHECK(has(t, "held-out zero-shot"));
+    CHECK(text_has(t, "loss terms, task 10"));
+    CHECK(text_has(t, "cls 0.08721"));
+    CHECK(text_has(t, "tsgr"));
+    CHECK(text_has(t, "acgd"));
+    CHECK(text_has(t, "held-out zero-shot"));
     CHECK(has_braille(t));
     free(t);
 
     /* plain ASCII, no colour: marks instead of braille and check marks */
-    t = render(v, &s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "10 +"));
-    CHECK(has(t, "66.80"));
+    t = view_render(v, &s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "10 +"));
+    CHECK(text_has(t, "66.80"));
     CHECK(!has_braille(t));
     for (const unsigned char *p = (const unsigned char *)t; *p; p++) CHECK(*p < 0x80);
     free(t);
@@ -76,9 +63,9 @@ TEST(view_overview_shipped_run) {
     CHECK_EQ_INT(s.task, 8);
     CHECK_EQ_INT(v->key(v, 's', &s), VIEW_REDRAW);
     CHECK_EQ_INT(v->key(v, 'Z', &s), VIEW_IGNORED);
-    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "loss terms, every task"));
-    CHECK(has(t, "step (all tasks)"));
+    t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "loss terms, every task"));
+    CHECK(text_has(t, "step (all tasks)"));
     free(t);
     CHECK_EQ_INT(v->key(v, WK_RIGHT, &s), VIEW_REDRAW);
     CHECK_EQ_INT(v->key(v, WK_RIGHT, &s), VIEW_HANDLED); /* no task after the last */
@@ -86,17 +73,18 @@ TEST(view_overview_shipped_run) {
 
     /* the numbers per task */
     s.show_numbers = 1;
-    t = render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "held-out"));
-    CHECK(has(t, "   10       10    66.80    77.40    66.56     69.00     71.50     63.80    1.612"));
+    t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "held-out"));
+    CHECK(text_has(t, "   10       10    66.80    77.40    66.56     69.00"
+                         "     71.50     63.80    1.612"));
     free(t);
 
     /* too small a canvas and no run: no crash, a notice */
-    free(render(v, &s, 40, 12, CHARSET_UNICODE, COLORS_16));
-    free(render(v, &s, 8, 3, CHARSET_BLOCK, COLORS_16));
+    free(view_render(v, &s, 40, 12, CHARSET_UNICODE, COLORS_16));
+    free(view_render(v, &s, 8, 3, CHARSET_BLOCK, COLORS_16));
     wb_state none = {.task = -1};
-    t = render(v, &none, 60, 10, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "no run is open"));
+    t = view_render(v, &none, 60, 10, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "no run is open"));
     free(t);
     v->free(v);
     run_record_free(&r);
@@ -112,17 +100,17 @@ TEST(view_overview_numbers_keep_the_last_task) {
     wb_state s = {.rec = &r, .task = 9, .show_numbers = 1};
     s.live.read_only = 1;
     view *v = view_overview_new();
-    char *t = render(v, &s, 100, 18, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "    1       10    98.00"));
-    CHECK(has(t, "    … tasks 2-5 hidden\n    6       10    73.25"));
-    CHECK(has(t, "   10       10    66.80    77.40"));
+    char *t = view_render(v, &s, 100, 18, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "    1       10    98.00"));
+    CHECK(text_has(t, "    … tasks 2-5 hidden\n    6       10    73.25"));
+    CHECK(text_has(t, "   10       10    66.80    77.40"));
     free(t);
     /* task 2 selected: it stays, and so does task 10 */
     s.task = 1;
-    t = render(v, &s, 100, 18, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "    2       10    87.50"));
-    CHECK(has(t, "   10       10    66.80    77.40"));
-    CHECK(has(t, "  ... tasks"));
+    t = view_render(v, &s, 100, 18, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "    2       10    87.50"));
+    CHECK(text_has(t, "   10       10    66.80    77.40"));
+    CHECK(text_has(t, "  ... tasks"));
     free(t);
     v->free(v);
     run_record_free(&r);
@@ -147,8 +135,8 @@ TEST(view_overview_export_csv) {
         for (char *p = steps; *p; p++) lines += *p == '\n';
         CHECK_EQ_INT(lines, 1 + r.n_steps);
         CHECK(!strncmp(steps, "task,epoch,epochs,step,steps,loss,lr,cls,tsgr", 45));
-        CHECK(has(tasks, "\n10,10,1,66.8,77.4047,66.5556,69,71.5,63.8,1.61231,"));
-        CHECK(has(tasks, "\n1,10,1,98,98,,98,"));
+        CHECK(text_has(tasks, "\n10,10,1,66.8,77.4047,66.5556,69,71.5,63.8,1.61231,"));
+        CHECK(text_has(tasks, "\n1,10,1,98,98,,98,"));
     }
     free(steps);
     free(tasks);

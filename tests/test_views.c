@@ -13,6 +13,7 @@
 #include "metrics/analytics.h"
 #include "run/run_record.h"
 #include "test.h"
+#include "view_render.h"
 #include "views/canvas.h"
 #include "views/view.h"
 
@@ -46,16 +47,6 @@ static int fixture_open(fixture *f, int t) {
 static void fixture_close(fixture *f) {
     run_task_data_free(&f->td);
     run_record_free(&f->rec);
-}
-
-/* VIEW drawn into a fresh W x H canvas: its text (caller frees). */
-static char *render(view *v, const wb_state *s, int w, int h, charset cs, color_mode cm) {
-    tcanvas *c = canvas_new(w, h, cs, cm, 0);
-    v->draw(v, c, (trect){0, 0, w, h}, s);
-    char *t = canvas_to_text(c);
-    canvas_free(c);
-    if (test_verbose()) printf("---- %s %dx%d cs %d colors %d\n%s", v->name, w, h, cs, cm, t);
-    return t;
 }
 
 /* Drawn into a canvas larger than AREA: nothing outside AREA is touched. */
@@ -93,18 +84,6 @@ static const char *line_of(const char *text, int n) {
     memcpy(out, p ? p : "", len);
     out[len] = 0;
     return out;
-}
-
-static int has(const char *text, const char *s) {
-    if (strstr(text, s)) return 1;
-    printf("    missing \"%s\" in:\n%s", s, text);
-    return 0;
-}
-
-static int lacks(const char *text, const char *s) {
-    if (!strstr(text, s)) return 1;
-    printf("    unexpected \"%s\" in:\n%s", s, text);
-    return 0;
 }
 
 /* Lines of a file (0 when unreadable). */
@@ -152,8 +131,8 @@ TEST(views_are_the_real_ones_with_help) {
         CHECK_EQ_INT(vs[i]->key(vs[i], 'N', &s), VIEW_IGNORED);
         /* no task at all: the shell's reason, no crash */
         s.td_error = "tasks/03/geometry.safetensors: tensor 'tt.pre' is not [30, 30]";
-        char *t = render(vs[i], &s, 100, 20, CHARSET_UNICODE, COLORS_NONE);
-        CHECK(has(t, "tensor 'tt.pre' is not [30, 30]"));
+        char *t = view_render(vs[i], &s, 100, 20, CHARSET_UNICODE, COLORS_NONE);
+        CHECK(text_has(t, "tensor 'tt.pre' is not [30, 30]"));
         free(t);
         vs[i]->free(vs[i]);
     }
@@ -172,43 +151,43 @@ TEST(views_anchors_task5) {
     snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
     const char *cls0 = run_class_name(&f.rec, td->anchor_target[0]);
     for (int cs = 0; cs < 3; cs += 2) {
-        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(has(t, "Anchors"));
-        CHECK(has(t, "source pgd"));
-        CHECK(has(t, "200 anchors for 40 old classes"));
-        CHECK(has(t, "10 PGD steps"));
-        CHECK(has(t, want));
-        CHECK(has(t, cls0));
-        CHECK(has(t, "loss_text"));
-        CHECK(has(t, "loss_vis"));
-        CHECK(has(t, "anchors per old class"));
-        CHECK(has(t, "to prototype (1-cos)"));
-        CHECK(has(t, "to seed (1-cos)"));
-        CHECK(has(t, "selected anchor"));
-        CHECK(has(t, "#0 -> "));
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Anchors"));
+        CHECK(text_has(t, "source pgd"));
+        CHECK(text_has(t, "200 anchors for 40 old classes"));
+        CHECK(text_has(t, "10 PGD steps"));
+        CHECK(text_has(t, want));
+        CHECK(text_has(t, cls0));
+        CHECK(text_has(t, "loss_text"));
+        CHECK(text_has(t, "loss_vis"));
+        CHECK(text_has(t, "anchors per old class"));
+        CHECK(text_has(t, "to prototype (1-cos)"));
+        CHECK(text_has(t, "to seed (1-cos)"));
+        CHECK(text_has(t, "selected anchor"));
+        CHECK(text_has(t, "#0 -> "));
         snprintf(want, sizeof want, "to prototype %.4f", td->anchor_dist_proto[0]);
-        CHECK(has(t, want));
+        CHECK(text_has(t, want));
         snprintf(want, sizeof want, "to seed      %.4f", td->anchor_dist_seed[0]);
-        CHECK(has(t, want));
+        CHECK(text_has(t, want));
         /* no colour: the list of classes and distances instead of thumbnails */
-        CHECK(has(t, "target class"));
+        CHECK(text_has(t, "target class"));
         free(t);
         snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
     }
     /* arrows select: the next anchor, the next class */
     press(v, &f.s, "j");
-    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "#1 -> "));
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "#1 -> "));
     free(t);
     CHECK_EQ_INT(v->key(v, WK_RIGHT, &f.s), VIEW_REDRAW);
     int next = 0;
     while (next < td->n_anchors && td->anchor_target[next] == td->anchor_target[0]) next++;
     snprintf(want, sizeof want, "#%d -> %s", next, run_class_name(&f.rec, td->anchor_target[next]));
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, want));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, want));
     free(t);
     /* a click on a row of the list selects that anchor; the wheel moves the selection */
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     const char *row3 = strstr(t, "   3  purple triangle");
     CHECK(row3 != NULL);
     if (row3) {
@@ -216,24 +195,24 @@ TEST(views_anchors_task5) {
         for (const char *q = t; q < row3; q++) y += *q == '\n';
         CHECK_EQ_INT(v->mouse(v, WM_CLICK, 40, y, &f.s), VIEW_REDRAW);
         free(t);
-        t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-        CHECK(has(t, "#3 -> purple triangle"));
+        t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+        CHECK(text_has(t, "#3 -> purple triangle"));
     }
     free(t);
     CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 40, 30, &f.s), VIEW_REDRAW);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "#4 -> purple triangle"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "#4 -> purple triangle"));
     free(t);
     CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
     /* colour and blocks: thumbnails (half blocks) in place of the list; i toggles */
-    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(has(t, "anchor images"));
-    CHECK(has(t, "\u2580"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "anchor images"));
+    CHECK(text_has(t, "\u2580"));
     free(t);
     press(v, &f.s, "i");
-    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(lacks(t, "anchor images"));
-    CHECK(has(t, "target class"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_lacks(t, "anchor images"));
+    CHECK(text_has(t, "target class"));
     free(t);
     /* the filter keeps the anchors of matching classes */
     snprintf(f.s.filter, sizeof f.s.filter, "CIRCLE");
@@ -242,24 +221,24 @@ TEST(views_anchors_task5) {
         n_circle += strstr(run_class_name(&f.rec, td->anchor_target[a]), "circle") != NULL;
     CHECK(n_circle > 0 && n_circle < 200);
     snprintf(want, sizeof want, "%d anchors of 200 (filter)", n_circle);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, want));
-    CHECK(lacks(t, cls0));
-    CHECK(has(t, "circle"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, want));
+    CHECK(text_lacks(t, cls0));
+    CHECK(text_has(t, "circle"));
     free(t);
     snprintf(f.s.filter, sizeof f.s.filter, "no such class");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "no anchor's class contains"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "no anchor's class contains"));
     free(t);
     f.s.filter[0] = 0;
     /* v: the tables */
     CHECK_EQ_INT(v->key(v, 'v', &f.s), VIEW_REDRAW);
     CHECK_EQ_INT(f.s.show_numbers, 1);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "text mean"));
-    CHECK(has(t, "vis mean"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "text mean"));
+    CHECK(text_has(t, "vis mean"));
     snprintf(want, sizeof want, "%.4f", td->anchor_score[0]);
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     free(t);
     v->free(v);
     fixture_close(&f);
@@ -295,58 +274,58 @@ TEST(views_drift_task5) {
     char first_top[96];
     snprintf(first_top, sizeof first_top, " 1 %.10s", top_name);
     for (int cs = 0; cs < 3; cs += 2) {
-        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(has(t, "Drift"));
-        CHECK(has(t, want));
-        CHECK(has(t, "boundary/core ratio 2.60"));
-        CHECK(has(t, "mean drift per interface-distance bin"));
-        CHECK(has(t, "old-class images"));
-        CHECK(has(t, "new-task images"));
-        CHECK(has(t, "old classes drifting most"));
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Drift"));
+        CHECK(text_has(t, want));
+        CHECK(text_has(t, "boundary/core ratio 2.60"));
+        CHECK(text_has(t, "mean drift per interface-distance bin"));
+        CHECK(text_has(t, "old-class images"));
+        CHECK(text_has(t, "new-task images"));
+        CHECK(text_has(t, "old classes drifting most"));
         char first[96];
         snprintf(first, sizeof first, " 1 %.10s", top_name);
-        CHECK(has(t, first));
+        CHECK(text_has(t, first));
         free(t);
     }
     /* the filter hides classes; o ranks the new classes; r reverses */
     snprintf(f.s.filter, sizeof f.s.filter, "square");
-    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     int topsq = top_drift_class(&f.td, "square", &f.rec);
     char first[96];
     snprintf(first, sizeof first, " 1 %.10s", run_class_name(&f.rec, f.td.labels[topsq]));
-    CHECK(has(t, first));
-    CHECK(lacks(t, "hexagon"));
-    CHECK(lacks(t, "triangle"));
+    CHECK(text_has(t, first));
+    CHECK(text_lacks(t, "hexagon"));
+    CHECK(text_lacks(t, "triangle"));
     free(t);
     f.s.filter[0] = 0;
     /* the wheel scrolls the ranking */
     CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 100, 20, &f.s), VIEW_REDRAW);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(lacks(t, first_top));
-    CHECK(has(t, " 2 "));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_lacks(t, first_top));
+    CHECK(text_has(t, " 2 "));
     free(t);
     CHECK_EQ_INT(v->mouse(v, WM_WHEEL_UP, 100, 20, &f.s), VIEW_REDRAW);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, first_top));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, first_top));
     free(t);
     press(v, &f.s, "o");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "new classes drifting most"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "new classes drifting most"));
     free(t);
     press(v, &f.s, "oos");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "old classes drifting least"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "old classes drifting least"));
     free(t);
     press(v, &f.s, "s");
     /* v: the bins and the ranking as tables, with the counts of drift.safetensors */
     press(v, &f.s, "v");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "mean old"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "mean old"));
     snprintf(want, sizeof want, "%.2f %7.2f", f.td.edges[0], f.td.edges[1]);
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     snprintf(want, sizeof want, "%.3e", f.td.mean_new[0]);
-    CHECK(has(t, want));
-    CHECK(has(t, top_name));
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, top_name));
     free(t);
     v->free(v);
     fixture_close(&f);
@@ -358,20 +337,20 @@ TEST(views_first_task_notices) {
     CHECK(!f.td.has_anchors && !f.td.has_drift && f.td.has_geometry);
     view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
     for (int cs = 0; cs < 3; cs += 2) {
-        char *t = render(vs[0], &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(has(t, "task 1 has no anchors"));
+        char *t = view_render(vs[0], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "task 1 has no anchors"));
         free(t);
-        t = render(vs[1], &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(has(t, "task 1 has no drift"));
+        t = view_render(vs[1], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "task 1 has no drift"));
         free(t);
-        t = render(vs[2], &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(has(t, "10 of 10 classes"));
+        t = view_render(vs[2], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "10 of 10 classes"));
         free(t);
-        t = render(vs[3], &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        t = view_render(vs[3], &f.s, 120, 40, (charset)cs, COLORS_NONE);
         char want[64];
         snprintf(want, sizeof want, "%d of %d points", f.td.n_proj, f.td.n_proj);
-        CHECK(has(t, want));
-        CHECK(lacks(t, "old anchors"));  /* none at the first task: not in the legend */
+        CHECK(text_has(t, want));
+        CHECK(text_lacks(t, "old anchors"));  /* none at the first task: not in the legend */
         free(t);
     }
     /* export of what is not there: an error naming it, no file */
@@ -396,31 +375,31 @@ TEST(views_missing_parts) {
     f.rec.method = "finetune";
     f.td.has_anchors = 0;
     f.td.has_summary = 0;
-    char *t = render(vs[0], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "no anchors: method 'finetune' builds none"));
+    char *t = view_render(vs[0], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "no anchors: method 'finetune' builds none"));
     free(t);
     /* the ratio then comes from metrics.jsonl */
-    t = render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "boundary/core ratio 2.60"));
+    t = view_render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "boundary/core ratio 2.60"));
     free(t);
-    t = render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "50 of 50 classes"));
-    CHECK(lacks(t, "CKA"));
+    t = view_render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "50 of 50 classes"));
+    CHECK(text_lacks(t, "CKA"));
     free(t);
-    t = render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "600 of 600 points"));
+    t = view_render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "600 of 600 points"));
     free(t);
     f.rec.method = method;
     f.td.has_drift = 0;
     f.td.has_geometry = 0;
-    t = render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "task 5: no drift saved"));
+    t = view_render(vs[1], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "task 5: no drift saved"));
     free(t);
-    t = render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "task 5: no geometry saved"));
+    t = view_render(vs[2], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "task 5: no geometry saved"));
     free(t);
-    t = render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "task 5: no projection saved"));
+    t = view_render(vs[3], &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "task 5: no projection saved"));
     free(t);
     const char *dir = tpath("views_missing_%s", "export");
     mkdirs(dir);
@@ -447,54 +426,54 @@ TEST(views_geometry_task5) {
     view *v = view_geometry_new();
     char want[96];
     for (int cs = 0; cs < 3; cs += 2) {
-        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(has(t, "Geometry"));
-        CHECK(has(t, "text x text | student | 50 of 50 classes"));
-        CHECK(has(t, run_class_name(&f.rec, td->labels[0])));
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Geometry"));
+        CHECK(text_has(t, "text x text | student | 50 of 50 classes"));
+        CHECK(text_has(t, run_class_name(&f.rec, td->labels[0])));
         cursor_text(want, sizeof want, td, 0, 0);
-        CHECK(has(t, want));
+        CHECK(text_has(t, want));
         /* the analytics' comparison of the states */
         snprintf(want, sizeof want, "CKA %.4f", td->summary.tt_teacher.cka);
-        CHECK(has(t, want));
+        CHECK(text_has(t, want));
         free(t);
     }
     /* the cursor moves with l and j, and the view names both classes */
     press(v, &f.s, "lj");
-    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     cursor_text(want, sizeof want, td, 1, 1);
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     press(v, &f.s, "l");
     free(t);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%s x %s", run_class_name(&f.rec, td->labels[1]),
              run_class_name(&f.rec, td->labels[2]));
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     free(t);
     /* zoom: wider cells show fewer columns */
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "zoom 2"));
-    CHECK(has(line_of(t, 3), " 31 "));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "zoom 2"));
+    CHECK(text_has(line_of(t, 3), " 31 "));
     free(t);
     press(v, &f.s, "++");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "zoom 4"));
-    CHECK(lacks(line_of(t, 3), " 31 "));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "zoom 4"));
+    CHECK(text_lacks(line_of(t, 3), " 31 "));
     free(t);
     press(v, &f.s, "---");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "zoom 1"));
-    CHECK(has(line_of(t, 3), " 49 "));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "zoom 1"));
+    CHECK(text_has(line_of(t, 3), " 49 "));
     free(t);
     /* scrolling: the cursor to the last row brings the last class in */
     CHECK_EQ_INT(v->key(v, WK_END, &f.s), VIEW_REDRAW);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, run_class_name(&f.rec, td->labels[49])));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, run_class_name(&f.rec, td->labels[49])));
     cursor_text(want, sizeof want, td, 49, 49);
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     free(t);
     CHECK_EQ_INT(v->key(v, WK_HOME, &f.s), VIEW_REDRAW);
     /* a click on a cell moves the cursor there (row of the line clicked) */
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     char *line5 = strstr(t, "\n  5 ");
     CHECK(line5 != NULL);
     if (line5) {
@@ -502,18 +481,18 @@ TEST(views_geometry_task5) {
         for (char *q = t; q <= line5; q++) y += *q == '\n';
         CHECK_EQ_INT(v->mouse(v, WM_CLICK, 60, y, &f.s), VIEW_REDRAW);
         free(t);
-        t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-        CHECK(has(t, "[5,"));
+        t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+        CHECK(text_has(t, "[5,"));
     }
     free(t);
     CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 60, 10, &f.s), VIEW_REDRAW);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "[8,"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "[8,"));
     free(t);
     CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
     /* two matrix rows per text line (half blocks): a second click picks the lower row */
     CHECK_EQ_INT(v->key(v, WK_HOME, &f.s), VIEW_REDRAW);
-    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
     line5 = strstr(t, "\n  5 ");
     CHECK(line5 != NULL);
     if (line5) {
@@ -521,25 +500,25 @@ TEST(views_geometry_task5) {
         for (char *q = t; q <= line5; q++) y += *q == '\n';
         CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
         free(t);
-        t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
-        CHECK(has(t, "[5,"));
+        t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(text_has(t, "[5,"));
         CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
         free(t);
-        t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
-        CHECK(has(t, "[6,"));
+        t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(text_has(t, "[6,"));
     }
     free(t);
     /* m: the kinds; s: the states, differences with a symmetric colour bar */
     press(v, &f.s, "m");
-    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
-    CHECK(has(t, "pt image means x text | student"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "pt image means x text | student"));
     CHECK(strcmp(v->figure, "simmat-cross") == 0);
     free(t);
     press(v, &f.s, "ms");
-    t = render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
-    CHECK(has(t, "pp image means x image means | student - teacher"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "pp image means x image means | student - teacher"));
     CHECK(strcmp(v->figure, "simmat-diff") == 0);
-    CHECK(has(t, "difference"));
+    CHECK(text_has(t, "difference"));
     free(t);
     press(v, &f.s, "sss");
     CHECK(strcmp(v->figure, "simmat-proto") == 0);
@@ -550,17 +529,17 @@ TEST(views_geometry_task5) {
     for (int i = 0; i < td->n_seen; i++)
         n_circle += strstr(run_class_name(&f.rec, td->labels[i]), "circle") != NULL;
     snprintf(want, sizeof want, "| %d of 50 classes", n_circle);
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, want));
-    CHECK(lacks(t, "triangle"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, want));
+    CHECK(text_lacks(t, "triangle"));
     free(t);
     f.s.filter[0] = 0;
     /* v: the numbers */
     press(v, &f.s, "v");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%6.2f", td->tt[RUN_STATE_PRE][1]);
-    CHECK(has(t, want));
-    CHECK(has(t, "  1.00"));
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, "  1.00"));
     free(t);
     v->free(v);
     fixture_close(&f);
@@ -579,59 +558,59 @@ TEST(views_projection_task5) {
     char want[96];
     snprintf(want, sizeof want, "%d of %d points", td->n_proj, td->n_proj);
     for (int cs = 0; cs < 3; cs += 2) {
-        char *t = render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(has(t, "Projection"));
-        CHECK(has(t, "t-SNE"));
-        CHECK(has(t, want));
-        CHECK(has(t, "legend"));
-        CHECK(has(t, "old images"));
-        CHECK(has(t, "new images"));
-        CHECK(has(t, "prototypes"));
-        CHECK(has(t, "old anchors"));
-        CHECK(has(t, cs == CHARSET_ASCII ? "o old images" : "\u2022 old images"));
-        CHECK(has(t, "+ new images"));
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Projection"));
+        CHECK(text_has(t, "t-SNE"));
+        CHECK(text_has(t, want));
+        CHECK(text_has(t, "legend"));
+        CHECK(text_has(t, "old images"));
+        CHECK(text_has(t, "new images"));
+        CHECK(text_has(t, "prototypes"));
+        CHECK(text_has(t, "old anchors"));
+        CHECK(text_has(t, cs == CHARSET_ASCII ? "o old images" : "\u2022 old images"));
+        CHECK(text_has(t, "+ new images"));
         snprintf(want, sizeof want, "t-SNE KL %.3f", td->summary.tsne_kl);
-        CHECK(has(t, want));
+        CHECK(text_has(t, want));
         free(t);
         snprintf(want, sizeof want, "%d of %d points", td->n_proj, td->n_proj);
     }
     press(v, &f.s, "m");
-    char *t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "PCA explains %.1f%% + %.1f%%", 100 * td->summary.pca_explained[0],
              100 * td->summary.pca_explained[1]);
-    CHECK(has(t, want));
-    CHECK(has(t, "PC 1"));
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, "PC 1"));
     free(t);
     /* kind toggles, task filter, class filter */
     press(v, &f.s, "I");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%d of %d points", td->n_proj - n_img, td->n_proj);
-    CHECK(has(t, want));
-    CHECK(has(t, "(off)"));
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, "(off)"));
     free(t);
     press(v, &f.s, "If");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%d of %d points | tasks: task 1 only", n_task1, td->n_proj);
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     free(t);
     press(v, &f.s, "F");
     snprintf(f.s.filter, sizeof f.s.filter, "no such class");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "0 of"));
-    CHECK(has(t, "no point passes the filters"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "0 of"));
+    CHECK(text_has(t, "no point passes the filters"));
     free(t);
     f.s.filter[0] = 0;
     /* j highlights the first class */
     press(v, &f.s, "j");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "@ %s", run_class_name(&f.rec, td->labels[0]));
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     free(t);
     press(v, &f.s, "v");
-    t = render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(has(t, "pca x"));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "pca x"));
     snprintf(want, sizeof want, "%9.3f %9.3f", td->proj_pca[0], td->proj_pca[1]);
-    CHECK(has(t, want));
+    CHECK(text_has(t, want));
     free(t);
     v->free(v);
     fixture_close(&f);
@@ -659,14 +638,14 @@ TEST(views_small_and_offset_areas) {
         f.s.show_numbers = 0;
         /* 40x12 shows the title and the view's main content */
         for (int i = 0; i < 4; i++) {
-            char *t = render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE);
+            char *t = view_render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE);
             int lines_with_text = 0;
             for (char *p = t; *p; p++)
                 if (*p == '\n' && p > t && p[-1] != '\n') lines_with_text++;
             CHECK_MSG(lines_with_text >= (task == 0 && i < 2 ? 3 : 8), "%s at 40x12 shows %d lines", vs[i]->name,
                       lines_with_text);
-            if (task == 4 && i == 1) CHECK(has(t, "boundary/core ratio 2.60"));
-            if (task == 4 && i == 0) CHECK(has(t, "pgd | 200 anchors"));
+            if (task == 4 && i == 1) CHECK(text_has(t, "boundary/core ratio 2.60"));
+            if (task == 4 && i == 0) CHECK(text_has(t, "pgd | 200 anchors"));
             free(t);
         }
         for (int i = 0; i < 4; i++) vs[i]->free(vs[i]);
@@ -752,10 +731,10 @@ TEST(views_dump) {
     if (!fixture_open(&f, 4)) return;
     view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
     for (int i = 0; i < 4; i++) {
-        free(render(vs[i], &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE));
-        free(render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE));
-        free(render(vs[i], &f.s, 80, 24, CHARSET_ASCII, COLORS_NONE));
-        free(render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE));
+        free(view_render(vs[i], &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE));
+        free(view_render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE));
+        free(view_render(vs[i], &f.s, 80, 24, CHARSET_ASCII, COLORS_NONE));
+        free(view_render(vs[i], &f.s, 40, 12, CHARSET_UNICODE, COLORS_NONE));
         vs[i]->free(vs[i]);
     }
     fixture_close(&f);
