@@ -82,19 +82,47 @@ char *segp_strdup(const char *s) {
     return p;
 }
 
+const char *segp_file_kind(unsigned mode) {
+    switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    default: return "not a file";
+    }
+}
+
+int segp_open_regular_fd(const char *path, size_t *size) {
+    /* O_NONBLOCK: opening a FIFO to read waits for a writer, forever if none comes; a FIFO is
+     * refused below instead. On a regular file the flag does nothing, and it is cleared. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        SEGP_FAIL("%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return SEGP_FAIL("%s: not a regular file (%s)", path, segp_file_kind(st.st_mode));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
 FILE *segp_open_regular(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
+    int fd = segp_open_regular_fd(path, size);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
         SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
-        return NULL;
+        close(fd);
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        SEGP_FAIL("%s: not a regular file", path);
-        return NULL;
-    }
-    *size = (size_t)st.st_size;
     return f;
 }
 

@@ -47,8 +47,13 @@ void *segp_realloc(void *p, size_t n);
 char *segp_strdup(const char *s);
 
 /* PATH opened for reading ("rb") when it is a regular file, its size in *size. NULL + error
- * naming the file. */
+ * naming the file and, when it is not a regular file, what it is. A FIFO is refused at once
+ * (never waited on). */
 FILE *segp_open_regular(const char *path, size_t *size);
+/* The same as a file descriptor (O_CLOEXEC); -1 + error. */
+int segp_open_regular_fd(const char *path, size_t *size);
+/* What a stat mode is, for messages: "a directory", "a FIFO", ... */
+const char *segp_file_kind(unsigned mode);
 
 /* Read a whole file into memory (NUL-terminated for convenience). -1 + error on failure. */
 int segp_read_file(const char *path, uint8_t **data, size_t *size);

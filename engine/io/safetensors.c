@@ -412,18 +412,10 @@ st_file *st_open_memory(const char *name, const void *data, size_t size) {
 st_file *st_open(const char *path) {
     st_file *f = segp_calloc(1, sizeof *f);
     f->path = segp_strdup(path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
-        goto fail;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        SEGP_FAIL("%s: not a regular file (expected a .safetensors file)", path);
-        goto fail;
-    }
-    uint64_t size = (uint64_t)sb.st_size;
+    size_t file_size;
+    int fd = segp_open_regular_fd(path, &file_size);
+    if (fd < 0) goto fail;
+    uint64_t size = (uint64_t)file_size;
     if (size == 0) { /* mmap cannot map it; open_bytes names the problem */
         close(fd);
         f->map = (uint8_t *)"";

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clip_internal.h"
 #include "core/common.h"
@@ -96,9 +97,7 @@ static int hints_from_config_json(const char *weights_path, arch_hints *h, int *
     *found = 0;
     uint8_t *data;
     size_t size;
-    FILE *probe = fopen(cfg_path, "rb");
-    if (!probe) return 0;
-    fclose(probe);
+    if (access(cfg_path, F_OK) != 0) return 0;
     if (segp_read_file(cfg_path, &data, &size) != 0) return -1;
     cJSON *root = cJSON_ParseWithLength((const char *)data, size);
     free(data);

@@ -456,17 +456,16 @@ int run_record_follow(run_record *r, int *n_new) {
     if (n_new) *n_new = 0;
     char path[4200];
     rundir_path(r->dir, "events.jsonl", path, sizeof path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT && r->events_read_ == 0) return 0; /* not written yet */
-        return SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size < r->events_read_) {
+    if (r->events_read_ == 0 && access(path, F_OK) != 0 && errno == ENOENT)
+        return 0; /* not written yet */
+    size_t size;
+    int fd = segp_open_regular_fd(path, &size);
+    if (fd < 0) return -1;
+    if (size < r->events_read_) {
         close(fd);
         return SEGP_FAIL("%s: shorter than what was read of it (replaced or cut)", path);
     }
-    size_t n = (size_t)st.st_size - r->events_read_;
+    size_t n = size - r->events_read_;
     char *buf = segp_malloc(n + 1);
     ssize_t got = n ? pread(fd, buf, n, (off_t)r->events_read_) : 0;
     close(fd);

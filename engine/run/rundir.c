@@ -149,7 +149,7 @@ int rundir_locked(const char *dir, rundir_holder *h) {
     if (h) memset(h, 0, sizeof *h);
     char p[4200];
     rundir_path(dir, ".lock", p, sizeof p);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO there must not block */
     if (fd < 0) return 0;
     struct flock fl;
     int held = lock_op(fd, F_OFD_GETLK, &fl, F_WRLCK) == 0 && fl.l_type != F_UNLCK;

@@ -21,8 +21,9 @@ void sha256_hex(const void *data, size_t n, char hex[65]) {
 }
 
 int sha256_file_hex(const char *path, char hex[65]) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return SEGP_FAIL("%s: cannot open: %s", path, strerror(errno));
+    size_t size;
+    FILE *f = segp_open_regular(path, &size);
+    if (!f) return -1;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     SEGP_CHECK(c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1, "OpenSSL's SHA-256 failed");
     static _Thread_local unsigned char buf[1 << 16];
