@@ -233,6 +233,7 @@ int cmd_export(int argc, char **argv) {
                 return cli_usage_error("export", "--size '%s': expected WxH in inches, each "
                                        "1..40 (e.g. 7x5)", v);
         } else if (!strcmp(a, "--out")) {
+            if (segp_check_path_length(v, 4000) != 0) return app_report_error();
             out = v;
         } else if (!strcmp(a, "--state")) {
             if (!strcmp(v, "pre") || !strcmp(v, "pretrained")) o.state = RUN_STATE_PRE;

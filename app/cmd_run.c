@@ -11,6 +11,7 @@
 #include "cl/methods.h"
 #include "cl/runner.h"
 #include "core/common.h"
+#include "run/rundir.h"
 #include "cli_util.h"
 #include "commands.h"
 
@@ -165,6 +166,7 @@ int cmd_run(int argc, char **argv) {
             if (!(sets[n_sets++] = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(argv[i], "--out")) {
             if (!(out = cli_value(argc, argv, &i))) return 2;
+            if (segp_check_path_length(out, RUNDIR_MAX_PATH) != 0) return app_report_error();
         } else if (!strcmp(argv[i], "--jsonl")) {
             u.jsonl = 1;
         } else if (!strcmp(argv[i], "--device")) {

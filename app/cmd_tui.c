@@ -12,6 +12,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "core/common.h"
+#include "run/rundir.h"
 #include "run_list.h"
 #include "tui.h"
 
@@ -83,6 +84,7 @@ int cmd_tui(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--out")) {
             if (!(o.out = cli_value(argc, argv, &i))) return 2;
+            if (segp_check_path_length(o.out, RUNDIR_MAX_PATH) != 0) return app_report_error();
         } else if (!strcmp(a, "--charset")) {
             const char *v = cli_value(argc, argv, &i);
             if (!v) return 2;

@@ -567,6 +567,40 @@ TEST(run_disk_full) {
     all_threads();
 }
 
+/* A run directory path so long that its files' paths would pass PATH_MAX is refused with its
+ * length, before anything is made: before, `--out` was cut to 4095 bytes and the run was made
+ * in the folder of the cut name. The same for resume, the workbench and export. */
+TEST(run_long_paths_refused) {
+    char parent[4200];
+    snprintf(parent, sizeof parent, "%s/long", test_tmpdir());
+    while (strlen(parent) < 3900) {
+        size_t n = strlen(parent);
+        parent[n] = '/';
+        memset(parent + n + 1, 'd', 200);
+        parent[n + 201] = 0;
+    }
+    mkdirs(parent);
+    char dir[4400], args[8000];
+    snprintf(dir, sizeof dir, "%s/%0100d", parent, 0);
+    const size_t len = strlen(dir);
+    char want[120];
+    snprintf(want, sizeof want, "path too long (%zu bytes; expected at most 3900", len);
+    const char *cmds[] = {"run %s --out %s", "tui %s --out %s", "resume %.0s%s"};
+    for (int k = 0; k < 3; k++) {
+        char fmt[64];
+        snprintf(fmt, sizeof fmt, "%s", cmds[k]);
+        snprintf(args, sizeof args, fmt, tiny_config("long", "finetune", ""), dir);
+        int rc = test_run_segp(args, out, sizeof out);
+        CHECK_MSG(rc == 1 && strstr(out, want), "%s: rc %d, %s", cmds[k], rc, out);
+    }
+    snprintf(args, sizeof args, "export %s --all --out %s", reference_run(), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "path too long") && strstr(out, "expected at most 4000"), "%s", out);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "[ -z \"$(ls -A '%s')\" ]", parent);
+    CHECK_MSG(system(cmd) == 0, "something was made in the parent folder");
+}
+
 /* One process writes a run at a time: the writer lock (DIR/.lock) refuses a second writer,
  * naming the holder's pid, and goes with its holder when that is killed (kill -9: no stale
  * lock to clean). A resume refused so leaves the run as it was, then resumes it once the

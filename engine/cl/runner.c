@@ -218,6 +218,7 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     char sha[65];
     int made = 0; /* the folder is ours, and not yet a run (no config.json) */
+    if (segp_check_path_length(dir, RUNDIR_MAX_PATH) != 0) goto fail;
     if (!r->params.free_dir && rundir_exists(dir)) {
         SEGP_FAIL("%s: already exists; a run never overwrites another (choose another --out, "
                   "or continue it with 'segp resume %s')", dir, dir);
@@ -253,6 +254,7 @@ fail:
 cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     cl_runner *r = segp_calloc(1, sizeof *r);
     runner_init(r, p);
+    if (segp_check_path_length(dir, RUNDIR_MAX_PATH) != 0) goto fail;
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     r->cfg = cl_config_default();
     char path[4200];

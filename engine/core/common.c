@@ -82,6 +82,14 @@ char *segp_strdup(const char *s) {
     return p;
 }
 
+int segp_check_path_length(const char *path, size_t max) {
+    size_t n = strlen(path);
+    if (n <= max) return 0;
+    return SEGP_FAIL("%.48s...: path too long (%zu bytes; expected at most %zu, so that the "
+                     "paths segp makes from it fit the system's limit of 4096)",
+                     path, n, max);
+}
+
 const char *segp_file_kind(unsigned mode) {
     switch (mode & S_IFMT) {
     case S_IFREG: return "a regular file";

@@ -52,6 +52,9 @@ char *segp_strdup(const char *s);
 FILE *segp_open_regular(const char *path, size_t *size);
 /* The same as a file descriptor (O_CLOEXEC); -1 + error. */
 int segp_open_regular_fd(const char *path, size_t *size);
+/* 0 when PATH is at most MAX bytes long, else -1 + an error naming its start and length.
+ * Callers that build file paths inside PATH pick MAX so that those stay within PATH_MAX. */
+int segp_check_path_length(const char *path, size_t max);
 /* What a stat mode is, for messages: "a directory", "a FIFO", ... */
 const char *segp_file_kind(unsigned mode);
 

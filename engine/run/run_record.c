@@ -513,6 +513,7 @@ static void alloc_tasks(run_record *r) {
 int run_record_open(const char *dir, run_record *out) {
     memset(out, 0, sizeof *out);
     if (!dir || !*dir) return SEGP_FAIL("run directory: empty path");
+    if (segp_check_path_length(dir, RUNDIR_MAX_PATH) != 0) return -1;
     run_record *r = out;
     r->dir = segp_strdup(dir);
     r->cur_task = -1;

@@ -21,6 +21,10 @@
 
 #include "metrics/cl_metrics.h"
 
+/* Longest run directory path accepted: its files (DIR/tasks/NN/NAME.tmp.PID) stay within
+ * PATH_MAX. */
+#define RUNDIR_MAX_PATH 3900
+
 /* Create DIR and DIR/tasks; -1 + error when DIR exists (runs are never overwritten). */
 int rundir_create(const char *dir);
 /* The same for a default name: when DIR (N bytes) is taken, DIR-2, DIR-3, ... (two runs
