@@ -94,6 +94,15 @@ const char *test_tmpdir(void);
 char *tpath(const char *fmt, const char *a);
 /* mkdir -p PATH. */
 void mkdirs(const char *path);
+/* 1 when PATH exists (a file of any kind); dir_has: when DIR/NAME does. */
+int path_exists(const char *path);
+int dir_has(const char *dir, const char *name);
+/* OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set to 1 for the segp processes a test starts: the
+ * machine may be shared (OpenMP threads waiting on a busy core cost seconds), and fixed
+ * expected numbers then do not depend on the core count. test_all_threads puts back what the
+ * two variables were. */
+void test_one_thread(void);
+void test_all_threads(void);
 /* Write N bytes (or TEXT) to PATH, recording a failure if that fails. */
 void write_bytes(const char *path, const void *data, size_t n);
 void write_text(const char *path, const char *text);

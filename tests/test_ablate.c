@@ -21,11 +21,6 @@ static char *slurp(const char *path) {
     return (char *)d;
 }
 
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 static const char *segp_bin(void) { return getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp"; }
 
 /* SEGP_BIN ARGS with stdout into OUT_FILE and stderr into ERR_FILE; the exit status. */
@@ -720,7 +715,7 @@ TEST(ablate_runs_cells_skips_and_resumes) {
     const char *cells[] = {"zeroshot-s5", "finetune-s5"};
     for (int k = 0; k < 2; k++) {
         snprintf(p, sizeof p, "%s/%s/DONE", out_dir, cells[k]);
-        CHECK_MSG(exists(p), "%s missing", p);
+        CHECK_MSG(path_exists(p), "%s missing", p);
     }
     /* each cell's config.json is its full resolved config: method and seed of its variant */
     snprintf(p, sizeof p, "%s/finetune-s5/config.json", out_dir);
@@ -734,7 +729,7 @@ TEST(ablate_runs_cells_skips_and_resumes) {
           strstr(csv, "\"Fine-tune\",finetune,1,"));
     free(csv);
     snprintf(p, sizeof p, "%s/ablation.md", out_dir);
-    CHECK(exists(p));
+    CHECK(path_exists(p));
     char *out = slurp(o);
     CHECK_MSG(out && strstr(out, "cell 1 of 2 (finetune, seed 5)") &&
                   strstr(out, "ablation table (2 runs, evaluated on the test split)") &&
@@ -784,7 +779,7 @@ TEST(ablate_runs_cells_skips_and_resumes) {
               err ? err : "");
     free(err);
     snprintf(p, sizeof p, "%s/finetune-s5/DONE", out2);
-    CHECK(!exists(p));
+    CHECK(!path_exists(p));
     /* while another process runs the cell (a job array's twin): --cell refuses, naming it; the
      * whole ablation runs the other cells and leaves that one out of its table, saying so */
     char cell_dir[800], want[64];
@@ -808,11 +803,11 @@ TEST(ablate_runs_cells_skips_and_resumes) {
                   strstr(out, "ablation table (1 run, "), "%s", out ? out : "");
     free(out);
     test_lock_release(holder);
-    CHECK(!exists(p));
+    CHECK(!path_exists(p));
     snprintf(args, sizeof args, "ablate %s --variants zeroshot,finetune --seeds 1 --out %s "
              "--cell 1", cfg, out2);
     CHECK_EQ_INT(run_split(args, o, e), 0);
-    CHECK(exists(p));
+    CHECK(path_exists(p));
     char pa[800], pb[800];
     snprintf(pa, sizeof pa, "%s/finetune-s5/metrics.jsonl", out_dir);
     snprintf(pb, sizeof pb, "%s/finetune-s5/metrics.jsonl", out2);

@@ -130,11 +130,6 @@ static int near_rgb(uint32_t a, uint32_t b, int tol) {
     CHECK_MSG(near_rgb((got), (want), (tol)), "%s: #%06x, expected #%06x (+-%d)", #got,      \
               (unsigned)(got), (unsigned)(want), (tol))
 
-static int file_exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
 /* files in DIR (0 when it is absent) */
 static int count_files(const char *dir) {
     DIR *d = opendir(dir);
@@ -445,7 +440,7 @@ static void check_png_dir(const char *dir, double dpi, const char *config_sha, i
         CHECK(ver && strstr(ver, SEGP_VERSION_STRING));
         /* its data beside it */
         snprintf(path + strlen(path) - 4, 5, ".csv");
-        CHECK_MSG(file_exists(path), "%s has no .csv", e->d_name);
+        CHECK_MSG(path_exists(path), "%s has no .csv", e->d_name);
         png_read_free(&p);
     }
     closedir(d);
@@ -505,7 +500,7 @@ TEST(figure_export_api_png_size_dpi_and_provenance) {
     CHECK(chunk_text(&p, "Task") && !strcmp(chunk_text(&p, "Task"), "5"));
     CHECK(chunk_text(&p, "Figure") && !strcmp(chunk_text(&p, "Figure"), "drift-interface"));
     png_read_free(&p);
-    CHECK(file_exists(tpath("api-drift.csv", NULL)));
+    CHECK(path_exists(tpath("api-drift.csv", NULL)));
     /* with the task's state already loaded (the workbench's path) */
     run_task_data td;
     CHECK(run_task_load(&r, 9, &td) == 0);
@@ -513,10 +508,10 @@ TEST(figure_export_api_png_size_dpi_and_provenance) {
     path = tpath("api-proj.png", NULL);
     o.space = FIG_SPACE_TSNE;
     CHECK(figure_export(&r, &td, "projection", 9, &o, path) == 0);
-    CHECK(file_exists(path) && !file_exists(tpath("api-proj.csv", NULL)));
+    CHECK(path_exists(path) && !path_exists(tpath("api-proj.csv", NULL)));
     /* a state of another task is refused */
     CHECK(figure_export(&r, &td, "projection", 8, &o, tpath("api-wrong.png", NULL)) != 0);
-    CHECK(!file_exists(tpath("api-wrong.png", NULL)));
+    CHECK(!path_exists(tpath("api-wrong.png", NULL)));
     run_task_data_free(&td);
     run_record_free(&r);
 }
@@ -599,7 +594,7 @@ TEST(figure_compare_overlays_runs) {
              tpath("compare-bad.png", NULL));
     CHECK(test_run_segp(args, out, sizeof out) != 0);
     CHECK(strstr(out, "cannot overlay") != NULL);
-    CHECK(!file_exists(tpath("compare-bad.png", NULL)));
+    CHECK(!path_exists(tpath("compare-bad.png", NULL)));
 }
 
 /* A copy of the shipped run as a method without anchors (a fine-tune run): config.json says so
@@ -644,7 +639,7 @@ TEST(figure_bad_requests_leave_no_file) {
     /* without --out nothing is made in the run either (no figures/ folder) */
     snprintf(args, sizeof args, "export %s --figure anchor-losses --task 5", ft);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
-    CHECK(!file_exists(tpath("finetune-run/figures", NULL)));
+    CHECK(!path_exists(tpath("finetune-run/figures", NULL)));
     /* --all skips what the run lacks and names it, once per figure: anchor-losses at tasks
      * 2-10 (task 1 is not attempted), the other 118 figures written */
     snprintf(args, sizeof args, "export %s --all --dpi 20 --out %s", ft, tpath("ft-all", NULL));
@@ -707,7 +702,7 @@ TEST(figure_bad_requests_leave_no_file) {
 
     /* nothing at all was left behind: no figure, no data, no temporary file */
     CHECK_EQ_INT(count_files(dir), 1); /* "file" */
-    CHECK(!file_exists(tpath("bad/x.csv", NULL)));
+    CHECK(!path_exists(tpath("bad/x.csv", NULL)));
 }
 
 TEST(figure_export_help_and_list) {

@@ -41,6 +41,39 @@ void mkdirs(const char *path) {
     mkdir(tmp, 0755);
 }
 
+int path_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int dir_has(const char *dir, const char *name) {
+    char p[8192];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return path_exists(p);
+}
+
+static const char *thread_vars[2] = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"};
+static char saved_threads[2][64];
+static int saved_threads_set[2];
+
+void test_one_thread(void) {
+    for (int i = 0; i < 2; i++) {
+        const char *v = getenv(thread_vars[i]);
+        saved_threads_set[i] = v != NULL;
+        if (v) snprintf(saved_threads[i], sizeof saved_threads[i], "%s", v);
+        setenv(thread_vars[i], "1", 1);
+    }
+}
+
+void test_all_threads(void) {
+    for (int i = 0; i < 2; i++) {
+        if (saved_threads_set[i])
+            setenv(thread_vars[i], saved_threads[i], 1);
+        else
+            unsetenv(thread_vars[i]);
+    }
+}
+
 void write_bytes(const char *path, const void *data, size_t n) {
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);

@@ -2,6 +2,8 @@
  * reports each as ok, FAILED or skipped; exits 1 if any failed or if argv[1] matches nothing. */
 #include "test.h"
 
+#include "core/blas_setup.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,10 @@ static int cmp_entry(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
+    /* The kernels segp runs with (its main() does the same), so that the runner's own BLAS work
+     * is not on OpenBLAS's slow fallback for a CPU it does not know, and a run's recorded
+     * kernels are the runner's too; the segp processes the tests start inherit the choice. */
+    blas_setup_reexec_if_needed(argv);
     const char *filter = argc > 1 ? argv[1] : NULL;
     const char *bin = getenv("SEGP_BIN");
     if (bin) snprintf(segp_bin, sizeof segp_bin, "%s", bin);

@@ -1,6 +1,8 @@
-/* test_run.c: the run directory, events and continual-learning runs: SHA-256, the event sink and
- * torn-line repair, atomic metrics files, and (below) end-to-end runs of `segp run`, killed and
- * resumed runs, corrupt run directories and bad configs. */
+/* test_run.c: end-to-end continual-learning runs of `segp run` on the tiny config of
+ * tiny_run.h: fixed expected numbers, runs again from their config, the validation split, joint
+ * training, runs killed and resumed, full disks, long paths, one writer at a time, corrupt run
+ * directories, eval and info. (The run directory's files: test_rundir.c; configs:
+ * test_run_config.c.) */
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
@@ -25,6 +27,7 @@
 #include "run/sha256.h"
 #include "backend/backend.h"
 #include "test.h"
+#include "tiny_run.h"
 
 /* The tiny run's accuracy matrix (R in %, 50 test images per task: steps of 2 points) and its
  * final line; any change to data order, training or evaluation shows up here. */
@@ -35,246 +38,12 @@
 
 #define slurp read_text
 
-TEST(run_sha256_known) {
-    char hex[65];
-    sha256_hex("abc", 3, hex);
-    CHECK(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
-    sha256_hex("", 0, hex);
-    CHECK(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    /* two blocks (56 bytes forces the length into a second block) */
-    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    sha256_hex(m, strlen(m), hex);
-    CHECK(!strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
-}
-
-static int n_seen;
-static event_reply count_cb(const segp_event *ev, void *user) {
-    n_seen++;
-    return ev->kind == EV_STEP && ev->step == 2 ? EVENT_ABORT : EVENT_CONTINUE;
-}
-
-TEST(run_events_sink_and_repair) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/ev.jsonl", test_tmpdir());
-    remove(path);
-    n_seen = 0;
-    event_sink *s = event_sink_open(path, count_cb, NULL);
-    CHECK(s != NULL);
-    segp_event ev = {.kind = EV_STEP, .task = 0, .num_tasks = 3, .phase = "train", .step = 1,
-                     .steps = 4, .n_terms = 1, .term_names = {"cls"}, .term_values = {1.5f}};
-    CHECK(event_emit(s, &ev) == EVENT_CONTINUE);
-    ev.step = 2;
-    CHECK(event_emit(s, &ev) == EVENT_ABORT);
-    ev.step = 3; /* stays aborted; the callback is not asked again */
-    CHECK(event_emit(s, &ev) == EVENT_ABORT);
-    CHECK_EQ_INT(n_seen, 2);
-    event_sink_close(s);
-    char *text = slurp(path);
-    CHECK(text && strstr(text, "\"terms\":{\"cls\":1.5}") && strstr(text, "\"task\":1"));
-    free(text);
-    CHECK_EQ_INT(events_repair(path), 0);
-    /* a torn last line is cut, the whole lines stay */
-    FILE *f = fopen(path, "ab");
-    fputs("{\"event\":\"step\",\"ta", f);
-    fclose(f);
-    struct stat st0;
-    stat(path, &st0);
-    CHECK_EQ_INT(events_repair(path), 19);
-    struct stat st1;
-    stat(path, &st1);
-    CHECK_EQ_INT(st1.st_size, st0.st_size - 19);
-}
-
-/* A write the file system stops part-way (a full disk; here the file size limit, which
- * truncates a write the same way) leaves no half line behind: a later line would otherwise
- * follow it and make the file unreadable. The lost events are counted with the error. */
-TEST(run_events_never_half_a_line) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/ev-full.jsonl", test_tmpdir());
-    remove(path);
-    event_sink *s = event_sink_open(path, NULL, NULL);
-    CHECK(s != NULL);
-    if (!s) return;
-    segp_event ev = {.kind = EV_STEP, .task = 0, .num_tasks = 3, .phase = "train", .step = 1,
-                     .steps = 4, .n_terms = 1, .term_names = {"cls"}, .term_values = {1.5f}};
-    CHECK(event_emit(s, &ev) == EVENT_CONTINUE);
-    struct stat st;
-    CHECK(stat(path, &st) == 0);
-    off_t one = st.st_size; /* one line */
-    struct rlimit old, lim;
-    getrlimit(RLIMIT_FSIZE, &old);
-    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
-    lim = old;
-    lim.rlim_cur = (rlim_t)(one + one / 2); /* the second line stops half-way */
-    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
-    ev.step = 2;
-    event_emit(s, &ev);
-    ev.step = 3;
-    event_emit(s, &ev);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, was);
-    CHECK(stat(path, &st) == 0);
-    CHECK_EQ_INT(st.st_size, one); /* the half line was cut off again */
-    int err = 0;
-    CHECK_EQ_INT(event_sink_take_lost(s, &err), 2);
-    CHECK_EQ_INT(err, EFBIG);
-    CHECK_EQ_INT(event_sink_take_lost(s, NULL), 0);
-    ev.step = 4; /* room again: whole lines follow */
-    CHECK(event_emit(s, &ev) == EVENT_CONTINUE);
-    event_sink_close(s);
-    char *text = slurp(path);
-    CHECK(text && strstr(text, "\"step\":1,") && strstr(text, "\"step\":4,") &&
-          !strstr(text, "\"step\":2,"));
-    CHECK(text && events_intact_length(text, strlen(text)) == strlen(text));
-    free(text);
-}
-
-/* Pause: the first reply pauses, the sink then polls (with a "paused" event) until continue. */
-static int n_polls;
-static event_reply pause_cb(const segp_event *ev, void *user) {
-    n_polls++;
-    if (ev->kind == EV_STEP) return EVENT_PAUSE;
-    return n_polls < 3 ? EVENT_PAUSE : EVENT_CONTINUE;
-}
-
-TEST(run_events_pause_then_continue) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/pause.jsonl", test_tmpdir());
-    remove(path);
-    event_sink *s = event_sink_open(path, pause_cb, NULL);
-    segp_event ev = {.kind = EV_STEP, .task = 1, .phase = "train", .step = 1, .steps = 2};
-    CHECK(event_emit(s, &ev) == EVENT_CONTINUE);
-    CHECK_EQ_INT(n_polls, 3); /* the step, then two polls while paused */
-    event_sink_close(s);
-    char *text = slurp(path);
-    CHECK(text && strstr(text, "\"event\":\"step\"") && strstr(text, "\"event\":\"paused\""));
-    free(text);
-}
-
-TEST(run_rundir_never_overwrites_and_metrics_files) {
-    char dir[512], p[700];
-    snprintf(dir, sizeof dir, "%s/rd", test_tmpdir());
-    CHECK(rundir_create(dir) == 0);
-    CHECK(rundir_create(dir) == -1);
-    CHECK(strstr(segp_last_error(), "already exists") != NULL);
-    /* a default name another run took (the same second): the next free one */
-    char taken[600];
-    snprintf(taken, sizeof taken, "%s", dir);
-    CHECK(rundir_create_free(taken, sizeof taken) == 0);
-    CHECK(!strcmp(taken + strlen(dir), "-2") && !strncmp(taken, dir, strlen(dir)));
-    snprintf(taken, sizeof taken, "%s", dir);
-    CHECK(rundir_create_free(taken, sizeof taken) == 0);
-    CHECK(!strcmp(taken + strlen(dir), "-3"));
-    snprintf(p, sizeof p, "%s/tasks", taken);
-    struct stat st;
-    CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
-    cl_matrix *m = cl_matrix_new(2);
-    cl_matrix_set(m, 0, 0, 8, 10);
-    cl_matrix_set(m, 0, 1, 5, 10);
-    cl_matrix_set(m, 1, 0, 6, 10);
-    cl_matrix_set(m, 1, 1, 9, 10);
-    double ho[2] = {50.0, 40.0};
-    rundir_metrics_extra x = {ho, 55.0, NULL, NULL};
-    CHECK(rundir_write_metrics(dir, m, 2, &x) == 0);
-    rundir_path(dir, "metrics.jsonl", p, sizeof p);
-    char *t = slurp(p);
-    /* A_2 = 15/20 = 75; Avg = (80 + 75)/2 = 77.5; BWT = 60 - 80; Forgetting 80 - 60; FWT 50 */
-    CHECK(t && !strcmp(t,
-        "{\"task\": 1, \"acc\": 80.0000, \"avg_acc\": 80.0000, \"forgetting\": 0.0000, "
-        "\"acc_per_task\": [80.0000], \"bwt\": 0.0000, \"fwt\": 0.0000, \"old_acc\": null, "
-        "\"new_acc\": 80.0000, \"heldout_acc\": 50.0000}\n"
-        "{\"task\": 2, \"acc\": 75.0000, \"avg_acc\": 77.5000, \"forgetting\": 20.0000, "
-        "\"acc_per_task\": [60.0000, 90.0000], \"bwt\": -20.0000, \"fwt\": 50.0000, "
-        "\"old_acc\": 60.0000, \"new_acc\": 90.0000, \"heldout_acc\": 40.0000}\n"
-        "{\"last\": 75.0000, \"avg\": 77.5000, \"forgetting\": 20.0000, \"bwt\": -20.0000, "
-        "\"fwt\": 50.0000, \"heldout_pretrained\": 55.0000, \"heldout_final\": 40.0000}\n"));
-    free(t);
-    rundir_path(dir, "accuracy_matrix.csv", p, sizeof p);
-    t = slurp(p);
-    CHECK(t && !strcmp(t, "after_task,task_1,task_2\n1,80.0000,50.0000\n2,60.0000,90.0000\n"));
-    free(t);
-    /* a dual-path method: the CLIP branch's matrix beside it, and the drift ratio (defined
-     * after task 2 only; the final line holds the mean of the defined ones) */
-    cl_matrix *c = cl_matrix_new(2);
-    cl_matrix_set(c, 0, 0, 7, 10);
-    cl_matrix_set(c, 0, 1, 5, 10);
-    cl_matrix_set(c, 1, 0, 4, 10);
-    cl_matrix_set(c, 1, 1, 8, 10);
-    double bc[2] = {NAN, 1.25};
-    rundir_metrics_extra y = {NULL, NAN, c, bc};
-    CHECK(rundir_write_metrics(dir, m, 2, &y) == 0);
-    rundir_path(dir, "metrics.jsonl", p, sizeof p);
-    t = slurp(p);
-    /* CLIP branch: A_1 70, A_2 12/20 = 60, Avg 65, BWT 40 - 70, Forgetting 30, FWT 50 */
-    CHECK(t && strstr(t, "\"new_acc\": 80.0000, \"clip_acc\": 70.0000}\n"));
-    CHECK(t && strstr(t, "\"new_acc\": 90.0000, \"clip_acc\": 60.0000, "
-                         "\"boundary_core_ratio\": 1.250000}\n"));
-    CHECK(t && strstr(t, "\"fwt\": 50.0000, \"clip_branch\": {\"last\": 60.0000, \"avg\": "
-                         "65.0000, \"forgetting\": 30.0000, \"bwt\": -30.0000, \"fwt\": 50.0000}, "
-                         "\"boundary_core_ratio\": 1.250000}\n"));
-    free(t);
-    rundir_path(dir, "accuracy_matrix_clip.csv", p, sizeof p);
-    t = slurp(p);
-    CHECK(t && !strcmp(t, "after_task,task_1,task_2\n1,70.0000,50.0000\n2,40.0000,80.0000\n"));
-    free(t);
-    cl_matrix_free(c);
-    cl_matrix_free(m);
-}
-
-/* ---- end-to-end runs of `segp run` on a tiny config: the shipped model, shapes, the first 3
- * tasks (30 classes), 10 training and 5 test images per class, one epoch ---- */
-
-static const char *TINY =
-    "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"%s\", \"seed\": 1,"
-    " \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": \"B0-Inc10\","
-    " \"train_per_class\": 10, \"test_per_class\": 5},"
-    " \"train\": {\"epochs\": 1, \"batch_size\": 32, \"optimizer\": \"adamw\", \"lr\": 0.002},"
-    " \"eval\": {\"batch_size\": 64}, \"run\": {\"max_tasks\": 3}%s}";
-
-/* Write a config into the scratch folder; returns its path (static buffer per slot). */
-static const char *write_config(const char *name, const char *json) {
-    static char paths[8][512];
-    static int slot;
-    char *p = paths[slot++ % 8];
-    snprintf(p, 512, "%s/%s.json", test_tmpdir(), name);
-    FILE *f = fopen(p, "w");
-    fputs(json, f);
-    fclose(f);
-    return p;
-}
-
-static const char *tiny_config(const char *name, const char *method, const char *extra) {
-    char json[2048];
-    snprintf(json, sizeof json, TINY, method, extra);
-    return write_config(name, json);
-}
-
 static int same_metrics(const char *a, const char *b) {
     return same_run_file(a, b, "metrics.jsonl") && same_run_file(a, b, "accuracy_matrix.csv") &&
            same_run_file(a, b, "accuracy_matrix.npy");
 }
 
 static char out[65536];
-
-/* The runs of these tests use one thread: the machine may be shared (OpenMP threads waiting on
- * a busy core cost seconds), and the fixed numbers then do not depend on the core count. */
-static char saved_env[2][64];
-static int saved_set[2];
-static const char *thread_vars[2] = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"};
-static void one_thread(void) {
-    for (int i = 0; i < 2; i++) {
-        const char *v = getenv(thread_vars[i]);
-        saved_set[i] = v != NULL;
-        if (v) snprintf(saved_env[i], sizeof saved_env[i], "%s", v);
-        setenv(thread_vars[i], "1", 1);
-    }
-}
-static void all_threads(void) {
-    for (int i = 0; i < 2; i++) {
-        if (saved_set[i]) setenv(thread_vars[i], saved_env[i], 1);
-        else unsetenv(thread_vars[i]);
-    }
-}
 
 /* The uninterrupted reference run (made once). */
 static const char *reference_run(void) {
@@ -288,18 +57,11 @@ static const char *reference_run(void) {
     return dir;
 }
 
-static int exists(const char *dir, const char *name) {
-    char p[1400];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
 TEST(run_tiny_end_to_end_fixed_numbers) {
-    one_thread();
+    test_one_thread();
     const char *dir = reference_run();
-    CHECK(exists(dir, "DONE") && exists(dir, "tasks/03/DONE") && exists(dir, "config.json"));
-    CHECK(exists(dir, "tasks/01/lora.safetensors") && exists(dir, "events.jsonl"));
+    CHECK(dir_has(dir, "DONE") && dir_has(dir, "tasks/03/DONE") && dir_has(dir, "config.json"));
+    CHECK(dir_has(dir, "tasks/01/lora.safetensors") && dir_has(dir, "events.jsonl"));
     char p[700];
     snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
     char *m = slurp(p);
@@ -325,14 +87,14 @@ TEST(run_tiny_end_to_end_fixed_numbers) {
     CHECK_MSG(b && !strncmp(b + 7 + strspn(b + 7, " \t"), blas, strlen(blas)),
               "resolved.blas %s not in config.json", blas);
     free(c);
-    all_threads();
+    test_all_threads();
 }
 
 /* A run's config.json starts a new run (its "resolved" record passed over) that reproduces
  * the run; the run directory itself given as CONFIG is refused, pointing at resume, tui and
  * its config.json. */
 TEST(run_again_from_a_runs_config) {
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], args[1400], cfg[700];
     snprintf(dir, sizeof dir, "%s/again-run", test_tmpdir());
@@ -345,12 +107,12 @@ TEST(run_again_from_a_runs_config) {
     CHECK_MSG(strstr(out, "is a run directory, not a config") && strstr(out, "segp resume ") &&
                   strstr(out, "config.json' runs its config again"),
               "%s", out);
-    CHECK(!exists(dir, "../again-run-2"));
-    all_threads();
+    CHECK(!dir_has(dir, "../again-run-2"));
+    test_all_threads();
 }
 
 TEST(run_tiny_zeroshot_consistent) {
-    one_thread();
+    test_one_thread();
     /* zero-shot: no training, so the incoming task's zero-shot entry R[i][i+1] equals R[i+1][i+1]
      * (same model, same candidates) and the first column only falls as classes are added */
     char dir[512], args[1200];
@@ -371,13 +133,13 @@ TEST(run_tiny_zeroshot_consistent) {
     CHECK(R[1][0] <= R[0][0] && R[2][0] <= R[1][0]);
     free(csv);
     CHECK(strstr(out, "Forgetting") && strstr(out, "held-out zero-shot"));
-    all_threads();
+    test_all_threads();
 }
 
 /* benchmark.eval_split "val" (given by --set): the run is measured on held-out training renders,
  * says so in its config.json and final table, and its numbers are not the test split's. */
 TEST(run_tiny_val_split) {
-    one_thread();
+    test_one_thread();
     char dir[512], args[1200], p[700];
     snprintf(dir, sizeof dir, "%s/zs-val-run", test_tmpdir());
     snprintf(args, sizeof args, "run %s --set benchmark.eval_split=val --set run.max_tasks=2 "
@@ -414,41 +176,9 @@ TEST(run_tiny_val_split) {
     CHECK(mt && mv && strncmp(mt, mv, strlen(mv)) != 0); /* 3 tasks there, 2 here */
     free(mt);
     free(mv);
-    all_threads();
+    test_all_threads();
 }
 
-/* --set: the value read as its key's type and checked as in a file; every bad one named, before
- * any run directory exists. */
-TEST(run_set_bad_values_named) {
-    const char *cfg = tiny_config("set-bad", "finetune", "");
-    const struct { const char *set, *want; int rc; } cases[] = {
-        {"acgd.lambda=abc", "key 'acgd.lambda' expects a number, not \"abc\"", 1},
-        {"acgd.lambda=-1", "with its --set overrides: key 'acgd.lambda': -1", 1},
-        {"nokey=1", "unknown key 'nokey'", 1},
-        {"acgd.lambda", "expected KEY=VALUE", 1},
-        {"=5", "expected KEY=VALUE", 1},
-        {"augment.enabled=yes", "expects true or false", 1},
-        {"benchmark.eval_split=dev", "benchmark.eval_split: \"dev\" (expected test or val)", 1},
-        {"benchmark.tasks=7", "do not divide", 1},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char dir[512], args[1500];
-        snprintf(dir, sizeof dir, "%s/set-bad-%zu", test_tmpdir(), i);
-        snprintf(args, sizeof args, "run %s --set '%s' --out %s", cfg, cases[i].set, dir);
-        CHECK_EQ_INT(test_run_segp(args, out, sizeof out), cases[i].rc);
-        CHECK_MSG(strstr(out, cases[i].want), "--set %s: %s", cases[i].set, out);
-        CHECK_MSG(!exists(dir, ""), "--set %s made %s", cases[i].set, dir);
-    }
-    /* a string key takes the text as it is, or JSON-quoted */
-    cl_config c = cl_config_default();
-    CHECK(cl_config_set(&c, "prompt_template=a sketch of a {}.") == 0);
-    CHECK(!strcmp(c.train.template_, "a sketch of a {}."));
-    CHECK(cl_config_set(&c, "benchmark.tasks=\"B0-Inc20\"") == 0);
-    CHECK(!strcmp(c.bench.tasks, "B0-Inc20"));
-    CHECK(cl_config_set(&c, "acgd.lambda=2.5e1") == 0);
-    CHECK_NEAR(c.segp.lambda_acgd, 25.0, 0);
-    CHECK(cl_config_set(&c, "augment.enabled=true") == 0 && c.train.augment == 1);
-}
 
 static int count_substr(const char *s, const char *sub) {
     int n = 0;
@@ -459,7 +189,7 @@ static int count_substr(const char *s, const char *sub) {
 TEST(run_tiny_joint_trains_once) {
     /* joint: one training phase (task 1, every class of the run), then evaluation per task;
      * the trained model knows task 3 before "learning" it, unlike the zero-shot model */
-    one_thread();
+    test_one_thread();
     char dir[512], args[1200], p[700];
     snprintf(dir, sizeof dir, "%s/joint-run", test_tmpdir());
     snprintf(args, sizeof args, "run %s --out %s", tiny_config("joint", "joint", ""), dir);
@@ -470,7 +200,7 @@ TEST(run_tiny_joint_trains_once) {
     CHECK(ev && count_substr(ev, "\"event\":\"phase\",") == 7);
     CHECK(ev && count_substr(ev, "\"phase\":\"train\",\"steps\":10") == 1); /* 300 images / 32 */
     free(ev);
-    all_threads();
+    test_all_threads();
 }
 
 TEST(run_resume_after_kills) {
@@ -478,7 +208,7 @@ TEST(run_resume_after_kills) {
      * each: during training (task 1's 3rd step), during evaluation, while a file is half
      * written (a torn temporary file), and while an event line is half written (a torn
      * events.jsonl). The end must be byte-identical to the uninterrupted run. */
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], args[1400], resume[700];
     snprintf(dir, sizeof dir, "%s/killed", test_tmpdir());
@@ -486,13 +216,13 @@ TEST(run_resume_after_kills) {
     snprintf(resume, sizeof resume, "resume %s", dir);
     const char *points[] = {"step:3", "eval:2", "file:3", "event:12"};
     int st = run_segp_fault(points[0], args);
-    CHECK_MSG(st != 0 && !exists(dir, "DONE"), "%s: the run was not killed", points[0]);
+    CHECK_MSG(st != 0 && !dir_has(dir, "DONE"), "%s: the run was not killed", points[0]);
     for (int k = 1; k < 4; k++) {
         st = run_segp_fault(points[k], resume);
-        CHECK_MSG(st != 0 && !exists(dir, "DONE"), "%s: the resumed run was not killed",
+        CHECK_MSG(st != 0 && !dir_has(dir, "DONE"), "%s: the resumed run was not killed",
                   points[k]);
     }
-    CHECK_MSG(!exists(dir, "tasks/03/DONE"), "the kills came too late to test much");
+    CHECK_MSG(!dir_has(dir, "tasks/03/DONE"), "the kills came too late to test much");
     char p[700];
     snprintf(p, sizeof p, "%s/events.jsonl", dir);
     char *ev = slurp(p);
@@ -502,8 +232,8 @@ TEST(run_resume_after_kills) {
     int rc = test_run_segp(resume, out, sizeof out);
     CHECK_MSG(rc == 0, "resume failed: %s", out);
     CHECK(same_metrics(ref, dir));
-    CHECK(exists(dir, "DONE"));
-    all_threads();
+    CHECK(dir_has(dir, "DONE"));
+    test_all_threads();
 }
 
 /* `segp run ARGS` with every file it writes limited to LIMIT bytes (RLIMIT_FSIZE, SIGXFSZ
@@ -532,7 +262,7 @@ static int has_tmp_files(const char *dir) {
  * tasks stay, no temporary file is left, and `segp resume` ends on the uninterrupted run's
  * numbers. */
 TEST(run_disk_full) {
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     const char *cfg = tiny_config("full", "finetune", "");
     char dir[512], args[1400];
@@ -542,7 +272,7 @@ TEST(run_disk_full) {
     int rc = run_segp_file_limit(args, 2048);
     CHECK_EQ_INT(rc, 1);
     CHECK_MSG(strstr(out, "/config.json: write failed: File too large"), "%s", out);
-    CHECK_MSG(!exists(dir, ""), "%s was left behind", dir);
+    CHECK_MSG(!dir_has(dir, ""), "%s was left behind", dir);
     rc = test_run_segp(args, out, sizeof out);
     CHECK_MSG(rc == 0, "the same command again: %s", out);
     CHECK(same_metrics(ref, dir));
@@ -555,8 +285,8 @@ TEST(run_disk_full) {
     CHECK_MSG(strstr(out, "tasks/01/geometry.safetensors: write failed: File too large") &&
                   strstr(out, "continue with: segp resume"),
               "%s", out);
-    CHECK(exists(dir, "config.json") && !exists(dir, "DONE"));
-    CHECK(!exists(dir, "tasks/01/geometry.safetensors"));
+    CHECK(dir_has(dir, "config.json") && !dir_has(dir, "DONE"));
+    CHECK(!dir_has(dir, "tasks/01/geometry.safetensors"));
     CHECK(!has_tmp_files(dir));
     char resume[700];
     snprintf(resume, sizeof resume, "resume %s", dir);
@@ -564,7 +294,7 @@ TEST(run_disk_full) {
     CHECK_MSG(rc == 0, "resume failed: %s", out);
     CHECK(same_metrics(ref, dir));
     CHECK(!has_tmp_files(dir));
-    all_threads();
+    test_all_threads();
 }
 
 /* A run directory path so long that its files' paths would pass PATH_MAX is refused with its
@@ -631,19 +361,19 @@ TEST(run_one_writer_at_a_time) {
     const char *plain = tpath("lock-none", ""); /* looking never creates the file */
     mkdirs(plain);
     CHECK_EQ_INT(rundir_locked(plain, NULL), 0);
-    CHECK(!exists(plain, ".lock"));
+    CHECK(!dir_has(plain, ".lock"));
 
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], args[1400], p[700];
     snprintf(dir, sizeof dir, "%s/locked", test_tmpdir());
     snprintf(args, sizeof args, "run %s --out %s", tiny_config("locked", "finetune", ""), dir);
-    CHECK(run_segp_fault("step:3", args) != 0 && !exists(dir, "DONE"));
+    CHECK(run_segp_fault("step:3", args) != 0 && !dir_has(dir, "DONE"));
     snprintf(p, sizeof p, "%s/events.jsonl", dir);
     char *before = slurp(p);
     pid = test_lock_hold(dir);
     CHECK(pid > 0);
-    CHECK(exists(dir, ".lock")); /* the killed run's, released by the kernel */
+    CHECK(dir_has(dir, ".lock")); /* the killed run's, released by the kernel */
     snprintf(args, sizeof args, "resume %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     snprintf(want, sizeof want, "(pid %d on ", pid);
@@ -657,8 +387,8 @@ TEST(run_one_writer_at_a_time) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     CHECK(same_metrics(ref, dir));
     CHECK_EQ_INT(rundir_locked(dir, NULL), 0);
-    CHECK(!exists(dir, ".lock")); /* a finished run keeps no lock file */
-    all_threads();
+    CHECK(!dir_has(dir, ".lock")); /* a finished run keeps no lock file */
+    test_all_threads();
 }
 
 /* Two runs started in the same second without --out: the default name runs/CONFIG-DATE-TIME
@@ -682,12 +412,12 @@ TEST(run_default_dir_taken_meanwhile) {
     char want[700];
     snprintf(want, sizeof want, "%.600s-2", dir);
     CHECK_MSG(!strcmp(res.dir, want), "%s", res.dir);
-    CHECK(exists(want, "config.json") && !exists(dir, "config.json"));
+    CHECK(dir_has(want, "config.json") && !dir_has(dir, "config.json"));
     cl_runner_free(r);
 }
 
 TEST(run_ctrl_c_stops_and_resumes) {
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], args[1400], cmd[2000];
     snprintf(dir, sizeof dir, "%s/ctrl-c", test_tmpdir());
@@ -701,11 +431,11 @@ TEST(run_ctrl_c_stops_and_resumes) {
     char *text = slurp(p);
     CHECK(text && strstr(text, "segp resume ") && strstr(text, "stopped during task"));
     free(text);
-    CHECK(!exists(dir, "DONE"));
+    CHECK(!dir_has(dir, "DONE"));
     snprintf(args, sizeof args, "resume %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     CHECK(same_metrics(ref, dir));
-    all_threads();
+    test_all_threads();
 }
 
 static void copy_run(const char *from, const char *to) {
@@ -715,7 +445,7 @@ static void copy_run(const char *from, const char *to) {
 }
 
 TEST(run_resume_corrupt_dirs) {
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], cmd[1600], args[700];
     /* a torn events.jsonl and a missing DONE of the last task: resumed, identical metrics */
@@ -803,7 +533,7 @@ TEST(run_resume_corrupt_dirs) {
     snprintf(args, sizeof args, "resume %s/nowhere", test_tmpdir());
     rc = test_run_segp(args, out, sizeof out);
     CHECK(rc != 0 && strstr(out, "config.json"));
-    all_threads();
+    test_all_threads();
 }
 
 /* The default run from another directory: the shipped config and model are found beside the
@@ -818,7 +548,7 @@ TEST(run_default_config_from_anywhere) {
         free(model), free(shipped);
         return;
     }
-    one_thread();
+    test_one_thread();
     char tree[600], dir[600], cmd[8192], p[800];
     snprintf(tree, sizeof tree, "%s/tree", test_tmpdir());
     snprintf(dir, sizeof dir, "%s/anywhere-run", test_tmpdir());
@@ -831,7 +561,7 @@ TEST(run_default_config_from_anywhere) {
              "--set analytics.enabled=false --out '%s' > anywhere.txt 2>&1", test_tmpdir(), tree,
              dir);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
-    CHECK(exists(dir, "DONE"));
+    CHECK(dir_has(dir, "DONE"));
     snprintf(p, sizeof p, "%s/config.json", dir);
     char *c = slurp(p);
     char want[1200];
@@ -869,11 +599,11 @@ TEST(run_default_config_from_anywhere) {
     CHECK_MSG(c && strstr(c, want) && strstr(c, "every entry equals the saved counts"), "%s",
               c ? c : "");
     free(c), free(model), free(shipped);
-    all_threads();
+    test_all_threads();
 }
 
 TEST(run_eval_reproduces_metrics) {
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char args[700];
     /* neither eval nor a resume of the finished run writes into it, events.jsonl included */
@@ -920,236 +650,7 @@ TEST(run_eval_reproduces_metrics) {
     CHECK(ev0 && ev1 && !strcmp(ev0, ev1));
     free(ev0), free(ev1);
     free(m);
-    all_threads();
-}
-
-/* A bad config: non-zero exit, one message naming WANT, and no run directory. */
-static void bad_config(const char *name, const char *extra, const char *want) {
-    char dir[512], args[1400];
-    snprintf(dir, sizeof dir, "%s/bad-%s", test_tmpdir(), name);
-    snprintf(args, sizeof args, "run %s --out %s", tiny_config(name, "finetune", extra), dir);
-    int rc = test_run_segp(args, out, sizeof out);
-    CHECK_MSG(rc != 0, "%s: accepted", name);
-    CHECK_MSG(strstr(out, want) != NULL, "%s: '%s' not in: %s", name, want, out);
-    CHECK_MSG(!exists(dir, ""), "%s: a run directory was created", name);
-}
-
-TEST(run_bad_configs_named) {
-    one_thread();
-    bad_config("unknown", ", \"bogus\": {\"key\": 1}", "'bogus'");
-    bad_config("type", ", \"lora\": {\"rank\": \"32\"}", "lora.rank");
-    bad_config("method", ", \"loss\": {\"cls_classes\": \"all\"}", "loss.cls_classes");
-    bad_config("maxtasks", ", \"run\": {\"max_tasks\": 11}", "run.max_tasks");
-    /* keys TINY sets itself: replace the value in the text */
-    char json[2048];
-    snprintf(json, sizeof json, TINY, "finetune", "");
-    char *m = strstr(json, "sample_runs/models/shapes-clip.safetensors");
-    char bad[2100];
-    snprintf(bad, sizeof bad, "%.*s%s%s", (int)(m - json), json, "no/such/model.safetensors",
-             m + strlen("sample_runs/models/shapes-clip.safetensors"));
-    char dir[512], args[1400];
-    snprintf(dir, sizeof dir, "%s/bad-model", test_tmpdir());
-    snprintf(args, sizeof args, "run %s --out %s", write_config("bad-model", bad), dir);
-    CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "'model'") &&
-          strstr(out, "no/such/model.safetensors") && !exists(dir, ""));
-    char cwd[512];
-    CHECK(getcwd(cwd, sizeof cwd) != NULL);
-    char where[600];
-    snprintf(where, sizeof where, "a relative path is taken from the current directory, %s)",
-             cwd);
-    CHECK_MSG(strstr(out, where) != NULL, "'%s' not in: %s", where, out);
-    struct {
-        const char *name, *from, *to, *want;
-    } cases[] = {
-        {"zero-tasks", "\"B0-Inc10\"", "\"0\"", "benchmark.tasks"},
-        {"too-many-tasks", "\"B0-Inc10\"", "\"200\"", "benchmark.tasks"},
-        {"split", "\"B0-Inc10\"", "\"B0-Inc7\"", "benchmark.tasks"},
-        {"order", "\"latin\"", "\"ORDERFILE\"", "benchmark.order"},
-        {"method-name", "\"finetune\"", "\"segp-cl\"", "'method'"},
-    };
-    char order_file[600];
-    snprintf(order_file, sizeof order_file, "%s/dup_order.txt", test_tmpdir());
-    FILE *f = fopen(order_file, "w");
-    for (int k = 0; k < 100; k++) fprintf(f, "%d ", k == 5 ? 4 : k); /* 4 twice, 5 missing */
-    fclose(f);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        snprintf(json, sizeof json, TINY, "finetune", "");
-        char *at = strstr(json, cases[i].from);
-        const char *to = strcmp(cases[i].to, "\"ORDERFILE\"") ? cases[i].to : NULL;
-        char quoted[700];
-        if (!to) snprintf(quoted, sizeof quoted, "\"%s\"", order_file), to = quoted;
-        snprintf(bad, sizeof bad, "%.*s%s%s", (int)(at - json), json, to,
-                 at + strlen(cases[i].from));
-        snprintf(dir, sizeof dir, "%s/bad-%s", test_tmpdir(), cases[i].name);
-        snprintf(args, sizeof args, "run %s --out %s", write_config(cases[i].name, bad), dir);
-        int rc = test_run_segp(args, out, sizeof out);
-        CHECK_MSG(rc != 0 && strstr(out, cases[i].want), "%s: rc %d, '%s' not in: %s",
-                  cases[i].name, rc, cases[i].want, out);
-        CHECK_MSG(!exists(dir, ""), "%s: a run directory was created", cases[i].name);
-    }
-    /* an existing directory is never overwritten */
-    snprintf(args, sizeof args, "run %s --out %s", tiny_config("exists", "finetune", ""),
-             test_tmpdir());
-    CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "already exists"));
-    all_threads();
-}
-
-/* Devices: a bad name or precision is refused by key; CUDA without a CUDA build or without a
- * GPU is refused with the reason; no run directory either way. */
-TEST(run_device_refused_by_key) {
-    one_thread();
-    bad_config("device", ", \"run\": {\"device\": \"gpu\"}", "run.device");
-    bad_config("device-n", ", \"run\": {\"device\": \"cuda:x\"}", "run.device");
-    bad_config("precision", ", \"run\": {\"precision\": \"fp16\"}", "run.precision");
-    bad_config("precision-cpu", ", \"run\": {\"precision\": \"bf16\"}", "run.precision");
-    const segp_backend *cuda = segp_backend_get("cuda");
-    if (!cuda) { /* this machine: no CUDA build, or no GPU */
-        char dir[512], args[1400];
-        snprintf(dir, sizeof dir, "%s/no-cuda", test_tmpdir());
-        snprintf(args, sizeof args, "run %s --out %s --device cuda",
-                 tiny_config("no-cuda", "finetune", ""), dir);
-        CHECK(test_run_segp(args, out, sizeof out) != 0);
-#ifdef SEGP_CUDA
-        CHECK_MSG(strstr(out, "run.device") && strstr(out, "CUDA"), "%s", out);
-#else
-        CHECK_MSG(strstr(out, "run.device") && strstr(out, "built without CUDA"), "%s", out);
-#endif
-        CHECK(!exists(dir, ""));
-    }
-    all_threads();
-}
-
-TEST(run_help_lists_every_key) {
-    CHECK_EQ_INT(test_run_segp("run --help", out, sizeof out), 0);
-    int n;
-    const cfg_field *f = cl_config_fields(&n);
-    for (int i = 0; i < n; i++) CHECK_MSG(strstr(out, f[i].key) != NULL, "%s", f[i].key);
-}
-
-TEST(run_sample_configs_parse) {
-    /* every shipped config parses against the table, with a known method and loss */
-    glob_t g;
-    CHECK(glob("sample_runs/*.json", 0, NULL, &g) == 0);
-    CHECK(g.gl_pathc >= 13);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        cl_config c = cl_config_default();
-        CHECK_MSG(cl_config_parse_file(g.gl_pathv[i], &c) == 0, "%s", segp_last_error());
-        CHECK_MSG(cl_method_find(c.method) != NULL, "%s: method %s", g.gl_pathv[i], c.method);
-        CHECK(!strcmp(c.cls_classes, "task") && c.train.rank == 32);
-    }
-    globfree(&g);
-    /* the fine-tune baseline is the calibration setting of issue 11; the default is SeGP-CL
-     * with the same training settings and METHOD.md's defaults for its own parts */
-    cl_config d = cl_config_default();
-    CHECK(cl_config_parse_file("sample_runs/default.json", &d) == 0);
-    CHECK(!strcmp(d.method, "segp") && !strcmp(d.segp.anchors, "pgd") && d.segp.k_seed == 5 &&
-          d.segp.k_adv == 10 && d.segp.transfer == 1 && d.segp.tsgr_k == 10 &&
-          d.segp.acgd_batch == 64);
-    CHECK_NEAR(d.segp.gamma, 1.5e-3, 1e-8);
-    CHECK_NEAR(d.segp.epsilon, 4.0 / 255, 1e-8);
-    CHECK_NEAR(d.segp.lambda_acgd, 5, 0);
-    CHECK_NEAR(d.segp.tau_acgd, 20, 0);
-    CHECK_NEAR(d.segp.lambda_gr, 1, 0);
-    CHECK_NEAR(d.segp.tau_gr, 0.05, 1e-8);
-    CHECK_NEAR(d.segp.tau_p, 0.1, 1e-8);
-    CHECK_NEAR(d.segp.beta, 0.5, 0);
-    CHECK_NEAR(d.segp.lambda_p, 1, 0);
-    d = cl_config_default();
-    CHECK(cl_config_parse_file("sample_runs/shapes-finetune.json", &d) == 0);
-    CHECK(!strcmp(d.method, "finetune") && !strcmp(d.bench.name, "shapes") &&
-          !strcmp(d.bench.order, "latin") && d.bench.train_per_class == 100 && d.train.epochs == 3 &&
-          !strcmp(d.train.optimizer, "adamw") && d.train.batch_size == 64 && d.train.augment == 0 && d.seed == 1);
-    CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
-    /* the real-benchmark configs run SeGP-CL with the paper's recipe (METHOD.md §2) and
-     * METHOD.md's defaults for its parts */
-    CHECK(glob("sample_runs/vitb16-*.json", 0, NULL, &g) == 0);
-    CHECK(g.gl_pathc == 5);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *p = g.gl_pathv[i];
-        d = cl_config_default();
-        CHECK_MSG(cl_config_parse_file(p, &d) == 0, "%s", segp_last_error());
-        CHECK_MSG(!strcmp(d.method, "segp") && !strcmp(d.segp.anchors, "pgd") &&
-                      d.segp.k_seed == 5 && d.segp.k_adv == 10 && d.segp.transfer == 1 &&
-                      d.segp.tsgr_k == 10 && d.segp.acgd_batch == 64,
-                  "%s", p);
-        CHECK_MSG(!strcmp(d.train.optimizer, "sgd") && d.train.epochs == 10 &&
-                      d.train.batch_size == 128 && d.train.augment == 1,
-                  "%s", p);
-        CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
-        CHECK_NEAR(d.train.momentum, 0.9, 1e-7);
-        CHECK_NEAR(d.segp.lambda_acgd, 5, 0);
-        CHECK_NEAR(d.segp.lambda_gr, 1, 0);
-        CHECK_NEAR(d.segp.beta, 0.5, 0);
-        CHECK_NEAR(d.segp.epsilon, 4.0 / 255, 1e-8);
-        CHECK_NEAR(d.segp.gamma, 1.5e-3, 1e-8);
-    }
-    globfree(&g);
-}
-
-/* A float key at the end of its range (tsgr.lambda's 1e30 is not a float: it is stored as
- * 1.00000002e30) is judged as stored, so the config written back out reads back in (a fuzzing
- * finding: the written value was refused as out of range). */
-TEST(run_config_float_at_range_end_round_trips) {
-    int n;
-    const cfg_field *f = cl_config_fields(&n);
-    cl_config c = cl_config_default(), back = cl_config_default();
-    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e30}, \"acgd\": {\"lambda\": -1e30}}",
-                           "t.json", f, n, &c) == 0);
-    char *json = cfg_to_json(f, n, &c, NULL);
-    CHECK_MSG(cfg_parse_string(json, "written.json", f, n, &back) == 0, "%s", segp_last_error());
-    CHECK(back.segp.lambda_gr == c.segp.lambda_gr && back.segp.lambda_acgd == c.segp.lambda_acgd);
-    free(json);
-    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e31}}", "t.json", f, n, &c) != 0);
-    CHECK(strstr(segp_last_error(), "tsgr.lambda") != NULL);
-}
-
-/* The keys' help gives a range only where one binds: [lo..hi], one side, or none (the +-1e30
- * of keys whose own check says what holds, e.g. acgd.tau > 0, is no range to print). */
-TEST(run_config_help_ranges) {
-    int n;
-    const cfg_field *f = cl_config_fields(&n);
-    cl_config d = cl_config_default();
-    char *doc = cfg_doc(f, n, &d);
-    CHECK(doc != NULL);
-    const char *want[][2] = {{"acgd.batch ", "(default 64 [1..65536])"},
-                             {"acgd.tau ", "> 0 (METHOD.md §5) (default 20)\n"},
-                             {"acgd.lambda ", "(default 5)\n"},
-                             {"anchors.epsilon ", "(default 0.0156863 [<= 1])\n"}};
-    for (size_t k = 0; doc && k < sizeof want / sizeof want[0]; k++) {
-        const char *line = strstr(doc, want[k][0]), *end = line ? strchr(line, '\n') : NULL;
-        const char *at = line ? strstr(line, want[k][1]) : NULL;
-        CHECK_MSG(at && at < end + 1, "key %s: '%s' not on its help line", want[k][0],
-                  want[k][1]);
-    }
-    CHECK(doc && !strstr(doc, "1e+30"));
-    free(doc);
-}
-
-/* A key given twice is refused by name, not settled by whichever came last: twice in one
- * object, as a nested and a dotted key, and in a group given twice; a group given twice with
- * different keys is fine. */
-TEST(run_config_duplicate_keys_refused) {
-    int n;
-    const cfg_field *f = cl_config_fields(&n);
-    const char *cases[][2] = {
-        {"{\"seed\": 1, \"seed\": 2}", "'seed' is given twice"},
-        {"{\"acgd\": {\"lambda\": 1, \"tau\": 2, \"lambda\": 3}}", "'acgd.lambda' is given twice"},
-        {"{\"benchmark\": {\"name\": \"shapes\"}, \"benchmark.name\": \"shapes\"}",
-         "'benchmark.name' is given twice"},
-        {"{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1, \"k\": 4}}", "'tsgr.k' is given twice"}};
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        cl_config c = cl_config_default();
-        CHECK(cfg_parse_string(cases[k][0], "t.json", f, n, &c) != 0);
-        CHECK_MSG(strstr(segp_last_error(), cases[k][1]) != NULL, "%s: %s", cases[k][0],
-                  segp_last_error());
-    }
-    cl_config c = cl_config_default(); /* the same leaf names in different groups are fine */
-    CHECK(cfg_parse_string("{\"acgd\": {\"lambda\": 2}, \"tsgr\": {\"lambda\": 3}}", "t.json", f,
-                           n, &c) == 0);
-    CHECK(c.segp.lambda_acgd == 2 && c.segp.lambda_gr == 3);
-    CHECK(cfg_parse_string("{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1}}", "t.json", f, n,
-                           &c) == 0);
-    CHECK(c.segp.tsgr_k == 3 && c.segp.tau_gr == 1);
+    test_all_threads();
 }
 
 /* segp info RUN_DIR: a run's state (finished; interrupted, with the command that continues it;

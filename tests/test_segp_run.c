@@ -52,23 +52,6 @@ static const char *config(const char *name, const char *extra) {
     return p;
 }
 
-static int exists(const char *dir, const char *name) {
-    char p[1100];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* One thread: the fixed numbers then do not depend on the core count (see test_run.c). */
-static void one_thread(void) {
-    setenv("OMP_NUM_THREADS", "1", 1);
-    setenv("OPENBLAS_NUM_THREADS", "1", 1);
-}
-static void all_threads(void) {
-    unsetenv("OMP_NUM_THREADS");
-    unsetenv("OPENBLAS_NUM_THREADS");
-}
-
 static const char *reference_run(void) {
     static char dir[512];
     if (dir[0]) return dir;
@@ -80,9 +63,9 @@ static const char *reference_run(void) {
 }
 
 TEST(segp_run_tiny_fixed_numbers_and_files) {
-    one_thread();
+    test_one_thread();
     const char *dir = reference_run();
-    CHECK(exists(dir, "DONE") && exists(dir, "accuracy_matrix_clip.csv"));
+    CHECK(dir_has(dir, "DONE") && dir_has(dir, "accuracy_matrix_clip.csv"));
     char p[700];
     snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
     char *m = read_text(p);
@@ -107,10 +90,10 @@ TEST(segp_run_tiny_fixed_numbers_and_files) {
     for (int t = 1; t <= 3; t++)
         for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
             snprintf(p, sizeof p, "tasks/%02d/%s", t, files[k]);
-            CHECK_MSG(exists(dir, p), "%s/%s missing", dir, p);
+            CHECK_MSG(dir_has(dir, p), "%s/%s missing", dir, p);
         }
-    CHECK(!exists(dir, "tasks/01/anchors.safetensors") && !exists(dir, "tasks/01/drift.safetensors"));
-    CHECK(exists(dir, "tasks/02/anchors.safetensors") && exists(dir, "tasks/03/drift.safetensors"));
+    CHECK(!dir_has(dir, "tasks/01/anchors.safetensors") && !dir_has(dir, "tasks/01/drift.safetensors"));
+    CHECK(dir_has(dir, "tasks/02/anchors.safetensors") && dir_has(dir, "tasks/03/drift.safetensors"));
     /* task 3's anchors: 2 per old class (20 old classes), 3 steps recorded, inside the ball */
     anchor_set a;
     float *drift = NULL;
@@ -131,33 +114,33 @@ TEST(segp_run_tiny_fixed_numbers_and_files) {
     snprintf(p, sizeof p, "%s/tasks/03", dir);
     CHECK(analytics_read_summary(p, &s) == 0);
     CHECK(s.boundary_core_ratio > 0 && s.n_points > 0 && s.n_points <= 80);
-    all_threads();
+    test_all_threads();
 }
 
 TEST(segp_run_resume_after_kills_identical) {
     /* killed in task 2's training, in task 3's evaluation and while a file is half written;
      * resumed after each: the metrics, both matrices and task 3's analytics are the
      * uninterrupted run's, byte for byte */
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], args[1400], resume[700];
     snprintf(dir, sizeof dir, "%s/segp-killed", test_tmpdir());
     snprintf(args, sizeof args, "run %s --out %s", config("killed", ""), dir);
     snprintf(resume, sizeof resume, "resume %s", dir);
-    CHECK(run_segp_fault("step:3", args) != 0 && !exists(dir, "DONE"));
-    CHECK(run_segp_fault("eval:4", resume) != 0 && !exists(dir, "DONE"));
-    CHECK(run_segp_fault("file:5", resume) != 0 && !exists(dir, "DONE"));
+    CHECK(run_segp_fault("step:3", args) != 0 && !dir_has(dir, "DONE"));
+    CHECK(run_segp_fault("eval:4", resume) != 0 && !dir_has(dir, "DONE"));
+    CHECK(run_segp_fault("file:5", resume) != 0 && !dir_has(dir, "DONE"));
     int rc = test_run_segp(resume, out, sizeof out);
     CHECK_MSG(rc == 0, "resume failed: %s", out);
     CHECK(same_run_file(ref, dir, "metrics.jsonl") &&
           same_run_file(ref, dir, "accuracy_matrix.csv") &&
           same_run_file(ref, dir, "accuracy_matrix_clip.csv") &&
           same_run_file(ref, dir, "tasks/03/analytics.json"));
-    all_threads();
+    test_all_threads();
 }
 
 TEST(segp_run_keep_last_checkpoint) {
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], args[1400];
     snprintf(dir, sizeof dir, "%s/segp-keeplast", test_tmpdir());
@@ -167,14 +150,14 @@ TEST(segp_run_keep_last_checkpoint) {
     CHECK(run_segp_fault("step:8", args) != 0);
     snprintf(args, sizeof args, "resume %s", dir);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
-    CHECK(!exists(dir, "tasks/01/lora.safetensors") && !exists(dir, "tasks/02/lora.safetensors") &&
-          exists(dir, "tasks/03/lora.safetensors"));
+    CHECK(!dir_has(dir, "tasks/01/lora.safetensors") && !dir_has(dir, "tasks/02/lora.safetensors") &&
+          dir_has(dir, "tasks/03/lora.safetensors"));
     CHECK(same_run_file(ref, dir, "metrics.jsonl"));
     snprintf(args, sizeof args, "eval %s", dir);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     CHECK_MSG(strstr(out, "2 finished tasks kept no checkpoint") &&
               strstr(out, "every entry equals the saved counts"), "%s", out);
-    all_threads();
+    test_all_threads();
 }
 
 /* The first training step of task T in a run's events.jsonl: its loss term KEY (NAN: absent). */
@@ -200,7 +183,7 @@ static double first_step_term(const char *dir, int t, const char *key) {
  * path in this mode, give the same values, while L_cls over 20 candidates is larger than
  * over the 10 current ones (the same logits, more terms in the softmax). */
 TEST(segp_run_seen_classes_same_regularisers) {
-    one_thread();
+    test_one_thread();
     const char *ref = reference_run();
     char dir[512], args[1400];
     snprintf(dir, sizeof dir, "%s/segp-seen", test_tmpdir());
@@ -230,7 +213,7 @@ TEST(segp_run_seen_classes_same_regularisers) {
     CHECK_MSG(csv && !strncmp(csv, EXPECT_CSV, (size_t)(row1 - EXPECT_CSV)), "%s",
               csv ? csv : "");
     free(csv);
-    all_threads();
+    test_all_threads();
 }
 
 static void refused(const char *name, const char *extra, const char *want) {
@@ -240,7 +223,7 @@ static void refused(const char *name, const char *extra, const char *want) {
     int rc = test_run_segp(args, out, sizeof out);
     CHECK_MSG(rc != 0, "%s: accepted", name);
     CHECK_MSG(strstr(out, want) != NULL, "%s: '%s' not in: %s", name, want, out);
-    CHECK_MSG(!exists(dir, ""), "%s: a run directory was created", name);
+    CHECK_MSG(!dir_has(dir, ""), "%s: a run directory was created", name);
 }
 
 TEST(segp_run_impossible_values_refused_by_key) {
@@ -265,17 +248,17 @@ TEST(segp_sample_run_directory_complete) {
                                "prototypes.safetensors", "DONE"};
         for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
             snprintf(p, sizeof p, "tasks/%02d/%s", t, files[k]);
-            CHECK_MSG(exists(dir, p), "%s/%s missing", dir, p);
+            CHECK_MSG(dir_has(dir, p), "%s/%s missing", dir, p);
         }
         if (t > 1) {
             snprintf(p, sizeof p, "tasks/%02d/anchors.safetensors", t);
-            CHECK(exists(dir, p));
+            CHECK(dir_has(dir, p));
             snprintf(p, sizeof p, "tasks/%02d/drift.safetensors", t);
-            CHECK(exists(dir, p));
+            CHECK(dir_has(dir, p));
         }
     }
-    CHECK(exists(dir, "DONE") && exists(dir, "tasks/10/lora.safetensors") &&
-          !exists(dir, "tasks/09/lora.safetensors"));
+    CHECK(dir_has(dir, "DONE") && dir_has(dir, "tasks/10/lora.safetensors") &&
+          !dir_has(dir, "tasks/09/lora.safetensors"));
     snprintf(p, sizeof p, "du -sb %s > %s/du.txt", dir, test_tmpdir());
     CHECK(system(p) == 0);
     char *du = read_text(tpath("%s", "du.txt"));

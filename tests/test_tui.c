@@ -126,11 +126,6 @@ static void keys(const char *k) { tmux("send-keys -t w %s", k); }
 /* Text typed as is (no key names) */
 static void type(const char *text) { tmux("send-keys -t w -l '%s'", text); }
 
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 TEST(tui_shipped_run_views_export_resize_quit) {
     TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
     const char *run = tpath("tui-default-run", "");
@@ -186,10 +181,10 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     /* export on e: the files appear in RUN/exports and the status line names them */
     keys("e");
     CHECK(wait_for("exported to", "accuracy_matrix.csv", NULL));
-    CHECK(exists(tpath("tui-default-run/exports/accuracy_matrix.csv", "")));
-    CHECK(exists(tpath("tui-default-run/exports/accuracy_curves.csv", "")));
+    CHECK(path_exists(tpath("tui-default-run/exports/accuracy_matrix.csv", "")));
+    CHECK(path_exists(tpath("tui-default-run/exports/accuracy_curves.csv", "")));
     CHECK(wait_for("accuracy-matrix.png", NULL)); /* the view's figure, by segp export's code */
-    CHECK(exists(tpath("tui-default-run/exports/accuracy-matrix.png", "")));
+    CHECK(path_exists(tpath("tui-default-run/exports/accuracy-matrix.png", "")));
     /* the geometry view exports the matrix it shows: image means x text (m), task 10 */
     keys("5");
     CHECK(wait_for("Geometry", NULL));
@@ -197,8 +192,8 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     CHECK(wait_for("image means x text", NULL));
     keys("e");
     CHECK(wait_for("simmat-cross-t10.png", NULL));
-    CHECK(exists(tpath("tui-default-run/exports/simmat-cross-t10.png", "")));
-    CHECK(exists(tpath("tui-default-run/exports/simmat-cross-t10.csv", "")));
+    CHECK(path_exists(tpath("tui-default-run/exports/simmat-cross-t10.png", "")));
+    CHECK(path_exists(tpath("tui-default-run/exports/simmat-cross-t10.csv", "")));
 
     /* resize: the smallest size still shows the view; below it a notice; then back */
     keys("1");
@@ -425,19 +420,19 @@ TEST(tui_tiny_run_steps_stops_resumes) {
     char a1[32], a2[32], a3[32];
     acc_of(dir, 1, a1, sizeof a1);
     CHECK(a1[0] && wait_for("1 ✓", a1, NULL));
-    CHECK(!exists(tpath("tui-tiny-run/tasks/02/DONE", "")));
+    CHECK(!path_exists(tpath("tui-tiny-run/tasks/02/DONE", "")));
 
     /* n: task 2, then the next boundary */
     keys("n");
     CHECK(wait_for("n trains task 3", NULL));
     acc_of(dir, 2, a2, sizeof a2);
     CHECK(a2[0] && wait_for("2 ✓", a2, NULL));
-    CHECK(exists(tpath("tui-tiny-run/tasks/02/DONE", "")));
+    CHECK(path_exists(tpath("tui-tiny-run/tasks/02/DONE", "")));
 
     /* q at a boundary stops at once: the finished tasks are saved, the run is not done */
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
-    CHECK(!exists(tpath("tui-tiny-run/DONE", "")));
+    CHECK(!path_exists(tpath("tui-tiny-run/DONE", "")));
     stop();
 
     /* reopened: read-only, offers to resume; r trains task 3 to the end */
@@ -448,7 +443,7 @@ TEST(tui_tiny_run_steps_stops_resumes) {
     CHECK(wait_for("finished: 3/3 tasks", NULL));
     acc_of(dir, 3, a3, sizeof a3);
     CHECK(a3[0] && wait_for("3 ✓", a3, NULL));
-    CHECK(exists(tpath("tui-tiny-run/DONE", "")));
+    CHECK(path_exists(tpath("tui-tiny-run/DONE", "")));
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
     stop();

@@ -53,7 +53,9 @@ const char *blas_selection_note(void) {
     const char *user = getenv("OPENBLAS_CORETYPE");
     const char *mark = getenv(MARK);
     const char *best = blas_best_coretype();
-    if (user && mark)
+    /* the mark is inherited by child processes: OPENBLAS_CORETYPE is segp's own only while it
+     * still holds the value segp set */
+    if (user && mark && best && !strcasecmp(user, best))
         snprintf(note, sizeof note,
                  "OpenBLAS picked '%s' for this CPU; segp set OPENBLAS_CORETYPE=%s "
                  "(set it yourself to choose another)",

@@ -1,0 +1,280 @@
+/* test_run_config.c: a continual run's config: bad values in a file or a --set refused by key
+ * before any run directory exists, devices and precisions, every key in `segp run --help` with
+ * the ranges that bind, the shipped configs, float range ends and keys given twice. */
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "cl/cl_config.h"
+#include "cl/methods.h"
+#include "core/common.h"
+#include "test.h"
+#include "tiny_run.h"
+
+static char out[65536];
+
+/* --set: the value read as its key's type and checked as in a file; every bad one named, before
+ * any run directory exists. */
+TEST(run_set_bad_values_named) {
+    const char *cfg = tiny_config("set-bad", "finetune", "");
+    const struct { const char *set, *want; int rc; } cases[] = {
+        {"acgd.lambda=abc", "key 'acgd.lambda' expects a number, not \"abc\"", 1},
+        {"acgd.lambda=-1", "with its --set overrides: key 'acgd.lambda': -1", 1},
+        {"nokey=1", "unknown key 'nokey'", 1},
+        {"acgd.lambda", "expected KEY=VALUE", 1},
+        {"=5", "expected KEY=VALUE", 1},
+        {"augment.enabled=yes", "expects true or false", 1},
+        {"benchmark.eval_split=dev", "benchmark.eval_split: \"dev\" (expected test or val)", 1},
+        {"benchmark.tasks=7", "do not divide", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[512], args[1500];
+        snprintf(dir, sizeof dir, "%s/set-bad-%zu", test_tmpdir(), i);
+        snprintf(args, sizeof args, "run %s --set '%s' --out %s", cfg, cases[i].set, dir);
+        CHECK_EQ_INT(test_run_segp(args, out, sizeof out), cases[i].rc);
+        CHECK_MSG(strstr(out, cases[i].want), "--set %s: %s", cases[i].set, out);
+        CHECK_MSG(!dir_has(dir, ""), "--set %s made %s", cases[i].set, dir);
+    }
+    /* a string key takes the text as it is, or JSON-quoted */
+    cl_config c = cl_config_default();
+    CHECK(cl_config_set(&c, "prompt_template=a sketch of a {}.") == 0);
+    CHECK(!strcmp(c.train.template_, "a sketch of a {}."));
+    CHECK(cl_config_set(&c, "benchmark.tasks=\"B0-Inc20\"") == 0);
+    CHECK(!strcmp(c.bench.tasks, "B0-Inc20"));
+    CHECK(cl_config_set(&c, "acgd.lambda=2.5e1") == 0);
+    CHECK_NEAR(c.segp.lambda_acgd, 25.0, 0);
+    CHECK(cl_config_set(&c, "augment.enabled=true") == 0 && c.train.augment == 1);
+}
+
+/* A bad config: non-zero exit, one message naming WANT, and no run directory. */
+static void bad_config(const char *name, const char *extra, const char *want) {
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/bad-%s", test_tmpdir(), name);
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config(name, "finetune", extra), dir);
+    int rc = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(rc != 0, "%s: accepted", name);
+    CHECK_MSG(strstr(out, want) != NULL, "%s: '%s' not in: %s", name, want, out);
+    CHECK_MSG(!dir_has(dir, ""), "%s: a run directory was created", name);
+}
+
+TEST(run_bad_configs_named) {
+    test_one_thread();
+    bad_config("unknown", ", \"bogus\": {\"key\": 1}", "'bogus'");
+    bad_config("type", ", \"lora\": {\"rank\": \"32\"}", "lora.rank");
+    bad_config("method", ", \"loss\": {\"cls_classes\": \"all\"}", "loss.cls_classes");
+    bad_config("maxtasks", ", \"run\": {\"max_tasks\": 11}", "run.max_tasks");
+    /* keys TINY_RUN sets itself: replace the value in the text */
+    char json[2048];
+    snprintf(json, sizeof json, TINY_RUN, "finetune", "");
+    char *m = strstr(json, "sample_runs/models/shapes-clip.safetensors");
+    char bad[2100];
+    snprintf(bad, sizeof bad, "%.*s%s%s", (int)(m - json), json, "no/such/model.safetensors",
+             m + strlen("sample_runs/models/shapes-clip.safetensors"));
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/bad-model", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", write_config("bad-model", bad), dir);
+    CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "'model'") &&
+          strstr(out, "no/such/model.safetensors") && !dir_has(dir, ""));
+    char cwd[512];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    char where[600];
+    snprintf(where, sizeof where, "a relative path is taken from the current directory, %s)",
+             cwd);
+    CHECK_MSG(strstr(out, where) != NULL, "'%s' not in: %s", where, out);
+    struct {
+        const char *name, *from, *to, *want;
+    } cases[] = {
+        {"zero-tasks", "\"B0-Inc10\"", "\"0\"", "benchmark.tasks"},
+        {"too-many-tasks", "\"B0-Inc10\"", "\"200\"", "benchmark.tasks"},
+        {"split", "\"B0-Inc10\"", "\"B0-Inc7\"", "benchmark.tasks"},
+        {"order", "\"latin\"", "\"ORDERFILE\"", "benchmark.order"},
+        {"method-name", "\"finetune\"", "\"segp-cl\"", "'method'"},
+    };
+    char order_file[600];
+    snprintf(order_file, sizeof order_file, "%s/dup_order.txt", test_tmpdir());
+    FILE *f = fopen(order_file, "w");
+    for (int k = 0; k < 100; k++) fprintf(f, "%d ", k == 5 ? 4 : k); /* 4 twice, 5 missing */
+    fclose(f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(json, sizeof json, TINY_RUN, "finetune", "");
+        char *at = strstr(json, cases[i].from);
+        const char *to = strcmp(cases[i].to, "\"ORDERFILE\"") ? cases[i].to : NULL;
+        char quoted[700];
+        if (!to) snprintf(quoted, sizeof quoted, "\"%s\"", order_file), to = quoted;
+        snprintf(bad, sizeof bad, "%.*s%s%s", (int)(at - json), json, to,
+                 at + strlen(cases[i].from));
+        snprintf(dir, sizeof dir, "%s/bad-%s", test_tmpdir(), cases[i].name);
+        snprintf(args, sizeof args, "run %s --out %s", write_config(cases[i].name, bad), dir);
+        int rc = test_run_segp(args, out, sizeof out);
+        CHECK_MSG(rc != 0 && strstr(out, cases[i].want), "%s: rc %d, '%s' not in: %s",
+                  cases[i].name, rc, cases[i].want, out);
+        CHECK_MSG(!dir_has(dir, ""), "%s: a run directory was created", cases[i].name);
+    }
+    /* an existing directory is never overwritten */
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("exists", "finetune", ""),
+             test_tmpdir());
+    CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "already exists"));
+    test_all_threads();
+}
+
+/* Devices: a bad name or precision is refused by key; CUDA without a CUDA build or without a
+ * GPU is refused with the reason; no run directory either way. */
+TEST(run_device_refused_by_key) {
+    test_one_thread();
+    bad_config("device", ", \"run\": {\"device\": \"gpu\"}", "run.device");
+    bad_config("device-n", ", \"run\": {\"device\": \"cuda:x\"}", "run.device");
+    bad_config("precision", ", \"run\": {\"precision\": \"fp16\"}", "run.precision");
+    bad_config("precision-cpu", ", \"run\": {\"precision\": \"bf16\"}", "run.precision");
+    const segp_backend *cuda = segp_backend_get("cuda");
+    if (!cuda) { /* this machine: no CUDA build, or no GPU */
+        char dir[512], args[1400];
+        snprintf(dir, sizeof dir, "%s/no-cuda", test_tmpdir());
+        snprintf(args, sizeof args, "run %s --out %s --device cuda",
+                 tiny_config("no-cuda", "finetune", ""), dir);
+        CHECK(test_run_segp(args, out, sizeof out) != 0);
+#ifdef SEGP_CUDA
+        CHECK_MSG(strstr(out, "run.device") && strstr(out, "CUDA"), "%s", out);
+#else
+        CHECK_MSG(strstr(out, "run.device") && strstr(out, "built without CUDA"), "%s", out);
+#endif
+        CHECK(!dir_has(dir, ""));
+    }
+    test_all_threads();
+}
+
+TEST(run_help_lists_every_key) {
+    CHECK_EQ_INT(test_run_segp("run --help", out, sizeof out), 0);
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    for (int i = 0; i < n; i++) CHECK_MSG(strstr(out, f[i].key) != NULL, "%s", f[i].key);
+}
+
+TEST(run_sample_configs_parse) {
+    /* every shipped config parses against the table, with a known method and loss */
+    glob_t g;
+    CHECK(glob("sample_runs/*.json", 0, NULL, &g) == 0);
+    CHECK(g.gl_pathc >= 13);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        cl_config c = cl_config_default();
+        CHECK_MSG(cl_config_parse_file(g.gl_pathv[i], &c) == 0, "%s", segp_last_error());
+        CHECK_MSG(cl_method_find(c.method) != NULL, "%s: method %s", g.gl_pathv[i], c.method);
+        CHECK(!strcmp(c.cls_classes, "task") && c.train.rank == 32);
+    }
+    globfree(&g);
+    /* the fine-tune baseline is the calibration setting of issue 11; the default is SeGP-CL
+     * with the same training settings and METHOD.md's defaults for its own parts */
+    cl_config d = cl_config_default();
+    CHECK(cl_config_parse_file("sample_runs/default.json", &d) == 0);
+    CHECK(!strcmp(d.method, "segp") && !strcmp(d.segp.anchors, "pgd") && d.segp.k_seed == 5 &&
+          d.segp.k_adv == 10 && d.segp.transfer == 1 && d.segp.tsgr_k == 10 &&
+          d.segp.acgd_batch == 64);
+    CHECK_NEAR(d.segp.gamma, 1.5e-3, 1e-8);
+    CHECK_NEAR(d.segp.epsilon, 4.0 / 255, 1e-8);
+    CHECK_NEAR(d.segp.lambda_acgd, 5, 0);
+    CHECK_NEAR(d.segp.tau_acgd, 20, 0);
+    CHECK_NEAR(d.segp.lambda_gr, 1, 0);
+    CHECK_NEAR(d.segp.tau_gr, 0.05, 1e-8);
+    CHECK_NEAR(d.segp.tau_p, 0.1, 1e-8);
+    CHECK_NEAR(d.segp.beta, 0.5, 0);
+    CHECK_NEAR(d.segp.lambda_p, 1, 0);
+    d = cl_config_default();
+    CHECK(cl_config_parse_file("sample_runs/shapes-finetune.json", &d) == 0);
+    CHECK(!strcmp(d.method, "finetune") && !strcmp(d.bench.name, "shapes") &&
+          !strcmp(d.bench.order, "latin") && d.bench.train_per_class == 100 &&
+          d.train.epochs == 3 && !strcmp(d.train.optimizer, "adamw") &&
+          d.train.batch_size == 64 && d.train.augment == 0 && d.seed == 1);
+    CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
+    /* the real-benchmark configs run SeGP-CL with the paper's recipe (METHOD.md §2) and
+     * METHOD.md's defaults for its parts */
+    CHECK(glob("sample_runs/vitb16-*.json", 0, NULL, &g) == 0);
+    CHECK(g.gl_pathc == 5);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *p = g.gl_pathv[i];
+        d = cl_config_default();
+        CHECK_MSG(cl_config_parse_file(p, &d) == 0, "%s", segp_last_error());
+        CHECK_MSG(!strcmp(d.method, "segp") && !strcmp(d.segp.anchors, "pgd") &&
+                      d.segp.k_seed == 5 && d.segp.k_adv == 10 && d.segp.transfer == 1 &&
+                      d.segp.tsgr_k == 10 && d.segp.acgd_batch == 64,
+                  "%s", p);
+        CHECK_MSG(!strcmp(d.train.optimizer, "sgd") && d.train.epochs == 10 &&
+                      d.train.batch_size == 128 && d.train.augment == 1,
+                  "%s", p);
+        CHECK_NEAR(d.train.lr, 1e-3, 1e-9);
+        CHECK_NEAR(d.train.momentum, 0.9, 1e-7);
+        CHECK_NEAR(d.segp.lambda_acgd, 5, 0);
+        CHECK_NEAR(d.segp.lambda_gr, 1, 0);
+        CHECK_NEAR(d.segp.beta, 0.5, 0);
+        CHECK_NEAR(d.segp.epsilon, 4.0 / 255, 1e-8);
+        CHECK_NEAR(d.segp.gamma, 1.5e-3, 1e-8);
+    }
+    globfree(&g);
+}
+
+/* A float key at the end of its range (tsgr.lambda's 1e30 is not a float: it is stored as
+ * 1.00000002e30) is judged as stored, so the config written back out reads back in (a fuzzing
+ * finding: the written value was refused as out of range). */
+TEST(run_config_float_at_range_end_round_trips) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    cl_config c = cl_config_default(), back = cl_config_default();
+    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e30}, \"acgd\": {\"lambda\": -1e30}}",
+                           "t.json", f, n, &c) == 0);
+    char *json = cfg_to_json(f, n, &c, NULL);
+    CHECK_MSG(cfg_parse_string(json, "written.json", f, n, &back) == 0, "%s", segp_last_error());
+    CHECK(back.segp.lambda_gr == c.segp.lambda_gr && back.segp.lambda_acgd == c.segp.lambda_acgd);
+    free(json);
+    CHECK(cfg_parse_string("{\"tsgr\": {\"lambda\": 1e31}}", "t.json", f, n, &c) != 0);
+    CHECK(strstr(segp_last_error(), "tsgr.lambda") != NULL);
+}
+
+/* The keys' help gives a range only where one binds: [lo..hi], one side, or none (the +-1e30
+ * of keys whose own check says what holds, e.g. acgd.tau > 0, is no range to print). */
+TEST(run_config_help_ranges) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    cl_config d = cl_config_default();
+    char *doc = cfg_doc(f, n, &d);
+    CHECK(doc != NULL);
+    const char *want[][2] = {{"acgd.batch ", "(default 64 [1..65536])"},
+                             {"acgd.tau ", "> 0 (METHOD.md §5) (default 20)\n"},
+                             {"acgd.lambda ", "(default 5)\n"},
+                             {"anchors.epsilon ", "(default 0.0156863 [<= 1])\n"}};
+    for (size_t k = 0; doc && k < sizeof want / sizeof want[0]; k++) {
+        const char *line = strstr(doc, want[k][0]), *end = line ? strchr(line, '\n') : NULL;
+        const char *at = line ? strstr(line, want[k][1]) : NULL;
+        CHECK_MSG(at && at < end + 1, "key %s: '%s' not on its help line", want[k][0],
+                  want[k][1]);
+    }
+    CHECK(doc && !strstr(doc, "1e+30"));
+    free(doc);
+}
+
+/* A key given twice is refused by name, not settled by whichever came last: twice in one
+ * object, as a nested and a dotted key, and in a group given twice; a group given twice with
+ * different keys is fine. */
+TEST(run_config_duplicate_keys_refused) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    const char *cases[][2] = {
+        {"{\"seed\": 1, \"seed\": 2}", "'seed' is given twice"},
+        {"{\"acgd\": {\"lambda\": 1, \"tau\": 2, \"lambda\": 3}}", "'acgd.lambda' is given twice"},
+        {"{\"benchmark\": {\"name\": \"shapes\"}, \"benchmark.name\": \"shapes\"}",
+         "'benchmark.name' is given twice"},
+        {"{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1, \"k\": 4}}", "'tsgr.k' is given twice"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cl_config c = cl_config_default();
+        CHECK(cfg_parse_string(cases[k][0], "t.json", f, n, &c) != 0);
+        CHECK_MSG(strstr(segp_last_error(), cases[k][1]) != NULL, "%s: %s", cases[k][0],
+                  segp_last_error());
+    }
+    cl_config c = cl_config_default(); /* the same leaf names in different groups are fine */
+    CHECK(cfg_parse_string("{\"acgd\": {\"lambda\": 2}, \"tsgr\": {\"lambda\": 3}}", "t.json", f,
+                           n, &c) == 0);
+    CHECK(c.segp.lambda_acgd == 2 && c.segp.lambda_gr == 3);
+    CHECK(cfg_parse_string("{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1}}", "t.json", f, n,
+                           &c) == 0);
+    CHECK(c.segp.tsgr_k == 3 && c.segp.tau_gr == 1);
+}
