@@ -288,8 +288,9 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     } else if (r->cfg.model[0] != '/' && access(r->cfg.model, R_OK) != 0 && p && p->model_dir &&
                p->model_dir[0]) {
         snprintf(beside, sizeof beside, "%s/%s", p->model_dir, r->cfg.model);
-        if (access(beside, R_OK) == 0 && strlen(beside) < sizeof r->cfg.model) {
-            snprintf(r->cfg.model, sizeof r->cfg.model, "%s", beside);
+        size_t len = strlen(beside); /* checked, so a copy (snprintf here warns at -O1) */
+        if (access(beside, R_OK) == 0 && len < sizeof r->cfg.model) {
+            memcpy(r->cfg.model, beside, len + 1);
             model_moved = 2;
         }
     }
