@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/common.h"
 #include "data/benchmark.h"
@@ -646,8 +645,7 @@ TEST(benchmark_image_folder) {
 }
 
 TEST(benchmark_fashion_mnist) {
-    struct stat st;
-    TEST_NEEDS(stat(FASHION, &st) == 0, "%s missing: apt install dataset-fashion-mnist", FASHION);
+    TEST_NEEDS(path_exists(FASHION), "%s missing: apt install dataset-fashion-mnist", FASHION);
     benchmark_params p = benchmark_default_params();
     snprintf(p.name, sizeof p.name, "fashion-mnist");
     snprintf(p.tasks, sizeof p.tasks, "B0-Inc2");

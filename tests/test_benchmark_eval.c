@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/common.h"
 #include "data/benchmark.h"
@@ -77,9 +76,15 @@ static void check_eval_against_predict(clip_model *m, clip_tokenizer *tok, const
     free(pred2);
 }
 
-TEST(benchmark_eval_shapes_matches_predict) {
+/* The shipped model, or NULL with the error recorded as a failure. */
+static clip_model *shipped_model(void) {
     clip_model *m = clip_model_load(SHIPPED, NULL);
     CHECK_MSG(m != NULL, "%s", segp_last_error());
+    return m;
+}
+
+TEST(benchmark_eval_shapes_matches_predict) {
+    clip_model *m = shipped_model();
     if (!m) return;
     clip_tokenizer *tok = clip_tokenizer_init(NULL);
     int res = clip_model_config(m)->resolution;
@@ -138,10 +143,8 @@ TEST(benchmark_eval_shapes_matches_predict) {
 }
 
 TEST(benchmark_eval_fashion_mnist) {
-    struct stat st;
-    TEST_NEEDS(stat(FASHION, &st) == 0, "%s missing: apt install dataset-fashion-mnist", FASHION);
-    clip_model *m = clip_model_load(SHIPPED, NULL);
-    CHECK_MSG(m != NULL, "%s", segp_last_error());
+    TEST_NEEDS(path_exists(FASHION), "%s missing: apt install dataset-fashion-mnist", FASHION);
+    clip_model *m = shipped_model();
     if (!m) return;
     clip_tokenizer *tok = clip_tokenizer_init(NULL);
     int res = clip_model_config(m)->resolution;

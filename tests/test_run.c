@@ -3,28 +3,20 @@
  * training, runs killed and resumed, full disks, long paths, one writer at a time, corrupt run
  * directories, eval and info. (The run directory's files: test_rundir.c; configs:
  * test_run_config.c.) */
-#include <errno.h>
-#include <glob.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cl/cl_config.h"
-#include "cl/methods.h"
 #include "cl/runner.h"
 #include "core/blas_setup.h"
 #include "core/common.h"
-#include "metrics/cl_metrics.h"
-#include "run/events.h"
 #include "run/run_record.h"
 #include "run/rundir.h"
-#include "run/sha256.h"
 #include "backend/backend.h"
 #include "test.h"
 #include "tiny_run.h"

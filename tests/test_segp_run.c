@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cl/anchors.h"
 #include "core/common.h"
@@ -92,8 +91,10 @@ TEST(segp_run_tiny_fixed_numbers_and_files) {
             snprintf(p, sizeof p, "tasks/%02d/%s", t, files[k]);
             CHECK_MSG(dir_has(dir, p), "%s/%s missing", dir, p);
         }
-    CHECK(!dir_has(dir, "tasks/01/anchors.safetensors") && !dir_has(dir, "tasks/01/drift.safetensors"));
-    CHECK(dir_has(dir, "tasks/02/anchors.safetensors") && dir_has(dir, "tasks/03/drift.safetensors"));
+    CHECK(!dir_has(dir, "tasks/01/anchors.safetensors") &&
+          !dir_has(dir, "tasks/01/drift.safetensors"));
+    CHECK(dir_has(dir, "tasks/02/anchors.safetensors") &&
+          dir_has(dir, "tasks/03/drift.safetensors"));
     /* task 3's anchors: 2 per old class (20 old classes), 3 steps recorded, inside the ball */
     anchor_set a;
     float *drift = NULL;
@@ -150,8 +151,8 @@ TEST(segp_run_keep_last_checkpoint) {
     CHECK(run_segp_fault("step:8", args) != 0);
     snprintf(args, sizeof args, "resume %s", dir);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
-    CHECK(!dir_has(dir, "tasks/01/lora.safetensors") && !dir_has(dir, "tasks/02/lora.safetensors") &&
-          dir_has(dir, "tasks/03/lora.safetensors"));
+    CHECK(!dir_has(dir, "tasks/01/lora.safetensors") &&
+          !dir_has(dir, "tasks/02/lora.safetensors") && dir_has(dir, "tasks/03/lora.safetensors"));
     CHECK(same_run_file(ref, dir, "metrics.jsonl"));
     snprintf(args, sizeof args, "eval %s", dir);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
