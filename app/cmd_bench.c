@@ -88,8 +88,9 @@ static double sgemm_gflops(double min_time) {
     double best = 0;
     for (int s = 0; s < 3; s++) {
         int m = gemm_shapes[s][0], n = gemm_shapes[s][1], k = gemm_shapes[s][2];
-        float *a = malloc((size_t)m * k * sizeof(float)), *b = malloc((size_t)k * n * sizeof(float));
-        float *c = malloc((size_t)m * n * sizeof(float));
+        float *a = segp_malloc((size_t)m * k * sizeof(float));
+        float *b = segp_malloc((size_t)k * n * sizeof(float));
+        float *c = segp_malloc((size_t)m * n * sizeof(float));
         rng_state r = rng_seed(1, 2);
         for (size_t i = 0; i < (size_t)m * k; i++) a[i] = rng_uniform(&r);
         for (size_t i = 0; i < (size_t)k * n; i++) b[i] = rng_uniform(&r);
@@ -120,7 +121,7 @@ static double device_gemm_gflops(const segp_backend *be, double min_time) {
         const int *sh = s < 3 ? gemm_shapes[s] : big;
         int m = sh[0], n = sh[1], k = sh[2];
         size_t na = (size_t)m * k, nb = (size_t)n * k, nmax = na > nb ? na : nb;
-        float *h = malloc(nmax * sizeof(float));
+        float *h = segp_malloc(nmax * sizeof(float));
         rng_state r = rng_seed(1, 2);
         for (size_t i = 0; i < nmax; i++) h[i] = rng_uniform(&r) - 0.5f;
         float *a = be->alloc(na * sizeof(float)), *b = be->alloc(nb * sizeof(float));
@@ -310,7 +311,7 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
     if (!lora) return -1;
     /* small non-zero B so the LoRA branch does real arithmetic */
     rng_state r = rng_seed(7, 7);
-    float *bh = malloc((lora->b_size ? lora->b_size : 1) * sizeof(float));
+    float *bh = segp_malloc((lora->b_size ? lora->b_size : 1) * sizeof(float));
     for (size_t i = 0; i < lora->b_size; i++) bh[i] = 1e-3f * rng_normal(&r);
     be->to_device(lora->b, bh, lora->b_size * sizeof(float));
     free(bh);
@@ -323,20 +324,20 @@ static int bench_model(clip_model *m, const char *label, const int *batches, int
         s.m = m, s.be = be, s.lora = lora, s.b = b;
         s.va = clip_acts_new();
         s.ws = backend_arena_new(be);
-        s.pixels_host = malloc(npix * sizeof(float));
+        s.pixels_host = segp_malloc(npix * sizeof(float));
         for (size_t i = 0; i < npix; i++) s.pixels_host[i] = rng_normal(&r);
         s.pixels = be->alloc(npix * sizeof(float));
         be->to_device(s.pixels, s.pixels_host, npix * sizeof(float));
         s.dpix = be->alloc(npix * sizeof(float));
         s.img = be->alloc((size_t)b * e * 4), s.dimg = be->alloc((size_t)b * e * 4);
         s.loss = be->alloc(sizeof(float));
-        float *tf = malloc(N_CLASSES * (size_t)e * 4);
+        float *tf = segp_malloc(N_CLASSES * (size_t)e * 4);
         for (int i = 0; i < N_CLASSES * e; i++) tf[i] = rng_normal(&r) / sqrtf(e);
         s.text_fixed = be->alloc(N_CLASSES * (size_t)e * 4);
         be->to_device(s.text_fixed, tf, N_CLASSES * (size_t)e * 4);
         free(tf);
-        s.ids_host = calloc((size_t)N_CLASSES * ctx, sizeof(int32_t));
-        s.labels_host = malloc((size_t)b * sizeof(int32_t));
+        s.ids_host = segp_calloc((size_t)N_CLASSES * ctx, sizeof(int32_t));
+        s.labels_host = segp_malloc((size_t)b * sizeof(int32_t));
         for (int i = 0; i < b; i++) s.labels_host[i] = i % N_CLASSES;
         s.labels = be->alloc((size_t)b * sizeof(int32_t));
         be->to_device(s.labels, s.labels_host, (size_t)b * sizeof(int32_t));

@@ -28,8 +28,8 @@ static void usage(void) {
 int cmd_encode(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *tensor = NULL, *vocab = NULL, *lora_path = NULL;
     const char *device = "cpu", *precision = "auto";
-    const char **images = calloc((size_t)argc, sizeof *images);
-    const char **texts = calloc((size_t)argc, sizeof *texts);
+    const char **images = segp_calloc((size_t)argc, sizeof *images);
+    const char **texts = segp_calloc((size_t)argc, sizeof *texts);
     int n_images = 0, n_texts = 0, normalize = 0, truncate = 0, rc = 2;
     clip_model *m = NULL;
     clip_lora *lora = NULL;
@@ -108,11 +108,11 @@ int cmd_encode(int argc, char **argv) {
         }
         if (!(tok = clip_tokenizer_init(vocab))) goto fail;
         n = n_texts;
-        ids = malloc((size_t)n * c->context * sizeof(int32_t));
+        ids = segp_malloc((size_t)n * c->context * sizeof(int32_t));
         for (int i = 0; i < n; i++)
             if (clip_tokenize(tok, texts[i], c->context, truncate, ids + (size_t)i * c->context))
                 goto fail;
-        emb = malloc((size_t)n * c->embed_dim * sizeof(float));
+        emb = segp_malloc((size_t)n * c->embed_dim * sizeof(float));
         if (clip_encode_texts(m, lora, ids, n, emb) != 0) goto fail;
     } else {
         if (!c->has_vision) {
@@ -135,12 +135,12 @@ int cmd_encode(int argc, char **argv) {
             pixels = arr.data;
         } else {
             n = n_images;
-            pixels = malloc((size_t)n * img * sizeof(float));
+            pixels = segp_malloc((size_t)n * img * sizeof(float));
             for (int i = 0; i < n; i++)
                 if (image_load_clip(images[i], c->resolution, pixels + (size_t)i * img) != 0)
                     goto fail;
         }
-        emb = malloc((size_t)(n ? n : 1) * c->embed_dim * sizeof(float));
+        emb = segp_malloc((size_t)(n ? n : 1) * c->embed_dim * sizeof(float));
         if (n && clip_encode_images(m, lora, pixels, n, emb) != 0) goto fail;
     }
     if (normalize)

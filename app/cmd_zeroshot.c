@@ -56,7 +56,7 @@ static int read_classes(const char *path, char ***names, int *n) {
     size_t size;
     if (segp_read_file(path, &data, &size) != 0) return -1;
     int cap = 16, k = 0;
-    char **out = malloc((size_t)cap * sizeof *out);
+    char **out = segp_malloc((size_t)cap * sizeof *out);
     char *save = NULL;
     for (char *line = strtok_r((char *)data, "\r\n", &save); line;
          line = strtok_r(NULL, "\r\n", &save)) {
@@ -64,7 +64,7 @@ static int read_classes(const char *path, char ***names, int *n) {
         size_t len = strlen(line);
         while (len && (line[len - 1] == ' ' || line[len - 1] == '\t')) line[--len] = 0;
         if (!len || line[0] == '#') continue;
-        if (k == cap) out = realloc(out, (size_t)(cap *= 2) * sizeof *out);
+        if (k == cap) out = segp_realloc(out, (size_t)(cap *= 2) * sizeof *out);
         out[k++] = segp_strdup(line);
     }
     free(data);
@@ -146,7 +146,7 @@ int cmd_zeroshot(int argc, char **argv) {
     const char *model = NULL, *classes = NULL, *tmpl = "a photo of a {}.", *out = NULL;
     const char *vocab = NULL, *lora_path = NULL, *world = NULL, *bench_name = NULL;
     int top = 5, n_img = 0, rc = 2, n_cls = 0, test_per_class = 0, world_seed = 1;
-    const char **imgs = calloc((size_t)argc, sizeof *imgs);
+    const char **imgs = segp_calloc((size_t)argc, sizeof *imgs);
     char **names = NULL;
     clip_model *m = NULL;
     clip_lora *lora = NULL;
@@ -270,16 +270,16 @@ int cmd_zeroshot(int argc, char **argv) {
     if (!(tok = clip_tokenizer_init(vocab))) goto fail;
     int e = c->embed_dim;
     size_t img = (size_t)3 * c->resolution * c->resolution;
-    te = malloc((size_t)n_cls * e * sizeof(float));
-    pix = malloc((size_t)n_img * img * sizeof(float));
-    probs = malloc((size_t)n_img * n_cls * sizeof(float));
+    te = segp_malloc((size_t)n_cls * e * sizeof(float));
+    pix = segp_malloc((size_t)n_img * img * sizeof(float));
+    probs = segp_malloc((size_t)n_img * n_cls * sizeof(float));
     if (zeroshot_class_embeddings(m, lora, tok, (const char *const *)names, n_cls, tmpl, te))
         goto fail;
     for (int i = 0; i < n_img; i++)
         if (image_load_clip(imgs[i], c->resolution, pix + (size_t)i * img) != 0) goto fail;
     if (zeroshot_predict(m, lora, pix, n_img, te, n_cls, NULL, probs) != 0) goto fail;
     int k_show = top == 0 || top > n_cls ? n_cls : top;
-    int *order = malloc((size_t)n_cls * sizeof(int));
+    int *order = segp_malloc((size_t)n_cls * sizeof(int));
     for (int i = 0; i < n_img; i++) {
         const float *p = probs + (size_t)i * n_cls;
         for (int k = 0; k < n_cls; k++) order[k] = k;

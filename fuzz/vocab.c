@@ -13,7 +13,7 @@
 #include "text/tokenizer.h"
 
 extern const unsigned char segp_clip_vocab_gz[];
-extern const unsigned char segp_clip_vocab_gz_end[];
+extern const uint64_t segp_clip_vocab_gz_size;
 
 #define N_LINES (49152 - 256 - 2 + 1) /* the header line and the merges CLIP reads */
 
@@ -23,7 +23,7 @@ static size_t *line_at;  /* start offset of each line, and the end */
 static int n_lines;
 
 static void load_vocab(void) {
-    size_t n = (size_t)(segp_clip_vocab_gz_end - segp_clip_vocab_gz), cap = 4u << 20;
+    size_t n = (size_t)segp_clip_vocab_gz_size, cap = 4u << 20;
     vocab = segp_malloc(cap);
     z_stream zs = {0};
     if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) abort();

@@ -23,7 +23,7 @@
 
 /* engine/text/vocab_data.S */
 extern const unsigned char segp_clip_vocab_gz[];
-extern const unsigned char segp_clip_vocab_gz_end[];
+extern const uint64_t segp_clip_vocab_gz_size;
 
 typedef struct {
     char *key; /* word bytes (NULL: empty slot) */
@@ -301,8 +301,7 @@ clip_tokenizer *clip_tokenizer_init_memory(const void *gz, size_t size, const ch
 
 clip_tokenizer *clip_tokenizer_init(const char *vocab_path) {
     if (!vocab_path)
-        return clip_tokenizer_init_memory(segp_clip_vocab_gz,
-                                          (size_t)(segp_clip_vocab_gz_end - segp_clip_vocab_gz),
+        return clip_tokenizer_init_memory(segp_clip_vocab_gz, (size_t)segp_clip_vocab_gz_size,
                                           "embedded bpe_simple_vocab_16e6.txt.gz");
     uint8_t *file;
     size_t size;
