@@ -260,10 +260,10 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
     int n = p->k_seed * n_old, nt = be->host_memory ? omp_get_max_threads() : 1;
     if (nt < 1) nt = 1;
     builder b = {.m = m, .be = be, .teacher = teacher, .pool = pool, .n_pool = n_pool,
-                 .res = res, .e = e, .nt = nt, .img = (size_t)3 * res * res, .n = n, .k_adv = k_adv, .n_old = n_old,
-                 .g_old = g_old, .mu = mu, .lambda_p = p->lambda_p,
-                 .logit_scale = clip_model_logit_scale(m), .gamma = p->step, .eps = p->eps,
-                 .out = out};
+                 .res = res, .e = e, .nt = nt, .img = (size_t)3 * res * res, .n = n,
+                 .k_adv = k_adv, .n_old = n_old, .g_old = g_old, .mu = mu,
+                 .lambda_p = p->lambda_p, .logit_scale = clip_model_logit_scale(m),
+                 .gamma = p->step, .eps = p->eps, .out = out};
     int cp = chunk_size(n_pool, p->batch), ca = chunk_size(n, p->batch);
     if (!be->host_memory) cp = ca = p->batch; /* one chunk at a time: as large as allowed */
     int B = cp > ca ? cp : ca;

@@ -64,10 +64,10 @@ typedef int (*dpgd_progress)(void *user, int64_t done, int64_t total);
  * (one image may seed several classes; ties: lower pool index).
  * Returns 0, 1 (stopped by PROGRESS), -1 + error (k_seed > n_pool, k_adv < 1 with PGD, eps < 0).
  * OUT is filled (free with anchor_set_free; zeroed on failure). */
-int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool, const int32_t *pool_items,
-               int n_pool, int res, const int32_t *old_labels, const float *g_old, const float *mu,
-               int n_old, const dpgd_params *p, dpgd_progress progress, void *user,
-               anchor_set *out);
+int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
+               const int32_t *pool_items, int n_pool, int res, const int32_t *old_labels,
+               const float *g_old, const float *mu, int n_old, const dpgd_params *p,
+               dpgd_progress progress, void *user, anchor_set *out);
 void anchor_set_free(anchor_set *a);
 
 /* Normalise anchors I0..I0+n-1 for the model (CLIP mean/std), into OUT [n, 3, res, res]. */

@@ -5,7 +5,8 @@
  *   new class c:  mu_c = normalise(mean of the student's embeddings of its training images)
  *   old class c:  d(a) = f^S(a) - f^T(a) for every anchor a (normalised embeddings);
  *                 w_{a,c} = softmax_a(f^T(a) . mu_c / tau_p);  Delta_c = sum_a w_{a,c} d(a);
- *                 rho_c = clamp(max_a f^T(a) . mu_c, 0, 1);  mu_c <- normalise(mu_c + rho_c Delta_c)
+ *                 rho_c = clamp(max_a f^T(a) . mu_c, 0, 1);
+ *                 mu_c <- normalise(mu_c + rho_c Delta_c)
  *   dual path:    l(x, c) = s^S(x, c) + beta * logit_scale * f^S(x) . mu_c */
 #ifndef SEGP_PROTOTYPES_H
 #define SEGP_PROTOTYPES_H

@@ -177,7 +177,9 @@ char *cfg_doc(const cfg_field *fields, int n_fields, const void *src) {
         char def[160], range[96] = "";
         switch (fd->type) {
         case CFG_INT: snprintf(def, sizeof def, "%d", *(const int *)p); break;
-        case CFG_U64: snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+        case CFG_U64:
+            snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)p);
+            break;
         case CFG_FLOAT: snprintf(def, sizeof def, "%g", (double)*(const float *)p); break;
         case CFG_BOOL: snprintf(def, sizeof def, "%s", *(const int *)p ? "true" : "false"); break;
         case CFG_STRING: snprintf(def, sizeof def, "\"%s\"", p); break;

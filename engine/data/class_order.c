@@ -38,7 +38,8 @@ static int parse_token(const char *text, const char *what, const char **p, int_l
     const char *s = *p, *e = s;
     if (*e == '-') e++;
     while (isdigit((unsigned char)*e)) e++;
-    int ok = e > s + (*s == '-') && (*e == 0 || *e == ',' || *e == ']' || isspace((unsigned char)*e));
+    int ok =
+        e > s + (*s == '-') && (*e == 0 || *e == ',' || *e == ']' || isspace((unsigned char)*e));
     if (ok && e - s > 9) ok = 0;
     if (!ok) {
         size_t len = strcspn(s, ", \t\r\n]");
@@ -75,7 +76,8 @@ static int parse_seq(const char *text, const char *what, const char **p, char cl
 
 /* The class_order key at the start of a line (after indentation); NULL if absent. */
 static const char *find_key(const char *t) {
-    for (const char *line = t; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (const char *line = t; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         const char *s = line;
         while (*s == ' ' || *s == '\t') s++;
         if (!strncmp(s, "class_order", 11)) {

@@ -114,7 +114,8 @@ int ds_is_dir(const char *path) {
 }
 
 char *ds_bench_file(const dataset_options *opt, const char *name) {
-    const char *dir = opt && opt->benchmarks_dir ? opt->benchmarks_dir : getenv("SEGP_BENCHMARKS_DIR");
+    const char *dir =
+        opt && opt->benchmarks_dir ? opt->benchmarks_dir : getenv("SEGP_BENCHMARKS_DIR");
     if (!dir || !*dir) dir = "data/benchmarks";
     return ds_join(dir, name);
 }
@@ -198,7 +199,9 @@ static int all_digits(const char *s, size_t n) {
     return 1;
 }
 
-static int is_wnid(const char *s, size_t n) { return n == 9 && s[0] == 'n' && all_digits(s + 1, 8); }
+static int is_wnid(const char *s, size_t n) {
+    return n == 9 && s[0] == 'n' && all_digits(s + 1, 8);
+}
 
 /* The class list in LINES (NL of them, pointing into TEXT; both freed here). */
 static int class_list_lines(const char *path, char *text, char **lines, int nl, int expect,

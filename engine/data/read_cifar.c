@@ -54,7 +54,8 @@ static int missing(const cifar_layout *L, const char *root, const char *file) {
     const char *note = ds_is_dir(py) ? " (the Python version found there is not read; segp "
                                        "needs the binary version)" : "";
     SEGP_FAIL("%s: %s/%s/%s not found%s; download %s from https://www.cs.toronto.edu/~kriz/"
-              "cifar.html and extract it in %s so that %s/%s/%s exists (or point SEGP_DATA_ROOT at the data)",
+              "cifar.html and extract it in %s so that %s/%s/%s exists (or point SEGP_DATA_ROOT at "
+              "the data)",
               L->kind, root, L->subdir, file, note, L->tarball, root, root, L->subdir, file);
     free(py);
     return -1;

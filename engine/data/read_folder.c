@@ -397,7 +397,8 @@ static int imagenet_missing(const char *root, const char *what) {
                      "ILSVRC-2012: get ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar from "
                      "https://image-net.org/download.php and arrange them as "
                      "%s/train/<wnid>/*.JPEG and %s/val/<wnid>/*.JPEG (validation images "
-                     "sorted into class folders) (or point SEGP_DATA_ROOT at the data)", what, root, root);
+                     "sorted into class folders) (or point SEGP_DATA_ROOT at the data)",
+                     what, root, root);
 }
 
 int ds_read_imagenet100(dataset *ds, const char *root, int is_train,
@@ -554,7 +555,8 @@ int ds_read_cub200(dataset *ds, const char *root, int is_train, const dataset_op
                          "point SEGP_DATA_ROOT at the data)", root, root, root);
     char *labels = ds_join(dir, "image_class_labels.txt");
     char *tts = ds_join(dir, "train_test_split.txt");
-    char *classes = opt->classes_file ? segp_strdup(opt->classes_file) : ds_join(dir, "classes.txt");
+    char *classes =
+        opt->classes_file ? segp_strdup(opt->classes_file) : ds_join(dir, "classes.txt");
     if (!opt->classes_file && !ds_is_file(classes)) {
         free(classes);
         classes = ds_bench_file(opt, "cub200_classes.txt");

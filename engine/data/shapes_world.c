@@ -441,7 +441,8 @@ static void group_plan(const shapes_world_params *p, uint64_t index, scene_plan 
 static void place_two(rng *r, shapes_sample_desc *d, const scene_plan *s) {
     d->n_objects = 2;
     /* Side by side or one above the other; which object gets which side is random. */
-    int pa = s->vertical ? SHAPES_TOP : SHAPES_LEFT, pb = s->vertical ? SHAPES_BOTTOM : SHAPES_RIGHT;
+    int pa = s->vertical ? SHAPES_TOP : SHAPES_LEFT,
+        pb = s->vertical ? SHAPES_BOTTOM : SHAPES_RIGHT;
     if (s->flip) {
         int t = pa;
         pa = pb, pb = t;

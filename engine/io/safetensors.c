@@ -670,7 +670,8 @@ static char *build_header(const char *path, const st_write_tensor *ts, int n,
     if (ok && n_meta > 0) {
         cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
         ok = m != NULL;
-        for (int i = 0; ok && i < n_meta; i++) ok = cJSON_AddStringToObject(m, mk[i], mv[i]) != NULL;
+        for (int i = 0; ok && i < n_meta; i++)
+            ok = cJSON_AddStringToObject(m, mk[i], mv[i]) != NULL;
     }
     for (int i = 0; ok && i < n; i++) {
         const st_write_tensor *t = &ts[i];

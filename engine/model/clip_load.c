@@ -122,7 +122,8 @@ static int hints_from_config_json(const char *weights_path, arch_hints *h, int *
                 h->t_heads = heads->valueint;
         }
         cJSON *act = cJSON_GetObjectItemCaseSensitive(tc, "hidden_act");
-        if (rc == 0 && cJSON_IsString(act) && h->act < 0) rc = parse_act(act->valuestring, cfg_path, &h->act);
+        if (rc == 0 && cJSON_IsString(act) && h->act < 0)
+            rc = parse_act(act->valuestring, cfg_path, &h->act);
         cJSON *eps = cJSON_GetObjectItemCaseSensitive(tc, "layer_norm_eps");
         if (cJSON_IsNumber(eps) && h->eps == 0.0f) h->eps = (float)eps->valuedouble;
     }
@@ -191,8 +192,10 @@ static void hf_name(const char *oa, int part, char *out, size_t n) {
 static int infer_config(const st_file *f, int hf, clip_config *c) {
     memset(c, 0, sizeof *c);
     const char *path = st_path(f);
-    const char *conv = hf ? "vision_model.embeddings.patch_embedding.weight" : "visual.conv1.weight";
-    const char *tok = hf ? "text_model.embeddings.token_embedding.weight" : "token_embedding.weight";
+    const char *conv =
+        hf ? "vision_model.embeddings.patch_embedding.weight" : "visual.conv1.weight";
+    const char *tok =
+        hf ? "text_model.embeddings.token_embedding.weight" : "token_embedding.weight";
     c->has_vision = st_find(f, conv) != NULL;
     c->has_text = st_find(f, tok) != NULL;
     if (!c->has_vision && !c->has_text)
@@ -221,8 +224,9 @@ static int infer_config(const st_file *f, int hf, clip_config *c) {
                              (long long)t->shape[0]);
         c->grid = g;
         c->resolution = g * c->patch;
-        c->v_layers = hf ? count_layers(f, "vision_model.encoder.layers.", ".self_attn.q_proj.weight")
-                         : count_layers(f, "visual.transformer.resblocks.", ".attn.in_proj_weight");
+        c->v_layers =
+            hf ? count_layers(f, "vision_model.encoder.layers.", ".self_attn.q_proj.weight")
+               : count_layers(f, "visual.transformer.resblocks.", ".attn.in_proj_weight");
         if (c->v_layers == 0)
             return SEGP_FAIL("%s: vision tower has no transformer blocks (no '%s')", path,
                              hf ? "vision_model.encoder.layers.0.self_attn.q_proj.weight"

@@ -48,7 +48,8 @@ clip_lora *clip_lora_new(const clip_model *m, const clip_lora_params *p) {
     l->v_layers = c->has_vision ? c->v_layers : 0;
     l->t_layers = c->has_text ? c->t_layers : 0;
     int layers_max = l->v_layers > l->t_layers ? l->v_layers : l->t_layers;
-    l->index = segp_malloc((size_t)2 * (layers_max ? layers_max : 1) * LORA_N_TARGETS * sizeof(int));
+    l->index =
+        segp_malloc((size_t)2 * (layers_max ? layers_max : 1) * LORA_N_TARGETS * sizeof(int));
     for (int i = 0; i < 2 * (layers_max ? layers_max : 1) * LORA_N_TARGETS; i++) l->index[i] = -1;
     l->slots = segp_calloc((size_t)2 * (layers_max ? layers_max : 1) * LORA_N_TARGETS,
                            sizeof(clip_lora_slot));

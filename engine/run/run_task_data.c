@@ -209,7 +209,8 @@ static int load_anchors(const run_record *r, run_task_data *d, st_ctx *c) {
     const char *src = st_metadata(c->f, "source");
     snprintf(d->anchor_source, sizeof d->anchor_source, "%s", src ? src : "?");
     const st_tensor *tt = st_find(c->f, "target");
-    if (!tt || tt->ndim != 1) return SEGP_FAIL("%s: tensor 'target' is missing or not 1-D", c->path);
+    if (!tt || tt->ndim != 1)
+        return SEGP_FAIL("%s: tensor 'target' is missing or not 1-D", c->path);
     int64_t n = tt->shape[0], e = 0, k1 = d->k_adv + 1;
     if (n > (1 << 24)) return SEGP_FAIL("%s: tensor 'target' is implausibly large", c->path);
     d->n_anchors = (int)n;

@@ -364,7 +364,8 @@ int rundir_write_metrics(const char *dir, const cl_matrix *m, int n_done,
     double bc_sum = 0;
     int bc_n = 0;
     for (int t = 0; t < n_done; t++) {
-        if (cl_summary_after(m, t, &s) != 0 || (x->clip && cl_summary_after(x->clip, t, &cs) != 0)) {
+        if (cl_summary_after(m, t, &s) != 0 ||
+            (x->clip && cl_summary_after(x->clip, t, &cs) != 0)) {
             free(b.s);
             return -1;
         }

@@ -403,7 +403,8 @@ static int bpe_merge_heap(const clip_tokenizer *t, int32_t *word, int n) {
         int64_t top = heap_pop(heap, &nh);
         int32_t r = (int32_t)(top >> 32);
         int i = (int)(top & 0xFFFFFFFF), j = next[i];
-        /* Stale when a neighbour merged since: the pair at i is then another one (ids only grow). */
+        /* Stale when a neighbour merged since: the pair at i is then another one
+         * (ids only grow). */
         if (word[i] < 0 || j < 0 || pair_get(t, word[i], word[j], &id) != r) continue;
         word[i] = id;
         word[j] = -1;

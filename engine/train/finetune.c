@@ -11,13 +11,18 @@
 #include "optim.h"
 #include "step.h"
 
-#define F(key, type, field, lo, hi, doc) {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
+#define F(key, type, field, lo, hi, doc)                                                        \
+    {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
 static const cfg_field own[] = {
     F("seed", CFG_U64, seed, 0, 9007199254740992.0, "data order and LoRA A seed"),
-    F("world.seed", CFG_U64, bench.world_seed, 0, 9007199254740992.0, "shapes world seed (= benchmark.world_seed)"),
-    F("world.train_per_class", CFG_INT, bench.train_per_class, 0, 100000000, "training images per class (= benchmark.train_per_class)"),
-    F("world.test_per_class", CFG_INT, bench.test_per_class, 0, 100000000, "test images per class (= benchmark.test_per_class)"),
-    F("world.train_hard_rate", CFG_FLOAT, bench.train_hard_rate, 0, 1, "share of hard renditions among shapes training images (= benchmark.train_hard_rate)"),
+    F("world.seed", CFG_U64, bench.world_seed, 0, 9007199254740992.0,
+      "shapes world seed (= benchmark.world_seed)"),
+    F("world.train_per_class", CFG_INT, bench.train_per_class, 0, 100000000,
+      "training images per class (= benchmark.train_per_class)"),
+    F("world.test_per_class", CFG_INT, bench.test_per_class, 0, 100000000,
+      "test images per class (= benchmark.test_per_class)"),
+    F("world.train_hard_rate", CFG_FLOAT, bench.train_hard_rate, 0, 1,
+      "share of hard renditions among shapes training images (= benchmark.train_hard_rate)"),
 };
 #undef F
 
@@ -117,7 +122,8 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
             }
         }
     }
-    if (rc == 0) rc = benchmark_eval(m, lora, tok, bm, c->train.template_, BENCH_TEST, NULL, NULL, res);
+    if (rc == 0)
+        rc = benchmark_eval(m, lora, tok, bm, c->train.template_, BENCH_TEST, NULL, NULL, res);
     train_step_free(trainer);
     optim_free(opt);
     free(train), free(target), free(ids), free(pix), free(labels), free(order);

@@ -22,7 +22,8 @@ typedef struct {
     optim_kind kind;
     float momentum;            /* SGD (0.9): v = momentum v + g + wd p; p -= lr v */
     float beta1, beta2, eps;   /* AdamW (0.9, 0.999, 1e-8): bias-corrected moments */
-    float weight_decay;        /* both (0); AdamW's is decoupled: p -= lr (m^/(sqrt(v^)+eps) + wd p) */
+    float weight_decay;        /* both (0); AdamW's is decoupled:
+                                * p -= lr (m^/(sqrt(v^)+eps) + wd p) */
 } optim_params;
 optim_params optim_default_params(optim_kind kind);
 /* "sgd" / "adamw" -> kind; -1 + error naming KEY otherwise. */

@@ -21,20 +21,28 @@
 #include "model/zeroshot.h"
 #include "run/rundir.h"
 
-#define F(key, type, field, lo, hi, doc) {key, type, offsetof(pretrain_config, field), lo, hi, 0, doc}
-#define S(key, field, doc) {key, CFG_STRING, offsetof(pretrain_config, field), 0, 0, sizeof(((pretrain_config *)0)->field), doc}
+#define F(key, type, field, lo, hi, doc)                                                        \
+    {key, type, offsetof(pretrain_config, field), lo, hi, 0, doc}
+#define S(key, field, doc)                                                                      \
+    {key, CFG_STRING, offsetof(pretrain_config, field), 0, 0,                                   \
+     sizeof(((pretrain_config *)0)->field), doc}
 static const cfg_field fields[] = {
     S("out_dir", out_dir, "run directory (checkpoints, log, final model)"),
     F("seed", CFG_U64, seed, 0, 9007199254740992.0, "initialisation seed"),
-    F("world.seed", CFG_U64, world_seed, 0, 9007199254740992.0, "shapes world seed (images, captions)"),
+    F("world.seed", CFG_U64, world_seed, 0, 9007199254740992.0,
+      "shapes world seed (images, captions)"),
     F("world.image_size", CFG_INT, image_size, 8, 256, "rendered image size, pixels"),
-    F("world.hard_rate", CFG_FLOAT, hard_rate, 0, 1, "share of hard renditions in the pretraining stream"),
+    F("world.hard_rate", CFG_FLOAT, hard_rate, 0, 1,
+      "share of hard renditions in the pretraining stream"),
     F("world.two_object_rate", CFG_FLOAT, two_object_rate, 0, 1, "share of two-object scenes"),
-    F("world.shape_group", CFG_INT, shape_group, 1, 12, "consecutive scenes that differ only in shape (1 = independent scenes)"),
-    F("world.test_per_class", CFG_INT, test_per_class, 1, 10000, "test images per class for zero-shot evaluation"),
+    F("world.shape_group", CFG_INT, shape_group, 1, 12,
+      "consecutive scenes that differ only in shape (1 = independent scenes)"),
+    F("world.test_per_class", CFG_INT, test_per_class, 1, 10000,
+      "test images per class for zero-shot evaluation"),
     F("model.vision_width", CFG_INT, v_width, 8, 4096, "vision transformer width"),
     F("model.vision_layers", CFG_INT, v_layers, 1, 64, "vision transformer blocks"),
-    F("model.vision_heads", CFG_INT, v_heads, 1, 64, "vision attention heads (must divide the width)"),
+    F("model.vision_heads", CFG_INT, v_heads, 1, 64,
+      "vision attention heads (must divide the width)"),
     F("model.vision_mlp", CFG_INT, v_mlp, 8, 16384, "vision MLP hidden size"),
     F("model.patch", CFG_INT, patch, 1, 64, "patch size (must divide world.image_size)"),
     F("model.text_width", CFG_INT, t_width, 8, 4096, "text transformer width"),
@@ -48,14 +56,18 @@ static const cfg_field fields[] = {
     F("train.batch_size", CFG_INT, batch_size, 2, 65536, "image-caption pairs per step"),
     F("train.warmup_steps", CFG_INT, warmup_steps, 0, 100000000, "linear learning-rate warm-up"),
     F("train.lr", CFG_FLOAT, lr, 0, 10, "peak learning rate (cosine decay to 0)"),
-    F("train.weight_decay", CFG_FLOAT, weight_decay, 0, 10, "AdamW decay of matrices (not norms, biases, logit scale)"),
+    F("train.weight_decay", CFG_FLOAT, weight_decay, 0, 10,
+      "AdamW decay of matrices (not norms, biases, logit scale)"),
     F("train.beta1", CFG_FLOAT, beta1, 0, 0.999999, "AdamW beta1"),
     F("train.beta2", CFG_FLOAT, beta2, 0, 0.999999, "AdamW beta2"),
     F("train.eps", CFG_FLOAT, eps, 0, 1, "AdamW epsilon"),
-    F("train.max_logit_scale", CFG_FLOAT, max_logit_scale, 1, 1000, "clamp of exp(logit_scale), as CLIP's 100"),
+    F("train.max_logit_scale", CFG_FLOAT, max_logit_scale, 1, 1000,
+      "clamp of exp(logit_scale), as CLIP's 100"),
     F("train.log_every", CFG_INT, log_every, 1, 1000000, "steps between log lines"),
-    F("train.checkpoint_every", CFG_INT, checkpoint_every, 1, 100000000, "steps between checkpoints"),
-    F("train.eval_every", CFG_INT, eval_every, 0, 100000000, "steps between zero-shot evaluations (0: only at the end)"),
+    F("train.checkpoint_every", CFG_INT, checkpoint_every, 1, 100000000,
+      "steps between checkpoints"),
+    F("train.eval_every", CFG_INT, eval_every, 0, 100000000,
+      "steps between zero-shot evaluations (0: only at the end)"),
     S("train.prompt_template", template_, "prompt for zero-shot evaluation, {} = class name"),
     S("save_dtype", save_dtype, "storage of the final model: \"F32\", \"F16\" or \"BF16\""),
 };
@@ -95,7 +107,8 @@ int pretrain_config_check(const pretrain_config *c, clip_config *mc) {
     if (strcmp(c->activation, "quick_gelu") && strcmp(c->activation, "gelu"))
         return SEGP_FAIL("model.activation '%s' (expected \"quick_gelu\" or \"gelu\")",
                          c->activation);
-    if (strcmp(c->save_dtype, "F32") && strcmp(c->save_dtype, "F16") && strcmp(c->save_dtype, "BF16"))
+    if (strcmp(c->save_dtype, "F32") && strcmp(c->save_dtype, "F16") &&
+        strcmp(c->save_dtype, "BF16"))
         return SEGP_FAIL("save_dtype '%s' (expected \"F32\", \"F16\" or \"BF16\")", c->save_dtype);
     if (c->image_size % c->patch)
         return SEGP_FAIL("model.patch %d does not divide world.image_size %d", c->patch,

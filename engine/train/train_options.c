@@ -10,8 +10,9 @@
 #include "optim.h"
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(train_options, field), lo, hi, 0, doc}
-#define S(key, field, doc) \
-    {key, CFG_STRING, offsetof(train_options, field), 0, 0, sizeof(((train_options *)0)->field), doc}
+#define S(key, field, doc)                                                                      \
+    {key, CFG_STRING, offsetof(train_options, field), 0, 0,                                     \
+     sizeof(((train_options *)0)->field), doc}
 static const cfg_field fields[] = {
     F("train.epochs", CFG_INT, epochs, 1, 100000,
       "passes over the training images (in a run: each task's)"),

@@ -210,7 +210,8 @@ static void cpu_act_fwd(float *out, const float *x, size_t n, act_kind kind) {
         for (size_t i = 0; i < n; i++) out[i] = x[i] / (1.0f + exp_fast(-1.702f * x[i]));
     } else {
 #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+        for (size_t i = 0; i < n; i++)
+            out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
     }
 }
 

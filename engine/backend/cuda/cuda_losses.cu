@@ -363,7 +363,8 @@ static __global__ void jsd_rows_kernel(float *out, const float *lp, const float 
         ma = warp_max(ma);
         mb = warp_max(mb);
         double sa = 0.0, sb = 0.0;
-        for (int j = lane; j < c; j += 32) sa += exp((double)a[j] - ma), sb += exp((double)b[j] - mb);
+        for (int j = lane; j < c; j += 32)
+            sa += exp((double)a[j] - ma), sb += exp((double)b[j] - mb);
         sa = warp_sum(sa);
         sb = warp_sum(sb);
         double js = 0.0;
