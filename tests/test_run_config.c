@@ -12,6 +12,7 @@
 #include "cl/methods.h"
 #include "core/common.h"
 #include "test.h"
+#include "train/finetune.h"
 #include "tiny_run.h"
 
 static char out[65536];
@@ -277,4 +278,20 @@ TEST(run_config_duplicate_keys_refused) {
     CHECK(cfg_parse_string("{\"tsgr\": {\"k\": 3}, \"tsgr\": {\"tau\": 1}}", "t.json", f, n,
                            &c) == 0);
     CHECK(c.segp.tsgr_k == 3 && c.segp.tau_gr == 1);
+    /* two keys of one setting (finetune's world.* names for benchmark.*): both given is refused,
+     * either alone is read */
+    const cfg_field *ff = finetune_config_fields(&n);
+    finetune_config fc = finetune_default_config();
+    CHECK(cfg_parse_string("{\"world\": {\"train_per_class\": 2}, \"benchmark\": "
+                           "{\"train_per_class\": 3}}", "ft.json", ff, n, &fc) != 0);
+    CHECK_MSG(strstr(segp_last_error(), "ft.json: keys 'world.train_per_class' and "
+                                        "'benchmark.train_per_class' name the same setting"),
+              "%s", segp_last_error());
+    fc = finetune_default_config();
+    CHECK(cfg_parse_string("{\"benchmark\": {\"train_per_class\": 3}}", "ft.json", ff, n,
+                           &fc) == 0 && fc.bench.train_per_class == 3);
+    fc = finetune_default_config();
+    CHECK(cfg_parse_string("{\"world\": {\"train_per_class\": 2}}", "ft.json", ff, n, &fc) == 0 &&
+          fc.bench.train_per_class == 2);
 }
+

@@ -64,8 +64,8 @@ static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void
 
 /* SEEN[i] marks field i as set: a key given twice (JSON allows it; cJSON keeps both) is
  * refused rather than the last one silently winning, also when spelt once as "a": {"b": ..}
- * and once as "a.b". A group may come twice with different keys ("a": {"b": ..}, "a":
- * {"c": ..}): nothing is ambiguous there. */
+ * and once as "a.b", or once by each of two keys that name one field. A group may come twice
+ * with different keys ("a": {"b": ..}, "a": {"c": ..}): nothing is ambiguous there. */
 static int walk(const char *what, const cJSON *obj, const char *prefix, const cfg_field *f,
                 int n, void *dst, unsigned char *seen) {
     for (const cJSON *it = obj->child; it; it = it->next) {
@@ -75,6 +75,12 @@ static int walk(const char *what, const cJSON *obj, const char *prefix, const cf
         const cfg_field *fd = find_field(f, n, key);
         if (fd) {
             if (seen[fd - f]) return SEGP_FAIL("%s: key '%s' is given twice", what, key);
+            /* two names of one setting (finetune's world.* for benchmark.*): both given, one
+             * would silently win */
+            for (int j = 0; j < n; j++)
+                if (seen[j] && f[j].offset == fd->offset)
+                    return SEGP_FAIL("%s: keys '%s' and '%s' name the same setting; give one",
+                                     what, f[j].key, key);
             seen[fd - f] = 1;
             if (set_value(what, fd, it, dst) != 0) return -1;
         } else if (cJSON_IsObject(it) && has_prefix_group(f, n, key)) {
