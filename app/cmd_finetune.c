@@ -93,6 +93,11 @@ int cmd_finetune(int argc, char **argv) {
     int n;
     const cfg_field *f = finetune_config_fields(&n);
     if (config && cfg_parse_file(config, f, n, &c) != 0) return app_report_error();
+    /* what can be refused before the model loads and the images are made, is */
+    if (train_options_check(&c.train) != 0) {
+        if (config) segp_fail_prefix("%s: ", config);
+        return app_report_error();
+    }
     clip_model *m = clip_model_load(model, &mp);
     if (!m) return app_report_error();
     int rc = 1;

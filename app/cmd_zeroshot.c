@@ -221,6 +221,10 @@ int cmd_zeroshot(int argc, char **argv) {
             imgs[n_img++] = a;
         }
     }
+    if (zeroshot_check_template(tmpl, "--template") != 0) {
+        rc = app_report_error();
+        goto done;
+    }
     if (world && bench_name && strcmp(bench_name, "shapes")) {
         rc = cli_usage_error("zeroshot", "--world shapes and --benchmark %s: give one of them",
                              bench_name);

@@ -187,6 +187,8 @@ TEST(pretrain_bad_configs) {
         {"{\"model\": {\"patch\": 5}}", "patch"},
         {"{\"model\": {\"vision_width\": 30, \"vision_heads\": 4}}", "divisible"},
         {"{\"world\": {\"shape_group\": 13}}", "world.shape_group"},
+        {"{\"train\": {\"prompt_template\": \"a shape\", \"steps\": 1, \"batch_size\": 4}}",
+         "'train.prompt_template': \"a shape\""},
         {"{\"world\": {\"shape_group\": 5}, \"train\": {\"batch_size\": 12}}", "multiple of world.shape_group"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -30,6 +30,7 @@ TEST(run_set_bad_values_named) {
         {"augment.enabled=yes", "expects true or false", 1},
         {"benchmark.eval_split=dev", "benchmark.eval_split: \"dev\" (expected test or val)", 1},
         {"benchmark.tasks=7", "do not divide", 1},
+        {"prompt_template=a photo", "'prompt_template': \"a photo\" has no {}", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char dir[512], args[1500];
@@ -67,6 +68,9 @@ TEST(run_bad_configs_named) {
     bad_config("type", ", \"lora\": {\"rank\": \"32\"}", "lora.rank");
     bad_config("method", ", \"loss\": {\"cls_classes\": \"all\"}", "loss.cls_classes");
     bad_config("maxtasks", ", \"run\": {\"max_tasks\": 11}", "run.max_tasks");
+    /* a template without {} gives every class one prompt: a run of nothing */
+    bad_config("template", ", \"prompt_template\": \"a photo of a shape.\"",
+               "key 'prompt_template': \"a photo of a shape.\" has no {}");
     /* keys TINY_RUN sets itself: replace the value in the text */
     char json[2048];
     snprintf(json, sizeof json, TINY_RUN, "finetune", "");
@@ -295,3 +299,21 @@ TEST(run_config_duplicate_keys_refused) {
           fc.bench.train_per_class == 2);
 }
 
+/* A prompt template without {} is refused wherever one is taken: segp zeroshot --template,
+ * segp finetune's config (before the model loads); segp run's: run_bad_configs_named. */
+TEST(cli_template_needs_braces) {
+    const char *model = "sample_runs/models/shapes-clip.safetensors";
+    char args[1400];
+    snprintf(args, sizeof args, "zeroshot --model %s --classes %s --template 'a shape' x.png",
+             model, write_config("names", "red circle\nblue square\n"));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "--template: \"a shape\" has no {}"), "%s", out);
+    const char *cfg = write_config("ft-template", "{\"prompt_template\": \"a shape\", \"world\": "
+                                   "{\"train_per_class\": 1, \"test_per_class\": 1}, "
+                                   "\"train\": {\"epochs\": 1}}");
+    snprintf(args, sizeof args, "finetune --model %s --config %s", model, cfg);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "ft-template.json: key 'prompt_template': \"a shape\" has no {}") &&
+                  !strstr(out, "trainable"),
+              "%s", out);
+}

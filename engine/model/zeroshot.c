@@ -16,6 +16,12 @@ void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_
     else snprintf(out, n, "%.*s%s%s", (int)(at - tmpl), tmpl, name, at + 2);
 }
 
+int zeroshot_check_template(const char *tmpl, const char *what) {
+    if (strstr(tmpl, "{}")) return 0;
+    return SEGP_FAIL("%s: \"%s\" has no {} where the class name goes (every class would get the "
+                     "same prompt; e.g. \"a photo of a {}.\")", what, tmpl);
+}
+
 int zeroshot_tokenize_prompts(clip_tokenizer *tok, const char *tmpl, const char *const *names,
                               int n, int context, int32_t *ids) {
     char prompt[512];

@@ -24,6 +24,10 @@
 /* TEMPLATE with its first "{}" replaced by NAME (the template alone when it has none). */
 void zeroshot_fill_template(const char *tmpl, const char *name, char *out, size_t n);
 
+/* 0 when TEMPLATE holds "{}"; else -1 + an error naming WHAT (a key or an option): without it
+ * every class gets the same prompt, and the run or the probabilities mean nothing. */
+int zeroshot_check_template(const char *tmpl, const char *what);
+
 /* Token ids (n x context) of TEMPLATE filled with each of the n class NAMES. -1 + error. */
 int zeroshot_tokenize_prompts(clip_tokenizer *tok, const char *tmpl, const char *const *names,
                               int n, int context, int32_t *ids);

@@ -118,6 +118,7 @@ int pretrain_config_check(const pretrain_config *c, clip_config *mc) {
                          "would be split across two batches)",
                          c->batch_size, c->shape_group);
     if (!c->out_dir[0]) return SEGP_FAIL("out_dir is empty");
+    if (zeroshot_check_template(c->template_, "key 'train.prompt_template'") != 0) return -1;
     memset(mc, 0, sizeof *mc);
     mc->has_vision = mc->has_text = 1;
     mc->v_width = c->v_width, mc->v_layers = c->v_layers, mc->v_heads = c->v_heads;

@@ -7,6 +7,7 @@
 
 #include "core/common.h"
 #include "io/image.h"
+#include "model/zeroshot.h"
 #include "optim.h"
 
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(train_options, field), lo, hi, 0, doc}
@@ -66,6 +67,7 @@ train_options train_options_default(void) {
 int train_options_check(const train_options *o) {
     optim_kind k;
     if (optim_kind_parse(o->optimizer, "train.optimizer", &k) != 0) return -1;
+    if (zeroshot_check_template(o->template_, "key 'prompt_template'") != 0) return -1;
     if (o->aug_scale_min > o->aug_scale_max)
         return SEGP_FAIL("augment.scale_min %g is larger than augment.scale_max %g",
                          (double)o->aug_scale_min, (double)o->aug_scale_max);
