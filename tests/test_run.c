@@ -521,6 +521,9 @@ TEST(run_resume_corrupt_dirs) {
     snprintf(args, sizeof args, "resume %s", dir);
     rc = test_run_segp(args, out, sizeof out);
     CHECK(rc != 0 && strstr(out, "tasks/01/eval.json"));
+    /* its advice names the later tasks' DONE too: deleting task 1's alone leaves an
+     * inconsistent directory */
+    CHECK_MSG(strstr(out, "tasks/01/DONE (and every later task's) to re-run task 1"), "%s", out);
     /* not a run directory at all */
     snprintf(args, sizeof args, "resume %s/nowhere", test_tmpdir());
     rc = test_run_segp(args, out, sizeof out);

@@ -406,8 +406,8 @@ static int read_task_eval(cl_runner *r, int t) {
     free(data);
     if (rc != 0)
         return SEGP_FAIL("%s: corrupt or from another run (expected counts and hits of %d tasks); "
-                         "delete %s/tasks/%02d/DONE to re-run task %d", p, r->T, r->dir, t + 1,
-                         t + 1);
+                         "delete %s/tasks/%02d/DONE (and every later task's) to re-run task %d", p,
+                         r->T, r->dir, t + 1, t + 1);
     return 0;
 }
 
