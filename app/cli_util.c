@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cl/cl_config.h"
+#include "core/common.h"
 #include "model/zeroshot.h"
 
 const char *cli_value(int argc, char **argv, int *i) {
@@ -230,4 +231,56 @@ void cli_default_run_dir(const char *config, char *out, size_t n) {
     struct stat st;
     for (int k = 2; stat(out, &st) == 0 && k < 1000; k++)
         snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
+}
+
+void cli_shell_quote(const char *s, char *buf, size_t n) {
+    int safe = s[0] != 0;
+    for (const char *p = s; *p; p++)
+        safe &= !!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%",
+                         *p);
+    if (safe) {
+        snprintf(buf, n, "%s", s);
+        return;
+    }
+    size_t k = 0;
+    if (k + 1 < n) buf[k++] = '\'';
+    for (const char *p = s; *p && k + 5 < n; p++) {
+        if (*p == '\'') {
+            memcpy(buf + k, "'\\''", 4);
+            k += 4;
+        } else {
+            buf[k++] = *p;
+        }
+    }
+    if (k + 1 < n) buf[k++] = '\'';
+    buf[k] = 0;
+}
+
+int cli_runs_folder(void) {
+    struct stat st;
+    if (mkdir("runs", 0755) != 0 && errno != EEXIST)
+        return SEGP_FAIL("runs: cannot create the folder for new run directories here: %s "
+                         "(choose the run directory with --out)", strerror(errno));
+    if (stat("runs", &st) != 0 || !S_ISDIR(st.st_mode))
+        return SEGP_FAIL("runs: not a folder, so no run directory can go under it (choose the "
+                         "run directory with --out)");
+    return 0;
+}
+
+int cli_check_out_file(const char *path) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return SEGP_FAIL("%s: is a folder (expected a file name to write)", path);
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &st) != 0)
+        return SEGP_FAIL("%s: cannot write there: %s: %s", path, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return SEGP_FAIL("%s: cannot write there: %s is not a folder", path, dir);
+    if (access(dir, W_OK) != 0)
+        return SEGP_FAIL("%s: cannot write there: %s: %s", path, dir, strerror(errno));
+    return 0;
 }

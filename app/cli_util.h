@@ -3,11 +3,21 @@
 #ifndef SEGP_CLI_UTIL_H
 #define SEGP_CLI_UTIL_H
 
+#include <stddef.h>
+
 /* Option value after argv[*i] (advances *i); prints a usage error and returns NULL if absent. */
 const char *cli_value(int argc, char **argv, int *i);
 
 /* Parse an integer option value in [lo, hi]; prints "segp: error: OPT ..." and returns -1. */
 int cli_int(const char *opt, const char *s, long lo, long hi, int *out);
+
+/* S for a POSIX shell, into BUF: as it is when it holds only safe characters, else in single
+ * quotes, so that a command segp prints for copying works with any path. */
+void cli_shell_quote(const char *s, char *buf, size_t n);
+
+/* Before long work that ends by writing PATH: -1 + error when its folder is missing, is not a
+ * folder or is not writable, or when PATH is a folder, so that the failure comes first. */
+int cli_check_out_file(const char *path);
 
 /* Print "segp: error: unknown option 'X' (see 'segp CMD --help')" and return 2. */
 int cli_unknown(const char *cmd, const char *opt);
@@ -43,6 +53,8 @@ void cli_shipped_config_paths(const char *config_path, cl_config *c);
 /* A new run's directory: runs/NAME-YYYYmmdd-HHMMSS for CONFIG's file NAME (a -N suffix if taken:
  * never an existing directory); creates runs/. */
 void cli_default_run_dir(const char *config, char *out, size_t n);
+/* runs/ under the current directory, made when absent: -1 + error naming why it cannot be. */
+int cli_runs_folder(void);
 
 #include "run/events.h"
 

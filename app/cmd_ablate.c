@@ -129,36 +129,12 @@ static void default_out(const ablation *a, char *out, size_t n) {
     }
 }
 
-/* S for a POSIX shell: as it is when it holds only safe characters, else in single quotes. */
-static void shell_quote(const char *s, char *buf, size_t n) {
-    int safe = s[0] != 0;
-    for (const char *p = s; *p; p++)
-        safe &= !!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%",
-                         *p);
-    if (safe) {
-        snprintf(buf, n, "%s", s);
-        return;
-    }
-    size_t k = 0;
-    if (k + 1 < n) buf[k++] = '\'';
-    for (const char *p = s; *p && k + 5 < n; p++) {
-        if (*p == '\'') {
-            memcpy(buf + k, "'\\''", 4);
-            k += 4;
-        } else {
-            buf[k++] = *p;
-        }
-    }
-    if (k + 1 < n) buf[k++] = '\'';
-    buf[k] = 0;
-}
-
 /* The command that runs cell CELL (-1: every cell) of this ablation. */
 static void command_line(const ablation *a, int cell, char *buf, size_t n) {
     char prog[1024], cfg[4200], out[8300];
-    shell_quote(app_program, prog, sizeof prog);
-    shell_quote(a->config, cfg, sizeof cfg);
-    shell_quote(a->out, out, sizeof out);
+    cli_shell_quote(app_program, prog, sizeof prog);
+    cli_shell_quote(a->config, cfg, sizeof cfg);
+    cli_shell_quote(a->out, out, sizeof out);
     int k = snprintf(buf, n, "%s ablate %s --seeds %d --out %s", prog, cfg, a->plan.seeds, out);
     if (a->variants && k > 0 && (size_t)k < n) {
         char v[256];
@@ -167,7 +143,7 @@ static void command_line(const ablation *a, int cell, char *buf, size_t n) {
     }
     for (int s = 0; s < a->n_sets && k > 0 && (size_t)k < n; s++) {
         char q[2048];
-        shell_quote(a->sets[s], q, sizeof q);
+        cli_shell_quote(a->sets[s], q, sizeof q);
         k += snprintf(buf + k, n - (size_t)k, " --set %s", q);
     }
     if (cell >= 0 && k > 0 && (size_t)k < n) snprintf(buf + k, n - (size_t)k, " --cell %d", cell);
@@ -420,7 +396,7 @@ static int run_all(const ablation *a, cli_progress *ui) {
     free(skipped);
     if (busy) {
         char q[8300];
-        shell_quote(a->out, q, sizeof q);
+        cli_shell_quote(a->out, q, sizeof q);
         fprintf(o, "%d cell%s still running in other processes: left out of this table until "
                    "they finish; then: %s ablate --collect %s\n", busy,
                 busy == 1 ? " is" : "s are", app_program, q);
@@ -551,7 +527,7 @@ int cmd_ablate(int argc, char **argv) {
         rc = 130;
     } else {
         char q[8300];
-        shell_quote(a.out, q, sizeof q);
+        cli_shell_quote(a.out, q, sizeof q);
         fprintf(o, "when every cell is finished: %s ablate --collect %s\n", app_program, q);
         rc = 0;
     }

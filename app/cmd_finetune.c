@@ -98,6 +98,7 @@ int cmd_finetune(int argc, char **argv) {
         if (config) segp_fail_prefix("%s: ", config);
         return app_report_error();
     }
+    if (out && cli_check_out_file(out) != 0) return app_report_error();
     clip_model *m = clip_model_load(model, &mp);
     if (!m) return app_report_error();
     int rc = 1;

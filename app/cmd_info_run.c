@@ -63,11 +63,13 @@ static void detail(const run_record *r, const run_summary *rs) {
     when(r->last_time, t1, sizeof t1);
     printf("run        %s\n", r->dir);
     printf("state      %s\n", rs->state);
-    if (!rs->held && !r->run_done) printf("           continue with: segp resume %s\n", r->dir);
+    char q[8200]; /* the commands are for copying: the folder quoted for the shell */
+    cli_shell_quote(r->dir, q, sizeof q);
+    if (!rs->held && !r->run_done) printf("           continue with: segp resume %s\n", q);
     if (rs->held) {
         char since[32];
         when(rs->holder.since, since, sizeof since);
-        printf("           since %s; segp tui %s follows it live\n", since, r->dir);
+        printf("           since %s; segp tui %s follows it live\n", since, q);
     }
     printf("method     %s on %s (order %s, %s, seed %llu), evaluated on the %s split\n",
            r->method, r->benchmark, r->order_desc, r->task_split, (unsigned long long)r->seed,

@@ -88,8 +88,10 @@ static int finish(cl_runner *r, int rc, const cli_progress *u) {
     cl_runner_result(r, &res);
     if (rc < 0) {
         app_report_error();
+        char q[8200];
+        cli_shell_quote(res.dir, q, sizeof q);
         fprintf(stderr, "segp: the finished tasks are saved; after fixing the cause, continue "
-                        "with: segp resume %s\n", res.dir);
+                        "with: segp resume %s\n", q);
         cl_runner_free(r);
         return 1;
     }
@@ -105,8 +107,10 @@ static int finish(cl_runner *r, int rc, const cli_progress *u) {
         if (res.stopped_task >= 0)
             snprintf(when, sizeof when, "during task %d", res.stopped_task + 1);
         else snprintf(when, sizeof when, "after task %d", res.tasks_done);
+        char q[8200];
+        cli_shell_quote(res.dir, q, sizeof q);
         fprintf(stderr, "\nsegp: stopped %s; %s in %s.\ncontinue with: segp resume %s\n", when,
-                saved, res.dir, res.dir);
+                saved, res.dir, q);
     } else {
         fprintf(o, "run directory: %s (metrics.jsonl, accuracy_matrix.csv, tasks/NN/)\n",
                 res.dir);
@@ -208,6 +212,7 @@ int cmd_run(int argc, char **argv) {
     }
     char dir[4096];
     if (out) snprintf(dir, sizeof dir, "%s", out);
+    else if (cli_runs_folder() != 0) return app_report_error();
     else cli_default_run_dir(config, dir, sizeof dir);
     cli_stop_on_signals();
     cl_runner_params p = {.cb = cli_progress_event, .user = &u, .overrides = sets,

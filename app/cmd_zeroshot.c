@@ -221,7 +221,7 @@ int cmd_zeroshot(int argc, char **argv) {
             imgs[n_img++] = a;
         }
     }
-    if (zeroshot_check_template(tmpl, "--template") != 0) {
+    if (zeroshot_check_template(tmpl, "--template") != 0 || (out && cli_check_out_file(out))) {
         rc = app_report_error();
         goto done;
     }

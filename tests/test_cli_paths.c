@@ -1,0 +1,83 @@
+/* test_cli_paths.c: the paths the commands print and write: commands printed for copying quote
+ * a folder for the shell, a new run's runs/ folder that cannot be is named, and an output file
+ * that cannot be written is refused before the work that ends by writing it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "tiny_run.h"
+
+static char out[65536];
+
+/* `segp info` of an interrupted run in a folder with a space: the resume command it prints
+ * works when pasted into a shell. */
+TEST(cli_paths_resume_command_quoted) {
+    char dir[600], cmd[4000], args[1400];
+    snprintf(dir, sizeof dir, "%s/quoted runs/cut run", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/quoted runs' && "
+             "cp -r sample_runs/default-run '%s' && rm '%s/DONE' '%s/tasks/10/DONE'", dir,
+             test_tmpdir(), dir, dir, dir);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    snprintf(args, sizeof args, "info '%s'", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    char want[1400];
+    snprintf(want, sizeof want, "continue with: segp resume '%s'\n", dir);
+    CHECK_MSG(strstr(out, "state      interrupted after task 9/10\n") && strstr(out, want),
+              "'%s' not in: %s", want, out);
+}
+
+/* `segp run` without --out where runs/ cannot be a folder: the message names runs/ and says to
+ * choose --out (it named the run directory under it, "Not a directory"); nothing is made. */
+TEST(cli_paths_runs_folder_refused) {
+    char *bin = realpath(getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", NULL);
+    char *model = realpath("sample_runs/models/shapes-clip.safetensors", NULL);
+    CHECK(bin && model);
+    if (!bin || !model) {
+        free(bin), free(model);
+        return;
+    }
+    char here[600], json[2048], cmd[4000];
+    snprintf(here, sizeof here, "%s/runs-file", test_tmpdir());
+    snprintf(json, sizeof json, TINY_RUN, "zeroshot", "");
+    char *m = strstr(json, "sample_runs/models/shapes-clip.safetensors");
+    char cfg_text[2600];
+    snprintf(cfg_text, sizeof cfg_text, "%.*s%s%s", (int)(m - json), json, model,
+             m + strlen("sample_runs/models/shapes-clip.safetensors"));
+    const char *cfg = write_config("runs-file", cfg_text);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cd '%s' && touch runs && "
+             "'%s' run '%s' > out.txt 2>&1; echo $? > rc.txt", here, here, here, bin, cfg);
+    CHECK(system(cmd) == 0);
+    char p[700];
+    snprintf(p, sizeof p, "%s/out.txt", here);
+    char *text = read_text(p);
+    snprintf(p, sizeof p, "%s/rc.txt", here);
+    char *rc = read_text(p);
+    CHECK_MSG(rc && !strcmp(rc, "1\n"), "exit %s", rc ? rc : "?");
+    CHECK_MSG(text && strstr(text, "runs: not a folder") && strstr(text, "--out"), "%s",
+              text ? text : "");
+    free(text), free(rc), free(bin), free(model);
+}
+
+/* An output file in a missing folder, or a folder as the output: refused at once, before the
+ * fine-tune trains or the zero-shot benchmark runs (it failed only at the end). */
+TEST(cli_paths_output_checked_first) {
+    char args[1600];
+    const char *cfg = write_config("ft-out", "{\"world\": {\"train_per_class\": 2, "
+                                   "\"test_per_class\": 1}, \"train\": {\"epochs\": 1}}");
+    const char *model = "sample_runs/models/shapes-clip.safetensors";
+    snprintf(args, sizeof args, "finetune --model %s --config %s --out %s/no/such/dir/l.st",
+             model, cfg, test_tmpdir());
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "cannot write there") && strstr(out, "/no/such/dir:") &&
+                  !strstr(out, "trainable") && !strstr(out, "overall"),
+              "%s", out);
+    snprintf(args, sizeof args, "finetune --model %s --config %s --out %s", model, cfg,
+             test_tmpdir());
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "is a folder") && !strstr(out, "overall"), "%s", out);
+    snprintf(args, sizeof args, "zeroshot --model %s --world shapes --out %s/no/such/p.npy",
+             model, test_tmpdir());
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "cannot write there") && !strstr(out, "overall"), "%s", out);
+}
