@@ -138,9 +138,11 @@ int cmd_tokenize(int argc, char **argv) {
             goto out;
         }
     }
-    if (texts.n == 0) {
-        usage(stderr);
-        status = 2;
+    if (texts.n == 0) { /* an empty --file holds no texts: no lines, as clip.tokenize([]) */
+        if (!n_files) {
+            usage(stderr);
+            status = 2;
+        }
         goto out;
     }
     tok = clip_tokenizer_init(vocab);

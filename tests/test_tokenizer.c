@@ -394,6 +394,16 @@ TEST(tokenizer_cli) {
     CHECK_EQ_INT(test_run_segp(cmd, out, sizeof out), 0);
     CHECK(!strncmp(out, want, strlen(want)) && !strcmp(out + strlen(want), want2));
 
+    /* an empty file, or empty standard input, holds no texts: no lines, exit 0 (a pipeline
+     * with nothing in it), not the usage */
+    tmp_path(p, sizeof p, "empty.txt");
+    write_bytes(p, "", 0);
+    snprintf(cmd, sizeof cmd, "tokenize --file %s", p);
+    CHECK_EQ_INT(test_run_segp(cmd, out, sizeof out), 0);
+    CHECK_MSG(out[0] == 0, "output: %s", out);
+    CHECK_EQ_INT(test_run_segp("tokenize --file - < /dev/null", out, sizeof out), 0);
+    CHECK_MSG(out[0] == 0, "output: %s", out);
+
     CHECK_EQ_INT(test_run_segp("tokenize --context 5 --truncate 'a photo of a dog'", out,
                                sizeof out), 0);
     CHECK_MSG(!strcmp(out, "49406 320 1125 539 49407\n"), "output: %s", out);
