@@ -131,6 +131,15 @@ int cmd_encode(int argc, char **argv) {
                           tensor, got, c->resolution, c->resolution, c->resolution);
                 goto fail;
             }
+            /* a NaN or infinity would run through both towers and come out as an embedding of
+             * NaNs, written with exit 0 */
+            for (int64_t k = 0; k < arr.numel; k++)
+                if (!isfinite(arr.data[k])) {
+                    SEGP_FAIL("%s: element %lld (image %lld) is %s; pixels must be finite "
+                              "numbers", tensor, (long long)k, (long long)(k / (int64_t)img),
+                              isnan(arr.data[k]) ? "NaN" : "infinite");
+                    goto fail;
+                }
             n = (int)arr.shape[0];
             pixels = arr.data;
         } else {

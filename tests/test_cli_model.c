@@ -202,6 +202,23 @@ TEST(cli_encode_matches_reference) {
     CHECK_MSG(strstr(out, "pix_5x5.npy: shape (2, 3, 5, 5); this model takes (N, 3, ") != NULL,
               "%s", out);
     CHECK(access(path, F_OK) != 0);
+    /* a NaN among the pixels: refused, naming the element and its image (it gave NaNs) */
+    npy_array px = {0};
+    CHECK(npy_read(FIX "clip_tiny_pixels.npy", &px) == 0);
+    if (px.numel > 7) {
+        px.data[px.numel - 7] = NAN;
+        snprintf(bad, sizeof bad, "%s/pix_nan.npy", test_tmpdir());
+        CHECK_EQ_INT(npy_write_f32(bad, px.data, px.ndim, px.shape), 0);
+        snprintf(args, sizeof args, "encode --model " FIX "clip_tiny.safetensors --tensor %s "
+                 "--out %s", bad, path);
+        CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+        char want[200];
+        snprintf(want, sizeof want, "pix_nan.npy: element %lld (image %lld) is NaN",
+                 (long long)(px.numel - 7), (long long)(px.shape[0] - 1));
+        CHECK_MSG(strstr(out, want) != NULL, "'%s' not in: %s", want, out);
+        CHECK(access(path, F_OK) != 0);
+    }
+    npy_free(&px);
 }
 
 TEST(cli_encode_text_and_zeroshot) {
