@@ -25,6 +25,11 @@ TEST(run_set_bad_values_named) {
     const char *cfg = tiny_config("set-bad", "finetune", "");
     const struct { const char *set, *want; int rc; } cases[] = {
         {"acgd.lambda=abc", "key 'acgd.lambda' expects a number, not \"abc\"", 1},
+        /* numbers as the file would hold them: JSON's syntax, not all strtod takes */
+        {"seed=0x10", "key 'seed' expects a number, not \"0x10\"", 1},
+        {"seed= 2", "key 'seed' expects a number, not \" 2\"", 1},
+        {"acgd.lambda=+5", "key 'acgd.lambda' expects a number, not \"+5\"", 1},
+        {"acgd.lambda=5.", "key 'acgd.lambda' expects a number, not \"5.\"", 1},
         {"acgd.lambda=-1", "with its --set overrides: key 'acgd.lambda': -1", 1},
         {"nokey=1", "unknown key 'nokey'", 1},
         {"acgd.lambda", "expected KEY=VALUE", 1},
@@ -50,6 +55,9 @@ TEST(run_set_bad_values_named) {
     CHECK(!strcmp(c.bench.tasks, "B0-Inc20"));
     CHECK(cl_config_set(&c, "acgd.lambda=2.5e1") == 0);
     CHECK_NEAR(c.segp.lambda_acgd, 25.0, 0);
+    CHECK(cl_config_set(&c, "acgd.lambda=-0.5E-1") == 0);
+    CHECK_NEAR(c.segp.lambda_acgd, -0.05, 1e-9);
+    CHECK(cl_config_set(&c, "seed=0") == 0 && c.seed == 0);
     CHECK(cl_config_set(&c, "augment.enabled=true") == 0 && c.train.augment == 1);
 }
 

@@ -188,6 +188,30 @@ int cl_config_parse_file(const char *path, cl_config *c) {
     return rc;
 }
 
+/* S is a number as JSON writes one (what the file would hold): strtod alone also takes hex,
+ * leading blanks, "+1", "1." and "infinity". */
+static int is_json_number(const char *s) {
+    if (*s == '-') s++;
+    if (*s == '0') {
+        s++;
+    } else if (*s >= '1' && *s <= '9') {
+        while (*s >= '0' && *s <= '9') s++;
+    } else {
+        return 0;
+    }
+    if (*s == '.') {
+        if (!(*++s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!(*s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return *s == 0;
+}
+
 int cl_config_set(cl_config *c, const char *assignment) {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
@@ -213,7 +237,7 @@ int cl_config_set(cl_config *c, const char *assignment) {
         char *end;
         errno = 0;
         double x = strtod(v, &end);
-        if (*v && !*end && errno != ERANGE) item = cJSON_CreateNumber(x);
+        if (is_json_number(v) && !*end && errno != ERANGE) item = cJSON_CreateNumber(x);
     }
     if (!item)
         return SEGP_FAIL("--set %s: key '%s' expects %s, not \"%s\"", assignment, fd->key,
