@@ -90,6 +90,22 @@ TEST(pretrain_resume_is_exact) {
     snprintf(who, sizeof who, "writing this run (pid %d on ", holder);
     CHECK_MSG(strstr(out, who) && !strstr(out, "segp tui"), "%s", out);
     test_lock_release(holder);
+    /* resumed with another learning rate: refused by key (it continued, mixing two runs under
+     * the first one's config.json), and nothing written */
+    char other[600], text[2048];
+    snprintf(other, sizeof other, "%s/pt_b_lr.json", t);
+    snprintf(text, sizeof text, tiny_cfg, dir_b);
+    char *lr = strstr(text, "\"lr\": 0.003");
+    CHECK(lr != NULL);
+    if (lr) lr[strlen("\"lr\": 0.00")] = '4';
+    write_text(other, text);
+    snprintf(args, sizeof args, "pretrain %s --resume", other);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'train.lr' is 0.004") && strstr(out, "in the run to resume"),
+              "%s", out);
+    snprintf(p, sizeof p, "%s/model.safetensors", dir_b);
+    CHECK(access(p, F_OK) != 0);
+    snprintf(args, sizeof args, "pretrain %s --resume", cfg);
     rc = test_run_segp(args, out, sizeof out);
     CHECK_MSG(rc == 0, "%s", out);
     /* a finished run leaves no lock file behind */

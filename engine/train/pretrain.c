@@ -1,6 +1,7 @@
 /* pretrain.c: contrastive pretraining of a CLIP on the shapes world (see pretrain.h). */
 #include "pretrain.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -212,6 +213,56 @@ static void trim_log(const char *path, int last) {
     free(d);
 }
 
+/* The item at dotted KEY of O (NULL when absent). */
+static const cJSON *item_at(const cJSON *o, const char *key) {
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", key);
+    for (char *s = buf, *dot; o; s = dot + 1) {
+        dot = strchr(s, '.');
+        if (dot) *dot = 0;
+        o = cJSON_GetObjectItemCaseSensitive(o, s);
+        if (!dot) return o;
+    }
+    return NULL;
+}
+
+/* --resume continues the run in out_dir exactly only with the settings it started with (its
+ * config.json): another learning rate, step count or model would silently mix two runs under
+ * the first one's record. Where it goes and how often it logs, checkpoints and evaluates may
+ * change; they leave the weights as they are. */
+static int check_resume_config(const char *p_cfg, const pretrain_config *cfg) {
+    static const char *free_keys[] = {"out_dir", "train.log_every", "train.checkpoint_every",
+                                      "train.eval_every"};
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(p_cfg, &data, &size) != 0)
+        return segp_fail_prefix("cannot resume: the run's resolved config is unreadable: ");
+    cJSON *saved = cJSON_ParseWithLength((const char *)data, size);
+    free(data);
+    const int n = (int)(sizeof fields / sizeof fields[0]);
+    char *js = cfg_to_json(fields, n, cfg, NULL);
+    cJSON *now = cJSON_Parse(js);
+    free(js);
+    int rc = saved ? 0 : SEGP_FAIL("%s: not valid JSON; cannot resume this run", p_cfg);
+    for (int i = 0; i < n && rc == 0; i++) {
+        int free_key = 0;
+        for (size_t k = 0; k < sizeof free_keys / sizeof free_keys[0]; k++)
+            free_key |= !strcmp(fields[i].key, free_keys[k]);
+        if (free_key) continue;
+        const cJSON *a = item_at(saved, fields[i].key), *b = item_at(now, fields[i].key);
+        char *ta = a ? cJSON_PrintUnformatted(a) : NULL, *tb = b ? cJSON_PrintUnformatted(b) : NULL;
+        if (!ta || !tb || strcmp(ta, tb))
+            rc = SEGP_FAIL("key '%s' is %s here but %s in the run to resume (%s); --resume "
+                           "continues a run with its own settings (give its config, or start "
+                           "in another out_dir)", fields[i].key, tb ? tb : "?",
+                           ta ? ta : "absent", p_cfg);
+        free(ta), free(tb);
+    }
+    cJSON_Delete(saved);
+    cJSON_Delete(now);
+    return rc;
+}
+
 int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrain_callback cb,
                  void *user) {
     clip_config mc;
@@ -225,6 +276,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         return SEGP_FAIL("%s: no checkpoint to resume from (check out_dir or --out, or run "
                          "without --resume to start)",
                          p_ckpt);
+    if (resume && check_resume_config(p_cfg, cfg) != 0) return -1;
     if (!resume && file_exists(p_cfg))
         return SEGP_FAIL("%s already holds a run (resume it with --resume, or choose another "
                          "out_dir)",
