@@ -108,6 +108,14 @@ TEST(pretrain_resume_is_exact) {
     snprintf(args, sizeof args, "pretrain %s --resume", cfg);
     rc = test_run_segp(args, out, sizeof out);
     CHECK_MSG(rc == 0, "%s", out);
+    /* segp resume / eval of a pretraining folder: named as segp pretrain's, and the refused
+     * resume leaves no lock file there (it left one) */
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "%s %s", k ? "eval" : "resume", dir_a);
+        CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+        CHECK_MSG(strstr(out, "not a continual-learning run's config but segp pretrain's"), "%s",
+                  out);
+    }
     /* a finished run leaves no lock file behind */
     snprintf(p, sizeof p, "%s/.lock", dir_b);
     CHECK(access(p, F_OK) != 0);

@@ -262,6 +262,15 @@ int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config 
         return SEGP_FAIL("%s: corrupt (not a JSON object); cannot resume this run", path);
     }
     cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(root, "resolved");
+    if (!cJSON_IsObject(res)) { /* every run writes one: another program's config.json */
+        int pretrain = cJSON_GetObjectItemCaseSensitive(root, "out_dir") &&
+                       cJSON_GetObjectItemCaseSensitive(root, "segp_version");
+        cJSON_Delete(root);
+        cJSON_Delete(res);
+        return SEGP_FAIL("%s: has no 'resolved' record: not a continual-learning run's config%s",
+                         path, pretrain ? " but segp pretrain's (continue that run with 'segp "
+                                          "pretrain CONFIG --resume --out DIR')" : "");
+    }
     char *rest = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     int nf;

@@ -252,6 +252,7 @@ fail:
 }
 
 cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
+    int had_lock_file = 1; /* unless known absent, a lock file found stays */
     cl_runner *r = segp_calloc(1, sizeof *r);
     runner_init(r, p);
     if (segp_check_path_length(dir, RUNDIR_MAX_PATH) != 0) goto fail;
@@ -264,6 +265,9 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     char warn[600] = "";
     /* locked before anything is read for writing: another writer could be mid-task (only a
      * folder with a config.json gets a lock file) */
+    char lock_path[4200];
+    rundir_path(dir, ".lock", lock_path, sizeof lock_path);
+    had_lock_file = rundir_exists(lock_path);
     if (!r->params.read_only && rundir_exists(path) && take_lock(r, warn, sizeof warn) != 0)
         goto fail;
     if (segp_read_file(path, &data, &size) != 0) {
@@ -328,6 +332,9 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
              "match)", path, prov.blas, blas_corename(), prov.blas);
     return r;
 fail:
+    /* refused before it ran (another program's folder, a corrupt config, another model): the
+     * folder is left as it was found, without a lock file of its own */
+    if (r->lock_fd >= 0 && !had_lock_file) rundir_lock_remove(r->dir, r->lock_fd);
     cl_runner_free(r);
     return NULL;
 }
