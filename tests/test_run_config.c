@@ -38,6 +38,10 @@ TEST(run_set_bad_values_named) {
         {"benchmark.eval_split=dev", "benchmark.eval_split: \"dev\" (expected test or val)", 1},
         {"benchmark.tasks=7", "do not divide", 1},
         {"prompt_template=a photo", "'prompt_template': \"a photo\" has no {}", 1},
+        /* a data file for the shapes world went unused, silently */
+        {"benchmark.classes_file=names.txt",
+         "benchmark.classes_file: \"names.txt\" means nothing for the shapes world", 1},
+        {"benchmark.root=/data", "benchmark.root: \"/data\" means nothing for the shapes", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char dir[512], args[1500];

@@ -351,6 +351,14 @@ static int precheck(const benchmark_params *p, int is_shapes) {
     if (p->val_per_class < 0)
         return SEGP_FAIL("benchmark.val_per_class: %d (expected 0 = as many as the test split "
                          "has, or a count)", p->val_per_class);
+    /* the shapes world reads no files: a data key given for it would be silently unused */
+    const char *unused = !is_shapes ? NULL : p->root[0] ? "root" : p->split_file[0] ? "split_file"
+                         : p->classes_file[0] ? "classes_file" : NULL;
+    if (unused)
+        return SEGP_FAIL("benchmark.%s: \"%s\" means nothing for the shapes world, which draws its "
+                         "images and names its classes itself (expected \"\", or another "
+                         "benchmark.name)", unused, !strcmp(unused, "root") ? p->root
+                         : !strcmp(unused, "split_file") ? p->split_file : p->classes_file);
     const char *o = order_of(p, is_shapes);
     if (!strcmp(o, "latin") && !is_shapes)
         return SEGP_FAIL("benchmark.order: \"latin\" is the shapes world's order (expected "
