@@ -136,6 +136,18 @@ TEST(run_bad_configs_named) {
     snprintf(args, sizeof args, "run %s --out %s", tiny_config("exists", "finetune", ""),
              test_tmpdir());
     CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "already exists"));
+    /* ... and resume is offered only for a run directory: not for a folder of other things
+     * nor a file (it offered 'segp resume CONFIG.json') */
+    CHECK_MSG(strstr(out, "a run is written into a new folder only") && !strstr(out, "resume"),
+              "%s", out);
+    const char *file = tiny_config("exists-file", "finetune", "");
+    snprintf(args, sizeof args, "run %s --out %s", file, file);
+    CHECK(test_run_segp(args, out, sizeof out) != 0);
+    CHECK_MSG(strstr(out, "already exists and is not a folder") && !strstr(out, "resume"), "%s",
+              out);
+    snprintf(args, sizeof args, "run %s --out ''", file);
+    CHECK(test_run_segp(args, out, sizeof out) != 0);
+    CHECK_MSG(strstr(out, "the run directory's path is empty"), "%s", out);
     test_all_threads();
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/blas_setup.h"
@@ -220,8 +221,18 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     int made = 0; /* the folder is ours, and not yet a run (no config.json) */
     if (segp_check_path_length(dir, RUNDIR_MAX_PATH) != 0) goto fail;
     if (!r->params.free_dir && rundir_exists(dir)) {
-        SEGP_FAIL("%s: already exists; a run never overwrites another (choose another --out, "
-                  "or continue it with 'segp resume %s')", dir, dir);
+        /* resume is the way on only for a run directory: not for a file or any other folder */
+        char cj[4200];
+        struct stat st;
+        rundir_path(dir, "config.json", cj, sizeof cj);
+        if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+            SEGP_FAIL("%s: already exists and is not a folder (choose another --out)", dir);
+        else if (!rundir_exists(cj))
+            SEGP_FAIL("%s: already exists; a run is written into a new folder only (choose "
+                      "another --out)", dir);
+        else
+            SEGP_FAIL("%s: already exists; a run never overwrites another (choose another "
+                      "--out, or continue it with 'segp resume %s')", dir, dir);
         goto fail;
     }
     if (setup(r) != 0 || sha256_file_hex(c->model, sha) != 0) goto fail;

@@ -19,7 +19,12 @@
 #include "io/npy.h"
 
 int rundir_create(const char *dir) {
+    if (!dir[0]) return SEGP_FAIL("the run directory's path is empty (expected --out DIR)");
     if (mkdir(dir, 0755) != 0) {
+        struct stat st;
+        if (errno == EEXIST && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+            return SEGP_FAIL("%s: already exists and is not a folder (choose another --out)",
+                             dir);
         if (errno == EEXIST)
             return SEGP_FAIL("%s: already exists; a run never overwrites another (choose another "
                              "--out, or continue it with 'segp resume %s')", dir, dir);
