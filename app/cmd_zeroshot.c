@@ -64,6 +64,15 @@ static int read_classes(const char *path, char ***names, int *n) {
         size_t len = strlen(line);
         while (len && (line[len - 1] == ' ' || line[len - 1] == '\t')) line[--len] = 0;
         if (!len || line[0] == '#') continue;
+        for (int j = 0; j < k; j++)
+            if (!strcmp(out[j], line)) { /* two columns would split one class's probability */
+                SEGP_FAIL("%s: class \"%s\" is named twice (names %d and %d; expected each "
+                          "class once)", path, line, j + 1, k + 1);
+                for (int i = 0; i < k; i++) free(out[i]);
+                free(out);
+                free(data);
+                return -1;
+            }
         if (k == cap) out = segp_realloc(out, (size_t)(cap *= 2) * sizeof *out);
         out[k++] = segp_strdup(line);
     }

@@ -297,6 +297,14 @@ TEST(cli_encode_text_and_zeroshot) {
     npy_free(&ie);
     npy_free(&te);
     npy_free(&p);
+    /* a class named twice: refused, naming it (its probability was split in two columns) */
+    snprintf(cls, sizeof cls, "%s/classes_twice.txt", test_tmpdir());
+    write_text(cls, "red star\n# comment\nblue circle\n  red star \n");
+    snprintf(args, sizeof args, "zeroshot --model " FIX "clip_tiny.safetensors --classes %s "
+             FIX "image_rgb_64x48.png", cls);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "classes_twice.txt: class \"red star\" is named twice (names 1 and 3"),
+              "%s", out);
 }
 
 /* Write a copy of the vision fixture with its JSON header edited: FROM replaced by TO. */
