@@ -8,6 +8,7 @@
 #include "core/common.h"
 #include "data/shapes.h"
 #include "io/image.h"
+#include "cli_util.h"
 #include "commands.h"
 
 #define GRID_GAP 2         /* output pixels between cells */
@@ -260,6 +261,8 @@ int cmd_shapes(int argc, char **argv) {
                 side, GRID_MAX_SIDE);
         return 2;
     }
+    /* before anything is printed: a grid that cannot be written leaves no listing of it */
+    if (grid_path && cli_check_out_file(grid_path) != 0) return app_report_error();
 
     if (classes) print_classes(&o);
     for (long long i = 0; i < n_captions; i++) {

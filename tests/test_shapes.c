@@ -489,4 +489,7 @@ TEST(shapes_cli_errors) {
         test_run_segp("shapes --grid /nonexistent-dir/g.png --rows 1 --cols 1", out, sizeof out);
     CHECK_MSG(rc == 1 && strstr(out, "segp: error:") && strstr(out, "/nonexistent-dir/g.png"),
               "exit %d: %s", rc, out);
+    /* ... found before the cells are listed: the error is all it prints */
+    CHECK_MSG(strstr(out, "segp: error: /nonexistent-dir/g.png: cannot write there") == out,
+              "%s", out);
 }
