@@ -21,7 +21,8 @@ static void usage(void) {
            "DIR/checkpoint.safetensors (every train.checkpoint_every steps; --resume continues\n"
            "from it exactly) and DIR/model.safetensors at the end. Zero-shot accuracy on the\n"
            "shapes CL test split is logged every train.eval_every steps. One process trains\n"
-           "a DIR at a time (DIR/.lock, removed at the end).\n\n"
+           "a DIR at a time (DIR/.lock, removed at the end). DIR/config.json is a config\n"
+           "itself: 'segp pretrain DIR/config.json --out NEW' runs the same training again.\n\n"
            "  --resume   continue the run in out_dir from its last checkpoint, with the\n"
            "             settings it started with (DIR/config.json; a key with another value\n"
            "             is refused, except out_dir and train.{log,checkpoint,eval}_every)\n"
@@ -106,9 +107,7 @@ int cmd_pretrain(int argc, char **argv) {
     }
     if (!path) return cli_usage_error("pretrain", "CONFIG.json is required");
     pretrain_config cfg = pretrain_default_config();
-    int n;
-    const cfg_field *f = pretrain_config_fields(&n);
-    if (cfg_parse_file(path, f, n, &cfg) != 0) return app_report_error();
+    if (pretrain_config_parse_file(path, &cfg) != 0) return app_report_error();
     if (out) snprintf(cfg.out_dir, sizeof cfg.out_dir, "%s", out);
     int tty = isatty(fileno(stderr));
     if (pretrain_run(&cfg, resume, stop_after, on_event, &tty) != 0) {

@@ -108,6 +108,20 @@ TEST(pretrain_resume_is_exact) {
     snprintf(args, sizeof args, "pretrain %s --resume", cfg);
     rc = test_run_segp(args, out, sizeof out);
     CHECK_MSG(rc == 0, "%s", out);
+    /* a run's own config.json is a config: its record keys are passed over, and it trains
+     * the same model (it was refused: unknown key 'segp_version') */
+    char dir_c[512];
+    snprintf(dir_c, sizeof dir_c, "%s/pt_c", t);
+    snprintf(args, sizeof args, "pretrain %s/config.json --out %s", dir_a, dir_c);
+    rc = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(rc == 0, "%s", out);
+    snprintf(p, sizeof p, "%s/model.safetensors", dir_a);
+    snprintf(q, sizeof q, "%s/model.safetensors", dir_c);
+    uint8_t *ma = NULL, *mc = NULL;
+    size_t nma = 0, nmc = 0;
+    CHECK(segp_read_file(p, &ma, &nma) == 0 && segp_read_file(q, &mc, &nmc) == 0);
+    CHECK_MSG(nma == nmc && nma > 0 && !memcmp(ma, mc, nma), "its model differs from the run's");
+    free(ma), free(mc);
     /* segp resume / eval of a pretraining folder: named as segp pretrain's, and the refused
      * resume leaves no lock file there (it left one) */
     for (int k = 0; k < 2; k++) {

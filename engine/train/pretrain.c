@@ -213,6 +213,28 @@ static void trim_log(const char *path, int last) {
     free(d);
 }
 
+int pretrain_config_parse_file(const char *path, pretrain_config *c) {
+    static const char *record[] = {"segp_version", "segp_build", "cpu", "threads", "parameters"};
+    uint8_t *data;
+    size_t size;
+    if (segp_read_file(path, &data, &size) != 0) return -1;
+    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
+    const int n = (int)(sizeof fields / sizeof fields[0]);
+    int rc;
+    if (cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, "segp_version")) {
+        for (size_t k = 0; k < sizeof record / sizeof record[0]; k++)
+            cJSON_DeleteItemFromObjectCaseSensitive(root, record[k]);
+        char *rest = cJSON_PrintUnformatted(root);
+        rc = cfg_parse_string(rest, path, fields, n, c);
+        free(rest);
+    } else {
+        rc = cfg_parse_string((const char *)data, path, fields, n, c); /* its errors say where */
+    }
+    cJSON_Delete(root);
+    free(data);
+    return rc;
+}
+
 /* The item at dotted KEY of O (NULL when absent). */
 static const cJSON *item_at(const cJSON *o, const char *key) {
     char buf[128];

@@ -33,6 +33,10 @@ typedef struct {
 
 pretrain_config pretrain_default_config(void);
 const cfg_field *pretrain_config_fields(int *n);
+/* PATH's config over C (the defaults on entry). A run's own DIR/config.json is a config too:
+ * the record it adds (segp_version, segp_build, cpu, threads, parameters) is passed over.
+ * -1 + error naming the file and key. */
+int pretrain_config_parse_file(const char *path, pretrain_config *c);
 /* What pretrain_run checks before it starts (activation, dtype, sizes that must divide, the
  * architecture), filling the model's architecture MC. -1 + error naming the key. */
 int pretrain_config_check(const pretrain_config *c, clip_config *mc);
