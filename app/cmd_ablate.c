@@ -493,7 +493,7 @@ int cmd_ablate(int argc, char **argv) {
     else default_out(&a, a.out, sizeof a.out);
     a.base = cl_config_default();
     int bad = cl_config_parse_file(a.config, &a.base) != 0;
-    for (int k = 0; k < a.n_sets && !bad; k++) bad = cl_config_set(&a.base, a.sets[k]) != 0;
+    if (!bad) bad = cl_config_set_all(&a.base, a.sets, a.n_sets) != 0;
     if (bad || check_ablation(&a, !list) != 0) {
         rc = app_report_error();
         goto done;

@@ -202,8 +202,7 @@ int cmd_run(int argc, char **argv) {
     cl_config c = cl_config_default();
     if (cl_config_parse_file(config, &c) != 0) return app_report_error();
     cli_shipped_config_paths(config, &c);
-    for (int k = 0; k < n_sets; k++)
-        if (cl_config_set(&c, sets[k]) != 0) return app_report_error();
+    if (cl_config_set_all(&c, sets, n_sets) != 0) return app_report_error();
     if (device) snprintf(c.device, sizeof c.device, "%s", device);
     if (precision) snprintf(c.precision, sizeof c.precision, "%s", precision);
     if (cl_config_check(&c) != 0) {

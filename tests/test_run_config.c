@@ -62,6 +62,18 @@ TEST(run_set_bad_values_named) {
     CHECK(cl_config_set(&c, "acgd.lambda=-0.5E-1") == 0);
     CHECK_NEAR(c.segp.lambda_acgd, -0.05, 1e-9);
     CHECK(cl_config_set(&c, "seed=0") == 0 && c.seed == 0);
+    /* a key set twice among the --set list is refused by name (the last one won, silently) */
+    const char *twice[] = {"seed=3", "acgd.lambda=2", "seed=4"};
+    CHECK(cl_config_set_all(&c, twice, 3) != 0);
+    CHECK_MSG(strstr(segp_last_error(), "--set seed=4: key 'seed' is set twice (also --set "
+                                        "seed=3)"), "%s", segp_last_error());
+    const char *once[] = {"seed=5", "acgd.lambda=3"};
+    CHECK(cl_config_set_all(&c, once, 2) == 0 && c.seed == 5 && c.segp.lambda_acgd == 3);
+    char dir[512], args[1500];
+    snprintf(dir, sizeof dir, "%s/set-twice", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --set seed=1 --set seed=2 --out %s", cfg, dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'seed' is set twice") && !dir_has(dir, ""), "%s", out);
     CHECK(cl_config_set(&c, "augment.enabled=true") == 0 && c.train.augment == 1);
 }
 

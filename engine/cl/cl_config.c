@@ -253,6 +253,18 @@ int cl_config_set(cl_config *c, const char *assignment) {
     return rc;
 }
 
+int cl_config_set_all(cl_config *c, const char *const *assignments, int n) {
+    for (int k = 0; k < n; k++) {
+        if (cl_config_set(c, assignments[k]) != 0) return -1;
+        size_t kl = (size_t)(strchr(assignments[k], '=') - assignments[k]);
+        for (int j = 0; j < k; j++)
+            if (!strncmp(assignments[j], assignments[k], kl) && assignments[j][kl] == '=')
+                return SEGP_FAIL("--set %s: key '%.*s' is set twice (also --set %s)",
+                                 assignments[k], (int)kl, assignments[k], assignments[j]);
+    }
+    return 0;
+}
+
 int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config *c,
                         cl_run_provenance *prov) {
     memset(prov, 0, sizeof *prov);

@@ -70,6 +70,9 @@ int cl_config_parse_file(const char *path, cl_config *c);
  * string as it is, or JSON-quoted; a number; true/false), then checked like the same key in a
  * file. -1 + error naming the assignment, the key and what was expected. */
 int cl_config_set(cl_config *c, const char *assignment);
+/* The N --set assignments in order, as cl_config_set; a key set twice among them is refused by
+ * name, as a key given twice in a file is. */
+int cl_config_set_all(cl_config *c, const char *const *assignments, int n);
 /* What a run recorded of the process that made it, beyond its config keys: the numbers of a
  * re-run task match the original's only with the same model, thread count and BLAS kernels. */
 typedef struct {
