@@ -37,7 +37,7 @@ int cmd_encode(int argc, char **argv) {
     float *pixels = NULL, *emb = NULL;
     int32_t *ids = NULL;
     npy_array arr = {0};
-    int in_images = 0;
+    int in_images = 0, saw_images = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (app_is_help(a)) {
@@ -70,14 +70,23 @@ int cmd_encode(int argc, char **argv) {
             texts[n_texts++] = t;
         } else if (!strcmp(a, "--images")) {
             in_images = 1;
+            saw_images = 1;
         } else if (!strcmp(a, "--normalize")) {
             normalize = 1;
         } else if (!strcmp(a, "--truncate")) {
             truncate = 1;
+        } else if (a[0] != '-') {
+            rc = cli_usage_error("encode", "unexpected argument '%s' (images go right after "
+                                 "--images)", a);
+            goto done;
         } else {
             rc = cli_unknown("encode", a);
             goto done;
         }
+    }
+    if (saw_images && !n_images) {
+        rc = cli_usage_error("encode", "--images needs at least one image file after it");
+        goto done;
     }
     if (!model || !out) {
         rc = cli_usage_error("encode", "--model and --out are required");

@@ -297,6 +297,17 @@ TEST(cli_encode_text_and_zeroshot) {
     npy_free(&ie);
     npy_free(&te);
     npy_free(&p);
+    /* an image outside --images, and --images with none: usage errors that say so (the first
+     * was "unknown option 'x.png'", the second "give exactly one of ...") */
+    snprintf(args, sizeof args, "encode --model " FIX "clip_tiny.safetensors --out %s "
+             FIX "image_rgb_64x48.png", ip);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    CHECK_MSG(strstr(out, "unexpected argument '" FIX "image_rgb_64x48.png' (images go right "
+                          "after --images)"), "%s", out);
+    snprintf(args, sizeof args, "encode --model " FIX "clip_tiny.safetensors --images --out %s",
+             ip);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    CHECK_MSG(strstr(out, "--images needs at least one image file"), "%s", out);
     /* a class named twice: refused, naming it (its probability was split in two columns) */
     snprintf(cls, sizeof cls, "%s/classes_twice.txt", test_tmpdir());
     write_text(cls, "red star\n# comment\nblue circle\n  red star \n");
