@@ -97,6 +97,16 @@ TEST(run_bad_configs_named) {
     /* a template without {} gives every class one prompt: a run of nothing */
     bad_config("template", ", \"prompt_template\": \"a photo of a shape.\"",
                "key 'prompt_template': \"a photo of a shape.\" has no {}");
+    /* more anchor seeds per old class than a task has training images: refused before any
+     * run directory (it failed at task 2, after task 1 had trained, with "fix and resume") */
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/bad-anchors", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("bad-anchors", "segp",
+             ", \"anchors\": {\"per_class\": 101, \"steps\": 1}"), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'anchors.per_class' = 101 but task 2 has 100 training images") &&
+                  !dir_has(dir, ""),
+              "%s", out);
     /* keys TINY_RUN sets itself: replace the value in the text */
     char json[2048];
     snprintf(json, sizeof json, TINY_RUN, "finetune", "");
@@ -104,7 +114,6 @@ TEST(run_bad_configs_named) {
     char bad[2100];
     snprintf(bad, sizeof bad, "%.*s%s%s", (int)(m - json), json, "no/such/model.safetensors",
              m + strlen("sample_runs/models/shapes-clip.safetensors"));
-    char dir[512], args[1400];
     snprintf(dir, sizeof dir, "%s/bad-model", test_tmpdir());
     snprintf(args, sizeof args, "run %s --out %s", write_config("bad-model", bad), dir);
     CHECK(test_run_segp(args, out, sizeof out) != 0 && strstr(out, "'model'") &&

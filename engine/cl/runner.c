@@ -99,6 +99,26 @@ static int setup(cl_runner *r) {
         if (k <= 0) return SEGP_FAIL("key 'benchmark.tasks': task %d has no classes", t + 1);
         r->task_start[t + 1] = r->task_start[t] + k;
     }
+    /* SeGP-CL's anchors take anchors.per_class seeds from each later task's training images:
+     * too many for one of them is a config error, named now rather than after task 1 */
+    if (!strcmp(c->method, "segp") && (c->segp.lambda_acgd > 0 || c->segp.transfer)) {
+        uint8_t *in_task = segp_malloc((size_t)nc);
+        int rc = 0;
+        for (int t = 1; t < r->T && rc == 0; t++) {
+            memset(in_task, 0, (size_t)nc);
+            for (int k = r->task_start[t]; k < r->task_start[t + 1]; k++)
+                in_task[r->order[k]] = 1;
+            int *idx = NULL;
+            int n = benchmark_select(r->bench, BENCH_TRAIN, in_task, &idx);
+            free(idx);
+            if (n >= 0 && c->segp.k_seed > n)
+                rc = SEGP_FAIL("key 'anchors.per_class' = %d but task %d has %d training images "
+                               "to draw the seeds from (expected 1..%d)", c->segp.k_seed, t + 1,
+                               n, n);
+        }
+        free(in_task);
+        if (rc != 0) return -1;
+    }
     if (segp_backend_set_precision(be, c->precision, "key 'run.precision'") != 0) return -1;
     clip_load_params mp = clip_default_load_params();
     mp.device = c->device;
