@@ -12,6 +12,7 @@
 #include "cl/cl_config.h"
 #include "cl/methods.h"
 #include "core/common.h"
+#include "model/zeroshot.h"
 #include "test.h"
 #include "train/finetune.h"
 #include "train/pretrain.h"
@@ -97,6 +98,13 @@ TEST(run_bad_configs_named) {
     /* a template without {} gives every class one prompt: a run of nothing */
     bad_config("template", ", \"prompt_template\": \"a photo of a shape.\"",
                "key 'prompt_template': \"a photo of a shape.\" has no {}");
+    /* a template so long that cutting the prompts to the context (32 tokens here) takes the
+     * class names away: every class had one prompt (loss 2.3026, chance accuracy, exit 0) */
+    bad_config("long-template", ", \"prompt_template\": \"a very a very a very a very a very "
+               "a very a very a very a very a very a very a very a very a very a very a very a "
+               "very nice photo of a {}.\"", "key 'prompt_template': the prompts of \"");
+    CHECK_MSG(strstr(out, "are the same once cut to the model's context of 32 tokens"), "%s",
+              out);
     /* more anchor seeds per old class than a task has training images: refused before any
      * run directory (it failed at task 2, after task 1 had trained, with "fix and resume") */
     char dir[512], args[1400];
@@ -355,6 +363,18 @@ TEST(cli_template_needs_braces) {
              model, write_config("names", "red circle\nblue square\n"));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "--template: \"a shape\" has no {}"), "%s", out);
+    /* a long template is cut to the context like CLIP's truncate=True, and refused only when
+     * that leaves two classes the same prompt */
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    const char *names[] = {"red circle", "blue square"};
+    int32_t ids[2 * 8];
+    CHECK(tok && zeroshot_tokenize_prompts(tok, "{} in a photo of a thing", names, 2, 8, ids) == 0);
+    CHECK(ids[7] == CLIP_EOT && ids[8 + 7] == CLIP_EOT && ids[1] != ids[8 + 1]);
+    CHECK(zeroshot_tokenize_prompts(tok, "a photo of a very large {}", names, 2, 8, ids) != 0);
+    CHECK_MSG(strstr(segp_last_error(), "the prompts of \"red circle\" and \"blue square\" are "
+                                        "the same once cut to the model's context of 8 tokens"),
+              "%s", segp_last_error());
+    clip_tokenizer_free(tok);
     const char *cfg = write_config("ft-template", "{\"prompt_template\": \"a shape\", \"world\": "
                                    "{\"train_per_class\": 1, \"test_per_class\": 1}, "
                                    "\"train\": {\"epochs\": 1}}");

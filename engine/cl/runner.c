@@ -18,6 +18,7 @@
 #include "core/common.h"
 #include "metrics/analytics.h"
 #include "model/lora.h"
+#include "model/zeroshot.h"
 #include "run/rundir.h"
 #include "run/sha256.h"
 #include "runner_internal.h"
@@ -127,6 +128,16 @@ static int setup(cl_runner *r) {
     if (!r->model) return segp_fail_prefix("key 'model': ");
     r->tok = clip_tokenizer_init(NULL);
     if (!r->tok) return -1;
+    /* every class's prompt once, before any work: a template that crowds the class names out
+     * of the model's context is named now, not when task 1 starts training */
+    int context = clip_model_config(r->model)->context;
+    if (context > 0) {
+        int32_t *ids = segp_malloc((size_t)nc * context * sizeof *ids);
+        int rc = benchmark_class_prompts(r->tok, r->bench, NULL, nc, c->train.template_, context,
+                                         ids);
+        free(ids);
+        if (rc != 0) return segp_fail_prefix("key 'prompt_template': ");
+    }
     clip_lora_params lp = clip_lora_default_params();
     lp.rank = c->train.rank;
     lp.alpha = c->train.alpha;

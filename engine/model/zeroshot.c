@@ -25,10 +25,24 @@ int zeroshot_check_template(const char *tmpl, const char *what) {
 int zeroshot_tokenize_prompts(clip_tokenizer *tok, const char *tmpl, const char *const *names,
                               int n, int context, int32_t *ids) {
     char prompt[512];
+    int cut = 0; /* a prompt longer than the context keeps its first tokens, as before */
     for (int k = 0; k < n; k++) {
         zeroshot_fill_template(tmpl, names[k], prompt, sizeof prompt);
+        int total = 0;
+        if (clip_tokenizer_encode(tok, prompt, NULL, 0, &total) < 0) return -1;
+        cut |= total + 2 > context;
         if (clip_tokenize(tok, prompt, context, 1, ids + (size_t)k * context) != 0) return -1;
     }
+    /* ... but when cutting took the class names away, two classes share one prompt (all of
+     * them, when the template alone fills the context) and nothing tells them apart */
+    for (int a = 0; cut && a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            if (!memcmp(ids + (size_t)a * context, ids + (size_t)b * context,
+                        (size_t)context * sizeof *ids) && strcmp(names[a], names[b]))
+                return SEGP_FAIL("the prompts of \"%s\" and \"%s\" are the same once cut to the "
+                                 "model's context of %d tokens: template \"%s\" leaves no room "
+                                 "for the class name (shorten it)", names[a], names[b], context,
+                                 tmpl);
     return 0;
 }
 
