@@ -227,6 +227,8 @@ TEST(pretrain_bad_configs) {
         {"{\"world\": {\"shape_group\": 13}}", "world.shape_group"},
         {"{\"train\": {\"prompt_template\": \"a shape\", \"steps\": 1, \"batch_size\": 4}}",
          "'train.prompt_template': \"a shape\""},
+        {"{\"model\": {\"context\": 8}, \"train\": {\"prompt_template\": \"a photo of a very "
+         "large {}\", \"steps\": 1, \"batch_size\": 4}}", "leaves no room for the class name"},
         {"{\"world\": {\"shape_group\": 5}, \"train\": {\"batch_size\": 12}}", "multiple of world.shape_group"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

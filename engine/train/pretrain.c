@@ -104,6 +104,24 @@ pretrain_config pretrain_default_config(void) {
     return c;
 }
 
+/* The zero-shot evaluation's prompts, every class's, at model.context: refused now when cutting
+ * them to the context leaves two classes one prompt, not at the first evaluation. */
+static int check_eval_prompts(const pretrain_config *c) {
+    enum { N = SHAPES_N_CLASSES + SHAPES_N_HELDOUT };
+    char buf[N][64];
+    const char *names[N];
+    for (int k = 0; k < N; k++) {
+        shapes_class_name(k, buf[k], sizeof buf[k]);
+        names[k] = buf[k];
+    }
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    int32_t *ids = segp_malloc((size_t)N * c->context * sizeof *ids);
+    int rc = tok ? zeroshot_tokenize_prompts(tok, c->template_, names, N, c->context, ids) : -1;
+    free(ids);
+    clip_tokenizer_free(tok);
+    return rc ? segp_fail_prefix("key 'train.prompt_template': ") : 0;
+}
+
 int pretrain_config_check(const pretrain_config *c, clip_config *mc) {
     if (strcmp(c->activation, "quick_gelu") && strcmp(c->activation, "gelu"))
         return SEGP_FAIL("model.activation '%s' (expected \"quick_gelu\" or \"gelu\")",
@@ -120,6 +138,7 @@ int pretrain_config_check(const pretrain_config *c, clip_config *mc) {
                          c->batch_size, c->shape_group);
     if (!c->out_dir[0]) return SEGP_FAIL("out_dir is empty");
     if (zeroshot_check_template(c->template_, "key 'train.prompt_template'") != 0) return -1;
+    if (check_eval_prompts(c) != 0) return -1;
     memset(mc, 0, sizeof *mc);
     mc->has_vision = mc->has_text = 1;
     mc->v_width = c->v_width, mc->v_layers = c->v_layers, mc->v_heads = c->v_heads;
