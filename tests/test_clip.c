@@ -392,6 +392,27 @@ TEST(clip_save_load_roundtrip) {
     clip_model_free(m);
 }
 
+/* A LoRA state of lora.alpha 0 (the key's lowest value) saves and loads back with its alpha: its
+ * run's checkpoints were unreadable to segp eval and resume ("not a positive number"). */
+TEST(clip_lora_alpha_zero_roundtrip) {
+    clip_model *m = clip_model_load(FIX "clip_tiny.safetensors", NULL);
+    CHECK(m != NULL);
+    if (!m) return;
+    clip_lora_params p = clip_lora_default_params();
+    p.rank = 4, p.alpha = 0;
+    clip_lora *a = clip_lora_new(m, &p);
+    p.alpha = 8; /* what the loader must replace by the file's */
+    clip_lora *b = clip_lora_new(m, &p);
+    char path[512];
+    snprintf(path, sizeof path, "%s/lora_alpha0.safetensors", test_tmpdir());
+    CHECK(a && b && clip_lora_save(a, path) == 0);
+    CHECK_MSG(b && clip_lora_load(b, path) == 0, "%s", segp_last_error());
+    if (b) CHECK(b->p.alpha == 0 && b->scale == 0);
+    clip_lora_free(a);
+    clip_lora_free(b);
+    clip_model_free(m);
+}
+
 /* Regressions (fuzz/corpus/clip_checkpoint/regress-*): shapes that claim more than the file holds.
  * A c_fc weight of shape [1000000000, 0] holds no bytes but made the MLP width 10^9 (a 68 GB
  * allocation); 300 zero-size in_proj tensors made 300 layers. Both are refused, naming the

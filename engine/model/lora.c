@@ -196,8 +196,9 @@ static int load_from(clip_lora *l, st_file *f) {
     float alpha = l->p.alpha;
     if (alpha_s) {
         double a = strtod(alpha_s, &end);
-        if (!*alpha_s || *end || !(a > 0 && a <= 1e30)) {
-            rc = SEGP_FAIL("%s: metadata segp.lora_alpha = \"%.20s\" is not a positive number",
+        /* 0 is lora.alpha's lowest value: a run that chose it reads its checkpoints back */
+        if (!*alpha_s || *end || !(a >= 0 && a <= 1e30)) {
+            rc = SEGP_FAIL("%s: metadata segp.lora_alpha = \"%.20s\" is not a number >= 0",
                            path, alpha_s);
             goto done;
         }
