@@ -101,6 +101,12 @@ int cmd_finetune(int argc, char **argv) {
     if (out && cli_check_out_file(out) != 0) return app_report_error();
     clip_model *m = clip_model_load(model, &mp);
     if (!m) return app_report_error();
+    if (!clip_model_config(m)->has_vision || !clip_model_config(m)->has_text) {
+        SEGP_FAIL("%s: holds only the %s tower (fine-tuning needs both)", model,
+                  clip_model_config(m)->has_vision ? "vision" : "text");
+        clip_model_free(m);
+        return app_report_error();
+    }
     int rc = 1;
     benchmark *bench = finetune_open_benchmark(&c, m);
     clip_tokenizer *tok = bench ? clip_tokenizer_init(NULL) : NULL;

@@ -9,6 +9,7 @@
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "test.h"
+#include "tiny_run.h"
 
 #define FIX "tests/fixtures/"
 
@@ -411,4 +412,22 @@ TEST(cli_bad_checkpoints) {
     CHECK_EQ_INT(test_run_segp("info --bogus x", out, sizeof out), 2);
     CHECK(strstr(out, "--bogus") != NULL);
     CHECK_EQ_INT(test_run_segp("nosuchcommand", out, sizeof out), 2);
+}
+
+/* A one-tower checkpoint where both towers are needed: segp run refuses it by key before any
+ * run directory (it made one, then failed in the tokenizer: "context_length 0"), and segp
+ * finetune names it before its header. */
+TEST(cli_one_tower_checkpoint_refused) {
+    char dir[512], args[1600], out[4096];
+    snprintf(dir, sizeof dir, "%s/vision-only-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --set model=" FIX "clip_vision.safetensors --out %s",
+             tiny_config("vision-only", "finetune", ""), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'model': " FIX "clip_vision.safetensors holds only the vision "
+                          "tower") && !dir_has(dir, ""),
+              "%s", out);
+    snprintf(args, sizeof args, "finetune --model " FIX "clip_vision.safetensors");
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "segp: error: " FIX "clip_vision.safetensors: holds only the vision "
+                          "tower") == out, "%s", out);
 }

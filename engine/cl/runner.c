@@ -126,11 +126,15 @@ static int setup(cl_runner *r) {
     mp.precision = NULL; /* set above, with the key in its message */
     r->model = clip_model_load(c->model, &mp);
     if (!r->model) return segp_fail_prefix("key 'model': ");
+    const clip_config *mc = clip_model_config(r->model);
+    if (!mc->has_vision || !mc->has_text)
+        return SEGP_FAIL("key 'model': %s holds only the %s tower (a continual-learning run "
+                         "needs both)", c->model, mc->has_vision ? "vision" : "text");
     r->tok = clip_tokenizer_init(NULL);
     if (!r->tok) return -1;
     /* every class's prompt once, before any work: a template that crowds the class names out
      * of the model's context is named now, not when task 1 starts training */
-    int context = clip_model_config(r->model)->context;
+    int context = mc->context;
     if (context > 0) {
         int32_t *ids = segp_malloc((size_t)nc * context * sizeof *ids);
         int rc = benchmark_class_prompts(r->tok, r->bench, NULL, nc, c->train.template_, context,

@@ -72,6 +72,9 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
                    bench_eval_result *res) {
     if (train_options_check(&c->train) != 0) return -1;
     const clip_config *mc = clip_model_config(m);
+    if (!mc->has_vision || !mc->has_text)
+        return SEGP_FAIL("the checkpoint holds only the %s tower (fine-tuning needs both)",
+                         mc->has_vision ? "vision" : "text");
     int nc = benchmark_num_classes(bm), n = benchmark_count(bm, BENCH_TRAIN);
     int r = mc->resolution, ctx = mc->context, b = c->train.batch_size;
     if (n <= 0)
