@@ -555,6 +555,13 @@ int cmd_bench(int argc, char **argv) {
     lparams.device = on_cpu ? "cpu" : device;
     lparams.precision = prec;
     if (model && !(loaded = clip_model_load(model, &lparams))) return app_report_error();
+    const clip_config *lc = loaded ? clip_model_config(loaded) : NULL;
+    if (lc && (!lc->has_vision || !lc->has_text)) { /* before the seconds of sgemm, not after */
+        SEGP_FAIL("%s: bench needs both towers (this checkpoint holds only the %s tower)", model,
+                  lc->has_vision ? "vision" : "text");
+        clip_model_free(loaded);
+        return app_report_error();
+    }
     if (on_cpu) {
         printf("machine    OpenBLAS kernels '%s' (%s), %d threads\n", blas_corename(),
                blas_selection_note(), o.threads);

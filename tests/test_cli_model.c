@@ -430,4 +430,9 @@ TEST(cli_one_tower_checkpoint_refused) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "segp: error: " FIX "clip_vision.safetensors: holds only the vision "
                           "tower") == out, "%s", out);
+    /* segp bench: before it measures sgemm (it said so after) */
+    snprintf(args, sizeof args, "bench --model " FIX "clip_vision.safetensors --no-torch");
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "segp: error: " FIX "clip_vision.safetensors: bench needs both towers")
+                  == out, "%s", out);
 }
