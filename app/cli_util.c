@@ -284,3 +284,10 @@ int cli_check_out_file(const char *path) {
         return SEGP_FAIL("%s: cannot write there: %s: %s", path, dir, strerror(errno));
     return 0;
 }
+
+int cli_check_text(const char *path, const void *data, size_t n) {
+    const char *nul = memchr(data, 0, n);
+    if (!nul) return 0;
+    return SEGP_FAIL("%s: byte %zu is a NUL: not UTF-8 text (UTF-16? 'iconv -f UTF-16 -t UTF-8' "
+                     "converts it)", path, (size_t)(nul - (const char *)data));
+}

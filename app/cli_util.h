@@ -19,6 +19,10 @@ void cli_shell_quote(const char *s, char *buf, size_t n);
  * folder or is not writable, or when PATH is a folder, so that the failure comes first. */
 int cli_check_out_file(const char *path);
 
+/* 0 when the N bytes of DATA (read from PATH) hold no NUL byte; else -1 + an error naming the
+ * file and the byte: a UTF-16 text file would otherwise read as cut-off lines. */
+int cli_check_text(const char *path, const void *data, size_t n);
+
 /* Print "segp: error: unknown option 'X' (see 'segp CMD --help')" and return 2. */
 int cli_unknown(const char *cmd, const char *opt);
 

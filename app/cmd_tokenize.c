@@ -8,6 +8,7 @@
 
 #include "core/common.h"
 #include "text/tokenizer.h"
+#include "cli_util.h"
 #include "commands.h"
 
 static void usage(FILE *f) {
@@ -128,6 +129,11 @@ int cmd_tokenize(int argc, char **argv) {
             size_t size;
             if ((strcmp(path, "-") ? segp_read_file(path, &data, &size)
                                    : read_stdin(&data, &size)) != 0) {
+                status = app_report_error();
+                goto out;
+            }
+            if (cli_check_text(strcmp(path, "-") ? path : "standard input", data, size) != 0) {
+                free(data);
                 status = app_report_error();
                 goto out;
             }

@@ -55,6 +55,10 @@ static int read_classes(const char *path, char ***names, int *n) {
     uint8_t *data;
     size_t size;
     if (segp_read_file(path, &data, &size) != 0) return -1;
+    if (cli_check_text(path, data, size) != 0) {
+        free(data);
+        return -1;
+    }
     int cap = 16, k = 0;
     char **out = segp_malloc((size_t)cap * sizeof *out);
     char *save = NULL;

@@ -317,6 +317,13 @@ TEST(cli_encode_text_and_zeroshot) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "classes_twice.txt: class \"red star\" is named twice (names 1 and 3"),
               "%s", out);
+    /* a UTF-16 names file: refused (it read as one class cut at the first NUL: 100%) */
+    snprintf(cls, sizeof cls, "%s/classes_utf16.txt", test_tmpdir());
+    write_bytes(cls, "\xff\xfer\0e\0d\0\n\0b\0l\0u\0e\0\n\0", 20);
+    snprintf(args, sizeof args, "zeroshot --model " FIX "clip_tiny.safetensors --classes %s "
+             FIX "image_rgb_64x48.png", cls);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "classes_utf16.txt: byte 3 is a NUL: not UTF-8 text"), "%s", out);
 }
 
 /* Write a copy of the vision fixture with its JSON header edited: FROM replaced by TO. */

@@ -403,6 +403,12 @@ TEST(tokenizer_cli) {
     CHECK_MSG(out[0] == 0, "output: %s", out);
     CHECK_EQ_INT(test_run_segp("tokenize --file - < /dev/null", out, sizeof out), 0);
     CHECK_MSG(out[0] == 0, "output: %s", out);
+    /* a UTF-16 file (NUL bytes): refused, naming it (its lines were cut at the first NUL) */
+    tmp_path(p, sizeof p, "utf16.txt");
+    write_bytes(p, "a\0 \0c\0a\0t\0\n\0", 12);
+    snprintf(cmd, sizeof cmd, "tokenize --file %s", p);
+    CHECK_EQ_INT(test_run_segp(cmd, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "utf16.txt: byte 1 is a NUL: not UTF-8 text"), "output: %s", out);
 
     CHECK_EQ_INT(test_run_segp("tokenize --context 5 --truncate 'a photo of a dog'", out,
                                sizeof out), 0);
