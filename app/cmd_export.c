@@ -1,6 +1,7 @@
 /* cmd_export.c: `segp export`, the command line of the figure catalogue (export/figure.h): one
  * figure of a run, every figure of a run (--all), several runs overlaid (--compare), the list. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,14 +84,15 @@ static int parse_size(const char *s, double *w, double *h) {
     const char *p = end + 1;
     *h = strtod(p, &end);
     if (errno || end == p || *end) return -1;
-    return 0;
+    /* "nan" parses and fails every range check, which then let it through as the default */
+    return isfinite(*w) && isfinite(*h) ? 0 : -1;
 }
 
 static int parse_double(const char *s, double *v) {
     char *end;
     errno = 0;
     *v = strtod(s, &end);
-    return errno || end == s || *end ? -1 : 0;
+    return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
 static const char *ext_of(const char *path) {

@@ -693,6 +693,17 @@ TEST(figure_bad_requests_leave_no_file) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
     snprintf(args, sizeof args, "export " RUN " --figure simmat-text --dpi 5 --out %s", target);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    /* NaN fails every range comparison: it must be refused, not drawn at the default size */
+    snprintf(args, sizeof args, "export " RUN " --figure simmat-text --size nanxnan --out %s",
+             target);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    CHECK_MSG(strstr(out, "--size 'nanxnan'") != NULL, "%s", out);
+    snprintf(args, sizeof args, "export " RUN " --figure simmat-text --size 7xnan --out %s",
+             target);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    snprintf(args, sizeof args, "export " RUN " --figure simmat-text --dpi nan --out %s", target);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    CHECK_MSG(strstr(out, "--dpi 'nan'") != NULL, "%s", out);
     snprintf(args, sizeof args, "export " RUN " --figure simmat-text --task 0 --out %s", target);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
     snprintf(args, sizeof args, "export %s --figure simmat-text --out %s",
