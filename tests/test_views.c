@@ -174,6 +174,15 @@ TEST(views_anchors_task5) {
         free(t);
         snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
     }
+    /* a 100-column terminal: the narrow list's distances keep all their digits */
+    {
+        char *n = view_render(v, &f.s, 100, 32, CHARSET_ASCII, COLORS_NONE);
+        snprintf(want, sizeof want, " %.4f %.4f|", td->anchor_dist_proto[0],
+                 td->anchor_dist_seed[0]);
+        CHECK(text_has(n, want));
+        CHECK(text_has(n, "proto   seed"));
+        free(n);
+    }
     /* arrows select: the next anchor, the next class */
     press(v, &f.s, "j");
     char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);

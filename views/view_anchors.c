@@ -271,10 +271,15 @@ static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const
     if (in.w < 8 || in.h < 2) return;
     int fg = color_fg(c), acc = color_accent(c);
     int wide = in.w >= 44;
-    canvas_text(c, in.x, in.y, in.w,
-                wide ? "   #  target class      to proto  to seed  score"
-                     : "   # class           proto   seed",
-                color_dim(c), COL_DEFAULT, ATTR_BOLD);
+    /* the narrow form gives the class name what the two distances leave, so that a cut
+     * never takes a digit off a distance (0.0969 would read as 0.096) */
+    int nw = vk_clamp(in.w - 19, 5, 14);
+    if (wide)
+        canvas_text(c, in.x, in.y, in.w, "   #  target class      to proto  to seed  score",
+                    color_dim(c), COL_DEFAULT, ATTR_BOLD);
+    else
+        canvas_printf(c, in.x, in.y, in.w, color_dim(c), COL_DEFAULT, ATTR_BOLD,
+                      "   # %-*s  proto   seed", nw, "class");
     int rows = in.h - 1;
     p->page = rows;
     if (p->sel < p->top) p->top = p->sel;
@@ -290,8 +295,8 @@ static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const
                           td->anchor_dist_proto[a], td->anchor_dist_seed[a], td->anchor_score[a]);
         else
             canvas_printf(c, in.x, in.y + 1 + i, in.w, on ? acc : fg, COL_DEFAULT,
-                          on ? ATTR_REVERSE | ATTR_BOLD : 0, "%c%3d %-14.14s %.4f %.4f",
-                          on ? '>' : ' ', a, vk_class(s, td->anchor_target[a]),
+                          on ? ATTR_REVERSE | ATTR_BOLD : 0, "%c%3d %-*.*s %.4f %.4f",
+                          on ? '>' : ' ', a, nw, nw, vk_class(s, td->anchor_target[a]),
                           td->anchor_dist_proto[a], td->anchor_dist_seed[a]);
     }
     p->list_x = in.x;
