@@ -51,6 +51,8 @@ static void usage(FILE *f) {
             "  --matrix M         simmat-diff: text (text x text, default), cross (image class\n"
             "                     means x text) or proto (means x means)\n"
             "  --space S          projection: pca (default) or tsne\n"
+            "  --branch B         accuracy-matrix: full (the prediction, default) or clip (the\n"
+            "                     CLIP branch alone of a dual-path run; -clip in the name)\n"
             "  --labels A,B,...   --compare: legend names in the order of the runs (default: the\n"
             "                     method, or the folder name where two runs share a method)\n"
             "  --threads N        --all: tasks drawn at once (default: OMP_NUM_THREADS or all\n"
@@ -258,6 +260,10 @@ int cmd_export(int argc, char **argv) {
             if (!strcmp(v, "pca")) o.space = FIG_SPACE_PCA;
             else if (!strcmp(v, "tsne") || !strcmp(v, "t-sne")) o.space = FIG_SPACE_TSNE;
             else return cli_usage_error("export", "--space '%s': expected pca or tsne", v);
+        } else if (!strcmp(a, "--branch")) {
+            if (!strcmp(v, "full")) o.clip_branch = 0;
+            else if (!strcmp(v, "clip")) o.clip_branch = 1;
+            else return cli_usage_error("export", "--branch '%s': expected full or clip", v);
         } else if (!strcmp(a, "--labels")) {
             labels_s = v;
         } else if (!strcmp(a, "--threads")) {

@@ -241,7 +241,7 @@ static void export_view(tui *t) {
     segp_clear_error();
     if (v->export_data && v->export_data(v, &t->st, dir, written, sizeof written) != 0)
         return say(t, "export failed: %s", segp_last_error());
-    view_figure vf = {v->figure, RUN_STATE_STUDENT, RUN_STATE_TEACHER, 0, 0};
+    view_figure vf = {v->figure, RUN_STATE_STUDENT, RUN_STATE_TEACHER, 0, 0, 0};
     if (v->figure_of) v->figure_of(v, &vf);
     char fig_note[512] = "";
     if (vf.figure) {
@@ -251,6 +251,7 @@ static void export_view(tui *t) {
         o.against = vf.against;
         o.matrix = (fig_matrix)vf.matrix;
         o.space = vf.tsne ? FIG_SPACE_TSNE : FIG_SPACE_PCA;
+        o.clip_branch = vf.clip;
         int task = t->st.task;
         const figure_info *fi = figure_find(vf.figure);
         char name[256], path[4400];

@@ -170,25 +170,35 @@ void fig_simmat_diff_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     free(d);
 }
 
+/* The matrix the figure shows: the CLIP branch's with options.clip_branch. */
+static const double *accuracy_of(const fig_ctx *c) {
+    return c->o->clip_branch ? c->r->R_clip : c->r->R;
+}
+
 int fig_accuracy_matrix_check(const fig_ctx *c) {
     const run_record *r = c->r;
-    if (!r->R || r->num_tasks < 1) return SEGP_FAIL("%s: no accuracy matrix", r->dir);
+    if (c->o->clip_branch && !r->R_clip)
+        return SEGP_FAIL("%s: no CLIP-branch accuracy matrix (accuracy_matrix_clip.npy: the "
+                         "method %s is not dual-path)", r->dir, r->method ? r->method : "?");
+    const double *R = accuracy_of(c);
+    if (!R || r->num_tasks < 1) return SEGP_FAIL("%s: no accuracy matrix", r->dir);
     for (int i = 0; i < r->num_tasks * r->num_tasks; i++)
-        if (isfinite(r->R[i])) return 0;
+        if (isfinite(R[i])) return 0;
     return SEGP_FAIL("%s: accuracy_matrix.npy has no measured entry yet (no task finished)",
                      r->dir);
 }
 
 void fig_accuracy_matrix_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     const run_record *r = c->r;
+    const double *R = accuracy_of(c);
     const int T = r->num_tasks;
     /* rows up to the last one with a measurement (a live run's matrix fills row by row) */
     int rows = 0;
     for (int i = 0; i < T; i++)
         for (int j = 0; j < T; j++)
-            if (isfinite(r->R[i * T + j])) rows = i + 1;
+            if (isfinite(R[i * T + j])) rows = i + 1;
     float *m = segp_malloc(sizeof(float) * (size_t)rows * T);
-    for (int i = 0; i < rows * T; i++) m[i] = (float)r->R[i];
+    for (int i = 0; i < rows * T; i++) m[i] = (float)R[i];
     char **names = segp_malloc(sizeof(char *) * (size_t)T);
     for (int i = 0; i < T; i++) {
         names[i] = segp_malloc(16);
@@ -196,7 +206,8 @@ void fig_accuracy_matrix_draw(const fig_ctx *c, cairo_t *cr, double w, double h)
     }
     char title[256], desc[160];
     fig_run_desc(r, desc, sizeof desc);
-    snprintf(title, sizeof title, "Accuracy (%%) on task j after task i, %s", desc);
+    snprintf(title, sizeof title, "%s (%%) on task j after task i, %s",
+             c->o->clip_branch ? "CLIP-branch accuracy" : "Accuracy", desc);
     fig_heatmap hm = {0};
     hm.m = m;
     hm.rows = rows;
@@ -227,7 +238,7 @@ void fig_accuracy_matrix_draw(const fig_ctx *c, cairo_t *cr, double w, double h)
         fig_csv_str(b, names[i]);
         for (int j = 0; j < T; j++) {
             fig_csv_sep(b);
-            fig_csv_num(b, r->R[i * T + j]);
+            fig_csv_num(b, R[i * T + j]);
         }
         fig_csv_end(b);
     }

@@ -108,7 +108,8 @@ void figure_default_name(const char *figure, int task, const figure_options *o, 
     const char *ext = fig_format_ext(o->format);
     const fig_def *d = def_find(figure);
     if (d && !d->info.per_task) {
-        snprintf(buf, n, "%s.%s", figure, ext);
+        int clip = o->clip_branch && !strcmp(figure, "accuracy-matrix");
+        snprintf(buf, n, "%s%s.%s", figure, clip ? "-clip" : "", ext);
         return;
     }
     char variant[64] = "";

@@ -13,7 +13,8 @@
  *                     matrices (options.against, options.matrix), diverging map centred on 0
  *   projection        2-D PCA (default) or t-SNE (options.space) of images, texts, prototypes,
  *                     anchors; old vs new classes by marker shape and colour
- *   accuracy-matrix   R[i][j]: accuracy on task j after task i, values in the cells
+ *   accuracy-matrix   R[i][j]: accuracy on task j after task i, values in the cells (the
+ *                     CLIP branch's matrix with options.clip_branch)
  *   accuracy-curve    A_t, average accuracy, old- and new-class accuracy per task
  *                     (figure_export_compare: A_t of several runs overlaid)
  *   drift-interface   mean drift per interface-distance bin, old and new samples, with the
@@ -47,6 +48,8 @@ typedef struct {
                              * RUN_STATE_PRE */
     fig_matrix matrix;      /* simmat-diff: which matrix (FIG_MATRIX_TEXT) */
     fig_space space;        /* projection: FIG_SPACE_PCA */
+    int clip_branch;        /* accuracy-matrix: the CLIP branch's matrix of a dual-path run (0:
+                             * the full prediction's) */
     int write_data;         /* also write the data file (STEM.csv) beside (1) */
     const char *label;      /* legend name of this run in comparisons (NULL: method / folder) */
 } figure_options;
@@ -99,8 +102,8 @@ int figure_export_all(const run_record *r, const char *dir, const figure_options
                       figure_skip_fn on_skip, void *user, int *written, int *skipped);
 
 /* A default file name for FIGURE (and task, variant options) in format O->format, e.g.
- * "simmat-diff-pretrained-text-t03.png", "projection-tsne-t10.png", "accuracy-curve.png" (task
- * 1-based in names); written into BUF. */
+ * "simmat-diff-pretrained-text-t03.png", "projection-tsne-t10.png", "accuracy-curve.png",
+ * "accuracy-matrix-clip.png" (task 1-based in names); written into BUF. */
 void figure_default_name(const char *figure, int task, const figure_options *o, char *buf,
                          size_t n);
 

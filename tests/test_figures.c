@@ -609,6 +609,53 @@ static const char *finetune_copy(void) {
     return dir;
 }
 
+/* --branch clip: the CLIP branch's matrix (what the accuracy view shows after `c`), its own
+ * name and title; refused, with no file, where the run has no such matrix */
+TEST(figure_accuracy_matrix_of_the_clip_branch) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    CHECK(r.R_clip != NULL && r.R_clip[0] != r.R[0]);
+    if (!r.R_clip) {
+        run_record_free(&r);
+        return;
+    }
+    figure_options o;
+    figure_options_default(&o);
+    o.clip_branch = 1;
+    char name[128], want[64];
+    figure_default_name("accuracy-matrix", -1, &o, name, sizeof name);
+    CHECK(!strcmp(name, "accuracy-matrix-clip.png"));
+    char args[4096], out[4096];
+    snprintf(args, sizeof args, "export " RUN " --figure accuracy-matrix --branch clip --out %s",
+             tpath("clip/accuracy-matrix-clip.png", NULL));
+    mkdirs(tpath("clip", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    char *csv = read_text(tpath("clip/accuracy-matrix-clip.csv", NULL));
+    CHECK(csv != NULL);
+    /* row 1: the CLIP branch's R[0][0], not the full prediction's */
+    snprintf(want, sizeof want, "\n1,%.9g,", r.R_clip[0]);
+    CHECK_MSG(csv && strstr(csv, want), "%s", csv ? csv : "");
+    snprintf(want, sizeof want, "\n10,%.9g,", r.R_clip[90]);
+    CHECK_MSG(csv && strstr(csv, want), "%s", csv ? csv : "");
+    free(csv);
+    run_record_free(&r);
+
+    char dir[1024], cmd[4096];
+    snprintf(dir, sizeof dir, "%s", tpath("no-clip-run", NULL));
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r " RUN " '%s' && rm '%s'/accuracy_matrix_clip.*",
+             dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "export %s --figure accuracy-matrix --branch clip --out %s", dir,
+             tpath("clip/none.png", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "no CLIP-branch accuracy matrix") != NULL, "%s", out);
+    CHECK(!path_exists(tpath("clip/none.png", NULL)) && !path_exists(tpath("clip/none.csv", NULL)));
+    snprintf(args, sizeof args, "export " RUN " --figure accuracy-matrix --branch half --out %s",
+             tpath("clip/none.png", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+}
+
 TEST(figure_bad_requests_leave_no_file) {
     /* tpath's buffers rotate: keep copies */
     char dir[1024], target[1024], ft[1024];

@@ -36,7 +36,15 @@ TEST(view_accuracy_shipped_run) {
     CHECK(text_has(t, ">10   70.50  65.00  61.00  66.00  64.00"
                          "  62.50  61.50  62.00  61.50  64.00"));
     free(t);
+    /* `e` then draws that matrix, not the full prediction's */
+    view_figure f = {v->figure, 0, 0, 0, 0, 0};
+    CHECK(v->figure_of != NULL);
+    if (v->figure_of) v->figure_of(v, &f);
+    CHECK(f.figure && !strcmp(f.figure, "accuracy-matrix") && f.clip == 1);
     v->key(v, 'c', &s);
+    f.clip = 1;
+    if (v->figure_of) v->figure_of(v, &f);
+    CHECK_EQ_INT(f.clip, 0);
 
     /* the cursor: starts on the selected task's diagonal, then up to a zero-shot entry */
     CHECK_EQ_INT(v->key(v, WK_UP, &s), VIEW_REDRAW);

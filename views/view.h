@@ -64,6 +64,7 @@ typedef struct {
     int against;         /* simmat-diff: RUN_STATE_TEACHER or RUN_STATE_PRE */
     int matrix;          /* simmat-diff: 0 text x text, 1 image means x text, 2 means x means */
     int tsne;            /* projection: 1 t-SNE, 0 PCA */
+    int clip;            /* accuracy-matrix: the CLIP branch's matrix */
 } view_figure;
 
 typedef struct view view;
@@ -79,7 +80,7 @@ struct view {
      * into WRITTEN (comma-separated). 0, or -1 + error naming the file. */
     int (*export_data)(view *v, const wb_state *s, const char *dir, char *written, size_t n);
     /* The figure of the current display (may be NULL: `figure` with the student state, against
-     * the teacher, text x text, PCA). */
+     * the teacher, text x text, PCA, the full prediction). */
     void (*figure_of)(view *v, view_figure *f);
     void (*free)(view *v);
     void *priv;

@@ -26,7 +26,8 @@ static const view_help accuracy_help[] = {
     {"v", "the numbers per task (A_t, Avg, old, new; the CLIP branch's A_t in a dual-path "
           "run) instead of the curves"},
     {"mouse", "click a matrix cell to put the cursor there"},
-    {"e", "export: accuracy_matrix[_clip].csv (the matrix shown) and accuracy_curves.csv"},
+    {"e", "export: accuracy-matrix[-clip].png and accuracy_matrix[_clip].csv (the matrix "
+          "shown), accuracy_curves.csv"},
 };
 
 static const double *matrix_of(const accuracy *a, const run_record *r) {
@@ -362,6 +363,12 @@ static int accuracy_export(view *v, const wb_state *s, const char *dir, char *wr
     return view_text_write(&t, dir, "accuracy_curves.csv", written, n);
 }
 
+/* `e` draws the matrix shown: the CLIP branch's after `c` */
+static void accuracy_figure_of(view *v, view_figure *f) {
+    const accuracy *a = v->priv;
+    f->clip = a->clip;
+}
+
 static void accuracy_free(view *v) {
     free(v->priv);
     free(v);
@@ -377,6 +384,7 @@ view *view_accuracy_new(void) {
     v->help = accuracy_help;
     v->n_help = (int)(sizeof accuracy_help / sizeof accuracy_help[0]);
     v->export_data = accuracy_export;
+    v->figure_of = accuracy_figure_of;
     v->free = accuracy_free;
     v->priv = segp_calloc(1, sizeof(accuracy));
     return v;
