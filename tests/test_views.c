@@ -182,6 +182,13 @@ TEST(views_anchors_task5) {
         CHECK(text_has(n, want));
         CHECK(text_has(n, "proto   seed"));
         free(n);
+        /* 40 columns: the selection's line shortens the class name, not the seed distance */
+        n = view_render(v, &f.s, 40, 12, CHARSET_ASCII, COLORS_NONE);
+        snprintf(want, sizeof want, " proto %.4f seed %.4f\n", td->anchor_dist_proto[0],
+                 td->anchor_dist_seed[0]);
+        CHECK(text_has(n, want));
+        CHECK(text_has(n, "#0 purple tri"));
+        free(n);
     }
     /* arrows select: the next anchor, the next class */
     press(v, &f.s, "j");

@@ -509,10 +509,18 @@ static void anc_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
         /* small: the list, and the selection's numbers on the last line */
         trect list = {b.x, b.y, b.w, b.h - (b.h >= 4 ? 1 : 0)};
         draw_list(c, list, s, p, idx, k);
-        if (b.h >= 4 && sel >= 0)
-            canvas_printf(c, b.x, b.y + b.h - 1, b.w, color_accent(c), COL_DEFAULT, 0,
-                          "#%d %s proto %.4f seed %.4f", sel, vk_class(s, td->anchor_target[sel]),
-                          td->anchor_dist_proto[sel], td->anchor_dist_seed[sel]);
+        if (b.h >= 4 && sel >= 0) {
+            /* the class name gives way, so that the line's edge never cuts a distance */
+            char nums[64];
+            int nl = snprintf(nums, sizeof nums, " proto %.4f seed %.4f",
+                              td->anchor_dist_proto[sel], td->anchor_dist_seed[sel]);
+            int y = b.y + b.h - 1, acc = color_accent(c);
+            int x = b.x + canvas_printf(c, b.x, y, b.w, acc, COL_DEFAULT, 0, "#%d ", sel);
+            const char *name = vk_class(s, td->anchor_target[sel]);
+            int room = b.x + b.w - x - nl;
+            x += canvas_text(c, x, y, room > 1 ? room : 1, name, acc, COL_DEFAULT, 0);
+            if (x < b.x + b.w) canvas_text(c, x, y, b.x + b.w - x, nums, acc, COL_DEFAULT, 0);
+        }
     }
     free(idx);
 }
