@@ -260,6 +260,24 @@ TEST(plot_legend_marks) {
     canvas_free(c);
 }
 
+TEST(plot_legend_line_whole_entries) {
+    float y[1] = {0};
+    plot_series s[3] = {{.y = y, .n = 1, .color = 1, .mark = 'o', .label = "A_t: all seen"},
+                        {.y = y, .n = 1, .color = 2, .mark = '*', .label = "average"},
+                        {.y = y, .n = 1, .color = 3, .mark = '+', .label = "old classes"}};
+    static const char *const names[3] = {"A_t", "Avg", "old"};
+    tcanvas *c = canvas_new(20, 1, CHARSET_ASCII, COLORS_256, 0);
+    CHECK_EQ_INT(plot_legend_line(c, 0, 0, 20, s, 3, names), 3);
+    CHECK(text_is(c, "o A_t  * Avg  + old\n"));
+    CHECK_EQ_INT(at(c, 7, 0)->fg, 2);
+    canvas_free(c);
+    /* an entry that does not fit whole is left out, not cut */
+    c = canvas_new(20, 1, CHARSET_ASCII, COLORS_256, 0);
+    CHECK_EQ_INT(plot_legend_line(c, 0, 0, 20, s, 3, NULL), 1);
+    CHECK(text_is(c, "o A_t: all seen\n"));
+    canvas_free(c);
+}
+
 TEST(plot_image_half_blocks) {
     /* 2x2: red, green over blue, white */
     uint8_t img[12] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255};

@@ -27,6 +27,11 @@ TEST(view_accuracy_shipped_run) {
     CHECK(text_has(t, "held-out zero-shot: pretrained 70.00 -> final 71.50 (+1.50 points)"));
     CHECK(text_has(t, "drift boundary/core ratio 1.692"));
     CHECK(text_has(t, "A_t, Avg, old, new after each task"));
+    CHECK(text_has(t, "o A_t: all seen classes (Last at the end)"));
+    free(t);
+    /* 100x32 (a 100x34 terminal): too short for a legend line per curve, one line names them */
+    t = view_render(v, &s, 100, 32, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\u2502 o A_t  * Avg  + old  x new "));
     free(t);
 
     /* the CLIP branch's matrix */

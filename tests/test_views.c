@@ -181,6 +181,8 @@ TEST(views_anchors_task5) {
                  td->anchor_dist_seed[0]);
         CHECK(text_has(n, want));
         CHECK(text_has(n, "proto   seed"));
+        /* the loss panels, too short for a legend line per curve, name them in one line */
+        CHECK(text_has(n, "| * mean  o selected    |"));
         free(n);
         /* 40 columns: the selection's line shortens the class name, not the seed distance */
         n = view_render(v, &f.s, 40, 12, CHARSET_ASCII, COLORS_NONE);

@@ -142,6 +142,10 @@ void plot_hbars(tcanvas *c, trect r, const char *const *labels, const float *v, 
 
 /* A legend: one line per series (mark in its colour, then the label). */
 void plot_legend(tcanvas *c, int x, int y, const plot_series *s, int n_series);
+/* The same in one line of W cells, for plots too short for plot_legend: mark and NAMES[k]
+ * (NULL: the series' labels) per series, as many whole entries as fit. Returns them. */
+int plot_legend_line(tcanvas *c, int x, int y, int w, const plot_series *s, int n_series,
+                     const char *const *names);
 
 /* An RGB image (HWC, 8-bit) scaled into R with half blocks (two pixels per cell vertically);
  * nothing in ASCII or COLORS_NONE (returns 0 then, 1 when drawn). */

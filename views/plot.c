@@ -458,6 +458,21 @@ void plot_legend(tcanvas *c, int x, int y, const plot_series *s, int n_series) {
     }
 }
 
+int plot_legend_line(tcanvas *c, int x, int y, int w, const plot_series *s, int n_series,
+                     const char *const *names) {
+    int at = 0, k;
+    for (k = 0; k < n_series; k++) {
+        const char *l = names && names[k] ? names[k] : s[k].label ? s[k].label : "";
+        int need = 2 + utf8_cells(l);
+        if (at + need > w) break; /* a cut entry would name no series */
+        uint32_t g = s[k].mark ? s[k].mark : c->cs == CHARSET_ASCII ? '*' : 0x2501;
+        canvas_put(c, x + at, y, g, s[k].color, COL_DEFAULT, ATTR_BOLD);
+        canvas_text(c, x + at + 2, y, need - 2, l, color_fg(c), COL_DEFAULT, 0);
+        at += need + 2;
+    }
+    return k;
+}
+
 /* ---- image ---- */
 
 /* The mean colour of source pixels [x0, x1) x [y0, y1) (at least one pixel). */

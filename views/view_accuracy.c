@@ -160,12 +160,16 @@ static void draw_curves(tcanvas *c, trect box, const wb_state *s) {
         v[3 * T + t] = ok ? (float)m->new_acc : NAN;
     }
     plot_series ser[4] = {
-        {.y = v, .n = T, .color = palette_color(0), .mark = 'o', .label = "A_t: all seen classes (Last at the end)"},
-        {.y = v + T, .n = T, .color = palette_color(1), .mark = '*', .label = "Avg: mean of A_1..A_t"},
+        {.y = v, .n = T, .color = palette_color(0), .mark = 'o',
+         .label = "A_t: all seen classes (Last at the end)"},
+        {.y = v + T, .n = T, .color = palette_color(1), .mark = '*',
+         .label = "Avg: mean of A_1..A_t"},
         {.y = v + 2 * T, .n = T, .color = palette_color(3), .mark = '+', .label = "old classes"},
         {.y = v + 3 * T, .n = T, .color = palette_color(2), .mark = 'x', .label = "new classes"},
     };
-    int lh = in.h > 10 ? 4 : 0;
+    static const char *const short_names[4] = {"A_t", "Avg", "old", "new"};
+    /* a legend of a line each, or in a short box one line of short names */
+    int lh = in.h > 10 ? 4 : in.h >= 5 ? 1 : 0;
     plot_axes ax = {.x0 = 1, .x1 = T > 1 ? T : 2, .xlabel = "task", .integer_x = 1};
     /* the y range from the data, with room: forgetting shows in the spread */
     double lo = INFINITY, hi = -INFINITY;
@@ -179,7 +183,8 @@ static void draw_curves(tcanvas *c, trect box, const wb_state *s) {
         ax.y0 = 0, ax.y1 = 100;
     }
     plot_curves(c, (trect){in.x, in.y + lh, in.w, in.h - lh}, ser, 4, &ax);
-    if (lh) plot_legend(c, in.x + 1, in.y, ser, 4);
+    if (lh == 4) plot_legend(c, in.x + 1, in.y, ser, 4);
+    else if (lh) plot_legend_line(c, in.x + 1, in.y, in.w - 1, ser, 4, short_names);
     free(v);
 }
 

@@ -187,9 +187,16 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
     }
     ax.y1 = top > 0 ? top : 1;
     int leg = in.h >= 12 ? (sel >= 0 ? 3 : 2) : 0;
-    trect pr = {in.x, in.y + leg, in.w, in.h - leg};
+    int leg1 = !leg && in.h >= 6; /* too short for lines: one line, as many as fit */
+    trect pr = {in.x, in.y + leg + leg1, in.w, in.h - leg - leg1};
     plot_curves(c, pr, sr, sel >= 0 ? 4 : 3, &ax);
     if (leg) plot_legend(c, in.x + 1, in.y, leg3, leg);
+    if (leg1) {
+        plot_series line[3] = {sr[2], sr[3], sr[1]};
+        const char *names[3] = {"mean", "selected", "p10-p90"};
+        if (sel < 0) line[1] = line[2], names[1] = names[2];
+        plot_legend_line(c, in.x + 1, in.y, in.w - 1, line, sel >= 0 ? 3 : 2, names);
+    }
     free(buf);
 }
 

@@ -123,10 +123,12 @@ static void draw_curve(tcanvas *c, trect r, const run_task_data *td) {
     plot_axes ax = {0};
     ax.xlabel = "m = max old score - max new score";
     ax.ylabel = "JSD";
-    int leg = in.h >= 8 ? 2 : 0;
+    int leg = in.h >= 8 ? 2 : in.h >= 5 ? 1 : 0;
     trect pr = {in.x, in.y + leg, in.w, in.h - leg};
     plot_curves(c, pr, sr, 2, &ax);
-    if (leg) plot_legend(c, in.x + 1, in.y, sr, 2);
+    static const char *const names[2] = {"old", "new"};
+    if (leg == 2) plot_legend(c, in.x + 1, in.y, sr, 2);
+    else if (leg) plot_legend_line(c, in.x + 1, in.y, in.w - 1, sr, 2, names);
     free(x);
 }
 

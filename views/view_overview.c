@@ -208,12 +208,18 @@ static void draw_loss(overview *o, tcanvas *c, trect box, const wb_state *s) {
         for (int k = 1; k < ns; k++) buf[(size_t)k * n + j] = st->term[k - 1];
         j++;
     }
-    int lh = ns < in.h - 4 ? ns : 0;
+    /* a legend line per series with its newest value, or all in one line when short */
+    int lh = ns < in.h - 4 ? ns : in.h >= 6 ? 1 : 0, one_line = lh == 1 && ns > 1;
     plot_axes ax = {.xlabel = o->all_steps ? "step (all tasks)" : "step", .integer_x = 1};
     plot_curves(c, (trect){in.x, in.y + lh, in.w, in.h - lh}, ser, ns, &ax);
-    if (lh) plot_legend(c, in.x + 1, in.y, ser, ns);
+    if (one_line) {
+        const char *names[1 + RUN_MAX_TERMS];
+        for (int k = 0; k < ns; k++) names[k] = k ? ser[k].label : "loss";
+        plot_legend_line(c, in.x + 1, in.y, in.w - 1, ser, ns, names);
+    }
+    else if (lh) plot_legend(c, in.x + 1, in.y, ser, ns);
     /* the newest values beside the legend */
-    for (int k = 0; lh && k < ns; k++) {
+    for (int k = 0; lh && !one_line && k < ns; k++) {
         float v = ser[k].y[n - 1];
         int lx = in.x + 3 + utf8_cells(ser[k].label) + 1;
         canvas_printf(c, lx, in.y + k, in.w - (lx - in.x), color_dim(c), COL_DEFAULT, 0,
@@ -239,11 +245,13 @@ static void draw_acc(tcanvas *c, trect box, const wb_state *s) {
         {.y = acc, .n = T, .color = palette_color(0), .mark = 'o', .label = "A_t (all seen classes)"},
         {.y = ho, .n = T, .color = palette_color(1), .mark = '+', .label = "held-out zero-shot"},
     };
-    int ns = any_ho ? 2 : 1, lh = in.h > 8 ? ns : 0;
+    int ns = any_ho ? 2 : 1, lh = in.h > 8 ? ns : in.h >= 5 ? 1 : 0;
+    static const char *const short_names[2] = {"A_t", "held-out"};
     plot_axes ax = {.x0 = 1, .x1 = T > 1 ? T : 2, .y0 = 0, .y1 = 100, .xlabel = "task",
                     .integer_x = 1};
     plot_curves(c, (trect){in.x, in.y + lh, in.w, in.h - lh}, ser, ns, &ax);
-    if (lh) plot_legend(c, in.x + 1, in.y, ser, ns);
+    if (lh == ns) plot_legend(c, in.x + 1, in.y, ser, ns);
+    else if (lh) plot_legend_line(c, in.x + 1, in.y, in.w - 1, ser, ns, short_names);
     free(acc);
 }
 
