@@ -228,19 +228,31 @@ static int mkdirs(const char *path) {
 }
 
 /* `e`: the view's data (.csv/.npy) and its figure (export/figure.h, PNG at 300 dpi), by the
- * same code as `segp export`. A figure the task lacks data for is named, not an error. */
-static void export_view(tui *t) {
+ * same code as `segp export`. A figure the task lacks data for is named, not an error.
+ * -1 when nothing could be written (no folder, the data failed), else 0. */
+static int export_view(tui *t) {
     view *v = t->views[t->cur];
-    if (!t->have_rec) return say(t, "no run is open");
-    if (!v->export_data && !v->figure) return say(t, "the %s view has nothing to export", v->name);
+    if (!t->have_rec) {
+        say(t, "no run is open");
+        return -1;
+    }
+    if (!v->export_data && !v->figure) {
+        say(t, "the %s view has nothing to export", v->name);
+        return -1;
+    }
     char dir[4096];
     if (t->export_dir[0]) snprintf(dir, sizeof dir, "%s", t->export_dir);
     else snprintf(dir, sizeof dir, "%.4000s/exports", t->dir);
-    if (mkdirs(dir) != 0) return say(t, "export: cannot create %s: %s", dir, strerror(errno));
+    if (mkdirs(dir) != 0) {
+        say(t, "export: cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
     char written[1024] = "";
     segp_clear_error();
-    if (v->export_data && v->export_data(v, &t->st, dir, written, sizeof written) != 0)
-        return say(t, "export failed: %s", segp_last_error());
+    if (v->export_data && v->export_data(v, &t->st, dir, written, sizeof written) != 0) {
+        say(t, "export failed: %s", segp_last_error());
+        return -1;
+    }
     view_figure vf = {v->figure, RUN_STATE_STUDENT, RUN_STATE_TEACHER, 0, 0, 0};
     if (v->figure_of) v->figure_of(v, &vf);
     char fig_note[512] = "";
@@ -267,11 +279,12 @@ static void export_view(tui *t) {
             snprintf(fig_note, sizeof fig_note, "%s (+ .csv)%s", name, written[0] ? ", " : "");
         if (fig_note[0] == ';') { /* no figure: the data first, the reason after */
             say(t, "exported to %s: %s%s", dir, written[0] ? written : "(nothing)", fig_note);
-            return;
+            return 0;
         }
     }
     /* the figure first: the status line may cut a long list of data files */
     say(t, "exported to %s: %s%s", dir, fig_note, written);
+    return 0;
 }
 
 /* What the status bar says of a run just opened read-only. */
@@ -473,8 +486,12 @@ static void command(tui *t, char *line) {
         if (i < 0) return say(t, "view: a name (overview, accuracy, ...) or 1..%d", t->n_views);
         switch_view(t, i);
     } else if (!strcmp(cmd, "export")) {
+        /* a folder is remembered once an export went there: a failed one would make every
+         * later `e` fail too */
+        char prev[sizeof t->export_dir];
+        memcpy(prev, t->export_dir, sizeof prev);
         if (arg) snprintf(t->export_dir, sizeof t->export_dir, "%s", arg);
-        export_view(t);
+        if (export_view(t) != 0) memcpy(t->export_dir, prev, sizeof prev);
     } else if (!strcmp(cmd, "charset")) {
         set_charset(t, arg ? arg : "");
     } else if (!strcmp(cmd, "colors") || !strcmp(cmd, "colours")) {
@@ -485,7 +502,9 @@ static void command(tui *t, char *line) {
         t->canvas->light = !strcmp(arg, "light");
         say(t, "theme %s", arg);
     } else if (!strcmp(cmd, "auto")) {
-        int on = arg && !strcmp(arg, "on");
+        if (!arg || (strcmp(arg, "on") && strcmp(arg, "off")))
+            return say(t, "auto: on or off (auto-advance is %s)", t->auto_advance ? "on" : "off");
+        int on = !strcmp(arg, "on");
         if (on != t->auto_advance) toggle_auto(t);
         else say(t, "auto-advance is %s", on ? "on" : "off");
     } else if (!strcmp(cmd, "next")) {
@@ -613,7 +632,7 @@ static void on_key(tui *t, int ch) {
                                               "(segp with no arguments); see segp tui CONFIG");
         t->confirm = 'N';
         return;
-    case 'e': return export_view(t);
+    case 'e': export_view(t); return;
     case 'v': t->st.show_numbers = !t->st.show_numbers; return;
     case ':': case '/':
         memset(&t->prompt, 0, sizeof t->prompt);

@@ -193,6 +193,16 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     CHECK(wait_for("simmat-cross-t10.png", NULL));
     CHECK(path_exists(tpath("tui-default-run/exports/simmat-cross-t10.png", "")));
     CHECK(path_exists(tpath("tui-default-run/exports/simmat-cross-t10.csv", "")));
+    /* a folder that cannot be made is not remembered: the next e goes where the last one did */
+    type(":export /proc/segp-no-such/x");
+    keys("Enter");
+    CHECK(wait_for("export: cannot create /proc/segp-no-such/x", NULL));
+    keys("e");
+    CHECK(wait_for("exported to", "tui-default-run/exports", NULL));
+    /* :auto takes on or off, nothing else */
+    type(":auto maybe");
+    keys("Enter");
+    CHECK(wait_for("auto: on or off (auto-advance is off)", NULL));
 
     /* resize: the smallest size still shows the view; below it a notice; then back */
     keys("1");
