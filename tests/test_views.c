@@ -349,6 +349,28 @@ TEST(views_drift_task5) {
     fixture_close(&f);
 }
 
+/* All 100 classes of task 10 ranked: rank 100 keeps its name in the column of the others */
+TEST(views_drift_ranks_of_100_classes) {
+    fixture f;
+    if (!fixture_open(&f, 9)) return;
+    view *v = view_drift_new();
+    press(v, &f.s, "oo"); /* old -> new -> all classes */
+    free(view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE));
+    press(v, &f.s, "G"); /* the bottom of the ranking */
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "all classes drifting most"));
+    const char *r99 = strstr(t, "| 99 "), *r100 = strstr(t, "|100 ");
+    CHECK_MSG(r99 && r100, "%s", t);
+    if (r99 && r100) {
+        /* the bars start in the same column: the names are cut alike */
+        const char *b99 = strchr(r99, '#'), *b100 = strchr(r100, '#');
+        CHECK(b99 && b100 && b99 - r99 == b100 - r100);
+    }
+    free(t);
+    v->free(v);
+    fixture_close(&f);
+}
+
 TEST(views_first_task_notices) {
     fixture f;
     if (!fixture_open(&f, 0)) return;

@@ -164,9 +164,12 @@ static void draw_ranking(tcanvas *c, trect r, const wb_state *s, drift_priv *p) 
         float vmax = 0;
         for (int i = 0; i < n; i++)
             if (rk[i].mean > vmax) vmax = rk[i].mean;
+        /* ranks as wide as the last one, so that 100 does not push its name out of line */
+        int rw = snprintf(NULL, 0, "%d", n);
+        if (rw < 2) rw = 2;
         for (int i = 0; i < m; i++) {
             const ranked *q = &rk[p->scroll + i];
-            snprintf(text[i], sizeof text[i], "%2d %s", p->scroll + i + 1,
+            snprintf(text[i], sizeof text[i], "%*d %s", rw, p->scroll + i + 1,
                      vk_class(s, s->td->labels[q->pos]));
             labels[i] = text[i];
             v[i] = q->mean;
