@@ -116,6 +116,32 @@ TEST(view_accuracy_export_csv) {
     run_record_free(&r);
 }
 
+/* An interrupted run (after task 7 of 10, no final metrics line): the summary says "so far"
+ * and shows no held-out or drift numbers it does not have (they read as 0.00 once) */
+TEST(view_accuracy_interrupted_run_has_no_final_numbers) {
+    char dir[1024], cmd[4096];
+    snprintf(dir, sizeof dir, "%s", tpath("acc-interrupted", NULL));
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && cp -r " RUN " '%s' && cd '%s' && rm DONE && rm -r tasks/08 tasks/09 "
+             "tasks/10 && head -7 metrics.jsonl > m && mv m metrics.jsonl", dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    run_record r;
+    CHECK(run_record_open(dir, &r) == 0);
+    if (!r.num_tasks) return;
+    CHECK_EQ_INT(r.tasks_done, 7);
+    CHECK(!r.final.valid && isnan(r.final.heldout_pre) && isnan(r.final.heldout_final) &&
+          isnan(r.final.bc_ratio) && isnan(r.final.last));
+    wb_state s = {.rec = &r, .task = 6};
+    view *v = view_accuracy_new();
+    char *t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "so far (after task 7 of 10): A_t 71.14"));
+    CHECK(text_lacks(t, "held-out zero-shot"));
+    CHECK(text_lacks(t, "boundary/core ratio"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}
+
 /* `v` at 100x34 (a view area of 100x32): the table of numbers per task sits below the matrix
  * and its two explanation lines; task 10's row, the one that matters most, must be there. In
  * less room rows are left out, but never the selected or the last finished task's, and a line

@@ -222,6 +222,12 @@ static void clear_metrics(run_record *r) {
         m->clip_acc = m->heldout_acc = m->bc_ratio = NAN;
     }
     memset(&r->final, 0, sizeof r->final);
+    /* NAN where absent, as run_record.h says: a 0 would read as a measured 0% (an unfinished
+     * run's summary showed "held-out zero-shot: pretrained 0.00 -> final 0.00") */
+    run_final_metrics *f = &r->final;
+    f->last = f->avg = f->forgetting = f->bwt = f->fwt = NAN;
+    f->clip_last = f->clip_avg = f->clip_forgetting = f->clip_bwt = f->clip_fwt = NAN;
+    f->bc_ratio = f->heldout_pre = f->heldout_final = NAN;
 }
 
 static int metrics_lines(run_record *r, char *data, const char *path);
