@@ -76,6 +76,15 @@ void fig_axes_clip(cairo_t *cr, const fig_axes *a) {
     cairo_clip(cr);
 }
 
+/* The centre of a text TW long near C, moved so that it lies within [LO, HI] (centred when it
+ * is longer). */
+static double keep_inside(double c, double tw, double lo, double hi) {
+    if (tw >= hi - lo) return (lo + hi) / 2;
+    if (c - tw / 2 < lo) return lo + tw / 2;
+    if (c + tw / 2 > hi) return hi - tw / 2;
+    return c;
+}
+
 void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
     if (!(a->x1 > a->x0)) a->x1 = a->x0 + 1;
     if (!(a->y1 > a->y0)) a->y1 = a->y0 + 1;
@@ -104,7 +113,7 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
     a->pw = fmax(10, right - left);
     a->ph = fmax(10, bottom - top);
 
-    int max_x = (int)fmax(2, fmin(11, a->pw / (FIG_FS_TICK * 4.5)));
+    int max_x = (int)fmax(3, fmin(11, a->pw / (FIG_FS_TICK * 4.5))); /* 2: one tick at most */
     int nx = fig_ticks(a->x0, a->x1, max_x, a->integer_x, xt, &xdec);
     /* task axes: every integer when few enough */
     if (a->integer_x && a->x1 - a->x0 <= 20 && a->pw / (a->x1 - a->x0 + 1) > FIG_FS_TICK * 1.6) {
@@ -150,20 +159,30 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
         fig_format_num(buf, sizeof buf, xt[i], xdec);
         fig_text(cr, px, a->py + a->ph + TICK_LEN + GAP, 0.5, 0, 0, buf);
     }
+    /* labels and the title shrink (to 60%) and move to stay inside the figure: a small
+     * figure cut them at its edges */
+    double tw_room = a->text_w > w ? a->text_w : w;
     if (a->xlabel && *a->xlabel) {
-        fig_font(cr, FIG_FS_LABEL, 0);
-        fig_text(cr, a->px + a->pw / 2, y + h - 2, 0.5, 1, 0, a->xlabel);
+        fig_font_fit(cr, a->xlabel, FIG_FS_LABEL, 0, tw_room - 4);
+        double cx = keep_inside(a->px + a->pw / 2, fig_text_width(cr, a->xlabel), x + 2,
+                                x + tw_room - 2);
+        fig_text(cr, cx, y + h - 2, 0.5, 1, 0, a->xlabel);
     }
     if (a->ylabel && *a->ylabel) {
-        fig_font(cr, FIG_FS_LABEL, 0);
-        fig_text(cr, x + 2, a->py + a->ph / 2, 0.5, 0, -M_PI / 2, a->ylabel);
+        /* between the title's row and the x label's */
+        double lo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 : y + 2;
+        double hi = a->py + a->ph + TICK_LEN + GAP + FIG_FS_TICK;
+        fig_font_fit(cr, a->ylabel, FIG_FS_LABEL, 0, hi - lo);
+        double cy = keep_inside(a->py + a->ph / 2, fig_text_width(cr, a->ylabel), lo, hi);
+        fig_text(cr, x + 2, cy, 0.5, 0, -M_PI / 2, a->ylabel);
     }
     if (a->title && *a->title) {
         /* centred over the plot, or over the whole width where that is too narrow */
         fig_font(cr, FIG_FS_TITLE, 1);
         double cx = a->px + a->pw / 2;
-        if (fig_text_width(cr, a->title) > a->pw) cx = x + w / 2;
-        fig_font_fit(cr, a->title, FIG_FS_TITLE, 1, w - 4);
+        if (fig_text_width(cr, a->title) > a->pw) cx = x + tw_room / 2;
+        fig_font_fit(cr, a->title, FIG_FS_TITLE, 1, tw_room - 4);
+        cx = keep_inside(cx, fig_text_width(cr, a->title), x + 2, x + tw_room - 2);
         fig_text(cr, cx, y + 4, 0.5, 0, 0, a->title);
     }
 }
@@ -182,16 +201,14 @@ void fig_axes_vline(cairo_t *cr, const fig_axes *a, double x) {
     cairo_restore(cr);
 }
 
-#define LEG_PAD 4.0
-#define LEG_SAMPLE 16.0
-#define LEG_ROW (FIG_FS_LEGEND * 1.45)
-
-void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, double y, int draw,
-                   double *w_out, double *h_out) {
-    fig_font(cr, FIG_FS_LEGEND, 0);
+/* The legend box at font size FS (its padding, samples and rows scale with it). */
+static void legend_box(cairo_t *cr, const fig_legend_item *it, int n, double x, double y,
+                       int draw, double fs, double *w_out, double *h_out) {
+    const double k = fs / FIG_FS_LEGEND, pad = 4.0 * k, sample = 16.0 * k, row = fs * 1.45;
+    fig_font(cr, fs, 0);
     double tw = 0;
     for (int i = 0; i < n; i++) tw = fmax(tw, fig_text_width(cr, it[i].label));
-    double w = LEG_PAD * 3 + LEG_SAMPLE + tw, h = LEG_PAD * 2 + n * LEG_ROW;
+    double w = pad * 3 + sample + tw, h = pad * 2 + n * row;
     if (w_out) *w_out = w;
     if (h_out) *h_out = h;
     if (!draw) return;
@@ -202,10 +219,10 @@ void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, doub
     cairo_set_line_width(cr, 0.5);
     cairo_stroke(cr);
     for (int i = 0; i < n; i++) {
-        double cy = y + LEG_PAD + (i + 0.5) * LEG_ROW, sx = x + LEG_PAD;
+        double cy = y + pad + (i + 0.5) * row, sx = x + pad;
         if (it[i].band) {
             fig_rgb_set(cr, it[i].color, 0.25);
-            cairo_rectangle(cr, sx, cy - FIG_FS_LEGEND * 0.45, LEG_SAMPLE, FIG_FS_LEGEND * 0.9);
+            cairo_rectangle(cr, sx, cy - fs * 0.45, sample, fs * 0.9);
             cairo_fill(cr);
         }
         if (it[i].line) {
@@ -215,7 +232,7 @@ void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, doub
             cairo_set_line_width(cr, 1.4);
             fig_rgb_set(cr, it[i].color, 1);
             cairo_move_to(cr, sx, cy);
-            cairo_line_to(cr, sx + LEG_SAMPLE, cy);
+            cairo_line_to(cr, sx + sample, cy);
             cairo_stroke(cr);
             cairo_restore(cr);
         }
@@ -223,20 +240,30 @@ void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, doub
             fig_mark_style m = it[i].mark;
             if (m.alpha < 0.6) m.alpha = 0.8; /* a faint point in the plot, readable here */
             if (m.size < 4) m.size = 4;
-            fig_mark(cr, &m, sx + LEG_SAMPLE / 2, cy);
+            fig_mark(cr, &m, sx + sample / 2, cy);
         }
         cairo_set_source_rgb(cr, 0, 0, 0);
-        fig_font(cr, FIG_FS_LEGEND, 0);
-        fig_text(cr, sx + LEG_SAMPLE + LEG_PAD, cy, 0, 0.5, 0, it[i].label);
+        fig_font(cr, fs, 0);
+        fig_text(cr, sx + sample + pad, cy, 0, 0.5, 0, it[i].label);
     }
+}
+
+void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, double y, int draw,
+                   double *w_out, double *h_out) {
+    legend_box(cr, it, n, x, y, draw, FIG_FS_LEGEND, w_out, h_out);
 }
 
 void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
                 const double *px, const double *py, int n_pts) {
     if (n <= 0) return;
-    double w, h;
-    fig_legend_at(cr, it, n, 0, 0, 0, &w, &h);
+    double w, h, fs = FIG_FS_LEGEND;
     const double m = 5;
+    legend_box(cr, it, n, 0, 0, 0, fs, &w, &h);
+    /* a legend wider than a small plot ran out of it (and out of the figure): smaller type */
+    if (w > a->pw - 2 * m) {
+        fs = fmax(FIG_FS_LEGEND * 0.6, FIG_FS_LEGEND * (a->pw - 2 * m) / w);
+        legend_box(cr, it, n, 0, 0, 0, fs, &w, &h);
+    }
     /* corners: top left, top right, bottom left, bottom right */
     double cx[4] = {a->px + m, a->px + a->pw - m - w, a->px + m, a->px + a->pw - m - w};
     double cy[4] = {a->py + m, a->py + m, a->py + a->ph - m - h, a->py + a->ph - m - h};
@@ -253,5 +280,5 @@ void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n
             best = c;
         }
     }
-    fig_legend_at(cr, it, n, cx[best], cy[best], 1, NULL, NULL);
+    legend_box(cr, it, n, cx[best], cy[best], 1, fs, NULL, NULL);
 }

@@ -15,6 +15,9 @@ typedef struct {
     int grid;                 /* light grid lines at the ticks */
     double tick_w_min;        /* room kept for y tick values at least (points; panels that
                                * share an x axis set the same) */
+    double text_w;            /* width from the left edge the title and x label may use (a
+                               * legend beside the plot that leaves them room; <= the
+                               * rectangle's width: that width) */
     /* set by fig_axes_draw: the plotting rectangle (points) */
     double px, py, pw, ph;
 } fig_axes;

@@ -116,6 +116,9 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     }
     fig_axes a = {.x0 = x0, .x1 = x1, .y0 = y0, .y1 = y1, .xlabel = xl, .ylabel = yl,
                   .title = title, .grid = 0};
+    /* the title row and, below a legend shorter than the plot, the x label's row are free
+     * across the whole width: a narrow figure needs it */
+    if (lh + 60 < h) a.text_w = w;
     fig_axes_draw(cr, &a, 0, 0, w - lw - 8, h);
     /* draw order: images under anchors under prototypes under texts */
     static const int order[K_N] = {K_IMAGE, K_ANCHOR, K_PROTO, K_TEXT};

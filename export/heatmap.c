@@ -67,6 +67,8 @@ static int step_for(double cell, double fs) {
 void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
                                 double ht, fig_heatmap_layout *L) {
     memset(L, 0, sizeof *L);
+    L->area_y0 = y;
+    L->area_y1 = y + ht;
     double ticks[64], twmax;
     int dec;
     cbar_ticks(cr, h, ticks, &dec, &twmax);
@@ -285,7 +287,7 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         }
     }
     if (has_groups(h->col_group, h->cols)) {
-        double gy = L->y + mh + col_lab_h + GAP;
+        double gy = L->y + mh + col_lab_h + GAP, free_x = -INFINITY;
         for (int j0 = 0; j0 < h->cols;) {
             int j1 = j0;
             while (j1 < h->cols && h->col_group[j1] == h->col_group[j0]) j1++;
@@ -297,7 +299,13 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
             cairo_stroke(cr);
             cairo_set_source_rgb(cr, 0, 0, 0);
             group_name(h, h->col_group[j0], buf, sizeof buf);
-            fig_text(cr, (x0 + x1) / 2, gy + GAP, 0.5, 0, 0, buf);
+            /* in narrow groups a name that would run into the previous one is left out (its
+             * bracket stays): "T1T2T3" reads as nothing */
+            double tw = fig_text_width(cr, buf), cx = (x0 + x1) / 2;
+            if (cx - tw / 2 >= free_x) {
+                fig_text(cr, cx, gy + GAP, 0.5, 0, 0, buf);
+                free_x = cx + tw / 2 + GAP;
+            }
             j0 = j1;
         }
     }
@@ -308,9 +316,13 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     double bottom_edge = L->y + mh + col_lab_h +
                          (has_groups(h->col_group, h->cols) ? GROUP_FS * 1.2 + GAP * 2 : 0) +
                          GAP;
-    fig_font(cr, FIG_FS_LABEL, 0);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    if (h->ylabel) fig_text(cr, left_edge - GAP, L->y + mh / 2, 0.5, 1, -M_PI / 2, h->ylabel);
+    const double area_h = L->area_y1 - L->area_y0;
+    if (h->ylabel) {
+        fig_font_fit(cr, h->ylabel, FIG_FS_LABEL, 0, area_h - 4);
+        fig_text(cr, left_edge - GAP, L->y + mh / 2, 0.5, 1, -M_PI / 2, h->ylabel);
+    }
+    fig_font(cr, FIG_FS_LABEL, 0);
     if (h->xlabel) fig_text(cr, L->x + mw / 2, bottom_edge + GAP, 0.5, 0, 0, h->xlabel);
     if (h->title) {
         fig_font_fit(cr, h->title, FIG_FS_TITLE, 1, L->cb_x + L->cb_w - left_edge + 20);
@@ -346,8 +358,12 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         fig_text(cr, L->cb_x + L->cb_w + 3 + GAP, cy, 0, 0.5, 0, buf);
     }
     if (h->cbar_label) {
-        fig_font(cr, FIG_FS_LABEL, 0);
-        fig_text(cr, L->cb_x + L->cb_w + 3 + GAP * 2 + twmax, (L->cb_top + L->cb_bottom) / 2, 0.5,
-                 1, M_PI / 2, h->cbar_label);
+        /* a long label beside a short bar ran off the figure's top and bottom */
+        fig_font_fit(cr, h->cbar_label, FIG_FS_LABEL, 0, area_h - 4);
+        double tl = fig_text_width(cr, h->cbar_label), cy = (L->cb_top + L->cb_bottom) / 2;
+        if (cy - tl / 2 < L->area_y0 + 2) cy = L->area_y0 + 2 + tl / 2;
+        if (cy + tl / 2 > L->area_y1 - 2) cy = L->area_y1 - 2 - tl / 2;
+        fig_text(cr, L->cb_x + L->cb_w + 3 + GAP * 2 + twmax, cy, 0.5, 1, M_PI / 2,
+                 h->cbar_label);
     }
 }

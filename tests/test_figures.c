@@ -515,6 +515,53 @@ TEST(figure_export_api_png_size_dpi_and_provenance) {
     run_record_free(&r);
 }
 
+/* Pixels of the outermost BORDER rows and columns of P that are not white: text or lines cut
+ * off at the figure's edge. */
+static int ink_on_edge(const png_read *p, int border) {
+    int n = 0;
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            if (x >= border && x < p->w - border && y >= border && y < p->h - border) continue;
+            if (!near_rgb(px(p, x, y), 0xffffff, 60)) n++;
+        }
+    return n;
+}
+
+/* A one-column figure of a two-column paper (3.3 x 2.6 in) and the default sizes: titles,
+ * axis labels and legends stay inside the figure (they ran off its edges at 3.3 in) */
+TEST(figure_small_sizes_keep_text_inside) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data td;
+    CHECK(run_task_load(&r, 9, &td) == 0);
+    static const char *const figs[] = {"simmat-text", "simmat-diff", "projection",
+                                       "accuracy-matrix", "accuracy-curve", "drift-interface",
+                                       "anchor-losses"};
+    static const double sizes[][2] = {{0, 0}, {3.3, 2.6}, {3.3, 3.3}};
+    for (int f = 0; f < 7; f++)
+        for (int s = 0; s < 3; s++)
+            for (int space = 0; space < (!strcmp(figs[f], "projection") ? 2 : 1); space++) {
+                figure_options o;
+                figure_options_default(&o);
+                o.dpi = 100;
+                o.write_data = 0;
+                o.width_in = sizes[s][0];
+                o.height_in = sizes[s][1];
+                o.space = space ? FIG_SPACE_TSNE : FIG_SPACE_PCA;
+                const char *path = tpath("edge-%s.png", figs[f]);
+                CHECK(figure_export(&r, &td, figs[f], 9, &o, path) == 0);
+                png_read p;
+                if (png_load(path, &p) != 0) continue;
+                int ink = ink_on_edge(&p, 1);
+                CHECK_MSG(ink == 0, "%s (%s) at %gx%g in: %d pixels of ink on the edge", figs[f],
+                          space ? "tsne" : "pca", sizes[s][0], sizes[s][1], ink);
+                png_read_free(&p);
+            }
+    run_task_data_free(&td);
+    run_record_free(&r);
+}
+
 static int have_tool(const char *name) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
