@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,9 +90,10 @@ const char *fig_format_ext(fig_format f) {
 
 int fig_format_parse(const char *s) {
     if (!s) return -1;
-    if (!strcmp(s, "png")) return FIG_PNG;
-    if (!strcmp(s, "svg")) return FIG_SVG;
-    if (!strcmp(s, "pdf")) return FIG_PDF;
+    /* any case: "fig.PNG" is a PNG (it was refused, and with --format svg written as SVG) */
+    if (!strcasecmp(s, "png")) return FIG_PNG;
+    if (!strcasecmp(s, "svg")) return FIG_SVG;
+    if (!strcasecmp(s, "pdf")) return FIG_PDF;
     return -1;
 }
 

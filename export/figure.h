@@ -107,8 +107,8 @@ int figure_export_all(const run_record *r, const char *dir, const figure_options
 void figure_default_name(const char *figure, int task, const figure_options *o, char *buf,
                          size_t n);
 
-/* Extension of a format ("png", "svg", "pdf"); format of a name ("png" -> FIG_PNG), -1 when
- * unknown. */
+/* Extension of a format ("png", "svg", "pdf"); format of a name in any case ("png", "PNG" ->
+ * FIG_PNG), -1 when unknown. */
 const char *fig_format_ext(fig_format f);
 int fig_format_parse(const char *s);
 

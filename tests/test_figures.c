@@ -594,6 +594,21 @@ TEST(figure_svg_parses_as_xml) {
     }
 }
 
+/* FIG.PDF without --format: a PDF (the capital extension was refused) */
+TEST(figure_capital_extension_names_the_format) {
+    char args[2048], out[4096];
+    const char *path = tpath("caps.PDF", NULL);
+    snprintf(args, sizeof args, "export " RUN " --figure accuracy-curve --out %s", path);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    uint8_t *d = NULL;
+    size_t n = 0;
+    CHECK(segp_read_file(path, &d, &n) == 0);
+    CHECK(d && n > 5 && !memcmp(d, "%PDF-", 5));
+    free(d);
+    CHECK_EQ_INT(fig_format_parse("Svg"), FIG_SVG);
+    CHECK_EQ_INT(fig_format_parse("gif"), -1);
+}
+
 TEST(figure_pdf_fonts_embedded_not_type3) {
     TEST_NEEDS(have_tool("pdffonts"), "pdffonts (poppler-utils) is not installed");
     const char *figs[] = {"simmat-text", "accuracy-matrix", "drift-interface"};
@@ -782,6 +797,11 @@ TEST(figure_bad_requests_leave_no_file) {
     snprintf(args, sizeof args, "export " RUN " --figure simmat-text --out %s.svg --format pdf",
              target);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    /* an extension in capitals names its format too: no SVG written into a .PNG */
+    snprintf(args, sizeof args, "export " RUN " --figure simmat-text --out %s.PNG --format svg",
+             target);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    CHECK_MSG(strstr(out, "ends in .PNG but --format is svg") != NULL, "%s", out);
     snprintf(args, sizeof args, "export " RUN " --figure simmat-text --size 0x3 --out %s",
              target);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
