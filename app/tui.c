@@ -583,11 +583,15 @@ static void on_key(tui *t, int ch) {
         return;
     }
     if (t->help) {
+        /* a page is the help box's rows (tui_draw_help: the screen less 4), one kept */
+        int page = t->canvas->h - 5 > 1 ? t->canvas->h - 5 : 1;
         switch (ch) {
         case KEY_UP: case 'k': t->help_scroll--; break;
         case KEY_DOWN: case 'j': t->help_scroll++; break;
-        case KEY_PPAGE: t->help_scroll -= 10; break;
-        case KEY_NPAGE: case ' ': t->help_scroll += 10; break;
+        case KEY_PPAGE: t->help_scroll -= page; break;
+        case KEY_NPAGE: case ' ': t->help_scroll += page; break;
+        case KEY_HOME: t->help_scroll = 0; break;
+        case KEY_END: t->help_scroll = 1 << 20; break; /* the drawing clamps it */
         default: t->help = 0;
         }
         t->dirty = 1;

@@ -138,7 +138,8 @@ void tui_draw_help(tcanvas *c, const view *v, int *scroll) {
         for (int j = 0; j < k && nr < MAX_ROWS; j++) rows[nr++] = (typeof(rows[0])){j ? -1 - i : i, st[j], ln[j]};
     }
     canvas_fill(c, box, ' ', COL_DEFAULT, COL_DEFAULT);
-    canvas_box(c, box, "help: arrows/PgUp/PgDn scroll, any other key closes", color_accent(c));
+    canvas_box(c, box, "help: arrows/PgUp/PgDn/Home/End scroll, any other key closes",
+               color_accent(c));
     int room = bh - 2, max_scroll = nr - room > 0 ? nr - room : 0;
     if (*scroll > max_scroll) *scroll = max_scroll;
     if (*scroll < 0) *scroll = 0;

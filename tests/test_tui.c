@@ -74,6 +74,19 @@ static int wait_for(const char *first, ...) {
     return 0;
 }
 
+/* Polls the pane until it no longer shows S (a closed overlay); 0 when the deadline passes. */
+static int wait_gone(const char *s) {
+    double t0 = segp_now();
+    while (strstr(capture(), s)) {
+        if (segp_now() - t0 > DEADLINE_S) {
+            printf("    waited for '%s' to go; the screen:\n%s\n", s, last);
+            return 0;
+        }
+        nap();
+    }
+    return 1;
+}
+
 /* The title row (second line) of the screen, lower-cased. */
 static void title_row(char *out, size_t n) {
     capture();
@@ -167,7 +180,17 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     CHECK(wait_for("Accuracy", NULL));
     keys("?");
     CHECK(wait_for("Global keys", "Keys of the accuracy view", "CLIP branch's matrix", NULL));
+    /* PgDn turns a page: on 24 lines (20 of the help's 45 rows) two pages reach its end, where
+     * two steps of 10 lines did not; Home goes back to the top (it closed the help) */
+    tmux("resize-window -t w -x 120 -y 24");
+    keys("NPage");
+    keys("NPage");
+    CHECK(wait_for(":quit  :q", NULL));
+    keys("Home");
+    CHECK(wait_for("Global keys", NULL));
     keys("Escape");
+    CHECK(wait_gone("Global keys"));
+    tmux("resize-window -t w -x 120 -y 40");
     CHECK(wait_for("R %", NULL));
 
     /* a command: select task 3; the matrix marks its row */
