@@ -177,6 +177,36 @@ static void print_skips(skip_list *l) {
     free(l->g);
 }
 
+/* Options of one figure that were given (GIVEN_*), to say which the figure does not use */
+enum { GIVEN_TASK = 1, GIVEN_STATE = 2, GIVEN_AGAINST = 4, GIVEN_MATRIX = 8, GIVEN_SPACE = 16,
+       GIVEN_BRANCH = 32 };
+
+/* A note on stderr for each given option FIGURE does not use: drawn without it, silently, a
+ * `--figure simmat-text --against pretrained` looked like the difference it asked for. */
+static void note_unused(const figure_info *fi, int given) {
+    static const struct {
+        int bit;
+        const char *opt, *used_by;
+    } opts[] = {
+        {GIVEN_STATE, "--state", "simmat-text, simmat-cross and simmat-proto"},
+        {GIVEN_AGAINST, "--against", "simmat-diff"},
+        {GIVEN_MATRIX, "--matrix", "simmat-diff"},
+        {GIVEN_SPACE, "--space", "projection"},
+        {GIVEN_BRANCH, "--branch", "accuracy-matrix"},
+    };
+    const char *f = fi->name;
+    int simmat = !strcmp(f, "simmat-text") || !strcmp(f, "simmat-cross") ||
+                 !strcmp(f, "simmat-proto");
+    int uses[] = {simmat, !strcmp(f, "simmat-diff"), !strcmp(f, "simmat-diff"),
+                  !strcmp(f, "projection"), !strcmp(f, "accuracy-matrix")};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if ((given & opts[i].bit) && !uses[i])
+            fprintf(stderr, "segp: note: %s is for %s; %s does not use it\n", opts[i].opt,
+                    opts[i].used_by, f);
+    if ((given & GIVEN_TASK) && !fi->per_task)
+        fprintf(stderr, "segp: note: %s shows the whole run; --task is not used\n", f);
+}
+
 static int make_dir(const char *dir) {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "segp: error: %s: cannot create: %s\n", dir, strerror(errno));
@@ -188,7 +218,7 @@ static int make_dir(const char *dir) {
 int cmd_export(int argc, char **argv) {
     const char *run_dir = NULL, *figure = NULL, *out = NULL, *format_s = NULL, *labels_s = NULL;
     const char *compare[MAX_COMPARE];
-    int n_compare = 0, all = 0, list = 0, comparing = 0, task1 = 0, threads = 0;
+    int n_compare = 0, all = 0, list = 0, comparing = 0, task1 = 0, threads = 0, given = 0;
     figure_options o;
     figure_options_default(&o);
 
@@ -226,6 +256,7 @@ int cmd_export(int argc, char **argv) {
             figure = v;
         } else if (!strcmp(a, "--task")) {
             if (cli_int("--task", v, 1, 100000, &task1) != 0) return 2;
+            given |= GIVEN_TASK;
         } else if (!strcmp(a, "--format")) {
             format_s = v;
         } else if (!strcmp(a, "--dpi")) {
@@ -240,27 +271,32 @@ int cmd_export(int argc, char **argv) {
             if (segp_check_path_length(v, 4000) != 0) return app_report_error();
             out = v;
         } else if (!strcmp(a, "--state")) {
+            given |= GIVEN_STATE;
             if (!strcmp(v, "pre") || !strcmp(v, "pretrained")) o.state = RUN_STATE_PRE;
             else if (!strcmp(v, "teacher")) o.state = RUN_STATE_TEACHER;
             else if (!strcmp(v, "student")) o.state = RUN_STATE_STUDENT;
             else return cli_usage_error("export", "--state '%s': expected pre, teacher or "
                                         "student", v);
         } else if (!strcmp(a, "--against")) {
+            given |= GIVEN_AGAINST;
             if (!strcmp(v, "teacher")) o.against = RUN_STATE_TEACHER;
             else if (!strcmp(v, "pretrained") || !strcmp(v, "pre")) o.against = RUN_STATE_PRE;
             else return cli_usage_error("export", "--against '%s': expected teacher or "
                                         "pretrained", v);
         } else if (!strcmp(a, "--matrix")) {
+            given |= GIVEN_MATRIX;
             if (!strcmp(v, "text")) o.matrix = FIG_MATRIX_TEXT;
             else if (!strcmp(v, "cross")) o.matrix = FIG_MATRIX_CROSS;
             else if (!strcmp(v, "proto")) o.matrix = FIG_MATRIX_PROTO;
             else return cli_usage_error("export", "--matrix '%s': expected text, cross or "
                                         "proto", v);
         } else if (!strcmp(a, "--space")) {
+            given |= GIVEN_SPACE;
             if (!strcmp(v, "pca")) o.space = FIG_SPACE_PCA;
             else if (!strcmp(v, "tsne") || !strcmp(v, "t-sne")) o.space = FIG_SPACE_TSNE;
             else return cli_usage_error("export", "--space '%s': expected pca or tsne", v);
         } else if (!strcmp(a, "--branch")) {
+            given |= GIVEN_BRANCH;
             if (!strcmp(v, "full")) o.clip_branch = 0;
             else if (!strcmp(v, "clip")) o.clip_branch = 1;
             else return cli_usage_error("export", "--branch '%s': expected full or clip", v);
@@ -398,6 +434,7 @@ int cmd_export(int argc, char **argv) {
     }
 
     const figure_info *fi = figure_find(figure);
+    note_unused(fi, given);
     int task = fi->per_task ? (task1 ? task1 - 1 : r.tasks_done - 1) : -1;
     if (fi->per_task && !task1 && r.tasks_done < 1) {
         fprintf(stderr, "segp: error: %s: no task has finished yet\n", run_dir);

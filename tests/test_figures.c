@@ -829,6 +829,26 @@ TEST(figure_bad_requests_leave_no_file) {
     CHECK(!path_exists(tpath("bad/x.csv", NULL)));
 }
 
+/* An option the figure does not use is named (it was dropped without a word: --against with
+ * simmat-text drew the plain matrix); the figure is still written */
+TEST(figure_export_notes_unused_options) {
+    char args[2048], out[4096];
+    snprintf(args, sizeof args, "export " RUN " --figure simmat-text --against pretrained --out %s",
+             tpath("unused-1.png", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "--against is for simmat-diff; simmat-text does not use it"), "%s", out);
+    CHECK(path_exists(tpath("unused-1.png", NULL)));
+    snprintf(args, sizeof args, "export " RUN " --figure accuracy-curve --task 3 --out %s",
+             tpath("unused-2.png", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "accuracy-curve shows the whole run; --task is not used"), "%s", out);
+    /* the options a figure uses: no note */
+    snprintf(args, sizeof args, "export " RUN " --figure simmat-diff --task 10 --against pretrained "
+             "--matrix cross --out %s", tpath("unused-3.png", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(!strstr(out, "note:"), "%s", out);
+}
+
 TEST(figure_export_help_and_list) {
     char out[16384];
     CHECK_EQ_INT(test_run_segp("export --help", out, sizeof out), 0);
