@@ -183,6 +183,9 @@ TEST(views_anchors_task5) {
         CHECK(text_has(n, "proto   seed"));
         /* the loss panels, too short for a legend line per curve, name them in one line */
         CHECK(text_has(n, "| * mean  o selected    |"));
+        /* titles and labels too long for the narrow panels: short ones, not cut mid-word */
+        CHECK(text_has(n, "+  loss_vis  -") && text_has(n, "+  to prototype  -"));
+        CHECK(text_has(n, "vs prototype|") && text_lacks(n, "(1-cos to -"));
         free(n);
         /* 40 columns: the selection's line shortens the class name, not the seed distance */
         n = view_render(v, &f.s, 40, 12, CHARSET_ASCII, COLORS_NONE);

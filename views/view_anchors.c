@@ -148,10 +148,17 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
                   mean_of(td->anchor_dist_seed, idx, k));
 }
 
+/* FULL where a frame of R's width shows it whole (canvas_box: R.w - 5 cells), else SHORT: a
+ * title cut mid-word ("loss_vis (1-cos to ") says less than a short one. */
+static const char *fit_title(trect r, const char *full, const char *short_title) {
+    return utf8_cells(full) <= r.w - 5 ? full : short_title;
+}
+
 static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int sel,
                       int vis) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, vis ? " loss_vis (1-cos to mu) " : " loss_text (CE) ");
+    trect in = vk_panel(c, r, vis ? fit_title(r, " loss_vis (1-cos to mu) ", " loss_vis ")
+                                  : fit_title(r, " loss_text (CE) ", " loss_text "));
     if (in.w < 8 || in.h < 3) return;
     if (td->k_adv < 1) {
         char msg[96];
@@ -202,7 +209,8 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
 
 static void draw_hist(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int seed) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, seed ? " to seed (1-cos) " : " to prototype (1-cos) ");
+    trect in = vk_panel(c, r, seed ? fit_title(r, " to seed (1-cos) ", " to seed ")
+                                   : fit_title(r, " to prototype (1-cos) ", " to prototype "));
     if (in.w < 8 || in.h < 3) return;
     const float *v = seed ? td->anchor_dist_seed : td->anchor_dist_proto;
     /* the range over every anchor, so that the filter shows where its anchors fall */
@@ -224,7 +232,9 @@ static void draw_hist(tcanvas *c, trect r, const wb_state *s, const int *idx, in
         cnt[bi < 0 ? 0 : bi >= bins ? bins - 1 : bi] += 1;
     }
     plot_axes ax = {0};
-    ax.xlabel = in.h >= 8 ? (seed ? "anchor vs seed image" : "anchor vs class prototype") : NULL;
+    const char *xl = seed ? "anchor vs seed image" : "anchor vs class prototype";
+    if (utf8_cells(xl) > in.w) xl = seed ? "vs seed image" : "vs prototype";
+    ax.xlabel = in.h >= 8 ? xl : NULL;
     ax.y0 = 0;
     plot_histogram(c, in, cnt, bins, a, b, palette_color(seed ? 4 : 3), &ax);
     free(cnt);
