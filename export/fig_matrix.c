@@ -217,7 +217,14 @@ void fig_accuracy_matrix_draw(const fig_ctx *c, cairo_t *cr, double w, double h)
     hm.row_labels = (const char *const *)names;
     hm.col_labels = (const char *const *)names;
     hm.ylabel = "After training task i";
-    hm.xlabel = "Evaluated on task j";
+    /* the cells right of the diagonal are zero-shot (the FWT entries): said, as the workbench
+     * marks them with ~, or they read as accuracy after training */
+    int zero_shot = 0;
+    for (int i = 0; i < rows; i++)
+        for (int j = i + 1; j < T; j++) zero_shot |= isfinite(R[i * T + j]);
+    hm.xlabel = zero_shot ? "Evaluated on task j (right of the diagonal: zero-shot, not yet "
+                            "trained)"
+                          : "Evaluated on task j";
     hm.title = title;
     hm.cbar_label = "Accuracy (%)";
     hm.cell_fmt = "%.1f";

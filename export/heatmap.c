@@ -67,6 +67,8 @@ static int step_for(double cell, double fs) {
 void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
                                 double ht, fig_heatmap_layout *L) {
     memset(L, 0, sizeof *L);
+    L->area_x0 = x;
+    L->area_x1 = x + w;
     L->area_y0 = y;
     L->area_y1 = y + ht;
     double ticks[64], twmax;
@@ -322,8 +324,13 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         fig_font_fit(cr, h->ylabel, FIG_FS_LABEL, 0, area_h - 4);
         fig_text(cr, left_edge - GAP, L->y + mh / 2, 0.5, 1, -M_PI / 2, h->ylabel);
     }
-    fig_font(cr, FIG_FS_LABEL, 0);
-    if (h->xlabel) fig_text(cr, L->x + mw / 2, bottom_edge + GAP, 0.5, 0, 0, h->xlabel);
+    if (h->xlabel) {
+        fig_font_fit(cr, h->xlabel, FIG_FS_LABEL, 0, L->area_x1 - L->area_x0 - 4);
+        double tl = fig_text_width(cr, h->xlabel), cx = L->x + mw / 2;
+        if (cx - tl / 2 < L->area_x0 + 2) cx = L->area_x0 + 2 + tl / 2;
+        if (cx + tl / 2 > L->area_x1 - 2) cx = L->area_x1 - 2 - tl / 2;
+        fig_text(cr, cx, bottom_edge + GAP, 0.5, 0, 0, h->xlabel);
+    }
     if (h->title) {
         fig_font_fit(cr, h->title, FIG_FS_TITLE, 1, L->cb_x + L->cb_w - left_edge + 20);
         fig_text(cr, L->x + mw / 2, L->y - FIG_FS_TITLE * 0.6, 0.5, 1, 0, h->title);

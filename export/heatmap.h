@@ -35,7 +35,8 @@ typedef struct {
     double label_fs;          /* class-label font size (0: no class labels) */
     int row_step, col_step;   /* every k-th label shown */
     int col_horizontal;       /* column labels fit their cells unrotated (task numbers) */
-    double area_y0, area_y1;  /* the rectangle's top and bottom edges */
+    double area_x0, area_x1;  /* the rectangle's left and right edges */
+    double area_y0, area_y1;  /* its top and bottom edges */
 } fig_heatmap_layout;
 
 /* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics). */

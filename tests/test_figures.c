@@ -594,6 +594,22 @@ TEST(figure_svg_parses_as_xml) {
     }
 }
 
+/* The accuracy matrix says its cells right of the diagonal are zero-shot (FWT): unmarked, they
+ * read as accuracy after training */
+TEST(figure_accuracy_matrix_names_its_zero_shot_cells) {
+    TEST_NEEDS(have_tool("pdftotext"), "pdftotext (poppler-utils) is not installed");
+    char args[2048], out[4096], cmd[2048];
+    const char *path = tpath("acc-zs.pdf", NULL);
+    snprintf(args, sizeof args, "export " RUN " --figure accuracy-matrix --out %s", path);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    if (p) pclose(p);
+    CHECK_MSG(strstr(out, "right of the diagonal: zero-shot") != NULL, "%s", out);
+}
+
 /* FIG.PDF without --format: a PDF (the capital extension was refused) */
 TEST(figure_capital_extension_names_the_format) {
     char args[2048], out[4096];
