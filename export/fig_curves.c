@@ -78,6 +78,9 @@ static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
     if (r->final.valid)
         snprintf(title, sizeof title, "Accuracy per task, %s: Last %.1f%%, Avg %.1f%%", desc,
                  r->final.last, r->final.avg);
+    else if (T < r->num_tasks) /* an unfinished run: its axis stops short, the title says so */
+        snprintf(title, sizeof title, "Accuracy per task, %s: %d of %d tasks so far", desc, T,
+                 r->num_tasks);
     else
         snprintf(title, sizeof title, "Accuracy per task, %s", desc);
     fig_axes a = {.x0 = 0.6, .x1 = fmax(T, 1) + 0.4, .y0 = lo, .y1 = hi, .xlabel = "Task",

@@ -610,6 +610,26 @@ TEST(figure_accuracy_matrix_names_its_zero_shot_cells) {
     CHECK_MSG(strstr(out, "right of the diagonal: zero-shot") != NULL, "%s", out);
 }
 
+/* An interrupted run's accuracy curve (7 of 10 tasks) says it stops short */
+TEST(figure_accuracy_curve_of_an_unfinished_run) {
+    TEST_NEEDS(have_tool("pdftotext"), "pdftotext (poppler-utils) is not installed");
+    char dir[1024], cmd[4096], args[2048], out[4096];
+    snprintf(dir, sizeof dir, "%s", tpath("curve-interrupted", NULL));
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && cp -r " RUN " '%s' && cd '%s' && rm DONE && rm -r tasks/08 tasks/09 "
+             "tasks/10 && head -7 metrics.jsonl > m && mv m metrics.jsonl", dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    const char *path = tpath("curve-interrupted.pdf", NULL);
+    snprintf(args, sizeof args, "export %s --figure accuracy-curve --out %s", dir, path);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    if (p) pclose(p);
+    CHECK_MSG(strstr(out, "7 of 10 tasks so far") != NULL, "%s", out);
+}
+
 /* FIG.PDF without --format: a PDF (the capital extension was refused) */
 TEST(figure_capital_extension_names_the_format) {
     char args[2048], out[4096];
