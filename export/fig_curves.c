@@ -438,7 +438,8 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
                FIG_M_CIRCLE, "Text objective", "Cross-entropy to the target class");
     loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k,
-               fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, "Visual-prototype objective", "1 \u2212 cos(f, \u03bc) of the target");
+               fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, "Visual-prototype objective",
+               "1 \u2212 cos(f, \u03bc) of the target");
 
     fig_bytes *b = c->csv;
     fig_bytes_printf(b, "step,text_mean,text_p10,text_p90,visual_mean,visual_p10,visual_p90\n");

@@ -879,8 +879,9 @@ TEST(figure_export_notes_unused_options) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     CHECK_MSG(strstr(out, "accuracy-curve shows the whole run; --task is not used"), "%s", out);
     /* the options a figure uses: no note */
-    snprintf(args, sizeof args, "export " RUN " --figure simmat-diff --task 10 --against pretrained "
-             "--matrix cross --out %s", tpath("unused-3.png", NULL));
+    snprintf(args, sizeof args,
+             "export " RUN " --figure simmat-diff --task 10 --against pretrained --matrix cross "
+             "--out %s", tpath("unused-3.png", NULL));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     CHECK_MSG(!strstr(out, "note:"), "%s", out);
 }
