@@ -6,7 +6,6 @@
  * figures; comparisons; and bad requests: a message, a non-zero exit and no file. */
 #include <dirent.h>
 #include <math.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,116 +17,11 @@
 #include "export/figure.h"
 #include "export/heatmap.h"
 #include "export/output.h"
+#include "png_read.h"
 #include "run/run_record.h"
 #include "test.h"
 
 #define RUN "sample_runs/default-run"
-
-/* ---- a PNG read back through libpng ---- */
-
-typedef struct {
-    int ok;
-    int w, h, color_type, bit_depth;
-    png_uint_32 ppm_x, ppm_y;
-    int phys_unit, has_phys;
-    int n_text;
-    char key[16][80];
-    char *value[16];
-    uint8_t *rgba; /* [h, w, 4] */
-} png_read;
-
-typedef struct {
-    const uint8_t *p;
-    size_t n, off;
-} mem_src;
-
-static void mem_read(png_structp png, png_bytep out, png_size_t n) {
-    mem_src *m = png_get_io_ptr(png);
-    if (m->off + n > m->n) png_error(png, "read past the end");
-    memcpy(out, m->p + m->off, n);
-    m->off += n;
-}
-
-static void png_decode(const uint8_t *data, size_t size, png_read *r) {
-    memset(r, 0, sizeof *r);
-    if (size < 8 || png_sig_cmp(data, 0, 8)) return;
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png_create_info_struct(png);
-    png_bytep *rows = NULL;
-    mem_src src = {data, size, 0};
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, NULL);
-        free(rows);
-        free(r->rgba);
-        r->rgba = NULL;
-        r->ok = 0;
-        return;
-    }
-    png_set_read_fn(png, &src, mem_read);
-    png_read_info(png, info);
-    r->w = (int)png_get_image_width(png, info);
-    r->h = (int)png_get_image_height(png, info);
-    r->color_type = png_get_color_type(png, info);
-    r->bit_depth = png_get_bit_depth(png, info);
-    r->has_phys = png_get_pHYs(png, info, &r->ppm_x, &r->ppm_y, &r->phys_unit) != 0;
-    png_textp text;
-    int nt = 0;
-    png_get_text(png, info, &text, &nt);
-    for (int i = 0; i < nt && r->n_text < 16; i++) {
-        snprintf(r->key[r->n_text], sizeof r->key[0], "%s", text[i].key);
-        r->value[r->n_text++] = segp_strdup(text[i].text);
-    }
-    if (r->color_type == PNG_COLOR_TYPE_RGB) png_set_filler(png, 255, PNG_FILLER_AFTER);
-    png_read_update_info(png, info);
-    r->rgba = malloc((size_t)r->w * r->h * 4);
-    rows = malloc(sizeof *rows * (size_t)r->h);
-    for (int y = 0; y < r->h; y++) rows[y] = r->rgba + (size_t)y * r->w * 4;
-    png_read_image(png, rows);
-    png_read_end(png, NULL);
-    png_destroy_read_struct(&png, &info, NULL);
-    free(rows);
-    r->ok = 1;
-}
-
-static int png_load(const char *path, png_read *r) {
-    uint8_t *d;
-    size_t n;
-    memset(r, 0, sizeof *r);
-    if (segp_read_file(path, &d, &n) != 0) return -1;
-    png_decode(d, n, r);
-    free(d);
-    return r->ok ? 0 : -1;
-}
-
-static void png_read_free(png_read *r) {
-    for (int i = 0; i < r->n_text; i++) free(r->value[i]);
-    free(r->rgba);
-    memset(r, 0, sizeof *r);
-}
-
-static const char *chunk_text(const png_read *r, const char *key) {
-    for (int i = 0; i < r->n_text; i++)
-        if (!strcmp(r->key[i], key)) return r->value[i];
-    return NULL;
-}
-
-/* 0xRRGGBB of pixel (x, y) */
-static uint32_t px(const png_read *r, int x, int y) {
-    const uint8_t *p = r->rgba + ((size_t)y * r->w + x) * 4;
-    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
-static int near_rgb(uint32_t a, uint32_t b, int tol) {
-    for (int s = 0; s < 24; s += 8) {
-        int d = (int)((a >> s) & 255) - (int)((b >> s) & 255);
-        if (d < -tol || d > tol) return 0;
-    }
-    return 1;
-}
-
-#define CHECK_RGB(got, want, tol)                                                           \
-    CHECK_MSG(near_rgb((got), (want), (tol)), "%s: #%06x, expected #%06x (+-%d)", #got,      \
-              (unsigned)(got), (unsigned)(want), (tol))
 
 /* files in DIR (0 when it is absent) */
 static int count_files(const char *dir) {
@@ -260,16 +154,16 @@ static void heatmap_case(fig_cmap cmap, int symmetric) {
     const double k = dpi / 72.0;
     double x, y;
     fig_heatmap_cell_center(&L, 2, 9, &x, &y);
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 1.0), 0);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 1.0), 0);
     fig_heatmap_cell_center(&L, 7, 1, &x, &y); /* the minimum: the map's low end, or for
                                                 * symmetric limits its place below 0 */
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)),
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)),
               fig_cmap_rgb8(cmap, symmetric ? (-0.6 - h.lo) / (h.hi - h.lo) : 0.0), 0);
     fig_heatmap_cell_center(&L, 5, 5, &x, &y); /* NAN: the grey */
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), 0xd9d9d9, 1);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), 0xd9d9d9, 1);
     fig_heatmap_cell_center(&L, 4, 6, &x, &y); /* an ordinary cell */
     double t = (m[4 * C + 6] - h.lo) / (h.hi - h.lo);
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, t), 1);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, t), 1);
     if (symmetric) { /* zero is white in the diverging map */
         CHECK_NEAR(h.lo, -h.hi, 1e-12);
         CHECK_EQ_INT(fig_cmap_rgb8(cmap, (0 - h.lo) / (h.hi - h.lo)), 0xffffff);
@@ -279,13 +173,13 @@ static void heatmap_case(fig_cmap cmap, int symmetric) {
     double half_px = 1.5 / k, len = L.cb_bottom - L.cb_top;
     CHECK(len > 50);
     fig_heatmap_cbar_point(&L, half_px / len, &x, &y);
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, half_px / len), 2);
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 0), 6);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, half_px / len), 2);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 0), 6);
     fig_heatmap_cbar_point(&L, 1 - half_px / len, &x, &y);
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 1 - half_px / len), 2);
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 1), 6);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 1 - half_px / len), 2);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 1), 6);
     fig_heatmap_cbar_point(&L, 0.5, &x, &y);
-    CHECK_RGB(px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 0.5), 2);
+    CHECK_RGB(png_px(&p, (int)(x * k), (int)(y * k)), fig_cmap_rgb8(cmap, 0.5), 2);
     /* the bar sits right of the matrix, level with it */
     CHECK(L.cb_x > L.x + C * L.cw);
     CHECK_NEAR(L.cb_top, L.y, 1e-9);
@@ -522,7 +416,7 @@ static int ink_on_edge(const png_read *p, int border) {
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             if (x >= border && x < p->w - border && y >= border && y < p->h - border) continue;
-            if (!near_rgb(px(p, x, y), 0xffffff, 60)) n++;
+            if (!near_rgb(png_px(p, x, y), 0xffffff, 60)) n++;
         }
     return n;
 }
