@@ -79,6 +79,10 @@ double test_rel_err(const float *a, const float *b, size_t n);
 /* Run the built segp binary with ARGS through the shell (stdout+stderr captured into OUT).
  * Returns the exit status (or -1 if it did not exit normally, e.g. crashed). */
 int test_run_segp(const char *args, char *out, size_t out_size);
+/* The segp binary the tests run: $SEGP_BIN, else ./segp. */
+const char *test_segp_bin(void);
+/* The segp binary with ARGS, stdout into OUT_FILE and stderr into ERR_FILE; the exit status. */
+int test_run_segp_split(const char *args, const char *out_file, const char *err_file);
 
 /* True when SEGP_TEST_VERBOSE is set (and not "0"): tests then print the errors they measure. */
 int test_verbose(void);

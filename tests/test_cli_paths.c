@@ -30,7 +30,7 @@ TEST(cli_paths_resume_command_quoted) {
 /* `segp run` without --out where runs/ cannot be a folder: the message names runs/ and says to
  * choose --out (it named the run directory under it, "Not a directory"); nothing is made. */
 TEST(cli_paths_runs_folder_refused) {
-    char *bin = realpath(getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", NULL);
+    char *bin = realpath(test_segp_bin(), NULL);
     char *model = realpath("sample_runs/models/shapes-clip.safetensors", NULL);
     CHECK(bin && model);
     if (!bin || !model) {

@@ -152,7 +152,7 @@ char *read_text(const char *path) {
 int run_segp_fault(const char *fault, const char *args) {
     char cmd[2000];
     snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=%s %s %s >/dev/null 2>&1", fault,
-             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args);
+             test_segp_bin(), args);
     return system(cmd);
 }
 

@@ -68,6 +68,15 @@ double test_rel_err(const float *a, const float *b, size_t n) {
 
 static char segp_bin[4096] = "./segp";
 
+const char *test_segp_bin(void) { return segp_bin; }
+
+int test_run_segp_split(const char *args, const char *out_file, const char *err_file) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s > '%s' 2> '%s'", segp_bin, args, out_file, err_file);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int test_run_segp(const char *args, char *out, size_t out_size) {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "%s %s 2>&1", segp_bin, args);

@@ -415,7 +415,7 @@ TEST(run_ctrl_c_stops_and_resumes) {
     snprintf(dir, sizeof dir, "%s/ctrl-c", test_tmpdir());
     snprintf(args, sizeof args, "run %s --out %s", tiny_config("ctrlc", "finetune", ""), dir);
     snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=step:6:INT %s %s > %s/ctrl-c.txt 2>&1",
-             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", args, test_tmpdir());
+             test_segp_bin(), args, test_tmpdir());
     int st = system(cmd);
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
     char p[700];
@@ -475,7 +475,7 @@ TEST(run_resume_corrupt_dirs) {
     copy_run(ref, dir);
     snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/03/DONE", dir);
     CHECK(system(cmd) == 0);
-    char *bin = realpath(getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", NULL);
+    char *bin = realpath(test_segp_bin(), NULL);
     char *model = realpath("sample_runs/models/shapes-clip.safetensors", NULL);
     CHECK(bin && model);
     for (int k = 0; k < 2 && bin && model; k++) {
@@ -549,7 +549,7 @@ TEST(run_default_config_from_anywhere) {
     snprintf(dir, sizeof dir, "%s/anywhere-run", test_tmpdir());
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' && mkdir -p '%s' && cp '%s' '%s/segp' && "
              "ln -s '%s' '%s/sample_runs'", tree, dir, tree,
-             getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp", tree, shipped, tree);
+             test_segp_bin(), tree, shipped, tree);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s/segp' run --set run.max_tasks=2 --set "
              "benchmark.train_per_class=4 --set benchmark.test_per_class=2 --set train.epochs=1 "

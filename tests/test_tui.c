@@ -100,7 +100,7 @@ static void title_row(char *out, size_t n) {
 
 static const char *segp_abs(void) {
     static char path[PATH_MAX];
-    const char *b = getenv("SEGP_BIN") ? getenv("SEGP_BIN") : "./segp";
+    const char *b = test_segp_bin();
     if (!realpath(b, path)) snprintf(path, sizeof path, "%s", b);
     return path;
 }
