@@ -94,7 +94,8 @@ const char *test_tmpdir(void);
 
 #include <stdint.h>
 
-/* test_tmpdir()/FMT with %s replaced by A; one of 8 rotating buffers, so a call may take several. */
+/* test_tmpdir()/FMT with %s replaced by A; one of 8 rotating buffers, so a call may take
+ * several. */
 char *tpath(const char *fmt, const char *a);
 /* mkdir -p PATH. */
 void mkdirs(const char *path);

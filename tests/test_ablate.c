@@ -82,7 +82,8 @@ TEST(ablate_variant_requirements_named) {
     b.segp.lambda_acgd = 0;
     for (int v = ABL_ACGD; v <= ABL_SEEDS; v++)
         CHECK(ablate_variant_check(&b, v) == -1 && err_has("'acgd.lambda'"));
-    CHECK(ablate_variant_check(&b, ABL_ZEROSHOT) == 0 && ablate_variant_check(&b, ABL_FINETUNE) == 0);
+    CHECK(ablate_variant_check(&b, ABL_ZEROSHOT) == 0);
+    CHECK(ablate_variant_check(&b, ABL_FINETUNE) == 0);
 }
 
 TEST(ablate_cells_seed_major) {
@@ -119,7 +120,8 @@ TEST(ablate_classify_by_values) {
     char why[512];
     CHECK_EQ_INT(ablate_classify("{\"method\": \"zeroshot\"}", why, sizeof why), ABL_ZEROSHOT);
     CHECK_EQ_INT(ablate_classify("{\"method\": \"finetune\"}", why, sizeof why), ABL_FINETUNE);
-    const char *fmt = "{\"method\": \"segp\", \"acgd\": {\"lambda\": %g}, \"tsgr\": {\"lambda\": %g},"
+    const char *fmt = "{\"method\": \"segp\", \"acgd\": {\"lambda\": %g},"
+                      " \"tsgr\": {\"lambda\": %g},"
                       " \"prototypes\": {\"transfer\": %s}, \"inference\": {\"beta\": %g},"
                       " \"anchors\": {\"source\": \"%s\"}}";
     struct {
@@ -173,7 +175,8 @@ static void synth_run(const char *dir, const char *method, int seed, double tsgr
              "  \"anchors\": {\"source\": \"%s\", \"steps\": 10}, \"acgd\": {\"lambda\": 5},\n"
              "  \"tsgr\": {\"lambda\": %g}, \"prototypes\": {\"transfer\": %s},\n"
              "  \"inference\": {\"beta\": %g},\n"
-             "  \"resolved\": {\"model_sha256\": \"ab12\", \"build\": \"b%d\", \"threads\": %d}\n}\n",
+             "  \"resolved\": {\"model_sha256\": \"ab12\", \"build\": \"b%d\","
+             " \"threads\": %d}\n}\n",
              method, seed, lr, source, tsgr, transfer ? "true" : "false", beta, seed, seed);
     snprintf(p, sizeof p, "%s/config.json", dir);
     write_text(p, text);

@@ -50,7 +50,8 @@ TEST(ablate_list_prints_one_command_per_cell) {
     CHECK_EQ_INT(count_lines(out), 21);
     char want[1400];
     for (int k = 0; k < 21 && out; k++) {
-        snprintf(want, sizeof want, "%s%s ablate %s --seeds 3 --out runs/ablate-abl-base --cell %d\n",
+        snprintf(want, sizeof want,
+                 "%s%s ablate %s --seeds 3 --out runs/ablate-abl-base --cell %d\n",
                  k ? "\n" : "", test_segp_bin(), cfg, k);
         const char *line = k ? strstr(out, want) : (strncmp(out, want, strlen(want)) ? NULL : out);
         CHECK_MSG(line != NULL, "no line '%s' in:\n%s", want, out);
