@@ -238,7 +238,9 @@ int cmd_resume(int argc, char **argv) {
                    "task restarts from its beginning; the numbers are those of an uninterrupted\n"
                    "run). A torn last line of events.jsonl is cut; a corrupt checkpoint or\n"
                    "eval.json of a finished task is refused with the file named. The model file\n"
-                   "must have the SHA-256 recorded in DIR/config.json. A finished run (DIR/DONE)\n"
+                   "must have the SHA-256 recorded in DIR/config.json, and config.json the\n"
+                   "SHA-256 recorded in DIR/config.json.sha256 (an edited config.json would mix\n"
+                   "settings; eval refuses it too). A finished run (DIR/DONE)\n"
                    "is left as it is: nothing is run or written. One process writes a run at a\n"
                    "time: while another holds DIR/.lock, resume is refused, naming it.\n"
                    "--device/--precision run the rest elsewhere than the recorded run.device /\n"
@@ -287,7 +289,8 @@ int cmd_eval(int argc, char **argv) {
                    "Re-evaluate the saved checkpoint (tasks/NN/lora.safetensors) of every\n"
                    "finished task of the run in DIR, print the table, and say whether every\n"
                    "entry equals the saved counts (tasks/NN/eval.json). Nothing in DIR is\n"
-                   "written, events.jsonl included.\n");
+                   "written, events.jsonl included. A config.json edited since the run\n"
+                   "started (DIR/config.json.sha256 differs) is refused.\n");
             return 0;
         } else if (argv[i][0] == '-') {
             return cli_unknown("eval", argv[i]);

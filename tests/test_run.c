@@ -461,7 +461,8 @@ TEST(run_resume_corrupt_dirs) {
     copy_run(ref, dir);
     snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/03/DONE && sed -i "
              "'s/\"blas\":[[:space:]]*\"[A-Za-z0-9]*\"/\"blas\": \"Prescott\"/' config.json && "
-             "grep -q '\"blas\": \"Prescott\"' config.json", dir);
+             "grep -q '\"blas\": \"Prescott\"' config.json && "
+             "sha256sum config.json > config.json.sha256", dir); /* as if recorded so */
     CHECK(system(cmd) == 0);
     snprintf(args, sizeof args, "resume %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
@@ -531,6 +532,50 @@ TEST(run_resume_corrupt_dirs) {
     test_all_threads();
 }
 
+/* A config.json edited after the run started (another seed) is refused by resume and eval,
+ * naming the file and what to do, with nothing written; restored, the run resumes. A run of an
+ * older segp (no config.json.sha256) resumes unchecked, with a note. */
+TEST(run_resume_edited_config_refused) {
+    test_one_thread();
+    char dir[512], args[1400], cmd[1600], p[700];
+    snprintf(dir, sizeof dir, "%s/edited", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --set run.max_tasks=1 --out %s",
+             tiny_config("edited", "finetune", ""), dir);
+    CHECK(run_segp_fault("step:2", args) != 0 && !dir_has(dir, "DONE"));
+    snprintf(cmd, sizeof cmd, "cd '%s' && sha256sum -c --status config.json.sha256 && "
+             "cp config.json %s/edited-orig.json && sed -i 's/\"seed\":\t1,/\"seed\":\t2,/' "
+             "config.json && grep -q '\"seed\":\t2,' config.json", dir, test_tmpdir());
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    char *ev0 = slurp(p);
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "%s %s", k ? "eval" : "resume", dir);
+        CHECK(test_run_segp(args, out, sizeof out) == 1);
+        char want[1200];
+        snprintf(want, sizeof want, "%s/config.json: changed since the run started", dir);
+        CHECK_MSG(strstr(out, want) && strstr(out, "config.json.sha256") &&
+                      strstr(out, "restore the file the run wrote") &&
+                      strstr(out, "'segp run ") && strstr(out, "--out NEWDIR'"),
+                  "%s", out);
+    }
+    char *ev1 = slurp(p);
+    CHECK(ev0 && ev1 && !strcmp(ev0, ev1) && !dir_has(dir, "tasks/01/DONE"));
+    free(ev0), free(ev1);
+    /* restored: resumed */
+    snprintf(cmd, sizeof cmd, "cp %s/edited-orig.json '%s/config.json'", test_tmpdir(), dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    CHECK(dir_has(dir, "DONE") && !strstr(out, "config.json.sha256 is absent"));
+    /* an older segp's run: no record, resumed with a note */
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/01/DONE config.json.sha256", dir);
+    CHECK(system(cmd) == 0);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "config.json.sha256 is absent (a run of an older segp)"), "%s", out);
+    CHECK(dir_has(dir, "DONE"));
+    test_all_threads();
+}
+
 /* The default run from another directory: the shipped config and model are found beside the
  * executable (segp lives in its source tree), and the run directory records where. The tree
  * here is a copy of the binary beside a link to sample_runs/, so that any build (the ASan one
@@ -583,6 +628,9 @@ TEST(run_default_config_from_anywhere) {
                 at + strlen(want));
         write_text(p, edited);
         free(edited);
+        /* a run that recorded that path (its config.json.sha256 made to match) */
+        snprintf(cmd, sizeof cmd, "cd '%s' && sha256sum config.json > config.json.sha256", copy);
+        CHECK(system(cmd) == 0);
     }
     free(c);
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s/segp' eval '%s' > moved.txt 2>&1", test_tmpdir(),

@@ -285,6 +285,10 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     char path[4200];
     rundir_path(dir, "config.json", path, sizeof path);
     int rc = rundir_write_text(path, text);
+    if (rc == 0 && rundir_write_config_sha(dir, text) != 0) {
+        unlink(path); /* no record, no run: the folder goes, so the same command runs again */
+        rc = -1;
+    }
     free(text);
     if (rc != 0) goto fail;
     made = 0; /* from here on a failure leaves a run that `segp resume` continues */
@@ -318,6 +322,12 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         goto fail;
     if (segp_read_file(path, &data, &size) != 0) {
         if (!rundir_exists(path)) rundir_fail_not_a_run(dir);
+        goto fail;
+    }
+    /* the config the finished tasks were made with, or none recorded (an older segp's run) */
+    int recorded = rundir_check_config_sha(dir, data, size);
+    if (recorded < 0) {
+        free(data);
         goto fail;
     }
     cl_run_provenance prov;
@@ -363,6 +373,9 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     }
     if (open_events(r) != 0) goto fail;
     if (warn[0]) info(r, -1, "%s", warn);
+    if (!recorded && !r->params.read_only)
+        info(r, -1, "%s/config.json.sha256 is absent (a run of an older segp): config.json "
+             "cannot be checked against the one the run started with", dir);
     if (model_moved)
         info(r, -1, "model %s is not under the current directory; using %s, %s (same SHA-256)",
              model_given, r->cfg.model,

@@ -17,6 +17,7 @@
 #include "core/common.h"
 #include "fault.h"
 #include "io/npy.h"
+#include "sha256.h"
 
 int rundir_create(const char *dir) {
     if (!dir[0]) return SEGP_FAIL("the run directory's path is empty (expected --out DIR)");
@@ -251,6 +252,47 @@ int rundir_fail_not_a_run(const char *dir) {
     segp_clear_error();
     return SEGP_FAIL("not a run directory: %s; it holds %d run%s (%s): give one of them "
                      "('segp info %s' lists them)", why, n, n == 1 ? "" : "s", list, dir);
+}
+
+int rundir_write_config_sha(const char *dir, const char *config_text) {
+    char hex[65], line[128], p[4200];
+    sha256_hex(config_text, strlen(config_text), hex);
+    snprintf(line, sizeof line, "%s  config.json\n", hex);
+    rundir_path(dir, "config.json.sha256", p, sizeof p);
+    return rundir_write_text(p, line);
+}
+
+int rundir_check_config_sha(const char *dir, const void *data, size_t n) {
+    char p[4200], cj[4200];
+    rundir_path(dir, "config.json.sha256", p, sizeof p);
+    rundir_path(dir, "config.json", cj, sizeof cj);
+    if (!rundir_exists(p)) return 0;
+    uint8_t *rec;
+    size_t size;
+    if (segp_read_file(p, &rec, &size) != 0) return -1;
+    char want[65];
+    int ok = size >= 64;
+    for (size_t i = 0; ok && i < 64; i++) {
+        char c = (char)rec[i];
+        ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        want[i] = c;
+    }
+    want[64] = 0;
+    free(rec);
+    if (!ok)
+        return SEGP_FAIL("%s: corrupt (expected the SHA-256 of %s in hex, as sha256sum writes "
+                         "it); it cannot tell whether config.json is the one the run started "
+                         "with", p, cj);
+    char have[65];
+    sha256_hex(data, n, have);
+    if (strcmp(have, want) != 0)
+        /* the finished tasks were made with the recorded settings: going on with others would
+         * leave a run that no config describes */
+        return SEGP_FAIL("%s: changed since the run started (SHA-256 %.12s..., recorded "
+                         "%.12s... in %s), so the run would mix two sets of settings: restore "
+                         "the file the run wrote, or start a new run from the edited one with "
+                         "'segp run %s --out NEWDIR'", cj, have, want, p, cj);
+    return 1;
 }
 
 int rundir_task_done(const char *dir, int t) {

@@ -2,6 +2,7 @@
  * markers, and the metrics files derived from the accuracy matrix.
  *
  *   DIR/config.json              the fully resolved config (+ model hash, class order, build...)
+ *   DIR/config.json.sha256       config.json's SHA-256 as the run wrote it (sha256sum's format)
  *   DIR/events.jsonl             every event, appended (a torn last line is cut on resume)
  *   DIR/metrics.jsonl            Continual-CLIP schema: one line per finished task, then
  *                                {"last":..,"avg":..} once the run is complete
@@ -77,6 +78,14 @@ int rundir_write_text(const char *path, const char *text);
  * "not a run directory: ...", and when DIR holds runs (runs/, an ablation's OUT), how many
  * and which, so that one can be given instead. Returns -1. */
 int rundir_fail_not_a_run(const char *dir);
+
+/* DIR/config.json.sha256: the SHA-256 of CONFIG_TEXT (the config.json just written) as
+ * `sha256sum config.json` prints it, so that a config.json edited later is noticed. */
+int rundir_write_config_sha(const char *dir, const char *config_text);
+/* DATA (N bytes: DIR/config.json as read now) against DIR/config.json.sha256: 1 when it
+ * matches, 0 when nothing is recorded (a run of a segp before the record), -1 + error naming
+ * both files and what to do when config.json changed since or the record is unreadable. */
+int rundir_check_config_sha(const char *dir, const void *data, size_t n);
 
 /* 1 when tasks/NN/DONE exists, 0 otherwise. */
 int rundir_task_done(const char *dir, int t);
