@@ -210,6 +210,32 @@ TEST(pretrain_resume_is_exact) {
     CHECK_MSG(strstr(out, "augment.scale_min 0.9 is larger than augment.scale_max 0.5"), "%s", out);
 }
 
+/* --resume with another thread count than the run recorded: the notice `segp resume` gives
+ * (it changed the last bits without a word); none with the same count. */
+TEST(pretrain_resume_other_threads_noticed) {
+    char cfg[512], dir[512], args[2400], out[8192];
+    const char *t = test_tmpdir();
+    snprintf(dir, sizeof dir, "%s/pt_threads", t);
+    snprintf(cfg, sizeof cfg, "%s/pt_threads.json", t);
+    write_cfg(cfg, dir);
+    test_one_thread();
+    snprintf(args, sizeof args, "pretrain %s --stop-after 4", cfg);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    setenv("OMP_NUM_THREADS", "2", 1);
+    snprintf(args, sizeof args, "pretrain %s --resume --stop-after 5", cfg);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    char want[800];
+    snprintf(want, sizeof want, "%s/config.json records 1 threads and this process has 2: the "
+             "steps after the checkpoint may differ from the original in the last bits (set "
+             "OMP_NUM_THREADS=1 to match)", dir);
+    CHECK_MSG(strstr(out, want), "%s", out);
+    setenv("OMP_NUM_THREADS", "1", 1);
+    snprintf(args, sizeof args, "pretrain %s --resume", cfg);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    CHECK_MSG(!strstr(out, "threads and this process has"), "%s", out);
+    test_all_threads();
+}
+
 TEST(pretrain_bad_configs) {
     char cfg[512], args[1024], out[4096];
     snprintf(cfg, sizeof cfg, "%s/bad.json", test_tmpdir());

@@ -561,12 +561,17 @@ TEST(run_resume_edited_config_refused) {
     char *ev1 = slurp(p);
     CHECK(ev0 && ev1 && !strcmp(ev0, ev1) && !dir_has(dir, "tasks/01/DONE"));
     free(ev0), free(ev1);
-    /* restored: resumed */
+    /* restored: resumed (with 2 threads: the notice that the last bits may differ) */
     snprintf(cmd, sizeof cmd, "cp %s/edited-orig.json '%s/config.json'", test_tmpdir(), dir);
     CHECK(system(cmd) == 0);
     snprintf(args, sizeof args, "resume %s", dir);
+    setenv("OMP_NUM_THREADS", "2", 1);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    setenv("OMP_NUM_THREADS", "1", 1);
     CHECK(dir_has(dir, "DONE") && !strstr(out, "config.json.sha256 is absent"));
+    CHECK_MSG(strstr(out, "config.json records 1 threads and this process has 2: a re-run task "
+                          "may differ from the original in the last bits (set "
+                          "OMP_NUM_THREADS=1 to match)"), "%s", out);
     /* an older segp's run: no record, resumed with a note */
     snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE tasks/01/DONE config.json.sha256", dir);
     CHECK(system(cmd) == 0);

@@ -380,10 +380,10 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
         info(r, -1, "model %s is not under the current directory; using %s, %s (same SHA-256)",
              model_given, r->cfg.model,
              model_moved == 2 ? "in segp's own folder" : "where the run found it");
-    if (threads && threads != omp_get_max_threads())
-        info(r, -1, "%s records %d threads and this process has %d: a re-run task may differ "
-             "from the original in the last bits (set OMP_NUM_THREADS=%d to match)", path,
-             threads, omp_get_max_threads(), threads);
+    char note[4600];
+    if (segp_threads_note(path, threads, omp_get_max_threads(), "a re-run task", note,
+                          sizeof note))
+        info(r, -1, "%s", note);
     const segp_backend *be = clip_model_backend(r->model);
     if (be->host_memory && prov.blas[0] && strcasecmp(prov.blas, blas_corename()))
         info(r, -1, "%s records OpenBLAS kernels '%s' and this process has '%s': a re-run task "

@@ -18,6 +18,13 @@ const char *segp_build_id(void);
 /* The CPU's model name from /proc/cpuinfo ("unknown" if unreadable), safe to put in JSON. */
 void segp_cpu_name(char *buf, size_t n);
 
+/* The notice for work continued (resume) with HAVE threads where PATH records RECORDED (0:
+ * not recorded): OpenMP's reductions, and so the last bits of the numbers, follow the thread
+ * count. Into OUT with WHAT (e.g. "a re-run task") as what may differ; 1 when they differ,
+ * else 0 and OUT "". */
+int segp_threads_note(const char *path, int recorded, int have, const char *what, char *out,
+                      size_t n);
+
 /* Record an error message (printf-style) and return -1. Keeps file:line for SEGP_DEBUG=1. */
 int segp_fail_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,6 +1,7 @@
 /* version.c: what produced a run. The build id is the git description of the source tree at
  * build time (generated into BUILD/build_id.h by the Makefile; "-dirty" when it had uncommitted
- * changes); the CPU name says which machine a wall time was measured on. */
+ * changes); the CPU name says which machine a wall time was measured on; the thread count
+ * recorded beside them, whether a resumed run's last bits can match. */
 #include <stdio.h>
 #include <string.h>
 
@@ -29,4 +30,14 @@ void segp_cpu_name(char *buf, size_t n) {
         break;
     }
     fclose(f);
+}
+
+int segp_threads_note(const char *path, int recorded, int have, const char *what, char *out,
+                      size_t n) {
+    if (n) out[0] = 0;
+    if (recorded <= 0 || recorded == have) return 0;
+    snprintf(out, n, "%s records %d threads and this process has %d: %s may differ from the "
+             "original in the last bits (set OMP_NUM_THREADS=%d to match)", path, recorded, have,
+             what, recorded);
+    return 1;
 }

@@ -271,7 +271,7 @@ static const cJSON *item_at(const cJSON *o, const char *key) {
  * config.json): another learning rate, step count or model would silently mix two runs under
  * the first one's record. Where it goes and how often it logs, checkpoints and evaluates may
  * change; they leave the weights as they are. */
-static int check_resume_config(const char *p_cfg, const pretrain_config *cfg) {
+static int check_resume_config(const char *p_cfg, const pretrain_config *cfg, int *threads) {
     static const char *free_keys[] = {"out_dir", "train.log_every", "train.checkpoint_every",
                                       "train.eval_every"};
     uint8_t *data;
@@ -285,6 +285,9 @@ static int check_resume_config(const char *p_cfg, const pretrain_config *cfg) {
     cJSON *now = cJSON_Parse(js);
     free(js);
     int rc = saved ? 0 : SEGP_FAIL("%s: not valid JSON; cannot resume this run", p_cfg);
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(saved, "threads");
+    *threads = cJSON_IsNumber(th) && th->valuedouble >= 1 && th->valuedouble <= 1e6
+                   ? (int)th->valuedouble : 0; /* recorded by the run's start */
     for (int i = 0; i < n && rc == 0; i++) {
         int free_key = 0;
         for (size_t k = 0; k < sizeof free_keys / sizeof free_keys[0]; k++)
@@ -317,7 +320,8 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         return SEGP_FAIL("%s: no checkpoint to resume from (check out_dir or --out, or run "
                          "without --resume to start)",
                          p_ckpt);
-    if (resume && check_resume_config(p_cfg, cfg) != 0) return -1;
+    int threads = 0;
+    if (resume && check_resume_config(p_cfg, cfg, &threads) != 0) return -1;
     if (!resume && file_exists(p_cfg))
         return SEGP_FAIL("%s already holds a run (resume it with --resume, or choose another "
                          "out_dir)",
@@ -330,6 +334,12 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     if (rundir_lock(cfg->out_dir, &lock_fd, warn, sizeof warn) != 0) return -1;
     if (warn[0] && cb) {
         pretrain_event w = {.kind = PRETRAIN_WARNING, .text = warn};
+        cb(&w, user);
+    }
+    char note[1400]; /* as `segp resume` says it: the steps to come follow the thread count */
+    if (segp_threads_note(p_cfg, threads, omp_get_max_threads(), "the steps after the checkpoint",
+                          note, sizeof note) && cb) {
+        pretrain_event w = {.kind = PRETRAIN_WARNING, .text = note};
         cb(&w, user);
     }
 
