@@ -24,14 +24,16 @@ static void usage(FILE *f) {
             "  --grid PATH        write a PNG grid of samples and print what each cell shows\n"
             "                     (row col, then the caption, or class id, name and rendition)\n"
             "  --captions N       print the captions of N pretraining samples, one per line\n"
-            "  --classes          print the class order: the 10 tasks and their classes\n\n"
+            "  --classes          print the class order: the 10 tasks and their classes\n"
+            "                     (with --task T, task T's only)\n\n"
             "options:\n"
             "  --seed S           world seed (default 1)\n"
             "  --size N           image side in pixels, %d..%d (default 32)\n"
             "  --split NAME       pretrain (image-caption stream, default), train or test (the\n"
-            "                     CL benchmark; test has many hard renditions)\n"
-            "  --task T           train/test only: show the classes of task T (1..10); without\n"
-            "                     it cells walk all 100 classes in class order\n"
+            "                     CL benchmark; test has many hard renditions); --captions is\n"
+            "                     pretrain only\n"
+            "  --task T           --classes, or --grid with train/test: the classes of task T\n"
+            "                     (1..10); without it cells walk all 100 classes in class order\n"
             "  --rows R, --cols C grid shape, 1..64 (default 8 x 8 for pretrain; 10 x 10 for\n"
             "                     train/test, where column c shows class c of the list)\n"
             "  --scale K          integer nearest-neighbour zoom, 1..32 (default: the smallest\n"
@@ -138,11 +140,13 @@ static int write_grid(const grid_opts *o, const char *path) {
     return rc;
 }
 
+/* The tasks' classes in order (only task o->task's with --task), then the held-out ones. */
 static void print_classes(const grid_opts *o) {
     int order[SHAPES_N_CLASSES];
     shapes_class_order(o->p.order_seed, order);
     char name[64];
     for (int t = 0; t < SHAPES_N_TASKS; t++) {
+        if (o->task && t != o->task - 1) continue;
         printf("task %d:", t + 1);
         for (int k = 0; k < SHAPES_CLASSES_PER_TASK; k++) {
             int cls = order[t * SHAPES_CLASSES_PER_TASK + k];
@@ -151,6 +155,7 @@ static void print_classes(const grid_opts *o) {
         }
         printf("\n");
     }
+    if (o->task) return;
     printf("held-out:");
     for (int cls = SHAPES_N_CLASSES; cls < SHAPES_N_CLASSES + SHAPES_N_HELDOUT; cls++) {
         shapes_class_name(cls, name, sizeof name);
@@ -238,7 +243,15 @@ int cmd_shapes(int argc, char **argv) {
                         "(see segp shapes --help)\n");
         return 2;
     }
-    if (o.task && o.split == SHAPES_SPLIT_PRETRAIN) {
+    /* an option that an action would pass over is refused, not ignored */
+    if (n_captions >= 0 && (o.split != SHAPES_SPLIT_PRETRAIN || o.task)) {
+        fprintf(stderr, "segp: error: --captions prints pretraining captions and takes no %s "
+                        "(the CL splits have class names: --classes, or --grid with --split "
+                        "train|test; see segp shapes --help)\n",
+                o.task ? "--task" : "--split train|test");
+        return 2;
+    }
+    if (o.task && o.split == SHAPES_SPLIT_PRETRAIN && grid_path) {
         fprintf(stderr, "segp: error: --task needs --split train or --split test\n");
         return 2;
     }

@@ -456,6 +456,13 @@ TEST(shapes_cli_grid) {
     rc = test_run_segp("shapes --classes", out, sizeof out);
     CHECK_EQ_INT(rc, 0);
     CHECK(strstr(out, "task 1: 42 ") == out && strstr(out, "task 10:") && strstr(out, "held-out:"));
+    /* --task T: that task's line alone (it was ignored: all ten and the held-out classes) */
+    char *task3 = strstr(out, "task 3:"), line[1024] = "";
+    CHECK(task3 != NULL);
+    if (task3) snprintf(line, sizeof line, "%.*s", (int)(strchr(task3, '\n') - task3 + 1), task3);
+    rc = test_run_segp("shapes --classes --task 3", out, sizeof out);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_MSG(line[0] && !strcmp(out, line), "'%s' vs '%s'", out, line);
     rc = test_run_segp("shapes --help", out, sizeof out);
     CHECK_EQ_INT(rc, 0);
     CHECK(strstr(out, "--grid") && strstr(out, "--rendition"));
@@ -473,6 +480,11 @@ TEST(shapes_cli_errors) {
         {"shapes --grid x.png --split train --task 11", "--task '11'"},
         {"shapes --grid x.png --rendition sepia", "--rendition 'sepia'"},
         {"shapes --captions", "needs a value"},
+        /* passed over before: pretraining captions whatever the split or task */
+        {"shapes --captions 3 --split train", "--captions prints pretraining captions and takes "
+                                              "no --split train|test"},
+        {"shapes --captions 3 --split test --task 2", "takes no --task"},
+        {"shapes --classes --captions 2 --task 2", "takes no --task"},
         {"shapes --bogus 1", "unknown option '--bogus'"},
         {"shapes extra", "unexpected argument 'extra'"},
         {"shapes --grid x.png --rows 64 --cols 64 --size 1024", "pixels on a side"},
