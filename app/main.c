@@ -54,7 +54,8 @@ int app_is_help(const char *arg) {
 static void usage(FILE *f) {
     fprintf(f,
             "segp %s: continual learning of CLIP models with SeGP-CL\n\n"
-            "usage: segp COMMAND [ARGS...]   (segp COMMAND --help for its options)\n\n"
+            "usage: segp COMMAND [ARGS...]   (segp COMMAND --help, or segp help COMMAND, for\n"
+            "                                 its options)\n\n"
             "commands:\n",
             SEGP_VERSION);
     for (int i = 0; i < N_COMMANDS; i++)
@@ -78,6 +79,23 @@ int main(int argc, char **argv) {
         if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && tui_default_available())
             return tui_default();
         usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "help") && argc > 2 && strcmp(argv[2], "help") != 0) {
+        /* `segp help CMD` is `segp CMD --help`, as git's and go's help are */
+        if (argc > 3) {
+            fprintf(stderr, "segp: error: help takes one COMMAND ('%s' after '%s'; run "
+                            "'segp --help' for the list)\n", argv[3], argv[2]);
+            return 2;
+        }
+        char help_opt[] = "--help";
+        for (int i = 0; i < N_COMMANDS; i++) {
+            if (strcmp(argv[2], commands[i].name) != 0) continue;
+            char *args[] = {argv[2], help_opt, NULL};
+            return commands[i].fn(2, args);
+        }
+        fprintf(stderr, "segp: error: help: unknown command '%s' (run 'segp --help' for the "
+                        "list)\n", argv[2]);
         return 2;
     }
     if (app_is_help(argv[1]) || !strcmp(argv[1], "help")) {
