@@ -149,7 +149,7 @@ int ablate_config_differs(const char *dir, const cl_config *c, char *why, size_t
     snprintf(path, sizeof path, "%s/config.json", dir);
     uint8_t *data;
     size_t size;
-    if (segp_read_file(path, &data, &size) != 0) return -1;
+    if (cfg_read_file(path, &data, &size) != 0) return -1;
     cJSON *root = cJSON_Parse((const char *)data);
     free(data);
     if (!cJSON_IsObject(root)) {
@@ -465,7 +465,7 @@ static void consider(const char *dir, FILE *notes, ablate_runs *out) {
     snprintf(path, sizeof path, "%s/config.json", dir);
     uint8_t *data;
     size_t size;
-    if (segp_read_file(path, &data, &size) != 0) {
+    if (cfg_read_file(path, &data, &size) != 0) {
         note(notes, "%s: %s; left out", dir, segp_last_error());
         return;
     }

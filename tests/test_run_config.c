@@ -356,6 +356,36 @@ TEST(run_config_duplicate_keys_refused) {
 
 /* A prompt template without {} is refused wherever one is taken: segp zeroshot --template,
  * segp finetune's config (before the model loads); segp run's: run_bad_configs_named. */
+/* A config with bytes after a NUL: refused with the file and the NUL's offset (the JSON
+ * parser stopped at the NUL and the rest was passed over), by every reader of configs. */
+TEST(run_config_nul_byte_refused) {
+    char path[600], dir[600], args[3000], want[800];
+    snprintf(path, sizeof path, "%s/nul.json", test_tmpdir());
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fwrite("{\"seed\":1}\0{\"junk\"", 1, 19, f);
+    fclose(f);
+    snprintf(want, sizeof want, "%s: a NUL byte at offset 10 of 19", path);
+    snprintf(dir, sizeof dir, "%s/nul-run", test_tmpdir());
+    const char *cmds[] = {"run %s --out %s", "pretrain %s --out %s", "ablate %s --list"};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        snprintf(args, sizeof args, cmds[k], path, dir);
+        CHECK_MSG(test_run_segp(args, out, sizeof out) == 1 && strstr(out, want) &&
+                      !dir_has(dir, ""), "segp %s: %s", args, out);
+    }
+    /* a run directory's config.json: resume and info name it */
+    snprintf(args, sizeof args, "rm -rf '%s' && cp -r sample_runs/default-run '%s' && rm '%s/DONE'"
+             " && printf '\\000x' >> '%s/config.json'", dir, dir, dir, dir);
+    CHECK(system(args) == 0);
+    snprintf(want, sizeof want, "%s/config.json: a NUL byte at offset ", dir);
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "%s %s", k ? "info" : "resume", dir);
+        CHECK_MSG(test_run_segp(args, out, sizeof out) == 1 && strstr(out, want), "segp %s: %s",
+                  args, out);
+    }
+}
+
 TEST(cli_template_needs_braces) {
     const char *model = "sample_runs/models/shapes-clip.safetensors";
     char args[1400];

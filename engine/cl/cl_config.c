@@ -170,7 +170,7 @@ int cl_config_parse_file(const char *path, cl_config *c) {
     const cfg_field *f = cl_config_fields(&n);
     uint8_t *data;
     size_t size;
-    if (segp_read_file(path, &data, &size) != 0) return -1;
+    if (cfg_read_file(path, &data, &size) != 0) return -1;
     /* a run's config.json: its "resolved" block is what that run found (the model's SHA-256,
      * the class order, the build), a record and no setting, so the rest starts a new run */
     cJSON *root = cJSON_ParseWithLength((const char *)data, size);

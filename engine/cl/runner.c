@@ -320,7 +320,7 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     had_lock_file = rundir_exists(lock_path);
     if (!r->params.read_only && rundir_exists(path) && take_lock(r, warn, sizeof warn) != 0)
         goto fail;
-    if (segp_read_file(path, &data, &size) != 0) {
+    if (cfg_read_file(path, &data, &size) != 0) {
         if (!rundir_exists(path)) rundir_fail_not_a_run(dir);
         goto fail;
     }

@@ -112,10 +112,21 @@ int cfg_parse_string(const char *json, const char *what, const cfg_field *fields
     return rc;
 }
 
+int cfg_read_file(const char *path, uint8_t **data, size_t *size) {
+    if (segp_read_file(path, data, size) != 0) return -1;
+    const uint8_t *nul = memchr(*data, 0, *size);
+    if (!nul) return 0;
+    size_t off = (size_t)(nul - *data);
+    free(*data);
+    *data = NULL;
+    return SEGP_FAIL("%s: a NUL byte at offset %zu of %zu (expected JSON text; a binary file, "
+                     "or one cut or padded by a crash?)", path, off, *size);
+}
+
 int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void *dst) {
     uint8_t *data;
     size_t size;
-    if (segp_read_file(path, &data, &size) != 0) return -1;
+    if (cfg_read_file(path, &data, &size) != 0) return -1;
     int rc = cfg_parse_string((const char *)data, path, fields, n_fields, dst);
     free(data);
     return rc;

@@ -6,6 +6,7 @@
 #define SEGP_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { CFG_INT, CFG_FLOAT, CFG_STRING, CFG_BOOL, CFG_U64 } cfg_type;
 
@@ -17,6 +18,11 @@ typedef struct {
     size_t str_size;    /* CFG_STRING: size of the char array */
     const char *doc;    /* one line */
 } cfg_field;
+
+/* The text of the JSON file PATH (every config, a run's config.json) into *DATA (NUL-ended,
+ * caller frees) and *SIZE. -1 + error naming the file when it cannot be read, or when it holds
+ * a NUL byte (with its offset): a JSON parser stops there and would pass the rest over. */
+int cfg_read_file(const char *path, uint8_t **data, size_t *size);
 
 /* Parse FILE's JSON into dst (which holds the defaults on entry). -1 + error naming the file
  * and key. Keys may be nested objects or dotted at top level. */

@@ -14,6 +14,7 @@
 
 #include "clip_internal.h"
 #include "core/common.h"
+#include "core/config.h"
 #include "io/safetensors.h"
 
 /* Highest N+1 such that PREFIX N SUFFIX exists for N = 0..count-1 (and they are contiguous). */
@@ -98,7 +99,7 @@ static int hints_from_config_json(const char *weights_path, arch_hints *h, int *
     uint8_t *data;
     size_t size;
     if (access(cfg_path, F_OK) != 0) return 0;
-    if (segp_read_file(cfg_path, &data, &size) != 0) return -1;
+    if (cfg_read_file(cfg_path, &data, &size) != 0) return -1;
     cJSON *root = cJSON_ParseWithLength((const char *)data, size);
     free(data);
     if (!root || !cJSON_IsObject(root)) {

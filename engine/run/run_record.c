@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/common.h"
+#include "core/config.h"
 #include "io/npy.h"
 #include "run/rundir.h"
 #include "run/sha256.h"
@@ -73,7 +74,7 @@ static int read_config(run_record *r) {
     rundir_path(r->dir, "config.json", path, sizeof path);
     uint8_t *data = NULL;
     size_t size = 0;
-    if (segp_read_file(path, &data, &size) != 0)
+    if (cfg_read_file(path, &data, &size) != 0)
         return rundir_exists(path) ? -1 : rundir_fail_not_a_run(r->dir);
     int rc = parse_config(r, (const char *)data, size, path);
     free(data);

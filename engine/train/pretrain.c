@@ -236,7 +236,7 @@ int pretrain_config_parse_file(const char *path, pretrain_config *c) {
     static const char *record[] = {"segp_version", "segp_build", "cpu", "threads", "parameters"};
     uint8_t *data;
     size_t size;
-    if (segp_read_file(path, &data, &size) != 0) return -1;
+    if (cfg_read_file(path, &data, &size) != 0) return -1;
     cJSON *root = cJSON_ParseWithLength((const char *)data, size);
     const int n = (int)(sizeof fields / sizeof fields[0]);
     int rc;
@@ -276,7 +276,7 @@ static int check_resume_config(const char *p_cfg, const pretrain_config *cfg, in
                                       "train.eval_every"};
     uint8_t *data;
     size_t size;
-    if (segp_read_file(p_cfg, &data, &size) != 0)
+    if (cfg_read_file(p_cfg, &data, &size) != 0)
         return segp_fail_prefix("cannot resume: the run's resolved config is unreadable: ");
     cJSON *saved = cJSON_ParseWithLength((const char *)data, size);
     free(data);
