@@ -233,29 +233,6 @@ void cli_default_run_dir(const char *config, char *out, size_t n) {
         snprintf(out, n, "runs/%s-%s-%d", name, stamp, k);
 }
 
-void cli_shell_quote(const char *s, char *buf, size_t n) {
-    int safe = s[0] != 0;
-    for (const char *p = s; *p; p++)
-        safe &= !!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%",
-                         *p);
-    if (safe) {
-        snprintf(buf, n, "%s", s);
-        return;
-    }
-    size_t k = 0;
-    if (k + 1 < n) buf[k++] = '\'';
-    for (const char *p = s; *p && k + 5 < n; p++) {
-        if (*p == '\'') {
-            memcpy(buf + k, "'\\''", 4);
-            k += 4;
-        } else {
-            buf[k++] = *p;
-        }
-    }
-    if (k + 1 < n) buf[k++] = '\'';
-    buf[k] = 0;
-}
-
 int cli_runs_folder(void) {
     struct stat st;
     if (mkdir("runs", 0755) != 0 && errno != EEXIST)

@@ -11,9 +11,6 @@ const char *cli_value(int argc, char **argv, int *i);
 /* Parse an integer option value in [lo, hi]; prints "segp: error: OPT ..." and returns -1. */
 int cli_int(const char *opt, const char *s, long lo, long hi, int *out);
 
-/* S for a POSIX shell, into BUF: as it is when it holds only safe characters, else in single
- * quotes, so that a command segp prints for copying works with any path. */
-void cli_shell_quote(const char *s, char *buf, size_t n);
 
 /* Before long work that ends by writing PATH: -1 + error when its folder is missing, is not a
  * folder or is not writable, or when PATH is a folder, so that the failure comes first. */

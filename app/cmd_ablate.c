@@ -132,9 +132,9 @@ static void default_out(const ablation *a, char *out, size_t n) {
 /* The command that runs cell CELL (-1: every cell) of this ablation. */
 static void command_line(const ablation *a, int cell, char *buf, size_t n) {
     char prog[1024], cfg[4200], out[8300];
-    cli_shell_quote(app_program, prog, sizeof prog);
-    cli_shell_quote(a->config, cfg, sizeof cfg);
-    cli_shell_quote(a->out, out, sizeof out);
+    segp_shell_quote(app_program, prog, sizeof prog);
+    segp_shell_quote(a->config, cfg, sizeof cfg);
+    segp_shell_quote(a->out, out, sizeof out);
     int k = snprintf(buf, n, "%s ablate %s --seeds %d --out %s", prog, cfg, a->plan.seeds, out);
     if (a->variants && k > 0 && (size_t)k < n) {
         char v[256];
@@ -143,7 +143,7 @@ static void command_line(const ablation *a, int cell, char *buf, size_t n) {
     }
     for (int s = 0; s < a->n_sets && k > 0 && (size_t)k < n; s++) {
         char q[2048];
-        cli_shell_quote(a->sets[s], q, sizeof q);
+        segp_shell_quote(a->sets[s], q, sizeof q);
         k += snprintf(buf + k, n - (size_t)k, " --set %s", q);
     }
     if (cell >= 0 && k > 0 && (size_t)k < n) snprintf(buf + k, n - (size_t)k, " --cell %d", cell);
@@ -396,7 +396,7 @@ static int run_all(const ablation *a, cli_progress *ui) {
     free(skipped);
     if (busy) {
         char q[8300];
-        cli_shell_quote(a->out, q, sizeof q);
+        segp_shell_quote(a->out, q, sizeof q);
         fprintf(o, "%d cell%s still running in other processes: left out of this table until "
                    "they finish; then: %s ablate --collect %s\n", busy,
                 busy == 1 ? " is" : "s are", app_program, q);
@@ -527,7 +527,7 @@ int cmd_ablate(int argc, char **argv) {
         rc = 130;
     } else {
         char q[8300];
-        cli_shell_quote(a.out, q, sizeof q);
+        segp_shell_quote(a.out, q, sizeof q);
         fprintf(o, "when every cell is finished: %s ablate --collect %s\n", app_program, q);
         rc = 0;
     }

@@ -64,7 +64,7 @@ static void detail(const run_record *r, const run_summary *rs) {
     printf("run        %s\n", r->dir);
     printf("state      %s\n", rs->state);
     char q[8200]; /* the commands are for copying: the folder quoted for the shell */
-    cli_shell_quote(r->dir, q, sizeof q);
+    segp_shell_quote(r->dir, q, sizeof q);
     if (!rs->held && !r->run_done) printf("           continue with: segp resume %s\n", q);
     if (rs->held) {
         char since[32];

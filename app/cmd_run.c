@@ -89,7 +89,7 @@ static int finish(cl_runner *r, int rc, const cli_progress *u) {
     if (rc < 0) {
         app_report_error();
         char q[8200];
-        cli_shell_quote(res.dir, q, sizeof q);
+        segp_shell_quote(res.dir, q, sizeof q);
         fprintf(stderr, "segp: the finished tasks are saved; after fixing the cause, continue "
                         "with: segp resume %s\n", q);
         cl_runner_free(r);
@@ -108,7 +108,7 @@ static int finish(cl_runner *r, int rc, const cli_progress *u) {
             snprintf(when, sizeof when, "during task %d", res.stopped_task + 1);
         else snprintf(when, sizeof when, "after task %d", res.tasks_done);
         char q[8200];
-        cli_shell_quote(res.dir, q, sizeof q);
+        segp_shell_quote(res.dir, q, sizeof q);
         fprintf(stderr, "\nsegp: stopped %s; %s in %s.\ncontinue with: segp resume %s\n", when,
                 saved, res.dir, q);
     } else {
@@ -191,10 +191,13 @@ int cmd_run(int argc, char **argv) {
     if (stat(config, &st) == 0 && S_ISDIR(st.st_mode)) { /* a run directory, likely */
         char cj[4200];
         snprintf(cj, sizeof cj, "%s/config.json", config);
+        char q[16000], qc[17000]; /* the commands are for copying: quoted for the shell */
+        segp_shell_quote(config, q, sizeof q);
+        segp_shell_quote(cj, qc, sizeof qc);
         if (access(cj, F_OK) == 0)
-            fprintf(stderr, "segp: error: %s is a run directory, not a config: 'segp resume %s' "
-                            "continues it, 'segp tui %s' opens it, 'segp run %s' runs its "
-                            "config again\n", config, config, config, cj);
+            fprintf(stderr, "segp: error: %s is a run directory, not a config: segp resume %s "
+                            "continues it; segp tui %s opens it; segp run %s runs its config "
+                            "again\n", config, q, q, qc);
         else
             fprintf(stderr, "segp: error: %s is a folder, not a config (a JSON file)\n", config);
         return 1;

@@ -725,8 +725,11 @@ int tui_main(const tui_options *o) {
     int done = t->have_rec ? t->rec.run_done : 1;
     close_record(t);
     tui_runs_free(t);
-    if (stopped || (!done && t->dir[0] && o->config))
+    if (stopped || (!done && t->dir[0] && o->config)) {
+        char q[16000]; /* the commands are for copying: the folder quoted for the shell */
+        segp_shell_quote(t->dir, q, sizeof q);
         printf("segp: the run in %s is saved up to its last finished task; continue with: "
-               "segp tui %s (r), or segp resume %s\n", t->dir, t->dir, t->dir);
+               "segp tui %s (r), or segp resume %s\n", t->dir, q, q);
+    }
     return 0;
 }

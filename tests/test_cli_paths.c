@@ -27,6 +27,55 @@ TEST(cli_paths_resume_command_quoted) {
               "'%s' not in: %s", want, out);
 }
 
+/* The commands the engine's messages (and `segp run`'s) give for copying quote a folder with a
+ * space: they were printed as 'segp resume DIR' with DIR bare, which the shell splits. */
+TEST(cli_paths_engine_commands_quoted) {
+    char top[600], dir[700], cmd[4000], args[2000], want[3000];
+    snprintf(top, sizeof top, "%s/quoted engine", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/cut run", top);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp -r sample_runs/default-run "
+             "'%s' && rm '%s/DONE' '%s/tasks/10/DONE'", top, top, dir, dir, dir);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    /* a new run into it */
+    snprintf(args, sizeof args, "run %s --out '%s'", tiny_config("quoted", "finetune", ""), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "or continue it with: segp resume '%s')", dir);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    /* the folder as a config */
+    snprintf(args, sizeof args, "run '%s'", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "segp resume '%s' continues it; segp tui '%s' opens it; segp run "
+             "'%s/config.json' runs its config again", dir, dir, dir);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    /* the folder of runs given for a run */
+    snprintf(args, sizeof args, "resume '%s'", top);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "(to list them: segp info '%s')", top);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    /* written by another process */
+    int holder = test_lock_hold(dir);
+    CHECK(holder > 0);
+    snprintf(args, sizeof args, "resume '%s'", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    test_lock_release(holder);
+    snprintf(want, sizeof want, "(to follow it: segp tui '%s')", dir);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    /* a config.json other than the recorded one */
+    snprintf(cmd, sizeof cmd, "echo '%064d  config.json' > '%s/config.json.sha256'", 0, dir);
+    CHECK(system(cmd) == 0);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "segp run '%s/config.json' --out NEWDIR", dir);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    /* an unreadable checkpoint met by eval */
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm config.json.sha256 && touch DONE tasks/10/DONE && "
+             "truncate -s 100 tasks/10/lora.safetensors", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "eval '%s'", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "then run: segp resume '%s'", dir);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+}
+
 /* `segp run` without --out where runs/ cannot be a folder: the message names runs/ and says to
  * choose --out (it named the run directory under it, "Not a directory"); nothing is made. */
 TEST(cli_paths_runs_folder_refused) {

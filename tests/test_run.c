@@ -97,7 +97,7 @@ TEST(run_again_from_a_runs_config) {
     snprintf(args, sizeof args, "run %s --out %s-2", ref, dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "is a run directory, not a config") && strstr(out, "segp resume ") &&
-                  strstr(out, "config.json' runs its config again"),
+                  strstr(out, "config.json runs its config again"),
               "%s", out);
     CHECK(!dir_has(dir, "../again-run-2"));
     test_all_threads();
@@ -555,7 +555,7 @@ TEST(run_resume_edited_config_refused) {
         snprintf(want, sizeof want, "%s/config.json: changed since the run started", dir);
         CHECK_MSG(strstr(out, want) && strstr(out, "config.json.sha256") &&
                       strstr(out, "restore the file the run wrote") &&
-                      strstr(out, "'segp run ") && strstr(out, "--out NEWDIR'"),
+                      strstr(out, "edited one with: segp run ") && strstr(out, "--out NEWDIR"),
                   "%s", out);
     }
     char *ev1 = slurp(p);
@@ -692,7 +692,7 @@ TEST(run_eval_reproduces_metrics) {
     CHECK(test_run_segp(args, out, sizeof out) != 0);
     CHECK_MSG(strstr(out, "tasks/02/lora.safetensors: file is too short") &&
                   strstr(out, "Task 2's checkpoint cannot be read") &&
-                  strstr(out, "tasks/02/DONE and every later task's, then 'segp resume"),
+                  strstr(out, "tasks/02/DONE and every later task's, then run: segp resume "),
               "%s", out);
     ev1 = slurp(p);
     CHECK(ev0 && ev1 && !strcmp(ev0, ev1));
@@ -744,7 +744,8 @@ TEST(run_info_states_and_numbers) {
     snprintf(args, sizeof args, "resume %s", folder);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "not a run directory: ") && strstr(out, "it holds 1 run (cut): give "
-                                                                  "one of them ('segp info "),
+                                                                  "one of them (to list them: "
+                                                                  "segp info "),
               "%s", out);
     snprintf(args, sizeof args, "export %s --figure accuracy-curve --out %s/x.png", folder,
              folder);

@@ -266,8 +266,7 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
             SEGP_FAIL("%s: already exists; a run is written into a new folder only (choose "
                       "another --out)", dir);
         else
-            SEGP_FAIL("%s: already exists; a run never overwrites another (choose another "
-                      "--out, or continue it with 'segp resume %s')", dir, dir);
+            rundir_fail_taken(dir);
         goto fail;
     }
     if (setup(r) != 0 || sha256_file_hex(c->model, sha) != 0) goto fail;
@@ -703,11 +702,13 @@ int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped) {
             continue;
         }
         if (clip_lora_load(r->student, p) != 0) {
+            char q[16000]; /* the command is for copying: the folder quoted for the shell */
+            segp_shell_quote(r->dir, q, sizeof q);
             rc = segp_fail_suffix(". Task %d's checkpoint cannot be read, so it was not "
                                   "re-evaluated (the run directory is unchanged); to train the "
                                   "task again, delete %s/tasks/%02d/DONE and every later task's, "
-                                  "then 'segp resume %s'",
-                                  t + 1, r->dir, t + 1, r->dir);
+                                  "then run: segp resume %s",
+                                  t + 1, r->dir, t + 1, q);
             break;
         }
         read_task_done(r, t);

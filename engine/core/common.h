@@ -18,6 +18,11 @@ const char *segp_build_id(void);
 /* The CPU's model name from /proc/cpuinfo ("unknown" if unreadable), safe to put in JSON. */
 void segp_cpu_name(char *buf, size_t n);
 
+/* S as one POSIX shell word into BUF (N bytes; 4 * strlen + 3 hold any S): as it is when it holds
+ * only safe characters, else in single quotes, so that a command segp prints for copying works
+ * with any path (spaces, quotes). */
+void segp_shell_quote(const char *s, char *buf, size_t n);
+
 /* The notice for work continued (resume) with HAVE threads where PATH records RECORDED (0:
  * not recorded): OpenMP's reductions, and so the last bits of the numbers, follow the thread
  * count. Into OUT with WHAT (e.g. "a re-run task") as what may differ; 1 when they differ,

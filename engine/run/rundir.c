@@ -19,6 +19,13 @@
 #include "io/npy.h"
 #include "sha256.h"
 
+int rundir_fail_taken(const char *dir) {
+    char q[16000]; /* the command is for copying: the folder quoted for the shell */
+    segp_shell_quote(dir, q, sizeof q);
+    return SEGP_FAIL("%s: already exists; a run never overwrites another (choose another --out, "
+                     "or continue it with: segp resume %s)", dir, q);
+}
+
 int rundir_create(const char *dir) {
     if (!dir[0]) return SEGP_FAIL("the run directory's path is empty (expected --out DIR)");
     if (mkdir(dir, 0755) != 0) {
@@ -26,9 +33,7 @@ int rundir_create(const char *dir) {
         if (errno == EEXIST && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
             return SEGP_FAIL("%s: already exists and is not a folder (choose another --out)",
                              dir);
-        if (errno == EEXIST)
-            return SEGP_FAIL("%s: already exists; a run never overwrites another (choose another "
-                             "--out, or continue it with 'segp resume %s')", dir, dir);
+        if (errno == EEXIST) return rundir_fail_taken(dir);
         return SEGP_FAIL("%s: cannot create the run directory: %s", dir, strerror(errno));
     }
     char p[4096];
@@ -105,11 +110,12 @@ int rundir_lock(const char *dir, int *fd_out, char *warn, size_t nwarn) {
             rundir_holder h;
             read_holder(fd, &h);
             close(fd);
-            char who[400], ev[4200], follow[4300] = "";
+            char who[400], ev[4200], follow[16100] = "", q[16000];
             rundir_holder_text(&h, 1, who, sizeof who);
             rundir_path(dir, "events.jsonl", ev, sizeof ev);
+            segp_shell_quote(dir, q, sizeof q);
             if (access(ev, F_OK) == 0) /* a continual-learning run: the workbench follows it */
-                snprintf(follow, sizeof follow, " ('segp tui %s' follows it)", dir);
+                snprintf(follow, sizeof follow, " (to follow it: segp tui %s)", q);
             return SEGP_FAIL("%s: another segp process is writing this run (%s); one process "
                              "writes a run at a time: wait for it to end or stop it%s", dir, who,
                              follow);
@@ -247,11 +253,12 @@ int rundir_fail_not_a_run(const char *dir) {
     if (n > 3 && k < sizeof list) snprintf(list + k, sizeof list - k, ", ...");
     for (int i = 0; i < n; i++) free(names[i]);
     free(names);
-    char why[1200];
+    char why[1200], q[16000];
     snprintf(why, sizeof why, "%s", segp_last_error());
     segp_clear_error();
-    return SEGP_FAIL("not a run directory: %s; it holds %d run%s (%s): give one of them "
-                     "('segp info %s' lists them)", why, n, n == 1 ? "" : "s", list, dir);
+    segp_shell_quote(dir, q, sizeof q);
+    return SEGP_FAIL("not a run directory: %s; it holds %d run%s (%s): give one of them (to "
+                     "list them: segp info %s)", why, n, n == 1 ? "" : "s", list, q);
 }
 
 int rundir_write_config_sha(const char *dir, const char *config_text) {
@@ -283,15 +290,16 @@ int rundir_check_config_sha(const char *dir, const void *data, size_t n) {
         return SEGP_FAIL("%s: corrupt (expected the SHA-256 of %s in hex, as sha256sum writes "
                          "it); it cannot tell whether config.json is the one the run started "
                          "with", p, cj);
-    char have[65];
+    char have[65], q[16000];
     sha256_hex(data, n, have);
+    segp_shell_quote(cj, q, sizeof q);
     if (strcmp(have, want) != 0)
         /* the finished tasks were made with the recorded settings: going on with others would
          * leave a run that no config describes */
         return SEGP_FAIL("%s: changed since the run started (SHA-256 %.12s..., recorded "
                          "%.12s... in %s), so the run would mix two sets of settings: restore "
-                         "the file the run wrote, or start a new run from the edited one with "
-                         "'segp run %s --out NEWDIR'", cj, have, want, p, cj);
+                         "the file the run wrote, or start a new run from the edited one with: "
+                         "segp run %s --out NEWDIR", cj, have, want, p, q);
     return 1;
 }
 

@@ -26,6 +26,10 @@
  * PATH_MAX. */
 #define RUNDIR_MAX_PATH 3900
 
+/* The error of a new run's DIR that holds a run already (it names `segp resume DIR`, the
+ * folder quoted for the shell). Returns -1. */
+int rundir_fail_taken(const char *dir);
+
 /* Create DIR and DIR/tasks; -1 + error when DIR exists (runs are never overwritten). */
 int rundir_create(const char *dir);
 /* The same for a default name: when DIR (N bytes) is taken, DIR-2, DIR-3, ... (two runs
