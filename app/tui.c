@@ -476,11 +476,17 @@ static void command(tui *t, char *line) {
         request_quit(t, 1);
     } else if (!strcmp(cmd, "task")) {
         if (!t->have_rec || !t->rec.tasks_done) return say(t, "no task is finished yet");
-        int k = arg ? atoi(arg) : 0;
-        if (k < 1 || k > t->rec.tasks_done)
-            return say(t, "task: 1..%d (the finished tasks)", t->rec.tasks_done);
-        t->follow = k == t->rec.tasks_done;
-        select_task(t, k - 1);
+        /* the whole argument is the number: atoi took "3x" for 3 */
+        char *end = NULL;
+        long k = arg ? strtol(arg, &end, 10) : 0;
+        int done = t->rec.tasks_done;
+        if (!arg) return say(t, "task: which one? 1..%d (the finished tasks)", done);
+        char *rest = strtok(NULL, ""); /* ":task 3 4" is junk too */
+        if (end == arg || *end || rest || k < 1 || k > done)
+            return say(t, "task: '%s%s%s' is not a number in 1..%d (the finished tasks)", arg,
+                       rest ? " " : "", rest ? rest : "", done);
+        t->follow = k == done;
+        select_task(t, (int)k - 1);
     } else if (!strcmp(cmd, "view")) {
         int i = arg ? view_by_name(t, arg) : -1;
         if (i < 0) return say(t, "view: a name (overview, accuracy, ...) or 1..%d", t->n_views);

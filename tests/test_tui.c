@@ -193,6 +193,17 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     tmux("resize-window -t w -x 120 -y 40");
     CHECK(wait_for("R %", NULL));
 
+    /* :task takes a whole number in range: trailing junk and task 11 are refused by name */
+    type(":task 3x");
+    keys("Enter");
+    CHECK(wait_for("task: '3x' is not a number in 1..10 (the finished tasks)", NULL));
+    CHECK(!strstr(last, "viewing task 3/10"));
+    type(":task 11");
+    keys("Enter");
+    CHECK(wait_for("task: '11' is not a number in 1..10", NULL));
+    type(":task 3 4");
+    keys("Enter");
+    CHECK(wait_for("task: '3 4' is not a number in 1..10", NULL));
     /* a command: select task 3; the matrix marks its row */
     type(":task 3");
     keys("Enter");
