@@ -108,6 +108,8 @@ extern const int tui_n_commands;
 
 /* The help screen of view V into C (scrolled by SCROLL lines; clamps *scroll). */
 void tui_draw_help(tcanvas *c, const view *v, int *scroll);
+/* The help screen of the list of runs (segp tui FOLDER): its own keys. */
+void tui_draw_list_help(tcanvas *c, int *scroll);
 
 /* A one-line editor for `:` and `/` prompts. */
 typedef struct {

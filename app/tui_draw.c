@@ -160,7 +160,7 @@ void tui_draw(tui *t) {
     } else if (t->listing) {
         tui_runs_draw(t);
         draw_status(t);
-        if (t->help) tui_draw_help(c, t->views[t->cur], &t->help_scroll);
+        if (t->help) tui_draw_list_help(c, &t->help_scroll);
     } else {
         view *v = t->views[t->cur];
         draw_tabs(t);

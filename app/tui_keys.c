@@ -1,6 +1,7 @@
 /* tui_keys.c: keys of the workbench: curses keys to the view codes of views/view.h, the global
- * key and `:` command tables, the help screen (global keys, the current view's keys, the
- * commands), and the one-line editor of the `:` and `/` prompts. */
+ * key and `:` command tables, the help screens (a run's: global keys, the current view's
+ * keys, the commands; the list of runs': its own keys), and the one-line editor of the `:` and
+ * `/` prompts. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <curses.h>
 #include <stdio.h>
@@ -97,6 +98,8 @@ static int wrap_rows(const char *what, int w, int *start, int *len, int max) {
     return n;
 }
 
+static void draw_help_box(tcanvas *c, const help_line *lines, int n, int *scroll);
+
 void tui_draw_help(tcanvas *c, const view *v, int *scroll) {
     help_line lines[128];
     int n = 0;
@@ -114,7 +117,33 @@ void tui_draw_help(tcanvas *c, const view *v, int *scroll) {
     lines[n++] = (help_line){NULL, "Commands (type : then the command, Enter)", 1};
     for (int i = 0; i < tui_n_commands && n < 127; i++)
         lines[n++] = (help_line){tui_commands[i].key, tui_commands[i].what, 0};
+    draw_help_box(c, lines, n, scroll);
+}
 
+/* The list of runs takes only these keys: the views' keys and the commands do nothing there */
+static const tui_key_help list_keys[] = {
+    {"arrows  j k", "select a run"},
+    {"PgUp  PgDn", "a page of runs up / down"},
+    {"Home  End  g G", "the first / last run"},
+    {"Enter", "open the selected run (its views; Backspace there comes back to this list)"},
+    {"?  F1", "this help"},
+    {"q  Esc", "quit"},
+};
+
+void tui_draw_list_help(tcanvas *c, int *scroll) {
+    help_line lines[16];
+    int n = 0;
+    lines[n++] = (help_line){NULL, "Keys of the list of runs", 1};
+    for (size_t i = 0; i < sizeof list_keys / sizeof list_keys[0]; i++)
+        lines[n++] = (help_line){list_keys[i].key, list_keys[i].what, 0};
+    lines[n++] = (help_line){NULL, "", 0};
+    lines[n++] = (help_line){"", "A run opened from here has the view keys and the : commands; "
+                                 "? there lists them.", 0};
+    draw_help_box(c, lines, n, scroll);
+}
+
+/* LINES in a scrolled box over the middle of C */
+static void draw_help_box(tcanvas *c, const help_line *lines, int n, int *scroll) {
     int bw = c->w - 2 < 110 ? c->w - 2 : 110, bh = c->h - 2;
     if (bw < 20 || bh < 5) return;
     trect box = {(c->w - bw) / 2, 1, bw, bh};

@@ -409,6 +409,12 @@ TEST(tui_lists_a_folder_of_runs) {
     CHECK(wait_for(": 3 (1 finished, 1 running elsewhere)", ">a-done",
                    "10/10   66.80   77.40   11.72    2:52  finished",
                    "9/10   68.33   78.58   11.19    2:30  interrupted after task 9/10", who, NULL));
+    /* ? describes the list's own keys, not a run's view keys; a key closes it */
+    keys("?");
+    CHECK(wait_for("Keys of the list of runs", "open the selected run", NULL));
+    CHECK(!strstr(last, "Global keys") && !strstr(last, "Keys of the overview view"));
+    keys("Escape");
+    CHECK(wait_gone("Keys of the list of runs"));
     keys("j Enter");
     CHECK(wait_for("stopped after task 9 of 10", "r resumes", NULL));
     keys("BSpace");
