@@ -68,7 +68,7 @@ EXPORT_OBJ := $(EXPORT_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ     := $(VIEWS_OBJ) $(EXPORT_OBJ)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # app code the tests call directly (segp ablate's variants, classification and table)
-TEST_APP_OBJ := $(BUILD)/app/ablate.o $(BUILD)/app/ablate_table.o
+TEST_APP_OBJ := $(BUILD)/app/ablate.o $(BUILD)/app/ablate_table.o $(BUILD)/app/tui_export_msg.o
 
 SEGP_BIN   ?= segp
 TEST_BIN   := $(BUILD)/run_tests

@@ -276,14 +276,16 @@ static int export_view(tui *t) {
                  figure_export(&t->rec, t->st.td, vf.figure, task, &o, path) != 0)
             snprintf(fig_note, sizeof fig_note, "; no figure: %.400s", segp_last_error());
         else
-            snprintf(fig_note, sizeof fig_note, "%s (+ .csv)%s", name, written[0] ? ", " : "");
-        if (fig_note[0] == ';') { /* no figure: the data first, the reason after */
-            say(t, "exported to %s: %s%s", dir, written[0] ? written : "(nothing)", fig_note);
-            return 0;
-        }
+            snprintf(fig_note, sizeof fig_note, "%s", name);
+        if (fig_note[0] == ';' && !written[0]) snprintf(written, sizeof written, "(nothing)");
     }
-    /* the figure first: the status line may cut a long list of data files */
-    say(t, "exported to %s: %s%s", dir, fig_note, written);
+    /* the figure first, then the data, then why there is no figure; shortened to the status
+     * bar (less its leading space and " ?:help ") so that no file name is cut */
+    char msg[sizeof t->msg];
+    int fig = fig_note[0] && fig_note[0] != ';';
+    tui_export_message(msg, sizeof msg, t->canvas->w - 9, t->canvas->cs == CHARSET_ASCII, dir,
+                       fig ? fig_note : NULL, written, fig ? "" : fig_note);
+    say(t, "%s", msg);
     return 0;
 }
 

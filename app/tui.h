@@ -7,6 +7,7 @@
  *   app/tui_screen.c  ncursesw: start and restore the terminal, colour pairs, canvas to screen
  *   app/tui_worker.c  the training thread and its event queue
  *   app/tui_keys.c    keys and mouse to view codes, the help screen, `:` commands, prompts
+ *   app/tui_export_msg.c  the status bar's "exported to" message, fitted to its width
  * Only these files know the terminal; the views (views/) draw into a canvas. */
 #ifndef SEGP_TUI_H
 #define SEGP_TUI_H
@@ -108,6 +109,12 @@ extern const int tui_n_commands;
 
 /* The help screen of view V into C (scrolled by SCROLL lines; clamps *scroll). */
 void tui_draw_help(tcanvas *c, const view *v, int *scroll);
+/* What the status bar says after an export into DIR (tui_export_msg.c): FIGURE (a PNG, with its
+ * .csv; NULL: none), the data files WRITTEN (", "-separated), then NOTE, in at most WIDTH cells
+ * when it can: the folder elided to its last part, then fewer files named ("+2 more"), a file's
+ * name never cut. ASCII: "..." for the ellipsis. */
+void tui_export_message(char *out, size_t n, int width, int ascii, const char *dir,
+                        const char *figure, const char *written, const char *note);
 /* The help screen of the list of runs (segp tui FOLDER): its own keys. */
 void tui_draw_list_help(tcanvas *c, int *scroll);
 

@@ -15,6 +15,7 @@
 #include "core/common.h"
 #include "run/run_record.h"
 #include "test.h"
+#include "app/tui.h"
 
 #define DEADLINE_S 300.0 /* generous: the sanitizer build on a busy machine */
 
@@ -232,7 +233,21 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     keys("Enter");
     CHECK(wait_for("export: cannot create /proc/segp-no-such/x", NULL));
     keys("e");
-    CHECK(wait_for("exported to", "tui-default-run/exports", NULL));
+    CHECK(wait_for("exported 9 files to …/exports: simmat-cross-t10.png", NULL));
+    /* at 100 columns the status bar elides the folder, then names fewer files: never a cut
+     * name ("overview_steps.cs") */
+    tmux("resize-window -t w -x 100 -y 34");
+    keys("1");
+    CHECK(wait_for("Run overview", NULL));
+    keys("e");
+    CHECK(wait_for(" exported to …/exports: accuracy-curve.png (+ .csv), overview_steps.csv, "
+                   "overview_tasks.csv  ?:help", NULL));
+    keys("5");
+    CHECK(wait_for("Geometry", NULL));
+    keys("e");
+    CHECK(wait_for(" exported 9 files to …/exports: simmat-cross-t10.png (+ .csv), "
+                   "sim_classes.csv, +6 more ", NULL));
+    tmux("resize-window -t w -x 120 -y 40");
     /* :auto takes on or off, nothing else */
     type(":auto maybe");
     keys("Enter");
@@ -497,6 +512,34 @@ TEST(tui_tiny_run_steps_stops_resumes) {
     CHECK(wait_for("EXITED 0", NULL));
     stop();
     unsetenv("OMP_NUM_THREADS");
+}
+
+#define CHECK_MSG_IS(want) CHECK_MSG(!strcmp(m, want), "message '%s'", m)
+
+/* The export message fits the width given by shortening the folder, then by naming fewer
+ * files; a name is whole or absent */
+TEST(tui_export_message_keeps_names_whole) {
+    char m[1024];
+    const char *dir = "/tmp/some/where/run/exports";
+    const char *data = "overview_steps.csv, overview_tasks.csv";
+    tui_export_message(m, sizeof m, 200, 0, dir, "accuracy-curve.png", data, "");
+    CHECK_MSG_IS("exported to /tmp/some/where/run/exports: accuracy-curve.png (+ .csv), "
+                 "overview_steps.csv, overview_tasks.csv");
+    tui_export_message(m, sizeof m, 90, 0, dir, "accuracy-curve.png", data, "");
+    CHECK_MSG_IS("exported to …/exports: accuracy-curve.png (+ .csv), overview_steps.csv, "
+                 "overview_tasks.csv");
+    tui_export_message(m, sizeof m, 89, 1, dir, "accuracy-curve.png", data, "");
+    CHECK_MSG_IS("exported 4 files to .../exports: accuracy-curve.png (+ .csv), "
+                 "overview_steps.csv, +1 more");
+    tui_export_message(m, sizeof m, 40, 0, dir, "accuracy-curve.png", data, "");
+    CHECK_MSG_IS("exported 4 files to …/exports");
+    /* no figure: the data, then the reason (cut at the end of the line if need be) */
+    tui_export_message(m, sizeof m, 89, 0, dir, NULL, data, "; no figure: no finished task");
+    CHECK_MSG_IS("exported 2 files to …/exports: overview_steps.csv, +1 more; no figure: "
+                 "no finished task");
+    /* a folder of one part is not elided */
+    tui_export_message(m, sizeof m, 200, 0, "out", NULL, "a.csv", "");
+    CHECK_MSG_IS("exported to out: a.csv");
 }
 
 TEST(tui_refuses_bad_input_plainly) {
