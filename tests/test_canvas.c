@@ -24,6 +24,11 @@ TEST(canvas_box_unicode_and_ascii) {
     canvas_box(c, (trect){0, 0, 10, 3}, "ab", 7);
     CHECK(text_is(c, "┌ ab ────┐\n│        │\n└────────┘\n"));
     canvas_free(c);
+    /* a padded title reads the same: one space each side, whoever padded it */
+    c = canvas_new(10, 3, CHARSET_UNICODE, COLORS_256, 0);
+    canvas_box(c, (trect){0, 0, 10, 3}, "  ab ", 7);
+    CHECK(text_is(c, "┌ ab ────┐\n│        │\n└────────┘\n"));
+    canvas_free(c);
 
     c = canvas_new(10, 3, CHARSET_ASCII, COLORS_NONE, 0);
     canvas_box(c, (trect){0, 0, 10, 3}, "a long title", 7);

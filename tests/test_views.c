@@ -183,8 +183,9 @@ TEST(views_anchors_task5) {
         CHECK(text_has(n, "proto   seed"));
         /* the loss panels, too short for a legend line per curve, name them in one line */
         CHECK(text_has(n, "| * mean  o selected    |"));
-        /* titles and labels too long for the narrow panels: short ones, not cut mid-word */
-        CHECK(text_has(n, "+  loss_vis  -") && text_has(n, "+  to prototype  -"));
+        /* titles and labels too long for the narrow panels: short ones, not cut mid-word;
+         * one that fits stays whole */
+        CHECK(text_has(n, "+ loss_vis -") && text_has(n, "+ to prototype (1-cos) -"));
         CHECK(text_has(n, "vs prototype|") && text_lacks(n, "(1-cos to -"));
         free(n);
         /* 40 columns: the selection's line shortens the class name, not the seed distance */
@@ -353,6 +354,28 @@ TEST(views_drift_task5) {
 }
 
 /* All 100 classes of task 10 ranked: rank 100 keeps its name in the column of the others */
+/* Panel titles read "┌ title ─" in every view, as the overview's do: no double spaces */
+TEST(views_panel_titles_like_the_overviews) {
+    fixture f;
+    if (!fixture_open(&f, 4)) return;
+    view *vs[2] = {view_anchors_new(), view_drift_new()};
+    for (int i = 0; i < 2; i++) {
+        char *t = view_render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE);
+        CHECK(text_lacks(t, "┌  "));
+        CHECK(text_lacks(t, "  ─"));
+        if (i == 0) {
+            CHECK(text_has(t, "┌ loss_text (CE) ─"));
+            CHECK(text_has(t, "┌ anchors per old class ─"));
+        } else {
+            CHECK(text_has(t, "┌ mean drift per interface-distance bin ─"));
+            CHECK(text_has(t, "┌ old-class images per bin ──┐"));
+        }
+        free(t);
+        vs[i]->free(vs[i]);
+    }
+    fixture_close(&f);
+}
+
 TEST(views_drift_ranks_of_100_classes) {
     fixture f;
     if (!fixture_open(&f, 9)) return;

@@ -146,11 +146,17 @@ void canvas_box(tcanvas *c, trect r, const char *title, int fg) {
     canvas_put(c, x1, r.y, tr, fg, COL_DEFAULT, 0);
     canvas_put(c, r.x, y1, bl, fg, COL_DEFAULT, 0);
     canvas_put(c, x1, y1, br, fg, COL_DEFAULT, 0);
-    /* " title " from the third cell, clipped so the corner stays */
-    if (title && title[0] && r.w >= 6) {
+    /* " title " from the third cell, clipped so the corner stays; the title's own spaces at
+     * its ends are dropped, so every panel reads "┌ title ─" whoever padded its title */
+    while (title && *title == ' ') title++;
+    char trimmed[512];
+    size_t len = title ? strlen(title) : 0;
+    while (len > 0 && title[len - 1] == ' ') len--;
+    if (len && r.w >= 6) {
+        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(len < 511 ? len : 511), title);
         int room = r.w - 4;
         canvas_put(c, r.x + 1, r.y, ' ', fg, COL_DEFAULT, 0);
-        int n = canvas_text(c, r.x + 2, r.y, room - 1, title, fg, COL_DEFAULT, ATTR_BOLD);
+        int n = canvas_text(c, r.x + 2, r.y, room - 1, trimmed, fg, COL_DEFAULT, ATTR_BOLD);
         canvas_put(c, r.x + 2 + n, r.y, ' ', fg, COL_DEFAULT, 0);
     }
 }

@@ -54,7 +54,8 @@ void canvas_put(tcanvas *c, int x, int y, uint32_t ch, int fg, int bg, int attr)
 int canvas_text(tcanvas *c, int x, int y, int max_w, const char *utf8, int fg, int bg, int attr);
 int canvas_printf(tcanvas *c, int x, int y, int max_w, int fg, int bg, int attr,
                   const char *fmt, ...) __attribute__((format(printf, 8, 9)));
-/* A frame with a title on its top edge (line drawing in UNICODE/BLOCK, +-| in ASCII). */
+/* A frame with a title on its top edge (line drawing in UNICODE/BLOCK, +-| in ASCII), one
+ * space each side of it (the title's own spaces at its ends are dropped). */
 void canvas_box(tcanvas *c, trect r, const char *title, int fg);
 void canvas_fill(tcanvas *c, trect r, uint32_t ch, int fg, int bg);
 

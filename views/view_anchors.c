@@ -157,8 +157,8 @@ static const char *fit_title(trect r, const char *full, const char *short_title)
 static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int sel,
                       int vis) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, vis ? fit_title(r, " loss_vis (1-cos to mu) ", " loss_vis ")
-                                  : fit_title(r, " loss_text (CE) ", " loss_text "));
+    trect in = vk_panel(c, r, vis ? fit_title(r, "loss_vis (1-cos to mu)", "loss_vis")
+                                  : fit_title(r, "loss_text (CE)", "loss_text"));
     if (in.w < 8 || in.h < 3) return;
     if (td->k_adv < 1) {
         char msg[96];
@@ -209,8 +209,8 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
 
 static void draw_hist(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int seed) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, seed ? fit_title(r, " to seed (1-cos) ", " to seed ")
-                                   : fit_title(r, " to prototype (1-cos) ", " to prototype "));
+    trect in = vk_panel(c, r, seed ? fit_title(r, "to seed (1-cos)", "to seed")
+                                   : fit_title(r, "to prototype (1-cos)", "to prototype"));
     if (in.w < 8 || in.h < 3) return;
     const float *v = seed ? td->anchor_dist_seed : td->anchor_dist_proto;
     /* the range over every anchor, so that the filter shows where its anchors fall */
@@ -243,7 +243,7 @@ static void draw_hist(tcanvas *c, trect r, const wb_state *s, const int *idx, in
 /* Anchors per old class (target), in learning order, with the selected anchor's class marked. */
 static void draw_classes(tcanvas *c, trect r, const wb_state *s, const int *idx, int k, int sel) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, " anchors per old class ");
+    trect in = vk_panel(c, r, "anchors per old class");
     if (in.w < 8 || in.h < 1) return;
     int *lab = segp_malloc(((size_t)k + 1) * sizeof *lab);
     float *cnt = segp_malloc(((size_t)k + 1) * sizeof *cnt);
@@ -284,7 +284,7 @@ static void draw_classes(tcanvas *c, trect r, const wb_state *s, const int *idx,
 /* The anchor list: class, distances, score; the selection in reverse. */
 static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const int *idx, int k) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, " anchors ");
+    trect in = vk_panel(c, r, "anchors");
     if (in.w < 8 || in.h < 2) return;
     int fg = color_fg(c), acc = color_accent(c);
     int wide = in.w >= 44;
@@ -325,7 +325,7 @@ static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const
 /* Thumbnails of the saved anchor images (of the filtered classes), the selected class framed. */
 static void draw_gallery(tcanvas *c, trect r, const wb_state *s, anc_priv *p, int sel) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, " anchor images ");
+    trect in = vk_panel(c, r, "anchor images");
     p->list_h = 0;
     if (in.w < 8 || in.h < 3) return;
     int tw = 10, th = 5; /* a 48x48 image in 10x5 cells (two pixel rows per cell) */
@@ -364,7 +364,7 @@ static void draw_gallery(tcanvas *c, trect r, const wb_state *s, anc_priv *p, in
 /* The selected anchor's numbers, and its image when the canvas shows images. */
 static void draw_detail(tcanvas *c, trect r, const wb_state *s, int a) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, " selected anchor ");
+    trect in = vk_panel(c, r, "selected anchor");
     if (in.w < 8 || in.h < 1 || a < 0) return;
     int fg = color_fg(c), dim = color_dim(c), acc = color_accent(c);
     int k1 = td->k_adv + 1, t = td->anchor_target[a];

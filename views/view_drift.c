@@ -111,7 +111,7 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s) {
 }
 
 static void draw_curve(tcanvas *c, trect r, const run_task_data *td) {
-    trect in = vk_panel(c, r, " mean drift per interface-distance bin ");
+    trect in = vk_panel(c, r, "mean drift per interface-distance bin");
     if (in.w < 8 || in.h < 3) return;
     int bins = td->bins;
     float *x = segp_malloc((size_t)bins * sizeof *x);
@@ -133,7 +133,7 @@ static void draw_curve(tcanvas *c, trect r, const run_task_data *td) {
 }
 
 static void draw_counts(tcanvas *c, trect r, const run_task_data *td, int old) {
-    trect in = vk_panel(c, r, old ? " old-class images per bin " : " new-task images per bin ");
+    trect in = vk_panel(c, r, old ? "old-class images per bin" : "new-task images per bin");
     if (in.w < 8 || in.h < 3) return;
     plot_axes ax = {0};
     ax.xlabel = "m";
@@ -144,7 +144,7 @@ static void draw_counts(tcanvas *c, trect r, const run_task_data *td, int old) {
 
 static void draw_ranking(tcanvas *c, trect r, const wb_state *s, drift_priv *p) {
     char title[96];
-    snprintf(title, sizeof title, " %s drifting %s ", which_names[p->which],
+    snprintf(title, sizeof title, "%s drifting %s", which_names[p->which],
              p->ascending ? "least" : "most");
     trect in = vk_panel(c, r, title);
     if (in.w < 8 || in.h < 1) return;
