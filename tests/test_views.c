@@ -606,6 +606,23 @@ TEST(views_geometry_task5) {
     snprintf(want, sizeof want, "%6.2f", td->tt[RUN_STATE_PRE][1]);
     CHECK(text_has(t, want));
     CHECK(text_has(t, "  1.00"));
+    /* the header's indices end over the numbers' last digits ("    v1" over "  1.00"; the
+     * cursor is at [1,1]) */
+    {
+        char h[1024] = "", r1[1024] = "";
+        for (int i = 0; i < 39 && !h[0]; i++)
+            if (strstr(line_of(t, i), "v1 ")) {
+                snprintf(h, sizeof h, "%s", line_of(t, i));
+                snprintf(r1, sizeof r1, "%s", line_of(t, i + 1));
+            }
+        const char *mv = strstr(h, "v1 "), *one = strstr(r1, "1.00");
+        CHECK_MSG(mv && one, "header '%s', row '%s'", h, r1);
+        if (mv && one) {
+            int last = (int)(one - r1) + 3; /* the column of 1.00's last digit */
+            CHECK_MSG((int)(mv - h) + 1 == last && h[last + 7] == '2' && h[last + 6] == ' ',
+                      "header '%s'\n   over '%s'", h, r1);
+        }
+    }
     free(t);
     v->free(v);
     fixture_close(&f);

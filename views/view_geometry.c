@@ -280,7 +280,9 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     int nrows = k - p->row0 < vis_rows ? k - p->row0 : vis_rows;
     int lines = (nrows + rpl - 1) / rpl;
 
-    /* column header: indices where they fit, the cursor column marked */
+    /* column header: indices where they fit, the cursor column marked. Over the table the
+     * index is right-aligned, its last digit over the numbers' ("%6.2f"); over the heatmap it
+     * starts at its cell */
     {
         int label_w = 4;
         int step = 1;
@@ -288,15 +290,29 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
         for (int b = 0; b < ncols; b++) {
             int col = p->col0 + b;
             if (col % step) continue;
-            canvas_printf(c, hx + b * cell_w, m.y, step * cell_w - 1 > 0 ? step * cell_w - 1 : 1,
-                          dim, COL_DEFAULT, 0, "%d", idx[col] + 1);
+            if (numbers)
+                canvas_printf(c, hx + b * cell_w, m.y, NUM_W - 1, dim, COL_DEFAULT, 0, "%*d",
+                              NUM_W - 1, idx[col] + 1);
+            else
+                canvas_printf(c, hx + b * cell_w, m.y,
+                              step * cell_w - 1 > 0 ? step * cell_w - 1 : 1, dim, COL_DEFAULT, 0,
+                              "%d", idx[col] + 1);
         }
         int xc = hx + (p->cc - p->col0) * cell_w;
+        uint32_t mark = c->cs == CHARSET_ASCII ? 'v' : 0x25BC;
         canvas_fill(c, (trect){xc, m.y, cell_w, 1}, ' ', COL_DEFAULT, COL_DEFAULT);
-        canvas_put(c, xc, m.y, c->cs == CHARSET_ASCII ? 'v' : 0x25BC, acc, COL_DEFAULT, ATTR_BOLD);
-        if (cell_w >= 4)
-            canvas_printf(c, xc + 1, m.y, cell_w - 1, acc, COL_DEFAULT, ATTR_BOLD, "%d",
-                          idx[p->cc] + 1);
+        if (numbers) { /* "    ▼1": the mark just left of the right-aligned index */
+            char num[16];
+            int len = snprintf(num, sizeof num, "%d", idx[p->cc] + 1);
+            int x0 = xc + NUM_W - 1 - len;
+            canvas_put(c, x0 - 1, m.y, mark, acc, COL_DEFAULT, ATTR_BOLD);
+            canvas_text(c, x0, m.y, len, num, acc, COL_DEFAULT, ATTR_BOLD);
+        } else {
+            canvas_put(c, xc, m.y, mark, acc, COL_DEFAULT, ATTR_BOLD);
+            if (cell_w >= 4)
+                canvas_printf(c, xc + 1, m.y, cell_w - 1, acc, COL_DEFAULT, ATTR_BOLD, "%d",
+                              idx[p->cc] + 1);
+        }
     }
     /* row labels; the line holding the cursor row names the cursor row */
     for (int l = 0; l < lines; l++) {
