@@ -78,6 +78,46 @@ TEST(view_accuracy_shipped_run) {
     run_record_free(&r);
 }
 
+/* Cells of the curves' plot (inside the box, right of the y axis, above the x axis) that
+ * hold GLYPH, in a text drawn with --charset ascii. */
+static int plot_cells_with(const char *text, char glyph) {
+    const char *p = strstr(text, "A_t, Avg, old, new after each task");
+    int n = 0;
+    for (p = p ? strchr(p, '\n') : NULL; p && *p; p = strchr(p, '\n')) {
+        const char *row = ++p, *end = strchr(row, '\n');
+        const char *dash = strstr(row, "--"), *legend = strstr(row, "A_t ");
+        if (!end || (dash && dash < end)) break; /* the x axis: the plot ends */
+        if (legend && legend < end) continue;
+        /* rows of the plot start "|100+" or "|   |": the body is right of the axis */
+        const char *ax = row + 1;
+        while (ax < end && *ax != '|' && *ax != '+') ax++;
+        for (const char *q = ax + 1; q < end - 1; q++) n += *q == glyph;
+    }
+    return n;
+}
+
+/* With --charset ascii a cell holds one glyph: every curve (A_t first, the legend's o) must
+ * keep cells of its own, in short and tall boxes, with and without colour */
+TEST(view_accuracy_ascii_curves_all_visible) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9};
+    view *v = view_accuracy_new();
+    const int size[2][2] = {{100, 32}, {120, 40}};
+    for (int k = 0; k < 4; k++) {
+        int w = size[k / 2][0], h = size[k / 2][1];
+        char *t = view_render(v, &s, w, h, CHARSET_ASCII, k % 2 ? COLORS_NONE : COLORS_256);
+        const char glyphs[] = "o*+x";
+        for (int g = 0; g < 4; g++)
+            CHECK_MSG(plot_cells_with(t, glyphs[g]) > 0, "%dx%d: no '%c' in the curves", w, h,
+                      glyphs[g]);
+        free(t);
+    }
+    v->free(v);
+    run_record_free(&r);
+}
+
 TEST(view_accuracy_export_csv) {
     run_record r;
     CHECK(run_record_open(RUN, &r) == 0);

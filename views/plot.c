@@ -232,7 +232,10 @@ void plot_curves(tcanvas *c, trect r, const plot_series *s, int n_series, const 
     frame f = axes_frame(c, r, ax, xlo, xhi, ylo, yhi);
     if (f.p.w < 1 || f.p.h < 1) return;
     int ascii = c->cs == CHARSET_ASCII;
-    for (int k = 0; k < n_series; k++) {
+    /* In ASCII a cell holds one series' glyph, so a series drawn later hides the ones under
+     * it: the series go in reverse, the first (the legend's first, the main one) on top */
+    for (int kk = 0; kk < n_series; kk++) {
+        int k = ascii ? n_series - 1 - kk : kk;
         dots d = dots_for(c, f.p, 0);
         uint32_t mark = s[k].mark ? s[k].mark : '*';
         int px_prev = 0, py_prev = 0, have_prev = 0;
@@ -260,6 +263,18 @@ void plot_curves(tcanvas *c, trect r, const plot_series *s, int n_series, const 
             if (!isfinite(xv) || !isfinite(yv)) continue;
             dot(&cd, to_dot(xv, f.x0, f.x1, cd.pw, 0), to_dot(yv, f.y0, f.y1, cd.ph, 1),
                 s[k].color, mark);
+        }
+    }
+    if (!ascii) return;
+    /* then every series' own points over all the lines (again the first on top): a curve
+     * hidden under another's line still shows where its values are */
+    for (int k = n_series - 1; k >= 0; k--) {
+        dots d = dots_for(c, f.p, 1);
+        for (int i = 0; i < s[k].n; i++) {
+            double xv = s[k].x ? s[k].x[i] : i + 1, yv = s[k].y[i];
+            if (!isfinite(xv) || !isfinite(yv)) continue;
+            dot(&d, to_dot(xv, f.x0, f.x1, d.pw, 0), to_dot(yv, f.y0, f.y1, d.ph, 1),
+                s[k].color, s[k].mark ? s[k].mark : '*');
         }
     }
 }
