@@ -352,6 +352,15 @@ TEST(run_config_duplicate_keys_refused) {
     fc = finetune_default_config();
     CHECK(cfg_parse_string("{\"world\": {\"train_per_class\": 2}}", "ft.json", ff, n, &fc) == 0 &&
           fc.bench.train_per_class == 2);
+    /* the writer names each such setting once (under world.*), so what it writes reads back */
+    fc.bench.test_per_class = 7;
+    char *js = cfg_to_json(ff, n, &fc, NULL);
+    const char *once = js ? strstr(js, "\"train_per_class\"") : NULL;
+    CHECK_MSG(once && !strstr(once + 1, "\"train_per_class\""), "%s", js ? js : "(null)");
+    finetune_config back = finetune_default_config();
+    CHECK(js && cfg_parse_string(js, "written.json", ff, n, &back) == 0);
+    CHECK(back.bench.train_per_class == 2 && back.bench.test_per_class == 7);
+    free(js);
 }
 
 /* A prompt template without {} is refused wherever one is taken: segp zeroshot --template,

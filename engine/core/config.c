@@ -148,10 +148,20 @@ static cJSON *group(cJSON *root, const char *key, const char **leaf) {
     return cur;
 }
 
+/* 1 when field I is a second name of an earlier field's setting (finetune's benchmark.* keys
+ * after their world.* names): the writer gives each setting once, since the reader refuses a
+ * setting named twice. */
+static int names_an_earlier_field(const cfg_field *fields, int i) {
+    for (int j = 0; j < i; j++)
+        if (fields[j].offset == fields[i].offset) return 1;
+    return 0;
+}
+
 char *cfg_to_json(const cfg_field *fields, int n_fields, const void *src, const char *extra) {
     cJSON *root = cJSON_CreateObject();
     for (int i = 0; i < n_fields; i++) {
         const cfg_field *fd = &fields[i];
+        if (names_an_earlier_field(fields, i)) continue;
         const char *leaf;
         cJSON *g = group(root, fd->key, &leaf);
         const char *p = (const char *)src + fd->offset;

@@ -31,7 +31,8 @@ int cfg_parse_string(const char *json, const char *what, const cfg_field *fields
                      void *dst);
 
 /* The resolved config as a JSON object string (nested by the dotted keys); caller frees.
- * extra_json (may be NULL) is an object whose members are appended (e.g. versions). */
+ * extra_json (may be NULL) is an object whose members are appended (e.g. versions). A setting
+ * with two names (finetune.c's world.* and benchmark.*) is written once, under its first. */
 char *cfg_to_json(const cfg_field *fields, int n_fields, const void *src, const char *extra_json);
 
 /* Documentation of every key with its default (from src) and bounds, to a malloc'd string. */
