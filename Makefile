@@ -67,7 +67,8 @@ VIEWS_OBJ  := $(VIEWS_SRC:%.c=$(BUILD)/%.o)
 EXPORT_OBJ := $(EXPORT_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ     := $(VIEWS_OBJ) $(EXPORT_OBJ)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
-# app code the tests call directly (segp ablate's variants, classification and table)
+# app code the tests call directly (segp ablate's variants, classification and table; the
+# workbench's status-bar message for exported files)
 TEST_APP_OBJ := $(BUILD)/app/ablate.o $(BUILD)/app/ablate_table.o $(BUILD)/app/tui_export_msg.o
 
 SEGP_BIN   ?= segp

@@ -335,7 +335,8 @@ static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp
         else snprintf(key, sizeof key, "%s", it->string);
         if (!prefix[0] && !strcmp(key, "resolved")) {
             const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "model_sha256");
-            if (cJSON_IsString(sha)) fprintf(shared, "resolved.model_sha256=%s\n", sha->valuestring);
+            if (cJSON_IsString(sha))
+                fprintf(shared, "resolved.model_sha256=%s\n", sha->valuestring);
             continue;
         }
         if (is_variant_key(key)) continue;
@@ -545,7 +546,8 @@ static int scan_folder(const char *dir, FILE *notes, ablate_runs *out) {
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         struct stat st;
         if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-        if (n == cap) names = segp_realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *names);
+        if (n == cap)
+            names = segp_realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *names);
         names[n++] = segp_strdup(e->d_name);
     }
     closedir(d);

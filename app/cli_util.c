@@ -64,7 +64,8 @@ void cli_print_shapes_extras(const shapes_zeroshot_result *r) {
     for (int k = 0; k < SHAPES_N_RENDITIONS; k++)
         if (r->n_rendition[k]) printf(" %s %.1f", shapes_rendition_name(k), r->per_rendition[k]);
     printf("\n  by size:");
-    for (int k = 0; k < SHAPES_N_SIZES; k++) printf(" %s %.1f", shapes_size_name(k), r->per_size[k]);
+    for (int k = 0; k < SHAPES_N_SIZES; k++)
+        printf(" %s %.1f", shapes_size_name(k), r->per_size[k]);
     printf("\n  errors: wrong colour on %.2f%% of images, wrong shape on %.2f%%\n", r->colour_wrong,
            r->shape_wrong);
 }

@@ -16,7 +16,8 @@ static void usage(void) {
     int n;
     const cfg_field *f = finetune_config_fields(&n);
     char *doc = cfg_doc(f, n, &d);
-    printf("usage: segp finetune --model M.safetensors [--config C.json] [--out LORA.safetensors]\n\n"
+    printf("usage: segp finetune --model M.safetensors [--config C.json] "
+           "[--out LORA.safetensors]\n\n"
            "Joint fine-tuning of LoRA-B (both towers; q, v, c_fc, c_proj of every block) on all\n"
            "classes of a benchmark at once (benchmark.* keys; default the 100 classes of the\n"
            "shapes world): the upper bound that continual runs are compared with. Cross-entropy\n"

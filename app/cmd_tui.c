@@ -20,7 +20,8 @@
 #define DEFAULT_CONFIG "sample_runs/default.json"
 
 static void tui_usage(void) {
-    printf("usage: segp tui [CONFIG.json | RUN_DIR | FOLDER] [--out DIR] [--charset unicode|block|ascii]\n"
+    printf("usage: segp tui [CONFIG.json | RUN_DIR | FOLDER] [--out DIR] "
+           "[--charset unicode|block|ascii]\n"
            "                [--colors 256|16|none] [--light] [--auto]\n\n"
            "The workbench: a terminal view of a continual-learning run, task by task.\n"
            "  RUN_DIR     open a run directory read-only (finished or interrupted; an interrupted\n"
@@ -28,10 +29,12 @@ static void tui_usage(void) {
            "              followed live)\n"
            "  FOLDER      a folder of runs (runs/, an ablation's OUT): their list, with state and\n"
            "              numbers, live; Enter opens one, Backspace comes back\n"
-           "  CONFIG      start a new run of CONFIG into --out DIR (default runs/CONFIG-DATE-TIME);\n"
+           "  CONFIG      start a new run of CONFIG into --out DIR "
+           "(default runs/CONFIG-DATE-TIME);\n"
            "              it pauses after every task until n\n"
            "  (nothing)   open the shipped finished run " DEFAULT_RUN " read-only; N starts a\n"
-           "              new run of " DEFAULT_CONFIG " (also: segp with no arguments on a terminal)\n"
+           "              new run of " DEFAULT_CONFIG
+           " (also: segp with no arguments on a terminal)\n"
            "  --charset   glyphs: unicode (braille curves, half-block heatmaps; the default in a\n"
            "              UTF-8 locale), block (no braille), ascii\n"
            "  --colors    256, 16 or none (default: from the terminal; NO_COLOR set means none)\n"
@@ -88,10 +91,13 @@ int cmd_tui(int argc, char **argv) {
         } else if (!strcmp(a, "--charset")) {
             const char *v = cli_value(argc, argv, &i);
             if (!v) return 2;
-            o.charset = !strcmp(v, "unicode") ? CHARSET_UNICODE : !strcmp(v, "block") ? CHARSET_BLOCK
-                        : !strcmp(v, "ascii") ? CHARSET_ASCII : -2;
+            o.charset = !strcmp(v, "unicode") ? CHARSET_UNICODE
+                        : !strcmp(v, "block") ? CHARSET_BLOCK
+                        : !strcmp(v, "ascii") ? CHARSET_ASCII
+                                              : -2;
             if (o.charset == -2)
-                return cli_usage_error("tui", "--charset '%s': expected unicode, block or ascii", v);
+                return cli_usage_error("tui", "--charset '%s': expected unicode, block or ascii",
+                                       v);
         } else if (!strcmp(a, "--colors") || !strcmp(a, "--colours")) {
             const char *v = cli_value(argc, argv, &i);
             if (!v) return 2;
@@ -118,7 +124,8 @@ int cmd_tui(int argc, char **argv) {
         o.run_dir = shipped_run;
         if (access(shipped_config, R_OK) == 0) o.new_config = shipped_config;
     } else if (is_dir(target)) {
-        if (o.out) return cli_usage_error("tui", "--out is for a new run of a CONFIG, not a RUN_DIR");
+        if (o.out)
+            return cli_usage_error("tui", "--out is for a new run of a CONFIG, not a RUN_DIR");
         char **runs = NULL;
         int n = 0, cap = 0;
         if (!run_list_is_run(target) && run_list_gather(target, &runs, &n, &cap) > 0)

@@ -24,7 +24,8 @@ static void usage(void) {
            "encoded by the text tower, and each image gets softmax(logit_scale * cos) over the\n"
            "classes.\n\n"
            "  --classes F      class names, one per line (blank lines and '#' lines skipped)\n"
-           "  --template T     prompt template with {} for the name (default \"a photo of a {}.\")\n"
+           "  --template T     prompt template with {} for the name "
+           "(default \"a photo of a {}.\")\n"
            "  --top K          print the K most likely classes per image (default 5; 0 = all)\n"
            "  --out P.npy      also write the N x C probability matrix (images in the order\n"
            "                   given, or the benchmark's test items in order)\n"
@@ -38,7 +39,8 @@ static void usage(void) {
            "  --root DIR       data root (default: the kind's, see README)\n"
            "  --order O        latin (shapes' default: each task holds every colour and shape\n"
            "                   once), random (NumPy's seeded permutation), identity (the others'\n"
-           "                   default) or a class-order file (path, or a name in data/benchmarks)\n"
+           "                   default) or a class-order file "
+           "(path, or a name in data/benchmarks)\n"
            "  --order-seed S   seed of the random order (default 1993)\n"
            "  --tasks SPLIT    B0-Inc10, B50-Inc10, or a task count (default 10 equal tasks)\n"
            "  --test-per-class N  first N test images of each class (default: all; shapes 20)\n"
@@ -193,7 +195,8 @@ int cmd_zeroshot(int argc, char **argv) {
         } else if (!strcmp(a, "--world")) {
             if (!(world = cli_value(argc, argv, &i))) goto done;
             if (strcmp(world, "shapes")) {
-                rc = cli_usage_error("zeroshot", "--world '%s' (the built-in world is 'shapes')", world);
+                rc = cli_usage_error("zeroshot", "--world '%s' (the built-in world is 'shapes')",
+                                     world);
                 goto done;
             }
         } else if (!strcmp(a, "--benchmark")) {
@@ -201,11 +204,14 @@ int cmd_zeroshot(int argc, char **argv) {
                 set_str(bp.name, sizeof bp.name, a, bench_name))
                 goto done;
         } else if (!strcmp(a, "--root")) {
-            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.root, sizeof bp.root, a, v)) goto done;
+            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.root, sizeof bp.root, a, v))
+                goto done;
         } else if (!strcmp(a, "--order")) {
-            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.order, sizeof bp.order, a, v)) goto done;
+            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.order, sizeof bp.order, a, v))
+                goto done;
         } else if (!strcmp(a, "--tasks")) {
-            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.tasks, sizeof bp.tasks, a, v)) goto done;
+            if (!(v = cli_value(argc, argv, &i)) || set_str(bp.tasks, sizeof bp.tasks, a, v))
+                goto done;
         } else if (!strcmp(a, "--split-file")) {
             if (!(v = cli_value(argc, argv, &i)) ||
                 set_str(bp.split_file, sizeof bp.split_file, a, v))

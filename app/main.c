@@ -29,9 +29,11 @@ static const command commands[] = {
     {"tokenize", cmd_tokenize, "CLIP BPE token ids of texts (77 per line, as clip.tokenize)"},
     {"preprocess", cmd_preprocess, "CLIP eval transform of an image into a .npy tensor"},
     {"encode", cmd_encode, "image or text embeddings (before normalisation) into a .npy file"},
-    {"zeroshot", cmd_zeroshot, "zero-shot class probabilities of images, or accuracy on a benchmark"},
+    {"zeroshot", cmd_zeroshot,
+     "zero-shot class probabilities of images, or accuracy on a benchmark"},
     {"pretrain", cmd_pretrain, "contrastive CLIP pretraining on the shapes world"},
-    {"finetune", cmd_finetune, "joint LoRA-B fine-tune on all classes of a benchmark (the upper bound)"},
+    {"finetune", cmd_finetune,
+     "joint LoRA-B fine-tune on all classes of a benchmark (the upper bound)"},
     {"bench", cmd_bench, "measure forward/backward speed (random ViT-B weights or a checkpoint)"},
     {"shapes", cmd_shapes, "the built-in procedural shapes world: sample grids, captions, classes"},
 };

@@ -111,7 +111,8 @@ static void poll_worker(tui *t) {
     for (int i = 0; i < n; i++) {
         if (t->have_rec) {
             run_record_add_event(&t->rec, lines[i]);
-            if (strstr(lines[i], "\"event\":\"metrics\"") || strstr(lines[i], "\"event\":\"task_end\"") ||
+            if (strstr(lines[i], "\"event\":\"metrics\"") ||
+                strstr(lines[i], "\"event\":\"task_end\"") ||
                 strstr(lines[i], "\"event\":\"run_end\""))
                 refresh = 1;
         }
@@ -141,7 +142,8 @@ static void poll_worker(tui *t) {
     if (t->have_rec) run_record_refresh(&t->rec);
     if (ws.rc < 0) {
         say(t, "error: %s", err);
-        if (!t->have_rec) snprintf(t->fatal, sizeof t->fatal, "The run could not start: %.990s", err);
+        if (!t->have_rec)
+            snprintf(t->fatal, sizeof t->fatal, "The run could not start: %.990s", err);
     }
     else if (ws.rc == 1) {
         t->stopped = 1;

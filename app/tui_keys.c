@@ -164,7 +164,8 @@ static void draw_help_box(tcanvas *c, const help_line *lines, int n, int *scroll
         }
         int st[16], ln[16];
         int k = wrap_rows(lines[i].what, tw, st, ln, 16);
-        for (int j = 0; j < k && nr < MAX_ROWS; j++) rows[nr++] = (typeof(rows[0])){j ? -1 - i : i, st[j], ln[j]};
+        for (int j = 0; j < k && nr < MAX_ROWS; j++)
+            rows[nr++] = (typeof(rows[0])){j ? -1 - i : i, st[j], ln[j]};
     }
     canvas_fill(c, box, ' ', COL_DEFAULT, COL_DEFAULT);
     canvas_box(c, box, "help: arrows/PgUp/PgDn/Home/End scroll, any other key closes",

@@ -83,7 +83,8 @@ int tui_screen_start(int *charset_io, int *colors_io) {
     mouseinterval(0);
 
     const char *rmcup = tigetstr("rmcup");
-    snprintf(restore_seq, sizeof restore_seq, "\033[?1000l\033[?1002l\033[?1006l\033[0m%s\033[?25h\r\n",
+    snprintf(restore_seq, sizeof restore_seq,
+             "\033[?1000l\033[?1002l\033[?1006l\033[0m%s\033[?25h\r\n",
              rmcup && rmcup != (char *)-1 ? rmcup : "");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

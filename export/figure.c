@@ -34,8 +34,8 @@
       0, 1, 6.0, 4.0, fig_accuracy_curve_check, fig_accuracy_curve_draw)                    \
     X("drift-interface", "mean drift per interface-distance bin, old and new, boundary/core " \
       "ratio", 1, 0, 6.0, 4.6, fig_drift_check, fig_drift_draw)                             \
-    X("anchor-losses", "the two PGD objectives per step, mean and 10th-90th percentiles over anchors", 1, 0, \
-      7.5, 3.4, fig_anchor_losses_check, fig_anchor_losses_draw)
+    X("anchor-losses", "the two PGD objectives per step, mean and 10th-90th percentiles over " \
+      "anchors", 1, 0, 7.5, 3.4, fig_anchor_losses_check, fig_anchor_losses_draw)
 
 #define AS_INFO(name, what, per_task, comparable, w, h, check, draw) \
     {name, what, per_task, comparable, w, h},

@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         "{\"event\": \"step\", \"task\": 1, \"step\": 2, \"terms\": {\"cls\": 1.5, \"new\": 2}}",
         "{\"event\": \"task_end\", \"task\": 1, \"time\": 3}", "{\"event\": \"error\"}", "[]",
     };
-    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) (void)run_record_add_event(&r, more[k]);
+    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++)
+        (void)run_record_add_event(&r, more[k]);
     run_record_free(&r);
     return 0;
 }

@@ -386,7 +386,8 @@ static void draw_detail(tcanvas *c, trect r, const wb_state *s, int a) {
     if (y < bottom)
         canvas_printf(c, in.x, y++, in.w, acc, COL_DEFAULT, ATTR_BOLD, "#%d -> %s", a,
                       vk_class(s, t));
-    for (int i = 0; i < nl && y < bottom; i++) canvas_text(c, in.x, y++, in.w, line[i], fg, COL_DEFAULT, 0);
+    for (int i = 0; i < nl && y < bottom; i++)
+        canvas_text(c, in.x, y++, in.w, line[i], fg, COL_DEFAULT, 0);
     const uint8_t *img = image_of(td, a);
     if (y + 3 <= bottom) {
         y++;
@@ -397,7 +398,8 @@ static void draw_detail(tcanvas *c, trect r, const wb_state *s, int a) {
         }
         if (!img || !plot_image(c, (trect){in.x, y, iw, ih}, img, td->anchor_res, td->anchor_res))
             canvas_text(c, in.x, y, in.w,
-                        img ? "(image: needs colour and blocks)" : "(no image saved of this anchor)",
+                        img ? "(image: needs colour and blocks)"
+                            : "(no image saved of this anchor)",
                         dim, COL_DEFAULT, 0);
     }
 }
@@ -409,7 +411,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
     int fg = color_fg(c);
     int k1 = td->k_adv + 1;
     int wide = r.w >= 120;
-    trect lt = wide ? (trect){r.x, r.y, 57, r.h} : (trect){r.x, r.y, r.w, k1 + 2 < r.h / 2 ? k1 + 2 : r.h / 2};
+    trect lt = wide ? (trect){r.x, r.y, 57, r.h}
+                    : (trect){r.x, r.y, r.w, k1 + 2 < r.h / 2 ? k1 + 2 : r.h / 2};
     int y = lt.y;
     float *st = segp_malloc((size_t)k1 * 6 * sizeof *st);
     loss_stats(td, td->loss_text, idx, k, st, st + k1, st + 2 * k1);
@@ -421,7 +424,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
                       "%4d %8.4f %8.4f %8.4f %8.4f %7.4f %7.4f", j, st[j], st[k1 + j],
                       st[2 * k1 + j], st[3 * k1 + j], st[4 * k1 + j], st[5 * k1 + j]);
     free(st);
-    trect at = wide ? (trect){r.x + 58, r.y, r.w - 58, r.h} : (trect){r.x, lt.y + lt.h, r.w, r.h - lt.h};
+    trect at =
+        wide ? (trect){r.x + 58, r.y, r.w - 58, r.h} : (trect){r.x, lt.y + lt.h, r.w, r.h - lt.h};
     if (at.h < 2) return;
     y = at.y;
     canvas_printf(c, at.x, y++, at.w, fg, COL_DEFAULT, ATTR_BOLD,
@@ -641,8 +645,8 @@ static int anc_export(view *v, const wb_state *s, const char *dir, char *written
     loss_stats(td, td->loss_vis, idx, na, st + 3 * k1, st + 4 * k1, st + 5 * k1);
     view_text_printf(&b, "step,text_mean,text_min,text_max,vis_mean,vis_min,vis_max\n");
     for (int j = 0; j < k1; j++)
-        view_text_printf(&b, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", j, st[j], st[k1 + j], st[2 * k1 + j],
-                  st[3 * k1 + j], st[4 * k1 + j], st[5 * k1 + j]);
+        view_text_printf(&b, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", j, st[j], st[k1 + j],
+                         st[2 * k1 + j], st[3 * k1 + j], st[4 * k1 + j], st[5 * k1 + j]);
     free(st);
     int rc = view_text_write(&b, dir, "anchors_loss.csv", written, n);
 
@@ -659,13 +663,15 @@ static int anc_export(view *v, const wb_state *s, const char *dir, char *written
             view_text_printf(&b, "%d,", t);
             vk_csv_str(&b, vk_class(s, t));
             view_text_printf(&b, ",%d,%d,%.9g,%.9g\n", vk_class_task(s, t) + 1, m,
-                      mean_of(td->anchor_dist_proto, idx, m), mean_of(td->anchor_dist_seed, idx, m));
+                             mean_of(td->anchor_dist_proto, idx, m),
+                             mean_of(td->anchor_dist_seed, idx, m));
         }
         rc = view_text_write(&b, dir, "anchors_per_class.csv", written, n);
     }
     free(idx);
     int64_t shape[2] = {na, k1};
-    if (rc == 0) rc = vk_write_npy(dir, "anchors_loss_text.npy", td->loss_text, 2, shape, written, n);
+    if (rc == 0)
+        rc = vk_write_npy(dir, "anchors_loss_text.npy", td->loss_text, 2, shape, written, n);
     if (rc == 0) rc = vk_write_npy(dir, "anchors_loss_vis.npy", td->loss_vis, 2, shape, written, n);
     return rc;
 }

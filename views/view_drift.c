@@ -196,9 +196,9 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, drift_priv *p) 
         char a[32], b[32];
         snprintf(a, sizeof a, isnan(td->mean_old[i]) ? "-" : "%.3e", td->mean_old[i]);
         snprintf(b, sizeof b, isnan(td->mean_new[i]) ? "-" : "%.3e", td->mean_new[i]);
-        canvas_printf(c, left.x, y, left.w, fg, COL_DEFAULT, 0, "%3d %7.2f %7.2f %10s %6.0f %10s %6.0f",
-                      i + 1, td->edges[i], td->edges[i + 1], a, td->count_old[i], b,
-                      td->count_new[i]);
+        canvas_printf(c, left.x, y, left.w, fg, COL_DEFAULT, 0,
+                      "%3d %7.2f %7.2f %10s %6.0f %10s %6.0f", i + 1, td->edges[i],
+                      td->edges[i + 1], a, td->count_old[i], b, td->count_new[i]);
     }
     trect right;
     if (wide) {

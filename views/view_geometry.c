@@ -204,7 +204,8 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     p->cc = vk_clamp(p->cc, 0, k - 1);
     float *sub = segp_malloc((size_t)k * k * sizeof *sub);
     for (int a = 0; a < k; a++)
-        for (int b = 0; b < k; b++) sub[(size_t)a * k + b] = value(td, p->kind, p->state, idx[a], idx[b]);
+        for (int b = 0; b < k; b++)
+            sub[(size_t)a * k + b] = value(td, p->kind, p->state, idx[a], idx[b]);
     double lo, hi;
     limits(td, p->kind, p->state, &lo, &hi);
     colormap cm = p->state >= ST_DIFF_T ? CMAP_DIVERGING : CMAP_VIRIDIS;

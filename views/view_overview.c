@@ -21,7 +21,8 @@ typedef struct {
 static const view_help overview_help[] = {
     {"left/right  h/l", "select the previous / next finished task (also a click on the timeline)"},
     {"s", "loss curves: the task in focus / every task's steps in a row"},
-    {"v", "the numbers per task (A_t, Avg, old, new, held-out, CLIP branch, wall) instead of curves"},
+    {"v",
+     "the numbers per task (A_t, Avg, old, new, held-out, CLIP branch, wall) instead of curves"},
     {"e", "export: overview_steps.csv (every step's loss terms) and overview_tasks.csv"},
 };
 
@@ -143,7 +144,8 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
     if (st && isfinite(st->images_per_s)) snprintf(ips, sizeof ips, "%.0f", st->images_per_s);
     if (n > 0) {
         int left = r->num_tasks - r->tasks_done - (r->cur_task >= r->tasks_done ? 1 : 0);
-        double rest = (left > 0 ? left : 0) * total / n + (st && isfinite(st->eta_s) ? st->eta_s : 0);
+        double rest =
+            (left > 0 ? left : 0) * total / n + (st && isfinite(st->eta_s) ? st->eta_s : 0);
         fmt_time(rest, run_eta, sizeof run_eta);
     }
     char elsewhere[256];
@@ -242,7 +244,8 @@ static void draw_acc(tcanvas *c, trect box, const wb_state *s) {
         if (isfinite(ho[t])) any_ho = 1;
     }
     plot_series ser[2] = {
-        {.y = acc, .n = T, .color = palette_color(0), .mark = 'o', .label = "A_t (all seen classes)"},
+        {.y = acc, .n = T, .color = palette_color(0), .mark = 'o',
+         .label = "A_t (all seen classes)"},
         {.y = ho, .n = T, .color = palette_color(1), .mark = '+', .label = "held-out zero-shot"},
     };
     int ns = any_ho ? 2 : 1, lh = in.h > 8 ? ns : in.h >= 5 ? 1 : 0;

@@ -123,7 +123,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, proj_priv *p) {
     int fg = color_fg(c);
     int y = r.y;
     canvas_printf(c, r.x, y++, r.w, fg, COL_DEFAULT, ATTR_BOLD,
-                  "point  kind       old  task  %-9s %-9s class", p->tsne && td->proj_tsne ? "tsne x" : "pca x",
+                  "point  kind       old  task  %-9s %-9s class",
+                  p->tsne && td->proj_tsne ? "tsne x" : "pca x",
                   p->tsne && td->proj_tsne ? "tsne y" : "pca y");
     int *vis = segp_malloc((size_t)td->n_proj * sizeof *vis);
     int n = 0;
@@ -140,7 +141,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, proj_priv *p) {
                       td->proj_class[i] < td->n_old ? "old" : "new", vk_class_task(s, label) + 1,
                       xy[2 * i], xy[2 * i + 1], vk_class(s, label));
     }
-    if (n == 0) canvas_text(c, r.x, y, r.w, "no point passes the filters", color_dim(c), COL_DEFAULT, 0);
+    if (n == 0)
+        canvas_text(c, r.x, y, r.w, "no point passes the filters", color_dim(c), COL_DEFAULT, 0);
     free(vis);
 }
 
@@ -354,12 +356,14 @@ static int proj_export(view *v, const wb_state *s, const char *dir, char *writte
     for (int i = 0; i < td->n_proj; i++) {
         int kind = td->proj_kind[i];
         int label = point_label(td, i);
-        view_text_printf(&b, "%d,%s,%d,", i, kind >= 0 && kind < PKINDS ? kind_names[kind] : "?", label);
+        view_text_printf(&b, "%d,%s,%d,", i, kind >= 0 && kind < PKINDS ? kind_names[kind] : "?",
+                         label);
         vk_csv_str(&b, vk_class(s, label));
         view_text_printf(&b, ",%d,%d,%d,%.9g,%.9g,", vk_class_task(s, label) + 1,
                   td->proj_class[i] < td->n_old, td->proj_row[i], td->proj_pca[2 * i],
                   td->proj_pca[2 * i + 1]);
-        if (td->proj_tsne) view_text_printf(&b, "%.9g,%.9g", td->proj_tsne[2 * i], td->proj_tsne[2 * i + 1]);
+        if (td->proj_tsne)
+            view_text_printf(&b, "%.9g,%.9g", td->proj_tsne[2 * i], td->proj_tsne[2 * i + 1]);
         else view_text_printf(&b, ",");
         view_text_printf(&b, ",%d\n", !hidden(s, p, i));
     }

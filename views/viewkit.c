@@ -92,8 +92,9 @@ trect vk_title(tcanvas *c, trect area, const char *title, const char *short_titl
 
 int vk_no_task(tcanvas *c, trect area, const wb_state *s) {
     if (s->td) return 0;
-    view_notice(c, area, s->td_error && s->td_error[0] ? s->td_error
-                                                     : "no finished task yet: nothing saved to show");
+    view_notice(c, area,
+                s->td_error && s->td_error[0] ? s->td_error
+                                              : "no finished task yet: nothing saved to show");
     return 1;
 }
 

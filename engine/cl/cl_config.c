@@ -59,13 +59,14 @@ static const cfg_field tail[] = {
     F("anchors.step_size", CFG_FLOAT, segp.gamma, 0, 1,
       "gamma: PGD step in [0,1] pixel units (METHOD.md §3)"),
     F("anchors.epsilon", CFG_FLOAT, segp.epsilon, -1e30, 1,
-      "l-inf radius of the perturbation, >= 0 (METHOD.md §3); it binds only when steps x step_size "
-      "exceeds it (the defaults reach 3.83/255 < 4/255)"),
+      "l-inf radius of the perturbation, >= 0 (METHOD.md §3); it binds only when "
+      "steps x step_size exceeds it (the defaults reach 3.83/255 < 4/255)"),
     F("anchors.lambda_p", CFG_FLOAT, segp.lambda_p, -1e30, 1e30,
       "weight of the visual-prototype term of the DPGD objective, >= 0 (METHOD.md §3)"),
     F("acgd.lambda", CFG_FLOAT, segp.lambda_acgd, -1e30, 1e30,
       "lambda_ACGD, >= 0 (0: ACGD off) (METHOD.md §5)"),
-    F("acgd.tau", CFG_FLOAT, segp.tau_acgd, -1e30, 1e30, "tau_A: ACGD temperature, > 0 (METHOD.md §5)"),
+    F("acgd.tau", CFG_FLOAT, segp.tau_acgd, -1e30, 1e30,
+      "tau_A: ACGD temperature, > 0 (METHOD.md §5)"),
     F("acgd.batch", CFG_INT, segp.acgd_batch, 1, 65536,
       "anchors per training step (METHOD.md §5)"),
     F("tsgr.lambda", CFG_FLOAT, segp.lambda_gr, -1e30, 1e30,
@@ -73,7 +74,8 @@ static const cfg_field tail[] = {
     F("tsgr.k", CFG_INT, segp.tsgr_k, 1, 1000000,
       "neighbours per class in the pretrained text space (min(k, pool) at each task; larger "
       "than the run's classes - 1 is refused) (METHOD.md §6)"),
-    F("tsgr.tau", CFG_FLOAT, segp.tau_gr, -1e30, 1e30, "tau_T: TSGR temperature, > 0 (METHOD.md §6)"),
+    F("tsgr.tau", CFG_FLOAT, segp.tau_gr, -1e30, 1e30,
+      "tau_T: TSGR temperature, > 0 (METHOD.md §6)"),
     {"prototypes.transfer", CFG_BOOL, offsetof(cl_config, segp.transfer), 0, 1, 0,
      "anchor-induced drift transfer for old-class prototypes (METHOD.md §7)"},
     F("prototypes.tau", CFG_FLOAT, segp.tau_p, -1e30, 1e30,

@@ -76,7 +76,8 @@ static const cfg_field fields[] = {
     S("root", root, "data root (\"\" = the kind's default: $SEGP_DATA_ROOT or datasets)"),
     S("order", order, "class order: latin (shapes), random, identity or a class-order file "
                       "(\"\" = latin for shapes, identity otherwise)"),
-    F("order_seed", CFG_U64, order_seed, 0, 4294967295.0, "seed of the random order (NumPy legacy)"),
+    F("order_seed", CFG_U64, order_seed, 0, 4294967295.0,
+      "seed of the random order (NumPy legacy)"),
     S("tasks", tasks, "task split B0-IncN / Bm-IncN, or a task count (\"\" = 10 equal tasks)"),
     F("train_per_class", CFG_INT, train_per_class, 0, 100000000,
       "first N training items of each class (0 = all; shapes: 500)"),
@@ -223,7 +224,8 @@ static int open_shapes(benchmark *b, const shapes_world_params *given) {
         return SEGP_FAIL("benchmark.image_size: %d (expected 0 or %d..%d)", p->image_size,
                          SHAPES_MIN_SIZE, SHAPES_MAX_SIZE);
     if (!(p->train_hard_rate >= 0.0f && p->train_hard_rate <= 1.0f))
-        return SEGP_FAIL("benchmark.train_hard_rate: %g (expected 0..1)", (double)p->train_hard_rate);
+        return SEGP_FAIL("benchmark.train_hard_rate: %g (expected 0..1)",
+                         (double)p->train_hard_rate);
     if (wp.train_per_class > SHAPES_MAX_PER_CLASS || wp.test_per_class > SHAPES_MAX_PER_CLASS) {
         int train = wp.train_per_class > SHAPES_MAX_PER_CLASS;
         return SEGP_FAIL("benchmark.%s_per_class: %d (expected at most %d for the shapes world, "
