@@ -268,10 +268,12 @@ int cmd_resume(int argc, char **argv) {
     char done[4200];
     snprintf(done, sizeof done, "%s/DONE", dir);
     if (access(done, F_OK) == 0) {
+        char q[4 * 4096 + 3]; /* the commands are for copying: DIR as one shell word */
+        segp_shell_quote(dir, q, sizeof q);
         fprintf(u.jsonl ? stderr : stdout,
                 "%s: the run has finished (%s exists); nothing to resume, nothing written.\n"
-                "Its numbers are in %s/metrics.jsonl; 'segp eval %s' re-evaluates its\n"
-                "checkpoints, 'segp tui %s' opens it.\n", dir, done, dir, dir, dir);
+                "Its numbers are in %s/metrics.jsonl; segp eval %s re-evaluates its\n"
+                "checkpoints, segp tui %s opens it.\n", dir, done, dir, q, q);
         return 0;
     }
     cli_stop_on_signals();

@@ -74,6 +74,12 @@ TEST(cli_paths_engine_commands_quoted) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     snprintf(want, sizeof want, "then run: segp resume '%s'", dir);
     CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    /* resume of a finished run: what to do instead */
+    snprintf(args, sizeof args, "resume '%s'", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    snprintf(want, sizeof want, "segp eval '%s' re-evaluates its\ncheckpoints, segp tui '%s' "
+             "opens it.", dir, dir);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
 }
 
 /* `segp run` without --out where runs/ cannot be a folder: the message names runs/ and says to
