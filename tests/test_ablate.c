@@ -425,7 +425,8 @@ TEST(ablate_collect_command_writes_csv_md) {
     CHECK_MSG(md && strstr(md, "| A – B | Δ Last | A higher | Δ Forgetting | A lower | seeds |\n"
                                "|---|---:|---:|---:|---:|---|\n"
                                "| SeGP-CL – Fine-tune | +18.00 ± 0.00 | 2/2 | -8.00 ± 2.83 | "
-                               "2/2 | 1 2 |\n"), "%s", md ? md : "");
+                               "2/2 | 1 2 |\n"),
+              "%s", md ? md : "");
     CHECK(md && strstr(md, "| +ACGD – ACGD on new-task images | +4.00 ± — | 1/1 | -3.00 ± — | "
                            "1/1 | 1 |\n"));
     CHECK(md && strstr(md, "| | Avg | Last | Forgetting | BWT | boundary/core drift | seeds |\n"

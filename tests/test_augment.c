@@ -38,7 +38,8 @@ TEST(augment_rng_counter_based) {
         hi = fmax(hi, u);
         mean += u / 70000;
     }
-    for (int k = 0; k < 7; k++) CHECK_MSG(hist[k] > 9400 && hist[k] < 10600, "bin %d: %d", k, hist[k]);
+    for (int k = 0; k < 7; k++)
+        CHECK_MSG(hist[k] > 9400 && hist[k] < 10600, "bin %d: %d", k, hist[k]);
     CHECK(lo < 1e-3 && hi > 1 - 1e-3);
     CHECK_NEAR(mean, 0.5, 0.01);
     CHECK_EQ_INT(aug_rng_int(&r, 5, 5), 5);
@@ -92,7 +93,8 @@ TEST(augment_crop_box_rules) {
             int x, y, w, h;
             ref_get_params(W, H, &r, &x, &y, &w, &h);
             if (p.x != x || p.y != y || p.w != w || p.h != h) {
-                CHECK_MSG(0, "%dx%d sample %d: box (%d,%d,%d,%d) vs torchvision rules (%d,%d,%d,%d)",
+                CHECK_MSG(0,
+                          "%dx%d sample %d: box (%d,%d,%d,%d) vs torchvision rules (%d,%d,%d,%d)",
                           W, H, i, p.x, p.y, p.w, p.h, x, y, w, h);
                 return;
             }
@@ -142,7 +144,8 @@ static image_rgb synth_image(int w, int h) {
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < 3; c++)
-                im.rgb[(y * w + x) * 3 + c] = (uint8_t)((x * 7 + y * 13 + c * 50 + (x * y) % 17) % 256);
+                im.rgb[(y * w + x) * 3 + c] =
+                    (uint8_t)((x * 7 + y * 13 + c * 50 + (x * y) % 17) % 256);
     return im;
 }
 

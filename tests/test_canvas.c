@@ -316,8 +316,11 @@ static const char *rows_of(int n, int lines, int pin0, int pin1) {
     size_t used = 0;
     out[0] = 0;
     for (int k = 0; k < m; k++) {
-        if (row[k] < 0) used += (size_t)snprintf(out + used, sizeof out - used, "%s.", k ? " " : "");
-        else used += (size_t)snprintf(out + used, sizeof out - used, "%s%d", k ? " " : "", row[k] + 1);
+        if (row[k] < 0)
+            used += (size_t)snprintf(out + used, sizeof out - used, "%s.", k ? " " : "");
+        else
+            used += (size_t)snprintf(out + used, sizeof out - used, "%s%d", k ? " " : "",
+                                     row[k] + 1);
     }
     return out;
 }

@@ -88,7 +88,8 @@ TEST(class_order_formats) {
 }
 
 TEST(class_order_permutation_errors) {
-    const int dup[4] = {2, 0, 2, 1}, range[4] = {2, 0, 4, 1}, neg[3] = {0, -1, 1}, ok[3] = {1, 2, 0};
+    const int dup[4] = {2, 0, 2, 1}, range[4] = {2, 0, 4, 1}, neg[3] = {0, -1, 1},
+              ok[3] = {1, 2, 0};
     CHECK(class_order_check(ok, 3, "o") == 0);
     CHECK(class_order_check(dup, 4, "o") == -1);
     CHECK(err_has("class 2 appears twice (positions 0 and 2) and class 3 is missing"));

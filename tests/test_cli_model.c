@@ -155,9 +155,10 @@ TEST(cli_info_other_safetensors) {
                  0);
     long long b = info_count(out, "LoRA-B trainable (r=32)");
     CHECK(b > 0);
-    CHECK_EQ_INT(test_run_segp("info sample_runs/default-run/tasks/10/lora.safetensors --no-tensors",
-                               out, sizeof out),
-                 0);
+    CHECK_EQ_INT(
+        test_run_segp("info sample_runs/default-run/tasks/10/lora.safetensors --no-tensors", out,
+                      sizeof out),
+        0);
     CHECK_MSG(strstr(out, "metadata   segp.lora_rank = 32\n") != NULL, "%s", out);
     char want[96], grouped[40];
     long long ab = 2 * b;

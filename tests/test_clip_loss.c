@@ -78,9 +78,10 @@ static void check_case(int ni, int nt, int e, int sym) {
     double ls_err = fabs(dls - (lp - lm) / 2e-4) / (fabs(dls) + 1e-2);
     double l_err = fabs(loss - direct);
     if (test_verbose())
-        printf("\n    ni %d nt %d sym %d: loss error %.3g, embedding gradient error %.3g, log scale "
-               "gradient error %.3g",
-               ni, nt, sym, l_err, worst, ls_err);
+        printf(
+            "\n    ni %d nt %d sym %d: loss error %.3g, embedding gradient error %.3g, log scale "
+            "gradient error %.3g",
+            ni, nt, sym, l_err, worst, ls_err);
     CHECK_MSG(worst < 2e-5, "clip_logit_loss gradient (ni %d nt %d sym %d): error %.3g", ni, nt,
               sym, worst);
     CHECK_MSG(ls_err < 2e-5, "clip_logit_loss log-scale gradient (ni %d nt %d sym %d): error %.3g",

@@ -183,7 +183,8 @@ TEST(dataset_cifar_errors) {
 /* ---- IDX ---- */
 
 static size_t idx_images(uint8_t *buf, int n, int rows, int cols) {
-    uint8_t h[16] = {0, 0, 8, 3, 0, 0, 0, (uint8_t)n, 0, 0, 0, (uint8_t)rows, 0, 0, 0, (uint8_t)cols};
+    uint8_t h[16] = {
+        0, 0, 8, 3, 0, 0, 0, (uint8_t)n, 0, 0, 0, (uint8_t)rows, 0, 0, 0, (uint8_t)cols};
     memcpy(buf, h, 16);
     size_t k = 16;
     for (int i = 0; i < n; i++)
@@ -230,7 +231,8 @@ TEST(dataset_idx_gzip_and_raw) {
             int ok = 1;
             for (int y = 0; y < 2; y++)
                 for (int x = 0; x < 3; x++)
-                    for (int c = 0; c < 3; c++) ok &= im.rgb[(y * 3 + x) * 3 + c] == synth_pixel(i, x, y, 0);
+                    for (int c = 0; c < 3; c++)
+                        ok &= im.rgb[(y * 3 + x) * 3 + c] == synth_pixel(i, x, y, 0);
             CHECK_MSG(ok, "idx item %d: grey must become R = G = B = the stored byte", i);
             image_free(&im);
         }

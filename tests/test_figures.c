@@ -488,19 +488,25 @@ TEST(figure_svg_parses_as_xml) {
     }
 }
 
+/* The text of the PDF at PATH (pdftotext -raw) into OUT (N bytes, NUL-terminated). */
+static void pdf_text(const char *path, char *out, size_t n) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    size_t got = p ? fread(out, 1, n - 1, p) : 0;
+    out[got] = 0;
+    if (p) pclose(p);
+}
+
 /* The accuracy matrix says its cells right of the diagonal are zero-shot (FWT): unmarked, they
  * read as accuracy after training */
 TEST(figure_accuracy_matrix_names_its_zero_shot_cells) {
     TEST_NEEDS(have_tool("pdftotext"), "pdftotext (poppler-utils) is not installed");
-    char args[2048], out[4096], cmd[2048];
+    char args[2048], out[4096];
     const char *path = tpath("acc-zs.pdf", NULL);
     snprintf(args, sizeof args, "export " RUN " --figure accuracy-matrix --out %s", path);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
-    snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
-    out[n] = 0;
-    if (p) pclose(p);
+    pdf_text(path, out, sizeof out);
     CHECK_MSG(strstr(out, "right of the diagonal: zero-shot") != NULL, "%s", out);
 }
 
@@ -516,11 +522,7 @@ TEST(figure_accuracy_curve_of_an_unfinished_run) {
     const char *path = tpath("curve-interrupted.pdf", NULL);
     snprintf(args, sizeof args, "export %s --figure accuracy-curve --out %s", dir, path);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
-    snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
-    out[n] = 0;
-    if (p) pclose(p);
+    pdf_text(path, out, sizeof out);
     CHECK_MSG(strstr(out, "7 of 10 tasks so far") != NULL, "%s", out);
 }
 

@@ -58,7 +58,8 @@ TEST(pretrain_resume_is_exact) {
     size_t n;
     CHECK(segp_read_file(p, &d, &n) == 0);
     if (n) {
-        CHECK(strstr((char *)d, "\"vision_width\":\t32") || strstr((char *)d, "\"vision_width\": 32"));
+        CHECK(strstr((char *)d, "\"vision_width\":\t32") ||
+              strstr((char *)d, "\"vision_width\": 32"));
         CHECK(strstr((char *)d, "segp_version") != NULL);
         /* provenance: the build that ran it (same tree as this test binary) and the machine */
         char want[160];
@@ -170,7 +171,8 @@ TEST(pretrain_resume_is_exact) {
         char want[96];
         snprintf(want, sizeof want, ": %zu trainable LoRA-B numbers (rank 4)",
                  l ? clip_lora_trainable(l) : (size_t)0);
-        CHECK_MSG(l && strstr(out, want) && strstr(out, "wall time "), "want '%s' in %s", want, out);
+        CHECK_MSG(l && strstr(out, want) && strstr(out, "wall time "), "want '%s' in %s", want,
+                  out);
         clip_lora_free(l);
         clip_model_free(m);
     }
@@ -254,8 +256,10 @@ TEST(pretrain_bad_configs) {
         {"{\"train\": {\"prompt_template\": \"a shape\", \"steps\": 1, \"batch_size\": 4}}",
          "'train.prompt_template': \"a shape\""},
         {"{\"model\": {\"context\": 8}, \"train\": {\"prompt_template\": \"a photo of a very "
-         "large {}\", \"steps\": 1, \"batch_size\": 4}}", "leaves no room for the class name"},
-        {"{\"world\": {\"shape_group\": 5}, \"train\": {\"batch_size\": 12}}", "multiple of world.shape_group"},
+         "large {}\", \"steps\": 1, \"batch_size\": 4}}",
+         "leaves no room for the class name"},
+        {"{\"world\": {\"shape_group\": 5}, \"train\": {\"batch_size\": 12}}",
+         "multiple of world.shape_group"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         FILE *f = fopen(cfg, "w");
@@ -292,7 +296,8 @@ TEST(finetune_other_benchmark) {
     snprintf(args, sizeof args, "finetune --model tests/fixtures/clip_tiny.safetensors --config %s "
              "--out %s", cfg, lora);
     int rc = test_run_segp(args, out, sizeof out);
-    CHECK_MSG(rc == 0 && strstr(out, "benchmark fashion-mnist, test split: 20 images, 10 classes") &&
+    CHECK_MSG(rc == 0 &&
+                  strstr(out, "benchmark fashion-mnist, test split: 20 images, 10 classes") &&
                   strstr(out, "  task  5 ") && strstr(out, "  overall ") &&
                   strstr(out, "step 3/3  loss "),
               "%s", out);

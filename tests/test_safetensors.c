@@ -690,7 +690,8 @@ TEST(st_fuzz_mutations) {
         for (int j = 0; j < k; j++) {
             size_t at = 8 + fz_next() % (size_t)hl; /* mostly the header */
             if (mode == 0) buf[at] ^= (uint8_t)(1u << (fz_next() % 8));
-            else if (mode == 1) buf[at] = (uint8_t)interesting[fz_next() % (sizeof interesting - 1)];
+            else if (mode == 1)
+                buf[at] = (uint8_t)interesting[fz_next() % (sizeof interesting - 1)];
             else if (mode == 2) buf[fz_next() % n] = (uint8_t)fz_next();
             else if (mode == 5) { /* another digit: shapes and offsets stay valid JSON */
                 while (at < 8 + hl && (buf[at] < '0' || buf[at] > '9')) at++;

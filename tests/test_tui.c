@@ -305,7 +305,8 @@ TEST(tui_tab_bar_shortens_a_long_run_name) {
     snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
     if (!start("longname", cmd)) return;
     CHECK(wait_for("Run overview", "finished, read-only", NULL));
-    CHECK(wait_tab_bar_ends("6 projection                  segp default-20261201-052900")); /* 120 */
+    /* 120 columns */
+    CHECK(wait_tab_bar_ends("6 projection                  segp default-20261201-052900"));
     tmux("resize-window -t w -x 100 -y 34");
     CHECK(wait_tab_bar_ends("6 projection   default-20261201-052900"));
     tmux("resize-window -t w -x 90 -y 30");

@@ -102,7 +102,8 @@ static void press(view *v, wb_state *s, const char *keys) {
 }
 
 TEST(views_are_the_real_ones_with_help) {
-    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(),
+                   view_projection_new()};
     const char *names[4] = {"anchors", "drift", "geometry", "projection"};
     for (int i = 0; i < 4; i++) {
         CHECK(strcmp(vs[i]->name, names[i]) == 0);
@@ -401,7 +402,8 @@ TEST(views_first_task_notices) {
     fixture f;
     if (!fixture_open(&f, 0)) return;
     CHECK(!f.td.has_anchors && !f.td.has_drift && f.td.has_geometry);
-    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(),
+                   view_projection_new()};
     for (int cs = 0; cs < 3; cs += 2) {
         char *t = view_render(vs[0], &f.s, 120, 40, (charset)cs, COLORS_NONE);
         CHECK(text_has(t, "task 1 has no anchors"));
@@ -436,7 +438,8 @@ TEST(views_first_task_notices) {
 TEST(views_missing_parts) {
     fixture f;
     if (!fixture_open(&f, 4)) return;
-    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(),
+                   view_projection_new()};
     char *method = f.rec.method;
     f.rec.method = "finetune";
     f.td.has_anchors = 0;
@@ -725,8 +728,8 @@ TEST(views_small_and_offset_areas) {
             int lines_with_text = 0;
             for (char *p = t; *p; p++)
                 if (*p == '\n' && p > t && p[-1] != '\n') lines_with_text++;
-            CHECK_MSG(lines_with_text >= (task == 0 && i < 2 ? 3 : 8), "%s at 40x12 shows %d lines", vs[i]->name,
-                      lines_with_text);
+            CHECK_MSG(lines_with_text >= (task == 0 && i < 2 ? 3 : 8), "%s at 40x12 shows %d lines",
+                      vs[i]->name, lines_with_text);
             if (task == 4 && i == 1) CHECK(text_has(t, "boundary/core ratio 2.60"));
             if (task == 4 && i == 0) CHECK(text_has(t, "pgd | 200 anchors"));
             free(t);
@@ -748,7 +751,8 @@ TEST(views_export_data) {
     if (!fixture_open(&f, 4)) return;
     const char *dir = tpath("views_export_%s", "t5");
     mkdirs(dir);
-    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(),
+                   view_projection_new()};
     char written[1024];
     char path[512];
 #define LINES(name) (snprintf(path, sizeof path, "%s/%s", dir, name), file_lines(path))
@@ -812,7 +816,8 @@ TEST(views_dump) {
     if (!test_verbose()) return;
     fixture f;
     if (!fixture_open(&f, 4)) return;
-    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(), view_projection_new()};
+    view *vs[4] = {view_anchors_new(), view_drift_new(), view_geometry_new(),
+                   view_projection_new()};
     for (int i = 0; i < 4; i++) {
         free(view_render(vs[i], &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE));
         free(view_render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE));

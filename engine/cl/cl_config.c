@@ -170,24 +170,10 @@ cl_config cl_config_default(void) {
 int cl_config_parse_file(const char *path, cl_config *c) {
     int n;
     const cfg_field *f = cl_config_fields(&n);
-    uint8_t *data;
-    size_t size;
-    if (cfg_read_file(path, &data, &size) != 0) return -1;
     /* a run's config.json: its "resolved" block is what that run found (the model's SHA-256,
      * the class order, the build), a record and no setting, so the rest starts a new run */
-    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
-    int rc;
-    if (cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, "resolved")) {
-        cJSON_DeleteItemFromObjectCaseSensitive(root, "resolved");
-        char *rest = cJSON_PrintUnformatted(root);
-        rc = cfg_parse_string(rest, path, f, n, c);
-        free(rest);
-    } else {
-        rc = cfg_parse_string((const char *)data, path, f, n, c); /* its errors say where */
-    }
-    cJSON_Delete(root);
-    free(data);
-    return rc;
+    static const char *const record[] = {"resolved"};
+    return cfg_parse_file_record(path, "resolved", record, 1, f, n, c);
 }
 
 /* S is a number as JSON writes one (what the file would hold): strtod alone also takes hex,

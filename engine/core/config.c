@@ -132,6 +132,26 @@ int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void
     return rc;
 }
 
+int cfg_parse_file_record(const char *path, const char *marker, const char *const *record,
+                          int n_record, const cfg_field *fields, int n_fields, void *dst) {
+    uint8_t *data;
+    size_t size;
+    if (cfg_read_file(path, &data, &size) != 0) return -1;
+    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
+    int rc;
+    if (cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, marker)) {
+        for (int k = 0; k < n_record; k++) cJSON_DeleteItemFromObjectCaseSensitive(root, record[k]);
+        char *rest = cJSON_PrintUnformatted(root);
+        rc = cfg_parse_string(rest, path, fields, n_fields, dst);
+        free(rest);
+    } else {
+        rc = cfg_parse_string((const char *)data, path, fields, n_fields, dst); /* errors: where */
+    }
+    cJSON_Delete(root);
+    free(data);
+    return rc;
+}
+
 static cJSON *group(cJSON *root, const char *key, const char **leaf) {
     cJSON *cur = root;
     char buf[256];

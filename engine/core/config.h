@@ -27,6 +27,12 @@ int cfg_read_file(const char *path, uint8_t **data, size_t *size);
 /* Parse FILE's JSON into dst (which holds the defaults on entry). -1 + error naming the file
  * and key. Keys may be nested objects or dotted at top level. */
 int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void *dst);
+/* The same for a config that may be one segp wrote back with a record of what its run found
+ * (a run's config.json, a pretrained model's): when the top object holds MARKER, its members
+ * RECORD[0..N_RECORD) are no settings and are passed over, so that the rest starts a new run;
+ * without MARKER the file is parsed as it is. */
+int cfg_parse_file_record(const char *path, const char *marker, const char *const *record,
+                          int n_record, const cfg_field *fields, int n_fields, void *dst);
 int cfg_parse_string(const char *json, const char *what, const cfg_field *fields, int n_fields,
                      void *dst);
 

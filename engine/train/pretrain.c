@@ -233,25 +233,12 @@ static void trim_log(const char *path, int last) {
 }
 
 int pretrain_config_parse_file(const char *path, pretrain_config *c) {
-    static const char *record[] = {"segp_version", "segp_build", "cpu", "threads", "parameters"};
-    uint8_t *data;
-    size_t size;
-    if (cfg_read_file(path, &data, &size) != 0) return -1;
-    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
-    const int n = (int)(sizeof fields / sizeof fields[0]);
-    int rc;
-    if (cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, "segp_version")) {
-        for (size_t k = 0; k < sizeof record / sizeof record[0]; k++)
-            cJSON_DeleteItemFromObjectCaseSensitive(root, record[k]);
-        char *rest = cJSON_PrintUnformatted(root);
-        rc = cfg_parse_string(rest, path, fields, n, c);
-        free(rest);
-    } else {
-        rc = cfg_parse_string((const char *)data, path, fields, n, c); /* its errors say where */
-    }
-    cJSON_Delete(root);
-    free(data);
-    return rc;
+    /* a resolved config.json beside a model: what its pretraining found, after the settings */
+    static const char *const record[] = {"segp_version", "segp_build", "cpu", "threads",
+                                         "parameters"};
+    return cfg_parse_file_record(path, "segp_version", record,
+                                 (int)(sizeof record / sizeof record[0]), fields,
+                                 (int)(sizeof fields / sizeof fields[0]), c);
 }
 
 /* The item at dotted KEY of O (NULL when absent). */
