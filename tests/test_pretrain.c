@@ -271,6 +271,9 @@ TEST(pretrain_bad_configs) {
         CHECK_MSG(strstr(out, cases[i].words) != NULL, "case %zu lacks '%s': %s", i,
                   cases[i].words, out);
     }
+    /* every case was refused before out_dir was made */
+    snprintf(cfg, sizeof cfg, "%s/never", test_tmpdir());
+    CHECK(!path_exists(cfg));
     CHECK_EQ_INT(test_run_segp("pretrain /nonexistent.json", out, sizeof out), 1);
     CHECK(strstr(out, "/nonexistent.json") != NULL);
 }

@@ -104,9 +104,10 @@ pretrain_config pretrain_default_config(void) {
     return c;
 }
 
-/* The zero-shot evaluation's prompts, every class's, at model.context: refused now when cutting
- * them to the context leaves two classes one prompt, not at the first evaluation. */
-static int check_eval_prompts(const pretrain_config *c) {
+/* The zero-shot evaluation's prompts, every class's, at model.context: refused before any work
+ * when cutting them to the context leaves two classes one prompt, not at the first evaluation.
+ * (In pretrain_run, with its tokenizer: the config check stays free of the vocabulary.) */
+static int check_eval_prompts(const pretrain_config *c, clip_tokenizer *tok) {
     enum { N = SHAPES_N_CLASSES + SHAPES_N_HELDOUT };
     char buf[N][64];
     const char *names[N];
@@ -114,11 +115,9 @@ static int check_eval_prompts(const pretrain_config *c) {
         shapes_class_name(k, buf[k], sizeof buf[k]);
         names[k] = buf[k];
     }
-    clip_tokenizer *tok = clip_tokenizer_init(NULL);
     int32_t *ids = segp_malloc((size_t)N * c->context * sizeof *ids);
-    int rc = tok ? zeroshot_tokenize_prompts(tok, c->template_, names, N, c->context, ids) : -1;
+    int rc = zeroshot_tokenize_prompts(tok, c->template_, names, N, c->context, ids);
     free(ids);
-    clip_tokenizer_free(tok);
     return rc ? segp_fail_prefix("key 'train.prompt_template': ") : 0;
 }
 
@@ -138,7 +137,6 @@ int pretrain_config_check(const pretrain_config *c, clip_config *mc) {
                          c->batch_size, c->shape_group);
     if (!c->out_dir[0]) return SEGP_FAIL("out_dir is empty");
     if (zeroshot_check_template(c->template_, "key 'train.prompt_template'") != 0) return -1;
-    if (check_eval_prompts(c) != 0) return -1;
     memset(mc, 0, sizeof *mc);
     mc->has_vision = mc->has_text = 1;
     mc->v_width = c->v_width, mc->v_layers = c->v_layers, mc->v_heads = c->v_heads;
@@ -303,22 +301,26 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     snprintf(p_ckpt, sizeof p_ckpt, "%s/checkpoint.safetensors", cfg->out_dir);
     snprintf(p_log, sizeof p_log, "%s/log.jsonl", cfg->out_dir);
     snprintf(p_model, sizeof p_model, "%s/model.safetensors", cfg->out_dir);
-    if (resume && !file_exists(p_ckpt))
-        return SEGP_FAIL("%s: no checkpoint to resume from (check out_dir or --out, or run "
-                         "without --resume to start)",
-                         p_ckpt);
-    int threads = 0;
-    if (resume && check_resume_config(p_cfg, cfg, &threads) != 0) return -1;
-    if (!resume && file_exists(p_cfg))
-        return SEGP_FAIL("%s already holds a run (resume it with --resume, or choose another "
-                         "out_dir)",
-                         cfg->out_dir);
-    if (mkdir_p(cfg->out_dir) != 0) return -1;
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    if (!tok) return -1;
+    /* everything that refuses the run comes before out_dir is made or locked */
+    int threads = 0, lock_fd = -1, rc0 = check_eval_prompts(cfg, tok);
+    if (rc0 == 0 && resume && !file_exists(p_ckpt))
+        rc0 = SEGP_FAIL("%s: no checkpoint to resume from (check out_dir or --out, or run "
+                        "without --resume to start)", p_ckpt);
+    if (rc0 == 0 && resume) rc0 = check_resume_config(p_cfg, cfg, &threads);
+    if (rc0 == 0 && !resume && file_exists(p_cfg))
+        rc0 = SEGP_FAIL("%s already holds a run (resume it with --resume, or choose another "
+                        "out_dir)", cfg->out_dir);
+    if (rc0 == 0) rc0 = mkdir_p(cfg->out_dir);
     /* before anything in out_dir is read for writing: a second `segp pretrain --resume` would
      * append to the same log and overwrite the same checkpoint */
-    int lock_fd = -1;
     char warn[600] = "";
-    if (rundir_lock(cfg->out_dir, &lock_fd, warn, sizeof warn) != 0) return -1;
+    if (rc0 == 0) rc0 = rundir_lock(cfg->out_dir, &lock_fd, warn, sizeof warn);
+    if (rc0 != 0) {
+        clip_tokenizer_free(tok);
+        return -1;
+    }
     if (warn[0] && cb) {
         pretrain_event w = {.kind = PRETRAIN_WARNING, .text = warn};
         cb(&w, user);
@@ -332,12 +334,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
 
     clip_model *m = clip_model_random(&mc, cfg->seed, "cpu");
     if (!m) {
-        if (lock_fd >= 0) close(lock_fd);
-        return -1;
-    }
-    clip_tokenizer *tok = clip_tokenizer_init(NULL);
-    if (!tok) {
-        clip_model_free(m);
+        clip_tokenizer_free(tok);
         if (lock_fd >= 0) close(lock_fd);
         return -1;
     }
