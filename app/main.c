@@ -83,7 +83,9 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "help") && argc > 2 && strcmp(argv[2], "help") != 0) {
+    /* (`segp help help` and `segp help --help` are the general help, below) */
+    if (!strcmp(argv[1], "help") && argc > 2 && strcmp(argv[2], "help") != 0 &&
+        !app_is_help(argv[2])) {
         /* `segp help CMD` is `segp CMD --help`, as git's and go's help are */
         if (argc > 3) {
             fprintf(stderr, "segp: error: help takes one COMMAND ('%s' after '%s'; run "

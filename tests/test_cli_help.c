@@ -24,6 +24,8 @@ TEST(cli_help_command) {
     }
     CHECK_EQ_INT(test_run_segp("help", out, sizeof out), 0);
     CHECK(strstr(out, "usage: segp COMMAND") && strstr(out, "commands:"));
+    CHECK_EQ_INT(test_run_segp("help --help", out, sizeof out), 0);
+    CHECK(strstr(out, "usage: segp COMMAND") && strstr(out, "commands:"));
     CHECK_EQ_INT(test_run_segp("help nosuch", out, sizeof out), 2);
     CHECK_MSG(strstr(out, "segp: error: help: unknown command 'nosuch'"), "%s", out);
     CHECK_EQ_INT(test_run_segp("help run extra", out, sizeof out), 2);
