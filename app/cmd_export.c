@@ -43,7 +43,8 @@ static void usage(FILE *f) {
             "  --size WxH         figure size in INCHES, e.g. 7x5 (default: the figure's own;\n"
             "                     --list shows it). A PNG has round(W*D) x round(H*D) pixels, so\n"
             "                     --dpi changes the pixels and never the layout; SVG and PDF are\n"
-            "                     W*72 x H*72 points\n"
+            "                     W*72 x H*72 points. Below 3.3x2.6 (one column) the layout is\n"
+            "                     drawn at that size and scaled down whole, type included\n"
             "  --out PATH         the figure file (default RUN_DIR/figures/<name>-tNN.<ext>; see\n"
             "                     --all for the names); with --all the folder\n"
             "  --state S          simmat-text/-cross/-proto: pre, teacher or student (default)\n"
@@ -424,8 +425,8 @@ int cmd_export(int argc, char **argv) {
         if (st != 0) {
             rc = app_report_error();
         } else {
-            printf("exported %d figures (%s, each with its .csv) into %s in %.2f s", written,
-                   fig_format_ext(o.format), dir, dt);
+            printf("exported %d figures (%s%s) into %s in %.2f s", written,
+                   fig_format_ext(o.format), o.write_data ? ", each with its .csv" : "", dir, dt);
             if (skipped) printf("; %d skipped (above)", skipped);
             printf("\n");
         }

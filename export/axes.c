@@ -201,14 +201,18 @@ void fig_axes_vline(cairo_t *cr, const fig_axes *a, double x) {
     cairo_restore(cr);
 }
 
-/* The legend box at font size FS (its padding, samples and rows scale with it). */
-static void legend_box(cairo_t *cr, const fig_legend_item *it, int n, double x, double y,
-                       int draw, double fs, double *w_out, double *h_out) {
+/* The legend box at font size FS (its padding, samples and rows scale with it), its items in
+ * COLS columns filled row by row. */
+static void legend_box(cairo_t *cr, const fig_legend_item *it, int n, int cols, double x,
+                       double y, int draw, double fs, double *w_out, double *h_out) {
     const double k = fs / FIG_FS_LEGEND, pad = 4.0 * k, sample = 16.0 * k, row = fs * 1.45;
+    if (cols < 1) cols = 1;
+    const int rows = (n + cols - 1) / cols;
     fig_font(cr, fs, 0);
     double tw = 0;
     for (int i = 0; i < n; i++) tw = fmax(tw, fig_text_width(cr, it[i].label));
-    double w = pad * 3 + sample + tw, h = pad * 2 + n * row;
+    const double col_w = pad * 2 + sample + tw;
+    double w = pad + cols * col_w, h = pad * 2 + rows * row;
     if (w_out) *w_out = w;
     if (h_out) *h_out = h;
     if (!draw) return;
@@ -219,7 +223,7 @@ static void legend_box(cairo_t *cr, const fig_legend_item *it, int n, double x, 
     cairo_set_line_width(cr, 0.5);
     cairo_stroke(cr);
     for (int i = 0; i < n; i++) {
-        double cy = y + pad + (i + 0.5) * row, sx = x + pad;
+        double cy = y + pad + (i / cols + 0.5) * row, sx = x + pad + (i % cols) * col_w;
         if (it[i].band) {
             fig_rgb_set(cr, it[i].color, 0.25);
             cairo_rectangle(cr, sx, cy - fs * 0.45, sample, fs * 0.9);
@@ -248,9 +252,12 @@ static void legend_box(cairo_t *cr, const fig_legend_item *it, int n, double x, 
     }
 }
 
-void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, double y, int draw,
-                   double *w_out, double *h_out) {
-    legend_box(cr, it, n, x, y, draw, FIG_FS_LEGEND, w_out, h_out);
+void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, int cols, double max_w,
+                   double x, double y, int draw, double *w_out, double *h_out) {
+    double fs = FIG_FS_LEGEND, w;
+    legend_box(cr, it, n, cols, x, y, 0, fs, &w, NULL);
+    if (max_w > 0 && w > max_w) fs = fmax(FIG_FS_LEGEND * 0.6, FIG_FS_LEGEND * max_w / w);
+    legend_box(cr, it, n, cols, x, y, draw, fs, w_out, h_out);
 }
 
 void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
@@ -258,11 +265,11 @@ void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n
     if (n <= 0) return;
     double w, h, fs = FIG_FS_LEGEND;
     const double m = 5;
-    legend_box(cr, it, n, 0, 0, 0, fs, &w, &h);
+    legend_box(cr, it, n, 1, 0, 0, 0, fs, &w, &h);
     /* a legend wider than a small plot ran out of it (and out of the figure): smaller type */
     if (w > a->pw - 2 * m) {
         fs = fmax(FIG_FS_LEGEND * 0.6, FIG_FS_LEGEND * (a->pw - 2 * m) / w);
-        legend_box(cr, it, n, 0, 0, 0, fs, &w, &h);
+        legend_box(cr, it, n, 1, 0, 0, 0, fs, &w, &h);
     }
     /* corners: top left, top right, bottom left, bottom right */
     double cx[4] = {a->px + m, a->px + a->pw - m - w, a->px + m, a->px + a->pw - m - w};
@@ -280,5 +287,5 @@ void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n
             best = c;
         }
     }
-    legend_box(cr, it, n, cx[best], cy[best], 1, fs, NULL, NULL);
+    legend_box(cr, it, n, 1, cx[best], cy[best], 1, fs, NULL, NULL);
 }

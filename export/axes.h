@@ -56,9 +56,10 @@ typedef struct {
  * in page coordinates; NULL: top left). */
 void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
                 const double *px, const double *py, int n_pts);
-/* The legend with its top-left corner at (X, Y) (outside a plot). W, H (may be NULL) get its
- * size; DRAW 0 only measures. */
-void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, double x, double y, int draw,
-                   double *w, double *h);
+/* The legend in COLS columns with its top-left corner at (X, Y) (outside a plot), in smaller
+ * type where it is wider than MAX_W (<= 0: any width). W, H (may be NULL) get its size; DRAW 0
+ * only measures. */
+void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, int cols, double max_w,
+                   double x, double y, int draw, double *w, double *h);
 
 #endif

@@ -88,9 +88,13 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
                 it[nit++] = (fig_legend_item){group_words[k][old], s.color, 0, 0, 0, s};
             }
 
-    /* the legend sits right of the plot: points fill the whole plane */
+    /* the legend sits outside the plot, where points fill the whole plane: right of it, or
+     * below it in two columns where beside it would take more than a third of the width (a
+     * one-column figure) */
     double lw, lh;
-    fig_legend_at(cr, it, nit, 0, 0, 0, &lw, &lh);
+    fig_legend_at(cr, it, nit, 1, 0, 0, 0, 0, &lw, &lh);
+    const int below = lw > w / 3;
+    if (below) fig_legend_at(cr, it, nit, 2, w - 8, 0, 0, 0, &lw, &lh);
     char title[256], xl[64], yl[64];
     if (tsne) {
         double kl = td->has_summary ? td->summary.tsne_kl : NAN;
@@ -116,10 +120,14 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     }
     fig_axes a = {.x0 = x0, .x1 = x1, .y0 = y0, .y1 = y1, .xlabel = xl, .ylabel = yl,
                   .title = title, .grid = 0};
-    /* the title row and, below a legend shorter than the plot, the x label's row are free
-     * across the whole width: a narrow figure needs it */
-    if (lh + 60 < h) a.text_w = w;
-    fig_axes_draw(cr, &a, 0, 0, w - lw - 8, h);
+    if (below) {
+        fig_axes_draw(cr, &a, 0, 0, w, h - lh - 6);
+    } else {
+        /* the title row and, below a legend shorter than the plot, the x label's row are free
+         * across the whole width: a narrow figure needs it */
+        if (lh + 60 < h) a.text_w = w;
+        fig_axes_draw(cr, &a, 0, 0, w - lw - 8, h);
+    }
     /* draw order: images under anchors under prototypes under texts */
     static const int order[K_N] = {K_IMAGE, K_ANCHOR, K_PROTO, K_TEXT};
     cairo_save(cr);
@@ -131,7 +139,10 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
             fig_mark(cr, &s, fig_ax_x(&a, x[i]), fig_ax_y(&a, y[i]));
         }
     cairo_restore(cr);
-    fig_legend_at(cr, it, nit, w - lw - 4, a.py, 1, NULL, NULL);
+    if (below)
+        fig_legend_at(cr, it, nit, 2, w - 8, (w - lw) / 2, h - lh - 3, 1, NULL, NULL);
+    else
+        fig_legend_at(cr, it, nit, 1, 0, w - lw - 4, a.py, 1, NULL, NULL);
 
     fig_bytes *b = c->csv;
     fig_bytes_printf(b, "kind,class_position,label,class_name,old,row,%s\n",

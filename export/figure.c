@@ -220,7 +220,12 @@ static int render(const fig_def *d, const fig_ctx *c, const char *runs_desc, con
     fig_bytes csv = {0};
     fig_ctx cc = *c;
     cc.csv = &csv;
-    d->draw(&cc, cv.cr, cv.w_pt, cv.h_pt);
+    /* below the smallest size the layouts hold their text at (a one-column figure), the
+     * figure is drawn at that size and scaled down whole: text, marks and lines shrink
+     * together, as when a document scales a larger figure, instead of running off the edges */
+    double s = fmin(1.0, fmin(w / FIG_LAYOUT_MIN_W_IN, h / FIG_LAYOUT_MIN_H_IN));
+    if (s < 1) cairo_scale(cv.cr, s, s);
+    d->draw(&cc, cv.cr, cv.w_pt / s, cv.h_pt / s);
 
     char software[128], title[160], desc[1024];
     snprintf(software, sizeof software, "segp %s (build %s)", SEGP_VERSION_STRING,

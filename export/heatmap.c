@@ -322,7 +322,12 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     const double area_h = L->area_y1 - L->area_y0;
     if (h->ylabel) {
         fig_font_fit(cr, h->ylabel, FIG_FS_LABEL, 0, area_h - 4);
-        fig_text(cr, left_edge - GAP, L->y + mh / 2, 0.5, 1, -M_PI / 2, h->ylabel);
+        /* centred on the matrix unless that runs it off the figure (a long label, a short
+         * figure) */
+        double tl = fig_text_width(cr, h->ylabel), cy = L->y + mh / 2;
+        if (cy - tl / 2 < L->area_y0 + 2) cy = L->area_y0 + 2 + tl / 2;
+        if (cy + tl / 2 > L->area_y1 - 2) cy = L->area_y1 - 2 - tl / 2;
+        fig_text(cr, left_edge - GAP, cy, 0.5, 1, -M_PI / 2, h->ylabel);
     }
     if (h->xlabel) {
         fig_font_fit(cr, h->xlabel, FIG_FS_LABEL, 0, L->area_x1 - L->area_x0 - 4);

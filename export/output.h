@@ -50,6 +50,10 @@ typedef struct {
 #define FIG_INCH_MIN 1.0
 #define FIG_INCH_MAX 40.0
 #define FIG_PX_MAX 30000
+/* The smallest size every figure's layout holds its text at (one column of a two-column
+ * paper); smaller figures are drawn at it and scaled down whole. */
+#define FIG_LAYOUT_MIN_W_IN 3.3
+#define FIG_LAYOUT_MIN_H_IN 2.6
 
 /* W_IN x H_IN inches in FORMAT (DPI for PNG). -1 + error for sizes out of range. */
 int fig_canvas_begin(fig_canvas *c, fig_format format, double w_in, double h_in, double dpi);
