@@ -161,6 +161,7 @@ int cmd_zeroshot(int argc, char **argv) {
     const char *model = NULL, *classes = NULL, *tmpl = "a photo of a {}.", *out = NULL;
     const char *vocab = NULL, *lora_path = NULL, *world = NULL, *bench_name = NULL;
     int top = 5, n_img = 0, rc = 2, n_cls = 0, test_per_class = 0, world_seed = 1;
+    int world_seed_given = 0;
     const char **imgs = segp_calloc((size_t)argc, sizeof *imgs);
     char **names = NULL;
     clip_model *m = NULL;
@@ -230,6 +231,7 @@ int cmd_zeroshot(int argc, char **argv) {
         } else if (!strcmp(a, "--world-seed")) {
             v = cli_value(argc, argv, &i);
             if (!v || cli_int("--world-seed", v, 0, 2147483647, &world_seed)) goto done;
+            world_seed_given = 1;
         } else if (!strcmp(a, "--top")) {
             v = cli_value(argc, argv, &i);
             if (!v || cli_int("--top", v, 0, 1000000, &top)) goto done;
@@ -247,6 +249,11 @@ int cmd_zeroshot(int argc, char **argv) {
     if (world && bench_name && strcmp(bench_name, "shapes")) {
         rc = cli_usage_error("zeroshot", "--world shapes and --benchmark %s: give one of them",
                              bench_name);
+        goto done;
+    }
+    if (world_seed_given && bench_name && strcmp(bench_name, "shapes")) {
+        rc = cli_usage_error("zeroshot", "--world-seed is a setting of the shapes world, which "
+                             "--benchmark %s does not use", bench_name);
         goto done;
     }
     if ((world || bench_name) && (classes || n_img)) {

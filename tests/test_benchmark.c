@@ -339,6 +339,50 @@ TEST(benchmark_bad_params) {
     check_refused(&p, "benchmark.root", "bench_no_such_dir");
 }
 
+/* The shapes world's keys on a dataset were silently unused (a run with benchmark.world_seed 5
+ * on CIFAR-10 ran and recorded 5): refused by key before any data is read, while the defaults,
+ * as a run's written-back config holds them, still open. */
+TEST(benchmark_dataset_refuses_world_keys) {
+    mkdirs(tpath("bench_c10_world/cifar-10-batches-bin", ""));
+    uint8_t rec[10][1 + 3072];
+    for (int i = 0; i < 10; i++) synth_cifar_record(rec[i], 1, 0, i, i);
+    for (int k = 1; k <= 6; k++) {
+        char name[64];
+        snprintf(name, sizeof name, k < 6 ? "data_batch_%d.bin" : "test_batch.bin", k);
+        write_bytes(tpath("bench_c10_world/cifar-10-batches-bin/%s", name), rec, sizeof rec);
+    }
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "cifar10");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_no_such_dir", ""));
+    p.world_seed = 5;
+    check_refused(&p, "benchmark.world_seed: 5", "expected 1, the default");
+    p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "fashion-mnist");
+    p.image_size = 64;
+    check_refused(&p, "benchmark.image_size: 64", "fashion-mnist does not use");
+    p.image_size = 0;
+    p.train_hard_rate = 0.25f;
+    check_refused(&p, "benchmark.train_hard_rate: 0.25", "expected 0.5");
+
+    /* a config written back and read again over the defaults opens */
+    p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "cifar10");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_c10_world", ""));
+    snprintf(p.tasks, sizeof p.tasks, "2");
+    p.any_count = 1;
+    int nf;
+    const cfg_field *fl = benchmark_config_fields(&nf);
+    char *json = cfg_to_json(fl, nf, &p, NULL);
+    benchmark_params back = benchmark_default_params();
+    back.any_count = 1;
+    CHECK(json && cfg_parse_string(json, "written", fl, nf, &back) == 0);
+    free(json);
+    benchmark *b = benchmark_open(&back);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (b) CHECK_EQ_INT(benchmark_count(b, BENCH_TRAIN), 50);
+    benchmark_free(b);
+}
+
 /* ---- dataset readers behind the interface ---- */
 
 TEST(benchmark_cifar100_small) {

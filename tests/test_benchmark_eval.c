@@ -275,4 +275,10 @@ TEST(benchmark_cli_zeroshot_folder_equals_world) {
     CHECK_EQ_INT(test_run_segp("zeroshot --model " SHIPPED " --benchmark mnist1", out_f,
                                sizeof out_f), 1);
     CHECK_MSG(strstr(out_f, "benchmark.name") != NULL, "%s", out_f);
+    /* the shapes world's seed on a folder was silently unused: a usage error naming it */
+    snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --benchmark folder --root %s "
+             "--world-seed 5", root);
+    CHECK_EQ_INT(test_run_segp(args, out_f, sizeof out_f), 2);
+    CHECK_MSG(strstr(out_f, "--world-seed is a setting of the shapes world, which --benchmark "
+                     "folder does not use") != NULL, "%s", out_f);
 }

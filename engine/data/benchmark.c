@@ -83,11 +83,13 @@ static const cfg_field fields[] = {
       "first N training items of each class (0 = all; shapes: 500)"),
     F("test_per_class", CFG_INT, test_per_class, 0, 100000000,
       "first N test items of each class (0 = all; shapes: 20)"),
-    F("world_seed", CFG_U64, world_seed, 0, 9007199254740992.0, "shapes world seed"),
+    F("world_seed", CFG_U64, world_seed, 0, 9007199254740992.0,
+      "shapes world seed (other benchmarks: only the default)"),
     F("image_size", CFG_INT, image_size, 0, SHAPES_MAX_SIZE,
-      "shapes render size (0 = render at the model's resolution)"),
+      "shapes render size (0 = render at the model's resolution; other benchmarks: only 0)"),
     F("train_hard_rate", CFG_FLOAT, train_hard_rate, 0, 1,
-      "shapes: share of hard renditions among training images"),
+      "shapes: share of hard renditions among training images (other benchmarks: only the "
+      "default)"),
     S("eval_split", eval_split, "what tasks are evaluated on: test, or val (training items "
                                 "held out, for choosing settings without the test split)"),
     F("val_per_class", CFG_INT, val_per_class, 0, 100000000,
@@ -361,6 +363,28 @@ static int precheck(const benchmark_params *p, int is_shapes) {
                          "images and names its classes itself (expected \"\", or another "
                          "benchmark.name)", unused, !strcmp(unused, "root") ? p->root
                          : !strcmp(unused, "split_file") ? p->split_file : p->classes_file);
+    /* and a dataset draws nothing: the world's keys away from their defaults would be unused
+     * (a run's written-back config holds the defaults, so it still loads) */
+    benchmark_params d = benchmark_default_params();
+    const char *world = is_shapes ? NULL
+                        : p->world_seed != d.world_seed ? "world_seed"
+                        : p->image_size != d.image_size ? "image_size"
+                        : !(p->train_hard_rate == d.train_hard_rate) ? "train_hard_rate" : NULL;
+    if (world) {
+        char got[32], want[32];
+        if (!strcmp(world, "world_seed"))
+            snprintf(got, sizeof got, "%llu", (unsigned long long)p->world_seed),
+            snprintf(want, sizeof want, "%llu", (unsigned long long)d.world_seed);
+        else if (!strcmp(world, "image_size"))
+            snprintf(got, sizeof got, "%d", p->image_size),
+            snprintf(want, sizeof want, "%d", d.image_size);
+        else
+            snprintf(got, sizeof got, "%g", (double)p->train_hard_rate),
+            snprintf(want, sizeof want, "%g", (double)d.train_hard_rate);
+        return SEGP_FAIL("benchmark.%s: %s is a setting of the shapes world, which %s does not "
+                         "use: its images are read from files (expected %s, the default, or "
+                         "benchmark.name \"shapes\")", world, got, p->name, want);
+    }
     const char *o = order_of(p, is_shapes);
     if (!strcmp(o, "latin") && !is_shapes)
         return SEGP_FAIL("benchmark.order: \"latin\" is the shapes world's order (expected "
