@@ -180,6 +180,42 @@ TEST(run_bad_configs_named) {
     test_all_threads();
 }
 
+/* A folder list that leaves a class out of the train split: the run trained task 1, then
+ * stopped at task 2 with "no training images" and "fix and resume" (while a class among
+ * others with images was never learned at all). Refused by class before any run directory. */
+TEST(run_class_without_training_images_refused) {
+    test_one_thread();
+    mkdirs(tpath("nolearn/img", ""));
+    char name[64], train[256] = "", test[256] = "";
+    for (int i = 0; i < 8; i++) {
+        snprintf(name, sizeof name, "img/%d.png", i);
+        write_synth_png(tpath("nolearn/%s", name), i, 8, 8);
+        char line[64];
+        snprintf(line, sizeof line, "%s %d\n", name, i % 4);
+        if (i % 4 != 2) strcat(train, line); /* class 2, "c", has no training image */
+        strcat(test, line);
+    }
+    write_text(tpath("nolearn/%s", "train.txt"), train);
+    write_text(tpath("nolearn/%s", "test.txt"), test);
+    write_text(tpath("nolearn/%s", "classes.txt"), "a\nb\nc\nd\n");
+    char dir[512], args[1600];
+    const char *cfg = tiny_config("nolearn", "finetune", "");
+    const char *sets = "--set benchmark.name=folder --set benchmark.order=identity "
+                       "--set benchmark.tasks=2 --set run.max_tasks=0";
+    snprintf(dir, sizeof dir, "%s/nolearn-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s %s --set benchmark.root=%s --out %s", cfg, sets,
+             tpath("nolearn", ""), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'benchmark.root' (folder): class 2 (\"c\", task 2) has no "
+                          "training images") != NULL, "%s", out);
+    CHECK_MSG(!dir_has(dir, ""), "a run directory was created: %s", out);
+    /* the zeroshot method trains nothing: it runs */
+    snprintf(args, sizeof args, "run %s %s --set benchmark.root=%s --set method=zeroshot "
+             "--out %s", cfg, sets, tpath("nolearn", ""), dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    test_all_threads();
+}
+
 /* Devices: a bad name or precision is refused by key; CUDA without a CUDA build or without a
  * GPU is refused with the reason; no run directory either way. */
 TEST(run_device_refused_by_key) {

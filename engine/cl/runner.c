@@ -100,6 +100,22 @@ static int setup(cl_runner *r) {
         if (k <= 0) return SEGP_FAIL("key 'benchmark.tasks': task %d has no classes", t + 1);
         r->task_start[t + 1] = r->task_start[t] + k;
     }
+    /* a class without training images (a list file that leaves it out) would never be learned,
+     * and a task of only such classes failed after the tasks before it had trained */
+    if (r->method->trains) {
+        int *count = segp_calloc((size_t)nc, sizeof *count), rc = 0;
+        for (int i = 0; i < benchmark_count(r->bench, BENCH_TRAIN); i++)
+            count[benchmark_label(r->bench, BENCH_TRAIN, i)]++;
+        for (int t = 0; t < r->T && !rc; t++)
+            for (int k = r->task_start[t]; k < r->task_start[t + 1] && !rc; k++)
+                if (!count[r->order[k]])
+                    rc = SEGP_FAIL("key 'benchmark.root' (%s): class %d (\"%s\", task %d) has no "
+                                   "training images (expected at least one for every class the "
+                                   "run trains)", benchmark_name(r->bench), r->order[k],
+                                   benchmark_class_name(r->bench, r->order[k]), t + 1);
+        free(count);
+        if (rc) return -1;
+    }
     /* SeGP-CL's anchors take anchors.per_class seeds from each later task's training images:
      * too many for one of them is a config error, named now rather than after task 1 */
     if (!strcmp(c->method, "segp") && (c->segp.lambda_acgd > 0 || c->segp.transfer)) {
