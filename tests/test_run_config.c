@@ -216,6 +216,41 @@ TEST(run_class_without_training_images_refused) {
     test_all_threads();
 }
 
+/* A list naming a file the disk lacks (a partial download): the run stopped at the task that
+ * needed it, after the tasks before had trained. Refused before any run directory, naming the
+ * file and its class. */
+TEST(run_missing_image_file_refused) {
+    test_one_thread();
+    mkdirs(tpath("nofile/img", ""));
+    char name[64], list[256] = "";
+    for (int i = 0; i < 8; i++) {
+        snprintf(name, sizeof name, "img/%d.png", i);
+        if (i != 7) write_synth_png(tpath("nofile/%s", name), i, 8, 8); /* 7: class 3, task 2 */
+        char line[64];
+        snprintf(line, sizeof line, "%s %d\n", name, i % 4);
+        strcat(list, line);
+    }
+    write_text(tpath("nofile/%s", "train.txt"), "img/0.png 0\nimg/1.png 1\nimg/2.png 2\n"
+                                                 "img/3.png 3\n");
+    write_text(tpath("nofile/%s", "test.txt"), list);
+    char dir[512], args[1600];
+    const char *cfg = tiny_config("nofile", "finetune", "");
+    const char *sets = "--set benchmark.name=folder --set benchmark.order=identity "
+                       "--set benchmark.tasks=2 --set run.max_tasks=0";
+    snprintf(dir, sizeof dir, "%s/nofile-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s %s --set benchmark.root=%s --out %s", cfg, sets,
+             tpath("nofile", ""), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'benchmark.root' (folder): ") && strstr(out, "img/7.png: No such "
+                     "file or directory (a test image of class 3, \"3\"); 1 of the 8 test "
+                     "images") != NULL, "%s", out);
+    CHECK_MSG(!dir_has(dir, ""), "a run directory was created: %s", out);
+    /* the file there: the run goes through */
+    write_synth_png(tpath("nofile/%s", "img/7.png"), 7, 8, 8);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    test_all_threads();
+}
+
 /* Devices: a bad name or precision is refused by key; CUDA without a CUDA build or without a
  * GPU is refused with the reason; no run directory either way. */
 TEST(run_device_refused_by_key) {

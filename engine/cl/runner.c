@@ -116,6 +116,20 @@ static int setup(cl_runner *r) {
         free(count);
         if (rc) return -1;
     }
+    /* images are decoded when a task needs them: a file the lists name but the disk lacks
+     * (a partial download) stopped the run at its task, after the tasks before it had trained */
+    {
+        uint8_t *mask = segp_calloc((size_t)nc, 1);
+        for (int k = 0; k < r->task_start[r->T]; k++) mask[r->order[k]] = 1;
+        int rc = 0;
+        for (int s = r->method->trains ? BENCH_TRAIN : BENCH_TEST; s <= BENCH_TEST && !rc; s++) {
+            int *idx = NULL, n = benchmark_select(r->bench, (bench_split)s, mask, &idx);
+            rc = benchmark_check_files(r->bench, (bench_split)s, idx, n);
+            free(idx);
+        }
+        free(mask);
+        if (rc) return segp_fail_prefix("key 'benchmark.root' (%s): ", benchmark_name(r->bench));
+    }
     /* SeGP-CL's anchors take anchors.per_class seeds from each later task's training images:
      * too many for one of them is a config error, named now rather than after task 1 */
     if (!strcmp(c->method, "segp") && (c->segp.lambda_acgd > 0 || c->segp.transfer)) {

@@ -4,12 +4,15 @@
 #include "benchmark.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "class_order.h"
 #include "core/common.h"
@@ -713,6 +716,37 @@ int benchmark_images(const benchmark *b, bench_split s, const int *items, int n,
     if (bad < 0) return 0;
     /* the error state is per thread: make it again on this one */
     benchmark_image(b, s, items ? items[bad] : bad, n_px, rgb + (size_t)bad * sz);
+    return -1;
+}
+
+int benchmark_check_files(const benchmark *b, bench_split s, const int *items, int n) {
+    const item_list *l = items_of(b, s);
+    if (b->is_shapes || !l) return 0;
+    int from_train = s == BENCH_TRAIN || l->from_train;
+    const dataset *ds = b->ds[from_train ? BENCH_TRAIN : BENCH_TEST];
+    int missing = 0, first = -1, err = 0, not_reg = 0;
+    for (int k = 0; k < n; k++) {
+        int i = items ? items[k] : k;
+        if (i < 0 || i >= l->n) return check_item(b, s, i);
+        const char *rel = dataset_path(ds, l->src[i]);
+        if (!rel) return 0; /* in-memory images */
+        char *full = ds->base_dir && rel[0] != '/' ? ds_join(ds->base_dir, rel) : segp_strdup(rel);
+        struct stat st;
+        int bad = stat(full, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? -1
+                  : access(full, R_OK) != 0 ? errno : 0;
+        free(full);
+        if (bad && first < 0) first = i, err = bad > 0 ? bad : 0, not_reg = bad < 0;
+        missing += bad != 0;
+    }
+    if (!missing) return 0;
+    const char *rel = dataset_path(ds, l->src[first]);
+    char *full = ds->base_dir && rel[0] != '/' ? ds_join(ds->base_dir, rel) : segp_strdup(rel);
+    int y = l->label[first];
+    SEGP_FAIL("%s: %s (%s image of class %d, \"%s\"); %d of the %d %s images checked are not "
+              "readable files (expected every file the lists name)", full,
+              not_reg ? "not a regular file" : strerror(err), from_train ? "a training" : "a test",
+              y, b->names[y], missing, n, from_train ? "training" : "test");
+    free(full);
     return -1;
 }
 
