@@ -521,6 +521,17 @@ TEST(benchmark_val_split_shapes) {
     p = benchmark_default_params();
     p.val_per_class = -1;
     check_refused(&p, "benchmark.val_per_class", NULL);
+    /* it was silently unused on the test split (a run recorded val_per_class 3 and held nothing
+     * out) */
+    p.val_per_class = 3;
+    snprintf(p.eval_split, sizeof p.eval_split, "test");
+    check_refused(&p, "benchmark.val_per_class: 3", "eval_split is \"test\" (expected 0");
+    p.eval_split[0] = 0;
+    check_refused(&p, "benchmark.val_per_class: 3", "eval_split is \"test\"");
+    p.val_per_class = 0;
+    benchmark *t = benchmark_open(&p);
+    CHECK_MSG(t != NULL, "%s", segp_last_error());
+    benchmark_free(t);
     /* the default is the test split, described as such */
     p = benchmark_default_params();
     p.train_per_class = p.test_per_class = 1;

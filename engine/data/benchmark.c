@@ -96,7 +96,8 @@ static const cfg_field fields[] = {
     S("eval_split", eval_split, "what tasks are evaluated on: test, or val (training items "
                                 "held out, for choosing settings without the test split)"),
     F("val_per_class", CFG_INT, val_per_class, 0, 100000000,
-      "val: training items per class held out (0 = as many as the test split has)"),
+      "val: training items per class held out (0 = as many as the test split has; with "
+      "eval_split test: only 0)"),
     S("split_file", split_file, "list file override ({} = the split name; \"\" = default)"),
     S("classes_file", classes_file, "class-name list override (\"\" = default)"),
 };
@@ -358,6 +359,11 @@ static int precheck(const benchmark_params *p, int is_shapes) {
     if (p->val_per_class < 0)
         return SEGP_FAIL("benchmark.val_per_class: %d (expected 0 = as many as the test split "
                          "has, or a count)", p->val_per_class);
+    if (p->val_per_class && !is_val(p))
+        return SEGP_FAIL("benchmark.val_per_class: %d holds training items out only for "
+                         "benchmark.eval_split \"val\", and eval_split is \"%s\" (expected 0, or "
+                         "eval_split \"val\")", p->val_per_class,
+                         p->eval_split[0] ? p->eval_split : "test");
     /* the shapes world reads no files: a data key given for it would be silently unused */
     const char *unused = !is_shapes ? NULL : p->root[0] ? "root" : p->split_file[0] ? "split_file"
                          : p->classes_file[0] ? "classes_file" : NULL;
