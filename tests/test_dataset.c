@@ -251,6 +251,9 @@ TEST(dataset_idx_errors) {
     CHECK(dataset_open("fashion-mnist", root, "test") == NULL);
     CHECK(err_has("t10k-images-idx3-ubyte.gz not found"));
     CHECK(err_has("dataset-fashion-mnist"));
+    /* it said "or point SEGP_DATA_ROOT at the data", which Fashion-MNIST never reads */
+    CHECK(err_has("(or give their folder as benchmark.root, --root; $SEGP_DATA_ROOT is not "
+                  "read for Fashion-MNIST)"));
 
     write_gz(lp, lab, nl);
     write_gz(ip, img, ni - 5); /* truncated payload */

@@ -307,7 +307,8 @@ static int read_mnist_like(dataset *ds, const char *kind, const char *root, int 
                            "dataset-fashion-mnist puts the files in " FASHION_DEFAULT_ROOT
                            ") or download the four *-ubyte.gz files from "
                            "https://github.com/zalandoresearch/fashion-mnist into that "
-                           "directory (or point SEGP_DATA_ROOT at the data)");
+                           "directory (or give their folder as benchmark.root, --root; "
+                           "$SEGP_DATA_ROOT is not read for Fashion-MNIST)");
     return ds_read_idx(ds, root, is_train, digit_names, 10,
                        "download the four MNIST *-ubyte.gz files (train/t10k images and "
                        "labels) into that directory (or point SEGP_DATA_ROOT at the data)");
