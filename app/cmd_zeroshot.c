@@ -121,8 +121,11 @@ static int eval_benchmark(clip_model *m, const clip_lora *lora, clip_tokenizer *
         printf("benchmark %s, test split: %d images, %d classes, order %s, %d tasks (%s), "
                "prompt \"%s\"\n", benchmark_name(b), r.n, benchmark_num_classes(b),
                benchmark_order_desc(b), r.num_tasks, benchmark_tasks_desc(b), tmpl);
-        for (int t = 0; t < r.num_tasks; t++)
-            printf("  task %2d  %6.2f%%   (%d images)\n", t + 1, r.per_task[t], r.n_task[t]);
+        for (int t = 0; t < r.num_tasks; t++) /* a task without test images has no accuracy */
+            if (r.n_task[t] > 0)
+                printf("  task %2d  %6.2f%%   (%d images)\n", t + 1, r.per_task[t], r.n_task[t]);
+            else
+                printf("  task %2d       -    (0 images)\n", t + 1);
         printf("  overall  %6.2f%%\n", r.overall);
         if (benchmark_num_heldout(b) > 0) {
             rc = benchmark_eval(m, lora, tok, b, tmpl, BENCH_HELDOUT, NULL, NULL, &h);

@@ -275,6 +275,17 @@ TEST(benchmark_cli_zeroshot_folder_equals_world) {
     CHECK_EQ_INT(test_run_segp("zeroshot --model " SHIPPED " --benchmark mnist1", out_f,
                                sizeof out_f), 1);
     CHECK_MSG(strstr(out_f, "benchmark.name") != NULL, "%s", out_f);
+    /* a task whose classes have no test images printed "nan%" */
+    mkdirs(tpath("zs_empty_task/img", ""));
+    write_synth_png(tpath("zs_empty_task/%s", "img/0.png"), 0, 8, 8);
+    write_synth_png(tpath("zs_empty_task/%s", "img/1.png"), 1, 8, 8);
+    write_text(tpath("zs_empty_task/%s", "test.txt"), "img/0.png 0\nimg/1.png 1\n");
+    write_text(tpath("zs_empty_task/%s", "classes.txt"), "a\nb\nc\nd\n");
+    snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --benchmark folder --root %s "
+             "--tasks 2", tpath("zs_empty_task", ""));
+    CHECK_EQ_INT(test_run_segp(args, out_f, sizeof out_f), 0);
+    CHECK_MSG(strstr(out_f, "  task  2       -    (0 images)\n") && !strstr(out_f, "nan"), "%s",
+              out_f);
     /* the shapes world's seed on a folder was silently unused: a usage error naming it */
     snprintf(args, sizeof args, "zeroshot --model " SHIPPED " --benchmark folder --root %s "
              "--world-seed 5", root);
