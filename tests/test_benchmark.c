@@ -383,6 +383,38 @@ TEST(benchmark_dataset_refuses_world_keys) {
     benchmark_free(b);
 }
 
+/* split_file / classes_file on a dataset that reads no such list (CIFAR, the IDX sets; CUB's
+ * split) were silently unused: a CIFAR-100 run with its own class names file prompted with the
+ * built-in names. Refused by key before any data is read. */
+TEST(benchmark_dataset_refuses_unread_lists) {
+    static const struct {
+        const char *name, *key, *want;
+    } cases[] = {
+        {"cifar100", "classes_file", "benchmark.classes_file: \"names.txt\" means nothing for "
+                                     "cifar100"},
+        {"cifar10", "split_file", "benchmark.split_file: \"{}.txt\" means nothing for cifar10"},
+        {"mnist", "classes_file", "means nothing for mnist"},
+        {"fashion-mnist", "split_file", "means nothing for fashion-mnist"},
+        {"cub200", "split_file", "benchmark.split_file: \"{}.txt\" means nothing for cub200"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        benchmark_params p = benchmark_default_params();
+        snprintf(p.name, sizeof p.name, "%s", cases[k].name);
+        snprintf(p.root, sizeof p.root, "%s", tpath("bench_no_such_dir", ""));
+        if (!strcmp(cases[k].key, "split_file"))
+            snprintf(p.split_file, sizeof p.split_file, "{}.txt");
+        else
+            snprintf(p.classes_file, sizeof p.classes_file, "names.txt");
+        check_refused(&p, cases[k].want, "which reads no such list (expected \"\"");
+    }
+    /* the kinds that read them go on to their data (here: none, named by benchmark.root) */
+    benchmark_params p = benchmark_default_params();
+    snprintf(p.name, sizeof p.name, "cub200");
+    snprintf(p.root, sizeof p.root, "%s", tpath("bench_no_such_dir", ""));
+    snprintf(p.classes_file, sizeof p.classes_file, "names.txt");
+    check_refused(&p, "benchmark.root (cub200", "CUB_200_2011.tgz");
+}
+
 /* ---- dataset readers behind the interface ---- */
 
 TEST(benchmark_cifar100_small) {

@@ -98,8 +98,10 @@ static const cfg_field fields[] = {
     F("val_per_class", CFG_INT, val_per_class, 0, 100000000,
       "val: training items per class held out (0 = as many as the test split has; with "
       "eval_split test: only 0)"),
-    S("split_file", split_file, "list file override ({} = the split name; \"\" = default)"),
-    S("classes_file", classes_file, "class-name list override (\"\" = default)"),
+    S("split_file", split_file, "list file override ({} = the split name; \"\" = default): folder, "
+                                "imagenet-r, imagenet100"),
+    S("classes_file", classes_file, "class-name list override (\"\" = default): folder, "
+                                    "imagenet-r, imagenet100, cub200"),
 };
 #undef F
 #undef S
@@ -372,6 +374,17 @@ static int precheck(const benchmark_params *p, int is_shapes) {
                          "images and names its classes itself (expected \"\", or another "
                          "benchmark.name)", unused, !strcmp(unused, "root") ? p->root
                          : !strcmp(unused, "split_file") ? p->split_file : p->classes_file);
+    /* nor do CIFAR and the IDX sets read a list (CUB: a class list only); dataset.h */
+    int lists = !strcmp(p->name, "folder") || !strcmp(p->name, "imagenet-r") ||
+                !strcmp(p->name, "imagenet100");
+    unused = is_shapes || lists ? NULL : p->split_file[0] ? "split_file"
+             : p->classes_file[0] && strcmp(p->name, "cub200") ? "classes_file" : NULL;
+    if (unused)
+        return SEGP_FAIL("benchmark.%s: \"%s\" means nothing for %s, which reads no such list "
+                         "(expected \"\"; %s)", unused, unused[0] == 's' ? p->split_file
+                         : p->classes_file, p->name, unused[0] == 's'
+                         ? "folder, imagenet-r and imagenet100 read a split list"
+                         : "folder, imagenet-r, imagenet100 and cub200 read a class list");
     /* and a dataset draws nothing: the world's keys away from their defaults would be unused
      * (a run's written-back config holds the defaults, so it still loads) */
     benchmark_params d = benchmark_default_params();
