@@ -263,6 +263,14 @@ int cli_check_out_file(const char *path) {
     return 0;
 }
 
+int cli_check_out_not_input(const char *out, const char *in, const char *what) {
+    struct stat so, si;
+    if (!in || stat(out, &so) != 0 || stat(in, &si) != 0) return 0;
+    if (so.st_dev != si.st_dev || so.st_ino != si.st_ino) return 0;
+    return SEGP_FAIL("%s: is the input %s %s; writing the output there would replace it "
+                     "(choose another output file)", out, what, in);
+}
+
 int cli_check_text(const char *path, const void *data, size_t n) {
     const char *nul = memchr(data, 0, n);
     if (!nul) return 0;

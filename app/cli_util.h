@@ -16,6 +16,11 @@ int cli_int(const char *opt, const char *s, long lo, long hi, int *out);
  * folder or is not writable, or when PATH is a folder, so that the failure comes first. */
 int cli_check_out_file(const char *path);
 
+/* -1 + error when the output OUT already exists and is the file IN (an input of the command,
+ * named WHAT in the message, e.g. "--model"): writing OUT would replace that input, which the
+ * command still reads or the user still needs. 0 when IN is NULL or another file. */
+int cli_check_out_not_input(const char *out, const char *in, const char *what);
+
 /* 0 when the N bytes of DATA (read from PATH) hold no NUL byte; else -1 + an error naming the
  * file and the byte: a UTF-16 text file would otherwise read as cut-off lines. */
 int cli_check_text(const char *path, const void *data, size_t n);

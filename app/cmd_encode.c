@@ -98,6 +98,14 @@ int cmd_encode(int argc, char **argv) {
         goto done;
     }
     rc = 1;
+    /* before any work: the output's folder, and never an input in its place */
+    if (cli_check_out_file(out) || cli_check_out_not_input(out, model, "--model") ||
+        cli_check_out_not_input(out, lora_path, "--lora") ||
+        cli_check_out_not_input(out, tensor, "--tensor") ||
+        cli_check_out_not_input(out, vocab, "--vocab"))
+        goto fail;
+    for (int i = 0; i < n_images; i++)
+        if (cli_check_out_not_input(out, images[i], "image")) goto fail;
     clip_load_params lp = clip_default_load_params();
     lp.device = device;
     lp.precision = precision;

@@ -99,7 +99,9 @@ int cmd_finetune(int argc, char **argv) {
         if (config) segp_fail_prefix("%s: ", config);
         return app_report_error();
     }
-    if (out && cli_check_out_file(out) != 0) return app_report_error();
+    if (out && (cli_check_out_file(out) != 0 || cli_check_out_not_input(out, model, "--model") ||
+                cli_check_out_not_input(out, config, "--config")))
+        return app_report_error();
     clip_model *m = clip_model_load(model, &mp);
     if (!m) return app_report_error();
     if (!clip_model_config(m)->has_vision || !clip_model_config(m)->has_text) {

@@ -8,6 +8,7 @@
 #include "core/common.h"
 #include "io/image.h"
 #include "io/npy.h"
+#include "cli_util.h"
 #include "commands.h"
 
 #define MAX_RESOLUTION 4096
@@ -91,6 +92,14 @@ int cmd_preprocess(int argc, char **argv) {
         goto done;
     }
 
+    /* before any decoding: the output's folder, and never an input image in its place */
+    int bad = cli_check_out_file(out);
+    for (int k = 0; k < n_images && !bad; k++)
+        bad = cli_check_out_not_input(out, images[k], "image");
+    if (bad) {
+        rc = app_report_error();
+        goto done;
+    }
     const size_t per = (size_t)3 * (size_t)res * (size_t)res;
     float *data = segp_malloc(per * (size_t)n_images * sizeof(float));
     for (int k = 0; k < n_images; k++) {

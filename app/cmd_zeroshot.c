@@ -249,6 +249,20 @@ int cmd_zeroshot(int argc, char **argv) {
         rc = app_report_error();
         goto done;
     }
+    /* --out never replaces an input: the probabilities would overwrite the model or an image */
+    int same = 0;
+    if (out) {
+        same = cli_check_out_not_input(out, model, "--model") ||
+               cli_check_out_not_input(out, classes, "--classes") ||
+               cli_check_out_not_input(out, lora_path, "--lora") ||
+               cli_check_out_not_input(out, vocab, "--vocab");
+        for (int i = 0; i < n_img && !same; i++)
+            same = cli_check_out_not_input(out, imgs[i], "image");
+    }
+    if (same) {
+        rc = app_report_error();
+        goto done;
+    }
     if (world && bench_name && strcmp(bench_name, "shapes")) {
         rc = cli_usage_error("zeroshot", "--world shapes and --benchmark %s: give one of them",
                              bench_name);

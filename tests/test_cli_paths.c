@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/common.h"
 #include "test.h"
 #include "tiny_run.h"
 
@@ -135,4 +136,51 @@ TEST(cli_paths_output_checked_first) {
              model, test_tmpdir());
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "cannot write there") && !strstr(out, "overall"), "%s", out);
+}
+
+/* An output that names one of the command's inputs is refused before any work, and the input
+ * is left as it was: `segp encode --out` equal to --model replaced the checkpoint with the
+ * embeddings, `segp preprocess IMG --out IMG` and `segp zeroshot --out` an image or the class
+ * list with a .npy, all with exit 0. */
+TEST(cli_paths_output_not_an_input) {
+    char cmd[3000], args[2400], dir[400];
+    snprintf(dir, sizeof dir, "%s/in place dir", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp tests/fixtures/clip_tiny."
+             "safetensors '%s/m.safetensors' && cp tests/fixtures/image_rgb_37x29.png "
+             "'%s/a.png' && printf 'cat\\ndog\\n' > '%s/names.txt'", dir, dir, dir, dir, dir);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    char m[500], img[500], names[500], a[5][2400];
+    snprintf(m, sizeof m, "%s/m.safetensors", dir);
+    snprintf(img, sizeof img, "%s/a.png", dir);
+    snprintf(names, sizeof names, "%s/names.txt", dir);
+    snprintf(a[0], sizeof a[0], "encode --model '%s' --text hi --out '%s'", m, m);
+    snprintf(a[1], sizeof a[1], "encode --model '%s' --images '%s' --out '%s'", m, img, img);
+    snprintf(a[2], sizeof a[2], "preprocess '%s' -r 32 --out '%s'", img, img);
+    snprintf(a[3], sizeof a[3], "zeroshot --model '%s' --classes '%s' '%s' --out '%s'", m,
+             names, img, names);
+    snprintf(a[4], sizeof a[4], "finetune --model '%s' --out '%s'", m, m);
+    const char *victim[5] = {m, img, img, names, m};
+    const char *what[5] = {"--model", "image", "image", "--classes", "--model"};
+    uint8_t *before[5];
+    size_t n_before[5];
+    for (int k = 0; k < 5; k++)
+        CHECK(segp_read_file(victim[k], &before[k], &n_before[k]) == 0);
+    for (int k = 0; k < 5; k++) {
+        CHECK_MSG(test_run_segp(a[k], out, sizeof out) == 1, "%s: %s", a[k], out);
+        char want[1200];
+        snprintf(want, sizeof want, "segp: error: %s: is the input %s %s;", victim[k], what[k],
+                 victim[k]);
+        CHECK_MSG(strstr(out, want) == out && !strstr(out, "wrote"), "%s: %s", a[k], out);
+        uint8_t *now;
+        size_t n_now;
+        CHECK(segp_read_file(victim[k], &now, &n_now) == 0);
+        CHECK_MSG(n_now == n_before[k] && !memcmp(now, before[k], n_now), "%s changed by %s",
+                  victim[k], a[k]);
+        free(now);
+    }
+    for (int k = 0; k < 5; k++) free(before[k]);
+    /* another file of the same folder is written as before */
+    snprintf(args, sizeof args, "encode --model '%s' --images '%s' --out '%s/e.npy'", m, img,
+             dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0 && dir_has(dir, "e.npy"), "%s", out);
 }
