@@ -327,11 +327,11 @@ TEST(cli_encode_text_and_zeroshot) {
     CHECK_MSG(strstr(out, "classes_utf16.txt: byte 3 is a NUL: not UTF-8 text"), "%s", out);
 }
 
-/* Write a copy of the vision fixture with its JSON header edited: FROM replaced by TO. */
-static void corrupt_copy(const char *dst, const char *from, const char *to) {
+/* Write a copy of the fixture SRC with its JSON header edited: FROM replaced by TO. */
+static void corrupt_copy_of(const char *src, const char *dst, const char *from, const char *to) {
     uint8_t *d;
     size_t n;
-    int rc = segp_read_file(FIX "clip_vision.safetensors", &d, &n);
+    int rc = segp_read_file(src, &d, &n);
     CHECK_MSG(rc == 0, "%s", segp_last_error());
     if (rc != 0) return;
     uint64_t hl;
@@ -367,6 +367,10 @@ static void corrupt_copy(const char *dst, const char *from, const char *to) {
     free(d);
 }
 
+static void corrupt_copy(const char *dst, const char *from, const char *to) {
+    corrupt_copy_of(FIX "clip_vision.safetensors", dst, from, to);
+}
+
 static void expect_error(const char *file, const char *word) {
     char args[1024], out[4096];
     snprintf(args, sizeof args, "info %s", file);
@@ -394,6 +398,24 @@ TEST(cli_bad_checkpoints) {
     corrupt_copy(p, "mlp.c_fc.weight\":{\"dtype\":\"F32\",\"shape\":[256,128]",
                  "mlp.c_fc.weight\":{\"dtype\":\"F32\",\"shape\":[128,256]");
     expect_error(p, "shape");
+    /* a block without its attention weights, in each tower and naming: refused by name (the
+     * layers were counted up to the gap, and the model loaded with fewer blocks) */
+    static const char *gaps[][2] = {
+        {FIX "clip_tiny.safetensors", "transformer.resblocks.1.attn.in_proj_weight"},
+        {FIX "clip_tiny.safetensors", "visual.transformer.resblocks.1.attn.in_proj_weight"},
+        {FIX "clip_hf/model.safetensors", "vision_model.encoder.layers.1.self_attn.q_proj.weight"},
+        {FIX "clip_hf/model.safetensors", "text_model.encoder.layers.1.self_attn.q_proj.weight"},
+    };
+    for (size_t g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
+        char from[160], to[160], want[400];
+        snprintf(p, sizeof p, "%s/gap%zu.safetensors", t, g);
+        snprintf(from, sizeof from, "\"%s\"", gaps[g][1]);
+        snprintf(to, sizeof to, "\"%s_gone\"", gaps[g][1]);
+        corrupt_copy_of(gaps[g][0], p, from, to);
+        snprintf(want, sizeof want, "missing tensor '%s' (the file holds '", gaps[g][1]);
+        expect_error(p, want);
+        expect_error(p, "the tower has at least 2 blocks)");
+    }
     /* truncated file: header length past the end */
     snprintf(p, sizeof p, "%s/truncated.safetensors", t);
     FILE *f = fopen(p, "wb");

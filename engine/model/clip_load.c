@@ -17,7 +17,9 @@
 #include "core/config.h"
 #include "io/safetensors.h"
 
-/* Highest N+1 such that PREFIX N SUFFIX exists for N = 0..count-1 (and they are contiguous). */
+/* The block count of a tower: N such that PREFIX n SUFFIX exists for n = 0..N-1. A tensor of a
+ * later block (PREFIX m. with m >= N) means block N lost its SUFFIX tensor: -1 + an error
+ * naming it, since counting up to the gap alone loaded a shallower model without a word. */
 static int count_layers(const st_file *f, const char *prefix, const char *suffix) {
     int n = 0;
     char nm[256];
@@ -25,6 +27,18 @@ static int count_layers(const st_file *f, const char *prefix, const char *suffix
         snprintf(nm, sizeof nm, "%s%d%s", prefix, n, suffix);
         if (!st_find(f, nm)) break;
         n++;
+    }
+    size_t k = strlen(prefix);
+    for (int i = 0; i < st_count(f); i++) {
+        const char *name = st_at(f, i)->name, *p = name + k;
+        if (strncmp(name, prefix, k) || !isdigit((unsigned char)*p)) continue;
+        char *end;
+        unsigned long layer = strtoul(p, &end, 10);
+        if (*end == '.' && layer >= (unsigned long)n) {
+            snprintf(nm, sizeof nm, "%s%d%s", prefix, n, suffix);
+            return SEGP_FAIL("%s: missing tensor '%s' (the file holds '%s': the tower has "
+                             "at least %lu blocks)", st_path(f), nm, name, layer + 1);
+        }
     }
     return n;
 }
@@ -228,6 +242,7 @@ static int infer_config(const st_file *f, int hf, clip_config *c) {
         c->v_layers =
             hf ? count_layers(f, "vision_model.encoder.layers.", ".self_attn.q_proj.weight")
                : count_layers(f, "visual.transformer.resblocks.", ".attn.in_proj_weight");
+        if (c->v_layers < 0) return -1;
         if (c->v_layers == 0)
             return SEGP_FAIL("%s: vision tower has no transformer blocks (no '%s')", path,
                              hf ? "vision_model.encoder.layers.0.self_attn.q_proj.weight"
@@ -256,6 +271,7 @@ static int infer_config(const st_file *f, int hf, clip_config *c) {
         c->context = (int)t->shape[0];
         c->t_layers = hf ? count_layers(f, "text_model.encoder.layers.", ".self_attn.q_proj.weight")
                          : count_layers(f, "transformer.resblocks.", ".attn.in_proj_weight");
+        if (c->t_layers < 0) return -1;
         if (c->t_layers == 0)
             return SEGP_FAIL("%s: text tower has no transformer blocks", path);
         const char *fc = hf ? "text_model.encoder.layers.0.mlp.fc1.weight"
