@@ -416,6 +416,37 @@ TEST(cli_bad_checkpoints) {
         expect_error(p, want);
         expect_error(p, "the tower has at least 2 blocks)");
     }
+    /* a logit scale whose exp overflows float32: refused (zeroshot printed "-nan%" for every
+     * class, exit 0); 88 still loads (exp(88) = 1.65e38) */
+    const float scales[2] = {100.0f, 88.0f};
+    for (int k = 0; k < 2; k++) {
+        uint8_t *d;
+        size_t n;
+        st_file *sf = st_open(FIX "clip_tiny.safetensors");
+        const st_tensor *ls = sf ? st_find(sf, "logit_scale") : NULL;
+        CHECK(ls && ls->dtype == ST_F16 && segp_read_file(FIX "clip_tiny.safetensors", &d,
+                                                          &n) == 0);
+        if (!ls) {
+            st_close(sf);
+            break;
+        }
+        uint64_t hl;
+        memcpy(&hl, d, 8);
+        uint16_t h = st_f32_to_f16(scales[k]);
+        memcpy(d + 8 + hl + ls->begin, &h, 2);
+        st_close(sf);
+        snprintf(p, sizeof p, "%s/scale%d.safetensors", t, k);
+        CHECK(segp_write_file_atomic(p, d, n) == 0);
+        free(d);
+        if (k == 0) {
+            expect_error(p, "tensor 'logit_scale' is 100: exp(100) is too large for float32");
+        } else {
+            char args[600], o[8192];
+            snprintf(args, sizeof args, "info %s --no-tensors", p);
+            CHECK_EQ_INT(test_run_segp(args, o, sizeof o), 0);
+            CHECK_MSG(strstr(o, "exp(s) = 1651636266136130"), "%s", o);
+        }
+    }
     /* truncated file: header length past the end */
     snprintf(p, sizeof p, "%s/truncated.safetensors", t);
     FILE *f = fopen(p, "wb");

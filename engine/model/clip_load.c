@@ -458,6 +458,16 @@ static clip_model *load_from(st_file *f, int config_json_beside, const clip_load
             clip_model_free(m);
             return NULL;
         }
+    /* logits are exp(logit_scale) * cos: past ~88.7 that is inf, and inf * cos gave NaN
+     * probabilities and losses with exit 0 (trained CLIPs hold ln 100 = 4.6052) */
+    float ls = host[m->logit_scale];
+    if (!isfinite(expf(ls))) {
+        SEGP_FAIL("%s: tensor 'logit_scale' is %g: exp(%g) is too large for float32 (CLIP's "
+                  "models hold at most ln 100 = 4.6052)", path, ls, ls);
+        free(host);
+        clip_model_free(m);
+        return NULL;
+    }
     be->to_device(m->params, host, m->n_params * sizeof(float));
     free(host);
     return m;
