@@ -305,7 +305,10 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     if (!tok) return -1;
     /* everything that refuses the run comes before out_dir is made or locked */
     int threads = 0, lock_fd = -1, rc0 = check_eval_prompts(cfg, tok);
-    if (rc0 == 0 && resume && !file_exists(p_ckpt))
+    /* a run killed before its first checkpoint has its config.json, which refuses a fresh
+     * start; resuming it starts again from step 0, where it stood (it was a dead end) */
+    int from_scratch = resume && !file_exists(p_ckpt) && file_exists(p_cfg);
+    if (rc0 == 0 && resume && !from_scratch && !file_exists(p_ckpt))
         rc0 = SEGP_FAIL("%s: no checkpoint to resume from (check out_dir or --out, or run "
                         "without --resume to start)", p_ckpt);
     if (rc0 == 0 && resume) rc0 = check_resume_config(p_cfg, cfg, &threads);
@@ -356,7 +359,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     train_step *trainer = opt ? train_step_new(m, &sp) : NULL;
     int start = 0, rc = trainer ? 0 : -1, stopped = 0;
     if (rc == 0 && resume) {
-        if (load_checkpoint(p_ckpt, params, opt, &start) != 0) rc = -1;
+        if (!from_scratch && load_checkpoint(p_ckpt, params, opt, &start) != 0) rc = -1;
         else trim_log(p_log, start);
     } else if (rc == 0) {
         char extra[768], cpu[256];
