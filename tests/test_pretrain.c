@@ -258,6 +258,12 @@ TEST(pretrain_resume_before_first_checkpoint) {
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     snprintf(p, sizeof p, "%s/checkpoint.safetensors", dir);
     CHECK(unlink(p) == 0); /* as killed before the first checkpoint_every steps */
+    /* what a kill while writing the checkpoint leaves (removed by the resume), and a file of
+     * the user's that only looks alike (kept) */
+    snprintf(p, sizeof p, "%s/checkpoint.safetensors.tmp.99999", dir);
+    write_text(p, "partial");
+    snprintf(p, sizeof p, "%s/notes.tmp.1", dir);
+    write_text(p, "mine");
     snprintf(args, sizeof args, "pretrain %s", cfg);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "already holds a run (resume it with --resume"), "%s", out);
@@ -269,6 +275,7 @@ TEST(pretrain_resume_before_first_checkpoint) {
     size_t na = 0, nb = 0;
     CHECK(segp_read_file(p, &a, &na) == 0 && segp_read_file(q, &b, &nb) == 0);
     CHECK_MSG(na == nb && na > 0 && !memcmp(a, b, na), "resumed model differs");
+    CHECK(!dir_has(dir, "checkpoint.safetensors.tmp.99999") && dir_has(dir, "notes.tmp.1"));
     free(a), free(b);
     snprintf(p, sizeof p, "%s/log.jsonl", ref);
     snprintf(q, sizeof q, "%s/log.jsonl", dir);

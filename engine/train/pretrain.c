@@ -2,6 +2,7 @@
 #include "pretrain.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -252,6 +253,26 @@ static const cJSON *item_at(const cJSON *o, const char *key) {
     return NULL;
 }
 
+/* Remove the temporary files (NAME.tmp.PID) of this run's own files in DIR that a killed
+ * process left behind: each is as large as what it was writing (a checkpoint holds the
+ * weights and both AdamW moments), and they stayed after the resume. Only under the run's
+ * lock, so that no other writer owns one. */
+static void clean_own_tmp(const char *dir) {
+    static const char *own[] = {"checkpoint.safetensors.tmp.", "model.safetensors.tmp.",
+                                "config.json.tmp.", "log.jsonl.tmp."};
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
+            if (!strncmp(e->d_name, own[k], strlen(own[k]))) {
+                char p[1400];
+                snprintf(p, sizeof p, "%.1000s/%.255s", dir, e->d_name);
+                unlink(p);
+            }
+    closedir(d);
+}
+
 /* --resume continues the run in out_dir exactly only with the settings it started with (its
  * config.json): another learning rate, step count or model would silently mix two runs under
  * the first one's record. Where it goes and how often it logs, checkpoints and evaluates may
@@ -324,6 +345,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         clip_tokenizer_free(tok);
         return -1;
     }
+    clean_own_tmp(cfg->out_dir);
     if (warn[0] && cb) {
         pretrain_event w = {.kind = PRETRAIN_WARNING, .text = warn};
         cb(&w, user);
