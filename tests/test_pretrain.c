@@ -308,7 +308,11 @@ TEST(pretrain_bad_configs) {
         {"[1, 2]", "object"},
         {"{\"model\": {\"activation\": \"relu\"}}", "relu"},
         {"{\"model\": {\"patch\": 5}}", "patch"},
-        {"{\"model\": {\"vision_width\": 30, \"vision_heads\": 4}}", "divisible"},
+        /* named by key (the advice was to set the safetensors metadata key segp.vision_heads) */
+        {"{\"model\": {\"vision_width\": 30, \"vision_heads\": 4}}",
+         "model.vision_heads 4 does not divide model.vision_width 30"},
+        {"{\"model\": {\"text_width\": 96, \"text_heads\": 5}}",
+         "model.text_heads 5 does not divide model.text_width 96"},
         {"{\"world\": {\"shape_group\": 13}}", "world.shape_group"},
         {"{\"train\": {\"prompt_template\": \"a shape\", \"steps\": 1, \"batch_size\": 4}}",
          "'train.prompt_template': \"a shape\""},

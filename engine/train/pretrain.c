@@ -132,6 +132,13 @@ int pretrain_config_check(const pretrain_config *c, clip_config *mc) {
     if (c->image_size % c->patch)
         return SEGP_FAIL("model.patch %d does not divide world.image_size %d", c->patch,
                          c->image_size);
+    /* by key: clip_config_check's advice (a safetensors metadata key) is for checkpoints */
+    if (c->v_width % c->v_heads)
+        return SEGP_FAIL("model.vision_heads %d does not divide model.vision_width %d",
+                         c->v_heads, c->v_width);
+    if (c->t_width % c->t_heads)
+        return SEGP_FAIL("model.text_heads %d does not divide model.text_width %d", c->t_heads,
+                         c->t_width);
     if (c->batch_size % c->shape_group)
         return SEGP_FAIL("train.batch_size %d is not a multiple of world.shape_group %d (a group "
                          "would be split across two batches)",
