@@ -475,6 +475,42 @@ TEST(cli_bad_checkpoints) {
     CHECK_EQ_INT(test_run_segp("nosuchcommand", out, sizeof out), 2);
 }
 
+/* A Hugging Face config.json whose towers differ in activation or layer-norm epsilon, or with
+ * an epsilon that is no positive number: refused, naming the keys (the vision tower's values
+ * were used for both, and a bad epsilon replaced by 1e-5, without a word). */
+TEST(cli_hf_config_towers_differ) {
+    static const char *cases[][2] = {
+        {"\"hidden_act\": \"quick_gelu\"", "\"hidden_act\": \"gelu\""},
+        {"\"layer_norm_eps\": 1e-5", "\"layer_norm_eps\": 1e-6"},
+        {"\"layer_norm_eps\": -1", "\"layer_norm_eps\": -1"},
+        {"\"hidden_act\": \"gelu\"", "\"hidden_act\": \"gelu\""},
+    };
+    static const char *want[] = {
+        "config.json: vision_config.hidden_act \"quick_gelu\" and text_config.hidden_act "
+        "\"gelu\" differ (segp runs both towers with one activation)",
+        "config.json: vision_config.layer_norm_eps 1e-05 and text_config.layer_norm_eps 1e-06 "
+        "differ (segp runs both towers with one epsilon)",
+        "config.json: vision_config.layer_norm_eps is not a positive number",
+        "activation gelu (from config.json); heads from config.json; layer-norm eps 1e-05",
+    };
+    char dir[400], cmd[1400], cfg[1200], args[700], out[8192];
+    for (int k = 0; k < 4; k++) {
+        snprintf(dir, sizeof dir, "%s/hf_towers%d", test_tmpdir(), k);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp " FIX
+                 "clip_hf/model.safetensors '%s/'", dir, dir, dir);
+        CHECK(system(cmd) == 0);
+        snprintf(cfg, sizeof cfg, "{\"vision_config\": {\"num_attention_heads\": 3, %s},\n"
+                 " \"text_config\": {\"num_attention_heads\": 5, %s}}\n", cases[k][0],
+                 cases[k][1]);
+        snprintf(cmd, sizeof cmd, "%s/config.json", dir);
+        write_text(cmd, cfg);
+        snprintf(args, sizeof args, "info '%s/model.safetensors' --no-tensors", dir);
+        int rc = test_run_segp(args, out, sizeof out);
+        CHECK_MSG(rc == (k == 3 ? 0 : 1) && strstr(out, want[k]), "case %d: exit %d: %s", k, rc,
+                  out);
+    }
+}
+
 /* A one-tower checkpoint where both towers are needed: segp run refuses it by key before any
  * run directory (it made one, then failed in the tokenizer: "context_length 0"), and segp
  * finetune names it before its header. */

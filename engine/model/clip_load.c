@@ -121,7 +121,8 @@ static int hints_from_config_json(const char *weights_path, arch_hints *h, int *
         return SEGP_FAIL("%s: not valid JSON", cfg_path);
     }
     *found = 1;
-    int rc = 0;
+    int rc = 0, acts[2] = {-1, -1};
+    double epss[2] = {0, 0};
     const char *towers[2] = {"vision_config", "text_config"};
     for (int t = 0; t < 2 && rc == 0; t++) {
         cJSON *tc = cJSON_GetObjectItemCaseSensitive(root, towers[t]);
@@ -137,11 +138,26 @@ static int hints_from_config_json(const char *weights_path, arch_hints *h, int *
                 h->t_heads = heads->valueint;
         }
         cJSON *act = cJSON_GetObjectItemCaseSensitive(tc, "hidden_act");
-        if (rc == 0 && cJSON_IsString(act) && h->act < 0)
-            rc = parse_act(act->valuestring, cfg_path, &h->act);
+        if (rc == 0 && cJSON_IsString(act)) rc = parse_act(act->valuestring, cfg_path, &acts[t]);
         cJSON *eps = cJSON_GetObjectItemCaseSensitive(tc, "layer_norm_eps");
-        if (cJSON_IsNumber(eps) && h->eps == 0.0f) h->eps = (float)eps->valuedouble;
+        if (rc == 0 && eps && (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0)))
+            rc = SEGP_FAIL("%s: %s.layer_norm_eps is not a positive number", cfg_path,
+                           towers[t]);
+        else if (eps) epss[t] = eps->valuedouble;
     }
+    /* segp runs both towers with one activation and one epsilon: towers that differ were run
+     * with the vision tower's, without a word */
+    static const char *act_names[2] = {"quick_gelu", "gelu"};
+    if (rc == 0 && acts[0] >= 0 && acts[1] >= 0 && acts[0] != acts[1])
+        rc = SEGP_FAIL("%s: vision_config.hidden_act \"%s\" and text_config.hidden_act \"%s\" "
+                       "differ (segp runs both towers with one activation)", cfg_path,
+                       act_names[acts[0] == ACT_GELU], act_names[acts[1] == ACT_GELU]);
+    if (rc == 0 && epss[0] > 0 && epss[1] > 0 && (float)epss[0] != (float)epss[1])
+        rc = SEGP_FAIL("%s: vision_config.layer_norm_eps %g and text_config.layer_norm_eps %g "
+                       "differ (segp runs both towers with one epsilon)", cfg_path, epss[0],
+                       epss[1]);
+    if (rc == 0 && h->act < 0) h->act = acts[0] >= 0 ? acts[0] : acts[1];
+    if (rc == 0 && h->eps == 0.0f) h->eps = (float)(epss[0] > 0 ? epss[0] : epss[1]);
     cJSON_Delete(root);
     return rc;
 }
