@@ -475,6 +475,21 @@ TEST(cli_bad_checkpoints) {
     CHECK_EQ_INT(test_run_segp("nosuchcommand", out, sizeof out), 2);
 }
 
+/* `segp info` of a copy of the Hugging Face fixture beside config.json CFG (case K's folder):
+ * exit status RC and WANT in its output. */
+static void hf_config_case(int k, const char *cfg, int rc, const char *want) {
+    char dir[400], cmd[1400], args[700], out[8192];
+    snprintf(dir, sizeof dir, "%s/hf_config%d", test_tmpdir(), k);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp " FIX
+             "clip_hf/model.safetensors '%s/'", dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s/config.json", dir);
+    write_text(cmd, cfg);
+    snprintf(args, sizeof args, "info '%s/model.safetensors' --no-tensors", dir);
+    int got = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(got == rc && strstr(out, want), "case %d: exit %d: %s", k, got, out);
+}
+
 /* A Hugging Face config.json whose towers differ in activation or layer-norm epsilon, or with
  * an epsilon that is no positive number: refused, naming the keys (the vision tower's values
  * were used for both, and a bad epsilon replaced by 1e-5, without a word). */
@@ -493,22 +508,26 @@ TEST(cli_hf_config_towers_differ) {
         "config.json: vision_config.layer_norm_eps is not a positive number",
         "activation gelu (from config.json); heads from config.json; layer-norm eps 1e-05",
     };
-    char dir[400], cmd[1400], cfg[1200], args[700], out[8192];
     for (int k = 0; k < 4; k++) {
-        snprintf(dir, sizeof dir, "%s/hf_towers%d", test_tmpdir(), k);
-        snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp " FIX
-                 "clip_hf/model.safetensors '%s/'", dir, dir, dir);
-        CHECK(system(cmd) == 0);
+        char cfg[1200];
         snprintf(cfg, sizeof cfg, "{\"vision_config\": {\"num_attention_heads\": 3, %s},\n"
                  " \"text_config\": {\"num_attention_heads\": 5, %s}}\n", cases[k][0],
                  cases[k][1]);
-        snprintf(cmd, sizeof cmd, "%s/config.json", dir);
-        write_text(cmd, cfg);
-        snprintf(args, sizeof args, "info '%s/model.safetensors' --no-tensors", dir);
-        int rc = test_run_segp(args, out, sizeof out);
-        CHECK_MSG(rc == (k == 3 ? 0 : 1) && strstr(out, want[k]), "case %d: exit %d: %s", k, rc,
-                  out);
+        hf_config_case(k, cfg, k == 3 ? 0 : 1, want[k]);
     }
+}
+
+/* Head counts from config.json: a fraction is refused (2.5 was read as 2), and a count that does
+ * not divide the width is named with where it came from (the advice was to set the safetensors
+ * metadata key, which the file did not have). */
+TEST(cli_hf_config_heads) {
+    hf_config_case(10, "{\"vision_config\": {\"num_attention_heads\": 3}, "
+                   "\"text_config\": {\"num_attention_heads\": 2.5}}", 1,
+                   "config.json: text_config.num_attention_heads is not a positive integer");
+    hf_config_case(11, "{\"vision_config\": {\"num_attention_heads\": 5}, "
+                   "\"text_config\": {\"num_attention_heads\": 5}}", 1,
+                   "model.safetensors: vision width 48 is not divisible by 5 heads (from "
+                   "config.json's vision_config.num_attention_heads)");
 }
 
 /* A one-tower checkpoint where both towers are needed: segp run refuses it by key before any

@@ -129,9 +129,11 @@ static int hints_from_config_json(const char *weights_path, arch_hints *h, int *
         if (!cJSON_IsObject(tc)) continue;
         cJSON *heads = cJSON_GetObjectItemCaseSensitive(tc, "num_attention_heads");
         if (heads) {
-            if (!cJSON_IsNumber(heads) || heads->valuedouble < 1)
-                rc = SEGP_FAIL("%s: %s.num_attention_heads is not a positive number", cfg_path,
-                               towers[t]);
+            /* a whole number in the range the metadata key takes (2.5 was read as 2) */
+            if (!cJSON_IsNumber(heads) || heads->valuedouble < 1 ||
+                heads->valuedouble > 65536 || heads->valuedouble != floor(heads->valuedouble))
+                rc = SEGP_FAIL("%s: %s.num_attention_heads is not a positive integer (at most "
+                               "65536)", cfg_path, towers[t]);
             else if (t == 0 && !h->v_heads)
                 h->v_heads = heads->valueint;
             else if (t == 1 && !h->t_heads)
@@ -389,6 +391,7 @@ static clip_model *load_from(st_file *f, int config_json_beside, const clip_load
         return NULL;
     }
     int meta_heads = h.v_heads || h.t_heads, meta_act = h.act >= 0;
+    int h_meta_v = h.v_heads != 0, h_meta_t = h.t_heads != 0;
     if (config_json_beside && hints_from_config_json(path, &h, &from_json) != 0) {
         st_close(f);
         return NULL;
@@ -418,6 +421,21 @@ static clip_model *load_from(st_file *f, int config_json_beside, const clip_load
                       path, cfg.t_width);
             return NULL;
         }
+    }
+    /* a head count that does not divide the width came from metadata or config.json: name
+     * which (clip_config_check's advice is the metadata key) */
+    const char *bad = cfg.has_vision && cfg.v_width % cfg.v_heads ? "vision"
+                      : cfg.has_text && cfg.t_width % cfg.t_heads ? "text" : NULL;
+    if (bad) {
+        int v = bad[0] == 'v';
+        st_close(f);
+        SEGP_FAIL("%s: %s width %d is not divisible by %d heads (from %s%s)", path, bad,
+                  v ? cfg.v_width : cfg.t_width, v ? cfg.v_heads : cfg.t_heads,
+                  (v ? h_meta_v : h_meta_t) ? "the metadata key segp." : "config.json's ",
+                  (v ? h_meta_v : h_meta_t) ? (v ? "vision_heads" : "text_heads")
+                                            : (v ? "vision_config.num_attention_heads"
+                                                 : "text_config.num_attention_heads"));
+        return NULL;
     }
     if (clip_config_check(&cfg, path) != 0) {
         st_close(f);
