@@ -416,6 +416,17 @@ TEST(cli_bad_checkpoints) {
         expect_error(p, want);
         expect_error(p, "the tower has at least 2 blocks)");
     }
+    /* towers in layouts segp does not read: named as such (an RN50 tower was "missing tensor
+     * 'visual.positional_embedding'", and a timm vision tower made a text-only model, exit 0) */
+    snprintf(p, sizeof p, "%s/resnet.safetensors", t);
+    corrupt_copy(p, "\"visual.positional_embedding\"", "\"visual.attnpool.positional_embedding\"");
+    expect_error(p, "holds a ModifiedResNet vision tower ('visual.attnpool.positional_embedding'"
+                    ", as OpenAI's RN50 family); segp reads ViT vision towers only");
+    snprintf(p, sizeof p, "%s/timm.safetensors", t);
+    corrupt_copy_of(FIX "clip_tiny.safetensors", p, "\"visual.conv1.weight\"",
+                    "\"visual.trunk.patch_embed.proj.weight\"");
+    expect_error(p, "holds a vision tower segp cannot read ('visual.trunk.patch_embed.proj."
+                    "weight' but no 'visual.conv1.weight'; ");
     /* a logit scale whose exp overflows float32: refused (zeroshot printed "-nan%" for every
      * class, exit 0); 88 still loads (exp(88) = 1.65e38) */
     const float scales[2] = {100.0f, 88.0f};

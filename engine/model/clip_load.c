@@ -231,6 +231,23 @@ static int infer_config(const st_file *f, int hf, clip_config *c) {
         hf ? "text_model.embeddings.token_embedding.weight" : "token_embedding.weight";
     c->has_vision = st_find(f, conv) != NULL;
     c->has_text = st_find(f, tok) != NULL;
+    /* a tower in a layout segp does not read must not pass for an absent one (a timm vision
+     * tower made a text-only model) or for a broken ViT (RN50 was 'missing tensor
+     * visual.positional_embedding') */
+    for (int i = 0; i < st_count(f); i++) {
+        const char *nm = st_at(f, i)->name;
+        if (c->has_vision && !hf && (!strncmp(nm, "visual.attnpool.", 16) ||
+                                     !strncmp(nm, "visual.layer1.", 14)))
+            return SEGP_FAIL("%s: holds a ModifiedResNet vision tower ('%s', as OpenAI's RN50 "
+                             "family); segp reads ViT vision towers only", path, nm);
+        int v = !strncmp(nm, hf ? "vision_model." : "visual.", hf ? 13 : 7);
+        int t = hf ? !strncmp(nm, "text_model.", 11)
+                   : !strncmp(nm, "transformer.", 12) || !strncmp(nm, "text.", 5);
+        if ((v && !c->has_vision) || (t && !c->has_text))
+            return SEGP_FAIL("%s: holds a %s tower segp cannot read ('%s' but no '%s'; segp "
+                             "reads ViT towers with OpenAI/open_clip or Hugging Face CLIPModel "
+                             "names)", path, v ? "vision" : "text", nm, v ? conv : tok);
+    }
     if (!c->has_vision && !c->has_text)
         return SEGP_FAIL("%s: not a CLIP checkpoint (found neither '%s' nor '%s')", path, conv,
                          tok);
