@@ -162,7 +162,8 @@ int cmd_info(int argc, char **argv) {
     printf("activation %s (from %s); heads from %s; layer-norm eps %g\n",
            c->act == ACT_GELU ? "gelu" : "quick_gelu", c->act_source, c->heads_source,
            (double)c->ln_eps);
-    printf("logit scale exp(s) = %.4f\n", (double)clip_model_logit_scale(m));
+    double ls = (double)clip_model_logit_scale(m); /* s up to 88 loads: e^88 has 39 digits */
+    printf(ls < 1e6 ? "logit scale exp(s) = %.4f\n" : "logit scale exp(s) = %.4e\n", ls);
     printf("parameters\n");
     int64_t v = clip_model_param_count(m, 0), t = clip_model_param_count(m, 1),
             o = clip_model_param_count(m, 2);

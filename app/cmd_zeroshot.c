@@ -258,6 +258,20 @@ int cmd_zeroshot(int argc, char **argv) {
                cli_check_out_not_input(out, vocab, "--vocab");
         for (int i = 0; i < n_img && !same; i++)
             same = cli_check_out_not_input(out, imgs[i], "image");
+        if (!same && bp.classes_file[0])
+            same = cli_check_out_not_input(out, bp.classes_file, "--classes-file");
+        /* the split list of each split: {} stands for its name */
+        static const char *const splits[] = {"train", "test"};
+        for (int k = 0; k < 2 && !same && bp.split_file[0]; k++) {
+            char list[sizeof bp.split_file + 8];
+            const char *br = strstr(bp.split_file, "{}");
+            if (br)
+                snprintf(list, sizeof list, "%.*s%s%s", (int)(br - bp.split_file), bp.split_file,
+                         splits[k], br + 2);
+            else
+                snprintf(list, sizeof list, "%s", bp.split_file);
+            same = cli_check_out_not_input(out, list, "--split-file");
+        }
     }
     if (same) {
         rc = app_report_error();

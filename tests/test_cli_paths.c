@@ -149,23 +149,32 @@ TEST(cli_paths_output_not_an_input) {
              "safetensors '%s/m.safetensors' && cp tests/fixtures/image_rgb_37x29.png "
              "'%s/a.png' && printf 'cat\\ndog\\n' > '%s/names.txt'", dir, dir, dir, dir, dir);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
-    char m[500], img[500], names[500], a[5][2400];
+    char m[500], img[500], names[500], list[500], a[7][2400];
     snprintf(m, sizeof m, "%s/m.safetensors", dir);
     snprintf(img, sizeof img, "%s/a.png", dir);
     snprintf(names, sizeof names, "%s/names.txt", dir);
+    snprintf(list, sizeof list, "%s/test.txt", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", names, list);
+    CHECK(system(cmd) == 0);
     snprintf(a[0], sizeof a[0], "encode --model '%s' --text hi --out '%s'", m, m);
     snprintf(a[1], sizeof a[1], "encode --model '%s' --images '%s' --out '%s'", m, img, img);
     snprintf(a[2], sizeof a[2], "preprocess '%s' -r 32 --out '%s'", img, img);
     snprintf(a[3], sizeof a[3], "zeroshot --model '%s' --classes '%s' '%s' --out '%s'", m,
              names, img, names);
     snprintf(a[4], sizeof a[4], "finetune --model '%s' --out '%s'", m, m);
-    const char *victim[5] = {m, img, img, names, m};
-    const char *what[5] = {"--model", "image", "image", "--classes", "--model"};
-    uint8_t *before[5];
-    size_t n_before[5];
-    for (int k = 0; k < 5; k++)
+    /* a benchmark's list files ({} is the split's name); they were not compared */
+    snprintf(a[5], sizeof a[5], "zeroshot --model '%s' --benchmark folder --root '%s' "
+             "--classes-file '%s' --out '%s'", m, dir, names, names);
+    snprintf(a[6], sizeof a[6], "zeroshot --model '%s' --benchmark folder --root '%s' "
+             "--split-file '%s/{}.txt' --out '%s'", m, dir, dir, list);
+    const char *victim[7] = {m, img, img, names, m, names, list};
+    const char *what[7] = {"--model", "image", "image", "--classes", "--model", "--classes-file",
+                           "--split-file"};
+    uint8_t *before[7];
+    size_t n_before[7];
+    for (int k = 0; k < 7; k++)
         CHECK(segp_read_file(victim[k], &before[k], &n_before[k]) == 0);
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 7; k++) {
         CHECK_MSG(test_run_segp(a[k], out, sizeof out) == 1, "%s: %s", a[k], out);
         char want[1200];
         snprintf(want, sizeof want, "segp: error: %s: is the input %s %s;", victim[k], what[k],
@@ -178,7 +187,7 @@ TEST(cli_paths_output_not_an_input) {
                   victim[k], a[k]);
         free(now);
     }
-    for (int k = 0; k < 5; k++) free(before[k]);
+    for (int k = 0; k < 7; k++) free(before[k]);
     /* another file of the same folder is written as before */
     snprintf(args, sizeof args, "encode --model '%s' --images '%s' --out '%s/e.npy'", m, img,
              dir);

@@ -105,6 +105,25 @@ pretrain_config pretrain_default_config(void) {
     return c;
 }
 
+/* A training step keeps every block's attention probabilities for its backward pass (batch x
+ * heads x tokens^2 floats per block and tower): a lower bound on its memory. An architecture
+ * whose bound exceeds the machine's memory is refused before out_dir is made; it failed at
+ * the first step, leaving a run folder behind (image_size 256 with patch 1: 35 TB). */
+static int check_step_memory(const pretrain_config *c, const clip_config *mc) {
+    double tv = (double)mc->grid * mc->grid + 1, tt = mc->context;
+    double need = 4.0 * c->batch_size * (mc->v_layers * mc->v_heads * tv * tv +
+                                         mc->t_layers * mc->t_heads * tt * tt);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * page : 0;
+    if (have <= 0 || need <= have) return 0;
+    return SEGP_FAIL("train.batch_size %d with model.vision_layers %d, model.vision_heads %d "
+                     "and %.0f image tokens (world.image_size / model.patch, squared, + 1): a "
+                     "training step keeps at least %.1f GiB of attention maps, and this machine "
+                     "has %.1f GiB (expected a smaller train.batch_size or world.image_size, a "
+                     "larger model.patch, or fewer layers or heads)", c->batch_size,
+                     mc->v_layers, mc->v_heads, tv, need / 1073741824.0, have / 1073741824.0);
+}
+
 /* The zero-shot evaluation's prompts, every class's, at model.context: refused before any work
  * when cutting them to the context leaves two classes one prompt, not at the first evaluation.
  * (In pretrain_run, with its tokenizer: the config check stays free of the vocabulary.) */
@@ -333,6 +352,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     if (!tok) return -1;
     /* everything that refuses the run comes before out_dir is made or locked */
     int threads = 0, lock_fd = -1, rc0 = check_eval_prompts(cfg, tok);
+    if (rc0 == 0) rc0 = check_step_memory(cfg, &mc);
     /* a run killed before its first checkpoint has its config.json, which refuses a fresh
      * start; resuming it starts again from step 0, where it stood (it was a dead end) */
     int from_scratch = resume && !file_exists(p_ckpt) && file_exists(p_cfg);
