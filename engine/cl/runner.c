@@ -313,9 +313,13 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     free(extra);
     char path[4200];
     rundir_path(dir, "config.json", path, sizeof path);
-    int rc = rundir_write_text(path, text);
-    if (rc == 0 && rundir_write_config_sha(dir, text) != 0) {
-        unlink(path); /* no record, no run: the folder goes, so the same command runs again */
+    /* the record first: a crash between the two writes must not leave a config.json without
+     * its SHA-256, which resume would take for an older segp's run and never check */
+    int rc = rundir_write_config_sha(dir, text);
+    if (rc == 0 && rundir_write_text(path, text) != 0) {
+        char sha_path[4200]; /* no config, no run: the folder goes, so the command runs again */
+        rundir_path(dir, "config.json.sha256", sha_path, sizeof sha_path);
+        unlink(sha_path);
         rc = -1;
     }
     free(text);
