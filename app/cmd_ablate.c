@@ -185,15 +185,6 @@ static int check_ablation(const ablation *a, int full) {
     return 0;
 }
 
-/* A folder left by a run killed between creating it and writing config.json holds nothing but
- * an empty tasks/: removed (rmdir removes empty folders only). */
-static int remove_empty_run(const char *dir) {
-    char p[4500];
-    snprintf(p, sizeof p, "%s/tasks", dir);
-    rmdir(p);
-    return rmdir(dir);
-}
-
 /* 1 (+ error naming the process) when another process holds the lock of the cell in DIR,
  * looking again for up to TENTHS tenths of a second (the other takes it just after creating
  * DIR), else 0. */
@@ -235,7 +226,8 @@ static int run_cell(const ablation *a, int cell, cli_progress *ui, FILE *o) {
     char path[4500];
     snprintf(path, sizeof path, "%s/config.json", dir);
     if (cell_busy(dir, 0)) return 2; /* a job array's twin, another ablate */
-    if (rundir_exists(dir) && !rundir_exists(path) && remove_empty_run(dir) != 0) {
+    /* a folder left by a cell killed before its config.json was written: started again */
+    if (rundir_exists(dir) && !rundir_exists(path) && !rundir_remove_unstarted(dir)) {
         SEGP_FAIL("%s: exists but holds no config.json (not a run directory); move it away, or "
                   "choose another --out", dir);
         return -2;

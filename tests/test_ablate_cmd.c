@@ -218,12 +218,19 @@ TEST(ablate_runs_cells_skips_and_resumes) {
     CHECK_MSG(err && strstr(err, "train.lr") && !strstr(err, "continue with"), "%s",
               err ? err : "");
     free(err);
-    /* --cell: a folder left empty by a kill is started afresh; Ctrl-C stops a cell (130) and
-     * rerunning the cell resumes it to the metrics of the uninterrupted one */
+    /* --cell: a folder left by a cell killed before its config.json was in place (an empty
+     * tasks/, the lock file, the record and a torn temporary config.json) is started afresh;
+     * Ctrl-C stops a cell (130) and rerunning the cell resumes it to the metrics of the
+     * uninterrupted one */
     char out2[600];
     snprintf(out2, sizeof out2, "%s/abl-cell-out", test_tmpdir());
     snprintf(p, sizeof p, "%s/finetune-s5/tasks", out2);
     mkdirs(p);
+    const char *left[] = {".lock", "config.json.sha256", "config.json.tmp.99"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(p, sizeof p, "%s/finetune-s5/%s", out2, left[k]);
+        write_text(p, "{\"mod");
+    }
     char cmd[2400];
     snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=step:3:INT %s ablate %s --variants "
              "zeroshot,finetune --seeds 1 --out %s --cell 1 > %s 2> %s", test_segp_bin(), cfg, out2,

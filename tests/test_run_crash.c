@@ -8,20 +8,50 @@
 #include "test.h"
 #include "tiny_run.h"
 
+static char out[65536];
+
 /* Killed while the run writes the first (N 1) or the second (N 2) file of its start: the
  * record config.json.sha256 and config.json. A config.json without its record would be taken
  * for an older segp's run and resumed unchecked for good, so there is never one without the
- * other. */
+ * other. The folder left holds no run: `segp resume` says so and what to do, and the same
+ * `segp run` starts in it again (it was refused: "already exists") and ends on the numbers of
+ * a run never killed. */
 TEST(run_killed_while_writing_its_config) {
     test_one_thread();
+    char ref[600], args[1400];
+    snprintf(ref, sizeof ref, "%s/start-ref", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("start", "finetune", ""), ref);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     for (int k = 1; k <= 2; k++) {
-        char dir[600], args[1400], fault[16];
+        char dir[600], fault[16], resume[700];
         snprintf(dir, sizeof dir, "%s/start-killed-%d", test_tmpdir(), k);
         snprintf(args, sizeof args, "run %s --out %s", tiny_config("start", "finetune", ""), dir);
         snprintf(fault, sizeof fault, "file:%d", k);
         CHECK_MSG(run_segp_fault(fault, args) != 0, "%s: the run was not killed", fault);
         CHECK_MSG(!dir_has(dir, "config.json") || dir_has(dir, "config.json.sha256"),
                   "%s: config.json left without config.json.sha256", fault);
+        CHECK_MSG(dir_has(dir, "tasks") && !dir_has(dir, "config.json"), "%s", fault);
+        snprintf(resume, sizeof resume, "resume %s", dir);
+        CHECK_EQ_INT(test_run_segp(resume, out, sizeof out), 1);
+        CHECK_MSG(strstr(out, "killed there before it wrote config.json") &&
+                      strstr(out, "run the same segp run command again"), "%s", out);
+        CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s: run again: %s", fault, out);
+        CHECK_MSG(strstr(out, "before it wrote config.json (nothing trained); starting it "
+                              "again"), "%s", out);
+        CHECK(dir_has(dir, "DONE") && dir_has(dir, "config.json.sha256"));
+        CHECK(same_run_file(ref, dir, "metrics.jsonl") &&
+              same_run_file(ref, dir, "accuracy_matrix.npy"));
     }
+    /* a folder with anything else in it is never taken */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/start-other", test_tmpdir());
+    snprintf(args, sizeof args, "%s/tasks", dir);
+    mkdirs(args);
+    snprintf(args, sizeof args, "%s/notes.txt", dir);
+    write_text(args, "mine\n");
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("start", "finetune", ""), dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "already exists; a run is written into a new folder only"), "%s", out);
+    CHECK(dir_has(dir, "notes.txt") && dir_has(dir, "tasks"));
     test_all_threads();
 }

@@ -284,6 +284,7 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     char sha[65];
     int made = 0; /* the folder is ours, and not yet a run (no config.json) */
+    int again = 0; /* DIR was left by this run's own start, killed before config.json */
     if (segp_check_path_length(dir, RUNDIR_MAX_PATH) != 0) goto fail;
     if (!r->params.free_dir && rundir_exists(dir)) {
         /* resume is the way on only for a run directory: not for a file or any other folder */
@@ -292,12 +293,14 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
         rundir_path(dir, "config.json", cj, sizeof cj);
         if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
             SEGP_FAIL("%s: already exists and is not a folder (choose another --out)", dir);
+        else if (!rundir_exists(cj) && rundir_remove_unstarted(dir))
+            again = 1; /* nothing was trained there: the same command starts again */
         else if (!rundir_exists(cj))
             SEGP_FAIL("%s: already exists; a run is written into a new folder only (choose "
                       "another --out)", dir);
         else
             rundir_fail_taken(dir);
-        goto fail;
+        if (!again) goto fail;
     }
     if (setup(r) != 0 || sha256_file_hex(c->model, sha) != 0) goto fail;
     char warn[600];
@@ -327,6 +330,9 @@ cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char
     made = 0; /* from here on a failure leaves a run that `segp resume` continues */
     if (open_events(r) != 0) goto fail;
     if (warn[0]) info(r, -1, "%s", warn);
+    if (again)
+        info(r, -1, "%s: a run was killed there before it wrote config.json (nothing trained); "
+             "starting it again", dir);
     return r;
 fail:
     if (made) rundir_unmake(r->dir);
@@ -354,7 +360,14 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     if (!r->params.read_only && rundir_exists(path) && take_lock(r, warn, sizeof warn) != 0)
         goto fail;
     if (cfg_read_file(path, &data, &size) != 0) {
-        if (!rundir_exists(path)) rundir_fail_not_a_run(dir);
+        char q[16000]; /* the folder as one shell word: it is for copying */
+        segp_shell_quote(dir, q, sizeof q);
+        if (!rundir_exists(path) && rundir_unstarted(dir))
+            SEGP_FAIL("%s: a run was killed there before it wrote config.json, so nothing was "
+                      "trained and there is nothing to resume: run the same segp run command "
+                      "again (with --out %s it starts in this folder)", dir, q);
+        else if (!rundir_exists(path))
+            rundir_fail_not_a_run(dir);
         goto fail;
     }
     /* the config the finished tasks were made with, or none recorded (an older segp's run) */

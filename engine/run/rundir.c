@@ -51,6 +51,61 @@ void rundir_unmake(const char *dir) {
     rmdir(dir);
 }
 
+/* A name that a run's start (rundir_create, the lock, config.json's record) leaves in DIR. */
+static int start_leftover(const char *name) {
+    return !strcmp(name, ".lock") || !strcmp(name, "tasks") ||
+           !strcmp(name, "config.json.sha256") || !strncmp(name, "config.json.tmp.", 16) ||
+           !strncmp(name, "config.json.sha256.tmp.", 23);
+}
+
+/* 1 when PATH is a folder with nothing in it. */
+static int empty_folder(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n == 0;
+}
+
+/* Whether DIR is an unstarted run's folder; with REMOVE, removes it when it is. */
+static int unstarted(const char *dir, int remove) {
+    char p[4400];
+    struct stat st;
+    rundir_path(dir, "tasks", p, sizeof p);
+    if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode) || !empty_folder(p)) return 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int ok = 1;
+    struct dirent *e;
+    while (ok && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "tasks"))
+            continue;
+        snprintf(p, sizeof p, "%.4000s/%.255s", dir, e->d_name);
+        ok = start_leftover(e->d_name) && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    closedir(d);
+    /* a run starting there now holds the lock: its folder, not a leftover */
+    if (!ok || rundir_locked(dir, NULL)) return 0;
+    if (!remove) return 1;
+    d = opendir(dir);
+    while (d && (e = readdir(d))) {
+        if (!start_leftover(e->d_name) || !strcmp(e->d_name, "tasks")) continue;
+        snprintf(p, sizeof p, "%.4000s/%.255s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    rundir_path(dir, "tasks", p, sizeof p);
+    rmdir(p);
+    return rmdir(dir) == 0;
+}
+
+int rundir_unstarted(const char *dir) { return unstarted(dir, 0); }
+
+int rundir_remove_unstarted(const char *dir) { return unstarted(dir, 1); }
+
 /* ---- the writer lock ---- */
 
 static int lock_op(int fd, int cmd, struct flock *fl, short type) {

@@ -14,7 +14,8 @@
  *                                that writes the run (run, resume), locked while it does;
  *                                removed once DONE is written
  * Every file but events.jsonl is written to a temporary name, flushed and renamed. An existing
- * directory is never reused by a new run. */
+ * directory is never reused by a new run, but for one its own start left when it was killed
+ * before config.json was in place (rundir_remove_unstarted). */
 #ifndef SEGP_RUNDIR_H
 #define SEGP_RUNDIR_H
 
@@ -40,6 +41,14 @@ int rundir_create_free(char *dir, size_t n);
  * DIR/tasks and DIR. The caller made DIR (mkdir is exclusive), so the lock file is its own; only
  * empty folders are removed, so nothing else that is there is touched. */
 void rundir_unmake(const char *dir);
+
+/* A folder left by a run killed while it started, before its config.json was in place: it
+ * holds an empty tasks/ and at most the unheld lock file, config.json.sha256 and temporary
+ * files of config.json and its record. Nothing was trained there, so the same `segp run` may
+ * start in it again. rundir_unstarted: 1 when DIR is such a folder, else 0.
+ * rundir_remove_unstarted: removes such a folder (1), else leaves DIR as it is (0). */
+int rundir_unstarted(const char *dir);
+int rundir_remove_unstarted(const char *dir);
 
 /* The writer lock. One process writes a run at a time: a second `segp resume` (or an ablation
  * cell started twice by a job array) would cut the first one's events line as torn, delete its
