@@ -295,6 +295,23 @@ TEST(run_record_corrupt_directories_name_the_file) {
     CHECK(run_record_open(d, &r) == -1);
     CHECK(err_has("events.jsonl: line 690 is not a JSON object"));
 
+    /* metrics.jsonl cut inside a finished task's line (it is written whole, atomically, before
+     * each DONE: only damage does that): an error naming the file, the task and the repair; it
+     * opened with that task's numbers missing, so info showed "Last -" for a finished run and
+     * the accuracy curve lacked the task */
+    d = copy_run("rr-cut");
+    snprintf(p, sizeof p, "%s/metrics.jsonl", d);
+    char *full = read_text(p);
+    CHECK(full && strlen(full) > 200);
+    if (full) full[strlen(full) / 2] = 0;
+    write_text(p, full ? full : "");
+    free(full);
+    CHECK(run_record_open(d, &r) == -1);
+    CHECK(err_has("metrics.jsonl: no line for task ") && err_has("which is finished (tasks/") &&
+          err_has("by deleting the run's DONE, then segp resume "));
+    remove(p);
+    CHECK(run_record_open(d, &r) == -1);
+    CHECK(err_has("metrics.jsonl: absent, but task 1 is finished (tasks/01/DONE)"));
     d = copy_run("rr-matrix");
     snprintf(p, sizeof p, "%s/accuracy_matrix.npy", d);
     write_text(p, "not an npy file");

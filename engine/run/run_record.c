@@ -233,19 +233,40 @@ static void clear_metrics(run_record *r) {
 
 static int metrics_lines(run_record *r, char *data, const char *path);
 
+/* The run writes metrics.jsonl whole before each tasks/NN/DONE and before its own DONE (read
+ * first, in read_done), so a finished task without its line, or a finished run without the
+ * final one, means a damaged file: every table and figure would lack those numbers unsaid. */
+static int check_metrics_complete(const run_record *r, const char *path) {
+    int t = 0;
+    while (t < r->tasks_done && r->task[t].valid) t++;
+    if (t == r->tasks_done && (!r->run_done || r->final.valid)) return 0;
+    char q[16000]; /* the folder as one shell word: the commands are for copying */
+    segp_shell_quote(r->dir, q, sizeof q);
+    char what[160];
+    if (!rundir_exists(path))
+        snprintf(what, sizeof what, "absent, but task 1 is finished (tasks/01/DONE)");
+    else if (t < r->tasks_done)
+        snprintf(what, sizeof what, "no line for task %d, which is finished (tasks/%02d/DONE)",
+                 t + 1, t + 1);
+    else snprintf(what, sizeof what, "no final line, and the run is finished (DONE)");
+    return SEGP_FAIL("%s: %s: the file is damaged; it is written again from tasks/NN/eval.json "
+                     "by %ssegp resume %s", path, what,
+                     r->run_done ? "deleting the run's DONE, then " : "", q);
+}
+
 /* metrics.jsonl: absent is fine (no task finished yet); a line that is not JSON is skipped only
  * when it is the last one (a torn write), else it is an error. */
 static int read_metrics(run_record *r) {
     char path[4200];
     rundir_path(r->dir, "metrics.jsonl", path, sizeof path);
     clear_metrics(r);
-    if (!rundir_exists(path)) return 0;
+    if (!rundir_exists(path)) return r->tasks_done ? check_metrics_complete(r, path) : 0;
     uint8_t *data = NULL;
     size_t size = 0;
     if (segp_read_file(path, &data, &size) != 0) return -1;
     int rc = metrics_lines(r, (char *)data, path);
     free(data);
-    return rc;
+    return rc == 0 ? check_metrics_complete(r, path) : rc;
 }
 
 /* The lines of metrics.jsonl in DATA (NUL-terminated, modified). */
