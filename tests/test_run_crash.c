@@ -1,10 +1,12 @@
 /* test_run_crash.c: runs killed (SIGKILL, SEGP_FAULT_KILL) at the moments test_run.c leaves
- * out: while a new run writes its config.json and its SHA-256 record. (Kills during the tasks,
- * full disks and corrupt run directories: test_run.c.) */
+ * out: while a new run writes its config.json and its SHA-256 record; and a run resumed by
+ * another segp build than the one config.json records. (Kills during the tasks, full disks and
+ * corrupt run directories: test_run.c.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/common.h"
 #include "test.h"
 #include "tiny_run.h"
 
@@ -53,5 +55,36 @@ TEST(run_killed_while_writing_its_config) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "already exists; a run is written into a new folder only"), "%s", out);
     CHECK(dir_has(dir, "notes.txt") && dir_has(dir, "tasks"));
+    test_all_threads();
+}
+
+/* Resumed by another build than config.json records (which names one build for the run): the
+ * note, on the terminal and in events.jsonl, as for another thread count (it resumed without a
+ * word, leaving a run that two builds made and whose record names one); none from the same
+ * build. */
+TEST(run_resume_other_build_noticed) {
+    test_one_thread();
+    char dir[600], args[1400], cmd[2000], p[700];
+    snprintf(dir, sizeof dir, "%s/other-build", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("obuild", "finetune", ""), dir);
+    CHECK(run_segp_fault("step:3", args) != 0 && !dir_has(dir, "DONE"));
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK(run_segp_fault("step:2", args) != 0 && !dir_has(dir, "DONE"));
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    char *ev = read_text(p);
+    CHECK(ev && !strstr(ev, "records segp build")); /* the same build: no note */
+    free(ev);
+    snprintf(cmd, sizeof cmd, "cd '%s' && sed -i 's/\"build\":[[:space:]]*\"[^\"]*\"/\"build\": "
+             "\"0123abcd-old\"/' config.json && grep -q '\"build\": \"0123abcd-old\"' "
+             "config.json && sha256sum config.json > config.json.sha256", dir);
+    CHECK(system(cmd) == 0);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    char want[900];
+    snprintf(want, sizeof want, "%s/config.json records segp build 0123abcd-old and this process "
+             "is build %s: a re-run task may differ from the original", dir, segp_build_id());
+    CHECK_MSG(strstr(out, want), "%s", out);
+    ev = read_text(p);
+    CHECK(ev && strstr(ev, "records segp build 0123abcd-old and this process is build "));
+    free(ev);
     test_all_threads();
 }

@@ -285,6 +285,8 @@ int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config 
         snprintf(prov->model_sha256, sizeof prov->model_sha256, "%s", sha->valuestring);
     const cJSON *blas = cJSON_GetObjectItemCaseSensitive(res, "blas");
     if (cJSON_IsString(blas)) snprintf(prov->blas, sizeof prov->blas, "%s", blas->valuestring);
+    const cJSON *bu = cJSON_GetObjectItemCaseSensitive(res, "build");
+    if (cJSON_IsString(bu)) snprintf(prov->build, sizeof prov->build, "%s", bu->valuestring);
     const cJSON *mp = cJSON_GetObjectItemCaseSensitive(res, "model_path");
     if (cJSON_IsString(mp) && strlen(mp->valuestring) < sizeof prov->model_path)
         snprintf(prov->model_path, sizeof prov->model_path, "%s", mp->valuestring);

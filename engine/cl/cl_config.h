@@ -74,12 +74,14 @@ int cl_config_set(cl_config *c, const char *assignment);
  * name, as a key given twice in a file is. */
 int cl_config_set_all(cl_config *c, const char *const *assignments, int n);
 /* What a run recorded of the process that made it, beyond its config keys: the numbers of a
- * re-run task match the original's only with the same model, thread count and BLAS kernels. */
+ * re-run task match the original's only with the same model, build, thread count and BLAS
+ * kernels. */
 typedef struct {
     char model_sha256[65]; /* hex; "" when absent */
     int threads;           /* 0 when absent */
     char blas[32];         /* OpenBLAS kernel set (resolved.blas); "" when absent */
     char model_path[1024]; /* the model's absolute path when the run started; "" when absent */
+    char build[128];       /* segp's build id (resolved.build); "" when absent */
 } cl_run_provenance;
 
 /* A run directory's config.json (N bytes of TEXT; PATH names it): its config keys over C (the

@@ -430,6 +430,10 @@ cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p) {
     if (segp_threads_note(path, threads, omp_get_max_threads(), "a re-run task", note,
                           sizeof note))
         info(r, -1, "%s", note);
+    /* config.json names one build: a task re-run by another is said in events.jsonl */
+    if (prov.build[0] && strcmp(prov.build, segp_build_id()))
+        info(r, -1, "%s records segp build %s and this process is build %s: a re-run task "
+             "may differ from the original", path, prov.build, segp_build_id());
     const segp_backend *be = clip_model_backend(r->model);
     if (be->host_memory && prov.blas[0] && strcasecmp(prov.blas, blas_corename()))
         info(r, -1, "%s records OpenBLAS kernels '%s' and this process has '%s': a re-run task "
