@@ -88,3 +88,24 @@ TEST(run_resume_other_build_noticed) {
     free(ev);
     test_all_threads();
 }
+
+/* A second `segp run --out DIR` while another process writes a run in DIR: refused, naming that
+ * process and how to follow it (it advised `segp resume DIR`, which the writer lock refuses). */
+TEST(run_into_a_run_being_written_names_its_writer) {
+    test_one_thread();
+    char dir[600], args[1400], want[64];
+    snprintf(dir, sizeof dir, "%s/being-written", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", tiny_config("written", "finetune", ""), dir);
+    CHECK(run_segp_fault("step:2", args) != 0 && dir_has(dir, "config.json"));
+    int pid = test_lock_hold(dir);
+    CHECK(pid > 0);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "(pid %d on ", pid);
+    CHECK_MSG(strstr(out, "already exists, and another segp process is writing a run there") &&
+                  strstr(out, want) && strstr(out, "segp tui ") && !strstr(out, "segp resume"),
+              "%s", out);
+    test_lock_release(pid);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1); /* no writer: resume is the way */
+    CHECK_MSG(strstr(out, "or continue it with: segp resume "), "%s", out);
+    test_all_threads();
+}

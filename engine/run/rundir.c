@@ -22,6 +22,14 @@
 int rundir_fail_taken(const char *dir) {
     char q[16000]; /* the command is for copying: the folder quoted for the shell */
     segp_shell_quote(dir, q, sizeof q);
+    rundir_holder h;
+    if (rundir_locked(dir, &h)) { /* a run another process writes now: resume would be refused */
+        char who[400];
+        rundir_holder_text(&h, 1, who, sizeof who);
+        return SEGP_FAIL("%s: already exists, and another segp process is writing a run there "
+                         "(%s); a run never overwrites another (choose another --out; to "
+                         "follow that run: segp tui %s)", dir, who, q);
+    }
     return SEGP_FAIL("%s: already exists; a run never overwrites another (choose another --out, "
                      "or continue it with: segp resume %s)", dir, q);
 }
