@@ -361,6 +361,30 @@ TEST(run_config_float_at_range_end_round_trips) {
     CHECK(strstr(segp_last_error(), "tsgr.lambda") != NULL);
 }
 
+/* A value out of range is named with the range as it binds: an integer key's numbers in full
+ * (they read "'seed' = 9.0072e+15 is out of range (expected 0 to 9.0072e+15)"), and a bound of
+ * +-1e30 left out as in the help (it read "(expected -1e+30 to 1)"). */
+TEST(run_config_out_of_range_message) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    const char *cases[][2] = {
+        {"{\"seed\": 9007199254740994}",
+         "key 'seed' = 9007199254740994 is out of range (expected 0 to 9007199254740992)"},
+        {"{\"benchmark\": {\"order_seed\": 4294967296}}",
+         "key 'benchmark.order_seed' = 4294967296 is out of range (expected 0 to 4294967295)"},
+        {"{\"benchmark\": {\"train_per_class\": 100000001}}",
+         "= 100000001 is out of range (expected 0 to 100000000)"},
+        {"{\"anchors\": {\"epsilon\": 1.5}}",
+         "key 'anchors.epsilon' = 1.5 is out of range (expected <= 1)"},
+        {"{\"train\": {\"lr\": 101}}", "key 'train.lr' = 101 is out of range (expected 0 to 100)"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cl_config c = cl_config_default();
+        CHECK(cfg_parse_string(cases[k][0], "t.json", f, n, &c) != 0);
+        CHECK_MSG(strstr(segp_last_error(), cases[k][1]) != NULL, "%s: %s", cases[k][0],
+                  segp_last_error());
+    }
+}
+
 /* The keys' help gives a range only where one binds: [lo..hi], one side, or none (the +-1e30
  * of keys whose own check says what holds, e.g. acgd.tau > 0, is no range to print). */
 TEST(run_config_help_ranges) {

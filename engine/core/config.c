@@ -23,6 +23,13 @@ static int has_prefix_group(const cfg_field *f, int n, const char *prefix) {
     return 0;
 }
 
+/* A number of key FD as a message shows it: an integer key's in full (%g wrote 2^53 and
+ * 2^53 + 2 both as 9.0072e+15), a float key's as %g. */
+static void format_number(char *buf, size_t size, const cfg_field *fd, double x) {
+    if (fd->type != CFG_FLOAT && fabs(x) < 1e18) snprintf(buf, size, "%.0f", x);
+    else snprintf(buf, size, "%g", x);
+}
+
 static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void *dst) {
     char *p = (char *)dst + fd->offset;
     switch (fd->type) {
@@ -39,9 +46,18 @@ static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void
         int f32 = fd->type == CFG_FLOAT;
         double x = f32 ? (double)(float)d : d, lo = f32 ? (double)(float)fd->min : fd->min,
                hi = f32 ? (double)(float)fd->max : fd->max;
-        if (!(x >= lo && x <= hi))
-            return SEGP_FAIL("%s: key '%s' = %g is out of range (expected %g to %g)", what,
-                             fd->key, d, fd->min, fd->max);
+        if (!(x >= lo && x <= hi)) {
+            /* a bound at +-1e30 is none (as in cfg_doc): the other one is the range */
+            char val[32], min[32], max[32], range[80];
+            format_number(val, sizeof val, fd, d);
+            format_number(min, sizeof min, fd, fd->min);
+            format_number(max, sizeof max, fd, fd->max);
+            if (fd->min <= -1e30) snprintf(range, sizeof range, "<= %s", max);
+            else if (fd->max >= 1e30) snprintf(range, sizeof range, ">= %s", min);
+            else snprintf(range, sizeof range, "%s to %s", min, max);
+            return SEGP_FAIL("%s: key '%s' = %s is out of range (expected %s)", what, fd->key,
+                             val, range);
+        }
         if (fd->type == CFG_INT) *(int *)p = (int)d;
         else if (fd->type == CFG_U64) *(uint64_t *)p = (uint64_t)d;
         else *(float *)p = (float)d;
