@@ -41,7 +41,9 @@ int run_list_gather(const char *dir, char ***list, int *n, int *cap) {
         char p[4400];
         snprintf(p, sizeof p, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", e->d_name);
         struct stat st;
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && run_list_is_run(p)) push(list, n, cap, p);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && run_list_is_run(p) &&
+            !rundir_is_pretrain(p))
+            push(list, n, cap, p);
     }
     closedir(d);
     if (*n > first) qsort(*list + first, (size_t)(*n - first), sizeof **list, by_name);

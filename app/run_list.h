@@ -9,9 +9,9 @@
 /* 1 when DIR holds a config.json (a run directory). */
 int run_list_is_run(const char *dir);
 
-/* DIR itself when it is a run, else the runs directly inside it (sorted by name), appended to
- * *LIST (*N entries, *CAP allocated; the caller frees each and the array). Returns how many
- * were added. */
+/* DIR itself when it is a run, else the runs directly inside it (sorted by name; a pretraining
+ * directory among them is left out), appended to *LIST (*N entries, *CAP allocated; the caller
+ * frees each and the array). Returns how many were added. */
 int run_list_gather(const char *dir, char ***list, int *n, int *cap);
 
 typedef struct {

@@ -733,13 +733,19 @@ TEST(run_info_states_and_numbers) {
     CHECK_MSG(strstr(out, want) && strstr(out, "follows it live") && !strstr(out, "resume"),
               "%s", out);
     test_lock_release(pid);
-    /* a folder of runs, and a run beside it: a line each, in order */
+    /* a folder of runs, and a run beside it: a line each, in order; a pretraining directory
+     * in the folder (segp pretrain's default out_dir is runs/pretrain-shapes) is no run: it had
+     * a line "config.json: has no 'resolved' object" and made the command exit 1 */
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/pretrain-shapes' && cd '%s/pretrain-shapes' && "
+             "echo '{\"out_dir\": \"pretrain-shapes\", \"seed\": 1}' > config.json && "
+             "echo '{\"step\": 10, \"loss\": 4.8}' > log.jsonl", folder, folder);
+    CHECK(system(cmd) == 0);
     snprintf(args, sizeof args, "info %s sample_runs/default-run", folder);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     const char *a = strstr(out, "/info-runs/cut "), *b = strstr(out, "sample_runs/default-run ");
     CHECK_MSG(a && b && a < b && strstr(a, " 9/10   68.33 ") &&
                   strstr(a, "interrupted after task 9/10") && strstr(b, "10/10   66.80   77.40 "
-                  "  11.72    2:52  finished"), "%s", out);
+                  "  11.72    2:52  finished") && !strstr(out, "pretrain-shapes"), "%s", out);
     /* a folder of runs where a run is expected: the error says which runs it holds */
     snprintf(args, sizeof args, "resume %s", folder);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);

@@ -289,6 +289,14 @@ int rundir_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+int rundir_is_pretrain(const char *dir) {
+    char p[4500];
+    rundir_path(dir, "log.jsonl", p, sizeof p);
+    if (!rundir_exists(p)) return 0;
+    rundir_path(dir, "events.jsonl", p, sizeof p);
+    return !rundir_exists(p);
+}
+
 static int by_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -303,6 +311,8 @@ int rundir_fail_not_a_run(const char *dir) {
         if (e->d_name[0] == '.') continue;
         snprintf(p, sizeof p, "%s/%s/config.json", dir, e->d_name);
         if (!rundir_exists(p)) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (rundir_is_pretrain(p)) continue;
         if (n == cap) names = segp_realloc(names, sizeof *names * (size_t)(cap = cap * 2 + 8));
         names[n++] = segp_strdup(e->d_name);
     }

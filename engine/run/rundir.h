@@ -103,6 +103,9 @@ int rundir_check_config_sha(const char *dir, const void *data, size_t n);
 /* 1 when tasks/NN/DONE exists, 0 otherwise. */
 int rundir_task_done(const char *dir, int t);
 int rundir_exists(const char *path);
+/* 1 when DIR is a pretraining directory (segp pretrain's config.json beside its log.jsonl, and
+ * no events.jsonl): no run, though runs/ holds one by default (out_dir runs/pretrain-shapes). */
+int rundir_is_pretrain(const char *dir);
 
 /* Remove temporary files left by a crash (NAME.tmp.PID) in DIR and its task folders. */
 void rundir_clean_tmp(const char *dir, int num_tasks);
