@@ -85,6 +85,7 @@ static void detail(const run_record *r, const run_summary *rs) {
     if (model[0]) printf("model      %s (SHA-256 %s)\n", model, sha);
     printf("build      %s; config.json SHA-256 %.12s...\n", r->build[0] ? r->build : "-",
            r->config_sha256);
+    if (r->machine && r->machine[0]) printf("machine    %s\n", r->machine);
     printf("events     %d, from %s to %s\n", r->n_events, t0, t1);
     if (r->last_error) printf("last error %s\n", r->last_error);
 }

@@ -66,6 +66,9 @@ TEST(pretrain_resume_is_exact) {
         snprintf(want, sizeof want, "\"segp_build\":\t\"%s\"", segp_build_id());
         CHECK_MSG(strstr((char *)d, want) != NULL, "config.json lacks %s", want);
         CHECK(strstr((char *)d, "\"cpu\":\t\"") != NULL && strstr((char *)d, "\"threads\":\t"));
+        CHECK(strstr((char *)d, "\"host\":\t\"") && strstr((char *)d, "\"os\":\t\"") &&
+              strstr((char *)d, "\"compiler\":\t\"") &&
+              strstr((char *)d, "\"openblas\":\t\"OpenBLAS "));
         free(d);
     }
     /* the same run, interrupted after step 3 and resumed */

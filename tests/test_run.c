@@ -710,7 +710,9 @@ TEST(run_info_states_and_numbers) {
     CHECK_MSG(strstr(out, "state      finished\n") &&
                   strstr(out, "final      Last 66.80  Avg 77.40  Forgetting 11.72  BWT -11.67") &&
                   strstr(out, "CLIP only  Last 63.80  Avg 76.01  Forgetting 12.06  BWT -12.00") &&
-                  strstr(out, "tasks      10 of 10 finished, wall time 2:52"), "%s", out);
+                  strstr(out, "tasks      10 of 10 finished, wall time 2:52") &&
+                  strstr(out, "machine    AMD EPYC; 2 threads; OpenBLAS kernels Haswell\n"),
+              "%s", out);
     char folder[600], copy[700];
     snprintf(folder, sizeof folder, "%s/info-runs", test_tmpdir());
     snprintf(copy, sizeof copy, "%s/cut", folder);

@@ -86,6 +86,17 @@ TEST(run_resume_other_build_noticed) {
     ev = read_text(p);
     CHECK(ev && strstr(ev, "records segp build 0123abcd-old and this process is build "));
     free(ev);
+    /* the record names the machine, the system and the compiler too (it named the CPU, threads
+     * and kernels only), and segp info shows them */
+    char host[256], os[320], line[1200];
+    segp_host_name(host, sizeof host);
+    segp_os_name(os, sizeof os);
+    snprintf(args, sizeof args, "info %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    snprintf(line, sizeof line, "machine    %s; ", host);
+    CHECK_MSG(strstr(out, line) && strstr(out, "; 1 threads; OpenBLAS kernels ") &&
+                  strstr(out, "; OpenBLAS 0.") && strstr(out, os) &&
+                  strstr(out, segp_compiler()), "%s", out);
     test_all_threads();
 }
 

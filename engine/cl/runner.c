@@ -241,6 +241,14 @@ static char *resolved_json(cl_runner *r, const char *config_path, const char *sh
     cJSON_AddStringToObject(res, "build", segp_build_id());
     cJSON_AddStringToObject(res, "cpu", cpu);
     cJSON_AddNumberToObject(res, "threads", omp_get_max_threads());
+    /* where and with what: a number is reproduced, or explained, on the same system */
+    char host[256], os[320];
+    segp_host_name(host, sizeof host);
+    segp_os_name(os, sizeof os);
+    cJSON_AddStringToObject(res, "host", host);
+    cJSON_AddStringToObject(res, "os", os);
+    cJSON_AddStringToObject(res, "compiler", segp_compiler());
+    cJSON_AddStringToObject(res, "openblas", blas_config());
     const segp_backend *be = clip_model_backend(r->model);
     /* the kernel set decides the last bits of every product, as the thread count does */
     if (be->host_memory) cJSON_AddStringToObject(res, "blas", blas_corename());

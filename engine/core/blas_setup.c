@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 char *openblas_get_corename(void);
+char *openblas_get_config(void);
 int openblas_get_num_threads(void);
 
 /* Set by segp itself in the environment of the re-exec'ed process, so we know it was ours. */
 #define MARK "SEGP_BLAS_CORETYPE_SET"
 
 const char *blas_corename(void) { return openblas_get_corename(); }
+const char *blas_config(void) { return openblas_get_config(); }
 
 const char *blas_best_coretype(void) {
     __builtin_cpu_init();

@@ -14,6 +14,9 @@ void blas_setup_reexec_if_needed(char **argv);
 
 /* Kernel set OpenBLAS is using now (openblas_get_corename). */
 const char *blas_corename(void);
+/* OpenBLAS's version and build options ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell
+ * MAX_THREADS=64", openblas_get_config). */
+const char *blas_config(void);
 
 /* Best OpenBLAS 0.3.21 kernel set this CPU supports ("SkylakeX", "Haswell", ... or NULL). */
 const char *blas_best_coretype(void);

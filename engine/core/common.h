@@ -17,6 +17,11 @@
 const char *segp_build_id(void);
 /* The CPU's model name from /proc/cpuinfo ("unknown" if unreadable), safe to put in JSON. */
 void segp_cpu_name(char *buf, size_t n);
+/* The host name, the operating system as uname gives it ("Linux 6.1.0-18-amd64 x86_64") and the
+ * compiler this binary was built with ("gcc 12.2.0"): "unknown" where not known; JSON-safe. */
+void segp_host_name(char *buf, size_t n);
+void segp_os_name(char *buf, size_t n);
+const char *segp_compiler(void);
 
 /* S as one POSIX shell word into BUF (N bytes; 4 * strlen + 3 hold any S): as it is when it holds
  * only safe characters, else in single quotes, so that a command segp prints for copying works

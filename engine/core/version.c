@@ -4,6 +4,8 @@
  * recorded beside them, whether a resumed run's last bits can match. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "build_id.h"
 #include "common.h"
@@ -30,6 +32,39 @@ void segp_cpu_name(char *buf, size_t n) {
         break;
     }
     fclose(f);
+}
+
+/* quotes, backslashes and control characters as spaces: the string goes into JSON as is */
+static void json_safe(char *s) {
+    for (char *p = s; *p; p++)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = ' ';
+}
+
+void segp_host_name(char *buf, size_t n) {
+    if (n == 0) return;
+    char h[256];
+    if (gethostname(h, sizeof h) != 0) snprintf(h, sizeof h, "unknown");
+    h[sizeof h - 1] = 0;
+    snprintf(buf, n, "%s", h);
+    json_safe(buf);
+}
+
+void segp_os_name(char *buf, size_t n) {
+    if (n == 0) return;
+    struct utsname u;
+    if (uname(&u) != 0) snprintf(buf, n, "unknown");
+    else snprintf(buf, n, "%s %s %s", u.sysname, u.release, u.machine);
+    json_safe(buf);
+}
+
+const char *segp_compiler(void) {
+#if defined(__clang__)
+    return "clang " __clang_version__;
+#elif defined(__GNUC__)
+    return "gcc " __VERSION__;
+#else
+    return "unknown";
+#endif
 }
 
 int segp_threads_note(const char *path, int recorded, int have, const char *what, char *out,

@@ -32,6 +32,30 @@ static char *dup_string(const cJSON *o, const char *key, const char *dflt) {
     return segp_strdup(cJSON_IsString(it) ? it->valuestring : dflt);
 }
 
+/* The record's host, CPU, threads, kernels, OS and compiler as one line ("" without any). */
+static char *machine_line(const cJSON *res) {
+    static const char *const keys[] = {"host", "cpu", "threads", "blas", "device", "openblas",
+                                       "os", "compiler"};
+    char line[2048] = "";
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const cJSON *v = get(res, keys[k]);
+        char part[600];
+        if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 1e6 &&
+            !strcmp(keys[k], "threads"))
+            snprintf(part, sizeof part, "%d threads", (int)v->valuedouble);
+        else if (cJSON_IsString(v) && v->valuestring[0] && !strcmp(keys[k], "blas"))
+            snprintf(part, sizeof part, "OpenBLAS kernels %.80s", v->valuestring);
+        else if (cJSON_IsString(v) && v->valuestring[0])
+            snprintf(part, sizeof part, "%.500s", v->valuestring);
+        else
+            continue;
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", n ? "; " : "", part);
+        if (n >= sizeof line) break;
+    }
+    return segp_strdup(line);
+}
+
 /* a number, or NAN for null / absent */
 static double num_or_nan(const cJSON *o, const char *key) {
     const cJSON *it = get(o, key);
@@ -106,6 +130,7 @@ static int parse_config(run_record *r, const char *data, size_t size, const char
     r->task_split = dup_string(res, "task_split", "");
     r->eval_split = dup_string(res, "eval_split", "test");
     r->build = dup_string(res, "build", "");
+    r->machine = machine_line(res);
     const cJSON *nc = get(res, "num_classes"), *nt = get(res, "num_tasks");
     if (!cJSON_IsNumber(nc) || nc->valuedouble < 1 || nc->valuedouble > 1e6 ||
         !cJSON_IsNumber(nt) || nt->valuedouble < 1 || nt->valuedouble > nc->valuedouble) {
@@ -617,6 +642,7 @@ void run_record_free(run_record *r) {
     free(r->eval_split);
     free(r->config_sha256);
     free(r->build);
+    free(r->machine);
     if (r->class_names)
         for (int k = 0; k < r->num_classes; k++) free(r->class_names[k]);
     free(r->class_names);

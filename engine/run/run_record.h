@@ -59,6 +59,8 @@ typedef struct {
     uint64_t seed;
     char *config_sha256;   /* of config.json's bytes (provenance of figures) */
     char *build;           /* the build that made the run (config.json "resolved"), or "" */
+    char *machine;         /* where and with what, one line: host, CPU, threads, kernels, OS,
+                            * compiler (the parts config.json records; older runs have fewer) */
     int num_classes, num_tasks;
     int32_t *class_order;  /* [num_classes] benchmark labels in learning order */
     char **class_names;    /* [num_classes] by benchmark label */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "model/clip.h"
+#include "core/blas_setup.h"
 #include "core/common.h"
 #include "data/shapes.h"
 #include "optim.h"
@@ -260,7 +261,7 @@ static void trim_log(const char *path, int last) {
 int pretrain_config_parse_file(const char *path, pretrain_config *c) {
     /* a resolved config.json beside a model: what its pretraining found, after the settings */
     static const char *const record[] = {"segp_version", "segp_build", "cpu", "threads",
-                                         "parameters"};
+                                         "parameters", "host", "os", "compiler", "openblas"};
     return cfg_parse_file_record(path, "segp_version", record,
                                  (int)(sizeof record / sizeof record[0]), fields,
                                  (int)(sizeof fields / sizeof fields[0]), c);
@@ -411,13 +412,16 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
         if (!from_scratch && load_checkpoint(p_ckpt, params, opt, &start) != 0) rc = -1;
         else trim_log(p_log, start);
     } else if (rc == 0) {
-        char extra[768], cpu[256];
+        char extra[2048], cpu[256], host[256], os[320];
         segp_cpu_name(cpu, sizeof cpu);
+        segp_host_name(host, sizeof host);
+        segp_os_name(os, sizeof os);
         snprintf(extra, sizeof extra,
                  "{\"segp_version\": \"%s\", \"segp_build\": \"%s\", \"cpu\": \"%s\", "
-                 "\"threads\": %d, \"parameters\": %lld}",
+                 "\"threads\": %d, \"parameters\": %lld, \"host\": \"%s\", \"os\": \"%s\", "
+                 "\"compiler\": \"%s\", \"openblas\": \"%s\"}",
                  SEGP_VERSION_STRING, segp_build_id(), cpu, omp_get_max_threads(),
-                 (long long)n_true);
+                 (long long)n_true, host, os, segp_compiler(), blas_config());
         char *js = cfg_to_json(fields, (int)(sizeof fields / sizeof fields[0]), cfg, extra);
         rc = segp_write_file_atomic(p_cfg, js, strlen(js));
         free(js);
