@@ -327,8 +327,10 @@ static int is_training_key(const char *key) {
     return in_groups(key, g, sizeof g / sizeof g[0]);
 }
 
-static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp,
-                    FILE *training) {
+/* ORDER: the run's resolved class order ("latin"), compared instead of benchmark.order, which
+ * may be "" (the benchmark's default) in one config and name that default in another. */
+static void flatten(const cJSON *o, const char *prefix, const char *order, FILE *shared,
+                    FILE *segp, FILE *training) {
     for (const cJSON *it = o->child; it; it = it->next) {
         char key[256];
         if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);
@@ -341,7 +343,11 @@ static void flatten(const cJSON *o, const char *prefix, FILE *shared, FILE *segp
         }
         if (is_variant_key(key)) continue;
         if (cJSON_IsObject(it)) {
-            flatten(it, key, shared, segp, training);
+            flatten(it, key, order, shared, segp, training);
+            continue;
+        }
+        if (order && !strcmp(key, "benchmark.order")) {
+            fprintf(shared, "%s=\"%s\"\n", key, order);
             continue;
         }
         char *v = cJSON_PrintUnformatted(it);
@@ -381,7 +387,7 @@ static int is_default(const char *k, size_t kl, const char *v, int vl) {
         free(json);
         size_t n = 0;
         FILE *s = open_memstream(&defaults, &n);
-        if (root) flatten(root, "", s, s, s);
+        if (root) flatten(root, "", NULL, s, s, s);
         fclose(s);
         cJSON_Delete(root);
     }
@@ -507,7 +513,10 @@ static void consider(const char *dir, FILE *notes, ablate_runs *out) {
         size_t ns = 0, ng = 0, nt = 0;
         FILE *fs = open_memstream(&r->shared, &ns), *fg = open_memstream(&r->segp_keys, &ng);
         FILE *ft = open_memstream(&r->training, &nt);
-        flatten(cfg, "", fs, fg, ft);
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(cfg, "resolved");
+        const cJSON *od = cJSON_GetObjectItemCaseSensitive(res, "class_order_desc");
+        flatten(cfg, "", cJSON_IsString(od) && od->valuestring[0] ? od->valuestring : NULL, fs,
+                fg, ft);
         fclose(fs);
         fclose(fg);
         fclose(ft);
