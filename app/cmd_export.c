@@ -377,6 +377,7 @@ int cmd_export(int argc, char **argv) {
             }
             ptrs[i] = &recs[i];
             opened++;
+            if (recs[i].config_note) fprintf(stderr, "segp: note: %s\n", recs[i].config_note);
         }
         char def_out[256];
         if (!rc && !out) {
@@ -409,6 +410,8 @@ int cmd_export(int argc, char **argv) {
 
     run_record r;
     if (run_record_open(run_dir, &r) != 0) return app_report_error();
+    /* the figures' provenance names config.json's SHA-256: say when it is not the run's own */
+    if (r.config_note) fprintf(stderr, "segp: note: %s\n", r.config_note);
     int rc = 0;
     if (all) {
         char dir[4096];

@@ -88,6 +88,7 @@ static void detail(const run_record *r, const run_summary *rs) {
     if (r->machine && r->machine[0]) printf("machine    %s\n", r->machine);
     printf("events     %d, from %s to %s\n", r->n_events, t0, t1);
     if (r->last_error) printf("last error %s\n", r->last_error);
+    if (r->config_note) printf("warning    %s\n", r->config_note);
 }
 
 int info_runs(int n_args, char **args) {

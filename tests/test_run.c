@@ -525,6 +525,16 @@ TEST(run_resume_corrupt_dirs) {
     /* its advice names the later tasks' DONE too: deleting task 1's alone leaves an
      * inconsistent directory */
     CHECK_MSG(strstr(out, "tasks/01/DONE (and every later task's) to re-run task 1"), "%s", out);
+    /* an emptied DONE of a finished task: refused, naming it (it was taken as a task of 0:00) */
+    snprintf(dir, sizeof dir, "%s/corrupt-done", test_tmpdir());
+    copy_run(ref, dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm DONE && : > tasks/01/DONE", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(args, sizeof args, "resume %s", dir);
+    rc = test_run_segp(args, out, sizeof out);
+    CHECK_MSG(rc != 0 && strstr(out, "tasks/01/DONE: corrupt (expected {\"task\": 1, \"wall_s\": "
+                                     "SECONDS}); delete it (and every later task's DONE) to "
+                                     "re-run task 1"), "%s", out);
     /* not a run directory at all */
     snprintf(args, sizeof args, "resume %s/nowhere", test_tmpdir());
     rc = test_run_segp(args, out, sizeof out);
@@ -561,6 +571,12 @@ TEST(run_resume_edited_config_refused) {
     char *ev1 = slurp(p);
     CHECK(ev0 && ev1 && !strcmp(ev0, ev1) && !dir_has(dir, "tasks/01/DONE"));
     free(ev0), free(ev1);
+    /* info reads the run as before, saying so (it said nothing; export notes it the same way) */
+    char want[1200];
+    snprintf(want, sizeof want, "%s/config.json: changed since the run started", dir);
+    snprintf(args, sizeof args, "info %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "\nwarning    ") && strstr(out, want), "%s", out);
     /* restored: resumed (with 2 threads: the notice that the last bits may differ) */
     snprintf(cmd, sizeof cmd, "cp %s/edited-orig.json '%s/config.json'", test_tmpdir(), dir);
     CHECK(system(cmd) == 0);

@@ -540,8 +540,14 @@ static int read_task_done(cl_runner *r, int t) {
     cJSON *o;
     if (read_task_json(r, t, "DONE", p, sizeof p, &o) != 0) return -1;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "wall_s");
-    if (cJSON_IsNumber(w)) r->wall_s[t] = w->valuedouble;
+    /* the marker is written whole (temporary file, then rename): anything else is damage, which
+     * was taken as a task of 0:00 */
+    int ok = cJSON_IsNumber(w) && isfinite(w->valuedouble) && w->valuedouble >= 0;
+    if (ok) r->wall_s[t] = w->valuedouble;
     cJSON_Delete(o);
+    if (!ok)
+        return SEGP_FAIL("%s: corrupt (expected {\"task\": %d, \"wall_s\": SECONDS}); delete it "
+                         "(and every later task's DONE) to re-run task %d", p, t + 1, t + 1);
     return 0;
 }
 

@@ -101,6 +101,12 @@ static int read_config(run_record *r) {
     if (cfg_read_file(path, &data, &size) != 0)
         return rundir_exists(path) ? -1 : rundir_fail_not_a_run(r->dir);
     int rc = parse_config(r, (const char *)data, size, path);
+    /* an edited config.json (or a damaged record): resume and eval refuse the run; reading it
+     * goes on, saying so (info, the workbench and figures showed it without a word) */
+    if (rc == 0 && rundir_check_config_sha(r->dir, data, size) < 0) {
+        r->config_note = segp_strdup(segp_last_error());
+        segp_clear_error();
+    }
     free(data);
     return rc;
 }
@@ -643,6 +649,7 @@ void run_record_free(run_record *r) {
     free(r->config_sha256);
     free(r->build);
     free(r->machine);
+    free(r->config_note);
     if (r->class_names)
         for (int k = 0; k < r->num_classes; k++) free(r->class_names[k]);
     free(r->class_names);

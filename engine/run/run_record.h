@@ -88,6 +88,8 @@ typedef struct {
     int64_t phase_step, phase_steps; /* progress within it */
     double run_start_time, last_time;
     char *last_error;      /* text of the latest error event, or NULL */
+    char *config_note;     /* config.json against its config.json.sha256: why they disagree
+                            * (edited since the run started, or a damaged record), or NULL */
     int n_events;
     double *task_start_time_; /* [num_tasks] internal: the task_start event's time */
     size_t events_read_;      /* internal: bytes of events.jsonl read, through its last newline */
