@@ -727,6 +727,14 @@ TEST(benchmark_image_folder) {
     CHECK(b && benchmark_count(b, BENCH_TRAIN) == 2 && benchmark_count(b, BENCH_TEST) == 1 &&
           benchmark_label(b, BENCH_TEST, 0) == 1);
     benchmark_free(b);
+    /* without classes.txt a list has its top label + 1 classes: a test list lacking the top
+     * label is refused, saying why (it said only that the counts differ) */
+    write_text(tpath("bench_fold/%s", "l2_train.txt"), "train/ant/0.png 0\ntrain/dog/0.png 1\n");
+    write_text(tpath("bench_fold/%s", "l2_test.txt"), "test/ant/0.png 0\n");
+    snprintf(p.split_file, sizeof p.split_file, "%s", tpath("bench_fold/l2_{}.txt", ""));
+    check_refused(&p, "the train split has 2 classes, the test split 1",
+                  "without classes.txt has as many classes as its highest label + 1: put the "
+                  "class names in ROOT/classes.txt or give benchmark.classes_file");
     snprintf(p.split_file, sizeof p.split_file, "%s", tpath("bench_fold/l_train.txt", ""));
     check_refused(&p, "benchmark.split_file", "{}");
 }

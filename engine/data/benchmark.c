@@ -289,8 +289,14 @@ static int open_dataset(benchmark *b) {
         /* Folder trees name classes by their folders: both splits must agree. */
         if (dataset_num_classes(tr) != b->num_classes)
             return SEGP_FAIL("benchmark.root (%s): the train split has %d classes, the test "
-                             "split %d (expected the same classes in both)", p->name,
-                             dataset_num_classes(tr), b->num_classes);
+                             "split %d (expected the same classes in both%s)", p->name,
+                             dataset_num_classes(tr), b->num_classes,
+                             /* lists without a class list: each split counts to its top label */
+                             !strcmp(p->name, "folder") && !p->classes_file[0]
+                                 ? "; a \"path label\" list without classes.txt has as many "
+                                   "classes as its highest label + 1: put the class names in "
+                                   "ROOT/classes.txt or give benchmark.classes_file"
+                                 : "");
         for (int c = 0; c < b->num_classes; c++)
             if (strcmp(dataset_class_name(tr, c), dataset_class_name(te, c)))
                 return SEGP_FAIL("benchmark.root (%s): class %d is \"%s\" in the train split "
