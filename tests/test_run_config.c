@@ -190,7 +190,7 @@ TEST(run_class_without_training_images_refused) {
     for (int i = 0; i < 8; i++) {
         snprintf(name, sizeof name, "img/%d.png", i);
         write_synth_png(tpath("nolearn/%s", name), i, 8, 8);
-        char line[64];
+        char line[96];
         snprintf(line, sizeof line, "%s %d\n", name, i % 4);
         if (i % 4 != 2) strcat(train, line); /* class 2, "c", has no training image */
         strcat(test, line);
@@ -226,7 +226,7 @@ TEST(run_missing_image_file_refused) {
     for (int i = 0; i < 8; i++) {
         snprintf(name, sizeof name, "img/%d.png", i);
         if (i != 7) write_synth_png(tpath("nofile/%s", name), i, 8, 8); /* 7: class 3, task 2 */
-        char line[64];
+        char line[96];
         snprintf(line, sizeof line, "%s %d\n", name, i % 4);
         strcat(list, line);
     }

@@ -25,7 +25,7 @@ TEST(run_killed_while_writing_its_config) {
     snprintf(args, sizeof args, "run %s --out %s", tiny_config("start", "finetune", ""), ref);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     for (int k = 1; k <= 2; k++) {
-        char dir[600], fault[16], resume[700];
+        char dir[600], fault[32], resume[700];
         snprintf(dir, sizeof dir, "%s/start-killed-%d", test_tmpdir(), k);
         snprintf(args, sizeof args, "run %s --out %s", tiny_config("start", "finetune", ""), dir);
         snprintf(fault, sizeof fault, "file:%d", k);
