@@ -68,7 +68,8 @@ TEST(cli_paths_engine_commands_quoted) {
     snprintf(want, sizeof want, "segp run '%s/config.json' --out NEWDIR", dir);
     CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
     /* an unreadable checkpoint met by eval */
-    snprintf(cmd, sizeof cmd, "cd '%s' && rm config.json.sha256 && touch DONE tasks/10/DONE && "
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm config.json.sha256 && touch DONE && "
+             "echo '{\"task\": 10, \"wall_s\": 1}' > tasks/10/DONE && "
              "truncate -s 100 tasks/10/lora.safetensors", dir);
     CHECK(system(cmd) == 0);
     snprintf(args, sizeof args, "eval '%s'", dir);
