@@ -138,6 +138,25 @@ TEST(plot_curves_unicode_axes_and_marks) {
     canvas_free(c);
 }
 
+/* A loss of 1e-9..1e-6 (a term that has nearly vanished): each tick says its own value; with
+ * six decimals at most, 8e-07 and 1e-06 both read "0.000001" and 2e-07 "0.000000" */
+TEST(plot_curves_tiny_values_tick_labels) {
+    tcanvas *c = canvas_new(16, 8, CHARSET_ASCII, COLORS_256, 0);
+    float y[2] = {0, 1e-6f};
+    plot_series s = {.y = y, .n = 2, .color = 1, .mark = 'o'};
+    plot_axes ax = {.y0 = 0, .y1 = 1e-6, .y_ticks = 5, .integer_x = 1};
+    plot_curves(c, (trect){0, 0, 16, 8}, &s, 1, &ax);
+    CHECK(text_is(c, "1.0e-6+        o\n"
+                     "  8e-7+      oo\n"
+                     "  6e-7+    oo\n"
+                     "  4e-7+   o\n"
+                     "  2e-7+ oo\n"
+                     "     0+o\n"
+                     "      ++-------+\n"
+                     "       1       2\n"));
+    canvas_free(c);
+}
+
 TEST(plot_curves_block_half_cells) {
     tcanvas *c = canvas_new(2, 1, CHARSET_BLOCK, COLORS_256, 0);
     float y[2] = {0, 1};

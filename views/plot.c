@@ -39,9 +39,11 @@ static double nice_step(double span, int n) {
     return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
 }
 
-static int ticks(double lo, double hi, int n, int integer, double *out, int *decimals) {
+static int ticks(double lo, double hi, int n, int integer, double *out, int *decimals,
+                 double *step_out) {
     double step = nice_step(hi - lo, n);
     if (integer && step < 1) step = 1;
+    *step_out = step;
     *decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
     if (*decimals > 6) *decimals = 6;
     int k = 0;
@@ -49,6 +51,28 @@ static int ticks(double lo, double hi, int n, int integer, double *out, int *dec
          v += step)
         out[k++] = fabs(v) < step * 1e-9 ? 0 : v;
     return k;
+}
+
+/* A tick's label: fixed-point, or (a step below 1e-4 or a value from 1e6 on) in exponent form
+ * with the digits the step needs, as 6 decimals made 8e-07 and 1e-06 both "0.000001". */
+static void tick_label(char *s, size_t n, double v, double step, int decimals) {
+    double a = fabs(v);
+    if (step >= 1e-4 && a < 1e6) {
+        snprintf(s, n, "%.*f", decimals, v);
+        return;
+    }
+    if (v == 0) {
+        snprintf(s, n, "0");
+        return;
+    }
+    int p = (int)floor(log10(a) + 1e-9) - (int)floor(log10(step) + 1e-9);
+    snprintf(s, n, "%.*e", p < 0 ? 0 : p > 6 ? 6 : p, v);
+    char *e = strchr(s, 'e'); /* e-07 -> e-7 */
+    if (!e) return;
+    char *d = e + 1 + (e[1] == '-' || e[1] == '+'), *z = d;
+    while (z[0] == '0' && z[1]) z++;
+    memmove(d, z, strlen(z) + 1);
+    if (e[1] == '+') memmove(e + 1, e + 2, strlen(e + 2) + 1);
 }
 
 static void fit_range(double *lo, double *hi, double dlo, double dhi) {
@@ -87,12 +111,13 @@ static frame axes_frame(tcanvas *c, trect r, const plot_axes *ax, double dx0, do
 
     double yt[MAX_TICKS], xt[MAX_TICKS];
     int ydec, xdec;
+    double ystep, xstep;
     int ny = ticks(f.y0, f.y1, a.y_ticks > 0 ? a.y_ticks : (ah >= 6 ? ah / 3 : 2), 0, yt,
-                   &ydec);
+                   &ydec, &ystep);
     char lab[MAX_TICKS][24];
     int lw = 1;
     for (int i = 0; i < ny; i++) {
-        snprintf(lab[i], sizeof lab[i], "%.*f", ydec, yt[i]);
+        tick_label(lab[i], sizeof lab[i], yt[i], ystep, ydec);
         int l = (int)strlen(lab[i]);
         if (l > lw) lw = l;
     }
@@ -120,12 +145,12 @@ static frame axes_frame(tcanvas *c, trect r, const plot_axes *ax, double dx0, do
 
     int want = a.x_ticks > 0 ? a.x_ticks : (aw >= 18 ? aw / 9 : 2);
     if (a.x_ticks <= 0 && a.integer_x && (f.x1 - f.x0) * 3 <= aw) want = (int)(f.x1 - f.x0);
-    int nx = ticks(f.x0, f.x1, want, a.integer_x, xt, &xdec);
+    int nx = ticks(f.x0, f.x1, want, a.integer_x, xt, &xdec, &xstep);
     int free_from = r.x;
     for (int i = 0; i < nx; i++) {
         int col = left + (int)lround((xt[i] - f.x0) / (f.x1 - f.x0) * (aw - 1));
         char s[24];
-        snprintf(s, sizeof s, "%.*f", xdec, xt[i]);
+        tick_label(s, sizeof s, xt[i], xstep, xdec);
         int l = (int)strlen(s);
         int x = col - l / 2;
         if (x + l > r.x + r.w) x = r.x + r.w - l;
