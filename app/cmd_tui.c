@@ -20,9 +20,9 @@
 #define DEFAULT_CONFIG "sample_runs/default.json"
 
 static void tui_usage(void) {
-    printf("usage: segp tui [CONFIG.json | RUN_DIR | FOLDER] [--out DIR] "
-           "[--charset unicode|block|ascii]\n"
-           "                [--colors 256|16|none] [--light] [--auto]\n\n"
+    printf("usage: segp tui [CONFIG.json [--set KEY=VALUE]... | RUN_DIR | FOLDER] [--out DIR]\n"
+           "                [--charset unicode|block|ascii] [--colors 256|16|none] [--light] "
+           "[--auto]\n\n"
            "The workbench: a terminal view of a continual-learning run, task by task.\n"
            "  RUN_DIR     open a run directory read-only (finished or interrupted; an interrupted\n"
            "              run offers to resume with r; one another process is writing is\n"
@@ -32,6 +32,7 @@ static void tui_usage(void) {
            "  CONFIG      start a new run of CONFIG into --out DIR "
            "(default runs/CONFIG-DATE-TIME);\n"
            "              it pauses after every task until n\n"
+           "  --set KEY=VALUE  override one key of CONFIG (repeatable), as segp run --set\n"
            "  (nothing)   open the shipped finished run " DEFAULT_RUN " read-only; N starts a\n"
            "              new run of " DEFAULT_CONFIG
            " (also: segp with no arguments on a terminal)\n"
@@ -78,13 +79,17 @@ int tui_default(void) {
 
 int cmd_tui(int argc, char **argv) {
     tui_options o = {.charset = -1, .colors = -1};
-    const char *target = NULL;
-    int auto_advance = 0;
+    const char *target = NULL, *sets[64];
+    int auto_advance = 0, n_sets = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (app_is_help(a)) {
             tui_usage();
             return 0;
+        } else if (!strcmp(a, "--set")) {
+            if (n_sets == (int)(sizeof sets / sizeof sets[0]))
+                return cli_usage_error("tui", "more than %d --set", n_sets);
+            if (!(sets[n_sets++] = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--out")) {
             if (!(o.out = cli_value(argc, argv, &i))) return 2;
             if (segp_check_path_length(o.out, RUNDIR_MAX_PATH) != 0) return app_report_error();
@@ -117,6 +122,9 @@ int cmd_tui(int argc, char **argv) {
             return cli_usage_error("tui", "one CONFIG or RUN_DIR only ('%s' and '%s')", target, a);
         }
     }
+    if (n_sets && (!target || is_dir(target)))
+        return cli_usage_error("tui", "--set is for a new run of a CONFIG (a run directory "
+                               "keeps the config it was made with)");
     if (!target) {
         if (!tui_default_available())
             return cli_usage_error("tui", "no CONFIG or RUN_DIR, and %s is not here (run segp "
@@ -138,8 +146,9 @@ int cmd_tui(int argc, char **argv) {
         /* a config: checked here, before the screen changes, so errors print plainly */
         cl_config c = cl_config_default();
         if (cl_config_parse_file(target, &c) != 0) return app_report_error();
+        if (cl_config_set_all(&c, sets, n_sets) != 0) return app_report_error();
         if (cl_config_check(&c) != 0) {
-            segp_fail_prefix("%s: ", target);
+            segp_fail_prefix("%s%s: ", target, n_sets ? " with its --set overrides" : "");
             return app_report_error();
         }
         if (o.out && access(o.out, F_OK) == 0) {
@@ -148,6 +157,8 @@ int cmd_tui(int argc, char **argv) {
             return 1;
         }
         o.config = target;
+        o.sets = sets;
+        o.n_sets = n_sets;
     }
     o.auto_advance = auto_advance;
     return tui_main(&o);

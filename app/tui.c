@@ -78,9 +78,10 @@ static void close_record(tui *t) {
 /* ---- the worker ---- */
 
 /* FREE_DIR: DIR is a default name (the worker takes DIR-2, ... when it is taken) */
-static void start_worker(tui *t, const char *config, const char *dir, int free_dir) {
+static void start_worker(tui *t, const char *config, const char *const *sets, int n_sets,
+                         const char *dir, int free_dir) {
     if (dir != t->dir) snprintf(t->dir, sizeof t->dir, "%s", dir);
-    t->worker = tui_worker_start(config, dir, free_dir, t->auto_advance);
+    t->worker = tui_worker_start(config, sets, n_sets, dir, free_dir, t->auto_advance);
     t->worker_started = 0;
     t->follow = 1;
     t->stopped = 0;
@@ -391,7 +392,7 @@ static void resume_run(tui *t) {
                       "stopped", t->holder);
     if (!interrupted(t)) return say(t, t->have_rec ? "the run is finished" : "no run is open");
     /* the record stays open: the new events extend it */
-    start_worker(t, NULL, t->dir, 0);
+    start_worker(t, NULL, NULL, 0, t->dir, 0);
     say(t, "resuming %s at task %d", tui_base_name(t->dir), t->rec.tasks_done + 1);
 }
 
@@ -420,7 +421,7 @@ static void new_run(tui *t) {
     char dir[4096];
     cli_default_run_dir(t->opt.new_config, dir, sizeof dir);
     close_record(t);
-    start_worker(t, t->opt.new_config, dir, 1);
+    start_worker(t, t->opt.new_config, NULL, 0, dir, 1);
     say(t, "new run %s", dir);
 }
 
@@ -700,7 +701,7 @@ int tui_main(const tui_options *o) {
         char dir[4096];
         if (o->out) snprintf(dir, sizeof dir, "%s", o->out);
         else cli_default_run_dir(o->config, dir, sizeof dir);
-        start_worker(t, o->config, dir, !o->out);
+        start_worker(t, o->config, o->sets, o->n_sets, dir, !o->out);
     } else if (t->have_rec) {
         select_task(t, t->rec.tasks_done - 1);
         announce_opened(t);

@@ -23,6 +23,8 @@
 typedef struct {
     const char *config;   /* start a new run of this config ... */
     const char *out;      /* ... into this directory (NULL: runs/NAME-DATE-TIME) */
+    const char *const *sets; /* ... with these overrides "KEY=VALUE" (--set) */
+    int n_sets;
     const char *run_dir;  /* or open this run directory */
     const char *runs_dir; /* or list the runs in this folder (Enter opens one) */
     const char *new_config; /* the config `N` starts a new run of (NULL: none offered) */
@@ -60,11 +62,12 @@ void tui_screen_set_colors(int colors);
 
 typedef struct tui_worker tui_worker;
 
-/* A new run of CONFIG_PATH into DIR, or (CONFIG_PATH NULL) the run in DIR resumed. The thread
- * makes the runner, then waits for tui_worker_go. FREE_DIR: DIR is a default name, and
- * DIR-2, ... is taken when another run has it (tui_worker_dir says which, once ready). */
-tui_worker *tui_worker_start(const char *config_path, const char *dir, int free_dir,
-                             int auto_advance);
+/* A new run of CONFIG_PATH (with the N_SETS overrides SETS, "KEY=VALUE", as segp run --set)
+ * into DIR, or (CONFIG_PATH NULL) the run in DIR resumed. The thread makes the runner, then
+ * waits for tui_worker_go. FREE_DIR: DIR is a default name, and DIR-2, ... is taken when
+ * another run has it (tui_worker_dir says which, once ready). */
+tui_worker *tui_worker_start(const char *config_path, const char *const *sets, int n_sets,
+                             const char *dir, int free_dir, int auto_advance);
 /* The run directory (final once tui_worker_ready returns 1). */
 const char *tui_worker_dir(tui_worker *w);
 /* 1 when the runner is made (DIR/config.json exists), -1 when making it failed (the error in

@@ -20,6 +20,8 @@ struct tui_worker {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     char *config_path, *dir;
+    char **sets; /* the --set overrides of a new run */
+    int n_sets;
     int free_dir; /* a new run's DIR is a default name (cl_runner_params) */
 
     /* under mu */
@@ -86,15 +88,18 @@ static void *thread_main(void *arg) {
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
     char exe[4096];
+    const char *const *sets = (const char *const *)w->sets;
     cl_runner_params p = {.cb = on_event, .user = w, .model_dir = cli_exe_dir(exe, sizeof exe),
-                          .free_dir = w->free_dir};
+                          .free_dir = w->free_dir, .overrides = sets, .n_overrides = w->n_sets};
     cl_runner *r = NULL;
     if (w->config_path) {
         cl_config c = cl_config_default();
         if (cl_config_parse_file(w->config_path, &c) == 0) {
             cli_shipped_config_paths(w->config_path, &c);
-            if (cl_config_check(&c) == 0) r = cl_runner_new(&c, w->config_path, w->dir, &p);
-            if (!r) segp_fail_prefix("%s: ", w->config_path);
+            if (cl_config_set_all(&c, sets, w->n_sets) == 0 && cl_config_check(&c) == 0)
+                r = cl_runner_new(&c, w->config_path, w->dir, &p);
+            if (!r) segp_fail_prefix("%s%s: ", w->config_path,
+                                     w->n_sets ? " with its --set overrides" : "");
         }
     } else {
         r = cl_runner_open(w->dir, &p);
@@ -130,10 +135,13 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-tui_worker *tui_worker_start(const char *config_path, const char *dir, int free_dir,
-                             int auto_advance) {
+tui_worker *tui_worker_start(const char *config_path, const char *const *sets, int n_sets,
+                             const char *dir, int free_dir, int auto_advance) {
     tui_worker *w = segp_calloc(1, sizeof *w);
     w->free_dir = free_dir;
+    w->sets = segp_calloc((size_t)(n_sets > 0 ? n_sets : 1), sizeof *w->sets);
+    for (int i = 0; i < n_sets; i++) w->sets[i] = segp_strdup(sets[i]);
+    w->n_sets = n_sets;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     w->config_path = config_path ? segp_strdup(config_path) : NULL;
@@ -223,6 +231,8 @@ void tui_worker_free(tui_worker *w) {
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     free(w->config_path);
+    for (int i = 0; i < w->n_sets; i++) free(w->sets[i]);
+    free(w->sets);
     free(w->dir);
     free(w);
 }

@@ -515,6 +515,37 @@ TEST(tui_tiny_run_steps_stops_resumes) {
     unsetenv("OMP_NUM_THREADS");
 }
 
+/* segp tui CONFIG --set KEY=VALUE: the overrides reach the run and its record, as segp run's
+ * (the workbench refused --set as an unknown option); a bad one is refused before the screen */
+TEST(tui_new_run_takes_set_overrides) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *cfg = tpath("tui-set.json", ""), *dir = tpath("tui-set-run", "");
+    write_text(cfg, TINY);
+    char cmd[8192], out[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "tui '%s' --set no.such_key=1 </dev/null", cfg);
+    CHECK(test_run_segp(cmd, out, sizeof out) == 1);
+    CHECK_MSG(strstr(out, "'no.such_key'"), "output: %s", out);
+    /* a run directory keeps its config */
+    CHECK(test_run_segp("tui sample_runs/default-run --set run.max_tasks=2 </dev/null", out,
+                        sizeof out) == 2);
+    CHECK_MSG(strstr(out, "--set is for a new run of a CONFIG"), "output: %s", out);
+    setenv("OMP_NUM_THREADS", "2", 1);
+    snprintf(cmd, sizeof cmd, "%s tui '%s' --out '%s' --set run.max_tasks=2 --auto", segp_abs(),
+             cfg, dir);
+    if (!start("set", cmd)) return;
+    CHECK(wait_for("20 classes (of the benchmark's 100) in 2 tasks", NULL));
+    CHECK(wait_for("finished: 2/2 tasks", NULL));
+    char *conf = read_text(tpath("tui-set-run/config.json", ""));
+    CHECK_MSG(conf && strstr(conf, "\"run.max_tasks=2\""), "config.json: %s", conf);
+    free(conf);
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+    unsetenv("OMP_NUM_THREADS");
+}
+
 #define CHECK_MSG_IS(want) CHECK_MSG(!strcmp(m, want), "message '%s'", m)
 
 /* The export message fits the width given by shortening the folder, then by naming fewer
