@@ -215,3 +215,29 @@ TEST(view_accuracy_numbers_keep_the_last_task) {
     v->free(v);
     run_record_free(&r);
 }
+
+/* A 60-column terminal: the summary lines were cut at the width, mid-value
+ * ("... BWT -11.67   Forgetting", "... FWT 71.94   BWT"); a field now shows whole or not at
+ * all. The overview's "finished" line wraps its fields into the row below it ("Avg 77." for
+ * 77.40 before). */
+TEST(view_summaries_keep_values_whole_when_narrow) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9};
+    view *v = view_accuracy_new();
+    char *t = view_render(v, &s, 60, 18, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\nLast 66.80   Avg 77.40   FWT 71.94   BWT -11.67\n"));
+    CHECK(text_has(t, "\nCLIP branch alone: Last 63.80   Avg 76.01   FWT 71.94\n"));
+    CHECK(text_lacks(t, "Forgetting\n"));
+    CHECK(text_lacks(t, "BWT\n"));
+    free(t);
+    v->free(v);
+    v = view_overview_new();
+    t = view_render(v, &s, 60, 18, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\nfinished: 10/10 tasks, wall time 2:52   Last 66.80\n"
+                      "Avg 77.40   BWT -11.67   Forgetting 11.72\n"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}

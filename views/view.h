@@ -104,6 +104,12 @@ extern const int view_count;
 void view_notice(tcanvas *c, trect area, const char *msg);
 int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
 
+/* LINE's fields (parts separated by three spaces: "Last 66.80   Avg 77.40") from X, Y in W
+ * cells: a field that does not fit whole goes to the next of ROWS rows, or on the last row is
+ * left out; a field wider than a row breaks at a space. A value is never cut ("Avg 77." for
+ * 77.40). The rows used. */
+int view_fields(tcanvas *c, int x, int y, int w, int rows, const char *line, int fg, int attr);
+
 /* A table of N rows (one per task) in LINES lines. When they do not all fit, the PIN rows
  * (N_PIN of them; -1 entries ignored) stay, then the first row, then the rows nearest a pinned
  * one; each run of rows left out takes one line, so that the table says what it hides. In

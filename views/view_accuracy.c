@@ -215,43 +215,44 @@ static void draw_numbers(accuracy *a, tcanvas *c, trect box, const wb_state *s) 
     free(row);
 }
 
-/* The summary lines: final metrics (or so far), the CLIP branch, retention and drift. */
+/* The summary lines: final metrics (or so far), the CLIP branch, retention and drift. A line
+ * too long for the width wraps at a field into the rows the lines after it leave free, else
+ * drops whole fields: "Forgetting" without its value said nothing. */
 static void draw_summary(tcanvas *c, trect box, const wb_state *s) {
     const run_record *r = s->rec;
     const run_final_metrics *f = &r->final;
-    int fg = color_fg(c), y = box.y;
-    char line[512];
+    char line[4][512];
+    int attr[4] = {ATTR_BOLD, 0, 0, 0}, n = 0;
     if (f->valid) {
-        snprintf(line, sizeof line, "Last %.2f   Avg %.2f   FWT %.2f   BWT %.2f   Forgetting %.2f",
-                 f->last, f->avg, f->fwt, f->bwt, f->forgetting);
-        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, ATTR_BOLD);
-        if (f->has_clip && y < box.y + box.h) {
-            snprintf(line, sizeof line, "CLIP branch alone: Last %.2f   Avg %.2f   FWT %.2f   "
-                     "BWT %.2f   Forgetting %.2f", f->clip_last, f->clip_avg,
+        snprintf(line[n++], sizeof line[0], "Last %.2f   Avg %.2f   FWT %.2f   BWT %.2f   "
+                 "Forgetting %.2f", f->last, f->avg, f->fwt, f->bwt, f->forgetting);
+        if (f->has_clip)
+            snprintf(line[n++], sizeof line[0], "CLIP branch alone: Last %.2f   Avg %.2f   "
+                     "FWT %.2f   BWT %.2f   Forgetting %.2f", f->clip_last, f->clip_avg,
                      f->clip_fwt, f->clip_bwt, f->clip_forgetting);
-            canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, 0);
-        }
     } else if (r->tasks_done > 0) {
         const run_task_metrics *m = &r->task[r->tasks_done - 1];
-        char o[32], n[32];
+        char o[32], nw[32];
         fmt2(m->old_acc, o, sizeof o);
-        fmt2(m->new_acc, n, sizeof n);
-        snprintf(line, sizeof line, "so far (after task %d of %d): A_t %.2f   Avg %.2f   old %s"
-                 "   new %s   BWT %.2f   Forgetting %.2f", r->tasks_done, r->num_tasks, m->acc,
-                 m->avg_acc, o, n, m->bwt, m->forgetting);
-        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        fmt2(m->new_acc, nw, sizeof nw);
+        snprintf(line[n++], sizeof line[0], "so far (after task %d of %d): A_t %.2f   Avg %.2f"
+                 "   old %s   new %s   BWT %.2f   Forgetting %.2f", r->tasks_done, r->num_tasks,
+                 m->acc, m->avg_acc, o, nw, m->bwt, m->forgetting);
     } else {
-        canvas_text(c, box.x, y++, box.w, "no task is finished yet", fg, COL_DEFAULT, 0);
+        snprintf(line[n], sizeof line[0], "no task is finished yet");
+        attr[n++] = 0;
     }
-    if (y < box.y + box.h && isfinite(f->heldout_pre) && isfinite(f->heldout_final)) {
-        snprintf(line, sizeof line, "held-out zero-shot: pretrained %.2f -> final %.2f (%+.2f "
-                 "points)", f->heldout_pre, f->heldout_final, f->heldout_final - f->heldout_pre);
-        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, 0);
-    }
-    if (y < box.y + box.h && isfinite(f->bc_ratio)) {
-        snprintf(line, sizeof line, "drift boundary/core ratio %.3f (mean over tasks; > 1: old "
-                 "classes drift most near the old-new interface)", f->bc_ratio);
-        canvas_text(c, box.x, y++, box.w, line, fg, COL_DEFAULT, 0);
+    if (isfinite(f->heldout_pre) && isfinite(f->heldout_final))
+        snprintf(line[n++], sizeof line[0], "held-out zero-shot: pretrained %.2f -> final %.2f "
+                 "(%+.2f points)", f->heldout_pre, f->heldout_final,
+                 f->heldout_final - f->heldout_pre);
+    if (isfinite(f->bc_ratio))
+        snprintf(line[n++], sizeof line[0], "drift boundary/core ratio %.3f (mean over tasks; "
+                 "> 1: old classes drift most near the old-new interface)", f->bc_ratio);
+    int y = box.y, end = box.y + box.h;
+    for (int i = 0; i < n && y < end; i++) {
+        int rows = end - y - (n - 1 - i);
+        y += view_fields(c, box.x, y, box.w, rows > 1 ? rows : 1, line[i], color_fg(c), attr[i]);
     }
 }
 

@@ -1,5 +1,5 @@
 /* view_common.c: what every view draws the same way: a notice when there is nothing to show
- * (naming why), and the title line. */
+ * (naming why), the title line, and lines of "name value" fields that never cut a value. */
 #include "views/view.h"
 
 #include <stdarg.h>
@@ -49,6 +49,49 @@ void view_notice(tcanvas *c, trect area, const char *msg) {
         canvas_text(c, area.x + (area.w - cells) / 2, y + k, w, line, color_fg(c), COL_DEFAULT,
                     k == 0 ? ATTR_BOLD : 0);
     }
+}
+
+/* Cells of the first N bytes of S */
+static int cells_of(const char *s, int n) {
+    int k = 0;
+    for (int i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return k;
+}
+
+int view_fields(tcanvas *c, int x, int y, int w, int rows, const char *line, int fg, int attr) {
+    const char *p = line;
+    int row = 0, col = 0;
+    while (*p && row < rows && w > 0) {
+        const char *e = strstr(p, "   ");
+        int len = e ? (int)(e - p) : (int)strlen(p), cells = cells_of(p, len);
+        int sep = col ? 3 : 0;
+        char f[1024];
+        if (col + sep + cells <= w) {
+            snprintf(f, sizeof f, "%.*s", len, p);
+            canvas_text(c, x + col + sep, y + row, cells, f, fg, COL_DEFAULT, attr);
+            col += sep + cells;
+            p += len;
+            while (*p == ' ') p++;
+            continue;
+        }
+        if (col) { /* the field on the next row, else left out whole */
+            row++;
+            col = 0;
+            continue;
+        }
+        /* a field wider than a row: up to its last space that fits (a word longer than the
+         * row is cut), the rest on the next row */
+        int cut = 0;
+        for (int i = 0; i < len && cells_of(p, i) <= w; i++)
+            if (p[i] == ' ') cut = i;
+        if (!cut) cut = len;
+        snprintf(f, sizeof f, "%.*s", cut, p);
+        canvas_text(c, x, y + row, w, f, fg, COL_DEFAULT, attr);
+        p += cut;
+        while (*p == ' ') p++;
+        row++;
+    }
+    return row + (col > 0);
 }
 
 int view_title(tcanvas *c, trect area, const char *title, const wb_state *s) {

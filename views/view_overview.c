@@ -119,7 +119,7 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
             snprintf(line + strlen(line), sizeof line - strlen(line),
                      "   Last %.2f   Avg %.2f   BWT %.2f   Forgetting %.2f", r->final.last,
                      r->final.avg, r->final.bwt, r->final.forgetting);
-        canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        view_fields(c, a.x, a.y, a.w, a.h, line, fg, ATTR_BOLD);
         return;
     }
     if (!s->live.running) {
@@ -129,13 +129,13 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
         else
             snprintf(line, sizeof line, "stopped after task %d of %d (wall time so far %s); not "
                      "training: r resumes", r->tasks_done, r->num_tasks, w);
-        canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        view_fields(c, a.x, a.y, a.w, a.h, line, fg, ATTR_BOLD);
         return;
     }
     if (s->live.at_boundary) {
         snprintf(line, sizeof line, "PAUSED after task %d of %d (wall time so far %s): n trains "
                  "task %d, a: auto-advance", r->tasks_done, r->num_tasks, w, r->tasks_done + 1);
-        canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
+        view_fields(c, a.x, a.y, a.w, a.h, line, fg, ATTR_BOLD);
         return;
     }
     const run_step *st = last_step(r, r->cur_task);
