@@ -129,6 +129,19 @@ void tui_runs_draw(tui *t) {
     canvas_text(c, 1, 2, c->w - 1, line, dim, COL_DEFAULT, ATTR_BOLD);
     int rows = c->h - 5; /* title, blank, header, ..., blank, status */
     if (rows < 1) rows = 1;
+    /* a run that cannot be read: its whole error (the list's line cuts it, and it says how to
+     * repair the run) under the list, in up to 4 rows taken from the list when it is long */
+    const run_summary *bad = t->list_sel < t->n_runs && !t->runs[t->list_sel].ok
+                                 ? &t->runs[t->list_sel] : NULL;
+    int err_rows = 0;
+    if (bad) {
+        int len = utf8_cells(bad->error) + 8, w = c->w - 2 > 10 ? c->w - 2 : 10;
+        err_rows = (len + w - 1) / w + 1; /* about; the words decide */
+        if (err_rows > 4) err_rows = 4;
+        int below = rows - t->n_runs;
+        if (below < err_rows + 1) rows -= err_rows + 1 - (below > 0 ? below : 0);
+        if (rows < 3) rows = 3, err_rows = 0;
+    }
     if (t->list_sel < t->list_top) t->list_top = t->list_sel;
     if (t->list_sel >= t->list_top + rows) t->list_top = t->list_sel - rows + 1;
     if (t->list_top < 0) t->list_top = 0;
@@ -149,6 +162,13 @@ void tui_runs_draw(tui *t) {
     if (!t->n_runs)
         canvas_text(c, 1, 3, c->w - 1, "(no runs: the folder holds no run directory now)", dim,
                     COL_DEFAULT, 0);
+    if (bad && err_rows) {
+        int shown = t->n_runs - t->list_top < rows ? t->n_runs - t->list_top : rows;
+        int y = 3 + shown + 1, room = c->h - 1 - y;
+        char msg[600];
+        snprintf(msg, sizeof msg, "cannot be read: %s", bad->error);
+        view_fields(c, 1, y, c->w - 2, room < err_rows ? room : err_rows, msg, fg, 0);
+    }
 }
 
 /* List keys: 1 when used. */

@@ -447,6 +447,45 @@ TEST(tui_lists_a_folder_of_runs) {
     stop();
 }
 
+/* A run of the list that cannot be read (its metrics.jsonl lost): its error, which says how to
+ * repair the run, was only ever shown cut at the width (the list's line, the status bar); the
+ * selected one's now shows whole under the list. */
+TEST(tui_list_shows_a_broken_runs_whole_error) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *folder = tpath("tui-runs-bad", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s' && cp -r sample_runs/default-run '%s/a-done' && "
+             "cp -r sample_runs/default-run '%s/b-damaged' && rm '%s/b-damaged/metrics.jsonl'",
+             folder, folder, folder, folder, folder);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), folder);
+    if (!start("runs-bad", cmd)) return;
+    CHECK(wait_for(">a-done", NULL));
+    CHECK(!strstr(last, "cannot be read:"));
+    keys("j");
+    CHECK(wait_for(">b-damaged", "cannot be read:", NULL));
+    /* the rows under the list joined: the whole message, to the command that repairs it */
+    char joined[4096] = "";
+    const char *e = strstr(last, "cannot be read:");
+    for (size_t k = strlen(joined); e && *e && k + 1 < sizeof joined; e++) {
+        if (e[0] == '\n' && e[1] == '\n') break;
+        if (e[0] == '\n' && e[1] == ' ') continue; /* a row's leading space: one separator */
+        joined[k++] = *e == '\n' ? ' ' : *e;
+        joined[k] = 0;
+    }
+    char want[1400];
+    snprintf(want, sizeof want, "by deleting the run's DONE, then segp resume %s/b-damaged",
+             folder);
+    CHECK_MSG(strstr(joined, "metrics.jsonl: absent, but task 1 is finished") &&
+              strstr(joined, want), "under the list: '%s'", joined);
+    keys("k");
+    CHECK(wait_gone("cannot be read:"));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\", "
     "\"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": "
