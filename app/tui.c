@@ -85,6 +85,7 @@ static void start_worker(tui *t, const char *config, const char *const *sets, in
     t->worker_started = 0;
     t->follow = 1;
     t->stopped = 0;
+    t->run_error[0] = 0;
 }
 
 /* Events in, record refreshed, the worker's end noticed. */
@@ -143,6 +144,7 @@ static void poll_worker(tui *t) {
     if (t->have_rec) run_record_refresh(&t->rec);
     if (ws.rc < 0) {
         say(t, "error: %s", err);
+        snprintf(t->run_error, sizeof t->run_error, "%s", err);
         if (!t->have_rec)
             snprintf(t->fatal, sizeof t->fatal, "The run could not start: %.990s", err);
     }
@@ -712,8 +714,12 @@ int tui_main(const tui_options *o) {
         tui_runs_refresh(t);
     }
     t->dirty = 1;
+    int signalled = 0;
     while (1) {
-        if (tui_screen_signalled()) request_quit(t, 0);
+        if (tui_screen_signalled()) {
+            signalled = 1;
+            request_quit(t, 0);
+        }
         poll_worker(t);
         poll_external(t);
         tui_runs_poll(t);
@@ -736,11 +742,14 @@ int tui_main(const tui_options *o) {
     int done = t->have_rec ? t->rec.run_done : 1;
     close_record(t);
     tui_runs_free(t);
+    /* a failed run's error outlives the screen, as segp run prints it */
+    if (t->run_error[0]) fprintf(stderr, "segp: error: %s\n", t->run_error);
     if (stopped || (!done && t->dir[0] && o->config)) {
         char q[16000]; /* the commands are for copying: the folder quoted for the shell */
         segp_shell_quote(t->dir, q, sizeof q);
         printf("segp: the run in %s is saved up to its last finished task; continue with: "
                "segp tui %s (r), or segp resume %s\n", t->dir, q, q);
     }
-    return 0;
+    /* as segp run: stopped by a signal 130, a failed run 1 */
+    return signalled ? 130 : t->run_error[0] ? 1 : 0;
 }

@@ -40,6 +40,7 @@ typedef struct {
     char new_note[96];   /* what N's question says of the run it starts (from the shipped one) */
     char msg[1024];
     char fatal[1024];    /* why no run could be opened (stays on screen) */
+    char run_error[1024]; /* why this session's training failed (said again after the screen) */
     double msg_time;     /* messages give the status bar back after a while */
     int boundary_seen;   /* the worker's at_boundary last time, to notice arrivals */
     int dirty;

@@ -585,6 +585,40 @@ TEST(tui_new_run_takes_set_overrides) {
     unsetenv("OMP_NUM_THREADS");
 }
 
+/* The exit status and last words say how the workbench ended, as segp run's do: Ctrl-C (or
+ * SIGTERM) 130, a run whose training failed 1 with its error printed once the screen is gone;
+ * both exited 0, and the error was only on the screen that quitting cleared. */
+TEST(tui_exit_status_after_signal_and_failed_run) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s tui sample_runs/default-run", segp_abs());
+    if (!start("sigint", cmd)) return;
+    CHECK(wait_for("Run overview", NULL));
+    keys("C-c");
+    CHECK(wait_for("EXITED 130", NULL));
+    stop();
+
+    /* a model file that is no safetensors file: the config passes the check made before the
+     * screen opens, the training thread refuses the model */
+    const char *cfg = tpath("tui-fail.json", ""), *dir = tpath("tui-fail-run", "");
+    write_text(tpath("not-a-model.safetensors", ""), "garbage\n");
+    char text[2048];
+    snprintf(text, sizeof text, "{\"model\": \"%s\", \"benchmark\": {\"train_per_class\": 4, "
+             "\"test_per_class\": 2}, \"run\": {\"max_tasks\": 2}}",
+             tpath("not-a-model.safetensors", ""));
+    write_text(cfg, text);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s' --out '%s'", segp_abs(), cfg, dir);
+    if (!start("fail", cmd)) return;
+    CHECK(wait_for("The run could not start", NULL));
+    keys("q");
+    CHECK(wait_for("EXITED 1", NULL));
+    CHECK_MSG(strstr(last, "segp: error: ") && strstr(last, "not-a-model.safetensors"),
+              "after the screen: %s", last);
+    stop();
+}
+
 #define CHECK_MSG_IS(want) CHECK_MSG(!strcmp(m, want), "message '%s'", m)
 
 /* The export message fits the width given by shortening the folder, then by naming fewer
