@@ -308,6 +308,18 @@ TEST(views_drift_task5) {
         char first[96];
         snprintf(first, sizeof first, " 1 %.10s", top_name);
         CHECK(text_has(t, first));
+        /* names whole where the row has room (cut to 12 cells, "green cresce", beside a bar of
+         * 21) */
+        int whole = 0;
+        for (int k = 0; k < f.td.n_seen; k++) {
+            const char *name = run_class_name(&f.rec, f.td.labels[k]);
+            char prefix[16];
+            snprintf(prefix, sizeof prefix, "%.12s", name);
+            if (strlen(name) <= 12 || !text_has(t, prefix)) continue;
+            CHECK_MSG(text_has(t, name), "'%s' cut at 120 columns", name);
+            whole++;
+        }
+        CHECK(whole > 0);
         free(t);
     }
     /* the filter hides classes; o ranks the new classes; r reverses */

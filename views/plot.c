@@ -460,7 +460,10 @@ void plot_hbars(tcanvas *c, trect r, const char *const *labels, const float *v, 
         l = (int)strlen(val);
         if (l > vw) vw = l;
     }
-    if (lw > r.w / 3) lw = r.w / 3;
+    /* labels whole while the bars keep 10 cells; a third of the width at least */
+    int lmax = r.w - vw - 2 - 10;
+    if (lmax < r.w / 3) lmax = r.w / 3;
+    if (lw > lmax) lw = lmax;
     int bw = r.w - lw - vw - 2;
     if (!(vmax > 0)) {
         vmax = 0;
