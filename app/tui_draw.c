@@ -56,7 +56,9 @@ static void draw_tabs(tui *t) {
     if (l > 0 && l <= room) canvas_text(c, c->w - l, 0, l, right, color_dim(c), COL_DEFAULT, 0);
 }
 
-static void status_text(tui *t, char *s, size_t n) {
+/* The status line's parts, "|"-separated, in ROOM cells: a part that does not fit is left out
+ * whole (cut, "viewing task 10/10" read "viewing task 10", which looks complete). */
+static void status_text(tui *t, char *s, size_t n, int room) {
     const run_record *r = t->have_rec ? &t->rec : NULL;
     if (t->listing) {
         snprintf(s, n, " %d run%s | Enter: open | arrows, j/k: select | q: quit", t->n_runs,
@@ -106,8 +108,10 @@ static void status_text(tui *t, char *s, size_t n) {
     s[0] = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         if (!parts[i][0]) continue;
-        used += (size_t)snprintf(s + used, used < n ? n - used : 0, "%s%s", used ? " | " : " ",
-                                 parts[i]);
+        const char *sep = used ? " | " : " ";
+        /* the first part always: the canvas cuts it where nothing else would fit */
+        if (used && utf8_cells(s) + utf8_cells(sep) + utf8_cells(parts[i]) > room) continue;
+        used += (size_t)snprintf(s + used, used < n ? n - used : 0, "%s%s", sep, parts[i]);
         if (used >= n) break;
     }
 }
@@ -123,6 +127,11 @@ static void draw_status(tui *t) {
         canvas_put(c, n, y, ' ', color_fg(c), COL_DEFAULT, 0); /* the cursor */
         return;
     }
+    /* while a y/n question waits every other key answers no: ? opens no help then */
+    const char *help = t->confirm ? "" : " ?:help ";
+    int hl = (int)strlen(help);
+    int room = c->w - hl;
+    if (room < 10) room = c->w, hl = 0;
     char s[1200];
     if (t->confirm == 'q')
         snprintf(s, sizeof s, " Stop training and quit? The current task restarts on resume; "
@@ -133,12 +142,7 @@ static void draw_status(tui *t) {
     else if (t->msg[0])
         snprintf(s, sizeof s, " %s", t->msg);
     else
-        status_text(t, s, sizeof s);
-    /* while a y/n question waits every other key answers no: ? opens no help then */
-    const char *help = t->confirm ? "" : " ?:help ";
-    int hl = (int)strlen(help);
-    int room = c->w - hl;
-    if (room < 10) room = c->w, hl = 0;
+        status_text(t, s, sizeof s, room);
     canvas_text(c, 0, y, room, s, color_fg(c), COL_DEFAULT,
                 inv | (t->msg[0] || t->confirm ? ATTR_BOLD : 0));
     if (hl) canvas_text(c, c->w - hl, y, hl, help, color_fg(c), COL_DEFAULT, inv | ATTR_BOLD);

@@ -311,6 +311,14 @@ TEST(tui_tab_bar_shortens_a_long_run_name) {
     CHECK(wait_tab_bar_ends("6 projection   default-20261201-052900"));
     tmux("resize-window -t w -x 90 -y 30");
     CHECK(wait_tab_bar_ends("6 projection   …61201-052900"));
+    /* the status line leaves out a part that does not fit instead of cutting it: at 80
+     * columns it read "... | viewing task 10/", which looks like a value */
+    const char *full = "| finished, read-only | viewing task 10/10";
+    CHECK(wait_for(full, NULL));
+    tmux("resize-window -t w -x 80 -y 30");
+    CHECK(wait_gone(full));
+    const char *status = strrchr(capture(), '|');
+    CHECK_MSG(status && !strncmp(status, "| finished, read-only   ", 24), "%s", last);
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
     stop();
