@@ -377,7 +377,10 @@ static void toggle_pause(tui *t) {
     tui_worker_state ws;
     tui_worker_get(t->worker, &ws);
     tui_worker_pause(t->worker, !ws.paused);
-    say(t, ws.paused ? "resumed" : "pausing at the next step (space resumes)");
+    /* the status line's state says it ("pausing...", then "PAUSED: space resumes", or
+     * "training"), as it happens: a message here stayed up to 10 s after the pause took hold */
+    t->msg[0] = 0;
+    t->dirty = 1;
 }
 
 static void toggle_auto(tui *t) {
