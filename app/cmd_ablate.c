@@ -166,9 +166,11 @@ static int make_dirs(const char *path) {
 }
 
 /* Before any work: every variant of the plan can come from CONFIG, and its config passes the
- * run's checks (FULL: all of cl_config_check, as a run does; else the values of the training
- * and SeGP-CL keys only, for --list, which may run where the model file is not, or in a build
- * without a variant's method). */
+ * run's checks (FULL: those a run makes before it loads the model, the benchmark's among them:
+ * a tsgr.k above the run's classes failed at the first "tsgr" cell, after the cells before it
+ * had trained, and the fixed config was then refused by those cells' folders; else the values
+ * of the training and SeGP-CL keys only, for --list, which may run where the model file or the
+ * data is not, or in a build without a variant's method). */
 static int check_ablation(const ablation *a, int full) {
     if ((double)a->base.seed + a->plan.seeds - 1 > MAX_SEED)
         return SEGP_FAIL("%s: key 'seed' = %llu: seed + %d exceeds %.0f", a->config,
@@ -178,7 +180,7 @@ static int check_ablation(const ablation *a, int full) {
         if (ablate_variant_check(&a->base, v) != 0) return segp_fail_prefix("%s: ", a->config);
         cl_config c;
         ablate_derive(&a->base, v, 0, &c);
-        if ((full ? cl_config_check(&c)
+        if ((full ? cl_runner_check(&c)
                   : train_options_check(&c.train) || cl_config_check_segp(&c.segp)) != 0)
             return segp_fail_prefix("%s, variant \"%s\": ", a->config, ablate_variant_at(v)->name);
     }

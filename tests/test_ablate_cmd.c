@@ -121,6 +121,19 @@ TEST(ablate_bad_arguments_named) {
     const char *eps = tiny_config("abl-eps", "0.002", ", \"anchors\": {\"epsilon\": -1}");
     snprintf(args, sizeof args, "ablate %s --list", eps);
     bad_args(args, 1, "anchors.epsilon");
+    /* the limits that need the benchmark too, before any cell trains (they stopped the sweep
+     * at the first cell of a variant that uses the key): 2 tasks of 10 classes, 4 training
+     * images per class */
+    char none[700];
+    snprintf(none, sizeof none, "%s/abl-limits-out", test_tmpdir());
+    const char *k25 = tiny_config("abl-k25", "0.002", ", \"tsgr\": {\"k\": 25}");
+    snprintf(args, sizeof args, "ablate %s --seeds 1 --out %s", k25, none);
+    bad_args(args, 1, "variant \"tsgr\": key 'tsgr.k' = 25 but the run has 20 classes");
+    CHECK(!path_exists(none));
+    const char *k41 = tiny_config("abl-k41", "0.002", ", \"anchors\": {\"per_class\": 41}");
+    snprintf(args, sizeof args, "ablate %s --seeds 1 --out %s --cell 0", k41, none);
+    bad_args(args, 1, "variant \"acgd\": key 'anchors.per_class' = 41 but task 2 has 40");
+    CHECK(!path_exists(none));
     /* without the segp variant, inference.beta 0 is fine */
     char o[600], e[600];
     snprintf(o, sizeof o, "%s/ok-out.txt", test_tmpdir());

@@ -62,9 +62,8 @@ void cl_runner_task_ctx(cl_runner *r, int t, const char *task_dir, cl_task_ctx *
     ctx->events = r->events;
 }
 
-/* Model, tokenizer, benchmark, tasks, LoRA states, test items: everything a run needs, checked
- * before any file is written. */
-static int setup(cl_runner *r) {
+/* The config, benchmark and tasks: the checks that need no model (cl_runner_check). */
+static int setup_plan(cl_runner *r) {
     cl_config *c = &r->cfg;
     if (cl_config_check(c) != 0) return -1;
     r->method = cl_method_find(c->method);
@@ -150,6 +149,16 @@ static int setup(cl_runner *r) {
         free(in_task);
         if (rc != 0) return -1;
     }
+    return 0;
+}
+
+/* Model, tokenizer, benchmark, tasks, LoRA states, test items: everything a run needs, checked
+ * before any file is written. */
+static int setup(cl_runner *r) {
+    if (setup_plan(r) != 0) return -1;
+    cl_config *c = &r->cfg;
+    const segp_backend *be = segp_backend_get(c->device);
+    int nc = benchmark_num_classes(r->bench);
     if (segp_backend_set_precision(be, c->precision, "key 'run.precision'") != 0) return -1;
     clip_load_params mp = clip_default_load_params();
     mp.device = c->device;
@@ -282,6 +291,15 @@ static int open_events(cl_runner *r) {
     if (!r->events) return -1;
     if (cut > 0) info(r, -1, "%s: cut a torn last line (%ld bytes) left by a crash", p, cut);
     return 0;
+}
+
+int cl_runner_check(const cl_config *c) {
+    cl_runner *r = segp_calloc(1, sizeof *r);
+    runner_init(r, NULL);
+    r->cfg = *c;
+    int rc = setup_plan(r);
+    cl_runner_free(r);
+    return rc;
 }
 
 cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char *dir,
