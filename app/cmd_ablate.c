@@ -165,6 +165,26 @@ static int make_dirs(const char *path) {
     return 0;
 }
 
+/* OUT (or a folder on its path) that exists but is no folder is refused before any work: it
+ * was found only when the first cell failed to create its folder, with a "continue with" the
+ * same command. WHAT: what goes into OUT. */
+static int check_out_dir(const char *out, const char *what) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s", out);
+    for (char *s = p + 1;; s++) {
+        if (*s && *s != '/') continue;
+        char c = *s;
+        *s = 0;
+        struct stat st;
+        if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+            return SEGP_FAIL("--out %s: %s is a file, not a folder (expected a folder for %s; "
+                             "choose another --out)", out, p, what);
+        *s = c;
+        if (!c) break;
+    }
+    return 0;
+}
+
 /* Before any work: every variant of the plan can come from CONFIG, and its config passes the
  * run's checks (FULL: those a run makes before it loads the model, the benchmark's among them:
  * a tsgr.k above the run's classes failed at the first "tsgr" cell, after the cells before it
@@ -339,6 +359,7 @@ static int collect(const char *const *dirs, int n, const char *out) {
         if (stat(dirs[0], &st) == 0 && S_ISDIR(st.st_mode) && !rundir_exists(p))
             snprintf(outdir, sizeof outdir, "%s", dirs[0]);
     }
+    if (check_out_dir(outdir, "the tables") != 0) return app_report_error();
     return table(dirs, n, ablate_row_mask(NULL), outdir);
 }
 
@@ -488,6 +509,7 @@ int cmd_ablate(int argc, char **argv) {
     a.base = cl_config_default();
     int bad = cl_config_parse_file(a.config, &a.base) != 0;
     if (!bad) bad = cl_config_set_all(&a.base, a.sets, a.n_sets) != 0;
+    if (!bad) bad = check_out_dir(a.out, "the cells and the tables") != 0;
     if (bad || check_ablation(&a, !list) != 0) {
         rc = app_report_error();
         goto done;

@@ -134,6 +134,19 @@ TEST(ablate_bad_arguments_named) {
     snprintf(args, sizeof args, "ablate %s --seeds 1 --out %s --cell 0", k41, none);
     bad_args(args, 1, "variant \"acgd\": key 'anchors.per_class' = 41 but task 2 has 40");
     CHECK(!path_exists(none));
+    /* an OUT that is a file (or under one): refused before any cell, in every mode */
+    char file[700];
+    snprintf(file, sizeof file, "%s/abl-out-file", test_tmpdir());
+    write_text(file, "x");
+    snprintf(args, sizeof args, "ablate %s --seeds 1 --out %s", cfg, file);
+    bad_args(args, 1, "is a file, not a folder (expected a folder for the cells");
+    snprintf(args, sizeof args, "ablate %s --list --out %s/sub", cfg, file);
+    bad_args(args, 1, "abl-out-file is a file, not a folder");
+    snprintf(args, sizeof args, "ablate --collect %s --out %s", test_tmpdir(), file);
+    bad_args(args, 1, "is a file, not a folder (expected a folder for the tables");
+    char *kept = read_text(file);
+    CHECK(kept && !strcmp(kept, "x"));
+    free(kept);
     /* without the segp variant, inference.beta 0 is fine */
     char o[600], e[600];
     snprintf(o, sizeof o, "%s/ok-out.txt", test_tmpdir());
