@@ -625,8 +625,10 @@ int ablate_collect(const char *const *dirs, int n_dirs, FILE *notes, ablate_runs
         if (!ref) ref = r;
         if (r->variant != ABL_ZEROSHOT && !ref_train) ref_train = r;
         if (is_segp_variant(r->variant) && !ref_segp) ref_segp = r;
-        if (config_difference(r, ref, ref_train, ref_segp, why, sizeof why))
+        if (config_difference(r, ref, ref_train, ref_segp, why, sizeof why)) {
             note(notes, "%s: %s: the table mixes configs", r->dir, why);
+            out->mixed++;
+        }
     }
     return 0;
 fail:

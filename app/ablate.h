@@ -85,6 +85,7 @@ typedef struct {
 typedef struct {
     ablate_run *run;
     int n, cap;
+    int mixed; /* runs noted as differing from the others beyond the variants' keys and seed */
 } ablate_runs;
 
 /* The variant of a config.json text, classified by its values (method; for "segp":

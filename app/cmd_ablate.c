@@ -320,6 +320,20 @@ static int table(const char *const *dirs, int n, unsigned mask, const char *outd
         free(md);
         md = both;
     }
+    /* a table mixing configs is no matched ablation: said beside it, not only in the notes on
+     * stderr, so that ablation.md carries it where the table is pasted */
+    char mixed[600] = "";
+    if (runs.mixed)
+        snprintf(mixed, sizeof mixed, "Mixed configs: %d of the %d runs differ%s from the "
+                 "others beyond the variants' keys and the seed (segp ablate --collect's notes "
+                 "name the keys), so the rows are not matched.\n", runs.mixed, runs.n,
+                 runs.mixed == 1 ? "s" : "");
+    if (runs.mixed) {
+        char *md2 = segp_malloc(strlen(mixed) + strlen(md) + 2);
+        sprintf(md2, "%s\n%s", mixed, md);
+        free(md);
+        md = md2;
+    }
     int n_val = 0;
     for (int i = 0; i < runs.n; i++)
         n_val += runs.run[i].shared && strstr(runs.run[i].shared, "benchmark.eval_split=\"val\"");
@@ -327,6 +341,7 @@ static int table(const char *const *dirs, int n, unsigned mask, const char *outd
     printf("\nablation table (%d run%s, evaluated on the %s):\n%s", runs.n, runs.n == 1 ? "" : "s",
            val ? "validation split" : n_val ? "test AND the validation split: mixed" : "test split",
            text);
+    if (runs.mixed) printf("%s", mixed);
     if (*p_text) printf("\n%s", p_text);
     if (val) {
         const char *head = "Evaluated on the validation split (benchmark.eval_split \"val\"), "

@@ -524,9 +524,11 @@ TEST(ablate_collect_eval_split) {
     CHECK_MSG(out && strstr(out, "ablation table (2 runs, evaluated on the test split)"), "%s",
               out ? out : "");
     CHECK_MSG(err && !strstr(err, "mixes configs"), "%s", err ? err : "");
+    CHECK_MSG(out && !strstr(out, "Mixed configs"), "%s", out ? out : "");
     free(out);
     free(err);
-    /* an older run beside a validation run: kept, with a note naming the key */
+    /* an older run beside a validation run: kept, with a note naming the key, and a line beside
+     * the table, in ablation.md too (only stderr said so) */
     snprintf(d, sizeof d, "%s/mixed/finetune-s3", root);
     synth_bench_run(d, 3, "\"benchmark\": {\"eval_split\": \"val\"}, ");
     CHECK_EQ_INT(test_run_segp_split(args, o, e), 0);
@@ -537,7 +539,14 @@ TEST(ablate_collect_eval_split) {
     out = read_text(o);
     CHECK_MSG(out && strstr(out, "(3 runs, evaluated on the test AND the validation split: mixed)"),
               "%s", out ? out : "");
+    const char *want = "Mixed configs: 1 of the 3 runs differs from the others beyond the "
+                       "variants' keys and the seed";
+    CHECK_MSG(out && strstr(out, want), "%s", out ? out : "");
     free(out);
+    snprintf(p, sizeof p, "%s/mixed/ablation.md", root);
+    md = read_text(p);
+    CHECK_MSG(md && !strncmp(md, want, strlen(want)), "%s", md ? md : "");
+    free(md);
 }
 
 /* A run of SEED in DIR with benchmark.order ORDER whose record resolved it to DESC. */
