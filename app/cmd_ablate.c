@@ -106,6 +106,7 @@ static void usage(void) {
            "  ACGD on new-task images, ACGD on seeds, no PGD: new_task, seeds\n\n"
            "spreading the cells over machines:\n"
            "  segp ablate CONFIG --list | parallel -j2\n"
+           "  segp ablate CONFIG --list | xargs -P 2 -d '\\n' -I{} sh -c '{}'  (no parallel)\n"
            "  #SBATCH --array=0-20   (7 variants x 3 seeds = 21 cells)\n"
            "  segp ablate CONFIG --cell $SLURM_ARRAY_TASK_ID\n"
            "then: segp ablate --collect runs/ablate-NAME\n");

@@ -92,6 +92,40 @@ TEST(ablate_list_prints_one_command_per_cell) {
     free(err);
 }
 
+/* The xargs line of --help (for a machine without GNU parallel) runs every cell that --list
+ * prints, quoted --out and --set values included (README said "--list | xargs -P 2", which
+ * only echoes the words). */
+TEST(ablate_help_xargs_line_runs_the_cells) {
+    char o[600], e[600], cmd[3000], out_dir[600];
+    snprintf(o, sizeof o, "%s/help-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/help-err.txt", test_tmpdir());
+    CHECK_EQ_INT(test_run_segp_split("ablate --help", o, e), 0);
+    char *help = read_text(o);
+    const char *x = help ? strstr(help, "--list | xargs ") : NULL;
+    CHECK_MSG(x != NULL, "no xargs line in:\n%s", help ? help : "");
+    if (!x) {
+        free(help);
+        return;
+    }
+    x += strlen("--list | ");
+    int len = (int)strcspn(x, "\n");
+    const char *end = strstr(x, "  (");
+    if (end && end - x < len) len = (int)(end - x);
+    const char *cfg = tiny_config("abl-xargs", "0.002", "");
+    snprintf(out_dir, sizeof out_dir, "%s/abl xargs", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s ablate %s --variants zeroshot --seeds 2 "
+             "--out '%s' --set 'prompt_template=a {} here.' --list | %.*s > %s 2> %s",
+             test_segp_bin(), cfg, out_dir, len, x, o, e);
+    free(help);
+    int st = system(cmd);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d: %s", st, cmd);
+    for (int s = 1; s <= 2; s++) {
+        char p[800];
+        snprintf(p, sizeof p, "%s/zeroshot-s%d/DONE", out_dir, s);
+        CHECK_MSG(path_exists(p), "%s missing after: %s", p, cmd);
+    }
+}
+
 /* ARGS fail with status RC and a message holding WANT, printing nothing on stdout. */
 static void bad_args(const char *args, int rc, const char *want) {
     char o[600], e[600];
