@@ -1,5 +1,6 @@
-/* runner.c: the continual-learning runner's set-up, task loop, resume and run-directory files
- * (see runner.h). Training is in cl_train.c, evaluation in cl_eval.c. */
+/* runner.c: the continual-learning runner's set-up, task loop, resume and re-evaluation (see
+ * runner.h). Training is in cl_train.c, evaluation in cl_eval.c, the finished tasks' files in
+ * runner_progress.c. */
 #include "cl/runner.h"
 
 #include <cjson/cJSON.h>
@@ -493,176 +494,6 @@ void cl_runner_free(cl_runner *r) {
     free(r);
 }
 
-/* tasks/NN/eval.json: the counts behind row t of the matrix and the held-out accuracy. */
-static int write_task_eval(cl_runner *r, int t) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "task", t + 1);
-    cJSON *cnt = cJSON_AddArrayToObject(o, "count"), *hits = cJSON_AddArrayToObject(o, "hits");
-    for (int j = 0; j < r->T; j++) {
-        cJSON_AddItemToArray(cnt, cJSON_CreateNumber((double)r->matrix->count[j]));
-        int64_t h = r->matrix->hits[(size_t)t * r->T + j];
-        cJSON_AddItemToArray(hits, h >= 0 ? cJSON_CreateNumber((double)h) : cJSON_CreateNull());
-    }
-    if (r->clip_matrix) {
-        cJSON *ch = cJSON_AddArrayToObject(o, "clip_hits");
-        for (int j = 0; j < r->T; j++) {
-            int64_t h = r->clip_matrix->hits[(size_t)t * r->T + j];
-            cJSON_AddItemToArray(ch, h >= 0 ? cJSON_CreateNumber((double)h) : cJSON_CreateNull());
-        }
-    }
-    if (isfinite(r->heldout[t])) {
-        char num[32];
-        snprintf(num, sizeof num, "%.17g", r->heldout[t]);
-        cJSON_AddRawToObject(o, "heldout_acc", num);
-    }
-    char *s = cJSON_Print(o);
-    cJSON_Delete(o);
-    char p[4200];
-    rundir_task_path(r->dir, t, "eval.json", p, sizeof p);
-    int rc = rundir_write_text(p, s);
-    free(s);
-    return rc;
-}
-
-/* Task t's file NAME (its path into p) parsed; *o NULL when it is not JSON. -1 + error when it
- * cannot be read. */
-static int read_task_json(const cl_runner *r, int t, const char *name, char *p, size_t np,
-                          cJSON **o) {
-    rundir_task_path(r->dir, t, name, p, np);
-    uint8_t *data;
-    size_t size;
-    if (segp_read_file(p, &data, &size) != 0) return -1;
-    *o = cJSON_Parse((const char *)data);
-    free(data);
-    return 0;
-}
-
-static int read_task_eval(cl_runner *r, int t) {
-    char p[4200];
-    rundir_task_path(r->dir, t, "eval.json", p, sizeof p);
-    uint8_t *data;
-    size_t size;
-    if (segp_read_file(p, &data, &size) != 0) return -1;
-    int rc = rundir_parse_task_eval((const char *)data, size, t, r->matrix, r->clip_matrix,
-                                    &r->heldout[t]);
-    free(data);
-    if (rc != 0)
-        return SEGP_FAIL("%s: corrupt or from another run (expected counts and hits of %d tasks); "
-                         "delete %s/tasks/%02d/DONE (and every later task's) to re-run task %d", p,
-                         r->T, r->dir, t + 1, t + 1);
-    return 0;
-}
-
-static int read_task_done(cl_runner *r, int t) {
-    char p[4200];
-    cJSON *o;
-    if (read_task_json(r, t, "DONE", p, sizeof p, &o) != 0) return -1;
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "wall_s");
-    /* the marker is written whole (temporary file, then rename): anything else is damage, which
-     * was taken as a task of 0:00 */
-    int ok = cJSON_IsNumber(w) && isfinite(w->valuedouble) && w->valuedouble >= 0;
-    if (ok) r->wall_s[t] = w->valuedouble;
-    cJSON_Delete(o);
-    if (!ok)
-        return SEGP_FAIL("%s: corrupt (expected {\"task\": %d, \"wall_s\": SECONDS}); delete it "
-                         "(and every later task's DONE) to re-run task %d", p, t + 1, t + 1);
-    return 0;
-}
-
-/* The drift ratio of a finished task from its analytics.json (absent: analytics off). */
-static int read_task_ratio(cl_runner *r, int t) {
-    char p[4200];
-    rundir_task_path(r->dir, t, "analytics.json", p, sizeof p);
-    if (!rundir_exists(p)) return 0;
-    rundir_task_path(r->dir, t, "", p, sizeof p);
-    analytics_summary s;
-    if (analytics_read_summary(p, &s) != 0)
-        return segp_fail_prefix("delete %s/tasks/%02d/DONE (and every later task's) to re-run "
-                                "task %d: ", r->dir, t + 1, t + 1);
-    r->bc_ratio[t] = s.boundary_core_ratio;
-    return 0;
-}
-
-/* The finished tasks of the run directory: the first task without DONE is where to continue. */
-static int load_progress(cl_runner *r, int *start) {
-    int t = 0;
-    while (t < r->T && rundir_task_done(r->dir, t)) t++;
-    for (int u = t + 1; u < r->T; u++)
-        if (rundir_task_done(r->dir, u))
-            return SEGP_FAIL("%s/tasks/%02d/DONE exists but tasks/%02d/DONE does not: the run "
-                             "directory is inconsistent", r->dir, u + 1, t + 1);
-    for (int u = 0; u < t; u++)
-        if (read_task_eval(r, u) != 0 || read_task_done(r, u) != 0 || read_task_ratio(r, u) != 0)
-            return -1;
-    /* Every finished task's checkpoint is read (the last one stays in the student), so a run
-     * directory never ends with a corrupt checkpoint of a task it calls finished. */
-    int keep_all = strcmp(r->cfg.keep_checkpoints, "last") != 0;
-    for (int u = keep_all || t == 0 ? 0 : t - 1; u < t; u++) {
-        char p[4200];
-        rundir_task_path(r->dir, u, "lora.safetensors", p, sizeof p);
-        if (clip_lora_load(r->student, p) != 0)
-            return segp_fail_prefix("task %d's checkpoint is unreadable (re-run it: delete "
-                                    "%s/tasks/%02d/DONE and the DONE of every later task, then "
-                                    "resume; the runs are deterministic): ",
-                                    u + 1, r->dir, u + 1);
-    }
-    *start = t;
-    r->tasks_done = t;
-    return 0;
-}
-
-static int write_metrics(cl_runner *r, int n_done) {
-    rundir_metrics_extra x = {r->heldout, r->heldout_pre, r->clip_matrix, r->bc_ratio};
-    return rundir_write_metrics(r->dir, r->matrix, n_done, &x);
-}
-
-static int finish_task(cl_runner *r, int t, double wall) {
-    char p[4200];
-    rundir_task_path(r->dir, t, "lora.safetensors", p, sizeof p);
-    if (write_task_eval(r, t) != 0 || clip_lora_save(r->student, p) != 0) return -1;
-    if (write_metrics(r, t + 1) != 0) return -1;
-    char done[128];
-    snprintf(done, sizeof done, "{\"task\": %d, \"wall_s\": %.3f}\n", t + 1, wall);
-    rundir_task_path(r->dir, t, "DONE", p, sizeof p);
-    if (rundir_write_text(p, done) != 0) return -1;
-    if (t > 0 && !strcmp(r->cfg.keep_checkpoints, "last")) {
-        /* only now: a crash before this task's DONE still resumes from the previous one */
-        rundir_task_path(r->dir, t - 1, "lora.safetensors", p, sizeof p);
-        if (unlink(p) != 0 && errno != ENOENT)
-            return SEGP_FAIL("%s: cannot remove (run.keep_checkpoints \"last\"): %s", p,
-                             strerror(errno));
-    }
-    return 0;
-}
-
-/* The metrics object of task t for its event. */
-static char *metrics_json(cl_runner *r, int t) {
-    cl_summary s;
-    if (cl_summary_after(r->matrix, t, &s) != 0) return NULL;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "acc", s.acc);
-    cJSON_AddNumberToObject(o, "avg_acc", s.avg_acc);
-    if (isfinite(s.old_acc)) cJSON_AddNumberToObject(o, "old_acc", s.old_acc);
-    cJSON_AddNumberToObject(o, "new_acc", s.new_acc);
-    cJSON_AddNumberToObject(o, "fwt", s.fwt);
-    cJSON_AddNumberToObject(o, "bwt", s.bwt);
-    cJSON_AddNumberToObject(o, "forgetting", s.forgetting);
-    double *row = segp_malloc((size_t)(t + 1) * sizeof(double));
-    for (int j = 0; j <= t; j++) row[j] = cl_matrix_R(r->matrix, t, j);
-    cJSON_AddItemToObject(o, "acc_per_task", cJSON_CreateDoubleArray(row, t + 1));
-    free(row);
-    if (t + 1 < r->T) cJSON_AddNumberToObject(o, "zeroshot_next", cl_matrix_R(r->matrix, t, t + 1));
-    if (isfinite(r->heldout[t])) cJSON_AddNumberToObject(o, "heldout_acc", r->heldout[t]);
-    cl_summary cs;
-    if (r->clip_matrix && cl_summary_after(r->clip_matrix, t, &cs) == 0)
-        cJSON_AddNumberToObject(o, "clip_acc", cs.acc);
-    if (isfinite(r->bc_ratio[t]))
-        cJSON_AddNumberToObject(o, "boundary_core_ratio", r->bc_ratio[t]);
-    char *str = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return str;
-}
-
 static int run_task(cl_runner *r, int t) {
     double t0 = segp_now();
     char tdir[4200];
@@ -683,7 +514,7 @@ static int run_task(cl_runner *r, int t) {
     if (rc != 0) return rc;
     double wall = segp_now() - t0;
     r->wall_s[t] = wall;
-    if (finish_task(r, t, wall) != 0) return -1;
+    if (runner_finish_task(r, t, wall) != 0) return -1;
     r->tasks_done = t + 1;
     int err;
     long lost = event_sink_take_lost(r->events, &err);
@@ -691,7 +522,7 @@ static int run_task(cl_runner *r, int t) {
         info(r, t, "%s/events.jsonl: %ld event%s of this task could not be written (%s); the "
              "workbench's step history has a gap there", r->dir, lost, lost == 1 ? "" : "s",
              strerror(err));
-    char *m = metrics_json(r, t);
+    char *m = runner_metrics_json(r, t);
     segp_event me = {.kind = EV_METRICS, .task = t, .json = m};
     cl_emit(r, &me);
     free(m);
@@ -705,7 +536,7 @@ int cl_runner_run(cl_runner *r) {
     char done_path[4200];
     rundir_path(r->dir, "DONE", done_path, sizeof done_path);
     int start = 0;
-    if (load_progress(r, &start) != 0) {
+    if (runner_load_progress(r, &start) != 0) {
         segp_event ev = {.kind = EV_ERROR, .task = -1, .text = segp_last_error()};
         cl_emit(r, &ev);
         return -1;
@@ -742,7 +573,7 @@ int cl_runner_run(cl_runner *r) {
         return 1;
     }
     /* the last task's metrics carry the final line; rewrite in case of a finished resume */
-    if (write_metrics(r, r->T) != 0) return -1;
+    if (runner_write_metrics(r, r->T) != 0) return -1;
     if (!rundir_exists(done_path)) {
         char text[128];
         snprintf(text, sizeof text, "{\"tasks\": %d}\n", r->T);
@@ -760,7 +591,7 @@ int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped) {
     /* the saved counts, to compare with */
     size_t nh = (size_t)r->T * r->T;
     for (int t = 0; t < done; t++)
-        if (read_task_eval(r, t) != 0 || read_task_done(r, t) != 0 || read_task_ratio(r, t) != 0)
+        if (runner_read_task_eval(r, t) != 0 || runner_read_task_done(r, t) != 0 || runner_read_task_ratio(r, t) != 0)
             return -1;
     int64_t *saved = segp_malloc(nh * sizeof(int64_t) * 2), *saved_clip = saved + nh;
     memcpy(saved, r->matrix->hits, nh * sizeof(int64_t));
@@ -794,7 +625,7 @@ int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped) {
                                   t + 1, r->dir, t + 1, q);
             break;
         }
-        read_task_done(r, t);
+        runner_read_task_done(r, t);
         cl_task_ctx ctx;
         char tdir[4200];
         rundir_task_path(r->dir, t, "", tdir, sizeof tdir);

@@ -68,4 +68,22 @@ int cl_eval_heldout(cl_runner *r, const clip_lora *lora, double *acc);
 /* Emit an event of this run (task -1: run level). */
 event_reply cl_emit(cl_runner *r, segp_event *ev);
 
+/* runner_progress.c: the finished tasks' files. Task t's eval.json, checkpoint, metrics.jsonl
+ * and then DONE (WALL seconds), dropping the previous checkpoint under keep_checkpoints "last";
+ * metrics.jsonl for tasks 0..n_done-1; each 0 or -1 + error naming the file. */
+int runner_finish_task(cl_runner *r, int t, double wall);
+int runner_write_metrics(cl_runner *r, int n_done);
+/* Task t's matrix row and held-out accuracy (eval.json), wall time (DONE) and drift ratio
+ * (analytics.json, absent with analytics off), read back: 0, or -1 + error saying which DONE
+ * files to delete to re-run it. */
+int runner_read_task_eval(cl_runner *r, int t);
+int runner_read_task_done(cl_runner *r, int t);
+int runner_read_task_ratio(cl_runner *r, int t);
+/* The finished tasks (each with its DONE, in order) read back, the last checkpoint into the
+ * student; *start = the first task to run. 0 or -1 + error. */
+int runner_load_progress(cl_runner *r, int *start);
+/* The metrics object of task t for its event (JSON text, to free); NULL when the matrix has
+ * no row t. */
+char *runner_metrics_json(cl_runner *r, int t);
+
 #endif
