@@ -97,6 +97,12 @@ const char *test_tmpdir(void);
 /* test_tmpdir()/FMT with %s replaced by A; one of 8 rotating buffers, so a call may take
  * several. */
 char *tpath(const char *fmt, const char *a);
+/* 1 when A[0..n-1] and B[0..n-1] are equal. */
+static inline int same_ints(const int *a, const int *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
 /* mkdir -p PATH. */
 void mkdirs(const char *path);
 /* 1 when PATH exists (a file of any kind); dir_has: when DIR/NAME does. */

@@ -3,7 +3,8 @@
  * minimum cells and the colour bar's ends, where the layout says they are; the colour maps and
  * ticks; the PNG encoder's un-premultiplication; every figure of the shipped run as PNG (size,
  * pHYs, provenance), as SVG (parsed as XML) and as PDF (no Type 3 font); data files beside the
- * figures; comparisons; and bad requests: a message, a non-zero exit and no file. */
+ * figures; comparisons; and bad requests: a message, a non-zero exit and no file. Sizes other
+ * than the defaults: test_figure_layout.c. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -405,114 +406,6 @@ TEST(figure_export_api_png_size_dpi_and_provenance) {
     /* a state of another task is refused */
     CHECK(figure_export(&r, &td, "projection", 8, &o, tpath("api-wrong.png", NULL)) != 0);
     CHECK(!path_exists(tpath("api-wrong.png", NULL)));
-    run_task_data_free(&td);
-    run_record_free(&r);
-}
-
-/* Pixels of the outermost BORDER rows and columns of P that are not white: text or lines cut
- * off at the figure's edge. */
-static int ink_on_edge(const png_read *p, int border) {
-    int n = 0;
-    for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) {
-            if (x >= border && x < p->w - border && y >= border && y < p->h - border) continue;
-            if (!near_rgb(png_px(p, x, y), 0xffffff, 60)) n++;
-        }
-    return n;
-}
-
-/* A one-column figure of a two-column paper (3.3 x 2.6 in), the default sizes and smaller
- * ones down to the 1-inch minimum: titles, axis labels and legends stay inside the figure
- * (they ran off its edges at 3.3 in, and at every size below it: the type does not shrink
- * with the figure; simmat-cross's y label at 3.3 x 2.6 in) */
-TEST(figure_small_sizes_keep_text_inside) {
-    run_record r;
-    CHECK(run_record_open(RUN, &r) == 0);
-    if (!r.dir) return;
-    run_task_data td;
-    CHECK(run_task_load(&r, 9, &td) == 0);
-    static const char *const figs[] = {"simmat-text",     "simmat-cross",   "simmat-proto",
-                                       "simmat-diff",     "projection",     "accuracy-matrix",
-                                       "accuracy-curve",  "drift-interface", "anchor-losses"};
-    /* width, height (in), dpi: below 3.3 x 2.6 in the 1-pixel border is a fraction of a point,
-     * so a finer grid */
-    static const double sizes[][3] = {{0, 0, 100},   {3.3, 2.6, 100}, {3.3, 3.3, 100},
-                                      {2, 1.5, 300}, {1, 1, 300},     {4, 1, 300}};
-    for (int f = 0; f < 9; f++)
-        for (int s = 0; s < 6; s++)
-            for (int space = 0; space < (!strcmp(figs[f], "projection") ? 2 : 1); space++) {
-                figure_options o;
-                figure_options_default(&o);
-                o.dpi = sizes[s][2];
-                o.write_data = 0;
-                o.width_in = sizes[s][0];
-                o.height_in = sizes[s][1];
-                o.space = space ? FIG_SPACE_TSNE : FIG_SPACE_PCA;
-                const char *path = tpath("edge-%s.png", figs[f]);
-                CHECK(figure_export(&r, &td, figs[f], 9, &o, path) == 0);
-                png_read p;
-                if (png_load(path, &p) != 0) continue;
-                int ink = ink_on_edge(&p, 1);
-                CHECK_MSG(ink == 0, "%s (%s) at %gx%g in: %d pixels of ink on the edge", figs[f],
-                          space ? "tsne" : "pca", sizes[s][0], sizes[s][1], ink);
-                png_read_free(&p);
-            }
-    run_task_data_free(&td);
-    run_record_free(&r);
-}
-
-/* The most near-black pixels in one row of P: a plot frame's top and bottom edges. */
-static int longest_dark_row(const png_read *p) {
-    int best = 0;
-    for (int y = 0; y < p->h; y++) {
-        int n = 0;
-        for (int x = 0; x < p->w; x++) n += near_rgb(png_px(p, x, y), 0x000000, 80);
-        if (n > best) best = n;
-    }
-    return best;
-}
-
-/* Below the smallest size the layouts hold their text at (3.3 x 2.6 in), a figure is that
- * figure scaled down whole: half the size at twice the dpi is the same pixels. And at one
- * column the projection's legend goes below the plot, which keeps the width (beside it, the
- * legend took 53% of the width and left the plot a strip). */
-TEST(figure_below_one_column_scales_down) {
-    run_record r;
-    CHECK(run_record_open(RUN, &r) == 0);
-    if (!r.dir) return;
-    run_task_data td;
-    CHECK(run_task_load(&r, 9, &td) == 0);
-    static const char *const figs[] = {"simmat-text", "projection", "accuracy-curve"};
-    for (int f = 0; f < 3; f++) {
-        png_read p[2];
-        for (int k = 0; k < 2; k++) {
-            figure_options o;
-            figure_options_default(&o);
-            o.write_data = 0;
-            o.width_in = k ? 1.65 : 3.3;
-            o.height_in = k ? 1.3 : 2.6;
-            o.dpi = k ? 200 : 100;
-            const char *path = tpath(k ? "scaled-half-%s.png" : "scaled-%s.png", figs[f]);
-            CHECK(figure_export(&r, &td, figs[f], 9, &o, path) == 0);
-            CHECK(png_load(path, &p[k]) == 0);
-        }
-        CHECK_EQ_INT(p[1].w, p[0].w);
-        CHECK_EQ_INT(p[1].h, p[0].h);
-        long far = 0, inked = 0;
-        for (int y = 0; y < p[0].h && p[1].h == p[0].h; y++)
-            for (int x = 0; x < p[0].w && p[1].w == p[0].w; x++) {
-                far += !near_rgb(png_px(&p[0], x, y), png_px(&p[1], x, y), 24);
-                inked += !near_rgb(png_px(&p[0], x, y), 0xffffff, 24);
-            }
-        /* rounding of the two transforms moves a few edges by a pixel, no more */
-        CHECK_MSG(far * 100 < inked, "%s: %ld of %ld inked pixels differ", figs[f], far, inked);
-        if (!strcmp(figs[f], "projection"))
-            CHECK_MSG(longest_dark_row(&p[0]) > p[0].w * 3 / 4,
-                      "projection at 3.3 in: the plot frame spans %d of %d pixels",
-                      longest_dark_row(&p[0]), p[0].w);
-        png_read_free(&p[0]);
-        png_read_free(&p[1]);
-    }
     run_task_data_free(&td);
     run_record_free(&r);
 }
