@@ -89,11 +89,17 @@ int ablate_plan_init(ablate_plan *p, const char *list, int seeds) {
     if (!list) {
         for (int v = 0; v < ABL_VARIANTS; v++) on[v] = 1;
     } else {
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s", list);
-        char *save = NULL;
-        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            int v = ablate_variant_find(t);
+        /* by hand, not strtok: "segp,,acgd" and a trailing comma are typos to name */
+        for (const char *q = list;;) {
+            const char *e = strchr(q, ',');
+            size_t len = e ? (size_t)(e - q) : strlen(q);
+            if (len == 0)
+                return SEGP_FAIL("--variants '%s': an empty name (expected names separated by "
+                                 "single commas, e.g. finetune,segp)", list);
+            char t[64];
+            snprintf(t, sizeof t, "%.*s", (int)(len < sizeof t ? len : sizeof t - 1), q);
+            q = e ? e + 1 : NULL;
+            int v = len < sizeof t ? ablate_variant_find(t) : -1;
             if (v < 0) {
                 char names[160] = "";
                 for (int k = 0; k < ABL_VARIANTS; k++) {
@@ -105,6 +111,7 @@ int ablate_plan_init(ablate_plan *p, const char *list, int seeds) {
             }
             if (on[v]) return SEGP_FAIL("--variants: '%s' is named twice", t);
             on[v] = 1;
+            if (!q) break;
         }
     }
     for (int v = 0; v < ABL_VARIANTS; v++)

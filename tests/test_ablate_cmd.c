@@ -197,6 +197,11 @@ TEST(ablate_bad_arguments_named) {
     bad_args(args, 2, "--seeds '0'");
     snprintf(args, sizeof args, "ablate %s --variants finetune,segpcl --list", cfg);
     bad_args(args, 1, "unknown variant 'segpcl'");
+    /* an empty name is a typo (strtok passed over it: "segp,,acgd" ran segp and acgd) */
+    snprintf(args, sizeof args, "ablate %s --variants segp,,acgd --list", cfg);
+    bad_args(args, 1, "--variants 'segp,,acgd': an empty name");
+    snprintf(args, sizeof args, "ablate %s --variants segp, --list", cfg);
+    bad_args(args, 1, "--variants 'segp,': an empty name");
     snprintf(args, sizeof args, "ablate %s --list --cell 1", cfg);
     bad_args(args, 2, "exclude each other");
     snprintf(args, sizeof args, "ablate %s --bogus", cfg);
