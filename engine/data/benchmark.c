@@ -400,15 +400,16 @@ static int precheck(const benchmark_params *p, int is_shapes) {
                         : !(p->train_hard_rate == d.train_hard_rate) ? "train_hard_rate" : NULL;
     if (world) {
         char got[32], want[32];
-        if (!strcmp(world, "world_seed"))
-            snprintf(got, sizeof got, "%llu", (unsigned long long)p->world_seed),
+        if (!strcmp(world, "world_seed")) {
+            snprintf(got, sizeof got, "%llu", (unsigned long long)p->world_seed);
             snprintf(want, sizeof want, "%llu", (unsigned long long)d.world_seed);
-        else if (!strcmp(world, "image_size"))
-            snprintf(got, sizeof got, "%d", p->image_size),
+        } else if (!strcmp(world, "image_size")) {
+            snprintf(got, sizeof got, "%d", p->image_size);
             snprintf(want, sizeof want, "%d", d.image_size);
-        else
-            snprintf(got, sizeof got, "%g", (double)p->train_hard_rate),
+        } else {
+            snprintf(got, sizeof got, "%g", (double)p->train_hard_rate);
             snprintf(want, sizeof want, "%g", (double)d.train_hard_rate);
+        }
         return SEGP_FAIL("benchmark.%s: %s is a setting of the shapes world, which %s does not "
                          "use: its images are read from files (expected %s, the default, or "
                          "benchmark.name \"shapes\")", world, got, p->name, want);
