@@ -21,7 +21,7 @@
 #include "commands.h"
 
 #define DEFAULT_SEEDS 3
-#define MAX_SEED 9007199254740992.0 /* the config's bound on "seed" (2^53) */
+#define MAX_SEED CFG_MAX_EXACT_INT /* the config's bound on "seed" */
 
 typedef struct {
     const char *config; /* CONFIG's path */

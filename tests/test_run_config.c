@@ -369,7 +369,9 @@ TEST(run_config_out_of_range_message) {
     const cfg_field *f = cl_config_fields(&n);
     const char *cases[][2] = {
         {"{\"seed\": 9007199254740994}",
-         "key 'seed' = 9007199254740994 is out of range (expected 0 to 9007199254740992)"},
+         "key 'seed' = 9007199254740994 is out of range (expected 0 to 9007199254740991)"},
+        {"{\"seed\": 9007199254740992}",
+         "key 'seed' = 9007199254740992 is out of range (expected 0 to 9007199254740991)"},
         {"{\"benchmark\": {\"order_seed\": 4294967296}}",
          "key 'benchmark.order_seed' = 4294967296 is out of range (expected 0 to 4294967295)"},
         {"{\"benchmark\": {\"train_per_class\": 100000001}}",
@@ -396,7 +398,9 @@ TEST(run_config_help_ranges) {
     const char *want[][2] = {{"acgd.batch ", "(default 64 [1..65536])"},
                              {"acgd.tau ", "> 0 (METHOD.md §5) (default 20)\n"},
                              {"acgd.lambda ", "(default 5)\n"},
-                             {"anchors.epsilon ", "(default 0.0156863 [<= 1])\n"}};
+                             {"anchors.epsilon ", "(default 0.0156863 [<= 1])\n"},
+                             {"seed ", "(default 1 [0..9007199254740991])\n"},
+                             {"benchmark.order_seed ", "(default 1993 [0..4294967295])\n"}};
     for (size_t k = 0; doc && k < sizeof want / sizeof want[0]; k++) {
         const char *line = strstr(doc, want[k][0]), *end = line ? strchr(line, '\n') : NULL;
         const char *at = line ? strstr(line, want[k][1]) : NULL;
@@ -405,6 +409,29 @@ TEST(run_config_help_ranges) {
     }
     CHECK(doc && !strstr(doc, "1e+30"));
     free(doc);
+}
+
+/* Seeds up to 2^53 - 1 arrive exact from --set and from a file, and the resolved config
+ * (config.json, which resume reads) holds them exact: cJSON wrote 2^53 - 1 as
+ * 9.00719925474099e+15, and --set went through that printing too (the run used ...990). */
+TEST(run_config_large_seed_exact) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    const uint64_t seeds[] = {9007199254740991ull, 9007199254740989ull, 4503599627370497ull};
+    for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+        char set[64], file[96];
+        snprintf(set, sizeof set, "seed=%llu", (unsigned long long)seeds[k]);
+        snprintf(file, sizeof file, "{\"seed\": %llu}", (unsigned long long)seeds[k]);
+        cl_config a = cl_config_default(), b = cl_config_default(), back = cl_config_default();
+        CHECK_MSG(cl_config_set(&a, set) == 0, "%s", segp_last_error());
+        CHECK_MSG(a.seed == seeds[k], "--set %s gave %llu", set, (unsigned long long)a.seed);
+        CHECK(cfg_parse_string(file, "t.json", f, n, &b) == 0 && b.seed == seeds[k]);
+        char *json = cfg_to_json(f, n, &a, NULL);
+        CHECK_MSG(json && strstr(json, set + 5), "config.json lacks %s", set + 5);
+        CHECK(json && cfg_parse_string(json, "config.json", f, n, &back) == 0);
+        CHECK_MSG(back.seed == seeds[k], "read back %llu", (unsigned long long)back.seed);
+        free(json);
+    }
 }
 
 /* A key given twice is refused by name, not settled by whichever came last: twice in one

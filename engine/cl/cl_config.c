@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,6 @@
 #include "cl/methods.h"
 #include "core/common.h"
 
-#define BIG 9007199254740992.0
 #define F(key, type, field, lo, hi, doc) {key, type, offsetof(cl_config, field), lo, hi, 0, doc}
 #define S(key, field, doc) \
     {key, CFG_STRING, offsetof(cl_config, field), 0, 0, sizeof(((cl_config *)0)->field), doc}
@@ -24,7 +24,7 @@ static const cfg_field head[] = {
     S("method", method, "\"segp\" (SeGP-CL), \"zeroshot\" (no training), \"finetune\" "
                         "(sequential LoRA-B), \"joint\" (all classes at once: the matched upper "
                         "bound)"),
-    F("seed", CFG_U64, seed, 0, BIG, "data order, augmentation and LoRA A"),
+    F("seed", CFG_U64, seed, 0, CFG_MAX_EXACT_INT, "data order, augmentation and LoRA A"),
 };
 static const cfg_field tail[] = {
     F("train.warmup_steps", CFG_INT, warmup_steps, 0, 100000000,
@@ -225,7 +225,11 @@ int cl_config_set(cl_config *c, const char *assignment) {
         char *end;
         errno = 0;
         double x = strtod(v, &end);
-        if (is_json_number(v) && !*end && errno != ERANGE) item = cJSON_CreateNumber(x);
+        /* the text itself goes into the JSON that cfg_parse_string reads: cJSON prints a
+         * number it made with 15 digits when that reads back within its tolerance, which from
+         * 2^52 up is another integer (--set seed=9007199254740991 ran with seed ...990) */
+        if (is_json_number(v) && !*end && errno != ERANGE && isfinite(x))
+            item = cJSON_CreateRaw(v);
     }
     if (!item)
         return SEGP_FAIL("--set %s: key '%s' expects %s, not \"%s\"", assignment, fd->key,

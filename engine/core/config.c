@@ -23,8 +23,8 @@ static int has_prefix_group(const cfg_field *f, int n, const char *prefix) {
     return 0;
 }
 
-/* A number of key FD as a message shows it: an integer key's in full (%g wrote 2^53 and
- * 2^53 + 2 both as 9.0072e+15), a float key's as %g. */
+/* A number of key FD as a message or the help shows it: an integer key's in full (%g wrote
+ * 2^53 and 2^53 + 2 both as 9.0072e+15, and 2^32 - 1 as 4.29497e+09), a float key's as %g. */
 static void format_number(char *buf, size_t size, const cfg_field *fd, double x) {
     if (fd->type != CFG_FLOAT && fabs(x) < 1e18) snprintf(buf, size, "%.0f", x);
     else snprintf(buf, size, "%g", x);
@@ -203,7 +203,15 @@ char *cfg_to_json(const cfg_field *fields, int n_fields, const void *src, const 
         const char *p = (const char *)src + fd->offset;
         switch (fd->type) {
         case CFG_INT: cJSON_AddNumberToObject(g, leaf, *(const int *)p); break;
-        case CFG_U64: cJSON_AddNumberToObject(g, leaf, (double)*(const uint64_t *)p); break;
+        case CFG_U64: {
+            /* as digits: cJSON prints a number with 15 significant digits when that reads back
+             * within its tolerance, which from 2^52 up is another integer (a seed of 2^53 - 1
+             * was written as 9.00719925474099e+15, which resume read as 2^53 - 2) */
+            char num[32];
+            snprintf(num, sizeof num, "%llu", (unsigned long long)*(const uint64_t *)p);
+            cJSON_AddRawToObject(g, leaf, num);
+            break;
+        }
         case CFG_FLOAT: {
             char num[32];
             snprintf(num, sizeof num, "%.9g", (double)*(const float *)p);
@@ -250,9 +258,12 @@ char *cfg_doc(const cfg_field *fields, int n_fields, const void *src) {
         /* a bound at +-1e30 means "none here" (the key's check says what holds: > 0, ...) */
         int has_lo = fd->min > -1e30, has_hi = fd->max < 1e30;
         if (fd->type == CFG_INT || fd->type == CFG_FLOAT || fd->type == CFG_U64) {
-            if (has_lo && has_hi) snprintf(range, sizeof range, " [%g..%g]", fd->min, fd->max);
-            else if (has_lo) snprintf(range, sizeof range, " [>= %g]", fd->min);
-            else if (has_hi) snprintf(range, sizeof range, " [<= %g]", fd->max);
+            char lo[32], hi[32];
+            format_number(lo, sizeof lo, fd, fd->min);
+            format_number(hi, sizeof hi, fd, fd->max);
+            if (has_lo && has_hi) snprintf(range, sizeof range, " [%s..%s]", lo, hi);
+            else if (has_lo) snprintf(range, sizeof range, " [>= %s]", lo);
+            else if (has_hi) snprintf(range, sizeof range, " [<= %s]", hi);
         }
         char line[768];
         int k = snprintf(line, sizeof line, "  %-26s %s (default %s%s)\n", fd->key, fd->doc, def,

@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest value of an integer key (seeds): 2^53 - 1. JSON numbers are read as doubles, and
+ * from 2^53 up neighbouring integers read as one (2^53 + 1 became 2^53 without a word). */
+#define CFG_MAX_EXACT_INT 9007199254740991.0
+
 typedef enum { CFG_INT, CFG_FLOAT, CFG_STRING, CFG_BOOL, CFG_U64 } cfg_type;
 
 typedef struct {

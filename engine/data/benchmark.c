@@ -86,7 +86,7 @@ static const cfg_field fields[] = {
       "first N training items of each class (0 = all; shapes: 500)"),
     F("test_per_class", CFG_INT, test_per_class, 0, 100000000,
       "first N test items of each class (0 = all; shapes: 20)"),
-    F("world_seed", CFG_U64, world_seed, 0, 9007199254740992.0,
+    F("world_seed", CFG_U64, world_seed, 0, CFG_MAX_EXACT_INT,
       "shapes world seed (other benchmarks: only the default)"),
     F("image_size", CFG_INT, image_size, 0, SHAPES_MAX_SIZE,
       "shapes render size (0 = render at the model's resolution; other benchmarks: only 0)"),

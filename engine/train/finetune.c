@@ -14,8 +14,8 @@
 #define F(key, type, field, lo, hi, doc)                                                        \
     {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
 static const cfg_field own[] = {
-    F("seed", CFG_U64, seed, 0, 9007199254740992.0, "data order and LoRA A seed"),
-    F("world.seed", CFG_U64, bench.world_seed, 0, 9007199254740992.0,
+    F("seed", CFG_U64, seed, 0, CFG_MAX_EXACT_INT, "data order and LoRA A seed"),
+    F("world.seed", CFG_U64, bench.world_seed, 0, CFG_MAX_EXACT_INT,
       "shapes world seed (= benchmark.world_seed)"),
     F("world.train_per_class", CFG_INT, bench.train_per_class, 0, 100000000,
       "training images per class (= benchmark.train_per_class)"),

@@ -31,8 +31,8 @@
      sizeof(((pretrain_config *)0)->field), doc}
 static const cfg_field fields[] = {
     S("out_dir", out_dir, "run directory (checkpoints, log, final model)"),
-    F("seed", CFG_U64, seed, 0, 9007199254740992.0, "initialisation seed"),
-    F("world.seed", CFG_U64, world_seed, 0, 9007199254740992.0,
+    F("seed", CFG_U64, seed, 0, CFG_MAX_EXACT_INT, "initialisation seed"),
+    F("world.seed", CFG_U64, world_seed, 0, CFG_MAX_EXACT_INT,
       "shapes world seed (images, captions)"),
     F("world.image_size", CFG_INT, image_size, 8, 256, "rendered image size, pixels"),
     F("world.hard_rate", CFG_FLOAT, hard_rate, 0, 1,
