@@ -216,9 +216,9 @@ TEST(run_class_without_training_images_refused) {
     test_all_threads();
 }
 
-/* A list naming a file the disk lacks (a partial download): the run stopped at the task that
- * needed it, after the tasks before had trained. Refused before any run directory, naming the
- * file and its class. */
+/* A list naming a file the disk lacks (a partial download), or one that is no image: the run
+ * stopped at the task that needed it, after the tasks before had trained. Refused before any
+ * run directory, naming the file, why, and its class. */
 TEST(run_missing_image_file_refused) {
     test_one_thread();
     mkdirs(tpath("nofile/img", ""));
@@ -244,6 +244,20 @@ TEST(run_missing_image_file_refused) {
     CHECK_MSG(strstr(out, "key 'benchmark.root' (folder): ") && strstr(out, "img/7.png: No such "
                      "file or directory (a test image of class 3, \"3\"); 1 of the 8 test "
                      "images") != NULL, "%s", out);
+    CHECK_MSG(!dir_has(dir, ""), "a run directory was created: %s", out);
+    /* files there that are no images: an HTML page a failed download saved, an empty file
+     * (the run stopped at their task too, after the tasks before had trained) */
+    write_text(tpath("nofile/%s", "img/7.png"), "<html><body>404 Not Found</body></html>\n");
+    write_text(tpath("nofile/%s", "img/6.png"), "");
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "img/6.png: empty file (expected a PNG or JPEG image) (a test image of "
+                     "class 2, \"2\"); 2 of the 8 test images checked are not readable PNG or "
+                     "JPEG files") != NULL, "%s", out);
+    CHECK_MSG(!dir_has(dir, ""), "a run directory was created: %s", out);
+    write_synth_png(tpath("nofile/%s", "img/6.png"), 6, 8, 8);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "img/7.png: not a PNG or JPEG image (unrecognised file signature) (a "
+                     "test image of class 3, \"3\"); 1 of the 8") != NULL, "%s", out);
     CHECK_MSG(!dir_has(dir, ""), "a run directory was created: %s", out);
     /* the file there: the run goes through */
     write_synth_png(tpath("nofile/%s", "img/7.png"), 7, 8, 8);

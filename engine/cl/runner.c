@@ -117,7 +117,8 @@ static int setup_plan(cl_runner *r) {
         if (rc) return -1;
     }
     /* images are decoded when a task needs them: a file the lists name but the disk lacks
-     * (a partial download) stopped the run at its task, after the tasks before it had trained */
+     * (a partial download), or one that is no image, stopped the run at its task, after the
+     * tasks before it had trained */
     {
         uint8_t *mask = segp_calloc((size_t)nc, 1);
         for (int k = 0; k < r->task_start[r->T]; k++) mask[r->order[k]] = 1;

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include "class_order.h"
 #include "core/common.h"
+#include "io/image.h"
 #include "dataset_impl.h"
 
 typedef struct {
@@ -745,35 +747,50 @@ int benchmark_images(const benchmark *b, bench_split s, const int *items, int n,
     return -1;
 }
 
+/* One listed file: 0 when it opens as a regular file whose first bytes begin a PNG or JPEG;
+ * else -1 + the reason (its errno's text, "not a regular file", or image_check_head's). */
+static int check_one_file(const char *full) {
+    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return SEGP_FAIL("%s: %s", full, strerror(errno));
+    struct stat st;
+    uint8_t head[IMAGE_SIGNATURE_BYTES];
+    ssize_t got = 0;
+    int rc = 0;
+    if (fstat(fd, &st) != 0) rc = SEGP_FAIL("%s: %s", full, strerror(errno));
+    else if (!S_ISREG(st.st_mode)) rc = SEGP_FAIL("%s: not a regular file", full);
+    else if ((got = pread(fd, head, sizeof head, 0)) < 0)
+        rc = SEGP_FAIL("%s: %s", full, strerror(errno));
+    else rc = image_check_head(full, head, (size_t)got);
+    close(fd);
+    return rc;
+}
+
 int benchmark_check_files(const benchmark *b, bench_split s, const int *items, int n) {
     const item_list *l = items_of(b, s);
     if (b->is_shapes || !l) return 0;
     int from_train = s == BENCH_TRAIN || l->from_train;
     const dataset *ds = b->ds[from_train ? BENCH_TRAIN : BENCH_TEST];
-    int missing = 0, first = -1, err = 0, not_reg = 0;
+    int bad = 0, first = -1;
+    char first_err[1024] = "";
     for (int k = 0; k < n; k++) {
         int i = items ? items[k] : k;
         if (i < 0 || i >= l->n) return check_item(b, s, i);
         const char *rel = dataset_path(ds, l->src[i]);
         if (!rel) return 0; /* in-memory images */
         char *full = ds->base_dir && rel[0] != '/' ? ds_join(ds->base_dir, rel) : segp_strdup(rel);
-        struct stat st;
-        int bad = stat(full, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? -1
-                  : access(full, R_OK) != 0 ? errno : 0;
+        if (check_one_file(full) != 0) {
+            if (first < 0)
+                first = i, snprintf(first_err, sizeof first_err, "%s", segp_last_error());
+            bad++;
+        }
         free(full);
-        if (bad && first < 0) first = i, err = bad > 0 ? bad : 0, not_reg = bad < 0;
-        missing += bad != 0;
     }
-    if (!missing) return 0;
-    const char *rel = dataset_path(ds, l->src[first]);
-    char *full = ds->base_dir && rel[0] != '/' ? ds_join(ds->base_dir, rel) : segp_strdup(rel);
+    if (!bad) return 0;
     int y = l->label[first];
-    SEGP_FAIL("%s: %s (%s image of class %d, \"%s\"); %d of the %d %s images checked are not "
-              "readable files (expected every file the lists name)", full,
-              not_reg ? "not a regular file" : strerror(err), from_train ? "a training" : "a test",
-              y, b->names[y], missing, n, from_train ? "training" : "test");
-    free(full);
-    return -1;
+    return SEGP_FAIL("%s (%s image of class %d, \"%s\"); %d of the %d %s images checked are not "
+                     "readable PNG or JPEG files (expected every file the lists name)", first_err,
+                     from_train ? "a training" : "a test", y, b->names[y], bad, n,
+                     from_train ? "training" : "test");
 }
 
 int benchmark_image_native(const benchmark *b, bench_split s, int i, image_rgb *out) {

@@ -121,9 +121,10 @@ int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t 
 int benchmark_images(const benchmark *b, bench_split s, const int *items, int n, int n_px,
                      uint8_t *rgb);
 /* Items ITEMS[0..n-1] of split S (NULL: every item) whose images are files (image folders,
- * ImageNet-R, ImageNet-100, CUB-200): each must be a readable regular file. One stat per file,
- * nothing decoded: for checking the lists against the disk before long work. -1 + error naming
- * the first missing file, its class and how many are missing. */
+ * ImageNet-R, ImageNet-100, CUB-200): each must be a readable regular file that begins as a PNG
+ * or JPEG does. Its first bytes are read, nothing is decoded: for checking the lists against
+ * the disk before long work (a missing file, an empty one, an HTML page saved as .jpg by a
+ * failed download). -1 + error naming the first bad file, why, its class and how many are bad. */
 int benchmark_check_files(const benchmark *b, bench_split s, const int *items, int n);
 /* Item i at its own size (for training augmentation): OUT allocated (image_free). Shapes
  * renders at image_size, which must then be set (-1 + error naming benchmark.image_size). */

@@ -319,16 +319,26 @@ static int jpeg_decode(const char *path, const uint8_t *data, size_t size, image
 
 /* ---- public ---- */
 
+image_format image_sniff(const void *head, size_t n) {
+    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const uint8_t *d = head;
+    if (n >= 8 && memcmp(d, png_sig, 8) == 0) return IMAGE_PNG;
+    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return IMAGE_JPEG;
+    return IMAGE_NOT_IMAGE;
+}
+
+int image_check_head(const char *name, const void *head, size_t n) {
+    if (n == 0) return SEGP_FAIL("%s: empty file (expected a PNG or JPEG image)", name);
+    if (image_sniff(head, n) == IMAGE_NOT_IMAGE)
+        return SEGP_FAIL("%s: not a PNG or JPEG image (unrecognised file signature)", name);
+    return 0;
+}
+
 int image_decode_memory(const char *name, const void *data, size_t size, image_decoded *out) {
     memset(out, 0, sizeof *out);
-    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    const uint8_t *d = data;
-    if (size == 0)
-        return SEGP_FAIL("%s: empty file (expected a PNG or JPEG image)", name);
-    if (size >= 8 && memcmp(d, png_sig, 8) == 0) return png_decode(name, d, size, out);
-    if (size >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-        return jpeg_decode(name, d, size, out);
-    return SEGP_FAIL("%s: not a PNG or JPEG image (unrecognised file signature)", name);
+    if (image_check_head(name, data, size) != 0) return -1;
+    return image_sniff(data, size) == IMAGE_PNG ? png_decode(name, data, size, out)
+                                                : jpeg_decode(name, data, size, out);
 }
 
 int image_decode(const char *path, image_decoded *out) {

@@ -46,6 +46,15 @@ int image_load(const char *path, image_rgb *out);
 int image_load_memory(const char *name, const void *data, size_t size, image_rgb *out);
 void image_free(image_rgb *img);
 
+/* What the first bytes of a file say it is: the decoders go by this, not by the name. */
+typedef enum { IMAGE_NOT_IMAGE, IMAGE_PNG, IMAGE_JPEG } image_format;
+#define IMAGE_SIGNATURE_BYTES 8 /* enough of a file's head for image_sniff */
+image_format image_sniff(const void *head, size_t n);
+/* 0 when the N bytes at HEAD (a file's first bytes, or all of it when shorter) begin a PNG or
+ * JPEG; else -1 + the error decoding NAME gives ("empty file", "not a PNG or JPEG image"), so
+ * that a list of files can be checked without decoding them. */
+int image_check_head(const char *name, const void *head, size_t n);
+
 /* Write 8-bit RGB as PNG, atomically. */
 int image_write_png(const char *path, const image_rgb *img);
 
