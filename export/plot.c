@@ -2,6 +2,9 @@
 #include "export/plot.h"
 
 #include <math.h>
+#include <stdlib.h>
+
+#include "core/common.h"
 
 void fig_line(cairo_t *cr, const fig_axes *a, const double *x, const double *y, int n, fig_rgb c,
               double width, int dashed) {
@@ -81,4 +84,17 @@ void fig_bars(cairo_t *cr, const fig_axes *a, const double *edges, const double 
     fig_rgb_set(cr, c, 1);
     cairo_stroke(cr);
     cairo_restore(cr);
+}
+
+int fig_band_range(const double *y, const double *lo, const double *hi, int n, double frac,
+                   double *y0, double *y1) {
+    double *all = segp_malloc(sizeof(double) * 3 * (size_t)(n > 0 ? n : 1));
+    for (int i = 0; i < n; i++) {
+        all[3 * i] = y[i];
+        all[3 * i + 1] = lo[i];
+        all[3 * i + 2] = hi[i];
+    }
+    int ok = fig_range(all, 3 * n, frac, y0, y1);
+    free(all);
+    return ok;
 }

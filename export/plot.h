@@ -15,6 +15,11 @@ void fig_points(cairo_t *cr, const fig_axes *a, const double *x, const double *y
 /* The band between LO and HI over X (segments where both are finite), at ALPHA. */
 void fig_band(cairo_t *cr, const fig_axes *a, const double *x, const double *lo,
               const double *hi, int n, fig_rgb c, double alpha);
+/* The y range of a line Y drawn over its band [LO, HI] (N points; NANs ignored), padded by
+ * FRAC: the line counts too, since a mean can lie outside its percentile band (skewed data).
+ * Returns 0 when every value was NAN. */
+int fig_band_range(const double *y, const double *lo, const double *hi, int n, double frac,
+                   double *y0, double *y1);
 /* Bars of V[i] over [EDGES[i], EDGES[i+1]], narrowed to the part [F0, F1] (0..1) of each bin
  * so that groups sit side by side; from 0 (or the axis bottom if above 0). */
 void fig_bars(cairo_t *cr, const fig_axes *a, const double *edges, const double *v, int n,

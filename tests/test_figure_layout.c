@@ -1,12 +1,14 @@
 /* test_figure_layout.c: figures at sizes their default layouts were not drawn for: no title,
  * label or legend runs off the edge from the 1-inch minimum up (read back through libpng), a
  * figure below one column is that figure scaled down whole, and the projection's legend goes
- * below the plot where beside it would squeeze the plot. */
+ * below the plot where beside it would squeeze the plot; and what the axes show: a curve's
+ * range that holds its line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/figure.h"
+#include "export/plot.h"
 #include "png_read.h"
 #include "run/run_record.h"
 #include "test.h"
@@ -117,6 +119,66 @@ TEST(figure_below_one_column_scales_down) {
         png_read_free(&p[0]);
         png_read_free(&p[1]);
     }
+    run_task_data_free(&td);
+    run_record_free(&r);
+}
+
+/* ---- what the axes show ---- */
+
+/* Rows of P from Y0 down: the first whose near-black pixels within columns [X0, X1) exceed half
+ * of them (a plot frame's top edge); -1 if none. */
+static int frame_top(const png_read *p, int x0, int x1, int y0) {
+    for (int y = y0; y < p->h; y++) {
+        int n = 0;
+        for (int x = x0; x < x1; x++) n += near_rgb(png_px(p, x, y), 0x000000, 120);
+        if (n * 2 > x1 - x0) return y;
+    }
+    return -1;
+}
+
+/* The first row at or below Y0 with a pixel of colour C (+-TOL) within columns [X0, X1). */
+static int first_row_of(const png_read *p, uint32_t c, int tol, int x0, int x1, int y0) {
+    for (int y = y0; y < p->h; y++)
+        for (int x = x0; x < x1; x++)
+            if (near_rgb(png_px(p, x, y), c, tol)) return y;
+    return -1;
+}
+
+/* The text objective's axis holds its mean: at task 2 of the shipped run the step-0 mean
+ * (2.6e-3) lies above the 90th percentile (1.6e-3), and a y range of the band alone drew the
+ * mean's first point and line off the top of the panel */
+TEST(figure_anchor_losses_axis_holds_the_mean) {
+    double mean[2] = {2.6e-3, 2.2e-4}, lo[2] = {1e-6, 8e-7}, hi[2] = {1.6e-3, 7e-4}, y0, y1;
+    CHECK(fig_band_range(mean, lo, hi, 2, 0.05, &y0, &y1));
+    CHECK_NEAR(y1, 2.6e-3 + 0.05 * (2.6e-3 - 8e-7), 1e-12);
+    CHECK_NEAR(y0, 8e-7 - 0.05 * (2.6e-3 - 8e-7), 1e-12);
+
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data td;
+    CHECK(run_task_load(&r, 1, &td) == 0);
+    figure_options o;
+    figure_options_default(&o);
+    o.dpi = 200;
+    const char *path = tpath("al-mean.png", NULL);
+    CHECK(figure_export(&r, &td, "anchor-losses", 1, &o, path) == 0);
+    char *csv = read_text(tpath("al-mean.csv", NULL));
+    double m0 = 0, p10 = 0, p90 = 0;
+    const char *row0 = csv ? strstr(csv, "\n0,") : NULL;
+    CHECK(row0 && sscanf(row0 + 3, "%lf,%lf,%lf", &m0, &p10, &p90) == 3);
+    CHECK_MSG(m0 > p90 * 1.5, "step 0: mean %g, p90 %g (the case this test is about)", m0, p90);
+    free(csv);
+    png_read p;
+    CHECK(png_load(path, &p) == 0);
+    /* the left panel: its frame's top row, then the first row of the mean's opaque blue (the
+     * Okabe-Ito 0072b2 of its line, markers and legend sample; the band is far lighter) */
+    int top = frame_top(&p, p.w / 8, p.w * 3 / 8, p.h / 20);
+    int blue = top < 0 ? -1 : first_row_of(&p, 0x0072b2, 40, 0, p.w / 2, top + 1);
+    CHECK(top > 0 && blue > 0);
+    CHECK_MSG(blue - top >= 4, "the mean's line touches the top of its panel: frame at row %d, "
+              "first blue row %d", top, blue);
+    png_read_free(&p);
     run_task_data_free(&td);
     run_record_free(&r);
 }
