@@ -34,6 +34,21 @@ void fig_range_union(double *lo, double *hi, double lo2, double hi2) {
     if (hi2 > *hi) *hi = hi2;
 }
 
+/* Ticks at multiples of STEP within [LO, HI]. */
+static double tick_count(double lo, double hi, double step) {
+    return floor(hi / step + 1e-9) - ceil(lo / step - 1e-9) + 1;
+}
+
+/* The next round step below STEP in 1, 2, 2.5, 5 x 10^k. */
+static double smaller_step(double step) {
+    double p = pow(10, floor(log10(step) + 1e-9)), m = step / p;
+    if (m > 5 + 1e-9) return 5 * p;
+    if (m > 2.5 + 1e-9) return 2.5 * p;
+    if (m > 2 + 1e-9) return 2 * p;
+    if (m > 1 + 1e-9) return p;
+    return 0.5 * p;
+}
+
 int fig_ticks(double lo, double hi, int max_n, int integer, double *ticks, int *decimals) {
     if (max_n < 2) max_n = 2;
     double span = hi - lo;
@@ -49,6 +64,13 @@ int fig_ticks(double lo, double hi, int max_n, int integer, double *ticks, int *
     for (int i = 0; i < 5; i++) {
         step = mult[i] * p;
         if (span / step <= max_n - 1 + 1e-9) break;
+    }
+    /* at least two ticks where a smaller round step gives them: one value alone gives no scale
+     * (a one-column PCA's y axis over [-0.85, 0.89] with room for 3 ticks showed only "0") */
+    for (int guard = 0; guard < 8 && tick_count(lo, hi, step) < 2; guard++) {
+        double s = smaller_step(step);
+        if (integer && s < 1) break;
+        step = s;
     }
     if (integer && step < 1) step = 1;
     if (integer) step = ceil(step);

@@ -1,12 +1,13 @@
 /* test_figure_layout.c: figures at sizes their default layouts were not drawn for: no title,
  * label or legend runs off the edge from the 1-inch minimum up (read back through libpng), a
  * figure below one column is that figure scaled down whole, and the projection's legend goes
- * below the plot where beside it would squeeze the plot; and what the axes show: a curve's
- * range that holds its line. */
+ * below the plot where beside it would squeeze the plot; and what the axes show: two ticks at
+ * least, a curve's range that holds its line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/axes.h"
 #include "export/figure.h"
 #include "export/plot.h"
 #include "png_read.h"
@@ -124,6 +125,27 @@ TEST(figure_below_one_column_scales_down) {
 }
 
 /* ---- what the axes show ---- */
+
+/* Every non-integer axis gets two ticks at least: with room for three, [-0.85, 0.89] took the
+ * step 1 and showed "0" alone (the one-column PCA's y axis), which gives no scale */
+TEST(figure_ticks_never_one_alone) {
+    double t[64];
+    int dec;
+    int n = fig_ticks(-0.85, 0.89, 3, 0, t, &dec);
+    CHECK_EQ_INT(n, 3);
+    CHECK_NEAR(t[0], -0.5, 1e-12);
+    CHECK_NEAR(t[1], 0, 1e-12);
+    CHECK_NEAR(t[2], 0.5, 1e-12);
+    CHECK_EQ_INT(dec, 1);
+    for (int k = 0; k < 400; k++) {
+        double lo = -3 + 0.0137 * k * k / 40, hi = lo + 0.05 + 0.031 * (k % 37);
+        for (int m = 3; m <= 9; m++) {
+            n = fig_ticks(lo, hi, m, 0, t, &dec);
+            CHECK_MSG(n >= 2 && n <= m + 1, "[%g, %g] at most %d ticks: %d", lo, hi, m, n);
+            if (n >= 1) CHECK(t[0] >= lo - 1e-12 && t[n - 1] <= hi + 1e-12);
+        }
+    }
+}
 
 /* Rows of P from Y0 down: the first whose near-black pixels within columns [X0, X1) exceed half
  * of them (a plot frame's top edge); -1 if none. */
