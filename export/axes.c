@@ -184,19 +184,26 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
     /* labels and the title shrink (to 60%) and move to stay inside the figure: a small
      * figure cut them at its edges */
     double tw_room = a->text_w > w ? a->text_w : w;
-    if (a->xlabel && *a->xlabel) {
-        fig_font_fit(cr, a->xlabel, FIG_FS_LABEL, 0, tw_room - 4);
-        double cx = keep_inside(a->px + a->pw / 2, fig_text_width(cr, a->xlabel), x + 2,
-                                x + tw_room - 2);
-        fig_text(cr, cx, y + h - 2, 0.5, 1, 0, a->xlabel);
+    /* the y label lies between the title's row and the x label's */
+    double ylo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 : y + 2;
+    double yhi = a->py + a->ph + TICK_LEN + GAP + FIG_FS_TICK;
+    const char *xl = a->xlabel, *yl = a->ylabel;
+    fig_font(cr, FIG_FS_LABEL, 0);
+    if ((xl && *xl && fig_text_width(cr, xl) > tw_room - 4 && a->xlabel_short) ||
+        (yl && *yl && fig_text_width(cr, yl) > yhi - ylo && a->ylabel_short)) {
+        if (a->xlabel_short) xl = a->xlabel_short;
+        if (a->ylabel_short) yl = a->ylabel_short;
     }
-    if (a->ylabel && *a->ylabel) {
-        /* between the title's row and the x label's */
-        double lo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 : y + 2;
-        double hi = a->py + a->ph + TICK_LEN + GAP + FIG_FS_TICK;
-        fig_font_fit(cr, a->ylabel, FIG_FS_LABEL, 0, hi - lo);
-        double cy = keep_inside(a->py + a->ph / 2, fig_text_width(cr, a->ylabel), lo, hi);
-        fig_text(cr, x + 2, cy, 0.5, 0, -M_PI / 2, a->ylabel);
+    if (xl && *xl) {
+        fig_font_fit(cr, xl, FIG_FS_LABEL, 0, tw_room - 4);
+        double cx = keep_inside(a->px + a->pw / 2, fig_text_width(cr, xl), x + 2,
+                                x + tw_room - 2);
+        fig_text(cr, cx, y + h - 2, 0.5, 1, 0, xl);
+    }
+    if (yl && *yl) {
+        fig_font_fit(cr, yl, FIG_FS_LABEL, 0, yhi - ylo);
+        double cy = keep_inside(a->py + a->ph / 2, fig_text_width(cr, yl), ylo, yhi);
+        fig_text(cr, x + 2, cy, 0.5, 0, -M_PI / 2, yl);
     }
     if (a->title && *a->title) {
         /* centred over the plot, or over the whole width where that is too narrow */

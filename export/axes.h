@@ -11,6 +11,10 @@
 typedef struct {
     double x0, x1, y0, y1;    /* data ranges (x0 < x1, y0 < y1) */
     const char *xlabel, *ylabel, *title; /* may be NULL */
+    /* shorter labels (may be NULL), both used where either full one would need smaller type
+     * to fit beside the plot: a one-column projection's "Principal component 2 (17.1% of
+     * variance)" ran over the title at 5 pt */
+    const char *xlabel_short, *ylabel_short;
     int integer_x;            /* x ticks on integers only (tasks, steps) */
     int grid;                 /* light grid lines at the ticks */
     double tick_w_min;        /* room kept for y tick values at least (points; panels that

@@ -95,7 +95,7 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     fig_legend_at(cr, it, nit, 1, 0, 0, 0, 0, &lw, &lh);
     const int below = lw > w / 3;
     if (below) fig_legend_at(cr, it, nit, 2, w - 8, 0, 0, 0, &lw, &lh);
-    char title[256], xl[64], yl[64];
+    char title[256], xl[64], yl[64], xs[32] = "", ys[32] = "";
     if (tsne) {
         double kl = td->has_summary ? td->summary.tsne_kl : NAN;
         if (isfinite(kl))
@@ -113,12 +113,17 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
         if (isfinite(e0) && isfinite(e1)) {
             snprintf(xl, sizeof xl, "Principal component 1 (%.1f%% of variance)", 100 * e0);
             snprintf(yl, sizeof yl, "Principal component 2 (%.1f%% of variance)", 100 * e1);
+            snprintf(xs, sizeof xs, "PC 1 (%.1f%%)", 100 * e0);
+            snprintf(ys, sizeof ys, "PC 2 (%.1f%%)", 100 * e1);
         } else {
             snprintf(xl, sizeof xl, "Principal component 1");
             snprintf(yl, sizeof yl, "Principal component 2");
+            snprintf(xs, sizeof xs, "PC 1");
+            snprintf(ys, sizeof ys, "PC 2");
         }
     }
     fig_axes a = {.x0 = x0, .x1 = x1, .y0 = y0, .y1 = y1, .xlabel = xl, .ylabel = yl,
+                  .xlabel_short = *xs ? xs : NULL, .ylabel_short = *ys ? ys : NULL,
                   .title = title, .grid = 0};
     if (below) {
         fig_axes_draw(cr, &a, 0, 0, w, h - lh - 6);

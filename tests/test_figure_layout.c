@@ -2,7 +2,7 @@
  * label or legend runs off the edge from the 1-inch minimum up (read back through libpng), a
  * figure below one column is that figure scaled down whole, and the projection's legend goes
  * below the plot where beside it would squeeze the plot; and what the axes show: two ticks at
- * least, a curve's range that holds its line. */
+ * least, a curve's range that holds its line, labels short enough to fit. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +201,47 @@ TEST(figure_anchor_losses_axis_holds_the_mean) {
     CHECK_MSG(blue - top >= 4, "the mean's line touches the top of its panel: frame at row %d, "
               "first blue row %d", top, blue);
     png_read_free(&p);
+    run_task_data_free(&td);
+    run_record_free(&r);
+}
+
+/* The one-column projection names its axes "PC 1 (x%)" and "PC 2 (y%)": the full "Principal
+ * component 2 (17.1% of variance)" did not fit beside a plot 1.3 in tall even at 60% type and
+ * ran over the title; the default size keeps the full words */
+TEST(figure_one_column_projection_labels_fit) {
+    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
+               "pdftotext (poppler-utils) is not installed");
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data td;
+    CHECK(run_task_load(&r, 9, &td) == 0);
+    for (int k = 0; k < 2; k++) {
+        figure_options o;
+        figure_options_default(&o);
+        o.write_data = 0;
+        o.format = FIG_PDF;
+        o.width_in = k ? 3.3 : 0;
+        o.height_in = k ? 2.6 : 0;
+        char path[1024], cmd[1200], text[8192], *q = text;
+        snprintf(path, sizeof path, "%s", tpath(k ? "pc-small.pdf" : "pc-default.pdf", NULL));
+        CHECK(figure_export(&r, &td, "projection", 9, &o, path) == 0);
+        snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
+        FILE *f = popen(cmd, "r");
+        size_t got = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f) pclose(f);
+        for (size_t i = 0; i < got; i++) /* rotated words come a line each: no blanks */
+            if (text[i] != ' ' && text[i] != '\n') *q++ = text[i];
+        *q = 0;
+        if (k) {
+            CHECK_MSG(strstr(text, "PC2(17.1%)") && strstr(text, "PC1(23.9%)") &&
+                      !strstr(text, "ofvariance"), "3.3 x 2.6 in: %s", text);
+        } else {
+            CHECK_MSG(strstr(text, "Principalcomponent2(17.1%ofvariance)") &&
+                      strstr(text, "Principalcomponent1(23.9%ofvariance)") &&
+                      !strstr(text, "PC2"), "default size: %s", text);
+        }
+    }
     run_task_data_free(&td);
     run_record_free(&r);
 }
