@@ -414,6 +414,21 @@ int cmd_export(int argc, char **argv) {
     if (r.config_note) fprintf(stderr, "segp: note: %s\n", r.config_note);
     int rc = 0;
     if (all) {
+        /* --all draws every finished task and every variant of simmat-diff and projection:
+         * dropped without a word, '--all --task 3' looked like task 3's figures */
+        if (given & GIVEN_TASK)
+            fprintf(stderr, "segp: note: --all draws every finished task; --task is not used "
+                    "(one task's figure: --figure NAME --task N)\n");
+        const char *dropped[3];
+        int nd = 0;
+        if (given & GIVEN_AGAINST) dropped[nd++] = "--against";
+        if (given & GIVEN_MATRIX) dropped[nd++] = "--matrix";
+        if (given & GIVEN_SPACE) dropped[nd++] = "--space";
+        if (nd)
+            fprintf(stderr, "segp: note: --all draws simmat-diff against both states for the "
+                    "three matrices and projection in both spaces; %s%s%s%s%s %s not used\n",
+                    dropped[0], nd > 2 ? ", " : nd > 1 ? " and " : "", nd > 1 ? dropped[1] : "",
+                    nd > 2 ? " and " : "", nd > 2 ? dropped[2] : "", nd > 1 ? "are" : "is");
         char dir[4096];
         if (out)
             snprintf(dir, sizeof dir, "%s", out);

@@ -731,7 +731,13 @@ TEST(figure_export_notes_unused_options) {
              tpath("unused-2.png", NULL));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     CHECK_MSG(strstr(out, "accuracy-curve shows the whole run; --task is not used"), "%s", out);
-    /* the options a figure uses: no note */
+    /* --all draws every task and every variant: '--all --task 3' drew all ten tasks silently */
+    snprintf(args, sizeof args, "export " RUN " --all --task 3 --matrix cross --space tsne "
+             "--dpi 20 --no-data --out %s", tpath("unused-all", NULL));
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "--all draws every finished task; --task is not used") &&
+              strstr(out, "--matrix and --space are not used") && !strstr(out, "--against") &&
+              strstr(out, "exported 127 figures"), "%s", out);
     snprintf(args, sizeof args,
              "export " RUN " --figure simmat-diff --task 10 --against pretrained --matrix cross "
              "--out %s", tpath("unused-3.png", NULL));
