@@ -314,6 +314,18 @@ int cmd_export(int argc, char **argv) {
         return 0;
     }
 
+    /* one figure's --out is its file: a folder there was found only at the final rename ('cannot
+     * rename into place: Is a directory'), or taken for a name without an extension */
+    struct stat out_st;
+    if (out && !all && stat(out, &out_st) == 0 && S_ISDIR(out_st.st_mode)) {
+        size_t n = strlen(out);
+        while (n > 1 && out[n - 1] == '/') n--;
+        fprintf(stderr, "segp: error: --out %s is a folder; name the figure's file (e.g. "
+                "%.*s/%s.png)%s%s\n", out, (int)n, out,
+                n_compare ? "compare-accuracy-curve" : figure ? figure : "figure",
+                n_compare ? "" : ", or use --all --out ", n_compare ? "" : out);
+        return 1;
+    }
     /* the format: --format, else --out's extension (not with --all: there --out is a folder) */
     if (format_s) {
         int f = fig_format_parse(format_s);

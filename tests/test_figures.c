@@ -678,6 +678,15 @@ TEST(figure_bad_requests_leave_no_file) {
     CHECK_MSG(strstr(out, "there is no folder ") != NULL, "%s", out);
     snprintf(args, sizeof args, "export " RUN " --all --out %s", tpath("bad/file", NULL));
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    /* one figure's --out a folder: said before drawing (it was 'cannot rename into place: Is
+     * a directory' after it, or 'name it .png' without --format) */
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "export " RUN " --figure simmat-text %s--out %s/",
+                 k ? "--format pdf " : "", dir);
+        CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+        CHECK_MSG(strstr(out, "/ is a folder; name the figure's file (e.g. ") &&
+                  strstr(out, "bad/simmat-text.png), or use --all --out "), "%s", out);
+    }
 
     /* bad options */
     snprintf(args, sizeof args, "export " RUN " --figure simmat-text --format gif --out %s",
