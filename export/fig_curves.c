@@ -200,8 +200,8 @@ int fig_drift_check(const fig_ctx *c) {
         if (c->task == 0)
             return SEGP_FAIL("task 1 has no drift (no old classes before the "
                              "first task); pick --task 2 or later");
-        return SEGP_FAIL("%s: tasks/%02d has no drift.safetensors (analytics off for this run?)",
-                         c->r->dir, c->task + 1);
+        return SEGP_FAIL("%s: tasks/%02d has no drift.safetensors: %s", c->r->dir,
+                         c->task + 1, fig_analytics_absent(c->r));
     }
     if (c->td->bins < 1) return SEGP_FAIL("%s: tasks/%02d/drift.safetensors has no curve",
                                           c->r->dir, c->task + 1);

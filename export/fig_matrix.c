@@ -34,8 +34,8 @@ static const char *col_axis(fig_matrix m) {
 
 static int check_geometry(const fig_ctx *c, const float *need, const char *what) {
     if (!c->td->has_geometry)
-        return SEGP_FAIL("%s: tasks/%02d has no geometry.safetensors (analytics off for this "
-                         "run?)", c->r->dir, c->task + 1);
+        return SEGP_FAIL("%s: tasks/%02d has no geometry.safetensors: %s", c->r->dir,
+                         c->task + 1, fig_analytics_absent(c->r));
     if (!need)
         return SEGP_FAIL("%s: tasks/%02d/geometry.safetensors has no %s", c->r->dir, c->task + 1,
                          what);

@@ -16,12 +16,16 @@ static const char *const kind_names[K_N] = {"image", "text", "prototype", "ancho
 
 int fig_projection_check(const fig_ctx *c) {
     const run_task_data *td = c->td;
-    if (!td->has_geometry || td->n_proj < 1 || !td->proj_pca)
-        return SEGP_FAIL("tasks/%02d has no projection (geometry.safetensors "
-                         "absent or without proj.pca)", c->task + 1);
+    if (!td->has_geometry)
+        return SEGP_FAIL("%s: tasks/%02d has no geometry.safetensors (with the projection): %s",
+                         c->r->dir, c->task + 1, fig_analytics_absent(c->r));
+    if (td->n_proj < 1 || !td->proj_pca)
+        return SEGP_FAIL("%s: tasks/%02d/geometry.safetensors has no projection (proj.pca; "
+                         "analytics.projection_points was 0?)", c->r->dir, c->task + 1);
     if (c->o->space == FIG_SPACE_TSNE && !td->proj_tsne)
-        return SEGP_FAIL("tasks/%02d/geometry.safetensors has no t-SNE (proj.tsne; "
-                         "analytics.projection_points was 0?); use --space pca", c->task + 1);
+        return SEGP_FAIL("%s: tasks/%02d/geometry.safetensors has no t-SNE (proj.tsne; "
+                         "analytics.projection_points was 0?); use --space pca", c->r->dir,
+                         c->task + 1);
     return 0;
 }
 

@@ -147,6 +147,13 @@ const char *fig_run_id(const run_record *r) {
     return buf;
 }
 
+const char *fig_analytics_absent(const run_record *r) {
+    return r->analytics_off ? "the run was made with analytics.enabled false (its config.json); "
+                              "a run with analytics on saves it"
+                            : "the file is missing, though the run's config.json has analytics "
+                              "on";
+}
+
 void fig_run_desc(const run_record *r, char *buf, size_t n) {
     int val = r->eval_split && strcmp(r->eval_split, "test");
     snprintf(buf, n, "%s, %s %s%s", fig_method_name(r->method), r->benchmark ? r->benchmark : "?",

@@ -51,6 +51,9 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h);
 /* Shared wording. */
 const char *fig_method_name(const char *method);   /* "segp" -> "SeGP-CL" */
 const char *fig_run_id(const run_record *r);        /* the run folder's name */
+/* Why tasks/NN/FILE (an analytics file) is absent, as the tail of an error: the run's
+ * analytics.enabled false, else a file missing from a run that saved it. */
+const char *fig_analytics_absent(const run_record *r);
 /* A title's run part: "SeGP-CL, shapes B0-Inc10" */
 void fig_run_desc(const run_record *r, char *buf, size_t n);
 

@@ -127,6 +127,8 @@ static int parse_config(run_record *r, const char *data, size_t size, const char
         goto done;
     }
     r->method = dup_string(root, "method", "?");
+    const cJSON *an = get(root, "analytics"), *en = cJSON_IsObject(an) ? get(an, "enabled") : NULL;
+    r->analytics_off = cJSON_IsFalse(en);
     const cJSON *seed = get(root, "seed");
     r->seed = cJSON_IsNumber(seed) && seed->valuedouble >= 0 && seed->valuedouble < 0x1p64
                   ? (uint64_t)seed->valuedouble

@@ -57,6 +57,8 @@ typedef struct {
     char *method, *benchmark, *order_desc, *task_split; /* "segp", "shapes", "latin", "B0-Inc10" */
     char *eval_split;      /* "test" (also for runs older than the key), or "val (...)" */
     uint64_t seed;
+    int analytics_off;     /* config.json's analytics.enabled is false: no drift, geometry or
+                            * projections were saved (figures say so rather than guess) */
     char *config_sha256;   /* of config.json's bytes (provenance of figures) */
     char *build;           /* the build that made the run (config.json "resolved"), or "" */
     char *machine;         /* where and with what, one line: host, CPU, threads, kernels, OS,
