@@ -47,6 +47,34 @@ typedef struct {
     int dashed;
 } series_style;
 
+/* The legend of N items below the plot, in two columns, where inside it would take more than
+ * half the figure's width: at one column (3.3 in) the accuracy curve's legend took 60% of the
+ * plot and hid the running average's points in every corner. LH gets its height (0: inside). */
+static int legend_below(cairo_t *cr, const fig_legend_item *it, int n, double w, double *lh) {
+    double lw;
+    fig_legend_at(cr, it, n, 1, 0, 0, 0, 0, &lw, lh);
+    if (lw <= w / 2) {
+        *lh = 0;
+        return 0;
+    }
+    fig_legend_at(cr, it, n, 2, w - 8, 0, 0, 0, &lw, lh);
+    return 1;
+}
+
+/* Draw the legend of N items: below the plot (BELOW, height LH) centred, else inside A in the
+ * corner that hides the fewest of the NP points. */
+static void place_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
+                         int below, double w, double h, double lh, const double *px,
+                         const double *py, int np) {
+    if (below) {
+        double lw;
+        fig_legend_at(cr, it, n, 2, w - 8, 0, 0, 0, &lw, NULL);
+        fig_legend_at(cr, it, n, 2, w - 8, (w - lw) / 2, h - lh - 3, 1, NULL, NULL);
+    } else {
+        fig_legend(cr, a, it, n, px, py, np);
+    }
+}
+
 static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
     const run_record *r = c->r;
     const int T = tasks_with_metrics(r);
@@ -85,23 +113,27 @@ static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
         snprintf(title, sizeof title, "Accuracy per task, %s", desc);
     fig_axes a = {.x0 = 0.6, .x1 = fmax(T, 1) + 0.4, .y0 = lo, .y1 = hi, .xlabel = "Task",
                   .ylabel = "Accuracy (%)", .title = title, .integer_x = 1, .grid = 1};
-    fig_axes_draw(cr, &a, 0, 0, w, h);
     fig_legend_item it[4];
+    for (int k = 0; k < 4; k++) {
+        fig_rgb col = fig_palette(st[k].pal);
+        fig_mark_style ms = {st[k].mark, 5, col, 1, 0, 0};
+        it[k] = (fig_legend_item){st[k].label, col, 1, st[k].dashed, 0, ms};
+    }
+    double lh;
+    int below = legend_below(cr, it, 4, w, &lh);
+    fig_axes_draw(cr, &a, 0, 0, w, below ? h - lh - 6 : h);
     double *px = segp_malloc(sizeof(double) * 4 * T), *py = segp_malloc(sizeof(double) * 4 * T);
     int np = 0;
     for (int k = 0; k < 4; k++) {
-        fig_rgb col = fig_palette(st[k].pal);
-        fig_line(cr, &a, x, v[k], T, col, 1.3, st[k].dashed);
-        fig_mark_style ms = {st[k].mark, 5, col, 1, 0, 0};
-        fig_points(cr, &a, x, v[k], T, &ms);
-        it[k] = (fig_legend_item){st[k].label, col, 1, st[k].dashed, 0, ms};
+        fig_line(cr, &a, x, v[k], T, it[k].color, 1.3, st[k].dashed);
+        fig_points(cr, &a, x, v[k], T, &it[k].mark);
         for (int t = 0; t < T; t++)
             if (isfinite(v[k][t])) {
                 px[np] = fig_ax_x(&a, x[t]);
                 py[np++] = fig_ax_y(&a, v[k][t]);
             }
     }
-    fig_legend(cr, &a, it, 4, px, py, np);
+    place_legend(cr, &a, it, 4, below, w, h, lh, px, py, np);
 
     fig_bytes *b = c->csv;
     fig_bytes_printf(b, "task,classes_seen,acc,avg_acc,old_acc,new_acc,forgetting\n");
@@ -141,28 +173,31 @@ static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) 
                   .ylabel = "Accuracy A\u209c (%)",
                   .title = "Accuracy on all seen classes per task",
                   .integer_x = 1, .grid = 1};
-    fig_axes_draw(cr, &a, 0, 0, w, h);
     static const fig_marker marks[] = {FIG_M_CIRCLE, FIG_M_SQUARE, FIG_M_TRIANGLE, FIG_M_DIAMOND,
                                        FIG_M_TRIANGLE_DOWN, FIG_M_CROSS, FIG_M_PLUS};
     fig_legend_item *it = segp_calloc((size_t)n, sizeof *it);
+    for (int i = 0; i < n; i++) {
+        /* black is the 7th colour: keep it, skip yellow (faint on white) */
+        fig_rgb col = fig_palette(i % 7);
+        fig_mark_style ms = {marks[i % 7], 5, col, 1, 0, 0};
+        it[i] = (fig_legend_item){c->labels[i], col, 1, (i / 7) % 2, 0, ms};
+    }
+    double lh;
+    int below = legend_below(cr, it, n, w, &lh);
+    fig_axes_draw(cr, &a, 0, 0, w, below ? h - lh - 6 : h);
     double *px = segp_malloc(sizeof(double) * (size_t)(T * n + 1));
     double *py = segp_malloc(sizeof(double) * (size_t)(T * n + 1));
     int np = 0;
     for (int i = 0; i < n; i++) {
-        /* black is the 7th colour: keep it, skip yellow (faint on white) */
-        fig_rgb col = fig_palette(i % 7);
-        int dashed = (i / 7) % 2;
-        fig_line(cr, &a, x, v + i * T, T, col, 1.3, dashed);
-        fig_mark_style ms = {marks[i % 7], 5, col, 1, 0, 0};
-        fig_points(cr, &a, x, v + i * T, T, &ms);
-        it[i] = (fig_legend_item){c->labels[i], col, 1, dashed, 0, ms};
+        fig_line(cr, &a, x, v + i * T, T, it[i].color, 1.3, it[i].dashed);
+        fig_points(cr, &a, x, v + i * T, T, &it[i].mark);
         for (int t = 0; t < T; t++)
             if (isfinite(v[i * T + t])) {
                 px[np] = fig_ax_x(&a, x[t]);
                 py[np++] = fig_ax_y(&a, v[i * T + t]);
             }
     }
-    fig_legend(cr, &a, it, n, px, py, np);
+    place_legend(cr, &a, it, n, below, w, h, lh, px, py, np);
 
     fig_bytes *b = c->csv;
     fig_csv_str(b, "task");

@@ -1,8 +1,9 @@
 /* test_figure_layout.c: figures at sizes their default layouts were not drawn for: no title,
  * label or legend runs off the edge from the 1-inch minimum up (read back through libpng), a
- * figure below one column is that figure scaled down whole, and the projection's legend goes
- * below the plot where beside it would squeeze the plot; and what the axes show: two ticks at
- * least, a curve's range that holds its line, labels short enough to fit. */
+ * figure below one column is that figure scaled down whole, the projection's and the accuracy
+ * curve's legends go below the plot where beside or inside it they would squeeze the plot or
+ * hide its points; and what the axes show: two ticks at least, a curve's range that holds its
+ * line, labels short enough to fit. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,5 +244,56 @@ TEST(figure_one_column_projection_labels_fit) {
         }
     }
     run_task_data_free(&td);
+    run_record_free(&r);
+}
+
+/* The top and bottom (points) of the first word W in pdftotext -bbox's XML for PDF at PATH;
+ * 0 when found. */
+static int pdf_word_y(const char *path, const char *w, double *ymin, double *ymax) {
+    char cmd[1200], line[512], tail[128];
+    snprintf(cmd, sizeof cmd, "pdftotext -bbox '%s' - 2>/dev/null", path);
+    snprintf(tail, sizeof tail, ">%s</word>", w);
+    FILE *f = popen(cmd, "r");
+    int found = -1;
+    while (f && found != 0 && fgets(line, sizeof line, f)) {
+        const char *y0 = strstr(line, "yMin=\""), *y1 = strstr(line, "yMax=\"");
+        if (strstr(line, tail) && y0 && y1) {
+            *ymin = atof(y0 + 6);
+            *ymax = atof(y1 + 6);
+            found = 0;
+        }
+    }
+    if (f) pclose(f);
+    return found;
+}
+
+/* At one column the accuracy curve's legend goes below the plot, under the x label: inside it
+ * took 60% of the plot's width and hid the running average's points in every corner; at the
+ * default size it stays inside, above the x axis */
+TEST(figure_one_column_accuracy_curve_legend_below) {
+    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
+               "pdftotext (poppler-utils) is not installed");
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    for (int k = 0; k < 2; k++) {
+        figure_options o;
+        figure_options_default(&o);
+        o.write_data = 0;
+        o.format = FIG_PDF;
+        o.width_in = k ? 3.3 : 0;
+        o.height_in = k ? 2.6 : 0;
+        char path[1024];
+        snprintf(path, sizeof path, "%s", tpath(k ? "acc-small.pdf" : "acc-default.pdf", NULL));
+        CHECK(figure_export(&r, NULL, "accuracy-curve", -1, &o, path) == 0);
+        double t0 = 0, t1 = 0, l0 = 0, l1 = 0;
+        CHECK(pdf_word_y(path, "Task", &t0, &t1) == 0);
+        CHECK(pdf_word_y(path, "Old", &l0, &l1) == 0); /* "Old classes" */
+        if (k)
+            CHECK_MSG(l0 > t1, "3.3 x 2.6 in: legend at y %g..%g, x label at %g..%g", l0, l1,
+                      t0, t1);
+        else
+            CHECK_MSG(l1 < t0, "default: legend at y %g..%g, x label at %g..%g", l0, l1, t0, t1);
+    }
     run_record_free(&r);
 }
