@@ -207,10 +207,11 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
     }
     if (a->title && *a->title) {
         /* centred over the plot, or over the whole width where that is too narrow */
-        fig_font(cr, FIG_FS_TITLE, 1);
+        double fs = a->title_fs > 0 ? a->title_fs : FIG_FS_TITLE;
+        fig_font(cr, fs, 1);
         double cx = a->px + a->pw / 2;
         if (fig_text_width(cr, a->title) > a->pw) cx = x + tw_room / 2;
-        fig_font_fit(cr, a->title, FIG_FS_TITLE, 1, tw_room - 4);
+        fig_font_fit(cr, a->title, fs, 1, tw_room - 4);
         cx = keep_inside(cx, fig_text_width(cr, a->title), x + 2, x + tw_room - 2);
         fig_text(cr, cx, y + 4, 0.5, 0, 0, a->title);
     }

@@ -413,7 +413,7 @@ static void col_stats(const float *L, int n, int k, double *mean, double *p10, d
 static void loss_panel(cairo_t *cr, double x, double y, double w, double h, const double *steps,
                        const double *mean, const double *p10, const double *p90, int k,
                        fig_rgb col, fig_marker mk,
-                       const char *title, const char *ylabel) {
+                       const char *title, double title_fs, const char *ylabel) {
     double *lo = segp_malloc(sizeof(double) * k), *hi = segp_malloc(sizeof(double) * k);
     for (int j = 0; j < k; j++) {
         lo[j] = p10[j];
@@ -427,7 +427,8 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
         yhi = 1;
     }
     fig_axes a = {.x0 = -0.3, .x1 = (k - 1) + 0.3, .y0 = ylo, .y1 = yhi, .xlabel = "PGD step",
-                  .ylabel = ylabel, .title = title, .integer_x = 1, .grid = 1};
+                  .ylabel = ylabel, .title = title, .title_fs = title_fs, .integer_x = 1,
+                  .grid = 1};
     fig_axes_draw(cr, &a, x, y, w, h);
     fig_band(cr, &a, steps, lo, hi, k, col, 0.22);
     fig_line(cr, &a, steps, mean, k, col, 1.4, 0);
@@ -466,10 +467,16 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     cairo_set_source_rgb(cr, 0, 0, 0);
     fig_text(cr, w / 2, 4, 0.5, 0, 0, sup);
     const double top = FIG_FS_TITLE * 1.9;
+    /* both panel titles at one size: each fitted to its half on its own, a one-column figure
+     * had "Text objective" at 10 pt beside "Visual-prototype objective" at 7 */
+    static const char *const titles[2] = {"Text objective", "Visual-prototype objective"};
+    fig_font(cr, FIG_FS_TITLE, 1);
+    double tw = fmax(fig_text_width(cr, titles[0]), fig_text_width(cr, titles[1]));
+    double tfs = tw > w / 2 - 4 ? fmax(0.6, (w / 2 - 4) / tw) * FIG_FS_TITLE : FIG_FS_TITLE;
     loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
-               FIG_M_CIRCLE, "Text objective", "Cross-entropy to the target class");
+               FIG_M_CIRCLE, titles[0], tfs, "Cross-entropy to the target class");
     loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k,
-               fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, "Visual-prototype objective",
+               fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, titles[1], tfs,
                "1 \u2212 cos(f, \u03bc) of the target");
 
     fig_bytes *b = c->csv;

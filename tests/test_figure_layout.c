@@ -297,3 +297,34 @@ TEST(figure_one_column_accuracy_curve_legend_below) {
     }
     run_record_free(&r);
 }
+
+/* The two anchor-loss panels' titles share one type size: fitted each to its half, a
+ * one-column figure set "Text objective" at 10 pt beside "Visual-prototype objective" at 7 */
+TEST(figure_anchor_losses_panel_titles_match) {
+    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
+               "pdftotext (poppler-utils) is not installed");
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data td;
+    CHECK(run_task_load(&r, 9, &td) == 0);
+    for (int k = 0; k < 2; k++) {
+        figure_options o;
+        figure_options_default(&o);
+        o.write_data = 0;
+        o.format = FIG_PDF;
+        o.width_in = k ? 3.3 : 0;
+        o.height_in = k ? 2.6 : 0;
+        char path[1024];
+        snprintf(path, sizeof path, "%s", tpath(k ? "al-small.pdf" : "al-default.pdf", NULL));
+        CHECK(figure_export(&r, &td, "anchor-losses", 9, &o, path) == 0);
+        double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+        CHECK(pdf_word_y(path, "Text", &a0, &a1) == 0);
+        CHECK(pdf_word_y(path, "Visual-prototype", &b0, &b1) == 0);
+        CHECK_MSG(fabs((a1 - a0) - (b1 - b0)) < 0.05 && fabs(a0 - b0) < 0.05,
+                  "%s: 'Text' %g..%g, 'Visual-prototype' %g..%g", k ? "3.3 x 2.6 in" : "default",
+                  a0, a1, b0, b1);
+    }
+    run_task_data_free(&td);
+    run_record_free(&r);
+}
