@@ -243,6 +243,55 @@ int fig_drift_check(const fig_ctx *c) {
     return 0;
 }
 
+/* How much of the two curves (XC, SO and SN, B bins; markers 2.5 pt) lies in the box X0..X1,
+ * Y0..Y1 (page coordinates): samples along each segment between finite bins. */
+static int curves_in_box(const fig_axes *a, const double *xc, const double *so, const double *sn,
+                         int B, double x0, double y0, double x1, double y1) {
+    const double r = 2.5;
+    int hits = 0;
+    for (int c = 0; c < 2; c++) {
+        const double *v = c ? sn : so;
+        for (int i = 0; i < B; i++) {
+            if (!isfinite(v[i])) continue;
+            int j = i + 1 < B && isfinite(v[i + 1]) ? i + 1 : i;
+            for (int q = 0; q <= 16; q++) {
+                double t = q / 16.0;
+                double px = fig_ax_x(a, xc[i] + t * (xc[j] - xc[i]));
+                double py = fig_ax_y(a, v[i] + t * (v[j] - v[i]));
+                hits += px >= x0 - r && px <= x1 + r && py >= y0 - r && py <= y1 + r;
+            }
+        }
+    }
+    return hits;
+}
+
+/* The interface's name along its line from the top, on the side where it crosses no curve:
+ * "interface (m = 0)" left of the line, else right of it, else the short "m = 0" where it
+ * crosses least (at one column the long name ran over the old-class curve). */
+static void interface_label(cairo_t *cr, const fig_axes *a, const double *xc, const double *so,
+                            const double *sn, int B) {
+    static const char *const names[2] = {"interface (m = 0)", "m = 0"};
+    fig_font(cr, FIG_FS_TICK, 0);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    const double x = fig_ax_x(a, 0), fh = FIG_FS_TICK * 1.2, y0 = a->py + 3;
+    int best_side = 0, best_hits = -1;
+    for (int k = 0; k < 2; k++) {
+        double y1 = y0 + fig_text_width(cr, names[k]);
+        for (int side = 0; side < 2; side++) {
+            double bx0 = side ? x + 2 : x - 2 - fh;
+            int hits = curves_in_box(a, xc, so, sn, B, bx0, y0, bx0 + fh, y1);
+            if (hits == 0 || k == 1) {
+                if (hits == 0) {
+                    fig_text(cr, side ? x + 2 : x - 2, y0, 1, side ? 0 : 1, -M_PI / 2, names[k]);
+                    return;
+                }
+                if (best_hits < 0 || hits < best_hits) best_hits = hits, best_side = side;
+            }
+        }
+    }
+    fig_text(cr, best_side ? x + 2 : x - 2, y0, 1, best_side ? 0 : 1, -M_PI / 2, names[1]);
+}
+
 void fig_drift_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     const run_task_data *td = c->td;
     const int B = td->bins;
@@ -319,13 +368,7 @@ void fig_drift_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
         }
     }
     fig_legend(cr, &a, it, 2, px, py, np);
-    /* the interface's name at its line */
-    if (0 >= lo && 0 <= hi) {
-        fig_font(cr, FIG_FS_TICK, 0);
-        cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-        /* along the line, left of it, from the top */
-        fig_text(cr, fig_ax_x(&a, 0) - 2, a.py + 3, 1, 1, -M_PI / 2, "interface (m = 0)");
-    }
+    if (0 >= lo && 0 <= hi) interface_label(cr, &a, xc, so, sn, B);
 
     /* counts per bin below, on the same x range, and aligned with the plot above */
     double cmax = 0;
@@ -429,13 +472,26 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
     fig_axes a = {.x0 = -0.3, .x1 = (k - 1) + 0.3, .y0 = ylo, .y1 = yhi, .xlabel = "PGD step",
                   .ylabel = ylabel, .title = title, .title_fs = title_fs, .integer_x = 1,
                   .grid = 1};
-    fig_axes_draw(cr, &a, x, y, w, h);
-    fig_band(cr, &a, steps, lo, hi, k, col, 0.22);
-    fig_line(cr, &a, steps, mean, k, col, 1.4, 0);
     fig_mark_style ms = {mk, 4.5, col, 1, 0, 0};
-    fig_points(cr, &a, steps, mean, k, &ms);
     fig_legend_item it[2] = {{"Mean over anchors", col, 1, 0, 0, ms},
                              {"10th\u201390th percentile", col, 0, 0, 1, {0}}};
+    /* a legend wider than half the panel goes below it: at one column (3.3 in) it covered the
+     * band in every corner */
+    double lw, lh;
+    fig_legend_at(cr, it, 2, 1, 0, 0, 0, 0, &lw, &lh);
+    int below = lw > w / 2;
+    if (below) /* in smaller type, to leave the plot its height */
+        fig_legend_at(cr, it, 2, 1, 0.75 * w, 0, 0, 0, &lw, &lh);
+    fig_axes_draw(cr, &a, x, y, w, below ? h - lh - 4 : h);
+    fig_band(cr, &a, steps, lo, hi, k, col, 0.22);
+    fig_line(cr, &a, steps, mean, k, col, 1.4, 0);
+    fig_points(cr, &a, steps, mean, k, &ms);
+    if (below) {
+        fig_legend_at(cr, it, 2, 1, 0.75 * w, x + (w - lw) / 2, y + h - lh - 2, 1, NULL, NULL);
+        free(lo);
+        free(hi);
+        return;
+    }
     double px[512], py[512];
     int np = 0;
     for (int j = 0; j < k && np < 510; j++) {

@@ -328,3 +328,68 @@ TEST(figure_anchor_losses_panel_titles_match) {
     run_task_data_free(&td);
     run_record_free(&r);
 }
+
+/* At one column each anchor-loss panel's legend goes below it (inside it covered the band in
+ * every corner), under the x label; at the default size it stays inside, above it */
+TEST(figure_one_column_anchor_losses_legend_below) {
+    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
+               "pdftotext (poppler-utils) is not installed");
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data td;
+    CHECK(run_task_load(&r, 9, &td) == 0);
+    for (int k = 0; k < 2; k++) {
+        figure_options o;
+        figure_options_default(&o);
+        o.write_data = 0;
+        o.format = FIG_PDF;
+        o.width_in = k ? 3.3 : 0;
+        o.height_in = k ? 2.6 : 0;
+        char path[1024];
+        snprintf(path, sizeof path, "%s", tpath(k ? "al-leg-small.pdf" : "al-leg.pdf", NULL));
+        CHECK(figure_export(&r, &td, "anchor-losses", 9, &o, path) == 0);
+        double s0 = 0, s1 = 0, l0 = 0, l1 = 0;
+        CHECK(pdf_word_y(path, "step", &s0, &s1) == 0); /* "PGD step" */
+        CHECK(pdf_word_y(path, "Mean", &l0, &l1) == 0); /* "Mean over anchors" */
+        if (k)
+            CHECK_MSG(l0 > s1, "3.3 x 2.6 in: legend at y %g..%g, x label at %g..%g", l0, l1,
+                      s0, s1);
+        else
+            CHECK_MSG(l1 < s0, "default: legend at y %g..%g, x label at %g..%g", l0, l1, s0, s1);
+    }
+    run_task_data_free(&td);
+    run_record_free(&r);
+}
+
+/* The drift figure names the interface line "interface (m = 0)" where that crosses no curve
+ * (the default size), and "m = 0" where it would: at one column the long name ran over the
+ * old-class curve of the shipped run's task 10 */
+TEST(figure_drift_interface_label_off_the_curves) {
+    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
+               "pdftotext (poppler-utils) is not installed");
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    run_task_data td;
+    CHECK(run_task_load(&r, 9, &td) == 0);
+    for (int k = 0; k < 2; k++) {
+        figure_options o;
+        figure_options_default(&o);
+        o.write_data = 0;
+        o.format = FIG_PDF;
+        o.width_in = k ? 3.3 : 0;
+        o.height_in = k ? 2.6 : 0;
+        char path[1024];
+        snprintf(path, sizeof path, "%s", tpath(k ? "di-small.pdf" : "di.pdf", NULL));
+        CHECK(figure_export(&r, &td, "drift-interface", 9, &o, path) == 0);
+        /* "(m" is the long name's alone (the title says "interface" too, the x label "(max") */
+        double y0 = 0, y1 = 0;
+        int long_name = pdf_word_y(path, "(m", &y0, &y1) == 0;
+        CHECK_MSG(long_name == !k, "%s: 'interface (m = 0)' %s", k ? "3.3 x 2.6 in" : "default",
+                  long_name ? "drawn" : "missing");
+        CHECK_MSG(pdf_word_y(path, "=", &y0, &y1) == 0, "%s: no '='", k ? "small" : "default");
+    }
+    run_task_data_free(&td);
+    run_record_free(&r);
+}
