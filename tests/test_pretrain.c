@@ -324,11 +324,11 @@ TEST(pretrain_bad_configs) {
          "leaves no room for the class name"},
         {"{\"world\": {\"shape_group\": 5}, \"train\": {\"batch_size\": 12}}",
          "multiple of world.shape_group"},
-        /* 65,537 image tokens: 32,769 GiB of attention maps (it made out_dir, then ran out of
-         * memory at the first step) */
+        /* 65,537 image tokens: 33,078 GiB a step, 32,769 of them attention maps (it made
+         * out_dir, then ran out of memory at the first step) */
         {"{\"world\": {\"image_size\": 256}, \"model\": {\"patch\": 1}}",
-         "65537 image tokens (world.image_size / model.patch, squared, + 1): a training step "
-         "keeps at least 32769.0 GiB of attention maps"},
+         "train.batch_size 128 with 65537 image tokens (world.image_size / model.patch, "
+         "squared, + 1): a training step needs at least 33078.1 GiB"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         FILE *f = fopen(cfg, "w");

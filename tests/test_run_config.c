@@ -12,10 +12,13 @@
 #include "cl/cl_config.h"
 #include "cl/methods.h"
 #include "core/common.h"
+#include "model/clip.h"
+#include "model/lora.h"
 #include "model/zeroshot.h"
 #include "test.h"
 #include "train/finetune.h"
 #include "train/pretrain.h"
+#include "train/step_memory.h"
 #include "tiny_run.h"
 
 static char out[65536];
@@ -177,6 +180,46 @@ TEST(run_bad_configs_named) {
     snprintf(args, sizeof args, "run %s --out ''", file);
     CHECK(test_run_segp(args, out, sizeof out) != 0);
     CHECK_MSG(strstr(out, "the run directory's path is empty"), "%s", out);
+    test_all_threads();
+}
+
+/* A step larger than the machine's memory was found out by the OOM killer at the first step,
+ * after the run directory was made; refused by key with both sizes, before any folder: 65536
+ * of a task's 1,000,000 images a step (+ 64 anchors, task 3 with 30 prompts) on the 48-pixel
+ * shipped model, 194 GiB. The same keys with 10 images a class take 30 + 64 images a step. */
+TEST(run_step_memory_refused) {
+    test_one_thread();
+    const char *cfg = tiny_config("mem", "segp", "");
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    clip_lora_params lp = clip_lora_default_params();
+    step_memory s = {.mc = &mc, .lora = &lp, .lora_copies = 1, .optim_slots = 2,
+                     .n_img = 65536 + 64, .n_txt = 30, .txt_tokens = 2,
+                     .cache = 1e6 * 3 * 48 * 48};
+    double need = step_memory_bytes(&s), have = step_memory_physical();
+    TEST_NEEDS(have > 0 && have < need, "this machine holds the step (%.0f GiB)",
+               have / 1073741824.0);
+    char dir[512], args[1500], want[600];
+    const char *cmds[2] = {"run", "ablate"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(dir, sizeof dir, "%s/mem-%s", test_tmpdir(), cmds[k]);
+        snprintf(args, sizeof args, "%s %s --set benchmark.train_per_class=100000 --set "
+                 "train.batch_size=65536 --out %s", cmds[k], cfg, dir);
+        CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+        snprintf(want, sizeof want, "key 'train.batch_size' = 65536 (task 3: 65536 of its "
+                 "1000000 training images per step + 64 anchors of key 'acgd.batch', with model "
+                 "sample_runs/models/shapes-clip.safetensors): a training step needs at least "
+                 "%.1f GiB (65600 images and 30 texts through the model, its weights, gradients "
+                 "and optimiser state, and 6.4 GiB of training images cached as 8-bit RGB) and "
+                 "this machine has %.1f GiB of memory (expected a smaller train.batch_size or "
+                 "acgd.batch, or a smaller model)", need / 1073741824.0, have / 1073741824.0);
+        /* ablate: every variant before any cell; its first, "finetune", has no anchors */
+        if (k == 1)
+            snprintf(want, sizeof want, "variant \"finetune\": key 'train.batch_size' = 65536 "
+                     "(task 1: 65536 of its 1000000 training images per step, with model");
+        CHECK_MSG(strstr(out, want), "%s: '%s' not in: %s", cmds[k], want, out);
+        CHECK_MSG(!dir_has(dir, ""), "%s made %s", cmds[k], dir);
+    }
     test_all_threads();
 }
 

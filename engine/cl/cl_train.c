@@ -13,7 +13,63 @@
 #include "model/zeroshot.h"
 #include "run/fault.h"
 #include "runner_internal.h"
+#include "train/step_memory.h"
 #include "train/train_options.h"
+
+/* The training classes of task T (joint: every class of the run) and the first L_cls candidate:
+ * what cl_train_task trains and cl_train_check_memory measures. */
+static void task_classes(const cl_runner *r, int t, int *first, int *last, int *c0) {
+    *first = r->method->joint ? 0 : r->task_start[t];
+    *last = r->method->joint ? r->task_start[r->T] : r->task_start[t + 1];
+    *c0 = !strcmp(r->cfg.cls_classes, "seen") ? 0 : *first;
+}
+
+int cl_train_check_memory(const cl_runner *r, const clip_config *mc) {
+    const cl_config *c = &r->cfg;
+    if (!r->method->trains) return 0;
+    int nc = benchmark_num_classes(r->bench);
+    int *count = segp_calloc((size_t)nc, sizeof *count);
+    for (int i = 0; i < benchmark_count(r->bench, BENCH_TRAIN); i++)
+        count[benchmark_label(r->bench, BENCH_TRAIN, i)]++;
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = c->train.rank;
+    lp.alpha = c->train.alpha;
+    optim_kind kind = OPTIM_SGD;
+    optim_kind_parse(c->train.optimizer, "train.optimizer", &kind); /* checked before */
+    step_memory worst = {0};
+    double worst_bytes = -1;
+    int worst_t = 0, worst_n = 0, worst_anchors = 0;
+    for (int t = 0; t < (r->method->joint ? 1 : r->T); t++) {
+        int first, last, c0;
+        task_classes(r, t, &first, &last, &c0);
+        int n = 0, n_img = 0, n_txt = 0;
+        for (int k = first; k < last; k++) n += count[r->order[k]];
+        if (r->method->step_rows) r->method->step_rows(c, last, last - first, &n_img, &n_txt);
+        /* the step (cl_train_task): a batch of data images plus the method's rows, the L_cls
+         * prompts plus its prompts; beside it the task's images cached as 8-bit RGB */
+        step_memory s = {.mc = mc, .lora = &lp, .lora_copies = 1 /* the teacher */,
+                         .optim_slots = kind == OPTIM_ADAMW ? 2 : 1,
+                         .n_img = (c->train.batch_size < n ? c->train.batch_size : n) + n_img,
+                         .n_txt = last - c0 + n_txt, .txt_tokens = 2,
+                         .cache = (double)n * 3 * mc->resolution * mc->resolution};
+        double b = step_memory_bytes(&s);
+        if (b > worst_bytes) {
+            worst = s, worst_bytes = b, worst_t = t, worst_n = n, worst_anchors = n_img;
+        }
+    }
+    free(count);
+    if (worst_bytes < 0) return 0;
+    char anchors[64] = "", what[1400];
+    if (worst_anchors)
+        snprintf(anchors, sizeof anchors, " + %d anchors of key 'acgd.batch'", worst_anchors);
+    snprintf(what, sizeof what, "key 'train.batch_size' = %d (task %d: %d of its %d training "
+             "images per step%s, with model %s)", c->train.batch_size, worst_t + 1,
+             worst.n_img - worst_anchors, worst_n, anchors, c->model);
+    return step_memory_check(&worst, what,
+                             worst_anchors ? "a smaller train.batch_size or acgd.batch, or a "
+                                             "smaller model"
+                                           : "a smaller train.batch_size, or a smaller model");
+}
 
 /* Seed of task t's data order and augmentation: a stream of the run seed. */
 static uint64_t task_seed(uint64_t seed, int t) {
@@ -27,9 +83,9 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
     int px = mc->resolution, context = mc->context;
     size_t sz = (size_t)px * px * 3;
     /* the training classes (joint: every class of the run) and the L_cls candidates */
-    int first = r->method->joint ? 0 : r->task_start[t];
-    int last = r->method->joint ? r->task_start[r->T] : r->task_start[t + 1];
-    int c0 = !strcmp(c->cls_classes, "seen") ? 0 : first, n_cls = last - c0;
+    int first, last, c0;
+    task_classes(r, t, &first, &last, &c0);
+    int n_cls = last - c0;
     int nc = benchmark_num_classes(r->bench);
     uint8_t *mask = segp_calloc((size_t)nc, 1);
     for (int k = first; k < last; k++) mask[r->order[k]] = 1;

@@ -69,6 +69,9 @@ typedef struct cl_method {
     void (*free)(void *state);
     int (*before_task)(void *state, cl_task_ctx *ctx);
     int (*extend_batch)(void *state, cl_task_ctx *ctx, cl_batch *b, int step);
+    /* The most rows extend_batch appends to a step of a task of N_SEEN classes, N_CURRENT of
+     * them new (images, prompts): for the memory check before the run (runner_internal.h). */
+    void (*step_rows)(const cl_config *cfg, int n_seen, int n_current, int *n_img, int *n_txt);
     /* Append loss terms after L_cls (terms[0]); returns how many were added. */
     int (*add_terms)(void *state, cl_task_ctx *ctx, loss_term *terms, int max);
     int (*after_task)(void *state, cl_task_ctx *ctx);

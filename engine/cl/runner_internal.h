@@ -50,6 +50,9 @@ void cl_runner_task_ctx(cl_runner *r, int t, const char *task_dir, cl_task_ctx *
 
 /* The training phase of task t: 0 done, 1 stopped by the callback, -1 + error. */
 int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx);
+/* Before the run: the largest training step of the run's tasks fits in the machine's memory
+ * (train/step_memory.h); -1 + error naming train.batch_size (and acgd.batch) otherwise. */
+int cl_train_check_memory(const cl_runner *r, const clip_config *mc);
 
 /* Evaluate the student after task t: hits of every task 0..min(t+1, T-1) into the matrix's row
  * t; held-out accuracy into *heldout (NAN when none). 0, 1 (stopped), -1 + error. */

@@ -197,23 +197,51 @@ static int build_anchors(segp_state *s, cl_task_ctx *ctx) {
     return rc;
 }
 
+/* What a task of N_SEEN classes, N_CURRENT of them new, turns on (before_task and step_rows). */
+typedef struct {
+    int n_old, acgd_on, tsgr_on, anchors_on, old_prompts;
+} task_plan;
+
+static task_plan plan_task(const cl_config *cfg, int n_seen, int n_current) {
+    const segp_options *o = &cfg->segp;
+    task_plan p;
+    p.n_old = n_seen - n_current;
+    p.acgd_on = o->lambda_acgd > 0 && p.n_old > 0;
+    p.tsgr_on = o->lambda_gr > 0 && n_seen >= 2;
+    /* anchors serve ACGD and the drift transfer; either one builds them */
+    p.anchors_on = p.n_old > 0 && (p.acgd_on || o->transfer);
+    /* the old-class prompts follow the data prompts unless L_cls already has every seen class */
+    p.old_prompts = p.n_old > 0 && (p.acgd_on || p.tsgr_on) && strcmp(cfg->cls_classes, "seen");
+    return p;
+}
+
+/* extend_batch's rows: acgd.batch anchors (at most the K_seed x old classes there are) and the
+ * old-class prompts. */
+static void segp_step_rows(const cl_config *cfg, int n_seen, int n_current, int *n_img,
+                           int *n_txt) {
+    task_plan p = plan_task(cfg, n_seen, n_current);
+    int64_t anchors = (int64_t)cfg->segp.k_seed * p.n_old;
+    *n_img = !p.acgd_on ? 0 : cfg->segp.acgd_batch < anchors ? cfg->segp.acgd_batch
+                                                              : (int)anchors;
+    *n_txt = p.old_prompts ? p.n_old : 0;
+}
+
 static int segp_before_task(void *state, cl_task_ctx *ctx) {
     segp_state *s = state;
     const segp_options *o = &ctx->cfg->segp;
+    int seen_mode = !strcmp(ctx->cfg->cls_classes, "seen");
     if (lazy_init(s, ctx) != 0) return -1;
     free_task(s);
     s->task = ctx->task;
     s->n_seen = ctx->n_seen;
     s->n_cur = ctx->n_current;
-    s->n_old = ctx->n_seen - ctx->n_current;
-    int seen_mode = !strcmp(ctx->cfg->cls_classes, "seen");
-    s->acgd_on = o->lambda_acgd > 0 && s->n_old > 0;
-    s->tsgr_on = o->lambda_gr > 0 && s->n_seen >= 2;
-    /* anchors serve ACGD and the drift transfer; either one builds them */
-    s->anchors_on = s->n_old > 0 && (s->acgd_on || o->transfer);
-    /* the old-class prompts follow the data prompts unless L_cls already has every seen class */
+    task_plan plan = plan_task(ctx->cfg, ctx->n_seen, ctx->n_current);
+    s->n_old = plan.n_old;
+    s->acgd_on = plan.acgd_on;
+    s->tsgr_on = plan.tsgr_on;
+    s->anchors_on = plan.anchors_on;
     s->old_row0 = -1;
-    if (s->n_old > 0 && (s->acgd_on || s->tsgr_on) && !seen_mode) {
+    if (plan.old_prompts) {
         s->old_row0 = s->n_cur;
         s->old_ids = segp_malloc((size_t)s->n_old * s->context * sizeof(int32_t));
         if (benchmark_class_prompts(ctx->tok, ctx->bench, ctx->seen, s->n_old,
@@ -461,6 +489,7 @@ const cl_method cl_method_segp = {
     .free = segp_free,
     .before_task = segp_before_task,
     .extend_batch = segp_extend_batch,
+    .step_rows = segp_step_rows,
     .add_terms = segp_add_terms,
     .after_task = segp_after_task,
     .eval_logits = segp_eval_logits,

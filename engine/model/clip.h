@@ -42,6 +42,9 @@ clip_load_params clip_default_load_params(void);
  * A config.json beside the file is read for heads/activation when the file's metadata has none.
  * NULL + error naming the file on failure. */
 clip_model *clip_model_load(const char *path, const clip_load_params *params);
+/* Only the architecture of the weights at PATH (as clip_model_load infers it; no weight is
+ * read): for checks before a run. 0, or -1 + error naming the file. */
+int clip_config_read(const char *path, clip_config *out);
 /* The same from a safetensors file in memory (no config.json is looked for); NAME stands for
  * the file in messages. The bytes are not needed after the call. */
 clip_model *clip_model_load_memory(const char *name, const void *data, size_t size,
@@ -68,6 +71,9 @@ const char *clip_model_path(const clip_model *m);
 /* Parameter counts computed from the layout. */
 int64_t clip_model_param_count(const clip_model *m, int tower /* 0 vision, 1 text, 2 other */);
 
+/* Floats of the flat parameter buffer of architecture C (clip_model_num_params of its model). */
+size_t clip_config_num_params(const clip_config *c);
+
 /* Flat parameter buffer (backend memory) and its size in floats; for optimisers. */
 float *clip_model_params(clip_model *m);
 size_t clip_model_num_params(const clip_model *m);
@@ -93,6 +99,16 @@ const clip_tensor_info *clip_model_tensor(const clip_model *m, int i);
 typedef struct clip_acts clip_acts;
 clip_acts *clip_acts_new(void);
 void clip_acts_free(clip_acts *a);
+
+/* Bytes of the activations a forward of TOWER (0 vision, 1 text) carves for a batch of B rows
+ * of L tokens (vision: grid^2 + 1; text: the longest end-of-text position + 1) with KEEP as
+ * below, under a LoRA state of rank LORA_RANK (0: none) adapting targets LORA_TARGETS (LORA_*
+ * bits; 0: this tower is not adapted). Measured by the layout code the forward itself uses, so
+ * it is what the forward allocates: for memory checks before a run. */
+size_t clip_acts_bytes(const clip_config *c, int tower, int b, int l, int keep, int lora_rank,
+                       uint32_t lora_targets);
+/* Bytes the activations hold now (the largest layout prepared so far). */
+size_t clip_acts_allocated(const clip_acts *a);
 
 /* What a backward computes; NULL members are not computed. */
 typedef struct {

@@ -57,19 +57,28 @@ static float *take(cursor *c, size_t n) {
     return p;
 }
 
-static int lora_rank(const clip_lora *lora) { return lora ? lora->p.rank : 0; }
+/* The adapters the layout makes room for: LoRA rank R (0: none) and, per tower, the bit mask
+ * of adapted targets of every layer (clip_lora_new adapts every layer of an adapted tower). */
+typedef struct {
+    int r;
+    uint32_t targets[2];
+} lora_shape;
 
-static int slot_exists(const clip_lora *lora, int tower, int layer, int t) {
-    return lora && clip_lora_find(lora, tower, layer, t) != NULL;
+static lora_shape lora_shape_of(const clip_lora *lora) {
+    lora_shape s = {0, {0, 0}};
+    if (!lora) return s;
+    s.r = lora->p.rank;
+    s.targets[0] = lora->v_layers && lora->p.vision ? lora->p.targets : 0;
+    s.targets[1] = lora->t_layers && lora->p.text ? lora->p.targets : 0;
+    return s;
 }
 
 /* Lay out (base == NULL: measure) the arena for this tower and batch shape. */
-static size_t acts_layout(clip_acts *a, const clip_model *m, const clip_lora *lora, int tower,
+static size_t acts_layout(clip_acts *a, const clip_config *c, const lora_shape *ls, int tower,
                           float *base) {
-    const clip_config *c = &m->cfg;
     int w = tower ? c->t_width : c->v_width, mlp = tower ? c->t_mlp : c->v_mlp;
     int h = tower ? c->t_heads : c->v_heads, layers = tower ? c->t_layers : c->v_layers;
-    size_t n = (size_t)a->b * a->l, r = (size_t)lora_rank(lora);
+    size_t n = (size_t)a->b * a->l, r = (size_t)ls->r;
     cursor cur = {base, 0};
     float *xs_shared[2] = {NULL, NULL};
     layer_acts shared;
@@ -113,7 +122,7 @@ static size_t acts_layout(clip_acts *a, const clip_model *m, const clip_lora *lo
         la->fc_pre = take(&cur, n * mlp);
         la->fc_act = take(&cur, n * mlp);
         for (int t = 0; t < LORA_N_TARGETS; t++)
-            la->lt[t] = slot_exists(lora, tower, i, t) ? take(&cur, n * r) : NULL;
+            la->lt[t] = ls->targets[tower] >> t & 1 ? take(&cur, n * r) : NULL;
         prev_out = take(&cur, n * w);
     }
     a->x_out = a->keep ? prev_out : a->layers[layers - 1].x_mid;
@@ -159,17 +168,34 @@ static void acts_prepare(clip_acts *a, const clip_model *m, const clip_lora *lor
     a->b = b;
     a->l = l;
     a->keep = keep;
-    size_t need = acts_layout(a, m, lora, tower, NULL);
+    lora_shape ls = lora_shape_of(lora);
+    size_t need = acts_layout(a, c, &ls, tower, NULL);
     if (need > a->cap) {
         if (a->buf) a->be->free(a->buf);
         a->be = m->be;
         a->buf = m->be->alloc(need * sizeof(float));
         a->cap = need;
     }
-    acts_layout(a, m, lora, tower, a->buf);
+    acts_layout(a, c, &ls, tower, a->buf);
     a->pool_idx = segp_realloc(a->pool_idx, (size_t)b * sizeof(int32_t));
     a->valid = 0;
 }
+
+size_t clip_acts_bytes(const clip_config *c, int tower, int b, int l, int keep, int lora_rank,
+                       uint32_t lora_targets) {
+    /* the layout itself, measuring (base NULL): what acts_prepare would allocate */
+    int layers = tower ? c->t_layers : c->v_layers;
+    clip_acts a = {.tower = tower, .b = b, .l = l, .keep = keep, .n_layers = layers};
+    layer_acts one;
+    a.layers = layers > 1 ? segp_malloc((size_t)layers * sizeof(layer_acts)) : &one;
+    lora_shape ls = {lora_rank > 0 ? lora_rank : 0, {0, 0}};
+    if (ls.r) ls.targets[tower] = lora_targets & ((1u << LORA_N_TARGETS) - 1);
+    size_t floats = acts_layout(&a, c, &ls, tower, NULL);
+    if (a.layers != &one) free(a.layers);
+    return floats * sizeof(float);
+}
+
+size_t clip_acts_allocated(const clip_acts *a) { return a->cap * sizeof(float); }
 
 /* ---------------------------------------------------------------- linear with LoRA */
 

@@ -383,6 +383,62 @@ static int load_tensor(const st_file *f, int hf, const clip_tensor_info *ti, flo
 
 /* The model of the open checkpoint F (closed here); CONFIG_JSON_BESIDE: look for a Hugging
  * Face config.json in the file's directory. */
+/* The architecture of F's weights (shapes, then heads and activation from the metadata or a
+ * config.json beside the file). F stays open. 0, or -1 + error naming the file. */
+static int read_config(st_file *f, int config_json_beside, clip_config *out) {
+    const char *path = st_path(f);
+    int hf = st_find(f, "vision_model.embeddings.patch_embedding.weight") ||
+             st_find(f, "text_model.embeddings.token_embedding.weight");
+    clip_config cfg;
+    if (infer_config(f, hf, &cfg) != 0) return -1;
+    arch_hints h = {0, 0, -1, 0.0f};
+    int from_json = 0;
+    if (hints_from_metadata(f, &h) != 0) return -1;
+    int meta_heads = h.v_heads || h.t_heads, meta_act = h.act >= 0;
+    int h_meta_v = h.v_heads != 0, h_meta_t = h.t_heads != 0;
+    if (config_json_beside && hints_from_config_json(path, &h, &from_json) != 0) return -1;
+    snprintf(cfg.heads_source, sizeof cfg.heads_source, "%s",
+             meta_heads ? "metadata" : (h.v_heads || h.t_heads) ? "config.json" : "openai rule");
+    snprintf(cfg.act_source, sizeof cfg.act_source, "%s",
+             meta_act ? "metadata" : h.act >= 0 ? "config.json" : "openai rule");
+    cfg.act = h.act >= 0 ? (act_kind)h.act : ACT_QUICK_GELU;
+    cfg.ln_eps = h.eps > 0.0f ? h.eps : 1e-5f;
+    if (cfg.has_vision) {
+        cfg.v_heads = h.v_heads ? h.v_heads : cfg.v_width / 64;
+        if (!h.v_heads && (cfg.v_width % 64 || cfg.v_heads == 0)) {
+            return SEGP_FAIL("%s: cannot infer the vision head count: width %d is not a multiple "
+                             "of 64 (add the metadata key segp.vision_heads or a config.json)",
+                             path, cfg.v_width);
+        }
+    }
+    if (cfg.has_text) {
+        cfg.t_heads = h.t_heads ? h.t_heads : cfg.t_width / 64;
+        if (!h.t_heads && (cfg.t_width % 64 || cfg.t_heads == 0)) {
+            return SEGP_FAIL("%s: cannot infer the text head count: width %d is not a multiple "
+                             "of 64 (add the metadata key segp.text_heads or a config.json)",
+                             path, cfg.t_width);
+        }
+    }
+    /* a head count that does not divide the width came from metadata or config.json: name
+     * which (clip_config_check's advice is the metadata key) */
+    const char *bad = cfg.has_vision && cfg.v_width % cfg.v_heads ? "vision"
+                      : cfg.has_text && cfg.t_width % cfg.t_heads ? "text" : NULL;
+    if (bad) {
+        int v = bad[0] == 'v';
+        return SEGP_FAIL("%s: %s width %d is not divisible by %d heads (from %s%s)", path, bad,
+                         v ? cfg.v_width : cfg.t_width, v ? cfg.v_heads : cfg.t_heads,
+                         (v ? h_meta_v : h_meta_t) ? "the metadata key segp." : "config.json's ",
+                         (v ? h_meta_v : h_meta_t) ? (v ? "vision_heads" : "text_heads")
+                                                   : (v ? "vision_config.num_attention_heads"
+                                                        : "text_config.num_attention_heads"));
+    }
+    if (clip_config_check(&cfg, path) != 0) return -1;
+    *out = cfg;
+    return 0;
+}
+
+/* The model of the open checkpoint F (closed here); CONFIG_JSON_BESIDE: look for a Hugging
+ * Face config.json in the file's directory. */
 static clip_model *load_from(st_file *f, int config_json_beside, const clip_load_params *params) {
     clip_load_params defaults = clip_default_load_params();
     if (!params) params = &defaults;
@@ -397,64 +453,7 @@ static clip_model *load_from(st_file *f, int config_json_beside, const clip_load
     int hf = st_find(f, "vision_model.embeddings.patch_embedding.weight") ||
              st_find(f, "text_model.embeddings.token_embedding.weight");
     clip_config cfg;
-    if (infer_config(f, hf, &cfg) != 0) {
-        st_close(f);
-        return NULL;
-    }
-    arch_hints h = {0, 0, -1, 0.0f};
-    int from_json = 0;
-    if (hints_from_metadata(f, &h) != 0) {
-        st_close(f);
-        return NULL;
-    }
-    int meta_heads = h.v_heads || h.t_heads, meta_act = h.act >= 0;
-    int h_meta_v = h.v_heads != 0, h_meta_t = h.t_heads != 0;
-    if (config_json_beside && hints_from_config_json(path, &h, &from_json) != 0) {
-        st_close(f);
-        return NULL;
-    }
-    snprintf(cfg.heads_source, sizeof cfg.heads_source, "%s",
-             meta_heads ? "metadata" : (h.v_heads || h.t_heads) ? "config.json" : "openai rule");
-    snprintf(cfg.act_source, sizeof cfg.act_source, "%s",
-             meta_act ? "metadata" : h.act >= 0 ? "config.json" : "openai rule");
-    cfg.act = h.act >= 0 ? (act_kind)h.act : ACT_QUICK_GELU;
-    cfg.ln_eps = h.eps > 0.0f ? h.eps : 1e-5f;
-    if (cfg.has_vision) {
-        cfg.v_heads = h.v_heads ? h.v_heads : cfg.v_width / 64;
-        if (!h.v_heads && (cfg.v_width % 64 || cfg.v_heads == 0)) {
-            st_close(f);
-            SEGP_FAIL("%s: cannot infer the vision head count: width %d is not a multiple of "
-                      "64 (add the metadata key segp.vision_heads or a config.json)",
-                      path, cfg.v_width);
-            return NULL;
-        }
-    }
-    if (cfg.has_text) {
-        cfg.t_heads = h.t_heads ? h.t_heads : cfg.t_width / 64;
-        if (!h.t_heads && (cfg.t_width % 64 || cfg.t_heads == 0)) {
-            st_close(f);
-            SEGP_FAIL("%s: cannot infer the text head count: width %d is not a multiple of 64 "
-                      "(add the metadata key segp.text_heads or a config.json)",
-                      path, cfg.t_width);
-            return NULL;
-        }
-    }
-    /* a head count that does not divide the width came from metadata or config.json: name
-     * which (clip_config_check's advice is the metadata key) */
-    const char *bad = cfg.has_vision && cfg.v_width % cfg.v_heads ? "vision"
-                      : cfg.has_text && cfg.t_width % cfg.t_heads ? "text" : NULL;
-    if (bad) {
-        int v = bad[0] == 'v';
-        st_close(f);
-        SEGP_FAIL("%s: %s width %d is not divisible by %d heads (from %s%s)", path, bad,
-                  v ? cfg.v_width : cfg.t_width, v ? cfg.v_heads : cfg.t_heads,
-                  (v ? h_meta_v : h_meta_t) ? "the metadata key segp." : "config.json's ",
-                  (v ? h_meta_v : h_meta_t) ? (v ? "vision_heads" : "text_heads")
-                                            : (v ? "vision_config.num_attention_heads"
-                                                 : "text_config.num_attention_heads"));
-        return NULL;
-    }
-    if (clip_config_check(&cfg, path) != 0) {
+    if (read_config(f, config_json_beside, &cfg) != 0) {
         st_close(f);
         return NULL;
     }
@@ -527,6 +526,14 @@ static clip_model *load_from(st_file *f, int config_json_beside, const clip_load
 clip_model *clip_model_load(const char *path, const clip_load_params *params) {
     st_file *f = st_open(path);
     return f ? load_from(f, 1, params) : NULL;
+}
+
+int clip_config_read(const char *path, clip_config *out) {
+    st_file *f = st_open(path);
+    if (!f) return -1;
+    int rc = read_config(f, 1, out);
+    st_close(f);
+    return rc;
 }
 
 clip_model *clip_model_load_memory(const char *name, const void *data, size_t size,

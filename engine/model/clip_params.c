@@ -143,6 +143,15 @@ void clip_layout_build(clip_model *m, const segp_backend *be) {
     clip_layout_alloc(m, be);
 }
 
+size_t clip_config_num_params(const clip_config *c) {
+    clip_model m; /* the tensor table only: no weights */
+    memset(&m, 0, sizeof m);
+    m.cfg = *c;
+    clip_layout_tensors(&m);
+    free(m.tensors), free(m.v_blocks), free(m.t_blocks);
+    return m.n_params;
+}
+
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && !strcmp(s + n - k, suffix);

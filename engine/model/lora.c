@@ -34,6 +34,24 @@ static void dims_of(const clip_config *c, int tower, int target, int *in, int *o
     else if (target == 5) *in = mlp;  /* c_proj */
 }
 
+void clip_lora_sizes(const clip_config *c, const clip_lora_params *p, size_t *a_size,
+                     size_t *b_size) {
+    size_t a = 0, b = 0;
+    for (int tower = 0; tower < 2; tower++) {
+        int on = tower ? p->text && c->has_text : p->vision && c->has_vision;
+        int layers = !on ? 0 : tower ? c->t_layers : c->v_layers;
+        for (int t = 0; t < LORA_N_TARGETS; t++) {
+            if (!(p->targets & (1u << t))) continue;
+            int in, out;
+            dims_of(c, tower, t, &in, &out);
+            a += (size_t)layers * p->rank * in;
+            b += (size_t)layers * out * p->rank;
+        }
+    }
+    *a_size = a;
+    *b_size = b;
+}
+
 clip_lora *clip_lora_new(const clip_model *m, const clip_lora_params *p) {
     const clip_config *c = clip_model_config(m);
     if (p->rank <= 0 || p->rank > 4096)

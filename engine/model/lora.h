@@ -53,6 +53,10 @@ struct clip_lora {
 clip_lora *clip_lora_new(const clip_model *m, const clip_lora_params *p);
 /* Same layout, A shared by value (copied), B copied: for teacher snapshots. */
 clip_lora *clip_lora_clone(const clip_lora *src);
+/* Floats of the A and B buffers a state of params P over architecture C holds (clip_lora_new's
+ * a_size and b_size), without making one: for memory checks before a run. */
+void clip_lora_sizes(const clip_config *c, const clip_lora_params *p, size_t *a_size,
+                     size_t *b_size);
 void clip_lora_copy_b(clip_lora *dst, const clip_lora *src);
 /* 1 when both states hold the same B bit for bit (the same layout assumed from b_size). */
 int clip_lora_same_b(const clip_lora *a, const clip_lora *b);

@@ -10,6 +10,7 @@
 #include "core/common.h"
 #include "optim.h"
 #include "step.h"
+#include "step_memory.h"
 
 #define F(key, type, field, lo, hi, doc)                                                        \
     {key, type, offsetof(finetune_config, field), lo, hi, 0, doc}
@@ -81,6 +82,20 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
         return SEGP_FAIL("benchmark %s has no training items (benchmark.train_per_class?)",
                          benchmark_name(bm));
     if (b > n) b = n;
+    /* before the images are made: a step that cannot fit was found out by the OOM killer */
+    if (clip_model_backend(m)->host_memory) {
+        optim_kind kind = OPTIM_SGD;
+        optim_kind_parse(c->train.optimizer, "train.optimizer", &kind); /* checked above */
+        step_memory sm = {.mc = mc, .lora = &lora->p, .optim_slots = kind == OPTIM_ADAMW ? 2 : 1,
+                          .n_img = b, .n_txt = nc, .txt_tokens = 2,
+                          .cache = (double)n * 3 * r * r};
+        char what[200];
+        snprintf(what, sizeof what, "key 'train.batch_size' = %d (%d of the %d training images "
+                 "per step, %d class prompts)", c->train.batch_size, b, n, nc);
+        if (step_memory_check(&sm, what, "a smaller train.batch_size, fewer training images or a "
+                              "smaller model") != 0)
+            return -1;
+    }
     size_t img = (size_t)3 * r * r;
     /* The training images, made once at the model's resolution (CLIP's eval geometry) and kept
      * as 8-bit RGB: a quarter of the memory of floats, and what the augmentation crops from. */

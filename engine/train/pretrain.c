@@ -19,6 +19,7 @@
 #include "data/shapes.h"
 #include "optim.h"
 #include "step.h"
+#include "step_memory.h"
 #include "io/safetensors.h"
 #include "text/tokenizer.h"
 #include "model/zeroshot.h"
@@ -106,23 +107,19 @@ pretrain_config pretrain_default_config(void) {
     return c;
 }
 
-/* A training step keeps every block's attention probabilities for its backward pass (batch x
- * heads x tokens^2 floats per block and tower): a lower bound on its memory. An architecture
- * whose bound exceeds the machine's memory is refused before out_dir is made; it failed at
- * the first step, leaving a run folder behind (image_size 256 with patch 1: 35 TB). */
+/* The training step (step_memory.h: the base weights with their gradients and AdamW state,
+ * train.batch_size images and captions) must fit in the machine's memory; refused before
+ * out_dir is made: it failed at the first step, leaving a run folder behind (image_size 256
+ * with patch 1: 35 TB of attention maps alone). */
 static int check_step_memory(const pretrain_config *c, const clip_config *mc) {
-    double tv = (double)mc->grid * mc->grid + 1, tt = mc->context;
-    double need = 4.0 * c->batch_size * (mc->v_layers * mc->v_heads * tv * tv +
-                                         mc->t_layers * mc->t_heads * tt * tt);
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    double have = pages > 0 && page > 0 ? (double)pages * page : 0;
-    if (have <= 0 || need <= have) return 0;
-    return SEGP_FAIL("train.batch_size %d with model.vision_layers %d, model.vision_heads %d "
-                     "and %.0f image tokens (world.image_size / model.patch, squared, + 1): a "
-                     "training step keeps at least %.1f GiB of attention maps, and this machine "
-                     "has %.1f GiB (expected a smaller train.batch_size or world.image_size, a "
-                     "larger model.patch, or fewer layers or heads)", c->batch_size,
-                     mc->v_layers, mc->v_heads, tv, need / 1073741824.0, have / 1073741824.0);
+    step_memory s = {.mc = mc, .lora = NULL, .optim_slots = 2, .n_img = c->batch_size,
+                     .n_txt = c->batch_size, .txt_tokens = 2};
+    char what[300];
+    snprintf(what, sizeof what, "train.batch_size %d with %d image tokens (world.image_size / "
+             "model.patch, squared, + 1)", c->batch_size, mc->grid * mc->grid + 1);
+    return step_memory_check(&s, what, "a smaller train.batch_size or world.image_size, a "
+                             "larger model.patch, or a smaller model: fewer or narrower "
+                             "layers, fewer heads");
 }
 
 /* The zero-shot evaluation's prompts, every class's, at model.context: refused before any work

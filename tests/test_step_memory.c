@@ -1,0 +1,121 @@
+/* test_step_memory.c: the bytes a training step needs (train/step_memory.h), measured without a
+ * model: the activations clip_acts_bytes gives are what a real forward allocates, the LoRA and
+ * parameter sizes are those of a made model and state, and the step's total adds up its parts.
+ * The refusals by key are in test_run_config.c (run, ablate) and test_pretrain.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "model/clip.h"
+#include "model/lora.h"
+#include "test.h"
+#include "train/step_memory.h"
+
+static clip_config tiny_clip(void) {
+    clip_config c = {0};
+    c.has_vision = c.has_text = 1;
+    c.v_width = 32, c.v_layers = 2, c.v_heads = 2, c.v_mlp = 64, c.patch = 4, c.grid = 4;
+    c.resolution = 16;
+    c.t_width = 24, c.t_layers = 3, c.t_heads = 3, c.t_mlp = 40, c.context = 16;
+    c.vocab = 100, c.embed_dim = 16, c.ln_eps = 1e-5f;
+    return c;
+}
+
+/* Texts of B rows whose end-of-text (the largest id) sits at END[i]: the tower runs max+1. */
+static int32_t *texts(const clip_config *c, int b, const int *end) {
+    int32_t *ids = segp_calloc((size_t)b * c->context, sizeof *ids);
+    for (int i = 0; i < b; i++) {
+        ids[(size_t)i * c->context] = 1;
+        for (int t = 1; t < end[i]; t++) ids[(size_t)i * c->context + t] = 2 + t;
+        ids[(size_t)i * c->context + end[i]] = c->vocab - 1;
+    }
+    return ids;
+}
+
+/* What clip_acts_bytes measures is what the forward's arena holds after a real forward: with
+ * and without LoRA, keep 1 (training) and 0, both towers, a tower the state does not adapt. */
+TEST(step_memory_acts_bytes_match_forward) {
+    clip_config c = tiny_clip();
+    clip_model *m = clip_model_random(&c, 3, "cpu");
+    CHECK(m != NULL);
+    if (!m) return;
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = 4;
+    clip_lora_params lp_v = lp; /* vision only, other targets */
+    lp_v.text = 0, lp_v.targets = LORA_K | LORA_OUT | LORA_PROJ;
+    clip_lora *both = clip_lora_new(m, &lp), *vis = clip_lora_new(m, &lp_v);
+    const clip_lora *states[3] = {NULL, both, vis};
+    const clip_lora_params *params[3] = {NULL, &lp, &lp_v};
+    int b = 5, end[5] = {3, 7, 2, 9, 4}; /* the text tower runs 10 tokens */
+    float *pix = segp_calloc((size_t)b * 3 * c.resolution * c.resolution, sizeof(float));
+    int32_t *ids = texts(&c, b, end);
+    float *emb = segp_malloc((size_t)b * c.embed_dim * sizeof(float));
+    for (int s = 0; s < 3; s++)
+        for (int keep = 0; keep <= 1; keep++) {
+            int rank = params[s] ? params[s]->rank : 0;
+            uint32_t tv = params[s] && params[s]->vision ? params[s]->targets : 0;
+            uint32_t tt = params[s] && params[s]->text ? params[s]->targets : 0;
+            clip_acts *va = clip_acts_new(), *ta = clip_acts_new();
+            CHECK(clip_vision_forward(m, states[s], pix, b, va, keep, emb) == 0);
+            CHECK(clip_text_forward(m, states[s], ids, b, ta, keep, emb) == 0);
+            size_t want_v = clip_acts_bytes(&c, 0, b, c.grid * c.grid + 1, keep, rank, tv);
+            size_t want_t = clip_acts_bytes(&c, 1, b, 10, keep, rank, tt);
+            CHECK_MSG(clip_acts_allocated(va) == want_v, "state %d keep %d: vision %zu, "
+                      "measured %zu", s, keep, clip_acts_allocated(va), want_v);
+            CHECK_MSG(clip_acts_allocated(ta) == want_t, "state %d keep %d: text %zu, "
+                      "measured %zu", s, keep, clip_acts_allocated(ta), want_t);
+            clip_acts_free(va);
+            clip_acts_free(ta);
+        }
+    /* keep 1 stores every layer: more than one layer's reused buffers, and it grows with b */
+    CHECK(clip_acts_bytes(&c, 0, b, 17, 1, 0, 0) > clip_acts_bytes(&c, 0, b, 17, 0, 0, 0));
+    CHECK(clip_acts_bytes(&c, 0, 2 * b, 17, 1, 0, 0) > clip_acts_bytes(&c, 0, b, 17, 1, 0, 0));
+    /* the sizes of the state and the model, from the architecture alone */
+    size_t a, bb;
+    clip_lora_sizes(&c, &lp, &a, &bb);
+    CHECK_EQ_INT(a, both->a_size);
+    CHECK_EQ_INT(bb, both->b_size);
+    clip_lora_sizes(&c, &lp_v, &a, &bb);
+    CHECK_EQ_INT(a, vis->a_size);
+    CHECK_EQ_INT(bb, vis->b_size);
+    CHECK_EQ_INT(clip_config_num_params(&c), clip_model_num_params(m));
+    free(pix), free(ids), free(emb);
+    clip_lora_free(both);
+    clip_lora_free(vis);
+    clip_model_free(m);
+}
+
+/* The step's bytes: weights, LoRA states, gradients and optimiser state with an empty batch;
+ * then a batch adds its activations, embeddings and their gradients, pixels and token ids. */
+TEST(step_memory_bytes_add_up) {
+    clip_config c = tiny_clip();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = 4;
+    size_t a, b;
+    clip_lora_sizes(&c, &lp, &a, &b);
+    double p = (double)clip_config_num_params(&c);
+    step_memory s = {.mc = &c, .lora = &lp, .lora_copies = 1, .optim_slots = 2, .cache = 1000};
+    CHECK_NEAR(step_memory_bytes(&s), 4.0 * (p + 2.0 * (a + b) + 3.0 * b) + 1000, 0);
+    s.n_img = 7, s.n_txt = 3, s.txt_tokens = 5;
+    double acts = (double)clip_acts_bytes(&c, 0, 7, 17, 1, 4, lp.targets) +
+                  (double)clip_acts_bytes(&c, 1, 3, 5, 1, 4, lp.targets);
+    double batch = 4.0 * (2.0 * 10 * c.embed_dim + 7.0 * 3 * 16 * 16 + 3.0 * c.context);
+    CHECK_NEAR(step_memory_bytes(&s), 4.0 * (p + 2.0 * (a + b) + 3.0 * b) + 1000 + acts + batch,
+               0);
+    /* pretraining: every weight trained, with its gradient and AdamW's two moments */
+    step_memory pt = {.mc = &c, .optim_slots = 2};
+    CHECK_NEAR(step_memory_bytes(&pt), 4.0 * 4 * p, 0);
+    /* refused only past the machine's memory, with the numbers */
+    double have = step_memory_physical();
+    TEST_NEEDS(have > 0, "the machine's memory is unknown here");
+    CHECK(step_memory_check(&s, "small", "less") == 0);
+    s.cache = 2 * have;
+    CHECK(step_memory_check(&s, "key 'x' = 1", "a smaller x") != 0);
+    char want[300];
+    snprintf(want, sizeof want, "GiB (7 images and 3 texts through the model, its weights, "
+             "gradients and optimiser state, and %.1f GiB of training images cached as 8-bit "
+             "RGB) and this machine has %.1f GiB of memory (expected a smaller x)",
+             2 * have / 1073741824.0, have / 1073741824.0);
+    CHECK_MSG(!strncmp(segp_last_error(), "key 'x' = 1: a training step needs at least ", 43) &&
+                  strstr(segp_last_error(), want), "%s", segp_last_error());
+}
