@@ -267,35 +267,59 @@ static int pdf_word_y(const char *path, const char *w, double *ymin, double *yma
     return found;
 }
 
-/* At one column the accuracy curve's legend goes below the plot, under the x label: inside it
- * took 60% of the plot's width and hid the running average's points in every corner; at the
- * default size it stays inside, above the x axis */
-TEST(figure_one_column_accuracy_curve_legend_below) {
+/* FIG of task TASK (-1: a figure of the whole run; TD then NULL) as a PDF at the default size
+ * (ONE_COL 0) or at one column (3.3 x 2.6 in), into the test folder as NAME; PATH gets it. */
+static int export_pdf(run_record *r, const run_task_data *td, const char *fig, int task,
+                      int one_col, const char *name, char *path, size_t n) {
+    figure_options o;
+    figure_options_default(&o);
+    o.write_data = 0;
+    o.format = FIG_PDF;
+    o.width_in = one_col ? 3.3 : 0;
+    o.height_in = one_col ? 2.6 : 0;
+    snprintf(path, n, "%s", tpath(name, NULL));
+    return figure_export(r, td, fig, task, &o, path);
+}
+
+/* FIG's legend (its word LEG) lies under the x label (its word XW) at one column, and above it
+ * at the default size (task 10's figure, or the run's where TASK is -1). */
+static void check_legend_below(const char *fig, int task, const char *xw, const char *leg) {
     TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
                "pdftotext (poppler-utils) is not installed");
     run_record r;
     CHECK(run_record_open(RUN, &r) == 0);
     if (!r.dir) return;
+    run_task_data td;
+    CHECK(task < 0 || run_task_load(&r, task, &td) == 0);
     for (int k = 0; k < 2; k++) {
-        figure_options o;
-        figure_options_default(&o);
-        o.write_data = 0;
-        o.format = FIG_PDF;
-        o.width_in = k ? 3.3 : 0;
-        o.height_in = k ? 2.6 : 0;
-        char path[1024];
-        snprintf(path, sizeof path, "%s", tpath(k ? "acc-small.pdf" : "acc-default.pdf", NULL));
-        CHECK(figure_export(&r, NULL, "accuracy-curve", -1, &o, path) == 0);
+        char path[1024], name[128];
+        snprintf(name, sizeof name, "%s-%s.pdf", fig, k ? "small" : "default");
+        CHECK(export_pdf(&r, task < 0 ? NULL : &td, fig, task, k, name, path, sizeof path) == 0);
         double t0 = 0, t1 = 0, l0 = 0, l1 = 0;
-        CHECK(pdf_word_y(path, "Task", &t0, &t1) == 0);
-        CHECK(pdf_word_y(path, "Old", &l0, &l1) == 0); /* "Old classes" */
+        CHECK(pdf_word_y(path, xw, &t0, &t1) == 0);
+        CHECK(pdf_word_y(path, leg, &l0, &l1) == 0);
         if (k)
-            CHECK_MSG(l0 > t1, "3.3 x 2.6 in: legend at y %g..%g, x label at %g..%g", l0, l1,
-                      t0, t1);
+            CHECK_MSG(l0 > t1, "%s at 3.3 x 2.6 in: legend at y %g..%g, x label at %g..%g", fig,
+                      l0, l1, t0, t1);
         else
-            CHECK_MSG(l1 < t0, "default: legend at y %g..%g, x label at %g..%g", l0, l1, t0, t1);
+            CHECK_MSG(l1 < t0, "%s by default: legend at y %g..%g, x label at %g..%g", fig, l0,
+                      l1, t0, t1);
     }
+    if (task >= 0) run_task_data_free(&td);
     run_record_free(&r);
+}
+
+/* At one column the accuracy curve's legend goes below the plot, under the x label: inside it
+ * took 60% of the plot's width and hid the running average's points in every corner; at the
+ * default size it stays inside, above the x axis */
+TEST(figure_one_column_accuracy_curve_legend_below) {
+    check_legend_below("accuracy-curve", -1, "Task", "Old"); /* "Old classes" */
+}
+
+/* At one column each anchor-loss panel's legend goes below it (inside it covered the band in
+ * every corner), under the x label; at the default size it stays inside, above it */
+TEST(figure_one_column_anchor_losses_legend_below) {
+    check_legend_below("anchor-losses", 9, "step", "Mean"); /* "PGD step", "Mean over .." */
 }
 
 /* The two anchor-loss panels' titles share one type size: fitted each to its half, a
@@ -309,54 +333,15 @@ TEST(figure_anchor_losses_panel_titles_match) {
     run_task_data td;
     CHECK(run_task_load(&r, 9, &td) == 0);
     for (int k = 0; k < 2; k++) {
-        figure_options o;
-        figure_options_default(&o);
-        o.write_data = 0;
-        o.format = FIG_PDF;
-        o.width_in = k ? 3.3 : 0;
-        o.height_in = k ? 2.6 : 0;
         char path[1024];
-        snprintf(path, sizeof path, "%s", tpath(k ? "al-small.pdf" : "al-default.pdf", NULL));
-        CHECK(figure_export(&r, &td, "anchor-losses", 9, &o, path) == 0);
+        CHECK(export_pdf(&r, &td, "anchor-losses", 9, k, k ? "al-small.pdf" : "al-default.pdf",
+                         path, sizeof path) == 0);
         double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
         CHECK(pdf_word_y(path, "Text", &a0, &a1) == 0);
         CHECK(pdf_word_y(path, "Visual-prototype", &b0, &b1) == 0);
         CHECK_MSG(fabs((a1 - a0) - (b1 - b0)) < 0.05 && fabs(a0 - b0) < 0.05,
                   "%s: 'Text' %g..%g, 'Visual-prototype' %g..%g", k ? "3.3 x 2.6 in" : "default",
                   a0, a1, b0, b1);
-    }
-    run_task_data_free(&td);
-    run_record_free(&r);
-}
-
-/* At one column each anchor-loss panel's legend goes below it (inside it covered the band in
- * every corner), under the x label; at the default size it stays inside, above it */
-TEST(figure_one_column_anchor_losses_legend_below) {
-    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
-               "pdftotext (poppler-utils) is not installed");
-    run_record r;
-    CHECK(run_record_open(RUN, &r) == 0);
-    if (!r.dir) return;
-    run_task_data td;
-    CHECK(run_task_load(&r, 9, &td) == 0);
-    for (int k = 0; k < 2; k++) {
-        figure_options o;
-        figure_options_default(&o);
-        o.write_data = 0;
-        o.format = FIG_PDF;
-        o.width_in = k ? 3.3 : 0;
-        o.height_in = k ? 2.6 : 0;
-        char path[1024];
-        snprintf(path, sizeof path, "%s", tpath(k ? "al-leg-small.pdf" : "al-leg.pdf", NULL));
-        CHECK(figure_export(&r, &td, "anchor-losses", 9, &o, path) == 0);
-        double s0 = 0, s1 = 0, l0 = 0, l1 = 0;
-        CHECK(pdf_word_y(path, "step", &s0, &s1) == 0); /* "PGD step" */
-        CHECK(pdf_word_y(path, "Mean", &l0, &l1) == 0); /* "Mean over anchors" */
-        if (k)
-            CHECK_MSG(l0 > s1, "3.3 x 2.6 in: legend at y %g..%g, x label at %g..%g", l0, l1,
-                      s0, s1);
-        else
-            CHECK_MSG(l1 < s0, "default: legend at y %g..%g, x label at %g..%g", l0, l1, s0, s1);
     }
     run_task_data_free(&td);
     run_record_free(&r);
@@ -374,15 +359,9 @@ TEST(figure_drift_interface_label_off_the_curves) {
     run_task_data td;
     CHECK(run_task_load(&r, 9, &td) == 0);
     for (int k = 0; k < 2; k++) {
-        figure_options o;
-        figure_options_default(&o);
-        o.write_data = 0;
-        o.format = FIG_PDF;
-        o.width_in = k ? 3.3 : 0;
-        o.height_in = k ? 2.6 : 0;
         char path[1024];
-        snprintf(path, sizeof path, "%s", tpath(k ? "di-small.pdf" : "di.pdf", NULL));
-        CHECK(figure_export(&r, &td, "drift-interface", 9, &o, path) == 0);
+        CHECK(export_pdf(&r, &td, "drift-interface", 9, k, k ? "di-small.pdf" : "di.pdf", path,
+                         sizeof path) == 0);
         /* "(m" is the long name's alone (the title says "interface" too, the x label "(max") */
         double y0 = 0, y1 = 0;
         int long_name = pdf_word_y(path, "(m", &y0, &y1) == 0;
