@@ -206,47 +206,6 @@ TEST(figure_anchor_losses_axis_holds_the_mean) {
     run_record_free(&r);
 }
 
-/* The one-column projection names its axes "PC 1 (x%)" and "PC 2 (y%)": the full "Principal
- * component 2 (17.1% of variance)" did not fit beside a plot 1.3 in tall even at 60% type and
- * ran over the title; the default size keeps the full words */
-TEST(figure_one_column_projection_labels_fit) {
-    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
-               "pdftotext (poppler-utils) is not installed");
-    run_record r;
-    CHECK(run_record_open(RUN, &r) == 0);
-    if (!r.dir) return;
-    run_task_data td;
-    CHECK(run_task_load(&r, 9, &td) == 0);
-    for (int k = 0; k < 2; k++) {
-        figure_options o;
-        figure_options_default(&o);
-        o.write_data = 0;
-        o.format = FIG_PDF;
-        o.width_in = k ? 3.3 : 0;
-        o.height_in = k ? 2.6 : 0;
-        char path[1024], cmd[1200], text[8192], *q = text;
-        snprintf(path, sizeof path, "%s", tpath(k ? "pc-small.pdf" : "pc-default.pdf", NULL));
-        CHECK(figure_export(&r, &td, "projection", 9, &o, path) == 0);
-        snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
-        FILE *f = popen(cmd, "r");
-        size_t got = f ? fread(text, 1, sizeof text - 1, f) : 0;
-        if (f) pclose(f);
-        for (size_t i = 0; i < got; i++) /* rotated words come a line each: no blanks */
-            if (text[i] != ' ' && text[i] != '\n') *q++ = text[i];
-        *q = 0;
-        if (k) {
-            CHECK_MSG(strstr(text, "PC2(17.1%)") && strstr(text, "PC1(23.9%)") &&
-                      !strstr(text, "ofvariance"), "3.3 x 2.6 in: %s", text);
-        } else {
-            CHECK_MSG(strstr(text, "Principalcomponent2(17.1%ofvariance)") &&
-                      strstr(text, "Principalcomponent1(23.9%ofvariance)") &&
-                      !strstr(text, "PC2"), "default size: %s", text);
-        }
-    }
-    run_task_data_free(&td);
-    run_record_free(&r);
-}
-
 /* The top and bottom (points) of the first word W in pdftotext -bbox's XML for PDF at PATH;
  * 0 when found. */
 static int pdf_word_y(const char *path, const char *w, double *ymin, double *ymax) {
@@ -267,23 +226,12 @@ static int pdf_word_y(const char *path, const char *w, double *ymin, double *yma
     return found;
 }
 
-/* FIG of task TASK (-1: a figure of the whole run; TD then NULL) as a PDF at the default size
- * (ONE_COL 0) or at one column (3.3 x 2.6 in), into the test folder as NAME; PATH gets it. */
-static int export_pdf(run_record *r, const run_task_data *td, const char *fig, int task,
-                      int one_col, const char *name, char *path, size_t n) {
-    figure_options o;
-    figure_options_default(&o);
-    o.write_data = 0;
-    o.format = FIG_PDF;
-    o.width_in = one_col ? 3.3 : 0;
-    o.height_in = one_col ? 2.6 : 0;
-    snprintf(path, n, "%s", tpath(name, NULL));
-    return figure_export(r, td, fig, task, &o, path);
-}
+/* A check of one PDF of a figure: ONE_COL at 3.3 x 2.6 in, else at its default size. */
+typedef void (*pdf_check)(const char *path, int one_col, const void *arg);
 
-/* FIG's legend (its word LEG) lies under the x label (its word XW) at one column, and above it
- * at the default size (task 10's figure, or the run's where TASK is -1). */
-static void check_legend_below(const char *fig, int task, const char *xw, const char *leg) {
+/* The shipped run's FIG (of task TASK + 1; -1: the run's) as PDF at its default size and at one
+ * column, each given to CHECK. */
+static void both_sizes(const char *fig, int task, pdf_check check, const void *arg) {
     TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
                "pdftotext (poppler-utils) is not installed");
     run_record r;
@@ -292,83 +240,106 @@ static void check_legend_below(const char *fig, int task, const char *xw, const 
     run_task_data td;
     CHECK(task < 0 || run_task_load(&r, task, &td) == 0);
     for (int k = 0; k < 2; k++) {
+        figure_options o;
+        figure_options_default(&o);
+        o.write_data = 0;
+        o.format = FIG_PDF;
+        o.width_in = k ? 3.3 : 0;
+        o.height_in = k ? 2.6 : 0;
         char path[1024], name[128];
         snprintf(name, sizeof name, "%s-%s.pdf", fig, k ? "small" : "default");
-        CHECK(export_pdf(&r, task < 0 ? NULL : &td, fig, task, k, name, path, sizeof path) == 0);
-        double t0 = 0, t1 = 0, l0 = 0, l1 = 0;
-        CHECK(pdf_word_y(path, xw, &t0, &t1) == 0);
-        CHECK(pdf_word_y(path, leg, &l0, &l1) == 0);
-        if (k)
-            CHECK_MSG(l0 > t1, "%s at 3.3 x 2.6 in: legend at y %g..%g, x label at %g..%g", fig,
-                      l0, l1, t0, t1);
-        else
-            CHECK_MSG(l1 < t0, "%s by default: legend at y %g..%g, x label at %g..%g", fig, l0,
-                      l1, t0, t1);
+        snprintf(path, sizeof path, "%s", tpath(name, NULL));
+        CHECK(figure_export(&r, task < 0 ? NULL : &td, fig, task, &o, path) == 0);
+        check(path, k, arg);
     }
     if (task >= 0) run_task_data_free(&td);
     run_record_free(&r);
+}
+
+static void projection_labels(const char *path, int one_col, const void *arg) {
+    (void)arg;
+    char cmd[1200], text[8192], *q = text;
+    snprintf(cmd, sizeof cmd, "pdftotext -raw '%s' - 2>&1", path);
+    FILE *f = popen(cmd, "r");
+    size_t got = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f) pclose(f);
+    for (size_t i = 0; i < got; i++) /* rotated words come a line each: no blanks */
+        if (text[i] != ' ' && text[i] != '\n') *q++ = text[i];
+    *q = 0;
+    if (one_col) {
+        CHECK_MSG(strstr(text, "PC2(17.1%)") && strstr(text, "PC1(23.9%)") &&
+                  !strstr(text, "ofvariance"), "3.3 x 2.6 in: %s", text);
+    } else {
+        CHECK_MSG(strstr(text, "Principalcomponent2(17.1%ofvariance)") &&
+                  strstr(text, "Principalcomponent1(23.9%ofvariance)") && !strstr(text, "PC2"),
+                  "default size: %s", text);
+    }
+}
+
+/* The one-column projection names its axes "PC 1 (x%)" and "PC 2 (y%)": the full "Principal
+ * component 2 (17.1% of variance)" did not fit beside a plot 1.3 in tall even at 60% type and
+ * ran over the title; the default size keeps the full words */
+TEST(figure_one_column_projection_labels_fit) {
+    both_sizes("projection", 9, projection_labels, NULL);
+}
+
+/* ARG: two words, of the x label and of the legend. The legend lies under the x label at one
+ * column, above it at the default size. */
+static void legend_below(const char *path, int one_col, const void *arg) {
+    const char *const *w = arg;
+    double t0 = 0, t1 = 0, l0 = 0, l1 = 0;
+    CHECK(pdf_word_y(path, w[0], &t0, &t1) == 0);
+    CHECK(pdf_word_y(path, w[1], &l0, &l1) == 0);
+    if (one_col)
+        CHECK_MSG(l0 > t1, "%s: legend at y %g..%g, x label at %g..%g", path, l0, l1, t0, t1);
+    else
+        CHECK_MSG(l1 < t0, "%s: legend at y %g..%g, x label at %g..%g", path, l0, l1, t0, t1);
 }
 
 /* At one column the accuracy curve's legend goes below the plot, under the x label: inside it
  * took 60% of the plot's width and hid the running average's points in every corner; at the
  * default size it stays inside, above the x axis */
 TEST(figure_one_column_accuracy_curve_legend_below) {
-    check_legend_below("accuracy-curve", -1, "Task", "Old"); /* "Old classes" */
+    static const char *const words[2] = {"Task", "Old"}; /* "Old classes" */
+    both_sizes("accuracy-curve", -1, legend_below, words);
 }
 
 /* At one column each anchor-loss panel's legend goes below it (inside it covered the band in
  * every corner), under the x label; at the default size it stays inside, above it */
 TEST(figure_one_column_anchor_losses_legend_below) {
-    check_legend_below("anchor-losses", 9, "step", "Mean"); /* "PGD step", "Mean over .." */
+    static const char *const words[2] = {"step", "Mean"}; /* "PGD step", "Mean over .." */
+    both_sizes("anchor-losses", 9, legend_below, words);
+}
+
+static void titles_match(const char *path, int one_col, const void *arg) {
+    (void)arg;
+    double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    CHECK(pdf_word_y(path, "Text", &a0, &a1) == 0);
+    CHECK(pdf_word_y(path, "Visual-prototype", &b0, &b1) == 0);
+    CHECK_MSG(fabs((a1 - a0) - (b1 - b0)) < 0.05 && fabs(a0 - b0) < 0.05,
+              "%s: 'Text' %g..%g, 'Visual-prototype' %g..%g", one_col ? "3.3 x 2.6 in" : "default",
+              a0, a1, b0, b1);
 }
 
 /* The two anchor-loss panels' titles share one type size: fitted each to its half, a
  * one-column figure set "Text objective" at 10 pt beside "Visual-prototype objective" at 7 */
 TEST(figure_anchor_losses_panel_titles_match) {
-    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
-               "pdftotext (poppler-utils) is not installed");
-    run_record r;
-    CHECK(run_record_open(RUN, &r) == 0);
-    if (!r.dir) return;
-    run_task_data td;
-    CHECK(run_task_load(&r, 9, &td) == 0);
-    for (int k = 0; k < 2; k++) {
-        char path[1024];
-        CHECK(export_pdf(&r, &td, "anchor-losses", 9, k, k ? "al-small.pdf" : "al-default.pdf",
-                         path, sizeof path) == 0);
-        double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-        CHECK(pdf_word_y(path, "Text", &a0, &a1) == 0);
-        CHECK(pdf_word_y(path, "Visual-prototype", &b0, &b1) == 0);
-        CHECK_MSG(fabs((a1 - a0) - (b1 - b0)) < 0.05 && fabs(a0 - b0) < 0.05,
-                  "%s: 'Text' %g..%g, 'Visual-prototype' %g..%g", k ? "3.3 x 2.6 in" : "default",
-                  a0, a1, b0, b1);
-    }
-    run_task_data_free(&td);
-    run_record_free(&r);
+    both_sizes("anchor-losses", 9, titles_match, NULL);
+}
+
+static void interface_named(const char *path, int one_col, const void *arg) {
+    (void)arg;
+    /* "(m" is the long name's alone (the title says "interface" too, the x label "(max") */
+    double y0 = 0, y1 = 0;
+    int long_name = pdf_word_y(path, "(m", &y0, &y1) == 0;
+    CHECK_MSG(long_name == !one_col, "%s: 'interface (m = 0)' %s", path,
+              long_name ? "drawn" : "missing");
+    CHECK_MSG(pdf_word_y(path, "=", &y0, &y1) == 0, "%s: no '='", path);
 }
 
 /* The drift figure names the interface line "interface (m = 0)" where that crosses no curve
  * (the default size), and "m = 0" where it would: at one column the long name ran over the
  * old-class curve of the shipped run's task 10 */
 TEST(figure_drift_interface_label_off_the_curves) {
-    TEST_NEEDS(system("command -v pdftotext >/dev/null 2>&1") == 0,
-               "pdftotext (poppler-utils) is not installed");
-    run_record r;
-    CHECK(run_record_open(RUN, &r) == 0);
-    if (!r.dir) return;
-    run_task_data td;
-    CHECK(run_task_load(&r, 9, &td) == 0);
-    for (int k = 0; k < 2; k++) {
-        char path[1024];
-        CHECK(export_pdf(&r, &td, "drift-interface", 9, k, k ? "di-small.pdf" : "di.pdf", path,
-                         sizeof path) == 0);
-        /* "(m" is the long name's alone (the title says "interface" too, the x label "(max") */
-        double y0 = 0, y1 = 0;
-        int long_name = pdf_word_y(path, "(m", &y0, &y1) == 0;
-        CHECK_MSG(long_name == !k, "%s: 'interface (m = 0)' %s", k ? "3.3 x 2.6 in" : "default",
-                  long_name ? "drawn" : "missing");
-        CHECK_MSG(pdf_word_y(path, "=", &y0, &y1) == 0, "%s: no '='", k ? "small" : "default");
-    }
-    run_task_data_free(&td);
-    run_record_free(&r);
+    both_sizes("drift-interface", 9, interface_named, NULL);
 }
