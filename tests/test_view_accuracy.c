@@ -217,20 +217,49 @@ TEST(view_accuracy_numbers_keep_the_last_task) {
 }
 
 /* A 60-column terminal: the summary lines were cut at the width, mid-value
- * ("... BWT -11.67   Forgetting", "... FWT 71.94   BWT"); a field now shows whole or not at
- * all. The overview's "finished" line wraps its fields into the row below it ("Avg 77." for
- * 77.40 before). */
+ * ("... BWT -11.67   Forgetting", "... FWT 71.94   BWT"), then dropped Forgetting whole; at
+ * every width from 60 the metrics lines wrap at a field so that Last, Avg, FWT, BWT and
+ * Forgetting all show, the CLIP branch's too. The overview's "finished" line wraps its fields
+ * into the row below it ("Avg 77." for 77.40 before). */
 TEST(view_summaries_keep_values_whole_when_narrow) {
     run_record r;
     CHECK(run_record_open(RUN, &r) == 0);
     if (!r.num_tasks) return;
     wb_state s = {.rec = &r, .task = 9};
     view *v = view_accuracy_new();
+    static const char *const metrics[] = {
+        "Last 66.80", "Avg 77.40", "FWT 71.94", "BWT -11.67", "Forgetting 11.72",
+        "Last 63.80", "Avg 76.01", "BWT -12.00", "Forgetting 12.06",
+    };
+    static const int widths[] = {60, 72, 80, 100};
+    for (int k = 0; k < 4; k++)
+        for (int h = 18; h <= 28; h += 10) {
+            char *t = view_render(v, &s, widths[k], h, CHARSET_UNICODE, COLORS_256);
+            for (int i = 0; i < (int)(sizeof metrics / sizeof *metrics); i++)
+                CHECK_MSG(text_has(t, metrics[i]), "%dx%d: %s", widths[k], h, metrics[i]);
+            free(t);
+        }
     char *t = view_render(v, &s, 60, 18, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_has(t, "\nLast 66.80   Avg 77.40   FWT 71.94   BWT -11.67\n"));
-    CHECK(text_has(t, "\nCLIP branch alone: Last 63.80   Avg 76.01   FWT 71.94\n"));
-    CHECK(text_lacks(t, "Forgetting\n"));
-    CHECK(text_lacks(t, "BWT\n"));
+    CHECK(text_has(t, "\nLast 66.80   Avg 77.40   FWT 71.94   BWT -11.67\nForgetting 11.72\n"
+                      "CLIP alone: Last 63.80   Avg 76.01   FWT 71.94   BWT -12.00\n"
+                      "Forgetting 12.06\n"));
+    /* the other lines keep their values, without the explanation that no longer fits */
+    CHECK(text_has(t, "\nheld-out zero-shot: pretrained 70.00 -> final 71.50\n"));
+    CHECK(text_has(t, "\ndrift boundary/core ratio 1.692 (mean over tasks)\n"));
+    free(t);
+    /* 80 columns: the CLIP branch's line in one row by its short name */
+    t = view_render(v, &s, 80, 28, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\nCLIP alone: Last 63.80   Avg 76.01   FWT 71.94   BWT -12.00   "
+                      "Forgetting 12.06\nheld-out zero-shot: pretrained 70.00 -> final 71.50 "
+                      "(+1.50 points)\n"));
+    free(t);
+    /* 100x18: the matrix's lines under it wrote over the summary ("Last 66.80ot Avg"); the
+     * matrix keeps its rows, the summary its metrics, and the other lines give way */
+    t = view_render(v, &s, 100, 18, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\n>10   70.00  67.50"));
+    CHECK(text_has(t, "\nLast 66.80   Avg 77.40   FWT 71.94   BWT -11.67   Forgetting 11.72\n"
+                      "CLIP branch alone: Last 63.80"));
+    CHECK(text_lacks(t, "held-out"));
     free(t);
     v->free(v);
     v = view_overview_new();

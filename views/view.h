@@ -107,7 +107,7 @@ int view_title(tcanvas *c, trect area, const char *title, const wb_state *s);
 /* LINE's fields (parts separated by three spaces: "Last 66.80   Avg 77.40") from X, Y in W
  * cells: a field that does not fit whole goes to the next of ROWS rows, or on the last row is
  * left out; a field wider than a row breaks at a space. A value is never cut ("Avg 77." for
- * 77.40). The rows used. */
+ * 77.40). The rows used. With C NULL nothing is drawn: the rows LINE needs. */
 int view_fields(tcanvas *c, int x, int y, int w, int rows, const char *line, int fg, int attr);
 
 /* A table of N rows (one per task) in LINES lines. When they do not all fit, the PIN rows

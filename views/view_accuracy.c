@@ -4,6 +4,7 @@
  * held-out retention, drift ratio). A cursor on the matrix explains the entry under it. Exports
  * the matrix shown and the curves as CSV. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,9 @@ static int draw_matrix(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
     hi = ceil(hi / 10) * 10;
     int cell_w = (box.w - lw) / (T > 0 ? T : 1);
     if (cell_w > 7) cell_w = 7;
-    int values = cell_w >= 6;
+    /* values need a line per task: in fewer lines the half blocks show every row (clipped
+     * values hid the last tasks) */
+    int values = cell_w >= 6 && T + 1 <= box.h;
     a->mx = box.x + lw;
     a->my = box.y + 1;
     a->n_cols = T;
@@ -111,6 +114,7 @@ static int draw_matrix(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
                           l * a->rows_per_line + 1);
     }
     int used = 1 + (values ? T : (T + a->rows_per_line - 1) / a->rows_per_line);
+    if (used > box.h) used = box.h;
     if (used + 2 <= box.h) {
         int bw = box.w - lw < 40 ? box.w - lw : 40;
         plot_colorbar(c, (trect){box.x + lw, box.y + used, bw, 2}, lo, hi, CMAP_VIRIDIS);
@@ -124,11 +128,13 @@ static void draw_cursor_line(accuracy *a, tcanvas *c, trect line, const wb_state
     const run_record *r = s->rec;
     const double *R = matrix_of(a, r);
     int dim = color_dim(c), fg = color_fg(c);
+    if (line.h < 1) return;
     if (!R || !a->cursor_set) {
         canvas_text(c, line.x, line.y, line.w, "row i: after task i; column j: task j's test "
                     "images", dim, COL_DEFAULT, 0);
-        canvas_text(c, line.x, line.y + 1, line.w, "~: zero-shot on a future task (for FWT); "
-                    "arrows: a cursor", dim, COL_DEFAULT, 0);
+        if (line.h > 1)
+            canvas_text(c, line.x, line.y + 1, line.w, "~: zero-shot on a future task (for "
+                        "FWT); arrows: a cursor", dim, COL_DEFAULT, 0);
         return;
     }
     int T = r->num_tasks, i = a->ci, j = a->cj;
@@ -142,7 +148,7 @@ static void draw_cursor_line(accuracy *a, tcanvas *c, trect line, const wb_state
     canvas_printf(c, line.x, line.y, line.w, fg, COL_DEFAULT, ATTR_BOLD,
                   "R[%d][%d] = %s: after task %d, on task %d's test images", i + 1, j + 1, num,
                   i + 1, j + 1);
-    canvas_printf(c, line.x, line.y + 1, line.w, fg, COL_DEFAULT, 0, "(%s)", what);
+    if (line.h > 1) canvas_printf(c, line.x, line.y + 1, line.w, fg, COL_DEFAULT, 0, "(%s)", what);
 }
 
 static void draw_curves(tcanvas *c, trect box, const wb_state *s) {
@@ -215,45 +221,110 @@ static void draw_numbers(accuracy *a, tcanvas *c, trect box, const wb_state *s) 
     free(row);
 }
 
-/* The summary lines: final metrics (or so far), the CLIP branch, retention and drift. A line
- * too long for the width wraps at a field into the rows the lines after it leave free, else
- * drops whole fields: "Forgetting" without its value said nothing. */
-static void draw_summary(tcanvas *c, trect box, const wb_state *s) {
+/* The summary lines: final metrics (or so far), the CLIP branch, retention and drift. The
+ * metrics lines wrap at a field into as many rows as they need (a metric is never dropped:
+ * Forgetting went at 60 columns); the held-out and drift lines take a row each when the
+ * matrix leaves one, and leave out their trailing fields whole ("(+1.50" was cut mid-value). */
+enum { SUMMARY_LINES = 5 };
+typedef struct {
+    char line[SUMMARY_LINES][512];
+    int attr[SUMMARY_LINES], must[SUMMARY_LINES], rows[SUMMARY_LINES], n;
+} summary;
+
+static void summary_add(summary *m, int must, int attr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void summary_add(summary *m, int must, int attr, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->line[m->n], sizeof m->line[0], fmt, ap);
+    va_end(ap);
+    m->must[m->n] = must;
+    m->attr[m->n++] = attr;
+}
+
+/* The rows LINE needs in W cells. */
+static int line_rows(const char *line, int w) {
+    return view_fields(NULL, 0, 0, w, SUMMARY_LINES * 4, line, 0, 0);
+}
+
+static void summary_build(summary *m, const wb_state *s, int w) {
     const run_record *r = s->rec;
     const run_final_metrics *f = &r->final;
-    char line[4][512];
-    int attr[4] = {ATTR_BOLD, 0, 0, 0}, n = 0;
+    m->n = 0;
     if (f->valid) {
-        snprintf(line[n++], sizeof line[0], "Last %.2f   Avg %.2f   FWT %.2f   BWT %.2f   "
-                 "Forgetting %.2f", f->last, f->avg, f->fwt, f->bwt, f->forgetting);
-        if (f->has_clip)
-            snprintf(line[n++], sizeof line[0], "CLIP branch alone: Last %.2f   Avg %.2f   "
-                     "FWT %.2f   BWT %.2f   Forgetting %.2f", f->clip_last, f->clip_avg,
-                     f->clip_fwt, f->clip_bwt, f->clip_forgetting);
+        summary_add(m, 1, ATTR_BOLD, "Last %.2f   Avg %.2f   FWT %.2f   BWT %.2f   "
+                    "Forgetting %.2f", f->last, f->avg, f->fwt, f->bwt, f->forgetting);
+        if (f->has_clip) {
+            /* the short name when it saves a row (80 columns: one row instead of two) */
+            for (int longer = 1; longer >= 0; longer--) {
+                m->n -= longer == 0;
+                summary_add(m, 1, 0, "%s Last %.2f   Avg %.2f   FWT %.2f   BWT %.2f   "
+                            "Forgetting %.2f", longer ? "CLIP branch alone:" : "CLIP alone:",
+                            f->clip_last, f->clip_avg, f->clip_fwt, f->clip_bwt,
+                            f->clip_forgetting);
+                if (line_rows(m->line[m->n - 1], w) == 1) break;
+            }
+        }
     } else if (r->tasks_done > 0) {
-        const run_task_metrics *m = &r->task[r->tasks_done - 1];
+        const run_task_metrics *t = &r->task[r->tasks_done - 1];
         char o[32], nw[32];
-        fmt2(m->old_acc, o, sizeof o);
-        fmt2(m->new_acc, nw, sizeof nw);
-        snprintf(line[n++], sizeof line[0], "so far (after task %d of %d): A_t %.2f   Avg %.2f"
-                 "   old %s   new %s   BWT %.2f   Forgetting %.2f", r->tasks_done, r->num_tasks,
-                 m->acc, m->avg_acc, o, nw, m->bwt, m->forgetting);
+        fmt2(t->old_acc, o, sizeof o);
+        fmt2(t->new_acc, nw, sizeof nw);
+        summary_add(m, 1, ATTR_BOLD, "so far (after task %d of %d): A_t %.2f   Avg %.2f   "
+                    "old %s   new %s   BWT %.2f   Forgetting %.2f", r->tasks_done, r->num_tasks,
+                    t->acc, t->avg_acc, o, nw, t->bwt, t->forgetting);
     } else {
-        snprintf(line[n], sizeof line[0], "no task is finished yet");
-        attr[n++] = 0;
+        summary_add(m, 1, 0, "no task is finished yet");
     }
-    if (isfinite(f->heldout_pre) && isfinite(f->heldout_final))
-        snprintf(line[n++], sizeof line[0], "held-out zero-shot: pretrained %.2f -> final %.2f "
-                 "(%+.2f points)", f->heldout_pre, f->heldout_final,
-                 f->heldout_final - f->heldout_pre);
-    if (isfinite(f->bc_ratio))
-        snprintf(line[n++], sizeof line[0], "drift boundary/core ratio %.3f (mean over tasks; "
-                 "> 1: old classes drift most near the old-new interface)", f->bc_ratio);
+    /* the others whole in one row, else without their explanation */
+    if (isfinite(f->heldout_pre) && isfinite(f->heldout_final)) {
+        summary_add(m, 0, 0, "held-out zero-shot: pretrained %.2f -> final %.2f (%+.2f points)",
+                    f->heldout_pre, f->heldout_final, f->heldout_final - f->heldout_pre);
+        if (line_rows(m->line[m->n - 1], w) > 1) {
+            m->n--;
+            summary_add(m, 0, 0, "held-out zero-shot: pretrained %.2f -> final %.2f",
+                        f->heldout_pre, f->heldout_final);
+        }
+    }
+    if (isfinite(f->bc_ratio)) {
+        summary_add(m, 0, 0, "drift boundary/core ratio %.3f (mean over tasks; > 1: old classes "
+                    "drift most near the old-new interface)", f->bc_ratio);
+        if (line_rows(m->line[m->n - 1], w) > 1) {
+            m->n--;
+            summary_add(m, 0, 0, "drift boundary/core ratio %.3f (mean over tasks)",
+                        f->bc_ratio);
+        }
+    }
+    for (int i = 0; i < m->n; i++) m->rows[i] = m->must[i] ? line_rows(m->line[i], w) : 1;
+}
+
+/* The rows the summary takes: every metrics line, then the others in order while ROOM (rows
+ * the matrix leaves) holds them; the ones left out get 0 rows. */
+static int summary_fit(summary *m, int room) {
+    int h = 0;
+    for (int i = 0; i < m->n; i++) h += m->must[i] ? m->rows[i] : 0;
+    for (int i = 0; i < m->n; i++)
+        if (!m->must[i]) {
+            if (h + m->rows[i] <= (room > h ? room : h)) h += m->rows[i];
+            else m->rows[i] = 0;
+        }
+    return h;
+}
+
+static void draw_summary(tcanvas *c, trect box, const summary *m) {
     int y = box.y, end = box.y + box.h;
-    for (int i = 0; i < n && y < end; i++) {
-        int rows = end - y - (n - 1 - i);
-        y += view_fields(c, box.x, y, box.w, rows > 1 ? rows : 1, line[i], color_fg(c), attr[i]);
+    for (int i = 0; i < m->n && y < end; i++) {
+        if (!m->rows[i]) continue;
+        int rows = m->rows[i] < end - y ? m->rows[i] : end - y;
+        y += view_fields(c, box.x, y, box.w, rows, m->line[i], color_fg(c), m->attr[i]);
     }
+}
+
+/* The rows the matrix takes in W cells: its header, its rows (half-block pairs when the
+ * cells are too narrow for values), the colour bar. */
+static int matrix_rows(const tcanvas *c, int w, int T) {
+    int cell_w = (w - 4) / (T > 0 ? T : 1), rpl = heatmap_rows_per_line(c);
+    return 1 + (cell_w >= 6 ? T : (T + rpl - 1) / rpl) + 2;
 }
 
 static void accuracy_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
@@ -272,12 +343,17 @@ static void accuracy_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     int mw = 4 + 7 * T; /* the matrix with values */
     int side = a.w - mw - 2 >= 36;
     int top = a.y + 2;
-    int sum_h = 4;
-    trect mbox = {a.x, top, side ? mw : a.w, a.h - 2 - sum_h - 1};
-    int used = draw_matrix(ac, c, mbox, s);
-    draw_cursor_line(ac, c, (trect){a.x, top + used, mbox.w, 2}, s);
+    summary sm;
+    summary_build(&sm, s, a.w);
+    /* the matrix and the two lines under it first, then the summary's optional lines */
+    int sum_h = summary_fit(&sm, a.h - 2 - matrix_rows(c, side ? mw : a.w, T) - 2);
+    int avail = a.h - 2 - sum_h; /* rows between the title and the summary */
+    trect mbox = {a.x, top, side ? mw : a.w, avail - 2};
+    int used = mbox.h >= 2 ? draw_matrix(ac, c, mbox, s) : 0;
+    int lines = avail - used < 2 ? avail - used : 2;
+    draw_cursor_line(ac, c, (trect){a.x, top + used, mbox.w, lines}, s);
     used += 2;
-    draw_summary(c, (trect){a.x, a.y + a.h - sum_h, a.w, sum_h}, s);
+    draw_summary(c, (trect){a.x, a.y + a.h - sum_h, a.w, sum_h}, &sm);
     trect cbox;
     if (side) {
         cbox = (trect){a.x + mw + 2, top, a.w - mw - 2, a.h - 2 - sum_h};

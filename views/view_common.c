@@ -68,7 +68,7 @@ int view_fields(tcanvas *c, int x, int y, int w, int rows, const char *line, int
         char f[1024];
         if (col + sep + cells <= w) {
             snprintf(f, sizeof f, "%.*s", len, p);
-            canvas_text(c, x + col + sep, y + row, cells, f, fg, COL_DEFAULT, attr);
+            if (c) canvas_text(c, x + col + sep, y + row, cells, f, fg, COL_DEFAULT, attr);
             col += sep + cells;
             p += len;
             while (*p == ' ') p++;
@@ -86,7 +86,7 @@ int view_fields(tcanvas *c, int x, int y, int w, int rows, const char *line, int
             if (p[i] == ' ') cut = i;
         if (!cut) cut = len;
         snprintf(f, sizeof f, "%.*s", cut, p);
-        canvas_text(c, x, y + row, w, f, fg, COL_DEFAULT, attr);
+        if (c) canvas_text(c, x, y + row, w, f, fg, COL_DEFAULT, attr);
         p += cut;
         while (*p == ' ') p++;
         row++;
