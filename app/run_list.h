@@ -49,4 +49,18 @@ void run_summary_of(const run_record *r, run_summary *s);
 void run_summary_numbers(const run_record *r, double *last, double *avg, double *forg,
                          double *bwt);
 
+/* The columns a list of runs sorts by (run_summary_line's, in its order). */
+enum {
+    RUN_SORT_NAME, RUN_SORT_METHOD, RUN_SORT_SPLIT, RUN_SORT_TASKS, RUN_SORT_LAST, RUN_SORT_AVG,
+    RUN_SORT_FORGET, RUN_SORT_WALL, RUN_SORT_STATE, RUN_SORT_COLUMNS
+};
+/* Column COL's head ("Last"); 1 when it holds numbers (tasks, Last, Avg, Forget, wall). */
+const char *run_sort_name(int col);
+int run_sort_numeric(int col);
+/* RUNS in COL's order, descending when DESC; runs that cannot be read and missing numbers
+ * last either way, equal keys in the order they came (stable). */
+void run_list_sort(run_summary *runs, int n, int col, int desc);
+/* The column heads of run_summary_line, COL's with MARK (an arrow) on its inner side. */
+void run_sort_head(int name_w, int col, const char *mark, char *out, size_t n);
+
 #endif

@@ -624,7 +624,7 @@ static void on_key(tui *t, int ch) {
             return;
         }
         if (tui_runs_key(t, ch)) return;
-        return say(t, "Enter opens the selected run; q quits");
+        return say(t, "Enter opens the selected run; s, S sort it; ? lists the keys; q quits");
     }
     if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
         if (t->list_dir[0]) return back_to_list(t);

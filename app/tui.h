@@ -118,8 +118,9 @@ void tui_draw_help(tcanvas *c, const view *v, int *scroll);
  * name never cut. ASCII: "..." for the ellipsis. */
 void tui_export_message(char *out, size_t n, int width, int ascii, const char *dir,
                         const char *figure, const char *written, const char *note);
-/* The help screen of the list of runs (segp tui FOLDER): its own keys. */
-void tui_draw_list_help(tcanvas *c, int *scroll);
+/* The help screen of the list of runs (segp tui FOLDER): its own keys, and SORTED, how the
+ * list is sorted now ("Last, largest first"). */
+void tui_draw_list_help(tcanvas *c, int *scroll, const char *sorted);
 
 /* A one-line editor for `:` and `/` prompts. */
 typedef struct {

@@ -56,13 +56,20 @@ static void draw_tabs(tui *t) {
     if (l > 0 && l <= room) canvas_text(c, c->w - l, 0, l, right, color_dim(c), COL_DEFAULT, 0);
 }
 
+static void join_parts(char *s, size_t n, int room, const char *const *parts, size_t np);
+
 /* The status line's parts, "|"-separated, in ROOM cells: a part that does not fit is left out
  * whole (cut, "viewing task 10/10" read "viewing task 10", which looks complete). */
 static void status_text(tui *t, char *s, size_t n, int room) {
     const run_record *r = t->have_rec ? &t->rec : NULL;
     if (t->listing) {
-        snprintf(s, n, " %d run%s | Enter: open | arrows, j/k: select | q: quit", t->n_runs,
-                 t->n_runs == 1 ? "" : "s");
+        char sorted[96], runs[160];
+        tui_runs_sort_text(t, sorted, sizeof sorted);
+        snprintf(runs, sizeof runs, "%d run%s, sorted by %s", t->n_runs,
+                 t->n_runs == 1 ? "" : "s", sorted);
+        const char *parts[] = {runs, "Enter: open", "s, S: sort", "arrows, j/k: select",
+                               "q: quit"};
+        join_parts(s, n, room, parts, sizeof parts / sizeof parts[0]);
         return;
     }
     char state[300] = "", prog[160] = "";
@@ -104,9 +111,15 @@ static void status_text(tui *t, char *s, size_t n, int room) {
     if (t->st.filter[0]) snprintf(filt, sizeof filt, "filter '%s'", t->st.filter);
     const char *parts[] = {t->dir[0] ? tui_base_name(t->dir) : "-", r && r->method ? r->method : "",
                            state, prog, sel, filt};
+    join_parts(s, n, room, parts, sizeof parts / sizeof parts[0]);
+}
+
+/* PARTS (NP of them, empty ones skipped) " | "-separated into S, those that do not fit in
+ * ROOM cells left out whole. */
+static void join_parts(char *s, size_t n, int room, const char *const *parts, size_t np) {
     size_t used = 0;
     s[0] = 0;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+    for (size_t i = 0; i < np; i++) {
         if (!parts[i][0]) continue;
         const char *sep = used ? " | " : " ";
         /* the first part always: the canvas cuts it where nothing else would fit */
@@ -164,7 +177,11 @@ void tui_draw(tui *t) {
     } else if (t->listing) {
         tui_runs_draw(t);
         draw_status(t);
-        if (t->help) tui_draw_list_help(c, &t->help_scroll);
+        if (t->help) {
+            char sorted[96];
+            tui_runs_sort_text(t, sorted, sizeof sorted);
+            tui_draw_list_help(c, &t->help_scroll, sorted);
+        }
     } else {
         view *v = t->views[t->cur];
         draw_tabs(t);

@@ -125,15 +125,20 @@ static const tui_key_help list_keys[] = {
     {"arrows  j k", "select a run"},
     {"PgUp  PgDn", "a page of runs up / down"},
     {"Home  End  g G", "the first / last run"},
+    {"s", "sort by the next column: run, method, split, tasks, Last, Avg, Forget, wall, state "
+          "(names A-Z, numbers largest first; the column's head is marked)"},
+    {"S", "reverse the order"},
     {"Enter", "open the selected run (its views; Backspace there comes back to this list)"},
     {"?  F1", "this help"},
     {"q  Esc", "quit"},
 };
 
-void tui_draw_list_help(tcanvas *c, int *scroll) {
+void tui_draw_list_help(tcanvas *c, int *scroll, const char *sorted) {
     help_line lines[16];
     int n = 0;
-    lines[n++] = (help_line){NULL, "Keys of the list of runs", 1};
+    char head[160];
+    snprintf(head, sizeof head, "Keys of the list of runs (sorted now by %s)", sorted);
+    lines[n++] = (help_line){NULL, head, 1};
     for (size_t i = 0; i < sizeof list_keys / sizeof list_keys[0]; i++)
         lines[n++] = (help_line){list_keys[i].key, list_keys[i].what, 0};
     lines[n++] = (help_line){NULL, "", 0};

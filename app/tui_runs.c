@@ -2,7 +2,7 @@
  * per run with its method, tasks, Last, Avg, Forgetting, wall time and state (finished,
  * interrupted, or running in another process, with its task and phase), read again every
  * second while any run is unfinished. Enter opens the selected run; Backspace in a run comes
- * back here. */
+ * back here; `s` / `S` sort it by a column. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <curses.h>
 #include <stdio.h>
@@ -67,6 +67,7 @@ void tui_runs_refresh(tui *t) {
         }
     t->open_recs = next_open;
     t->n_open = n_next;
+    run_list_sort(next, n, t->list_sort, t->list_desc);
     /* the selection stays on its run when runs come or go */
     const char *sel = t->list_sel < t->n_runs ? t->runs[t->list_sel].dir : NULL;
     int at = 0;
@@ -125,7 +126,10 @@ void tui_runs_draw(tui *t) {
     }
     if (wd > c->w / 3) wd = c->w / 3 > 8 ? c->w / 3 : 8;
     char line[1600];
-    run_summary_line(NULL, NULL, wd, line, sizeof line);
+    const char *mark = c->cs == CHARSET_ASCII ? (t->list_desc ? "v" : "^")
+                       : t->list_desc            ? "▼"
+                                                 : "▲";
+    run_sort_head(wd, t->list_sort, mark, line, sizeof line);
     canvas_text(c, 1, 2, c->w - 1, line, dim, COL_DEFAULT, ATTR_BOLD);
     int rows = c->h - 5; /* title, blank, header, ..., blank, status */
     if (rows < 1) rows = 1;
@@ -171,10 +175,36 @@ void tui_runs_draw(tui *t) {
     }
 }
 
+void tui_runs_sort_text(const tui *t, char *out, size_t n) {
+    int num = run_sort_numeric(t->list_sort);
+    snprintf(out, n, "%s, %s", run_sort_name(t->list_sort),
+             num ? (t->list_desc ? "largest first" : "smallest first")
+                 : (t->list_desc ? "Z-A" : "A-Z"));
+}
+
+/* The list in its order again, the selection on the run it was on. */
+static void sort_again(tui *t) {
+    char sel[sizeof t->runs[0].dir] = "";
+    if (t->list_sel < t->n_runs) snprintf(sel, sizeof sel, "%s", t->runs[t->list_sel].dir);
+    run_list_sort(t->runs, t->n_runs, t->list_sort, t->list_desc);
+    for (int i = 0; i < t->n_runs; i++)
+        if (!strcmp(t->runs[i].dir, sel)) t->list_sel = i;
+    t->dirty = 1;
+}
+
 /* List keys: 1 when used. */
 int tui_runs_key(tui *t, int ch) {
     int rows = t->canvas->h - 5 > 1 ? t->canvas->h - 5 : 1, sel = t->list_sel;
     switch (ch) {
+    case 's': /* names A-Z, numbers largest first: the best Last and Avg on top */
+        t->list_sort = (t->list_sort + 1) % RUN_SORT_COLUMNS;
+        t->list_desc = run_sort_numeric(t->list_sort);
+        sort_again(t);
+        return 1;
+    case 'S':
+        t->list_desc = !t->list_desc;
+        sort_again(t);
+        return 1;
     case KEY_UP: case 'k': sel--; break;
     case KEY_DOWN: case 'j': sel++; break;
     case KEY_PPAGE: sel -= rows; break;

@@ -53,6 +53,7 @@ typedef struct {
     int listing;
     run_summary *runs;   /* [n_runs] */
     int n_runs, list_sel, list_top;
+    int list_sort, list_desc; /* `s` / `S`: the column it sorts by (RUN_SORT_*), reversed */
     run_record *open_recs; /* [n_open] records of its unfinished runs, kept open and followed
                             * (a long run's events are read once, then only what it adds) */
     int n_open;
@@ -77,5 +78,7 @@ void tui_runs_free(tui *t);
 void tui_runs_poll(tui *t);
 void tui_runs_draw(tui *t);
 int tui_runs_key(tui *t, int ch);
+/* "Last, largest first": how the list is sorted now. */
+void tui_runs_sort_text(const tui *t, char *out, size_t n);
 
 #endif

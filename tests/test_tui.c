@@ -494,6 +494,60 @@ TEST(tui_list_shows_a_broken_runs_whole_error) {
     stop();
 }
 
+/* Index of S in the last screen (-1 when absent): rows' order. */
+static long at(const char *s) {
+    const char *p = strstr(last, s);
+    return p ? (long)(p - last) : -1;
+}
+
+/* The list of runs could not be sorted: `s` cycles the column (its head marked, the status bar
+ * and help say which), `S` reverses, the selection stays on its run, and the order holds when
+ * the list is read again (every second while a run of it is unfinished). */
+TEST(tui_list_sorts_by_a_column) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *folder = tpath("tui-runs-sort", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s' && cp -r sample_runs/default-run '%s/a-done' && "
+             "cp -r sample_runs/default-run '%s/b-cut' && rm '%s/b-cut/DONE' "
+             "'%s/b-cut/tasks/10/DONE' && cp -r sample_runs/default-run '%s/c-bad' && "
+             "rm '%s/c-bad/metrics.jsonl'",
+             folder, folder, folder, folder, folder, folder, folder, folder);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), folder);
+    if (!start("runs-sort", cmd)) return;
+    CHECK(wait_for(" run▲ ", ">a-done", "sorted by run, A-Z", NULL));
+    CHECK(at("a-done") < at("b-cut") && at("b-cut") < at("c-bad"));
+    keys("s s s s"); /* method, split, tasks, Last: the best Last first */
+    CHECK(wait_for("▼Last", "sorted by Last, largest first", NULL));
+    CHECK(at(" b-cut ") < at(">a-done ") && at(">a-done ") < at(" c-bad "));
+    keys("S");
+    CHECK(wait_for("▲Last", "sorted by Last, smallest first", NULL));
+    /* the run that cannot be read stays last */
+    CHECK(at(">a-done ") < at(" b-cut ") && at(" b-cut ") < at(" c-bad "));
+    keys("j");
+    CHECK(wait_for(">b-cut ", NULL));
+    keys("S");
+    CHECK(wait_for("▼Last", ">b-cut ", NULL));
+    CHECK(at(">b-cut ") < at(" a-done ") && at(" a-done ") < at(" c-bad "));
+    /* read again (b-cut is unfinished): the order and the selection hold */
+    struct timespec ts = {1, 500 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    capture();
+    CHECK(at(">b-cut ") >= 0 && at(">b-cut ") < at(" a-done "));
+    keys("?");
+    CHECK(wait_for("Keys of the list of runs (sorted now by Last, largest first)",
+                   "sort by the next column", "reverse the order", NULL));
+    keys("Escape");
+    CHECK(wait_gone("Keys of the list of runs"));
+    keys("s s s s s"); /* Avg, Forget, wall, state, run */
+    CHECK(wait_for(" run▲ ", "sorted by run, A-Z", ">b-cut ", NULL));
+    CHECK(at(" a-done ") < at(">b-cut "));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
 static const char *TINY =
     "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": \"finetune\", "
     "\"seed\": 1, \"benchmark\": {\"name\": \"shapes\", \"order\": \"latin\", \"tasks\": "

@@ -1,0 +1,89 @@
+/* test_run_list_sort.c: the order of the workbench's list of runs (segp tui FOLDER) by each
+ * column, either way: runs that cannot be read and missing numbers last, equal keys in the
+ * order they came; and the column heads marking the sorting column. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/run_list.h"
+#include "test.h"
+
+/* Four runs in name order: their names, in the list's order now, into OUT ("a b c d"). */
+static const char *order(const run_summary *r, int n) {
+    static char out[256];
+    out[0] = 0;
+    for (int i = 0; i < n; i++) {
+        const char *base = strrchr(r[i].dir, '/');
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? " " : "", base + 1);
+    }
+    return out;
+}
+
+static void runs_of(run_summary *r) {
+    memset(r, 0, sizeof(run_summary) * 5);
+    const char *names[5] = {"runs/a", "runs/b", "runs/c", "runs/d", "runs/e"};
+    const char *methods[5] = {"segp", "finetune", "segp", "ewc", ""};
+    double last[5] = {66.8, 70.1, 66.8, NAN, NAN}, forg[5] = {11.7, 3.2, 9.0, NAN, NAN};
+    int done[5] = {10, 10, 10, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        snprintf(r[i].dir, sizeof r[i].dir, "%s", names[i]);
+        snprintf(r[i].method, sizeof r[i].method, "%s", methods[i]);
+        r[i].ok = i < 4; /* e: cannot be read */
+        r[i].last = r[i].avg = last[i];
+        r[i].forgetting = forg[i];
+        r[i].tasks_done = done[i];
+        r[i].num_tasks = 10;
+        r[i].wall_s = 100 - 10 * i;
+        snprintf(r[i].state, sizeof r[i].state, "%s", i == 3 ? "interrupted" : "finished");
+    }
+}
+
+TEST(run_list_sort_by_each_column_either_way) {
+    run_summary r[5];
+    static const struct {
+        int col, desc;
+        const char *want;
+    } cases[] = {
+        {RUN_SORT_NAME, 0, "a b c d e"},    {RUN_SORT_NAME, 1, "d c b a e"},
+        /* a and c tie on Last: they stay in the order they came, either way */
+        {RUN_SORT_LAST, 1, "b a c d e"},    {RUN_SORT_LAST, 0, "a c b d e"},
+        {RUN_SORT_FORGET, 0, "b c a d e"},  {RUN_SORT_FORGET, 1, "a c b d e"},
+        {RUN_SORT_METHOD, 0, "d b a c e"},  {RUN_SORT_WALL, 0, "d c b a e"},
+        {RUN_SORT_TASKS, 1, "a b c d e"},   {RUN_SORT_STATE, 0, "a b c d e"},
+        {RUN_SORT_STATE, 1, "d a b c e"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        runs_of(r);
+        run_list_sort(r, 5, cases[k].col, cases[k].desc);
+        const char *got = order(r, 5);
+        CHECK_MSG(!strcmp(got, cases[k].want), "by %s%s: '%s', not '%s'",
+                  run_sort_name(cases[k].col), cases[k].desc ? " desc" : "", got,
+                  cases[k].want);
+    }
+    /* sorted again from a sorted list: the same order (ties do not swap back and forth) */
+    runs_of(r);
+    run_list_sort(r, 5, RUN_SORT_LAST, 1);
+    run_list_sort(r, 5, RUN_SORT_LAST, 1);
+    CHECK(!strcmp(order(r, 5), "b a c d e"));
+    CHECK(!strcmp(run_sort_name(RUN_SORT_FORGET), "Forget"));
+    CHECK(run_sort_numeric(RUN_SORT_LAST) && run_sort_numeric(RUN_SORT_WALL));
+    CHECK(!run_sort_numeric(RUN_SORT_NAME) && !run_sort_numeric(RUN_SORT_STATE));
+}
+
+TEST(run_list_sort_head_marks_the_column) {
+    char h[256];
+    /* the heads of run_summary_line, the marked one on its inner side */
+    run_sort_head(6, RUN_SORT_NAME, "^", h, sizeof h);
+    CHECK_MSG(!strcmp(h, "run^    method    split  tasks    Last     Avg  Forget    wall  state"),
+              "'%s'", h);
+    run_sort_head(6, RUN_SORT_LAST, "▼", h, sizeof h);
+    CHECK_MSG(!strcmp(h, "run     method    split  tasks   ▼Last     Avg  Forget    wall  state"),
+              "'%s'", h);
+    /* a head as wide as its column: the next head moves one cell on, none is cut */
+    run_sort_head(3, RUN_SORT_SPLIT, "v", h, sizeof h);
+    CHECK_MSG(!strcmp(h, "run  method    splitv tasks    Last     Avg  Forget    wall  state"),
+              "'%s'", h);
+    run_sort_head(3, RUN_SORT_NAME, "v", h, sizeof h);
+    CHECK_MSG(!strcmp(h, "runv method    split  tasks    Last     Avg  Forget    wall  state"),
+              "'%s'", h);
+}
