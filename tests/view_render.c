@@ -4,7 +4,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/common.h"
 #include "test.h"
+
+int view_fixture_open(view_fixture *f, int t) {
+    memset(f, 0, sizeof *f);
+    if (run_record_open("sample_runs/default-run", &f->rec) != 0) {
+        CHECK_MSG(0, "run_record_open: %s", segp_last_error());
+        return 0;
+    }
+    if (run_task_load(&f->rec, t, &f->td) != 0) {
+        CHECK_MSG(0, "run_task_load %d: %s", t, segp_last_error());
+        run_record_free(&f->rec);
+        return 0;
+    }
+    f->s.rec = &f->rec;
+    f->s.task = t;
+    f->s.td = &f->td;
+    f->s.live.read_only = 1;
+    return 1;
+}
+
+void view_fixture_close(view_fixture *f) {
+    run_task_data_free(&f->td);
+    run_record_free(&f->rec);
+}
 
 char *view_render(view *v, const wb_state *s, int w, int h, charset cs, color_mode cm) {
     tcanvas *c = canvas_new(w, h, cs, cm, 0);

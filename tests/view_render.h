@@ -1,9 +1,22 @@
-/* view_render.h: what the view tests share: a view drawn into a text canvas, and substring
- * checks that print the whole text when they fail (tests/view_render.c). */
+/* view_render.h: what the view tests share: the shipped run opened at a task, a view drawn into
+ * a text canvas, and substring checks that print the whole text when they fail
+ * (tests/view_render.c). */
 #ifndef SEGP_TEST_VIEW_RENDER_H
 #define SEGP_TEST_VIEW_RENDER_H
 
+#include "run/run_record.h"
 #include "views/view.h"
+
+/* The shipped run (sample_runs/default-run) with task T (0-based) loaded, as the workbench
+ * gives it to the views (read-only). */
+typedef struct {
+    run_record rec;
+    run_task_data td;
+    wb_state s;
+} view_fixture;
+/* 1 when it opened; 0 when it failed (the failure is recorded). */
+int view_fixture_open(view_fixture *f, int t);
+void view_fixture_close(view_fixture *f);
 
 /* VIEW drawn into a fresh W x H canvas: its text (caller frees); printed under
  * SEGP_TEST_VERBOSE. */

@@ -1,0 +1,530 @@
+/* test_views_content.c: what the anchors, drift, geometry and projection views show of the
+ * shipped run (sample_runs/default-run), drawn into text canvases: titles and numbers of the
+ * run directory's files, and the keys of each (zoom, filter, toggles, cursors, rankings).
+ * What the four views do alike: test_views.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "metrics/analytics.h"
+#include "run/run_record.h"
+#include "test.h"
+#include "view_render.h"
+#include "views/canvas.h"
+#include "views/view.h"
+
+#define RUN "sample_runs/default-run"
+
+/* Line N (0-based) of TEXT (one of 4 rotating buffers). */
+static const char *line_of(const char *text, int n) {
+    static char buf[4][1024];
+    static int k;
+    char *out = buf[k++ % 4];
+    const char *p = text;
+    for (int i = 0; i < n && p; i++) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    size_t len = 0;
+    if (p)
+        while (p[len] && p[len] != '\n' && len < sizeof buf[0] - 1) len++;
+    memcpy(out, p ? p : "", len);
+    out[len] = 0;
+    return out;
+}
+
+/* Press KEYS (a NUL-terminated string of single-byte keys) on V. */
+static void press(view *v, wb_state *s, const char *keys) {
+    for (const char *k = keys; *k; k++) v->key(v, (unsigned char)*k, s);
+}
+
+TEST(views_anchors_task5) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 4)) return;
+    const run_task_data *td = &f.td;
+    CHECK(td->has_anchors && td->n_anchors == 200 && td->k_adv == 10);
+    view *v = view_anchors_new();
+    /* the numbers of anchors.safetensors: the mean CE at step 0, anchor 0's distances */
+    double lt0 = 0;
+    for (int a = 0; a < td->n_anchors; a++) lt0 += td->loss_text[(size_t)a * (td->k_adv + 1)];
+    char want[64];
+    snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
+    const char *cls0 = run_class_name(&f.rec, td->anchor_target[0]);
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Anchors"));
+        CHECK(text_has(t, "source pgd"));
+        CHECK(text_has(t, "200 anchors for 40 old classes"));
+        CHECK(text_has(t, "10 PGD steps"));
+        CHECK(text_has(t, want));
+        CHECK(text_has(t, cls0));
+        CHECK(text_has(t, "loss_text"));
+        CHECK(text_has(t, "loss_vis"));
+        CHECK(text_has(t, "anchors per old class"));
+        CHECK(text_has(t, "to prototype (1-cos)"));
+        CHECK(text_has(t, "to seed (1-cos)"));
+        CHECK(text_has(t, "selected anchor"));
+        CHECK(text_has(t, "#0 -> "));
+        snprintf(want, sizeof want, "to prototype %.4f", td->anchor_dist_proto[0]);
+        CHECK(text_has(t, want));
+        snprintf(want, sizeof want, "to seed      %.4f", td->anchor_dist_seed[0]);
+        CHECK(text_has(t, want));
+        /* no colour: the list of classes and distances instead of thumbnails */
+        CHECK(text_has(t, "target class"));
+        free(t);
+        snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
+    }
+    /* a 100-column terminal: the narrow list's distances keep all their digits */
+    {
+        char *n = view_render(v, &f.s, 100, 32, CHARSET_ASCII, COLORS_NONE);
+        snprintf(want, sizeof want, " %.4f %.4f|", td->anchor_dist_proto[0],
+                 td->anchor_dist_seed[0]);
+        CHECK(text_has(n, want));
+        CHECK(text_has(n, "proto   seed"));
+        /* the loss panels, too short for a legend line per curve, name them in one line */
+        CHECK(text_has(n, "| * mean  o selected    |"));
+        /* titles and labels too long for the narrow panels: short ones, not cut mid-word;
+         * one that fits stays whole */
+        CHECK(text_has(n, "+ loss_vis -") && text_has(n, "+ to prototype (1-cos) -"));
+        CHECK(text_has(n, "vs prototype|") && text_lacks(n, "(1-cos to -"));
+        free(n);
+        /* 40 columns: the selection's line shortens the class name, not the seed distance */
+        n = view_render(v, &f.s, 40, 12, CHARSET_ASCII, COLORS_NONE);
+        snprintf(want, sizeof want, " proto %.4f seed %.4f\n", td->anchor_dist_proto[0],
+                 td->anchor_dist_seed[0]);
+        CHECK(text_has(n, want));
+        CHECK(text_has(n, "#0 purple tri"));
+        free(n);
+    }
+    /* arrows select: the next anchor, the next class */
+    press(v, &f.s, "j");
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "#1 -> "));
+    free(t);
+    CHECK_EQ_INT(v->key(v, WK_RIGHT, &f.s), VIEW_REDRAW);
+    int next = 0;
+    while (next < td->n_anchors && td->anchor_target[next] == td->anchor_target[0]) next++;
+    snprintf(want, sizeof want, "#%d -> %s", next, run_class_name(&f.rec, td->anchor_target[next]));
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, want));
+    free(t);
+    /* a click on a row of the list selects that anchor; the wheel moves the selection */
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    const char *row3 = strstr(t, "   3  purple triangle");
+    CHECK(row3 != NULL);
+    if (row3) {
+        int y = 0;
+        for (const char *q = t; q < row3; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 40, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+        CHECK(text_has(t, "#3 -> purple triangle"));
+    }
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 40, 30, &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "#4 -> purple triangle"));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
+    /* colour and blocks: thumbnails (half blocks) in place of the list; i toggles */
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "anchor images"));
+    CHECK(text_has(t, "\u2580"));
+    free(t);
+    press(v, &f.s, "i");
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_lacks(t, "anchor images"));
+    CHECK(text_has(t, "target class"));
+    free(t);
+    /* the filter keeps the anchors of matching classes */
+    snprintf(f.s.filter, sizeof f.s.filter, "CIRCLE");
+    int n_circle = 0;
+    for (int a = 0; a < td->n_anchors; a++)
+        n_circle += strstr(run_class_name(&f.rec, td->anchor_target[a]), "circle") != NULL;
+    CHECK(n_circle > 0 && n_circle < 200);
+    snprintf(want, sizeof want, "%d anchors of 200 (filter)", n_circle);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, want));
+    CHECK(text_lacks(t, cls0));
+    CHECK(text_has(t, "circle"));
+    free(t);
+    snprintf(f.s.filter, sizeof f.s.filter, "no such class");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "no anchor's class contains"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* v: the tables */
+    CHECK_EQ_INT(v->key(v, 'v', &f.s), VIEW_REDRAW);
+    CHECK_EQ_INT(f.s.show_numbers, 1);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "text mean"));
+    CHECK(text_has(t, "vis mean"));
+    snprintf(want, sizeof want, "%.4f", td->anchor_score[0]);
+    CHECK(text_has(t, want));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}
+
+/* The most drifting old class of the task, from the per-image arrays. */
+static int top_drift_class(const run_task_data *td, const char *substr, const run_record *r) {
+    int best = -1;
+    double best_v = -1;
+    for (int p = 0; p < td->n_old; p++) {
+        if (substr && !strstr(run_class_name(r, td->labels[p]), substr)) continue;
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < td->n_drift; i++)
+            if (td->drift_class[i] == p) sum += td->drift[i], n++;
+        if (n && sum / n > best_v) best_v = sum / n, best = p;
+    }
+    return best;
+}
+
+TEST(views_drift_task5) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 4)) return;
+    analytics_summary sum;
+    CHECK(analytics_read_summary(RUN "/tasks/05", &sum) == 0);
+    CHECK_NEAR(sum.boundary_core_ratio, 2.5979, 1e-4);
+    char want[96];
+    snprintf(want, sizeof want, "boundary/core ratio %.2f", sum.boundary_core_ratio);
+    view *v = view_drift_new();
+    int top = top_drift_class(&f.td, NULL, &f.rec);
+    CHECK(top >= 0);
+    const char *top_name = run_class_name(&f.rec, f.td.labels[top]);
+    char first_top[96];
+    snprintf(first_top, sizeof first_top, " 1 %.10s", top_name);
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Drift"));
+        CHECK(text_has(t, want));
+        CHECK(text_has(t, "boundary/core ratio 2.60"));
+        CHECK(text_has(t, "mean drift per interface-distance bin"));
+        CHECK(text_has(t, "old-class images"));
+        CHECK(text_has(t, "new-task images"));
+        CHECK(text_has(t, "old classes drifting most"));
+        char first[96];
+        snprintf(first, sizeof first, " 1 %.10s", top_name);
+        CHECK(text_has(t, first));
+        /* names whole where the row has room (cut to 12 cells, "green cresce", beside a bar of
+         * 21) */
+        int whole = 0;
+        for (int k = 0; k < f.td.n_seen; k++) {
+            const char *name = run_class_name(&f.rec, f.td.labels[k]);
+            char prefix[16];
+            snprintf(prefix, sizeof prefix, "%.12s", name);
+            if (strlen(name) <= 12 || !text_has(t, prefix)) continue;
+            CHECK_MSG(text_has(t, name), "'%s' cut at 120 columns", name);
+            whole++;
+        }
+        CHECK(whole > 0);
+        free(t);
+    }
+    /* the filter hides classes; o ranks the new classes; r reverses */
+    snprintf(f.s.filter, sizeof f.s.filter, "square");
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    int topsq = top_drift_class(&f.td, "square", &f.rec);
+    char first[96];
+    snprintf(first, sizeof first, " 1 %.10s", run_class_name(&f.rec, f.td.labels[topsq]));
+    CHECK(text_has(t, first));
+    CHECK(text_lacks(t, "hexagon"));
+    CHECK(text_lacks(t, "triangle"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* the wheel scrolls the ranking */
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 100, 20, &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_lacks(t, first_top));
+    CHECK(text_has(t, " 2 "));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_UP, 100, 20, &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, first_top));
+    free(t);
+    press(v, &f.s, "o");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "new classes drifting most"));
+    free(t);
+    press(v, &f.s, "oos");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "old classes drifting least"));
+    free(t);
+    press(v, &f.s, "s");
+    /* v: the bins and the ranking as tables, with the counts of drift.safetensors */
+    press(v, &f.s, "v");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "mean old"));
+    snprintf(want, sizeof want, "%.2f %7.2f", f.td.edges[0], f.td.edges[1]);
+    CHECK(text_has(t, want));
+    snprintf(want, sizeof want, "%.3e", f.td.mean_new[0]);
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, top_name));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}
+
+/* Panel titles read "┌ title ─" in every view, as the overview's do: no double spaces */
+TEST(views_panel_titles_like_the_overviews) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 4)) return;
+    view *vs[2] = {view_anchors_new(), view_drift_new()};
+    for (int i = 0; i < 2; i++) {
+        char *t = view_render(vs[i], &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE);
+        CHECK(text_lacks(t, "┌  "));
+        CHECK(text_lacks(t, "  ─"));
+        if (i == 0) {
+            CHECK(text_has(t, "┌ loss_text (CE) ─"));
+            CHECK(text_has(t, "┌ anchors per old class ─"));
+        } else {
+            CHECK(text_has(t, "┌ mean drift per interface-distance bin ─"));
+            CHECK(text_has(t, "┌ old-class images per bin ──┐"));
+        }
+        free(t);
+        vs[i]->free(vs[i]);
+    }
+    view_fixture_close(&f);
+}
+
+/* All 100 classes of task 10 ranked: rank 100 keeps its name in the column of the others */
+TEST(views_drift_ranks_of_100_classes) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 9)) return;
+    view *v = view_drift_new();
+    press(v, &f.s, "oo"); /* old -> new -> all classes */
+    free(view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE));
+    press(v, &f.s, "G"); /* the bottom of the ranking */
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "all classes drifting most"));
+    const char *r99 = strstr(t, "| 99 "), *r100 = strstr(t, "|100 ");
+    CHECK_MSG(r99 && r100, "%s", t);
+    if (r99 && r100) {
+        /* the bars start in the same column: the names are cut alike */
+        const char *b99 = strchr(r99, '#'), *b100 = strchr(r100, '#');
+        CHECK(b99 && b100 && b99 - r99 == b100 - r100);
+    }
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}
+
+/* The value of tt.student at (I, J) as the cursor line prints it. */
+static void cursor_text(char *buf, size_t n, const run_task_data *td, int i, int j) {
+    snprintf(buf, n, "[%d,%d] %+.3f", i + 1, j + 1, td->tt[RUN_STATE_STUDENT][i * td->n_seen + j]);
+}
+
+TEST(views_geometry_task5) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 4)) return;
+    const run_task_data *td = &f.td;
+    view *v = view_geometry_new();
+    char want[96];
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Geometry"));
+        CHECK(text_has(t, "text x text | student | 50 of 50 classes"));
+        CHECK(text_has(t, run_class_name(&f.rec, td->labels[0])));
+        cursor_text(want, sizeof want, td, 0, 0);
+        CHECK(text_has(t, want));
+        /* the analytics' comparison of the states */
+        snprintf(want, sizeof want, "CKA %.4f", td->summary.tt_teacher.cka);
+        CHECK(text_has(t, want));
+        free(t);
+    }
+    /* the cursor moves with l and j, and the view names both classes */
+    press(v, &f.s, "lj");
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    cursor_text(want, sizeof want, td, 1, 1);
+    CHECK(text_has(t, want));
+    press(v, &f.s, "l");
+    free(t);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%s x %s", run_class_name(&f.rec, td->labels[1]),
+             run_class_name(&f.rec, td->labels[2]));
+    CHECK(text_has(t, want));
+    free(t);
+    /* zoom: wider cells show fewer columns */
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "zoom 2"));
+    CHECK(text_has(line_of(t, 3), " 31 "));
+    free(t);
+    press(v, &f.s, "++");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "zoom 4"));
+    CHECK(text_lacks(line_of(t, 3), " 31 "));
+    free(t);
+    press(v, &f.s, "---");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "zoom 1"));
+    CHECK(text_has(line_of(t, 3), " 49 "));
+    free(t);
+    /* scrolling: the cursor to the last row brings the last class in */
+    CHECK_EQ_INT(v->key(v, WK_END, &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, run_class_name(&f.rec, td->labels[49])));
+    cursor_text(want, sizeof want, td, 49, 49);
+    CHECK(text_has(t, want));
+    free(t);
+    CHECK_EQ_INT(v->key(v, WK_HOME, &f.s), VIEW_REDRAW);
+    /* a click on a cell moves the cursor there (row of the line clicked) */
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    char *line5 = strstr(t, "\n  5 ");
+    CHECK(line5 != NULL);
+    if (line5) {
+        int y = 0;
+        for (char *q = t; q <= line5; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 60, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+        CHECK(text_has(t, "[5,"));
+    }
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 60, 10, &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "[8,"));
+    free(t);
+    CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
+    /* two matrix rows per text line (half blocks): a second click picks the lower row */
+    CHECK_EQ_INT(v->key(v, WK_HOME, &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    line5 = strstr(t, "\n  5 ");
+    CHECK(line5 != NULL);
+    if (line5) {
+        int y = 0;
+        for (char *q = t; q <= line5; q++) y += *q == '\n';
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(text_has(t, "[5,"));
+        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 30, y, &f.s), VIEW_REDRAW);
+        free(t);
+        t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+        CHECK(text_has(t, "[6,"));
+    }
+    free(t);
+    /* m: the kinds; s: the states, differences with a symmetric colour bar */
+    press(v, &f.s, "m");
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "pt image means x text | student"));
+    CHECK(strcmp(v->figure, "simmat-cross") == 0);
+    free(t);
+    press(v, &f.s, "ms");
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "pp image means x image means | student - teacher"));
+    CHECK(strcmp(v->figure, "simmat-diff") == 0);
+    CHECK(text_has(t, "difference"));
+    free(t);
+    press(v, &f.s, "sss");
+    CHECK(strcmp(v->figure, "simmat-proto") == 0);
+    press(v, &f.s, "m");
+    /* the filter: only classes whose name contains it */
+    snprintf(f.s.filter, sizeof f.s.filter, "circle");
+    int n_circle = 0;
+    for (int i = 0; i < td->n_seen; i++)
+        n_circle += strstr(run_class_name(&f.rec, td->labels[i]), "circle") != NULL;
+    snprintf(want, sizeof want, "| %d of 50 classes", n_circle);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, want));
+    CHECK(text_lacks(t, "triangle"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* v: the numbers */
+    press(v, &f.s, "v");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%6.2f", td->tt[RUN_STATE_PRE][1]);
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, "  1.00"));
+    /* the header's indices end over the numbers' last digits ("    v1" over "  1.00"; the
+     * cursor is at [1,1]) */
+    {
+        char h[1024] = "", r1[1024] = "";
+        for (int i = 0; i < 39 && !h[0]; i++)
+            if (strstr(line_of(t, i), "v1 ")) {
+                snprintf(h, sizeof h, "%s", line_of(t, i));
+                snprintf(r1, sizeof r1, "%s", line_of(t, i + 1));
+            }
+        const char *mv = strstr(h, "v1 "), *one = strstr(r1, "1.00");
+        CHECK_MSG(mv && one, "header '%s', row '%s'", h, r1);
+        if (mv && one) {
+            int last = (int)(one - r1) + 3; /* the column of 1.00's last digit */
+            CHECK_MSG((int)(mv - h) + 1 == last && h[last + 7] == '2' && h[last + 6] == ' ',
+                      "header '%s'\n   over '%s'", h, r1);
+        }
+    }
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}
+
+TEST(views_projection_task5) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 4)) return;
+    const run_task_data *td = &f.td;
+    int n_img = 0, n_task1 = 0;
+    for (int i = 0; i < td->n_proj; i++) {
+        n_img += td->proj_kind[i] == 0;
+        n_task1 += f.rec.class_task[td->labels[td->proj_class[i]]] == 0;
+    }
+    view *v = view_projection_new();
+    char want[96];
+    snprintf(want, sizeof want, "%d of %d points", td->n_proj, td->n_proj);
+    for (int cs = 0; cs < 3; cs += 2) {
+        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
+        CHECK(text_has(t, "Projection"));
+        CHECK(text_has(t, "t-SNE"));
+        CHECK(text_has(t, want));
+        CHECK(text_has(t, "legend"));
+        CHECK(text_has(t, "old images"));
+        CHECK(text_has(t, "new images"));
+        CHECK(text_has(t, "prototypes"));
+        CHECK(text_has(t, "old anchors"));
+        CHECK(text_has(t, cs == CHARSET_ASCII ? "o old images" : "\u2022 old images"));
+        CHECK(text_has(t, "+ new images"));
+        snprintf(want, sizeof want, "t-SNE KL %.3f", td->summary.tsne_kl);
+        CHECK(text_has(t, want));
+        free(t);
+        snprintf(want, sizeof want, "%d of %d points", td->n_proj, td->n_proj);
+    }
+    press(v, &f.s, "m");
+    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "PCA explains %.1f%% + %.1f%%", 100 * td->summary.pca_explained[0],
+             100 * td->summary.pca_explained[1]);
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, "PC 1"));
+    free(t);
+    /* kind toggles, task filter, class filter */
+    press(v, &f.s, "I");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%d of %d points", td->n_proj - n_img, td->n_proj);
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, "(off)"));
+    free(t);
+    press(v, &f.s, "If");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "%d of %d points | tasks: task 1 only", n_task1, td->n_proj);
+    CHECK(text_has(t, want));
+    free(t);
+    press(v, &f.s, "F");
+    snprintf(f.s.filter, sizeof f.s.filter, "no such class");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "0 of"));
+    CHECK(text_has(t, "no point passes the filters"));
+    free(t);
+    f.s.filter[0] = 0;
+    /* j highlights the first class */
+    press(v, &f.s, "j");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "@ %s", run_class_name(&f.rec, td->labels[0]));
+    CHECK(text_has(t, want));
+    free(t);
+    press(v, &f.s, "v");
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "pca x"));
+    snprintf(want, sizeof want, "%9.3f %9.3f", td->proj_pca[0], td->proj_pca[1]);
+    CHECK(text_has(t, want));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}
