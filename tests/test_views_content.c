@@ -528,3 +528,26 @@ TEST(views_projection_task5) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* The anchors view's two info lines at 80 columns were cut mid-value ("to prototype 0.050" for
+ * 0.0508, "(mean 0.0150" cut after "0.0150..0.0150"): a part that does not fit whole is left
+ * out, the l-inf range gives way to its mean. */
+TEST(views_anchors_info_keeps_values_whole) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 9)) return;
+    view *v = view_anchors_new();
+    char *t = view_render(v, &f.s, 80, 22, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "\nsource pgd | 450 anchors for 90 old classes | 10 PGD steps | "
+                      "‖δ‖∞ mean 0.0150\n"));
+    CHECK(text_has(t, "\nmean loss_text 1.985 -> 0.06533 | loss_vis 0.1661 -> 0.0508\n"));
+    free(t);
+    t = view_render(v, &f.s, 100, 28, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "| ‖δ‖∞ 0.0150..0.0150 (mean 0.0150)\n"));
+    CHECK(text_has(t, "| to prototype 0.0508 | to seed 0.0998\n"));
+    free(t);
+    t = view_render(v, &f.s, 60, 18, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "\npgd | 450 anchors | 10 steps\n"));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}

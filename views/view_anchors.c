@@ -106,6 +106,16 @@ static double anchor_drift(const run_task_data *td, int a) {
     return sqrt(s);
 }
 
+/* " | TEXT" at *X on row Y (TEXT alone at R's left edge) when it fits whole in R; 0 when not:
+ * the info lines leave a part out rather than cut its value ("to prototype 0.050"). */
+static int put_part(tcanvas *c, trect r, int y, int *x, const char *text, int fg, int attr) {
+    int sep = *x > r.x ? 3 : 0, w = utf8_cells(text);
+    if (*x + sep + w > r.x + r.w) return 0;
+    if (sep) *x += canvas_text(c, *x, y, sep, " | ", fg, COL_DEFAULT, 0);
+    *x += canvas_text(c, *x, y, w, text, fg, COL_DEFAULT, attr);
+    return 1;
+}
+
 static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, int k) {
     const run_task_data *td = s->td;
     int fg = color_fg(c), acc = color_accent(c), dim = color_dim(c);
@@ -116,24 +126,34 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
         if (v > lmax) lmax = v;
     }
     int x = r.x;
+    char part[160];
     if (r.w < 70) { /* narrow: the source, the count, the steps */
-        x += canvas_text(c, x, r.y, r.w, td->anchor_source, acc, COL_DEFAULT, ATTR_BOLD);
-        canvas_printf(c, x, r.y, r.x + r.w - x, fg, COL_DEFAULT, 0, " | %d anchors | %d steps",
-                      k, td->k_adv);
+        put_part(c, r, r.y, &x, td->anchor_source, acc, ATTR_BOLD);
+        snprintf(part, sizeof part, "%d anchors", k);
+        if (!put_part(c, r, r.y, &x, part, fg, 0)) return;
+        snprintf(part, sizeof part, "%d steps", td->k_adv);
+        put_part(c, r, r.y, &x, part, fg, 0);
         return;
     }
     x += canvas_text(c, x, r.y, r.w, "source ", fg, COL_DEFAULT, 0);
     x += canvas_text(c, x, r.y, r.x + r.w - x, td->anchor_source, acc, COL_DEFAULT, ATTR_BOLD);
-    x += canvas_printf(c, x, r.y, r.x + r.w - x, fg, COL_DEFAULT, 0, " | %d anchors", k);
     if (k != td->n_anchors)
-        x += canvas_printf(c, x, r.y, r.x + r.w - x, dim, COL_DEFAULT, 0, " of %d (filter)",
-                           td->n_anchors);
-    x += canvas_printf(c, x, r.y, r.x + r.w - x, fg, COL_DEFAULT, 0,
-                       " for %d old classes | %d PGD steps | ", td->n_old, td->k_adv);
-    x += canvas_text(c, x, r.y, r.x + r.w - x, linf_name(c), fg, COL_DEFAULT, 0);
-    if (k)
-        canvas_printf(c, x, r.y, r.x + r.w - x, fg, COL_DEFAULT, 0, " %.4f..%.4f (mean %.4f)",
-                      lmin, lmax, mean_of(td->anchor_linf, idx, k));
+        snprintf(part, sizeof part, "%d anchors of %d (filter) for %d old classes", k,
+                 td->n_anchors, td->n_old);
+    else
+        snprintf(part, sizeof part, "%d anchors for %d old classes", k, td->n_old);
+    if (!put_part(c, r, r.y, &x, part, k != td->n_anchors ? dim : fg, 0)) return;
+    snprintf(part, sizeof part, "%d PGD steps", td->k_adv);
+    if (!put_part(c, r, r.y, &x, part, fg, 0)) return;
+    if (k) { /* the range, else its mean alone */
+        snprintf(part, sizeof part, "%s %.4f..%.4f (mean %.4f)", linf_name(c), lmin, lmax,
+                 mean_of(td->anchor_linf, idx, k));
+        if (!put_part(c, r, r.y, &x, part, fg, 0)) {
+            snprintf(part, sizeof part, "%s mean %.4f", linf_name(c),
+                     mean_of(td->anchor_linf, idx, k));
+            put_part(c, r, r.y, &x, part, fg, 0);
+        }
+    }
     if (r.h < 2 || k == 0) return;
     int k1 = td->k_adv + 1;
     float *m = segp_malloc((size_t)k1 * 3 * sizeof *m);
@@ -142,10 +162,14 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
     loss_stats(td, td->loss_vis, idx, k, m, m + k1, m + 2 * k1);
     double v0 = m[0], v1 = m[k1 - 1];
     free(m);
-    canvas_printf(c, r.x, r.y + 1, r.w, dim, COL_DEFAULT, 0,
-                  "mean loss_text %.4g -> %.4g | loss_vis %.4g -> %.4g | to prototype %.4f | to "
-                  "seed %.4f", t0, t1, v0, v1, mean_of(td->anchor_dist_proto, idx, k),
-                  mean_of(td->anchor_dist_seed, idx, k));
+    char parts[4][96];
+    snprintf(parts[0], sizeof parts[0], "mean loss_text %.4g -> %.4g", t0, t1);
+    snprintf(parts[1], sizeof parts[1], "loss_vis %.4g -> %.4g", v0, v1);
+    snprintf(parts[2], sizeof parts[2], "to prototype %.4f",
+             mean_of(td->anchor_dist_proto, idx, k));
+    snprintf(parts[3], sizeof parts[3], "to seed %.4f", mean_of(td->anchor_dist_seed, idx, k));
+    x = r.x;
+    for (int i = 0; i < 4 && put_part(c, r, r.y + 1, &x, parts[i], dim, 0); i++) {}
 }
 
 /* FULL where a frame of R's width shows it whole (canvas_box: R.w - 5 cells), else SHORT: a
