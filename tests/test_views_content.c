@@ -551,3 +551,27 @@ TEST(views_anchors_info_keeps_values_whole) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* The drift ranking cut names to 7-9 cells beside bars of 10-16 ("white c" at 80 columns: white
+ * crescent, circle or cross); bars now give way to a quarter of the panel, and the mean-drift
+ * line left "(2000 i" at the edge: its fields now go whole or not at all. */
+TEST(views_drift_names_and_means_whole) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 4)) return;
+    view *v = view_drift_new();
+    char *t = view_render(v, &f.s, 100, 30, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "│ 1 brown square    ██████████ 1.08e-03│"));
+    CHECK(text_has(t, "│ 7 white crescent  █████▏     5.53e-04│"));
+    CHECK(text_has(t, "  (1000 images)\n"));
+    free(t);
+    view_fixture_close(&f);
+    if (!view_fixture_open(&f, 9)) return;
+    t = view_render(v, &f.s, 80, 22, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "\nmean drift 0.00022   old-class images 0.000208   new-task images "
+                      "0.000324\n"));
+    CHECK(text_has(t, "│ 5 white cres ████▎   4.44e-04│"));
+    CHECK(text_has(t, "│ 9 white circ"));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}

@@ -460,8 +460,11 @@ void plot_hbars(tcanvas *c, trect r, const char *const *labels, const float *v, 
         l = (int)strlen(val);
         if (l > vw) vw = l;
     }
-    /* labels whole while the bars keep 10 cells; a third of the width at least */
-    int lmax = r.w - vw - 2 - 10;
+    /* labels whole while the bars keep a quarter of the width (4 to 10 cells: a name cut to
+     * "white c" could be three classes, the value beside the bar says the rest); a third of the
+     * width at least */
+    int keep = r.w / 4 < 4 ? 4 : r.w / 4 > 10 ? 10 : r.w / 4;
+    int lmax = r.w - vw - 2 - keep;
     if (lmax < r.w / 3) lmax = r.w / 3;
     if (lw > lmax) lw = lmax;
     int bw = r.w - lw - vw - 2;

@@ -103,11 +103,18 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s) {
         canvas_printf(c, x, r.y, r.x + r.w - x, color_fg(c), COL_DEFAULT, 0, "  (%s)", split);
     else if (r.h > 1)
         canvas_text(c, r.x, r.y + 1, r.w, split, color_dim(c), COL_DEFAULT, 0);
-    if (r.h > 1 && !narrow)
-        canvas_printf(c, r.x, r.y + 1, r.w, color_dim(c), COL_DEFAULT, 0,
-                      "mean drift %s: old-class images %s, new-task images %s  (%d images)",
-                      vk_num(d, sizeof d, mean), vk_num(e, sizeof e, old),
-                      vk_num(f, sizeof f, nw), s->td->n_drift);
+    if (r.h > 1 && !narrow) {
+        /* the sentence where it fits, else its fields, the last ones left out whole ("(2000 i"
+         * ended the line at 80 columns) */
+        char line[256];
+        snprintf(line, sizeof line, "mean drift %s: old-class images %s, new-task images %s  "
+                 "(%d images)", vk_num(d, sizeof d, mean), vk_num(e, sizeof e, old),
+                 vk_num(f, sizeof f, nw), s->td->n_drift);
+        if (utf8_cells(line) > r.w)
+            snprintf(line, sizeof line, "mean drift %s   old-class images %s   new-task images "
+                     "%s   (%d images)", d, e, f, s->td->n_drift);
+        view_fields(c, r.x, r.y + 1, r.w, 1, line, color_dim(c), 0);
+    }
 }
 
 static void draw_curve(tcanvas *c, trect r, const run_task_data *td) {
