@@ -575,3 +575,26 @@ TEST(views_drift_names_and_means_whole) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* The geometry view's info line ended "zoom 1 (auto" at 60 columns: its parts go whole, the
+ * zoom without "(auto)" before it goes. */
+TEST(views_geometry_info_keeps_parts_whole) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 9)) return;
+    view *v = view_geometry_new();
+    static const struct {
+        int w;
+        const char *want;
+    } cases[] = {
+        {100, "\ntt text x text | student | 100 of 100 classes | zoom 1 (auto)\n"},
+        {60, "\ntt text x text | student | 100 of 100 classes | zoom 1\n"},
+        {50, "\ntt text x text | student | 100 of 100 classes\n"},
+    };
+    for (int i = 0; i < 3; i++) {
+        char *t = view_render(v, &f.s, cases[i].w, 18, CHARSET_UNICODE, COLORS_256);
+        CHECK_MSG(text_has(t, cases[i].want), "%d columns", cases[i].w);
+        free(t);
+    }
+    v->free(v);
+    view_fixture_close(&f);
+}

@@ -254,11 +254,17 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
                            kind_long[p->kind]);
         x += canvas_printf(c, x, info_y, r.x + r.w - x, acc, COL_DEFAULT, ATTR_BOLD, "%s",
                            state_long[p->state]);
-        x += canvas_printf(c, x, info_y, r.x + r.w - x, fg, COL_DEFAULT, 0,
-                           " | %d of %d classes", k, td->n_seen);
-        if (!numbers)
-            canvas_printf(c, x, info_y, r.x + r.w - x, fg, COL_DEFAULT, 0, " | zoom %d%s", cell_w,
-                          p->zoom ? "" : " (auto)");
+        /* the parts after the state whole or not at all ("zoom 1 (auto" at 60 columns) */
+        char part[3][64];
+        snprintf(part[0], sizeof part[0], " | %d of %d classes", k, td->n_seen);
+        snprintf(part[1], sizeof part[1], " | zoom %d%s", cell_w, p->zoom ? "" : " (auto)");
+        snprintf(part[2], sizeof part[2], " | zoom %d", cell_w);
+        for (int i = 0; i < (numbers ? 1 : 3); i++) {
+            int w = utf8_cells(part[i]);
+            if (x + w > r.x + r.w) continue;
+            x += canvas_text(c, x, info_y, w, part[i], fg, COL_DEFAULT, 0);
+            if (i == 1) break; /* the zoom said with (auto): not again without */
+        }
     }
     if (hw < cell_w || hh < 1) {
         view_notice(c, m, "too small for the matrix");
