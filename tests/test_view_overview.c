@@ -143,3 +143,49 @@ TEST(view_overview_export_csv) {
     v->free(v);
     run_record_free(&r);
 }
+
+/* A task training: the progress line's parts after the first show whole or not at all (at 60
+ * columns it ended "phase ETA 0:0"), and an unknown run ETA reads "-" (it read "~-"). */
+TEST(view_overview_progress_line_keeps_parts_whole) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    /* the shipped run as if task 10 were training */
+    r.run_done = 0;
+    r.tasks_done = 9;
+    r.cur_task = 9;
+    snprintf(r.phase, sizeof r.phase, "train");
+    r.phase_step = 12;
+    r.phase_steps = 63;
+    wb_state s = {.rec = &r, .task = 8};
+    s.live.running = 1;
+    view *v = view_overview_new();
+    char *t = view_render(v, &s, 120, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\ntraining: task 10/10, train step 12/63 | "));
+    CHECK(text_has(t, " img/s | phase ETA "));
+    CHECK(text_has(t, " | run ETA ~"));
+    free(t);
+    t = view_render(v, &s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    const char *l = strstr(t, "\ntraining: task 10/10, train step 12/63");
+    CHECK(l != NULL);
+    if (l) {
+        const char *e = strchr(l + 1, '\n');
+        int len = e ? (int)(e - l - 1) : 0;
+        /* the line ends with a whole part: "img/s" or an ETA's seconds, never mid-value */
+        CHECK_MSG(len > 0 && (!strncmp(e - 5, "img/s", 5) || (e[-3] == ':' && e[-4] != ' ') ||
+                              !strncmp(e - 2, "63", 2)),
+                  "'%.*s'", len, l + 1);
+        CHECK_MSG(len <= 60, "'%.*s'", len, l + 1);
+    }
+    free(t);
+    /* no task finished yet: nothing to estimate the run from */
+    r.tasks_done = 0;
+    r.cur_task = 0;
+    t = view_render(v, &s, 120, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "| run ETA -\n"));
+    CHECK(text_lacks(t, "~-"));
+    free(t);
+    v->free(v);
+    r.run_done = 1;
+    run_record_free(&r);
+}

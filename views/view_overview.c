@@ -154,13 +154,24 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
                         : s->live.paused     ? "PAUSED (space resumes)"
                         : s->live.elsewhere[0] ? elsewhere
                                              : "training";
-    if (r->cur_task >= 0 && r->phase_steps > 0)
-        snprintf(line, sizeof line, "%s: task %d/%d, %s step %lld/%lld | %s img/s | phase ETA %s | "
-                 "run ETA ~%s", state, r->cur_task + 1, r->num_tasks, r->phase,
-                 (long long)r->phase_step, (long long)r->phase_steps, ips, eta, run_eta);
-    else
+    if (r->cur_task >= 0 && r->phase_steps > 0) {
+        /* the parts after the first whole or not at all (at 60 columns "phase ETA 0:0" ended
+         * the line); an unknown run ETA (no task finished yet) is "-", not "~-" */
+        char part[3][64];
+        snprintf(line, sizeof line, "%s: task %d/%d, %s step %lld/%lld", state, r->cur_task + 1,
+                 r->num_tasks, r->phase, (long long)r->phase_step, (long long)r->phase_steps);
+        snprintf(part[0], sizeof part[0], "%s img/s", ips);
+        snprintf(part[1], sizeof part[1], "phase ETA %s", eta);
+        snprintf(part[2], sizeof part[2], "run ETA %s%s", n > 0 ? "~" : "", run_eta);
+        size_t len = strlen(line);
+        for (int i = 0; i < 3; i++) {
+            if (utf8_cells(line) + 3 + utf8_cells(part[i]) > a.w) break;
+            len += (size_t)snprintf(line + len, sizeof line - len, " | %s", part[i]);
+        }
+    } else {
         snprintf(line, sizeof line, "%s: task %d/%d %s", state, r->cur_task + 1, r->num_tasks,
                  r->phase[0] ? r->phase : "starting");
+    }
     canvas_text(c, a.x, a.y, a.w, line, fg, COL_DEFAULT, ATTR_BOLD);
     /* a bar of the phase's progress */
     if (r->phase_steps > 0 && a.h > 1) {
