@@ -383,11 +383,21 @@ static void toggle_pause(tui *t) {
     t->dirty = 1;
 }
 
+/* `a`: what it changes is said; where nothing would train it changes nothing ("auto-advance
+ * on: tasks follow each other" on a finished run read as if something would run) */
 static void toggle_auto(tui *t) {
+    if (t->external)
+        return say(t, "the run trains in another process (%s), which does not pause at task "
+                      "boundaries", t->holder);
+    int finished = !t->worker && t->have_rec && t->rec.run_done;
+    if (finished && !t->opt.new_config)
+        return say(t, "the run is finished: auto-advance is for a run that trains");
     t->auto_advance = !t->auto_advance;
     if (t->worker) tui_worker_set_auto(t->worker, t->auto_advance);
-    say(t, "auto-advance %s", t->auto_advance ? "on: tasks follow each other" :
-                                                "off: pause at every task boundary");
+    const char *when = t->worker ? "" : finished ? " (for the run N starts)"
+                                      : interrupted(t) ? " (once r resumes the run)" : "";
+    say(t, "auto-advance %s%s", t->auto_advance ? "on: tasks follow each other" :
+                                                  "off: pause at every task boundary", when);
 }
 
 static void resume_run(tui *t) {
@@ -648,8 +658,9 @@ static void on_key(tui *t, int ch) {
     case 'a': return toggle_auto(t);
     case 'r': return resume_run(t);
     case 'N':
-        if (!t->opt.new_config) return say(t, "N starts a new run only in the default workbench "
-                                              "(segp with no arguments); see segp tui CONFIG");
+        /* short enough for the status bar at 80 columns (it was cut at 100) */
+        if (!t->opt.new_config)
+            return say(t, "N works in segp's default workbench; here: segp tui CONFIG");
         t->confirm = 'N';
         return;
     case 'e': export_view(t); return;

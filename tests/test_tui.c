@@ -252,6 +252,17 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     type(":auto maybe");
     keys("Enter");
     CHECK(wait_for("auto: on or off (auto-advance is off)", NULL));
+    /* a on a finished run said "auto-advance on: tasks follow each other"; nothing trains */
+    keys("a");
+    CHECK(wait_for("the run is finished: auto-advance is for a run that trains", NULL));
+    type(":auto maybe");
+    keys("Enter");
+    CHECK(wait_for("auto: on or off (auto-advance is off)", NULL));
+    /* N outside the default workbench: the message whole (it was cut at 100 columns) */
+    tmux("resize-window -t w -x 80 -y 40");
+    keys("N");
+    CHECK(wait_for(" N works in segp's default workbench; here: segp tui CONFIG ", NULL));
+    tmux("resize-window -t w -x 120 -y 40");
 
     /* resize: the smallest size still shows the view; below it a notice; then back */
     keys("1");
