@@ -70,7 +70,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # app code the tests call directly (segp ablate's variants, classification and table; the
 # workbench's status-bar message for exported files, the order of its list of runs)
 TEST_APP_OBJ := $(BUILD)/app/ablate.o $(BUILD)/app/ablate_table.o $(BUILD)/app/tui_export_msg.o \
-                $(BUILD)/app/run_list_sort.o
+                $(BUILD)/app/run_list_columns.o
 
 SEGP_BIN   ?= segp
 TEST_BIN   := $(BUILD)/run_tests

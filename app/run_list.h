@@ -60,7 +60,14 @@ int run_sort_numeric(int col);
 /* RUNS in COL's order, descending when DESC; runs that cannot be read and missing numbers
  * last either way, equal keys in the order they came (stable). */
 void run_list_sort(run_summary *runs, int n, int col, int desc);
-/* The column heads of run_summary_line, COL's with MARK (an arrow) on its inner side. */
-void run_sort_head(int name_w, int col, const char *mark, char *out, size_t n);
+/* A row of the list as run_summary_line lays it out, but for the columns in HIDE (bits of
+ * RUN_SORT_*); with S NULL the heads, COL's with MARK (an arrow) on its inner side. A state
+ * longer than WIDTH allows (0: no limit) ends at its last word that fits. A run that cannot
+ * be read: run_summary_line. */
+void run_list_row(const run_summary *s, const char *name, int name_w, int col,
+                  const char *mark, unsigned hide, int width, char *out, size_t n);
+/* The columns to leave out so that a row fits WIDTH cells (the split, then the method, then the
+ * wall time; never COL, the sorting one). */
+unsigned run_list_hide(int name_w, int width, int col);
 
 #endif

@@ -129,7 +129,9 @@ void tui_runs_draw(tui *t) {
     const char *mark = c->cs == CHARSET_ASCII ? (t->list_desc ? "v" : "^")
                        : t->list_desc            ? "▼"
                                                  : "▲";
-    run_sort_head(wd, t->list_sort, mark, line, sizeof line);
+    /* columns give way whole on a narrow screen ("2:52" read "2" at 60 columns) */
+    unsigned hide = run_list_hide(wd, c->w - 1, t->list_sort);
+    run_list_row(NULL, NULL, wd, t->list_sort, mark, hide, 0, line, sizeof line);
     canvas_text(c, 1, 2, c->w - 1, line, dim, COL_DEFAULT, ATTR_BOLD);
     int rows = c->h - 5; /* title, blank, header, ..., blank, status */
     if (rows < 1) rows = 1;
@@ -155,7 +157,8 @@ void tui_runs_draw(tui *t) {
         char name[512];
         snprintf(name, sizeof name, "%.511s", rel_name(t, s->dir));
         if (utf8_cells(name) > wd) snprintf(name + wd - 1, sizeof name - (size_t)(wd - 1), "~");
-        run_summary_line(s, name, wd, line, sizeof line);
+        if (s->ok) run_list_row(s, name, wd, -1, "", hide, c->w - 1, line, sizeof line);
+        else run_summary_line(s, name, wd, line, sizeof line);
         int col = !s->ok ? dim : s->held ? color_accent(c) : fg;
         canvas_text(c, 0, y, 1, sel ? ">" : " ", fg, COL_DEFAULT, ATTR_BOLD);
         canvas_text(c, 1, y, c->w - 1, line, col, COL_DEFAULT, sel ? ATTR_REVERSE : 0);

@@ -554,6 +554,12 @@ TEST(tui_list_sorts_by_a_column) {
     keys("s s s s s"); /* Avg, Forget, wall, state, run */
     CHECK(wait_for(" run▲ ", "sorted by run, A-Z", ">b-cut ", NULL));
     CHECK(at(" a-done ") < at(">b-cut "));
+    /* 60 columns: split and method give way whole (the wall time read "2"), the state ends at
+     * a word */
+    tmux("resize-window -t w -x 60 -y 40");
+    CHECK(wait_for(" run▲    tasks    Last     Avg  Forget    wall  state\n",
+                   " a-done  10/10   66.80   77.40   11.72    2:52  finished\n",
+                   ">b-cut    9/10   68.33   78.58   11.19    2:30  interrupted\n", NULL));
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
     stop();

@@ -1,4 +1,4 @@
-/* test_run_list_sort.c: the order of the workbench's list of runs (segp tui FOLDER) by each
+/* test_run_list_columns.c: the order of the workbench's list of runs (segp tui FOLDER) by each
  * column, either way: runs that cannot be read and missing numbers last, equal keys in the
  * order they came; and the column heads marking the sorting column. */
 #include <math.h>
@@ -73,17 +73,43 @@ TEST(run_list_sort_by_each_column_either_way) {
 TEST(run_list_sort_head_marks_the_column) {
     char h[256];
     /* the heads of run_summary_line, the marked one on its inner side */
-    run_sort_head(6, RUN_SORT_NAME, "^", h, sizeof h);
+    run_list_row(NULL, NULL, 6, RUN_SORT_NAME, "^", 0, 0, h, sizeof h);
     CHECK_MSG(!strcmp(h, "run^    method    split  tasks    Last     Avg  Forget    wall  state"),
               "'%s'", h);
-    run_sort_head(6, RUN_SORT_LAST, "▼", h, sizeof h);
+    run_list_row(NULL, NULL, 6, RUN_SORT_LAST, "▼", 0, 0, h, sizeof h);
     CHECK_MSG(!strcmp(h, "run     method    split  tasks   ▼Last     Avg  Forget    wall  state"),
               "'%s'", h);
     /* a head as wide as its column: the next head moves one cell on, none is cut */
-    run_sort_head(3, RUN_SORT_SPLIT, "v", h, sizeof h);
+    run_list_row(NULL, NULL, 3, RUN_SORT_SPLIT, "v", 0, 0, h, sizeof h);
     CHECK_MSG(!strcmp(h, "run  method    splitv tasks    Last     Avg  Forget    wall  state"),
               "'%s'", h);
-    run_sort_head(3, RUN_SORT_NAME, "v", h, sizeof h);
+    run_list_row(NULL, NULL, 3, RUN_SORT_NAME, "v", 0, 0, h, sizeof h);
     CHECK_MSG(!strcmp(h, "runv method    split  tasks    Last     Avg  Forget    wall  state"),
               "'%s'", h);
+}
+
+/* At 60 columns the list's rows were cut at the edge, mid-value ("2:52" read "2"): the split,
+ * the method, then the wall time give way whole (never the sorting column), and the state ends
+ * at a word. */
+TEST(run_list_row_leaves_columns_out_whole) {
+    run_summary r[5];
+    runs_of(r);
+    snprintf(r[3].state, sizeof r[3].state, "interrupted after task 9/10");
+    char h[512];
+    CHECK_EQ_INT(run_list_hide(6, 120, RUN_SORT_NAME), 0);
+    unsigned hide = run_list_hide(6, 59, RUN_SORT_NAME);
+    CHECK_EQ_INT(hide, (1u << RUN_SORT_SPLIT) | (1u << RUN_SORT_METHOD));
+    run_list_row(NULL, NULL, 6, RUN_SORT_NAME, "^", hide, 0, h, sizeof h);
+    CHECK_MSG(!strcmp(h, "run^    tasks    Last     Avg  Forget    wall  state"), "'%s'", h);
+    run_list_row(&r[0], "a-done", 6, -1, "", hide, 59, h, sizeof h);
+    CHECK_MSG(!strcmp(h, "a-done  10/10   66.80   66.80   11.70    1:40  finished"), "'%s'", h);
+    run_list_row(&r[3], "d-cut", 6, -1, "", hide, 59, h, sizeof h);
+    CHECK_MSG(!strcmp(h, "d-cut    0/10       -       -       -    1:10  interrupted"), "'%s'",
+              h);
+    /* sorted by method: the method stays, the wall time goes instead */
+    hide = run_list_hide(6, 59, RUN_SORT_METHOD);
+    CHECK_EQ_INT(hide, (1u << RUN_SORT_SPLIT) | (1u << RUN_SORT_WALL));
+    run_list_row(&r[1], "b", 6, -1, "", hide, 0, h, sizeof h);
+    CHECK_MSG(!strcmp(h, "b       finetune   10/10   70.10   70.10    3.20  finished"), "'%s'",
+              h);
 }

@@ -1,5 +1,6 @@
-/* run_list_sort.c: a list of runs in the order of one of its columns (the workbench's `s` and
- * `S` in segp tui FOLDER), and the column heads that say which column sorts and which way. */
+/* run_list_columns.c: the columns of the workbench's list of runs (segp tui FOLDER): the list
+ * in the order of one of them (`s`, `S`), its rows and heads (the sorting column's marked),
+ * and which columns give way on a narrow screen, so that no value is cut. */
 #include "run_list.h"
 
 #include <math.h>
@@ -83,24 +84,77 @@ void run_list_sort(run_summary *runs, int n, int col, int desc) {
     free(idx);
 }
 
-void run_sort_head(int name_w, int col, const char *mark, char *out, size_t n) {
+/* Column I's text in row S ("66.80", "2:52"), or its head with MARK when COL is I. */
+static void cell_of(const run_summary *s, const char *name, int i, int col, const char *mark,
+                    char *out, size_t n) {
+    if (!s) {
+        if (i != col) snprintf(out, n, "%s", cols[i].head);
+        else if (cols[i].left) snprintf(out, n, "%s%s", cols[i].head, mark);
+        else snprintf(out, n, "%s%s", mark, cols[i].head);
+        return;
+    }
+    double v = i == RUN_SORT_LAST ? s->last : i == RUN_SORT_AVG ? s->avg : s->forgetting;
+    int k = (int)(s->wall_s + 0.5);
+    switch (i) {
+    case RUN_SORT_NAME: snprintf(out, n, "%s", name); break;
+    case RUN_SORT_TASKS: snprintf(out, n, "%d/%d", s->tasks_done, s->num_tasks); break;
+    case RUN_SORT_LAST: case RUN_SORT_AVG: case RUN_SORT_FORGET:
+        if (isfinite(v)) snprintf(out, n, "%.2f", v);
+        else snprintf(out, n, "-");
+        break;
+    case RUN_SORT_WALL: /* as cli_fmt_time */
+        if (k >= 3600) snprintf(out, n, "%d:%02d:%02d", k / 3600, k / 60 % 60, k % 60);
+        else snprintf(out, n, "%d:%02d", k / 60, k % 60);
+        break;
+    default: snprintf(out, n, "%s", text_of(s, i));
+    }
+}
+
+void run_list_row(const run_summary *s, const char *name, int name_w, int col,
+                  const char *mark, unsigned hide, int width, char *out, size_t n) {
     size_t k = 0;
-    int x = 0, start = 0; /* cells written; where the column starts in run_summary_line */
+    int x = 0, start = 0; /* cells written; where the column starts */
     out[0] = 0;
     for (int i = 0; i < RUN_SORT_COLUMNS && k + 1 < n; i++) {
-        start += cols[i].gap;
+        if (hide & (1u << i)) continue;
+        start += i ? cols[i].gap : 0;
         int w = i == RUN_SORT_NAME ? name_w : cols[i].w;
-        char label[64];
-        if (i != col) snprintf(label, sizeof label, "%s", cols[i].head);
-        else if (cols[i].left) snprintf(label, sizeof label, "%s%s", cols[i].head, mark);
-        else snprintf(label, sizeof label, "%s%s", mark, cols[i].head);
+        char label[4200];
+        cell_of(s, name, i, col, mark, label, sizeof label);
         int len = utf8_cells(label);
         int pos = cols[i].left ? start : start + w - len;
         if (i && pos < x + 1) pos = x + 1; /* a marked head pushes the next one along */
+        if (i == RUN_SORT_STATE && width > 0 && pos + len > width) {
+            /* the state to its last word that fits ("interrupted", not "interrupted a") */
+            int cut = 0;
+            for (int b = 0, cells = 0; label[b] && pos + cells <= width; b++) {
+                if (label[b] == ' ') cut = b;
+                cells += ((unsigned char)label[b] & 0xc0) != 0x80;
+                if (!label[b + 1] && pos + cells <= width) cut = b + 1;
+            }
+            if (cut > 0) label[cut] = 0;
+            len = utf8_cells(label);
+        }
         int r = snprintf(out + k, n - k, "%*s%s", pos - x, "", label);
         if (r < 0 || (size_t)r >= n - k) break;
         k += (size_t)r;
         x = pos + len;
         start += w;
     }
+    /* the last column's padding ("finished  ") is not kept */
+    while (k > 0 && out[k - 1] == ' ') out[--k] = 0;
+}
+
+unsigned run_list_hide(int name_w, int width, int col) {
+    /* left out first: the split, the method, the wall time; the sorting column stays */
+    static const int order[] = {RUN_SORT_SPLIT, RUN_SORT_METHOD, RUN_SORT_WALL};
+    int need = name_w + 12; /* the state: "finished" and some */
+    for (int i = 1; i < RUN_SORT_STATE; i++) need += cols[i].gap + cols[i].w;
+    unsigned hide = 0;
+    for (int k = 0; k < 3 && need > width; k++) {
+        if (order[k] == col) continue;
+        hide |= 1u << order[k];
+        need -= cols[order[k]].gap + cols[order[k]].w;
+    }
+    return hide;
 }
