@@ -66,6 +66,8 @@ void run_list_sort(run_summary *runs, int n, int col, int desc);
  * be read: run_summary_line. */
 void run_list_row(const run_summary *s, const char *name, int name_w, int col,
                   const char *mark, unsigned hide, int width, char *out, size_t n);
+/* The column whose head (as run_list_row writes the heads) covers cell X, or -1. */
+int run_list_head_at(int name_w, int col, const char *mark, unsigned hide, int x);
 /* The columns to leave out so that a row fits WIDTH cells (the split, then the method, then the
  * wall time; never COL, the sorting one). */
 unsigned run_list_hide(int name_w, int width, int col);

@@ -110,11 +110,16 @@ static void cell_of(const run_summary *s, const char *name, int i, int col, cons
     }
 }
 
-void run_list_row(const run_summary *s, const char *name, int name_w, int col,
-                  const char *mark, unsigned hide, int width, char *out, size_t n) {
+/* The row (see run_list_row); SPAN, when not NULL, receives each column's first cell and the
+ * cell after it (-1 for a column left out). */
+static void layout(const run_summary *s, const char *name, int name_w, int col,
+                   const char *mark, unsigned hide, int width, char *out, size_t n,
+                   int span[RUN_SORT_COLUMNS][2]) {
     size_t k = 0;
     int x = 0, start = 0; /* cells written; where the column starts */
     out[0] = 0;
+    if (span)
+        for (int i = 0; i < RUN_SORT_COLUMNS; i++) span[i][0] = span[i][1] = -1;
     for (int i = 0; i < RUN_SORT_COLUMNS && k + 1 < n; i++) {
         if (hide & (1u << i)) continue;
         start += i ? cols[i].gap : 0;
@@ -138,11 +143,26 @@ void run_list_row(const run_summary *s, const char *name, int name_w, int col,
         int r = snprintf(out + k, n - k, "%*s%s", pos - x, "", label);
         if (r < 0 || (size_t)r >= n - k) break;
         k += (size_t)r;
+        if (span) span[i][0] = pos, span[i][1] = pos + len;
         x = pos + len;
         start += w;
     }
     /* the last column's padding ("finished  ") is not kept */
     while (k > 0 && out[k - 1] == ' ') out[--k] = 0;
+}
+
+void run_list_row(const run_summary *s, const char *name, int name_w, int col,
+                  const char *mark, unsigned hide, int width, char *out, size_t n) {
+    layout(s, name, name_w, col, mark, hide, width, out, n, NULL);
+}
+
+int run_list_head_at(int name_w, int col, const char *mark, unsigned hide, int x) {
+    char line[512];
+    int span[RUN_SORT_COLUMNS][2];
+    layout(NULL, NULL, name_w, col, mark, hide, 0, line, sizeof line, span);
+    for (int i = 0; i < RUN_SORT_COLUMNS; i++)
+        if (x >= span[i][0] && x < span[i][1]) return i;
+    return -1;
 }
 
 unsigned run_list_hide(int name_w, int width, int col) {

@@ -562,6 +562,12 @@ static void on_mouse(tui *t) {
     MEVENT me;
     if (getmouse(&me) != OK) return;
     if (t->canvas->w < MIN_W || t->canvas->h < MIN_H || t->help) return;
+    if (t->listing) { /* the list of runs: no tabs (a click on row 0 opened a hidden view) */
+        int wheel = me.bstate & BUTTON4_PRESSED ? -1 : me.bstate & BUTTON5_PRESSED ? 1 : 0;
+        if (wheel || (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+            tui_runs_mouse(t, me.x, me.y, wheel);
+        return;
+    }
     if (me.y == 0 && (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))) {
         for (int i = 0; i < t->n_views; i++)
             if (me.x >= t->tab_x0[i] && me.x < t->tab_x1[i]) switch_view(t, i);

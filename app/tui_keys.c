@@ -128,6 +128,8 @@ static const tui_key_help list_keys[] = {
     {"s", "sort by the next column: run, method, split, tasks, Last, Avg, Forget, wall, state "
           "(names A-Z, numbers largest first; the column's head is marked)"},
     {"S", "reverse the order"},
+    {"mouse", "click a run to select it, a column's head to sort by it (again: reverse); the "
+              "wheel moves the selection"},
     {"Enter", "open the selected run (its views; Backspace there comes back to this list)"},
     {"?  F1", "this help"},
     {"q  Esc", "quit"},

@@ -132,6 +132,9 @@ void tui_runs_draw(tui *t) {
     /* columns give way whole on a narrow screen ("2:52" read "2" at 60 columns) */
     unsigned hide = run_list_hide(wd, c->w - 1, t->list_sort);
     run_list_row(NULL, NULL, wd, t->list_sort, mark, hide, 0, line, sizeof line);
+    t->list_name_w = wd;
+    t->list_hide = hide;
+    t->list_mark = mark;
     canvas_text(c, 1, 2, c->w - 1, line, dim, COL_DEFAULT, ATTR_BOLD);
     int rows = c->h - 5; /* title, blank, header, ..., blank, status */
     if (rows < 1) rows = 1;
@@ -148,6 +151,7 @@ void tui_runs_draw(tui *t) {
         if (below < err_rows + 1) rows -= err_rows + 1 - (below > 0 ? below : 0);
         if (rows < 3) rows = 3, err_rows = 0;
     }
+    t->list_rows = rows;
     if (t->list_sel < t->list_top) t->list_top = t->list_sel;
     if (t->list_sel >= t->list_top + rows) t->list_top = t->list_sel - rows + 1;
     if (t->list_top < 0) t->list_top = 0;
@@ -193,6 +197,24 @@ static void sort_again(tui *t) {
     for (int i = 0; i < t->n_runs; i++)
         if (!strcmp(t->runs[i].dir, sel)) t->list_sel = i;
     t->dirty = 1;
+}
+
+int tui_runs_mouse(tui *t, int x, int y, int wheel) {
+    if (wheel) return tui_runs_key(t, wheel < 0 ? KEY_UP : KEY_DOWN);
+    if (y == 2 && t->list_mark) { /* a head: sort by its column; the sorting one: reverse */
+        int col = run_list_head_at(t->list_name_w, t->list_sort, t->list_mark, t->list_hide,
+                                   x - 1);
+        if (col < 0) return 0;
+        if (col == t->list_sort) t->list_desc = !t->list_desc;
+        else t->list_sort = col, t->list_desc = run_sort_numeric(col);
+        sort_again(t);
+        return 1;
+    }
+    int i = t->list_top + y - 3;
+    if (y < 3 || y - 3 >= t->list_rows || i >= t->n_runs) return 0;
+    t->list_sel = i;
+    t->dirty = 1;
+    return 1;
 }
 
 /* List keys: 1 when used. */

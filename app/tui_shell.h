@@ -54,6 +54,9 @@ typedef struct {
     run_summary *runs;   /* [n_runs] */
     int n_runs, list_sel, list_top;
     int list_sort, list_desc; /* `s` / `S`: the column it sorts by (RUN_SORT_*), reversed */
+    int list_name_w, list_rows; /* as last drawn, for the mouse: the name column's width, */
+    unsigned list_hide;         /* the rows of runs shown, the columns left out, */
+    const char *list_mark;      /* the sorting head's arrow */
     run_record *open_recs; /* [n_open] records of its unfinished runs, kept open and followed
                             * (a long run's events are read once, then only what it adds) */
     int n_open;
@@ -78,6 +81,8 @@ void tui_runs_free(tui *t);
 void tui_runs_poll(tui *t);
 void tui_runs_draw(tui *t);
 int tui_runs_key(tui *t, int ch);
+/* A click at X, Y (WHEEL 0) or a wheel step (-1 up, 1 down) on the list: 1 when used. */
+int tui_runs_mouse(tui *t, int x, int y, int wheel);
 /* "Last, largest first": how the list is sorted now. */
 void tui_runs_sort_text(const tui *t, char *out, size_t n);
 

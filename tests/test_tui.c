@@ -139,6 +139,26 @@ static void keys(const char *k) { tmux("send-keys -t w %s", k); }
 /* Text typed as is (no key names) */
 static void type(const char *text) { tmux("send-keys -t w -l '%s'", text); }
 
+/* A left click at cell X, Y (0-based), as the terminal reports it (X10: ESC [ M, the button
+ * and the 1-based cell + 32 as bytes; a press, then the release). */
+static void click(int x, int y) {
+    for (int b = 0; b < 2; b++) {
+        char seq[16] = "\033[M", q[64];
+        size_t k = strlen(seq);
+        seq[k++] = (char)(b ? 32 + 3 : 32);
+        seq[k++] = (char)(33 + x);
+        seq[k++] = (char)(33 + y);
+        seq[k] = 0;
+        size_t j = 0; /* single quotes for the shell */
+        for (const char *p = seq; *p && j + 5 < sizeof q; p++) {
+            if (*p == '\'') memcpy(q + j, "'\\''", 4), j += 4;
+            else q[j++] = *p;
+        }
+        q[j] = 0;
+        tmux("send-keys -t w -l '%s'", q);
+    }
+}
+
 TEST(tui_shipped_run_views_export_resize_quit) {
     TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
     const char *run = tpath("tui-default-run", "");
@@ -554,6 +574,18 @@ TEST(tui_list_sorts_by_a_column) {
     keys("s s s s s"); /* Avg, Forget, wall, state, run */
     CHECK(wait_for(" run▲ ", "sorted by run, A-Z", ">b-cut ", NULL));
     CHECK(at(" a-done ") < at(">b-cut "));
+    /* the mouse: a click on a head sorts by its column, again reverses; on a run selects it */
+    click(37, 2); /* "Last" */
+    CHECK(wait_for("▼Last", "sorted by Last, largest first", NULL));
+    click(37, 2);
+    CHECK(wait_for("▲Last", "sorted by Last, smallest first", ">b-cut ", NULL));
+    click(10, 3);
+    CHECK(wait_for(">a-done ", "▲Last", NULL));
+    CHECK(at(">a-done ") < at(" b-cut "));
+    click(3, 2); /* "run" */
+    CHECK(wait_for(" run▲ ", "sorted by run, A-Z", ">a-done ", NULL));
+    keys("j");
+    CHECK(wait_for(">b-cut ", NULL));
     /* 60 columns: split and method give way whole (the wall time read "2"), the state ends at
      * a word */
     tmux("resize-window -t w -x 60 -y 40");
