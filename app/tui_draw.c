@@ -22,8 +22,10 @@ const char *tui_base_name(const char *dir) {
 static void draw_tabs(tui *t) {
     tcanvas *c = t->canvas;
     canvas_fill(c, (trect){0, 0, c->w, 1}, ' ', COL_DEFAULT, COL_DEFAULT);
-    int full = 0;
-    for (int i = 0; i < t->n_views; i++) full += (int)strlen(t->views[i]->name) + 4;
+    /* every tab's name where " N name " and the cell between tabs all fit (without that cell
+     * in the sum, 70-74 columns cut the last name: "6 projecti") */
+    int full = -1;
+    for (int i = 0; i < t->n_views; i++) full += (int)strlen(t->views[i]->name) + 5;
     int x = 0;
     for (int i = 0; i < t->n_views; i++) {
         char s[64];

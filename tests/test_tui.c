@@ -350,6 +350,13 @@ TEST(tui_tab_bar_shortens_a_long_run_name) {
     CHECK(wait_gone(full));
     const char *status = strrchr(capture(), '|');
     CHECK_MSG(status && !strncmp(status, "| finished, read-only   ", 24), "%s", last);
+    /* 72 columns: the tabs but the current one go to their numbers (the last name was cut,
+     * "6 projecti") */
+    tmux("resize-window -t w -x 72 -y 30");
+    CHECK(wait_tab_bar_ends(" 1 overview   2   3   4   5   6             "
+                            "segp default-20261201-052900"));
+    tmux("resize-window -t w -x 75 -y 30");
+    CHECK(wait_tab_bar_ends("5 geometry   6 projection"));
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
     stop();
