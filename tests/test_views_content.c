@@ -598,3 +598,22 @@ TEST(views_geometry_info_keeps_parts_whole) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* j highlights a class: its images are drawn '@', but its text and prototype, drawn after them
+ * and often in the same cell, covered them, so that without colour the plot showed no '@' at
+ * 100 columns; the images now go last. */
+TEST(views_projection_highlight_shows_without_colour) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 9)) return;
+    view *v = view_projection_new();
+    free(view_render(v, &f.s, 100, 28, CHARSET_UNICODE, COLORS_NONE)); /* as the shell: drawn */
+    press(v, &f.s, "j");
+    char *t = view_render(v, &f.s, 100, 28, CHARSET_UNICODE, COLORS_NONE);
+    CHECK(text_has(t, "@ purple triangle"));
+    int ats = 0;
+    for (const char *p = t; (p = strchr(p, '@')); p++) ats++;
+    CHECK_MSG(ats >= 2, "%d '@' (the legend's and the class's images)", ats);
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}

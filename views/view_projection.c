@@ -193,7 +193,9 @@ static void proj_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
             for (int i = 0; i < n; i++) {
                 int kind = td->proj_kind[i];
                 int is_hl = td->proj_class[i] == p->hl;
-                if (kind != order[o] || is_hl != pass) continue;
+                /* the highlighted class's images ('@') last: its text and prototype, often in
+                 * the same cell, covered them, and without colour nothing showed the class */
+                if (kind != order[pass ? PKINDS - 1 - o : o] || is_hl != pass) continue;
                 int old = td->proj_class[i] < td->n_old;
                 pxy[2 * m] = xy[2 * i];
                 pxy[2 * m + 1] = xy[2 * i + 1];
