@@ -635,8 +635,10 @@ static const view_help anc_help[] = {
     {"j/k, arrows up/down", "select an anchor"},
     {"h/l, arrows left/right", "first anchor of the previous / next class"},
     {"PgUp/PgDn, g/G", "select by a page, the first / last anchor"},
-    {"i", "anchor images (thumbnails) / the anchor list (images need colour)"},
-    {"p", "top panels when they do not all fit: losses / distances / per class"},
+    {"i", "anchor images (thumbnails) / the anchor list, in 60+ columns and 23+ rows (images "
+          "need colour)"},
+    {"p", "the top panels where two fit (60+ columns, 23+ rows; from 100x29 all four show): "
+          "losses / distances / per class"},
     {"/", "show only anchors whose target class contains the text"},
     {"v", "the numbers: loss per step and every anchor as tables"},
     {"click, wheel", "select an anchor in the list, move the selection"},
