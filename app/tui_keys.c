@@ -154,13 +154,17 @@ static void draw_help_box(tcanvas *c, const help_line *lines, int n, int *scroll
     int bw = c->w - 2 < 110 ? c->w - 2 : 110, bh = c->h - 2;
     if (bw < 20 || bh < 5) return;
     trect box = {(c->w - bw) / 2, 1, bw, bh};
-    int kw = 0;
+    /* the key column as wide as its keys, up to a fifth of the box (16 cells at least): a
+     * longer key (":charset unicode|block|ascii") takes a row of its own, so that one key does
+     * not squeeze every text into more rows */
+    int kw = 0, kmax = bw / 5 > 16 ? bw / 5 : 16;
     for (int i = 0; i < n; i++)
-        if (lines[i].key && utf8_cells(lines[i].key) > kw) kw = utf8_cells(lines[i].key);
-    if (kw > bw / 3) kw = bw / 3;
+        if (lines[i].key && utf8_cells(lines[i].key) > kw && utf8_cells(lines[i].key) <= kmax)
+            kw = utf8_cells(lines[i].key);
     int tw = bw - kw - 6; /* text column */
 
-    /* lay out the rows (wrapped text continues under the text column) */
+    /* lay out the rows (wrapped text continues under the text column; start -1: a long key
+     * alone) */
     enum { MAX_ROWS = 512 };
     static struct { int line, start, len; } rows[MAX_ROWS];
     int nr = 0;
@@ -169,10 +173,12 @@ static void draw_help_box(tcanvas *c, const help_line *lines, int n, int *scroll
             rows[nr++] = (typeof(rows[0])){i, 0, (int)strlen(lines[i].what)};
             continue;
         }
+        int alone = lines[i].key && utf8_cells(lines[i].key) > kw;
+        if (alone) rows[nr++] = (typeof(rows[0])){i, -1, 0};
         int st[16], ln[16];
         int k = wrap_rows(lines[i].what, tw, st, ln, 16);
         for (int j = 0; j < k && nr < MAX_ROWS; j++)
-            rows[nr++] = (typeof(rows[0])){j ? -1 - i : i, st[j], ln[j]};
+            rows[nr++] = (typeof(rows[0])){j || alone ? -1 - i : i, st[j], ln[j]};
     }
     canvas_fill(c, box, ' ', COL_DEFAULT, COL_DEFAULT);
     canvas_box(c, box, "help: arrows/PgUp/PgDn/Home/End scroll, any other key closes",
@@ -184,6 +190,10 @@ static void draw_help_box(tcanvas *c, const help_line *lines, int n, int *scroll
         int li = rows[*scroll + r].line, cont = li < 0;
         const help_line *l = &lines[cont ? -1 - li : li];
         int x = box.x + 2, y = box.y + 1 + r;
+        if (rows[*scroll + r].start < 0) {
+            canvas_text(c, x, y, bw - 4, l->key, color_fg(c), COL_DEFAULT, ATTR_BOLD);
+            continue;
+        }
         char text[256];
         int len = rows[*scroll + r].len < 255 ? rows[*scroll + r].len : 255;
         memcpy(text, l->what + rows[*scroll + r].start, (size_t)len);

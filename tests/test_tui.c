@@ -209,6 +209,16 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     CHECK(wait_for(":quit  :q", NULL));
     keys("Home");
     CHECK(wait_for("Global keys", NULL));
+    /* at 80 columns one long key (":charset unicode|block|ascii") made the key column 27
+     * cells and wrapped most texts; it now takes a row of its own */
+    tmux("resize-window -t w -x 80 -y 24");
+    CHECK(wait_for("│ q  Esc         quit (asks first while a task trains; finished tasks stay ",
+                   NULL));
+    keys("End");
+    CHECK(wait_for("│ :charset unicode|block|ascii      ", NULL));
+    keys("Home");
+    CHECK(wait_for("│ Global keys ", NULL));
+    tmux("resize-window -t w -x 120 -y 24");
     keys("Escape");
     CHECK(wait_gone("Global keys"));
     tmux("resize-window -t w -x 120 -y 40");
