@@ -189,3 +189,29 @@ TEST(view_overview_progress_line_keeps_parts_whole) {
     r.run_done = 1;
     run_record_free(&r);
 }
+
+/* v at 60 columns: the table was cut at the edge mid-value ("held-ou", "71.2" for 71.25); its
+ * columns now show whole or not at all, "classes" given up first. */
+TEST(view_overview_numbers_keep_columns_whole) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9, .show_numbers = 1};
+    s.live.read_only = 1;
+    view *v = view_overview_new();
+    char *t = view_render(v, &s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\n task      A_t      Avg      old       new  held-out\n"));
+    CHECK(text_has(t, "\n    1    98.00    98.00        -     98.00     71.25\n"));
+    CHECK(text_has(t, "\n   10    66.80    77.40    66.56     69.00     71.50\n"));
+    free(t);
+    t = view_render(v, &s, 98, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\n task  classes      A_t      Avg      old       new  held-out  CLIP A_t"
+                      "      b/c      wall   steps\n"));
+    free(t);
+    t = view_render(v, &s, 97, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\n task      A_t      Avg      old       new  held-out  CLIP A_t      b/c"
+                      "      wall   steps\n"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}

@@ -269,13 +269,45 @@ static void draw_acc(tcanvas *c, trect box, const wb_state *s) {
     free(acc);
 }
 
+/* The table's columns: right-aligned in these widths, a space before each but the first. */
+enum { NUM_COLS = 11 };
+static const int num_w[NUM_COLS] = {5, 8, 8, 8, 8, 9, 9, 9, 8, 9, 7};
+
+/* CELLS as the columns SHOWN (a mask) lay them out, in W cells. */
+static void draw_cols(tcanvas *c, int x, int y, int w, char cells[NUM_COLS][32], unsigned shown,
+                      int fg, int attr) {
+    char line[256];
+    size_t k = 0;
+    line[0] = 0;
+    for (int i = 0; i < NUM_COLS && k + 1 < sizeof line; i++)
+        if (shown & (1u << i))
+            k += (size_t)snprintf(line + k, sizeof line - k, "%s%*s", k ? " " : "", num_w[i],
+                                  cells[i]);
+    canvas_text(c, x, y, w, line, fg, COL_DEFAULT, attr);
+}
+
 static void draw_numbers(tcanvas *c, trect a, const wb_state *s) {
     const run_record *r = s->rec;
     int fg = color_fg(c), dim = color_dim(c);
     int has_clip = r->R_clip != NULL;
-    canvas_printf(c, a.x, a.y, a.w, dim, COL_DEFAULT, ATTR_BOLD,
-                  "%5s %8s %8s %8s %8s %9s %9s %9s %8s %9s %7s", "task", "classes", "A_t", "Avg",
-                  "old", "new", "held-out", has_clip ? "CLIP A_t" : "", "b/c", "wall", "steps");
+    /* the columns that fit whole, "classes" given up first (at 60 columns the held-out column
+     * read "71.2" for 71.25) */
+    unsigned shown = 0;
+    int total = NUM_COLS - 1;
+    for (int i = 0; i < NUM_COLS; i++) total += num_w[i];
+    for (int i = 0, u = 0; i < NUM_COLS; i++) {
+        if (i == 1 && a.w < total) continue;
+        int need = (u ? 1 : 0) + num_w[i];
+        if (u + need > a.w) break;
+        u += need;
+        shown |= 1u << i;
+    }
+    char cells[NUM_COLS][32];
+    static const char *const head[NUM_COLS] = {"task", "classes", "A_t", "Avg", "old", "new",
+                                               "held-out", "CLIP A_t", "b/c", "wall", "steps"};
+    for (int i = 0; i < NUM_COLS; i++)
+        snprintf(cells[i], sizeof cells[i], "%s", i == 7 && !has_clip ? "" : head[i]);
+    draw_cols(c, a.x, a.y, a.w, cells, shown, dim, ATTR_BOLD);
     /* in too few lines the selected and the newest finished task stay, and a line says what
      * is left out */
     int T = r->num_tasks, pin[2] = {s->task, r->tasks_done - 1};
@@ -288,20 +320,21 @@ static void draw_numbers(tcanvas *c, trect a, const wb_state *s) {
             continue;
         }
         const run_task_metrics *m = &r->task[t];
-        char v[8][32], w[32];
         double vals[7] = {m->acc, m->avg_acc, m->old_acc, m->new_acc, m->heldout_acc,
                           has_clip ? m->clip_acc : NAN, m->bc_ratio};
+        snprintf(cells[0], sizeof cells[0], "%d", t + 1);
+        snprintf(cells[1], sizeof cells[1], "%d", r->task_size[t]);
         for (int i = 0; i < 7; i++) {
             if (t < r->tasks_done && m->valid && isfinite(vals[i]))
-                snprintf(v[i], sizeof v[i], i == 6 ? "%.3f" : "%.2f", vals[i]);
-            else snprintf(v[i], sizeof v[i], "-");
+                snprintf(cells[2 + i], sizeof cells[0], i == 6 ? "%.3f" : "%.2f", vals[i]);
+            else snprintf(cells[2 + i], sizeof cells[0], i == 5 && !has_clip ? "" : "-");
         }
-        fmt_time(t < r->tasks_done && r->task_wall_s ? r->task_wall_s[t] : NAN, w, sizeof w);
+        fmt_time(t < r->tasks_done && r->task_wall_s ? r->task_wall_s[t] : NAN, cells[9],
+                 sizeof cells[9]);
         int steps = 0;
         for (int i = 0; i < r->n_steps; i++) steps += r->steps[i].task == t;
-        canvas_printf(c, a.x, a.y + 1 + k, a.w, fg, COL_DEFAULT, t == s->task ? ATTR_REVERSE : 0,
-                      "%5d %8d %8s %8s %8s %9s %9s %9s %8s %9s %7d", t + 1, r->task_size[t], v[0],
-                      v[1], v[2], v[3], v[4], has_clip ? v[5] : "", v[6], w, steps);
+        snprintf(cells[10], sizeof cells[10], "%d", steps);
+        draw_cols(c, a.x, a.y + 1 + k, a.w, cells, shown, fg, t == s->task ? ATTR_REVERSE : 0);
     }
     free(row);
 }
