@@ -3,8 +3,9 @@
  * view with the run's numbers, help, `:` commands, export on `e`, resizes down to 40x12 and
  * below (the "too small" notice) and back, and quits leaving the terminal sane; a tiny new run
  * pauses after each task, steps on `n`, stops on `q` at a boundary and resumes on `r`.
- * Screens are polled with a deadline (a failure, never a timing assertion). Skipped with the
- * reason when tmux is missing (CI installs it). */
+ * The list of runs (segp tui FOLDER) is sorted and clicked. Screens are polled with a deadline
+ * (a failure, never a timing assertion). Skipped with the reason when tmux is missing (CI
+ * installs it). What needs no screen: test_tui_messages.c. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 #include "core/common.h"
 #include "run/run_record.h"
 #include "test.h"
-#include "app/tui.h"
 
 #define DEADLINE_S 300.0 /* generous: the sanitizer build on a busy machine */
 
@@ -745,57 +745,6 @@ TEST(tui_exit_status_after_signal_and_failed_run) {
     CHECK_MSG(strstr(last, "segp: error: ") && strstr(last, "not-a-model.safetensors"),
               "after the screen: %s", last);
     stop();
-}
-
-#define CHECK_MSG_IS(want) CHECK_MSG(!strcmp(m, want), "message '%s'", m)
-
-/* The export message fits the width given by shortening the folder, then by naming fewer
- * files; a name is whole or absent */
-TEST(tui_export_message_keeps_names_whole) {
-    char m[1024];
-    const char *dir = "/tmp/some/where/run/exports";
-    const char *data = "overview_steps.csv, overview_tasks.csv";
-    tui_export_message(m, sizeof m, 200, 0, dir, "accuracy-curve.png", data, "");
-    CHECK_MSG_IS("exported to /tmp/some/where/run/exports: accuracy-curve.png (+ .csv), "
-                 "overview_steps.csv, overview_tasks.csv");
-    tui_export_message(m, sizeof m, 90, 0, dir, "accuracy-curve.png", data, "");
-    CHECK_MSG_IS("exported to …/exports: accuracy-curve.png (+ .csv), overview_steps.csv, "
-                 "overview_tasks.csv");
-    tui_export_message(m, sizeof m, 89, 1, dir, "accuracy-curve.png", data, "");
-    CHECK_MSG_IS("exported 4 files to .../exports: accuracy-curve.png (+ .csv), "
-                 "overview_steps.csv, +1 more");
-    tui_export_message(m, sizeof m, 40, 0, dir, "accuracy-curve.png", data, "");
-    CHECK_MSG_IS("exported 4 files to …/exports");
-    /* no figure: the data, then the reason (cut at the end of the line if need be) */
-    tui_export_message(m, sizeof m, 89, 0, dir, NULL, data, "; no figure: no finished task");
-    CHECK_MSG_IS("exported 2 files to …/exports: overview_steps.csv, +1 more; no figure: "
-                 "no finished task");
-    /* a folder of one part is not elided */
-    tui_export_message(m, sizeof m, 200, 0, "out", NULL, "a.csv", "");
-    CHECK_MSG_IS("exported to out: a.csv");
-}
-
-TEST(tui_refuses_bad_input_plainly) {
-    char out[4096];
-    /* not a run directory and not a config: a message naming the file, before any screen */
-    const char *dir = tpath("tui-not-a-run", "");
-    mkdirs(dir);
-    char args[1200];
-    snprintf(args, sizeof args, "tui '%s' </dev/null", dir);
-    CHECK(test_run_segp(args, out, sizeof out) == 1);
-    CHECK_MSG(strstr(out, "config.json"), "output: %s", out);
-    /* a corrupt config.json in a run directory */
-    write_text(tpath("tui-not-a-run/config.json", ""), "{\"method\": ");
-    CHECK(test_run_segp(args, out, sizeof out) == 1);
-    CHECK_MSG(strstr(out, "config.json"), "output: %s", out);
-    CHECK(test_run_segp("tui --charset braille", out, sizeof out) == 2);
-    CHECK(strstr(out, "--charset 'braille'"));
-    CHECK(test_run_segp("tui --help", out, sizeof out) == 0);
-    CHECK(strstr(out, "usage: segp tui"));
-    /* a finished run without a terminal: refused with a message, nothing written */
-    snprintf(args, sizeof args, "tui sample_runs/default-run </dev/null");
-    CHECK(test_run_segp(args, out, sizeof out) == 1);
-    CHECK_MSG(strstr(out, "needs a terminal"), "output: %s", out);
 }
 
 /* A run directory cut short by a crash or a bad copy: a task's file is truncated and the last
