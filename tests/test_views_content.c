@@ -168,18 +168,26 @@ TEST(views_anchors_task5) {
 }
 
 /* The most drifting old class of the task, from the per-image arrays. */
-static int top_drift_class(const run_task_data *td, const char *substr, const run_record *r) {
+/* The old class (whose name holds SUBSTR, NULL: any) of the most mean drift, or with LEAST of
+ * the least. */
+static int drift_class_at_end(const run_task_data *td, const char *substr, const run_record *r,
+                              int least) {
     int best = -1;
-    double best_v = -1;
+    double best_v = 0;
     for (int p = 0; p < td->n_old; p++) {
         if (substr && !strstr(run_class_name(r, td->labels[p]), substr)) continue;
         double sum = 0;
         int n = 0;
         for (int i = 0; i < td->n_drift; i++)
             if (td->drift_class[i] == p) sum += td->drift[i], n++;
-        if (n && sum / n > best_v) best_v = sum / n, best = p;
+        if (n && (best < 0 || (least ? sum / n < best_v : sum / n > best_v)))
+            best_v = sum / n, best = p;
     }
     return best;
+}
+
+static int top_drift_class(const run_task_data *td, const char *substr, const run_record *r) {
+    return drift_class_at_end(td, substr, r, 0);
 }
 
 TEST(views_drift_task5) {
@@ -222,15 +230,26 @@ TEST(views_drift_task5) {
         CHECK(whole > 0);
         free(t);
     }
-    /* the filter hides classes; o ranks the new classes; r reverses */
+    /* the filter hides classes; s puts the least drift first, and s again the most */
     snprintf(f.s.filter, sizeof f.s.filter, "square");
     char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     int topsq = top_drift_class(&f.td, "square", &f.rec);
-    char first[96];
+    int lastsq = drift_class_at_end(&f.td, "square", &f.rec, 1);
+    CHECK(topsq >= 0 && lastsq >= 0 && topsq != lastsq);
+    char first[96], least[96];
     snprintf(first, sizeof first, " 1 %.10s", run_class_name(&f.rec, f.td.labels[topsq]));
+    snprintf(least, sizeof least, " 1 %.10s", run_class_name(&f.rec, f.td.labels[lastsq]));
     CHECK(text_has(t, first));
     CHECK(text_lacks(t, "hexagon"));
     CHECK(text_lacks(t, "triangle"));
+    free(t);
+    CHECK_EQ_INT(v->key(v, 's', &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK_MSG(text_has(t, least) && text_lacks(t, first), "s: '%s' not first", least);
+    free(t);
+    CHECK_EQ_INT(v->key(v, 's', &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, first));
     free(t);
     f.s.filter[0] = 0;
     /* the wheel scrolls the ranking */
