@@ -236,3 +236,26 @@ TEST(benchmark_shapes_kept_renders_are_the_renders) {
     }
     benchmark_free(b);
 }
+
+/* What the kept renders hold, for the memory check before a run: every drawn image of a split
+ * that fits in 512 MB whole, at the size it is drawn at; nothing for a split too large, or
+ * shapes drawn at another size (benchmark.image_size) and resized. */
+TEST(benchmark_shapes_kept_bytes) {
+    benchmark_params p = benchmark_default_params();
+    p.train_per_class = 5000; /* 500,000 items: 384 MB at 16 px, 600 MB at 20 px */
+    p.test_per_class = 1;
+    benchmark *b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_NEAR(benchmark_kept_bytes(b, BENCH_TRAIN, 16, 1000), 1000.0 * 768, 0);
+    CHECK_NEAR(benchmark_kept_bytes(b, BENCH_TRAIN, 20, 1000), 0, 0);
+    CHECK_NEAR(benchmark_kept_bytes(b, BENCH_TEST, 20, 100), 100.0 * 1200, 0);
+    benchmark_free(b);
+    p.image_size = 32; /* drawn at 32 px, then cropped to the model's size: not kept */
+    b = benchmark_open(&p);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (!b) return;
+    CHECK_NEAR(benchmark_kept_bytes(b, BENCH_TEST, 20, 100), 0, 0);
+    CHECK_NEAR(benchmark_kept_bytes(b, BENCH_TEST, 32, 100), 100.0 * 3072, 0);
+    benchmark_free(b);
+}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "cl/anchors.h"
 #include "cl/cl_config.h"
 #include "cl/methods.h"
 #include "core/common.h"
@@ -220,6 +221,92 @@ TEST(run_step_memory_refused) {
         CHECK_MSG(strstr(out, want), "%s: '%s' not in: %s", cmds[k], want, out);
         CHECK_MSG(!dir_has(dir, ""), "%s made %s", cmds[k], dir);
     }
+    test_all_threads();
+}
+
+/* The phases after a step were not counted: a run whose step fitted was killed by the OOM
+ * killer while building SeGP-CL's anchors (a 1,000,000-image task with anchors.per_class
+ * 100000: 2,000,000 anchors of 48-pixel floats, twice, for task 3's 20 old classes), after its
+ * run directory was made and two tasks had trained, in an evaluation (a chunk per thread) or in
+ * the analytics (10,000,000 test images of 10 tasks, each with its logits against the seen
+ * classes). Refused by the phase's key with both sizes, before any folder; ablate names the
+ * first variant that builds anchors. */
+TEST(run_phase_memory_refused) {
+    test_one_thread();
+    const char *cfg = tiny_config("mem-phase", "segp", "");
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    cl_config cc = cl_config_default();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = cc.train.rank;
+    dpgd_params p = dpgd_default_params();
+    p.k_seed = 100000, p.k_adv = cc.segp.k_adv;
+    const double gib = 1073741824.0, px = 3.0 * 48 * 48, e = mc.embed_dim;
+    double model = step_memory_model_bytes(&mc, &lp, 1), have = step_memory_physical();
+    /* beside the build: task 2's evaluation (tasks 1-3, 150 test images) and the pretrained
+     * embeddings of the same 150, the test split's kept renders (500 items fit in 512 MB) */
+    double need = model + 150 * px + 4 * e * 300 +
+                  dpgd_build_bytes(&mc, 1000000, 20, &p, 1, lp.rank, lp.targets);
+    TEST_NEEDS(have > 0 && have < need, "this machine holds the anchors (%.0f GiB)", have / gib);
+    char dir[512], args[1500], want[800];
+    const char *cmds[2] = {"run", "ablate"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(dir, sizeof dir, "%s/mem-phase-%s", test_tmpdir(), cmds[k]);
+        snprintf(args, sizeof args, "%s %s --set benchmark.train_per_class=100000 --set "
+                 "anchors.per_class=100000 --out %s", cmds[k], cfg, dir);
+        CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+        snprintf(want, sizeof want, "%skey 'anchors.per_class' = 100000 (task 3: 2000000 anchors "
+                 "for 20 old classes, each a PGD of key 'anchors.steps', from its 1000000 "
+                 "training images, on 1 thread, with model sample_runs/models/shapes-clip."
+                 "safetensors): building the anchors needs at least %.1f GiB and this machine "
+                 "has %.1f GiB of memory (expected a smaller anchors.per_class, fewer threads "
+                 "(OMP_NUM_THREADS) or a smaller model)", k ? "variant \"acgd\": " : "",
+                 need / gib, have / gib);
+        CHECK_MSG(strstr(out, want), "%s: '%s' not in: %s", cmds[k], want, out);
+        CHECK_MSG(!dir_has(dir, ""), "%s made %s", cmds[k], dir);
+    }
+    /* the evaluation after task 10 on 3000 threads: a chunk of eval.batch_size 256 images on
+     * each (3000 of the 39,063 chunks run side by side), beside the student's embeddings of
+     * the 10,000,000 test images and the previous evaluation's, and the 1,000 training images
+     * kept (the test split is too large to keep) */
+    double all = 1e7;
+    need = model + 1000 * px + 4 * e * 2 * all +
+           3000.0 * (double)benchmark_image_embeddings_bytes(&mc, 256, lp.rank, lp.targets);
+    TEST_NEEDS(have < need, "this machine holds the evaluation (%.0f GiB)", have / gib);
+    setenv("OMP_NUM_THREADS", "3000", 1);
+    snprintf(dir, sizeof dir, "%s/mem-phase-eval", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --set benchmark.test_per_class=100000 --set "
+             "run.max_tasks=10 --set analytics.enabled=false --set eval.batch_size=256 "
+             "--out %s", cfg, dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    setenv("OMP_NUM_THREADS", "1", 1);
+    snprintf(want, sizeof want, "key 'eval.batch_size' = 256 (task 10: 10000000 test images in "
+             "chunks of 256 on 3000 threads, logits against 100 classes, with model "
+             "sample_runs/models/shapes-clip.safetensors): the evaluation needs at least %.1f "
+             "GiB and this machine has %.1f GiB of memory (expected a smaller eval.batch_size, "
+             "fewer threads (OMP_NUM_THREADS), fewer test images or a smaller model)",
+             need / gib, have / gib);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
+    /* the analytics of task 10: every embedding of the 10,000,000 test images (the student's,
+     * the teacher's, the pretrained model's), the drift's three logit arrays (100 + 2 x 90
+     * classes a row), the class texts; beside them the 1,000 training images kept */
+    need = model + 1000 * px + 4 * e * 3 * all + 4 * e * 6 * 100 + 4 * all * 280;
+    if (have >= need) {
+        test_all_threads();
+        TEST_NEEDS(0, "this machine holds the analytics (%.0f GiB)", have / gib);
+    }
+    snprintf(dir, sizeof dir, "%s/mem-phase-analytics", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --set benchmark.test_per_class=100000 --set "
+             "run.max_tasks=10 --out %s", cfg, dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "key 'analytics.enabled' (task 10: logits of 10000000 test "
+             "images against 100 classes, with model sample_runs/models/shapes-clip.safetensors"
+             "): the analytics' drift needs at least %.1f GiB and this machine has %.1f GiB of "
+             "memory (expected analytics.enabled false, fewer test images or a smaller model)",
+             need / gib, have / gib);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
     test_all_threads();
 }
 

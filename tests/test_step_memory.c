@@ -1,13 +1,18 @@
 /* test_step_memory.c: the bytes a training step needs (train/step_memory.h), measured without a
  * model: the activations clip_acts_bytes gives are what a real forward allocates, the LoRA and
  * parameter sizes are those of a made model and state, and the step's total adds up its parts.
- * The refusals by key are in test_run_config.c (run, ablate) and test_pretrain.c. */
+ * The other phases of a run are counted the same way (anchors, evaluation, projections). The
+ * refusals by key are in test_run_config.c (run, ablate) and test_pretrain.c. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/anchors.h"
 #include "core/common.h"
+#include "metrics/analytics.h"
+#include "metrics/projection.h"
 #include "model/clip.h"
 #include "model/lora.h"
+#include "model/zeroshot.h"
 #include "test.h"
 #include "train/step_memory.h"
 
@@ -118,4 +123,68 @@ TEST(step_memory_bytes_add_up) {
              2 * have / 1073741824.0, have / 1073741824.0);
     CHECK_MSG(!strncmp(segp_last_error(), "key 'x' = 1: a training step needs at least ", 43) &&
                   strstr(segp_last_error(), want), "%s", segp_last_error());
+}
+
+/* The anchor build's peak: the pool, its embeddings and scores, the anchors' arrays and seeds,
+ * and per thread that runs a chunk one arena and the chunk's buffers: 150 anchors (5 seeds of
+ * 30 old classes) in 38 chunks of 4, a pool of 40 in 10 chunks of 4. A thread without a chunk
+ * adds nothing; the build was uncounted, so a run was killed there after task 1 had trained. */
+TEST(phase_memory_anchors) {
+    clip_config c = tiny_clip();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = 4;
+    dpgd_params p = dpgd_default_params(); /* pgd, 5 seeds, 10 steps, batch 64 */
+    double img = 3.0 * 16 * 16, e = c.embed_dim, n = 150;
+    double shared = 40 * img + 4 * 40 * e + 8.0 * 40 * 30;
+    double pass_pool = (double)clip_acts_bytes(&c, 0, 4, 17, 0, 4, lp.targets) + 16 * (img + e);
+    double pass_pgd = (double)clip_acts_bytes(&c, 0, 4, 17, 1, 4, lp.targets) +
+                      16 * (2 * img + 2 * e + 2);
+    double anchors = 4 * n * (img + 2 * e + 2 * 11) + 4 * n * img;
+    const int threads[3] = {1, 8, 64}, pgd_busy[3] = {1, 8, 38};
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(dpgd_build_bytes(&c, 40, 30, &p, threads[i], 4, lp.targets),
+                   shared + anchors + pgd_busy[i] * pass_pgd, 0);
+    /* the seeds alone: no PGD, no kept activations; the scoring pass on 10 threads at most */
+    p.source = ANCHORS_SEEDS;
+    double seeds = shared + 4 * n * (img + 2 * e + 2);
+    double pool64 = shared + 10 * pass_pool;
+    CHECK_NEAR(dpgd_build_bytes(&c, 40, 30, &p, 64, 4, lp.targets),
+               pool64 > seeds ? pool64 : seeds, 0);
+    /* a larger anchors.per_class grows it by the anchors' floats */
+    p.source = ANCHORS_PGD, p.k_seed = 50; /* 1500 anchors, 24 a chunk: 63 chunks */
+    double big = dpgd_build_bytes(&c, 40, 30, &p, 1, 4, lp.targets);
+    CHECK_NEAR(big, shared + 4 * 1500 * (2 * img + 2 * e + 22) +
+                        (double)clip_acts_bytes(&c, 0, 24, 17, 1, 4, lp.targets) +
+                        4 * 24 * (2 * img + 2 * e + 2), 0);
+}
+
+/* An evaluation chunk: its 8-bit and float pixels (at most 256 a call) and the encoder's arena
+ * of up to 32 images with their pixels and embeddings. */
+TEST(phase_memory_eval_chunk) {
+    clip_config c = tiny_clip();
+    double img = 3.0 * 16 * 16, e = c.embed_dim;
+    CHECK_EQ_INT(clip_encode_images_bytes(&c, 10, 0, 0),
+                 clip_acts_bytes(&c, 0, 10, 17, 0, 0, 0) + (size_t)(4 * 10 * (img + e)));
+    CHECK_EQ_INT(clip_encode_images_bytes(&c, 1000, 4, LORA_Q),
+                 clip_acts_bytes(&c, 0, 32, 17, 0, 4, LORA_Q) + (size_t)(4 * 32 * (img + e)));
+    CHECK_EQ_INT(benchmark_image_embeddings_bytes(&c, 10, 0, 0),
+                 (size_t)(10 * img * 5) + clip_encode_images_bytes(&c, 10, 0, 0));
+    CHECK_EQ_INT(benchmark_image_embeddings_bytes(&c, 65536, 0, 0),
+                 (size_t)(256 * img * 5) + clip_encode_images_bytes(&c, 256, 0, 0));
+    CHECK_EQ_INT(benchmark_image_embeddings_bytes(&c, 0, 0, 0), 0);
+}
+
+/* The projections: t-SNE holds two dense n x n double matrices; the points are the ones
+ * analytics_write selects (test_analytics.c: cap 30 over 5 classes of 5 images, with
+ * prototypes and 2 anchors of each of 3 old classes, is 26 points, 2 a class). */
+TEST(phase_memory_projection) {
+    CHECK_NEAR(proj_tsne_bytes(100), 16.0 * 100 * 100 + 1600, 0);
+    CHECK_NEAR(proj_tsne_bytes(20000), 6.4e9 + 320000, 0);
+    int img[5] = {5, 5, 5, 5, 5}, anc[5] = {2, 2, 2, 0, 0}, none[5] = {0}, k = -1;
+    CHECK_EQ_INT(analytics_projection_points(5, 30, 1, img, anc, &k), 26);
+    CHECK_EQ_INT(k, 2);
+    CHECK_EQ_INT(analytics_projection_points(5, 30, 0, img, none, &k), 30);
+    CHECK_EQ_INT(k, 5);
+    CHECK_EQ_INT(analytics_projection_points(5, 1000, 1, img, anc, NULL), 41);
+    CHECK_EQ_INT(analytics_projection_points(5, 3, 1, img, anc, NULL), 3);
 }

@@ -97,6 +97,29 @@ static int chunk_size(int n, int batch) {
     return k < batch ? k : batch;
 }
 
+double dpgd_build_bytes(const clip_config *mc, int n_pool, int n_old, const dpgd_params *p,
+                        int threads, int lora_rank, uint32_t lora_targets) {
+    int pgd = p->source == ANCHORS_PGD, k_adv = pgd ? p->k_adv : 0, e = mc->embed_dim;
+    int tv = mc->grid * mc->grid + 1;
+    double n = (double)p->k_seed * n_old, img = 3.0 * mc->resolution * mc->resolution, f = 4;
+    /* the pool, its embeddings and scores: held through the build */
+    double shared = n_pool * img + f * n_pool * e + 8.0 * n_pool * n_old;
+    /* the scoring pass: a clean forward per chunk, its pixels and embeddings */
+    int cp = chunk_size(n_pool, p->batch), np = (n_pool + cp - 1) / cp;
+    double pass = (double)clip_acts_bytes(mc, 0, cp, tv, 0, lora_rank, lora_targets) +
+                  f * cp * (img + e);
+    double peak = shared + (np < threads ? np : threads) * pass;
+    /* the anchors: pixels, embeddings at seed and end, the loss record */
+    double anchors = f * n * (img + 2.0 * e + 2.0 * (k_adv + 1));
+    if (!pgd) return peak > shared + anchors ? peak : shared + anchors;
+    /* PGD rounds: a kept forward and a backward to the pixels per chunk, the seeds beside */
+    int ca = chunk_size((int)n, p->batch), na = (int)((n + ca - 1) / ca);
+    pass = (double)clip_acts_bytes(mc, 0, ca, tv, 1, lora_rank, lora_targets) +
+           f * ca * (2.0 * img + 2.0 * e + 2.0);
+    double rounds = shared + anchors + f * n * img + (na < threads ? na : threads) * pass;
+    return peak > rounds ? peak : rounds;
+}
+
 /* Chunk C of N items: its first item and size. */
 static int chunk_of(const builder *b, int c, int n, int *k) {
     int i0 = c * b->chunk;

@@ -17,58 +17,62 @@
 #include "train/train_options.h"
 
 /* The training classes of task T (joint: every class of the run) and the first L_cls candidate:
- * what cl_train_task trains and cl_train_check_memory measures. */
+ * what cl_train_task trains and cl_train_memory measures. */
 static void task_classes(const cl_runner *r, int t, int *first, int *last, int *c0) {
     *first = r->method->joint ? 0 : r->task_start[t];
     *last = r->method->joint ? r->task_start[r->T] : r->task_start[t + 1];
     *c0 = !strcmp(r->cfg.cls_classes, "seen") ? 0 : *first;
 }
 
-int cl_train_check_memory(const cl_runner *r, const clip_config *mc) {
+double cl_train_memory(const cl_runner *r, const clip_config *mc, clip_lora_params *lp,
+                       step_memory *worst, char *what, size_t what_size, const char **advice) {
     const cl_config *c = &r->cfg;
-    if (!r->method->trains) return 0;
+    if (!r->method->trains) return -1;
     int nc = benchmark_num_classes(r->bench);
     int *count = segp_calloc((size_t)nc, sizeof *count);
     for (int i = 0; i < benchmark_count(r->bench, BENCH_TRAIN); i++)
         count[benchmark_label(r->bench, BENCH_TRAIN, i)]++;
-    clip_lora_params lp = clip_lora_default_params();
-    lp.rank = c->train.rank;
-    lp.alpha = c->train.alpha;
+    *lp = clip_lora_default_params();
+    lp->rank = c->train.rank;
+    lp->alpha = c->train.alpha;
     optim_kind kind = OPTIM_SGD;
     optim_kind_parse(c->train.optimizer, "train.optimizer", &kind); /* checked before */
-    step_memory worst = {0};
     double worst_bytes = -1;
     int worst_t = 0, worst_n = 0, worst_anchors = 0;
+    int64_t drawn = 0; /* the training images drawn by the end of the task */
     for (int t = 0; t < (r->method->joint ? 1 : r->T); t++) {
         int first, last, c0;
         task_classes(r, t, &first, &last, &c0);
         int n = 0, n_img = 0, n_txt = 0;
         for (int k = first; k < last; k++) n += count[r->order[k]];
+        drawn += n;
         if (r->method->step_rows) r->method->step_rows(c, last, last - first, &n_img, &n_txt);
         /* the step (cl_train_task): a batch of data images plus the method's rows, the L_cls
-         * prompts plus its prompts; beside it the task's images cached as 8-bit RGB */
-        step_memory s = {.mc = mc, .lora = &lp, .lora_copies = 1 /* the teacher */,
+         * prompts plus its prompts; beside it the task's images cached as 8-bit RGB, and the
+         * benchmark's kept renders of every training image drawn so far */
+        step_memory s = {.mc = mc, .lora = lp, .lora_copies = 1 /* the teacher */,
                          .optim_slots = kind == OPTIM_ADAMW ? 2 : 1,
                          .n_img = (c->train.batch_size < n ? c->train.batch_size : n) + n_img,
                          .n_txt = last - c0 + n_txt, .txt_tokens = 2,
-                         .cache = (double)n * 3 * mc->resolution * mc->resolution};
+                         .cache = (double)n * 3 * mc->resolution * mc->resolution +
+                                  benchmark_kept_bytes(r->bench, BENCH_TRAIN, mc->resolution,
+                                                       drawn)};
         double b = step_memory_bytes(&s);
         if (b > worst_bytes) {
-            worst = s, worst_bytes = b, worst_t = t, worst_n = n, worst_anchors = n_img;
+            *worst = s, worst_bytes = b, worst_t = t, worst_n = n, worst_anchors = n_img;
         }
     }
     free(count);
-    if (worst_bytes < 0) return 0;
-    char anchors[64] = "", what[1400];
+    if (worst_bytes < 0) return -1;
+    char anchors[64] = "";
     if (worst_anchors)
         snprintf(anchors, sizeof anchors, " + %d anchors of key 'acgd.batch'", worst_anchors);
-    snprintf(what, sizeof what, "key 'train.batch_size' = %d (task %d: %d of its %d training "
+    snprintf(what, what_size, "key 'train.batch_size' = %d (task %d: %d of its %d training "
              "images per step%s, with model %s)", c->train.batch_size, worst_t + 1,
-             worst.n_img - worst_anchors, worst_n, anchors, c->model);
-    return step_memory_check(&worst, what,
-                             worst_anchors ? "a smaller train.batch_size or acgd.batch, or a "
-                                             "smaller model"
-                                           : "a smaller train.batch_size, or a smaller model");
+             worst->n_img - worst_anchors, worst_n, anchors, c->model);
+    *advice = worst_anchors ? "a smaller train.batch_size or acgd.batch, or a smaller model"
+                            : "a smaller train.batch_size, or a smaller model";
+    return worst_bytes;
 }
 
 /* Seed of task t's data order and augmentation: a stream of the run seed. */

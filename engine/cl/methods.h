@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "cl/anchors.h"
 #include "cl/cl_config.h"
 #include "data/benchmark.h"
 #include "model/clip.h"
@@ -72,6 +73,11 @@ typedef struct cl_method {
     /* The most rows extend_batch appends to a step of a task of N_SEEN classes, N_CURRENT of
      * them new (images, prompts): for the memory check before the run (runner_internal.h). */
     void (*step_rows)(const cl_config *cfg, int n_seen, int n_current, int *n_img, int *n_txt);
+    /* The anchors before_task builds for task TASK of N_SEEN classes, N_CURRENT of them new:
+     * the old classes they serve (0: none) and the build's parameters into *P, for the memory
+     * check before the run. */
+    int (*task_anchors)(const cl_config *cfg, int task, int n_seen, int n_current,
+                        dpgd_params *p);
     /* Append loss terms after L_cls (terms[0]); returns how many were added. */
     int (*add_terms)(void *state, cl_task_ctx *ctx, loss_term *terms, int max);
     int (*after_task)(void *state, cl_task_ctx *ctx);

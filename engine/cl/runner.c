@@ -116,13 +116,14 @@ static int setup_plan(cl_runner *r) {
         free(count);
         if (rc) return -1;
     }
-    /* a step that cannot fit in memory was found out by the OOM killer at task 1's first
-     * step, after the run directory was made: refused here, from the checkpoint's shapes and
-     * the tasks' sizes (a batch is never larger than its task), before the images are read */
-    if (be->host_memory && r->method->trains) {
+    /* a step, an anchor build, an evaluation or an analytics phase that cannot fit in memory
+     * was found out by the OOM killer, after the run directory was made: refused here, from the
+     * checkpoint's shapes and the tasks' sizes (a batch is never larger than its task), before
+     * the images are read */
+    if (be->host_memory) {
         clip_config mc;
         if (clip_config_read(c->model, &mc) != 0) return segp_fail_prefix("key 'model': ");
-        if (cl_train_check_memory(r, &mc) != 0) return -1;
+        if (cl_run_check_memory(r, &mc) != 0) return -1;
     }
     /* images are decoded when a task needs them: a file the lists name but the disk lacks
      * (a partial download), or one that is no image, stopped the run at its task, after the

@@ -12,6 +12,7 @@
 #include "model/lora.h"
 #include "run/events.h"
 #include "text/tokenizer.h"
+#include "train/step_memory.h"
 
 struct cl_runner {
     cl_config cfg;
@@ -50,9 +51,15 @@ void cl_runner_task_ctx(cl_runner *r, int t, const char *task_dir, cl_task_ctx *
 
 /* The training phase of task t: 0 done, 1 stopped by the callback, -1 + error. */
 int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx);
-/* Before the run: the largest training step of the run's tasks fits in the machine's memory
- * (train/step_memory.h); -1 + error naming train.batch_size (and acgd.batch) otherwise. */
-int cl_train_check_memory(const cl_runner *r, const clip_config *mc);
+/* Before the run: the largest training step of the run's tasks (train/step_memory.h) into
+ * *WORST (its LoRA shape into *LP) with the text naming train.batch_size (and acgd.batch) and
+ * the advice for step_memory_check; its bytes, or -1 when the method does not train. */
+double cl_train_memory(const cl_runner *r, const clip_config *mc, clip_lora_params *lp,
+                       step_memory *worst, char *what, size_t what_size, const char **advice);
+/* Before the run (run_memory.c): the largest phase of the run (a training step, the anchors,
+ * an evaluation, the prototypes, the analytics) fits in the machine's memory; -1 + error naming
+ * the key that sets that phase's size, the GiB it needs and the GiB there are. */
+int cl_run_check_memory(const cl_runner *r, const clip_config *mc);
 
 /* Evaluate the student after task t: hits of every task 0..min(t+1, T-1) into the matrix's row
  * t; held-out accuracy into *heldout (NAN when none). 0, 1 (stopped), -1 + error. */

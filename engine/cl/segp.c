@@ -143,6 +143,21 @@ static int text_row(const segp_state *s, int k, int seen_mode) {
     return k >= s->n_old ? k - s->n_old : s->old_row0 + k; /* current first, then old */
 }
 
+/* The DPGD parameters of task TASK's anchors (build_anchors and segp_task_anchors). */
+static dpgd_params anchor_params(const cl_config *cfg, int task) {
+    const segp_options *o = &cfg->segp;
+    dpgd_params p = dpgd_default_params();
+    p.source = !strcmp(o->anchors, "seeds") ? ANCHORS_SEEDS
+               : !strcmp(o->anchors, "new_task") ? ANCHORS_NEW_TASK : ANCHORS_PGD;
+    p.k_seed = o->k_seed;
+    p.k_adv = o->k_adv;
+    p.step = o->gamma;
+    p.eps = o->epsilon;
+    p.lambda_p = o->lambda_p;
+    p.seed = cfg->seed * 0x9E3779B97F4A7C15ull + 0xA7C0ull + (uint64_t)task;
+    return p;
+}
+
 static int build_anchors(segp_state *s, cl_task_ctx *ctx) {
     const segp_options *o = &ctx->cfg->segp;
     int e = s->e, K = s->n_old;
@@ -164,15 +179,7 @@ static int build_anchors(segp_state *s, cl_task_ctx *ctx) {
             rc = SEGP_FAIL("task %d: old class %d has no prototype", ctx->task + 1, lab);
         if (mu) memcpy(mu + (size_t)k * e, s->mu + (size_t)lab * e, (size_t)e * sizeof(float));
     }
-    dpgd_params p = dpgd_default_params();
-    p.source = !strcmp(o->anchors, "seeds") ? ANCHORS_SEEDS
-               : !strcmp(o->anchors, "new_task") ? ANCHORS_NEW_TASK : ANCHORS_PGD;
-    p.k_seed = o->k_seed;
-    p.k_adv = o->k_adv;
-    p.step = o->gamma;
-    p.eps = o->epsilon;
-    p.lambda_p = o->lambda_p;
-    p.seed = ctx->cfg->seed * 0x9E3779B97F4A7C15ull + 0xA7C0ull + (uint64_t)ctx->task;
+    dpgd_params p = anchor_params(ctx->cfg, ctx->task);
     segp_event ph = {.kind = EV_PHASE, .task = ctx->task, .num_tasks = ctx->num_tasks,
                      .phase = "anchors",
                      .steps = (int64_t)K * o->k_seed * (p.source == ANCHORS_PGD ? o->k_adv : 0)};
@@ -224,6 +231,13 @@ static void segp_step_rows(const cl_config *cfg, int n_seen, int n_current, int 
     *n_img = !p.acgd_on ? 0 : cfg->segp.acgd_batch < anchors ? cfg->segp.acgd_batch
                                                               : (int)anchors;
     *n_txt = p.old_prompts ? p.n_old : 0;
+}
+
+static int segp_task_anchors(const cl_config *cfg, int task, int n_seen, int n_current,
+                             dpgd_params *p) {
+    task_plan plan = plan_task(cfg, n_seen, n_current);
+    *p = anchor_params(cfg, task);
+    return plan.anchors_on ? plan.n_old : 0;
 }
 
 static int segp_before_task(void *state, cl_task_ctx *ctx) {
@@ -490,6 +504,7 @@ const cl_method cl_method_segp = {
     .before_task = segp_before_task,
     .extend_batch = segp_extend_batch,
     .step_rows = segp_step_rows,
+    .task_anchors = segp_task_anchors,
     .add_terms = segp_add_terms,
     .after_task = segp_after_task,
     .eval_logits = segp_eval_logits,

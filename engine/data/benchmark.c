@@ -642,6 +642,19 @@ int benchmark_shapes_sample(const benchmark *b, bench_split s, int i, shapes_sam
                             (uint64_t)l->src[i], d);
 }
 
+/* Whether split S keeps its renders at N_PX: shapes drawn at that size (benchmark_image), the
+ * whole split within RENDER_CACHE_MAX_BYTES. */
+static int keeps(const benchmark *b, bench_split s, int n_px) {
+    size_t n = (size_t)b->items[s].n, sz = (size_t)n_px * n_px * 3;
+    int size = b->p.image_size ? b->p.image_size : n_px;
+    return b->is_shapes && size == n_px && n > 0 && n * sz <= RENDER_CACHE_MAX_BYTES;
+}
+
+double benchmark_kept_bytes(const benchmark *b, bench_split s, int n_px, int64_t n_drawn) {
+    if (n_px < 1 || !keeps(b, s, n_px)) return 0;
+    return (double)n_drawn * n_px * n_px * 3;
+}
+
 /* The cache of split S when it keeps images of N_PX (set up on first use), else NULL. The
  * benchmark is shared read-only by the threads that draw from it; the cache is the one part
  * they write, each item's slot claimed by one of them. */
@@ -650,10 +663,10 @@ static render_cache *cache_for(const benchmark *cb, bench_split s, int n_px) {
     render_cache *c = &b->cache[s];
     pthread_mutex_lock(&b->cache_lock);
     if (c->n_px == 0) {
-        size_t n = (size_t)b->items[s].n, sz = (size_t)n_px * n_px * 3;
+        size_t n = (size_t)b->items[s].n;
         c->n_px = -1;
-        if (n > 0 && n * sz <= RENDER_CACHE_MAX_BYTES) {
-            c->rgb = malloc(n * sz);
+        if (keeps(b, s, n_px)) {
+            c->rgb = malloc(n * (size_t)n_px * n_px * 3);
             c->state = calloc(n, sizeof *c->state);
             if (c->rgb && c->state) {
                 c->n_px = n_px;

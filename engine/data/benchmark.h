@@ -120,6 +120,10 @@ int benchmark_image(const benchmark *b, bench_split s, int i, int n_px, uint8_t 
  * parallel into rgb (n x n_px x n_px x 3 bytes). -1 + the error of a failing item. */
 int benchmark_images(const benchmark *b, bench_split s, const int *items, int n, int n_px,
                      uint8_t *rgb);
+/* Bytes the shapes renders split S keeps at N_PX once N_DRAWN of its items have been drawn
+ * (each drawn image stays, when the whole split fits in 512 MB); 0 when the split keeps none
+ * (another benchmark, another size, too many items). For memory checks before a run. */
+double benchmark_kept_bytes(const benchmark *b, bench_split s, int n_px, int64_t n_drawn);
 /* Items ITEMS[0..n-1] of split S (NULL: every item) whose images are files (image folders,
  * ImageNet-R, ImageNet-100, CUB-200): each must be a readable regular file that begins as a PNG
  * or JPEG does. Its first bytes are read, nothing is decoded: for checking the lists against

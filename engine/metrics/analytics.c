@@ -227,23 +227,33 @@ static int sum_min(const int *count, int ns, int k) {
 
 /* The joint point set: the text embeddings and prototypes of the seen classes first in
  * priority, then the same number k of images and of anchors per class (the first rows of each
- * class), k the largest that keeps the total within the cap. */
-static void select_points(const analytics_input *in, int cap, point_set *ps) {
-    int ns = in->n_old + in->n_new, e = in->e;
+ * class), k the largest that keeps the total within the cap. Its size (analytics.h): */
+int analytics_projection_points(int ns, int cap, int has_protos, const int *img_per_class,
+                                const int *anchors_per_class, int *per_class) {
+    const int *ci = img_per_class, *ca = anchors_per_class;
     int n_text = ns < cap ? ns : cap, left = cap - n_text;
-    int n_proto = in->protos ? (ns < left ? ns : left) : 0;
+    int n_proto = has_protos ? (ns < left ? ns : left) : 0;
     left -= n_proto;
-    int *ci = segp_calloc((size_t)ns, sizeof(int)), *ca = segp_calloc((size_t)ns, sizeof(int));
     int kmax = 0;
-    for (int i = 0; i < in->n_img; i++) ci[in->img_class[i]]++;
-    for (int i = 0; i < in->n_anchor; i++) ca[in->anchor_class[i]]++;
     for (int c = 0; c < ns; c++) {
         if (ci[c] > kmax) kmax = ci[c];
         if (ca[c] > kmax) kmax = ca[c];
     }
     int k = 0;
     while (k < kmax && sum_min(ci, ns, k + 1) + sum_min(ca, ns, k + 1) <= left) k++;
-    int total = n_text + n_proto + sum_min(ci, ns, k) + sum_min(ca, ns, k);
+    if (per_class) *per_class = k;
+    return n_text + n_proto + sum_min(ci, ns, k) + sum_min(ca, ns, k);
+}
+
+/* ... and its rows. */
+static void select_points(const analytics_input *in, int cap, point_set *ps) {
+    int ns = in->n_old + in->n_new, e = in->e;
+    int n_text = ns < cap ? ns : cap, left = cap - n_text;
+    int n_proto = in->protos ? (ns < left ? ns : left) : 0;
+    int *ci = segp_calloc((size_t)ns, sizeof(int)), *ca = segp_calloc((size_t)ns, sizeof(int));
+    for (int i = 0; i < in->n_img; i++) ci[in->img_class[i]]++;
+    for (int i = 0; i < in->n_anchor; i++) ca[in->anchor_class[i]]++;
+    int k, total = analytics_projection_points(ns, cap, in->protos != NULL, ci, ca, &k);
     free(ci);
     free(ca);
 

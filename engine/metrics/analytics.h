@@ -87,6 +87,13 @@ typedef struct {
  * -1 + error naming the file. */
 int analytics_write(const analytics_input *in, const char *task_dir, analytics_summary *sum);
 
+/* The points the projections (PCA, t-SNE) of analytics_write take for NS seen classes under
+ * analytics.projection_points CAP, with the seen classes' prototypes (HAS_PROTOS), test images
+ * and anchors per class (IMG_PER_CLASS, ANCHORS_PER_CLASS: NS counts each); *PER_CLASS (may be
+ * NULL) receives the images and anchors taken per class. For the memory check before a run. */
+int analytics_projection_points(int ns, int cap, int has_protos, const int *img_per_class,
+                                const int *anchors_per_class, int *per_class);
+
 /* Read tasks/NN/analytics.json back (ablation tables): -1 + error naming the file. */
 int analytics_read_summary(const char *task_dir, analytics_summary *sum);
 /* The same over N bytes of an analytics.json in memory; PATH names it in messages. */

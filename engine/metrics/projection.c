@@ -265,6 +265,11 @@ double tsne_descend(const double *p, int n, const tsne_params *prm, double *y, d
     return kl;
 }
 
+double proj_tsne_bytes(int n) {
+    /* tsne_affinities' conditional matrix beside proj_tsne's P, and the layout */
+    return 2.0 * n * n * sizeof(double) + 2.0 * n * sizeof(double);
+}
+
 int proj_tsne(const float *x, int n, int d, const tsne_params *prm, float *out, double *kl) {
     if (n < 4) return SEGP_FAIL("t-SNE: %d points (expected at least 4)", n);
     if (d < 1) return SEGP_FAIL("t-SNE: %d dims (expected at least 1)", d);

@@ -28,5 +28,8 @@ tsne_params tsne_default_params(void);
  * and gains carry over from the exaggerated phase, as in van der Maaten's reference code).
  * -1 + error when n < 4. */
 int proj_tsne(const float *x, int n, int d, const tsne_params *p, float *out, double *kl);
+/* Bytes proj_tsne holds at once for N points (its dense n x n P and the affinities' conditional
+ * matrix: quadratic in N), a lower bound: for the memory check before a run. */
+double proj_tsne_bytes(int n);
 
 #endif

@@ -135,6 +135,11 @@ int clip_encode_images(clip_model *m, const clip_lora *lora, const float *pixels
                        float *out);
 int clip_encode_texts(clip_model *m, const clip_lora *lora, const int32_t *ids, int n,
                       float *out);
+/* Bytes clip_encode_images holds for N images under a LoRA state of rank LORA_RANK adapting the
+ * vision targets LORA_TARGETS (0, 0: none), the activations by the forward's own layout (as
+ * clip_acts_bytes): for memory checks before a run. */
+size_t clip_encode_images_bytes(const clip_config *c, int n, int lora_rank,
+                                uint32_t lora_targets);
 
 /* FLOPs of one forward of a tower for a batch (multiply-adds counted as 2). */
 double clip_vision_flops(const clip_config *c, int b);

@@ -529,6 +529,16 @@ int clip_text_backward(clip_model *m, const clip_lora *lora, clip_acts *a, const
 
 #define ENCODE_CHUNK 32
 
+size_t clip_encode_images_bytes(const clip_config *c, int n, int lora_rank,
+                                uint32_t lora_targets) {
+    int k = n < ENCODE_CHUNK ? n : ENCODE_CHUNK;
+    if (k <= 0) return 0;
+    /* the chunk's arena, pixels and embeddings (the buffers hold ENCODE_CHUNK rows; the rows a
+     * chunk of K touches are what counts) */
+    return clip_acts_bytes(c, 0, k, c->grid * c->grid + 1, 0, lora_rank, lora_targets) +
+           (size_t)k * (3 * (size_t)c->resolution * c->resolution + c->embed_dim) * sizeof(float);
+}
+
 int clip_encode_images(clip_model *m, const clip_lora *lora, const float *pixels, int n,
                        float *out) {
     const clip_config *c = &m->cfg;

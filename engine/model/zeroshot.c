@@ -125,6 +125,15 @@ int benchmark_class_prompts(clip_tokenizer *tok, const benchmark *b, const int *
     return rc;
 }
 
+size_t benchmark_image_embeddings_bytes(const clip_config *c, int n, int lora_rank,
+                                        uint32_t lora_targets) {
+    int cap = n < EVAL_BATCH ? n : EVAL_BATCH;
+    if (cap <= 0) return 0;
+    size_t px = (size_t)c->resolution * c->resolution * 3;
+    return (size_t)cap * px * (sizeof(float) + 1) +
+           clip_encode_images_bytes(c, cap, lora_rank, lora_targets);
+}
+
 int benchmark_image_embeddings(clip_model *m, const clip_lora *lora, const benchmark *b,
                                bench_split s, const int *items, int n, float *out) {
     const clip_config *c = clip_model_config(m);

@@ -59,6 +59,10 @@ int benchmark_class_prompts(clip_tokenizer *tok, const benchmark *b, const int *
  * and encoded in batches, so memory stays bounded for any n. -1 + error naming the item's file. */
 int benchmark_image_embeddings(clip_model *m, const clip_lora *lora, const benchmark *b,
                                bench_split s, const int *items, int n, float *out);
+/* Bytes one call of it for N items holds besides OUT (its pixel batch, 8-bit and float, and
+ * clip_encode_images_bytes): for memory checks before a run. */
+size_t benchmark_image_embeddings_bytes(const clip_config *c, int n, int lora_rank,
+                                        uint32_t lora_targets);
 
 /* The same, cut into chunks of CHUNK images side by side on the OpenMP threads, each chunk
  * single-threaded inside: one fork per call instead of one per op (small models' ops are too

@@ -7,19 +7,28 @@
 
 #include "core/common.h"
 
+double step_memory_model_bytes(const clip_config *c, const clip_lora_params *lora, int copies) {
+    /* the frozen (or trained) weights, as the flat buffer holds them */
+    double bytes = 4.0 * (double)clip_config_num_params(c);
+    if (lora) {
+        size_t a, b;
+        clip_lora_sizes(c, lora, &a, &b);
+        bytes += 4.0 * (double)(a + b) * (1 + copies);
+    }
+    return bytes;
+}
+
 double step_memory_bytes(const step_memory *s) {
     const clip_config *c = s->mc;
     int rank = s->lora ? s->lora->rank : 0;
     uint32_t tv = s->lora && s->lora->vision ? s->lora->targets : 0;
     uint32_t tt = s->lora && s->lora->text ? s->lora->targets : 0;
     double f = 4.0, bytes = s->cache;
-    /* the frozen (or trained) weights, as the flat buffer holds them */
-    bytes += f * (double)clip_config_num_params(c);
+    bytes += step_memory_model_bytes(c, s->lora, s->lora_copies);
     double trained = (double)clip_config_num_params(c);
     if (s->lora) {
         size_t a, b;
         clip_lora_sizes(c, s->lora, &a, &b);
-        bytes += f * (double)(a + b) * (1 + s->lora_copies);
         trained = (double)b;
     }
     /* gradients and optimiser state of the trained numbers */
@@ -55,4 +64,12 @@ int step_memory_check(const step_memory *s, const char *what, const char *advice
                      "through the model, its weights, gradients and optimiser state%s) and this "
                      "machine has %.1f GiB of memory (expected %s)",
                      what, need / gib, s->n_img, s->n_txt, cache, have / gib, advice);
+}
+
+int phase_memory_check(double need, const char *what, const char *phase, const char *advice) {
+    double have = step_memory_physical();
+    if (have <= 0 || need <= have) return 0;
+    const double gib = 1073741824.0;
+    return SEGP_FAIL("%s: %s needs at least %.1f GiB and this machine has %.1f GiB of memory "
+                     "(expected %s)", what, phase, need / gib, have / gib, advice);
 }

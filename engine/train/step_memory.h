@@ -26,6 +26,10 @@ typedef struct {
     double cache;     /* bytes of the training images the phase caches beside the step (8-bit) */
 } step_memory;
 
+/* Bytes of the weights at C and 1 + COPIES LoRA states of LORA (NULL: none): what every phase of
+ * a run holds. */
+double step_memory_model_bytes(const clip_config *c, const clip_lora_params *lora, int copies);
+
 /* Bytes of one step as described. */
 double step_memory_bytes(const step_memory *s);
 
@@ -35,5 +39,10 @@ double step_memory_physical(void);
 /* 0 when S fits (or the machine's memory is unknown), else -1 + error: "WHAT: a training step
  * needs at least N GiB ... and this machine has M GiB (expected ADVICE)". */
 int step_memory_check(const step_memory *s, const char *what, const char *advice);
+
+/* The same refusal for another phase of a run (anchors, evaluation, analytics) whose lower
+ * bound is NEED bytes: "WHAT: PHASE needs at least N GiB and this machine has M GiB of memory
+ * (expected ADVICE)"; 0 when it fits or the machine's memory is unknown. */
+int phase_memory_check(double need, const char *what, const char *phase, const char *advice);
 
 #endif
