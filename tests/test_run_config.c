@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -198,8 +199,10 @@ TEST(run_step_memory_refused) {
                      .n_img = 65536 + 64, .n_txt = 30, .txt_tokens = 2,
                      .cache = 1e6 * 3 * 48 * 48};
     double need = step_memory_bytes(&s), have = step_memory_physical();
-    TEST_NEEDS(have > 0 && have < need, "this machine holds the step (%.0f GiB)",
-               have / 1073741824.0);
+    if (!(have > 0 && have < need)) { /* a bigger machine is no missing package: skip, in CI too */
+        test_all_threads();
+        TEST_SKIP("this machine holds the step (%.0f GiB)", have / 1073741824.0);
+    }
     char dir[512], args[1500], want[600];
     const char *cmds[2] = {"run", "ablate"};
     for (int k = 0; k < 2; k++) {
@@ -222,6 +225,19 @@ TEST(run_step_memory_refused) {
         CHECK_MSG(!dir_has(dir, ""), "%s made %s", cmds[k], dir);
     }
     test_all_threads();
+}
+
+/* Whether this process may have N threads: RLIMIT_NPROC and the cgroup's pids.max. */
+static int can_start_threads(long n) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)n)
+        return 0;
+    FILE *f = fopen("/sys/fs/cgroup/pids.max", "r");
+    char line[64] = "";
+    int ok = !f || !fgets(line, sizeof line, f) || !strncmp(line, "max", 3) || atol(line) >= n;
+    if (f) fclose(f);
+    return ok;
 }
 
 /* The phases after a step were not counted: a run whose step fitted was killed by the OOM
@@ -247,7 +263,10 @@ TEST(run_phase_memory_refused) {
      * embeddings of the same 150, the test split's kept renders (500 items fit in 512 MB) */
     double need = model + 150 * px + 4 * e * 300 +
                   dpgd_build_bytes(&mc, 1000000, 20, &p, 1, lp.rank, lp.targets);
-    TEST_NEEDS(have > 0 && have < need, "this machine holds the anchors (%.0f GiB)", have / gib);
+    if (!(have > 0 && have < need)) {
+        test_all_threads();
+        TEST_SKIP("this machine holds the anchors (%.0f GiB)", have / gib);
+    }
     char dir[512], args[1500], want[800];
     const char *cmds[2] = {"run", "ablate"};
     for (int k = 0; k < 2; k++) {
@@ -272,7 +291,12 @@ TEST(run_phase_memory_refused) {
     double all = 1e7;
     need = model + 1000 * px + 4 * e * 2 * all +
            3000.0 * (double)benchmark_image_embeddings_bytes(&mc, 256, lp.rank, lp.targets);
-    TEST_NEEDS(have < need, "this machine holds the evaluation (%.0f GiB)", have / gib);
+    /* 3000 threads are started: where the process may not have them, libgomp would abort */
+    if (have >= need || !can_start_threads(3100)) {
+        test_all_threads();
+        TEST_SKIP("this machine holds the evaluation (%.0f GiB), or cannot start 3000 threads",
+                  have / gib);
+    }
     setenv("OMP_NUM_THREADS", "3000", 1);
     snprintf(dir, sizeof dir, "%s/mem-phase-eval", test_tmpdir());
     snprintf(args, sizeof args, "run %s --set benchmark.test_per_class=100000 --set "
@@ -294,7 +318,7 @@ TEST(run_phase_memory_refused) {
     need = model + 1000 * px + 4 * e * 3 * all + 4 * e * 6 * 100 + 4 * all * 280;
     if (have >= need) {
         test_all_threads();
-        TEST_NEEDS(0, "this machine holds the analytics (%.0f GiB)", have / gib);
+        TEST_SKIP("this machine holds the analytics (%.0f GiB)", have / gib);
     }
     snprintf(dir, sizeof dir, "%s/mem-phase-analytics", test_tmpdir());
     snprintf(args, sizeof args, "run %s --set benchmark.test_per_class=100000 --set "
