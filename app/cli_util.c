@@ -101,6 +101,7 @@ static void print_metrics_line(FILE *out, const char *pre, const segp_event *ev)
 }
 
 event_reply cli_progress_event(const segp_event *ev, void *user) {
+    if (ev->kind == EV_POLL) return stop_requested ? EVENT_ABORT : EVENT_CONTINUE;
     const cli_progress *u = user;
     const char *pre = u->prefix ? u->prefix : "";
     if (u->jsonl) {

@@ -106,6 +106,8 @@ static int finish(cl_runner *r, int rc, const cli_progress *u) {
         char when[64];
         if (res.stopped_task >= 0)
             snprintf(when, sizeof when, "during task %d", res.stopped_task + 1);
+        else if (res.tasks_done == 0) /* in the pretrained model's held-out evaluation */
+            snprintf(when, sizeof when, "before task 1");
         else snprintf(when, sizeof when, "after task %d", res.tasks_done);
         char q[8200];
         segp_shell_quote(res.dir, q, sizeof q);

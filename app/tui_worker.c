@@ -50,6 +50,11 @@ static void push(tui_worker *w, char *line) {
 static event_reply on_event(const segp_event *ev, void *user) {
     tui_worker *w = user;
     pthread_mutex_lock(&w->mu);
+    if (ev->kind == EV_POLL) { /* nothing to show; a pause waits for the next step */
+        event_reply r = w->abort ? EVENT_ABORT : EVENT_CONTINUE;
+        pthread_mutex_unlock(&w->mu);
+        return r;
+    }
     if (ev->kind != EV_PAUSED || !w->waiting) push(w, event_to_json(ev));
     event_reply r = EVENT_CONTINUE;
     if (w->abort) {

@@ -1,10 +1,12 @@
 /* test_run_crash.c: runs killed (SIGKILL, SEGP_FAULT_KILL) at the moments test_run.c leaves
- * out: while a new run writes its config.json and its SHA-256 record; and a run resumed by
- * another segp build than the one config.json records. (Kills during the tasks, full disks and
- * corrupt run directories: test_run.c.) */
+ * out: while a new run writes its config.json and its SHA-256 record; a run resumed by another
+ * segp build than the one config.json records; and stopped (SIGINT) in the evaluations that
+ * show no progress. (Kills during the tasks, full disks and corrupt run directories:
+ * test_run.c.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/common.h"
 #include "test.h"
@@ -118,5 +120,36 @@ TEST(run_into_a_run_being_written_names_its_writer) {
     test_lock_release(pid);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1); /* no writer: resume is the way */
     CHECK_MSG(strstr(out, "or continue it with: segp resume "), "%s", out);
+    test_all_threads();
+}
+
+/* A stop (Ctrl-C, SIGTERM) is heard in work that shows no progress: the held-out evaluations
+ * and the analytics' embeddings of every test image ran on to their end (2,000,000 held-out
+ * images: minutes past SIGTERM). One thread, 5 test images a class in chunks of 64: SIGINT at
+ * the pretrained held-out evaluation's first chunk (evaluation chunk 1) stops the run before
+ * task 1; at the analytics' first chunk of task 1 (chunk 7, after 2 held-out, 2 of task 1's
+ * evaluation and 2 held-out again) it stops task 1 there, unsaved (it was finished and saved,
+ * and the stop came at task 2). */
+TEST(run_stop_heard_in_silent_evaluations) {
+    test_one_thread();
+    const char *cfg = tiny_config("silent", "segp", "");
+    const struct {
+        const char *fault, *want;
+    } cases[] = {{"eval:1:INT", "stopped before task 1; no task is finished yet"},
+                 {"eval:7:INT", "stopped during task 1; no task is finished yet"}};
+    for (int k = 0; k < 2; k++) {
+        char dir[600], cmd[2400], log[700];
+        snprintf(dir, sizeof dir, "%s/silent-%d", test_tmpdir(), k);
+        snprintf(log, sizeof log, "%s/silent-%d.txt", test_tmpdir(), k);
+        snprintf(cmd, sizeof cmd, "SEGP_FAULT_KILL=%s %s run %s --out %s > %s 2>&1",
+                 cases[k].fault, test_segp_bin(), cfg, dir, log);
+        int st = system(cmd);
+        CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "%s: status %d", cases[k].fault, st);
+        char *text = read_text(log);
+        CHECK_MSG(text && strstr(text, cases[k].want), "%s: %s", cases[k].fault,
+                  text ? text : "(no output)");
+        free(text);
+        CHECK(!dir_has(dir, "tasks/01/DONE"));
+    }
     test_all_threads();
 }

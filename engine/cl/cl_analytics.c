@@ -39,10 +39,11 @@ int cl_analytics_task(cl_runner *r, int t, cl_task_ctx *ctx) {
         int n_all = 0;
         for (int j = 0; j < r->T; j++) n_all += r->n_test[j];
         r->pre_img = segp_malloc((size_t)n_all * e * sizeof(float));
-        if (cl_eval_embed_tasks(r, NULL, r->T - 1, r->pre_img) != 0) {
+        int er = cl_eval_embed_tasks(r, NULL, r->T - 1, r->pre_img);
+        if (er != 0) { /* -1, or 1: stopped by the callback */
             free(r->pre_img);
             r->pre_img = NULL;
-            return -1;
+            return er;
         }
     }
     /* the teacher's: the evaluation before this task (B at the start of the task), or the
@@ -58,7 +59,8 @@ int cl_analytics_task(cl_runner *r, int t, cl_task_ctx *ctx) {
         for (int j = 0; j <= jmax; j++) n += r->n_test[j];
         free(r->teach_img);
         r->teach_img = segp_malloc((size_t)n * e * sizeof(float));
-        if (cl_eval_embed_tasks(r, r->teacher, jmax, r->teach_img) != 0) return -1;
+        int er = cl_eval_embed_tasks(r, r->teacher, jmax, r->teach_img);
+        if (er != 0) return er;
         r->teach_task = t;
         teach = r->teach_img;
     }

@@ -65,14 +65,16 @@ int cl_run_check_memory(const cl_runner *r, const clip_config *mc);
  * t; held-out accuracy into *heldout (NAN when none). 0, 1 (stopped), -1 + error. */
 int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout);
 /* Normalised image embeddings of the test items of tasks 0..t_last under LORA (the same items
- * and chunks as the evaluation of task t_last - 1, so the numbers are the same) into OUT. */
+ * and chunks as the evaluation of task t_last - 1, so the numbers are the same) into OUT.
+ * 0, 1 (stopped by the callback) or -1 + error. */
 int cl_eval_embed_tasks(cl_runner *r, const clip_lora *lora, int t_last, float *out);
 
 /* The analytics of task t (metrics/analytics.h) into its folder; r->bc_ratio[t]. Called
- * after cl_eval_task. 0 or -1 + error. */
+ * after cl_eval_task. 0, 1 (stopped by the callback) or -1 + error. */
 int cl_analytics_task(cl_runner *r, int t, cl_task_ctx *ctx);
 
-/* Held-out zero-shot accuracy of LORA (NULL: pretrained); NAN when the benchmark has none. */
+/* Held-out zero-shot accuracy of LORA (NULL: pretrained); NAN when the benchmark has none.
+ * 0, 1 (stopped by the callback) or -1 + error. */
 int cl_eval_heldout(cl_runner *r, const clip_lora *lora, double *acc);
 
 /* Emit an event of this run (task -1: run level). */

@@ -27,7 +27,8 @@ struct event_sink {
 };
 
 static const char *kind_names[] = {"run_start", "run_end", "task_start", "task_end", "phase",
-                                   "step",      "metrics", "error",      "paused",   "info"};
+                                   "step",      "metrics", "error",      "paused",   "info",
+                                   "poll"};
 
 const char *event_kind_name(event_kind k) {
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "unknown";
@@ -153,7 +154,7 @@ static void write_line(event_sink *s, const segp_event *ev) {
 
 event_reply event_emit(event_sink *s, const segp_event *ev) {
     if (!s) return EVENT_CONTINUE;
-    write_line(s, ev);
+    if (ev->kind != EV_POLL) write_line(s, ev);
     if (s->aborted) return EVENT_ABORT;
     event_reply r = s->cb ? s->cb(ev, s->user) : EVENT_CONTINUE;
     if (r == EVENT_PAUSE) {

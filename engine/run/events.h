@@ -23,6 +23,8 @@ typedef enum {
     EV_ERROR,   /* text: the error message */
     EV_PAUSED,
     EV_INFO,    /* text: a note (resume, interruption) */
+    EV_POLL,    /* only asks the callback whether to go on (long work between events): never
+                 * written, and a callback shows nothing for it */
 } event_kind;
 
 #define EVENT_MAX_TERMS 8
