@@ -123,21 +123,23 @@ TEST(run_into_a_run_being_written_names_its_writer) {
     test_all_threads();
 }
 
-/* A stop (Ctrl-C, SIGTERM) is heard in work that shows no progress: the held-out evaluations
- * and the analytics' embeddings of every test image ran on to their end (2,000,000 held-out
- * images: minutes past SIGTERM). One thread, 5 test images a class in chunks of 64: SIGINT at
- * the pretrained held-out evaluation's first chunk (evaluation chunk 1) stops the run before
- * task 1; at the analytics' first chunk of task 1 (chunk 7, after 2 held-out, 2 of task 1's
- * evaluation and 2 held-out again) it stops task 1 there, unsaved (it was finished and saved,
- * and the stop came at task 2). */
+/* A stop (Ctrl-C, SIGTERM) is heard in work that shows no progress: the held-out evaluations,
+ * the analytics' embeddings of every test image and SeGP-CL's prototypes ran on to their end
+ * (2,000,000 held-out images: minutes past SIGTERM). One thread, 5 test images a class in
+ * chunks of 64: SIGINT at the pretrained held-out evaluation's first chunk (evaluation chunk 1)
+ * stops the run before task 1; at the analytics' first chunk of task 1 (chunk 7, after 2
+ * held-out, 2 of task 1's evaluation and 2 held-out again) it stops task 1 there, unsaved (it
+ * was finished and saved, and the stop came at task 2); in task 1's prototypes it stops before
+ * task 1's evaluation (which ran first, then heard it). */
 TEST(run_stop_heard_in_silent_evaluations) {
     test_one_thread();
     const char *cfg = tiny_config("silent", "segp", "");
     const struct {
         const char *fault, *want;
     } cases[] = {{"eval:1:INT", "stopped before task 1; no task is finished yet"},
-                 {"eval:7:INT", "stopped during task 1; no task is finished yet"}};
-    for (int k = 0; k < 2; k++) {
+                 {"eval:7:INT", "stopped during task 1; no task is finished yet"},
+                 {"embed:1:INT", "stopped during task 1; no task is finished yet"}};
+    for (int k = 0; k < 3; k++) {
         char dir[600], cmd[2400], log[700];
         snprintf(dir, sizeof dir, "%s/silent-%d", test_tmpdir(), k);
         snprintf(log, sizeof log, "%s/silent-%d.txt", test_tmpdir(), k);
@@ -150,6 +152,14 @@ TEST(run_stop_heard_in_silent_evaluations) {
                   text ? text : "(no output)");
         free(text);
         CHECK(!dir_has(dir, "tasks/01/DONE"));
+        if (k == 2) { /* stopped in the prototypes: task 1 never reached its evaluation */
+            char ev[700];
+            snprintf(ev, sizeof ev, "%s/events.jsonl", dir);
+            char *events = read_text(ev);
+            CHECK_MSG(events && strstr(events, "\"phase\":\"transfer\"") &&
+                      !strstr(events, "\"phase\":\"eval\""), "%s", events ? events : "");
+            free(events);
+        }
     }
     test_all_threads();
 }

@@ -11,6 +11,7 @@
  * Each part is switched by its config key (cl_config.h segp_options), so the ablation rows are
  * this one method with parts off. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "model/zeroshot.h"
 #include "prototypes.h"
 #include "run/events.h"
+#include "run/fault.h"
 
 typedef struct {
     int nc, e, context;
@@ -355,6 +357,23 @@ static int save_prototypes(const segp_state *s, cl_task_ctx *ctx, const float *b
     return rc;
 }
 
+/* The student's embeddings of training items IDX[0..n) into EMB, in rounds of whole chunks of
+ * 64 with the callback asked between them: the chunks (and so the numbers) of one call, and a
+ * stop heard (a task's thousands of images ran on past Ctrl-C). 0, 1 (stopped), -1 + error. */
+static int embed_train_items(cl_task_ctx *ctx, const int *idx, int n, int e, float *emb) {
+    const int chunk = 64, round = chunk * 4 * omp_get_max_threads();
+    for (int i0 = 0; i0 < n; i0 += round) {
+        int k = n - i0 < round ? n - i0 : round;
+        if (benchmark_image_embeddings_chunked(ctx->model, ctx->student, ctx->bench, BENCH_TRAIN,
+                                               idx + i0, k, chunk, emb + (size_t)i0 * e) != 0)
+            return -1;
+        fault_point("embed");
+        segp_event poll = {.kind = EV_POLL, .task = ctx->task};
+        if (event_emit(ctx->events, &poll) == EVENT_ABORT) return 1;
+    }
+    return 0;
+}
+
 static int segp_after_task(void *state, cl_task_ctx *ctx) {
     segp_state *s = state;
     const segp_options *o = &ctx->cfg->segp;
@@ -371,8 +390,7 @@ static int segp_after_task(void *state, cl_task_ctx *ctx) {
     free(mask);
     float *emb = segp_malloc((size_t)(n > 0 ? n : 1) * e * sizeof(float));
     int32_t *cls = segp_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    int rc = n > 0 ? benchmark_image_embeddings_chunked(ctx->model, ctx->student, ctx->bench,
-                                                        BENCH_TRAIN, idx, n, 64, emb)
+    int rc = n > 0 ? embed_train_items(ctx, idx, n, e, emb)
                    : SEGP_FAIL("task %d has no training images", ctx->task + 1);
     float *means = segp_malloc((size_t)s->n_cur * e * sizeof(float));
     if (rc == 0) {
