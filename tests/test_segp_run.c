@@ -140,6 +140,28 @@ TEST(segp_run_resume_after_kills_identical) {
     test_all_threads();
 }
 
+TEST(segp_run_resumed_task_encodes_prompts_again) {
+    /* killed in task 3's first training step (tasks 1-2 done) and resumed: task 3 starts with
+     * nothing of the evaluation before, so its anchors and analytics encode the teacher's
+     * class prompts again, where the uninterrupted run took the ones task 2's evaluation made
+     * (and the analytics the student's from task 3's own): the same numbers, byte for byte
+     * (geometry holds the prompts' embeddings under all three states) */
+    test_one_thread();
+    const char *ref = reference_run();
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/segp-task3", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", config("task3", ""), dir);
+    CHECK(run_segp_fault("step:9", args) != 0);
+    CHECK(dir_has(dir, "tasks/02/DONE") && !dir_has(dir, "tasks/03/DONE"));
+    snprintf(args, sizeof args, "resume %s", dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    CHECK(same_run_file(ref, dir, "tasks/03/anchors.safetensors") &&
+          same_run_file(ref, dir, "tasks/03/geometry.safetensors") &&
+          same_run_file(ref, dir, "tasks/03/analytics.json") &&
+          same_run_file(ref, dir, "metrics.jsonl"));
+    test_all_threads();
+}
+
 TEST(segp_run_keep_last_checkpoint) {
     test_one_thread();
     const char *ref = reference_run();

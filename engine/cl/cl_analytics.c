@@ -59,13 +59,22 @@ int cl_analytics_task(cl_runner *r, int t, cl_task_ctx *ctx) {
         for (int j = 0; j <= jmax; j++) n += r->n_test[j];
         free(r->teach_img);
         r->teach_img = segp_malloc((size_t)n * e * sizeof(float));
+        free(r->teach_txt); /* the evaluation before's, if any, is not the teacher's */
+        r->teach_txt = NULL;
         int er = cl_eval_embed_tasks(r, r->teacher, jmax, r->teach_img);
         if (er != 0) return er;
         r->teach_task = t;
         teach = r->teach_img;
     }
-    float *tx_pre = class_text(r, NULL), *tx_teach = class_text(r, r->teacher);
-    float *tx_stud = class_text(r, r->student);
+    /* the prompts' embeddings: the pretrained model's once per run, the student's from the
+     * evaluation just made, the teacher's from the one before (or the student's, as above) */
+    if (!r->pre_txt) r->pre_txt = class_text(r, NULL);
+    float *own_teach = NULL, *own_stud = NULL;
+    const float *tx_pre = r->pre_txt, *tx_stud = r->eval_txt, *tx_teach = NULL;
+    if (!tx_stud) tx_stud = own_stud = class_text(r, r->student);
+    if (teach == r->eval_img) tx_teach = tx_stud;
+    else if (teach == r->teach_img && r->teach_txt) tx_teach = r->teach_txt;
+    else tx_teach = own_teach = class_text(r, r->teacher);
     float *tp = segp_malloc((size_t)n_seen * e * sizeof(float) * 3);
     float *tt = tp + (size_t)n_seen * e, *ts = tt + (size_t)n_seen * e;
     int32_t *labels = segp_malloc((size_t)n_seen * sizeof(int32_t));
@@ -99,6 +108,6 @@ int cl_analytics_task(cl_runner *r, int t, cl_task_ctx *ctx) {
         rc = analytics_write(&in, ctx->task_dir, &sum);
     }
     if (rc == 0) r->bc_ratio[t] = sum.boundary_core_ratio;
-    free(tx_pre), free(tx_teach), free(tx_stud), free(tp), free(labels), free(img_class);
+    free(own_teach), free(own_stud), free(tp), free(labels), free(img_class);
     return rc;
 }

@@ -64,9 +64,10 @@ static int embed_items(cl_runner *r, const clip_lora *lora, bench_split s, const
 
 /* ITEMS[0..n) of split S scored under LORA against every class of the split: their image
  * embeddings into IMG (n x e, as embed_items, progress for task T), the logits and predictions
- * into RES (bench_eval_free, also on failure). 0, 1 (stopped), -1 + error. */
+ * into RES (bench_eval_free, also on failure); the classes' prompt embeddings into *CLS_OUT
+ * (malloc'd, the caller's; NULL: dropped) when it succeeds. 0, 1 (stopped), -1 + error. */
 static int score_items(cl_runner *r, const clip_lora *lora, bench_split s, const int *items,
-                       int n, float *img, int t, bench_eval_result *res) {
+                       int n, float *img, int t, bench_eval_result *res, float **cls_out) {
     int e = clip_model_config(r->model)->embed_dim, nc = benchmark_split_classes(r->bench, s);
     float *cls = segp_malloc((size_t)(nc > 0 ? nc : 1) * e * sizeof(float));
     memset(res, 0, sizeof *res);
@@ -77,6 +78,10 @@ static int score_items(cl_runner *r, const clip_lora *lora, bench_split s, const
     if (rc == 0)
         rc = benchmark_eval_embeddings(r->bench, s, items, n, img, cls, e,
                                        clip_model_logit_scale(r->model), NULL, res);
+    if (rc == 0 && cls_out) {
+        *cls_out = cls;
+        cls = NULL;
+    }
     free(cls);
     return rc;
 }
@@ -112,7 +117,8 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     cl_emit(r, &ph);
     float *img = segp_malloc((size_t)n * e * sizeof(float));
     bench_eval_result res;
-    int rc = score_items(r, r->student, BENCH_TEST, items, n, img, t, &res);
+    float *txt = NULL;
+    int rc = score_items(r, r->student, BENCH_TEST, items, n, img, t, &res, &txt);
     uint8_t *cand = segp_calloc((size_t)nc, 1);
     int32_t *pred = segp_malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     float *clip_logits = NULL;
@@ -144,9 +150,12 @@ int cl_eval_task(cl_runner *r, int t, cl_task_ctx *ctx, double *heldout) {
     /* the student's embeddings of tasks 0..jmax stay for the analytics (and as the next
      * task's teacher embeddings) */
     free(r->teach_img); /* the previous student's are this task's teacher's */
+    free(r->teach_txt);
     r->teach_img = r->eval_img;
+    r->teach_txt = r->eval_txt;
     r->teach_task = r->eval_task >= 0 && r->eval_task == t - 1 ? t : -1;
     r->eval_img = img;
+    r->eval_txt = txt;
     r->eval_task = rc == 0 ? t : -1;
     if (rc == 0) rc = cl_eval_heldout(r, r->student, heldout);
     return rc;
@@ -173,7 +182,7 @@ int cl_eval_heldout(cl_runner *r, const clip_lora *lora, double *acc) {
     for (int i = 0; i < n; i++) items[i] = i;
     float *img = segp_malloc((size_t)n * e * sizeof(float));
     bench_eval_result res;
-    int rc = score_items(r, lora, BENCH_HELDOUT, items, n, img, -1, &res);
+    int rc = score_items(r, lora, BENCH_HELDOUT, items, n, img, -1, &res, NULL);
     if (rc == 0) *acc = res.overall;
     bench_eval_free(&res);
     free(items), free(img);

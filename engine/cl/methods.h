@@ -34,6 +34,10 @@ typedef struct {
     int n_current;
     const char *task_dir;     /* DIR/tasks/NN: where a method saves its files (anchors...) */
     event_sink *events;
+    /* the teacher's class-prompt embeddings, as benchmark_class_embeddings gives them for the
+     * test split (every class, label order), when the run has them at hand (else NULL): valid
+     * in before_task only */
+    const float *teacher_text;
 } cl_task_ctx;
 
 /* One training batch: data rows first (images with their labels; the prompts of the L_cls

@@ -495,6 +495,7 @@ void cl_runner_free(cl_runner *r) {
     cl_matrix_free(r->matrix);
     cl_matrix_free(r->clip_matrix);
     free(r->bc_ratio), free(r->eval_img), free(r->teach_img), free(r->pre_img);
+    free(r->eval_txt), free(r->teach_txt), free(r->pre_txt);
     clip_lora_free(r->student);
     clip_lora_free(r->teacher);
     clip_tokenizer_free(r->tok);
@@ -514,6 +515,8 @@ static int run_task(cl_runner *r, int t) {
     clip_lora_copy_b(r->teacher, r->student); /* the teacher: B at the start of the task */
     cl_task_ctx ctx;
     cl_runner_task_ctx(r, t, tdir, &ctx);
+    /* the evaluation just before was the teacher's (B copied above) */
+    if (t > 0 && r->eval_task == t - 1) ctx.teacher_text = r->eval_txt;
     int rc = 0;
     if (r->method->before_task) rc = r->method->before_task(r->mstate, &ctx);
     if (rc == 0 && r->method->trains && (!r->method->joint || t == 0))

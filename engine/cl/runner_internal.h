@@ -40,6 +40,12 @@ struct cl_runner {
                              * before), valid for task teach_task (-1: none) */
     int teach_task;
     float *pre_img;         /* pretrained embeddings of every test item (analytics), or NULL */
+    /* the class prompts' embeddings (every class, label order) beside the images': the last
+     * evaluation's student's (with eval_img), the teacher's (with teach_img; NULL when
+     * teach_img was made again after a resume) and the pretrained model's (once per run, or
+     * NULL). The same call under the same weights gives the same numbers: the analytics and
+     * the next task's anchors take these instead of encoding the prompts again. */
+    float *eval_txt, *teach_txt, *pre_txt;
     double *heldout, heldout_pre, *wall_s;
     int tasks_done, stopped_task;
     double run_t0;

@@ -171,7 +171,13 @@ static int build_anchors(segp_state *s, cl_task_ctx *ctx) {
     float *gt = segp_malloc((size_t)K * e * sizeof(float));
     float *mu = o->lambda_p > 0 ? segp_malloc((size_t)K * e * sizeof(float)) : NULL;
     int32_t *old = segp_malloc((size_t)K * sizeof(int32_t));
-    int rc = benchmark_class_embeddings(ctx->model, ctx->teacher, ctx->tok, ctx->bench,
+    /* the training split's classes are the test split's (benchmark_split_classes): the
+     * evaluation before, under the teacher's weights, encoded these very prompts */
+    int rc = 0;
+    if (ctx->teacher_text)
+        memcpy(gt_all, ctx->teacher_text, (size_t)s->nc * e * sizeof(float));
+    else
+        rc = benchmark_class_embeddings(ctx->model, ctx->teacher, ctx->tok, ctx->bench,
                                         BENCH_TRAIN, ctx->cfg->train.template_, gt_all);
     for (int k = 0; rc == 0 && k < K; k++) {
         int lab = ctx->seen[k];
