@@ -1,8 +1,8 @@
 /* fault.h: deterministic fault injection for the resume tests. SEGP_FAULT_KILL=POINT:N makes
  * the process SIGKILL itself the N-th time it passes POINT ("step", "eval", "embed", "file",
- * "event"); "file" and "event" write half of the bytes first, leaving a torn temporary file or a torn
- * last line as a real crash would. POINT:N:INT raises SIGINT there instead (as Ctrl-C would)
- * and carries on. Unset (always, in normal use): no effect. */
+ * "event"); "file" and "event" write half of the bytes first, leaving a torn temporary file or
+ * a torn last line as a real crash would. POINT:N:INT raises SIGINT there instead (as Ctrl-C
+ * would) and carries on. Unset (always, in normal use): no effect. */
 #ifndef SEGP_FAULT_H
 #define SEGP_FAULT_H
 
