@@ -604,7 +604,8 @@ int cl_runner_reevaluate(cl_runner *r, int *n_differ, int *n_skipped) {
     /* the saved counts, to compare with */
     size_t nh = (size_t)r->T * r->T;
     for (int t = 0; t < done; t++)
-        if (runner_read_task_eval(r, t) != 0 || runner_read_task_done(r, t) != 0 || runner_read_task_ratio(r, t) != 0)
+        if (runner_read_task_eval(r, t) != 0 || runner_read_task_done(r, t) != 0 ||
+            runner_read_task_ratio(r, t) != 0)
             return -1;
     int64_t *saved = segp_malloc(nh * sizeof(int64_t) * 2), *saved_clip = saved + nh;
     memcpy(saved, r->matrix->hits, nh * sizeof(int64_t));
