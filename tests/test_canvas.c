@@ -157,6 +157,37 @@ TEST(plot_curves_tiny_values_tick_labels) {
     canvas_free(c);
 }
 
+/* Data from just above 0 (a loss term of 1e-7) up to 0.48, the range fitted to it: the 0 tick
+ * lands on the bottom row, so the axis says 0.0 there (the labels began at 0.2, two rows up);
+ * 0.5, more than half a row above the top, is not drawn. The x axis alike: 1 is on the first
+ * column of data from 1.05, and left out of data from 1.2 (0.2 away, a column is 0.16). */
+TEST(plot_curves_tick_at_the_edge_of_the_range) {
+    tcanvas *c = canvas_new(16, 8, CHARSET_ASCII, COLORS_256, 0);
+    float y[3] = {1e-7f, 0.2f, 0.48f}, x[3] = {1.05f, 2, 3};
+    plot_series s = {.y = y, .x = x, .n = 3, .color = 1, .mark = 'o'};
+    plot_curves(c, (trect){0, 0, 16, 8}, &s, 1, NULL);
+    CHECK(text_is(c, "   |          oo\n"
+                     "0.4+        oo\n"
+                     "   |      oo\n"
+                     "0.2+    oo\n"
+                     "   |  oo\n"
+                     "0.0+oo\n"
+                     "   ++----+-----+\n"
+                     "    1    2     3\n"));
+    canvas_clear(c);
+    x[0] = 1.2f;
+    plot_curves(c, (trect){0, 0, 16, 8}, &s, 1, NULL);
+    CHECK(text_is(c, "   |          oo\n"
+                     "0.4+        oo\n"
+                     "   |      oo\n"
+                     "0.2+    oo\n"
+                     "   |  oo\n"
+                     "0.0+oo\n"
+                     "   +-----+-----+\n"
+                     "         2     3\n"));
+    canvas_free(c);
+}
+
 TEST(plot_curves_block_half_cells) {
     tcanvas *c = canvas_new(2, 1, CHARSET_BLOCK, COLORS_256, 0);
     float y[2] = {0, 1};

@@ -215,3 +215,30 @@ TEST(view_overview_numbers_keep_columns_whole) {
     v->free(v);
     run_record_free(&r);
 }
+
+/* Task 7's loss terms run from 9.5e-8 to 0.48: the axis fitted to them had no 0 tick (the
+ * labels began at 0.2, or 0.05 two rows above the bottom) where the other tasks, whose terms
+ * reach 0 or below, have one. The bottom row is 0 to within half a row, and says so. */
+TEST(view_overview_loss_axis_says_zero) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 6};
+    s.live.read_only = 1;
+    view *v = view_overview_new();
+    char *t = view_render(v, &s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "loss terms, task 7"));
+    CHECK(text_has(t, "│0.0┤"));
+    free(t);
+    t = view_render(v, &s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "|0.00+"));
+    CHECK(text_has(t, "|0.05+"));
+    free(t);
+    /* a task whose terms go below 0 had it already, and still has */
+    s.task = 9;
+    t = view_render(v, &s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "│0.0┤"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}

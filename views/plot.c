@@ -39,18 +39,29 @@ static double nice_step(double span, int n) {
     return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
 }
 
-static int ticks(double lo, double hi, int n, int integer, double *out, int *decimals,
-                 double *step_out) {
+/* The ticks of about N steps over LO..HI, and those up to SLACK outside it: a value that lands
+ * on the first or last row or column belongs to the axis (a loss from 1e-7 to 0.48 had no 0
+ * on its axis, which began at 0.05 two rows above the bottom). */
+static int ticks(double lo, double hi, int n, int integer, double slack, double *out,
+                 int *decimals, double *step_out) {
     double step = nice_step(hi - lo, n);
     if (integer && step < 1) step = 1;
     *step_out = step;
     *decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
     if (*decimals > 6) *decimals = 6;
+    if (!(slack >= 0)) slack = 0;
+    if (slack > 0.499 * step) slack = 0.499 * step; /* never two ticks for one edge */
     int k = 0;
-    for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9 && k < MAX_TICKS;
-         v += step)
+    for (double v = ceil((lo - slack) / step - 1e-9) * step;
+         v <= hi + slack + step * 1e-9 && k < MAX_TICKS; v += step)
         out[k++] = fabs(v) < step * 1e-9 ? 0 : v;
     return k;
+}
+
+/* The value range of a little under half a cell of N cells over LO..HI: a tick that far
+ * outside still rounds onto the edge cell. */
+static double half_cell(double lo, double hi, int n) {
+    return n > 1 ? 0.499 * (hi - lo) / (n - 1) : 0;
 }
 
 /* A tick's label: fixed-point, or (a step below 1e-4 or a value from 1e6 on) in exponent form
@@ -112,8 +123,8 @@ static frame axes_frame(tcanvas *c, trect r, const plot_axes *ax, double dx0, do
     double yt[MAX_TICKS], xt[MAX_TICKS];
     int ydec, xdec;
     double ystep, xstep;
-    int ny = ticks(f.y0, f.y1, a.y_ticks > 0 ? a.y_ticks : (ah >= 6 ? ah / 3 : 2), 0, yt,
-                   &ydec, &ystep);
+    int ny = ticks(f.y0, f.y1, a.y_ticks > 0 ? a.y_ticks : (ah >= 6 ? ah / 3 : 2), 0,
+                   half_cell(f.y0, f.y1, ah), yt, &ydec, &ystep);
     char lab[MAX_TICKS][24];
     int lw = 1;
     for (int i = 0; i < ny; i++) {
@@ -145,10 +156,12 @@ static frame axes_frame(tcanvas *c, trect r, const plot_axes *ax, double dx0, do
 
     int want = a.x_ticks > 0 ? a.x_ticks : (aw >= 18 ? aw / 9 : 2);
     if (a.x_ticks <= 0 && a.integer_x && (f.x1 - f.x0) * 3 <= aw) want = (int)(f.x1 - f.x0);
-    int nx = ticks(f.x0, f.x1, want, a.integer_x, xt, &xdec, &xstep);
+    int nx =
+        ticks(f.x0, f.x1, want, a.integer_x, half_cell(f.x0, f.x1, aw), xt, &xdec, &xstep);
     int free_from = r.x;
     for (int i = 0; i < nx; i++) {
         int col = left + (int)lround((xt[i] - f.x0) / (f.x1 - f.x0) * (aw - 1));
+        if (col < left || col >= left + aw) continue;
         char s[24];
         tick_label(s, sizeof s, xt[i], xstep, xdec);
         int l = (int)strlen(s);
