@@ -242,3 +242,45 @@ TEST(view_overview_loss_axis_says_zero) {
     v->free(v);
     run_record_free(&r);
 }
+
+/* The run's line too long for the width loses its parts in a chosen order (split, seed,
+ * order, then the long notes): at 60 columns the edge cut off "in 10 tasks" (it read "...:
+ * 100 classes"); the task count, and a validation split, stay. */
+TEST(view_overview_run_line_shortens_keeping_the_counts) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 6};
+    s.live.read_only = 1;
+    view *v = view_overview_new();
+    static const struct {
+        int w;
+        const char *line;
+    } want[] = {
+        {80, "\nsegp on shapes (order latin, B0-Inc10, seed 1): 100 classes in 10 tasks\n"},
+        {66, "\nsegp on shapes (order latin, seed 1): 100 classes in 10 tasks\n"},
+        {60, "\nsegp on shapes (order latin): 100 classes in 10 tasks\n"},
+        {40, "\nsegp on shapes: 100 classes in 10 tasks\n"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char *t = view_render(v, &s, want[i].w, 20, CHARSET_UNICODE, COLORS_256);
+        CHECK_MSG(text_has(t, want[i].line), "width %d", want[i].w);
+        free(t);
+    }
+    /* evaluated on a validation split: the note stays, shortened before the benchmark goes */
+    char *split = r.eval_split;
+    r.eval_split = "val (10% of train)";
+    char *t = view_render(v, &s, 100, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\nsegp on shapes (order latin, seed 1): 100 classes in 10 tasks; evaluated "
+                      "on the VALIDATION split\n"));
+    free(t);
+    t = view_render(v, &s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\nsegp on shapes: 100 classes in 10 tasks; VALIDATION split\n"));
+    free(t);
+    t = view_render(v, &s, 40, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\n100 classes in 10 tasks; on VALIDATION\n"));
+    free(t);
+    r.eval_split = split;
+    v->free(v);
+    run_record_free(&r);
+}

@@ -339,6 +339,44 @@ static void draw_numbers(tcanvas *c, trect a, const wb_state *s) {
     free(row);
 }
 
+/* The run in one line of at most W cells: "segp on shapes (order latin, B0-Inc10, seed 1): 100
+ * classes in 10 tasks". Where it does not fit, parts go in this order, so that the classes,
+ * the task count and a validation split stay to the last (at 60 columns the edge cut off
+ * "in 10 tasks"): the split's name (the counts say it), the seed, the order, then the
+ * shorter notes of a validation split and of a benchmark the run learns part of, then
+ * "METHOD on BENCHMARK" (the title line names the method), then the shortest note. */
+static void run_line(const run_record *r, int w, char *line, size_t n) {
+    int val = r->eval_split && strcmp(r->eval_split, "test");
+    /* a run of the first tasks only (run.max_tasks) learns fewer classes than the benchmark has */
+    int learned = r->task_first[r->num_tasks];
+    for (int level = 0; level <= 7; level++) {
+        char det[160] = "", of[48] = "", head[160] = "";
+        size_t k = 0;
+        if (level < 3 && r->order_desc)
+            k += (size_t)snprintf(det + k, sizeof det - k, "%sorder %s", k ? ", " : "",
+                                  r->order_desc);
+        if (k >= sizeof det) k = sizeof det - 1; /* a long order's name: cut, not overrun */
+        if (level < 1 && r->task_split)
+            k += (size_t)snprintf(det + k, sizeof det - k, "%s%s", k ? ", " : "", r->task_split);
+        if (k >= sizeof det) k = sizeof det - 1;
+        if (level < 2)
+            snprintf(det + k, sizeof det - k, "%sseed %llu", k ? ", " : "",
+                     (unsigned long long)r->seed);
+        if (learned < r->num_classes)
+            snprintf(of, sizeof of, level < 5 ? " (of the benchmark's %d)" : " (of %d)",
+                     r->num_classes);
+        if (level < 6)
+            snprintf(head, sizeof head, "%s on %s%s%s%s: ", r->method, r->benchmark,
+                     det[0] ? " (" : "", det, det[0] ? ")" : "");
+        snprintf(line, n, "%s%d classes%s in %d tasks%s", head, learned, of, r->num_tasks,
+                 !val        ? ""
+                 : level < 4 ? "; evaluated on the VALIDATION split"
+                 : level < 7 ? "; VALIDATION split"
+                             : "; on VALIDATION");
+        if (utf8_cells(line) <= w) return;
+    }
+}
+
 static void overview_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     overview *o = v->priv;
     const run_record *r = s->rec;
@@ -348,16 +386,7 @@ static void overview_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     view_title(c, a, "Run overview", s);
     if (!r) return view_notice(c, (trect){a.x, a.y + 1, a.w, a.h - 1}, "no run is open");
     char line[512];
-    int val = r->eval_split && strcmp(r->eval_split, "test");
-    /* a run of the first tasks only (run.max_tasks) learns fewer classes than the benchmark has */
-    int learned = r->task_first[r->num_tasks];
-    char of[48] = "";
-    if (learned < r->num_classes)
-        snprintf(of, sizeof of, " (of the benchmark's %d)", r->num_classes);
-    snprintf(line, sizeof line, "%s on %s (order %s, %s, seed %llu): %d classes%s in %d tasks%s",
-             r->method, r->benchmark, r->order_desc ? r->order_desc : "-",
-             r->task_split ? r->task_split : "-", (unsigned long long)r->seed, learned, of,
-             r->num_tasks, val ? "; evaluated on the VALIDATION split" : "");
+    run_line(r, a.w, line, sizeof line);
     canvas_text(c, a.x, a.y + 1, a.w, line, color_fg(c), COL_DEFAULT, 0);
     if (r->last_error)
         canvas_printf(c, a.x, a.y + 2, a.w, palette_color(3), COL_DEFAULT, ATTR_BOLD, "error: %s",
