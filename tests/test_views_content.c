@@ -167,6 +167,68 @@ TEST(views_anchors_task5) {
     view_fixture_close(&f);
 }
 
+/* In the smallest layout (under 60 columns or 23 rows) i and p did nothing: the list stood
+ * alone. Now p puts each pair of panels in the list's place in turn, then the list again, and
+ * i shows the images or the list there; where images cannot show, the list's title says so,
+ * so that i changes what is on screen. Task 7 at 60x20, as the workbench's view area. */
+TEST(views_anchors_small_layout_keys_act) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 6)) return;
+    view *v = view_anchors_new();
+    char *t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "+ anchors (images need colour) -"));
+    CHECK(text_has(t, "target class"));
+    CHECK(text_has(t, "\n#0 purple triangle proto 0.0180 seed 0.0799\n"));
+    free(t);
+    static const char *const shows[4][2] = {{"+ loss_text (CE) -", "+ loss_vis (1-cos to mu) -"},
+                                            {"+ to prototype (1-cos) -", "+ to seed (1-cos) -"},
+                                            {"+ anchors per old class -", ">purple triangle"},
+                                            {"+ anchors (images need colour) -", "target class"}};
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_INT(v->key(v, 'p', &f.s), VIEW_REDRAW);
+        t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
+        CHECK_MSG(text_has(t, shows[i][0]) && text_has(t, shows[i][1]), "p pressed %d times",
+                  i + 1);
+        CHECK(i == 3 || text_lacks(t, "target class"));
+        /* the selection's line stays under every one */
+        CHECK(text_has(t, "\n#0 purple triangle proto 0.0180 seed 0.0799\n"));
+        free(t);
+    }
+    /* i: the list without the images asked for */
+    CHECK_EQ_INT(v->key(v, 'i', &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "+ anchors ---") && text_lacks(t, "images need"));
+    free(t);
+    /* with colour and blocks, i shows the images in the list's place, and again from a pair */
+    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "target class") && text_lacks(t, "anchor images"));
+    free(t);
+    CHECK_EQ_INT(v->key(v, 'i', &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "┌ anchor images ─") && text_has(t, "\u2580"));
+    CHECK(text_lacks(t, "target class"));
+    free(t);
+    press(v, &f.s, "p");
+    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "┌ loss_text (CE) ─") && text_lacks(t, "anchor images"));
+    free(t);
+    press(v, &f.s, "i");
+    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "┌ anchor images ─") && text_lacks(t, "loss_text (CE)"));
+    free(t);
+    /* the pair chosen in a small window stays when the window grows (the top band) */
+    press(v, &f.s, "pp");
+    t = view_render(v, &f.s, 80, 24, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "┌ to prototype (1-cos) ─") && text_has(t, "┌ anchor images ─"));
+    free(t);
+    /* in the large layout every panel shows: p has nothing to change */
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    free(t);
+    CHECK_EQ_INT(v->key(v, 'p', &f.s), VIEW_HANDLED);
+    v->free(v);
+    view_fixture_close(&f);
+}
+
 /* The most drifting old class of the task, from the per-image arrays. */
 /* The old class (whose name holds SUBSTR, NULL: any) of the most mean drift, or with LEAST of
  * the least. */

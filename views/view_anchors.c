@@ -13,6 +13,8 @@
 #include "views/viewkit.h"
 
 enum { PANELS_LOSSES = 0, PANELS_DISTANCES = 1, PANELS_CLASSES = 2, PANEL_MODES = 3 };
+/* The layout of the last draw: what i and p change depends on it. */
+enum { LAYOUT_SMALL, LAYOUT_MID, LAYOUT_LARGE };
 
 typedef struct {
     int task;
@@ -21,6 +23,9 @@ typedef struct {
     int top;            /* first row of the anchor list */
     int gallery;        /* thumbnails instead of the list where the canvas shows images */
     int panels;         /* PANELS_*: what the top band shows when only part fits */
+    int small_panels;   /* the small layout: 0 the list (or images), 1 + PANELS_*: those panels
+                         * in its place */
+    int layout;         /* LAYOUT_* of the last draw */
     int page;           /* rows of the list drawn last */
     /* the list's rows of the last draw (canvas cells), for clicks */
     int list_x, list_y, list_w, list_h;
@@ -305,10 +310,25 @@ static void draw_classes(tcanvas *c, trect r, const wb_state *s, const int *idx,
     free(cnt);
 }
 
+/* The anchor list's title: when images were asked for (i) but cannot show, it says why, so
+ * that i never seems to do nothing. */
+static const char *list_title(const tcanvas *c, trect r, const run_task_data *td, int gallery) {
+    if (!gallery) return "anchors";
+    if (td->n_anchor_images == 0)
+        return utf8_cells("anchors (no image saved)") <= r.w - 5 ? "anchors (no image saved)"
+                                                                 : "anchors";
+    if (can_show_images(c)) return "anchors";
+    const char *why = c->colors == COLORS_NONE ? "anchors (images need colour)"
+                                               : "anchors (images need Unicode)";
+    return utf8_cells(why) <= r.w - 5                     ? why
+           : utf8_cells("anchors (no images)") <= r.w - 5 ? "anchors (no images)"
+                                                          : "anchors";
+}
+
 /* The anchor list: class, distances, score; the selection in reverse. */
 static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const int *idx, int k) {
     const run_task_data *td = s->td;
-    trect in = vk_panel(c, r, "anchors");
+    trect in = vk_panel(c, r, list_title(c, r, td, p->gallery));
     if (in.w < 8 || in.h < 2) return;
     int fg = color_fg(c), acc = color_accent(c);
     int wide = in.w >= 44;
@@ -521,6 +541,7 @@ static void anc_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     }
     int gallery = p->gallery && can_show_images(c) && td->n_anchor_images > 0;
     if (b.w >= 100 && b.h >= 24) {
+        p->layout = LAYOUT_LARGE;
         int th = b.h * 9 / 20, qw = b.w / 4;
         draw_loss(c, (trect){b.x, b.y, qw, th}, s, idx, k, sel, 0);
         draw_loss(c, (trect){b.x + qw, b.y, qw, th}, s, idx, k, sel, 1);
@@ -534,6 +555,7 @@ static void anc_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
         draw_detail(c, (trect){b.x + b.w - dw, y, dw, bh}, s, sel);
     } else if (b.w >= 60 && b.h >= 18) {
         /* the top band shows one of the pairs (p cycles them) */
+        p->layout = LAYOUT_MID;
         int th = b.h / 2, hw = b.w / 2;
         trect left = {b.x, b.y, hw, th}, right = {b.x + hw, b.y, b.w - hw, th};
         if (p->panels == PANELS_LOSSES) {
@@ -551,9 +573,26 @@ static void anc_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
         else draw_list(c, mid, s, p, idx, k);
         if (dw) draw_detail(c, (trect){b.x + b.w - dw, y, dw, b.h - th}, s, sel);
     } else {
-        /* small: the list, and the selection's numbers on the last line */
+        /* small: the list (or the images, i), or in its place the panels p cycles, and the
+         * selection's numbers on the last line */
+        p->layout = LAYOUT_SMALL;
         trect list = {b.x, b.y, b.w, b.h - (b.h >= 4 ? 1 : 0)};
-        draw_list(c, list, s, p, idx, k);
+        int hw = list.w / 2;
+        trect left = {list.x, list.y, hw, list.h};
+        trect right = {list.x + hw, list.y, list.w - hw, list.h};
+        if (p->small_panels == 1 + PANELS_LOSSES) {
+            draw_loss(c, left, s, idx, k, sel, 0);
+            draw_loss(c, right, s, idx, k, sel, 1);
+        } else if (p->small_panels == 1 + PANELS_DISTANCES) {
+            draw_hist(c, left, s, idx, k, 0);
+            draw_hist(c, right, s, idx, k, 1);
+        } else if (p->small_panels == 1 + PANELS_CLASSES) {
+            draw_classes(c, list, s, idx, k, sel);
+        } else if (gallery && list.h >= 7 && list.w >= 12) { /* a row of thumbnails fits */
+            draw_gallery(c, list, s, p, sel);
+        } else {
+            draw_list(c, list, s, p, idx, k);
+        }
         if (b.h >= 4 && sel >= 0) {
             /* the class name gives way, so that the line's edge never cuts a distance */
             char nums[64];
@@ -608,8 +647,21 @@ static view_reply anc_key(view *v, int key, wb_state *s) {
         free(idx);
         break;
     }
-    case 'i': p->gallery = !p->gallery; break;
-    case 'p': p->panels = (p->panels + 1) % PANEL_MODES; break;
+    case 'i':
+        /* in the small layout the list's place shows the images (or the list) again first */
+        if (p->layout == LAYOUT_SMALL && p->small_panels) p->small_panels = 0, p->gallery = 1;
+        else p->gallery = !p->gallery;
+        break;
+    case 'p':
+        if (p->layout == LAYOUT_LARGE) return VIEW_HANDLED; /* every panel shows */
+        if (p->layout == LAYOUT_SMALL) {
+            /* the list's place: the list, then each pair in turn (kept for a larger window) */
+            p->small_panels = (p->small_panels + 1) % (PANEL_MODES + 1);
+            if (p->small_panels) p->panels = p->small_panels - 1;
+        } else {
+            p->panels = (p->panels + 1) % PANEL_MODES;
+        }
+        break;
     case 'v': s->show_numbers = !s->show_numbers; break;
     default: return VIEW_IGNORED;
     }
@@ -635,10 +687,10 @@ static const view_help anc_help[] = {
     {"j/k, arrows up/down", "select an anchor"},
     {"h/l, arrows left/right", "first anchor of the previous / next class"},
     {"PgUp/PgDn, g/G", "select by a page, the first / last anchor"},
-    {"i", "anchor images (thumbnails) / the anchor list, in 60+ columns and 23+ rows (images "
-          "need colour)"},
-    {"p", "the top panels where two fit (60+ columns, 23+ rows; from 100x29 all four show): "
-          "losses / distances / per class"},
+    {"i", "anchor images (thumbnails) / the anchor list (images need colour and Unicode; the "
+          "list's title says when they cannot show)"},
+    {"p", "the panels: losses / distances / per class, in the top band where two fit (60+ "
+          "columns, 23+ rows; from 100x29 all show), else in turn in the list's place"},
     {"/", "show only anchors whose target class contains the text"},
     {"v", "the numbers: loss per step and every anchor as tables"},
     {"click, wheel", "select an anchor in the list, move the selection"},
@@ -713,6 +765,7 @@ view *view_anchors_new(void) {
     anc_priv *p = segp_calloc(1, sizeof *p);
     p->task = -2;
     p->gallery = 1;
+    p->layout = LAYOUT_MID;
     v->name = "anchors";
     v->figure = "anchor-losses";
     v->draw = anc_draw;
