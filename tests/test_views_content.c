@@ -698,3 +698,35 @@ TEST(views_projection_highlight_shows_without_colour) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* v in the projection at 60 columns: the class column, last, was cut by the edge mid-word
+ * ("yellow cres", "purple tria"). The columns close up (single spaces), then give up old/new
+ * and the task, so that the names show whole; the coordinates keep all their digits. */
+TEST(views_projection_numbers_keep_class_names_whole) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 9)) return;
+    const run_task_data *td = &f.td;
+    view *v = view_projection_new();
+    f.s.show_numbers = 1;
+    char want[128];
+    char *t = view_render(v, &f.s, 120, 20, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "\npoint  kind       old  task  tsne x    tsne y    class\n"));
+    free(t);
+    /* point 6 is a yellow crescent image, 8 a purple triangle one */
+    CHECK(!strcmp(run_class_name(&f.rec, td->labels[td->proj_class[6]]), "yellow crescent"));
+    t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "\npoint kind      old task tsne x    tsne y    class\n"));
+    snprintf(want, sizeof want, "\n    6 image     old    1 %9.3f %9.3f yellow crescent\n",
+             td->proj_tsne[12], td->proj_tsne[13]);
+    CHECK(text_has(t, want));
+    CHECK(text_has(t, " purple triangle\n"));
+    free(t);
+    t = view_render(v, &f.s, 52, 20, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "\npoint kind      tsne x    tsne y    class\n"));
+    snprintf(want, sizeof want, "\n    6 image     %9.3f %9.3f yellow crescent\n",
+             td->proj_tsne[12], td->proj_tsne[13]);
+    CHECK(text_has(t, want));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}

@@ -122,24 +122,41 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, proj_priv *p) {
     const float *xy = coords(td, p);
     int fg = color_fg(c);
     int y = r.y;
-    canvas_printf(c, r.x, y++, r.w, fg, COL_DEFAULT, ATTR_BOLD,
-                  "point  kind       old  task  %-9s %-9s class",
-                  p->tsne && td->proj_tsne ? "tsne x" : "pca x",
-                  p->tsne && td->proj_tsne ? "tsne y" : "pca y");
     int *vis = segp_malloc((size_t)td->n_proj * sizeof *vis);
-    int n = 0;
+    int n = 0, name_w = 5;
     for (int i = 0; i < td->n_proj; i++)
-        if (!hidden(s, p, i)) vis[n++] = i;
+        if (!hidden(s, p, i)) {
+            vis[n++] = i;
+            int l = utf8_cells(vk_class(s, point_label(td, i)));
+            if (l > name_w) name_w = l;
+        }
+    /* the class names whole where the columns can make room (at 60 columns the edge cut them
+     * to "yellow cres"): single spaces between columns, then without old/new and the task */
+    int tight = 49 + name_w > r.w, bare = 45 + name_w > r.w;
+    const char *sep = tight ? " " : "  ";
+    const char *xs = p->tsne && td->proj_tsne ? "tsne x" : "pca x";
+    const char *ys = p->tsne && td->proj_tsne ? "tsne y" : "pca y";
+    if (bare)
+        canvas_printf(c, r.x, y++, r.w, fg, COL_DEFAULT, ATTR_BOLD,
+                      "point kind      %-9s %-9s class", xs, ys);
+    else
+        canvas_printf(c, r.x, y++, r.w, fg, COL_DEFAULT, ATTR_BOLD,
+                      "point%skind     %sold%stask%s%-9s %-9s class", sep, sep, sep, sep, xs, ys);
     p->page = r.h - 1;
     p->scroll = vk_clamp(p->scroll, 0, n - p->page);
     for (int q = p->scroll; q < n && y < r.y + r.h; q++, y++) {
         int i = vis[q];
         int label = point_label(td, i);
         int kind = td->proj_kind[i];
-        canvas_printf(c, r.x, y, r.w, fg, COL_DEFAULT, 0, "%5d  %-9s  %3s  %4d  %9.3f %9.3f %s",
-                      i, kind >= 0 && kind < PKINDS ? kind_names[kind] : "?",
-                      td->proj_class[i] < td->n_old ? "old" : "new", vk_class_task(s, label) + 1,
-                      xy[2 * i], xy[2 * i + 1], vk_class(s, label));
+        const char *kn = kind >= 0 && kind < PKINDS ? kind_names[kind] : "?";
+        if (bare)
+            canvas_printf(c, r.x, y, r.w, fg, COL_DEFAULT, 0, "%5d %-9s %9.3f %9.3f %s", i, kn,
+                          xy[2 * i], xy[2 * i + 1], vk_class(s, label));
+        else
+            canvas_printf(c, r.x, y, r.w, fg, COL_DEFAULT, 0, "%5d%s%-9s%s%3s%s%4d%s%9.3f %9.3f %s",
+                          i, sep, kn, sep, td->proj_class[i] < td->n_old ? "old" : "new", sep,
+                          vk_class_task(s, label) + 1, sep, xy[2 * i], xy[2 * i + 1],
+                          vk_class(s, label));
     }
     if (n == 0)
         canvas_text(c, r.x, y, r.w, "no point passes the filters", color_dim(c), COL_DEFAULT, 0);
