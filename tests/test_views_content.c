@@ -730,3 +730,29 @@ TEST(views_projection_numbers_keep_class_names_whole) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* The anchor list in 44 cells (an 80x24 terminal without images: ASCII or no colour) took the
+ * wide form, 48 cells a row, and the edge cut the score to "0." and its head to "s". It takes
+ * the narrow form there, with the class names whole and the score where it fits whole. */
+TEST(views_anchors_list_keeps_scores_whole) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 6)) return;
+    const run_task_data *td = &f.td;
+    view *v = view_anchors_new();
+    char want[128];
+    char *t = view_render(v, &f.s, 80, 24, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "|   # class             proto   seed score   |"));
+    snprintf(want, sizeof want, "|>  0 purple triangle  %.4f %.4f %.3f   |",
+             td->anchor_dist_proto[0], td->anchor_dist_seed[0], td->anchor_score[0]);
+    CHECK(text_has(t, want));
+    CHECK(text_lacks(t, "  0.|") && text_lacks(t, "  s|"));
+    free(t);
+    /* 40 columns: no room for the score; the names whole, the distances last */
+    t = view_render(v, &f.s, 40, 12, CHARSET_ASCII, COLORS_NONE);
+    snprintf(want, sizeof want, "\n>  0 purple triangle  %.4f %.4f\n", td->anchor_dist_proto[0],
+             td->anchor_dist_seed[0]);
+    CHECK(text_has(t, want));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}

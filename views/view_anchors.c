@@ -331,16 +331,17 @@ static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const
     trect in = vk_panel(c, r, list_title(c, r, td, p->gallery));
     if (in.w < 8 || in.h < 2) return;
     int fg = color_fg(c), acc = color_accent(c);
-    int wide = in.w >= 44;
+    /* the wide form's rows are 48 cells: at 44 the edge cut the score to "0." */
+    int wide = in.w >= 48;
     /* the narrow form gives the class name what the two distances leave, so that a cut
      * never takes a digit off a distance (0.0969 would read as 0.096) */
-    int nw = vk_clamp(in.w - 19, 5, 14);
+    int nw = vk_clamp(in.w - 19, 5, 16), score = in.w >= 19 + nw + 7; /* room for "-0.123" */
     if (wide)
         canvas_text(c, in.x, in.y, in.w, "   #  target class      to proto  to seed  score",
                     color_dim(c), COL_DEFAULT, ATTR_BOLD);
     else
         canvas_printf(c, in.x, in.y, in.w, color_dim(c), COL_DEFAULT, ATTR_BOLD,
-                      "   # %-*s  proto   seed", nw, "class");
+                      "   # %-*s  proto   seed%s", nw, "class", score ? " score" : "");
     int rows = in.h - 1;
     p->page = rows;
     if (p->sel < p->top) p->top = p->sel;
@@ -356,9 +357,10 @@ static void draw_list(tcanvas *c, trect r, const wb_state *s, anc_priv *p, const
                           td->anchor_dist_proto[a], td->anchor_dist_seed[a], td->anchor_score[a]);
         else
             canvas_printf(c, in.x, in.y + 1 + i, in.w, on ? acc : fg, COL_DEFAULT,
-                          on ? ATTR_REVERSE | ATTR_BOLD : 0, "%c%3d %-*.*s %.4f %.4f",
+                          on ? ATTR_REVERSE | ATTR_BOLD : 0, score ? "%c%3d %-*.*s %.4f %.4f %.3f"
+                                                                   : "%c%3d %-*.*s %.4f %.4f",
                           on ? '>' : ' ', a, nw, nw, vk_class(s, td->anchor_target[a]),
-                          td->anchor_dist_proto[a], td->anchor_dist_seed[a]);
+                          td->anchor_dist_proto[a], td->anchor_dist_seed[a], td->anchor_score[a]);
     }
     p->list_x = in.x;
     p->list_y = in.y + 1;
