@@ -756,3 +756,29 @@ TEST(views_anchors_list_keeps_scores_whole) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* The anchors view at 60-69 columns kept two lines for its info but drew one: the second,
+ * the mean PGD losses, was left blank. It shows the parts that fit whole. */
+TEST(views_anchors_narrow_info_uses_its_second_line) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 6)) return;
+    const run_task_data *td = &f.td;
+    int k1 = td->k_adv + 1;
+    double m[4] = {0, 0, 0, 0};
+    for (int a = 0; a < td->n_anchors; a++) {
+        m[0] += td->loss_text[(size_t)a * k1];
+        m[1] += td->loss_text[(size_t)a * k1 + k1 - 1];
+        m[2] += td->loss_vis[(size_t)a * k1];
+        m[3] += td->loss_vis[(size_t)a * k1 + k1 - 1];
+    }
+    for (int i = 0; i < 4; i++) m[i] /= td->n_anchors;
+    char want[160];
+    snprintf(want, sizeof want, "\npgd | 300 anchors | 10 steps\nmean loss_text %.4g -> %.4g | "
+             "loss_vis %.4g -> %.4g\n", m[0], m[1], m[2], m[3]);
+    view *v = view_anchors_new();
+    char *t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, want));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}

@@ -121,25 +121,14 @@ static int put_part(tcanvas *c, trect r, int y, int *x, const char *text, int fg
     return 1;
 }
 
-static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, int k) {
+/* The first info line in 70+ columns: the source, the anchors and classes, the PGD steps and
+ * the l-inf range, each part whole or left out. */
+static void draw_info_wide(tcanvas *c, trect r, const wb_state *s, const int *idx, int k,
+                           float lmin, float lmax) {
     const run_task_data *td = s->td;
     int fg = color_fg(c), acc = color_accent(c), dim = color_dim(c);
-    float lmin = INFINITY, lmax = -INFINITY;
-    for (int q = 0; q < k; q++) {
-        float v = td->anchor_linf[idx[q]];
-        if (v < lmin) lmin = v;
-        if (v > lmax) lmax = v;
-    }
-    int x = r.x;
     char part[160];
-    if (r.w < 70) { /* narrow: the source, the count, the steps */
-        put_part(c, r, r.y, &x, td->anchor_source, acc, ATTR_BOLD);
-        snprintf(part, sizeof part, "%d anchors", k);
-        if (!put_part(c, r, r.y, &x, part, fg, 0)) return;
-        snprintf(part, sizeof part, "%d steps", td->k_adv);
-        put_part(c, r, r.y, &x, part, fg, 0);
-        return;
-    }
+    int x = r.x;
     x += canvas_text(c, x, r.y, r.w, "source ", fg, COL_DEFAULT, 0);
     x += canvas_text(c, x, r.y, r.x + r.w - x, td->anchor_source, acc, COL_DEFAULT, ATTR_BOLD);
     if (k != td->n_anchors)
@@ -159,6 +148,30 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
             put_part(c, r, r.y, &x, part, fg, 0);
         }
     }
+}
+
+static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, int k) {
+    const run_task_data *td = s->td;
+    int fg = color_fg(c), acc = color_accent(c), dim = color_dim(c);
+    float lmin = INFINITY, lmax = -INFINITY;
+    for (int q = 0; q < k; q++) {
+        float v = td->anchor_linf[idx[q]];
+        if (v < lmin) lmin = v;
+        if (v > lmax) lmax = v;
+    }
+    int x = r.x;
+    char part[160];
+    if (r.w < 70) { /* narrow: the source, the count, the steps */
+        put_part(c, r, r.y, &x, td->anchor_source, acc, ATTR_BOLD);
+        snprintf(part, sizeof part, "%d anchors", k);
+        if (put_part(c, r, r.y, &x, part, fg, 0)) {
+            snprintf(part, sizeof part, "%d steps", td->k_adv);
+            put_part(c, r, r.y, &x, part, fg, 0);
+        }
+    } else {
+        draw_info_wide(c, r, s, idx, k, lmin, lmax);
+    }
+    /* the second line (its parts whole or not at all; at 60 columns it was left blank) */
     if (r.h < 2 || k == 0) return;
     int k1 = td->k_adv + 1;
     float *m = segp_malloc((size_t)k1 * 3 * sizeof *m);
