@@ -782,3 +782,30 @@ TEST(views_anchors_narrow_info_uses_its_second_line) {
     v->free(v);
     view_fixture_close(&f);
 }
+
+/* v: the table of the loss per PGD step ended at step 6 of 10 at 60x20 without a word. In too
+ * few rows the last step stays and a line names the steps left out. */
+TEST(views_anchors_step_table_says_what_it_hides) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 6)) return;
+    const run_task_data *td = &f.td;
+    int k1 = td->k_adv + 1;
+    CHECK_EQ_INT(k1, 11);
+    double last = 0;
+    for (int a = 0; a < td->n_anchors; a++) last += td->loss_text[(size_t)a * k1 + k1 - 1];
+    char want[160];
+    snprintf(want, sizeof want, "\n ... steps 5-9 hidden\n  10 %8.4f ", last / td->n_anchors);
+    view *v = view_anchors_new();
+    f.s.show_numbers = 1;
+    char *t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "\n   4   "));
+    CHECK(text_has(t, want));
+    CHECK(text_lacks(t, "\n   5   "));
+    free(t);
+    /* where every step fits, none is hidden */
+    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "\n   9   ") && text_lacks(t, "hidden"));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}

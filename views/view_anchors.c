@@ -478,10 +478,20 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
     loss_stats(td, td->loss_vis, idx, k, st + 3 * k1, st + 4 * k1, st + 5 * k1);
     canvas_text(c, lt.x, y++, lt.w, "step  text mean   min      max    vis mean  min     max",
                 fg, COL_DEFAULT, ATTR_BOLD);
-    for (int j = 0; j < k1 && y < lt.y + lt.h; j++, y++)
+    /* in too few rows the last step stays, and a line says which steps are left out (at
+     * 60x20 the table ended at step 6 of 10 without a word) */
+    int room = lt.y + lt.h - y, cut = k1 > room && room >= 3 ? k1 - room + 1 : 0;
+    for (int j = 0; j < k1 && y < lt.y + lt.h; j++, y++) {
+        if (cut && j == room - 2) {
+            canvas_printf(c, lt.x, y, lt.w, color_dim(c), COL_DEFAULT, 0, "%4s steps %d-%d hidden",
+                          c->cs == CHARSET_ASCII ? "..." : "\u2026", j, j + cut - 1);
+            j += cut - 1;
+            continue;
+        }
         canvas_printf(c, lt.x, y, lt.w, fg, COL_DEFAULT, 0,
                       "%4d %8.4f %8.4f %8.4f %8.4f %7.4f %7.4f", j, st[j], st[k1 + j],
                       st[2 * k1 + j], st[3 * k1 + j], st[4 * k1 + j], st[5 * k1 + j]);
+    }
     free(st);
     trect at =
         wide ? (trect){r.x + 58, r.y, r.w - 58, r.h} : (trect){r.x, lt.y + lt.h, r.w, r.h - lt.h};
