@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "views/anchor_stats.h"
 #include "views/viewkit.h"
 
 enum { PANELS_LOSSES = 0, PANELS_DISTANCES = 1, PANELS_CLASSES = 2, PANEL_MODES = 3 };
@@ -40,52 +41,6 @@ static int filtered(const wb_state *s, int *idx) {
     return k;
 }
 
-/* Per step of LOSS [n, k_adv + 1] over the anchors IDX: mean, min, max [k_adv + 1]. */
-static void loss_stats(const run_task_data *td, const float *loss, const int *idx, int k,
-                       float *mean, float *lo, float *hi) {
-    int k1 = td->k_adv + 1;
-    for (int j = 0; j < k1; j++) {
-        double sum = 0;
-        float a = INFINITY, b = -INFINITY;
-        for (int q = 0; q < k; q++) {
-            float v = loss[(size_t)idx[q] * k1 + j];
-            sum += v;
-            if (v < a) a = v;
-            if (v > b) b = v;
-        }
-        mean[j] = k ? (float)(sum / k) : NAN;
-        lo[j] = k ? a : NAN;
-        hi[j] = k ? b : NAN;
-    }
-}
-
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Per step of LOSS over the anchors IDX: the 10th and 90th percentiles [k_adv + 1] (the band
- * of the curves; min and max would be set by a few outliers, the CE reaching 12). */
-static void loss_band(const run_task_data *td, const float *loss, const int *idx, int k,
-                      float *lo, float *hi) {
-    int k1 = td->k_adv + 1;
-    float *v = segp_malloc(((size_t)k + 1) * sizeof *v);
-    for (int j = 0; j < k1; j++) {
-        for (int q = 0; q < k; q++) v[q] = loss[(size_t)idx[q] * k1 + j];
-        qsort(v, (size_t)k, sizeof *v, cmp_float);
-        lo[j] = k ? v[(int)(0.1 * (k - 1) + 0.5)] : NAN;
-        hi[j] = k ? v[(int)(0.9 * (k - 1) + 0.5)] : NAN;
-    }
-    free(v);
-}
-
-/* Mean of V over IDX. */
-static double mean_of(const float *v, const int *idx, int k) {
-    double s = 0;
-    for (int q = 0; q < k; q++) s += v[idx[q]];
-    return k ? s / k : NAN;
-}
-
 static const char *linf_name(const tcanvas *c) {
     return c->cs == CHARSET_ASCII ? "|delta|inf" : "\u2016\u03b4\u2016\u221e";
 }
@@ -100,15 +55,6 @@ static const uint8_t *image_of(const run_task_data *td, int a) {
 
 static int can_show_images(const tcanvas *c) {
     return c->cs != CHARSET_ASCII && c->colors != COLORS_NONE;
-}
-
-/* Anchor drift after training: |f_student - f_teacher| of anchor A (NAN when not saved). */
-static double anchor_drift(const run_task_data *td, int a) {
-    if (!td->anchor_drift || td->e_anchor < 1) return NAN;
-    double s = 0;
-    const float *d = td->anchor_drift + (size_t)a * td->e_anchor;
-    for (int j = 0; j < td->e_anchor; j++) s += (double)d[j] * d[j];
-    return sqrt(s);
 }
 
 /* " | TEXT" at *X on row Y (TEXT alone at R's left edge) when it fits whole in R; 0 when not:
@@ -141,10 +87,10 @@ static void draw_info_wide(tcanvas *c, trect r, const wb_state *s, const int *id
     if (!put_part(c, r, r.y, &x, part, fg, 0)) return;
     if (k) { /* the range, else its mean alone */
         snprintf(part, sizeof part, "%s %.4f..%.4f (mean %.4f)", linf_name(c), lmin, lmax,
-                 mean_of(td->anchor_linf, idx, k));
+                 anchor_mean_of(td->anchor_linf, idx, k));
         if (!put_part(c, r, r.y, &x, part, fg, 0)) {
             snprintf(part, sizeof part, "%s mean %.4f", linf_name(c),
-                     mean_of(td->anchor_linf, idx, k));
+                     anchor_mean_of(td->anchor_linf, idx, k));
             put_part(c, r, r.y, &x, part, fg, 0);
         }
     }
@@ -175,17 +121,17 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
     if (r.h < 2 || k == 0) return;
     int k1 = td->k_adv + 1;
     float *m = segp_malloc((size_t)k1 * 3 * sizeof *m);
-    loss_stats(td, td->loss_text, idx, k, m, m + k1, m + 2 * k1);
+    anchor_loss_stats(td, td->loss_text, idx, k, m, m + k1, m + 2 * k1);
     double t0 = m[0], t1 = m[k1 - 1];
-    loss_stats(td, td->loss_vis, idx, k, m, m + k1, m + 2 * k1);
+    anchor_loss_stats(td, td->loss_vis, idx, k, m, m + k1, m + 2 * k1);
     double v0 = m[0], v1 = m[k1 - 1];
     free(m);
     char parts[4][96];
     snprintf(parts[0], sizeof parts[0], "mean loss_text %.4g -> %.4g", t0, t1);
     snprintf(parts[1], sizeof parts[1], "loss_vis %.4g -> %.4g", v0, v1);
     snprintf(parts[2], sizeof parts[2], "to prototype %.4f",
-             mean_of(td->anchor_dist_proto, idx, k));
-    snprintf(parts[3], sizeof parts[3], "to seed %.4f", mean_of(td->anchor_dist_seed, idx, k));
+             anchor_mean_of(td->anchor_dist_proto, idx, k));
+    snprintf(parts[3], sizeof parts[3], "to seed %.4f", anchor_mean_of(td->anchor_dist_seed, idx, k));
     x = r.x;
     for (int i = 0; i < 4 && put_part(c, r, r.y + 1, &x, parts[i], dim, 0); i++) {}
 }
@@ -212,8 +158,8 @@ static void draw_loss(tcanvas *c, trect r, const wb_state *s, const int *idx, in
     const float *loss = vis ? td->loss_vis : td->loss_text;
     float *buf = segp_malloc((size_t)k1 * 5 * sizeof *buf);
     float *mean = buf, *lo = buf + k1, *hi = buf + 2 * k1, *x = buf + 3 * k1, *one = buf + 4 * k1;
-    loss_stats(td, loss, idx, k, mean, lo, hi);
-    loss_band(td, loss, idx, k, lo, hi);
+    anchor_loss_stats(td, loss, idx, k, mean, lo, hi);
+    anchor_loss_band(td, loss, idx, k, lo, hi);
     for (int j = 0; j < k1; j++) {
         x[j] = (float)j;
         one[j] = sel >= 0 ? loss[(size_t)sel * k1 + j] : NAN;
@@ -440,7 +386,7 @@ static void draw_detail(tcanvas *c, trect r, const wb_state *s, int a) {
              td->loss_text[(size_t)a * k1 + k1 - 1]);
     snprintf(line[nl++], sizeof line[0], "loss_vis  %.4g -> %.4g", td->loss_vis[(size_t)a * k1],
              td->loss_vis[(size_t)a * k1 + k1 - 1]);
-    double dr = anchor_drift(td, a);
+    double dr = anchor_drift_norm(td, a);
     if (!isnan(dr)) snprintf(line[nl++], sizeof line[0], "drift after training %.4f", dr);
     if (y < bottom)
         canvas_printf(c, in.x, y++, in.w, acc, COL_DEFAULT, ATTR_BOLD, "#%d -> %s", a,
@@ -474,8 +420,8 @@ static void draw_numbers(tcanvas *c, trect r, const wb_state *s, anc_priv *p, co
                     : (trect){r.x, r.y, r.w, k1 + 2 < r.h / 2 ? k1 + 2 : r.h / 2};
     int y = lt.y;
     float *st = segp_malloc((size_t)k1 * 6 * sizeof *st);
-    loss_stats(td, td->loss_text, idx, k, st, st + k1, st + 2 * k1);
-    loss_stats(td, td->loss_vis, idx, k, st + 3 * k1, st + 4 * k1, st + 5 * k1);
+    anchor_loss_stats(td, td->loss_text, idx, k, st, st + k1, st + 2 * k1);
+    anchor_loss_stats(td, td->loss_vis, idx, k, st + 3 * k1, st + 4 * k1, st + 5 * k1);
     canvas_text(c, lt.x, y++, lt.w, "step  text mean   min      max    vis mean  min     max",
                 fg, COL_DEFAULT, ATTR_BOLD);
     /* in too few rows the last step stays, and a line says which steps are left out (at
@@ -723,60 +669,8 @@ static const view_help anc_help[] = {
 };
 
 static int anc_export(view *v, const wb_state *s, const char *dir, char *written, size_t n) {
-    const run_task_data *td = s->td;
-    if (!td || !td->has_anchors)
-        return SEGP_FAIL("anchors view: task %d has no anchors to export", s->task + 1);
-    int na = td->n_anchors, k1 = td->k_adv + 1;
-    view_text b = {0};
-    view_text_printf(&b, "anchor,target,class,seed,score,linf,dist_proto,dist_seed,loss_text_first,"
-                  "loss_text_last,loss_vis_first,loss_vis_last,source\n");
-    for (int a = 0; a < na; a++) {
-        view_text_printf(&b, "%d,%d,", a, td->anchor_target[a]);
-        vk_csv_str(&b, vk_class(s, td->anchor_target[a]));
-        view_text_printf(&b, ",%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s\n", td->anchor_seed[a],
-                  td->anchor_score[a], td->anchor_linf[a], td->anchor_dist_proto[a],
-                  td->anchor_dist_seed[a], td->loss_text[(size_t)a * k1],
-                  td->loss_text[(size_t)a * k1 + k1 - 1], td->loss_vis[(size_t)a * k1],
-                  td->loss_vis[(size_t)a * k1 + k1 - 1], td->anchor_source);
-    }
-    if (view_text_write(&b, dir, "anchors.csv", written, n)) return -1;
-
-    int *idx = segp_malloc(((size_t)na + 1) * sizeof *idx);
-    for (int a = 0; a < na; a++) idx[a] = a;
-    float *st = segp_malloc((size_t)k1 * 6 * sizeof *st);
-    loss_stats(td, td->loss_text, idx, na, st, st + k1, st + 2 * k1);
-    loss_stats(td, td->loss_vis, idx, na, st + 3 * k1, st + 4 * k1, st + 5 * k1);
-    view_text_printf(&b, "step,text_mean,text_min,text_max,vis_mean,vis_min,vis_max\n");
-    for (int j = 0; j < k1; j++)
-        view_text_printf(&b, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", j, st[j], st[k1 + j],
-                         st[2 * k1 + j], st[3 * k1 + j], st[4 * k1 + j], st[5 * k1 + j]);
-    free(st);
-    int rc = view_text_write(&b, dir, "anchors_loss.csv", written, n);
-
-    /* per target class, in the order of the anchors (learning order) */
-    if (rc == 0) {
-        view_text_printf(&b, "target,class,task,anchors,mean_dist_proto,mean_dist_seed\n");
-        for (int a = 0; a < na; a++) {
-            int t = td->anchor_target[a], seen = 0;
-            for (int q = 0; q < a && !seen; q++) seen = td->anchor_target[q] == t;
-            if (seen) continue;
-            int m = 0;
-            for (int q = a; q < na; q++)
-                if (td->anchor_target[q] == t) idx[m++] = q;
-            view_text_printf(&b, "%d,", t);
-            vk_csv_str(&b, vk_class(s, t));
-            view_text_printf(&b, ",%d,%d,%.9g,%.9g\n", vk_class_task(s, t) + 1, m,
-                             mean_of(td->anchor_dist_proto, idx, m),
-                             mean_of(td->anchor_dist_seed, idx, m));
-        }
-        rc = view_text_write(&b, dir, "anchors_per_class.csv", written, n);
-    }
-    free(idx);
-    int64_t shape[2] = {na, k1};
-    if (rc == 0)
-        rc = vk_write_npy(dir, "anchors_loss_text.npy", td->loss_text, 2, shape, written, n);
-    if (rc == 0) rc = vk_write_npy(dir, "anchors_loss_vis.npy", td->loss_vis, 2, shape, written, n);
-    return rc;
+    (void)v;
+    return anchor_export_data(s, dir, written, n);
 }
 
 static void anc_free(view *v) {
