@@ -3,7 +3,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/common.h"
 
 void fig_font(cairo_t *cr, double size_pt, int bold) {
     cairo_select_font_face(cr, FIG_FONT, CAIRO_FONT_SLANT_NORMAL,
@@ -47,6 +50,43 @@ double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step) {
     return w;
 }
 
+static const cairo_user_data_key_t text_log_key;
+
+void fig_text_log_attach(cairo_t *cr, fig_text_log *log) {
+    cairo_set_user_data(cr, &text_log_key, log, NULL);
+}
+
+void fig_text_log_free(fig_text_log *log) {
+    free(log->box);
+    memset(log, 0, sizeof *log);
+}
+
+/* S's ink box about the current point of CR's current transform, added to LOG in device
+ * units. */
+static void text_log_add(cairo_t *cr, fig_text_log *log, const char *s) {
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    if (e.width <= 0 || e.height <= 0) return; /* blanks: no ink */
+    double ox, oy;
+    cairo_get_current_point(cr, &ox, &oy);
+    fig_text_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY, ""};
+    for (int k = 0; k < 4; k++) {
+        double x = ox + e.x_bearing + (k & 1) * e.width;
+        double y = oy + e.y_bearing + (k >> 1) * e.height;
+        cairo_user_to_device(cr, &x, &y);
+        b.x0 = fmin(b.x0, x);
+        b.x1 = fmax(b.x1, x);
+        b.y0 = fmin(b.y0, y);
+        b.y1 = fmax(b.y1, y);
+    }
+    snprintf(b.text, sizeof b.text, "%s", s);
+    if (log->n == log->cap) {
+        log->cap = log->cap ? log->cap * 2 : 64;
+        log->box = segp_realloc(log->box, sizeof *log->box * (size_t)log->cap);
+    }
+    log->box[log->n++] = b;
+}
+
 void fig_text(cairo_t *cr, double x, double y, double ax, double ay, double angle, const char *s) {
     if (!s || !*s) return;
     /* DejaVu Sans: capitals 0.73 em, descenders 0.24 em; anchoring by these fixed proportions
@@ -59,6 +99,8 @@ void fig_text(cairo_t *cr, double x, double y, double ax, double ay, double angl
     cairo_translate(cr, x, y);
     if (angle != 0) cairo_rotate(cr, angle);
     cairo_move_to(cr, -ax * w, by);
+    fig_text_log *log = cairo_get_user_data(cr, &text_log_key);
+    if (log) text_log_add(cr, log, s);
     cairo_show_text(cr, s);
     cairo_new_path(cr);
     cairo_restore(cr);

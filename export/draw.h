@@ -27,6 +27,22 @@ void fig_rgb_set(cairo_t *cr, fig_rgb c, double alpha);
  * 0.5 middle of the capitals, 1 bottom of descenders) of the unrotated text box. */
 void fig_text(cairo_t *cr, double x, double y, double ax, double ay, double angle, const char *s);
 double fig_text_width(cairo_t *cr, const char *s);
+/* The ink box of a string fig_text drew, in device units (points on SVG and PDF surfaces), and
+ * its text (cut at 63 bytes). */
+typedef struct {
+    double x0, y0, x1, y1;
+    char text[64];
+} fig_text_box;
+
+typedef struct fig_text_log {
+    fig_text_box *box;
+    int n, cap;
+} fig_text_log;
+
+/* From now on every string fig_text draws on CR adds its box to LOG (NULL: no longer), so that
+ * a layout can be checked as drawn: text inside the page, no two strings over each other. */
+void fig_text_log_attach(cairo_t *cr, fig_text_log *log);
+void fig_text_log_free(fig_text_log *log);
 /* Select the font at SIZE, smaller (down to 60%) where S would be wider than MAX_W. */
 void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double max_w);
 /* Width of the widest of N strings (NULL entries skipped). */

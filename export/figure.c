@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/common.h"
+#include "export/draw.h"
 #include "export/figure_impl.h"
 
 /* name, what, per task, comparable, default width x height (inches), check, draw */
@@ -214,25 +215,35 @@ static int data_path(const char *out, char *buf, size_t n) {
     return 0;
 }
 
+/* D drawn for C on a canvas CV of C's size in FORMAT (C->csv filled), each string's box into
+ * LOG (may be NULL). */
+static int draw_canvas(const fig_def *d, const fig_ctx *c, fig_format format, fig_text_log *log,
+                       fig_canvas *cv) {
+    const figure_options *o = c->o;
+    double w = o->width_in > 0 ? o->width_in : d->info.w_in;
+    double h = o->height_in > 0 ? o->height_in : d->info.h_in;
+    if (fig_canvas_begin(cv, format, w, h, o->dpi) != 0) return -1;
+    /* below the smallest size the layouts hold their text at (a one-column figure), the
+     * figure is drawn at that size and scaled down whole: text, marks and lines shrink
+     * together, as when a document scales a larger figure, instead of running off the edges */
+    double s = fmin(1.0, fmin(w / FIG_LAYOUT_MIN_W_IN, h / FIG_LAYOUT_MIN_H_IN));
+    if (s < 1) cairo_scale(cv->cr, s, s);
+    if (log) fig_text_log_attach(cv->cr, log);
+    d->draw(c, cv->cr, cv->w_pt / s, cv->h_pt / s);
+    if (log) fig_text_log_attach(cv->cr, NULL);
+    return 0;
+}
+
 static int render(const fig_def *d, const fig_ctx *c, const char *runs_desc, const char *hashes,
                   const char *task_desc, const char *out_path) {
     const figure_options *o = c->o;
     char csv_path[4096];
     if (o->write_data && data_path(out_path, csv_path, sizeof csv_path) != 0) return -1;
-    double w = o->width_in > 0 ? o->width_in : d->info.w_in;
-    double h = o->height_in > 0 ? o->height_in : d->info.h_in;
     fig_canvas cv;
-    if (fig_canvas_begin(&cv, o->format, w, h, o->dpi) != 0)
-        return segp_fail_prefix("%s: ", out_path);
     fig_bytes csv = {0};
     fig_ctx cc = *c;
     cc.csv = &csv;
-    /* below the smallest size the layouts hold their text at (a one-column figure), the
-     * figure is drawn at that size and scaled down whole: text, marks and lines shrink
-     * together, as when a document scales a larger figure, instead of running off the edges */
-    double s = fmin(1.0, fmin(w / FIG_LAYOUT_MIN_W_IN, h / FIG_LAYOUT_MIN_H_IN));
-    if (s < 1) cairo_scale(cv.cr, s, s);
-    d->draw(&cc, cv.cr, cv.w_pt / s, cv.h_pt / s);
+    if (draw_canvas(d, &cc, o->format, NULL, &cv) != 0) return segp_fail_prefix("%s: ", out_path);
 
     char software[128], title[160], desc[1024];
     snprintf(software, sizeof software, "segp %s (build %s)", SEGP_VERSION_STRING,
@@ -261,8 +272,11 @@ static int render(const fig_def *d, const fig_ctx *c, const char *runs_desc, con
     return rc;
 }
 
-int figure_export(const run_record *r, const run_task_data *td, const char *figure, int task,
-                  const figure_options *o, const char *out_path) {
+/* FIGURE of task TASK of R with options O, as figure_export: written to OUT_PATH, or with LOG
+ * only drawn, its strings' boxes into LOG and the page's size into *W_PT, *H_PT. */
+static int export_or_log(const run_record *r, const run_task_data *td, const char *figure,
+                         int task, const figure_options *o, const char *out_path,
+                         fig_text_log *log, double *w_pt, double *h_pt) {
     figure_options def;
     if (!o) {
         figure_options_default(&def);
@@ -270,7 +284,8 @@ int figure_export(const run_record *r, const run_task_data *td, const char *figu
     }
     const fig_def *d = def_find(figure);
     if (!d) return fail_unknown(figure);
-    if (!out_path || !*out_path) return SEGP_FAIL("figure %s: no output file given", figure);
+    if (!log && (!out_path || !*out_path))
+        return SEGP_FAIL("figure %s: no output file given", figure);
     run_task_data own;
     int loaded = 0;
     if (d->info.per_task) {
@@ -285,7 +300,18 @@ int figure_export(const run_record *r, const run_task_data *td, const char *figu
         task = -1;
     }
     int rc = check_with(d, r, td, task, o);
-    if (rc == 0) {
+    if (rc == 0 && log) {
+        fig_bytes csv = {0};
+        fig_ctx c = {.r = r, .td = td, .task = task, .o = o, .csv = &csv};
+        fig_canvas cv;
+        rc = draw_canvas(d, &c, FIG_PDF, log, &cv);
+        if (rc == 0) {
+            *w_pt = cv.w_pt;
+            *h_pt = cv.h_pt;
+            fig_canvas_discard(&cv);
+        }
+        fig_bytes_free(&csv);
+    } else if (rc == 0) {
         fig_ctx c = {.r = r, .td = td, .task = task, .o = o};
         char task_desc[32];
         if (task >= 0)
@@ -297,6 +323,17 @@ int figure_export(const run_record *r, const run_task_data *td, const char *figu
     }
     if (loaded) run_task_data_free(&own);
     return rc;
+}
+
+int figure_export(const run_record *r, const run_task_data *td, const char *figure, int task,
+                  const figure_options *o, const char *out_path) {
+    return export_or_log(r, td, figure, task, o, out_path, NULL, NULL, NULL);
+}
+
+int figure_text_layout(const run_record *r, const run_task_data *td, const char *figure,
+                       int task, const figure_options *o, fig_text_log *log, double *w_pt,
+                       double *h_pt) {
+    return export_or_log(r, td, figure, task, o, NULL, log, w_pt, h_pt);
 }
 
 int figure_export_compare(const run_record *const *runs, const char *const *labels, int n,

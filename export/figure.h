@@ -83,6 +83,15 @@ int figure_check(const run_record *r, const run_task_data *td, const char *figur
 int figure_export(const run_record *r, const run_task_data *td, const char *figure, int task,
                   const figure_options *o, const char *out_path);
 
+/* The strings FIGURE draws, as figure_export would draw them at O's size (its format and dpi do
+ * not matter): the ink box of each, in points on the page, into LOG (export/draw.h; free it with
+ * fig_text_log_free) and the page's size (points) into *W_PT, *H_PT. For checks of a layout:
+ * text inside the page, no two strings over each other. 0, or -1 + error as figure_export. */
+struct fig_text_log;
+int figure_text_layout(const run_record *r, const run_task_data *td, const char *figure,
+                       int task, const figure_options *o, struct fig_text_log *log, double *w_pt,
+                       double *h_pt);
+
 /* One curve figure with the runs RUNS[0..n-1] overlaid (legend: LABELS[i], or NULL for the
  * method name, with the run folder when two runs share a method). Only figures with
  * `comparable`. Same files and errors as figure_export. */

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "export/axes.h"
+#include "export/draw.h"
 #include "export/figure.h"
+#include "export/output.h"
 #include "export/plot.h"
 #include "png_read.h"
 #include "run/run_record.h"
@@ -342,4 +344,50 @@ static void interface_named(const char *path, int one_col, const void *arg) {
  * old-class curve of the shipped run's task 10 */
 TEST(figure_drift_interface_label_off_the_curves) {
     both_sizes("drift-interface", 9, interface_named, NULL);
+}
+
+/* ---- the strings a figure draws, as drawn ---- */
+
+/* The text log holds each string's ink box where it landed on the page: rotated text stands
+ * upright in it, a scaled context (a figure below one column) scales it, and a detached log
+ * takes no more */
+TEST(figure_text_log_boxes_as_drawn) {
+    fig_canvas cv;
+    CHECK(fig_canvas_begin(&cv, FIG_PDF, 3, 2, 72) == 0);
+    if (!cv.cr) return;
+    fig_text_log log = {0};
+    fig_text_log_attach(cv.cr, &log);
+    cairo_set_source_rgb(cv.cr, 0, 0, 0);
+    fig_font(cv.cr, 10, 0);
+    /* "HH": no ascender or descender, so its ink is the capitals: 0.73 em tall from the
+     * anchor's top (AY 0) down to the baseline */
+    fig_text(cv.cr, 50, 40, 0, 0, 0, "HH");
+    fig_text(cv.cr, 120, 80, 0.5, 0.5, -M_PI / 2, "HH");
+    cairo_save(cv.cr);
+    cairo_scale(cv.cr, 0.5, 0.5);
+    fig_text(cv.cr, 50, 40, 0, 0, 0, "HH");
+    cairo_restore(cv.cr);
+    fig_text(cv.cr, 10, 10, 0, 0, 0, " "); /* no ink, no box */
+    fig_text_log_attach(cv.cr, NULL);
+    fig_text(cv.cr, 10, 10, 0, 0, 0, "HH");
+    CHECK_EQ_INT(log.n, 3);
+    if (log.n == 3) {
+        const fig_text_box *a = &log.box[0], *r = &log.box[1], *s = &log.box[2];
+        CHECK(!strcmp(a->text, "HH"));
+        CHECK_NEAR(a->y0, 40, 0.05);
+        CHECK_NEAR(a->y1, 47.3, 0.05);
+        double w = a->x1 - a->x0, ht = a->y1 - a->y0;
+        CHECK(a->x0 > 50 && a->x0 < 51.5 && w > 12 && w < 15);
+        /* turned a quarter: as tall as the upright one is wide, centred on the anchor */
+        CHECK_NEAR(r->x1 - r->x0, ht, 0.01);
+        CHECK_NEAR(r->y1 - r->y0, w, 0.01);
+        CHECK_NEAR((r->x0 + r->x1) / 2, 120, 0.05);
+        CHECK_NEAR((r->y0 + r->y1) / 2, 80, 0.5);
+        CHECK_NEAR(s->x0, a->x0 / 2, 0.01);
+        CHECK_NEAR(s->y1, a->y1 / 2, 0.01);
+        CHECK_NEAR(s->x1 - s->x0, w / 2, 0.01);
+    }
+    fig_text_log_free(&log);
+    CHECK(log.n == 0 && !log.box);
+    fig_canvas_discard(&cv);
 }
