@@ -19,6 +19,14 @@
 #define FIG_FS_TICK 8.0
 #define FIG_FS_LEGEND 8.0
 
+/* The margin (points) a figure's ink keeps from its edges, text and marks alike. */
+#define FIG_MARGIN 3.0
+/* DejaVu Sans's ink about fig_text's anchors, in em: ascenders and brackets reach FIG_EM_OVER
+ * above the capitals' top (AY 0), nothing goes below the descenders (AY 1); a line of text is
+ * FIG_EM_LINE from its tallest ink to its lowest. */
+#define FIG_EM_OVER 0.04
+#define FIG_EM_LINE (0.73 + FIG_EM_OVER + 0.24)
+
 void fig_font(cairo_t *cr, double size_pt, int bold);
 void fig_rgb_set(cairo_t *cr, fig_rgb c, double alpha);
 

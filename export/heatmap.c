@@ -64,6 +64,61 @@ static int step_for(double cell, double fs) {
     return s < 1 ? 1 : s;
 }
 
+static void group_name(const fig_heatmap *h, int id, char *buf, size_t n) {
+    snprintf(buf, n, "%s%d", h->group_prefix ? h->group_prefix : "", id + 1);
+}
+
+/* The class labels at a size: their font, every k-th shown, and the room they take beside and
+ * below the matrix (with the gap to it). */
+typedef struct {
+    double fs, row_w, col_h;
+    int row_step, col_step, col_horizontal;
+} class_labels;
+
+/* The labels for cells CW x CH (the font follows the cells, 5..8 pt); INFINITY: the most room
+ * they can ever take (8 pt, every label). */
+static void labels_for(cairo_t *cr, const fig_heatmap *h, double cw, double ch,
+                       class_labels *c) {
+    memset(c, 0, sizeof *c);
+    if (!h->row_labels && !h->col_labels) return;
+    c->fs = fmax(LABEL_FS_MIN, fmin(LABEL_FS_MAX, fmin(cw, ch) * 0.9));
+    c->row_step = step_for(ch, c->fs);
+    c->col_step = step_for(cw, c->fs);
+    fig_font(cr, c->fs, 0);
+    if (h->row_labels)
+        c->row_w = fig_text_width_max(cr, h->row_labels, h->rows, c->row_step) + GAP;
+    if (h->col_labels) {
+        double along = fig_text_width_max(cr, h->col_labels, h->cols, c->col_step);
+        c->col_horizontal = fig_text_width_max(cr, h->col_labels, h->cols, 1) < cw * 0.9;
+        if (!isfinite(cw)) /* the most room: upright or turned, whichever is taller */
+            c->col_h = fmax(along, c->fs * FIG_EM_LINE) + GAP;
+        else if (c->col_horizontal)
+            c->col_h = c->fs * FIG_EM_LINE + GAP;
+        else
+            c->col_h = along + GAP;
+        if (c->col_horizontal) c->col_step = 1;
+    }
+}
+
+/* Room (points) from the matrix to the figure's edges, for labels of room LAB: left (class
+ * labels, group names with their brackets, the y label), below (class labels, group names,
+ * the x label) and right (colour bar, its values and label); each ends in the margin. */
+static double room_left(const fig_heatmap *h, const class_labels *lab, double group_w) {
+    return lab->row_w + (group_w > 0 ? 2 * GAP + group_w : 0) +
+           (h->ylabel ? GAP + FIG_FS_LABEL * FIG_EM_LINE : 0) + FIG_MARGIN;
+}
+
+static double room_below(const fig_heatmap *h, const class_labels *lab) {
+    return lab->col_h +
+           (has_groups(h->col_group, h->cols) ? 2 * GAP + GROUP_FS * FIG_EM_LINE : 0) +
+           (h->xlabel ? GAP + FIG_FS_LABEL * FIG_EM_LINE : 0) + FIG_MARGIN;
+}
+
+static double room_right(const fig_heatmap *h, double tick_w) {
+    return CB_GAP + CB_W + 3 + GAP + tick_w +
+           (h->cbar_label ? GAP + FIG_FS_LABEL * FIG_EM_LINE : 0) + FIG_MARGIN;
+}
+
 void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
                                 double ht, fig_heatmap_layout *L) {
     memset(L, 0, sizeof *L);
@@ -74,37 +129,42 @@ void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, dou
     double ticks[64], twmax;
     int dec;
     cbar_ticks(cr, h, ticks, &dec, &twmax);
-    const int rg = has_groups(h->row_group, h->rows), cg = has_groups(h->col_group, h->cols);
-
-    double top = y + 4, bottom = y + ht - 2, left = x + 2;
-    double right = x + w - 4 - (h->cbar_label ? FIG_FS_LABEL * 1.5 : 0) - twmax - GAP - 3 - CB_W -
-                   CB_GAP;
-    if (h->title) top += FIG_FS_TITLE * 1.6;
-    if (h->xlabel) bottom -= FIG_FS_LABEL * 1.5;
-    if (h->ylabel) left += FIG_FS_LABEL * 1.5;
-    if (rg) left += GROUP_FS * 2.4 + GAP;
-    if (cg) bottom -= GROUP_FS * 1.2 + GAP * 2;
-
-    /* two passes: the label font follows the cell size, the cell size the labels' room */
-    double fs = (h->row_labels || h->col_labels) ? LABEL_FS_MAX : 0;
-    double cw = 1, ch = 1, l = left, b = bottom;
-    for (int pass = 0; pass < 2; pass++) {
-        l = left;
-        b = bottom;
-        if (fs > 0) {
-            fig_font(cr, fs, 0);
-            int rs = step_for(ch, fs), cs = step_for(cw, fs);
-            if (pass == 0) rs = cs = 1;
-            if (h->row_labels) l += fig_text_width_max(cr, h->row_labels, h->rows, rs) + GAP;
-            if (h->col_labels) {
-                double cwid = fig_text_width_max(cr, h->col_labels, h->cols, cs);
-                b -= (pass && cwid < cw * 0.9 ? fs * 1.1 : cwid) + GAP;
-            }
+    double group_w = 0;
+    if (has_groups(h->row_group, h->rows)) {
+        char buf[32];
+        fig_font(cr, GROUP_FS, 0);
+        for (int i = 0; i < h->rows; i++) {
+            group_name(h, h->row_group[i], buf, sizeof buf);
+            group_w = fmax(group_w, fig_text_width(cr, buf));
         }
+    }
+    double top = y + 4 + (h->title ? FIG_FS_TITLE * 1.6 : 0);
+    const double right = x + w - room_right(h, twmax);
+
+    /* The labels' font follows the cell size, the cell size the labels' room: the room kept
+     * for them starts at the most they can take, then at what the cells it gave need, then
+     * grows until what the cells need fits (labels measured at one size and drawn at
+     * another ran into the y label and off the figure). */
+    class_labels room, need;
+    labels_for(cr, h, INFINITY, INFINITY, &room);
+    const class_labels most = room;
+    double cw = 1, ch = 1, l = x, b = y;
+    for (int pass = 0;; pass++) {
+        if (pass == 8) room = most; /* not settled: the most room always fits */
+        l = x + room_left(h, &room, group_w);
+        b = y + ht - room_below(h, &room);
         cw = (right - l) / h->cols;
         ch = (b - top) / h->rows;
         if (h->square) cw = ch = fmin(cw, ch);
-        if (fs > 0) fs = fmax(LABEL_FS_MIN, fmin(LABEL_FS_MAX, fmin(cw, ch) * 0.9));
+        labels_for(cr, h, cw, ch, &need);
+        if (pass == 8 || (pass > 0 && need.row_w <= room.row_w && need.col_h <= room.col_h))
+            break;
+        if (pass == 0) {
+            room = need;
+        } else {
+            room.row_w = fmax(room.row_w, need.row_w);
+            room.col_h = fmax(room.col_h, need.col_h);
+        }
     }
     L->cw = cw;
     L->ch = ch;
@@ -112,15 +172,13 @@ void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, dou
     double mw = cw * h->cols, mh = ch * h->rows;
     L->x = l + fmax(0, (right - l - mw) / 2);
     L->y = top + fmax(0, (b - top - mh) / 2);
-    L->label_fs = fs;
-    L->row_step = fs > 0 ? step_for(ch, fs) : 0;
-    L->col_step = fs > 0 ? step_for(cw, fs) : 0;
-    if (fs > 0 && h->col_labels) {
-        fig_font(cr, fs, 0);
-        L->col_horizontal =
-            fig_text_width_max(cr, h->col_labels, h->cols, L->col_step) < cw * 0.9;
-        if (L->col_horizontal) L->col_step = 1;
-    }
+    L->label_fs = need.fs;
+    L->row_step = need.row_step;
+    L->col_step = need.col_step;
+    L->col_horizontal = need.col_horizontal;
+    L->row_lab_w = need.row_w;
+    L->col_lab_h = need.col_h;
+    L->group_w = group_w;
     L->cb_x = L->x + mw + CB_GAP;
     L->cb_w = CB_W;
     L->cb_top = L->y;
@@ -193,10 +251,6 @@ static void draw_cells(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layo
     cairo_restore(cr);
 }
 
-static void group_name(const fig_heatmap *h, int id, char *buf, size_t n) {
-    snprintf(buf, n, "%s%d", h->group_prefix ? h->group_prefix : "", id + 1);
-}
-
 void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layout *L) {
     const double mw = L->cw * h->cols, mh = L->ch * h->rows;
     draw_cells(cr, h, L);
@@ -246,22 +300,17 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     cairo_stroke(cr);
 
     /* class labels: every row_step-th row left of the matrix, columns below it rotated */
-    double row_lab_w = 0, col_lab_h = 0;
     if (L->label_fs > 0) {
         fig_font(cr, L->label_fs, 0);
         cairo_set_source_rgb(cr, 0, 0, 0);
-        if (h->row_labels) {
-            row_lab_w = fig_text_width_max(cr, h->row_labels, h->rows, L->row_step) + GAP;
+        if (h->row_labels)
             for (int i = 0; i < h->rows; i += L->row_step)
                 fig_text(cr, L->x - GAP, L->y + (i + 0.5) * L->ch, 1, 0.5, 0, h->row_labels[i]);
-        }
         if (h->col_labels && L->col_horizontal) {
-            col_lab_h = L->label_fs * 1.1 + GAP;
             for (int j = 0; j < h->cols; j++)
                 fig_text(cr, L->x + (j + 0.5) * L->cw, L->y + mh + GAP, 0.5, 0, 0,
                          h->col_labels[j]);
         } else if (h->col_labels) {
-            col_lab_h = fig_text_width_max(cr, h->col_labels, h->cols, L->col_step) + GAP;
             for (int j = 0; j < h->cols; j += L->col_step)
                 fig_text(cr, L->x + (j + 0.5) * L->cw, L->y + mh + GAP, 1, 0.5, -M_PI / 2,
                          h->col_labels[j]);
@@ -271,8 +320,9 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     /* group names with a bracket along each group's extent */
     fig_font(cr, GROUP_FS, 0);
     char buf[32];
-    if (has_groups(h->row_group, h->rows)) {
-        double gx = L->x - row_lab_w - GAP;
+    const int rg = has_groups(h->row_group, h->rows), cg = has_groups(h->col_group, h->cols);
+    if (rg) {
+        double gx = L->x - L->row_lab_w - GAP;
         for (int i0 = 0; i0 < h->rows;) {
             int i1 = i0;
             while (i1 < h->rows && h->row_group[i1] == h->row_group[i0]) i1++;
@@ -288,8 +338,8 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
             i0 = i1;
         }
     }
-    if (has_groups(h->col_group, h->cols)) {
-        double gy = L->y + mh + col_lab_h + GAP, free_x = -INFINITY;
+    if (cg) {
+        double gy = L->y + mh + L->col_lab_h + GAP, free_x = -INFINITY;
         for (int j0 = 0; j0 < h->cols;) {
             int j1 = j0;
             while (j1 < h->cols && h->col_group[j1] == h->col_group[j0]) j1++;
@@ -312,33 +362,40 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         }
     }
 
-    /* axis labels outside everything */
-    double left_edge = L->x - row_lab_w -
-                       (has_groups(h->row_group, h->rows) ? GROUP_FS * 2.4 + GAP * 2 : 0);
-    double bottom_edge = L->y + mh + col_lab_h +
-                         (has_groups(h->col_group, h->cols) ? GROUP_FS * 1.2 + GAP * 2 : 0) +
-                         GAP;
+    /* axis labels outside everything, where the layout kept their room (room_left,
+     * room_below): they ran into the margin where the two disagreed */
+    const double left_edge = L->x - L->row_lab_w - (rg ? 2 * GAP + L->group_w : 0);
+    const double bottom_edge =
+        L->y + mh + L->col_lab_h + (cg ? 2 * GAP + GROUP_FS * FIG_EM_LINE : 0);
+    const double m = FIG_MARGIN, ylo = L->area_y0 + m, yhi = L->area_y1 - m;
     cairo_set_source_rgb(cr, 0, 0, 0);
-    const double area_h = L->area_y1 - L->area_y0;
     if (h->ylabel) {
-        fig_font_fit(cr, h->ylabel, FIG_FS_LABEL, 0, area_h - 4);
+        fig_font_fit(cr, h->ylabel, FIG_FS_LABEL, 0, yhi - ylo);
         /* centred on the matrix unless that runs it off the figure (a long label, a short
          * figure) */
         double tl = fig_text_width(cr, h->ylabel), cy = L->y + mh / 2;
-        if (cy - tl / 2 < L->area_y0 + 2) cy = L->area_y0 + 2 + tl / 2;
-        if (cy + tl / 2 > L->area_y1 - 2) cy = L->area_y1 - 2 - tl / 2;
+        if (cy - tl / 2 < ylo) cy = ylo + tl / 2;
+        if (cy + tl / 2 > yhi) cy = yhi - tl / 2;
         fig_text(cr, left_edge - GAP, cy, 0.5, 1, -M_PI / 2, h->ylabel);
     }
     if (h->xlabel) {
-        fig_font_fit(cr, h->xlabel, FIG_FS_LABEL, 0, L->area_x1 - L->area_x0 - 4);
+        const double x0 = L->area_x0 + m, x1 = L->area_x1 - m;
+        fig_font_fit(cr, h->xlabel, FIG_FS_LABEL, 0, x1 - x0);
         double tl = fig_text_width(cr, h->xlabel), cx = L->x + mw / 2;
-        if (cx - tl / 2 < L->area_x0 + 2) cx = L->area_x0 + 2 + tl / 2;
-        if (cx + tl / 2 > L->area_x1 - 2) cx = L->area_x1 - 2 - tl / 2;
-        fig_text(cr, cx, bottom_edge + GAP, 0.5, 0, 0, h->xlabel);
+        if (cx - tl / 2 < x0) cx = x0 + tl / 2;
+        if (cx + tl / 2 > x1) cx = x1 - tl / 2;
+        /* the ink's top (ascenders) at the gap's end */
+        fig_text(cr, cx, bottom_edge + GAP + FIG_FS_LABEL * FIG_EM_OVER, 0.5, 0, 0, h->xlabel);
     }
     if (h->title) {
-        fig_font_fit(cr, h->title, FIG_FS_TITLE, 1, L->cb_x + L->cb_w - left_edge + 20);
-        fig_text(cr, L->x + mw / 2, L->y - FIG_FS_TITLE * 0.6, 0.5, 1, 0, h->title);
+        /* over the matrix, within the figure's margins */
+        const double x0 = L->area_x0 + m, x1 = L->area_x1 - m;
+        fig_font_fit(cr, h->title, FIG_FS_TITLE, 1,
+                     fmin(L->cb_x + L->cb_w - left_edge + 20, x1 - x0));
+        double tl = fig_text_width(cr, h->title), cx = L->x + mw / 2;
+        if (cx - tl / 2 < x0) cx = x0 + tl / 2;
+        if (cx + tl / 2 > x1) cx = x1 - tl / 2;
+        fig_text(cr, cx, L->y - FIG_FS_TITLE * 0.6, 0.5, 1, 0, h->title);
     }
 
     /* colour bar: the map's own stops as a linear gradient (the map is piecewise linear in RGB,
@@ -371,10 +428,10 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     }
     if (h->cbar_label) {
         /* a long label beside a short bar ran off the figure's top and bottom */
-        fig_font_fit(cr, h->cbar_label, FIG_FS_LABEL, 0, area_h - 4);
+        fig_font_fit(cr, h->cbar_label, FIG_FS_LABEL, 0, yhi - ylo);
         double tl = fig_text_width(cr, h->cbar_label), cy = (L->cb_top + L->cb_bottom) / 2;
-        if (cy - tl / 2 < L->area_y0 + 2) cy = L->area_y0 + 2 + tl / 2;
-        if (cy + tl / 2 > L->area_y1 - 2) cy = L->area_y1 - 2 - tl / 2;
+        if (cy - tl / 2 < ylo) cy = ylo + tl / 2;
+        if (cy + tl / 2 > yhi) cy = yhi - tl / 2;
         fig_text(cr, L->cb_x + L->cb_w + 3 + GAP * 2 + twmax, cy, 0.5, 1, M_PI / 2,
                  h->cbar_label);
     }

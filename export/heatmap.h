@@ -35,11 +35,16 @@ typedef struct {
     double label_fs;          /* class-label font size (0: no class labels) */
     int row_step, col_step;   /* every k-th label shown */
     int col_horizontal;       /* column labels fit their cells unrotated (task numbers) */
+    double row_lab_w;         /* the row labels shown, with their gap to the matrix (0: none) */
+    double col_lab_h;         /* the column labels' height, with their gap (0: none) */
+    double group_w;           /* the widest row group name (0: no row groups) */
     double area_x0, area_x1;  /* the rectangle's left and right edges */
     double area_y0, area_y1;  /* its top and bottom edges */
 } fig_heatmap_layout;
 
-/* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics). */
+/* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics): everything drawn keeps
+ * FIG_MARGIN inside it, and the labels beside the colour bar and the matrix stay below the
+ * title's row. */
 void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
                                 double ht, fig_heatmap_layout *L);
 void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layout *L);

@@ -391,3 +391,145 @@ TEST(figure_text_log_boxes_as_drawn) {
     CHECK(log.n == 0 && !log.box);
     fig_canvas_discard(&cv);
 }
+
+/* ---- every figure's edges and text, as drawn ---- */
+
+/* The margin (points) the ink of every figure keeps from its edges, text and marks alike. */
+#define EDGE_PT 3.0
+
+/* One figure to check: its name and the options that pick its variant. */
+typedef struct {
+    const char *fig;
+    int against, matrix, space;
+} fig_variant;
+
+#define TEACHER RUN_STATE_TEACHER
+static const fig_variant variants[] = {
+    {"simmat-text", TEACHER, 0, 0},
+    {"simmat-cross", TEACHER, 0, 0},
+    {"simmat-proto", TEACHER, 0, 0},
+    {"simmat-diff", TEACHER, FIG_MATRIX_TEXT, 0},
+    {"simmat-diff", TEACHER, FIG_MATRIX_CROSS, 0},
+    {"simmat-diff", RUN_STATE_PRE, FIG_MATRIX_TEXT, 0},
+    {"simmat-diff", RUN_STATE_PRE, FIG_MATRIX_PROTO, 0},
+    {"projection", TEACHER, 0, FIG_SPACE_PCA},
+    {"projection", TEACHER, 0, FIG_SPACE_TSNE},
+    {"accuracy-matrix", TEACHER, 0, 0},
+    {"accuracy-curve", TEACHER, 0, 0},
+    {"drift-interface", TEACHER, 0, 0},
+    {"anchor-losses", TEACHER, 0, 0},
+};
+#define N_VARIANTS (int)(sizeof variants / sizeof variants[0])
+
+static void variant_options(const fig_variant *v, int one_col, figure_options *o) {
+    figure_options_default(o);
+    o->write_data = 0;
+    o->against = v->against;
+    o->matrix = v->matrix;
+    o->space = v->space;
+    o->width_in = one_col ? 3.3 : 0;
+    o->height_in = one_col ? 2.6 : 0;
+}
+
+/* "simmat-diff-pretrained-proto, task 5, 3.3 x 2.6 in" (one of 4 rotating buffers) */
+static const char *case_name(const fig_variant *v, int task, int one_col) {
+    static char buf[4][160];
+    static int k;
+    char *b = buf[k++ % 4], variant[48] = "";
+    if (!strcmp(v->fig, "simmat-diff"))
+        snprintf(variant, sizeof variant, "-%s-%s",
+                 v->against == RUN_STATE_PRE ? "pretrained" : "teacher",
+                 v->matrix == FIG_MATRIX_CROSS   ? "cross"
+                 : v->matrix == FIG_MATRIX_PROTO ? "proto"
+                                                 : "text");
+    else if (!strcmp(v->fig, "projection"))
+        snprintf(variant, sizeof variant, "-%s", v->space == FIG_SPACE_TSNE ? "tsne" : "pca");
+    snprintf(b, 160, "%s%s, task %d, %s", v->fig, variant, task + 1,
+             one_col ? "3.3 x 2.6 in" : "default size");
+    return b;
+}
+
+typedef void (*layout_check)(const run_record *r, const run_task_data *td, const fig_variant *v,
+                             int task, int one_col);
+
+/* CHECK on every variant of the figures whose names start with one of PREFIXES (N) that has
+ * data at the shipped run's first, a middle and the last task (a run-wide figure once), at its
+ * default size and at one column (3.3 x 2.6 in). */
+static void every_figure(const char *const *prefixes, int n, layout_check check) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    const int tasks[3] = {0, r.tasks_done / 2 - 1, r.tasks_done - 1};
+    for (int t = 0; t < 3; t++) {
+        run_task_data td;
+        CHECK(run_task_load(&r, tasks[t], &td) == 0);
+        for (int i = 0; i < N_VARIANTS; i++) {
+            const fig_variant *v = &variants[i];
+            int wanted = 0;
+            for (int k = 0; k < n; k++)
+                wanted |= !strncmp(v->fig, prefixes[k], strlen(prefixes[k]));
+            const figure_info *info = figure_find(v->fig);
+            if (!wanted || (!info->per_task && t > 0)) continue;
+            for (int one_col = 0; one_col < 2; one_col++) {
+                figure_options o;
+                variant_options(v, one_col, &o);
+                if (info->per_task && figure_check(&r, &td, v->fig, tasks[t], &o) != 0)
+                    continue; /* task 1 has no teacher, drift or anchors */
+                check(&r, &td, v, tasks[t], one_col);
+            }
+        }
+        run_task_data_free(&td);
+    }
+    run_record_free(&r);
+}
+
+/* The figure's PNG at 200 dpi: no pixel within EDGE_PT of an edge darker than the white
+ * background by more than 24 levels in any channel; and the ink box of every string EDGE_PT
+ * inside the page. */
+static void clear_of_edges(const run_record *r, const run_task_data *td, const fig_variant *v,
+                           int task, int one_col) {
+    figure_options o;
+    variant_options(v, one_col, &o);
+    o.dpi = 200;
+    const char *path = tpath("margin-%s.png", v->fig);
+    CHECK(figure_export(r, td, v->fig, task, &o, path) == 0);
+    png_read p;
+    if (png_load(path, &p) == 0) {
+        const int b = (int)(EDGE_PT * o.dpi / 72); /* the whole pixels within the margin */
+        int x0 = p.w, x1 = -1, y0 = p.h, y1 = -1;
+        for (int y = 0; y < p.h; y++)
+            for (int x = 0; x < p.w; x++)
+                if (!near_rgb(png_px(&p, x, y), 0xffffff, 24)) {
+                    x0 = x < x0 ? x : x0;
+                    x1 = x > x1 ? x : x1;
+                    y0 = y < y0 ? y : y0;
+                    y1 = y > y1 ? y : y1;
+                }
+        const double k = 72 / o.dpi;
+        CHECK_MSG(x0 >= b && y0 >= b && x1 < p.w - b && y1 < p.h - b,
+                  "%s: ink %.2f pt from the left edge, %.2f from the right, %.2f from the top, "
+                  "%.2f from the bottom (%g at least)", case_name(v, task, one_col), x0 * k,
+                  (p.w - 1 - x1) * k, y0 * k, (p.h - 1 - y1) * k, EDGE_PT);
+        png_read_free(&p);
+    }
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    CHECK(figure_text_layout(r, td, v->fig, task, &o, &log, &w, &h) == 0);
+    CHECK(log.n > 0);
+    for (int i = 0; i < log.n; i++) {
+        const fig_text_box *a = &log.box[i];
+        double m = fmin(fmin(a->x0, a->y0), fmin(w - a->x1, h - a->y1));
+        CHECK_MSG(m >= EDGE_PT, "%s: '%s' %.2f pt from the edge (%g at least)",
+                  case_name(v, task, one_col), a->text, m, EDGE_PT);
+    }
+    fig_text_log_free(&log);
+}
+
+/* The heatmaps keep a 3 pt margin at their default sizes and at one column: their y and x
+ * labels came within 0-1 pt of the left and bottom edges, where the drawing put them further
+ * out than the layout had kept room for (the task names' column, the gaps below the matrix,
+ * class labels measured at one font size and drawn at another) */
+TEST(figure_heatmaps_keep_a_margin) {
+    static const char *const figs[] = {"simmat-", "accuracy-matrix"};
+    every_figure(figs, 2, clear_of_edges);
+}
