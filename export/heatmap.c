@@ -367,7 +367,10 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     const double left_edge = L->x - L->row_lab_w - (rg ? 2 * GAP + L->group_w : 0);
     const double bottom_edge =
         L->y + mh + L->col_lab_h + (cg ? 2 * GAP + GROUP_FS * FIG_EM_LINE : 0);
-    const double m = FIG_MARGIN, ylo = L->area_y0 + m, yhi = L->area_y1 - m;
+    /* the labels beside the matrix and the colour bar keep below the title's row: a long
+     * colour-bar label beside a one-column matrix ran up through the title into the corner */
+    const double m = FIG_MARGIN, yhi = L->area_y1 - m;
+    const double ylo = h->title ? L->y - FIG_FS_TITLE * 0.6 + GAP : L->area_y0 + m;
     cairo_set_source_rgb(cr, 0, 0, 0);
     if (h->ylabel) {
         fig_font_fit(cr, h->ylabel, FIG_FS_LABEL, 0, yhi - ylo);

@@ -43,8 +43,8 @@ typedef struct {
 } fig_heatmap_layout;
 
 /* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics): everything drawn keeps
- * FIG_MARGIN inside it, and the labels beside the colour bar and the matrix stay below the
- * title's row. */
+ * FIG_MARGIN inside it; the labels beside the matrix and the colour bar stay below the title's
+ * row. */
 void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
                                 double ht, fig_heatmap_layout *L);
 void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layout *L);

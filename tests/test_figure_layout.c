@@ -533,3 +533,31 @@ TEST(figure_heatmaps_keep_a_margin) {
     static const char *const figs[] = {"simmat-", "accuracy-matrix"};
     every_figure(figs, 2, clear_of_edges);
 }
+
+/* The ink boxes of the strings the figure draws: none over another. */
+static void text_apart(const run_record *r, const run_task_data *td, const fig_variant *v,
+                       int task, int one_col) {
+    figure_options o;
+    variant_options(v, one_col, &o);
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    CHECK(figure_text_layout(r, td, v->fig, task, &o, &log, &w, &h) == 0);
+    CHECK(log.n > 0);
+    for (int i = 0; i < log.n; i++)
+        for (int j = 0; j < i; j++) {
+            const fig_text_box *a = &log.box[i], *b = &log.box[j];
+            double ox = fmin(a->x1, b->x1) - fmax(a->x0, b->x0);
+            double oy = fmin(a->y1, b->y1) - fmax(a->y0, b->y0);
+            CHECK_MSG(ox <= 0 || oy <= 0, "%s: '%s' over '%s' (%.2f x %.2f pt)",
+                      case_name(v, task, one_col), a->text, b->text, ox, oy);
+        }
+    fig_text_log_free(&log);
+}
+
+/* No two strings of a heatmap over each other: at one column simmat-diff's colour-bar label
+ * ("Δ cosine similarity (student − pretrained)"), longer than the bar, ran up into the title's
+ * row, over the title's end, and to 4 pt of the top right corner */
+TEST(figure_heatmap_text_apart) {
+    static const char *const figs[] = {"simmat-", "accuracy-matrix"};
+    every_figure(figs, 2, text_apart);
+}
