@@ -110,10 +110,13 @@ static double keep_inside(double c, double tw, double lo, double hi) {
 void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
     if (!(a->x1 > a->x0)) a->x1 = a->x0 + 1;
     if (!(a->y1 > a->y0)) a->y1 = a->y0 + 1;
-    double top = y + 4, left = x + 2, bottom = y + h - 2, right = x + w - 8;
+    /* every part keeps FIG_MARGIN inside the box: the y label's ascenders, the x label's
+     * descenders and the last x tick's value reached within 1.4-2 pt of the figure's edge */
+    const double m = FIG_MARGIN;
+    double top = y + 4, left = x + m, bottom = y + h - m, right = x + w - 8;
     if (a->title && *a->title) top += FIG_FS_TITLE * 1.6;
     if (a->xlabel && *a->xlabel) bottom -= FIG_FS_LABEL * 1.4;
-    if (a->ylabel && *a->ylabel) left += FIG_FS_LABEL * 1.4;
+    if (a->ylabel && *a->ylabel) left += FIG_FS_LABEL * (1.4 + FIG_EM_OVER);
     bottom -= TICK_LEN + GAP + FIG_FS_TICK;
 
     /* y ticks first: their widest value sets the left margin */
@@ -132,16 +135,29 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
     left += fmax(wmax, a->tick_w_min) + GAP + TICK_LEN;
     a->px = left;
     a->py = top;
-    a->pw = fmax(10, right - left);
     a->ph = fmax(10, bottom - top);
 
-    int max_x = (int)fmax(3, fmin(11, a->pw / (FIG_FS_TICK * 4.5))); /* 2: one tick at most */
-    int nx = fig_ticks(a->x0, a->x1, max_x, a->integer_x, xt, &xdec);
-    /* task axes: every integer when few enough */
-    if (a->integer_x && a->x1 - a->x0 <= 20 && a->pw / (a->x1 - a->x0 + 1) > FIG_FS_TICK * 1.6) {
-        nx = 0;
-        for (double t = ceil(a->x0); t <= a->x1 && nx < 64; t += 1) xt[nx++] = t;
-        xdec = 0;
+    /* x ticks: the plot narrows where the last value, centred on its tick, would reach into
+     * the margin (it moves left by less than the plot narrows: a few rounds) */
+    int nx = 0;
+    for (int round = 0;; round++) {
+        a->pw = fmax(10, right - left);
+        int max_x = (int)fmax(3, fmin(11, a->pw / (FIG_FS_TICK * 4.5)));
+        nx = fig_ticks(a->x0, a->x1, max_x, a->integer_x, xt, &xdec);
+        /* task axes: every integer when few enough */
+        if (a->integer_x && a->x1 - a->x0 <= 20 &&
+            a->pw / (a->x1 - a->x0 + 1) > FIG_FS_TICK * 1.6) {
+            nx = 0;
+            for (double t = ceil(a->x0); t <= a->x1 && nx < 64; t += 1) xt[nx++] = t;
+            xdec = 0;
+        }
+        double over = 0;
+        for (int i = 0; i < nx; i++) {
+            fig_format_num(buf, sizeof buf, xt[i], xdec);
+            over = fmax(over, fig_ax_x(a, xt[i]) + fig_text_width(cr, buf) / 2 - (x + w - m));
+        }
+        if (over <= 1e-9 || a->pw <= 10 || round == 5) break;
+        right -= over;
     }
 
     if (a->grid) {
@@ -185,25 +201,26 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
      * figure cut them at its edges */
     double tw_room = a->text_w > w ? a->text_w : w;
     /* the y label lies between the title's row and the x label's */
-    double ylo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 : y + 2;
+    double ylo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 : y + m;
     double yhi = a->py + a->ph + TICK_LEN + GAP + FIG_FS_TICK;
     const char *xl = a->xlabel, *yl = a->ylabel;
     fig_font(cr, FIG_FS_LABEL, 0);
-    if ((xl && *xl && fig_text_width(cr, xl) > tw_room - 4 && a->xlabel_short) ||
+    if ((xl && *xl && fig_text_width(cr, xl) > tw_room - 2 * m && a->xlabel_short) ||
         (yl && *yl && fig_text_width(cr, yl) > yhi - ylo && a->ylabel_short)) {
         if (a->xlabel_short) xl = a->xlabel_short;
         if (a->ylabel_short) yl = a->ylabel_short;
     }
     if (xl && *xl) {
-        fig_font_fit(cr, xl, FIG_FS_LABEL, 0, tw_room - 4);
-        double cx = keep_inside(a->px + a->pw / 2, fig_text_width(cr, xl), x + 2,
-                                x + tw_room - 2);
-        fig_text(cr, cx, y + h - 2, 0.5, 1, 0, xl);
+        fig_font_fit(cr, xl, FIG_FS_LABEL, 0, tw_room - 2 * m);
+        double cx = keep_inside(a->px + a->pw / 2, fig_text_width(cr, xl), x + m,
+                                x + tw_room - m);
+        fig_text(cr, cx, y + h - m, 0.5, 1, 0, xl);
     }
     if (yl && *yl) {
         fig_font_fit(cr, yl, FIG_FS_LABEL, 0, yhi - ylo);
         double cy = keep_inside(a->py + a->ph / 2, fig_text_width(cr, yl), ylo, yhi);
-        fig_text(cr, x + 2, cy, 0.5, 0, -M_PI / 2, yl);
+        /* the capitals' side outwards: the ascenders' ink at the margin */
+        fig_text(cr, x + m + FIG_FS_LABEL * FIG_EM_OVER, cy, 0.5, 0, -M_PI / 2, yl);
     }
     if (a->title && *a->title) {
         /* centred over the plot, or over the whole width where that is too narrow */
@@ -211,8 +228,8 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
         fig_font(cr, fs, 1);
         double cx = a->px + a->pw / 2;
         if (fig_text_width(cr, a->title) > a->pw) cx = x + tw_room / 2;
-        fig_font_fit(cr, a->title, fs, 1, tw_room - 4);
-        cx = keep_inside(cx, fig_text_width(cr, a->title), x + 2, x + tw_room - 2);
+        fig_font_fit(cr, a->title, fs, 1, tw_room - 2 * m);
+        cx = keep_inside(cx, fig_text_width(cr, a->title), x + m, x + tw_room - m);
         fig_text(cr, cx, y + 4, 0.5, 0, 0, a->title);
     }
 }

@@ -66,10 +66,11 @@ static int legend_below(cairo_t *cr, const fig_legend_item *it, int n, double w,
 static void place_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
                          int below, double w, double h, double lh, const double *px,
                          const double *py, int np) {
-    if (below) {
+    if (below) { /* its frame's line (0.5 pt) within the margin too */
         double lw;
         fig_legend_at(cr, it, n, 2, w - 8, 0, 0, 0, &lw, NULL);
-        fig_legend_at(cr, it, n, 2, w - 8, (w - lw) / 2, h - lh - 3, 1, NULL, NULL);
+        fig_legend_at(cr, it, n, 2, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1, NULL,
+                      NULL);
     } else {
         fig_legend(cr, a, it, n, px, py, np);
     }
@@ -487,7 +488,8 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
     fig_line(cr, &a, steps, mean, k, col, 1.4, 0);
     fig_points(cr, &a, steps, mean, k, &ms);
     if (below) {
-        fig_legend_at(cr, it, 2, 1, 0.75 * w, x + (w - lw) / 2, y + h - lh - 2, 1, NULL, NULL);
+        fig_legend_at(cr, it, 2, 1, 0.75 * w, x + (w - lw) / 2, y + h - lh - FIG_MARGIN - 0.5,
+                      1, NULL, NULL);
         free(lo);
         free(hi);
         return;
@@ -528,7 +530,8 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     static const char *const titles[2] = {"Text objective", "Visual-prototype objective"};
     fig_font(cr, FIG_FS_TITLE, 1);
     double tw = fmax(fig_text_width(cr, titles[0]), fig_text_width(cr, titles[1]));
-    double tfs = tw > w / 2 - 4 ? fmax(0.6, (w / 2 - 4) / tw) * FIG_FS_TITLE : FIG_FS_TITLE;
+    const double room = w / 2 - 2 * FIG_MARGIN; /* as fig_axes_draw keeps it */
+    double tfs = tw > room ? fmax(0.6, room / tw) * FIG_FS_TITLE : FIG_FS_TITLE;
     loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
                FIG_M_CIRCLE, titles[0], tfs, "Cross-entropy to the target class");
     loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k,

@@ -148,10 +148,11 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
             fig_mark(cr, &s, fig_ax_x(&a, x[i]), fig_ax_y(&a, y[i]));
         }
     cairo_restore(cr);
-    if (below)
-        fig_legend_at(cr, it, nit, 2, w - 8, (w - lw) / 2, h - lh - 3, 1, NULL, NULL);
+    if (below) /* its frame's line (0.5 pt) within the margin too */
+        fig_legend_at(cr, it, nit, 2, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1, NULL,
+                      NULL);
     else
-        fig_legend_at(cr, it, nit, 1, 0, w - lw - 4, a.py, 1, NULL, NULL);
+        fig_legend_at(cr, it, nit, 1, 0, w - lw - FIG_MARGIN - 0.5, a.py, 1, NULL, NULL);
 
     fig_bytes *b = c->csv;
     fig_bytes_printf(b, "kind,class_position,label,class_name,old,row,%s\n",

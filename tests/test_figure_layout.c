@@ -561,3 +561,12 @@ TEST(figure_heatmap_text_apart) {
     static const char *const figs[] = {"simmat-", "accuracy-matrix"};
     every_figure(figs, 2, text_apart);
 }
+
+/* The plots keep a 3 pt margin at their default sizes and at one column: the y labels'
+ * ascenders came within 1.7 pt of the left edge, the x labels' descenders and the legends
+ * below the plot within 2-2.8 pt of the bottom, the last x tick's value and the right
+ * anchor-loss panel's title within 2-2.5 pt of the right edge */
+TEST(figure_plots_keep_a_margin) {
+    static const char *const figs[] = {"projection", "drift-interface", "anchor-losses"};
+    every_figure(figs, 3, clear_of_edges);
+}
