@@ -107,6 +107,33 @@ static double keep_inside(double c, double tw, double lo, double hi) {
     return c;
 }
 
+/* The title T in bold at size FS fitted to the width W: one line, in smaller type (down to 60%)
+ * where it is wider; where even 60% is wider, two lines broken after the ", " or ": " that
+ * makes the longer line shortest (a one-column accuracy curve's "Accuracy per task, SeGP-CL,
+ * shapes B0-Inc10: Last 66.8%, Avg 77.4%" ran off both edges). Returns the size; *BRK gets
+ * the first line's length in bytes (0: one line), *NEXT where the second line starts. */
+static double title_fit(cairo_t *cr, const char *t, double fs, double w, size_t *brk,
+                        size_t *next) {
+    *brk = *next = 0;
+    fig_font(cr, fs, 1);
+    double tw = fig_text_width(cr, t);
+    if (tw <= w * (1 / 0.6)) return tw > w ? fs * w / tw : fs;
+    double best = INFINITY;
+    char line[512];
+    for (size_t i = 1; t[i] && t[i + 1]; i++) {
+        if (!((t[i] == ',' || t[i] == ':') && t[i + 1] == ' ') || i + 1 >= sizeof line) continue;
+        snprintf(line, sizeof line, "%.*s", (int)(i + 1), t);
+        double wl = fmax(fig_text_width(cr, line), fig_text_width(cr, t + i + 2));
+        if (wl < best) {
+            best = wl;
+            *brk = i + 1;
+            *next = i + 2;
+        }
+    }
+    if (!*brk) return fs * 0.6; /* nowhere to break: the smallest type, centred */
+    return best > w ? fmax(fs * 0.6, fs * w / best) : fs;
+}
+
 void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
     if (!(a->x1 > a->x0)) a->x1 = a->x0 + 1;
     if (!(a->y1 > a->y0)) a->y1 = a->y0 + 1;
@@ -114,7 +141,16 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
      * descenders and the last x tick's value reached within 1.4-2 pt of the figure's edge */
     const double m = FIG_MARGIN;
     double top = y + 4, left = x + m, bottom = y + h - m, right = x + w - 8;
-    if (a->title && *a->title) top += FIG_FS_TITLE * 1.6;
+    /* the title: its size and lines first, a second line takes a row more */
+    const double tw_room = a->text_w > w ? a->text_w : w;
+    size_t t_brk = 0, t_next = 0;
+    double t_fs = 0, t_rows = 0;
+    if (a->title && *a->title) {
+        t_fs = title_fit(cr, a->title, a->title_fs > 0 ? a->title_fs : FIG_FS_TITLE,
+                         tw_room - 2 * m, &t_brk, &t_next);
+        t_rows = t_brk ? t_fs * 1.25 : 0;
+        top += FIG_FS_TITLE * 1.6 + t_rows;
+    }
     if (a->xlabel && *a->xlabel) bottom -= FIG_FS_LABEL * 1.4;
     if (a->ylabel && *a->ylabel) left += FIG_FS_LABEL * (1.4 + FIG_EM_OVER);
     bottom -= TICK_LEN + GAP + FIG_FS_TICK;
@@ -199,9 +235,8 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
     }
     /* labels and the title shrink (to 60%) and move to stay inside the figure: a small
      * figure cut them at its edges */
-    double tw_room = a->text_w > w ? a->text_w : w;
-    /* the y label lies between the title's row and the x label's */
-    double ylo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 : y + m;
+    /* the y label lies between the title's rows and the x label's */
+    double ylo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 + t_rows : y + m;
     double yhi = a->py + a->ph + TICK_LEN + GAP + FIG_FS_TICK;
     const char *xl = a->xlabel, *yl = a->ylabel;
     fig_font(cr, FIG_FS_LABEL, 0);
@@ -224,13 +259,17 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
     }
     if (a->title && *a->title) {
         /* centred over the plot, or over the whole width where that is too narrow */
-        double fs = a->title_fs > 0 ? a->title_fs : FIG_FS_TITLE;
-        fig_font(cr, fs, 1);
-        double cx = a->px + a->pw / 2;
-        if (fig_text_width(cr, a->title) > a->pw) cx = x + tw_room / 2;
-        fig_font_fit(cr, a->title, fs, 1, tw_room - 2 * m);
-        cx = keep_inside(cx, fig_text_width(cr, a->title), x + m, x + tw_room - m);
-        fig_text(cr, cx, y + 4, 0.5, 0, 0, a->title);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", t_brk ? (int)t_brk : (int)sizeof line - 1,
+                 a->title);
+        for (int k = 0; k < (t_brk ? 2 : 1); k++) {
+            const char *s = k ? a->title + t_next : line;
+            fig_font(cr, t_fs, 1);
+            double tw = fig_text_width(cr, s), cx = a->px + a->pw / 2;
+            if (tw > a->pw || t_brk) cx = x + tw_room / 2;
+            cx = keep_inside(cx, tw, x + m, x + tw_room - m);
+            fig_text(cr, cx, y + 4 + k * t_fs * 1.25, 0.5, 0, 0, s);
+        }
     }
 }
 

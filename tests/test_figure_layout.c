@@ -431,7 +431,8 @@ static void variant_options(const fig_variant *v, int one_col, figure_options *o
     o->height_in = one_col ? 2.6 : 0;
 }
 
-/* "simmat-diff-pretrained-proto, task 5, 3.3 x 2.6 in" (one of 4 rotating buffers) */
+/* "simmat-diff-pretrained-proto, task 5, 3.3 x 2.6 in", "accuracy-curve, the run, default
+ * size" (one of 4 rotating buffers) */
 static const char *case_name(const fig_variant *v, int task, int one_col) {
     static char buf[4][160];
     static int k;
@@ -444,7 +445,9 @@ static const char *case_name(const fig_variant *v, int task, int one_col) {
                                                  : "text");
     else if (!strcmp(v->fig, "projection"))
         snprintf(variant, sizeof variant, "-%s", v->space == FIG_SPACE_TSNE ? "tsne" : "pca");
-    snprintf(b, 160, "%s%s, task %d, %s", v->fig, variant, task + 1,
+    char when[32] = "the run";
+    if (figure_find(v->fig)->per_task) snprintf(when, sizeof when, "task %d", task + 1);
+    snprintf(b, 160, "%s%s, %s, %s", v->fig, variant, when,
              one_col ? "3.3 x 2.6 in" : "default size");
     return b;
 }
@@ -569,4 +572,42 @@ TEST(figure_heatmap_text_apart) {
 TEST(figure_plots_keep_a_margin) {
     static const char *const figs[] = {"projection", "drift-interface", "anchor-losses"};
     every_figure(figs, 3, clear_of_edges);
+}
+
+/* The accuracy curve's title: the strings from "Accuracy per task" to the one with "Avg", in
+ * drawing order; their lines and where they lie. */
+static void title_lines(const run_record *r, const run_task_data *td, const fig_variant *v,
+                        int task, int one_col) {
+    figure_options o;
+    variant_options(v, one_col, &o);
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    CHECK(figure_text_layout(r, td, v->fig, task, &o, &log, &w, &h) == 0);
+    int first = -1, last = -1;
+    for (int i = 0; i < log.n; i++) {
+        if (!strncmp(log.box[i].text, "Accuracy per task", 17)) first = i;
+        if (first >= 0 && last < 0 && strstr(log.box[i].text, "Avg ")) last = i;
+    }
+    CHECK_MSG(first >= 0 && last >= first, "%s: no title", case_name(v, task, one_col));
+    if (first >= 0 && last >= first) {
+        const fig_text_box *a = &log.box[first], *b = &log.box[last];
+        /* one line at the default size, two at one column: the second under the first */
+        const int lines = last - first + 1;
+        CHECK_EQ_INT(lines, one_col ? 2 : 1);
+        if (last > first) CHECK(b->y0 > a->y1 && b->y1 - b->y0 > 6);
+        CHECK_MSG(a->x0 >= EDGE_PT && w - fmax(a->x1, b->x1) >= EDGE_PT,
+                  "%s: title from %.2f to %.2f pt of %.2f", case_name(v, task, one_col),
+                  a->x0, fmax(a->x1, b->x1), w);
+    }
+    fig_text_log_free(&log);
+}
+
+/* A title too long for one line even at 60% type goes on two lines, broken after a comma or
+ * colon: at one column the accuracy curve's "Accuracy per task, SeGP-CL, shapes B0-Inc10:
+ * Last 66.8%, Avg 77.4%" at its smallest type ran 1.1-1.4 pt from both edges; and with it the
+ * accuracy curve keeps the 3 pt margin everywhere */
+TEST(figure_long_title_takes_two_lines) {
+    static const char *const figs[] = {"accuracy-curve"};
+    every_figure(figs, 1, title_lines);
+    every_figure(figs, 1, clear_of_edges);
 }
