@@ -347,7 +347,8 @@ void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, int cols, doub
 }
 
 void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
-                const double *px, const double *py, int n_pts) {
+                const double *px, const double *py, int n_pts, double box[4]) {
+    if (box) box[0] = box[1] = box[2] = box[3] = 0;
     if (n <= 0) return;
     double w, h, fs = FIG_FS_LEGEND;
     const double m = 5;
@@ -374,4 +375,10 @@ void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n
         }
     }
     legend_box(cr, it, n, 1, cx[best], cy[best], 1, fs, NULL, NULL);
+    if (box) {
+        box[0] = cx[best];
+        box[1] = cy[best];
+        box[2] = w;
+        box[3] = h;
+    }
 }

@@ -59,9 +59,10 @@ typedef struct {
 } fig_legend_item;
 
 /* The legend inside A's plot, in the corner hiding the fewest of the N points (PX, PY: points
- * in page coordinates; NULL: top left). */
+ * in page coordinates; NULL: top left). BOX (may be NULL) gets where it went: x, y, width,
+ * height (all 0 for no items), for whatever else the plot labels to keep off it. */
 void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
-                const double *px, const double *py, int n_pts);
+                const double *px, const double *py, int n_pts, double box[4]);
 /* The legend in COLS columns with its top-left corner at (X, Y) (outside a plot), in smaller
  * type where it is wider than MAX_W (<= 0: any width). W, H (may be NULL) get its size; DRAW 0
  * only measures. */

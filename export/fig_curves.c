@@ -72,7 +72,7 @@ static void place_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *
         fig_legend_at(cr, it, n, 2, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1, NULL,
                       NULL);
     } else {
-        fig_legend(cr, a, it, n, px, py, np);
+        fig_legend(cr, a, it, n, px, py, np, NULL);
     }
 }
 
@@ -266,31 +266,47 @@ static int curves_in_box(const fig_axes *a, const double *xc, const double *so, 
     return hits;
 }
 
-/* The interface's name along its line from the top, on the side where it crosses no curve:
- * "interface (m = 0)" left of the line, else right of it, else the short "m = 0" where it
- * crosses least (at one column the long name ran over the old-class curve). */
+/* The interface's name along its line, on the side where it crosses no curve and not the
+ * legend (LEGEND: x, y, width, height): "interface (m = 0)" left of the line, else right of it,
+ * else the short "m = 0"; from the top of the plot, else from under the legend; else the short
+ * name where it crosses the curves least (at one column the long name ran over the old-class
+ * curve, the short one under the legend's words). */
 static void interface_label(cairo_t *cr, const fig_axes *a, const double *xc, const double *so,
-                            const double *sn, int B) {
+                            const double *sn, int B, const double legend[4]) {
     static const char *const names[2] = {"interface (m = 0)", "m = 0"};
     fig_font(cr, FIG_FS_TICK, 0);
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-    const double x = fig_ax_x(a, 0), fh = FIG_FS_TICK * 1.2, y0 = a->py + 3;
-    int best_side = 0, best_hits = -1;
-    for (int k = 0; k < 2; k++) {
-        double y1 = y0 + fig_text_width(cr, names[k]);
-        for (int side = 0; side < 2; side++) {
-            double bx0 = side ? x + 2 : x - 2 - fh;
-            int hits = curves_in_box(a, xc, so, sn, B, bx0, y0, bx0 + fh, y1);
-            if (hits == 0 || k == 1) {
+    const double x = fig_ax_x(a, 0), fh = FIG_FS_TICK * 1.2;
+    const double starts[2] = {a->py + 3, legend[1] + legend[3] + 3};
+    int best_side = -1, best_hits = -1;
+    double best_y = 0;
+    for (int k = 0; k < 2; k++)
+        for (int st = 0; st < (legend[3] > 0 ? 2 : 1); st++)
+            for (int side = 0; side < 2; side++) {
+                double y0 = starts[st], y1 = y0 + fig_text_width(cr, names[k]);
+                double bx0 = side ? x + 2 : x - 2 - fh;
+                if (y1 > a->py + a->ph - 3) continue; /* longer than the room left */
+                if (legend[3] > 0 && bx0 < legend[0] + legend[2] + 1 &&
+                    bx0 + fh > legend[0] - 1 && y0 < legend[1] + legend[3] + 1 &&
+                    y1 > legend[1] - 1)
+                    continue;
+                int hits = curves_in_box(a, xc, so, sn, B, bx0, y0, bx0 + fh, y1);
                 if (hits == 0) {
-                    fig_text(cr, side ? x + 2 : x - 2, y0, 1, side ? 0 : 1, -M_PI / 2, names[k]);
+                    fig_text(cr, side ? x + 2 : x - 2, y0, 1, side ? 0 : 1, -M_PI / 2,
+                             names[k]);
                     return;
                 }
-                if (best_hits < 0 || hits < best_hits) best_hits = hits, best_side = side;
+                if (k == 1 && (best_hits < 0 || hits < best_hits)) {
+                    best_hits = hits;
+                    best_side = side;
+                    best_y = y0;
+                }
             }
-        }
+    if (best_side < 0) { /* beside the legend nowhere: from the top, as before */
+        best_side = 0;
+        best_y = starts[0];
     }
-    fig_text(cr, best_side ? x + 2 : x - 2, y0, 1, best_side ? 0 : 1, -M_PI / 2, names[1]);
+    fig_text(cr, best_side ? x + 2 : x - 2, best_y, 1, best_side ? 0 : 1, -M_PI / 2, names[1]);
 }
 
 void fig_drift_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
@@ -368,8 +384,9 @@ void fig_drift_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
             py[np++] = fig_ax_y(&a, sn[i]);
         }
     }
-    fig_legend(cr, &a, it, 2, px, py, np);
-    if (0 >= lo && 0 <= hi) interface_label(cr, &a, xc, so, sn, B);
+    double legend[4];
+    fig_legend(cr, &a, it, 2, px, py, np, legend);
+    if (0 >= lo && 0 <= hi) interface_label(cr, &a, xc, so, sn, B, legend);
 
     /* counts per bin below, on the same x range, and aligned with the plot above */
     double cmax = 0;
@@ -502,7 +519,7 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
         px[np] = fig_ax_x(&a, steps[j]);
         py[np++] = fig_ax_y(&a, hi[j]);
     }
-    fig_legend(cr, &a, it, 2, px, py, np);
+    fig_legend(cr, &a, it, 2, px, py, np, NULL);
     free(lo);
     free(hi);
 }

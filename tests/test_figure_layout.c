@@ -611,3 +611,11 @@ TEST(figure_long_title_takes_two_lines) {
     every_figure(figs, 1, title_lines);
     every_figure(figs, 1, clear_of_edges);
 }
+
+/* No two strings of a plot over each other: at one column the drift figure's "m = 0" (task 5)
+ * ran along the interface line under the legend's words, which its placement did not know */
+TEST(figure_plot_text_apart) {
+    static const char *const figs[] = {"projection", "accuracy-curve", "drift-interface",
+                                       "anchor-losses"};
+    every_figure(figs, 4, text_apart);
+}
