@@ -2,8 +2,10 @@
  * label or legend runs off the edge from the 1-inch minimum up (read back through libpng), a
  * figure below one column is that figure scaled down whole, the projection's and the accuracy
  * curve's legends go below the plot where beside or inside it they would squeeze the plot or
- * hide its points; and what the axes show: two ticks at least, a curve's range that holds its
- * line, labels short enough to fit. */
+ * hide its points; what the axes show: two ticks at least, a curve's range that holds its
+ * line, labels short enough to fit; and every figure as drawn at its default size and at one
+ * column, at the shipped run's first, a middle and the last task: its ink (pixels, and each
+ * string's box from the text log) 3 pt inside its edges, no two strings over each other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
