@@ -474,7 +474,8 @@ static void col_stats(const float *L, int n, int k, double *mean, double *p10, d
 static void loss_panel(cairo_t *cr, double x, double y, double w, double h, const double *steps,
                        const double *mean, const double *p10, const double *p90, int k,
                        fig_rgb col, fig_marker mk,
-                       const char *title, double title_fs, const char *ylabel) {
+                       const char *title, double title_fs, const char *ylabel,
+                       const char *ylabel_short) {
     double *lo = segp_malloc(sizeof(double) * k), *hi = segp_malloc(sizeof(double) * k);
     for (int j = 0; j < k; j++) {
         lo[j] = p10[j];
@@ -488,8 +489,8 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
         yhi = 1;
     }
     fig_axes a = {.x0 = -0.3, .x1 = (k - 1) + 0.3, .y0 = ylo, .y1 = yhi, .xlabel = "PGD step",
-                  .ylabel = ylabel, .title = title, .title_fs = title_fs, .integer_x = 1,
-                  .grid = 1};
+                  .ylabel = ylabel, .ylabel_short = ylabel_short, .title = title,
+                  .title_fs = title_fs, .integer_x = 1, .grid = 1};
     fig_mark_style ms = {mk, 4.5, col, 1, 0, 0};
     fig_legend_item it[2] = {{"Mean over anchors", col, 1, 0, 0, ms},
                              {"10th\u201390th percentile", col, 0, 0, 1, {0}}};
@@ -549,11 +550,14 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     double tw = fmax(fig_text_width(cr, titles[0]), fig_text_width(cr, titles[1]));
     const double room = w / 2 - 2 * FIG_MARGIN; /* as fig_axes_draw keeps it */
     double tfs = tw > room ? fmax(0.6, room / tw) * FIG_FS_TITLE : FIG_FS_TITLE;
+    /* short y labels where the long ones need smaller type: at one column the left label
+     * shrank to 6 pt beside the right one's 9 */
     loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
-               FIG_M_CIRCLE, titles[0], tfs, "Cross-entropy to the target class");
+               FIG_M_CIRCLE, titles[0], tfs, "Cross-entropy to the target class",
+               "Cross-entropy");
     loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k,
                fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, titles[1], tfs,
-               "1 \u2212 cos(f, \u03bc) of the target");
+               "1 \u2212 cos(f, \u03bc) of the target", "1 \u2212 cos(f, \u03bc)");
 
     fig_bytes *b = c->csv;
     fig_bytes_printf(b, "step,text_mean,text_p10,text_p90,visual_mean,visual_p10,visual_p90\n");

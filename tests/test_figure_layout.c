@@ -621,3 +621,33 @@ TEST(figure_plot_text_apart) {
                                        "anchor-losses"};
     every_figure(figs, 4, text_apart);
 }
+
+/* The anchor-loss panels' y labels: the strings starting "Cross-entropy" and "1 \u2212 cos";
+ * their widths across the text (rotated: along x) agree within 1 pt, so both are at one size */
+static void y_labels_match(const run_record *r, const run_task_data *td, const fig_variant *v,
+                           int task, int one_col) {
+    figure_options o;
+    variant_options(v, one_col, &o);
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    CHECK(figure_text_layout(r, td, v->fig, task, &o, &log, &w, &h) == 0);
+    const fig_text_box *a = NULL, *b = NULL;
+    for (int i = 0; i < log.n; i++) {
+        if (!strncmp(log.box[i].text, "Cross-entropy", 13)) a = &log.box[i];
+        if (!strncmp(log.box[i].text, "1 \u2212 cos", strlen("1 \u2212 cos"))) b = &log.box[i];
+    }
+    CHECK_MSG(a && b, "%s: a y label is missing", case_name(v, task, one_col));
+    if (a && b)
+        CHECK_MSG(fabs((a->x1 - a->x0) - (b->x1 - b->x0)) < 1.0,
+                  "%s: '%s' %.2f pt across, '%s' %.2f pt", case_name(v, task, one_col), a->text,
+                  a->x1 - a->x0, b->text, b->x1 - b->x0);
+    fig_text_log_free(&log);
+}
+
+/* Both anchor-loss panels' y labels at one type size: at one column the left one, the longer,
+ * shrank to 6 pt beside the right one's 9; where either needs smaller type both take their
+ * short forms ("Cross-entropy", "1 - cos(f, mu)") */
+TEST(figure_anchor_losses_y_labels_match) {
+    static const char *const figs[] = {"anchor-losses"};
+    every_figure(figs, 1, y_labels_match);
+}
