@@ -1,7 +1,7 @@
 /* test_run_config.c: a continual run's config: bad values in a file or a --set refused by key
  * before any run directory exists, devices and precisions, every key in `segp run --help` with
- * the ranges that bind, the shipped configs, float range ends, keys given twice, and README's
- * row for every key. */
+ * the ranges that bind, the shipped configs, float range ends and keys given twice (README's
+ * rows: test_readme.c). */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -712,44 +712,4 @@ TEST(cli_template_needs_braces) {
     CHECK_MSG(strstr(out, "ft-template.json: key 'prompt_template': \"a shape\" has no {}") &&
                   !strstr(out, "trainable"),
               "%s", out);
-}
-
-/* README.md's "Config keys" has a row for every key the three config tables accept (segp run,
- * finetune, pretrain), and no row for a key none of them accepts. */
-TEST(run_readme_documents_every_key) {
-    char *readme = read_text("README.md");
-    CHECK(readme != NULL);
-    if (!readme) return;
-    const char *sec = strstr(readme, "\n## Config keys\n");
-    CHECK(sec != NULL);
-    if (!sec) {
-        free(readme);
-        return;
-    }
-    const char *end = strstr(sec + 1, "\n## ");
-    size_t len = end ? (size_t)(end - sec) : strlen(sec);
-    const cfg_field *tables[3];
-    int counts[3];
-    tables[0] = cl_config_fields(&counts[0]);
-    tables[1] = finetune_config_fields(&counts[1]);
-    tables[2] = pretrain_config_fields(&counts[2]);
-    for (int t = 0; t < 3; t++)
-        for (int i = 0; i < counts[t]; i++) {
-            char row[300];
-            snprintf(row, sizeof row, "\n| `%s` |", tables[t][i].key);
-            const char *at = strstr(sec, row);
-            CHECK_MSG(at && (size_t)(at - sec) < len, "README.md has no row for key '%s'",
-                      tables[t][i].key);
-        }
-    for (const char *p = sec; (p = strstr(p, "\n| `")) && (size_t)(p - sec) < len; p++) {
-        const char *k = p + 4, *q = strchr(k, '`');
-        if (!q) break;
-        int known = 0;
-        for (int t = 0; t < 3 && !known; t++)
-            for (int i = 0; i < counts[t] && !known; i++)
-                known = strlen(tables[t][i].key) == (size_t)(q - k) &&
-                        !strncmp(tables[t][i].key, k, (size_t)(q - k));
-        CHECK_MSG(known, "README.md documents '%.*s', which no config accepts", (int)(q - k), k);
-    }
-    free(readme);
 }
