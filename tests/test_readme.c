@@ -1,7 +1,8 @@
 /* test_readme.c: README.md against the program: the "Config keys" tables hold a row for every
  * key of the three config tables (segp run, finetune, pretrain), each with the default, range
  * and description the help prints, and no row for a key none of them accepts; the changed
- * fine-tune defaults its prose names are the table's. */
+ * fine-tune defaults its prose names are the table's; the "Commands" section names every
+ * command `segp --help` lists. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "test.h"
 #include "train/finetune.h"
 #include "train/pretrain.h"
+
+static char out[65536];
 
 /* README's section that starts with the line HEAD ("## Config keys"), up to the next "## ":
  * *LEN bytes from the returned pointer, NULL when absent. */
@@ -224,4 +227,29 @@ TEST(readme_config_rows_match_help) {
     CHECK_EQ_INT(changed, 4); /* epochs, batch size, optimizer, data_parallel */
     free(prose), free(run_doc), free(ft_doc), free(pt_doc);
     free(run_t), free(ft_t), free(pt_t), free(readme);
+}
+
+/* Every command of `segp --help` (and its --version) is named in README's "Commands" section as
+ * "`segp NAME", so that the table there is the whole list (--version was missing). */
+TEST(readme_lists_every_command) {
+    char *readme = read_text("README.md");
+    size_t len = 0;
+    const char *sec = readme ? readme_section(readme, "## Commands", &len) : NULL;
+    CHECK(sec != NULL);
+    CHECK_EQ_INT(test_run_segp("--help", out, sizeof out), 0);
+    const char *p = strstr(out, "\ncommands:\n");
+    CHECK(p != NULL);
+    int n = 0;
+    for (p = p ? strchr(p + 1, '\n') + 1 : NULL; sec && p && !strncmp(p, "  ", 2);
+         p = strchr(p, '\n') + 1) {
+        char name[64], want[80];
+        if (sscanf(p, "%63s", name) != 1) break;
+        snprintf(want, sizeof want, "`segp %s", name);
+        const char *at = strstr(sec, want);
+        CHECK_MSG(at && (size_t)(at - sec) < len, "README's Commands section does not name %s`",
+                  want);
+        n++;
+    }
+    CHECK_MSG(n == 16, "%d commands in segp --help", n); /* 15 and --version */
+    free(readme);
 }
