@@ -104,9 +104,10 @@ static void usage(void) {
            "    \"clip_branch\": inference.beta changes inference only, so the same run gives it)\n"
            "  +visual branch (SeGP-CL): the segp runs' numbers\n"
            "  ACGD on new-task images, ACGD on seeds, no PGD: new_task, seeds\n\n"
-           "spreading the cells over machines:\n"
-           "  segp ablate CONFIG --list | parallel -j2\n"
-           "  segp ablate CONFIG --list | xargs -P 2 -d '\\n' -I{} sh -c '{}'  (no parallel)\n"
+           "spreading the cells over machines (a job uses every core unless OMP_NUM_THREADS\n"
+           "says otherwise, so one thread a job; xargs where GNU parallel is missing):\n"
+           "  segp ablate CONFIG --list | OMP_NUM_THREADS=1 parallel -j2\n"
+           "  segp ablate CONFIG --list | OMP_NUM_THREADS=1 xargs -P 2 -d '\\n' -I{} sh -c '{}'\n"
            "  #SBATCH --array=0-20   (7 variants x 3 seeds = 21 cells)\n"
            "  segp ablate CONFIG --cell $SLURM_ARRAY_TASK_ID\n"
            "then: segp ablate --collect runs/ablate-NAME\n");

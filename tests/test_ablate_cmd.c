@@ -94,14 +94,17 @@ TEST(ablate_list_prints_one_command_per_cell) {
 
 /* The xargs line of --help (for a machine without GNU parallel) runs every cell that --list
  * prints, quoted --out and --set values included (README said "--list | xargs -P 2", which
- * only echoes the words). */
+ * only echoes the words); it and the parallel line give each job one thread, as README's do
+ * (without OMP_NUM_THREADS=1 two jobs each took every core). */
 TEST(ablate_help_xargs_line_runs_the_cells) {
     char o[600], e[600], cmd[3000], out_dir[600];
     snprintf(o, sizeof o, "%s/help-out.txt", test_tmpdir());
     snprintf(e, sizeof e, "%s/help-err.txt", test_tmpdir());
     CHECK_EQ_INT(test_run_segp_split("ablate --help", o, e), 0);
     char *help = read_text(o);
-    const char *x = help ? strstr(help, "--list | xargs ") : NULL;
+    CHECK_MSG(help && strstr(help, "--list | OMP_NUM_THREADS=1 parallel -j2\n"), "%s",
+              help ? help : "");
+    const char *x = help ? strstr(help, "--list | OMP_NUM_THREADS=1 xargs ") : NULL;
     CHECK_MSG(x != NULL, "no xargs line in:\n%s", help ? help : "");
     if (!x) {
         free(help);
