@@ -1,6 +1,6 @@
 /* cmd_run.c: `segp run [CONFIG]`, `segp resume DIR`, `segp eval DIR`: continual-learning runs
  * (engine/cl/runner.h) with a progress bar on a terminal, plain lines when piped, JSON event
- * lines with --jsonl, Ctrl-C stopping after the current step, and the final table. */
+ * lines with --jsonl, Ctrl-C stopping after the current step or chunk, and the final table. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,11 +133,13 @@ static void run_usage(void) {
            "runs/CONFIG-DATE-TIME, or -2, -3, ... after it when another run started the same\n"
            "second; never an existing one): config.json (resolved, with the\n"
            "model's SHA-256, class order, build, CPU, threads, OpenBLAS kernels), events.jsonl,\n"
-           "metrics.jsonl (Continual-CLIP schema), accuracy_matrix.npy/.csv,\n"
-           "tasks/NN/{lora.safetensors,eval.json,DONE}. Prints the accuracy matrix, A_t,\n"
-           "Avg, Last, FWT, BWT, Forgetting, old/new accuracy, held-out zero-shot retention\n"
-           "and wall times at the end.\n"
-           "Ctrl-C stops after the current step; 'segp resume DIR' continues.\n\n"
+           "config.json.sha256, metrics.jsonl (Continual-CLIP schema), accuracy_matrix.npy/.csv\n"
+           "(SeGP-CL also accuracy_matrix_clip.npy/.csv: the CLIP branch alone),\n"
+           "tasks/NN/{lora.safetensors,eval.json,DONE} and the analytics' files (README lists\n"
+           "them). Prints the accuracy matrix, A_t, Avg, Last, FWT, BWT, Forgetting, old/new\n"
+           "accuracy, held-out zero-shot retention and wall times at the end.\n"
+           "Ctrl-C (or SIGTERM) stops after the current step, or the current chunk of an\n"
+           "evaluation, anchor build or prototype pass (exit 130); 'segp resume DIR' continues.\n\n"
            "  CONFIG      JSON config (keys below; default " DEFAULT_CONFIG ", taken from\n"
            "              segp's own folder, its source tree, when not under the current one)\n"
            "  --set KEY=VALUE  override one key of CONFIG (repeatable), checked as in the\n"

@@ -444,11 +444,21 @@ TEST(run_device_refused_by_key) {
     test_all_threads();
 }
 
+/* Every key, the run directory's top-level files (the CLIP branch's matrix and the config's
+ * checksum were missing) and where Ctrl-C stops (README: also within an evaluation, an anchor
+ * build or a prototype pass; the help said only "after the current step"). */
 TEST(run_help_lists_every_key) {
     CHECK_EQ_INT(test_run_segp("run --help", out, sizeof out), 0);
     int n;
     const cfg_field *f = cl_config_fields(&n);
     for (int i = 0; i < n; i++) CHECK_MSG(strstr(out, f[i].key) != NULL, "%s", f[i].key);
+    const char *files[] = {"config.json", "config.json.sha256", "events.jsonl", "metrics.jsonl",
+                           "accuracy_matrix.npy", "accuracy_matrix_clip.npy", "tasks/NN/"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        CHECK_MSG(strstr(out, files[i]) != NULL, "%s", files[i]);
+    CHECK_MSG(strstr(out, "Ctrl-C (or SIGTERM) stops after the current step, or the current "
+                          "chunk of an\nevaluation, anchor build or prototype pass (exit 130)"),
+              "%s", out);
 }
 
 TEST(run_sample_configs_parse) {
