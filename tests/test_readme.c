@@ -2,7 +2,8 @@
  * key of the three config tables (segp run, finetune, pretrain), each with the default, range
  * and description the help prints, and no row for a key none of them accepts; the changed
  * fine-tune defaults its prose names are the table's; the "Commands" section names every
- * command `segp --help` lists. */
+ * command `segp --help` lists; every SEGP_* variable the program reads is named. */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,5 +252,36 @@ TEST(readme_lists_every_command) {
         n++;
     }
     CHECK_MSG(n == 16, "%d commands in segp --help", n); /* 15 and --version */
+    free(readme);
+}
+
+/* Every environment variable SEGP_* that segp's own sources (engine/, app/) read with getenv
+ * is named in README (SEGP_BENCHMARKS_DIR was not). */
+TEST(readme_names_every_environment_variable) {
+    char *readme = read_text("README.md");
+    CHECK(readme != NULL);
+    const char *patterns[] = {"engine/*/*.c", "engine/*/*/*.c", "app/*.c"};
+    int files = 0, names = 0;
+    for (size_t i = 0; readme && i < sizeof patterns / sizeof patterns[0]; i++) {
+        glob_t g;
+        if (glob(patterns[i], 0, NULL, &g) != 0) continue;
+        for (size_t j = 0; j < g.gl_pathc; j++) {
+            char *src = read_text(g.gl_pathv[j]);
+            CHECK(src != NULL);
+            files++;
+            for (const char *p = src; p && (p = strstr(p, "getenv(\"SEGP_")); p++) {
+                const char *name = p + strlen("getenv(\""), *q = strchr(name, '"');
+                if (!q) break;
+                char want[80];
+                snprintf(want, sizeof want, "`%.*s", (int)(q - name), name);
+                CHECK_MSG(strstr(readme, want), "%s reads %.*s, which README does not name",
+                          g.gl_pathv[j], (int)(q - name), name);
+                names++;
+            }
+            free(src);
+        }
+        globfree(&g);
+    }
+    CHECK(files > 50 && names >= 6); /* DATA_ROOT, BENCHMARKS_DIR (twice), FAULT_KILL, ... */
     free(readme);
 }
