@@ -2,7 +2,8 @@
  * key of the three config tables (segp run, finetune, pretrain), each with the default, range
  * and description the help prints, and no row for a key none of them accepts; the changed
  * fine-tune defaults its prose names are the table's; the "Commands" section names every
- * command `segp --help` lists; every SEGP_* variable the program reads is named. */
+ * command `segp --help` lists; every SEGP_* variable the program reads is named; the screens
+ * of the shipped run it shows are the views' text. */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "test.h"
 #include "train/finetune.h"
 #include "train/pretrain.h"
+#include "view_render.h"
 
 static char out[65536];
 
@@ -283,5 +285,97 @@ TEST(readme_names_every_environment_variable) {
         globfree(&g);
     }
     CHECK(files > 50 && names >= 6); /* DATA_ROOT, BENCHMARKS_DIR (twice), FAULT_KILL, ... */
+    free(readme);
+}
+
+/* Line I (0-based) of TEXT into BUF with trailing blanks dropped; 0, or -1 past the end. */
+static int text_line(const char *text, int i, char *buf, size_t size) {
+    for (int k = 0; k < i; k++) {
+        text = strchr(text, '\n');
+        if (!text) return -1;
+        text++;
+    }
+    if (!*text) return -1;
+    size_t n = strcspn(text, "\n");
+    while (n > 0 && text[n - 1] == ' ') n--;
+    snprintf(buf, size, "%.*s", (int)n, text);
+    return 0;
+}
+
+/* README's code block whose first line starts with FIRST, as a copy (caller frees), or NULL. */
+static char *readme_block(const char *readme, const char *first) {
+    char head[200];
+    snprintf(head, sizeof head, "```\n%s", first);
+    const char *at = strstr(readme, head);
+    if (!at) return NULL;
+    at += 4;
+    const char *end = strstr(at, "\n```");
+    return end ? strndup(at, (size_t)(end - at) + 1) : NULL;
+}
+
+/* BLOCK's lines FROM..TO (inclusive; TO < 0: to its end) equal the lines of DRAWN from
+ * FROM - SHIFT, with trailing blanks dropped; returns the lines compared. */
+static int same_lines(const char *block, const char *drawn, int from, int to, int shift,
+                      const char *what) {
+    int n = 0;
+    for (int i = from; to < 0 || i <= to; i++) {
+        char want[1024], got[1024];
+        if (text_line(block, i, want, sizeof want) != 0) break;
+        CHECK_MSG(text_line(drawn, i - shift, got, sizeof got) == 0 && !strcmp(want, got),
+                  "README's %s screen, line %d:\n  README: %s\n  view:   %s", what, i + 1, want,
+                  text_line(drawn, i - shift, got, sizeof got) == 0 ? got : "(none)");
+        n++;
+    }
+    return n;
+}
+
+/* README's screens of the shipped run are what the views draw today: the overview and accuracy
+ * views of task 10 at 100x34 (the view's 32 rows between the tab and status bars), and the
+ * drift and geometry views of task 5 at 100x32 without colour (the view's 30 rows; the
+ * geometry capture cut after row 20 and then its two scale rows). */
+TEST(readme_screens_match_the_views) {
+    char *readme = read_text("README.md");
+    CHECK(readme != NULL);
+    if (!readme) return;
+    const struct {
+        const char *first; /* the block's first line starts so */
+        view *(*make)(void);
+        int task, h, bars, cm;
+    } screens[] = {
+        {" 1 overview   2 accuracy   3 anchors   4 drift   5 geometry   6 projection          "
+         "segp default-run\nRun overview", view_overview_new, 9, 32, 1, COLORS_256},
+        {" 1 overview   2 accuracy   3 anchors   4 drift   5 geometry   6 projection          "
+         "segp default-run\nAccuracy", view_accuracy_new, 9, 32, 1, COLORS_256},
+        {"Drift: teacher vs student", view_drift_new, 4, 30, 0, COLORS_NONE},
+        {"Geometry: similarity matrices", view_geometry_new, 4, 30, 0, COLORS_NONE},
+    };
+    for (size_t i = 0; i < sizeof screens / sizeof screens[0]; i++) {
+        char *block = readme_block(readme, screens[i].first);
+        CHECK_MSG(block != NULL, "README has no screen starting %.40s", screens[i].first);
+        view_fixture f;
+        if (!block || !view_fixture_open(&f, screens[i].task)) {
+            free(block);
+            continue;
+        }
+        view *v = screens[i].make();
+        char *text = view_render(v, &f.s, 100, screens[i].h, CHARSET_UNICODE, screens[i].cm);
+        const char *cut = strstr(block, "\n ...\n");
+        if (!cut) {
+            int n = same_lines(block, text, screens[i].bars, screens[i].h - 1 + screens[i].bars,
+                               screens[i].bars, v->name);
+            CHECK_EQ_INT(n, screens[i].h);
+        } else {
+            int rows = 0; /* the block's rows before the cut */
+            for (const char *p = block; p <= cut; p = strchr(p, '\n') + 1) rows++;
+            CHECK_EQ_INT(same_lines(block, text, 0, rows - 1, 0, v->name), rows);
+            /* after "...": the view's last two rows */
+            CHECK_EQ_INT(same_lines(block, text, rows + 1, -1, rows + 1 - (screens[i].h - 2),
+                                    v->name), 2);
+        }
+        free(text);
+        v->free(v);
+        view_fixture_close(&f);
+        free(block);
+    }
     free(readme);
 }
