@@ -157,20 +157,12 @@ int ablate_config_differs(const char *dir, const cl_config *c, char *why, size_t
     uint8_t *data;
     size_t size;
     if (cfg_read_file(path, &data, &size) != 0) return -1;
-    cJSON *root = cJSON_Parse((const char *)data);
-    free(data);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return SEGP_FAIL("%s: not a JSON object", path);
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "resolved");
-    char *rest = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
     int nf;
     const cfg_field *f = cl_config_fields(&nf);
     cl_config there = cl_config_default();
-    int rc = cfg_parse_string(rest, path, f, nf, &there);
-    free(rest);
+    static const char *const record[] = {"resolved"}; /* what that run found: no setting */
+    int rc = cfg_parse_text((const char *)data, size, path, record, 1, f, nf, &there);
+    free(data);
     if (rc != 0) return -1;
     for (int i = 0; i < nf; i++) {
         const char *a = (const char *)&there + f[i].offset, *b = (const char *)c + f[i].offset;

@@ -275,12 +275,12 @@ int cl_config_parse_run(const char *text, size_t n, const char *path, cl_config 
                          path, pretrain ? " but segp pretrain's (continue that run with 'segp "
                                           "pretrain CONFIG --resume --out DIR')" : "");
     }
-    char *rest = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     int nf;
     const cfg_field *f = cl_config_fields(&nf);
-    int rc = cfg_parse_string(rest, path, f, nf, c);
-    free(rest);
+    /* the file's own text, "resolved" passed over: its numbers are read as written */
+    static const char *const record[] = {"resolved"};
+    int rc = cfg_parse_text(text, n, path, record, 1, f, nf, c);
     const cJSON *thr = cJSON_GetObjectItemCaseSensitive(res, "threads");
     if (cJSON_IsNumber(thr) && thr->valuedouble >= 1 && thr->valuedouble <= 1e6)
         prov->threads = (int)thr->valuedouble;

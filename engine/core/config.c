@@ -30,7 +30,117 @@ static void format_number(char *buf, size_t size, const cfg_field *fd, double x)
     else snprintf(buf, size, "%g", x);
 }
 
-static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void *dst) {
+/* ---- the text of a config: numbers as written ---- */
+
+/* Whether the number text S (N bytes, as cJSON took it: digits, '.', 'e', signs) is an integer,
+ * decided on the decimal digits: the double it reads as has lost a fraction from 2^52 up
+ * (4503599627370497.5 reads as ...498). */
+static int text_is_integer(const char *s, size_t n) {
+    const char *e = s + n;
+    long frac = 0, zeros = 0, digits = 0; /* fraction digits; trailing zeros of all digits */
+    int dot = 0;
+    if (s < e && (*s == '-' || *s == '+')) s++;
+    for (; s < e && ((*s >= '0' && *s <= '9') || *s == '.'); s++) {
+        if (*s == '.') {
+            dot = 1;
+            continue;
+        }
+        frac += dot;
+        if (*s == '0') {
+            zeros++;
+        } else {
+            zeros = 0;
+            digits = 1;
+        }
+    }
+    long exp = 0;
+    if (s < e && (*s == 'e' || *s == 'E')) {
+        int neg = ++s < e && *s == '-';
+        if (s < e && (*s == '-' || *s == '+')) s++;
+        for (; s < e && *s >= '0' && *s <= '9'; s++)
+            if (exp < 100000000) exp = exp * 10 + (*s - '0');
+        if (neg) exp = -exp;
+    }
+    if (!digits) return 1; /* zero */
+    return exp - frac + zeros >= 0;
+}
+
+/* The text of each number of one parsed config, paired with its cJSON item: cJSON keeps only
+ * the double. */
+typedef struct {
+    const cJSON **item;
+    const char **text;
+    int *len;
+    int n;
+} number_texts;
+
+/* Every number of TEXT (N bytes that cJSON parsed) in document order into T: outside strings a
+ * '-' or a digit starts one, which runs over the characters cJSON's reader takes (digits, '.',
+ * 'e', 'E', '+', '-'; in a text it accepted, the number ends there). */
+static void scan_numbers(const char *text, size_t n, number_texts *t) {
+    int cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (c == '"') {
+            for (i++; i < n && text[i] != '"'; i++)
+                if (text[i] == '\\') i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i;
+            while (j < n && text[j] && strchr("0123456789.eE+-", text[j])) j++;
+            if (t->n == cap) {
+                cap = cap ? 2 * cap : 16;
+                t->text = segp_realloc(t->text, (size_t)cap * sizeof *t->text);
+                t->len = segp_realloc(t->len, (size_t)cap * sizeof *t->len);
+            }
+            t->text[t->n] = text + i;
+            t->len[t->n++] = (int)(j - i);
+            i = j - 1;
+        }
+    }
+}
+
+/* The number items under IT (siblings and children) in document order into T->item (room for
+ * CAP); returns how many there are. */
+static int collect_numbers(const cJSON *it, number_texts *t, int k, int cap) {
+    for (; it; it = it->next) {
+        if (cJSON_IsNumber(it)) {
+            if (k < cap) t->item[k] = it;
+            k++;
+        }
+        if (it->child) k = collect_numbers(it->child, t, k, cap);
+    }
+    return k;
+}
+
+static void number_texts_free(number_texts *t) {
+    free(t->item);
+    free(t->text);
+    free(t->len);
+}
+
+/* ---- one config against a table ---- */
+
+typedef struct {
+    const char *what; /* the file, or "--set KEY=VALUE" */
+    const char *const *skip; /* top-level members that are a record, not settings */
+    int n_skip;
+    number_texts num;
+    unsigned char *seen; /* field i set (walk) */
+} parse_ctx;
+
+/* The text of number item V as written, in *LEN bytes (V is one of the parsed tree's). */
+static const char *number_text(const parse_ctx *p, const cJSON *v, int *len) {
+    for (int k = 0; k < p->num.n; k++)
+        if (p->num.item[k] == v) {
+            *len = p->num.len[k];
+            return p->num.text[k];
+        }
+    SEGP_CHECK(0, "every number of a parsed config has its text");
+    return NULL;
+}
+
+static int set_value(const parse_ctx *ctx, const cfg_field *fd, const cJSON *v, void *dst) {
+    const char *what = ctx->what;
     char *p = (char *)dst + fd->offset;
     switch (fd->type) {
     case CFG_INT:
@@ -38,9 +148,13 @@ static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void
     case CFG_FLOAT: {
         if (!cJSON_IsNumber(v))
             return SEGP_FAIL("%s: key '%s' must be a number", what, fd->key);
+        int len;
+        const char *text = number_text(ctx, v, &len);
         double d = v->valuedouble;
-        if (fd->type != CFG_FLOAT && d != floor(d))
-            return SEGP_FAIL("%s: key '%s' must be an integer, got %g", what, fd->key, d);
+        /* judged on the text: from 2^52 up the double has already lost the fraction */
+        if (fd->type != CFG_FLOAT && !text_is_integer(text, (size_t)len))
+            return SEGP_FAIL("%s: key '%s' must be an integer, got %.*s", what, fd->key, len,
+                             text);
         /* a float key is judged as the float it is stored as, against its float bounds, so
          * that a value written back out (%.9g) reads back in range */
         int f32 = fd->type == CFG_FLOAT;
@@ -48,15 +162,14 @@ static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void
                hi = f32 ? (double)(float)fd->max : fd->max;
         if (!(x >= lo && x <= hi)) {
             /* a bound at +-1e30 is none (as in cfg_doc): the other one is the range */
-            char val[32], min[32], max[32], range[80];
-            format_number(val, sizeof val, fd, d);
+            char min[32], max[32], range[80];
             format_number(min, sizeof min, fd, fd->min);
             format_number(max, sizeof max, fd, fd->max);
             if (fd->min <= -1e30) snprintf(range, sizeof range, "<= %s", max);
             else if (fd->max >= 1e30) snprintf(range, sizeof range, ">= %s", min);
             else snprintf(range, sizeof range, "%s to %s", min, max);
-            return SEGP_FAIL("%s: key '%s' = %s is out of range (expected %s)", what, fd->key,
-                             val, range);
+            return SEGP_FAIL("%s: key '%s' = %.*s is out of range (expected %s)", what, fd->key,
+                             len, text, range);
         }
         if (fd->type == CFG_INT) *(int *)p = (int)d;
         else if (fd->type == CFG_U64) *(uint64_t *)p = (uint64_t)d;
@@ -78,29 +191,37 @@ static int set_value(const char *what, const cfg_field *fd, const cJSON *v, void
     return SEGP_FAIL("%s: key '%s' has an unknown type", what, fd->key);
 }
 
+static int is_skipped(const parse_ctx *p, const char *key) {
+    for (int k = 0; k < p->n_skip; k++)
+        if (!strcmp(p->skip[k], key)) return 1;
+    return 0;
+}
+
 /* SEEN[i] marks field i as set: a key given twice (JSON allows it; cJSON keeps both) is
  * refused rather than the last one silently winning, also when spelt once as "a": {"b": ..}
  * and once as "a.b", or once by each of two keys that name one field. A group may come twice
  * with different keys ("a": {"b": ..}, "a": {"c": ..}): nothing is ambiguous there. */
-static int walk(const char *what, const cJSON *obj, const char *prefix, const cfg_field *f,
-                int n, void *dst, unsigned char *seen) {
+static int walk(parse_ctx *ctx, const cJSON *obj, const char *prefix, const cfg_field *f, int n,
+                void *dst) {
+    const char *what = ctx->what;
     for (const cJSON *it = obj->child; it; it = it->next) {
+        if (!prefix[0] && is_skipped(ctx, it->string)) continue;
         char key[256];
         if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);
         else snprintf(key, sizeof key, "%s", it->string);
         const cfg_field *fd = find_field(f, n, key);
         if (fd) {
-            if (seen[fd - f]) return SEGP_FAIL("%s: key '%s' is given twice", what, key);
+            if (ctx->seen[fd - f]) return SEGP_FAIL("%s: key '%s' is given twice", what, key);
             /* two names of one setting (finetune's world.* for benchmark.*): both given, one
              * would silently win */
             for (int j = 0; j < n; j++)
-                if (seen[j] && f[j].offset == fd->offset)
+                if (ctx->seen[j] && f[j].offset == fd->offset)
                     return SEGP_FAIL("%s: keys '%s' and '%s' name the same setting; give one",
                                      what, f[j].key, key);
-            seen[fd - f] = 1;
-            if (set_value(what, fd, it, dst) != 0) return -1;
+            ctx->seen[fd - f] = 1;
+            if (set_value(ctx, fd, it, dst) != 0) return -1;
         } else if (cJSON_IsObject(it) && has_prefix_group(f, n, key)) {
-            if (walk(what, it, key, f, n, dst, seen) != 0) return -1;
+            if (walk(ctx, it, key, f, n, dst) != 0) return -1;
         } else {
             return SEGP_FAIL("%s: unknown key '%s' (the command's --help lists every key)", what,
                              key);
@@ -109,23 +230,40 @@ static int walk(const char *what, const cJSON *obj, const char *prefix, const cf
     return 0;
 }
 
-int cfg_parse_string(const char *json, const char *what, const cfg_field *fields, int n_fields,
-                     void *dst) {
+int cfg_parse_text(const char *text, size_t n, const char *what, const char *const *skip,
+                   int n_skip, const cfg_field *fields, int n_fields, void *dst) {
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
-    if (!root) {
-        size_t off = end ? (size_t)(end - json) : 0;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+    size_t after = root ? (size_t)(end - text) : 0;
+    while (root && after < n && (unsigned char)text[after] <= ' ') after++;
+    if (!root || after < n) { /* nothing but blanks may follow the value */
+        size_t off = !root && end && end >= text && end <= text + n ? (size_t)(end - text)
+                                                                    : root ? after : 0;
+        cJSON_Delete(root);
         return SEGP_FAIL("%s: not valid JSON (near byte %zu)", what, off);
     }
     int rc = 0;
-    if (!cJSON_IsObject(root)) rc = SEGP_FAIL("%s: expected a JSON object at the top", what);
-    else {
-        unsigned char *seen = segp_calloc((size_t)n_fields + 1, 1);
-        rc = walk(what, root, "", fields, n_fields, dst, seen);
-        free(seen);
+    parse_ctx ctx = {what, skip, n_skip, {0}, NULL};
+    if (!rc) {
+        scan_numbers(text, after, &ctx.num);
+        ctx.num.item = segp_malloc(((size_t)ctx.num.n + 1) * sizeof *ctx.num.item);
+        int found = collect_numbers(root, &ctx.num, 0, ctx.num.n);
+        SEGP_CHECK(found == ctx.num.n, "the numbers of a config's text are cJSON's");
     }
+    if (!rc && !cJSON_IsObject(root)) rc = SEGP_FAIL("%s: expected a JSON object at the top", what);
+    if (!rc) {
+        ctx.seen = segp_calloc((size_t)n_fields + 1, 1);
+        rc = walk(&ctx, root, "", fields, n_fields, dst);
+        free(ctx.seen);
+    }
+    number_texts_free(&ctx.num);
     cJSON_Delete(root);
     return rc;
+}
+
+int cfg_parse_string(const char *json, const char *what, const cfg_field *fields, int n_fields,
+                     void *dst) {
+    return cfg_parse_text(json, strlen(json), what, NULL, 0, fields, n_fields, dst);
 }
 
 int cfg_read_file(const char *path, uint8_t **data, size_t *size) {
@@ -154,16 +292,12 @@ int cfg_parse_file_record(const char *path, const char *marker, const char *cons
     size_t size;
     if (cfg_read_file(path, &data, &size) != 0) return -1;
     cJSON *root = cJSON_ParseWithLength((const char *)data, size);
-    int rc;
-    if (cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, marker)) {
-        for (int k = 0; k < n_record; k++) cJSON_DeleteItemFromObjectCaseSensitive(root, record[k]);
-        char *rest = cJSON_PrintUnformatted(root);
-        rc = cfg_parse_string(rest, path, fields, n_fields, dst);
-        free(rest);
-    } else {
-        rc = cfg_parse_string((const char *)data, path, fields, n_fields, dst); /* errors: where */
-    }
+    int rec = cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, marker);
     cJSON_Delete(root);
+    /* the record's members are passed over in the file's own text, not dropped and the rest
+     * printed again: the numbers are then read as written */
+    int rc = cfg_parse_text((const char *)data, size, path, rec ? record : NULL,
+                            rec ? n_record : 0, fields, n_fields, dst);
     free(data);
     return rc;
 }

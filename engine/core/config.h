@@ -29,7 +29,8 @@ typedef struct {
 int cfg_read_file(const char *path, uint8_t **data, size_t *size);
 
 /* Parse FILE's JSON into dst (which holds the defaults on entry). -1 + error naming the file
- * and key. Keys may be nested objects or dotted at top level. */
+ * and key. Keys may be nested objects or dotted at top level. A number is judged on its text as
+ * written (an integer key refuses 4503599627370497.5, which reads as a whole double). */
 int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void *dst);
 /* The same for a config that may be one segp wrote back with a record of what its run found
  * (a run's config.json, a pretrained model's): when the top object holds MARKER, its members
@@ -39,6 +40,10 @@ int cfg_parse_file_record(const char *path, const char *marker, const char *cons
                           int n_record, const cfg_field *fields, int n_fields, void *dst);
 int cfg_parse_string(const char *json, const char *what, const cfg_field *fields, int n_fields,
                      void *dst);
+/* The same for the N bytes of TEXT, passing over the top-level members named SKIP[0..N_SKIP)
+ * (a record, not settings: a run's "resolved"). WHAT names the source in errors. */
+int cfg_parse_text(const char *text, size_t n, const char *what, const char *const *skip,
+                   int n_skip, const cfg_field *fields, int n_fields, void *dst);
 
 /* The resolved config as a JSON object string (nested by the dotted keys); caller frees.
  * extra_json (may be NULL) is an object whose members are appended (e.g. versions). A setting

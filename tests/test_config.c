@@ -1,0 +1,86 @@
+/* test_config.c: reading a JSON config against a key table (engine/core/config.c), in the
+ * cases a hand-edited config meets: numbers judged as written, syntax errors located, values of
+ * the wrong kind named, unknown keys with the keys near them. The run's own keys and checks are
+ * in test_run_config.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/cl_config.h"
+#include "core/common.h"
+#include "core/config.h"
+#include "test.h"
+
+/* JSON against the run's table over the defaults: 0, or -1 with the error in segp_last_error. */
+static int parse(const char *json, cl_config *c) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    *c = cl_config_default();
+    return cfg_parse_string(json, "t.json", f, n, c);
+}
+
+/* JSON that must be refused with WANT in the message (and leave seed at its default). */
+static void refused(const char *json, const char *want) {
+    cl_config c;
+    int rc = parse(json, &c);
+    CHECK_MSG(rc != 0, "%s: accepted", json);
+    CHECK_MSG(rc == 0 || strstr(segp_last_error(), want), "%s: '%s', expected '%s'", json,
+              segp_last_error(), want);
+}
+
+/* An integer key with a fraction is refused wherever it is written, by its text: from 2^52 up
+ * the double cJSON reads has no fraction left (4503599627370497.5 read as ...498 and ran). */
+TEST(config_integer_key_fraction_refused) {
+    refused("{\"seed\": 4503599627370497.5}",
+            "t.json: key 'seed' must be an integer, got 4503599627370497.5");
+    refused("{\"seed\": 9007199254740990.5}", "must be an integer, got 9007199254740990.5");
+    refused("{\"seed\": 45035996273704975e-1}", "must be an integer, got 45035996273704975e-1");
+    refused("{\"seed\": 1.5}", "must be an integer, got 1.5");
+    refused("{\"benchmark\": {\"order_seed\": 2.000001}}",
+            "key 'benchmark.order_seed' must be an integer, got 2.000001");
+    /* whole numbers in any spelling are read, exact */
+    const struct { const char *json; uint64_t seed; } ok[] = {
+        {"{\"seed\": 4503599627370497}", 4503599627370497ull},
+        {"{\"seed\": 45035996273704970e-1}", 4503599627370497ull},
+        {"{\"seed\": 4503599627370497.0}", 4503599627370497ull},
+        {"{\"seed\": 1.5e1}", 15},
+        {"{\"seed\": 0.0e5}", 0},
+    };
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+        cl_config c;
+        CHECK_MSG(parse(ok[k].json, &c) == 0, "%s: %s", ok[k].json, segp_last_error());
+        CHECK_MSG(c.seed == ok[k].seed, "%s: seed %llu", ok[k].json, (unsigned long long)c.seed);
+    }
+    /* out of range: the value as written (2^53 + 1 was shown as 2^53, which it reads as) */
+    refused("{\"seed\": 9007199254740993}",
+            "key 'seed' = 9007199254740993 is out of range (expected 0 to 9007199254740991)");
+    /* --set: the same words */
+    cl_config c = cl_config_default();
+    CHECK(cl_config_set(&c, "seed=4503599627370497.5") != 0);
+    CHECK_MSG(!strcmp(segp_last_error(), "--set seed=4503599627370497.5: key 'seed' must be an "
+                                         "integer, got 4503599627370497.5"), "%s",
+              segp_last_error());
+    CHECK(c.seed == 1);
+    /* a run's config.json (its "resolved" record passed over): a new run from it, and resume */
+    const char *run_json = "{\"seed\": 4503599627370497.5, \"resolved\": {\"threads\": 1}}";
+    char *path = tpath("%s", "frac-config.json");
+    write_text(path, run_json);
+    c = cl_config_default();
+    CHECK(cl_config_parse_file(path, &c) != 0);
+    CHECK_MSG(strstr(segp_last_error(), "frac-config.json: key 'seed' must be an integer, got "
+                                        "4503599627370497.5"), "%s", segp_last_error());
+    cl_run_provenance prov;
+    c = cl_config_default();
+    CHECK(cl_config_parse_run(run_json, strlen(run_json), "run/config.json", &c, &prov) != 0);
+    CHECK_MSG(strstr(segp_last_error(), "run/config.json: key 'seed' must be an integer"), "%s",
+              segp_last_error());
+    /* and the record is still passed over there */
+    const char *good = "{\"seed\": 4503599627370497, \"resolved\": {\"threads\": 3}}";
+    write_text(path, good);
+    c = cl_config_default();
+    CHECK_MSG(cl_config_parse_file(path, &c) == 0 && c.seed == 4503599627370497ull, "%s",
+              segp_last_error());
+    c = cl_config_default();
+    CHECK(cl_config_parse_run(good, strlen(good), "run/config.json", &c, &prov) == 0);
+    CHECK(c.seed == 4503599627370497ull && prov.threads == 3);
+}
