@@ -13,7 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cl/methods.h"
+#include "cl/runner.h"
 #include "core/common.h"
+#include "train/train_options.h"
 
 /* ---- variants and cells ---- */
 
@@ -151,6 +154,71 @@ static void field_text(const cfg_field *f, const void *src, char *buf, size_t n,
     }
 }
 
+/* Whether field F holds the same value in A and B. */
+static int field_equal(const cfg_field *f, const void *a, const void *b) {
+    const char *x = (const char *)a + f->offset, *y = (const char *)b + f->offset;
+    switch (f->type) {
+    case CFG_INT:
+    case CFG_BOOL: return *(const int *)x == *(const int *)y;
+    case CFG_U64: return *(const uint64_t *)x == *(const uint64_t *)y;
+    case CFG_FLOAT: return *(const float *)x == *(const float *)y;
+    case CFG_STRING: return !strcmp(x, y);
+    }
+    return 0;
+}
+
+/* Whether A and B list the same images: the benchmark (every benchmark.* key) and its tasks
+ * (run.max_tasks). */
+static int same_images(const cl_config *a, const cl_config *b) {
+    int nf;
+    const cfg_field *f = cl_config_fields(&nf);
+    for (int i = 0; i < nf; i++)
+        if ((!strncmp(f[i].key, "benchmark.", 10) || !strcmp(f[i].key, "run.max_tasks")) &&
+            !field_equal(&f[i], a, b))
+            return 0;
+    return 1;
+}
+
+unsigned ablate_file_checks(const ablate_plan *p, const cl_config *base) {
+    cl_config *c = segp_malloc(ABL_VARIANTS * sizeof *c);
+    int splits[ABL_VARIANTS]; /* 2: training and test split; 1: the test split */
+    for (int i = 0; i < p->n_variants; i++) {
+        ablate_derive(base, p->variant[i], 0, &c[i]);
+        const cl_method *m = cl_method_find(c[i].method);
+        splits[i] = !m || m->trains ? 2 : 1;
+    }
+    unsigned mask = 0;
+    /* variant i checks when no other of its benchmark reads more splits, or as many and
+     * comes first */
+    for (int i = 0; i < p->n_variants; i++) {
+        int covered = 0;
+        for (int j = 0; j < p->n_variants && !covered; j++)
+            covered = j != i && (splits[j] > splits[i] || (splits[j] == splits[i] && j < i)) &&
+                      same_images(&c[i], &c[j]);
+        if (!covered) mask |= 1u << p->variant[i];
+    }
+    free(c);
+    return mask;
+}
+
+int ablate_check(const ablate_plan *p, const cl_config *base, const char *config, int full) {
+    if ((double)base->seed + p->seeds - 1 > CFG_MAX_EXACT_INT)
+        return SEGP_FAIL("%s: key 'seed' = %llu: seed + %d exceeds %.0f", config,
+                         (unsigned long long)base->seed, p->seeds - 1, CFG_MAX_EXACT_INT);
+    /* the image files once per benchmark: each variant's own check read them all again */
+    unsigned files = full ? ablate_file_checks(p, base) : 0;
+    for (int i = 0; i < p->n_variants; i++) {
+        int v = p->variant[i];
+        if (ablate_variant_check(base, v) != 0) return segp_fail_prefix("%s: ", config);
+        cl_config c;
+        ablate_derive(base, v, 0, &c);
+        if ((full ? cl_runner_check(&c, (int)(files >> v & 1))
+                  : train_options_check(&c.train) || cl_config_check_segp(&c.segp)) != 0)
+            return segp_fail_prefix("%s, variant \"%s\": ", config, variants[v].name);
+    }
+    return 0;
+}
+
 int ablate_config_differs(const char *dir, const cl_config *c, char *why, size_t n) {
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -165,16 +233,7 @@ int ablate_config_differs(const char *dir, const cl_config *c, char *why, size_t
     free(data);
     if (rc != 0) return -1;
     for (int i = 0; i < nf; i++) {
-        const char *a = (const char *)&there + f[i].offset, *b = (const char *)c + f[i].offset;
-        int same;
-        switch (f[i].type) {
-        case CFG_INT:
-        case CFG_BOOL: same = *(const int *)a == *(const int *)b; break;
-        case CFG_U64: same = *(const uint64_t *)a == *(const uint64_t *)b; break;
-        case CFG_FLOAT: same = *(const float *)a == *(const float *)b; break;
-        default: same = !strcmp(a, b); break;
-        }
-        if (!same) {
+        if (!field_equal(&f[i], &there, c)) {
             char va[1100], vb[1100];
             field_text(&f[i], &there, va, sizeof va, 0);
             field_text(&f[i], c, vb, sizeof vb, 0);

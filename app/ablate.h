@@ -44,6 +44,23 @@ typedef struct {
     int seeds;
 } ablate_plan;
 
+/* The variants of P whose check before any work reads the image files' heads (bit 1 << v):
+ * one per distinct benchmark among the variants' configs (derived from BASE; the benchmark.*
+ * keys and run.max_tasks), a variant that trains where one does (it reads the training split
+ * besides the test split a zero-shot variant reads). The others share that check: the seven
+ * variants of one CONFIG read each file once, not seven times. */
+unsigned ablate_file_checks(const ablate_plan *p, const cl_config *base);
+
+/* Before any work: every variant of P can come from BASE (read from CONFIG, which errors name),
+ * and its config passes the run's checks. FULL: those a run makes before it loads the model,
+ * the benchmark's among them (a tsgr.k above the run's classes failed at the first "tsgr" cell,
+ * after the cells before it had trained, and the fixed config was then refused by those cells'
+ * folders), the image files once per benchmark (ablate_file_checks); else the values of the
+ * training and SeGP-CL keys only, for --list, which may run where the model file or the data
+ * is not, or in a build without a variant's method. -1 + error naming CONFIG, the variant and
+ * the key. */
+int ablate_check(const ablate_plan *p, const cl_config *base, const char *config, int full);
+
 /* Every variant (LIST NULL) or those of LIST ("zeroshot,finetune"), SEEDS seeds. -1 + error
  * naming an unknown or repeated name. */
 int ablate_plan_init(ablate_plan *p, const char *list, int seeds);

@@ -16,12 +16,10 @@
 #include "cl/runner.h"
 #include "core/common.h"
 #include "run/rundir.h"
-#include "train/train_options.h"
 #include "cli_util.h"
 #include "commands.h"
 
 #define DEFAULT_SEEDS 3
-#define MAX_SEED CFG_MAX_EXACT_INT /* the config's bound on "seed" */
 
 typedef struct {
     const char *config; /* CONFIG's path */
@@ -183,28 +181,6 @@ static int check_out_dir(const char *out, const char *what) {
                              "choose another --out)", out, p, what);
         *s = c;
         if (!c) break;
-    }
-    return 0;
-}
-
-/* Before any work: every variant of the plan can come from CONFIG, and its config passes the
- * run's checks (FULL: those a run makes before it loads the model, the benchmark's among them:
- * a tsgr.k above the run's classes failed at the first "tsgr" cell, after the cells before it
- * had trained, and the fixed config was then refused by those cells' folders; else the values
- * of the training and SeGP-CL keys only, for --list, which may run where the model file or the
- * data is not, or in a build without a variant's method). */
-static int check_ablation(const ablation *a, int full) {
-    if ((double)a->base.seed + a->plan.seeds - 1 > MAX_SEED)
-        return SEGP_FAIL("%s: key 'seed' = %llu: seed + %d exceeds %.0f", a->config,
-                         (unsigned long long)a->base.seed, a->plan.seeds - 1, MAX_SEED);
-    for (int i = 0; i < a->plan.n_variants; i++) {
-        int v = a->plan.variant[i];
-        if (ablate_variant_check(&a->base, v) != 0) return segp_fail_prefix("%s: ", a->config);
-        cl_config c;
-        ablate_derive(&a->base, v, 0, &c);
-        if ((full ? cl_runner_check(&c)
-                  : train_options_check(&c.train) || cl_config_check_segp(&c.segp)) != 0)
-            return segp_fail_prefix("%s, variant \"%s\": ", a->config, ablate_variant_at(v)->name);
     }
     return 0;
 }
@@ -527,7 +503,7 @@ int cmd_ablate(int argc, char **argv) {
     int bad = cl_config_parse_file(a.config, &a.base) != 0;
     if (!bad) bad = cl_config_set_all(&a.base, a.sets, a.n_sets) != 0;
     if (!bad) bad = check_out_dir(a.out, "the cells and the tables") != 0;
-    if (bad || check_ablation(&a, !list) != 0) {
+    if (bad || ablate_check(&a.plan, &a.base, a.config, !list) != 0) {
         rc = app_report_error();
         goto done;
     }

@@ -1,12 +1,14 @@
 /* test_ablate.c: `segp ablate`'s parts (app/ablate.c, app/ablate_table.c): the variants derived
  * from a base config, their requirements, the cells, classification of run directories by
  * config.json, and the table from synthetic run directories (means, sample std, the clip_branch
- * row, the ratio, missing seeds, unfinished and unplaceable runs). The command itself is in
- * test_ablate_cmd.c. */
+ * row, the ratio, missing seeds, unfinished and unplaceable runs), the check before any work
+ * (image files read once per benchmark). The command itself is in test_ablate_cmd.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include "../app/ablate.h"
 #include "core/common.h"
@@ -84,6 +86,74 @@ TEST(ablate_variant_requirements_named) {
         CHECK(ablate_variant_check(&b, v) == -1 && err_has("'acgd.lambda'"));
     CHECK(ablate_variant_check(&b, ABL_ZEROSHOT) == 0);
     CHECK(ablate_variant_check(&b, ABL_FINETUNE) == 0);
+}
+
+/* The check before any work reads the image files once per benchmark: each of the seven
+ * variants read every file again (7 opens of each for one CONFIG). The variant whose check
+ * reads them trains (the training split besides the test split). */
+TEST(ablate_file_checks_once_per_benchmark) {
+    cl_config b = base_config();
+    const struct { const char *list; unsigned want; } cases[] = {
+        {NULL, 1u << ABL_FINETUNE},
+        {"zeroshot", 1u << ABL_ZEROSHOT},
+        {"zeroshot,seeds", 1u << ABL_SEEDS},
+        {"segp,new_task,tsgr", 1u << ABL_TSGR},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ablate_plan p;
+        CHECK(ablate_plan_init(&p, cases[k].list, 2) == 0);
+        unsigned got = ablate_file_checks(&p, &b);
+        CHECK_MSG(got == cases[k].want, "%s: mask %#x, expected %#x",
+                  cases[k].list ? cases[k].list : "(all)", got, cases[k].want);
+    }
+}
+
+/* The opens of the image files by the full check of every variant (ablate_check), counted by
+ * inotify on their folder: 4 training and 8 test images, so 12, not 6 x 12 + 8 = 80. */
+TEST(ablate_check_reads_each_image_once) {
+    mkdirs(tpath("abl-files/img", ""));
+    char list[512] = "", name[64], line[96];
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "img/%s%d.png", i < 4 ? "t" : "e", i);
+        write_synth_png(tpath("abl-files/%s", name), i, 8, 8);
+        snprintf(line, sizeof line, "%s %d\n", name, i % 4);
+        strcat(list, line);
+        if (i == 3) {
+            write_text(tpath("abl-files/%s", "train.txt"), list);
+            list[0] = 0;
+        }
+    }
+    write_text(tpath("abl-files/%s", "test.txt"), list);
+    char json[1600];
+    snprintf(json, sizeof json,
+             "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"benchmark\": "
+             "{\"name\": \"folder\", \"root\": \"%s\", \"order\": \"identity\", "
+             "\"tasks\": \"2\"}, \"train\": {\"batch_size\": 4}, \"tsgr\": {\"k\": 1}, "
+             "\"anchors\": {\"per_class\": 1}}", tpath("abl-files", ""));
+    int nf;
+    const cfg_field *f = cl_config_fields(&nf);
+    cl_config b = cl_config_default();
+    CHECK_MSG(cfg_parse_string(json, "abl.json", f, nf, &b) == 0, "%s", segp_last_error());
+    ablate_plan p;
+    CHECK(ablate_plan_init(&p, NULL, 1) == 0);
+    int fd = inotify_init1(IN_NONBLOCK);
+    if (fd < 0) TEST_SKIP("no inotify here");
+    CHECK(inotify_add_watch(fd, tpath("abl-files/img", ""), IN_OPEN) >= 0);
+    CHECK_MSG(ablate_check(&p, &b, "abl.json", 1) == 0, "%s", segp_last_error());
+    /* consecutive events differ (each file once per split), so none are merged */
+    int opens = 0;
+    char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (ssize_t got; (got = read(fd, buf, sizeof buf)) > 0;)
+        for (char *e = buf; e < buf + got; e += sizeof(struct inotify_event) +
+                                                  ((struct inotify_event *)e)->len)
+            opens++;
+    close(fd);
+    CHECK_EQ_INT(opens, 12);
+    /* a missing file is still found, naming the variant that read it */
+    unlink(tpath("abl-files/%s", "img/t1.png"));
+    CHECK(ablate_check(&p, &b, "abl.json", 1) != 0);
+    CHECK_MSG(strstr(segp_last_error(), "abl.json, variant \"finetune\": key 'benchmark.root'") &&
+              strstr(segp_last_error(), "img/t1.png: No such file"), "%s", segp_last_error());
 }
 
 TEST(ablate_cells_seed_major) {

@@ -63,8 +63,9 @@ void cl_runner_task_ctx(cl_runner *r, int t, const char *task_dir, cl_task_ctx *
     ctx->events = r->events;
 }
 
-/* The config, benchmark and tasks: the checks that need no model (cl_runner_check). */
-static int setup_plan(cl_runner *r) {
+/* The config, benchmark and tasks: the checks that need no model (cl_runner_check); the image
+ * files' heads too when FILES. */
+static int setup_plan(cl_runner *r, int files) {
     cl_config *c = &r->cfg;
     if (cl_config_check(c) != 0) return -1;
     r->method = cl_method_find(c->method);
@@ -128,7 +129,7 @@ static int setup_plan(cl_runner *r) {
     /* images are decoded when a task needs them: a file the lists name but the disk lacks
      * (a partial download), or one that is no image, stopped the run at its task, after the
      * tasks before it had trained */
-    {
+    if (files) {
         uint8_t *mask = segp_calloc((size_t)nc, 1);
         for (int k = 0; k < r->task_start[r->T]; k++) mask[r->order[k]] = 1;
         int rc = 0;
@@ -166,7 +167,7 @@ static int setup_plan(cl_runner *r) {
 /* Model, tokenizer, benchmark, tasks, LoRA states, test items: everything a run needs, checked
  * before any file is written. */
 static int setup(cl_runner *r) {
-    if (setup_plan(r) != 0) return -1;
+    if (setup_plan(r, 1) != 0) return -1;
     cl_config *c = &r->cfg;
     const segp_backend *be = segp_backend_get(c->device);
     int nc = benchmark_num_classes(r->bench);
@@ -304,11 +305,11 @@ static int open_events(cl_runner *r) {
     return 0;
 }
 
-int cl_runner_check(const cl_config *c) {
+int cl_runner_check(const cl_config *c, int files) {
     cl_runner *r = segp_calloc(1, sizeof *r);
     runner_init(r, NULL);
     r->cfg = *c;
-    int rc = setup_plan(r);
+    int rc = setup_plan(r, files);
     cl_runner_free(r);
     return rc;
 }

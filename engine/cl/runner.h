@@ -51,9 +51,10 @@ cl_runner_params cl_runner_default_params(void);
 cl_runner *cl_runner_new(const cl_config *c, const char *config_path, const char *dir,
                          const cl_runner_params *p);
 /* The checks cl_runner_new runs before it loads the model: the config's values, the benchmark
- * and its tasks, tsgr.k and anchors.per_class against the run's classes and images, the image
- * files. Nothing is written. 0, or -1 + error naming the key. */
-int cl_runner_check(const cl_config *c);
+ * and its tasks, tsgr.k and anchors.per_class against the run's classes and images, and when
+ * FILES the image files (the head of each file the run reads: a training method's splits, or
+ * the test split alone). Nothing is written. 0, or -1 + error naming the key. */
+int cl_runner_check(const cl_config *c, int files);
 /* An existing run directory (its config.json). NULL + error naming the file. */
 cl_runner *cl_runner_open(const char *dir, const cl_runner_params *p);
 void cl_runner_free(cl_runner *r);
