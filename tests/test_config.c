@@ -84,3 +84,31 @@ TEST(config_integer_key_fraction_refused) {
     CHECK(cl_config_parse_run(good, strlen(good), "run/config.json", &c, &prov) == 0);
     CHECK(c.seed == 4503599627370497ull && prov.threads == 3);
 }
+
+/* A text that is no config object: empty, another JSON value, JSON with a syntax error (with
+ * its line and column, and the usual cause where there is one: NaN, a comment, single quotes,
+ * a trailing comma), or text after the object. A UTF-8 BOM is passed over. */
+TEST(config_syntax_errors_located) {
+    const char *cases[][2] = {
+        {"", "t.json: empty (expected a JSON object of config keys"},
+        {" \n\t ", "t.json: empty (expected a JSON object of config keys"},
+        {"[1, 2]", "t.json: expected a JSON object of config keys at the top, got an array"},
+        {"\"seed\"", "at the top, got the string \"seed\""},
+        {"7", "at the top, got 7"},
+        {"{\"seed\": NaN}", "not valid JSON near line 1, column 10 (byte 9) (JSON has no NaN or "
+                            "Infinity: give a number)"},
+        {"{\"train\": {\"lr\": -Infinity}}", "column 18 (byte 17) (JSON has no NaN or Infinity"},
+        {"{\"seed\": 3 // mine\n}", "near line 1, column 12 (byte 11) (JSON has no comments)"},
+        {"{'seed': 3}", "near line 1, column 2 (byte 1) (JSON strings take double quotes)"},
+        {"{\"seed\": 3 ,\n}", "near line 1, column 12 (byte 11) (a comma before a closing"},
+        {"{\n  \"seed\": 3,\n  \"train\": {\"lr\": 0.1,}\n}",
+         "near line 3, column 22 (byte 36) (a comma before a closing bracket: JSON allows none)"},
+        {"{\"seed\": 3}\n{\"seed\": 4}",
+         "t.json: text after the end of the JSON value, at line 2, column 1 (byte 12; "
+         "expected one object)"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) refused(cases[k][0], cases[k][1]);
+    cl_config c;
+    CHECK_MSG(parse("\xEF\xBB\xBF{\"seed\": 5}\n", &c) == 0 && c.seed == 5, "%s",
+              segp_last_error());
+}

@@ -30,7 +30,7 @@ static void format_number(char *buf, size_t size, const cfg_field *fd, double x)
     else snprintf(buf, size, "%g", x);
 }
 
-/* ---- the text of a config: numbers as written ---- */
+/* ---- the text of a config: numbers as written, and where an error is ---- */
 
 /* Whether the number text S (N bytes, as cJSON took it: digits, '.', 'e', signs) is an integer,
  * decided on the decimal digits: the double it reads as has lost a fraction from 2^52 up
@@ -118,6 +118,54 @@ static void number_texts_free(number_texts *t) {
     free(t->len);
 }
 
+/* "line L, column C" of byte OFF of TEXT. */
+static void text_position(const char *text, size_t off, char *buf, size_t size) {
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') line++, col = 1;
+        else col++;
+    }
+    snprintf(buf, size, "line %zu, column %zu", line, col);
+}
+
+/* What a JSON writer's habit at the error (byte *OFF) was, when it is a common one ("" else);
+ * *OFF then moves to its cause where cJSON stopped past it. */
+static const char *syntax_hint(const char *text, size_t n, size_t *off) {
+    static const struct { const char *at, *hint; } hints[] = {
+        {"NaN", " (JSON has no NaN or Infinity: give a number)"},
+        {"nan", " (JSON has no NaN or Infinity: give a number)"},
+        {"Infinity", " (JSON has no NaN or Infinity: give a number)"},
+        {"-Infinity", " (JSON has no NaN or Infinity: give a number)"},
+        {"inf", " (JSON has no NaN or Infinity: give a number)"},
+        {"-inf", " (JSON has no NaN or Infinity: give a number)"},
+        {"//", " (JSON has no comments)"},
+        {"/*", " (JSON has no comments)"},
+        {"#", " (JSON has no comments)"},
+    };
+    size_t o = *off < n ? *off : n;
+    for (size_t k = 0; k < sizeof hints / sizeof hints[0]; k++) {
+        size_t l = strlen(hints[k].at);
+        if (o + l <= n && !strncmp(text + o, hints[k].at, l)) return hints[k].hint;
+    }
+    /* cJSON stops one past a single quote */
+    if (o > 0 && text[o - 1] == '\'') {
+        *off = o - 1;
+        return " (JSON strings take double quotes)";
+    }
+    if (o < n && text[o] == '\'') return " (JSON strings take double quotes)";
+    /* a comma that closes nothing (",}" or ",]"): cJSON stops at the bracket or past it */
+    size_t b = o;
+    if (!(b < n && (text[b] == '}' || text[b] == ']'))) {
+        while (b > 0 && (unsigned char)text[b - 1] <= ' ') b--;
+        if (!(b > 0 && (text[b - 1] == '}' || text[b - 1] == ']'))) return "";
+        b--;
+    }
+    while (b > 0 && (unsigned char)text[b - 1] <= ' ') b--;
+    if (!(b > 0 && text[b - 1] == ',')) return "";
+    *off = b - 1;
+    return " (a comma before a closing bracket: JSON allows none)";
+}
+
 /* ---- one config against a table ---- */
 
 typedef struct {
@@ -137,6 +185,22 @@ static const char *number_text(const parse_ctx *p, const cJSON *v, int *len) {
         }
     SEGP_CHECK(0, "every number of a parsed config has its text");
     return NULL;
+}
+
+/* A value that has the wrong type, for the message: "the string \"5\"", "null", "an object". */
+static void describe(const parse_ctx *p, const cJSON *v, char *buf, size_t size) {
+    if (cJSON_IsString(v)) {
+        size_t l = strlen(v->valuestring);
+        snprintf(buf, size, "the string \"%.40s%s\"", v->valuestring, l > 40 ? "..." : "");
+    } else if (cJSON_IsNumber(v)) {
+        int len;
+        const char *t = number_text(p, v, &len);
+        snprintf(buf, size, "%.*s", len, t);
+    } else {
+        snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false"
+                                  : cJSON_IsNull(v) ? "null" : cJSON_IsArray(v) ? "an array"
+                                                                                : "an object");
+    }
 }
 
 static int set_value(const parse_ctx *ctx, const cfg_field *fd, const cJSON *v, void *dst) {
@@ -232,17 +296,28 @@ static int walk(parse_ctx *ctx, const cJSON *obj, const char *prefix, const cfg_
 
 int cfg_parse_text(const char *text, size_t n, const char *what, const char *const *skip,
                    int n_skip, const cfg_field *fields, int n_fields, void *dst) {
+    size_t start = n >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0; /* cJSON passes a BOM */
+    while (start < n && (unsigned char)text[start] <= ' ') start++;
+    if (start == n)
+        return SEGP_FAIL("%s: empty (expected a JSON object of config keys, e.g. {\"seed\": 2})",
+                         what);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
-    size_t after = root ? (size_t)(end - text) : 0;
-    while (root && after < n && (unsigned char)text[after] <= ' ') after++;
-    if (!root || after < n) { /* nothing but blanks may follow the value */
-        size_t off = !root && end && end >= text && end <= text + n ? (size_t)(end - text)
-                                                                    : root ? after : 0;
-        cJSON_Delete(root);
-        return SEGP_FAIL("%s: not valid JSON (near byte %zu)", what, off);
+    char where[64];
+    if (!root) {
+        size_t off = end && end >= text && end <= text + n ? (size_t)(end - text) : 0;
+        const char *hint = syntax_hint(text, n, &off);
+        text_position(text, off, where, sizeof where);
+        return SEGP_FAIL("%s: not valid JSON near %s (byte %zu)%s", what, where, off, hint);
     }
+    size_t after = (size_t)(end - text);
+    while (after < n && (unsigned char)text[after] <= ' ') after++;
     int rc = 0;
+    if (after < n) {
+        text_position(text, after, where, sizeof where);
+        rc = SEGP_FAIL("%s: text after the end of the JSON value, at %s (byte %zu; expected one "
+                       "object)", what, where, after);
+    }
     parse_ctx ctx = {what, skip, n_skip, {0}, NULL};
     if (!rc) {
         scan_numbers(text, after, &ctx.num);
@@ -250,7 +325,12 @@ int cfg_parse_text(const char *text, size_t n, const char *what, const char *con
         int found = collect_numbers(root, &ctx.num, 0, ctx.num.n);
         SEGP_CHECK(found == ctx.num.n, "the numbers of a config's text are cJSON's");
     }
-    if (!rc && !cJSON_IsObject(root)) rc = SEGP_FAIL("%s: expected a JSON object at the top", what);
+    if (!rc && !cJSON_IsObject(root)) {
+        char got[80];
+        describe(&ctx, root, got, sizeof got);
+        rc = SEGP_FAIL("%s: expected a JSON object of config keys at the top, got %s", what,
+                       got);
+    }
     if (!rc) {
         ctx.seen = segp_calloc((size_t)n_fields + 1, 1);
         rc = walk(&ctx, root, "", fields, n_fields, dst);

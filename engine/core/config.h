@@ -30,7 +30,8 @@ int cfg_read_file(const char *path, uint8_t **data, size_t *size);
 
 /* Parse FILE's JSON into dst (which holds the defaults on entry). -1 + error naming the file
  * and key. Keys may be nested objects or dotted at top level. A number is judged on its text as
- * written (an integer key refuses 4503599627370497.5, which reads as a whole double). */
+ * written (an integer key refuses 4503599627370497.5, which reads as a whole double); a
+ * syntax error gives its line and column. A UTF-8 BOM is passed over. */
 int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void *dst);
 /* The same for a config that may be one segp wrote back with a record of what its run found
  * (a run's config.json, a pretrained model's): when the top object holds MARKER, its members
