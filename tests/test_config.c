@@ -112,3 +112,51 @@ TEST(config_syntax_errors_located) {
     CHECK_MSG(parse("\xEF\xBB\xBF{\"seed\": 5}\n", &c) == 0 && c.seed == 5, "%s",
               segp_last_error());
 }
+
+/* A value of the wrong kind is named as written; so is one that reads as another (01, 1e-50
+ * for a float, a string cut at \u0000), a group given as a value, and a key too long for any
+ * table. */
+TEST(config_values_named) {
+    const char *cases[][2] = {
+        {"{\"seed\": \"5\"}", "t.json: key 'seed' must be a number, got the string \"5\""},
+        {"{\"seed\": null}", "key 'seed' must be a number, got null"},
+        {"{\"train\": {\"lr\": [0.1]}}", "key 'train.lr' must be a number, got an array"},
+        {"{\"analytics\": {\"enabled\": 1}}",
+         "key 'analytics.enabled' must be true or false, got 1"},
+        {"{\"method\": {\"name\": \"segp\"}}", "key 'method' must be a string, got an object"},
+        {"{\"model\": 5e0}", "key 'model' must be a string, got 5e0"},
+        /* it read as "unknown key 'benchmark'" */
+        {"{\"benchmark\": \"shapes\"}",
+         "key 'benchmark' must be an object of benchmark.* keys (or give them dotted: "
+         "\"benchmark.KEY\"), got the string \"shapes\""},
+        /* numbers JSON does not have, which --set refused and a file took */
+        {"{\"seed\": 01}", "key 'seed' = 01 is not a JSON number"},
+        {"{\"train\": {\"lr\": 1.}}", "key 'train.lr' = 1. is not a JSON number"},
+        {"{\"train\": {\"lr\": -.5}}", "key 'train.lr' = -.5 is not a JSON number"},
+        /* a float key: out of range as written (it read "= inf"), or too small for a float
+         * (1e-50 ran as 0) */
+        {"{\"train\": {\"lr\": 1e999}}", "key 'train.lr' = 1e999 is out of range (expected 0 to "
+                                        "100)"},
+        {"{\"train\": {\"lr\": 1e-50}}",
+         "key 'train.lr' = 1e-50 is too small for a 32-bit float (it would be 0"},
+        /* cJSON ends the string at the NUL: "a" was the model */
+        {"{\"x\": 1,\n \"model\": \"a\\u0000b.safetensors\"}",
+         "t.json: a \\u0000 (NUL) in a string at line 2, column 13"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) refused(cases[k][0], cases[k][1]);
+    /* a key longer than any table's: named by its start and length */
+    char json[700] = "{\"";
+    memset(json + 2, 'k', 600);
+    strcpy(json + 602, "\": 1}");
+    refused(json, "unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...' "
+                  "(600 characters;");
+    /* the smallest floats and -0 are values */
+    cl_config c;
+    CHECK(parse("{\"train\": {\"lr\": 1e-44}, \"seed\": -0}", &c) == 0);
+    CHECK(c.train.lr > 0 && c.seed == 0);
+    /* and a long string still says how long it is */
+    char big[1200] = "{\"model\": \"";
+    memset(big + 11, 'm', 1100);
+    strcpy(big + 1111, "\"}");
+    refused(big, "key 'model' is too long: 1100 characters (at most 1023)");
+}

@@ -176,30 +176,6 @@ int cl_config_parse_file(const char *path, cl_config *c) {
     return cfg_parse_file_record(path, "resolved", record, 1, f, n, c);
 }
 
-/* S is a number as JSON writes one (what the file would hold): strtod alone also takes hex,
- * leading blanks, "+1", "1." and "infinity". */
-static int is_json_number(const char *s) {
-    if (*s == '-') s++;
-    if (*s == '0') {
-        s++;
-    } else if (*s >= '1' && *s <= '9') {
-        while (*s >= '0' && *s <= '9') s++;
-    } else {
-        return 0;
-    }
-    if (*s == '.') {
-        if (!(*++s >= '0' && *s <= '9')) return 0;
-        while (*s >= '0' && *s <= '9') s++;
-    }
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        if (*s == '+' || *s == '-') s++;
-        if (!(*s >= '0' && *s <= '9')) return 0;
-        while (*s >= '0' && *s <= '9') s++;
-    }
-    return *s == 0;
-}
-
 int cl_config_set(cl_config *c, const char *assignment) {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
@@ -227,8 +203,9 @@ int cl_config_set(cl_config *c, const char *assignment) {
         double x = strtod(v, &end);
         /* the text itself goes into the JSON that cfg_parse_string reads: cJSON prints a
          * number it made with 15 digits when that reads back within its tolerance, which from
-         * 2^52 up is another integer (--set seed=9007199254740991 ran with seed ...990) */
-        if (is_json_number(v) && !*end && errno != ERANGE && isfinite(x))
+         * 2^52 up is another integer (--set seed=9007199254740991 ran with seed ...990); strtod
+         * alone also takes hex, leading blanks, "+1", "1." and "infinity" */
+        if (cfg_is_json_number(v, strlen(v)) && !*end && errno != ERANGE && isfinite(x))
             item = cJSON_CreateRaw(v);
     }
     if (!item)

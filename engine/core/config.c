@@ -32,6 +32,29 @@ static void format_number(char *buf, size_t size, const cfg_field *fd, double x)
 
 /* ---- the text of a config: numbers as written, and where an error is ---- */
 
+int cfg_is_json_number(const char *s, size_t n) {
+    const char *e = s + n;
+    if (s < e && *s == '-') s++;
+    if (s < e && *s == '0') {
+        s++;
+    } else if (s < e && *s >= '1' && *s <= '9') {
+        while (s < e && *s >= '0' && *s <= '9') s++;
+    } else {
+        return 0;
+    }
+    if (s < e && *s == '.') {
+        if (!(++s < e && *s >= '0' && *s <= '9')) return 0;
+        while (s < e && *s >= '0' && *s <= '9') s++;
+    }
+    if (s < e && (*s == 'e' || *s == 'E')) {
+        s++;
+        if (s < e && (*s == '+' || *s == '-')) s++;
+        if (!(s < e && *s >= '0' && *s <= '9')) return 0;
+        while (s < e && *s >= '0' && *s <= '9') s++;
+    }
+    return s == e;
+}
+
 /* Whether the number text S (N bytes, as cJSON took it: digits, '.', 'e', signs) is an integer,
  * decided on the decimal digits: the double it reads as has lost a fraction from 2^52 up
  * (4503599627370497.5 reads as ...498). */
@@ -76,14 +99,20 @@ typedef struct {
 
 /* Every number of TEXT (N bytes that cJSON parsed) in document order into T: outside strings a
  * '-' or a digit starts one, which runs over the characters cJSON's reader takes (digits, '.',
- * 'e', 'E', '+', '-'; in a text it accepted, the number ends there). */
-static void scan_numbers(const char *text, size_t n, number_texts *t) {
+ * 'e', 'E', '+', '-'; in a text it accepted, the number ends there). *NUL_AT: the offset of the
+ * first "\u0000" in a string, else N. */
+static void scan_numbers(const char *text, size_t n, number_texts *t, size_t *nul_at) {
     int cap = 0;
+    *nul_at = n;
     for (size_t i = 0; i < n; i++) {
         char c = text[i];
         if (c == '"') {
-            for (i++; i < n && text[i] != '"'; i++)
-                if (text[i] == '\\') i++;
+            for (i++; i < n && text[i] != '"'; i++) {
+                if (text[i] != '\\') continue;
+                if (*nul_at == n && i + 5 < n && !strncmp(text + i + 1, "u0000", 5))
+                    *nul_at = i;
+                i++;
+            }
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t j = i;
             while (j < n && text[j] && strchr("0123456789.eE+-", text[j])) j++;
@@ -206,14 +235,21 @@ static void describe(const parse_ctx *p, const cJSON *v, char *buf, size_t size)
 static int set_value(const parse_ctx *ctx, const cfg_field *fd, const cJSON *v, void *dst) {
     const char *what = ctx->what;
     char *p = (char *)dst + fd->offset;
+    char got[80];
+    describe(ctx, v, got, sizeof got);
     switch (fd->type) {
     case CFG_INT:
     case CFG_U64:
     case CFG_FLOAT: {
         if (!cJSON_IsNumber(v))
-            return SEGP_FAIL("%s: key '%s' must be a number", what, fd->key);
+            return SEGP_FAIL("%s: key '%s' must be a number, got %s", what, fd->key, got);
         int len;
         const char *text = number_text(ctx, v, &len);
+        /* cJSON also reads 01, 1. and -.5, which --set refuses: one syntax for both */
+        if (!cfg_is_json_number(text, (size_t)len))
+            return SEGP_FAIL("%s: key '%s' = %.*s is not a JSON number (no leading zeros, a "
+                             "digit on each side of '.': e.g. 1, 0.5, 2e-3)", what, fd->key, len,
+                             text);
         double d = v->valuedouble;
         /* judged on the text: from 2^52 up the double has already lost the fraction */
         if (fd->type != CFG_FLOAT && !text_is_integer(text, (size_t)len))
@@ -235,20 +271,25 @@ static int set_value(const parse_ctx *ctx, const cfg_field *fd, const cJSON *v, 
             return SEGP_FAIL("%s: key '%s' = %.*s is out of range (expected %s)", what, fd->key,
                              len, text, range);
         }
+        if (f32 && x == 0 && d != 0) /* 1e-50 ran as 0 */
+            return SEGP_FAIL("%s: key '%s' = %.*s is too small for a 32-bit float (it would be "
+                             "0; the smallest is about 1.4e-45)", what, fd->key, len, text);
         if (fd->type == CFG_INT) *(int *)p = (int)d;
         else if (fd->type == CFG_U64) *(uint64_t *)p = (uint64_t)d;
         else *(float *)p = (float)d;
         return 0;
     }
     case CFG_BOOL:
-        if (!cJSON_IsBool(v)) return SEGP_FAIL("%s: key '%s' must be true or false", what, fd->key);
+        if (!cJSON_IsBool(v))
+            return SEGP_FAIL("%s: key '%s' must be true or false, got %s", what, fd->key, got);
         *(int *)p = cJSON_IsTrue(v);
         return 0;
     case CFG_STRING:
-        if (!cJSON_IsString(v)) return SEGP_FAIL("%s: key '%s' must be a string", what, fd->key);
+        if (!cJSON_IsString(v))
+            return SEGP_FAIL("%s: key '%s' must be a string, got %s", what, fd->key, got);
         if (strlen(v->valuestring) >= fd->str_size)
-            return SEGP_FAIL("%s: key '%s' is too long (at most %zu characters)", what, fd->key,
-                             fd->str_size - 1);
+            return SEGP_FAIL("%s: key '%s' is too long: %zu characters (at most %zu)", what,
+                             fd->key, strlen(v->valuestring), fd->str_size - 1);
         snprintf(p, fd->str_size, "%s", v->valuestring);
         return 0;
     }
@@ -271,8 +312,11 @@ static int walk(parse_ctx *ctx, const cJSON *obj, const char *prefix, const cfg_
     for (const cJSON *it = obj->child; it; it = it->next) {
         if (!prefix[0] && is_skipped(ctx, it->string)) continue;
         char key[256];
-        if (prefix[0]) snprintf(key, sizeof key, "%s.%s", prefix, it->string);
-        else snprintf(key, sizeof key, "%s", it->string);
+        int kl = prefix[0] ? snprintf(key, sizeof key, "%s.%s", prefix, it->string)
+                           : snprintf(key, sizeof key, "%s", it->string);
+        if (kl < 0 || (size_t)kl >= sizeof key) /* no key of a table is that long */
+            return SEGP_FAIL("%s: unknown key '%.60s...' (%d characters; the command's --help "
+                             "lists every key)", what, key, kl);
         const cfg_field *fd = find_field(f, n, key);
         if (fd) {
             if (ctx->seen[fd - f]) return SEGP_FAIL("%s: key '%s' is given twice", what, key);
@@ -284,7 +328,13 @@ static int walk(parse_ctx *ctx, const cJSON *obj, const char *prefix, const cfg_
                                      what, f[j].key, key);
             ctx->seen[fd - f] = 1;
             if (set_value(ctx, fd, it, dst) != 0) return -1;
-        } else if (cJSON_IsObject(it) && has_prefix_group(f, n, key)) {
+        } else if (has_prefix_group(f, n, key)) {
+            if (!cJSON_IsObject(it)) {
+                char got[80];
+                describe(ctx, it, got, sizeof got);
+                return SEGP_FAIL("%s: key '%s' must be an object of %s.* keys (or give them "
+                                 "dotted: \"%s.KEY\"), got %s", what, key, key, key, got);
+            }
             if (walk(ctx, it, key, f, n, dst) != 0) return -1;
         } else {
             return SEGP_FAIL("%s: unknown key '%s' (the command's --help lists every key)", what,
@@ -319,11 +369,18 @@ int cfg_parse_text(const char *text, size_t n, const char *what, const char *con
                        "object)", what, where, after);
     }
     parse_ctx ctx = {what, skip, n_skip, {0}, NULL};
+    size_t nul_at = n;
     if (!rc) {
-        scan_numbers(text, after, &ctx.num);
+        scan_numbers(text, after, &ctx.num, &nul_at);
         ctx.num.item = segp_malloc(((size_t)ctx.num.n + 1) * sizeof *ctx.num.item);
         int found = collect_numbers(root, &ctx.num, 0, ctx.num.n);
         SEGP_CHECK(found == ctx.num.n, "the numbers of a config's text are cJSON's");
+    }
+    if (!rc && nul_at < n) {
+        /* cJSON ends a string at the NUL: the rest of the value went unread */
+        text_position(text, nul_at, where, sizeof where);
+        rc = SEGP_FAIL("%s: a \\u0000 (NUL) in a string at %s: segp's text values end at a NUL, "
+                       "so it would cut the value", what, where);
     }
     if (!rc && !cJSON_IsObject(root)) {
         char got[80];

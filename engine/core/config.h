@@ -46,6 +46,9 @@ int cfg_parse_string(const char *json, const char *what, const cfg_field *fields
 int cfg_parse_text(const char *text, size_t n, const char *what, const char *const *skip,
                    int n_skip, const cfg_field *fields, int n_fields, void *dst);
 
+/* Whether the N bytes at S are one number in JSON's syntax (not "+1", "01", "1." or ".5"). */
+int cfg_is_json_number(const char *s, size_t n);
+
 /* The resolved config as a JSON object string (nested by the dotted keys); caller frees.
  * extra_json (may be NULL) is an object whose members are appended (e.g. versions). A setting
  * with two names (finetune.c's world.* and benchmark.*) is written once, under its first. */
