@@ -160,3 +160,25 @@ TEST(config_values_named) {
     strcpy(big + 1111, "\"}");
     refused(big, "key 'model' is too long: 1100 characters (at most 1023)");
 }
+
+/* An unknown key names the keys near it: one edit away, the same last part in another group,
+ * or case; in a file and in --set. */
+TEST(config_unknown_key_suggestions) {
+    const char *cases[][2] = {
+        {"{\"train\": {\"lrr\": 0.1}}",
+         "t.json: unknown key 'train.lrr': did you mean 'train.lr'? (the command's --help lists "
+         "every key)"},
+        {"{\"sed\": 3}", "unknown key 'sed': did you mean 'seed'?"},
+        {"{\"Seed\": 3}", "unknown key 'Seed': did you mean 'seed'?"},
+        {"{\"lr\": 0.1}", "unknown key 'lr': did you mean 'train.lr'?"},
+        {"{\"lambda\": 1}", "unknown key 'lambda': did you mean 'acgd.lambda' or 'tsgr.lambda'?"},
+        {"{\"acgd\": {\"lamda\": 1}}", "unknown key 'acgd.lamda': did you mean 'acgd.lambda'?"},
+        {"{\"xyzzy\": 1}", "unknown key 'xyzzy' (the command's --help lists every key)"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) refused(cases[k][0], cases[k][1]);
+    cl_config c = cl_config_default();
+    CHECK(cl_config_set(&c, "trian.lr=0.1") != 0);
+    CHECK_MSG(!strcmp(segp_last_error(), "--set trian.lr=0.1: unknown key 'trian.lr': did you "
+                                         "mean 'train.lr'? (segp run --help lists every key)"),
+              "%s", segp_last_error());
+}

@@ -185,9 +185,15 @@ int cl_config_set(cl_config *c, const char *assignment) {
     size_t kl = (size_t)(eq - assignment);
     for (int i = 0; i < nf && !fd; i++)
         if (strlen(f[i].key) == kl && !strncmp(f[i].key, assignment, kl)) fd = &f[i];
-    if (!fd)
-        return SEGP_FAIL("--set %s: unknown key '%.*s' (segp run --help lists every key)",
-                         assignment, (int)kl, assignment);
+    if (!fd) {
+        char key[128], hint[200] = "";
+        if (kl < sizeof key) {
+            snprintf(key, sizeof key, "%.*s", (int)kl, assignment);
+            cfg_suggest(f, nf, key, hint, sizeof hint);
+        }
+        return SEGP_FAIL("--set %s: unknown key '%.*s'%s (segp run --help lists every key)",
+                         assignment, (int)kl, assignment, hint);
+    }
     const char *v = eq + 1;
     cJSON *item = NULL;
     if (fd->type == CFG_STRING) {

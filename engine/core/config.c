@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 
@@ -296,6 +298,56 @@ static int set_value(const parse_ctx *ctx, const cfg_field *fd, const cJSON *v, 
     return SEGP_FAIL("%s: key '%s' has an unknown type", what, fd->key);
 }
 
+/* Edit distance of A and B (letters compared without case), at most 64 characters each. */
+static int edit_distance(const char *a, const char *b) {
+    size_t m = strlen(a), n = strlen(b);
+    int row[65];
+    for (size_t j = 0; j <= n; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= m; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= n; j++) {
+            int up = row[j];
+            int sub = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            int best = sub < up + 1 ? sub : up + 1;
+            row[j] = best < row[j - 1] + 1 ? best : row[j - 1] + 1;
+            diag = up;
+        }
+    }
+    return row[n];
+}
+
+static const char *leaf_of(const char *key) {
+    const char *dot = strrchr(key, '.');
+    return dot ? dot + 1 : key;
+}
+
+void cfg_suggest(const cfg_field *f, int n, const char *key, char *buf, size_t size) {
+    buf[0] = 0;
+    if (strlen(key) > 64) return;
+    int score[512], best = 1 << 20;
+    /* near in spelling, or the same last part in another group ("lr" for "train.lr") */
+    int limit = (int)strlen(key) / 4 > 1 ? (int)strlen(key) / 4 : 1;
+    for (int i = 0; i < n && i < 512; i++) {
+        int d = strlen(f[i].key) <= 64 ? edit_distance(key, f[i].key) : 1 << 20;
+        if (!strcasecmp(leaf_of(key), leaf_of(f[i].key)) && d > 1) d = 1;
+        score[i] = d <= limit ? d : 1 << 20;
+        if (score[i] < best) best = score[i];
+    }
+    if (best == 1 << 20) return;
+    int shown = 0;
+    size_t len = 0;
+    for (int i = 0; i < n && i < 512 && shown < 3; i++) {
+        if (score[i] != best) continue;
+        int k = snprintf(buf + len, size - len, "%s'%s'", shown ? " or " : ": did you mean ",
+                         f[i].key);
+        if (k < 0 || (size_t)k >= size - len) break;
+        len += (size_t)k;
+        shown++;
+    }
+    if (shown) snprintf(buf + len, size - len, "?");
+}
+
 static int is_skipped(const parse_ctx *p, const char *key) {
     for (int k = 0; k < p->n_skip; k++)
         if (!strcmp(p->skip[k], key)) return 1;
@@ -337,8 +389,10 @@ static int walk(parse_ctx *ctx, const cJSON *obj, const char *prefix, const cfg_
             }
             if (walk(ctx, it, key, f, n, dst) != 0) return -1;
         } else {
-            return SEGP_FAIL("%s: unknown key '%s' (the command's --help lists every key)", what,
-                             key);
+            char hint[200];
+            cfg_suggest(f, n, key, hint, sizeof hint);
+            return SEGP_FAIL("%s: unknown key '%s'%s (the command's --help lists every key)",
+                             what, key, hint);
         }
     }
     return 0;

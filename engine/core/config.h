@@ -30,8 +30,9 @@ int cfg_read_file(const char *path, uint8_t **data, size_t *size);
 
 /* Parse FILE's JSON into dst (which holds the defaults on entry). -1 + error naming the file
  * and key. Keys may be nested objects or dotted at top level. A number is judged on its text as
- * written (an integer key refuses 4503599627370497.5, which reads as a whole double); a
- * syntax error gives its line and column. A UTF-8 BOM is passed over. */
+ * written (an integer key refuses 4503599627370497.5, which reads as a whole double); an
+ * unknown key names the keys near it; a syntax error gives its line and column. A UTF-8 BOM
+ * is passed over. */
 int cfg_parse_file(const char *path, const cfg_field *fields, int n_fields, void *dst);
 /* The same for a config that may be one segp wrote back with a record of what its run found
  * (a run's config.json, a pretrained model's): when the top object holds MARKER, its members
@@ -48,6 +49,9 @@ int cfg_parse_text(const char *text, size_t n, const char *what, const char *con
 
 /* Whether the N bytes at S are one number in JSON's syntax (not "+1", "01", "1." or ".5"). */
 int cfg_is_json_number(const char *s, size_t n);
+/* For an unknown KEY: ": did you mean 'train.lr'?" naming up to three keys of the table near
+ * it in spelling, or with its last part in another group; "" when none is near. */
+void cfg_suggest(const cfg_field *fields, int n_fields, const char *key, char *buf, size_t size);
 
 /* The resolved config as a JSON object string (nested by the dotted keys); caller frees.
  * extra_json (may be NULL) is an object whose members are appended (e.g. versions). A setting
