@@ -5,6 +5,7 @@
  * refusals by key are in test_run_config.c (run, ablate) and test_pretrain.c. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cl/anchors.h"
 #include "core/common.h"
@@ -14,6 +15,7 @@
 #include "model/lora.h"
 #include "model/zeroshot.h"
 #include "test.h"
+#include "tiny_run.h"
 #include "train/step_memory.h"
 
 static clip_config tiny_clip(void) {
@@ -187,4 +189,70 @@ TEST(phase_memory_projection) {
     CHECK_EQ_INT(k, 5);
     CHECK_EQ_INT(analytics_projection_points(5, 1000, 1, img, anc, NULL), 41);
     CHECK_EQ_INT(analytics_projection_points(5, 3, 1, img, anc, NULL), 3);
+}
+
+/* SEGP_MEMORY_GIB: the checks count on at most that much (a share of a shared machine), say so
+ * in the refusal, and a malformed value is refused by name instead of being ignored (the checks
+ * would then count on the whole machine). A limit above the machine's memory changes nothing. */
+TEST(memory_limit_env) {
+    const double gib = 1073741824.0;
+    unsetenv("SEGP_MEMORY_GIB");
+    double machine, have;
+    char desc[96];
+    CHECK_EQ_INT(segp_memory_limit(&machine, desc, sizeof desc), 0);
+    TEST_NEEDS(machine > gib, "the machine's memory is unknown here, or below 1 GiB");
+    char want[96];
+    snprintf(want, sizeof want, "this machine has %.1f GiB of memory", machine / gib);
+    CHECK_MSG(!strcmp(desc, want), "%s", desc);
+    setenv("SEGP_MEMORY_GIB", "0.5", 1);
+    CHECK_EQ_INT(segp_memory_limit(&have, desc, sizeof desc), 0);
+    CHECK_NEAR(have, 0.5 * gib, 0);
+    CHECK_NEAR(step_memory_physical(), 0.5 * gib, 0);
+    CHECK_MSG(!strcmp(desc, "SEGP_MEMORY_GIB allows 0.5 GiB of memory"), "%s", desc);
+    clip_config c = tiny_clip();
+    step_memory s = {.mc = &c, .optim_slots = 2, .cache = 0.75 * gib};
+    CHECK(step_memory_check(&s, "key 'x' = 1", "a smaller x") != 0);
+    CHECK_MSG(strstr(segp_last_error(), "and 0.8 GiB of training images cached as 8-bit RGB) and "
+                     "SEGP_MEMORY_GIB allows 0.5 GiB of memory (expected a smaller x)"),
+              "%s", segp_last_error());
+    CHECK(phase_memory_check(0.6 * gib, "key 'y'", "the evaluation", "less") != 0);
+    CHECK_MSG(!strcmp(segp_last_error(), "key 'y': the evaluation needs at least 0.6 GiB and "
+                      "SEGP_MEMORY_GIB allows 0.5 GiB of memory (expected less)"),
+              "%s", segp_last_error());
+    CHECK_EQ_INT(phase_memory_check(0.4 * gib, "key 'y'", "the evaluation", "less"), 0);
+    /* above the machine: the machine's */
+    char big[64];
+    snprintf(big, sizeof big, "%.0f", 4 * machine / gib);
+    setenv("SEGP_MEMORY_GIB", big, 1);
+    CHECK_EQ_INT(segp_memory_limit(&have, desc, sizeof desc), 0);
+    CHECK_NEAR(have, machine, 0);
+    CHECK_MSG(!strcmp(desc, want), "%s", desc);
+    const char *bad[] = {"abc", "0", "-1", "2x", "nan", " "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("SEGP_MEMORY_GIB", bad[i], 1);
+        CHECK_EQ_INT(segp_memory_limit(&have, NULL, 0), -1);
+        char msg[200];
+        snprintf(msg, sizeof msg, "SEGP_MEMORY_GIB is \"%s\" (expected a number of GiB > 0",
+                 bad[i]);
+        CHECK_MSG(strstr(segp_last_error(), msg), "%s: %s", bad[i], segp_last_error());
+        CHECK_EQ_INT(phase_memory_check(1, "k", "p", "a"), -1);
+        CHECK_NEAR(step_memory_physical(), 0, 0);
+    }
+    /* a command refuses it before any work */
+    const char *cfg = tiny_config("mem-env", "finetune", "");
+    char dir[512], args[1200], out[4096];
+    snprintf(dir, sizeof dir, "%s/mem-env", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --out %s", cfg, dir);
+    setenv("SEGP_MEMORY_GIB", "lots", 1);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "SEGP_MEMORY_GIB is \"lots\" (expected a number of GiB > 0"), "%s", out);
+    /* and a limit below the run's step refuses it by the step's key */
+    setenv("SEGP_MEMORY_GIB", "0.01", 1);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "a training step needs at least ") &&
+                  strstr(out, "SEGP_MEMORY_GIB allows 0.0 GiB of memory (expected a smaller "
+                              "train.batch_size"), "%s", out);
+    unsetenv("SEGP_MEMORY_GIB");
+    struct stat st;
+    CHECK_MSG(stat(dir, &st) != 0, "%s was made", dir);
 }

@@ -197,7 +197,9 @@ static void count_items(const cl_runner *r, bench_split s, int *out, int *per_cl
 
 int cl_run_check_memory(const cl_runner *r, const clip_config *mc) {
     const cl_config *c = &r->cfg;
-    if (step_memory_physical() <= 0) return 0;
+    double have;
+    if (segp_memory_limit(&have, NULL, 0) != 0) return -1;
+    if (have <= 0) return 0;
     step_memory step;
     clip_lora_params lp;
     char step_what[1400];

@@ -81,6 +81,13 @@ int segp_read_file(const char *path, uint8_t **data, size_t *size);
 /* Write a file atomically: write to PATH.tmp.PID, fsync, rename. -1 + error on failure. */
 int segp_write_file_atomic(const char *path, const void *data, size_t size);
 
+/* Bytes of memory the memory checks count on (train/step_memory.h, the dataset readers) into
+ * *BYTES: the machine's physical memory, or less where $SEGP_MEMORY_GIB (a number of GiB > 0)
+ * says so, e.g. one's share of a shared machine; 0 when unknown. DESC (optional) gets the
+ * phrase for messages: "this machine has 23.2 GiB of memory" or "SEGP_MEMORY_GIB allows 2.0 GiB
+ * of memory". -1 + error naming the variable when it is set but not a number > 0. */
+int segp_memory_limit(double *bytes, char *desc, size_t desc_size);
+
 /* Monotonic wall clock in seconds. */
 double segp_now(void);
 

@@ -3,7 +3,6 @@
 #include "step_memory.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 #include "core/common.h"
 
@@ -48,12 +47,14 @@ double step_memory_bytes(const step_memory *s) {
 }
 
 double step_memory_physical(void) {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? (double)pages * page : 0;
+    double have;
+    return segp_memory_limit(&have, NULL, 0) == 0 ? have : 0;
 }
 
 int step_memory_check(const step_memory *s, const char *what, const char *advice) {
-    double need = step_memory_bytes(s), have = step_memory_physical();
+    double need = step_memory_bytes(s), have;
+    char has[96];
+    if (segp_memory_limit(&have, has, sizeof has) != 0) return -1;
     if (have <= 0 || need <= have) return 0;
     const double gib = 1073741824.0;
     char cache[96] = "";
@@ -61,15 +62,15 @@ int step_memory_check(const step_memory *s, const char *what, const char *advice
         snprintf(cache, sizeof cache, ", and %.1f GiB of training images cached as 8-bit RGB",
                  s->cache / gib);
     return SEGP_FAIL("%s: a training step needs at least %.1f GiB (%d images and %d texts "
-                     "through the model, its weights, gradients and optimiser state%s) and this "
-                     "machine has %.1f GiB of memory (expected %s)",
-                     what, need / gib, s->n_img, s->n_txt, cache, have / gib, advice);
+                     "through the model, its weights, gradients and optimiser state%s) and %s "
+                     "(expected %s)", what, need / gib, s->n_img, s->n_txt, cache, has, advice);
 }
 
 int phase_memory_check(double need, const char *what, const char *phase, const char *advice) {
-    double have = step_memory_physical();
+    double have;
+    char has[96];
+    if (segp_memory_limit(&have, has, sizeof has) != 0) return -1;
     if (have <= 0 || need <= have) return 0;
-    const double gib = 1073741824.0;
-    return SEGP_FAIL("%s: %s needs at least %.1f GiB and this machine has %.1f GiB of memory "
-                     "(expected %s)", what, phase, need / gib, have / gib, advice);
+    return SEGP_FAIL("%s: %s needs at least %.1f GiB and %s (expected %s)", what, phase,
+                     need / 1073741824.0, has, advice);
 }

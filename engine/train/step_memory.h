@@ -33,11 +33,13 @@ double step_memory_model_bytes(const clip_config *c, const clip_lora_params *lor
 /* Bytes of one step as described. */
 double step_memory_bytes(const step_memory *s);
 
-/* Bytes of physical memory (sysconf), 0 when unknown. */
+/* Bytes of memory the checks count on (segp_memory_limit: the machine's, or $SEGP_MEMORY_GIB's
+ * less), 0 when unknown or the variable is malformed (the checks then fail, naming it). */
 double step_memory_physical(void);
 
 /* 0 when S fits (or the machine's memory is unknown), else -1 + error: "WHAT: a training step
- * needs at least N GiB ... and this machine has M GiB (expected ADVICE)". */
+ * needs at least N GiB ... and this machine has M GiB of memory (expected ADVICE)" (or
+ * "SEGP_MEMORY_GIB allows M GiB of memory"); -1 + error when SEGP_MEMORY_GIB is malformed. */
 int step_memory_check(const step_memory *s, const char *what, const char *advice);
 
 /* The same refusal for another phase of a run (anchors, evaluation, analytics) whose lower
