@@ -98,25 +98,30 @@ static int chunk_size(int n, int batch) {
 }
 
 double dpgd_build_bytes(const clip_config *mc, int n_pool, int n_old, const dpgd_params *p,
-                        int threads, int lora_rank, uint32_t lora_targets) {
+                        int lora_rank, uint32_t lora_targets) {
     int pgd = p->source == ANCHORS_PGD, k_adv = pgd ? p->k_adv : 0, e = mc->embed_dim;
     int tv = mc->grid * mc->grid + 1;
     double n = (double)p->k_seed * n_old, img = 3.0 * mc->resolution * mc->resolution, f = 4;
     /* the pool, its embeddings and scores: held through the build */
     double shared = n_pool * img + f * n_pool * e + 8.0 * n_pool * n_old;
-    /* the scoring pass: a clean forward per chunk, its pixels and embeddings */
-    int cp = chunk_size(n_pool, p->batch), np = (n_pool + cp - 1) / cp;
+    /* the scoring pass: a clean forward per chunk, its pixels and embeddings. One thread's
+     * arena and buffers: run_chunks deals the chunks dynamically, so a thread may take none
+     * (one that starts late finds them all taken); the one that takes the first is certain. */
+    int cp = chunk_size(n_pool, p->batch);
+    if (cp > n_pool) cp = n_pool; /* a chunk runs (and touches) only the images there are */
     double pass = (double)clip_acts_bytes(mc, 0, cp, tv, 0, lora_rank, lora_targets) +
                   f * cp * (img + e);
-    double peak = shared + (np < threads ? np : threads) * pass;
+    double peak = shared + pass;
     /* the anchors: pixels, embeddings at seed and end, the loss record */
     double anchors = f * n * (img + 2.0 * e + 2.0 * (k_adv + 1));
     if (!pgd) return peak > shared + anchors ? peak : shared + anchors;
-    /* PGD rounds: a kept forward and a backward to the pixels per chunk, the seeds beside */
-    int ca = chunk_size((int)n, p->batch), na = (int)((n + ca - 1) / ca);
+    /* PGD rounds: a kept forward and a backward to the pixels per chunk, the seeds beside; one
+     * thread's arena, as above */
+    int ca = chunk_size((int)n, p->batch);
+    if (ca > n) ca = (int)n;
     pass = (double)clip_acts_bytes(mc, 0, ca, tv, 1, lora_rank, lora_targets) +
            f * ca * (2.0 * img + 2.0 * e + 2.0);
-    double rounds = shared + anchors + f * n * img + (na < threads ? na : threads) * pass;
+    double rounds = shared + anchors + f * n * img + pass;
     return peak > rounds ? peak : rounds;
 }
 

@@ -70,11 +70,12 @@ int dpgd_build(clip_model *m, const clip_lora *teacher, const uint8_t *pool,
                dpgd_progress progress, void *user, anchor_set *out);
 void anchor_set_free(anchor_set *a);
 /* Bytes dpgd_build holds at its peak on the CPU for N_POOL pool images at the model's resolution
- * (the pool counted), N_OLD old classes and P, on THREADS threads (each pass's chunks side by
- * side, one arena and chunk buffers per thread that runs), the teacher a LoRA state of rank
- * LORA_RANK on vision targets LORA_TARGETS: a lower bound, for the memory check before a run. */
+ * (the pool counted), N_OLD old classes and P, the teacher a LoRA state of rank LORA_RANK on
+ * vision targets LORA_TARGETS: a lower bound, for the memory check before a run. Of the
+ * per-thread arenas and chunk buffers one is counted whatever the thread count: the chunks are
+ * dealt dynamically, so one thread may run them all while the others take none. */
 double dpgd_build_bytes(const clip_config *mc, int n_pool, int n_old, const dpgd_params *p,
-                        int threads, int lora_rank, uint32_t lora_targets);
+                        int lora_rank, uint32_t lora_targets);
 
 /* Normalise anchors I0..I0+n-1 for the model (CLIP mean/std), into OUT [n, 3, res, res]. */
 void anchor_set_normalised(const anchor_set *a, int i0, int n, float *out);

@@ -6,8 +6,9 @@
  * n x n matrices). Each phase is counted here from the code's own layout functions, with what
  * the run holds beside it (the weights and LoRA states, the kept embeddings, the benchmark's
  * kept renders), and the largest is refused when it exceeds the machine's memory. Every count
- * is a lower bound, so only a phase that cannot fit is refused. */
-#include <omp.h>
+ * is a lower bound, so only a phase that cannot fit is refused: of the chunks the threads run
+ * side by side, one chunk's buffers are counted (a thread may take no chunk, or finish before
+ * another starts), whatever OMP_NUM_THREADS is. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 typedef struct {
     const cl_runner *r;
     const clip_config *mc;
-    int nt, e, rank;
+    int e, rank;
     uint32_t tv;      /* the LoRA state's vision targets (0: none) */
     int *n_train;     /* per task: training images */
     int *n_test;      /* per task: test images */
@@ -70,15 +71,13 @@ static double kept(const run_sizes *z, int t, int64_t tests) {
 }
 
 /* Bytes of N images embedded in chunks of B side by side on the threads (cl_eval.c's
- * embed_items, benchmark_image_embeddings_chunked): one chunk per thread that runs. */
+ * embed_items, benchmark_image_embeddings_chunked): one chunk's, the first (the largest). Each
+ * call frees its buffers when it ends, and a thread may start its chunk only after another
+ * finished (the prototypes' chunks are dealt dynamically: one thread may take them all), so
+ * only one chunk is certain to be held at a time, whatever the thread count. */
 static double chunked_embed_bytes(const run_sizes *z, int64_t n, int b) {
-    int64_t chunks = (n + b - 1) / b;
-    double bytes = 0;
-    for (int64_t c = 0; c < chunks && c < z->nt; c++) {
-        int64_t k = n - c * b < b ? n - c * b : b;
-        bytes += (double)benchmark_image_embeddings_bytes(z->mc, (int)k, z->rank, z->tv);
-    }
-    return bytes;
+    int k = n < b ? (int)n : b;
+    return k > 0 ? (double)benchmark_image_embeddings_bytes(z->mc, k, z->rank, z->tv) : 0;
 }
 
 /* The evaluation after task T (cl_eval_task): the test images of tasks 0..T+1 embedded, then
@@ -93,13 +92,11 @@ static void eval_phase(const run_sizes *z, int t, phase_need *w) {
     if (t > 0) held += f * tests_upto(z, t) * z->e + (an ? f * all * z->e : 0);
     double embed = chunked_embed_bytes(z, n, c->eval_batch);
     double score = f * n * nc * (r->method->eval_logits ? 2 : 1) + f * nc * z->e;
-    int threads = (int)((n + c->eval_batch - 1) / c->eval_batch);
     consider(w, held + (embed > score ? embed : score), "the evaluation",
-             "a smaller eval.batch_size, fewer threads (OMP_NUM_THREADS), fewer test images "
-             "or a smaller model",
-             "key 'eval.batch_size' = %d (task %d: %lld test images in chunks of %d on %d "
-             "threads, logits against %d classes, with model %s)", c->eval_batch, t + 1,
-             (long long)n, c->eval_batch, threads < z->nt ? threads : z->nt, nc, c->model);
+             "a smaller eval.batch_size, fewer test images or a smaller model",
+             "key 'eval.batch_size' = %d (task %d: %lld test images in chunks of %d, logits "
+             "against %d classes, with model %s)", c->eval_batch, t + 1, (long long)n,
+             c->eval_batch, nc, c->model);
 }
 
 /* SeGP-CL's prototypes after task T (segp_after_task): the task's training images embedded in
@@ -127,15 +124,13 @@ static void anchor_phase(const run_sizes *z, int t, phase_need *w) {
     int64_t all = tests_upto(z, r->T - 1), n_eval = tests_upto(z, t);
     double held = z->model + kept(z, t, an ? all : n_eval) + 4.0 * n_eval * z->e +
                   (an ? 4.0 * all * z->e : 0);
-    double bytes = held + dpgd_build_bytes(z->mc, z->n_train[t], n_old, &p, z->nt, z->rank,
-                                           z->tv);
-    consider(w, bytes, "building the anchors",
-             "a smaller anchors.per_class, fewer threads (OMP_NUM_THREADS) or a smaller model",
+    double bytes = held + dpgd_build_bytes(z->mc, z->n_train[t], n_old, &p, z->rank, z->tv);
+    consider(w, bytes, "building the anchors", "a smaller anchors.per_class or a smaller model",
              "key 'anchors.per_class' = %d (task %d: %lld anchors for %d old classes, %s, from "
-             "its %d training images, on %d thread%s, with model %s)", p.k_seed, t + 1,
+             "its %d training images, with model %s)", p.k_seed, t + 1,
              (long long)p.k_seed * n_old, n_old,
              p.source == ANCHORS_PGD ? "each a PGD of key 'anchors.steps'" : "no PGD steps",
-             z->n_train[t], z->nt, z->nt == 1 ? "" : "s", c->model);
+             z->n_train[t], c->model);
 }
 
 /* The analytics of task T (cl_analytics_task, analytics_write): every embedding kept, the
@@ -210,10 +205,9 @@ int cl_run_check_memory(const cl_runner *r, const clip_config *mc) {
     lp.rank = c->train.rank;
     lp.alpha = c->train.alpha;
     int nc = benchmark_num_classes(r->bench);
-    run_sizes z = {.r = r, .mc = mc, .nt = omp_get_max_threads(), .e = mc->embed_dim,
+    run_sizes z = {.r = r, .mc = mc, .e = mc->embed_dim,
                    .rank = lp.rank, .tv = lp.vision ? lp.targets : 0,
                    .model = step_memory_model_bytes(mc, &lp, 1)};
-    if (z.nt < 1) z.nt = 1;
     z.n_train = segp_calloc((size_t)r->T, sizeof(int));
     z.n_test = segp_calloc((size_t)r->T, sizeof(int));
     z.test_class = segp_calloc((size_t)nc, sizeof(int));
