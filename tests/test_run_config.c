@@ -260,8 +260,9 @@ TEST(run_phase_memory_refused) {
     const double gib = 1073741824.0, px = 3.0 * 48 * 48, e = mc.embed_dim;
     double model = step_memory_model_bytes(&mc, &lp, 1), have = step_memory_physical();
     /* beside the build: task 2's evaluation (tasks 1-3, 150 test images) and the pretrained
-     * embeddings of the same 150, the test split's kept renders (500 items fit in 512 MB) */
-    double need = model + 150 * px + 4 * e * 300 +
+     * embeddings of the same 150, the test split's kept renders (500 items fit in 512 MB) and
+     * the held-out split's (its 100 images, evaluated before the first task) */
+    double need = model + 150 * px + 100 * px + 4 * e * 300 +
                   dpgd_build_bytes(&mc, 1000000, 20, &p, lp.rank, lp.targets);
     if (!(have > 0 && have < need)) {
         test_all_threads();
@@ -334,6 +335,59 @@ TEST(run_phase_memory_refused) {
              "memory (expected analytics.enabled false, fewer test images or a smaller model)",
              need / gib, have / gib);
     CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
+    test_all_threads();
+}
+
+/* The held-out classes' evaluation after each task was not counted: with 20 held-out classes
+ * of 10,000 images each (fine-tuning, run.max_tasks 1, analytics off) it holds their 200,000
+ * embeddings and logits beside the task's evaluation (100,000 test images), more than that
+ * evaluation itself.
+ * Refused by the key that sets its size, before any folder, with SEGP_MEMORY_GIB just below its
+ * need (above the task's evaluation's). */
+TEST(run_heldout_memory_refused) {
+    test_one_thread();
+    const char *cfg = tiny_config("mem-heldout", "finetune", "");
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    cl_config cc = cl_config_default();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = cc.train.rank;
+    const double gib = 1073741824.0, px = 3.0 * 48 * 48, e = mc.embed_dim;
+    double model = step_memory_model_bytes(&mc, &lp, 1);
+    uint32_t tv = lp.vision ? lp.targets : 0;
+    /* task 1's 100 training images kept (the test and held-out splits are too large to keep),
+     * the evaluation's embeddings of task 1's 100,000 test images; the held-out items, their
+     * embeddings, then the larger of one chunk of 256 images and the logits against the 20
+     * classes with the labels, tasks, predictions and indices, and the classes' texts */
+    double nh = 200000, held = model + 100 * px + 4 * e * 1e5;
+    double chunk = (double)benchmark_image_embeddings_bytes(&mc, 256, lp.rank, tv);
+    double score = 4 * nh * 20 + 16 * nh + 4 * 20 * e;
+    double need = held + 4 * nh + 4 * e * nh + (chunk > score ? chunk : score);
+    /* the task's evaluation: its logits against the 100 classes */
+    double eval = held + (chunk > 4e7 + 4 * 100 * e ? chunk : 4e7 + 4 * 100 * e);
+    CHECK(need - 1e5 > eval);
+    char limit[64], dir[512], args[1500], want[900];
+    /* under a regular file: a run the check let through fails at its folder, not after work */
+    snprintf(dir, sizeof dir, "%s/mem-heldout", test_tmpdir());
+    FILE *blocker = fopen(dir, "w");
+    if (blocker) fclose(blocker);
+    strcat(dir, "/run");
+    snprintf(args, sizeof args, "run %s --set benchmark.test_per_class=10000 --set "
+             "run.max_tasks=1 --set analytics.enabled=false --set eval.batch_size=256 --out %s",
+             cfg, dir);
+    snprintf(limit, sizeof limit, "%.9f", (need - 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "key 'benchmark.test_per_class' (after task 1: 200000 images of "
+             "the 20 held-out classes in chunks of key 'eval.batch_size' = 256, logits against "
+             "them, with model sample_runs/models/shapes-clip.safetensors): the held-out "
+             "evaluation needs at least %.1f GiB and SEGP_MEMORY_GIB allows %.1f GiB of memory "
+             "(expected a smaller benchmark.test_per_class or a smaller model)", need / gib,
+             (need - 1e5) / gib);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
+    unsetenv("SEGP_MEMORY_GIB");
     CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
     test_all_threads();
 }

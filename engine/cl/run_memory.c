@@ -1,12 +1,12 @@
-/* run_memory.c: the memory check before a run (runner_internal.h). A run whose training step
- * fitted could still be killed by the OOM killer later, after its run directory was made and
- * tasks had trained: in SeGP-CL's anchor building (PGD chunks side by side on the threads, each
- * with its own kept activations), an evaluation (eval.batch_size chunks per thread, the logits
- * of every test item), the prototypes or the analytics (per-sample logits, the t-SNE's dense
- * n x n matrices). Each phase is counted here from the code's own layout functions, with what
- * the run holds beside it (the weights and LoRA states, the kept embeddings, the benchmark's
- * kept renders), and the largest is refused when it exceeds the machine's memory. Every count
- * is a lower bound, so only a phase that cannot fit is refused: of the chunks the threads run
+/* run_memory.c: the memory check before a run (runner_internal.h). A run whose training step fitted
+ * could still be killed by the OOM killer later, after its run directory was made and tasks had
+ * trained: in SeGP-CL's anchor building (PGD chunks side by side on the threads, each with its own
+ * kept activations), an evaluation (eval.batch_size chunks per thread, the logits of every test
+ * item), the held-out classes' evaluation, the prototypes or the analytics (per-sample logits, the
+ * t-SNE's dense n x n matrices). Each phase is counted here from the code's own layout functions,
+ * with what the run holds beside it (the weights and LoRA states, the kept embeddings, the
+ * benchmark's kept renders), and the largest is refused when it exceeds the machine's memory. Every
+ * count is a lower bound, so only a phase that cannot fit is refused: of the chunks the threads run
  * side by side, one chunk's buffers are counted (a thread may take no chunk, or finish before
  * another starts), whatever OMP_NUM_THREADS is. */
 #include <stdarg.h>
@@ -30,6 +30,7 @@ typedef struct {
     int *n_train;     /* per task: training images */
     int *n_test;      /* per task: test images */
     int *test_class;  /* per label: test images */
+    int n_heldout;    /* images of the held-out classes (zero-shot retention) */
     double model;     /* the weights, the student's and the teacher's LoRA states */
 } run_sizes;
 
@@ -66,8 +67,10 @@ static double kept(const run_sizes *z, int t, int64_t tests) {
     int64_t train = 0;
     if (r->method->trains)
         for (int j = 0; j < r->T && (j <= t || r->method->joint); j++) train += z->n_train[j];
+    /* the held-out split is evaluated whole before the first task (heldout_pre) */
     return benchmark_kept_bytes(r->bench, BENCH_TRAIN, z->mc->resolution, train) +
-           benchmark_kept_bytes(r->bench, BENCH_TEST, z->mc->resolution, tests);
+           benchmark_kept_bytes(r->bench, BENCH_TEST, z->mc->resolution, tests) +
+           benchmark_kept_bytes(r->bench, BENCH_HELDOUT, z->mc->resolution, z->n_heldout);
 }
 
 /* Bytes of N images embedded in chunks of B side by side on the threads (cl_eval.c's
@@ -97,6 +100,32 @@ static void eval_phase(const run_sizes *z, int t, phase_need *w) {
              "key 'eval.batch_size' = %d (task %d: %lld test images in chunks of %d, logits "
              "against %d classes, with model %s)", c->eval_batch, t + 1, (long long)n,
              c->eval_batch, nc, c->model);
+}
+
+/* The held-out evaluation after task T (cl_eval_heldout at the end of cl_eval_task): every
+ * image of the held-out classes embedded and scored against them, while the task's evaluation
+ * embeddings, the previous evaluation's and the pretrained ones (analytics) stay. The one before
+ * the first task holds less (no evaluation yet), so the tasks' decide. */
+static void heldout_phase(const run_sizes *z, int t, phase_need *w) {
+    const cl_runner *r = z->r;
+    const cl_config *c = &r->cfg;
+    int64_t nh = z->n_heldout, n = tests_upto(z, t + 1), all = tests_upto(z, r->T - 1);
+    int ch = benchmark_split_classes(r->bench, BENCH_HELDOUT), an = c->analytics.enabled;
+    if (nh <= 0) return;
+    double f = 4, held = z->model + kept(z, t, an && t > 0 ? all : n) + f * n * z->e;
+    if (t > 0) held += f * tests_upto(z, t) * z->e + (an ? f * all * z->e : 0);
+    held += f * nh + f * nh * z->e; /* the items and their embeddings */
+    double embed = chunked_embed_bytes(z, nh, c->eval_batch);
+    /* the logits, the items' labels, tasks, predictions and indices, the classes' texts */
+    double score = f * nh * ch + 4 * f * nh + f * ch * z->e;
+    int val = benchmark_is_val(r->bench);
+    consider(w, held + (embed > score ? embed : score), "the held-out evaluation",
+             val ? "a smaller benchmark.val_per_class or a smaller model"
+                 : "a smaller benchmark.test_per_class or a smaller model",
+             "key '%s' (after task %d: %lld images of the %d held-out classes in chunks of key "
+             "'eval.batch_size' = %d, logits against them, with model %s)",
+             val ? "benchmark.val_per_class" : "benchmark.test_per_class", t + 1, (long long)nh,
+             ch, c->eval_batch, c->model);
 }
 
 /* SeGP-CL's prototypes after task T (segp_after_task): the task's training images embedded in
@@ -213,9 +242,12 @@ int cl_run_check_memory(const cl_runner *r, const clip_config *mc) {
     z.test_class = segp_calloc((size_t)nc, sizeof(int));
     if (r->method->trains) count_items(r, BENCH_TRAIN, z.n_train, NULL);
     count_items(r, BENCH_TEST, z.n_test, z.test_class);
+    z.n_heldout = benchmark_num_heldout(r->bench) > 0 ? benchmark_count(r->bench, BENCH_HELDOUT)
+                                                      : 0;
     phase_need w = {.bytes = -1};
     for (int t = 0; t < r->T; t++) {
         eval_phase(&z, t, &w);
+        heldout_phase(&z, t, &w);
         if (r->method->task_anchors && t > 0) anchor_phase(&z, t, &w);
         if (!strcmp(c->method, "segp")) prototype_phase(&z, t, &w);
         if (c->analytics.enabled) analytics_phase(&z, t, &w);
