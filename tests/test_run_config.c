@@ -392,6 +392,81 @@ TEST(run_heldout_memory_refused) {
     test_all_threads();
 }
 
+/* segp finetune counted its training step only: its evaluation of the test split after
+ * training (each image's embedding and logits against every class) was found out by the OOM
+ * killer after the training. Counted (the training state is freed before it) and refused by
+ * key before any work: 100,000 test images, 2 images a step, SEGP_MEMORY_GIB between the two. */
+TEST(finetune_eval_memory_refused) {
+    test_one_thread();
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    finetune_config fc = finetune_default_config();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = fc.train.rank, lp.alpha = fc.train.alpha;
+    const double gib = 1073741824.0, px = 3.0 * 48 * 48;
+    /* the step: 2 of the 100 training images, the 100 prompts, SGD, the images cached */
+    step_memory s = {.mc = &mc, .lora = &lp, .optim_slots = 1, .n_img = 2, .n_txt = 100,
+                     .txt_tokens = 2, .cache = 100 * px};
+    double step = step_memory_bytes(&s);
+    /* the evaluation: the weights and one LoRA state, the 100 training renders the shapes
+     * benchmark keeps (the 100,000 test renders are too many to keep), benchmark_eval */
+    double need = step_memory_model_bytes(&mc, &lp, 0) + 100 * px +
+                  benchmark_eval_bytes(&mc, 100000, 100, lp.rank, lp.vision ? lp.targets : 0, 0);
+    CHECK(need - 1e5 > step);
+    char cfg[600], lora[600], args[2000], limit[64], want[600];
+    snprintf(cfg, sizeof cfg, "%s/ft-mem.json", test_tmpdir());
+    snprintf(lora, sizeof lora, "%s/ft-mem.safetensors", test_tmpdir());
+    write_text(cfg, "{\"benchmark\": {\"train_per_class\": 1, \"test_per_class\": 1000},"
+                    " \"train\": {\"epochs\": 1, \"batch_size\": 2}}");
+    snprintf(args, sizeof args, "finetune --model sample_runs/models/shapes-clip.safetensors "
+             "--config %s --out %s", cfg, lora);
+    snprintf(limit, sizeof limit, "%.9f", (need - 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    unsetenv("SEGP_MEMORY_GIB");
+    snprintf(want, sizeof want, "key 'benchmark.test_per_class' (the evaluation of 100000 test "
+             "images against 100 classes): the evaluation needs at least %.1f GiB and "
+             "SEGP_MEMORY_GIB allows %.1f GiB of memory (expected a smaller "
+             "benchmark.test_per_class or a smaller model)", need / gib, (need - 1e5) / gib);
+    CHECK_MSG(strstr(out, want) && !strstr(out, "epoch 1/1"), "'%s' not in: %s", want, out);
+    CHECK_MSG(!path_exists(lora), "%s was written", lora);
+    test_all_threads();
+}
+
+/* segp pretrain counted its training step only: the zero-shot evaluation it makes between
+ * steps, while the step's arenas, gradients and moments stay, was found out after out_dir was
+ * made. Counted beside the step and refused by key before out_dir: 100,000 test images of 16
+ * pixels (all kept as renders), 2 pairs a step, SEGP_MEMORY_GIB between the step and both. */
+TEST(pretrain_eval_memory_refused) {
+    pretrain_config pc = pretrain_default_config();
+    pc.image_size = 16, pc.test_per_class = 1000, pc.steps = 1, pc.batch_size = 2;
+    clip_config mc;
+    CHECK_EQ_INT(pretrain_config_check(&pc, &mc), 0);
+    step_memory s = {.mc = &mc, .optim_slots = 2, .n_img = 2, .n_txt = 2, .txt_tokens = 2};
+    const double gib = 1073741824.0;
+    double step = step_memory_bytes(&s);
+    double need = step + benchmark_eval_bytes(&mc, 100000, 100, 0, 0, 100000.0 * 16 * 16 * 3);
+    CHECK(need - 1e5 > step);
+    char cfg[600], dir[600], args[2000], limit[64], want[700];
+    snprintf(cfg, sizeof cfg, "%s/pt-mem.json", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/pt-mem", test_tmpdir());
+    write_text(cfg, "{\"world\": {\"image_size\": 16, \"test_per_class\": 1000},"
+                    " \"train\": {\"steps\": 1, \"batch_size\": 2}}");
+    snprintf(args, sizeof args, "pretrain %s --out %s", cfg, dir);
+    snprintf(limit, sizeof limit, "%.9f", (need - 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    int rc = test_run_segp(args, out, sizeof out);
+    unsetenv("SEGP_MEMORY_GIB");
+    CHECK_EQ_INT(rc, 1);
+    snprintf(want, sizeof want, "key 'world.test_per_class' = 1000 (a zero-shot evaluation of "
+             "100000 test images against 100 classes, beside the training step's %.1f GiB): the "
+             "zero-shot evaluation needs at least %.1f GiB and SEGP_MEMORY_GIB allows %.1f GiB "
+             "of memory (expected a smaller world.test_per_class, a smaller train.batch_size or "
+             "a smaller model)", step / gib, need / gib, (need - 1e5) / gib);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!path_exists(dir), "%s was made", dir);
+}
+
 /* A folder list that leaves a class out of the train split: the run trained task 1, then
  * stopped at task 2 with "no training images" and "fix and resume" (while a class among
  * others with images was never learned at all). Refused by class before any run directory. */

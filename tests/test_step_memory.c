@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 
 #include "cl/anchors.h"
+#include "data/benchmark.h"
 #include "core/common.h"
 #include "metrics/analytics.h"
 #include "metrics/projection.h"
 #include "model/clip.h"
 #include "model/lora.h"
 #include "model/zeroshot.h"
+#include "text/tokenizer.h"
 #include "test.h"
 #include "tiny_run.h"
 #include "train/step_memory.h"
@@ -260,4 +262,46 @@ TEST(memory_limit_env) {
     unsetenv("SEGP_MEMORY_GIB");
     struct stat st;
     CHECK_MSG(stat(dir, &st) != 0, "%s was made", dir);
+}
+
+/* A benchmark evaluation (segp finetune's after training, segp pretrain's between steps): the
+ * items, class texts and image embeddings, then the larger of one embedding call and the
+ * logits with the result's arrays and the split's kept renders. What stays allocated after a
+ * real evaluation (its result and the kept renders) is at least the scoring's part. */
+TEST(phase_memory_benchmark_eval) {
+    clip_config c = tiny_clip();
+    double held = 4.0 * 10 + 4.0 * 5 * 16 + 4.0 * 10 * 16;
+    double embed = (double)benchmark_image_embeddings_bytes(&c, 10, 4, LORA_Q);
+    double score = 1000 + 4.0 * 10 * 5 + 16.0 * 10;
+    CHECK_NEAR(benchmark_eval_bytes(&c, 10, 5, 4, LORA_Q, 1000),
+               held + (embed > score ? embed : score), 0);
+    CHECK(embed > score); /* a chunk's activations outweigh ten logits */
+    /* 1,000,000 items: the logits decide */
+    double n = 1e6;
+    CHECK_NEAR(benchmark_eval_bytes(&c, 1000000, 5, 4, LORA_Q, 0),
+               4 * n + 4.0 * 5 * 16 + 4 * n * 16 + 4 * n * 5 + 16 * n, 0);
+    clip_model *m = clip_model_load("tests/fixtures/clip_tiny.safetensors", NULL);
+    clip_tokenizer *tok = clip_tokenizer_init(NULL);
+    benchmark_params bp = benchmark_default_params();
+    bp.train_per_class = 1, bp.test_per_class = 3;
+    benchmark *b = m && tok ? benchmark_open(&bp) : NULL;
+    CHECK(b != NULL);
+    if (b) {
+        const clip_config *mc = clip_model_config(m);
+        int nt = benchmark_count(b, BENCH_TEST), nc = benchmark_num_classes(b);
+        double kept = benchmark_kept_bytes(b, BENCH_TEST, mc->resolution, nt);
+        CHECK_EQ_INT(nt, 300);
+        CHECK_NEAR(kept, 300.0 * mc->resolution * mc->resolution * 3, 0);
+        size_t before = test_heap_in_use();
+        bench_eval_result res;
+        CHECK(benchmark_eval(m, NULL, tok, b, "a photo of a {}.", BENCH_TEST, NULL, NULL,
+                             &res) == 0);
+        double stays = (double)(test_heap_in_use() - before);
+        CHECK_MSG(stays >= kept + 4.0 * nt * nc + 16.0 * nt, "%.0f bytes stay, counted %.0f",
+                  stays, kept + 4.0 * nt * nc + 16.0 * nt);
+        bench_eval_free(&res);
+        benchmark_free(b);
+    }
+    clip_tokenizer_free(tok);
+    if (m) clip_model_free(m);
 }

@@ -288,6 +288,17 @@ int benchmark_eval_embeddings(const benchmark *b, bench_split s, const int *item
     return 0;
 }
 
+double benchmark_eval_bytes(const clip_config *c, int n, int n_classes, int lora_rank,
+                            uint32_t lora_targets, double kept) {
+    double f = 4, e = c->embed_dim;
+    double held = f * n + f * n_classes * e + f * n * e;
+    double embed = (double)benchmark_image_embeddings_bytes(c, n, lora_rank, lora_targets);
+    /* benchmark_eval_embeddings: the logits, the items' indices, labels, tasks, predictions;
+     * every image has been drawn by then */
+    double score = kept + f * n * n_classes + 4 * f * n;
+    return held + (embed > score ? embed : score);
+}
+
 int benchmark_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *tok, const benchmark *b,
                    const char *tmpl, bench_split s, const uint8_t *item_classes,
                    const uint8_t *candidates, bench_eval_result *res) {

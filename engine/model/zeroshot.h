@@ -97,6 +97,14 @@ int benchmark_eval(clip_model *m, const clip_lora *lora, clip_tokenizer *tok, co
                    const char *tmpl, bench_split s, const uint8_t *item_classes,
                    const uint8_t *candidates, bench_eval_result *res);
 
+/* Bytes benchmark_eval holds at its peak for N items of N_CLASSES classes, the model aside: the
+ * items' indices, the classes' text embeddings and the images' embeddings throughout; then the
+ * larger of one benchmark_image_embeddings call (N items; LORA_RANK, LORA_TARGETS as there) and
+ * the scoring's logits and per-item arrays with KEPT, the bytes the split keeps of its N
+ * images once drawn (benchmark_kept_bytes). A lower bound, for memory checks before a run. */
+double benchmark_eval_bytes(const clip_config *c, int n, int n_classes, int lora_rank,
+                            uint32_t lora_targets, double kept);
+
 /* The scoring step of benchmark_eval from embeddings: IMG_EMB (n x e, for ITEMS) and CLASS_EMB
  * (benchmark_split_classes x e), both normalised, scaled by LOGIT_SCALE. */
 int benchmark_eval_embeddings(const benchmark *b, bench_split s, const int *items, int n,

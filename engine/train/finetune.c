@@ -95,6 +95,21 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
         if (step_memory_check(&sm, what, "a smaller train.batch_size, fewer training images or a "
                               "smaller model") != 0)
             return -1;
+        /* the evaluation after training (the training state is freed before it): the weights
+         * and the LoRA state, the shapes benchmark's kept training renders, benchmark_eval */
+        int nt = benchmark_count(bm, BENCH_TEST), val = benchmark_is_val(bm);
+        uint32_t tv = lora->p.vision ? lora->p.targets : 0;
+        double need = step_memory_model_bytes(mc, &lora->p, 0) +
+                      benchmark_kept_bytes(bm, BENCH_TRAIN, r, n) +
+                      benchmark_eval_bytes(mc, nt, nc, lora->p.rank, tv,
+                                           benchmark_kept_bytes(bm, BENCH_TEST, r, nt));
+        snprintf(what, sizeof what, "key 'benchmark.%s_per_class' (the evaluation of %d %s "
+                 "images against %d classes)", val ? "val" : "test", nt,
+                 val ? "validation" : "test", nc);
+        if (phase_memory_check(need, what, "the evaluation", val ? "a smaller benchmark."
+                               "val_per_class or a smaller model" : "a smaller benchmark."
+                               "test_per_class or a smaller model") != 0)
+            return -1;
     }
     size_t img = (size_t)3 * r * r;
     /* The training images, made once at the model's resolution (CLIP's eval geometry) and kept
@@ -140,10 +155,11 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
             }
         }
     }
-    if (rc == 0)
-        rc = benchmark_eval(m, lora, tok, bm, c->train.template_, BENCH_TEST, NULL, NULL, res);
+    /* the training state goes before the evaluation: the two phases are counted apart above */
     train_step_free(trainer);
     optim_free(opt);
     free(train), free(target), free(ids), free(pix), free(labels), free(order);
+    if (rc == 0)
+        rc = benchmark_eval(m, lora, tok, bm, c->train.template_, BENCH_TEST, NULL, NULL, res);
     return rc;
 }

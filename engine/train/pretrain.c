@@ -23,6 +23,7 @@
 #include "io/safetensors.h"
 #include "text/tokenizer.h"
 #include "model/zeroshot.h"
+#include "data/benchmark.h"
 #include "run/rundir.h"
 
 #define F(key, type, field, lo, hi, doc)                                                        \
@@ -107,19 +108,54 @@ pretrain_config pretrain_default_config(void) {
     return c;
 }
 
+/* The shapes world of the pretraining stream and its zero-shot evaluation. */
+static shapes_world_params pretrain_world(const pretrain_config *cfg) {
+    shapes_world_params wp = shapes_default_params();
+    wp.seed = cfg->world_seed;
+    wp.image_size = cfg->image_size;
+    wp.pretrain_hard_rate = cfg->hard_rate;
+    wp.two_object_rate = cfg->two_object_rate;
+    wp.shape_group = cfg->shape_group;
+    wp.test_per_class = cfg->test_per_class;
+    return wp;
+}
+
 /* The training step (step_memory.h: the base weights with their gradients and AdamW state,
  * train.batch_size images and captions) must fit in the machine's memory; refused before
  * out_dir is made: it failed at the first step, leaving a run folder behind (image_size 256
- * with patch 1: 35 TB of attention maps alone). */
-static int check_step_memory(const pretrain_config *c, const clip_config *mc) {
+ * with patch 1: 35 TB of attention maps alone). So must the zero-shot evaluation, made between
+ * steps (every train.eval_every, and after the last) while the step's state stays: the step's
+ * arenas, gradients, moments and batch beside benchmark_eval of the test split. */
+static int check_memory(const pretrain_config *c, const clip_config *mc) {
     step_memory s = {.mc = mc, .lora = NULL, .optim_slots = 2, .n_img = c->batch_size,
                      .n_txt = c->batch_size, .txt_tokens = 2};
     char what[300];
     snprintf(what, sizeof what, "train.batch_size %d with %d image tokens (world.image_size / "
              "model.patch, squared, + 1)", c->batch_size, mc->grid * mc->grid + 1);
-    return step_memory_check(&s, what, "a smaller train.batch_size or world.image_size, a "
-                             "larger model.patch, or a smaller model: fewer or narrower "
-                             "layers, fewer heads");
+    if (step_memory_check(&s, what, "a smaller train.batch_size or world.image_size, a "
+                          "larger model.patch, or a smaller model: fewer or narrower "
+                          "layers, fewer heads") != 0)
+        return -1;
+    shapes_world_params wp = pretrain_world(c);
+    benchmark_params bp = benchmark_default_params();
+    bp.eval_only = 1;
+    benchmark *b = benchmark_open_shapes(&bp, &wp);
+    if (!b) { /* a world the stream refuses later, by key (shapes_check_params) */
+        segp_clear_error();
+        return 0;
+    }
+    int n = benchmark_count(b, BENCH_TEST), nc = benchmark_split_classes(b, BENCH_TEST);
+    double step = step_memory_bytes(&s),
+           need = step + benchmark_eval_bytes(mc, n, nc, 0, 0,
+                                              benchmark_kept_bytes(b, BENCH_TEST, mc->resolution,
+                                                                   n));
+    benchmark_free(b);
+    snprintf(what, sizeof what, "key 'world.test_per_class' = %d (a zero-shot evaluation of %d "
+             "test images against %d classes, beside the training step's %.1f GiB)",
+             c->test_per_class, n, nc, step / 1073741824.0);
+    return phase_memory_check(need, what, "the zero-shot evaluation",
+                              "a smaller world.test_per_class, a smaller train.batch_size or a "
+                              "smaller model");
 }
 
 /* The zero-shot evaluation's prompts, every class's, at model.context: refused before any work
@@ -350,7 +386,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     if (!tok) return -1;
     /* everything that refuses the run comes before out_dir is made or locked */
     int threads = 0, lock_fd = -1, rc0 = check_eval_prompts(cfg, tok);
-    if (rc0 == 0) rc0 = check_step_memory(cfg, &mc);
+    if (rc0 == 0) rc0 = check_memory(cfg, &mc);
     /* a run killed before its first checkpoint has its config.json, which refuses a fresh
      * start; resuming it starts again from step 0, where it stood (it was a dead end) */
     int from_scratch = resume && !file_exists(p_ckpt) && file_exists(p_cfg);
@@ -426,13 +462,7 @@ int pretrain_run(const pretrain_config *cfg, int resume, int stop_after, pretrai
     FILE *log = rc == 0 ? fopen(p_log, resume ? "a" : "w") : NULL;
     if (rc == 0 && !log) rc = SEGP_FAIL("%s: cannot open for writing: %s", p_log, strerror(errno));
 
-    shapes_world_params wp = shapes_default_params();
-    wp.seed = cfg->world_seed;
-    wp.image_size = cfg->image_size;
-    wp.pretrain_hard_rate = cfg->hard_rate;
-    wp.two_object_rate = cfg->two_object_rate;
-    wp.shape_group = cfg->shape_group;
-    wp.test_per_class = cfg->test_per_class;
+    shapes_world_params wp = pretrain_world(cfg);
     if (rc == 0 && shapes_check_params(&wp) != 0) rc = -1;
 
     int b = cfg->batch_size, r = mc.resolution, ctx = mc.context;
