@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/common.h"
+#include "data/benchmark.h"
 #include "data/dataset.h"
 #include "test.h"
 
@@ -664,4 +666,84 @@ TEST(dataset_cub200_shipped_classes) {
         CHECK_EQ_INT(dataset_label(ds, 0), 199);
     }
     dataset_free(ds);
+}
+
+/* ---- the load and the memory ---- */
+
+/* CIFAR and IDX images are read into memory before a run's memory check, and stay: a dataset
+ * larger than the memory was found out by the OOM killer while it was copied. Refused before
+ * the copy, from the file's size (CIFAR) or the header's count (IDX), naming the file; a plain
+ * IDX file shorter than its header says is still reported as truncated. SEGP_MEMORY_GIB sets
+ * the memory; the datasets' bytes are what benchmark_data_bytes counts for the run's phases. */
+TEST(dataset_load_memory_refused) {
+    const double gib = 1073741824.0;
+    char limit[64];
+    /* CIFAR-10: 3 records a file (9216 bytes of images); 4 files fit in 13 records' bytes */
+    const char *names[6] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                            "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"};
+    mkdirs(tpath("cmem/cifar-10-batches-bin", ""));
+    for (int b = 0; b < 6; b++)
+        write_cifar(tpath("cmem/cifar-10-batches-bin/%s", names[b]), 1, 3, 3 * b, 10);
+    dataset_options o = lenient();
+    snprintf(limit, sizeof limit, "%.15f", 13 * 3072 / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    CHECK(dataset_open_ex("cifar10", tpath("cmem", ""), "train", &o) == NULL);
+    CHECK_MSG(err_has("data_batch_5.bin: 3 records of 32x32 RGB images, with the 12 read before, "
+                      "hold 0.0 GiB in memory and SEGP_MEMORY_GIB allows 0.0 GiB of memory "
+                      "(expected a dataset that fits in memory)"), "%s", segp_last_error());
+    dataset *ds = dataset_open_ex("cifar10", tpath("cmem", ""), "test", &o);
+    CHECK_MSG(ds != NULL, "%s", segp_last_error());
+    CHECK_NEAR(dataset_memory_bytes(ds), 3.0 * 3072, 0);
+    dataset_free(ds);
+    snprintf(limit, sizeof limit, "%.15f", (15 * 3072 + 100) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    ds = dataset_open_ex("cifar10", tpath("cmem", ""), "train", &o);
+    CHECK_MSG(ds != NULL, "%s", segp_last_error());
+    if (ds) CHECK_NEAR(dataset_memory_bytes(ds), 15.0 * 3072, 0);
+    dataset_free(ds);
+    /* a benchmark holds both splits' images all along: what the run's phases count */
+    unsetenv("SEGP_MEMORY_GIB");
+    benchmark_params bp = benchmark_default_params();
+    snprintf(bp.name, sizeof bp.name, "cifar10");
+    snprintf(bp.root, sizeof bp.root, "%s", tpath("cmem", ""));
+    bp.any_count = 1;
+    benchmark *b = benchmark_open(&bp);
+    CHECK_MSG(b != NULL, "%s", segp_last_error());
+    if (b) CHECK_NEAR(benchmark_data_bytes(b), 18.0 * 3072, 0);
+    benchmark_free(b);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    /* IDX, plain: 4 images of 2x3 (24 bytes), with 20 bytes of memory */
+    uint8_t img[16 + 4 * 2 * 3], lab[8 + 4], lv[4] = {3, 0, 9, 1};
+    size_t ni = idx_images(img, 4, 2, 3), nl = idx_labels(lab, 4, lv);
+    const char *root = tpath("imem", "");
+    mkdirs(root);
+    write_bytes(tpath("imem/%s", "t10k-images-idx3-ubyte"), img, ni);
+    write_bytes(tpath("imem/%s", "t10k-labels-idx1-ubyte"), lab, nl);
+    snprintf(limit, sizeof limit, "%.15f", 20 / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    CHECK(dataset_open("fashion-mnist", root, "test") == NULL);
+    CHECK_MSG(err_has("t10k-images-idx3-ubyte: its header gives 4 images of 3x2 pixels, 0.0 GiB "
+                      "once read into memory, and SEGP_MEMORY_GIB allows 0.0 GiB of memory "
+                      "(expected a dataset that fits in memory)"), "%s", segp_last_error());
+    /* shorter than its header says: truncated, whatever the memory */
+    write_bytes(tpath("imem/%s", "t10k-images-idx3-ubyte"), img, ni - 5);
+    CHECK(dataset_open("fashion-mnist", root, "test") == NULL);
+    CHECK_MSG(err_has("truncated: expected 24 bytes of the images after the header, found 19"),
+              "%s", segp_last_error());
+    /* compressed: its length is unknown before it is inflated; the header decides */
+    unlink(tpath("imem/%s", "t10k-images-idx3-ubyte"));
+    write_gz(tpath("imem/%s", "t10k-images-idx3-ubyte.gz"), img, ni - 5);
+    CHECK(dataset_open("fashion-mnist", root, "test") == NULL);
+    CHECK_MSG(err_has("t10k-images-idx3-ubyte.gz: its header gives 4 images of 3x2 pixels, 0.0 "
+                      "GiB once read into memory, and SEGP_MEMORY_GIB allows 0.0 GiB of memory "
+                      "(expected a dataset that fits in memory, or a header that is not "
+                      "corrupt)"), "%s", segp_last_error());
+    write_gz(tpath("imem/%s", "t10k-images-idx3-ubyte.gz"), img, ni);
+    snprintf(limit, sizeof limit, "%.15f", 30 / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    ds = dataset_open("fashion-mnist", root, "test");
+    CHECK_MSG(ds != NULL, "%s", segp_last_error());
+    if (ds) CHECK_NEAR(dataset_memory_bytes(ds), 24, 0);
+    dataset_free(ds);
+    unsetenv("SEGP_MEMORY_GIB");
 }

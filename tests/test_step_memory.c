@@ -111,6 +111,11 @@ TEST(step_memory_bytes_add_up) {
     double batch = 4.0 * (2.0 * 10 * c.embed_dim + 7.0 * 3 * 16 * 16 + 3.0 * c.context);
     CHECK_NEAR(step_memory_bytes(&s), 4.0 * (p + 2.0 * (a + b) + 3.0 * b) + 1000 + acts + batch,
                0);
+    /* the dataset's images read into memory (CIFAR, IDX) stay beside every step */
+    s.data = 500;
+    CHECK_NEAR(step_memory_bytes(&s), 4.0 * (p + 2.0 * (a + b) + 3.0 * b) + 1500 + acts + batch,
+               0);
+    s.data = 0;
     /* pretraining: every weight trained, with its gradient and AdamW's two moments */
     step_memory pt = {.mc = &c, .optim_slots = 2};
     CHECK_NEAR(step_memory_bytes(&pt), 4.0 * 4 * p, 0);
@@ -118,13 +123,14 @@ TEST(step_memory_bytes_add_up) {
     double have = step_memory_physical();
     TEST_NEEDS(have > 0, "the machine's memory is unknown here");
     CHECK(step_memory_check(&s, "small", "less") == 0);
-    s.cache = 2 * have;
+    s.cache = 2 * have, s.data = have / 2;
     CHECK(step_memory_check(&s, "key 'x' = 1", "a smaller x") != 0);
-    char want[300];
+    char want[400];
     snprintf(want, sizeof want, "GiB (7 images and 3 texts through the model, its weights, "
              "gradients and optimiser state, and %.1f GiB of training images cached as 8-bit "
-             "RGB) and this machine has %.1f GiB of memory (expected a smaller x)",
-             2 * have / 1073741824.0, have / 1073741824.0);
+             "RGB, and %.1f GiB of the dataset read into memory) and this machine has %.1f GiB "
+             "of memory (expected a smaller x)", 2 * have / 1073741824.0,
+             have / 2 / 1073741824.0, have / 1073741824.0);
     CHECK_MSG(!strncmp(segp_last_error(), "key 'x' = 1: a training step needs at least ", 43) &&
                   strstr(segp_last_error(), want), "%s", segp_last_error());
 }

@@ -56,7 +56,8 @@ double cl_train_memory(const cl_runner *r, const clip_config *mc, clip_lora_para
                          .n_txt = last - c0 + n_txt, .txt_tokens = 2,
                          .cache = (double)n * 3 * mc->resolution * mc->resolution +
                                   benchmark_kept_bytes(r->bench, BENCH_TRAIN, mc->resolution,
-                                                       drawn)};
+                                                       drawn),
+                         .data = benchmark_data_bytes(r->bench)};
         double b = step_memory_bytes(&s);
         if (b > worst_bytes) {
             *worst = s, worst_bytes = b, worst_t = t, worst_n = n, worst_anchors = n_img;

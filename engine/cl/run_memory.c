@@ -31,7 +31,8 @@ typedef struct {
     int *n_test;      /* per task: test images */
     int *test_class;  /* per label: test images */
     int n_heldout;    /* images of the held-out classes (zero-shot retention) */
-    double model;     /* the weights, the student's and the teacher's LoRA states */
+    double model;     /* the weights, the student's and the teacher's LoRA states, and the
+                       * dataset's images read into memory (CIFAR, IDX) */
 } run_sizes;
 
 /* The largest phase so far and its message. */
@@ -236,7 +237,8 @@ int cl_run_check_memory(const cl_runner *r, const clip_config *mc) {
     int nc = benchmark_num_classes(r->bench);
     run_sizes z = {.r = r, .mc = mc, .e = mc->embed_dim,
                    .rank = lp.rank, .tv = lp.vision ? lp.targets : 0,
-                   .model = step_memory_model_bytes(mc, &lp, 1)};
+                   .model = step_memory_model_bytes(mc, &lp, 1) +
+                            benchmark_data_bytes(r->bench)};
     z.n_train = segp_calloc((size_t)r->T, sizeof(int));
     z.n_test = segp_calloc((size_t)r->T, sizeof(int));
     z.test_class = segp_calloc((size_t)nc, sizeof(int));

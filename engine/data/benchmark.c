@@ -650,6 +650,10 @@ static int keeps(const benchmark *b, bench_split s, int n_px) {
     return b->is_shapes && size == n_px && n > 0 && n * sz <= RENDER_CACHE_MAX_BYTES;
 }
 
+double benchmark_data_bytes(const benchmark *b) {
+    return dataset_memory_bytes(b->ds[0]) + dataset_memory_bytes(b->ds[1]);
+}
+
 double benchmark_kept_bytes(const benchmark *b, bench_split s, int n_px, int64_t n_drawn) {
     if (n_px < 1 || !keeps(b, s, n_px)) return 0;
     return (double)n_drawn * n_px * n_px * 3;

@@ -124,6 +124,9 @@ int benchmark_images(const benchmark *b, bench_split s, const int *items, int n,
  * (each drawn image stays, when the whole split fits in 512 MB); 0 when the split keeps none
  * (another benchmark, another size, too many items). For memory checks before a run. */
 double benchmark_kept_bytes(const benchmark *b, bench_split s, int n_px, int64_t n_drawn);
+/* Bytes of the images the benchmark's datasets hold in memory from its open to its free (CIFAR,
+ * IDX: every image of the splits read; 0 for image files and the shapes world). */
+double benchmark_data_bytes(const benchmark *b);
 /* Items ITEMS[0..n-1] of split S (NULL: every item) whose images are files (image folders,
  * ImageNet-R, ImageNet-100, CUB-200): each must be a readable regular file that begins as a PNG
  * or JPEG does. Its first bytes are read, nothing is decoded: for checking the lists against

@@ -374,6 +374,11 @@ void dataset_free(dataset *ds) {
 
 const char *dataset_kind(const dataset *ds) { return ds->kind; }
 int dataset_count(const dataset *ds) { return ds->count; }
+
+double dataset_memory_bytes(const dataset *ds) {
+    if (!ds || !ds->pixels) return 0;
+    return (double)ds->count * ds->width * ds->height * ds->channels;
+}
 int dataset_num_classes(const dataset *ds) { return ds->num_classes; }
 
 const char *dataset_class_name(const dataset *ds, int c) {

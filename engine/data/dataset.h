@@ -69,6 +69,9 @@ const char *dataset_kinds(void);
 
 const char *dataset_kind(const dataset *ds);
 int dataset_count(const dataset *ds);
+/* Bytes of the images DS holds in memory (CIFAR, IDX; 0 for file items and NULL): held as long
+ * as the dataset is open, for memory checks before a run. */
+double dataset_memory_bytes(const dataset *ds);
 int dataset_num_classes(const dataset *ds);
 const char *dataset_class_name(const dataset *ds, int c); /* NULL when c is out of range */
 int dataset_label(const dataset *ds, int i);              /* -1 when i is out of range */

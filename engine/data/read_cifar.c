@@ -78,6 +78,17 @@ int ds_cifar_append(dataset *ds, int num_classes, const char *path, const uint8_
         return SEGP_FAIL("%s: %lld records (expected at most 1000000 per file)", path,
                          (long long)(size / (int64_t)rec));
     int n = (int)(size / (int64_t)rec), first = ds->count;
+    /* the images are copied into memory and stay there as long as the dataset: refused before
+     * the copy (and before the labels are read) when they cannot fit, instead of the OOM
+     * killer finding it out; the file's size gives their count */
+    double have, need = (double)(first + n) * CIFAR_PIXELS;
+    char has[96], before[64] = "";
+    if (segp_memory_limit(&have, has, sizeof has) != 0) return -1;
+    if (first) snprintf(before, sizeof before, ", with the %d read before,", first);
+    if (have > 0 && need > have)
+        return SEGP_FAIL("%s: %d records of 32x32 RGB images%s hold %.1f GiB in memory and %s "
+                         "(expected a dataset that fits in memory)", path, n, before,
+                         need / 1073741824.0, has);
     /* check every label before anything is kept */
     for (int i = 0; i < n; i++) {
         const uint8_t *r = data + (size_t)i * rec;

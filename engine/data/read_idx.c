@@ -176,6 +176,20 @@ int ds_idx_parse(dataset *ds, const char *iname, const uint8_t *idata, size_t is
         goto done;
     }
     size_t bytes = (size_t)idims[0] * idims[1] * idims[2];
+    /* the images stay in memory as long as the dataset: refused before they are read when
+     * the header's count cannot fit, instead of the OOM killer finding it out. A plain file
+     * shorter than that is reported as truncated (read_payload); a compressed one's length is
+     * known only by inflating it, so its header is taken at its word. */
+    double have;
+    char has[96];
+    if (segp_memory_limit(&have, has, sizeof has) != 0) goto done;
+    if (have > 0 && (double)bytes > have && (gi.gz || isize - 16 >= bytes)) {
+        SEGP_FAIL("%s: its header gives %u images of %ux%u pixels, %.1f GiB once read into "
+                  "memory, and %s (expected a dataset that fits in memory%s)", iname, idims[0],
+                  idims[2], idims[1], (double)bytes / 1073741824.0, has,
+                  gi.gz ? ", or a header that is not corrupt" : "");
+        goto done;
+    }
     if (read_payload(&gi, iname, bytes, &pixels, "the images")) goto done;
 
     int n = (int)ldims[0];

@@ -88,7 +88,7 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
         optim_kind_parse(c->train.optimizer, "train.optimizer", &kind); /* checked above */
         step_memory sm = {.mc = mc, .lora = &lora->p, .optim_slots = kind == OPTIM_ADAMW ? 2 : 1,
                           .n_img = b, .n_txt = nc, .txt_tokens = 2,
-                          .cache = (double)n * 3 * r * r};
+                          .cache = (double)n * 3 * r * r, .data = benchmark_data_bytes(bm)};
         char what[200];
         snprintf(what, sizeof what, "key 'train.batch_size' = %d (%d of the %d training images "
                  "per step, %d class prompts)", c->train.batch_size, b, n, nc);
@@ -99,7 +99,7 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
          * and the LoRA state, the shapes benchmark's kept training renders, benchmark_eval */
         int nt = benchmark_count(bm, BENCH_TEST), val = benchmark_is_val(bm);
         uint32_t tv = lora->p.vision ? lora->p.targets : 0;
-        double need = step_memory_model_bytes(mc, &lora->p, 0) +
+        double need = step_memory_model_bytes(mc, &lora->p, 0) + benchmark_data_bytes(bm) +
                       benchmark_kept_bytes(bm, BENCH_TRAIN, r, n) +
                       benchmark_eval_bytes(mc, nt, nc, lora->p.rank, tv,
                                            benchmark_kept_bytes(bm, BENCH_TEST, r, nt));

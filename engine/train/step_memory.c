@@ -22,7 +22,7 @@ double step_memory_bytes(const step_memory *s) {
     int rank = s->lora ? s->lora->rank : 0;
     uint32_t tv = s->lora && s->lora->vision ? s->lora->targets : 0;
     uint32_t tt = s->lora && s->lora->text ? s->lora->targets : 0;
-    double f = 4.0, bytes = s->cache;
+    double f = 4.0, bytes = s->cache + s->data;
     bytes += step_memory_model_bytes(c, s->lora, s->lora_copies);
     double trained = (double)clip_config_num_params(c);
     if (s->lora) {
@@ -57,13 +57,17 @@ int step_memory_check(const step_memory *s, const char *what, const char *advice
     if (segp_memory_limit(&have, has, sizeof has) != 0) return -1;
     if (have <= 0 || need <= have) return 0;
     const double gib = 1073741824.0;
-    char cache[96] = "";
+    char cache[96] = "", data[96] = "";
     if (s->cache > 0)
         snprintf(cache, sizeof cache, ", and %.1f GiB of training images cached as 8-bit RGB",
                  s->cache / gib);
+    if (s->data > 0)
+        snprintf(data, sizeof data, ", and %.1f GiB of the dataset read into memory",
+                 s->data / gib);
     return SEGP_FAIL("%s: a training step needs at least %.1f GiB (%d images and %d texts "
-                     "through the model, its weights, gradients and optimiser state%s) and %s "
-                     "(expected %s)", what, need / gib, s->n_img, s->n_txt, cache, has, advice);
+                     "through the model, its weights, gradients and optimiser state%s%s) and %s "
+                     "(expected %s)", what, need / gib, s->n_img, s->n_txt, cache, data, has,
+                     advice);
 }
 
 int phase_memory_check(double need, const char *what, const char *phase, const char *advice) {

@@ -24,6 +24,7 @@ typedef struct {
     int n_txt;        /* text rows (class prompts + appended old-class prompts, or captions) */
     int txt_tokens;   /* tokens the text tower runs: the longest prompt's end + 1 (>= 2) */
     double cache;     /* bytes of the training images the phase caches beside the step (8-bit) */
+    double data;      /* bytes of the dataset's images held in memory all along (CIFAR, IDX) */
 } step_memory;
 
 /* Bytes of the weights at C and 1 + COPIES LoRA states of LORA (NULL: none): what every phase of
