@@ -216,6 +216,9 @@ TEST(memory_limit_env) {
     TEST_NEEDS(machine > gib, "the machine's memory is unknown here, or below 1 GiB");
     char want[96];
     snprintf(want, sizeof want, "this machine has %.1f GiB of memory", machine / gib);
+    if (strstr(desc, "control group")) /* a machine whose cgroup limits this process */
+        snprintf(want, sizeof want, "this process's control group allows %.1f GiB of memory",
+                 machine / gib);
     CHECK_MSG(!strcmp(desc, want), "%s", desc);
     setenv("SEGP_MEMORY_GIB", "0.5", 1);
     CHECK_EQ_INT(segp_memory_limit(&have, desc, sizeof desc), 0);
@@ -310,4 +313,65 @@ TEST(phase_memory_benchmark_eval) {
     }
     clip_tokenizer_free(tok);
     if (m) clip_model_free(m);
+}
+
+/* A cgroup's memory limit counts as the memory there is (a Slurm job's --mem on a large node
+ * was OOM-killed mid-run where the checks saw the whole node): v1 and v2, the group's own limit
+ * or a tighter one above it, a container whose own group is the mount's root, "max" and v1's
+ * 2^63 - 4096 for no limit. */
+TEST(memory_limit_cgroup) {
+    const double gib = 1073741824.0;
+    const char *root = tpath("cgroup-%s", "a");
+    static const char *const dirs[] = {"", "/memory", "/memory/a", "/memory/a/b", "/x",
+                                       "/x/y", "/unified", "/unified/u"};
+    char p[600];
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", root, dirs[i]);
+        mkdir(p, 0755);
+    }
+    snprintf(p, sizeof p, "%s/memory/memory.limit_in_bytes", root);
+    write_text(p, "9223372036854771712\n"); /* v1's "no limit" */
+    snprintf(p, sizeof p, "%s/memory/a/memory.limit_in_bytes", root);
+    write_text(p, "8589934592\n");
+    snprintf(p, sizeof p, "%s/memory/a/b/memory.limit_in_bytes", root);
+    write_text(p, "17179869184\n"); /* above its parent's: the parent's holds */
+    snprintf(p, sizeof p, "%s/memory.max", root);
+    write_text(p, "max\n");
+    snprintf(p, sizeof p, "%s/x/memory.max", root);
+    write_text(p, "4294967296\n");
+    snprintf(p, sizeof p, "%s/x/y/memory.max", root);
+    write_text(p, "max\n");
+    snprintf(p, sizeof p, "%s/unified/u/memory.max", root);
+    write_text(p, "3221225472\n");
+    char where[700], want[700];
+    CHECK_NEAR(segp_cgroup_memory_limit("4:memory:/a/b\n0::/\n", root, where, sizeof where),
+               8 * gib, 0);
+    snprintf(want, sizeof want, "%s/memory/a/memory.limit_in_bytes", root);
+    CHECK_MSG(!strcmp(where, want), "%s", where);
+    CHECK_NEAR(segp_cgroup_memory_limit("3:cpu,memory:/a\n", root, NULL, 0), 8 * gib, 0);
+    CHECK_NEAR(segp_cgroup_memory_limit("0::/x/y\n", root, where, sizeof where), 4 * gib, 0);
+    snprintf(want, sizeof want, "%s/x/memory.max", root);
+    CHECK_MSG(!strcmp(where, want), "%s", where);
+    /* hybrid: v2 beside v1 under ROOT/unified; the tighter of v1's and v2's */
+    CHECK_NEAR(segp_cgroup_memory_limit("0::/u\n", root, NULL, 0), 3 * gib, 0);
+    CHECK_NEAR(segp_cgroup_memory_limit("4:memory:/a\n0::/u\n", root, NULL, 0), 3 * gib, 0);
+    /* no limit anywhere: 0 */
+    CHECK_NEAR(segp_cgroup_memory_limit("0::/\n", root, where, sizeof where), 0, 0);
+    CHECK_MSG(!*where, "%s", where);
+    CHECK_NEAR(segp_cgroup_memory_limit("1:cpu:/a\n4:memory:/\n", root, NULL, 0), 0, 0);
+    CHECK_NEAR(segp_cgroup_memory_limit("", root, NULL, 0), 0, 0);
+    /* a path that is not there (a container without a cgroup namespace sees its own group as
+     * the root): the folders above it that are */
+    CHECK_NEAR(segp_cgroup_memory_limit("4:memory:/a/gone/deeper\n", root, NULL, 0), 8 * gib,
+               0);
+    const char *root2 = tpath("cgroup-%s", "b");
+    mkdir(root2, 0755);
+    snprintf(p, sizeof p, "%s/memory.max", root2);
+    write_text(p, "2147483648\n");
+    CHECK_NEAR(segp_cgroup_memory_limit("0::/system.slice/job_42/step_0\n", root2, NULL, 0),
+               2 * gib, 0);
+    /* malformed lines and files are no limit */
+    snprintf(p, sizeof p, "%s/x/memory.max", root);
+    write_text(p, "lots\n");
+    CHECK_NEAR(segp_cgroup_memory_limit("0::/x/y\nnonsense\n::\n", root, NULL, 0), 0, 0);
 }

@@ -184,30 +184,6 @@ int segp_write_file_atomic(const char *path, const void *data, size_t size) {
     return 0;
 }
 
-int segp_memory_limit(double *bytes, char *desc, size_t desc_size) {
-    const double gib = 1073741824.0;
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    double have = pages > 0 && page > 0 ? (double)pages * page : 0;
-    *bytes = 0;
-    const char *env = getenv("SEGP_MEMORY_GIB");
-    int limited = 0;
-    if (env && *env) {
-        char *end;
-        errno = 0;
-        double g = strtod(env, &end);
-        if (errno || end == env || *end || !(g > 0) || g > 1e9)
-            return SEGP_FAIL("SEGP_MEMORY_GIB is \"%s\" (expected a number of GiB > 0 that the "
-                             "memory checks count on, or unset for the machine's memory)", env);
-        /* a limit above the machine's memory is no memory the machine has */
-        if (have <= 0 || g * gib < have) have = g * gib, limited = 1;
-    }
-    *bytes = have;
-    if (desc && desc_size)
-        snprintf(desc, desc_size, limited ? "SEGP_MEMORY_GIB allows %.1f GiB of memory"
-                                          : "this machine has %.1f GiB of memory", have / gib);
-    return 0;
-}
-
 double segp_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -82,11 +82,19 @@ int segp_read_file(const char *path, uint8_t **data, size_t *size);
 int segp_write_file_atomic(const char *path, const void *data, size_t size);
 
 /* Bytes of memory the memory checks count on (train/step_memory.h, the dataset readers) into
- * *BYTES: the machine's physical memory, or less where $SEGP_MEMORY_GIB (a number of GiB > 0)
+ * *BYTES: the machine's physical memory, or less where the process's control group has a memory
+ * limit (a Slurm job's --mem, a container's limit) or $SEGP_MEMORY_GIB (a number of GiB > 0)
  * says so, e.g. one's share of a shared machine; 0 when unknown. DESC (optional) gets the
- * phrase for messages: "this machine has 23.2 GiB of memory" or "SEGP_MEMORY_GIB allows 2.0 GiB
- * of memory". -1 + error naming the variable when it is set but not a number > 0. */
+ * phrase for messages: "this machine has 23.2 GiB of memory", "this process's control group
+ * allows 16.0 GiB of memory" or "SEGP_MEMORY_GIB allows 2.0 GiB of memory". -1 + error naming
+ * the variable when it is set but not a number > 0. (memory_limit.c) */
 int segp_memory_limit(double *bytes, char *desc, size_t desc_size);
+/* The tightest cgroup memory limit in bytes for a process whose /proc/self/cgroup reads
+ * PROC_CGROUP, with the cgroup file systems under ROOT ("/sys/fs/cgroup"): v2's memory.max
+ * (at ROOT or ROOT/unified) and v1's memory/memory.limit_in_bytes, of the process's group and
+ * every group above it. 0 when none is set. WHERE (optional) gets the file that set it. */
+double segp_cgroup_memory_limit(const char *proc_cgroup, const char *root, char *where,
+                                size_t where_size);
 
 /* Monotonic wall clock in seconds. */
 double segp_now(void);
