@@ -1,7 +1,7 @@
-/* test_views_content.c: what the anchors, drift, geometry and projection views show of the
+/* test_views_content.c: what the drift, geometry and projection views show of the
  * shipped run (sample_runs/default-run), drawn into text canvases: titles and numbers of the
  * run directory's files, and the keys of each (zoom, filter, toggles, cursors, rankings).
- * What the four views do alike: test_views.c. */
+ * The anchors view: test_view_anchors.c; what the views do alike: test_views.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,219 +15,6 @@
 #include "views/view.h"
 
 #define RUN "sample_runs/default-run"
-
-/* Line N (0-based) of TEXT (one of 4 rotating buffers). */
-static const char *line_of(const char *text, int n) {
-    static char buf[4][1024];
-    static int k;
-    char *out = buf[k++ % 4];
-    const char *p = text;
-    for (int i = 0; i < n && p; i++) {
-        p = strchr(p, '\n');
-        if (p) p++;
-    }
-    size_t len = 0;
-    if (p)
-        while (p[len] && p[len] != '\n' && len < sizeof buf[0] - 1) len++;
-    memcpy(out, p ? p : "", len);
-    out[len] = 0;
-    return out;
-}
-
-/* Press KEYS (a NUL-terminated string of single-byte keys) on V. */
-static void press(view *v, wb_state *s, const char *keys) {
-    for (const char *k = keys; *k; k++) v->key(v, (unsigned char)*k, s);
-}
-
-TEST(views_anchors_task5) {
-    view_fixture f;
-    if (!view_fixture_open(&f, 4)) return;
-    const run_task_data *td = &f.td;
-    CHECK(td->has_anchors && td->n_anchors == 200 && td->k_adv == 10);
-    view *v = view_anchors_new();
-    /* the numbers of anchors.safetensors: the mean CE at step 0, anchor 0's distances */
-    double lt0 = 0;
-    for (int a = 0; a < td->n_anchors; a++) lt0 += td->loss_text[(size_t)a * (td->k_adv + 1)];
-    char want[64];
-    snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
-    const char *cls0 = run_class_name(&f.rec, td->anchor_target[0]);
-    for (int cs = 0; cs < 3; cs += 2) {
-        char *t = view_render(v, &f.s, 120, 40, (charset)cs, COLORS_NONE);
-        CHECK(text_has(t, "Anchors"));
-        CHECK(text_has(t, "source pgd"));
-        CHECK(text_has(t, "200 anchors for 40 old classes"));
-        CHECK(text_has(t, "10 PGD steps"));
-        CHECK(text_has(t, want));
-        CHECK(text_has(t, cls0));
-        CHECK(text_has(t, "loss_text"));
-        CHECK(text_has(t, "loss_vis"));
-        CHECK(text_has(t, "anchors per old class"));
-        CHECK(text_has(t, "to prototype (1-cos)"));
-        CHECK(text_has(t, "to seed (1-cos)"));
-        CHECK(text_has(t, "selected anchor"));
-        CHECK(text_has(t, "#0 -> "));
-        snprintf(want, sizeof want, "to prototype %.4f", td->anchor_dist_proto[0]);
-        CHECK(text_has(t, want));
-        snprintf(want, sizeof want, "to seed      %.4f", td->anchor_dist_seed[0]);
-        CHECK(text_has(t, want));
-        /* no colour: the list of classes and distances instead of thumbnails */
-        CHECK(text_has(t, "target class"));
-        free(t);
-        snprintf(want, sizeof want, "mean loss_text %.4g ->", lt0 / td->n_anchors);
-    }
-    /* a 100-column terminal: the narrow list's distances keep all their digits */
-    {
-        char *n = view_render(v, &f.s, 100, 32, CHARSET_ASCII, COLORS_NONE);
-        snprintf(want, sizeof want, " %.4f %.4f|", td->anchor_dist_proto[0],
-                 td->anchor_dist_seed[0]);
-        CHECK(text_has(n, want));
-        CHECK(text_has(n, "proto   seed"));
-        /* the loss panels, too short for a legend line per curve, name them in one line */
-        CHECK(text_has(n, "| * mean  o selected    |"));
-        /* titles and labels too long for the narrow panels: short ones, not cut mid-word;
-         * one that fits stays whole */
-        CHECK(text_has(n, "+ loss_vis -") && text_has(n, "+ to prototype (1-cos) -"));
-        CHECK(text_has(n, "vs prototype|") && text_lacks(n, "(1-cos to -"));
-        free(n);
-        /* 40 columns: the selection's line shortens the class name, not the seed distance */
-        n = view_render(v, &f.s, 40, 12, CHARSET_ASCII, COLORS_NONE);
-        snprintf(want, sizeof want, " proto %.4f seed %.4f\n", td->anchor_dist_proto[0],
-                 td->anchor_dist_seed[0]);
-        CHECK(text_has(n, want));
-        CHECK(text_has(n, "#0 purple tri"));
-        free(n);
-    }
-    /* arrows select: the next anchor, the next class */
-    press(v, &f.s, "j");
-    char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "#1 -> "));
-    free(t);
-    CHECK_EQ_INT(v->key(v, WK_RIGHT, &f.s), VIEW_REDRAW);
-    int next = 0;
-    while (next < td->n_anchors && td->anchor_target[next] == td->anchor_target[0]) next++;
-    snprintf(want, sizeof want, "#%d -> %s", next, run_class_name(&f.rec, td->anchor_target[next]));
-    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, want));
-    free(t);
-    /* a click on a row of the list selects that anchor; the wheel moves the selection */
-    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    const char *row3 = strstr(t, "   3  purple triangle");
-    CHECK(row3 != NULL);
-    if (row3) {
-        int y = 0;
-        for (const char *q = t; q < row3; q++) y += *q == '\n';
-        CHECK_EQ_INT(v->mouse(v, WM_CLICK, 40, y, &f.s), VIEW_REDRAW);
-        free(t);
-        t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-        CHECK(text_has(t, "#3 -> purple triangle"));
-    }
-    free(t);
-    CHECK_EQ_INT(v->mouse(v, WM_WHEEL_DOWN, 40, 30, &f.s), VIEW_REDRAW);
-    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "#4 -> purple triangle"));
-    free(t);
-    CHECK_EQ_INT(v->mouse(v, WM_CLICK, 0, 0, &f.s), VIEW_IGNORED);
-    /* colour and blocks: thumbnails (half blocks) in place of the list; i toggles */
-    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_has(t, "anchor images"));
-    CHECK(text_has(t, "\u2580"));
-    free(t);
-    press(v, &f.s, "i");
-    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_lacks(t, "anchor images"));
-    CHECK(text_has(t, "target class"));
-    free(t);
-    /* the filter keeps the anchors of matching classes */
-    snprintf(f.s.filter, sizeof f.s.filter, "CIRCLE");
-    int n_circle = 0;
-    for (int a = 0; a < td->n_anchors; a++)
-        n_circle += strstr(run_class_name(&f.rec, td->anchor_target[a]), "circle") != NULL;
-    CHECK(n_circle > 0 && n_circle < 200);
-    snprintf(want, sizeof want, "%d anchors of 200 (filter)", n_circle);
-    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, want));
-    CHECK(text_lacks(t, cls0));
-    CHECK(text_has(t, "circle"));
-    free(t);
-    snprintf(f.s.filter, sizeof f.s.filter, "no such class");
-    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "no anchor's class contains"));
-    free(t);
-    f.s.filter[0] = 0;
-    /* v: the tables */
-    CHECK_EQ_INT(v->key(v, 'v', &f.s), VIEW_REDRAW);
-    CHECK_EQ_INT(f.s.show_numbers, 1);
-    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "text mean"));
-    CHECK(text_has(t, "vis mean"));
-    snprintf(want, sizeof want, "%.4f", td->anchor_score[0]);
-    CHECK(text_has(t, want));
-    free(t);
-    v->free(v);
-    view_fixture_close(&f);
-}
-
-/* In the smallest layout (under 60 columns or 23 rows) i and p did nothing: the list stood
- * alone. Now p puts each pair of panels in the list's place in turn, then the list again, and
- * i shows the images or the list there; where images cannot show, the list's title says so,
- * so that i changes what is on screen. Task 7 at 60x20, as the workbench's view area. */
-TEST(views_anchors_small_layout_keys_act) {
-    view_fixture f;
-    if (!view_fixture_open(&f, 6)) return;
-    view *v = view_anchors_new();
-    char *t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "+ anchors (images need colour) -"));
-    CHECK(text_has(t, "target class"));
-    CHECK(text_has(t, "\n#0 purple triangle proto 0.0180 seed 0.0799\n"));
-    free(t);
-    static const char *const shows[4][2] = {{"+ loss_text (CE) -", "+ loss_vis (1-cos to mu) -"},
-                                            {"+ to prototype (1-cos) -", "+ to seed (1-cos) -"},
-                                            {"+ anchors per old class -", ">purple triangle"},
-                                            {"+ anchors (images need colour) -", "target class"}};
-    for (int i = 0; i < 4; i++) {
-        CHECK_EQ_INT(v->key(v, 'p', &f.s), VIEW_REDRAW);
-        t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
-        CHECK_MSG(text_has(t, shows[i][0]) && text_has(t, shows[i][1]), "p pressed %d times",
-                  i + 1);
-        CHECK(i == 3 || text_lacks(t, "target class"));
-        /* the selection's line stays under every one */
-        CHECK(text_has(t, "\n#0 purple triangle proto 0.0180 seed 0.0799\n"));
-        free(t);
-    }
-    /* i: the list without the images asked for */
-    CHECK_EQ_INT(v->key(v, 'i', &f.s), VIEW_REDRAW);
-    t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "+ anchors ---") && text_lacks(t, "images need"));
-    free(t);
-    /* with colour and blocks, i shows the images in the list's place, and again from a pair */
-    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_has(t, "target class") && text_lacks(t, "anchor images"));
-    free(t);
-    CHECK_EQ_INT(v->key(v, 'i', &f.s), VIEW_REDRAW);
-    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_has(t, "┌ anchor images ─") && text_has(t, "\u2580"));
-    CHECK(text_lacks(t, "target class"));
-    free(t);
-    press(v, &f.s, "p");
-    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_has(t, "┌ loss_text (CE) ─") && text_lacks(t, "anchor images"));
-    free(t);
-    press(v, &f.s, "i");
-    t = view_render(v, &f.s, 60, 20, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_has(t, "┌ anchor images ─") && text_lacks(t, "loss_text (CE)"));
-    free(t);
-    /* the pair chosen in a small window stays when the window grows (the top band) */
-    press(v, &f.s, "pp");
-    t = view_render(v, &f.s, 80, 24, CHARSET_UNICODE, COLORS_256);
-    CHECK(text_has(t, "┌ to prototype (1-cos) ─") && text_has(t, "┌ anchor images ─"));
-    free(t);
-    /* in the large layout every panel shows: p has nothing to change */
-    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
-    free(t);
-    CHECK_EQ_INT(v->key(v, 'p', &f.s), VIEW_HANDLED);
-    v->free(v);
-    view_fixture_close(&f);
-}
 
 /* The most drifting old class of the task, from the per-image arrays. */
 /* The old class (whose name holds SUBSTR, NULL: any) of the most mean drift, or with LEAST of
@@ -324,17 +111,17 @@ TEST(views_drift_task5) {
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, first_top));
     free(t);
-    press(v, &f.s, "o");
+    view_press(v, &f.s, "o");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "new classes drifting most"));
     free(t);
-    press(v, &f.s, "oos");
+    view_press(v, &f.s, "oos");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "old classes drifting least"));
     free(t);
-    press(v, &f.s, "s");
+    view_press(v, &f.s, "s");
     /* v: the bins and the ranking as tables, with the counts of drift.safetensors */
-    press(v, &f.s, "v");
+    view_press(v, &f.s, "v");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "mean old"));
     snprintf(want, sizeof want, "%.2f %7.2f", f.td.edges[0], f.td.edges[1]);
@@ -374,9 +161,9 @@ TEST(views_drift_ranks_of_100_classes) {
     view_fixture f;
     if (!view_fixture_open(&f, 9)) return;
     view *v = view_drift_new();
-    press(v, &f.s, "oo"); /* old -> new -> all classes */
+    view_press(v, &f.s, "oo"); /* old -> new -> all classes */
     free(view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE));
-    press(v, &f.s, "G"); /* the bottom of the ranking */
+    view_press(v, &f.s, "G"); /* the bottom of the ranking */
     char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "all classes drifting most"));
     const char *r99 = strstr(t, "| 99 "), *r100 = strstr(t, "|100 ");
@@ -415,11 +202,11 @@ TEST(views_geometry_task5) {
         free(t);
     }
     /* the cursor moves with l and j, and the view names both classes */
-    press(v, &f.s, "lj");
+    view_press(v, &f.s, "lj");
     char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     cursor_text(want, sizeof want, td, 1, 1);
     CHECK(text_has(t, want));
-    press(v, &f.s, "l");
+    view_press(v, &f.s, "l");
     free(t);
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%s x %s", run_class_name(&f.rec, td->labels[1]),
@@ -429,17 +216,17 @@ TEST(views_geometry_task5) {
     /* zoom: wider cells show fewer columns */
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "zoom 2"));
-    CHECK(text_has(line_of(t, 3), " 31 "));
+    CHECK(text_has(render_line(t, 3), " 31 "));
     free(t);
-    press(v, &f.s, "++");
+    view_press(v, &f.s, "++");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "zoom 4"));
-    CHECK(text_lacks(line_of(t, 3), " 31 "));
+    CHECK(text_lacks(render_line(t, 3), " 31 "));
     free(t);
-    press(v, &f.s, "---");
+    view_press(v, &f.s, "---");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "zoom 1"));
-    CHECK(text_has(line_of(t, 3), " 49 "));
+    CHECK(text_has(render_line(t, 3), " 49 "));
     free(t);
     /* scrolling: the cursor to the last row brings the last class in */
     CHECK_EQ_INT(v->key(v, WK_END, &f.s), VIEW_REDRAW);
@@ -486,20 +273,20 @@ TEST(views_geometry_task5) {
     }
     free(t);
     /* m: the kinds; s: the states, differences with a symmetric colour bar */
-    press(v, &f.s, "m");
+    view_press(v, &f.s, "m");
     t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
     CHECK(text_has(t, "pt image means x text | student"));
     CHECK(strcmp(v->figure, "simmat-cross") == 0);
     free(t);
-    press(v, &f.s, "ms");
+    view_press(v, &f.s, "ms");
     t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_NONE);
     CHECK(text_has(t, "pp image means x image means | student - teacher"));
     CHECK(strcmp(v->figure, "simmat-diff") == 0);
     CHECK(text_has(t, "difference"));
     free(t);
-    press(v, &f.s, "sss");
+    view_press(v, &f.s, "sss");
     CHECK(strcmp(v->figure, "simmat-proto") == 0);
-    press(v, &f.s, "m");
+    view_press(v, &f.s, "m");
     /* the filter: only classes whose name contains it */
     snprintf(f.s.filter, sizeof f.s.filter, "circle");
     int n_circle = 0;
@@ -512,7 +299,7 @@ TEST(views_geometry_task5) {
     free(t);
     f.s.filter[0] = 0;
     /* v: the numbers */
-    press(v, &f.s, "v");
+    view_press(v, &f.s, "v");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%6.2f", td->tt[RUN_STATE_PRE][1]);
     CHECK(text_has(t, want));
@@ -522,9 +309,9 @@ TEST(views_geometry_task5) {
     {
         char h[1024] = "", r1[1024] = "";
         for (int i = 0; i < 39 && !h[0]; i++)
-            if (strstr(line_of(t, i), "v1 ")) {
-                snprintf(h, sizeof h, "%s", line_of(t, i));
-                snprintf(r1, sizeof r1, "%s", line_of(t, i + 1));
+            if (strstr(render_line(t, i), "v1 ")) {
+                snprintf(h, sizeof h, "%s", render_line(t, i));
+                snprintf(r1, sizeof r1, "%s", render_line(t, i + 1));
             }
         const char *mv = strstr(h, "v1 "), *one = strstr(r1, "1.00");
         CHECK_MSG(mv && one, "header '%s', row '%s'", h, r1);
@@ -568,7 +355,7 @@ TEST(views_projection_task5) {
         free(t);
         snprintf(want, sizeof want, "%d of %d points", td->n_proj, td->n_proj);
     }
-    press(v, &f.s, "m");
+    view_press(v, &f.s, "m");
     char *t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "PCA explains %.1f%% + %.1f%%", 100 * td->summary.pca_explained[0],
              100 * td->summary.pca_explained[1]);
@@ -576,18 +363,18 @@ TEST(views_projection_task5) {
     CHECK(text_has(t, "PC 1"));
     free(t);
     /* kind toggles, task filter, class filter */
-    press(v, &f.s, "I");
+    view_press(v, &f.s, "I");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%d of %d points", td->n_proj - n_img, td->n_proj);
     CHECK(text_has(t, want));
     CHECK(text_has(t, "(off)"));
     free(t);
-    press(v, &f.s, "If");
+    view_press(v, &f.s, "If");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "%d of %d points | tasks: task 1 only", n_task1, td->n_proj);
     CHECK(text_has(t, want));
     free(t);
-    press(v, &f.s, "F");
+    view_press(v, &f.s, "F");
     snprintf(f.s.filter, sizeof f.s.filter, "no such class");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "0 of"));
@@ -595,39 +382,16 @@ TEST(views_projection_task5) {
     free(t);
     f.s.filter[0] = 0;
     /* j highlights the first class */
-    press(v, &f.s, "j");
+    view_press(v, &f.s, "j");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     snprintf(want, sizeof want, "@ %s", run_class_name(&f.rec, td->labels[0]));
     CHECK(text_has(t, want));
     free(t);
-    press(v, &f.s, "v");
+    view_press(v, &f.s, "v");
     t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
     CHECK(text_has(t, "pca x"));
     snprintf(want, sizeof want, "%9.3f %9.3f", td->proj_pca[0], td->proj_pca[1]);
     CHECK(text_has(t, want));
-    free(t);
-    v->free(v);
-    view_fixture_close(&f);
-}
-
-/* The anchors view's two info lines at 80 columns were cut mid-value ("to prototype 0.050" for
- * 0.0508, "(mean 0.0150" cut after "0.0150..0.0150"): a part that does not fit whole is left
- * out, the l-inf range gives way to its mean. */
-TEST(views_anchors_info_keeps_values_whole) {
-    view_fixture f;
-    if (!view_fixture_open(&f, 9)) return;
-    view *v = view_anchors_new();
-    char *t = view_render(v, &f.s, 80, 22, CHARSET_UNICODE, COLORS_NONE);
-    CHECK(text_has(t, "\nsource pgd | 450 anchors for 90 old classes | 10 PGD steps | "
-                      "‖δ‖∞ mean 0.0150\n"));
-    CHECK(text_has(t, "\nmean loss_text 1.985 -> 0.06533 | loss_vis 0.1661 -> 0.0508\n"));
-    free(t);
-    t = view_render(v, &f.s, 100, 28, CHARSET_UNICODE, COLORS_NONE);
-    CHECK(text_has(t, "| ‖δ‖∞ 0.0150..0.0150 (mean 0.0150)\n"));
-    CHECK(text_has(t, "| to prototype 0.0508 | to seed 0.0998\n"));
-    free(t);
-    t = view_render(v, &f.s, 60, 18, CHARSET_UNICODE, COLORS_NONE);
-    CHECK(text_has(t, "\npgd | 450 anchors | 10 steps\n"));
     free(t);
     v->free(v);
     view_fixture_close(&f);
@@ -688,7 +452,7 @@ TEST(views_projection_highlight_shows_without_colour) {
     if (!view_fixture_open(&f, 9)) return;
     view *v = view_projection_new();
     free(view_render(v, &f.s, 100, 28, CHARSET_UNICODE, COLORS_NONE)); /* as the shell: drawn */
-    press(v, &f.s, "j");
+    view_press(v, &f.s, "j");
     char *t = view_render(v, &f.s, 100, 28, CHARSET_UNICODE, COLORS_NONE);
     CHECK(text_has(t, "@ purple triangle"));
     int ats = 0;
@@ -731,81 +495,3 @@ TEST(views_projection_numbers_keep_class_names_whole) {
     view_fixture_close(&f);
 }
 
-/* The anchor list in 44 cells (an 80x24 terminal without images: ASCII or no colour) took the
- * wide form, 48 cells a row, and the edge cut the score to "0." and its head to "s". It takes
- * the narrow form there, with the class names whole and the score where it fits whole. */
-TEST(views_anchors_list_keeps_scores_whole) {
-    view_fixture f;
-    if (!view_fixture_open(&f, 6)) return;
-    const run_task_data *td = &f.td;
-    view *v = view_anchors_new();
-    char want[128];
-    char *t = view_render(v, &f.s, 80, 24, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "|   # class             proto   seed score   |"));
-    snprintf(want, sizeof want, "|>  0 purple triangle  %.4f %.4f %.3f   |",
-             td->anchor_dist_proto[0], td->anchor_dist_seed[0], td->anchor_score[0]);
-    CHECK(text_has(t, want));
-    CHECK(text_lacks(t, "  0.|") && text_lacks(t, "  s|"));
-    free(t);
-    /* 40 columns: no room for the score; the names whole, the distances last */
-    t = view_render(v, &f.s, 40, 12, CHARSET_ASCII, COLORS_NONE);
-    snprintf(want, sizeof want, "\n>  0 purple triangle  %.4f %.4f\n", td->anchor_dist_proto[0],
-             td->anchor_dist_seed[0]);
-    CHECK(text_has(t, want));
-    free(t);
-    v->free(v);
-    view_fixture_close(&f);
-}
-
-/* The anchors view at 60-69 columns kept two lines for its info but drew one: the second,
- * the mean PGD losses, was left blank. It shows the parts that fit whole. */
-TEST(views_anchors_narrow_info_uses_its_second_line) {
-    view_fixture f;
-    if (!view_fixture_open(&f, 6)) return;
-    const run_task_data *td = &f.td;
-    int k1 = td->k_adv + 1;
-    double m[4] = {0, 0, 0, 0};
-    for (int a = 0; a < td->n_anchors; a++) {
-        m[0] += td->loss_text[(size_t)a * k1];
-        m[1] += td->loss_text[(size_t)a * k1 + k1 - 1];
-        m[2] += td->loss_vis[(size_t)a * k1];
-        m[3] += td->loss_vis[(size_t)a * k1 + k1 - 1];
-    }
-    for (int i = 0; i < 4; i++) m[i] /= td->n_anchors;
-    char want[160];
-    snprintf(want, sizeof want, "\npgd | 300 anchors | 10 steps\nmean loss_text %.4g -> %.4g | "
-             "loss_vis %.4g -> %.4g\n", m[0], m[1], m[2], m[3]);
-    view *v = view_anchors_new();
-    char *t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, want));
-    free(t);
-    v->free(v);
-    view_fixture_close(&f);
-}
-
-/* v: the table of the loss per PGD step ended at step 6 of 10 at 60x20 without a word. In too
- * few rows the last step stays and a line names the steps left out. */
-TEST(views_anchors_step_table_says_what_it_hides) {
-    view_fixture f;
-    if (!view_fixture_open(&f, 6)) return;
-    const run_task_data *td = &f.td;
-    int k1 = td->k_adv + 1;
-    CHECK_EQ_INT(k1, 11);
-    double last = 0;
-    for (int a = 0; a < td->n_anchors; a++) last += td->loss_text[(size_t)a * k1 + k1 - 1];
-    char want[160];
-    snprintf(want, sizeof want, "\n ... steps 5-9 hidden\n  10 %8.4f ", last / td->n_anchors);
-    view *v = view_anchors_new();
-    f.s.show_numbers = 1;
-    char *t = view_render(v, &f.s, 60, 20, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "\n   4   "));
-    CHECK(text_has(t, want));
-    CHECK(text_lacks(t, "\n   5   "));
-    free(t);
-    /* where every step fits, none is hidden */
-    t = view_render(v, &f.s, 120, 40, CHARSET_ASCII, COLORS_NONE);
-    CHECK(text_has(t, "\n   9   ") && text_lacks(t, "hidden"));
-    free(t);
-    v->free(v);
-    view_fixture_close(&f);
-}

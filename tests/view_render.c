@@ -50,3 +50,26 @@ int text_lacks(const char *text, const char *s) {
     printf("    unexpected \"%s\" in:\n%s", s, text);
     return 0;
 }
+
+/* Line N (0-based) of TEXT (one of 4 rotating buffers). */
+const char *render_line(const char *text, int n) {
+    static char buf[4][1024];
+    static int k;
+    char *out = buf[k++ % 4];
+    const char *p = text;
+    for (int i = 0; i < n && p; i++) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    size_t len = 0;
+    if (p)
+        while (p[len] && p[len] != '\n' && len < sizeof buf[0] - 1) len++;
+    memcpy(out, p ? p : "", len);
+    out[len] = 0;
+    return out;
+}
+
+/* Press KEYS (a NUL-terminated string of single-byte keys) on V. */
+void view_press(view *v, wb_state *s, const char *keys) {
+    for (const char *k = keys; *k; k++) v->key(v, (unsigned char)*k, s);
+}

@@ -25,5 +25,9 @@ char *view_render(view *v, const wb_state *s, int w, int h, charset cs, color_mo
 int text_has(const char *text, const char *s);
 /* 1 when TEXT does not hold S, else 0 after printing S and TEXT. */
 int text_lacks(const char *text, const char *s);
+/* Line N (0-based) of TEXT (one of 4 rotating buffers). */
+const char *render_line(const char *text, int n);
+/* Press KEYS (a NUL-terminated string of single-byte keys) on V. */
+void view_press(view *v, wb_state *s, const char *keys);
 
 #endif
