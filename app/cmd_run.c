@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "cl/methods.h"
 #include "cl/runner.h"
 #include "core/common.h"
@@ -159,6 +160,29 @@ static void run_usage(void) {
     free(doc);
 }
 
+/* --device D and --precision P checked on their own, before the config's checks, so that an
+ * error names the flag the user typed, not the config key it sets (run.device / run.precision
+ * keep their key where the value came from the config). P is tried on D, or on ON_DEVICE (the
+ * config's device; NULL: unknown, P's name alone is checked). 0, or -1 + error. */
+static int check_device_flags(const char *device, const char *precision, const char *on_device) {
+    if (device) {
+        if (segp_device_check_name(device, "--device") != 0) return -1;
+        if (!segp_backend_get(device)) return segp_fail_prefix("--device: ");
+        on_device = device;
+    }
+    if (!precision) return 0;
+    segp_math math;
+    if (strcmp(precision, "auto") && segp_math_parse(precision, "--precision", &math) != 0)
+        return -1;
+    if (!on_device) return 0;
+    const segp_backend *be = segp_backend_get(on_device);
+    if (!be) { /* the config's own device is reported by the config's checks, with its key */
+        segp_clear_error();
+        return 0;
+    }
+    return segp_backend_set_precision(be, precision, "--precision");
+}
+
 int cmd_run(int argc, char **argv) {
     const char *config = NULL, *out = NULL, *device = NULL, *precision = NULL;
     const char *sets[64];
@@ -210,6 +234,7 @@ int cmd_run(int argc, char **argv) {
     if (cl_config_parse_file(config, &c) != 0) return app_report_error();
     cli_shipped_config_paths(config, &c);
     if (cl_config_set_all(&c, sets, n_sets) != 0) return app_report_error();
+    if (check_device_flags(device, precision, c.device) != 0) return app_report_error();
     if (device) snprintf(c.device, sizeof c.device, "%s", device);
     if (precision) snprintf(c.precision, sizeof c.precision, "%s", precision);
     if (cl_config_check(&c) != 0) {
@@ -268,6 +293,7 @@ int cmd_resume(int argc, char **argv) {
         }
     }
     if (!dir) return cli_usage_error("resume", "DIR is required");
+    if (check_device_flags(device, precision, NULL) != 0) return app_report_error();
     /* a finished run is left as it is: resuming it would only append events */
     char done[4200];
     snprintf(done, sizeof done, "%s/DONE", dir);

@@ -265,28 +265,71 @@ TEST(run_missing_image_file_refused) {
     test_all_threads();
 }
 
-/* Devices: a bad name or precision is refused by key; CUDA without a CUDA build or without a
- * GPU is refused with the reason; no run directory either way. */
+/* Devices: a bad name or precision in the config is refused by key; no run directory. */
 TEST(run_device_refused_by_key) {
     test_one_thread();
     bad_config("device", ", \"run\": {\"device\": \"gpu\"}", "run.device");
     bad_config("device-n", ", \"run\": {\"device\": \"cuda:x\"}", "run.device");
     bad_config("precision", ", \"run\": {\"precision\": \"fp16\"}", "run.precision");
     bad_config("precision-cpu", ", \"run\": {\"precision\": \"bf16\"}", "run.precision");
-    const segp_backend *cuda = segp_backend_get("cuda");
-    if (!cuda) { /* this machine: no CUDA build, or no GPU */
-        char dir[512], args[1400];
-        snprintf(dir, sizeof dir, "%s/no-cuda", test_tmpdir());
-        snprintf(args, sizeof args, "run %s --out %s --device cuda",
-                 tiny_config("no-cuda", "finetune", ""), dir);
-        CHECK(test_run_segp(args, out, sizeof out) != 0);
+    test_all_threads();
+}
+
+/* `segp ARGS` fails, its message holds WANT and not the config key AVOID, and DIR is not made. */
+static void flag_refused(const char *args, const char *dir, const char *want,
+                         const char *avoid) {
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 1, "%s: accepted: %s", args, out);
+    CHECK_MSG(strstr(out, want) != NULL, "%s: '%s' not in: %s", args, want, out);
+    CHECK_MSG(!avoid || !strstr(out, avoid), "%s: '%s' in: %s", args, avoid, out);
+    CHECK_MSG(!dir || !dir_has(dir, ""), "%s: a run directory was created", args);
+}
+
+/* --device and --precision on the command line: their errors named the config key they set
+ * (run.device / run.precision), which the user never typed; they name the flag. A value from
+ * --set is the key's. CUDA without a CUDA build or without a GPU is refused with the reason. */
+TEST(run_device_flags_named) {
+    test_one_thread();
+    char dir[512], args[1400];
+    snprintf(dir, sizeof dir, "%s/flags", test_tmpdir());
+    const char *cfg = tiny_config("flags", "finetune", "");
+    snprintf(args, sizeof args, "run %s --out %s --precision bf16", cfg, dir);
+    flag_refused(args, dir, "segp: error: --precision: bf16 on the CPU: the CPU backend computes "
+                 "in FP32 only", "run.precision");
+    snprintf(args, sizeof args, "run %s --out %s --precision fp16", cfg, dir);
+    flag_refused(args, dir, "segp: error: --precision: 'fp16' (expected fp32, tf32 or bf16)\n",
+                 "run.precision");
+    snprintf(args, sizeof args, "run %s --out %s --device gpu", cfg, dir);
+    flag_refused(args, dir, "segp: error: --device: unknown device 'gpu' (expected cpu, cuda or "
+                 "cuda:N", "run.device");
+    snprintf(args, sizeof args, "run %s --out %s --set run.precision=bf16", cfg, dir);
+    flag_refused(args, dir, "with its --set overrides: key 'run.precision': bf16 on the CPU", NULL);
+    /* resume's --precision over a run recorded on the CPU */
+    char cut[600], cmd[3000];
+    snprintf(cut, sizeof cut, "%s/flags-cut", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s' && "
+             "rm '%s/DONE' '%s/tasks/10/DONE'", cut, cut, cut, cut);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    snprintf(args, sizeof args, "resume '%s' --precision bf16", cut);
+    flag_refused(args, NULL, "segp: error: --precision: bf16 on the CPU", "run.precision");
+    snprintf(cmd, sizeof cmd, "test ! -e '%s/tasks/10/DONE' && cmp '%s/events.jsonl' "
+             "sample_runs/default-run/events.jsonl", cut, cut);
+    CHECK_MSG(system(cmd) == 0, "the refused resume wrote into %s", cut);
+    /* the commands that load a model with their --precision (it said "precision: bf16 ...") */
+    flag_refused("zeroshot --model sample_runs/models/shapes-clip.safetensors --benchmark shapes "
+                 "--precision bf16", NULL, "segp: error: --precision: bf16 on the CPU", NULL);
+    if (!segp_backend_get("cuda")) { /* this machine: no CUDA build, or no GPU */
+        snprintf(args, sizeof args, "run %s --out %s --device cuda", cfg, dir);
 #ifdef SEGP_CUDA
-        CHECK_MSG(strstr(out, "run.device") && strstr(out, "CUDA"), "%s", out);
+        flag_refused(args, dir, "segp: error: --device: device 'cuda': ", "run.device");
+        CHECK_MSG(strstr(out, "CUDA"), "%s", out);
 #else
-        CHECK_MSG(strstr(out, "run.device") && strstr(out, "built without CUDA"), "%s", out);
+        flag_refused(args, dir, "segp: error: --device: device 'cuda': this segp was built "
+                     "without CUDA", "run.device");
 #endif
-        CHECK(!dir_has(dir, ""));
+        snprintf(args, sizeof args, "resume '%s' --device cuda", cut);
+        flag_refused(args, NULL, "segp: error: --device: device 'cuda': ", "run.device");
     }
+    segp_clear_error();
     test_all_threads();
 }
 

@@ -71,7 +71,8 @@ static int setup_plan(cl_runner *r, int files) {
     r->method = cl_method_find(c->method);
     /* the device first: a missing CUDA build is the first thing to know */
     const segp_backend *be = segp_backend_get(c->device);
-    if (!be) return segp_fail_prefix("key 'run.device': ");
+    /* resume's --device D replaces the recorded key: the message names what the user gave */
+    if (!be) return segp_fail_prefix("%s: ", r->params.device ? "--device" : "key 'run.device'");
     r->bench = benchmark_open(&c->bench);
     if (!r->bench) return -1;
     int nc = benchmark_num_classes(r->bench);
@@ -171,10 +172,12 @@ static int setup(cl_runner *r) {
     cl_config *c = &r->cfg;
     const segp_backend *be = segp_backend_get(c->device);
     int nc = benchmark_num_classes(r->bench);
-    if (segp_backend_set_precision(be, c->precision, "key 'run.precision'") != 0) return -1;
+    if (segp_backend_set_precision(be, c->precision,
+                                   r->params.precision ? "--precision" : "key 'run.precision'"))
+        return -1;
     clip_load_params mp = clip_default_load_params();
     mp.device = c->device;
-    mp.precision = NULL; /* set above, with the key in its message */
+    mp.precision = NULL; /* set above, with the key or flag in its message */
     r->model = clip_model_load(c->model, &mp);
     if (!r->model) return segp_fail_prefix("key 'model': ");
     const clip_config *mc = clip_model_config(r->model);

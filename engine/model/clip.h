@@ -34,7 +34,8 @@ typedef struct {
     const char *device;    /* "cpu" (default), "cuda" or "cuda:N" */
     const char *precision; /* "auto" (default: fp32 on the CPU, tf32 on CUDA), "fp32", "tf32",
                             * "bf16": the backend's gemm precision (backend.h segp_math);
-                            * NULL: leave the backend's precision as it is */
+                            * NULL: leave the backend's precision as it is (an error names it
+                            * --precision: the commands pass their flag's value here) */
 } clip_load_params;
 clip_load_params clip_default_load_params(void);
 

@@ -446,7 +446,7 @@ static clip_model *load_from(st_file *f, int config_json_beside, const clip_load
     snprintf(path, sizeof path, "%s", st_path(f));
     const segp_backend *be = segp_backend_get(params->device);
     if (!be ||
-        (params->precision && segp_backend_set_precision(be, params->precision, "precision"))) {
+        (params->precision && segp_backend_set_precision(be, params->precision, "--precision"))) {
         st_close(f);
         return NULL;
     }
