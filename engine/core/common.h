@@ -28,6 +28,10 @@ const char *segp_compiler(void);
  * with any path (spaces, quotes). */
 void segp_shell_quote(const char *s, char *buf, size_t n);
 
+/* V as the shortest decimal (%g style) that reads back (strtof) as the same float, into BUF (N
+ * bytes, 16 hold any): 0.05f is "0.05", where %.9g gives "0.0500000007". BUF is returned. */
+const char *segp_float_text(float v, char *buf, size_t n);
+
 /* The notice for work continued (resume) with HAVE threads where PATH records RECORDED (0:
  * not recorded): OpenMP's reductions, and so the last bits of the numbers, follow the thread
  * count. Into OUT with WHAT (e.g. "a re-run task") as what may differ; 1 when they differ,

@@ -333,6 +333,16 @@ static void clean_own_tmp(const char *dir) {
     closedir(d);
 }
 
+/* Field FD's value in the JSON item IT (NULL: none), as text to compare and to show (malloc'd):
+ * a float as the shortest text that reads back as that float, since config.json holds %.9g
+ * (0.0399999991 for 0.04), which the message showed. */
+static char *value_text(const cfg_field *fd, const cJSON *it) {
+    if (!it) return NULL;
+    if (fd->type != CFG_FLOAT || !cJSON_IsNumber(it)) return cJSON_PrintUnformatted(it);
+    char buf[32];
+    return segp_strdup(segp_float_text((float)it->valuedouble, buf, sizeof buf));
+}
+
 /* --resume continues the run in out_dir exactly only with the settings it started with (its
  * config.json): another learning rate, step count or model would silently mix two runs under
  * the first one's record. Where it goes and how often it logs, checkpoints and evaluates may
@@ -360,7 +370,7 @@ static int check_resume_config(const char *p_cfg, const pretrain_config *cfg, in
             free_key |= !strcmp(fields[i].key, free_keys[k]);
         if (free_key) continue;
         const cJSON *a = item_at(saved, fields[i].key), *b = item_at(now, fields[i].key);
-        char *ta = a ? cJSON_PrintUnformatted(a) : NULL, *tb = b ? cJSON_PrintUnformatted(b) : NULL;
+        char *ta = value_text(&fields[i], a), *tb = value_text(&fields[i], b);
         if (!ta || !tb || strcmp(ta, tb))
             rc = SEGP_FAIL("key '%s' is %s here but %s in the run to resume (%s); --resume "
                            "continues a run with its own settings (give its config, or start "
