@@ -361,8 +361,9 @@ static int run_all(const ablation *a, cli_progress *ui) {
     int cells = ablate_num_cells(&a->plan);
     char cmd[16384];
     command_line(a, -1, cmd, sizeof cmd);
-    fprintf(o, "ablation of %s: %d variants x %d seeds = %d cells (numbered as --cell, seed-major) "
-               "into %s\n", a->config, a->plan.n_variants, a->plan.seeds, cells, a->out);
+    fprintf(o, "ablation of %s: %d variant%s x %d seed%s = %d cell%s (numbered as --cell, "
+               "seed-major) into %s\n", a->config, a->plan.n_variants, segp_s(a->plan.n_variants),
+            a->plan.seeds, segp_s(a->plan.seeds), cells, segp_s(cells), a->out);
     int busy = 0;
     char *skipped = segp_calloc((size_t)cells, 1);
     for (int cell = 0; cell < cells; cell++) {
@@ -491,10 +492,11 @@ int cmd_ablate(int argc, char **argv) {
         goto done;
     }
     if (cell_arg && (cell < 0 || cell >= ablate_num_cells(&a.plan))) {
-        rc = cli_usage_error("ablate", "--cell %d is out of range: this ablation has %d cells, "
-                             "0-%d (%d variants x %d seeds; --list prints them)", cell,
-                             ablate_num_cells(&a.plan), ablate_num_cells(&a.plan) - 1,
-                             a.plan.n_variants, seeds);
+        int cells = ablate_num_cells(&a.plan);
+        rc = cli_usage_error("ablate", "--cell %d is out of range: this ablation has %d cell%s, "
+                             "0-%d (%d variant%s x %d seed%s; --list prints them)", cell, cells,
+                             segp_s(cells), cells - 1, a.plan.n_variants,
+                             segp_s(a.plan.n_variants), seeds, segp_s(seeds));
         goto done;
     }
     if (out) snprintf(a.out, sizeof a.out, "%s", out);

@@ -563,12 +563,12 @@ int cmd_bench(int argc, char **argv) {
         return app_report_error();
     }
     if (on_cpu) {
-        printf("machine    OpenBLAS kernels '%s' (%s), %d threads\n", blas_corename(),
-               blas_selection_note(), o.threads);
+        printf("machine    OpenBLAS kernels '%s' (%s), %d thread%s\n", blas_corename(),
+               blas_selection_note(), o.threads, segp_s(o.threads));
         o.peak = sgemm_gflops(min_time);
         printf("sgemm      %.1f GFLOP/s (best of 2048^3 and ViT-B/16's MLP products at batch 32,\n"
-               "           float32, %d threads)\n\n",
-               o.peak, o.threads);
+               "           float32, %d thread%s)\n\n",
+               o.peak, o.threads, segp_s(o.threads));
     } else {
         printf("device     %s (%s)\n", be->describe(), device);
         fflush(stdout);

@@ -455,7 +455,7 @@ int cmd_export(int argc, char **argv) {
         if (st != 0) {
             rc = app_report_error();
         } else {
-            printf("exported %d figures (%s%s) into %s in %.2f s", written,
+            printf("exported %d figure%s (%s%s) into %s in %.2f s", written, segp_s(written),
                    fig_format_ext(o.format), o.write_data ? ", each with its .csv" : "", dir, dt);
             if (skipped) printf("; %d skipped (above)", skipped);
             printf("\n");

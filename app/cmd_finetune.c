@@ -55,15 +55,17 @@ static int print_result(const benchmark *b, const bench_eval_result *r, int tty)
     if (!strcmp(benchmark_name(b), "shapes")) {
         shapes_zeroshot_result sr;
         if (shapes_zeroshot_breakdown(b, r, &sr) != 0) return -1;
-        printf("%s: %d images, %d classes\n", split, r->n, benchmark_num_classes(b));
+        printf("%s: %d image%s, %d classes\n", split, r->n, segp_s(r->n),
+               benchmark_num_classes(b));
         cli_print_shapes_result(&sr);
         return 0;
     }
-    printf("benchmark %s, %s: %d images, %d classes, order %s, %d tasks (%s)\n",
-           benchmark_name(b), split, r->n, benchmark_num_classes(b), benchmark_order_desc(b),
-           r->num_tasks, benchmark_tasks_desc(b));
+    printf("benchmark %s, %s: %d image%s, %d classes, order %s, %d task%s (%s)\n",
+           benchmark_name(b), split, r->n, segp_s(r->n), benchmark_num_classes(b),
+           benchmark_order_desc(b), r->num_tasks, segp_s(r->num_tasks), benchmark_tasks_desc(b));
     for (int t = 0; t < r->num_tasks; t++)
-        printf("  task %2d  %6.2f%%   (%d images)\n", t + 1, r->per_task[t], r->n_task[t]);
+        printf("  task %2d  %6.2f%%   (%d image%s)\n", t + 1, r->per_task[t], r->n_task[t],
+               segp_s(r->n_task[t]));
     printf("  overall  %6.2f%%\n", r->overall);
     return 0;
 }
@@ -122,9 +124,10 @@ int cmd_finetune(int argc, char **argv) {
         int tty = isatty(fileno(stderr));
         char cpu[256];
         segp_cpu_name(cpu, sizeof cpu);
-        printf("%s: %zu trainable LoRA-B numbers (rank %d); segp build %s, CPU %s, %d threads\n",
-               model, clip_lora_trainable(lora), c.train.rank, segp_build_id(), cpu,
-               omp_get_max_threads());
+        int threads = omp_get_max_threads();
+        printf("%s: %zu trainable LoRA-B numbers (rank %d); segp build %s, CPU %s, %d thread%s\n",
+               model, clip_lora_trainable(lora), c.train.rank, segp_build_id(), cpu, threads,
+               segp_s(threads));
         bench_eval_result res = {0};
         double t0 = segp_now();
         if (joint_finetune(m, lora, tok, bench, &c, on_event, &tty, &res) == 0 &&

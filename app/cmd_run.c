@@ -76,8 +76,9 @@ static void print_table(FILE *o, const cl_run_result *r) {
                    "predictions drift most near the old-new interface)\n", bsum / bn, bn,
                 bn == 1 ? "" : "s");
     if (r->num_heldout > 0 && !isnan(r->heldout_pre) && !isnan(r->heldout[n - 1]))
-        fprintf(o, "  held-out zero-shot (%d classes): pretrained %.2f -> after task %d %.2f "
-               "(%+.2f points, %.1f%% retained)\n", r->num_heldout, r->heldout_pre, n,
+        fprintf(o, "  held-out zero-shot (%d class%s): pretrained %.2f -> after task %d %.2f "
+               "(%+.2f points, %.1f%% retained)\n", r->num_heldout,
+                r->num_heldout == 1 ? "" : "es", r->heldout_pre, n,
                r->heldout[n - 1], cl_retention_delta(r->heldout_pre, r->heldout[n - 1]),
                cl_retention_ratio(r->heldout_pre, r->heldout[n - 1]));
     fprintf(o, "  wall time of the tasks: %s (training and evaluation, measured)\n", w);
@@ -359,8 +360,9 @@ int cmd_eval(int argc, char **argv) {
     if (rc == 0 && !differ)
         printf("re-evaluation: every entry equals the saved counts (tasks/NN/eval.json)\n");
     else if (rc == 0)
-        printf("re-evaluation: %d entries differ from the saved counts (tasks/NN/eval.json): "
-               "another build, thread count, OpenBLAS kernel set or model?\n", differ);
+        printf("re-evaluation: %d %s from the saved counts (tasks/NN/eval.json): "
+               "another build, thread count, OpenBLAS kernel set or model?\n", differ,
+               differ == 1 ? "entry differs" : "entries differ");
     cl_runner_free(r);
     return rc == 1 ? 130 : 0;
 }

@@ -115,23 +115,27 @@ static int eval_benchmark(clip_model *m, const clip_lora *lora, clip_tokenizer *
     shapes_zeroshot_result sr;
     if (shapes) rc = shapes_zeroshot_breakdown(b, &r, &sr);
     if (rc == 0 && legacy) {
-        printf("shapes benchmark, test split: %d images, 100 classes, prompt \"%s\"\n", r.n, tmpl);
+        printf("shapes benchmark, test split: %d image%s, 100 classes, prompt \"%s\"\n", r.n,
+               segp_s(r.n), tmpl);
         cli_print_shapes_result(&sr);
     } else if (rc == 0) {
-        printf("benchmark %s, test split: %d images, %d classes, order %s, %d tasks (%s), "
-               "prompt \"%s\"\n", benchmark_name(b), r.n, benchmark_num_classes(b),
-               benchmark_order_desc(b), r.num_tasks, benchmark_tasks_desc(b), tmpl);
+        printf("benchmark %s, test split: %d image%s, %d classes, order %s, %d task%s (%s), "
+               "prompt \"%s\"\n", benchmark_name(b), r.n, segp_s(r.n), benchmark_num_classes(b),
+               benchmark_order_desc(b), r.num_tasks, segp_s(r.num_tasks), benchmark_tasks_desc(b),
+               tmpl);
         for (int t = 0; t < r.num_tasks; t++) /* a task without test images has no accuracy */
             if (r.n_task[t] > 0)
-                printf("  task %2d  %6.2f%%   (%d images)\n", t + 1, r.per_task[t], r.n_task[t]);
+                printf("  task %2d  %6.2f%%   (%d image%s)\n", t + 1, r.per_task[t], r.n_task[t],
+                       segp_s(r.n_task[t]));
             else
                 printf("  task %2d       -    (0 images)\n", t + 1);
         printf("  overall  %6.2f%%\n", r.overall);
         if (benchmark_num_heldout(b) > 0) {
             rc = benchmark_eval(m, lora, tok, b, tmpl, BENCH_HELDOUT, NULL, NULL, &h);
             if (rc == 0)
-                printf("  held-out %6.2f%%   (%d images of the %d held-out classes, among "
-                       "themselves)\n", h.overall, h.n, benchmark_num_heldout(b));
+                printf("  held-out %6.2f%%   (%d image%s of the %d held-out class%s, among "
+                       "themselves)\n", h.overall, h.n, segp_s(h.n), benchmark_num_heldout(b),
+                       benchmark_num_heldout(b) == 1 ? "" : "es");
         }
         if (rc == 0 && shapes) {
             printf("  standard renditions %.2f%%, hard renditions %.2f%%\n", sr.standard, sr.hard);

@@ -109,9 +109,10 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         char cpu[256];
         segp_cpu_name(cpu, sizeof cpu);
-        printf("segp %s (build %s)\nCPU %s\nOpenBLAS kernels '%s' (%s), %d threads\n",
+        int threads = blas_num_threads();
+        printf("segp %s (build %s)\nCPU %s\nOpenBLAS kernels '%s' (%s), %d thread%s\n",
                SEGP_VERSION, segp_build_id(), cpu, blas_corename(), blas_selection_note(),
-               blas_num_threads());
+               threads, segp_s(threads));
         return 0;
     }
     for (int i = 0; i < N_COMMANDS; i++)

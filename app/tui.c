@@ -425,10 +425,12 @@ static void note_new_run(tui *t) {
     }
     char took[32];
     cli_fmt_time(total, took, sizeof took);
-    if (!walls) snprintf(t->new_note, sizeof t->new_note, "  (%d tasks)", r->num_tasks);
+    if (!walls)
+        snprintf(t->new_note, sizeof t->new_note, "  (%d task%s)", r->num_tasks,
+                 segp_s(r->num_tasks));
     else
-        snprintf(t->new_note, sizeof t->new_note, "  (%d tasks; the shipped run took %s)",
-                 r->num_tasks, took);
+        snprintf(t->new_note, sizeof t->new_note, "  (%d task%s; the shipped run took %s)",
+                 r->num_tasks, segp_s(r->num_tasks), took);
 }
 
 static void new_run(tui *t) {

@@ -537,8 +537,8 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     col_stats(td->loss_vis, n, k, vm, v10, v90);
 
     char sup[256];
-    snprintf(sup, sizeof sup, "DPGD anchor objectives, task %d (%d anchors, %d steps)",
-             c->task + 1, n, td->k_adv);
+    snprintf(sup, sizeof sup, "DPGD anchor objectives, task %d (%d anchor%s, %d step%s)",
+             c->task + 1, n, segp_s(n), td->k_adv, segp_s(td->k_adv));
     fig_font_fit(cr, sup, FIG_FS_TITLE, 1, w - 8); /* a one-column figure cut it at both ends */
     cairo_set_source_rgb(cr, 0, 0, 0);
     fig_text(cr, w / 2, 4, 0.5, 0, 0, sup);

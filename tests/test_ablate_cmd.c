@@ -194,6 +194,10 @@ TEST(ablate_bad_arguments_named) {
     bad_args(args, 2, "--cell 21 is out of range: this ablation has 21 cells, 0-20");
     snprintf(args, sizeof args, "ablate %s --cell -1 --seeds 2 --variants zeroshot,finetune", cfg);
     bad_args(args, 2, "4 cells, 0-3");
+    /* one of each: "1 cells, 0-0 (1 variants x 1 seeds" */
+    snprintf(args, sizeof args, "ablate %s --cell 1 --seeds 1 --variants zeroshot", cfg);
+    bad_args(args, 2, "--cell 1 is out of range: this ablation has 1 cell, 0-0 (1 variant x 1 "
+             "seed; --list prints them)");
     snprintf(args, sizeof args, "ablate %s --cell x", cfg);
     bad_args(args, 2, "--cell 'x'");
     snprintf(args, sizeof args, "ablate %s --seeds 0", cfg);

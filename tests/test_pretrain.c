@@ -231,7 +231,7 @@ TEST(pretrain_resume_other_threads_noticed) {
     snprintf(args, sizeof args, "pretrain %s --resume --stop-after 5", cfg);
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     char want[800];
-    snprintf(want, sizeof want, "%s/config.json records 1 threads and this process has 2: the "
+    snprintf(want, sizeof want, "%s/config.json records 1 thread and this process has 2: the "
              "steps after the checkpoint may differ from the original in the last bits (set "
              "OMP_NUM_THREADS=1 to match)", dir);
     CHECK_MSG(strstr(out, want), "%s", out);

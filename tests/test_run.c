@@ -585,7 +585,7 @@ TEST(run_resume_edited_config_refused) {
     CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
     setenv("OMP_NUM_THREADS", "1", 1);
     CHECK(dir_has(dir, "DONE") && !strstr(out, "config.json.sha256 is absent"));
-    CHECK_MSG(strstr(out, "config.json records 1 threads and this process has 2: a re-run task "
+    CHECK_MSG(strstr(out, "config.json records 1 thread and this process has 2: a re-run task "
                           "may differ from the original in the last bits (set "
                           "OMP_NUM_THREADS=1 to match)"), "%s", out);
     /* an older segp's run: no record, resumed with a note */
@@ -699,7 +699,7 @@ TEST(run_eval_reproduces_metrics) {
     CHECK(system(cmd) == 0);
     snprintf(args, sizeof args, "eval %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
-    CHECK_MSG(strstr(out, "1 entries differ from the saved counts") != NULL, "%s", out);
+    CHECK_MSG(strstr(out, "re-evaluation: 1 entry differs from the saved counts") != NULL, "%s", out);
     /* an unreadable checkpoint: the file, what it means, what to do; nothing is written */
     snprintf(cmd, sizeof cmd, "printf garbage > '%s/tasks/02/lora.safetensors'", dir);
     CHECK(system(cmd) == 0);

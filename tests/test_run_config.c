@@ -257,7 +257,8 @@ TEST(run_missing_image_file_refused) {
     write_synth_png(tpath("nofile/%s", "img/6.png"), 6, 8, 8);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "img/7.png: not a PNG or JPEG image (unrecognised file signature) (a "
-                     "test image of class 3, \"3\"); 1 of the 8") != NULL, "%s", out);
+                     "test image of class 3, \"3\"); 1 of the 8 test images checked is not a "
+                     "readable PNG or JPEG file (expected every file") != NULL, "%s", out);
     CHECK_MSG(!dir_has(dir, ""), "a run directory was created: %s", out);
     /* the file there: the run goes through */
     write_synth_png(tpath("nofile/%s", "img/7.png"), 7, 8, 8);

@@ -96,7 +96,7 @@ TEST(run_resume_other_build_noticed) {
     snprintf(args, sizeof args, "info %s", dir);
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 0);
     snprintf(line, sizeof line, "machine    %s; ", host);
-    CHECK_MSG(strstr(out, line) && strstr(out, "; 1 threads; OpenBLAS kernels ") &&
+    CHECK_MSG(strstr(out, line) && strstr(out, "; 1 thread; OpenBLAS kernels ") &&
                   strstr(out, "; OpenBLAS 0.") && strstr(out, os) &&
                   strstr(out, segp_compiler()), "%s", out);
     test_all_threads();

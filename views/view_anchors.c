@@ -78,12 +78,13 @@ static void draw_info_wide(tcanvas *c, trect r, const wb_state *s, const int *id
     x += canvas_text(c, x, r.y, r.w, "source ", fg, COL_DEFAULT, 0);
     x += canvas_text(c, x, r.y, r.x + r.w - x, td->anchor_source, acc, COL_DEFAULT, ATTR_BOLD);
     if (k != td->n_anchors)
-        snprintf(part, sizeof part, "%d anchors of %d (filter) for %d old classes", k,
-                 td->n_anchors, td->n_old);
+        snprintf(part, sizeof part, "%d anchor%s of %d (filter) for %d old class%s", k,
+                 segp_s(k), td->n_anchors, td->n_old, td->n_old == 1 ? "" : "es");
     else
-        snprintf(part, sizeof part, "%d anchors for %d old classes", k, td->n_old);
+        snprintf(part, sizeof part, "%d anchor%s for %d old class%s", k, segp_s(k), td->n_old,
+                 td->n_old == 1 ? "" : "es");
     if (!put_part(c, r, r.y, &x, part, k != td->n_anchors ? dim : fg, 0)) return;
-    snprintf(part, sizeof part, "%d PGD steps", td->k_adv);
+    snprintf(part, sizeof part, "%d PGD step%s", td->k_adv, segp_s(td->k_adv));
     if (!put_part(c, r, r.y, &x, part, fg, 0)) return;
     if (k) { /* the range, else its mean alone */
         snprintf(part, sizeof part, "%s %.4f..%.4f (mean %.4f)", linf_name(c), lmin, lmax,
@@ -109,9 +110,9 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s, const int *idx, in
     char part[160];
     if (r.w < 70) { /* narrow: the source, the count, the steps */
         put_part(c, r, r.y, &x, td->anchor_source, acc, ATTR_BOLD);
-        snprintf(part, sizeof part, "%d anchors", k);
+        snprintf(part, sizeof part, "%d anchor%s", k, segp_s(k));
         if (put_part(c, r, r.y, &x, part, fg, 0)) {
-            snprintf(part, sizeof part, "%d steps", td->k_adv);
+            snprintf(part, sizeof part, "%d step%s", td->k_adv, segp_s(td->k_adv));
             put_part(c, r, r.y, &x, part, fg, 0);
         }
     } else {

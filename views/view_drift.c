@@ -108,11 +108,11 @@ static void draw_info(tcanvas *c, trect r, const wb_state *s) {
          * ended the line at 80 columns) */
         char line[256];
         snprintf(line, sizeof line, "mean drift %s: old-class images %s, new-task images %s  "
-                 "(%d images)", vk_num(d, sizeof d, mean), vk_num(e, sizeof e, old),
-                 vk_num(f, sizeof f, nw), s->td->n_drift);
+                 "(%d image%s)", vk_num(d, sizeof d, mean), vk_num(e, sizeof e, old),
+                 vk_num(f, sizeof f, nw), s->td->n_drift, segp_s(s->td->n_drift));
         if (utf8_cells(line) > r.w)
             snprintf(line, sizeof line, "mean drift %s   old-class images %s   new-task images "
-                     "%s   (%d images)", d, e, f, s->td->n_drift);
+                     "%s   (%d image%s)", d, e, f, s->td->n_drift, segp_s(s->td->n_drift));
         view_fields(c, r.x, r.y + 1, r.w, 1, line, color_dim(c), 0);
     }
 }

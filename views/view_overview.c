@@ -368,7 +368,8 @@ static void run_line(const run_record *r, int w, char *line, size_t n) {
         if (level < 6)
             snprintf(head, sizeof head, "%s on %s%s%s%s: ", r->method, r->benchmark,
                      det[0] ? " (" : "", det, det[0] ? ")" : "");
-        snprintf(line, n, "%s%d classes%s in %d tasks%s", head, learned, of, r->num_tasks,
+        snprintf(line, n, "%s%d class%s%s in %d task%s%s", head, learned,
+                 learned == 1 ? "" : "es", of, r->num_tasks, segp_s(r->num_tasks),
                  !val        ? ""
                  : level < 4 ? "; evaluated on the VALIDATION split"
                  : level < 7 ? "; VALIDATION split"

@@ -67,7 +67,8 @@ double cl_train_memory(const cl_runner *r, const clip_config *mc, clip_lora_para
     if (worst_bytes < 0) return -1;
     char anchors[64] = "";
     if (worst_anchors)
-        snprintf(anchors, sizeof anchors, " + %d anchors of key 'acgd.batch'", worst_anchors);
+        snprintf(anchors, sizeof anchors, " + %d anchor%s of key 'acgd.batch'", worst_anchors,
+                 segp_s(worst_anchors));
     snprintf(what, what_size, "key 'train.batch_size' = %d (task %d: %d of its %d training "
              "images per step%s, with model %s)", c->train.batch_size, worst_t + 1,
              worst->n_img - worst_anchors, worst_n, anchors, c->model);

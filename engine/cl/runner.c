@@ -79,17 +79,18 @@ static int setup_plan(cl_runner *r, int files) {
     int T = benchmark_num_tasks(r->bench);
     if (T < 1) return SEGP_FAIL("key 'benchmark.tasks': \"%s\" gives no task", c->bench.tasks);
     if (c->max_tasks > T)
-        return SEGP_FAIL("key 'run.max_tasks' = %d but the benchmark has %d tasks", c->max_tasks,
-                         T);
+        return SEGP_FAIL("key 'run.max_tasks' = %d but the benchmark has %d task%s", c->max_tasks,
+                         T, segp_s(T));
     r->T = c->max_tasks ? c->max_tasks : T;
     if (!strcmp(c->method, "segp") && c->segp.lambda_gr > 0) {
         int classes = 0;
         const int *lab;
         for (int t = 0; t < r->T; t++) classes += benchmark_task_classes(r->bench, t, &lab);
         if (c->segp.tsgr_k > classes - 1)
-            return SEGP_FAIL("key 'tsgr.k' = %d but the run has %d classes, so a class has at "
-                             "most %d neighbours (expected 1..%d)", c->segp.tsgr_k, classes,
-                             classes - 1, classes - 1);
+            return SEGP_FAIL("key 'tsgr.k' = %d but the run has %d class%s, so a class has at "
+                             "most %d neighbour%s (expected 1..%d)", c->segp.tsgr_k, classes,
+                             classes == 1 ? "" : "es", classes - 1, segp_s(classes - 1),
+                             classes - 1);
     }
     r->order = benchmark_order(r->bench);
     r->pos = segp_malloc((size_t)nc * sizeof(int));
@@ -155,9 +156,9 @@ static int setup_plan(cl_runner *r, int files) {
             int n = benchmark_select(r->bench, BENCH_TRAIN, in_task, &idx);
             free(idx);
             if (n >= 0 && c->segp.k_seed > n)
-                rc = SEGP_FAIL("key 'anchors.per_class' = %d but task %d has %d training images "
+                rc = SEGP_FAIL("key 'anchors.per_class' = %d but task %d has %d training image%s "
                                "to draw the seeds from (expected 1..%d)", c->segp.k_seed, t + 1,
-                               n, n);
+                               n, segp_s(n), n);
         }
         free(in_task);
         if (rc != 0) return -1;
@@ -304,7 +305,8 @@ static int open_events(cl_runner *r) {
     if (cut < 0) return -1;
     r->events = event_sink_open(p, r->params.cb, r->params.user);
     if (!r->events) return -1;
-    if (cut > 0) info(r, -1, "%s: cut a torn last line (%ld bytes) left by a crash", p, cut);
+    if (cut > 0)
+        info(r, -1, "%s: cut a torn last line (%ld byte%s) left by a crash", p, cut, segp_s(cut));
     return 0;
 }
 
@@ -561,7 +563,9 @@ int cl_runner_run(cl_runner *r) {
     rundir_clean_tmp(r->dir, r->T);
     segp_event ev = {.kind = EV_RUN_START, .task = -1, .text = r->dir};
     if (cl_emit(r, &ev) == EVENT_ABORT) return 1;
-    if (start > 0 && start < r->T)
+    if (start == 1 && start < r->T)
+        info(r, -1, "resuming: task 1 is done (tasks/01/DONE); task 2 starts from its beginning");
+    else if (start > 1 && start < r->T)
         info(r, -1, "resuming: tasks 1-%d are done (tasks/%02d/DONE); task %d starts from its "
              "beginning", start, start, start + 1);
     for (int u = 0; u < start; u++) {

@@ -28,6 +28,9 @@ const char *segp_compiler(void);
  * with any path (spaces, quotes). */
 void segp_shell_quote(const char *s, char *buf, size_t n);
 
+/* "s" unless N is 1, for a count's noun: "%d task%s", n, segp_s(n) ("1 tasks" otherwise). */
+static inline const char *segp_s(long long n) { return n == 1 ? "" : "s"; }
+
 /* V as the shortest decimal (%g style) that reads back (strtof) as the same float, into BUF (N
  * bytes, 16 hold any): 0.05f is "0.05", where %.9g gives "0.0500000007". BUF is returned. */
 const char *segp_float_text(float v, char *buf, size_t n);

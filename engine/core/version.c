@@ -71,8 +71,8 @@ int segp_threads_note(const char *path, int recorded, int have, const char *what
                       size_t n) {
     if (n) out[0] = 0;
     if (recorded <= 0 || recorded == have) return 0;
-    snprintf(out, n, "%s records %d threads and this process has %d: %s may differ from the "
-             "original in the last bits (set OMP_NUM_THREADS=%d to match)", path, recorded, have,
-             what, recorded);
+    snprintf(out, n, "%s records %d thread%s and this process has %d: %s may differ from the "
+             "original in the last bits (set OMP_NUM_THREADS=%d to match)", path, recorded,
+             segp_s(recorded), have, what, recorded);
     return 1;
 }

@@ -195,10 +195,12 @@ int benchmark_check_files(const benchmark *b, bench_split s, const int *items, i
     }
     if (!bad) return 0;
     int y = l->label[first];
-    return SEGP_FAIL("%s (%s image of class %d, \"%s\"); %d of the %d %s images checked are not "
-                     "readable PNG or JPEG files (expected every file the lists name)", first_err,
+    return SEGP_FAIL("%s (%s image of class %d, \"%s\"); %d of the %d %s image%s checked %s "
+                     "(expected every file the lists name)", first_err,
                      from_train ? "a training" : "a test", y, b->names[y], bad, n,
-                     from_train ? "training" : "test");
+                     from_train ? "training" : "test", segp_s(n),
+                     bad == 1 ? "is not a readable PNG or JPEG file"
+                              : "are not readable PNG or JPEG files");
 }
 
 int benchmark_image_native(const benchmark *b, bench_split s, int i, image_rgb *out) {

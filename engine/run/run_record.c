@@ -43,7 +43,8 @@ static char *machine_line(const cJSON *res) {
         char part[600];
         if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 1e6 &&
             !strcmp(keys[k], "threads"))
-            snprintf(part, sizeof part, "%d threads", (int)v->valuedouble);
+            snprintf(part, sizeof part, "%d thread%s", (int)v->valuedouble,
+                     segp_s((int)v->valuedouble));
         else if (cJSON_IsString(v) && v->valuestring[0] && !strcmp(keys[k], "blas"))
             snprintf(part, sizeof part, "OpenBLAS kernels %.80s", v->valuestring);
         else if (cJSON_IsString(v) && v->valuestring[0])

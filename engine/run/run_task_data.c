@@ -281,8 +281,8 @@ typedef int (*part_loader)(const run_record *, run_task_data *, st_ctx *);
 static int load_task(const run_record *r, int t, const run_task_files *mem, run_task_data *out) {
     memset(out, 0, sizeof *out);
     if (t < 0 || t >= r->num_tasks)
-        return SEGP_FAIL("%s: task %d is out of range (the run has %d tasks)", r->dir, t + 1,
-                         r->num_tasks);
+        return SEGP_FAIL("%s: task %d is out of range (the run has %d task%s)", r->dir, t + 1,
+                         r->num_tasks, segp_s(r->num_tasks));
     if (!mem && !rundir_task_done(r->dir, t))
         return SEGP_FAIL("%s: task %d is not finished (no tasks/%02d/DONE)", r->dir, t + 1, t + 1);
     run_task_data *d = out;
