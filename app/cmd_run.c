@@ -20,8 +20,13 @@
 
 static void print_table(FILE *o, const cl_run_result *r) {
     int T = r->num_tasks, n = r->tasks_done;
-    fprintf(o, "\n%s: method %s on %s (order: %s), %d/%d tasks, %zu trainable LoRA-B numbers\n",
-           r->dir, r->method, r->benchmark, r->order, n, T, r->trainable);
+    /* a method that never trains (zeroshot) has LoRA-B numbers, but none of them trained */
+    const cl_method *m = cl_method_find(r->method);
+    int trains = !m || m->trains;
+    char what[96] = "no training: the pretrained model as it is";
+    if (trains) snprintf(what, sizeof what, "%zu trainable LoRA-B numbers", r->trainable);
+    fprintf(o, "\n%s: method %s on %s (order: %s), %d/%d tasks, %s\n", r->dir, r->method,
+            r->benchmark, r->order, n, T, what);
     if (n == 0) return;
     int val = strcmp(r->eval_split, "test") != 0;
     if (val)
@@ -81,7 +86,8 @@ static void print_table(FILE *o, const cl_run_result *r) {
                 r->num_heldout == 1 ? "" : "es", r->heldout_pre, n,
                r->heldout[n - 1], cl_retention_delta(r->heldout_pre, r->heldout[n - 1]),
                cl_retention_ratio(r->heldout_pre, r->heldout[n - 1]));
-    fprintf(o, "  wall time of the tasks: %s (training and evaluation, measured)\n", w);
+    fprintf(o, "  wall time of the tasks: %s (%s, measured)\n", w,
+            trains ? "training and evaluation" : "evaluation");
 }
 
 

@@ -125,6 +125,13 @@ TEST(run_tiny_zeroshot_consistent) {
     CHECK(R[1][0] <= R[0][0] && R[2][0] <= R[1][0]);
     free(csv);
     CHECK(strstr(out, "Forgetting") && strstr(out, "held-out zero-shot"));
+    /* the table's head said "200704 trainable LoRA-B numbers" of a method that trains none */
+    char want[700];
+    snprintf(want, sizeof want, "%s: method zeroshot on shapes (order: latin), 3/3 tasks, no "
+             "training: the pretrained model as it is\n", dir);
+    CHECK_MSG(strstr(out, want) && !strstr(out, "trainable"), "'%s' not in: %s", want, out);
+    CHECK_MSG(strstr(out, "  wall time of the tasks: ") &&
+                  strstr(out, " (evaluation, measured)\n"), "%s", out);
     test_all_threads();
 }
 
@@ -691,6 +698,10 @@ TEST(run_eval_reproduces_metrics) {
     snprintf(want, sizeof want, "Last %.2f", v);
     CHECK_MSG(strstr(out, want) != NULL, "'%s' not in: %s", want, out);
     CHECK(strstr(out, "every entry equals the saved counts") != NULL);
+    /* a method that trains: its count of trainable numbers, and the time trained too */
+    CHECK_MSG(strstr(out, ": method finetune on shapes (order: latin), 3/3 tasks, 200704 "
+                          "trainable LoRA-B numbers\n") &&
+                  strstr(out, " (training and evaluation, measured)\n"), "%s", out);
     /* a saved count that the checkpoint does not reproduce is reported */
     char dir[512], cmd[2400];
     snprintf(dir, sizeof dir, "%s/tampered", test_tmpdir());
