@@ -68,9 +68,10 @@ EXPORT_OBJ := $(EXPORT_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ     := $(VIEWS_OBJ) $(EXPORT_OBJ)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # app code the tests call directly (segp ablate's variants, classification and table; the
-# workbench's status-bar message for exported files, the order of its list of runs)
+# workbench's status-bar message for exported files, the order of its list of runs, a path
+# fitted to its status bar)
 TEST_APP_OBJ := $(BUILD)/app/ablate.o $(BUILD)/app/ablate_table.o $(BUILD)/app/tui_export_msg.o \
-                $(BUILD)/app/run_list_columns.o
+                $(BUILD)/app/run_list_columns.o $(BUILD)/app/tui_path.o
 
 SEGP_BIN   ?= segp
 TEST_BIN   := $(BUILD)/run_tests

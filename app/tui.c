@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -306,8 +307,11 @@ static void announce_opened(tui *t) {
         say(t, "this run was interrupted after task %d of %d: r resumes it, n/space then "
                "step", t->rec.tasks_done, t->rec.num_tasks);
     } else if (t->opt.new_config) {
+        char cwd[4096], path[1000];
+        tui_fit_path(t->opt.new_config, getcwd(cwd, sizeof cwd), 40,
+                     t->canvas && t->canvas->cs == CHARSET_ASCII, path, sizeof path);
         say(t, "the shipped finished run, read-only. N starts a new run of %s; ? lists "
-               "every key", t->opt.new_config);
+               "every key", path);
     } else if (t->list_dir[0]) {
         say(t, "%s, finished: Backspace returns to the list of runs", tui_base_name(t->dir));
     }

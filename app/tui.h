@@ -118,6 +118,11 @@ void tui_draw_help(tcanvas *c, const view *v, int *scroll);
  * name never cut. ASCII: "..." for the ellipsis. */
 void tui_export_message(char *out, size_t n, int width, int ascii, const char *dir,
                         const char *figure, const char *written, const char *note);
+/* PATH shown in at most ROOM cells (tui_path.c), into OUT: relative when under CWD (may be
+ * NULL), then with an ellipsis for its middle parts ("/home/…/sample_runs/default.json", else
+ * "…/sample_runs/default.json"), the file's name cut only when it alone is longer. ASCII: "..."
+ * for the ellipsis. */
+void tui_fit_path(const char *path, const char *cwd, int room, int ascii, char *out, size_t n);
 /* The help screen of the list of runs (segp tui FOLDER): its own keys, and SORTED, how the
  * list is sorted now ("Last, largest first"). */
 void tui_draw_list_help(tcanvas *c, int *scroll, const char *sorted);

@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/common.h"
 #include "tui.h"
@@ -151,9 +152,15 @@ static void draw_status(tui *t) {
     if (t->confirm == 'q')
         snprintf(s, sizeof s, " Stop training and quit? The current task restarts on resume; "
                               "finished tasks are saved. y/n");
-    else if (t->confirm == 'N') /* y/n before the note: a narrow line cuts the note only */
-        snprintf(s, sizeof s, " Start a new run of %.900s into runs/? y/n%s", t->opt.new_config,
-                 t->new_note);
+    else if (t->confirm == 'N') { /* y/n before the note: a narrow line cuts the note only */
+        /* the config's path in what the question's words leave (a long absolute one cut off
+         * "into runs/? y/n" at 100 columns) */
+        char cwd[4096], path[1000];
+        const char *q0 = " Start a new run of ", *q1 = " into runs/? y/n";
+        tui_fit_path(t->opt.new_config, getcwd(cwd, sizeof cwd), room - utf8_cells(q0) -
+                     utf8_cells(q1), c->cs == CHARSET_ASCII, path, sizeof path);
+        snprintf(s, sizeof s, "%s%s%s%s", q0, path, q1, t->new_note);
+    }
     else if (t->msg[0])
         snprintf(s, sizeof s, " %s", t->msg);
     else

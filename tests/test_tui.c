@@ -403,6 +403,39 @@ TEST(tui_new_run_prompt_says_the_shipped_runs_time) {
     stop();
 }
 
+/* N's question with the config at a long absolute path (segp beside its files, run from
+ * elsewhere): the path gave up its middle parts, so "into runs/? y/n" stays on the line at 100
+ * and at 80 columns (it was cut off at 100). */
+TEST(tui_new_run_prompt_fits_a_long_config_path) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    char deep[1000], cmd[16000], cwd[PATH_MAX];
+    snprintf(deep, sizeof deep, "%s", tpath("a-folder-with-a-long-name-for-the-question/and-one-"
+                                            "more-level", ""));
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp '%s' '%s/segp' && "
+             "ln -s '%s/sample_runs' '%s/sample_runs'", deep, deep, segp_abs(), deep, cwd, deep);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    /* from elsewhere than the source tree: segp finds its files beside itself, absolute */
+    snprintf(cmd, sizeof cmd, "sh -c \"cd / && exec '%s/segp' tui\"", deep);
+    if (!start("longpath", cmd)) return;
+    CHECK(wait_for("Run overview", "N: new run", NULL));
+    tmux("resize-window -t w -x 100 -y 34");
+    keys("N");
+    CHECK(wait_for("\xe2\x80\xa6/and-one-more-level/sample_runs/default.json into runs/? y/n",
+                   NULL));
+    keys("n");
+    CHECK(wait_for("cancelled", NULL));
+    tmux("resize-window -t w -x 80 -y 30");
+    keys("N");
+    CHECK(wait_for("\xe2\x80\xa6/sample_runs/default.json into runs/? y/n", NULL));
+    CHECK(!strstr(last, "a-folder-with-a-long-name"));
+    keys("n");
+    CHECK(wait_for("cancelled", NULL));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
 /* A run another process writes (segp run or resume elsewhere; here a child holding its writer
  * lock while the test appends its events): the workbench says so, follows the events as they
  * come (a line still being written waits for its newline), refuses r while the other process

@@ -37,6 +37,41 @@ TEST(tui_export_message_keeps_names_whole) {
     CHECK_MSG_IS("exported to out: a.csv");
 }
 
+/* N's question names the config in what its words leave: relative under the current directory,
+ * else its middle parts elided, whole parts kept (a long absolute path pushed "into runs/? y/n"
+ * off a 100-column line) */
+TEST(tui_fit_path_keeps_the_name) {
+    char m[1024];
+    const char *p = "/home/ann/src/segp/sample_runs/default.json";
+    tui_fit_path(p, "/home/ann/src/segp", 80, 0, m, sizeof m);
+    CHECK_MSG_IS("sample_runs/default.json");
+    tui_fit_path(p, "/home/ann/src/segp", 10, 0, m, sizeof m);
+    CHECK_MSG_IS("…ault.json");
+    tui_fit_path(p, "/elsewhere", 80, 0, m, sizeof m);
+    CHECK_MSG_IS("/home/ann/src/segp/sample_runs/default.json");
+    tui_fit_path(p, NULL, 43, 0, m, sizeof m);
+    CHECK_MSG_IS("/home/ann/src/segp/sample_runs/default.json");
+    tui_fit_path(p, NULL, 42, 0, m, sizeof m);
+    CHECK_MSG_IS("/home/…/src/segp/sample_runs/default.json");
+    tui_fit_path(p, NULL, 40, 0, m, sizeof m);
+    CHECK_MSG_IS("/home/…/segp/sample_runs/default.json");
+    tui_fit_path(p, NULL, 32, 0, m, sizeof m);
+    CHECK_MSG_IS("/home/…/sample_runs/default.json");
+    tui_fit_path(p, NULL, 31, 0, m, sizeof m);
+    CHECK_MSG_IS("/home/…/default.json");
+    tui_fit_path(p, NULL, 30, 1, m, sizeof m);
+    CHECK_MSG_IS("/home/.../default.json");
+    tui_fit_path(p, NULL, 15, 0, m, sizeof m);
+    CHECK_MSG_IS("…/default.json");
+    /* the current directory's prefix only at a part's boundary; "/" is no prefix to strip */
+    tui_fit_path("/home/annex/a.json", "/home/ann", 80, 0, m, sizeof m);
+    CHECK_MSG_IS("/home/annex/a.json");
+    tui_fit_path("/a.json", "/", 80, 0, m, sizeof m);
+    CHECK_MSG_IS("/a.json");
+    tui_fit_path("", NULL, 5, 0, m, sizeof m);
+    CHECK_MSG_IS("");
+}
+
 TEST(tui_refuses_bad_input_plainly) {
     char out[4096];
     /* not a run directory and not a config: a message naming the file, before any screen */
