@@ -5,7 +5,7 @@
  * pauses after each task, steps on `n`, stops on `q` at a boundary and resumes on `r`.
  * The list of runs (segp tui FOLDER) is sorted and clicked. Screens are polled with a deadline
  * (a failure, never a timing assertion). Skipped with the reason when tmux is missing (CI
- * installs it). What needs no screen: test_tui_messages.c. */
+ * installs it). What needs no screen: test_tui_messages.c; the driving: tui_drive.c. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,148 +16,7 @@
 #include "core/common.h"
 #include "run/run_record.h"
 #include "test.h"
-
-#define DEADLINE_S 300.0 /* generous: the sanitizer build on a busy machine */
-
-static char sock[600];
-static char last[65536];
-
-static int have_tmux(void) { return system("command -v tmux >/dev/null 2>&1") == 0; }
-
-static int tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int tmux(const char *fmt, ...) {
-    char args[4096], cmd[5000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    /* a UTF-8 locale for the server and the client, whatever the test's own */
-    snprintf(cmd, sizeof cmd, "LC_ALL=C.UTF-8 tmux -u -S '%s' %s >/dev/null 2>&1", sock, args);
-    return system(cmd);
-}
-
-/* The pane's text (or a tmux format with -p display) into LAST. */
-static const char *pane(const char *what) {
-    char cmd[1000];
-    snprintf(cmd, sizeof cmd, "LC_ALL=C.UTF-8 tmux -u -S '%s' %s 2>/dev/null", sock, what);
-    FILE *p = popen(cmd, "r");
-    last[0] = 0;
-    if (!p) return last;
-    size_t n = fread(last, 1, sizeof last - 1, p);
-    last[n] = 0;
-    pclose(p);
-    return last;
-}
-static const char *capture(void) { return pane("capture-pane -p -t w"); }
-
-static void nap(void) {
-    struct timespec ts = {0, 50 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-}
-
-/* Polls the pane until it shows every string given (NULL-terminated); 0 (and the screen
- * printed) when the deadline passes. */
-static int wait_for(const char *first, ...) {
-    double t0 = segp_now();
-    while (1) {
-        capture();
-        int ok = 1;
-        va_list ap;
-        va_start(ap, first);
-        for (const char *s = first; s; s = va_arg(ap, const char *))
-            if (!strstr(last, s)) ok = 0;
-        va_end(ap);
-        if (ok) return 1;
-        if (segp_now() - t0 > DEADLINE_S) break;
-        nap();
-    }
-    printf("    waited for '%s' ...; the screen:\n%s\n", first, last);
-    return 0;
-}
-
-/* Polls the pane until it no longer shows S (a closed overlay); 0 when the deadline passes. */
-static int wait_gone(const char *s) {
-    double t0 = segp_now();
-    while (strstr(capture(), s)) {
-        if (segp_now() - t0 > DEADLINE_S) {
-            printf("    waited for '%s' to go; the screen:\n%s\n", s, last);
-            return 0;
-        }
-        nap();
-    }
-    return 1;
-}
-
-/* The title row (second line) of the screen, lower-cased. */
-static void title_row(char *out, size_t n) {
-    capture();
-    const char *nl = strchr(last, '\n');
-    const char *s = nl ? nl + 1 : last, *e = strchr(s, '\n');
-    size_t len = e ? (size_t)(e - s) : strlen(s);
-    if (len >= n) len = n - 1;
-    for (size_t i = 0; i < len; i++) out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-    out[len] = 0;
-}
-
-static const char *segp_abs(void) {
-    static char path[PATH_MAX];
-    const char *b = test_segp_bin();
-    if (!realpath(b, path)) snprintf(path, sizeof path, "%s", b);
-    return path;
-}
-
-/* A fresh tmux server with one 120x40 window running COMMAND (then the exit status). */
-static int start(const char *name, const char *command) {
-    snprintf(sock, sizeof sock, "%s", tpath("tmux-%s.sock", name));
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd)) return 0;
-    char shell[3000];
-    snprintf(shell, sizeof shell,
-             "env LC_ALL=C.UTF-8 TERM=tmux-256color %s; echo EXITED $?; exec sleep 3600", command);
-    /* tmux quotes: the command goes as one argument */
-    char quoted[6000];
-    size_t k = 0;
-    quoted[k++] = '\'';
-    for (const char *p = shell; *p && k < sizeof quoted - 6; p++) {
-        if (*p == '\'') {
-            memcpy(quoted + k, "'\\''", 4);
-            k += 4;
-        } else {
-            quoted[k++] = *p;
-        }
-    }
-    quoted[k++] = '\'';
-    quoted[k] = 0;
-    int rc = tmux("-f /dev/null new-session -d -s w -x 120 -y 40 -c '%s' %s", cwd, quoted);
-    if (rc != 0) printf("    tmux new-session failed (%d)\n", rc);
-    return rc == 0;
-}
-
-static void stop(void) { tmux("kill-server"); }
-
-static void keys(const char *k) { tmux("send-keys -t w %s", k); }
-/* Text typed as is (no key names) */
-static void type(const char *text) { tmux("send-keys -t w -l '%s'", text); }
-
-/* A left click at cell X, Y (0-based), as the terminal reports it (X10: ESC [ M, the button
- * and the 1-based cell + 32 as bytes; a press, then the release). */
-static void click(int x, int y) {
-    for (int b = 0; b < 2; b++) {
-        char seq[16] = "\033[M", q[64];
-        size_t k = strlen(seq);
-        seq[k++] = (char)(b ? 32 + 3 : 32);
-        seq[k++] = (char)(33 + x);
-        seq[k++] = (char)(33 + y);
-        seq[k] = 0;
-        size_t j = 0; /* single quotes for the shell */
-        for (const char *p = seq; *p && j + 5 < sizeof q; p++) {
-            if (*p == '\'') memcpy(q + j, "'\\''", 4), j += 4;
-            else q[j++] = *p;
-        }
-        q[j] = 0;
-        tmux("send-keys -t w -l '%s'", q);
-    }
-}
+#include "tui_drive.h"
 
 TEST(tui_shipped_run_views_export_resize_quit) {
     TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
@@ -190,7 +49,7 @@ TEST(tui_shipped_run_views_export_resize_quit) {
         do {
             nap();
             title_row(row, sizeof row);
-        } while (!strstr(row, names[i]) && segp_now() - t0 < DEADLINE_S);
+        } while (!strstr(row, names[i]) && segp_now() - t0 < TUI_DEADLINE_S);
         CHECK_MSG(strstr(row, names[i]), "view %d: title row '%s'", i + 3, row);
     }
     keys("Tab"); /* projection -> overview */
@@ -228,7 +87,7 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     type(":task 3x");
     keys("Enter");
     CHECK(wait_for("task: '3x' is not a number in 1..10 (the finished tasks)", NULL));
-    CHECK(!strstr(last, "viewing task 3/10"));
+    CHECK(!strstr(screen_last, "viewing task 3/10"));
     type(":task 11");
     keys("Enter");
     CHECK(wait_for("task: '11' is not a number in 1..10", NULL));
@@ -308,7 +167,7 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
     pane("display -p -t w '#{alternate_on} #{cursor_flag} #{mouse_any_flag}'");
-    CHECK_MSG(!strncmp(last, "0 1 0", 5), "terminal after quit: '%s'", last);
+    CHECK_MSG(!strncmp(screen_last, "0 1 0", 5), "terminal after quit: '%s'", screen_last);
     stop();
 }
 
@@ -319,15 +178,15 @@ static int wait_tab_bar_ends(const char *tail) {
     char row[1024] = "";
     while (1) {
         capture();
-        const char *nl = strchr(last, '\n');
-        size_t len = nl ? (size_t)(nl - last) : strlen(last);
+        const char *nl = strchr(screen_last, '\n');
+        size_t len = nl ? (size_t)(nl - screen_last) : strlen(screen_last);
         if (len >= sizeof row) len = sizeof row - 1;
-        memcpy(row, last, len);
+        memcpy(row, screen_last, len);
         row[len] = 0;
         while (len > 0 && row[len - 1] == ' ') row[--len] = 0;
         size_t tl = strlen(tail);
         if (len >= tl && !strcmp(row + len - tl, tail)) return 1;
-        if (segp_now() - t0 > DEADLINE_S) break;
+        if (segp_now() - t0 > TUI_DEADLINE_S) break;
         nap();
     }
     printf("    tab bar '%s' does not end with '%s'\n", row, tail);
@@ -359,7 +218,7 @@ TEST(tui_tab_bar_shortens_a_long_run_name) {
     tmux("resize-window -t w -x 80 -y 30");
     CHECK(wait_gone(full));
     const char *status = strrchr(capture(), '|');
-    CHECK_MSG(status && !strncmp(status, "| finished, read-only   ", 24), "%s", last);
+    CHECK_MSG(status && !strncmp(status, "| finished, read-only   ", 24), "%s", screen_last);
     /* 72 columns: the tabs but the current one go to their numbers (the last name was cut,
      * "6 projecti") */
     tmux("resize-window -t w -x 72 -y 30");
@@ -395,7 +254,7 @@ TEST(tui_new_run_prompt_says_the_shipped_runs_time) {
     tmux("resize-window -t w -x 100 -y 34");
     keys("N");
     CHECK(wait_for("Start a new run of sample_runs/default.json into runs/", note, NULL));
-    CHECK(!strstr(last, "a few minutes"));
+    CHECK(!strstr(screen_last, "a few minutes"));
     keys("n");
     CHECK(wait_for("cancelled", NULL));
     keys("q");
@@ -517,7 +376,7 @@ TEST(tui_lists_a_folder_of_runs) {
     /* ? describes the list's own keys, not a run's view keys; a key closes it */
     keys("?");
     CHECK(wait_for("Keys of the list of runs", "open the selected run", NULL));
-    CHECK(!strstr(last, "Global keys") && !strstr(last, "Keys of the overview view"));
+    CHECK(!strstr(screen_last, "Global keys") && !strstr(screen_last, "Keys of the overview view"));
     keys("Escape");
     CHECK(wait_gone("Keys of the list of runs"));
     keys("j Enter");
@@ -551,12 +410,12 @@ TEST(tui_list_shows_a_broken_runs_whole_error) {
     snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), folder);
     if (!start("runs-bad", cmd)) return;
     CHECK(wait_for(">a-done", NULL));
-    CHECK(!strstr(last, "cannot be read:"));
+    CHECK(!strstr(screen_last, "cannot be read:"));
     keys("j");
     CHECK(wait_for(">b-damaged", "cannot be read:", NULL));
     /* the rows under the list joined: the whole message, to the command that repairs it */
     char joined[4096] = "";
-    const char *e = strstr(last, "cannot be read:");
+    const char *e = strstr(screen_last, "cannot be read:");
     for (size_t k = strlen(joined); e && *e && k + 1 < sizeof joined; e++) {
         if (e[0] == '\n' && e[1] == '\n') break;
         if (e[0] == '\n' && e[1] == ' ') continue; /* a row's leading space: one separator */
@@ -577,8 +436,8 @@ TEST(tui_list_shows_a_broken_runs_whole_error) {
 
 /* Index of S in the last screen (-1 when absent): rows' order. */
 static long at(const char *s) {
-    const char *p = strstr(last, s);
-    return p ? (long)(p - last) : -1;
+    const char *p = strstr(screen_last, s);
+    return p ? (long)(p - screen_last) : -1;
 }
 
 /* The list of runs could not be sorted: `s` cycles the column (its head marked, the status bar
@@ -775,8 +634,8 @@ TEST(tui_exit_status_after_signal_and_failed_run) {
     CHECK(wait_for("The run could not start", NULL));
     keys("q");
     CHECK(wait_for("EXITED 1", NULL));
-    CHECK_MSG(strstr(last, "segp: error: ") && strstr(last, "not-a-model.safetensors"),
-              "after the screen: %s", last);
+    CHECK_MSG(strstr(screen_last, "segp: error: ") &&
+              strstr(screen_last, "not-a-model.safetensors"), "after the screen: %s", screen_last);
     stop();
 }
 
@@ -806,6 +665,6 @@ TEST(tui_partial_run_names_the_broken_file) {
     keys("q");
     CHECK(wait_for("EXITED 0", NULL));
     pane("display -p -t w '#{alternate_on} #{cursor_flag}'");
-    CHECK_MSG(!strncmp(last, "0 1", 3), "terminal after quit: '%s'", last);
+    CHECK_MSG(!strncmp(screen_last, "0 1", 3), "terminal after quit: '%s'", screen_last);
     stop();
 }
