@@ -165,8 +165,21 @@ static void draw_status(tui *t) {
         snprintf(s, sizeof s, " %s", t->msg);
     else
         status_text(t, s, sizeof s, room);
-    canvas_text(c, 0, y, room, s, color_fg(c), COL_DEFAULT,
-                inv | (t->msg[0] || t->confirm ? ATTR_BOLD : 0));
+    int attr = inv | (t->msg[0] || t->confirm ? ATTR_BOLD : 0);
+    /* a message or the quit question wider than the line takes the rows above it, wrapped at
+     * words: cut, the question lost its "y/n" below 92 columns and messages their ends */
+    int rows = 1;
+    if ((t->msg[0] || t->confirm == 'q') && utf8_cells(s) > room) {
+        rows = view_fields(NULL, 1, 0, room - 1, (c->h - 2) / 2, s + 1, 0, 0);
+        if (rows < 1) rows = 1;
+    }
+    if (rows > 1) {
+        for (int r = y - rows + 1; r < y; r++)
+            for (int x = 0; x < c->w; x++) canvas_put(c, x, r, ' ', color_fg(c), COL_DEFAULT, inv);
+        view_fields(c, 1, y - rows + 1, room - 1, rows, s + 1, color_fg(c), attr);
+    } else {
+        canvas_text(c, 0, y, room, s, color_fg(c), COL_DEFAULT, attr);
+    }
     if (hl) canvas_text(c, c->w - hl, y, hl, help, color_fg(c), COL_DEFAULT, inv | ATTR_BOLD);
 }
 
