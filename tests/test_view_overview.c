@@ -284,3 +284,47 @@ TEST(view_overview_run_line_shortens_keeping_the_counts) {
     v->free(v);
     run_record_free(&r);
 }
+
+/* A phase that has not had a step yet shows no throughput or ETA: they were the previous
+ * phase's ("train step 0/48 | 243 img/s | phase ETA 0:03", the anchors phase's numbers), or,
+ * after a resume, those of the attempt the stopped process left. The run ETA of the task
+ * training counts what a mean task has left when that is more than its phase's ETA: it was the
+ * phase ETA alone, so the last task's run ETA read the anchors' 0:03, then 0:00 at "train". */
+TEST(view_overview_new_phase_shows_no_stale_eta) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    r.run_done = 0;
+    r.tasks_done = 9;
+    double mean = 0;
+    for (int k = 0; k < 9; k++) mean += r.task_wall_s[k] / 9;
+    const char *ev[] = {
+        "{\"event\":\"task_start\",\"time\":1796102190,\"task\":10,\"num_tasks\":10}",
+        "{\"event\":\"phase\",\"time\":1796102200,\"task\":10,\"phase\":\"anchors\","
+        "\"steps\":1500}",
+        "{\"event\":\"step\",\"time\":1796102201,\"task\":10,\"phase\":\"anchors\",\"epoch\":1,"
+        "\"epochs\":1,\"step\":1000,\"steps\":1500,\"images_per_s\":243,\"eta_s\":3}",
+        "{\"event\":\"phase\",\"time\":1796102202,\"task\":10,\"phase\":\"train\",\"steps\":48}"};
+    wb_state s = {.rec = &r, .task = 8};
+    s.live.running = 1;
+    view *v = view_overview_new();
+    for (int k = 0; k < 3; k++) CHECK(run_record_add_event(&r, ev[k]) == 0);
+    char *t = view_render(v, &s, 120, 30, CHARSET_UNICODE, COLORS_256);
+    char want[160];
+    int left = (int)(mean - 11 > 3 ? mean - 11 + 0.5 : 3);
+    snprintf(want, sizeof want, "\ntraining: task 10/10, anchors step 1000/1500 | 243 img/s | "
+             "phase ETA 0:03 | run ETA ~%d:%02d\n", left / 60, left % 60);
+    CHECK(left > 0 && text_has(t, want));
+    free(t);
+    CHECK(run_record_add_event(&r, ev[3]) == 0);
+    t = view_render(v, &s, 120, 30, CHARSET_UNICODE, COLORS_256);
+    left = (int)(mean - 12 + 0.5);
+    snprintf(want, sizeof want, "\ntraining: task 10/10, train step 0/48 | - img/s | phase ETA - "
+             "| run ETA ~%d:%02d\n", left / 60, left % 60);
+    CHECK(left > 0 && text_has(t, want));
+    CHECK(text_lacks(t, "243 img/s"));
+    free(t);
+    v->free(v);
+    r.run_done = 1;
+    run_record_free(&r);
+}

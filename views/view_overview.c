@@ -138,15 +138,25 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
         view_fields(c, a.x, a.y, a.w, a.h, line, fg, ATTR_BOLD);
         return;
     }
-    const run_step *st = last_step(r, r->cur_task);
+    /* the throughput and ETA of this phase's newest step: before its first step, the last
+     * phase's (or an abandoned attempt's) were shown as this one's ("train step 0/48 | 243
+     * img/s | phase ETA 0:00": the anchors phase's) */
+    const run_step *st = r->phase_step > 0 ? last_step(r, r->cur_task) : NULL;
     char eta[32] = "-", ips[32] = "-", run_eta[32] = "-";
     if (st && isfinite(st->eta_s)) fmt_time(st->eta_s, eta, sizeof eta);
     if (st && isfinite(st->images_per_s)) snprintf(ips, sizeof ips, "%.0f", st->images_per_s);
     if (n > 0) {
-        int left = r->num_tasks - r->tasks_done - (r->cur_task >= r->tasks_done ? 1 : 0);
-        double rest =
-            (left > 0 ? left : 0) * total / n + (st && isfinite(st->eta_s) ? st->eta_s : 0);
-        fmt_time(rest, run_eta, sizeof run_eta);
+        int cur = r->cur_task >= r->tasks_done, left = r->num_tasks - r->tasks_done - cur;
+        /* the task training: its phase's ETA, or what a mean task has left when that is more
+         * (the phases after this one; before a phase's first step, the whole rest): with the
+         * phase ETA alone, the run's last task read ~0:00 as a phase began */
+        double mean = total / n, now = st && isfinite(st->eta_s) ? st->eta_s : 0;
+        if (cur) {
+            double el = run_task_elapsed(r, r->cur_task);
+            double rest_of_mean = mean - (isfinite(el) ? el : 0);
+            if (rest_of_mean > now) now = rest_of_mean;
+        }
+        fmt_time((left > 0 ? left : 0) * mean + now, run_eta, sizeof run_eta);
     }
     char elsewhere[256];
     snprintf(elsewhere, sizeof elsewhere, "training in another process (%s)", s->live.elsewhere);

@@ -676,6 +676,12 @@ const char *run_class_name(const run_record *r, int label) {
     return label >= 0 && label < r->num_classes && r->class_names ? r->class_names[label] : "?";
 }
 
+double run_task_elapsed(const run_record *r, int t) {
+    if (t < 0 || t >= r->num_tasks || !r->task_start_time_) return NAN;
+    double el = r->last_time - r->task_start_time_[t];
+    return isfinite(el) && el >= 0 ? el : NAN;
+}
+
 int run_seen_classes(const run_record *r, int t) {
     if (t < 0) return 0;
     if (t >= r->num_tasks) t = r->num_tasks - 1;

@@ -123,6 +123,8 @@ int run_record_add_event(run_record *r, const char *line);
 const char *run_class_name(const run_record *r, int label);  /* "?" out of range */
 int run_seen_classes(const run_record *r, int t);             /* classes of tasks 0..t */
 int run_term_index(const run_record *r, const char *name);    /* -1 when absent */
+/* Seconds from task T's start to the newest event (NAN: not started, or no times). */
+double run_task_elapsed(const run_record *r, int t);
 
 enum { RUN_STATE_PRE = 0, RUN_STATE_TEACHER = 1, RUN_STATE_STUDENT = 2, RUN_STATES = 3 };
 extern const char *const run_state_names[RUN_STATES]; /* "pre", "teacher", "student" */
