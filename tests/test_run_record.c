@@ -399,3 +399,25 @@ TEST(run_record_metrics_task_numbers_out_of_range) {
     CHECK(!r.final.valid);
     run_record_free(&r);
 }
+
+/* A task that starts again (segp resume, r in the workbench: the stopped task restarts) drops
+ * the steps of the attempt left: both attempts' steps were kept, and the task's loss curve drew
+ * them over each other. */
+TEST(run_record_restarted_task_drops_the_attempt_left) {
+    run_record r;
+    CHECK(run_record_open("sample_runs/default-run", &r) == 0);
+    if (!r.num_tasks) return;
+    int n9 = 0, n10 = 0;
+    for (int i = 0; i < r.n_steps; i++) n9 += r.steps[i].task == 8, n10 += r.steps[i].task == 9;
+    CHECK(n9 > 0 && n10 > 0);
+    CHECK(run_record_add_event(&r, "{\"event\":\"task_start\",\"time\":1796102190,\"task\":10,"
+                                   "\"num_tasks\":10}") == 0);
+    CHECK(run_record_add_event(&r, "{\"event\":\"step\",\"time\":1796102191,\"task\":10,"
+                                   "\"phase\":\"train\",\"step\":1,\"steps\":48,"
+                                   "\"loss\":0.5}") == 0);
+    int m9 = 0, m10 = 0;
+    for (int i = 0; i < r.n_steps; i++) m9 += r.steps[i].task == 8, m10 += r.steps[i].task == 9;
+    CHECK_MSG(m9 == n9 && m10 == 1, "task 9: %d steps (%d before), task 10: %d", m9, n9, m10);
+    CHECK(r.steps[r.n_steps - 1].step == 1 && r.steps[r.n_steps - 1].loss == 0.5f);
+    run_record_free(&r);
+}

@@ -427,6 +427,12 @@ int run_record_add_event(run_record *r, const char *line) {
     if (strcmp(kind, "run_start") == 0) {
         if (isfinite(time) && !(r->run_start_time > 0)) r->run_start_time = time;
     } else if (strcmp(kind, "task_start") == 0 && task >= 0) {
+        /* a task starting again (a resume restarts the task that was stopped): the steps of
+         * the attempt left are dropped, else its loss curve drew both attempts over each other */
+        int keep = 0;
+        for (int i = 0; i < r->n_steps; i++)
+            if (r->steps[i].task < task) r->steps[keep++] = r->steps[i];
+        r->n_steps = keep;
         r->task_wall_s[task] = NAN;
         r->task_start_time_[task] = time;
         snprintf(r->phase, sizeof r->phase, "start");
