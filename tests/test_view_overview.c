@@ -328,3 +328,28 @@ TEST(view_overview_new_phase_shows_no_stale_eta) {
     r.run_done = 1;
     run_record_free(&r);
 }
+
+/* The task training before its first step (a SeGP task builds its anchors first): its loss
+ * panel said "no training steps for this task", as of a task that has none. */
+TEST(view_overview_task_before_its_first_step) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    r.run_done = 0;
+    r.tasks_done = 9;
+    CHECK(run_record_add_event(&r, "{\"event\":\"task_start\",\"time\":1796102190,\"task\":10,"
+                                   "\"num_tasks\":10}") == 0);
+    CHECK(run_record_add_event(&r, "{\"event\":\"phase\",\"time\":1796102191,\"task\":10,"
+                                   "\"phase\":\"anchors\",\"steps\":1500}") == 0);
+    wb_state s = {.rec = &r, .task = 8};
+    s.live.running = 1;
+    view *v = view_overview_new();
+    char *t = view_render(v, &s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "loss terms, task 10 "));
+    CHECK(text_has(t, "no training steps yet"));
+    CHECK(text_lacks(t, "for this task"));
+    free(t);
+    v->free(v);
+    r.run_done = 1;
+    run_record_free(&r);
+}

@@ -210,7 +210,10 @@ static void draw_loss(overview *o, tcanvas *c, trect box, const wb_state *s) {
     for (int i = 0; i < r->n_steps; i++)
         if ((o->all_steps || r->steps[i].task == task) && isfinite(r->steps[i].loss)) n++;
     if (n == 0) {
-        view_notice(c, in, task < 0 ? "no steps yet" : "no training steps for this task");
+        /* the task training has none yet (its anchors come first): not "none at all" */
+        int training = s->live.running && task == r->cur_task && task >= r->tasks_done;
+        view_notice(c, in, task < 0 || training ? "no training steps yet"
+                                                : "no training steps for this task");
         return;
     }
     int ns = 1 + r->n_terms;
