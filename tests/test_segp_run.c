@@ -299,3 +299,38 @@ TEST(segp_sample_run_directory_complete) {
           strstr(c, "\"anchor_images_per_class\":\t1"));
     free(c);
 }
+
+/* The anchors phase announces the steps its progress then counts (the pool's images, then
+ * each anchor's PGD steps): it announced the PGD steps alone, so the workbench showed task 2's
+ * "anchors step 0/60" and then "step 100/160". */
+TEST(segp_run_anchors_phase_counts_its_steps) {
+    test_one_thread();
+    const char *dir = reference_run();
+    char p[700];
+    snprintf(p, sizeof p, "%s/events.jsonl", dir);
+    char *ev = read_text(p);
+    CHECK(ev != NULL);
+    for (int t = 2; ev && t <= 3; t++) {
+        long announced = -1, last_step = -1, last_total = -1;
+        char task[32];
+        snprintf(task, sizeof task, "\"task\":%d,", t);
+        for (const char *l = ev; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+            const char *e = strchr(l, '\n');
+            size_t len = e ? (size_t)(e - l) : strlen(l);
+            char line[2048];
+            snprintf(line, sizeof line, "%.*s", (int)(len < 2047 ? len : 2047), l);
+            if (!strstr(line, task) || !strstr(line, "\"phase\":\"anchors\"")) continue;
+            const char *st = strstr(line, "\"steps\":"), *s1 = strstr(line, "\"step\":");
+            if (strstr(line, "\"event\":\"phase\",") && st) announced = atol(st + 8);
+            else if (strstr(line, "\"event\":\"step\",") && st && s1)
+                last_step = atol(s1 + 7), last_total = atol(st + 8);
+        }
+        /* task t: 10 new classes x 10 pool images, 10 (t - 1) old classes x 2 anchors x 3 */
+        long want = 100 + 10L * (t - 1) * 2 * 3;
+        CHECK_MSG(announced == want && last_total == want && last_step == want,
+                  "task %d: announced %ld, the last step %ld of %ld (expected %ld)", t, announced,
+                  last_step, last_total, want);
+    }
+    free(ev);
+    test_all_threads();
+}

@@ -188,9 +188,12 @@ static int build_anchors(segp_state *s, cl_task_ctx *ctx) {
         if (mu) memcpy(mu + (size_t)k * e, s->mu + (size_t)lab * e, (size_t)e * sizeof(float));
     }
     dpgd_params p = anchor_params(ctx->cfg, ctx->task);
+    /* dpgd_build's progress counts the pool's images, then each anchor's PGD steps: the
+     * phase announced the PGD steps alone (500 where the steps then counted to 1500) */
     segp_event ph = {.kind = EV_PHASE, .task = ctx->task, .num_tasks = ctx->num_tasks,
                      .phase = "anchors",
-                     .steps = (int64_t)K * o->k_seed * (p.source == ANCHORS_PGD ? o->k_adv : 0)};
+                     .steps = n_pool + (int64_t)K * o->k_seed *
+                                           (p.source == ANCHORS_PGD ? o->k_adv : 0)};
     event_emit(ctx->events, &ph);
     progress_user pu = {ctx, segp_now()};
     if (rc == 0)
