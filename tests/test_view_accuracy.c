@@ -270,3 +270,46 @@ TEST(view_summaries_keep_values_whole_when_narrow) {
     v->free(v);
     run_record_free(&r);
 }
+
+/* A run of 3 tasks at 80 columns: the matrix (25 columns) stands beside the curves, and the
+ * two lines under it were cut there ("row i: after task i; colu", "~: zero-shot on a future",
+ * the cursor's "R[3][3] = 83.50: after task 3, on t"); their parts now wrap under the matrix. */
+TEST(view_accuracy_notes_wrap_beside_the_curves) {
+    static const char config[] =
+        "{\"method\": \"segp\", \"seed\": 1, \"resolved\": {\"benchmark\": \"shapes\", "
+        "\"num_classes\": 3, \"num_tasks\": 3, \"class_order\": [0, 1, 2], \"class_names\": "
+        "[\"a\", \"b\", \"c\"], \"task_classes\": [[0], [1], [2]]}}";
+    static const char metrics[] =
+        "{\"task\": 1, \"acc\": 98, \"avg_acc\": 98, \"old_acc\": null, \"new_acc\": 98}\n"
+        "{\"task\": 2, \"acc\": 87.5, \"avg_acc\": 92.75, \"old_acc\": 86, \"new_acc\": 89}\n"
+        "{\"task\": 3, \"acc\": 82.8, \"avg_acc\": 89.4, \"old_acc\": 82.5, \"new_acc\": 83.5, "
+        "\"bwt\": -11, \"forgetting\": 11}\n";
+    run_text cfg = {config, sizeof config - 1}, met = {metrics, sizeof metrics - 1};
+    run_record r;
+    CHECK(run_record_open_memory("mem", &cfg, &met, NULL, &r) == 0);
+    if (!r.dir) return;
+    double R[9] = {98, 88, NAN, 86, 89, 80.5, 84.5, 80.5, 83.5};
+    for (int k = 0; k < 9; k++) r.R[k] = R[k];
+    r.tasks_done = 3;
+    wb_state s = {.rec = &r, .task = 2};
+    s.live.read_only = 1;
+    view *v = view_accuracy_new();
+    char *t = view_render(v, &s, 80, 22, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "│ o A_t: all seen")); /* the curves beside the matrix */
+    CHECK(text_has(t, "\nrow i: after task i;       │"));
+    CHECK(text_has(t, "\ncolumn j: task j's test    │"));
+    CHECK(text_has(t, "\nimages                     │"));
+    CHECK(text_has(t, "\n~: zero-shot on a future   │"));
+    CHECK(text_has(t, "\ntask (for FWT);            │"));
+    CHECK(text_has(t, "\narrows: a cursor           │"));
+    free(t);
+    view_press(v, &s, "k"); /* the cursor: on the selected task's diagonal entry */
+    t = view_render(v, &s, 80, 22, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\nR[3][3] = 83.50:           │"));
+    CHECK(text_has(t, "\nafter task 3,              │"));
+    CHECK(text_has(t, "\non task 3's test images    │"));
+    CHECK(text_has(t, "\n(the task just learned)    │"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}

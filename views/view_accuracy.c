@@ -123,32 +123,44 @@ static int draw_matrix(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
     return used;
 }
 
-/* Two lines under the matrix: what an entry means, or the entry under the cursor. */
+/* Two lines under the matrix: what an entry means, or the entry under the cursor. Where they
+ * do not fit the width (the matrix of a few tasks beside the curves: 25 columns at 80) their
+ * parts are wrapped over LINE's rows, else they were cut ("row i: after task i; colu"). */
 static void draw_cursor_line(accuracy *a, tcanvas *c, trect line, const wb_state *s) {
     const run_record *r = s->rec;
     const double *R = matrix_of(a, r);
     int dim = color_dim(c), fg = color_fg(c);
     if (line.h < 1) return;
+    char l1[160], l2[160], parts[400];
+    int col = dim, attr = 0;
     if (!R || !a->cursor_set) {
-        canvas_text(c, line.x, line.y, line.w, "row i: after task i; column j: task j's test "
-                    "images", dim, COL_DEFAULT, 0);
-        if (line.h > 1)
-            canvas_text(c, line.x, line.y + 1, line.w, "~: zero-shot on a future task (for "
-                        "FWT); arrows: a cursor", dim, COL_DEFAULT, 0);
+        snprintf(l1, sizeof l1, "row i: after task i; column j: task j's test images");
+        snprintf(l2, sizeof l2, "~: zero-shot on a future task (for FWT); arrows: a cursor");
+        snprintf(parts, sizeof parts, "row i: after task i;   column j: task j's test images"
+                 "   ~: zero-shot on a future task (for FWT);   arrows: a cursor");
+    } else {
+        int T = r->num_tasks, i = a->ci, j = a->cj;
+        double v = R[i * T + j];
+        char num[32];
+        fmt2(v, num, sizeof num);
+        const char *what = !isfinite(v) ? "not measured"
+                           : j < i      ? "an old task: what remains of it"
+                           : j == i     ? "the task just learned"
+                                        : "a future task, zero-shot: forward transfer";
+        snprintf(l1, sizeof l1, "R[%d][%d] = %s: after task %d, on task %d's test images",
+                 i + 1, j + 1, num, i + 1, j + 1);
+        snprintf(l2, sizeof l2, "(%s)", what);
+        snprintf(parts, sizeof parts, "R[%d][%d] = %s:   after task %d,   on task %d's test "
+                 "images   (%s)", i + 1, j + 1, num, i + 1, j + 1, what);
+        col = fg;
+        attr = ATTR_BOLD;
+    }
+    if (line.h < 2 || (utf8_cells(l1) <= line.w && utf8_cells(l2) <= line.w)) {
+        canvas_text(c, line.x, line.y, line.w, l1, col, COL_DEFAULT, attr);
+        if (line.h > 1) canvas_text(c, line.x, line.y + 1, line.w, l2, col, COL_DEFAULT, 0);
         return;
     }
-    int T = r->num_tasks, i = a->ci, j = a->cj;
-    double v = R[i * T + j];
-    char num[32];
-    fmt2(v, num, sizeof num);
-    const char *what = !isfinite(v) ? "not measured"
-                       : j < i      ? "an old task: what remains of it"
-                       : j == i     ? "the task just learned"
-                                    : "a future task, zero-shot: forward transfer";
-    canvas_printf(c, line.x, line.y, line.w, fg, COL_DEFAULT, ATTR_BOLD,
-                  "R[%d][%d] = %s: after task %d, on task %d's test images", i + 1, j + 1, num,
-                  i + 1, j + 1);
-    if (line.h > 1) canvas_printf(c, line.x, line.y + 1, line.w, fg, COL_DEFAULT, 0, "(%s)", what);
+    view_fields(c, line.x, line.y, line.w, line.h, parts, col, attr);
 }
 
 static void draw_curves(tcanvas *c, trect box, const wb_state *s) {
@@ -350,7 +362,8 @@ static void accuracy_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     int avail = a.h - 2 - sum_h; /* rows between the title and the summary */
     trect mbox = {a.x, top, side ? mw : a.w, avail - 2};
     int used = mbox.h >= 2 ? draw_matrix(ac, c, mbox, s) : 0;
-    int lines = avail - used < 2 ? avail - used : 2;
+    /* beside the curves the rows under the matrix are free: room to wrap its notes */
+    int want = side ? 6 : 2, lines = avail - used < want ? avail - used : want;
     draw_cursor_line(ac, c, (trect){a.x, top + used, mbox.w, lines}, s);
     used += 2;
     draw_summary(c, (trect){a.x, a.y + a.h - sum_h, a.w, sum_h}, &sm);
