@@ -192,9 +192,15 @@ void tui_draw(tui *t) {
     else canvas_clear(t->canvas);
     tcanvas *c = t->canvas;
     if (w < MIN_W || h < MIN_H) {
-        char m[160];
-        snprintf(m, sizeof m, "terminal too small: %dx%d, the workbench needs %dx%d. Enlarge it, "
-                 "or q to quit.", w, h, MIN_W, MIN_H);
+        char m[200];
+        /* q while a task trains asks first: the question, which the status line cannot show
+         * here (q seemed to do nothing, and the next key answered a question never seen) */
+        if (t->confirm == 'q')
+            snprintf(m, sizeof m, "terminal too small: %dx%d. Stop training and quit? The "
+                     "current task restarts on resume. y/n", w, h);
+        else
+            snprintf(m, sizeof m, "terminal too small: %dx%d, the workbench needs %dx%d. "
+                     "Enlarge it, or q to quit.", w, h, MIN_W, MIN_H);
         view_notice(c, (trect){0, 0, w, h}, m);
     } else if (t->listing) {
         tui_runs_draw(t);

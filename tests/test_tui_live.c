@@ -22,7 +22,8 @@ static const char *slow_config(const char *name) {
 
 /* q while a task trains asks first; the question was cut at the status line's width, and
  * below 92 columns its answer keys ("y/n") were never on the screen. It now takes the rows
- * above the status line, wrapped at words. */
+ * above the status line, wrapped at words; on a screen too small for the workbench, the
+ * notice asks it. */
 TEST(tui_live_quit_question_wraps_whole) {
     TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
     const char *cfg = slow_config("tui-live-quit"), *dir = tpath("tui-live-quit-run", "");
@@ -40,6 +41,14 @@ TEST(tui_live_quit_question_wraps_whole) {
                    " resume; finished tasks are saved. y/n", NULL));
     keys("n"); /* any key but y: no */
     CHECK(wait_gone("Stop training and quit?"));
+    /* too small for the workbench: the notice asks instead (q showed nothing, and the next key
+     * answered a question never seen) */
+    tmux("resize-window -t w -x 30 -y 9");
+    CHECK(wait_for("terminal too small", "Enlarge it, or q to quit.", NULL));
+    keys("q");
+    CHECK(wait_for("Stop training and quit?", "y/n", NULL));
+    keys("n");
+    CHECK(wait_for("Enlarge it, or q to quit.", NULL));
     tmux("resize-window -t w -x 40 -y 12");
     keys("q");
     CHECK(wait_for("\n Stop training and quit? The current\n"
