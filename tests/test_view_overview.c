@@ -353,3 +353,25 @@ TEST(view_overview_task_before_its_first_step) {
     r.run_done = 1;
     run_record_free(&r);
 }
+
+/* A run whose first event has not come yet named a task 0 ("training: task 0/3 starting"). */
+TEST(view_overview_run_before_its_first_event) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    r.run_done = 0;
+    r.tasks_done = 0;
+    r.cur_task = -1;
+    r.phase[0] = 0;
+    r.phase_steps = 0;
+    wb_state s = {.rec = &r, .task = -1};
+    s.live.running = 1;
+    view *v = view_overview_new();
+    char *t = view_render(v, &s, 120, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\ntraining: starting\n"));
+    CHECK(text_lacks(t, "task 0/"));
+    free(t);
+    v->free(v);
+    r.run_done = 1;
+    run_record_free(&r);
+}

@@ -178,6 +178,8 @@ static void draw_progress(tcanvas *c, trect a, const wb_state *s) {
             if (utf8_cells(line) + 3 + utf8_cells(part[i]) > a.w) break;
             len += (size_t)snprintf(line + len, sizeof line - len, " | %s", part[i]);
         }
+    } else if (r->cur_task < 0) { /* no event yet: no task to name ("task 0/3 starting") */
+        snprintf(line, sizeof line, "%s: starting", state);
     } else {
         snprintf(line, sizeof line, "%s: task %d/%d %s", state, r->cur_task + 1, r->num_tasks,
                  r->phase[0] ? r->phase : "starting");
