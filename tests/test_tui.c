@@ -287,7 +287,7 @@ TEST(tui_new_run_prompt_fits_a_long_config_path) {
     tmux("resize-window -t w -x 80 -y 30");
     keys("N");
     CHECK(wait_for("\xe2\x80\xa6/sample_runs/default.json into runs/? y/n", NULL));
-    CHECK(!strstr(last, "a-folder-with-a-long-name"));
+    CHECK(!strstr(screen_last, "a-folder-with-a-long-name"));
     keys("n");
     CHECK(wait_for("cancelled", NULL));
     keys("q");
