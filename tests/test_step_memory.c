@@ -306,8 +306,10 @@ TEST(phase_memory_benchmark_eval) {
         CHECK(benchmark_eval(m, NULL, tok, b, "a photo of a {}.", BENCH_TEST, NULL, NULL,
                              &res) == 0);
         double stays = (double)(test_heap_in_use() - before);
-        CHECK_MSG(stays >= kept + 4.0 * nt * nc + 16.0 * nt, "%.0f bytes stay, counted %.0f",
-                  stays, kept + 4.0 * nt * nc + 16.0 * nt);
+        /* glibc's heap only: under AddressSanitizer it is not used and reads 0 */
+        if (before > 0)
+            CHECK_MSG(stays >= kept + 4.0 * nt * nc + 16.0 * nt, "%.0f bytes stay, counted %.0f",
+                      stays, kept + 4.0 * nt * nc + 16.0 * nt);
         bench_eval_free(&res);
         benchmark_free(b);
     }
