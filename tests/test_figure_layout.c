@@ -488,6 +488,15 @@ static void every_figure(const char *const *prefixes, int n, layout_check check)
     run_record_free(&r);
 }
 
+/* The strings of variant V's figure at TASK as drawn (one column or default size) into LOG, the
+ * page's size in points into *W, *H. */
+static void text_layout(const run_record *r, const run_task_data *td, const fig_variant *v,
+                        int task, int one_col, fig_text_log *log, double *w, double *h) {
+    figure_options o;
+    variant_options(v, one_col, &o);
+    CHECK(figure_text_layout(r, td, v->fig, task, &o, log, w, h) == 0);
+}
+
 /* The figure's PNG at 200 dpi: no pixel within EDGE_PT of an edge darker than the white
  * background by more than 24 levels in any channel; and the ink box of every string EDGE_PT
  * inside the page. */
@@ -542,11 +551,9 @@ TEST(figure_heatmaps_keep_a_margin) {
 /* The ink boxes of the strings the figure draws: none over another. */
 static void text_apart(const run_record *r, const run_task_data *td, const fig_variant *v,
                        int task, int one_col) {
-    figure_options o;
-    variant_options(v, one_col, &o);
     fig_text_log log = {0};
     double w = 0, h = 0;
-    CHECK(figure_text_layout(r, td, v->fig, task, &o, &log, &w, &h) == 0);
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
     CHECK(log.n > 0);
     for (int i = 0; i < log.n; i++)
         for (int j = 0; j < i; j++) {
@@ -580,11 +587,9 @@ TEST(figure_plots_keep_a_margin) {
  * drawing order; their lines and where they lie. */
 static void title_lines(const run_record *r, const run_task_data *td, const fig_variant *v,
                         int task, int one_col) {
-    figure_options o;
-    variant_options(v, one_col, &o);
     fig_text_log log = {0};
     double w = 0, h = 0;
-    CHECK(figure_text_layout(r, td, v->fig, task, &o, &log, &w, &h) == 0);
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
     int first = -1, last = -1;
     for (int i = 0; i < log.n; i++) {
         if (!strncmp(log.box[i].text, "Accuracy per task", 17)) first = i;
@@ -626,11 +631,9 @@ TEST(figure_plot_text_apart) {
  * their widths across the text (rotated: along x) agree within 1 pt, so both are at one size */
 static void y_labels_match(const run_record *r, const run_task_data *td, const fig_variant *v,
                            int task, int one_col) {
-    figure_options o;
-    variant_options(v, one_col, &o);
     fig_text_log log = {0};
     double w = 0, h = 0;
-    CHECK(figure_text_layout(r, td, v->fig, task, &o, &log, &w, &h) == 0);
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
     const fig_text_box *a = NULL, *b = NULL;
     for (int i = 0; i < log.n; i++) {
         if (!strncmp(log.box[i].text, "Cross-entropy", 13)) a = &log.box[i];
