@@ -385,6 +385,16 @@ static int is_training_key(const char *key) {
     return in_groups(key, g, sizeof g / sizeof g[0]);
 }
 
+/* Whether KEY is a float config key (compared as the float a run reads, whatever digits its
+ * config.json holds). */
+static int is_float_key(const char *key) {
+    int nf;
+    const cfg_field *f = cl_config_fields(&nf);
+    for (int i = 0; i < nf; i++)
+        if (!strcmp(f[i].key, key)) return f[i].type == CFG_FLOAT;
+    return 0;
+}
+
 /* ORDER: the run's resolved class order ("latin"), compared instead of benchmark.order, which
  * may be "" (the benchmark's default) in one config and name that default in another. */
 static void flatten(const cJSON *o, const char *prefix, const char *order, FILE *shared,
@@ -408,8 +418,14 @@ static void flatten(const cJSON *o, const char *prefix, const char *order, FILE 
             fprintf(shared, "%s=\"%s\"\n", key, order);
             continue;
         }
-        char *v = cJSON_PrintUnformatted(it);
         FILE *to = is_segp_key(key) ? segp : is_training_key(key) ? training : shared;
+        if (is_float_key(key) && cJSON_IsNumber(it)) {
+            /* as the float the run read: earlier builds wrote %.9g (0.00100000005 for 0.001) */
+            char num[32];
+            fprintf(to, "%s=%s\n", key, segp_float_text((float)it->valuedouble, num, sizeof num));
+            continue;
+        }
+        char *v = cJSON_PrintUnformatted(it);
         fprintf(to, "%s=%s\n", key, v);
         free(v);
     }

@@ -665,3 +665,31 @@ TEST(ablate_collect_compares_resolved_orders) {
               strstr(err, "the table mixes configs"), "%s", err ? err : "");
     free(err);
 }
+
+/* config.json held %.9g floats (0.00100000005 for 0.001) and now holds the shortest text that
+ * reads back as the float: runs of both writers read the same float and are one config, while
+ * another float (0.00100001) still differs. */
+TEST(ablate_collect_floats_by_value) {
+    char root[600], d[800], args[1800], o[700], e[700], fin[600];
+    snprintf(root, sizeof root, "%s/abl-floats", test_tmpdir());
+    snprintf(o, sizeof o, "%s/abl-floats-out.txt", test_tmpdir());
+    snprintf(e, sizeof e, "%s/abl-floats-err.txt", test_tmpdir());
+    final_line(fin, sizeof fin, 76, 62, 14, -14, ", \"boundary_core_ratio\": 1");
+    snprintf(d, sizeof d, "%s/finetune-s1", root);
+    synth_run(d, "finetune", 1, 1, 1, 0.5, "pgd", "0.00100000005", fin, 1);
+    snprintf(d, sizeof d, "%s/finetune-s2", root);
+    synth_run(d, "finetune", 2, 1, 1, 0.5, "pgd", "0.001", fin, 1);
+    snprintf(args, sizeof args, "ablate --collect %s", root);
+    CHECK_EQ_INT(test_run_segp_split(args, o, e), 0);
+    char *err = read_text(e);
+    CHECK_MSG(err && !strstr(err, "mixes configs") && !strstr(err, "train.lr"), "%s",
+              err ? err : "");
+    free(err);
+    snprintf(d, sizeof d, "%s/finetune-s3", root);
+    synth_run(d, "finetune", 3, 1, 1, 0.5, "pgd", "0.00100001", fin, 1);
+    CHECK_EQ_INT(test_run_segp_split(args, o, e), 0);
+    err = read_text(e);
+    CHECK_MSG(err && strstr(err, "key 'train.lr' is 0.00100001, but 0.001 in") &&
+                  strstr(err, "the table mixes configs"), "%s", err ? err : "");
+    free(err);
+}

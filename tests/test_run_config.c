@@ -429,6 +429,29 @@ TEST(run_config_float_at_range_end_round_trips) {
     CHECK(strstr(segp_last_error(), "tsgr.lambda") != NULL);
 }
 
+/* config.json holds each float as the shortest text that reads back as it: the default
+ * learning rate reads "lr": 0.001 (it read 0.00100000005, %.9g), and every float key written
+ * out reads back as the same float. */
+TEST(run_config_floats_written_short) {
+    int n;
+    const cfg_field *f = cl_config_fields(&n);
+    cl_config c = cl_config_default(), back = cl_config_default();
+    CHECK(cfg_parse_string("{\"train\": {\"lr\": 0.001, \"momentum\": 0.9}, "
+                           "\"acgd\": {\"lambda\": 0.3}, \"tsgr\": {\"lambda\": 1e-7}}",
+                           "t.json", f, n, &c) == 0);
+    char *json = cfg_to_json(f, n, &c, NULL);
+    CHECK_MSG(strstr(json, "\"lr\":\t0.001,") && strstr(json, "\"momentum\":\t0.9,") &&
+                  strstr(json, "\"lambda\":\t0.3") && strstr(json, "\"lambda\":\t1e-07"),
+              "%s", json);
+    CHECK_MSG(cfg_parse_string(json, "written.json", f, n, &back) == 0, "%s", segp_last_error());
+    for (int i = 0; i < n; i++)
+        if (f[i].type == CFG_FLOAT)
+            CHECK_MSG(*(const float *)((const char *)&back + f[i].offset) ==
+                          *(const float *)((const char *)&c + f[i].offset),
+                      "%s", f[i].key);
+    free(json);
+}
+
 /* A value out of range is named with the range as it binds: an integer key's numbers in full
  * (they read "'seed' = 9.0072e+15 is out of range (expected 0 to 9.0072e+15)"), and a bound of
  * +-1e30 left out as in the help (it read "(expected -1e+30 to 1)"). */

@@ -258,7 +258,7 @@ static int set_value(const parse_ctx *ctx, const cfg_field *fd, const cJSON *v, 
             return SEGP_FAIL("%s: key '%s' must be an integer, got %.*s", what, fd->key, len,
                              text);
         /* a float key is judged as the float it is stored as, against its float bounds, so
-         * that a value written back out (%.9g) reads back in range */
+         * that a value written back out reads back in range */
         int f32 = fd->type == CFG_FLOAT;
         double x = f32 ? (double)(float)d : d, lo = f32 ? (double)(float)fd->min : fd->min,
                hi = f32 ? (double)(float)fd->max : fd->max;
@@ -538,9 +538,10 @@ char *cfg_to_json(const cfg_field *fields, int n_fields, const void *src, const 
             break;
         }
         case CFG_FLOAT: {
+            /* the shortest text that reads back as the float: %.9g always reads back too, but
+             * wrote 0.00100000005 for a configured 0.001 */
             char num[32];
-            snprintf(num, sizeof num, "%.9g", (double)*(const float *)p);
-            cJSON_AddRawToObject(g, leaf, num); /* shortest text that round-trips the float */
+            cJSON_AddRawToObject(g, leaf, segp_float_text(*(const float *)p, num, sizeof num));
             break;
         }
         case CFG_BOOL: cJSON_AddBoolToObject(g, leaf, *(const int *)p); break;

@@ -334,8 +334,8 @@ static void clean_own_tmp(const char *dir) {
 }
 
 /* Field FD's value in the JSON item IT (NULL: none), as text to compare and to show (malloc'd):
- * a float as the shortest text that reads back as that float, since config.json holds %.9g
- * (0.0399999991 for 0.04), which the message showed. */
+ * a float as the shortest text that reads back as that float, since the config.json of an
+ * earlier build holds %.9g (0.0399999991 for 0.04), which the message showed. */
 static char *value_text(const cfg_field *fd, const cJSON *it) {
     if (!it) return NULL;
     if (fd->type != CFG_FLOAT || !cJSON_IsNumber(it)) return cJSON_PrintUnformatted(it);
