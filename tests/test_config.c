@@ -142,6 +142,12 @@ TEST(config_values_named) {
         /* cJSON ends the string at the NUL: "a" was the model */
         {"{\"x\": 1,\n \"model\": \"a\\u0000b.safetensors\"}",
          "t.json: a \\u0000 (NUL) in a string at line 2, column 13"},
+        /* bytes JSON does not allow, which cJSON took: a control byte between values (it
+         * skips them as spaces) and one inside a string (kept in the value) */
+        {"{\"seed\":\x01 5}", "t.json: control byte 0x01 at line 1, column 9 (byte 8; JSON "
+                              "allows only space, tab, newline and carriage return"},
+        {"{\"seed\": 5}\x0c", "control byte 0x0c at line 1, column 12"},
+        {"{\"model\": \"a\tb\"}", "control byte 0x09 inside a string at line 1, column 13"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) refused(cases[k][0], cases[k][1]);
     /* a key longer than any table's: named by its start and length */

@@ -76,6 +76,14 @@ TEST(run_set_bad_values_named) {
     CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
     CHECK_MSG(strstr(out, "key 'seed' is set twice") && !dir_has(dir, ""), "%s", out);
     CHECK(cl_config_set(&c, "augment.enabled=true") == 0 && c.train.augment == 1);
+    /* a JSON-quoted string is JSON: a \u0000 cut it ("a" ran as the template) */
+    snprintf(c.train.template_, sizeof c.train.template_, "kept {}");
+    CHECK(cl_config_set(&c, "prompt_template=\"a\\u0000 photo of a {}.\"") != 0);
+    CHECK_MSG(strstr(segp_last_error(), "--set prompt_template: a \\u0000 (NUL) in a string at "
+                                        "line 1, column 3"), "%s", segp_last_error());
+    CHECK(!strcmp(c.train.template_, "kept {}"));
+    CHECK(cl_config_set(&c, "prompt_template=\"a\\u0041 {}\"") == 0);
+    CHECK(!strcmp(c.train.template_, "aA {}"));
 }
 
 /* A bad config: non-zero exit, one message naming WANT, and no run directory. */

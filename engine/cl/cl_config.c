@@ -198,7 +198,12 @@ int cl_config_set(cl_config *c, const char *assignment) {
     cJSON *item = NULL;
     if (fd->type == CFG_STRING) {
         size_t vl = strlen(v);
-        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') item = cJSON_Parse(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+            char what[160];
+            snprintf(what, sizeof what, "--set %.*s", (int)(kl < 100 ? kl : 100), assignment);
+            if (cfg_json_strict(v, vl, what) != 0) return -1;
+            item = cJSON_Parse(v);
+        }
         if (!item) item = cJSON_CreateString(v);
     } else if (fd->type == CFG_BOOL) {
         if (!strcmp(v, "true")) item = cJSON_CreateTrue();

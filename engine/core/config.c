@@ -101,20 +101,14 @@ typedef struct {
 
 /* Every number of TEXT (N bytes that cJSON parsed) in document order into T: outside strings a
  * '-' or a digit starts one, which runs over the characters cJSON's reader takes (digits, '.',
- * 'e', 'E', '+', '-'; in a text it accepted, the number ends there). *NUL_AT: the offset of the
- * first "\u0000" in a string, else N. */
-static void scan_numbers(const char *text, size_t n, number_texts *t, size_t *nul_at) {
+ * 'e', 'E', '+', '-'; in a text it accepted, the number ends there). */
+static void scan_numbers(const char *text, size_t n, number_texts *t) {
     int cap = 0;
-    *nul_at = n;
     for (size_t i = 0; i < n; i++) {
         char c = text[i];
         if (c == '"') {
-            for (i++; i < n && text[i] != '"'; i++) {
-                if (text[i] != '\\') continue;
-                if (*nul_at == n && i + 5 < n && !strncmp(text + i + 1, "u0000", 5))
-                    *nul_at = i;
-                i++;
-            }
+            for (i++; i < n && text[i] != '"'; i++)
+                if (text[i] == '\\') i++;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t j = i;
             while (j < n && text[j] && strchr("0123456789.eE+-", text[j])) j++;
@@ -157,6 +151,40 @@ static void text_position(const char *text, size_t off, char *buf, size_t size) 
         else col++;
     }
     snprintf(buf, size, "line %zu, column %zu", line, col);
+}
+
+int cfg_json_strict(const char *text, size_t n, const char *what) {
+    char where[64];
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '"') {
+            for (i++; i < n && text[i] != '"'; i++) {
+                c = (unsigned char)text[i];
+                if (c < 0x20) {
+                    /* cJSON keeps it; JSON (and Python's json) refuses it */
+                    text_position(text, i, where, sizeof where);
+                    return SEGP_FAIL("%s: control byte 0x%02x inside a string at %s (byte %zu; "
+                                     "JSON writes it as an escape such as \\n or \\t)", what, c,
+                                     where, i);
+                }
+                if (c != '\\') continue;
+                if (i + 5 < n && !strncmp(text + i + 1, "u0000", 5)) {
+                    /* cJSON ends a string at the NUL: the rest of the value would go unread */
+                    text_position(text, i, where, sizeof where);
+                    return SEGP_FAIL("%s: a \\u0000 (NUL) in a string at %s: segp's text values "
+                                     "end at a NUL, so it would cut the value", what, where);
+                }
+                i++;
+            }
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            /* cJSON skips every byte up to a space as if it were one */
+            text_position(text, i, where, sizeof where);
+            return SEGP_FAIL("%s: control byte 0x%02x at %s (byte %zu; JSON allows only space, "
+                             "tab, newline and carriage return between values)", what, c, where,
+                             i);
+        }
+    }
+    return 0;
 }
 
 /* What a JSON writer's habit at the error (byte *OFF) was, when it is a common one ("" else);
@@ -423,19 +451,13 @@ int cfg_parse_text(const char *text, size_t n, const char *what, const char *con
                        "object)", what, where, after);
     }
     parse_ctx ctx = {what, skip, n_skip, {0}, NULL};
-    size_t nul_at = n;
     if (!rc) {
-        scan_numbers(text, after, &ctx.num, &nul_at);
+        scan_numbers(text, after, &ctx.num);
         ctx.num.item = segp_malloc(((size_t)ctx.num.n + 1) * sizeof *ctx.num.item);
         int found = collect_numbers(root, &ctx.num, 0, ctx.num.n);
         SEGP_CHECK(found == ctx.num.n, "the numbers of a config's text are cJSON's");
     }
-    if (!rc && nul_at < n) {
-        /* cJSON ends a string at the NUL: the rest of the value went unread */
-        text_position(text, nul_at, where, sizeof where);
-        rc = SEGP_FAIL("%s: a \\u0000 (NUL) in a string at %s: segp's text values end at a NUL, "
-                       "so it would cut the value", what, where);
-    }
+    if (!rc) rc = cfg_json_strict(text, n, what);
     if (!rc && !cJSON_IsObject(root)) {
         char got[80];
         describe(&ctx, root, got, sizeof got);

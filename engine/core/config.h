@@ -49,6 +49,11 @@ int cfg_parse_text(const char *text, size_t n, const char *what, const char *con
 
 /* Whether the N bytes at S are one number in JSON's syntax (not "+1", "01", "1." or ".5"). */
 int cfg_is_json_number(const char *s, size_t n);
+
+/* What cJSON lets pass but JSON does not, in the N bytes of TEXT that cJSON parsed: a control
+ * byte between values or inside a string, and a \u0000, at which cJSON would cut the string.
+ * 0, or -1 + an error naming WHAT and the line and column. */
+int cfg_json_strict(const char *text, size_t n, const char *what);
 /* For an unknown KEY: ": did you mean 'train.lr'?" naming up to three keys of the table near
  * it in spelling, or with its last part in another group; "" when none is near. */
 void cfg_suggest(const cfg_field *fields, int n_fields, const char *key, char *buf, size_t size);
