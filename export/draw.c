@@ -40,6 +40,102 @@ void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double m
     if (w > max_w && w > 0) fig_font(cr, fmax(size_pt * 0.6, size_pt * max_w / w), bold);
 }
 
+/* Line breaks of fig_text_wrap: the spaces of a string that may end a line. */
+#define WRAP_MAX_BREAKS 62
+
+typedef struct {
+    cairo_t *cr;
+    const char *s;
+    size_t n;                         /* strlen(s) */
+    int nb;                           /* breaks: 0 the start, 1..nb-2 spaces, nb-1 the end */
+    size_t at[WRAP_MAX_BREAKS + 2];
+    double w[WRAP_MAX_BREAKS + 2][WRAP_MAX_BREAKS + 2]; /* line widths, < 0: not measured */
+} wrap_ctx;
+
+/* Where the line from break A to break B starts and how long it is. */
+static void wrap_line(const wrap_ctx *c, int a, int b, size_t *start, size_t *len) {
+    *start = a == 0 ? 0 : c->at[a] + 1;
+    size_t end = b == c->nb - 1 ? c->n : c->at[b];
+    *len = end > *start ? end - *start : 0;
+}
+
+static double wrap_width(wrap_ctx *c, int a, int b) {
+    if (c->w[a][b] < 0) {
+        size_t st, len;
+        char line[512];
+        wrap_line(c, a, b, &st, &len);
+        snprintf(line, sizeof line, "%.*s", (int)len, c->s + st);
+        c->w[a][b] = fig_text_width(c->cr, line);
+    }
+    return c->w[a][b];
+}
+
+/* The breaks (USE[k]: break k allowed) that split the string into K lines with the longest
+ * shortest; its width, and the lines into START, LEN (INFINITY: no K lines). */
+static double wrap_lines(wrap_ctx *c, const int *use, int k, size_t *start, size_t *len) {
+    const int nb = c->nb;
+    double best[9][WRAP_MAX_BREAKS + 2];
+    int from[9][WRAP_MAX_BREAKS + 2] = {{0}};
+    for (int l = 0; l <= k; l++)
+        for (int b = 0; b < nb; b++) best[l][b] = INFINITY;
+    best[0][0] = 0;
+    for (int l = 1; l <= k; l++)
+        for (int b = 1; b < nb; b++) {
+            if (!use[b]) continue;
+            for (int a = 0; a < b; a++) {
+                if (!isfinite(best[l - 1][a])) continue;
+                double v = fmax(best[l - 1][a], wrap_width(c, a, b));
+                if (v < best[l][b]) {
+                    best[l][b] = v;
+                    from[l][b] = a;
+                }
+            }
+        }
+    if (!isfinite(best[k][nb - 1])) return INFINITY;
+    for (int l = k, b = nb - 1; l > 0; l--) {
+        int a = from[l][b];
+        wrap_line(c, a, b, &start[l - 1], &len[l - 1]);
+        b = a;
+    }
+    return best[k][nb - 1];
+}
+
+int fig_text_wrap(cairo_t *cr, const char *s, double max_w, int max_lines, size_t *start,
+                  size_t *len) {
+    wrap_ctx c; /* 34 KB on the stack: --all draws tasks on several threads */
+    start[0] = 0;
+    len[0] = s ? strlen(s) : 0;
+    if (!s || max_lines <= 1 || fig_text_width(cr, s) <= max_w) return 1;
+    if (max_lines > 8) max_lines = 8;
+    c.cr = cr;
+    c.s = s;
+    c.n = strlen(s);
+    c.nb = 1;
+    c.at[0] = 0;
+    int comma[WRAP_MAX_BREAKS + 2], any[WRAP_MAX_BREAKS + 2];
+    comma[0] = any[0] = 0;
+    for (size_t i = 1; i + 1 < c.n && c.nb <= WRAP_MAX_BREAKS; i++)
+        if (s[i] == ' ' && s[i + 1] != ' ') {
+            comma[c.nb] = s[i - 1] == ',' || s[i - 1] == ':';
+            any[c.nb] = 1;
+            c.at[c.nb++] = i;
+        }
+    c.at[c.nb] = c.n;
+    comma[c.nb] = any[c.nb] = 1;
+    c.nb++;
+    for (int a = 0; a < c.nb; a++)
+        for (int b = 0; b < c.nb; b++) c.w[a][b] = -1;
+    for (int k = 2; k <= max_lines; k++)
+        for (int pass = 0; pass < 2; pass++)
+            if (wrap_lines(&c, pass ? any : comma, k, start, len) <= max_w) return k;
+    /* nothing fits: as many lines as allowed (or spaces give), the longest shortest */
+    for (int k = max_lines < c.nb - 1 ? max_lines : c.nb - 1; k > 1; k--)
+        if (isfinite(wrap_lines(&c, any, k, start, len))) return k;
+    start[0] = 0;
+    len[0] = c.n;
+    return 1;
+}
+
 double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step) {
     double w = 0;
     if (step < 1) step = 1;
@@ -69,7 +165,7 @@ static void text_log_add(cairo_t *cr, fig_text_log *log, const char *s) {
     if (e.width <= 0 || e.height <= 0) return; /* blanks: no ink */
     double ox, oy;
     cairo_get_current_point(cr, &ox, &oy);
-    fig_text_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY, ""};
+    fig_text_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY, 0, 0, ""};
     for (int k = 0; k < 4; k++) {
         double x = ox + e.x_bearing + (k & 1) * e.width;
         double y = oy + e.y_bearing + (k >> 1) * e.height;
@@ -79,6 +175,12 @@ static void text_log_add(cairo_t *cr, fig_text_log *log, const char *s) {
         b.y0 = fmin(b.y0, y);
         b.y1 = fmax(b.y1, y);
     }
+    double dx = 0, dy = font_size(cr);
+    cairo_user_to_device_distance(cr, &dx, &dy);
+    b.size = hypot(dx, dy);
+    cairo_font_face_t *face = cairo_get_font_face(cr);
+    b.bold = cairo_font_face_get_type(face) == CAIRO_FONT_TYPE_TOY &&
+             cairo_toy_font_face_get_weight(face) == CAIRO_FONT_WEIGHT_BOLD;
     snprintf(b.text, sizeof b.text, "%s", s);
     if (log->n == log->cap) {
         log->cap = log->cap ? log->cap * 2 : 64;

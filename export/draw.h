@@ -35,10 +35,13 @@ void fig_rgb_set(cairo_t *cr, fig_rgb c, double alpha);
  * 0.5 middle of the capitals, 1 bottom of descenders) of the unrotated text box. */
 void fig_text(cairo_t *cr, double x, double y, double ax, double ay, double angle, const char *s);
 double fig_text_width(cairo_t *cr, const char *s);
-/* The ink box of a string fig_text drew, in device units (points on SVG and PDF surfaces), and
- * its text (cut at 63 bytes). */
+/* The ink box of a string fig_text drew, in device units (points on SVG and PDF surfaces), its
+ * type size in the same units (a scaled context scales it), whether bold, and its text (cut at
+ * 63 bytes). */
 typedef struct {
     double x0, y0, x1, y1;
+    double size;
+    int bold;
     char text[64];
 } fig_text_box;
 
@@ -53,6 +56,13 @@ void fig_text_log_attach(cairo_t *cr, fig_text_log *log);
 void fig_text_log_free(fig_text_log *log);
 /* Select the font at SIZE, smaller (down to 60%) where S would be wider than MAX_W. */
 void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double max_w);
+/* S broken into lines no wider than MAX_W in the current font, at most MAX_LINES (<= 8): the
+ * fewest lines that fit, broken after a ", " or ": " where those give them, else at any space,
+ * the longest line as short as it can be; the space at a break is dropped. START and LEN get
+ * each line's offset and length in bytes; returns the count. Where no breaking fits (a word
+ * wider than MAX_W), MAX_LINES lines with the longest shortest. */
+int fig_text_wrap(cairo_t *cr, const char *s, double max_w, int max_lines, size_t *start,
+                  size_t *len);
 /* Width of the widest of N strings (NULL entries skipped). */
 double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step);
 

@@ -19,6 +19,8 @@
 #define GROUP_FS 8.0
 #define LABEL_FS_MIN 5.0
 #define LABEL_FS_MAX 8.0
+#define TITLE_LEAD (FIG_FS_TITLE * 1.25) /* from one title line to the next */
+#define TITLE_MAX_LINES 3
 
 int fig_matrix_limits(const float *m, long n, int symmetric, double *lo, double *hi) {
     double a = INFINITY, b = -INFINITY;
@@ -138,7 +140,14 @@ void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, dou
             group_w = fmax(group_w, fig_text_width(cr, buf));
         }
     }
-    double top = y + 4 + (h->title ? FIG_FS_TITLE * 1.6 : 0);
+    /* the title keeps its size and takes more lines where one is too wide: shrunk to fit a
+     * one-column figure, it came out at 6 pt */
+    if (h->title) {
+        size_t ts[TITLE_MAX_LINES], tl[TITLE_MAX_LINES];
+        fig_font(cr, FIG_FS_TITLE, 1);
+        L->title_lines = fig_text_wrap(cr, h->title, w - 2 * FIG_MARGIN, TITLE_MAX_LINES, ts, tl);
+    }
+    double top = y + 4 + (h->title ? FIG_FS_TITLE * 1.6 + (L->title_lines - 1) * TITLE_LEAD : 0);
     const double right = x + w - room_right(h, twmax);
 
     /* The labels' font follows the cell size, the cell size the labels' room: the room kept
@@ -391,14 +400,23 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         fig_text(cr, cx, bottom_edge + GAP + FIG_FS_LABEL * FIG_EM_OVER, 0.5, 0, 0, h->xlabel);
     }
     if (h->title) {
-        /* over the matrix, within the figure's margins */
+        /* over the matrix, within the figure's margins, in the lines the layout made room for;
+         * the last line where a one-line title sits */
         const double x0 = L->area_x0 + m, x1 = L->area_x1 - m;
-        fig_font_fit(cr, h->title, FIG_FS_TITLE, 1,
-                     fmin(L->cb_x + L->cb_w - left_edge + 20, x1 - x0));
-        double tl = fig_text_width(cr, h->title), cx = L->x + mw / 2;
-        if (cx - tl / 2 < x0) cx = x0 + tl / 2;
-        if (cx + tl / 2 > x1) cx = x1 - tl / 2;
-        fig_text(cr, cx, L->y - FIG_FS_TITLE * 0.6, 0.5, 1, 0, h->title);
+        size_t ts[TITLE_MAX_LINES], tl[TITLE_MAX_LINES];
+        fig_font(cr, FIG_FS_TITLE, 1);
+        int nl = fig_text_wrap(cr, h->title, x1 - x0, TITLE_MAX_LINES, ts, tl);
+        for (int k = 0; k < nl; k++) {
+            char line[512];
+            snprintf(line, sizeof line, "%.*s", (int)tl[k], h->title + ts[k]);
+            /* smaller only for a word wider than the figure, which no break helps */
+            fig_font_fit(cr, line, FIG_FS_TITLE, 1, x1 - x0);
+            double lw = fig_text_width(cr, line), cx = L->x + mw / 2;
+            if (cx - lw / 2 < x0) cx = x0 + lw / 2;
+            if (cx + lw / 2 > x1) cx = x1 - lw / 2;
+            fig_text(cr, cx, L->y - FIG_FS_TITLE * 0.6 - (nl - 1 - k) * TITLE_LEAD, 0.5, 1, 0,
+                     line);
+        }
     }
 
     /* colour bar: the map's own stops as a linear gradient (the map is piecewise linear in RGB,

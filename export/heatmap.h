@@ -4,7 +4,8 @@
  *
  * Labels stay readable for 100 classes: the label font follows the cell size (5..8 pt) and,
  * where cells are smaller than the font, only every k-th class is named; groups (the tasks)
- * get separator lines across the matrix and their own names ("T1", ...) outside the labels. */
+ * get separator lines across the matrix and their own names ("T1", ...) outside the labels. A
+ * title too wide for the figure keeps its size and takes two or three lines. */
 #ifndef SEGP_FIG_HEATMAP_H
 #define SEGP_FIG_HEATMAP_H
 
@@ -40,6 +41,7 @@ typedef struct {
     double group_w;           /* the widest row group name (0: no row groups) */
     double area_x0, area_x1;  /* the rectangle's left and right edges */
     double area_y0, area_y1;  /* its top and bottom edges */
+    int title_lines;          /* the title's lines at FIG_FS_TITLE (0: no title) */
 } fig_heatmap_layout;
 
 /* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics): everything drawn keeps

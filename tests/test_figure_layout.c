@@ -574,6 +574,85 @@ TEST(figure_heatmap_text_apart) {
     every_figure(figs, 2, text_apart);
 }
 
+/* The heatmap's title: its strings (the only bold ones) all at the figure's title size, in one
+ * to three lines, the second under the first; at one column the long titles take two. */
+static void title_full_size(const run_record *r, const run_task_data *td, const fig_variant *v,
+                            int task, int one_col) {
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
+    const fig_text_box *prev = NULL;
+    int lines = 0;
+    for (int i = 0; i < log.n; i++) {
+        const fig_text_box *b = &log.box[i];
+        if (!b->bold) continue;
+        lines++;
+        CHECK_MSG(fabs(b->size - FIG_FS_TITLE) < 0.01, "%s: title line '%s' at %.2f pt (%g)",
+                  case_name(v, task, one_col), b->text, b->size, FIG_FS_TITLE);
+        if (prev)
+            CHECK_MSG(b->y0 > prev->y1, "%s: title line '%s' not under '%s'",
+                      case_name(v, task, one_col), b->text, prev->text);
+        prev = b;
+    }
+    CHECK_MSG(lines >= 1 && lines <= 3, "%s: %d title lines", case_name(v, task, one_col),
+              lines);
+    /* "Accuracy (%) on task j after task i, SeGP-CL, shapes B0-Inc10" and "Student −
+     * pretrained, cosine similarity image × text, task 10" are wider than 3.3 in at 10 pt */
+    if (one_col && (!strcmp(v->fig, "accuracy-matrix") ||
+                    (!strcmp(v->fig, "simmat-diff") && v->against == RUN_STATE_PRE)))
+        CHECK_MSG(lines == 2, "%s: %d title lines", case_name(v, task, one_col), lines);
+    fig_text_log_free(&log);
+}
+
+/* The heatmaps' titles keep the title size and wrap: at one column they were fitted to the
+ * width by shrinking, the accuracy matrix's and the differences' to 6 pt, unreadable in
+ * print */
+TEST(figure_heatmap_titles_keep_their_size) {
+    static const char *const figs[] = {"simmat-", "accuracy-matrix"};
+    every_figure(figs, 2, title_full_size);
+}
+
+/* fig_text_wrap: one line where the text fits; else the fewest lines, broken after a comma
+ * where that gives them (the longest line shortest), else at spaces; no break, one line */
+TEST(figure_text_wrap_lines) {
+    fig_canvas cv;
+    CHECK(fig_canvas_begin(&cv, FIG_PDF, 3, 2, 72) == 0);
+    if (!cv.cr) return;
+    fig_font(cv.cr, 10, 1);
+    const char *t = "Student \u2212 pretrained, cosine similarity image \u00d7 text, task 10";
+    const double full = fig_text_width(cv.cr, t);
+    size_t st[3], len[3];
+    CHECK_EQ_INT(fig_text_wrap(cv.cr, t, full + 0.01, 3, st, len), 1);
+    CHECK(st[0] == 0 && len[0] == strlen(t));
+    /* "Student − pretrained," | "cosine similarity image × text, task 10" */
+    const char *second = strstr(t, "cosine");
+    const double w2 = fig_text_width(cv.cr, second);
+    CHECK_EQ_INT(fig_text_wrap(cv.cr, t, w2 + 0.01, 3, st, len), 2);
+    CHECK(st[0] == 0 && len[0] == (size_t)(second - 1 - t));
+    CHECK(st[1] == (size_t)(second - t) && len[1] == strlen(second));
+    /* narrower than both ways of two lines at a comma: two lines at a space, before more
+     * lines ("Student − pretrained, cosine" | "similarity image × text, task 10") */
+    CHECK_EQ_INT(fig_text_wrap(cv.cr, t, w2 - 1, 3, st, len), 2);
+    CHECK(t[len[0]] == ' ' && t[len[0] - 1] != ',' && st[1] == len[0] + 1);
+    CHECK(st[1] + len[1] == strlen(t));
+    /* narrower still: three lines, each within the width, nothing left out */
+    int n = fig_text_wrap(cv.cr, t, 160, 3, st, len);
+    CHECK_EQ_INT(n, 3);
+    for (int k = 0; k < n && n == 3; k++) {
+        char line[128];
+        snprintf(line, sizeof line, "%.*s", (int)len[k], t + st[k]);
+        CHECK_MSG(fig_text_width(cv.cr, line) <= 160, "'%s' wider than 160 pt", line);
+        if (k) CHECK(st[k] == st[k - 1] + len[k - 1] + 1);
+    }
+    if (n == 3) CHECK(st[2] + len[2] == strlen(t));
+    /* no comma: at a space */
+    const char *u = "Class mean of test-image embeddings";
+    CHECK_EQ_INT(fig_text_wrap(cv.cr, u, fig_text_width(cv.cr, u) * 0.7, 3, st, len), 2);
+    CHECK(st[1] == len[0] + 1 && u[len[0]] == ' ');
+    CHECK_EQ_INT(fig_text_wrap(cv.cr, "Unbreakable", 5, 3, st, len), 1);
+    fig_canvas_discard(&cv);
+}
+
 /* The plots keep a 3 pt margin at their default sizes and at one column: the y labels'
  * ascenders came within 1.7 pt of the left edge, the x labels' descenders and the legends
  * below the plot within 2-2.8 pt of the bottom, the last x tick's value and the right
