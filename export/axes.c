@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "core/common.h"
 
 #define TICK_LEN 3.0
 #define GAP 3.0
@@ -134,7 +137,17 @@ static double title_fit(cairo_t *cr, const char *t, double fs, double w, size_t 
     return best > w ? fmax(fs * 0.6, fs * w / best) : fs;
 }
 
-void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
+/* What fig_axes_draw lays out before it draws: the title's size and lines, the ticks. */
+typedef struct {
+    double tw_room, t_fs, t_rows;
+    size_t t_brk, t_next;
+    double yt[64], xt[64];
+    int ny, nx, ydec, xdec;
+} axes_plan;
+
+/* A's plotting rectangle inside (X, Y, W, H) and the plan that gives it; draws nothing. */
+static void axes_plan_make(cairo_t *cr, fig_axes *a, double x, double y, double w, double h,
+                           axes_plan *p) {
     if (!(a->x1 > a->x0)) a->x1 = a->x0 + 1;
     if (!(a->y1 > a->y0)) a->y1 = a->y0 + 1;
     /* every part keeps FIG_MARGIN inside the box: the y label's ascenders, the x label's
@@ -142,29 +155,28 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
     const double m = FIG_MARGIN;
     double top = y + 4, left = x + m, bottom = y + h - m, right = x + w - 8;
     /* the title: its size and lines first, a second line takes a row more */
-    const double tw_room = a->text_w > w ? a->text_w : w;
-    size_t t_brk = 0, t_next = 0;
-    double t_fs = 0, t_rows = 0;
+    p->tw_room = a->text_w > w ? a->text_w : w;
+    p->t_brk = p->t_next = 0;
+    p->t_fs = p->t_rows = 0;
     if (a->title && *a->title) {
-        t_fs = title_fit(cr, a->title, a->title_fs > 0 ? a->title_fs : FIG_FS_TITLE,
-                         tw_room - 2 * m, &t_brk, &t_next);
-        t_rows = t_brk ? t_fs * 1.25 : 0;
-        top += FIG_FS_TITLE * 1.6 + t_rows;
+        p->t_fs = title_fit(cr, a->title, a->title_fs > 0 ? a->title_fs : FIG_FS_TITLE,
+                            p->tw_room - 2 * m, &p->t_brk, &p->t_next);
+        p->t_rows = p->t_brk ? p->t_fs * 1.25 : 0;
+        top += FIG_FS_TITLE * 1.6 + p->t_rows;
     }
     if (a->xlabel && *a->xlabel) bottom -= FIG_FS_LABEL * 1.4;
     if (a->ylabel && *a->ylabel) left += FIG_FS_LABEL * (1.4 + FIG_EM_OVER);
     bottom -= TICK_LEN + GAP + FIG_FS_TICK;
 
     /* y ticks first: their widest value sets the left margin */
-    double yt[64], xt[64];
-    int ydec, xdec;
+    double *yt = p->yt, *xt = p->xt;
     int max_y = (int)fmax(3, fmin(9, (bottom - top) / (FIG_FS_TICK * 3.2)));
-    int ny = fig_ticks(a->y0, a->y1, max_y, 0, yt, &ydec);
+    const int ny = p->ny = fig_ticks(a->y0, a->y1, max_y, 0, yt, &p->ydec);
     fig_font(cr, FIG_FS_TICK, 0);
     char buf[64];
     double wmax = 0;
     for (int i = 0; i < ny; i++) {
-        fig_format_num(buf, sizeof buf, yt[i], ydec);
+        fig_format_num(buf, sizeof buf, yt[i], p->ydec);
         double tw = fig_text_width(cr, buf);
         if (tw > wmax) wmax = tw;
     }
@@ -175,7 +187,7 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
 
     /* x ticks: the plot narrows where the last value, centred on its tick, would reach into
      * the margin (it moves left by less than the plot narrows: a few rounds) */
-    int nx = 0;
+    int nx = 0, xdec = 0;
     for (int round = 0;; round++) {
         a->pw = fmax(10, right - left);
         int max_x = (int)fmax(3, fmin(11, a->pw / (FIG_FS_TICK * 4.5)));
@@ -195,6 +207,23 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
         if (over <= 1e-9 || a->pw <= 10 || round == 5) break;
         right -= over;
     }
+    p->nx = nx;
+    p->xdec = xdec;
+}
+
+void fig_axes_layout(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
+    axes_plan p;
+    axes_plan_make(cr, a, x, y, w, h, &p);
+}
+
+void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
+    axes_plan p;
+    axes_plan_make(cr, a, x, y, w, h, &p);
+    const double m = FIG_MARGIN, tw_room = p.tw_room, t_fs = p.t_fs, t_rows = p.t_rows;
+    const size_t t_brk = p.t_brk, t_next = p.t_next;
+    const double *yt = p.yt, *xt = p.xt;
+    const int ny = p.ny, nx = p.nx, ydec = p.ydec, xdec = p.xdec;
+    char buf[64];
 
     if (a->grid) {
         cairo_set_line_width(cr, 0.4);
@@ -302,6 +331,7 @@ static void legend_box(cairo_t *cr, const fig_legend_item *it, int n, int cols, 
     if (w_out) *w_out = w;
     if (h_out) *h_out = h;
     if (!draw) return;
+    fig_text_log_legend(cr, x, y, w, h);
     cairo_rectangle(cr, x, y, w, h);
     cairo_set_source_rgba(cr, 1, 1, 1, 0.88);
     cairo_fill_preserve(cr);
@@ -330,7 +360,7 @@ static void legend_box(cairo_t *cr, const fig_legend_item *it, int n, int cols, 
             fig_mark_style m = it[i].mark;
             if (m.alpha < 0.6) m.alpha = 0.8; /* a faint point in the plot, readable here */
             if (m.size < 4) m.size = 4;
-            fig_mark(cr, &m, sx + sample / 2, cy);
+            fig_mark_sample(cr, &m, sx + sample / 2, cy);
         }
         cairo_set_source_rgb(cr, 0, 0, 0);
         fig_font(cr, fs, 0);
@@ -346,39 +376,86 @@ void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, int cols, doub
     legend_box(cr, it, n, cols, x, y, draw, fs, w_out, h_out);
 }
 
+/* Inside a plot: the legend's distance from the frame, and how far beyond the legend's box a
+ * point counts as hidden (the 5 pt markers reach 3.3 pt from their centre: triangles' tips). */
+#define LEGEND_INSET 5.0
+#define LEGEND_REACH 3.5
+
+/* The legend inside A: its type size and box (smaller type where it is wider than the plot),
+ * its four corner positions (top left, top right, bottom left, bottom right) and how many of
+ * the NP points (page coordinates; NULL: none) each hides. */
+typedef struct {
+    double fs, w, h, cx[4], cy[4];
+    long hidden[4];
+} legend_spots;
+
+static void legend_spots_make(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
+                              const double *px, const double *py, int np, legend_spots *L) {
+    const double m = LEGEND_INSET, r = LEGEND_REACH;
+    L->fs = FIG_FS_LEGEND;
+    legend_box(cr, it, n, 1, 0, 0, 0, L->fs, &L->w, &L->h);
+    /* a legend wider than a small plot ran out of it (and out of the figure): smaller type */
+    if (L->w > a->pw - 2 * m) {
+        L->fs = fmax(FIG_FS_LEGEND * 0.6, FIG_FS_LEGEND * (a->pw - 2 * m) / L->w);
+        legend_box(cr, it, n, 1, 0, 0, 0, L->fs, &L->w, &L->h);
+    }
+    for (int c = 0; c < 4; c++) {
+        L->cx[c] = c & 1 ? a->px + a->pw - m - L->w : a->px + m;
+        L->cy[c] = c & 2 ? a->py + a->ph - m - L->h : a->py + m;
+        L->hidden[c] = 0;
+        for (int i = 0; px && py && i < np; i++)
+            L->hidden[c] += px[i] >= L->cx[c] - r && px[i] <= L->cx[c] + L->w + r &&
+                            py[i] >= L->cy[c] - r && py[i] <= L->cy[c] + L->h + r;
+    }
+}
+
 void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
                 const double *px, const double *py, int n_pts, double box[4]) {
     if (box) box[0] = box[1] = box[2] = box[3] = 0;
     if (n <= 0) return;
-    double w, h, fs = FIG_FS_LEGEND;
-    const double m = 5;
-    legend_box(cr, it, n, 1, 0, 0, 0, fs, &w, &h);
-    /* a legend wider than a small plot ran out of it (and out of the figure): smaller type */
-    if (w > a->pw - 2 * m) {
-        fs = fmax(FIG_FS_LEGEND * 0.6, FIG_FS_LEGEND * (a->pw - 2 * m) / w);
-        legend_box(cr, it, n, 1, 0, 0, 0, fs, &w, &h);
-    }
-    /* corners: top left, top right, bottom left, bottom right */
-    double cx[4] = {a->px + m, a->px + a->pw - m - w, a->px + m, a->px + a->pw - m - w};
-    double cy[4] = {a->py + m, a->py + m, a->py + a->ph - m - h, a->py + a->ph - m - h};
+    legend_spots L;
+    legend_spots_make(cr, a, it, n, px, py, n_pts, &L);
     int best = 0;
-    long best_n = -1;
-    for (int c = 0; c < 4; c++) {
-        long k = 0;
-        for (int i = 0; px && py && i < n_pts; i++)
-            if (px[i] >= cx[c] - 2 && px[i] <= cx[c] + w + 2 && py[i] >= cy[c] - 2 &&
-                py[i] <= cy[c] + h + 2)
-                k++;
-        if (best_n < 0 || k < best_n) {
-            best_n = k;
-            best = c;
-        }
-    }
-    legend_box(cr, it, n, 1, cx[best], cy[best], 1, fs, NULL, NULL);
+    for (int c = 1; c < 4; c++)
+        if (L.hidden[c] < L.hidden[best]) best = c;
+    legend_box(cr, it, n, 1, L.cx[best], L.cy[best], 1, L.fs, NULL, NULL);
     if (box) {
-        box[0] = cx[best];
-        box[1] = cy[best];
-        box[2] = w;
-        box[3] = h;
+        box[0] = L.cx[best];
+        box[1] = L.cy[best];
+        box[2] = L.w;
+        box[3] = L.h;
     }
+}
+
+double fig_legend_headroom(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
+                           const double *x, const double *y, int np) {
+    if (n <= 0 || np <= 0) return a->y1;
+    double *px = segp_malloc(sizeof(double) * (size_t)np);
+    double *py = segp_malloc(sizeof(double) * (size_t)np);
+    for (int i = 0; i < np; i++) {
+        px[i] = fig_ax_x(a, x[i]);
+        py[i] = fig_ax_y(a, y[i]);
+    }
+    legend_spots L;
+    legend_spots_make(cr, a, it, n, px, py, np, &L);
+    double need = a->y1;
+    if (L.hidden[0] && L.hidden[1] && L.hidden[2] && L.hidden[3]) {
+        /* a value V lies below the legend when (Y1 - V) / (Y1 - Y0) of the plot's height is
+         * more than the legend's bottom: Y1 >= (V - F Y0) / (1 - F), F that fraction (a
+         * little more, so that no point sits on the edge) */
+        const double f = (LEGEND_INSET + L.h + LEGEND_REACH + 0.5) / a->ph;
+        need = INFINITY;
+        for (int c = 0; c < 2 && f < 0.9; c++) {
+            double y1 = a->y1;
+            for (int i = 0; i < np; i++)
+                if (isfinite(y[i]) && px[i] >= L.cx[c] - LEGEND_REACH &&
+                    px[i] <= L.cx[c] + L.w + LEGEND_REACH)
+                    y1 = fmax(y1, (y[i] - f * a->y0) / (1 - f));
+            need = fmin(need, y1);
+        }
+        if (!isfinite(need)) need = a->y1; /* a legend taller than the plot: as it is */
+    }
+    free(px);
+    free(py);
+    return need;
 }

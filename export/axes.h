@@ -1,6 +1,7 @@
 /* axes.h: a plot's frame in points: data ranges mapped to a rectangle, "nice" ticks (1, 2, 5 x
  * 10^k) with their values, axis labels in words, a title, light grid lines; the legend, placed
- * in the corner of the plot that hides the fewest data points. */
+ * in the corner of the plot that hides the fewest data points (and the y range's top that
+ * gives it a corner hiding none). */
 #ifndef SEGP_FIG_AXES_H
 #define SEGP_FIG_AXES_H
 
@@ -41,6 +42,8 @@ int fig_ticks(double lo, double hi, int max_n, int integer, double *ticks, int *
 /* Lay out and draw the axes inside (X, Y, W, H): title, tick values, labels, frame and grid;
  * A's plotting rectangle is set. */
 void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h);
+/* Only the layout: A's plotting rectangle as fig_axes_draw would set it; draws nothing. */
+void fig_axes_layout(cairo_t *cr, fig_axes *a, double x, double y, double w, double h);
 double fig_ax_x(const fig_axes *a, double v);
 double fig_ax_y(const fig_axes *a, double v);
 /* Clip to the plotting rectangle (cairo_save first; cairo_restore undoes it). */
@@ -59,10 +62,17 @@ typedef struct {
 } fig_legend_item;
 
 /* The legend inside A's plot, in the corner hiding the fewest of the N points (PX, PY: points
- * in page coordinates; NULL: top left). BOX (may be NULL) gets where it went: x, y, width,
- * height (all 0 for no items), for whatever else the plot labels to keep off it. */
+ * in page coordinates; NULL: top left; a point within 3.5 pt of the legend's box counts, as
+ * its marker reaches under it). BOX (may be NULL) gets where it went: x, y, width, height (all
+ * 0 for no items), for whatever else the plot labels to keep off it. */
 void fig_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
                 const double *px, const double *py, int n_pts, double box[4]);
+/* Where every corner of A's plot (laid out: fig_axes_layout) would hide some of the NP points
+ * (X, Y: data coordinates) under the legend, the top of the y range that clears a top corner
+ * for it, the lower of the two; else A->y1. With that y1 the legend hides none of them (after
+ * a new layout: the rectangle holds where the y tick values fit the room kept for them). */
+double fig_legend_headroom(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
+                           const double *x, const double *y, int np);
 /* The legend in COLS columns with its top-left corner at (X, Y) (outside a plot), in smaller
  * type where it is wider than MAX_W (<= 0: any width). W, H (may be NULL) get its size; DRAW 0
  * only measures. */

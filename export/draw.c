@@ -154,7 +154,33 @@ void fig_text_log_attach(cairo_t *cr, fig_text_log *log) {
 
 void fig_text_log_free(fig_text_log *log) {
     free(log->box);
+    free(log->mark);
+    free(log->legend);
     memset(log, 0, sizeof *log);
+}
+
+/* The user-space box X0..X1, Y0..Y1 of CR in device units, appended to *V (N, CAP). */
+static void box_log_add(cairo_t *cr, double x0, double y0, double x1, double y1, fig_box **v,
+                        int *n, int *cap) {
+    fig_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (int k = 0; k < 4; k++) {
+        double x = k & 1 ? x1 : x0, y = k >> 1 ? y1 : y0;
+        cairo_user_to_device(cr, &x, &y);
+        b.x0 = fmin(b.x0, x);
+        b.x1 = fmax(b.x1, x);
+        b.y0 = fmin(b.y0, y);
+        b.y1 = fmax(b.y1, y);
+    }
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *v = segp_realloc(*v, sizeof **v * (size_t)*cap);
+    }
+    (*v)[(*n)++] = b;
+}
+
+void fig_text_log_legend(cairo_t *cr, double x, double y, double w, double h) {
+    fig_text_log *log = cairo_get_user_data(cr, &text_log_key);
+    if (log) box_log_add(cr, x, y, x + w, y + h, &log->legend, &log->n_legend, &log->cap_legend);
 }
 
 /* S's ink box about the current point of CR's current transform, added to LOG in device
@@ -224,7 +250,24 @@ void fig_format_num(char *buf, size_t n, double v, int decimals) {
     snprintf(buf, n, "%s%s", v < 0 && !zero ? "\u2212" : "", tmp);
 }
 
-void fig_mark(cairo_t *cr, const fig_mark_style *s, double x, double y) {
+/* The marker's ink box within the clip into LOG (the path is built, the line width set):
+ * nothing where the clip hides it. */
+static void mark_log_add(cairo_t *cr, fig_text_log *log, int stroked) {
+    double x0, y0, x1, y1, c0, d0, c1, d1;
+    if (stroked)
+        cairo_stroke_extents(cr, &x0, &y0, &x1, &y1);
+    else
+        cairo_fill_extents(cr, &x0, &y0, &x1, &y1);
+    cairo_clip_extents(cr, &c0, &d0, &c1, &d1);
+    x0 = fmax(x0, c0);
+    y0 = fmax(y0, d0);
+    x1 = fmin(x1, c1);
+    y1 = fmin(y1, d1);
+    if (x1 > x0 && y1 > y0) box_log_add(cr, x0, y0, x1, y1, &log->mark, &log->n_mark,
+                                        &log->cap_mark);
+}
+
+static void mark_draw(cairo_t *cr, const fig_mark_style *s, double x, double y, int logged) {
     if (s->shape == FIG_M_NONE) return;
     const double r = s->size / 2;
     cairo_new_path(cr);
@@ -273,19 +316,31 @@ void fig_mark(cairo_t *cr, const fig_mark_style *s, double x, double y) {
     default:
         return;
     }
+    fig_text_log *log = logged ? cairo_get_user_data(cr, &text_log_key) : NULL;
     if (stroked) {
         cairo_set_line_width(cr, fmax(0.6, s->size * 0.16));
+        if (log) mark_log_add(cr, log, 1);
         fig_rgb_set(cr, s->color, s->hollow ? 1 : s->alpha);
         cairo_stroke(cr);
         return;
     }
     fig_rgb_set(cr, s->color, s->alpha);
     if (s->edge) {
-        cairo_fill_preserve(cr);
         cairo_set_line_width(cr, fmax(0.4, s->size * 0.08));
+        if (log) mark_log_add(cr, log, 1);
+        cairo_fill_preserve(cr);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         cairo_stroke(cr);
     } else {
+        if (log) mark_log_add(cr, log, 0);
         cairo_fill(cr);
     }
+}
+
+void fig_mark(cairo_t *cr, const fig_mark_style *s, double x, double y) {
+    mark_draw(cr, s, x, y, 1);
+}
+
+void fig_mark_sample(cairo_t *cr, const fig_mark_style *s, double x, double y) {
+    mark_draw(cr, s, x, y, 0);
 }

@@ -45,15 +45,27 @@ typedef struct {
     char text[64];
 } fig_text_box;
 
+/* A rectangle in device units. */
+typedef struct {
+    double x0, y0, x1, y1;
+} fig_box;
+
 typedef struct fig_text_log {
     fig_text_box *box;
     int n, cap;
+    fig_box *mark;            /* the data markers fig_mark drew, their ink within the clip */
+    int n_mark, cap_mark;
+    fig_box *legend;          /* the legends' frames */
+    int n_legend, cap_legend;
 } fig_text_log;
 
-/* From now on every string fig_text draws on CR adds its box to LOG (NULL: no longer), so that
- * a layout can be checked as drawn: text inside the page, no two strings over each other. */
+/* From now on every string fig_text draws on CR adds its box to LOG (NULL: no longer), and so
+ * do markers and legend frames, so that a layout can be checked as drawn: text inside the
+ * page, no two strings over each other, no legend over a data point. */
 void fig_text_log_attach(cairo_t *cr, fig_text_log *log);
 void fig_text_log_free(fig_text_log *log);
+/* The frame of a legend drawn at (X, Y), W x H (user units), into CR's log if it has one. */
+void fig_text_log_legend(cairo_t *cr, double x, double y, double w, double h);
 /* Select the font at SIZE, smaller (down to 60%) where S would be wider than MAX_W. */
 void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double max_w);
 /* S broken into lines no wider than MAX_W in the current font, at most MAX_LINES (<= 8): the
@@ -89,7 +101,9 @@ typedef struct {
     int edge;        /* a thin dark outline around the fill (points over busy backgrounds) */
 } fig_mark_style;
 
-/* One marker centred on (X, Y). */
+/* One marker centred on (X, Y): a data point (in the log, if CR has one). */
 void fig_mark(cairo_t *cr, const fig_mark_style *s, double x, double y);
+/* The same marker as a legend's sample (not a data point: not in the log). */
+void fig_mark_sample(cairo_t *cr, const fig_mark_style *s, double x, double y);
 
 #endif

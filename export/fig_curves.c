@@ -362,30 +362,51 @@ void fig_drift_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     const double tick_w = fig_text_width(cr, "00000");
     fig_axes a = {.x0 = lo, .x1 = hi, .y0 = ylo, .y1 = yhi, .ylabel = ylabel, .title = title,
                   .grid = 1, .tick_w_min = tick_w};
-    fig_axes_draw(cr, &a, 0, 0, w, top_h);
-    fig_axes_vline(cr, &a, 0);
     fig_rgb co_c = fig_palette(FIG_C_OLD), cn_c = fig_palette(FIG_C_NEW);
-    fig_line(cr, &a, xc, so, B, co_c, 1.3, 0);
-    fig_line(cr, &a, xc, sn, B, cn_c, 1.3, 1);
     fig_mark_style mso = {FIG_M_CIRCLE, 5, co_c, 1, 0, 0}, msn = {FIG_M_TRIANGLE, 5, cn_c, 1, 0, 0};
-    fig_points(cr, &a, xc, so, B, &mso);
-    fig_points(cr, &a, xc, sn, B, &msn);
     fig_legend_item it[2] = {{"Old-class test images", co_c, 1, 0, 0, mso},
                              {"New-task test images", cn_c, 1, 1, 0, msn}};
-    double px[128], py[128];
+    /* what the legend keeps off: the points and their lines (samples along each segment) */
+    const int per_seg = 16;
+    double *dx = segp_malloc(sizeof(double) * (size_t)(2 * B * per_seg + 1));
+    double *dy = segp_malloc(sizeof(double) * (size_t)(2 * B * per_seg + 1));
     int np = 0;
-    for (int i = 0; i < B && np < 126; i++) {
-        if (isfinite(so[i])) {
-            px[np] = fig_ax_x(&a, xc[i]);
-            py[np++] = fig_ax_y(&a, so[i]);
-        }
-        if (isfinite(sn[i])) {
-            px[np] = fig_ax_x(&a, xc[i]);
-            py[np++] = fig_ax_y(&a, sn[i]);
+    for (int k = 0; k < 2; k++) {
+        const double *v = k ? sn : so;
+        for (int i = 0; i < B; i++) {
+            if (!isfinite(v[i])) continue;
+            const int seg = i + 1 < B && isfinite(v[i + 1]);
+            for (int q = 0; q < (seg ? per_seg : 1); q++) {
+                double t = (double)q / per_seg;
+                dx[np] = xc[i] + (seg ? t * (xc[i + 1] - xc[i]) : 0);
+                dy[np++] = v[i] + (seg ? t * (v[i + 1] - v[i]) : 0);
+            }
         }
     }
+    /* where every corner of the plot hides some of them, the y axis grows at the top to give
+     * the legend a corner of its own: at one column the legend covered points of task 5 in
+     * every corner */
+    fig_axes_layout(cr, &a, 0, 0, w, top_h);
+    for (int round = 0; round < 3; round++) {
+        double y1 = fig_legend_headroom(cr, &a, it, 2, dx, dy, np);
+        if (!(y1 > a.y1)) break;
+        a.y1 = y1;
+        fig_axes_layout(cr, &a, 0, 0, w, top_h);
+    }
+    fig_axes_draw(cr, &a, 0, 0, w, top_h);
+    fig_axes_vline(cr, &a, 0);
+    fig_line(cr, &a, xc, so, B, co_c, 1.3, 0);
+    fig_line(cr, &a, xc, sn, B, cn_c, 1.3, 1);
+    fig_points(cr, &a, xc, so, B, &mso);
+    fig_points(cr, &a, xc, sn, B, &msn);
+    for (int i = 0; i < np; i++) { /* to page coordinates */
+        dx[i] = fig_ax_x(&a, dx[i]);
+        dy[i] = fig_ax_y(&a, dy[i]);
+    }
     double legend[4];
-    fig_legend(cr, &a, it, 2, px, py, np, legend);
+    fig_legend(cr, &a, it, 2, dx, dy, np, legend);
+    free(dx);
+    free(dy);
     if (0 >= lo && 0 <= hi) interface_label(cr, &a, xc, so, sn, B, legend);
 
     /* counts per bin below, on the same x range, and aligned with the plot above */

@@ -5,7 +5,8 @@
  * hide its points; what the axes show: two ticks at least, a curve's range that holds its
  * line, labels short enough to fit; and every figure as drawn at its default size and at one
  * column, at the shipped run's first, a middle and the last task: its ink (pixels, and each
- * string's box from the text log) 3 pt inside its edges, no two strings over each other. */
+ * string's box from the text log) 3 pt inside its edges, no two strings over each other,
+ * heatmap titles at their full size, no legend over a data point. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -704,6 +705,108 @@ TEST(figure_plot_text_apart) {
     static const char *const figs[] = {"projection", "accuracy-curve", "drift-interface",
                                        "anchor-losses"};
     every_figure(figs, 4, text_apart);
+}
+
+/* No data marker's ink under a legend's frame: the log's marker boxes (within the plot's
+ * clip) against its legend frames, in points. */
+static void legend_off_points(const run_record *r, const run_task_data *td, const fig_variant *v,
+                              int task, int one_col) {
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
+    CHECK_MSG(log.n_legend >= 1 && log.n_mark >= 1, "%s: %d legends, %d markers",
+              case_name(v, task, one_col), log.n_legend, log.n_mark);
+    for (int l = 0; l < log.n_legend; l++) {
+        const fig_box *g = &log.legend[l];
+        int hidden = 0;
+        const fig_box *first = NULL;
+        for (int i = 0; i < log.n_mark; i++) {
+            const fig_box *m = &log.mark[i];
+            if (fmin(g->x1, m->x1) > fmax(g->x0, m->x0) &&
+                fmin(g->y1, m->y1) > fmax(g->y0, m->y0)) {
+                hidden++;
+                if (!first) first = m;
+            }
+        }
+        CHECK_MSG(hidden == 0, "%s: the legend (%.1f, %.1f)-(%.1f, %.1f) pt covers %d of %d "
+                  "markers, the first at (%.1f, %.1f)-(%.1f, %.1f)", case_name(v, task, one_col),
+                  g->x0, g->y0, g->x1, g->y1, hidden, log.n_mark, first ? first->x0 : 0,
+                  first ? first->y0 : 0, first ? first->x1 : 0, first ? first->y1 : 0);
+    }
+    fig_text_log_free(&log);
+}
+
+/* The drift figure's legend covers none of its points, at every task of the shipped run, at
+ * the default size and at one column: at one column every corner of the plot held points
+ * (task 5: the legend over the old-class peak of 3.4e-3 and the new-task point of 4.4e-3),
+ * and the corner hiding the fewest still hid some; now the y axis grows at the top to give the
+ * legend a corner of its own. And the accuracy curve's and the anchor losses' legends, which
+ * a corner always held, still do. */
+TEST(figure_legends_cover_no_points) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.dir) return;
+    static const fig_variant drift = {"drift-interface", TEACHER, 0, 0};
+    for (int t = 1; t < r.tasks_done; t++) {
+        run_task_data td;
+        CHECK(run_task_load(&r, t, &td) == 0);
+        for (int one_col = 0; one_col < 2; one_col++)
+            legend_off_points(&r, &td, &drift, t, one_col);
+        run_task_data_free(&td);
+    }
+    run_record_free(&r);
+    static const char *const figs[] = {"accuracy-curve", "anchor-losses"};
+    every_figure(figs, 2, legend_off_points);
+}
+
+/* The room fig_legend_headroom makes: points in every corner of a plot (a peak at each end
+ * and the middle, a floor), the top of the y range raised until a top corner's legend clears
+ * them all by fig_legend's own count, and the legend drawn there hides none of them */
+TEST(figure_legend_headroom_clears_a_corner) {
+    fig_canvas cv;
+    CHECK(fig_canvas_begin(&cv, FIG_PDF, 3.3, 1.8, 72) == 0);
+    if (!cv.cr) return;
+    fig_mark_style ms = {FIG_M_CIRCLE, 5, {0, 0, 0}, 1, 0, 0};
+    fig_legend_item it[2] = {{"Old-class test images", {0, 0, 0}, 1, 0, 0, ms},
+                             {"New-task test images", {1, 0, 0}, 1, 1, 0, ms}};
+    double x[21], y[21];
+    for (int i = 0; i < 21; i++) {
+        x[i] = i;
+        y[i] = i == 0 || i == 10 || i == 20 ? 4.0 : 0.1;
+    }
+    /* room for the y tick values kept, as the drift figure keeps it */
+    fig_font(cv.cr, FIG_FS_TICK, 0);
+    fig_axes a = {.x0 = -0.5, .x1 = 20.5, .y0 = 0, .y1 = 4.2,
+                  .tick_w_min = fig_text_width(cv.cr, "00000")};
+    fig_axes_layout(cv.cr, &a, 0, 0, cv.w_pt, cv.h_pt);
+    const double ph = a.ph, pw = a.pw;
+    double y1 = fig_legend_headroom(cv.cr, &a, it, 2, x, y, 21);
+    CHECK_MSG(y1 > 4.2 * 1.2, "every corner hides a point, yet y1 %.3f", y1);
+    a.y1 = y1;
+    fig_axes_layout(cv.cr, &a, 0, 0, cv.w_pt, cv.h_pt);
+    CHECK_NEAR(a.ph, ph, 1e-9); /* the rectangle holds: the y range moves nothing else */
+    CHECK_NEAR(a.pw, pw, 1e-9);
+    CHECK_NEAR(fig_legend_headroom(cv.cr, &a, it, 2, x, y, 21), y1, 1e-12);
+    double px[21], py[21], box[4];
+    for (int i = 0; i < 21; i++) {
+        px[i] = fig_ax_x(&a, x[i]);
+        py[i] = fig_ax_y(&a, y[i]);
+    }
+    fig_legend(cv.cr, &a, it, 2, px, py, 21, box);
+    CHECK(box[2] > 0 && box[3] > 0);
+    CHECK_NEAR(box[1], a.py + 5, 1e-9); /* a top corner */
+    for (int i = 0; i < 21; i++) /* a marker (2.5 pt) clear of the box */
+        CHECK_MSG(px[i] + 2.5 < box[0] || px[i] - 2.5 > box[0] + box[2] ||
+                      py[i] - 2.5 > box[1] + box[3],
+                  "point %d at (%.1f, %.1f) under the legend (%.1f, %.1f) %.1f x %.1f", i,
+                  px[i], py[i], box[0], box[1], box[2], box[3]);
+    /* a corner already clear (the right one, without the peaks in the middle and at the
+     * end): the range stays */
+    y[10] = y[20] = 0.1;
+    a.y1 = 4.2;
+    fig_axes_layout(cv.cr, &a, 0, 0, cv.w_pt, cv.h_pt);
+    CHECK_NEAR(fig_legend_headroom(cv.cr, &a, it, 2, x, y, 21), 4.2, 0);
+    fig_canvas_discard(&cv);
 }
 
 /* The anchor-loss panels' y labels: the strings starting "Cross-entropy" and "1 \u2212 cos";
