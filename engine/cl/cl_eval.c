@@ -23,7 +23,7 @@ static int embed_items(cl_runner *r, const clip_lora *lora, bench_split s, const
                        int n, float *out, int t) {
     int B = r->cfg.eval_batch, e = clip_model_config(r->model)->embed_dim;
     int chunks = (n + B - 1) / B, nt = omp_get_max_threads(), rc = 0;
-    double t0 = segp_now();
+    double t0 = event_sink_clock(r->events); /* a pause counts in neither images/s nor ETA */
     for (int c0 = 0; c0 < chunks && rc == 0; c0 += nt) {
         int c1 = c0 + nt < chunks ? c0 + nt : chunks, fail = 0;
         char err[1024] = "";
@@ -52,7 +52,7 @@ static int embed_items(cl_runner *r, const clip_lora *lora, bench_split s, const
             continue;
         }
         int done = c1 * B < n ? c1 * B : n;
-        double el = segp_now() - t0;
+        double el = event_sink_clock(r->events) - t0;
         segp_event ev = {.kind = EV_STEP, .task = t, .phase = "eval", .epoch = 1, .epochs = 1,
                          .step = c1, .steps = chunks, .loss = NAN, .lr = NAN};
         ev.images_per_s = el > 0 ? done / el : 0;

@@ -128,7 +128,7 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
     int64_t per_epoch = (n + B - 1) / B, total = per_epoch * c->train.epochs, step = 0;
     segp_event ph = {.kind = EV_PHASE, .task = t, .phase = "train", .steps = total};
     if (rc == 0 && cl_emit(r, &ph) == EVENT_ABORT) rc = 1;
-    double t0 = segp_now();
+    double t0 = event_sink_clock(r->events); /* a pause counts in neither images/s nor ETA */
     for (int ep = 0; ep < c->train.epochs && rc == 0; ep++) {
         train_epoch_order(seed, ep, n, perm);
         for (int s0 = 0; s0 < n && rc == 0; s0 += B, step++) {
@@ -163,7 +163,7 @@ int cl_train_task(cl_runner *r, int t, cl_task_ctx *ctx) {
                 break;
             }
             fault_point("step");
-            double el = segp_now() - t0;
+            double el = event_sink_clock(r->events) - t0;
             segp_event ev = {.kind = EV_STEP, .task = t, .phase = "train", .epoch = ep + 1,
                              .epochs = c->train.epochs, .step = step + 1, .steps = total,
                              .n_terms = n_terms < EVENT_MAX_TERMS ? n_terms : EVENT_MAX_TERMS,

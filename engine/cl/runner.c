@@ -512,7 +512,7 @@ void cl_runner_free(cl_runner *r) {
 }
 
 static int run_task(cl_runner *r, int t) {
-    double t0 = segp_now();
+    double t0 = event_sink_clock(r->events); /* a pause is the user's time (events.h) */
     char tdir[4200];
     rundir_task_path(r->dir, t, "", tdir, sizeof tdir);
     if (rundir_task_mkdir(r->dir, t) != 0) return -1;
@@ -531,7 +531,7 @@ static int run_task(cl_runner *r, int t) {
     if (rc == 0) rc = cl_eval_task(r, t, &ctx, &r->heldout[t]);
     if (rc == 0 && r->cfg.analytics.enabled) rc = cl_analytics_task(r, t, &ctx);
     if (rc != 0) return rc;
-    double wall = segp_now() - t0;
+    double wall = event_sink_clock(r->events) - t0;
     r->wall_s[t] = wall;
     if (runner_finish_task(r, t, wall) != 0) return -1;
     r->tasks_done = t + 1;
@@ -601,7 +601,9 @@ int cl_runner_run(cl_runner *r) {
         if (rundir_write_text(done_path, text) != 0) return -1;
     }
     rundir_lock_remove(r->dir, r->lock_fd); /* a finished run: resume leaves it as it is */
-    segp_event end = {.kind = EV_RUN_END, .task = -1, .elapsed_s = segp_now() - r->run_t0};
+    /* the pauses (task boundaries, space) left out, as in each task's wall time */
+    double elapsed = segp_now() - r->run_t0 - event_sink_paused_s(r->events);
+    segp_event end = {.kind = EV_RUN_END, .task = -1, .elapsed_s = elapsed};
     cl_emit(r, &end);
     return 0;
 }

@@ -130,7 +130,7 @@ typedef struct {
 
 static int anchors_progress(void *user, int64_t done, int64_t total) {
     progress_user *u = user;
-    double el = segp_now() - u->t0;
+    double el = event_sink_clock(u->ctx->events) - u->t0;
     segp_event ev = {.kind = EV_STEP, .task = u->ctx->task, .num_tasks = u->ctx->num_tasks,
                      .phase = "anchors", .epoch = 1, .epochs = 1, .step = done, .steps = total,
                      .loss = NAN, .lr = NAN};
@@ -195,7 +195,7 @@ static int build_anchors(segp_state *s, cl_task_ctx *ctx) {
                      .steps = n_pool + (int64_t)K * o->k_seed *
                                            (p.source == ANCHORS_PGD ? o->k_adv : 0)};
     event_emit(ctx->events, &ph);
-    progress_user pu = {ctx, segp_now()};
+    progress_user pu = {ctx, event_sink_clock(ctx->events)}; /* a pause left out (events.h) */
     if (rc == 0)
         rc = dpgd_build(ctx->model, ctx->teacher, pool, items, n_pool,
                         clip_model_config(ctx->model)->resolution, old, gt, mu, K, &p,

@@ -24,6 +24,7 @@ struct event_sink {
     event_callback cb;
     void *user;
     int aborted;
+    double paused_s; /* seconds blocked in pauses (event_sink_paused_s) */
 };
 
 static const char *kind_names[] = {"run_start", "run_end", "task_start", "task_end", "phase",
@@ -112,6 +113,10 @@ void event_sink_close(event_sink *s) {
 
 int event_sink_aborted(const event_sink *s) { return s->aborted; }
 
+double event_sink_paused_s(const event_sink *s) { return s ? s->paused_s : 0; }
+
+double event_sink_clock(const event_sink *s) { return segp_now() - event_sink_paused_s(s); }
+
 long event_sink_take_lost(event_sink *s, int *err) {
     long n = s ? s->lost : 0;
     if (err) *err = s ? s->lost_err : 0;
@@ -158,6 +163,7 @@ event_reply event_emit(event_sink *s, const segp_event *ev) {
     if (s->aborted) return EVENT_ABORT;
     event_reply r = s->cb ? s->cb(ev, s->user) : EVENT_CONTINUE;
     if (r == EVENT_PAUSE) {
+        double t0 = segp_now();
         segp_event p = *ev;
         p.kind = EV_PAUSED;
         p.json = NULL;
@@ -167,6 +173,7 @@ event_reply event_emit(event_sink *s, const segp_event *ev) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
+        s->paused_s += segp_now() - t0;
     }
     if (r == EVENT_ABORT) s->aborted = 1;
     return s->aborted ? EVENT_ABORT : EVENT_CONTINUE;

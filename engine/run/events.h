@@ -4,8 +4,10 @@
  * sink appends each as one JSON line to events.jsonl (when it has a file) and calls the front
  * end's callback, whose reply says continue, pause or abort (as whisper.cpp's abort callback).
  * Pause: the sink emits one "paused" event and then polls the callback every 100 ms, blocking
- * the engine at that point, until it says continue or abort. Errors travel as events, since the
- * engine's error state is per thread. */
+ * the engine at that point, until it says continue or abort. The seconds spent so are the user's,
+ * not the run's: the sink counts them, and the run measures its wall time, throughput and ETA on
+ * event_sink_clock, which leaves them out. Errors travel as events, since the engine's error
+ * state is per thread. */
 #ifndef SEGP_EVENTS_H
 #define SEGP_EVENTS_H
 
@@ -62,6 +64,12 @@ void event_sink_close(event_sink *s);
  * unreadable); the events lost so are counted. */
 event_reply event_emit(event_sink *s, const segp_event *ev);
 int event_sink_aborted(const event_sink *s);
+/* Seconds event_emit has spent blocked in pauses since the sink was opened (0 for NULL). */
+double event_sink_paused_s(const event_sink *s);
+/* segp_now() less the paused seconds: a clock that stands still while the sink is paused, for
+ * the run's wall times, images/s and ETAs (a pause at a task boundary or on space counted in
+ * all of them). S may be NULL (then segp_now()). */
+double event_sink_clock(const event_sink *s);
 /* Events that could not be written since the last call (and the first failure's errno in
  * *ERR, may be NULL); the count restarts at 0. */
 long event_sink_take_lost(event_sink *s, int *err);

@@ -438,8 +438,12 @@ int run_record_add_event(run_record *r, const char *line) {
         snprintf(r->phase, sizeof r->phase, "start");
         r->phase_step = r->phase_steps = 0;
     } else if (strcmp(kind, "task_end") == 0 && task >= 0) {
-        double t0 = r->task_start_time_[task];
-        r->task_wall_s[task] = isfinite(t0) && isfinite(time) ? time - t0 : NAN;
+        /* the runner's own measure, which leaves out the time paused (events.h); the span
+         * between the lines only where a line has none */
+        double t0 = r->task_start_time_[task], el = num_or_nan(o, "elapsed_s");
+        r->task_wall_s[task] = isfinite(el) && el >= 0            ? el
+                               : isfinite(t0) && isfinite(time) ? time - t0
+                                                                : NAN;
         snprintf(r->phase, sizeof r->phase, "done");
     } else if (strcmp(kind, "phase") == 0) {
         const cJSON *ph = get(o, "phase");

@@ -84,7 +84,8 @@ typedef struct {
     char *term_names[RUN_MAX_TERMS]; /* loss terms in order of first appearance ("cls", ...) */
     run_step *steps;
     int n_steps, cap_steps;
-    double *task_wall_s;   /* [num_tasks] task_start to task_end (NAN: not finished) */
+    double *task_wall_s;   /* [num_tasks] task_end's elapsed_s: pauses left out (else task_start
+                            * to task_end; NAN: not finished) */
     int cur_task;          /* the task of the latest event (-1: none) */
     char phase[32];        /* the latest phase ("train", "anchors", ...; "" before any) */
     int64_t phase_step, phase_steps; /* progress within it */
