@@ -1,7 +1,8 @@
 /* test_memory_refused.c: runs that cannot fit in memory are refused before any work, by the
  * key that sets their largest phase: the training step, the phases after it (anchors,
- * evaluation, prototypes, analytics), the held-out evaluation, and segp finetune's and segp
- * pretrain's evaluations (the counts themselves: test_step_memory.c). */
+ * evaluation, prototypes, analytics), the held-out evaluation, segp finetune's and segp
+ * pretrain's evaluations, and segp eval's re-evaluation (the counts themselves:
+ * test_step_memory.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,4 +304,63 @@ TEST(pretrain_eval_memory_refused) {
              "a smaller model)", step / gib, need / gib, (need - 1e5) / gib);
     CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
     CHECK_MSG(!path_exists(dir), "%s was made", dir);
+}
+
+/* segp eval was checked as a run: refused for a training step it never takes, by
+ * train.batch_size, which a finished run cannot change (and with the training images' renders,
+ * anchors and analytics counted too), while its own evaluations were not its message. It counts
+ * what it runs: each re-evaluated task's evaluation and held-out evaluation. A one-task tiny
+ * run (analytics off): after task 1 the held-out evaluation holds the weights and LoRA states,
+ * the 50 test and 100 held-out renders kept (no training images are drawn), the task's 50
+ * embeddings, the held-out items and their embeddings, then the larger of one chunk of 64 and
+ * the logits against the 20 held-out classes. SEGP_MEMORY_GIB just below it refuses; just
+ * above it, where the run's training step does not fit, the re-evaluation runs. */
+TEST(eval_memory_refused) {
+    test_one_thread();
+    char dir[512], args[1500], limit[64], want[900];
+    const char *cfg = tiny_config("mem-eval", "finetune", "");
+    snprintf(dir, sizeof dir, "%s/mem-eval-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --set run.max_tasks=1 --set analytics.enabled=false "
+             "--out %s", cfg, dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    cl_config cc = cl_config_default();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = cc.train.rank;
+    const double gib = 1073741824.0, px = 3.0 * 48 * 48, e = mc.embed_dim, nh = 100;
+    double held = step_memory_model_bytes(&mc, &lp, 1) + (50 + nh) * px + 4 * e * 50;
+    double chunk = (double)benchmark_image_embeddings_bytes(&mc, 64, lp.rank,
+                                                            lp.vision ? lp.targets : 0);
+    double score = 4 * nh * 20 + 16 * nh + 4 * 20 * e;
+    double need = held + 4 * nh + 4 * e * nh + (chunk > score ? chunk : score);
+
+    snprintf(limit, sizeof limit, "%.9f", (need - 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    snprintf(args, sizeof args, "eval %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "key 'benchmark.test_per_class' (after task 1: 100 images of "
+             "the 20 held-out classes in chunks of key 'eval.batch_size' = 64, logits against "
+             "them, with model sample_runs/models/shapes-clip.safetensors): the held-out "
+             "evaluation needs at least %.1f GiB and SEGP_MEMORY_GIB allows %.1f GiB of memory "
+             "(expected more memory; a run's keys stay as it ran them for its re-evaluation)",
+             need / gib, (need - 1e5) / gib);
+    CHECK_MSG(strstr(out, want) && !strstr(out, "re-evaluation:"), "'%s' not in: %s", want,
+              out);
+
+    snprintf(limit, sizeof limit, "%.9f", (need + 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    char again[600]; /* the same run again is refused by its step: it does not fit there */
+    snprintf(again, sizeof again, "%s-again", dir);
+    snprintf(args, sizeof args, "run %s --set run.max_tasks=1 --set analytics.enabled=false "
+             "--out %s", cfg, again);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'train.batch_size' = 32") && strstr(out, "a training step needs"),
+              "%s", out);
+    CHECK(!dir_has(again, ""));
+    snprintf(args, sizeof args, "eval %s", dir);
+    int rc = test_run_segp(args, out, sizeof out);
+    unsetenv("SEGP_MEMORY_GIB");
+    CHECK_MSG(rc == 0 && strstr(out, "every entry equals the saved counts"), "%s", out);
+    test_all_threads();
 }

@@ -8,7 +8,10 @@
  * benchmark's kept renders), and the largest is refused when it exceeds the machine's memory. Every
  * count is a lower bound, so only a phase that cannot fit is refused: of the chunks the threads run
  * side by side, one chunk's buffers are counted (a thread may take no chunk, or finish before
- * another starts), whatever OMP_NUM_THREADS is. */
+ * another starts), whatever OMP_NUM_THREADS is. A re-evaluation (segp eval: a read-only runner,
+ * cl_runner_reevaluate) counts what it runs: the evaluations of the tasks it re-evaluates, with
+ * no training step, no training images rendered, no anchors, prototypes or analytics; it was
+ * refused for a training step it never takes, by a key it cannot change. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "metrics/analytics.h"
 #include "metrics/projection.h"
 #include "model/zeroshot.h"
+#include "run/rundir.h"
 #include "runner_internal.h"
 
 /* The run's sizes the phases are counted from. */
@@ -33,6 +37,7 @@ typedef struct {
     int n_heldout;    /* images of the held-out classes (zero-shot retention) */
     double model;     /* the weights, the student's and the teacher's LoRA states, and the
                        * dataset's images read into memory (CIFAR, IDX) */
+    uint8_t *reeval;  /* a re-evaluation: per task, whether it is re-evaluated (NULL: a run) */
 } run_sizes;
 
 /* The largest phase so far and its message. */
@@ -66,7 +71,7 @@ static int64_t tests_upto(const run_sizes *z, int t1) {
 static double kept(const run_sizes *z, int t, int64_t tests) {
     const cl_runner *r = z->r;
     int64_t train = 0;
-    if (r->method->trains)
+    if (r->method->trains && !z->reeval)
         for (int j = 0; j < r->T && (j <= t || r->method->joint); j++) train += z->n_train[j];
     /* the held-out split is evaluated whole before the first task (heldout_pre) */
     return benchmark_kept_bytes(r->bench, BENCH_TRAIN, z->mc->resolution, train) +
@@ -84,6 +89,21 @@ static double chunked_embed_bytes(const run_sizes *z, int64_t n, int b) {
     return k > 0 ? (double)benchmark_image_embeddings_bytes(z->mc, k, z->rank, z->tv) : 0;
 }
 
+/* A re-evaluation's run is made: its keys cannot change (config.json.sha256). */
+#define REEVAL_ADVICE "more memory; a run's keys stay as it ran them for its re-evaluation"
+
+/* The pretrained embeddings the analytics keep beside the evaluations (none in a
+ * re-evaluation, which runs no analytics). */
+static int analytics_on(const run_sizes *z) {
+    return z->r->cfg.analytics.enabled && !z->reeval;
+}
+
+/* Whether the evaluation before task T's stays beside it (as the teacher's embeddings): in a
+ * re-evaluation, only where task T - 1 was re-evaluated too. */
+static int prev_held(const run_sizes *z, int t) {
+    return t > 0 && (!z->reeval || z->reeval[t - 1]);
+}
+
 /* The evaluation after task T (cl_eval_task): the test images of tasks 0..T+1 embedded, then
  * scored against every test class; the previous evaluation's embeddings and the pretrained
  * ones (analytics) stay beside. */
@@ -91,13 +111,14 @@ static void eval_phase(const run_sizes *z, int t, phase_need *w) {
     const cl_runner *r = z->r;
     const cl_config *c = &r->cfg;
     int64_t n = tests_upto(z, t + 1), all = tests_upto(z, r->T - 1);
-    int nc = benchmark_split_classes(r->bench, BENCH_TEST), an = c->analytics.enabled;
+    int nc = benchmark_split_classes(r->bench, BENCH_TEST), an = analytics_on(z);
     double f = 4, held = z->model + kept(z, t, an && t > 0 ? all : n) + f * n * z->e;
-    if (t > 0) held += f * tests_upto(z, t) * z->e + (an ? f * all * z->e : 0);
+    if (prev_held(z, t)) held += f * tests_upto(z, t) * z->e + (an ? f * all * z->e : 0);
     double embed = chunked_embed_bytes(z, n, c->eval_batch);
     double score = f * n * nc * (r->method->eval_logits ? 2 : 1) + f * nc * z->e;
     consider(w, held + (embed > score ? embed : score), "the evaluation",
-             "a smaller eval.batch_size, fewer test images or a smaller model",
+             z->reeval ? REEVAL_ADVICE
+                       : "a smaller eval.batch_size, fewer test images or a smaller model",
              "key 'eval.batch_size' = %d (task %d: %lld test images in chunks of %d, logits "
              "against %d classes, with model %s)", c->eval_batch, t + 1, (long long)n,
              c->eval_batch, nc, c->model);
@@ -111,18 +132,19 @@ static void heldout_phase(const run_sizes *z, int t, phase_need *w) {
     const cl_runner *r = z->r;
     const cl_config *c = &r->cfg;
     int64_t nh = z->n_heldout, n = tests_upto(z, t + 1), all = tests_upto(z, r->T - 1);
-    int ch = benchmark_split_classes(r->bench, BENCH_HELDOUT), an = c->analytics.enabled;
+    int ch = benchmark_split_classes(r->bench, BENCH_HELDOUT), an = analytics_on(z);
     if (nh <= 0) return;
     double f = 4, held = z->model + kept(z, t, an && t > 0 ? all : n) + f * n * z->e;
-    if (t > 0) held += f * tests_upto(z, t) * z->e + (an ? f * all * z->e : 0);
+    if (prev_held(z, t)) held += f * tests_upto(z, t) * z->e + (an ? f * all * z->e : 0);
     held += f * nh + f * nh * z->e; /* the items and their embeddings */
     double embed = chunked_embed_bytes(z, nh, c->eval_batch);
     /* the logits, the items' labels, tasks, predictions and indices, the classes' texts */
     double score = f * nh * ch + 4 * f * nh + f * ch * z->e;
     int val = benchmark_is_val(r->bench);
     consider(w, held + (embed > score ? embed : score), "the held-out evaluation",
-             val ? "a smaller benchmark.val_per_class or a smaller model"
-                 : "a smaller benchmark.test_per_class or a smaller model",
+             z->reeval ? REEVAL_ADVICE
+             : val     ? "a smaller benchmark.val_per_class or a smaller model"
+                       : "a smaller benchmark.test_per_class or a smaller model",
              "key '%s' (after task %d: %lld images of the %d held-out classes in chunks of key "
              "'eval.batch_size' = %d, logits against them, with model %s)",
              val ? "benchmark.val_per_class" : "benchmark.test_per_class", t + 1, (long long)nh,
@@ -220,6 +242,19 @@ static void count_items(const cl_runner *r, bench_split s, int *out, int *per_cl
     free(mask);
 }
 
+/* Per task, whether cl_runner_reevaluate evaluates it: the finished tasks from task 1 on
+ * (tasks/NN/DONE) whose checkpoint was kept. */
+static uint8_t *reevaluated_tasks(const cl_runner *r) {
+    uint8_t *on = segp_calloc((size_t)r->T, 1);
+    int last = !strcmp(r->cfg.keep_checkpoints, "last");
+    for (int t = 0; t < r->T && rundir_task_done(r->dir, t); t++) {
+        char p[4200];
+        rundir_task_path(r->dir, t, "lora.safetensors", p, sizeof p);
+        on[t] = !last || rundir_exists(p);
+    }
+    return on;
+}
+
 int cl_run_check_memory(const cl_runner *r, const clip_config *mc) {
     const cl_config *c = &r->cfg;
     double have;
@@ -229,8 +264,9 @@ int cl_run_check_memory(const cl_runner *r, const clip_config *mc) {
     clip_lora_params lp;
     char step_what[1400];
     const char *step_advice = NULL;
-    double step_bytes = cl_train_memory(r, mc, &lp, &step, step_what, sizeof step_what,
-                                        &step_advice);
+    double step_bytes = r->params.read_only ? -1 /* no step in a re-evaluation */
+                        : cl_train_memory(r, mc, &lp, &step, step_what, sizeof step_what,
+                                          &step_advice);
     lp = clip_lora_default_params();
     lp.rank = c->train.rank;
     lp.alpha = c->train.alpha;
@@ -242,11 +278,18 @@ int cl_run_check_memory(const cl_runner *r, const clip_config *mc) {
     z.n_train = segp_calloc((size_t)r->T, sizeof(int));
     z.n_test = segp_calloc((size_t)r->T, sizeof(int));
     z.test_class = segp_calloc((size_t)nc, sizeof(int));
-    if (r->method->trains) count_items(r, BENCH_TRAIN, z.n_train, NULL);
+    if (r->method->trains && !r->params.read_only) count_items(r, BENCH_TRAIN, z.n_train, NULL);
     count_items(r, BENCH_TEST, z.n_test, z.test_class);
     z.n_heldout = benchmark_num_heldout(r->bench) > 0 ? benchmark_count(r->bench, BENCH_HELDOUT)
                                                       : 0;
     phase_need w = {.bytes = -1};
+    if (r->params.read_only) { /* a re-evaluation: its evaluations alone */
+        z.reeval = reevaluated_tasks(r);
+        for (int t = 0; t < r->T; t++)
+            if (z.reeval[t]) eval_phase(&z, t, &w), heldout_phase(&z, t, &w);
+        free(z.n_train), free(z.n_test), free(z.test_class), free(z.reeval);
+        return w.bytes > 0 ? phase_memory_check(w.bytes, w.what, w.phase, w.advice) : 0;
+    }
     for (int t = 0; t < r->T; t++) {
         eval_phase(&z, t, &w);
         heldout_phase(&z, t, &w);

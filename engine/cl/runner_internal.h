@@ -64,7 +64,8 @@ double cl_train_memory(const cl_runner *r, const clip_config *mc, clip_lora_para
                        step_memory *worst, char *what, size_t what_size, const char **advice);
 /* Before the run (run_memory.c): the largest phase of the run (a training step, the anchors,
  * an evaluation, the prototypes, the analytics) fits in the machine's memory; -1 + error naming
- * the key that sets that phase's size, the GiB it needs and the GiB there are. */
+ * the key that sets that phase's size, the GiB it needs and the GiB there are. A read-only
+ * runner (cl_runner_reevaluate) counts the evaluations of the tasks it re-evaluates alone. */
 int cl_run_check_memory(const cl_runner *r, const clip_config *mc);
 
 /* Evaluate the student after task t: hits of every task 0..min(t+1, T-1) into the matrix's row
