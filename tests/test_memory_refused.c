@@ -364,3 +364,40 @@ TEST(eval_memory_refused) {
     CHECK_MSG(rc == 0 && strstr(out, "every entry equals the saved counts"), "%s", out);
     test_all_threads();
 }
+
+/* segp finetune's step counted its 8-bit copy of the training images but not the shapes
+ * renders it is copied from, which the benchmark keeps beside it: 10,000 training images of
+ * 48 pixels (66 MiB each way), 2 a step, SEGP_MEMORY_GIB between the step without the renders
+ * and with them: refused by key before any work. */
+TEST(finetune_step_counts_kept_renders) {
+    test_one_thread();
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    finetune_config fc = finetune_default_config();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = fc.train.rank, lp.alpha = fc.train.alpha;
+    const double gib = 1073741824.0, px = 3.0 * 48 * 48;
+    step_memory s = {.mc = &mc, .lora = &lp, .optim_slots = 1, .n_img = 2, .n_txt = 100,
+                     .txt_tokens = 2, .cache = 10000 * px};
+    double without = step_memory_bytes(&s);
+    s.cache += 10000 * px;
+    double with = step_memory_bytes(&s), limit_b = (without + with) / 2;
+    CHECK_NEAR(with - without, 10000 * px, 1);
+    char cfg[600], lora[600], args[2000], limit[64], want[600];
+    snprintf(cfg, sizeof cfg, "%s/ft-kept.json", test_tmpdir());
+    snprintf(lora, sizeof lora, "%s/ft-kept.safetensors", test_tmpdir());
+    write_text(cfg, "{\"benchmark\": {\"train_per_class\": 100, \"test_per_class\": 1},"
+                    " \"train\": {\"epochs\": 1, \"batch_size\": 2}}");
+    snprintf(args, sizeof args, "finetune --model sample_runs/models/shapes-clip.safetensors "
+             "--config %s --out %s", cfg, lora);
+    snprintf(limit, sizeof limit, "%.9f", limit_b / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    unsetenv("SEGP_MEMORY_GIB");
+    snprintf(want, sizeof want, "key 'train.batch_size' = 2 (2 of the 10000 training images per "
+             "step, 100 class prompts): a training step needs at least %.1f GiB",
+             with / gib);
+    CHECK_MSG(strstr(out, want) && !strstr(out, "epoch 1/1"), "'%s' not in: %s", want, out);
+    CHECK_MSG(!path_exists(lora), "%s was written", lora);
+    test_all_threads();
+}

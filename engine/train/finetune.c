@@ -88,7 +88,11 @@ int joint_finetune(clip_model *m, clip_lora *lora, clip_tokenizer *tok, const be
         optim_kind_parse(c->train.optimizer, "train.optimizer", &kind); /* checked above */
         step_memory sm = {.mc = mc, .lora = &lora->p, .optim_slots = kind == OPTIM_ADAMW ? 2 : 1,
                           .n_img = b, .n_txt = nc, .txt_tokens = 2,
-                          .cache = (double)n * 3 * r * r, .data = benchmark_data_bytes(bm)};
+                          /* the 8-bit copy below, and the shapes renders it is copied from,
+                           * which the benchmark keeps */
+                          .cache = (double)n * 3 * r * r + benchmark_kept_bytes(bm, BENCH_TRAIN,
+                                                                                r, n),
+                          .data = benchmark_data_bytes(bm)};
         char what[200];
         snprintf(what, sizeof what, "key 'train.batch_size' = %d (%d of the %d training images "
                  "per step, %d class prompts)", c->train.batch_size, b, n, nc);
