@@ -181,8 +181,11 @@ static void draw_help_box(tcanvas *c, const help_line *lines, int n, int *scroll
             rows[nr++] = (typeof(rows[0])){j || alone ? -1 - i : i, st[j], ln[j]};
     }
     canvas_fill(c, box, ' ', COL_DEFAULT, COL_DEFAULT);
-    canvas_box(c, box, "help: arrows/PgUp/PgDn/Home/End scroll, any other key closes",
-               color_accent(c));
+    /* the title whole, else a shorter one that still says how to close (at 60 columns the
+     * whole one lost "closes") */
+    const char *title = "help: arrows/PgUp/PgDn/Home/End scroll, any other key closes";
+    if (utf8_cells(title) > bw - 5) title = "help: arrows/PgUp/PgDn scroll, any other key closes";
+    canvas_box(c, box, title, color_accent(c));
     int room = bh - 2, max_scroll = nr - room > 0 ? nr - room : 0;
     if (*scroll > max_scroll) *scroll = max_scroll;
     if (*scroll < 0) *scroll = 0;

@@ -32,7 +32,45 @@ TEST(canvas_box_unicode_and_ascii) {
 
     c = canvas_new(10, 3, CHARSET_ASCII, COLORS_NONE, 0);
     canvas_box(c, (trect){0, 0, 10, 3}, "a long title", 7);
-    CHECK(text_is(c, "+ a lon -+\n|        |\n+--------+\n"));
+    CHECK(text_is(c, "+ a... --+\n|        |\n+--------+\n"));
+    canvas_free(c);
+}
+
+/* A title longer than the frame's edge (R.w - 5 cells) was cut mid-word ("accuracy after each
+ * task (%" at 80 columns, "old-class images pe"): it now ends at a word, with an ellipsis */
+TEST(canvas_box_title_cut_at_a_word) {
+    static const struct {
+        int w;
+        charset cs;
+        const char *title, *want;
+    } cases[] = {
+        /* the 80-column overview's panel: 28 cells in 27 */
+        {32, CHARSET_UNICODE, "accuracy after each task (%)", "┌ accuracy after each task… ───┐"},
+        {32, CHARSET_ASCII, "accuracy after each task (%)", "+ accuracy after each task... -+"},
+        {33, CHARSET_UNICODE, "accuracy after each task (%)", "┌ accuracy after each task (%) ─┐"},
+        /* a space outside brackets first: no "(s:" left open */
+        {26, CHARSET_UNICODE, "loss terms, task 10 (s: every task)", "┌ loss terms, task 10… ──┐"},
+        /* punctuation before the cut goes with the words after it */
+        {22, CHARSET_UNICODE, "A_t, Avg, old, new after", "┌ A_t, Avg, old… ────┐"},
+        /* not even the first word: the ellipsis alone, never half of it */
+        {12, CHARSET_UNICODE, "interface-distance bin", "┌ … ───────┐"},
+        /* nor the ellipsis ("..." in 1 cell): no title, no spaces */
+        {6, CHARSET_ASCII, "ab cd", "+----+"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcanvas *c = canvas_new(cases[i].w, 2, cases[i].cs, COLORS_256, 0);
+        canvas_box(c, (trect){0, 0, cases[i].w, 2}, cases[i].title, 7);
+        char *t = canvas_to_text(c);
+        CHECK_MSG(!strncmp(t, cases[i].want, strlen(cases[i].want)) &&
+                      t[strlen(cases[i].want)] == '\n',
+                  "%d cells: '%s', want '%s'", cases[i].w, strtok(t, "\n"), cases[i].want);
+        free(t);
+        canvas_free(c);
+    }
+    /* the same words outside a frame (vk_panel's title in a small panel) */
+    tcanvas *c = canvas_new(20, 1, CHARSET_UNICODE, COLORS_256, 0);
+    CHECK_EQ_INT(canvas_text_words(c, 0, 0, 12, "old-class images per bin", 7, -1, 0), 10);
+    CHECK(text_is(c, "old-class…\n"));
     canvas_free(c);
 }
 

@@ -77,6 +77,9 @@ TEST(tui_shipped_run_views_export_resize_quit) {
     CHECK(wait_for("│ :charset unicode|block|ascii      ", NULL));
     keys("Home");
     CHECK(wait_for("│ Global keys ", NULL));
+    /* at 60 columns the box's title lost "closes" (cut at the edge): a shorter one fits */
+    tmux("resize-window -t w -x 60 -y 24");
+    CHECK(wait_for("┌ help: arrows/PgUp/PgDn scroll, any other key closes ───┐", NULL));
     tmux("resize-window -t w -x 120 -y 24");
     keys("Escape");
     CHECK(wait_gone("Global keys"));

@@ -156,6 +156,29 @@ TEST(views_panel_titles_like_the_overviews) {
     view_fixture_close(&f);
 }
 
+/* At 80 columns (an 80x24 terminal: the views' 80x22) panel titles were cut mid-word:
+ * "accuracy after each task (%" in the overview, "old-class images pe" in the drift view.
+ * A title that does not fit ends at a word, with an ellipsis. */
+TEST(views_panel_titles_end_at_a_word_at_80_columns) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 9)) return;
+    view *ov = view_overview_new(), *dr = view_drift_new();
+    char *t = view_render(ov, &f.s, 80, 22, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "┐┌ accuracy after each task… ───┐\n"));
+    CHECK(text_lacks(t, "(% ─"));
+    free(t);
+    t = view_render(ov, &f.s, 80, 22, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "++ accuracy after each task... -+\n"));
+    free(t);
+    t = view_render(dr, &f.s, 80, 30, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "┌ old-class images… ───┐┌ new-task images… ────┐"));
+    CHECK(text_lacks(t, "images pe"));
+    free(t);
+    ov->free(ov);
+    dr->free(dr);
+    view_fixture_close(&f);
+}
+
 /* All 100 classes of task 10 ranked: rank 100 keeps its name in the column of the others */
 TEST(views_drift_ranks_of_100_classes) {
     view_fixture f;

@@ -146,19 +146,48 @@ void canvas_box(tcanvas *c, trect r, const char *title, int fg) {
     canvas_put(c, x1, r.y, tr, fg, COL_DEFAULT, 0);
     canvas_put(c, r.x, y1, bl, fg, COL_DEFAULT, 0);
     canvas_put(c, x1, y1, br, fg, COL_DEFAULT, 0);
-    /* " title " from the third cell, clipped so the corner stays; the title's own spaces at
-     * its ends are dropped, so every panel reads "┌ title ─" whoever padded its title */
+    /* " title " from the third cell, leaving the corner and one rule cell; the title's own
+     * spaces at its ends are dropped, so every panel reads "┌ title ─" whoever padded it */
     while (title && *title == ' ') title++;
     char trimmed[512];
     size_t len = title ? strlen(title) : 0;
     while (len > 0 && title[len - 1] == ' ') len--;
     if (len && r.w >= 6) {
         snprintf(trimmed, sizeof trimmed, "%.*s", (int)(len < 511 ? len : 511), title);
-        int room = r.w - 4;
-        canvas_put(c, r.x + 1, r.y, ' ', fg, COL_DEFAULT, 0);
-        int n = canvas_text(c, r.x + 2, r.y, room - 1, trimmed, fg, COL_DEFAULT, ATTR_BOLD);
-        canvas_put(c, r.x + 2 + n, r.y, ' ', fg, COL_DEFAULT, 0);
+        int n = canvas_text_words(c, r.x + 2, r.y, r.w - 5, trimmed, fg, COL_DEFAULT, ATTR_BOLD);
+        if (n > 0) {
+            canvas_put(c, r.x + 1, r.y, ' ', fg, COL_DEFAULT, 0);
+            canvas_put(c, r.x + 2 + n, r.y, ' ', fg, COL_DEFAULT, 0);
+        }
     }
+}
+
+int canvas_text_words(tcanvas *c, int x, int y, int max_w, const char *utf8, int fg, int bg,
+                      int attr) {
+    if (!utf8 || max_w <= 0) return 0;
+    if (utf8_cells(utf8) <= max_w) return canvas_text(c, x, y, max_w, utf8, fg, bg, attr);
+    const char *ell = c->cs == CHARSET_ASCII ? "..." : "\xe2\x80\xa6"; /* U+2026 */
+    int ew = utf8_cells(ell);
+    /* the last space whose words before it and the ellipsis fit, one outside brackets first:
+     * "(s: every task)" cut to "(s:" opens a bracket it never closes */
+    int cut = -1, cut_top = -1, depth = 0, cells = 0;
+    for (int i = 0; utf8[i]; i++) {
+        char ch = utf8[i];
+        if (ch == ' ' && i > 0 && cells + ew <= max_w) {
+            cut = i;
+            if (depth == 0) cut_top = i;
+        }
+        if (ch == '(' || ch == '[') depth++;
+        if ((ch == ')' || ch == ']') && depth > 0) depth--;
+        if (((unsigned char)ch & 0xc0) != 0x80) cells++;
+    }
+    if (cut_top >= 0) cut = cut_top;
+    /* no space before the cut, nor punctuation that led to the words left out ("Avg,…") */
+    while (cut > 0 && strchr(" ,;:", utf8[cut - 1])) cut--;
+    char buf[1024];
+    if (cut > (int)sizeof buf - 8) cut = (int)sizeof buf - 8;
+    snprintf(buf, sizeof buf, "%.*s%s", cut > 0 ? cut : 0, utf8, ell);
+    return ew <= max_w ? canvas_text(c, x, y, max_w, buf, fg, bg, attr) : 0;
 }
 
 static int put_utf8(char *o, uint32_t ch) {

@@ -54,8 +54,15 @@ void canvas_put(tcanvas *c, int x, int y, uint32_t ch, int fg, int bg, int attr)
 int canvas_text(tcanvas *c, int x, int y, int max_w, const char *utf8, int fg, int bg, int attr);
 int canvas_printf(tcanvas *c, int x, int y, int max_w, int fg, int bg, int attr,
                   const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+/* UTF8 in at most MAX_W cells (<= 0: nothing), never cut inside a word: whole when it fits,
+ * else its words up to a space and an ellipsis ("…", "..." in ASCII), the space chosen
+ * outside brackets where one fits ("loss terms, task 10…", not "(s:…"), punctuation
+ * before it dropped; the ellipsis alone when not even the first word fits. The cells written. */
+int canvas_text_words(tcanvas *c, int x, int y, int max_w, const char *utf8, int fg, int bg,
+                      int attr);
 /* A frame with a title on its top edge (line drawing in UNICODE/BLOCK, +-| in ASCII), one
- * space each side of it (the title's own spaces at its ends are dropped). */
+ * space each side of it (the title's own spaces at its ends are dropped); a title longer than
+ * the edge (R.w - 5 cells) is shortened at a word (canvas_text_words). */
 void canvas_box(tcanvas *c, trect r, const char *title, int fg);
 void canvas_fill(tcanvas *c, trect r, uint32_t ch, int fg, int bg);
 

@@ -105,7 +105,8 @@ trect vk_panel(tcanvas *c, trect r, const char *title) {
     }
     if (title && r.h > 2) {
         while (*title == ' ') title++;
-        canvas_text(c, r.x, r.y, r.w > 1 ? r.w - 1 : 1, title, color_fg(c), COL_DEFAULT, ATTR_BOLD);
+        canvas_text_words(c, r.x, r.y, r.w > 1 ? r.w - 1 : 1, title, color_fg(c), COL_DEFAULT,
+                          ATTR_BOLD);
         return (trect){r.x, r.y + 1, r.w, r.h - 1};
     }
     return r;

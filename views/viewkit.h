@@ -37,7 +37,8 @@ trect vk_title(tcanvas *c, trect area, const char *title, const char *short_titl
 /* When S has no task data: a notice in AREA saying why, and 1. */
 int vk_no_task(tcanvas *c, trect area, const wb_state *s);
 /* The inside of a frame (1 cell margin) titled TITLE; in a small R (under 24x10) no frame, the
- * title on the first line when R has more than 2 lines. */
+ * title on the first line when R has more than 2 lines. A title too long is shortened at a
+ * word (canvas_text_words). */
 trect vk_panel(tcanvas *c, trect r, const char *title);
 /* A rectangle clipped to stay inside AREA (w/h never negative). */
 trect vk_clip(trect r, trect area);
