@@ -444,6 +444,42 @@ TEST(views_drift_names_and_means_whole) {
     view_fixture_close(&f);
 }
 
+/* Under half blocks a text line holds two matrix rows and one label: filtered to 3 classes
+ * (an 80x24 terminal) the view named rows 1 and 78 and left 29 unnamed. Rows that all fit get a
+ * line each, so every row drawn has its label; 100 rows keep the half blocks. */
+TEST(views_geometry_labels_every_row_that_fits) {
+    view_fixture f;
+    if (!view_fixture_open(&f, 9)) return;
+    view *v = view_geometry_new();
+    snprintf(f.s.filter, sizeof f.s.filter, "e tri"); /* purple, blue and white triangles */
+    char *t = view_render(v, &f.s, 80, 22, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "| 3 of 100 classes |"));
+    CHECK(text_has(t, "\n  1 purple triangle▶▀▀▀▀"));
+    CHECK(text_has(t, "\n 29 blue triangle   ▀▀▀▀"));
+    CHECK(text_has(t, "\n 78 white triangle  ▀▀▀▀"));
+    free(t);
+    /* a click on the second line is the second row (not the pair's lower row on a second one) */
+    CHECK_EQ_INT(v->mouse(v, WM_CLICK, 22, 5, &f.s), VIEW_REDRAW);
+    t = view_render(v, &f.s, 80, 22, CHARSET_UNICODE, COLORS_256);
+    char want[96];
+    cursor_text(want, sizeof want, &f.td, 28, 0);
+    CHECK(text_has(t, want) && text_has(t, "\n[29,1] "));
+    free(t);
+    /* the side panel no longer says a cell holds two rows */
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_lacks(t, "a cell: upper half row r, lower r+1"));
+    free(t);
+    /* 100 classes in 18 lines: two rows a line, as the side panel says */
+    f.s.filter[0] = 0;
+    t = view_render(v, &f.s, 120, 40, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "a cell: upper half row r, lower r+1"));
+    CHECK(text_has(t, "\n  3 yellow crescent "));
+    CHECK(text_lacks(t, "\n  2 "));
+    free(t);
+    v->free(v);
+    view_fixture_close(&f);
+}
+
 /* The geometry view's info line ended "zoom 1 (auto" at 60 columns: its parts go whole, the
  * zoom without "(auto)" before it goes. */
 TEST(views_geometry_info_keeps_parts_whole) {

@@ -105,7 +105,9 @@ static const char *old_new(const run_task_data *td, int pos) {
     return pos < td->n_old ? "old" : "new";
 }
 
-static int default_zoom(const tcanvas *c) { return heatmap_rows_per_line(c) == 2 ? 1 : 2; }
+/* Text columns per matrix column: a cell about square, one column under half blocks (two
+ * rows per line), two when a line holds one row */
+static int default_zoom(int rpl) { return rpl == 2 ? 1 : 2; }
 
 static const geom_compare *compare_of(const analytics_summary *sm, int kind, int vs_pre) {
     switch (kind) {
@@ -115,8 +117,10 @@ static const geom_compare *compare_of(const analytics_summary *sm, int kind, int
     }
 }
 
-/* The side panel: the cursor's classes and values in every state, and the comparisons. */
-static void draw_side(tcanvas *c, trect r, const wb_state *s, const geo_priv *p, int i, int j) {
+/* The side panel: the cursor's classes and values in every state, and the comparisons; RPL
+ * the matrix rows per text line of the heatmap beside it. */
+static void draw_side(tcanvas *c, trect r, const wb_state *s, const geo_priv *p, int i, int j,
+                      int rpl) {
     const run_task_data *td = s->td;
     int fg = color_fg(c), dim = color_dim(c);
     int y = r.y, bottom = r.y + r.h;
@@ -155,7 +159,7 @@ static void draw_side(tcanvas *c, trect r, const wb_state *s, const geo_priv *p,
     y++;
     if (y < bottom)
         canvas_printf(c, r.x, y++, r.w, dim, COL_DEFAULT, 0, "rows: %ss, cols: %ss", rowk, colk);
-    if (y < bottom && heatmap_rows_per_line(c) == 2)
+    if (y < bottom && rpl == 2)
         canvas_text(c, r.x, y++, r.w, "a cell: upper half row r, lower r+1", dim, COL_DEFAULT, 0);
     if (y < bottom)
         canvas_text(c, r.x, y++, r.w, "m kind  s state  +/- zoom  ? keys", dim, COL_DEFAULT, 0);
@@ -226,7 +230,6 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     }
     int side_w = r.w >= 100 ? 36 : 0;
     trect m = {r.x, y, r.w - side_w - (side_w ? 1 : 0), bottom - y};
-    if (side_w) draw_side(c, (trect){r.x + r.w - side_w, y, side_w, bottom - y}, s, p, ci, cj);
     int cbar_h = m.h >= 10 ? 2 : 0;
 
     /* row labels: "NNN name" when there is room, the index alone otherwise */
@@ -240,10 +243,15 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
     }
     int gutter = 4 + (name_w ? name_w + 1 : 0);
     int numbers = s->show_numbers;
-    int rpl = numbers ? 1 : heatmap_rows_per_line(c);
     int hx = m.x + gutter, hy = m.y + 1;
     int hw = m.w - gutter, hh = m.h - 1 - cbar_h;
-    int cell_w = numbers ? NUM_W : p->zoom ? p->zoom : default_zoom(c);
+    /* half blocks hold two matrix rows per line, and a line has one label: the lower row went
+     * unnamed (a filter of 3 classes named 2). When every row fits a line of its own, each
+     * gets one (both halves of its cells in its colour) */
+    int rpl = numbers || k <= hh ? 1 : heatmap_rows_per_line(c);
+    if (side_w)
+        draw_side(c, (trect){r.x + r.w - side_w, y, side_w, bottom - y}, s, p, ci, cj, rpl);
+    int cell_w = numbers ? NUM_W : p->zoom ? p->zoom : default_zoom(rpl);
     if (!numbers && !p->zoom && k * 2 * cell_w <= hw) cell_w *= 2; /* few classes: wider cells */
     if (!numbers) p->heat_w = cell_w;
     if (info_y < bottom) {
@@ -348,8 +356,17 @@ static void geo_draw_in(view *v, tcanvas *c, trect area, const wb_state *s) {
                               cur ? ATTR_REVERSE | ATTR_BOLD : 0, "%6.2f", val);
             }
     } else {
-        plot_heatmap(c, (trect){hx, hy, ncols * cell_w, lines}, sub, k, k, p->row0, p->col0,
-                     cell_w, lo, hi, cm);
+        /* a row a line under half blocks: each row twice, so that a cell's halves agree */
+        int twice = rpl == 1 && heatmap_rows_per_line(c) == 2;
+        float *rows = sub;
+        if (twice) {
+            rows = segp_malloc((size_t)2 * k * k * sizeof *rows);
+            for (int a = 0; a < 2 * k; a++)
+                memcpy(rows + (size_t)a * k, sub + (size_t)(a / 2) * k, (size_t)k * sizeof *rows);
+        }
+        plot_heatmap(c, (trect){hx, hy, ncols * cell_w, lines}, rows, twice ? 2 * k : k, k,
+                     twice ? 2 * p->row0 : p->row0, p->col0, cell_w, lo, hi, cm);
+        if (twice) free(rows);
         mark_reverse(c, hx + (p->cc - p->col0) * cell_w, hy + (p->cr - p->row0) / rpl, cell_w);
     }
     if (cbar_h) {
