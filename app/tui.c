@@ -676,7 +676,10 @@ static void on_key(tui *t, int ch) {
         t->confirm = 'N';
         return;
     case 'e': export_view(t); return;
-    case 'v': t->st.show_numbers = !t->st.show_numbers; return;
+    case 'v':
+        t->st.show_numbers = !t->st.show_numbers;
+        t->say_unshown = 1;
+        return;
     case ':': case '/':
         memset(&t->prompt, 0, sizeof t->prompt);
         t->prompt.active = 1;

@@ -216,6 +216,11 @@ void tui_draw(tui *t) {
         trect a = tui_view_area(t);
         if (t->have_rec) {
             v->draw(v, c, a, &t->st);
+            /* v toggled a mode this size has no room for: say so, or the key seems dead */
+            if (t->say_unshown && v->unshown[0]) {
+                snprintf(t->msg, sizeof t->msg, "%s", v->unshown);
+                t->msg_time = segp_now();
+            }
         } else if (t->worker) {
             view_notice(c, a, "Starting the run: checking the config, loading the model and the "
                               "benchmark...");
@@ -226,5 +231,6 @@ void tui_draw(tui *t) {
         if (t->help) tui_draw_help(c, v, &t->help_scroll);
     }
     tui_screen_show(c);
+    t->say_unshown = 0;
     t->dirty = 0;
 }

@@ -42,6 +42,7 @@ typedef struct {
     char fatal[1024];    /* why no run could be opened (stays on screen) */
     char run_error[1024]; /* why this session's training failed (said again after the screen) */
     double msg_time;     /* messages give the status bar back after a while */
+    int say_unshown;     /* v was pressed: the next draw says why the view shows no change */
     int boundary_seen;   /* the worker's at_boundary last time, to notice arrivals */
     int dirty;
     int quitting;

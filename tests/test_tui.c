@@ -234,6 +234,36 @@ TEST(tui_tab_bar_shortens_a_long_run_name) {
     stop();
 }
 
+/* v in the accuracy view of a 60x20 terminal did nothing visible: the table of numbers had no
+ * room and the curves have none either. The table now shows its header and the selected
+ * task's row; v back to the curves says in the status line how many more rows they need. */
+TEST(tui_accuracy_v_at_60x20) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    const char *run = tpath("tui-accuracy-v", "");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s'", run, run);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
+    if (!start("accv", cmd)) return;
+    CHECK(wait_for("Run overview", "finished, read-only", NULL));
+    tmux("resize-window -t w -x 60 -y 20");
+    keys("2");
+    CHECK(wait_for("Accuracy", "drift boundary/core ratio 1.692", NULL));
+    keys("v");
+    CHECK(wait_for("\n task    A_t    Avg    old    new   CLIP\n"
+                   "   10  66.80  77.40  66.56  69.00  63.80\n", NULL));
+    keys("v");
+    CHECK(wait_for(" v: the curves need 9 more rows ", NULL));
+    CHECK(!strstr(screen_last, " A_t "));
+    /* any other key gives the status line back */
+    keys("Right");
+    CHECK(wait_gone("need 9 more rows"));
+    CHECK(wait_for("finished, read-only", NULL));
+    keys("q");
+    CHECK(wait_for("EXITED 0", NULL));
+    stop();
+}
+
 /* The default workbench (segp tui from the source tree: the shipped run, N for a new one):
  * N's question says what the run costs from the shipped run's own record (its task count and
  * wall time), not a guess ("a few minutes per task" was four times too long); any key but y

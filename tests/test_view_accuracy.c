@@ -216,6 +216,67 @@ TEST(view_accuracy_numbers_keep_the_last_task) {
     run_record_free(&r);
 }
 
+/* A 60x20 terminal (the view's 60x18): `v` showed nothing, the summary's optional lines
+ * (held-out, drift) taking the rows the table needed, and the curves do not fit either. The
+ * table now takes its header and a row (the selected task's) from those lines; where even that
+ * does not fit, and where the curves do not, the view says how many more rows would show them
+ * (the shell puts it in the status line when v is pressed). */
+TEST(view_accuracy_v_at_60x20) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    wb_state s = {.rec = &r, .task = 9, .show_numbers = 1};
+    view *v = view_accuracy_new();
+    char *t = view_render(v, &s, 60, 18, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "\n task    A_t    Avg    old    new   CLIP\n"
+                      "   10  66.80  77.40  66.56  69.00  63.80\n"
+                      "Last 66.80   Avg 77.40   FWT 71.94   BWT -11.67\n"));
+    CHECK(text_lacks(t, "held-out"));
+    CHECK_MSG(!v->unshown[0], "unshown '%s'", v->unshown);
+    free(t);
+    /* [ selects task 9: its row */
+    s.task = 8;
+    t = view_render(v, &s, 60, 18, CHARSET_UNICODE, COLORS_256);
+    char want[64];
+    snprintf(want, sizeof want, "\n    9  %.2f  %.2f  %.2f", r.task[8].acc, r.task[8].avg_acc,
+             r.task[8].old_acc);
+    CHECK(text_has(t, want));
+    free(t);
+    s.task = 9;
+    /* a row less: no table, and why; a row more (the number said) brings it */
+    t = view_render(v, &s, 60, 17, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_lacks(t, " A_t "));
+    CHECK(text_has(t, "\nheld-out zero-shot: pretrained 70.00 -> final 71.50\n"));
+    CHECK_MSG(!strcmp(v->unshown, "v: the numbers per task need 1 more row"), "'%s'",
+              v->unshown);
+    free(t);
+    /* v again: the curves, which need 9 more rows here; at 60x27 they show */
+    s.show_numbers = 0;
+    t = view_render(v, &s, 60, 18, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_lacks(t, "after each task"));
+    CHECK_MSG(!strcmp(v->unshown, "v: the curves need 9 more rows"), "'%s'", v->unshown);
+    free(t);
+    t = view_render(v, &s, 60, 26, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_lacks(t, "after each task"));
+    free(t);
+    t = view_render(v, &s, 60, 27, CHARSET_UNICODE, COLORS_256);
+    CHECK(text_has(t, "┌ A_t, Avg, old, new after each task (%) "));
+    CHECK_MSG(!v->unshown[0], "unshown '%s'", v->unshown);
+    free(t);
+    /* without colour the matrix takes a line per task: the count follows */
+    s.show_numbers = 1;
+    t = view_render(v, &s, 60, 18, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_lacks(t, " A_t "));
+    CHECK_MSG(!strcmp(v->unshown, "v: the numbers per task need 5 more rows"), "'%s'",
+              v->unshown);
+    free(t);
+    t = view_render(v, &s, 60, 23, CHARSET_ASCII, COLORS_NONE);
+    CHECK(text_has(t, "\n   10  66.80  77.40  66.56  69.00  63.80\n"));
+    free(t);
+    v->free(v);
+    run_record_free(&r);
+}
+
 /* A 60-column terminal: the summary lines were cut at the width, mid-value
  * ("... BWT -11.67   Forgetting", "... FWT 71.94   BWT"), then dropped Forgetting whole; at
  * every width from 60 the metrics lines wrap at a field so that Last, Avg, FWT, BWT and

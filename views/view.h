@@ -84,6 +84,10 @@ struct view {
     void (*figure_of)(view *v, view_figure *f);
     void (*free)(view *v);
     void *priv;
+    /* Set by draw: why the mode `v` asks for (wb_state.show_numbers) does not show in the area
+     * drawn, "" when it does (or the view has no such case). The shell says it when `v` is
+     * pressed: the key would seem to do nothing. */
+    char unshown[160];
 };
 
 view *view_overview_new(void);

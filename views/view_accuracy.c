@@ -25,7 +25,8 @@ static const view_help accuracy_help[] = {
     {"Enter", "select the cursor's row task (its saved state in every view)"},
     {"c", "dual-path runs: the CLIP branch's matrix (inference.beta 0) / the full prediction"},
     {"v", "the numbers per task (A_t, Avg, old, new; the CLIP branch's A_t in a dual-path "
-          "run) instead of the curves"},
+          "run) instead of the curves; with no room for them the status line says how many "
+          "more rows they need"},
     {"mouse", "click a matrix cell to put the cursor there"},
     {"e", "export: accuracy-matrix[-clip].png and accuracy_matrix[_clip].csv (the matrix "
           "shown), accuracy_curves.csv"},
@@ -40,8 +41,23 @@ static void fmt2(double v, char *b, size_t n) {
     else snprintf(b, n, "-");
 }
 
+/* The rows the matrix takes in BOX (HAVE_R: there is one, else its notice's): its header,
+ * a line per task with values, else half-block pairs (cells too narrow, or too few lines), and
+ * under them the colour bar where it fits (*BAR). */
+static int matrix_used(const tcanvas *c, trect box, int T, int have_R, int *bar) {
+    *bar = 0;
+    if (!have_R) return 4;
+    int cell_w = (box.w - 4) / (T > 0 ? T : 1);
+    if (cell_w > 7) cell_w = 7;
+    int rpl = cell_w >= 6 && T + 1 <= box.h ? 1 : heatmap_rows_per_line(c);
+    int used = 1 + (T + rpl - 1) / rpl;
+    if (used > box.h) used = box.h;
+    *bar = used + 2 <= box.h;
+    return used + (*bar ? 2 : 0);
+}
+
 /* The heatmap with a value in each cell (or half blocks when the cells are too narrow for
- * numbers). Returns the rows it used. */
+ * numbers). Returns the rows it used (matrix_used). */
 static int draw_matrix(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
     const run_record *r = s->rec;
     const double *R = matrix_of(a, r);
@@ -113,12 +129,10 @@ static int draw_matrix(accuracy *a, tcanvas *c, trect box, const wb_state *s) {
             canvas_printf(c, box.x, box.y + 1 + l, lw, dim, COL_DEFAULT, 0, "%3d",
                           l * a->rows_per_line + 1);
     }
-    int used = 1 + (values ? T : (T + a->rows_per_line - 1) / a->rows_per_line);
-    if (used > box.h) used = box.h;
-    if (used + 2 <= box.h) {
+    int bar, used = matrix_used(c, box, T, 1, &bar);
+    if (bar) {
         int bw = box.w - lw < 40 ? box.w - lw : 40;
-        plot_colorbar(c, (trect){box.x + lw, box.y + used, bw, 2}, lo, hi, CMAP_VIRIDIS);
-        used += 2;
+        plot_colorbar(c, (trect){box.x + lw, box.y + used - 2, bw, 2}, lo, hi, CMAP_VIRIDIS);
     }
     return used;
 }
@@ -339,48 +353,101 @@ static int matrix_rows(const tcanvas *c, int w, int T) {
     return 1 + (cell_w >= 6 ? T : (T + rpl - 1) / rpl) + 2;
 }
 
+/* Where the parts go in A: the summary's rows (SM fitted), the matrix's box and the rows it
+ * takes, and the box under or beside it for the curves or (v) the table of numbers. */
+typedef struct {
+    int side, sum_h, used;
+    trect mbox, cbox;
+} acc_layout;
+
+enum { CURVES_MIN_H = 8, NUMBERS_MIN_H = 2 }; /* the curves' box; the table's header and a row */
+
+static int lower_fits(const acc_layout *L, int numbers) {
+    return L->cbox.w >= 20 && L->cbox.h >= (numbers ? NUMBERS_MIN_H : CURVES_MIN_H);
+}
+
+/* The layout with TABLE rows kept from the summary's optional lines for the table. */
+static void layout_keeping(const tcanvas *c, trect a, const wb_state *s, int have_R, int table,
+                           summary *sm, acc_layout *L) {
+    int T = s->rec->num_tasks;
+    int mw = 4 + 7 * T; /* the matrix with values */
+    int top = a.y + 2;
+    L->side = a.w - mw - 2 >= 36;
+    if (L->side) table = 0; /* beside the matrix: the summary's rows are not its */
+    summary_build(sm, s, a.w);
+    L->sum_h = summary_fit(sm, a.h - 2 - matrix_rows(c, L->side ? mw : a.w, T) - 2 - table);
+    int avail = a.h - 2 - L->sum_h; /* rows between the title and the summary */
+    L->mbox = (trect){a.x, top, L->side ? mw : a.w, avail - 2};
+    int bar;
+    L->used = L->mbox.h >= 2 ? matrix_used(c, L->mbox, T, have_R, &bar) : 0;
+    int used = L->used + 2;
+    if (L->side) {
+        L->cbox = (trect){a.x + mw + 2, top, a.w - mw - 2, a.h - 2 - L->sum_h};
+    } else {
+        L->cbox = (trect){a.x, top + used + 1, a.w, a.h - L->sum_h - (top + used + 1 - a.y)};
+        /* the table of numbers has no frame: it takes the blank line above it when that
+         * saves a row from being hidden */
+        if (s->show_numbers && L->cbox.h < T + 1) L->cbox.y--, L->cbox.h++;
+    }
+}
+
+static void accuracy_layout(const tcanvas *c, trect a, const wb_state *s, int have_R,
+                            summary *sm, acc_layout *L) {
+    /* the matrix and the two lines under it first; then the table of numbers when v asked for
+     * it, at least its header and a row (at 60x20 the optional lines took its last rows, and v
+     * showed nothing); the summary's optional lines in what is left, all of it where even
+     * then the table does not fit */
+    layout_keeping(c, a, s, have_R, s->show_numbers ? NUMBERS_MIN_H : 0, sm, L);
+    if (s->show_numbers && !lower_fits(L, 1))
+        layout_keeping(c, a, s, have_R, 0, sm, L);
+}
+
+/* Why v shows nothing in A (the shell says it when v is pressed, in a line at 60 columns):
+ * how many more rows would show the mode asked for. */
+static void note_unshown(view *v, const tcanvas *c, trect a, const wb_state *s, int have_R) {
+    const char *what = s->show_numbers ? "the numbers per task" : "the curves";
+    for (int more = 1; more <= 200; more++) {
+        summary sm;
+        acc_layout L;
+        accuracy_layout(c, (trect){a.x, a.y, a.w, a.h + more}, s, have_R, &sm, &L);
+        if (lower_fits(&L, s->show_numbers)) {
+            snprintf(v->unshown, sizeof v->unshown, "v: %s need %d more row%s", what, more,
+                     more == 1 ? "" : "s");
+            return;
+        }
+    }
+    snprintf(v->unshown, sizeof v->unshown, "v: %s need a wider terminal", what);
+}
+
 static void accuracy_draw(view *v, tcanvas *c, trect a, const wb_state *s) {
     accuracy *ac = v->priv;
     const run_record *r = s->rec;
     ac->n_rows = 0;
     ac->ax = a.x;
     ac->ay = a.y;
+    v->unshown[0] = 0;
     if (ac->clip && (!r || !r->R_clip)) ac->clip = 0;
     view_title(c, a, ac->clip ? "Accuracy: the CLIP branch alone (c: full prediction)"
                    : r && r->R_clip ? "Accuracy (c: the CLIP branch alone)"
                                     : "Accuracy",
                s);
     if (!r) return view_notice(c, (trect){a.x, a.y + 1, a.w, a.h - 1}, "no run is open");
-    int T = r->num_tasks;
-    int mw = 4 + 7 * T; /* the matrix with values */
-    int side = a.w - mw - 2 >= 36;
-    int top = a.y + 2;
+    int have_R = matrix_of(ac, r) != NULL;
     summary sm;
-    summary_build(&sm, s, a.w);
-    /* the matrix and the two lines under it first, then the summary's optional lines */
-    int sum_h = summary_fit(&sm, a.h - 2 - matrix_rows(c, side ? mw : a.w, T) - 2);
-    int avail = a.h - 2 - sum_h; /* rows between the title and the summary */
-    trect mbox = {a.x, top, side ? mw : a.w, avail - 2};
-    int used = mbox.h >= 2 ? draw_matrix(ac, c, mbox, s) : 0;
+    acc_layout L;
+    accuracy_layout(c, a, s, have_R, &sm, &L);
+    int top = a.y + 2;
+    int used = L.mbox.h >= 2 ? draw_matrix(ac, c, L.mbox, s) : 0;
     /* beside the curves the rows under the matrix are free: room to wrap its notes */
-    int want = side ? 6 : 2, lines = avail - used < want ? avail - used : want;
-    draw_cursor_line(ac, c, (trect){a.x, top + used, mbox.w, lines}, s);
-    used += 2;
-    draw_summary(c, (trect){a.x, a.y + a.h - sum_h, a.w, sum_h}, &sm);
-    trect cbox;
-    if (side) {
-        cbox = (trect){a.x + mw + 2, top, a.w - mw - 2, a.h - 2 - sum_h};
-    } else {
-        cbox = (trect){a.x, top + used + 1, a.w, a.h - sum_h - (top + used + 1 - a.y)};
-        /* the table of numbers has no frame: it takes the blank line above it when that
-         * saves a row from being hidden */
-        if (s->show_numbers && cbox.h < T + 1) cbox.y--, cbox.h++;
-    }
-    if (cbox.w < 20) return;
-    /* the table needs only its header and a row or two (it says what it leaves out) */
-    if (s->show_numbers && cbox.h >= 3)
+    int want = L.side ? 6 : 2, lines = L.mbox.h + 2 - used < want ? L.mbox.h + 2 - used : want;
+    draw_cursor_line(ac, c, (trect){a.x, top + used, L.mbox.w, lines}, s);
+    draw_summary(c, (trect){a.x, a.y + a.h - L.sum_h, a.w, L.sum_h}, &sm);
+    trect cbox = L.cbox;
+    if (!lower_fits(&L, s->show_numbers)) return note_unshown(v, c, a, s, have_R);
+    /* the table needs only its header and a row (it says what it leaves out where it can) */
+    if (s->show_numbers)
         draw_numbers(ac, c, (trect){cbox.x + 1, cbox.y, cbox.w - 1, cbox.h}, s);
-    else if (!s->show_numbers && cbox.h >= 8)
+    else
         draw_curves(c, cbox, s);
 }
 
