@@ -18,14 +18,19 @@
 #include "test.h"
 #include "tui_drive.h"
 
-TEST(tui_shipped_run_views_export_resize_quit) {
-    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
-    const char *run = tpath("tui-default-run", "");
+/* The workbench (tmux session NAME) on a copy of the shipped run in the test folder COPY. */
+static int start_on_copy(const char *name, const char *copy) {
+    const char *run = tpath(copy, "");
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s'", run, run);
     CHECK(system(cmd) == 0);
     snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
-    if (!start("views", cmd)) return;
+    return start(name, cmd);
+}
+
+TEST(tui_shipped_run_views_export_resize_quit) {
+    TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
+    if (!start_on_copy("views", "tui-default-run")) return;
 
     /* overview: the timeline and the final numbers of the run directory */
     CHECK(wait_for("Run overview", "10 ✓", "98.00", "Last 66.80   Avg 77.40", "finished, read-only",
@@ -201,12 +206,7 @@ static int wait_tab_bar_ends(const char *tail) {
  * room (it used to go blank). */
 TEST(tui_tab_bar_shortens_a_long_run_name) {
     TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
-    const char *run = tpath("default-20261201-052900", "");
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s'", run, run);
-    CHECK(system(cmd) == 0);
-    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
-    if (!start("longname", cmd)) return;
+    if (!start_on_copy("longname", "default-20261201-052900")) return;
     CHECK(wait_for("Run overview", "finished, read-only", NULL));
     /* 120 columns */
     CHECK(wait_tab_bar_ends("6 projection                  segp default-20261201-052900"));
@@ -239,12 +239,7 @@ TEST(tui_tab_bar_shortens_a_long_run_name) {
  * task's row; v back to the curves says in the status line how many more rows they need. */
 TEST(tui_accuracy_v_at_60x20) {
     TEST_NEEDS(have_tmux(), "tmux is not installed (apt-get install tmux)");
-    const char *run = tpath("tui-accuracy-v", "");
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r sample_runs/default-run '%s'", run, run);
-    CHECK(system(cmd) == 0);
-    snprintf(cmd, sizeof cmd, "%s tui '%s'", segp_abs(), run);
-    if (!start("accv", cmd)) return;
+    if (!start_on_copy("accv", "tui-accuracy-v")) return;
     CHECK(wait_for("Run overview", "finished, read-only", NULL));
     tmux("resize-window -t w -x 60 -y 20");
     keys("2");
