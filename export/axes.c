@@ -110,37 +110,10 @@ static double keep_inside(double c, double tw, double lo, double hi) {
     return c;
 }
 
-/* The title T in bold at size FS fitted to the width W: one line, in smaller type (down to 60%)
- * where it is wider; where even 60% is wider, two lines broken after the ", " or ": " that
- * makes the longer line shortest (a one-column accuracy curve's "Accuracy per task, SeGP-CL,
- * shapes B0-Inc10: Last 66.8%, Avg 77.4%" ran off both edges). Returns the size; *BRK gets
- * the first line's length in bytes (0: one line), *NEXT where the second line starts. */
-static double title_fit(cairo_t *cr, const char *t, double fs, double w, size_t *brk,
-                        size_t *next) {
-    *brk = *next = 0;
-    fig_font(cr, fs, 1);
-    double tw = fig_text_width(cr, t);
-    if (tw <= w * (1 / 0.6)) return tw > w ? fs * w / tw : fs;
-    double best = INFINITY;
-    char line[512];
-    for (size_t i = 1; t[i] && t[i + 1]; i++) {
-        if (!((t[i] == ',' || t[i] == ':') && t[i + 1] == ' ') || i + 1 >= sizeof line) continue;
-        snprintf(line, sizeof line, "%.*s", (int)(i + 1), t);
-        double wl = fmax(fig_text_width(cr, line), fig_text_width(cr, t + i + 2));
-        if (wl < best) {
-            best = wl;
-            *brk = i + 1;
-            *next = i + 2;
-        }
-    }
-    if (!*brk) return fs * 0.6; /* nowhere to break: the smallest type, centred */
-    return best > w ? fmax(fs * 0.6, fs * w / best) : fs;
-}
-
-/* What fig_axes_draw lays out before it draws: the title's size and lines, the ticks. */
+/* What fig_axes_draw lays out before it draws: the title's lines, the ticks. */
 typedef struct {
-    double tw_room, t_fs, t_rows;
-    size_t t_brk, t_next;
+    double tw_room, t_rows;   /* t_rows: the height of the title's lines after the first */
+    fig_title t;
     double yt[64], xt[64];
     int ny, nx, ydec, xdec;
 } axes_plan;
@@ -154,14 +127,14 @@ static void axes_plan_make(cairo_t *cr, fig_axes *a, double x, double y, double 
      * descenders and the last x tick's value reached within 1.4-2 pt of the figure's edge */
     const double m = FIG_MARGIN;
     double top = y + 4, left = x + m, bottom = y + h - m, right = x + w - 8;
-    /* the title: its size and lines first, a second line takes a row more */
+    /* the title: its lines first, at the title's size (shrunk to fit a one-column figure,
+     * the drift figure's came out at 7 pt); each line after the first takes a row more */
     p->tw_room = a->text_w > w ? a->text_w : w;
-    p->t_brk = p->t_next = 0;
-    p->t_fs = p->t_rows = 0;
-    if (a->title && *a->title) {
-        p->t_fs = title_fit(cr, a->title, a->title_fs > 0 ? a->title_fs : FIG_FS_TITLE,
-                            p->tw_room - 2 * m, &p->t_brk, &p->t_next);
-        p->t_rows = p->t_brk ? p->t_fs * 1.25 : 0;
+    p->t_rows = 0;
+    if (fig_title_wrap(cr, a->title, p->tw_room - 2 * m, &p->t)) {
+        int rows = p->t.n > a->title_lines ? p->t.n : a->title_lines;
+        if (rows > FIG_TITLE_MAX_LINES) rows = FIG_TITLE_MAX_LINES;
+        p->t_rows = (rows - 1) * FIG_TITLE_LEAD;
         top += FIG_FS_TITLE * 1.6 + p->t_rows;
     }
     if (a->xlabel && *a->xlabel) bottom -= FIG_FS_LABEL * 1.4;
@@ -219,8 +192,7 @@ void fig_axes_layout(cairo_t *cr, fig_axes *a, double x, double y, double w, dou
 void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, double h) {
     axes_plan p;
     axes_plan_make(cr, a, x, y, w, h, &p);
-    const double m = FIG_MARGIN, tw_room = p.tw_room, t_fs = p.t_fs, t_rows = p.t_rows;
-    const size_t t_brk = p.t_brk, t_next = p.t_next;
+    const double m = FIG_MARGIN, tw_room = p.tw_room, t_rows = p.t_rows;
     const double *yt = p.yt, *xt = p.xt;
     const int ny = p.ny, nx = p.nx, ydec = p.ydec, xdec = p.xdec;
     char buf[64];
@@ -262,10 +234,10 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
         fig_format_num(buf, sizeof buf, xt[i], xdec);
         fig_text(cr, px, a->py + a->ph + TICK_LEN + GAP, 0.5, 0, 0, buf);
     }
-    /* labels and the title shrink (to 60%) and move to stay inside the figure: a small
-     * figure cut them at its edges */
+    /* labels shrink (to 60%) and move to stay inside the figure: a small figure cut them at
+     * its edges */
     /* the y label lies between the title's rows and the x label's */
-    double ylo = a->title && *a->title ? y + 4 + FIG_FS_TITLE * 1.3 + t_rows : y + m;
+    double ylo = p.t.n ? y + 4 + FIG_FS_TITLE * 1.3 + t_rows : y + m;
     double yhi = a->py + a->ph + TICK_LEN + GAP + FIG_FS_TICK;
     const char *xl = a->xlabel, *yl = a->ylabel;
     fig_font(cr, FIG_FS_LABEL, 0);
@@ -286,19 +258,10 @@ void fig_axes_draw(cairo_t *cr, fig_axes *a, double x, double y, double w, doubl
         /* the capitals' side outwards: the ascenders' ink at the margin */
         fig_text(cr, x + m + FIG_FS_LABEL * FIG_EM_OVER, cy, 0.5, 0, -M_PI / 2, yl);
     }
-    if (a->title && *a->title) {
-        /* centred over the plot, or over the whole width where that is too narrow */
-        char line[512];
-        snprintf(line, sizeof line, "%.*s", t_brk ? (int)t_brk : (int)sizeof line - 1,
-                 a->title);
-        for (int k = 0; k < (t_brk ? 2 : 1); k++) {
-            const char *s = k ? a->title + t_next : line;
-            fig_font(cr, t_fs, 1);
-            double tw = fig_text_width(cr, s), cx = a->px + a->pw / 2;
-            if (tw > a->pw || t_brk) cx = x + tw_room / 2;
-            cx = keep_inside(cx, tw, x + m, x + tw_room - m);
-            fig_text(cr, cx, y + 4 + k * t_fs * 1.25, 0.5, 0, 0, s);
-        }
+    if (p.t.n) {
+        /* centred over the plot, or over the whole width where a line is wider than the plot */
+        double cx = p.t.width > a->pw || p.t.n > 1 ? x + tw_room / 2 : a->px + a->pw / 2;
+        fig_title_draw(cr, &p.t, cx, x + m, x + tw_room - m, y + 4);
     }
 }
 

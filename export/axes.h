@@ -16,8 +16,10 @@ typedef struct {
      * to fit beside the plot: a one-column projection's "Principal component 2 (17.1% of
      * variance)" ran over the title at 5 pt */
     const char *xlabel_short, *ylabel_short;
-    double title_fs;          /* the title's type size (0: FIG_FS_TITLE), shrunk further where
-                               * it does not fit; panels side by side set one size */
+    int title_lines;          /* room for this many title lines at least (the title keeps
+                               * FIG_FS_TITLE and takes up to FIG_TITLE_MAX_LINES where it is
+                               * too wide): panels side by side set one count, so that their
+                               * plots line up */
     int integer_x;            /* x ticks on integers only (tasks, steps) */
     int grid;                 /* light grid lines at the ticks */
     double tick_w_min;        /* room kept for y tick values at least (points; panels that

@@ -136,6 +136,36 @@ int fig_text_wrap(cairo_t *cr, const char *s, double max_w, int max_lines, size_
     return 1;
 }
 
+int fig_title_wrap(cairo_t *cr, const char *s, double max_w, fig_title *t) {
+    t->n = 0;
+    t->width = 0;
+    if (!s || !*s) return 0;
+    size_t st[FIG_TITLE_MAX_LINES], len[FIG_TITLE_MAX_LINES];
+    fig_font(cr, FIG_FS_TITLE, 1);
+    t->n = fig_text_wrap(cr, s, max_w, FIG_TITLE_MAX_LINES, st, len);
+    for (int k = 0; k < t->n; k++) {
+        snprintf(t->line[k], sizeof t->line[k], "%.*s", (int)len[k], s + st[k]);
+        fig_font_fit(cr, t->line[k], FIG_FS_TITLE, 1, max_w);
+        t->width = fmax(t->width, fig_text_width(cr, t->line[k]));
+    }
+    return t->n;
+}
+
+void fig_title_draw(cairo_t *cr, const fig_title *t, double cx, double x0, double x1, double y) {
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (int k = 0; k < t->n; k++) {
+        fig_font_fit(cr, t->line[k], FIG_FS_TITLE, 1, x1 - x0);
+        double lw = fig_text_width(cr, t->line[k]), c = cx;
+        if (lw >= x1 - x0)
+            c = (x0 + x1) / 2;
+        else if (c - lw / 2 < x0)
+            c = x0 + lw / 2;
+        else if (c + lw / 2 > x1)
+            c = x1 - lw / 2;
+        fig_text(cr, c, y + k * FIG_TITLE_LEAD, 0.5, 0, 0, t->line[k]);
+    }
+}
+
 double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step) {
     double w = 0;
     if (step < 1) step = 1;

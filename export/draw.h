@@ -18,6 +18,10 @@
 #define FIG_FS_LABEL 9.0
 #define FIG_FS_TICK 8.0
 #define FIG_FS_LEGEND 8.0
+/* A title too wide for its room keeps FIG_FS_TITLE and takes more lines, this far apart: shrunk
+ * to fit a one-column figure, titles came out at 6-7 pt, unreadable in print. */
+#define FIG_TITLE_LEAD (FIG_FS_TITLE * 1.25)
+#define FIG_TITLE_MAX_LINES 3
 
 /* The margin (points) a figure's ink keeps from its edges, text and marks alike. */
 #define FIG_MARGIN 3.0
@@ -75,6 +79,19 @@ void fig_font_fit(cairo_t *cr, const char *s, double size_pt, int bold, double m
  * wider than MAX_W), MAX_LINES lines with the longest shortest. */
 int fig_text_wrap(cairo_t *cr, const char *s, double max_w, int max_lines, size_t *start,
                   size_t *len);
+/* A title in lines: fig_title_wrap's result. */
+typedef struct {
+    int n;                                   /* 0: no title */
+    char line[FIG_TITLE_MAX_LINES][256];
+    double width;                            /* the widest line's, as drawn */
+} fig_title;
+/* S (NULL or "": none) in bold at FIG_FS_TITLE broken into lines no wider than MAX_W by
+ * fig_text_wrap, at most FIG_TITLE_MAX_LINES; returns their count. */
+int fig_title_wrap(cairo_t *cr, const char *s, double max_w, fig_title *t);
+/* T's lines in black, the first's capitals' top at Y, the next FIG_TITLE_LEAD below, each
+ * centred at CX moved to lie within [X0, X1]; at FIG_FS_TITLE, smaller only for a line wider
+ * than X1 - X0 (a single word no break helps). */
+void fig_title_draw(cairo_t *cr, const fig_title *t, double cx, double x0, double x1, double y);
 /* Width of the widest of N strings (NULL entries skipped). */
 double fig_text_width_max(cairo_t *cr, const char *const *s, int n, int step);
 

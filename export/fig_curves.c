@@ -495,7 +495,7 @@ static void col_stats(const float *L, int n, int k, double *mean, double *p10, d
 static void loss_panel(cairo_t *cr, double x, double y, double w, double h, const double *steps,
                        const double *mean, const double *p10, const double *p90, int k,
                        fig_rgb col, fig_marker mk,
-                       const char *title, double title_fs, const char *ylabel,
+                       const char *title, int title_lines, const char *ylabel,
                        const char *ylabel_short) {
     double *lo = segp_malloc(sizeof(double) * k), *hi = segp_malloc(sizeof(double) * k);
     for (int j = 0; j < k; j++) {
@@ -511,7 +511,7 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
     }
     fig_axes a = {.x0 = -0.3, .x1 = (k - 1) + 0.3, .y0 = ylo, .y1 = yhi, .xlabel = "PGD step",
                   .ylabel = ylabel, .ylabel_short = ylabel_short, .title = title,
-                  .title_fs = title_fs, .integer_x = 1, .grid = 1};
+                  .title_lines = title_lines, .integer_x = 1, .grid = 1};
     fig_mark_style ms = {mk, 4.5, col, 1, 0, 0};
     fig_legend_item it[2] = {{"Mean over anchors", col, 1, 0, 0, ms},
                              {"10th\u201390th percentile", col, 0, 0, 1, {0}}};
@@ -560,24 +560,26 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     char sup[256];
     snprintf(sup, sizeof sup, "DPGD anchor objectives, task %d (%d anchor%s, %d step%s)",
              c->task + 1, n, segp_s(n), td->k_adv, segp_s(td->k_adv));
-    fig_font_fit(cr, sup, FIG_FS_TITLE, 1, w - 8); /* a one-column figure cut it at both ends */
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    fig_text(cr, w / 2, 4, 0.5, 0, 0, sup);
-    const double top = FIG_FS_TITLE * 1.9;
-    /* both panel titles at one size: each fitted to its half on its own, a one-column figure
-     * had "Text objective" at 10 pt beside "Visual-prototype objective" at 7 */
+    /* the title and the panels' titles keep their size and take more lines: shrunk to fit, a
+     * one-column figure had them at 7-7.5 pt */
+    fig_title sup_t;
+    fig_title_wrap(cr, sup, w - 2 * FIG_MARGIN, &sup_t);
+    fig_title_draw(cr, &sup_t, w / 2, FIG_MARGIN, w - FIG_MARGIN, 4);
+    const double top = FIG_FS_TITLE * 1.9 + (sup_t.n - 1) * FIG_TITLE_LEAD;
+    /* both panels keep rows for the longer title, so that their plots line up: "Visual-prototype
+     * objective" takes two lines at one column, "Text objective" one */
     static const char *const titles[2] = {"Text objective", "Visual-prototype objective"};
-    fig_font(cr, FIG_FS_TITLE, 1);
-    double tw = fmax(fig_text_width(cr, titles[0]), fig_text_width(cr, titles[1]));
     const double room = w / 2 - 2 * FIG_MARGIN; /* as fig_axes_draw keeps it */
-    double tfs = tw > room ? fmax(0.6, room / tw) * FIG_FS_TITLE : FIG_FS_TITLE;
+    fig_title pt;
+    int tl = fig_title_wrap(cr, titles[0], room, &pt);
+    if (fig_title_wrap(cr, titles[1], room, &pt) > tl) tl = pt.n;
     /* short y labels where the long ones need smaller type: at one column the left label
      * shrank to 6 pt beside the right one's 9 */
     loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
-               FIG_M_CIRCLE, titles[0], tfs, "Cross-entropy to the target class",
+               FIG_M_CIRCLE, titles[0], tl, "Cross-entropy to the target class",
                "Cross-entropy");
     loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k,
-               fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, titles[1], tfs,
+               fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, titles[1], tl,
                "1 \u2212 cos(f, \u03bc) of the target", "1 \u2212 cos(f, \u03bc)");
 
     fig_bytes *b = c->csv;

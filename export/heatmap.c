@@ -19,8 +19,6 @@
 #define GROUP_FS 8.0
 #define LABEL_FS_MIN 5.0
 #define LABEL_FS_MAX 8.0
-#define TITLE_LEAD (FIG_FS_TITLE * 1.25) /* from one title line to the next */
-#define TITLE_MAX_LINES 3
 
 int fig_matrix_limits(const float *m, long n, int symmetric, double *lo, double *hi) {
     double a = INFINITY, b = -INFINITY;
@@ -143,11 +141,13 @@ void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, dou
     /* the title keeps its size and takes more lines where one is too wide: shrunk to fit a
      * one-column figure, it came out at 6 pt */
     if (h->title) {
-        size_t ts[TITLE_MAX_LINES], tl[TITLE_MAX_LINES];
+        size_t ts[FIG_TITLE_MAX_LINES], tl[FIG_TITLE_MAX_LINES];
         fig_font(cr, FIG_FS_TITLE, 1);
-        L->title_lines = fig_text_wrap(cr, h->title, w - 2 * FIG_MARGIN, TITLE_MAX_LINES, ts, tl);
+        L->title_lines =
+            fig_text_wrap(cr, h->title, w - 2 * FIG_MARGIN, FIG_TITLE_MAX_LINES, ts, tl);
     }
-    double top = y + 4 + (h->title ? FIG_FS_TITLE * 1.6 + (L->title_lines - 1) * TITLE_LEAD : 0);
+    double top =
+        y + 4 + (h->title ? FIG_FS_TITLE * 1.6 + (L->title_lines - 1) * FIG_TITLE_LEAD : 0);
     const double right = x + w - room_right(h, twmax);
 
     /* The labels' font follows the cell size, the cell size the labels' room: the room kept
@@ -403,9 +403,9 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         /* over the matrix, within the figure's margins, in the lines the layout made room for;
          * the last line where a one-line title sits */
         const double x0 = L->area_x0 + m, x1 = L->area_x1 - m;
-        size_t ts[TITLE_MAX_LINES], tl[TITLE_MAX_LINES];
+        size_t ts[FIG_TITLE_MAX_LINES], tl[FIG_TITLE_MAX_LINES];
         fig_font(cr, FIG_FS_TITLE, 1);
-        int nl = fig_text_wrap(cr, h->title, x1 - x0, TITLE_MAX_LINES, ts, tl);
+        int nl = fig_text_wrap(cr, h->title, x1 - x0, FIG_TITLE_MAX_LINES, ts, tl);
         for (int k = 0; k < nl; k++) {
             char line[512];
             snprintf(line, sizeof line, "%.*s", (int)tl[k], h->title + ts[k]);
@@ -414,7 +414,7 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
             double lw = fig_text_width(cr, line), cx = L->x + mw / 2;
             if (cx - lw / 2 < x0) cx = x0 + lw / 2;
             if (cx + lw / 2 > x1) cx = x1 - lw / 2;
-            fig_text(cr, cx, L->y - FIG_FS_TITLE * 0.6 - (nl - 1 - k) * TITLE_LEAD, 0.5, 1, 0,
+            fig_text(cr, cx, L->y - FIG_FS_TITLE * 0.6 - (nl - 1 - k) * FIG_TITLE_LEAD, 0.5, 1, 0,
                      line);
         }
     }

@@ -5,8 +5,8 @@
  * hide its points; what the axes show: two ticks at least, a curve's range that holds its
  * line, labels short enough to fit; and every figure as drawn at its default size and at one
  * column, at the shipped run's first, a middle and the last task: its ink (pixels, and each
- * string's box from the text log) 3 pt inside its edges, no two strings over each other,
- * heatmap titles at their full size, no legend over a data point. */
+ * string's box from the text log) 3 pt inside its edges, no two strings over each other, no
+ * legend over a data point (the titles' sizes and lines: test_figure_titles.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +16,12 @@
 #include "export/figure.h"
 #include "export/output.h"
 #include "export/plot.h"
+#include "figure_cases.h"
 #include "png_read.h"
 #include "run/run_record.h"
 #include "test.h"
 
-#define RUN "sample_runs/default-run"
+#define RUN FIG_CASES_RUN
 
 /* Pixels of the outermost BORDER rows and columns of P that are not white: text or lines cut
  * off at the figure's edge. */
@@ -397,15 +398,6 @@ TEST(figure_text_log_boxes_as_drawn) {
 
 /* ---- every figure's edges and text, as drawn ---- */
 
-/* The margin (points) the ink of every figure keeps from its edges, text and marks alike. */
-#define EDGE_PT 3.0
-
-/* One figure to check: its name and the options that pick its variant. */
-typedef struct {
-    const char *fig;
-    int against, matrix, space;
-} fig_variant;
-
 #define TEACHER RUN_STATE_TEACHER
 static const fig_variant variants[] = {
     {"simmat-text", TEACHER, 0, 0},
@@ -424,7 +416,7 @@ static const fig_variant variants[] = {
 };
 #define N_VARIANTS (int)(sizeof variants / sizeof variants[0])
 
-static void variant_options(const fig_variant *v, int one_col, figure_options *o) {
+void variant_options(const fig_variant *v, int one_col, figure_options *o) {
     figure_options_default(o);
     o->write_data = 0;
     o->against = v->against;
@@ -434,9 +426,7 @@ static void variant_options(const fig_variant *v, int one_col, figure_options *o
     o->height_in = one_col ? 2.6 : 0;
 }
 
-/* "simmat-diff-pretrained-proto, task 5, 3.3 x 2.6 in", "accuracy-curve, the run, default
- * size" (one of 4 rotating buffers) */
-static const char *case_name(const fig_variant *v, int task, int one_col) {
+const char *case_name(const fig_variant *v, int task, int one_col) {
     static char buf[4][160];
     static int k;
     char *b = buf[k++ % 4], variant[48] = "";
@@ -455,13 +445,7 @@ static const char *case_name(const fig_variant *v, int task, int one_col) {
     return b;
 }
 
-typedef void (*layout_check)(const run_record *r, const run_task_data *td, const fig_variant *v,
-                             int task, int one_col);
-
-/* CHECK on every variant of the figures whose names start with one of PREFIXES (N) that has
- * data at the shipped run's first, a middle and the last task (a run-wide figure once), at its
- * default size and at one column (3.3 x 2.6 in). */
-static void every_figure(const char *const *prefixes, int n, layout_check check) {
+void every_figure(const char *const *prefixes, int n, layout_check check) {
     run_record r;
     CHECK(run_record_open(RUN, &r) == 0);
     if (!r.dir) return;
@@ -489,10 +473,8 @@ static void every_figure(const char *const *prefixes, int n, layout_check check)
     run_record_free(&r);
 }
 
-/* The strings of variant V's figure at TASK as drawn (one column or default size) into LOG, the
- * page's size in points into *W, *H. */
-static void text_layout(const run_record *r, const run_task_data *td, const fig_variant *v,
-                        int task, int one_col, fig_text_log *log, double *w, double *h) {
+void text_layout(const run_record *r, const run_task_data *td, const fig_variant *v, int task,
+                 int one_col, fig_text_log *log, double *w, double *h) {
     figure_options o;
     variant_options(v, one_col, &o);
     CHECK(figure_text_layout(r, td, v->fig, task, &o, log, w, h) == 0);
@@ -501,8 +483,8 @@ static void text_layout(const run_record *r, const run_task_data *td, const fig_
 /* The figure's PNG at 200 dpi: no pixel within EDGE_PT of an edge darker than the white
  * background by more than 24 levels in any channel; and the ink box of every string EDGE_PT
  * inside the page. */
-static void clear_of_edges(const run_record *r, const run_task_data *td, const fig_variant *v,
-                           int task, int one_col) {
+void clear_of_edges(const run_record *r, const run_task_data *td, const fig_variant *v, int task,
+                    int one_col) {
     figure_options o;
     variant_options(v, one_col, &o);
     o.dpi = 200;
@@ -550,8 +532,8 @@ TEST(figure_heatmaps_keep_a_margin) {
 }
 
 /* The ink boxes of the strings the figure draws: none over another. */
-static void text_apart(const run_record *r, const run_task_data *td, const fig_variant *v,
-                       int task, int one_col) {
+void text_apart(const run_record *r, const run_task_data *td, const fig_variant *v, int task,
+                int one_col) {
     fig_text_log log = {0};
     double w = 0, h = 0;
     text_layout(r, td, v, task, one_col, &log, &w, &h);
@@ -575,85 +557,6 @@ TEST(figure_heatmap_text_apart) {
     every_figure(figs, 2, text_apart);
 }
 
-/* The heatmap's title: its strings (the only bold ones) all at the figure's title size, in one
- * to three lines, the second under the first; at one column the long titles take two. */
-static void title_full_size(const run_record *r, const run_task_data *td, const fig_variant *v,
-                            int task, int one_col) {
-    fig_text_log log = {0};
-    double w = 0, h = 0;
-    text_layout(r, td, v, task, one_col, &log, &w, &h);
-    const fig_text_box *prev = NULL;
-    int lines = 0;
-    for (int i = 0; i < log.n; i++) {
-        const fig_text_box *b = &log.box[i];
-        if (!b->bold) continue;
-        lines++;
-        CHECK_MSG(fabs(b->size - FIG_FS_TITLE) < 0.01, "%s: title line '%s' at %.2f pt (%g)",
-                  case_name(v, task, one_col), b->text, b->size, FIG_FS_TITLE);
-        if (prev)
-            CHECK_MSG(b->y0 > prev->y1, "%s: title line '%s' not under '%s'",
-                      case_name(v, task, one_col), b->text, prev->text);
-        prev = b;
-    }
-    CHECK_MSG(lines >= 1 && lines <= 3, "%s: %d title lines", case_name(v, task, one_col),
-              lines);
-    /* "Accuracy (%) on task j after task i, SeGP-CL, shapes B0-Inc10" and "Student −
-     * pretrained, cosine similarity image × text, task 10" are wider than 3.3 in at 10 pt */
-    if (one_col && (!strcmp(v->fig, "accuracy-matrix") ||
-                    (!strcmp(v->fig, "simmat-diff") && v->against == RUN_STATE_PRE)))
-        CHECK_MSG(lines == 2, "%s: %d title lines", case_name(v, task, one_col), lines);
-    fig_text_log_free(&log);
-}
-
-/* The heatmaps' titles keep the title size and wrap: at one column they were fitted to the
- * width by shrinking, the accuracy matrix's and the differences' to 6 pt, unreadable in
- * print */
-TEST(figure_heatmap_titles_keep_their_size) {
-    static const char *const figs[] = {"simmat-", "accuracy-matrix"};
-    every_figure(figs, 2, title_full_size);
-}
-
-/* fig_text_wrap: one line where the text fits; else the fewest lines, broken after a comma
- * where that gives them (the longest line shortest), else at spaces; no break, one line */
-TEST(figure_text_wrap_lines) {
-    fig_canvas cv;
-    CHECK(fig_canvas_begin(&cv, FIG_PDF, 3, 2, 72) == 0);
-    if (!cv.cr) return;
-    fig_font(cv.cr, 10, 1);
-    const char *t = "Student \u2212 pretrained, cosine similarity image \u00d7 text, task 10";
-    const double full = fig_text_width(cv.cr, t);
-    size_t st[3], len[3];
-    CHECK_EQ_INT(fig_text_wrap(cv.cr, t, full + 0.01, 3, st, len), 1);
-    CHECK(st[0] == 0 && len[0] == strlen(t));
-    /* "Student − pretrained," | "cosine similarity image × text, task 10" */
-    const char *second = strstr(t, "cosine");
-    const double w2 = fig_text_width(cv.cr, second);
-    CHECK_EQ_INT(fig_text_wrap(cv.cr, t, w2 + 0.01, 3, st, len), 2);
-    CHECK(st[0] == 0 && len[0] == (size_t)(second - 1 - t));
-    CHECK(st[1] == (size_t)(second - t) && len[1] == strlen(second));
-    /* narrower than both ways of two lines at a comma: two lines at a space, before more
-     * lines ("Student − pretrained, cosine" | "similarity image × text, task 10") */
-    CHECK_EQ_INT(fig_text_wrap(cv.cr, t, w2 - 1, 3, st, len), 2);
-    CHECK(t[len[0]] == ' ' && t[len[0] - 1] != ',' && st[1] == len[0] + 1);
-    CHECK(st[1] + len[1] == strlen(t));
-    /* narrower still: three lines, each within the width, nothing left out */
-    int n = fig_text_wrap(cv.cr, t, 160, 3, st, len);
-    CHECK_EQ_INT(n, 3);
-    for (int k = 0; k < n && n == 3; k++) {
-        char line[128];
-        snprintf(line, sizeof line, "%.*s", (int)len[k], t + st[k]);
-        CHECK_MSG(fig_text_width(cv.cr, line) <= 160, "'%s' wider than 160 pt", line);
-        if (k) CHECK(st[k] == st[k - 1] + len[k - 1] + 1);
-    }
-    if (n == 3) CHECK(st[2] + len[2] == strlen(t));
-    /* no comma: at a space */
-    const char *u = "Class mean of test-image embeddings";
-    CHECK_EQ_INT(fig_text_wrap(cv.cr, u, fig_text_width(cv.cr, u) * 0.7, 3, st, len), 2);
-    CHECK(st[1] == len[0] + 1 && u[len[0]] == ' ');
-    CHECK_EQ_INT(fig_text_wrap(cv.cr, "Unbreakable", 5, 3, st, len), 1);
-    fig_canvas_discard(&cv);
-}
-
 /* The plots keep a 3 pt margin at their default sizes and at one column: the y labels'
  * ascenders came within 1.7 pt of the left edge, the x labels' descenders and the legends
  * below the plot within 2-2.8 pt of the bottom, the last x tick's value and the right
@@ -661,42 +564,6 @@ TEST(figure_text_wrap_lines) {
 TEST(figure_plots_keep_a_margin) {
     static const char *const figs[] = {"projection", "drift-interface", "anchor-losses"};
     every_figure(figs, 3, clear_of_edges);
-}
-
-/* The accuracy curve's title: the strings from "Accuracy per task" to the one with "Avg", in
- * drawing order; their lines and where they lie. */
-static void title_lines(const run_record *r, const run_task_data *td, const fig_variant *v,
-                        int task, int one_col) {
-    fig_text_log log = {0};
-    double w = 0, h = 0;
-    text_layout(r, td, v, task, one_col, &log, &w, &h);
-    int first = -1, last = -1;
-    for (int i = 0; i < log.n; i++) {
-        if (!strncmp(log.box[i].text, "Accuracy per task", 17)) first = i;
-        if (first >= 0 && last < 0 && strstr(log.box[i].text, "Avg ")) last = i;
-    }
-    CHECK_MSG(first >= 0 && last >= first, "%s: no title", case_name(v, task, one_col));
-    if (first >= 0 && last >= first) {
-        const fig_text_box *a = &log.box[first], *b = &log.box[last];
-        /* one line at the default size, two at one column: the second under the first */
-        const int lines = last - first + 1;
-        CHECK_EQ_INT(lines, one_col ? 2 : 1);
-        if (last > first) CHECK(b->y0 > a->y1 && b->y1 - b->y0 > 6);
-        CHECK_MSG(a->x0 >= EDGE_PT && w - fmax(a->x1, b->x1) >= EDGE_PT,
-                  "%s: title from %.2f to %.2f pt of %.2f", case_name(v, task, one_col),
-                  a->x0, fmax(a->x1, b->x1), w);
-    }
-    fig_text_log_free(&log);
-}
-
-/* A title too long for one line even at 60% type goes on two lines, broken after a comma or
- * colon: at one column the accuracy curve's "Accuracy per task, SeGP-CL, shapes B0-Inc10:
- * Last 66.8%, Avg 77.4%" at its smallest type ran 1.1-1.4 pt from both edges; and with it the
- * accuracy curve keeps the 3 pt margin everywhere */
-TEST(figure_long_title_takes_two_lines) {
-    static const char *const figs[] = {"accuracy-curve"};
-    every_figure(figs, 1, title_lines);
-    every_figure(figs, 1, clear_of_edges);
 }
 
 /* No two strings of a plot over each other: at one column the drift figure's "m = 0" (task 5)
