@@ -1,7 +1,8 @@
 /* test_figure_titles.c: every figure's titles as drawn, at the shipped run's first, a middle and
  * the last task, at the default size and at one column (3.3 x 2.6 in): at the title's size
  * (10 pt), a title too wide taking more lines instead of smaller type, in reading order, inside
- * the page and above the plot or matrix; fig_text_wrap's lines. */
+ * the page and above the plot or matrix; fig_text_wrap's lines; and the axis and colour-bar
+ * labels at 8 pt or more at one column, in short forms where the full ones do not fit. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,3 +215,44 @@ TEST(figure_long_title_takes_two_lines) {
     every_figure(figs, 1, clear_of_edges);
 }
 
+
+/* An axis or colour-bar label: the strings it is drawn as start with FULL or with SHORT (the
+ * form a figure takes where the full one would need smaller type; NULL: none). */
+typedef struct {
+    const char *fig, *full, *shrt;
+} fig_label;
+
+static const fig_label labels[] = {
+    {"drift-interface", "Mean drift (JSD, ", "JSD ("},
+    {"drift-interface", "Test images", "Images"},
+    {"drift-interface", "Interface distance m", NULL},
+};
+
+/* Each of the figure's labels in LABELS drawn, at 8 pt or more. */
+static void labels_readable(const run_record *r, const run_task_data *td, const fig_variant *v,
+                            int task, int one_col) {
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
+    for (size_t l = 0; l < sizeof labels / sizeof labels[0]; l++) {
+        const fig_label *b = &labels[l];
+        if (strcmp(b->fig, v->fig)) continue;
+        const fig_text_box *got = NULL;
+        for (int i = 0; i < log.n && !got; i++)
+            if (!strncmp(log.box[i].text, b->full, strlen(b->full)) ||
+                (b->shrt && !strncmp(log.box[i].text, b->shrt, strlen(b->shrt))))
+                got = &log.box[i];
+        CHECK_MSG(got, "%s: no label '%s'", case_name(v, task, one_col), b->full);
+        if (got)
+            CHECK_MSG(got->size >= 8 - 1e-9, "%s: '%s' at %.2f pt (8 at least)",
+                      case_name(v, task, one_col), got->text, got->size);
+    }
+    fig_text_log_free(&log);
+}
+
+/* Labels stay readable (8 pt or more) at one column, in their short forms where the full ones
+ * do not fit: the drift figure's y labels came out at 7.2 pt (under a two-line title) and 6.8 */
+TEST(figure_labels_readable_at_one_column) {
+    static const char *const figs[] = {"drift-interface"};
+    every_figure(figs, 1, labels_readable);
+}
