@@ -225,6 +225,7 @@ void fig_accuracy_matrix_draw(const fig_ctx *c, cairo_t *cr, double w, double h)
     hm.xlabel = zero_shot ? "Evaluated on task j (right of the diagonal: zero-shot, not yet "
                             "trained)"
                           : "Evaluated on task j";
+    if (zero_shot) hm.xlabel_short = "On task j (right of the diagonal: zero-shot)";
     hm.title = title;
     hm.cbar_label = "Accuracy (%)";
     hm.cell_fmt = "%.1f";

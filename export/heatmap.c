@@ -392,12 +392,17 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     }
     if (h->xlabel) {
         const double x0 = L->area_x0 + m, x1 = L->area_x1 - m;
-        fig_font_fit(cr, h->xlabel, FIG_FS_LABEL, 0, x1 - x0);
-        double tl = fig_text_width(cr, h->xlabel), cx = L->x + mw / 2;
+        /* the short form where the full one would need smaller type: at one column the
+         * accuracy matrix's came out at 6.8 pt */
+        const char *xl = h->xlabel;
+        fig_font(cr, FIG_FS_LABEL, 0);
+        if (h->xlabel_short && fig_text_width(cr, xl) > x1 - x0) xl = h->xlabel_short;
+        fig_font_fit(cr, xl, FIG_FS_LABEL, 0, x1 - x0);
+        double tl = fig_text_width(cr, xl), cx = L->x + mw / 2;
         if (cx - tl / 2 < x0) cx = x0 + tl / 2;
         if (cx + tl / 2 > x1) cx = x1 - tl / 2;
         /* the ink's top (ascenders) at the gap's end */
-        fig_text(cr, cx, bottom_edge + GAP + FIG_FS_LABEL * FIG_EM_OVER, 0.5, 0, 0, h->xlabel);
+        fig_text(cr, cx, bottom_edge + GAP + FIG_FS_LABEL * FIG_EM_OVER, 0.5, 0, 0, xl);
     }
     if (h->title) {
         /* over the matrix, within the figure's margins, in the lines the layout made room for;
