@@ -46,7 +46,9 @@ static void push(tui_worker *w, char *line) {
 }
 
 /* The runner's callback, on the worker thread. EV_PAUSED comes back every 100 ms while the
- * engine waits (events.h); only its first call is queued. */
+ * engine waits (events.h) and is not queued; EV_RESUMED, which ends the wait, is (the record
+ * leaves its seconds paused out of the running task's time), and may be answered with a pause
+ * again. */
 static event_reply on_event(const segp_event *ev, void *user) {
     tui_worker *w = user;
     pthread_mutex_lock(&w->mu);

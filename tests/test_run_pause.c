@@ -3,8 +3,11 @@
  * training and at the boundary after it; neither pause counts in the images/s, the task's wall
  * time (tasks/01/DONE, task_end, the run record's) or the run's. The bounds come from the
  * callback's own clock around the runner's measurements, so they hold on a machine of any
- * speed: a measure that counts a pause exceeds them by the pause. */
+ * speed: a measure that counts a pause exceeds them by the pause. Each pause's end is a
+ * "resumed" event with its length (the running task's time in the record leaves it out:
+ * run_record_running_task_leaves_out_pauses in test_run_record.c). */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,8 @@ typedef struct {
     int64_t done_step2;           /* the images trained by then (3 steps of 32, 32, 6) */
     double t_task_start[2], t_task_end[2], t_run_end;
     double task_end_elapsed[2], run_end_elapsed;
+    double resumed_s[2];          /* each "resumed" event's paused_s */
+    int n_resumed;
 } pause_log;
 
 /* Pauses on task 1's first training step (space) and at its end (the task boundary), each for
@@ -38,6 +43,11 @@ static event_reply pause_cb(const segp_event *ev, void *user) {
         if (now - l->pause_from < PAUSE_S) return EVENT_PAUSE;
         l->paused[l->n_pauses++] = now - l->pause_from;
         l->pause_from = 0;
+        return EVENT_CONTINUE;
+    }
+    if (ev->kind == EV_RESUMED) {
+        if (l->n_resumed < 2) l->resumed_s[l->n_resumed] = ev->paused_s;
+        l->n_resumed++;
         return EVENT_CONTINUE;
     }
     int t = ev->task;
@@ -122,6 +132,24 @@ TEST(run_pause_not_counted_in_times) {
               span_run);
     /* task 2 was never paused: its wall time is its span */
     CHECK(done_wall_s(dir, 2) <= l.t_task_end[1] - l.t_task_start[1] + SLACK);
+
+    /* each pause's end is an event, to the callback and in events.jsonl, with its length */
+    CHECK_EQ_INT(l.n_resumed, 2);
+    char ep[700];
+    snprintf(ep, sizeof ep, "%s/events.jsonl", dir);
+    char *events = read_text(ep);
+    int n_lines = 0;
+    for (const char *q = events; q && (q = strstr(q, "{\"event\":\"resumed\"")); q++) {
+        const char *v = strstr(q, "\"paused_s\":");
+        double s = v ? atof(v + 11) : NAN;
+        if (n_lines < 2) {
+            CHECK_NEAR(s, l.paused[n_lines], SLACK);
+            CHECK_NEAR(s, l.resumed_s[n_lines], 0.0006); /* the line's 3 decimals */
+        }
+        n_lines++;
+    }
+    CHECK_EQ_INT(n_lines, 2);
+    free(events);
 
     /* the record the workbench, `segp list` and `segp info` read takes the task's own measure,
      * not the span between its lines in events.jsonl (which holds the pause) */

@@ -421,3 +421,88 @@ TEST(run_record_restarted_task_drops_the_attempt_left) {
     CHECK(r.steps[r.n_steps - 1].step == 1 && r.steps[r.n_steps - 1].loss == 0.5f);
     run_record_free(&r);
 }
+
+/* A pause in the workbench (space, or the wait at a task boundary) is the user's time, not the
+ * task's: the record took the running task's elapsed time (the overview's run ETA counts on it)
+ * from the span between its task_start line and the newest, which held every pause. The engine
+ * writes "resumed" with the seconds paused when a pause ends; the span leaves those out. Older
+ * files (a "paused" followed by any other event: no "resumed" yet) read as before, and a
+ * "paused" as the last line (the run stopped while paused) ends the span there. */
+TEST(run_record_running_task_leaves_out_pauses) {
+    const char *d = tpath("rr-pause", "");
+    mkdirs(d);
+    write_text(tpath("rr-pause/%s", "config.json"), small_config);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/events.jsonl", d);
+    /* task 1: 10 s, a pause of 600 s (space), 10 s more; then task 1 ends (20 s), the boundary
+     * pause (300 s), task 2 starts and trains 5 s, a pause of 100 s whose "resumed" line has no
+     * paused_s (the span from its "paused" line counts), 5 s more */
+    write_text(p,
+        "{\"event\":\"run_start\",\"time\":1000.000}\n"
+        "{\"event\":\"task_start\",\"time\":1000.000,\"task\":1,\"num_tasks\":2}\n"
+        "{\"event\":\"step\",\"time\":1010.000,\"task\":1,\"phase\":\"train\",\"step\":1,"
+        "\"steps\":4}\n"
+        "{\"event\":\"paused\",\"time\":1010.001,\"task\":1,\"phase\":\"train\"}\n"
+        "{\"event\":\"resumed\",\"time\":1610.001,\"task\":1,\"phase\":\"train\","
+        "\"paused_s\":600.000}\n"
+        "{\"event\":\"step\",\"time\":1620.000,\"task\":1,\"phase\":\"train\",\"step\":2,"
+        "\"steps\":4}\n");
+    run_record r;
+    CHECK(run_record_open(d, &r) == 0);
+    if (!r.num_tasks) return;
+    CHECK_EQ_INT(r.cur_task, 0);
+    CHECK_NEAR(run_task_elapsed(&r, 0), 20, 1e-6); /* 620 s between the lines */
+    /* the live path (the workbench's queue) reads the same */
+    CHECK(run_record_add_event(&r, "{\"event\":\"task_end\",\"time\":1620.500,\"task\":1,"
+                                   "\"elapsed_s\":20.400}") == 0);
+    CHECK_NEAR(r.task_wall_s[0], 20.4, 1e-9);
+    CHECK(run_record_add_event(&r, "{\"event\":\"paused\",\"time\":1620.501,\"task\":1}") == 0);
+    CHECK(run_record_add_event(&r, "{\"event\":\"resumed\",\"time\":1920.501,\"task\":1,"
+                                   "\"paused_s\":300}") == 0);
+    CHECK(run_record_add_event(&r, "{\"event\":\"task_start\",\"time\":1920.600,\"task\":2,"
+                                   "\"num_tasks\":2}") == 0);
+    CHECK(run_record_add_event(&r, "{\"event\":\"step\",\"time\":1925.600,\"task\":2,"
+                                   "\"phase\":\"train\",\"step\":1,\"steps\":4}") == 0);
+    CHECK_NEAR(run_task_elapsed(&r, 1), 5, 1e-6); /* the boundary's pause is task 1's */
+    CHECK(run_record_add_event(&r, "{\"event\":\"paused\",\"time\":1925.600,\"task\":2}") == 0);
+    CHECK_NEAR(run_task_elapsed(&r, 1), 5, 1e-6); /* paused: the span ends at its line */
+    CHECK(run_record_add_event(&r, "{\"event\":\"resumed\",\"time\":2025.600,\"task\":2}") == 0);
+    CHECK_NEAR(run_task_elapsed(&r, 1), 5, 1e-6);
+    CHECK(run_record_add_event(&r, "{\"event\":\"step\",\"time\":2030.600,\"task\":2,"
+                                   "\"phase\":\"train\",\"step\":2,\"steps\":4}") == 0);
+    CHECK_NEAR(run_task_elapsed(&r, 1), 10, 1e-6);
+    run_record_free(&r);
+
+    /* stopped while paused: the file ends at "paused" (no "resumed" came); the task's time is
+     * the span to it, less the pause that did end */
+    append(p, "{\"event\":\"paused\",\"time\":1625.000,\"task\":1,\"phase\":\"train\"}\n");
+    CHECK(run_record_open(d, &r) == 0);
+    if (!r.num_tasks) return;
+    CHECK_NEAR(run_task_elapsed(&r, 0), 25, 1e-6);
+    run_record_free(&r);
+    /* ... and resumed later (segp resume appends its events to the file): the task restarts,
+     * and the pause left open is nobody's */
+    append(p, "{\"event\":\"run_start\",\"time\":9000.000}\n"
+              "{\"event\":\"task_start\",\"time\":9001.000,\"task\":1,\"num_tasks\":2}\n"
+              "{\"event\":\"step\",\"time\":9004.000,\"task\":1,\"phase\":\"train\",\"step\":1,"
+              "\"steps\":4}\n");
+    CHECK(run_record_open(d, &r) == 0);
+    if (!r.num_tasks) return;
+    CHECK_NEAR(run_task_elapsed(&r, 0), 3, 1e-6);
+    run_record_free(&r);
+
+    /* a file of a writer older than "resumed": its "paused" lines are followed by the next
+     * event; read as before (the pause's end is unknown, so nothing is left out) */
+    write_text(p,
+        "{\"event\":\"task_start\",\"time\":1000.000,\"task\":1,\"num_tasks\":2}\n"
+        "{\"event\":\"paused\",\"time\":1001.000,\"task\":1}\n"
+        "{\"event\":\"step\",\"time\":1100.000,\"task\":1,\"phase\":\"train\",\"step\":1,"
+        "\"steps\":4}\n"
+        "{\"event\":\"resumed\",\"time\":1101.000,\"task\":1}\n");
+    CHECK(run_record_open(d, &r) == 0);
+    if (!r.num_tasks) return;
+    /* the "resumed" after the step has no "paused" before it, and no paused_s: nothing to
+     * leave out */
+    CHECK_NEAR(run_task_elapsed(&r, 0), 101, 1e-6);
+    run_record_free(&r);
+}

@@ -114,10 +114,17 @@ TEST(run_events_never_half_a_line) {
     free(text);
 }
 
-/* Pause: the first reply pauses, the sink then polls (with a "paused" event) until continue. */
-static int n_polls;
+/* Pause: the first reply pauses, the sink then polls (with a "paused" event) until continue,
+ * and says so with a "resumed" event holding the seconds paused. */
+static int n_polls, n_resumed;
+static double resumed_s;
 static event_reply pause_cb(const segp_event *ev, void *user) {
     n_polls++;
+    if (ev->kind == EV_RESUMED) {
+        n_resumed++;
+        resumed_s = ev->paused_s;
+        return EVENT_CONTINUE;
+    }
     if (ev->kind == EV_STEP) return EVENT_PAUSE;
     return n_polls < 3 ? EVENT_PAUSE : EVENT_CONTINUE;
 }
@@ -129,10 +136,21 @@ TEST(run_events_pause_then_continue) {
     event_sink *s = event_sink_open(path, pause_cb, NULL);
     segp_event ev = {.kind = EV_STEP, .task = 1, .phase = "train", .step = 1, .steps = 2};
     CHECK(event_emit(s, &ev) == EVENT_CONTINUE);
-    CHECK_EQ_INT(n_polls, 3); /* the step, then two polls while paused */
+    CHECK_EQ_INT(n_polls, 4); /* the step, two polls while paused, then "resumed" */
+    CHECK_EQ_INT(n_resumed, 1);
+    /* one 100 ms wait between the two polls: the pause the sink counted, and the event's */
+    double paused = event_sink_paused_s(s);
+    CHECK_MSG(paused >= 0.1 && paused < 5, "%.3f s", paused);
+    CHECK_NEAR(resumed_s, paused, 1e-9);
     event_sink_close(s);
     char *text = slurp(path);
     CHECK(text && strstr(text, "\"event\":\"step\"") && strstr(text, "\"event\":\"paused\""));
+    char want[128];
+    snprintf(want, sizeof want, "{\"event\":\"resumed\",\"time\":");
+    const char *r = text ? strstr(text, want) : NULL;
+    CHECK_MSG(r && r > strstr(text, "\"event\":\"paused\""), "%s", text ? text : "");
+    snprintf(want, sizeof want, ",\"task\":2,\"phase\":\"train\",\"paused_s\":%.3f}\n", paused);
+    CHECK_MSG(r && strstr(r, want), "'%s' not in %s", want, text ? text : "");
     free(text);
 }
 

@@ -375,3 +375,43 @@ TEST(view_overview_run_before_its_first_event) {
     r.run_done = 1;
     run_record_free(&r);
 }
+
+/* The run ETA of a task training counts what a mean task has left after the task's own time so
+ * far, which held the time it stood paused in the workbench (space): ten minutes away from the
+ * keyboard and the run ETA fell to the phase ETA. The "resumed" event's seconds paused are left
+ * out of the task's time. */
+TEST(view_overview_run_eta_leaves_out_a_pause) {
+    run_record r;
+    CHECK(run_record_open(RUN, &r) == 0);
+    if (!r.num_tasks) return;
+    r.run_done = 0;
+    r.tasks_done = 9;
+    double mean = 0;
+    for (int k = 0; k < 9; k++) mean += r.task_wall_s[k] / 9;
+    const char *ev[] = {
+        "{\"event\":\"task_start\",\"time\":1796102190,\"task\":10,\"num_tasks\":10}",
+        "{\"event\":\"phase\",\"time\":1796102200,\"task\":10,\"phase\":\"train\",\"steps\":48}",
+        "{\"event\":\"step\",\"time\":1796102201,\"task\":10,\"phase\":\"train\",\"epoch\":1,"
+        "\"epochs\":1,\"step\":1,\"steps\":48,\"images_per_s\":243,\"eta_s\":3}",
+        "{\"event\":\"paused\",\"time\":1796102201,\"task\":10,\"phase\":\"train\"}",
+        "{\"event\":\"resumed\",\"time\":1796102801,\"task\":10,\"phase\":\"train\","
+        "\"paused_s\":600}",
+        "{\"event\":\"step\",\"time\":1796102803,\"task\":10,\"phase\":\"train\",\"epoch\":1,"
+        "\"epochs\":1,\"step\":2,\"steps\":48,\"images_per_s\":243,\"eta_s\":3}"};
+    for (size_t k = 0; k < sizeof ev / sizeof ev[0]; k++)
+        CHECK(run_record_add_event(&r, ev[k]) == 0);
+    wb_state s = {.rec = &r, .task = 8};
+    s.live.running = 1;
+    view *v = view_overview_new();
+    char *t = view_render(v, &s, 120, 30, CHARSET_UNICODE, COLORS_256);
+    /* 613 s since the task started, 13 s of them training */
+    int left = (int)(mean - 13 + 0.5);
+    char want[160];
+    snprintf(want, sizeof want, "\ntraining: task 10/10, train step 2/48 | 243 img/s | phase ETA "
+             "0:03 | run ETA ~%d:%02d\n", left / 60, left % 60);
+    CHECK_MSG(left > 3 && text_has(t, want), "'%s' not in:\n%s", want, t);
+    free(t);
+    v->free(v);
+    r.run_done = 1;
+    run_record_free(&r);
+}

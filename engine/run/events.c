@@ -27,9 +27,9 @@ struct event_sink {
     double paused_s; /* seconds blocked in pauses (event_sink_paused_s) */
 };
 
-static const char *kind_names[] = {"run_start", "run_end", "task_start", "task_end", "phase",
-                                   "step",      "metrics", "error",      "paused",   "info",
-                                   "poll"};
+static const char *kind_names[] = {"run_start", "run_end", "task_start", "task_end",
+                                   "phase",     "step",    "metrics",    "error",
+                                   "paused",    "resumed", "info",       "poll"};
 
 const char *event_kind_name(event_kind k) {
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "unknown";
@@ -71,6 +71,7 @@ char *event_to_json(const segp_event *ev) {
     if (ev->kind == EV_PHASE && ev->steps > 0)
         cJSON_AddNumberToObject(o, "steps", (double)ev->steps);
     if (ev->elapsed_s > 0) add_num(o, "elapsed_s", ev->elapsed_s, "%.3f");
+    if (ev->kind == EV_RESUMED) add_num(o, "paused_s", ev->paused_s, "%.3f");
     if (ev->text) cJSON_AddStringToObject(o, ev->kind == EV_ERROR ? "error" : "text", ev->text);
     if (ev->json) {
         cJSON *m = cJSON_Parse(ev->json);
@@ -162,7 +163,7 @@ event_reply event_emit(event_sink *s, const segp_event *ev) {
     if (ev->kind != EV_POLL) write_line(s, ev);
     if (s->aborted) return EVENT_ABORT;
     event_reply r = s->cb ? s->cb(ev, s->user) : EVENT_CONTINUE;
-    if (r == EVENT_PAUSE) {
+    while (r == EVENT_PAUSE) {
         double t0 = segp_now();
         segp_event p = *ev;
         p.kind = EV_PAUSED;
@@ -173,7 +174,15 @@ event_reply event_emit(event_sink *s, const segp_event *ev) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
-        s->paused_s += segp_now() - t0;
+        double dt = segp_now() - t0;
+        s->paused_s += dt;
+        if (r == EVENT_ABORT) break; /* stopped while paused: "paused" stays the last word */
+        /* the end of the pause, for readers of the file (the record's task times) and the
+         * front end; it may pause again (space pressed while waiting at a task boundary) */
+        segp_event q = {.kind = EV_RESUMED, .task = ev->task, .num_tasks = ev->num_tasks,
+                        .phase = ev->phase, .paused_s = dt};
+        write_line(s, &q);
+        r = s->cb(&q, s->user);
     }
     if (r == EVENT_ABORT) s->aborted = 1;
     return s->aborted ? EVENT_ABORT : EVENT_CONTINUE;

@@ -4,10 +4,12 @@
  * sink appends each as one JSON line to events.jsonl (when it has a file) and calls the front
  * end's callback, whose reply says continue, pause or abort (as whisper.cpp's abort callback).
  * Pause: the sink emits one "paused" event and then polls the callback every 100 ms, blocking
- * the engine at that point, until it says continue or abort. The seconds spent so are the user's,
- * not the run's: the sink counts them, and the run measures its wall time, throughput and ETA on
- * event_sink_clock, which leaves them out. Errors travel as events, since the engine's error
- * state is per thread. */
+ * the engine at that point, until it says continue or abort; on continue it emits "resumed" with
+ * the seconds paused (paused_s), so that a reader of events.jsonl can leave the pause out of the
+ * spans between lines (a "paused" without its "resumed" is a run stopped while paused). The
+ * seconds spent so are the user's, not the run's: the sink counts them, and the run measures its
+ * wall time, throughput and ETA on event_sink_clock, which leaves them out. Errors travel as
+ * events, since the engine's error state is per thread. */
 #ifndef SEGP_EVENTS_H
 #define SEGP_EVENTS_H
 
@@ -23,7 +25,8 @@ typedef enum {
     EV_STEP,
     EV_METRICS, /* json: the metrics object of the task */
     EV_ERROR,   /* text: the error message */
-    EV_PAUSED,
+    EV_PAUSED,  /* the engine waits from here (a copy of the event answered with pause) */
+    EV_RESUMED, /* paused_s: the pause just ended lasted so long; the callback may pause again */
     EV_INFO,    /* text: a note (resume, interruption) */
     EV_POLL,    /* only asks the callback whether to go on (long work between events): never
                  * written, and a callback shows nothing for it */
@@ -42,6 +45,7 @@ typedef struct {
     float term_values[EVENT_MAX_TERMS];
     float loss, lr;
     double images_per_s, eta_s, elapsed_s;
+    double paused_s;       /* EV_RESUMED */
     const char *text;      /* EV_ERROR / EV_INFO / EV_RUN_START (run directory) */
     const char *json;      /* EV_METRICS: a JSON object, copied verbatim */
 } segp_event;

@@ -424,6 +424,10 @@ int run_record_add_event(run_record *r, const char *line) {
     if (isfinite(time)) r->last_time = time;
     r->n_events++;
     if (task >= 0) r->cur_task = task;
+    /* a pause ends with its "resumed"; any other event after a "paused" follows a run stopped
+     * while paused (segp resume appends after it), or a writer older than "resumed" */
+    double paused_at = r->pause_time_;
+    r->pause_time_ = NAN;
     if (strcmp(kind, "run_start") == 0) {
         if (isfinite(time) && !(r->run_start_time > 0)) r->run_start_time = time;
     } else if (strcmp(kind, "task_start") == 0 && task >= 0) {
@@ -435,15 +439,17 @@ int run_record_add_event(run_record *r, const char *line) {
         r->n_steps = keep;
         r->task_wall_s[task] = NAN;
         r->task_start_time_[task] = time;
+        r->task_paused_s_[task] = 0;
         snprintf(r->phase, sizeof r->phase, "start");
         r->phase_step = r->phase_steps = 0;
     } else if (strcmp(kind, "task_end") == 0 && task >= 0) {
         /* the runner's own measure, which leaves out the time paused (events.h); the span
-         * between the lines only where a line has none */
+         * between the lines, less its pauses, only where a line has none */
         double t0 = r->task_start_time_[task], el = num_or_nan(o, "elapsed_s");
-        r->task_wall_s[task] = isfinite(el) && el >= 0            ? el
-                               : isfinite(t0) && isfinite(time) ? time - t0
-                                                                : NAN;
+        r->task_wall_s[task] = isfinite(el) && el >= 0 ? el
+                               : isfinite(t0) && isfinite(time)
+                                   ? time - t0 - r->task_paused_s_[task]
+                                   : NAN;
         snprintf(r->phase, sizeof r->phase, "done");
     } else if (strcmp(kind, "phase") == 0) {
         const cJSON *ph = get(o, "phase");
@@ -455,6 +461,13 @@ int run_record_add_event(run_record *r, const char *line) {
     } else if (strcmp(kind, "error") == 0) {
         free(r->last_error);
         r->last_error = dup_string(o, "error", "error");
+    } else if (strcmp(kind, "paused") == 0) {
+        r->pause_time_ = time;
+    } else if (strcmp(kind, "resumed") == 0) {
+        /* the engine's measure; the span from the "paused" line where the line has none */
+        double p = num_or_nan(o, "paused_s");
+        if (!(isfinite(p) && p >= 0)) p = time - paused_at;
+        if (r->cur_task >= 0 && isfinite(p) && p >= 0) r->task_paused_s_[r->cur_task] += p;
     } else if (strcmp(kind, "run_end") == 0) {
         snprintf(r->phase, sizeof r->phase, "finished");
     }
@@ -579,7 +592,9 @@ static void alloc_tasks(run_record *r) {
     r->task = segp_calloc((size_t)T, sizeof(run_task_metrics));
     r->task_wall_s = segp_malloc(sizeof(double) * (size_t)T);
     r->task_start_time_ = segp_malloc(sizeof(double) * (size_t)T);
+    r->task_paused_s_ = segp_calloc((size_t)T, sizeof(double));
     for (int t = 0; t < T; t++) r->task_wall_s[t] = r->task_start_time_[t] = NAN;
+    r->pause_time_ = NAN;
 }
 
 int run_record_open(const char *dir, run_record *out) {
@@ -677,6 +692,7 @@ void run_record_free(run_record *r) {
     free(r->steps);
     free(r->task_wall_s);
     free(r->task_start_time_);
+    free(r->task_paused_s_);
     free(r->events_tail_);
     free(r->last_error);
     memset(r, 0, sizeof *r);
@@ -688,8 +704,11 @@ const char *run_class_name(const run_record *r, int label) {
 
 double run_task_elapsed(const run_record *r, int t) {
     if (t < 0 || t >= r->num_tasks || !r->task_start_time_) return NAN;
-    double el = r->last_time - r->task_start_time_[t];
-    return isfinite(el) && el >= 0 ? el : NAN;
+    double span = r->last_time - r->task_start_time_[t];
+    if (!(isfinite(span) && span >= 0)) return NAN;
+    /* the lines' times and paused_s are rounded to the millisecond: never below 0 */
+    double el = span - r->task_paused_s_[t];
+    return el > 0 ? el : 0;
 }
 
 int run_seen_classes(const run_record *r, int t) {

@@ -95,6 +95,8 @@ typedef struct {
                             * (edited since the run started, or a damaged record), or NULL */
     int n_events;
     double *task_start_time_; /* [num_tasks] internal: the task_start event's time */
+    double *task_paused_s_;   /* [num_tasks] internal: seconds paused since then ("resumed") */
+    double pause_time_;       /* internal: the time of a "paused" not yet resumed (NAN: none) */
     size_t events_read_;      /* internal: bytes of events.jsonl read, through its last newline */
     char *events_tail_;       /* internal: a last line read without its newline (a writer may
                                * still be adding it), or NULL */
@@ -124,7 +126,9 @@ int run_record_add_event(run_record *r, const char *line);
 const char *run_class_name(const run_record *r, int label);  /* "?" out of range */
 int run_seen_classes(const run_record *r, int t);             /* classes of tasks 0..t */
 int run_term_index(const run_record *r, const char *name);    /* -1 when absent */
-/* Seconds from task T's start to the newest event (NAN: not started, or no times). */
+/* Seconds from task T's start to the newest event, less the pauses ended in between ("resumed"
+ * events; a pause still open ends the span at its "paused" line, the newest then): the task's
+ * own time, as its wall time leaves them out (NAN: not started, or no times). */
 double run_task_elapsed(const run_record *r, int t);
 
 enum { RUN_STATE_PRE = 0, RUN_STATE_TEACHER = 1, RUN_STATE_STUDENT = 2, RUN_STATES = 3 };
