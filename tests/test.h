@@ -137,6 +137,10 @@ uint8_t synth_pixel(int idx, int x, int y, int c);
 /* A CIFAR record at R: the label byte(s) (coarse first when LABEL_BYTES is 2), then the R, G, B
  * planes of 32x32 from synth_pixel(IDX). */
 void synth_cifar_record(uint8_t *r, int label_bytes, int coarse, int label, int idx);
+/* A CIFAR file of N such records at PATH (1 label byte: CIFAR-10, 2: CIFAR-100): record i is
+ * image FIRST_IDX + i, of class (FIRST_IDX + i) * 7 % NCLASSES (each class once in any
+ * NCLASSES running images when NCLASSES is prime to 7), coarse class (FIRST_IDX + i) % 20. */
+void write_cifar(const char *path, int label_bytes, int n, int first_idx, int nclasses);
 /* A W x H PNG of synth_pixel(IDX) at PATH. */
 void write_synth_png(const char *path, int idx, int w, int h);
 /* PX (W x H, COMPS 1 (grey) or 3 (RGB) bytes a pixel) as a JPEG written by libjpeg at QUALITY,

@@ -25,17 +25,6 @@ static int image_matches_synth(const image_rgb *im, int idx, int w, int h) {
     return 1;
 }
 
-static void write_cifar(const char *path, int label_bytes, int n, int first_idx, int nclasses) {
-    size_t rec = (size_t)label_bytes + 3072;
-    uint8_t *buf = malloc(rec * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        int idx = first_idx + i;
-        synth_cifar_record(buf + rec * (size_t)i, label_bytes, idx % 20, (idx * 7) % nclasses, idx);
-    }
-    write_bytes(path, buf, rec * (size_t)n);
-    free(buf);
-}
-
 static dataset_options lenient(void) {
     dataset_options o = {0};
     o.any_count = 1;

@@ -103,6 +103,17 @@ void synth_cifar_record(uint8_t *r, int label_bytes, int coarse, int label, int 
             for (int x = 0; x < 32; x++) *r++ = synth_pixel(idx, x, y, c);
 }
 
+void write_cifar(const char *path, int label_bytes, int n, int first_idx, int nclasses) {
+    size_t rec = (size_t)label_bytes + 3072;
+    uint8_t *buf = malloc(rec * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        int idx = first_idx + i;
+        synth_cifar_record(buf + rec * (size_t)i, label_bytes, idx % 20, (idx * 7) % nclasses, idx);
+    }
+    write_bytes(path, buf, rec * (size_t)n);
+    free(buf);
+}
+
 void write_synth_png(const char *path, int idx, int w, int h) {
     image_rgb im = {w, h, malloc((size_t)w * h * 3)};
     for (int y = 0; y < h; y++)

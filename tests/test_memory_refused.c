@@ -1,8 +1,8 @@
 /* test_memory_refused.c: runs that cannot fit in memory are refused before any work, by the
  * key that sets their largest phase: the training step, the phases after it (anchors,
  * evaluation, prototypes, analytics), the held-out evaluation, segp finetune's and segp
- * pretrain's evaluations, and segp eval's re-evaluation (the counts themselves:
- * test_step_memory.c). */
+ * pretrain's evaluations, segp eval's re-evaluation, and a dataset's images read into memory
+ * (CIFAR-100) beside them (the counts themselves: test_step_memory.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,5 +315,117 @@ TEST(finetune_step_counts_kept_renders) {
              with / gib);
     CHECK_MSG(strstr(out, want) && !strstr(out, "epoch 1/1"), "'%s' not in: %s", want, out);
     CHECK_MSG(!path_exists(lora), "%s was written", lora);
+    test_all_threads();
+}
+
+/* A run on a dataset read into memory (CIFAR, IDX) holds every image of both splits all along,
+ * whatever it trains on: the checks count them (benchmark_data_bytes) beside each phase. End to
+ * end on CIFAR-100's binary format, as written by the test (50,000 training and 10,000 test
+ * records, 184 MB of images, the counts segp run requires), 10 images a class trained, task 1
+ * alone: SEGP_MEMORY_GIB between the training step's need without the dataset's bytes and with
+ * them refuses by key before any folder; just above the need with them, the check lets the run
+ * through (it then fails at its folder, made under a regular file here, before any work). The
+ * same for a zero-shot run, which has no step: its evaluation, the phases' count. (The check
+ * counted the dataset already; a check that left it out of either passed the run.) */
+TEST(run_memory_counts_the_dataset) {
+    test_one_thread();
+    const char *root = tpath("c100-mem", "");
+    mkdirs(tpath("c100-mem/cifar-100-binary", ""));
+    write_cifar(tpath("c100-mem/cifar-100-binary/%s", "train.bin"), 2, 50000, 0, 100);
+    write_cifar(tpath("c100-mem/cifar-100-binary/%s", "test.bin"), 2, 10000, 50000, 100);
+    char json[1500];
+    snprintf(json, sizeof json,
+             "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": "
+             "\"finetune\", \"seed\": 1, \"benchmark\": {\"name\": \"cifar100\", \"root\": \"%s\","
+             " \"tasks\": \"B0-Inc10\", \"train_per_class\": 10}, \"train\": {\"epochs\": 1, "
+             "\"batch_size\": 32, \"optimizer\": \"adamw\", \"lr\": 0.002}, \"eval\": "
+             "{\"batch_size\": 64}, \"analytics\": {\"enabled\": false}, \"run\": {\"max_tasks\": "
+             "1}}", root);
+    const char *cfg = write_config("c100-mem", json);
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    cl_config cc = cl_config_default();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = cc.train.rank;
+    const double gib = 1073741824.0, data = 60000.0 * 3072;
+    /* the step: 32 of task 1's 100 training images (10 classes) and their 10 prompts, AdamW,
+     * the task's images cached at the model's 48 pixels; the evaluation after it (1,000 test
+     * images in chunks of 64, no gradients) holds less */
+    step_memory s = {.mc = &mc, .lora = &lp, .lora_copies = 1, .optim_slots = 2, .n_img = 32,
+                     .n_txt = 10, .txt_tokens = 2, .cache = 100 * 3.0 * 48 * 48};
+    double without = step_memory_bytes(&s);
+    s.data = data;
+    double with = step_memory_bytes(&s);
+    CHECK_NEAR(with - without, data, 1);
+    /* the dataset's own check as it is read (the training split alone) passes under both */
+    CHECK(50000.0 * 3072 < (without + with) / 2);
+
+    char dir[512], args[1500], limit[64], want[1200];
+    snprintf(dir, sizeof dir, "%s/c100-mem-blocker", test_tmpdir());
+    FILE *blocker = fopen(dir, "w"); /* a run the check lets through fails at its folder */
+    if (blocker) fclose(blocker);
+    strcat(dir, "/run");
+    snprintf(args, sizeof args, "run %s --out %s", cfg, dir);
+    snprintf(limit, sizeof limit, "%.9f", (without + with) / 2 / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "key 'train.batch_size' = 32 (task 1: 32 of its 100 training "
+             "images per step, with model sample_runs/models/shapes-clip.safetensors): a "
+             "training step needs at least %.1f GiB (32 images and 10 texts through the model, "
+             "its weights, gradients and optimiser state, and %.1f GiB of training images "
+             "cached as 8-bit RGB, and %.1f GiB of the dataset read into memory) and "
+             "SEGP_MEMORY_GIB allows %.1f GiB of memory (expected a smaller train.batch_size, "
+             "or a smaller model)", with / gib, s.cache / gib, data / gib,
+             (without + with) / 2 / gib);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
+
+    /* just above the need with the dataset: no memory refusal, the folder fails */
+    snprintf(limit, sizeof limit, "%.9f", (with + 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    int rc = test_run_segp(args, out, sizeof out);
+    unsetenv("SEGP_MEMORY_GIB");
+    CHECK_MSG(rc == 1 && !strstr(out, "needs at least") && strstr(out, "c100-mem-blocker"),
+              "%d: %s", rc, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
+
+    /* the phases after the step count it too: a zero-shot run (no step) whose evaluation of
+     * task 1's 1,000 test images, in chunks of 256, is its largest phase */
+    snprintf(json, sizeof json,
+             "{\"model\": \"sample_runs/models/shapes-clip.safetensors\", \"method\": "
+             "\"zeroshot\", \"seed\": 1, \"benchmark\": {\"name\": \"cifar100\", \"root\": \"%s\","
+             " \"tasks\": \"B0-Inc10\"}, \"eval\": {\"batch_size\": 256}, \"analytics\": "
+             "{\"enabled\": false}, \"run\": {\"max_tasks\": 1}}", root);
+    cfg = write_config("c100-mem-zs", json);
+    snprintf(args, sizeof args, "run %s --out %s", cfg, dir);
+    /* the weights and LoRA states, the 1,000 embeddings, then one chunk's embedding (more
+     * than the logits against the 100 classes, even two sets of them, and the class texts) */
+    double chunk = (double)benchmark_image_embeddings_bytes(&mc, 256, lp.rank,
+                                                            lp.vision ? lp.targets : 0);
+    CHECK(chunk > 4.0 * 1000 * 100 * 2 + 4.0 * 100 * mc.embed_dim);
+    without = step_memory_model_bytes(&mc, &lp, 1) + 4.0 * 1000 * mc.embed_dim + chunk;
+    with = without + data;
+    CHECK(50000.0 * 3072 < (without + with) / 2);
+    snprintf(limit, sizeof limit, "%.9f", (without + with) / 2 / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "key 'eval.batch_size' = 256 (task 1: 1000 test images in chunks "
+             "of 256, logits against 100 classes, with model sample_runs/models/"
+             "shapes-clip.safetensors): the evaluation needs at least %.1f GiB and "
+             "SEGP_MEMORY_GIB allows %.1f GiB of memory (expected a smaller eval.batch_size, "
+             "fewer test images or a smaller model)", with / gib, (without + with) / 2 / gib);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
+    snprintf(limit, sizeof limit, "%.9f", (with + 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    rc = test_run_segp(args, out, sizeof out);
+    unsetenv("SEGP_MEMORY_GIB");
+    CHECK_MSG(rc == 1 && !strstr(out, "needs at least") && strstr(out, "c100-mem-blocker"),
+              "%d: %s", rc, out);
+    CHECK_MSG(!dir_has(dir, ""), "made %s", dir);
+
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root); /* 184 MB */
+    CHECK(system(cmd) == 0);
     test_all_threads();
 }
