@@ -289,6 +289,99 @@ TEST(finetune_eval_memory_refused) {
     test_all_threads();
 }
 
+/* segp pretrain counted its training step only: the zero-shot evaluation it makes between
+ * steps, while the step's arenas, gradients and moments stay, was found out after out_dir was
+ * made. Counted beside the step and refused by key before out_dir: 100,000 test images of 16
+ * pixels (all kept as renders), 2 pairs a step, SEGP_MEMORY_GIB between the step and both. */
+TEST(pretrain_eval_memory_refused) {
+    pretrain_config pc = pretrain_default_config();
+    pc.image_size = 16, pc.test_per_class = 1000, pc.steps = 1, pc.batch_size = 2;
+    clip_config mc;
+    CHECK_EQ_INT(pretrain_config_check(&pc, &mc), 0);
+    step_memory s = {.mc = &mc, .optim_slots = 2, .n_img = 2, .n_txt = 2, .txt_tokens = 2};
+    const double gib = 1073741824.0;
+    double step = step_memory_bytes(&s);
+    double need = step + benchmark_eval_bytes(&mc, 100000, 100, 0, 0, 100000.0 * 16 * 16 * 3);
+    CHECK(need - 1e5 > step);
+    char cfg[600], dir[600], args[2000], limit[64], want[700];
+    snprintf(cfg, sizeof cfg, "%s/pt-mem.json", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/pt-mem", test_tmpdir());
+    write_text(cfg, "{\"world\": {\"image_size\": 16, \"test_per_class\": 1000},"
+                    " \"train\": {\"steps\": 1, \"batch_size\": 2}}");
+    snprintf(args, sizeof args, "pretrain %s --out %s", cfg, dir);
+    snprintf(limit, sizeof limit, "%.9f", (need - 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    int rc = test_run_segp(args, out, sizeof out);
+    unsetenv("SEGP_MEMORY_GIB");
+    CHECK_EQ_INT(rc, 1);
+    snprintf(want, sizeof want, "key 'world.test_per_class' = 1000 (a zero-shot evaluation of "
+             "100000 test images against 100 classes, beside the training step's %.1f GiB): the "
+             "zero-shot evaluation needs at least %.1f GiB and SEGP_MEMORY_GIB allows %.1f GiB "
+             "of memory (expected a smaller world.test_per_class, a smaller train.batch_size or "
+             "a smaller model)", step / gib, need / gib, (need - 1e5) / gib);
+    CHECK_MSG(strstr(out, want), "'%s' not in: %s", want, out);
+    CHECK_MSG(!path_exists(dir), "%s was made", dir);
+}
+
+/* segp eval was checked as a run: refused for a training step it never takes, by
+ * train.batch_size, which a finished run cannot change (and with the training images' renders,
+ * anchors and analytics counted too), while its own evaluations were not its message. It counts
+ * what it runs: each re-evaluated task's evaluation and held-out evaluation. A one-task tiny
+ * run (analytics off): after task 1 the held-out evaluation holds the weights and LoRA states,
+ * the 50 test and 100 held-out renders kept (no training images are drawn), the task's 50
+ * embeddings, the held-out items and their embeddings, then the larger of one chunk of 64 and
+ * the logits against the 20 held-out classes. SEGP_MEMORY_GIB just below it refuses; just
+ * above it, where the run's training step does not fit, the re-evaluation runs. */
+TEST(eval_memory_refused) {
+    test_one_thread();
+    char dir[512], args[1500], limit[64], want[900];
+    const char *cfg = tiny_config("mem-eval", "finetune", "");
+    snprintf(dir, sizeof dir, "%s/mem-eval-run", test_tmpdir());
+    snprintf(args, sizeof args, "run %s --set run.max_tasks=1 --set analytics.enabled=false "
+             "--out %s", cfg, dir);
+    CHECK_MSG(test_run_segp(args, out, sizeof out) == 0, "%s", out);
+    clip_config mc;
+    CHECK(clip_config_read("sample_runs/models/shapes-clip.safetensors", &mc) == 0);
+    cl_config cc = cl_config_default();
+    clip_lora_params lp = clip_lora_default_params();
+    lp.rank = cc.train.rank;
+    const double gib = 1073741824.0, px = 3.0 * 48 * 48, e = mc.embed_dim, nh = 100;
+    double held = step_memory_model_bytes(&mc, &lp, 1) + (50 + nh) * px + 4 * e * 50;
+    double chunk = (double)benchmark_image_embeddings_bytes(&mc, 64, lp.rank,
+                                                            lp.vision ? lp.targets : 0);
+    double score = 4 * nh * 20 + 16 * nh + 4 * 20 * e;
+    double need = held + 4 * nh + 4 * e * nh + (chunk > score ? chunk : score);
+
+    snprintf(limit, sizeof limit, "%.9f", (need - 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    snprintf(args, sizeof args, "eval %s", dir);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    snprintf(want, sizeof want, "key 'benchmark.test_per_class' (after task 1: 100 images of "
+             "the 20 held-out classes in chunks of key 'eval.batch_size' = 64, logits against "
+             "them, with model sample_runs/models/shapes-clip.safetensors): the held-out "
+             "evaluation needs at least %.1f GiB and SEGP_MEMORY_GIB allows %.1f GiB of memory "
+             "(expected more memory; a run's keys stay as it ran them for its re-evaluation)",
+             need / gib, (need - 1e5) / gib);
+    CHECK_MSG(strstr(out, want) && !strstr(out, "re-evaluation:"), "'%s' not in: %s", want,
+              out);
+
+    snprintf(limit, sizeof limit, "%.9f", (need + 1e5) / gib);
+    setenv("SEGP_MEMORY_GIB", limit, 1);
+    char again[600]; /* the same run again is refused by its step: it does not fit there */
+    snprintf(again, sizeof again, "%s-again", dir);
+    snprintf(args, sizeof args, "run %s --set run.max_tasks=1 --set analytics.enabled=false "
+             "--out %s", cfg, again);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 1);
+    CHECK_MSG(strstr(out, "key 'train.batch_size' = 32") && strstr(out, "a training step needs"),
+              "%s", out);
+    CHECK(!dir_has(again, ""));
+    snprintf(args, sizeof args, "eval %s", dir);
+    int rc = test_run_segp(args, out, sizeof out);
+    unsetenv("SEGP_MEMORY_GIB");
+    CHECK_MSG(rc == 0 && strstr(out, "every entry equals the saved counts"), "%s", out);
+    test_all_threads();
+}
+
 /* segp finetune's step counted its 8-bit copy of the training images but not the shapes
  * renders it is copied from, which the benchmark keeps beside it: 10,000 training images of
  * 48 pixels (66 MiB each way), 2 a step, SEGP_MEMORY_GIB between the step without the renders
