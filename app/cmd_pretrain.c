@@ -1,4 +1,5 @@
 /* cmd_pretrain.c: `segp pretrain CONFIG`: contrastive CLIP pretraining on the shapes world. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ static void usage(void) {
            "from it exactly) and DIR/model.safetensors at the end. Zero-shot accuracy on the\n"
            "shapes CL test split is logged every train.eval_every steps. One process trains\n"
            "a DIR at a time (DIR/.lock, removed at the end). DIR/config.json is a config\n"
-           "itself: 'segp pretrain DIR/config.json --out NEW' runs the same training again.\n\n"
+           "itself: 'segp pretrain DIR/config.json --out NEW' runs the same training again\n"
+           "(without --out or --resume it is refused: its out_dir is the run it records).\n\n"
            "  --resume   continue the run in out_dir from its last checkpoint (from step 0\n"
            "             when it stopped before its first one), with the\n"
            "             settings it started with (DIR/config.json; a key with another value\n"
@@ -35,6 +37,18 @@ static void usage(void) {
            "is an error):\n%s",
            doc);
     free(doc);
+}
+
+/* Whether the config at PATH (already parsed) is a run's config.json, with its record. */
+static int is_run_record(const char *path) {
+    uint8_t *data;
+    size_t size;
+    if (cfg_read_file(path, &data, &size) != 0) return 0;
+    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
+    int rec = cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, "segp_version");
+    cJSON_Delete(root);
+    free(data);
+    return rec;
 }
 
 static void fmt_time(double s, char *buf, size_t n) {
@@ -111,6 +125,11 @@ int cmd_pretrain(int argc, char **argv) {
     if (!path) return cli_usage_error("pretrain", "CONFIG.json is required");
     pretrain_config cfg = pretrain_default_config();
     if (pretrain_config_parse_file(path, &cfg) != 0) return app_report_error();
+    if (!out && !resume && is_run_record(path))
+        return cli_usage_error("pretrain", "%s is a run's resolved config (it records "
+                               "segp_version): its out_dir \"%s\" is where that run wrote; give "
+                               "--out DIR for a new run of the same training (or --resume to "
+                               "continue that run)", path, cfg.out_dir);
     if (out) snprintf(cfg.out_dir, sizeof cfg.out_dir, "%s", out);
     int tty = isatty(fileno(stderr));
     if (pretrain_run(&cfg, resume, stop_after, on_event, &tty) != 0) {

@@ -127,6 +127,16 @@ TEST(pretrain_resume_is_exact) {
     CHECK(segp_read_file(p, &ma, &nma) == 0 && segp_read_file(q, &mc, &nmc) == 0);
     CHECK_MSG(nma == nmc && nma > 0 && !memcmp(ma, mc, nma), "its model differs from the run's");
     free(ma), free(mc);
+    /* without --out (or --resume) it is refused by name: its out_dir is the run it records,
+     * and the shipped model's, written on another machine, named a folder there */
+    snprintf(args, sizeof args, "pretrain %s/config.json", dir_a);
+    CHECK_EQ_INT(test_run_segp(args, out, sizeof out), 2);
+    snprintf(q, sizeof q, "is a run's resolved config (it records segp_version): its out_dir "
+             "\"%s\" is where that run wrote; give --out DIR", dir_a);
+    CHECK_MSG(strstr(out, q), "%s", out);
+    CHECK_EQ_INT(test_run_segp("pretrain sample_runs/models/shapes-clip.config.json", out,
+                               sizeof out), 2);
+    CHECK_MSG(strstr(out, "give --out DIR for a new run of the same training"), "%s", out);
     /* segp resume / eval of a pretraining folder: named as segp pretrain's, and the refused
      * resume leaves no lock file there (it left one) */
     for (int k = 0; k < 2; k++) {
