@@ -339,6 +339,36 @@ void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, int cols, doub
     legend_box(cr, it, n, cols, x, y, draw, fs, w_out, h_out);
 }
 
+/* IT's labels, or their short forms (where set) when SHRT; into OUT. */
+static void legend_labels(const fig_legend_item *it, int n, int shrt, fig_legend_item *out) {
+    for (int i = 0; i < n; i++) {
+        out[i] = it[i];
+        if (shrt && it[i].label_short) out[i].label = it[i].label_short;
+    }
+}
+
+int fig_legend_fit(cairo_t *cr, fig_legend_item *it, int n, int max_cols, double max_w) {
+    if (n <= 0) return 1;
+    fig_legend_item *t = segp_malloc(sizeof *t * (size_t)n);
+    int cols = max_cols < 1 ? 1 : max_cols, fit = 0;
+    /* fewer columns before smaller type: shrunk to fit two columns, a one-column figure's
+     * legends came out at 6.4-7.4 pt, unreadable in print */
+    for (int c = cols; c >= 1 && !fit; c--)
+        for (int shrt = 0; shrt < 2 && !fit; shrt++) {
+            legend_labels(it, n, shrt, t);
+            double w;
+            legend_box(cr, t, n, c, 0, 0, 0, FIG_FS_LEGEND, &w, NULL);
+            if (w <= max_w) {
+                fit = 1;
+                cols = c;
+                legend_labels(it, n, shrt, it);
+            }
+        }
+    if (!fit) legend_labels(it, n, 1, it);
+    free(t);
+    return cols;
+}
+
 /* Inside a plot: the legend's distance from the frame, and how far beyond the legend's box a
  * point counts as hidden (the 5 pt markers reach 3.3 pt from their centre: triangles' tips). */
 #define LEGEND_INSET 5.0

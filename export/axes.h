@@ -61,6 +61,8 @@ typedef struct {
     int dashed;
     int band;                 /* a shaded band sample behind */
     fig_mark_style mark;      /* marker (shape FIG_M_NONE: none) */
+    const char *label_short;  /* for a legend outside a narrow plot, where LABEL would need
+                               * smaller type (NULL: none) */
 } fig_legend_item;
 
 /* The legend inside A's plot, in the corner hiding the fewest of the N points (PX, PY: points
@@ -80,5 +82,10 @@ double fig_legend_headroom(cairo_t *cr, const fig_axes *a, const fig_legend_item
  * only measures. */
 void fig_legend_at(cairo_t *cr, const fig_legend_item *it, int n, int cols, double max_w,
                    double x, double y, int draw, double *w, double *h);
+/* A legend outside a plot, MAX_W wide at most, at FIG_FS_LEGEND: the most columns (up to
+ * MAX_COLS) in which its full labels fit, else the short ones (IT's labels become their
+ * label_short); where none fits, MAX_COLS columns of the short labels (fig_legend_at shrinks
+ * them). Returns the columns. */
+int fig_legend_fit(cairo_t *cr, fig_legend_item *it, int n, int max_cols, double max_w);
 
 #endif

@@ -47,29 +47,32 @@ typedef struct {
     int dashed;
 } series_style;
 
-/* The legend of N items below the plot, in two columns, where inside it would take more than
- * half the figure's width: at one column (3.3 in) the accuracy curve's legend took 60% of the
- * plot and hid the running average's points in every corner. LH gets its height (0: inside). */
-static int legend_below(cairo_t *cr, const fig_legend_item *it, int n, double w, double *lh) {
+/* The legend of N items below the plot where inside it would take more than half the
+ * figure's width: at one column (3.3 in) the accuracy curve's legend took 60% of the plot and
+ * hid the running average's points in every corner. Below, it keeps FIG_FS_LEGEND in two
+ * columns, with short labels or in one column where it needs them (fig_legend_fit): shrunk to
+ * two columns, it came out at 6.9 pt. Returns the columns (0: inside), LH its height. */
+static int legend_below(cairo_t *cr, fig_legend_item *it, int n, double w, double *lh) {
     double lw;
     fig_legend_at(cr, it, n, 1, 0, 0, 0, 0, &lw, lh);
     if (lw <= w / 2) {
         *lh = 0;
         return 0;
     }
-    fig_legend_at(cr, it, n, 2, w - 8, 0, 0, 0, &lw, lh);
-    return 1;
+    int cols = fig_legend_fit(cr, it, n, 2, w - 8);
+    fig_legend_at(cr, it, n, cols, w - 8, 0, 0, 0, &lw, lh);
+    return cols;
 }
 
-/* Draw the legend of N items: below the plot (BELOW, height LH) centred, else inside A in the
- * corner that hides the fewest of the NP points. */
+/* Draw the legend of N items: below the plot in COLS columns (height LH) centred, else (COLS
+ * 0) inside A in the corner that hides the fewest of the NP points. */
 static void place_legend(cairo_t *cr, const fig_axes *a, const fig_legend_item *it, int n,
-                         int below, double w, double h, double lh, const double *px,
+                         int cols, double w, double h, double lh, const double *px,
                          const double *py, int np) {
-    if (below) { /* its frame's line (0.5 pt) within the margin too */
+    if (cols) { /* its frame's line (0.5 pt) within the margin too */
         double lw;
-        fig_legend_at(cr, it, n, 2, w - 8, 0, 0, 0, &lw, NULL);
-        fig_legend_at(cr, it, n, 2, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1, NULL,
+        fig_legend_at(cr, it, n, cols, w - 8, 0, 0, 0, &lw, NULL);
+        fig_legend_at(cr, it, n, cols, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1, NULL,
                       NULL);
     } else {
         fig_legend(cr, a, it, n, px, py, np, NULL);
@@ -95,6 +98,8 @@ static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
         {"Old classes", FIG_C_OLD, FIG_M_CIRCLE, 0},
         {"New classes (current task)", FIG_C_NEW, FIG_M_TRIANGLE, 0},
     };
+    /* below a one-column plot: the old classes' line says which the new ones are */
+    static const char *const shrt[4] = {NULL, NULL, NULL, "New classes"};
     double lo = 100, hi = 0;
     for (int k = 0; k < 4; k++) {
         double a, b;
@@ -118,11 +123,11 @@ static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
     for (int k = 0; k < 4; k++) {
         fig_rgb col = fig_palette(st[k].pal);
         fig_mark_style ms = {st[k].mark, 5, col, 1, 0, 0};
-        it[k] = (fig_legend_item){st[k].label, col, 1, st[k].dashed, 0, ms};
+        it[k] = (fig_legend_item){st[k].label, col, 1, st[k].dashed, 0, ms, shrt[k]};
     }
     double lh;
-    int below = legend_below(cr, it, 4, w, &lh);
-    fig_axes_draw(cr, &a, 0, 0, w, below ? h - lh - 6 : h);
+    int cols = legend_below(cr, it, 4, w, &lh);
+    fig_axes_draw(cr, &a, 0, 0, w, cols ? h - lh - 6 : h);
     double *px = segp_malloc(sizeof(double) * 4 * T), *py = segp_malloc(sizeof(double) * 4 * T);
     int np = 0;
     for (int k = 0; k < 4; k++) {
@@ -134,7 +139,7 @@ static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
                 py[np++] = fig_ax_y(&a, v[k][t]);
             }
     }
-    place_legend(cr, &a, it, 4, below, w, h, lh, px, py, np);
+    place_legend(cr, &a, it, 4, cols, w, h, lh, px, py, np);
 
     fig_bytes *b = c->csv;
     fig_bytes_printf(b, "task,classes_seen,acc,avg_acc,old_acc,new_acc,forgetting\n");
@@ -181,11 +186,11 @@ static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) 
         /* black is the 7th colour: keep it, skip yellow (faint on white) */
         fig_rgb col = fig_palette(i % 7);
         fig_mark_style ms = {marks[i % 7], 5, col, 1, 0, 0};
-        it[i] = (fig_legend_item){c->labels[i], col, 1, (i / 7) % 2, 0, ms};
+        it[i] = (fig_legend_item){c->labels[i], col, 1, (i / 7) % 2, 0, ms, NULL};
     }
     double lh;
-    int below = legend_below(cr, it, n, w, &lh);
-    fig_axes_draw(cr, &a, 0, 0, w, below ? h - lh - 6 : h);
+    int cols = legend_below(cr, it, n, w, &lh);
+    fig_axes_draw(cr, &a, 0, 0, w, cols ? h - lh - 6 : h);
     double *px = segp_malloc(sizeof(double) * (size_t)(T * n + 1));
     double *py = segp_malloc(sizeof(double) * (size_t)(T * n + 1));
     int np = 0;
@@ -198,7 +203,7 @@ static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) 
                 py[np++] = fig_ax_y(&a, v[i * T + t]);
             }
     }
-    place_legend(cr, &a, it, n, below, w, h, lh, px, py, np);
+    place_legend(cr, &a, it, n, cols, w, h, lh, px, py, np);
 
     fig_bytes *b = c->csv;
     fig_csv_str(b, "task");
@@ -367,8 +372,8 @@ void fig_drift_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
                   .ylabel_short = ylabel_short, .title = title, .grid = 1, .tick_w_min = tick_w};
     fig_rgb co_c = fig_palette(FIG_C_OLD), cn_c = fig_palette(FIG_C_NEW);
     fig_mark_style mso = {FIG_M_CIRCLE, 5, co_c, 1, 0, 0}, msn = {FIG_M_TRIANGLE, 5, cn_c, 1, 0, 0};
-    fig_legend_item it[2] = {{"Old-class test images", co_c, 1, 0, 0, mso},
-                             {"New-task test images", cn_c, 1, 1, 0, msn}};
+    fig_legend_item it[2] = {{"Old-class test images", co_c, 1, 0, 0, mso, NULL},
+                             {"New-task test images", cn_c, 1, 1, 0, msn, NULL}};
     /* what the legend keeps off: the points and their lines (samples along each segment) */
     const int per_seg = 16;
     double *dx = segp_malloc(sizeof(double) * (size_t)(2 * B * per_seg + 1));
@@ -496,11 +501,20 @@ static void col_stats(const float *L, int n, int k, double *mean, double *p10, d
     free(col);
 }
 
+/* The legend of a panel in colour COL with markers MS (the mean's). */
+static void loss_legend(fig_rgb col, fig_mark_style ms, fig_legend_item it[2]) {
+    it[0] = (fig_legend_item){"Mean over anchors", col, 1, 0, 0, ms, "Mean"};
+    it[1] = (fig_legend_item){"10th\u201390th percentile", col, 0, 0, 1, {0},
+                              "10th\u201390th pct."};
+}
+
+/* One panel in (X, Y, W, H); its legend inside it, or where LEGEND_H > 0 none: the room the
+ * figure's legend takes below the panels. */
 static void loss_panel(cairo_t *cr, double x, double y, double w, double h, const double *steps,
                        const double *mean, const double *p10, const double *p90, int k,
                        fig_rgb col, fig_marker mk,
                        const char *title, int title_lines, const char *ylabel,
-                       const char *ylabel_short) {
+                       const char *ylabel_short, double legend_h) {
     double *lo = segp_malloc(sizeof(double) * k), *hi = segp_malloc(sizeof(double) * k);
     for (int j = 0; j < k; j++) {
         lo[j] = p10[j];
@@ -517,26 +531,17 @@ static void loss_panel(cairo_t *cr, double x, double y, double w, double h, cons
                   .ylabel = ylabel, .ylabel_short = ylabel_short, .title = title,
                   .title_lines = title_lines, .integer_x = 1, .grid = 1};
     fig_mark_style ms = {mk, 4.5, col, 1, 0, 0};
-    fig_legend_item it[2] = {{"Mean over anchors", col, 1, 0, 0, ms},
-                             {"10th\u201390th percentile", col, 0, 0, 1, {0}}};
-    /* a legend wider than half the panel goes below it: at one column (3.3 in) it covered the
-     * band in every corner */
-    double lw, lh;
-    fig_legend_at(cr, it, 2, 1, 0, 0, 0, 0, &lw, &lh);
-    int below = lw > w / 2;
-    if (below) /* in smaller type, to leave the plot its height */
-        fig_legend_at(cr, it, 2, 1, 0.75 * w, 0, 0, 0, &lw, &lh);
-    fig_axes_draw(cr, &a, x, y, w, below ? h - lh - 4 : h);
+    fig_axes_draw(cr, &a, x, y, w, legend_h > 0 ? h - legend_h - 4 : h);
     fig_band(cr, &a, steps, lo, hi, k, col, 0.22);
     fig_line(cr, &a, steps, mean, k, col, 1.4, 0);
     fig_points(cr, &a, steps, mean, k, &ms);
-    if (below) {
-        fig_legend_at(cr, it, 2, 1, 0.75 * w, x + (w - lw) / 2, y + h - lh - FIG_MARGIN - 0.5,
-                      1, NULL, NULL);
+    if (legend_h > 0) {
         free(lo);
         free(hi);
         return;
     }
+    fig_legend_item it[2];
+    loss_legend(col, ms, it);
     double px[512], py[512];
     int np = 0;
     for (int j = 0; j < k && np < 510; j++) {
@@ -577,14 +582,31 @@ void fig_anchor_losses_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
     fig_title pt;
     int tl = fig_title_wrap(cr, titles[0], room, &pt);
     if (fig_title_wrap(cr, titles[1], room, &pt) > tl) tl = pt.n;
+    /* a legend wider than half a panel goes below the panels: at one column (3.3 in) it
+     * covered the band in every corner. One legend for both, in grey (the panels differ in
+     * colour, not in what line and band mean), at full size across the width: a legend
+     * below each panel was shrunk to 6.4 pt to fit its half */
+    fig_legend_item it[2];
+    const fig_mark_style grey_ms = {FIG_M_NONE, 0, {0.3, 0.3, 0.3}, 1, 0, 0};
+    loss_legend(grey_ms.color, grey_ms, it);
+    double lw, lh = 0;
+    fig_legend_at(cr, it, 2, 1, 0, 0, 0, 0, &lw, NULL);
+    int cols = 0;
+    if (lw > w / 4) {
+        cols = fig_legend_fit(cr, it, 2, 2, w - 8);
+        fig_legend_at(cr, it, 2, cols, w - 8, 0, 0, 0, &lw, &lh);
+    }
     /* short y labels where the long ones need smaller type: at one column the left label
      * shrank to 6 pt beside the right one's 9 */
     loss_panel(cr, 0, top, w / 2, h - top, steps, tm, t10, t90, k, fig_palette(FIG_C_BLUE),
                FIG_M_CIRCLE, titles[0], tl, "Cross-entropy to the target class",
-               "Cross-entropy");
+               "Cross-entropy", lh);
     loss_panel(cr, w / 2, top, w / 2, h - top, steps, vm, v10, v90, k,
                fig_palette(FIG_C_VERMILLION), FIG_M_SQUARE, titles[1], tl,
-               "1 \u2212 cos(f, \u03bc) of the target", "1 \u2212 cos(f, \u03bc)");
+               "1 \u2212 cos(f, \u03bc) of the target", "1 \u2212 cos(f, \u03bc)", lh);
+    if (cols) /* its frame's line (0.5 pt) within the margin too */
+        fig_legend_at(cr, it, 2, cols, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1, NULL,
+                      NULL);
 
     fig_bytes *b = c->csv;
     fig_bytes_printf(b, "step,text_mean,text_p10,text_p90,visual_mean,visual_p10,visual_p90\n");

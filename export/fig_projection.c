@@ -89,16 +89,19 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
         for (int old = 1; old >= 0; old--)
             if (present[k][old]) {
                 fig_mark_style s = style_of(k, old);
-                it[nit++] = (fig_legend_item){group_words[k][old], s.color, 0, 0, 0, s};
+                it[nit++] = (fig_legend_item){group_words[k][old], s.color, 0, 0, 0, s,
+                                              k == K_ANCHOR ? "Anchor (old class)" : NULL};
             }
 
     /* the legend sits outside the plot, where points fill the whole plane: right of it, or
-     * below it in two columns where beside it would take more than a third of the width (a
-     * one-column figure) */
+     * below it where beside it would take more than a third of the width (a one-column
+     * figure), at full size in two columns, the anchors' label shortened where it needs
+     * (fig_legend_fit): shrunk to fit, it came out at 7.35 pt */
     double lw, lh;
     fig_legend_at(cr, it, nit, 1, 0, 0, 0, 0, &lw, &lh);
     const int below = lw > w / 3;
-    if (below) fig_legend_at(cr, it, nit, 2, w - 8, 0, 0, 0, &lw, &lh);
+    const int cols = below ? fig_legend_fit(cr, it, nit, 2, w - 8) : 1;
+    if (below) fig_legend_at(cr, it, nit, cols, w - 8, 0, 0, 0, &lw, &lh);
     char title[256], xl[64], yl[64], xs[32] = "", ys[32] = "";
     if (tsne) {
         double kl = td->has_summary ? td->summary.tsne_kl : NAN;
@@ -149,8 +152,8 @@ void fig_projection_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
         }
     cairo_restore(cr);
     if (below) /* its frame's line (0.5 pt) within the margin too */
-        fig_legend_at(cr, it, nit, 2, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1, NULL,
-                      NULL);
+        fig_legend_at(cr, it, nit, cols, w - 8, (w - lw) / 2, h - lh - FIG_MARGIN - 0.5, 1,
+                      NULL, NULL);
     else
         fig_legend_at(cr, it, nit, 1, 0, w - lw - FIG_MARGIN - 0.5, a.py, 1, NULL, NULL);
 

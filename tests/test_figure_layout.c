@@ -634,8 +634,8 @@ TEST(figure_legend_headroom_clears_a_corner) {
     CHECK(fig_canvas_begin(&cv, FIG_PDF, 3.3, 1.8, 72) == 0);
     if (!cv.cr) return;
     fig_mark_style ms = {FIG_M_CIRCLE, 5, {0, 0, 0}, 1, 0, 0};
-    fig_legend_item it[2] = {{"Old-class test images", {0, 0, 0}, 1, 0, 0, ms},
-                             {"New-task test images", {1, 0, 0}, 1, 1, 0, ms}};
+    fig_legend_item it[2] = {{"Old-class test images", {0, 0, 0}, 1, 0, 0, ms, NULL},
+                             {"New-task test images", {1, 0, 0}, 1, 1, 0, ms, NULL}};
     double x[21], y[21];
     for (int i = 0; i < 21; i++) {
         x[i] = i;
