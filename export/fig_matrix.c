@@ -106,7 +106,8 @@ static void csv_matrix(fig_bytes *b, const char *corner, const char *const *rows
 }
 
 static void draw_matrix(const fig_ctx *c, cairo_t *cr, double w, double h, const float *m,
-                        fig_matrix which, int diverging, const char *title, const char *cbar) {
+                        fig_matrix which, int diverging, const char *title, const char *cbar,
+                        const char *cbar_short) {
     const int n = c->td->n_seen;
     class_axis ax;
     class_axis_make(c, &ax);
@@ -122,6 +123,7 @@ static void draw_matrix(const fig_ctx *c, cairo_t *cr, double w, double h, const
     hm.xlabel = col_axis(which);
     hm.title = title;
     hm.cbar_label = cbar;
+    hm.cbar_label_short = cbar_short;
     hm.square = 1;
     hm.nan_color = (fig_rgb){0.85, 0.85, 0.85};
     fig_heatmap_layout L;
@@ -139,7 +141,7 @@ static void simmat(const fig_ctx *c, cairo_t *cr, double w, double h, fig_matrix
     snprintf(title, sizeof title, "Cosine similarity, %s (%s), task %d", matrix_words(which),
              state_words[c->o->state], c->task + 1);
     draw_matrix(c, cr, w, h, matrix_of(c->td, which, c->o->state), which, 0, title,
-                "Cosine similarity");
+                "Cosine similarity", NULL);
 }
 
 void fig_simmat_text_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
@@ -166,7 +168,8 @@ void fig_simmat_diff_draw(const fig_ctx *c, cairo_t *cr, double w, double h) {
              state_words[c->o->against], matrix_words(which), c->task + 1);
     snprintf(cbar, sizeof cbar, "\u0394 cosine similarity (student \u2212 %s)",
              state_words[c->o->against]);
-    draw_matrix(c, cr, w, h, d, which, 1, title, cbar);
+    /* at one column without the states, which the title names */
+    draw_matrix(c, cr, w, h, d, which, 1, title, cbar, "\u0394 cosine similarity");
     free(d);
 }
 

@@ -24,6 +24,7 @@ typedef struct {
     const char *group_prefix; /* group names: PREFIX + (id + 1) ("T") */
     const char *xlabel, *ylabel, *title, *cbar_label;
     const char *xlabel_short; /* drawn where XLABEL would need smaller type (NULL: none) */
+    const char *cbar_label_short; /* drawn where CBAR_LABEL would (NULL: none) */
     const char *cell_fmt;     /* write each value in its cell with this format ("%.1f"), or NULL */
     int square;               /* square cells */
     fig_rgb nan_color;

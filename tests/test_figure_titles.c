@@ -230,6 +230,8 @@ static const fig_label labels[] = {
     {"accuracy-matrix", "Evaluated on task j", "On task j ("},
     {"accuracy-matrix", "After training task i", NULL},
     {"accuracy-matrix", "Accuracy (%)", NULL},
+    {"simmat-diff", "\u0394 cosine similarity (student", "\u0394 cosine similarity"},
+    {"simmat-text", "Cosine similarity", NULL},
 };
 
 /* Each of the figure's labels in LABELS drawn, at 8 pt or more. */
@@ -259,8 +261,10 @@ static void labels_readable(const run_record *r, const run_task_data *td, const 
 /* Labels stay readable (8 pt or more) at one column, in their short forms where the full ones
  * do not fit: the drift figure's y labels came out at 7.2 pt (under a two-line title) and 6.8,
  * the accuracy matrix's x label ("Evaluated on task j (right of the diagonal: zero-shot, not
- * yet trained)") at 6.8 */
+ * yet trained)") at 6.8, simmat-diff's colour-bar label ("\u0394 cosine similarity (student
+ * \u2212 pretrained)") at 7.45 and 7.99 against the teacher */
 TEST(figure_labels_readable_at_one_column) {
-    static const char *const figs[] = {"drift-interface", "accuracy-matrix"};
-    every_figure(figs, 2, labels_readable);
+    static const char *const figs[] = {"drift-interface", "accuracy-matrix", "simmat-diff",
+                                       "simmat-text"};
+    every_figure(figs, 4, labels_readable);
 }
