@@ -119,6 +119,35 @@ static double room_right(const fig_heatmap *h, double tick_w) {
            (h->cbar_label ? GAP + FIG_FS_LABEL * FIG_EM_LINE : 0) + FIG_MARGIN;
 }
 
+/* The values' format and size in cells of L: with all their digits where those reach
+ * FIG_FS_CELL_MIN (4 characters, "98.0", in 0.28 of the cell's width), else with fewer ("98"),
+ * the widest within CELL_FILL of the width, where those reach it, else none. */
+#define CELL_FILL 0.8
+static void cell_values(cairo_t *cr, const fig_heatmap *h, fig_heatmap_layout *L) {
+    if (!h->cell_fmt) return;
+    double fs = fmin(FIG_FS_TICK, fmin(L->ch * 0.45, L->cw * 0.28));
+    if (fs >= FIG_FS_CELL_MIN) {
+        L->cell_fmt = h->cell_fmt;
+        L->cell_fs = fs;
+        return;
+    }
+    if (!h->cell_fmt_short) return;
+    fig_font(cr, 1, 0);
+    double widest = 0;
+    char buf[64];
+    for (long i = 0; i < (long)h->rows * h->cols; i++)
+        if (isfinite(h->m[i])) {
+            snprintf(buf, sizeof buf, h->cell_fmt_short, h->m[i]);
+            widest = fmax(widest, fig_text_width(cr, buf));
+        }
+    fs = fmin(FIG_FS_TICK, L->ch * 0.45);
+    if (widest > 0) fs = fmin(fs, L->cw * CELL_FILL / widest);
+    if (fs >= FIG_FS_CELL_MIN) {
+        L->cell_fmt = h->cell_fmt_short;
+        L->cell_fs = fs;
+    }
+}
+
 void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, double y, double w,
                                 double ht, fig_heatmap_layout *L) {
     memset(L, 0, sizeof *L);
@@ -192,6 +221,7 @@ void fig_heatmap_layout_compute(cairo_t *cr, const fig_heatmap *h, double x, dou
     L->cb_w = CB_W;
     L->cb_top = L->y;
     L->cb_bottom = L->y + mh;
+    cell_values(cr, h, L);
 }
 
 void fig_heatmap_cell_center(const fig_heatmap_layout *L, int i, int j, double *x, double *y) {
@@ -265,24 +295,21 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     draw_cells(cr, h, L);
 
     /* values in the cells, black or white by the cell's luminance */
-    if (h->cell_fmt) {
-        double fs = fmin(FIG_FS_TICK, fmin(L->ch * 0.45, L->cw * 0.28));
-        if (fs >= 3.5) {
-            fig_font(cr, fs, 0);
-            char buf[64];
-            for (int i = 0; i < h->rows; i++)
-                for (int j = 0; j < h->cols; j++) {
-                    float v = h->m[(size_t)i * h->cols + j];
-                    if (!isfinite(v)) continue;
-                    fig_rgb c = fig_cmap_rgb(h->cmap, cell_t(h, v));
-                    double k = fig_luminance(c) > 0.45 ? 0 : 1;
-                    cairo_set_source_rgb(cr, k, k, k);
-                    snprintf(buf, sizeof buf, h->cell_fmt, v);
-                    double cx, cy;
-                    fig_heatmap_cell_center(L, i, j, &cx, &cy);
-                    fig_text(cr, cx, cy, 0.5, 0.5, 0, buf);
-                }
-        }
+    if (L->cell_fmt) {
+        fig_font(cr, L->cell_fs, 0);
+        char buf[64];
+        for (int i = 0; i < h->rows; i++)
+            for (int j = 0; j < h->cols; j++) {
+                float v = h->m[(size_t)i * h->cols + j];
+                if (!isfinite(v)) continue;
+                fig_rgb c = fig_cmap_rgb(h->cmap, cell_t(h, v));
+                double k = fig_luminance(c) > 0.45 ? 0 : 1;
+                cairo_set_source_rgb(cr, k, k, k);
+                snprintf(buf, sizeof buf, L->cell_fmt, v);
+                double cx, cy;
+                fig_heatmap_cell_center(L, i, j, &cx, &cy);
+                fig_text(cr, cx, cy, 0.5, 0.5, 0, buf);
+            }
     }
 
     /* group separators across the matrix: white over viridis, dark grey over the diverging

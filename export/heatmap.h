@@ -13,6 +13,11 @@
 
 #include "export/colormap.h"
 
+/* The smallest type of the values in the cells (points): below it they are unreadable in
+ * print (a one-column accuracy matrix's came out at 3.6 pt); the colours and the colour bar
+ * carry the values. */
+#define FIG_FS_CELL_MIN 5.5
+
 typedef struct {
     const float *m;           /* [rows, cols] row-major; NAN cells drawn as NAN_COLOR */
     int rows, cols;
@@ -26,6 +31,9 @@ typedef struct {
     const char *xlabel_short; /* drawn where XLABEL would need smaller type (NULL: none) */
     const char *cbar_label_short; /* drawn where CBAR_LABEL would (NULL: none) */
     const char *cell_fmt;     /* write each value in its cell with this format ("%.1f"), or NULL */
+    const char *cell_fmt_short; /* fewer digits ("%.0f"), where CELL_FMT's values would be under
+                                 * FIG_FS_CELL_MIN; where these would too, no values (NULL:
+                                 * none) */
     int square;               /* square cells */
     fig_rgb nan_color;
 } fig_heatmap;
@@ -44,6 +52,9 @@ typedef struct {
     double area_x0, area_x1;  /* the rectangle's left and right edges */
     double area_y0, area_y1;  /* its top and bottom edges */
     int title_lines;          /* the title's lines at FIG_FS_TITLE (0: no title) */
+    const char *cell_fmt;     /* the values in the cells: H's cell_fmt or cell_fmt_short (NULL:
+                               * none, too small to read), at CELL_FS */
+    double cell_fs;
 } fig_heatmap_layout;
 
 /* Lay H out in the rectangle (X, Y, W, HT) of CR (font metrics): everything drawn keeps

@@ -1,12 +1,16 @@
 /* test_figure_readable.c: the type of every figure as drawn (the text log), at the shipped run's
  * first, a middle and the last task, at the default size and at one column (3.3 x 2.6 in):
  * legends at FIG_FS_LEGEND, in fewer columns or with shorter labels where they need room,
- * never shrunk. */
+ * never shrunk; the accuracy matrix's values at FIG_FS_CELL_MIN or more, with fewer digits
+ * where they need them, else none. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export/draw.h"
+#include "export/heatmap.h"
+#include "export/output.h"
 #include "figure_cases.h"
 #include "test.h"
 
@@ -55,4 +59,110 @@ TEST(figure_legends_keep_their_size) {
                                        "anchor-losses"};
     every_figure(figs, 4, legend_full_size);
     every_figure(figs, 4, text_apart);
+}
+
+/* The accuracy matrix's cell values in LOG: its first strings (the values are drawn before any
+ * other text), each the next measured entry of R's matrix, row by row, as "%.1f" (FULL 1) or
+ * "%.0f"; returns how many (0: none drawn), *FULL whether in the full form, *MIN_FS the
+ * smallest size among them. */
+static int cell_strings(const run_record *r, const fig_text_log *log, int *full, double *min_fs) {
+    const int T = r->num_tasks;
+    int k = 0;
+    *full = -1;
+    *min_fs = INFINITY;
+    for (int i = 0; i < T * T; i++) {
+        if (!isfinite(r->R[i])) continue;
+        if (k >= log->n) return k;
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%.1f", (float)r->R[i]);
+        snprintf(b, sizeof b, "%.0f", (float)r->R[i]);
+        const fig_text_box *t = &log->box[k];
+        int f = !strcmp(t->text, a) ? 1 : !strcmp(t->text, b) ? 0 : -1;
+        if (f < 0 || (*full >= 0 && f != *full)) return k;
+        *full = f;
+        *min_fs = fmin(*min_fs, t->size);
+        k++;
+    }
+    return k;
+}
+
+/* The shipped run's accuracy matrix: every measured cell's value, at the default size with
+ * one decimal at 8 pt, at one column whole numbers ("98") at FIG_FS_CELL_MIN or more. */
+static void cells_readable(const run_record *r, const run_task_data *td, const fig_variant *v,
+                           int task, int one_col) {
+    const char *name = case_name(v, task, one_col);
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
+    int measured = 0;
+    for (int i = 0; i < r->num_tasks * r->num_tasks; i++) measured += isfinite(r->R[i]);
+    int full = -1;
+    double fs = 0;
+    const int n = cell_strings(r, &log, &full, &fs);
+    CHECK_MSG(n == measured, "%s: %d of %d cell values drawn", name, n, measured);
+    CHECK_MSG(full == !one_col, "%s: values %s", name, full ? "with a decimal" : "whole");
+    CHECK_MSG(fs >= FIG_FS_CELL_MIN - 1e-9 && fs <= FIG_FS_TICK + 1e-9,
+              "%s: values at %.2f pt (%g at least)", name, fs, FIG_FS_CELL_MIN);
+    if (!one_col) CHECK_NEAR(fs, FIG_FS_TICK, 1e-9);
+    fig_text_log_free(&log);
+}
+
+/* The accuracy matrix's values stay readable at one column, as whole numbers: fitted to the
+ * cells with their decimal, they came out at 3.6 pt; the default size keeps "98.0" at 8 */
+TEST(figure_accuracy_matrix_values_readable) {
+    static const char *const figs[] = {"accuracy-matrix"};
+    every_figure(figs, 1, cells_readable);
+}
+
+/* A matrix of N x N values 0..100 laid out in a one-column figure (3.3 x 2.6 in), or at
+ * 6 x 5.2 in (BIG), as the accuracy matrix is: *L. */
+static void value_layout(int n, int big, fig_heatmap_layout *L) {
+    float *m = malloc(sizeof(float) * (size_t)(n * n));
+    const char **names = malloc(sizeof(char *) * (size_t)n);
+    char(*buf)[8] = malloc(sizeof(*buf) * (size_t)n);
+    for (int i = 0; i < n * n; i++) m[i] = 100.0f * (float)i / (float)(n * n - 1);
+    for (int i = 0; i < n; i++) {
+        snprintf(buf[i], sizeof buf[i], "%d", i + 1);
+        names[i] = buf[i];
+    }
+    fig_heatmap h = {.m = m, .rows = n, .cols = n, .lo = 0, .hi = 100, .row_labels = names,
+                     .col_labels = names, .xlabel = "Evaluated on task j",
+                     .ylabel = "After training task i", .title = "Accuracy (%)",
+                     .cbar_label = "Accuracy (%)", .cell_fmt = "%.1f", .cell_fmt_short = "%.0f",
+                     .square = 1};
+    fig_canvas cv;
+    CHECK(fig_canvas_begin(&cv, FIG_PDF, big ? 6 : 3.3, big ? 5.2 : 2.6, 72) == 0);
+    if (cv.cr) {
+        fig_heatmap_layout_compute(cv.cr, &h, 0, 0, cv.w_pt, cv.h_pt, L);
+        fig_canvas_discard(&cv);
+    }
+    free(m);
+    free(names);
+    free(buf);
+}
+
+/* The values' form follows the cells: one decimal where that reaches FIG_FS_CELL_MIN, whole
+ * numbers ("100" the widest) where those do, else none (the colours carry the values): 10 tasks
+ * at one column take whole numbers, 20 none; at 6 x 5.2 in 10 tasks keep the decimal */
+TEST(figure_heatmap_values_fewer_digits_or_none) {
+    fig_heatmap_layout L;
+    value_layout(10, 1, &L);
+    CHECK(L.cell_fmt && !strcmp(L.cell_fmt, "%.1f") && fabs(L.cell_fs - FIG_FS_TICK) < 1e-9);
+    value_layout(10, 0, &L);
+    CHECK_MSG(L.cell_fmt && !strcmp(L.cell_fmt, "%.0f"), "10 tasks: %s",
+              L.cell_fmt ? L.cell_fmt : "no values");
+    CHECK_MSG(L.cell_fs >= FIG_FS_CELL_MIN && L.cell_fs <= FIG_FS_TICK, "10 tasks: %.2f pt",
+              L.cell_fs);
+    /* "100" within the cell, with room to spare */
+    fig_canvas cv;
+    CHECK(fig_canvas_begin(&cv, FIG_PDF, 1, 1, 72) == 0);
+    if (cv.cr) {
+        fig_font(cv.cr, L.cell_fs, 0);
+        CHECK_MSG(fig_text_width(cv.cr, "100") <= 0.8 * L.cw + 1e-9, "'100' %.2f pt, cells %.2f",
+                  fig_text_width(cv.cr, "100"), L.cw);
+        fig_canvas_discard(&cv);
+    }
+    value_layout(20, 0, &L);
+    CHECK_MSG(!L.cell_fmt && L.cell_fs == 0, "20 tasks: %s at %.2f pt",
+              L.cell_fmt ? L.cell_fmt : "none", L.cell_fs);
 }
