@@ -166,3 +166,41 @@ TEST(figure_heatmap_values_fewer_digits_or_none) {
     CHECK_MSG(!L.cell_fmt && L.cell_fs == 0, "20 tasks: %s at %.2f pt",
               L.cell_fmt ? L.cell_fmt : "none", L.cell_fs);
 }
+
+/* Whether S is one of R's class names (a heatmap's class label). */
+static int class_name(const run_record *r, const char *s) {
+    for (int k = 0; k < r->num_classes; k++)
+        if (!strcmp(s, run_class_name(r, k))) return 1;
+    return 0;
+}
+
+/* Every string of the figure at 8 pt or more, the accuracy matrix's values at FIG_FS_CELL_MIN
+ * or more; the similarity matrices' class labels follow their cells (5-8 pt). */
+static void type_readable(const run_record *r, const run_task_data *td, const fig_variant *v,
+                          int task, int one_col) {
+    const char *name = case_name(v, task, one_col);
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
+    int full = 0, cells = 0;
+    double fs = 0;
+    if (!strcmp(v->fig, "accuracy-matrix")) cells = cell_strings(r, &log, &full, &fs);
+    for (int i = 0; i < log.n; i++) {
+        const fig_text_box *b = &log.box[i];
+        const double least = i < cells ? FIG_FS_CELL_MIN : 8;
+        if (!strncmp(v->fig, "simmat", 6) && !b->bold && class_name(r, b->text)) continue;
+        CHECK_MSG(b->size >= least - 1e-9, "%s: '%s' at %.2f pt (%g at least)", name, b->text,
+                  b->size, least);
+    }
+    fig_text_log_free(&log);
+}
+
+/* Every figure's type readable in print at one column (and at its default size): 8 pt or
+ * more, the accuracy matrix's values 5.5; at one column the legends came out at 6.4-7.35 pt,
+ * simmat-diff's colour-bar label at 7.45, the accuracy matrix's values at 3.6. And no string
+ * over another. */
+TEST(figure_type_readable_at_one_column) {
+    static const char *const figs[] = {""};
+    every_figure(figs, 1, type_readable);
+    every_figure(figs, 1, text_apart);
+}
