@@ -9,6 +9,7 @@
 
 #include "core/common.h"
 #include "export/figure_impl.h"
+#include "export/draw.h"
 #include "export/heatmap.h"
 
 static const char *const state_words[RUN_STATES] = {"pretrained", "teacher", "student"};
@@ -62,6 +63,13 @@ int fig_simmat_diff_check(const fig_ctx *c) {
     if (!matrix_of(c->td, m, RUN_STATE_STUDENT) || !matrix_of(c->td, m, c->o->against))
         return check_geometry(c, NULL, "matrices for that difference");
     return 0;
+}
+
+/* The class labels' smallest type in a figure W points wide: 8 pt in one column (at 5, a
+ * one-column similarity matrix named every fourth of 50 or 100 classes unreadably; there the
+ * tasks' names "T1".. label the matrix alone), else 0, as small as the cells need (5). */
+static double label_fs_min(double w) {
+    return w <= FIG_ONE_COLUMN_W_IN * 72 + 1e-6 ? FIG_FS_TICK : 0;
 }
 
 /* labels and task groups of the seen classes */
@@ -125,6 +133,7 @@ static void draw_matrix(const fig_ctx *c, cairo_t *cr, double w, double h, const
     hm.cbar_label = cbar;
     hm.cbar_label_short = cbar_short;
     hm.square = 1;
+    hm.label_fs_min = label_fs_min(w);
     hm.nan_color = (fig_rgb){0.85, 0.85, 0.85};
     fig_heatmap_layout L;
     fig_heatmap_layout_compute(cr, &hm, 0, 0, w, h, &L);
@@ -236,6 +245,7 @@ void fig_accuracy_matrix_draw(const fig_ctx *c, cairo_t *cr, double w, double h)
     hm.cell_fmt = "%.1f";
     hm.cell_fmt_short = "%.0f";
     hm.square = 1;
+    hm.label_fs_min = label_fs_min(w);
     hm.nan_color = (fig_rgb){1, 1, 1};
     fig_heatmap_layout L;
     fig_heatmap_layout_compute(cr, &hm, 0, 0, w, h, &L);

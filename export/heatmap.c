@@ -75,13 +75,18 @@ typedef struct {
     int row_step, col_step, col_horizontal;
 } class_labels;
 
-/* The labels for cells CW x CH (the font follows the cells, 5..8 pt); INFINITY: the most room
- * they can ever take (8 pt, every label). */
+/* The labels for cells CW x CH (the font follows the cells, from H's label_fs_min or 5 to
+ * 8 pt; below label_fs_min, where groups name the rows and columns, none); INFINITY: the most
+ * room they can ever take (8 pt, every label). */
 static void labels_for(cairo_t *cr, const fig_heatmap *h, double cw, double ch,
                        class_labels *c) {
     memset(c, 0, sizeof *c);
     if (!h->row_labels && !h->col_labels) return;
-    c->fs = fmax(LABEL_FS_MIN, fmin(LABEL_FS_MAX, fmin(cw, ch) * 0.9));
+    const double fs = fmin(LABEL_FS_MAX, fmin(cw, ch) * 0.9);
+    if (h->label_fs_min > 0 && fs < h->label_fs_min && has_groups(h->row_group, h->rows) &&
+        has_groups(h->col_group, h->cols))
+        return;
+    c->fs = fmax(h->label_fs_min > 0 ? h->label_fs_min : LABEL_FS_MIN, fs);
     c->row_step = step_for(ch, c->fs);
     c->col_step = step_for(cw, c->fs);
     fig_font(cr, c->fs, 0);
@@ -408,6 +413,7 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
     const double m = FIG_MARGIN, yhi = L->area_y1 - m;
     const double ylo = h->title ? L->y - FIG_FS_TITLE * 0.6 + GAP : L->area_y0 + m;
     cairo_set_source_rgb(cr, 0, 0, 0);
+    double ylab_end = -INFINITY; /* the y label's lowest point */
     if (h->ylabel) {
         fig_font_fit(cr, h->ylabel, FIG_FS_LABEL, 0, yhi - ylo);
         /* centred on the matrix unless that runs it off the figure (a long label, a short
@@ -416,20 +422,26 @@ void fig_heatmap_draw(cairo_t *cr, const fig_heatmap *h, const fig_heatmap_layou
         if (cy - tl / 2 < ylo) cy = ylo + tl / 2;
         if (cy + tl / 2 > yhi) cy = yhi - tl / 2;
         fig_text(cr, left_edge - GAP, cy, 0.5, 1, -M_PI / 2, h->ylabel);
+        ylab_end = cy + tl / 2;
     }
     if (h->xlabel) {
-        const double x0 = L->area_x0 + m, x1 = L->area_x1 - m;
+        double x0 = L->area_x0 + m;
+        const double x1 = L->area_x1 - m, top = bottom_edge + GAP;
         /* the short form where the full one would need smaller type: at one column the
          * accuracy matrix's came out at 6.8 pt */
         const char *xl = h->xlabel;
         fig_font(cr, FIG_FS_LABEL, 0);
         if (h->xlabel_short && fig_text_width(cr, xl) > x1 - x0) xl = h->xlabel_short;
+        /* right of the y label where that reaches down into this row and it fits there: a
+         * one-column matrix without class labels ran both "Class mean of test-image
+         * embeddings" into each other at the bottom left */
+        if (ylab_end > top && fig_text_width(cr, xl) <= x1 - left_edge) x0 = left_edge;
         fig_font_fit(cr, xl, FIG_FS_LABEL, 0, x1 - x0);
         double tl = fig_text_width(cr, xl), cx = L->x + mw / 2;
         if (cx - tl / 2 < x0) cx = x0 + tl / 2;
         if (cx + tl / 2 > x1) cx = x1 - tl / 2;
         /* the ink's top (ascenders) at the gap's end */
-        fig_text(cr, cx, bottom_edge + GAP + FIG_FS_LABEL * FIG_EM_OVER, 0.5, 0, 0, xl);
+        fig_text(cr, cx, top + FIG_FS_LABEL * FIG_EM_OVER, 0.5, 0, 0, xl);
     }
     if (h->title) {
         /* over the matrix, within the figure's margins, in the lines the layout made room for;

@@ -2,10 +2,11 @@
  * with values. Layout and drawing are apart, so that a caller (and a test) can ask where cell
  * (i, j) and the ends of the colour bar landed.
  *
- * Labels stay readable for 100 classes: the label font follows the cell size (5..8 pt) and,
- * where cells are smaller than the font, only every k-th class is named; groups (the tasks)
- * get separator lines across the matrix and their own names ("T1", ...) outside the labels. A
- * title too wide for the figure keeps its size and takes two or three lines. */
+ * Labels stay readable for 100 classes: the label font follows the cell size (5..8 pt, or from
+ * label_fs_min) and, where cells are smaller than the font, only every k-th class is named;
+ * groups (the tasks) get separator lines across the matrix and their own names ("T1", ...)
+ * outside the labels. A title too wide for the figure keeps its size and takes two or three
+ * lines. */
 #ifndef SEGP_FIG_HEATMAP_H
 #define SEGP_FIG_HEATMAP_H
 
@@ -34,6 +35,9 @@ typedef struct {
     const char *cell_fmt_short; /* fewer digits ("%.0f"), where CELL_FMT's values would be under
                                  * FIG_FS_CELL_MIN; where these would too, no values (NULL:
                                  * none) */
+    double label_fs_min;      /* the class labels' smallest type (0: 5 pt); where they would
+                               * need smaller, every k-th at it, or none where groups name the
+                               * rows and columns */
     int square;               /* square cells */
     fig_rgb nan_color;
 } fig_heatmap;

@@ -54,6 +54,9 @@ typedef struct {
  * paper); smaller figures are drawn at it and scaled down whole. */
 #define FIG_LAYOUT_MIN_W_IN 3.3
 #define FIG_LAYOUT_MIN_H_IN 2.6
+/* A figure at most this wide sits in one column of a page, printed at its size beside text:
+ * its type keeps 8 pt, the heatmaps' class labels too. */
+#define FIG_ONE_COLUMN_W_IN 3.5
 
 /* W_IN x H_IN inches in FORMAT (DPI for PNG). -1 + error for sizes out of range. */
 int fig_canvas_begin(fig_canvas *c, fig_format format, double w_in, double h_in, double dpi);

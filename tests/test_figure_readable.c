@@ -2,7 +2,8 @@
  * first, a middle and the last task, at the default size and at one column (3.3 x 2.6 in):
  * legends at FIG_FS_LEGEND, in fewer columns or with shorter labels where they need room,
  * never shrunk; the accuracy matrix's values at FIG_FS_CELL_MIN or more, with fewer digits
- * where they need them, else none. */
+ * where they need them, else none; every other string at 8 pt or more at one column, the
+ * similarity matrices' class labels too, or left to the tasks' names. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +176,8 @@ static int class_name(const run_record *r, const char *s) {
 }
 
 /* Every string of the figure at 8 pt or more, the accuracy matrix's values at FIG_FS_CELL_MIN
- * or more; the similarity matrices' class labels follow their cells (5-8 pt). */
+ * or more; at the default size the similarity matrices' class labels follow their cells
+ * (5-8 pt). */
 static void type_readable(const run_record *r, const run_task_data *td, const fig_variant *v,
                           int task, int one_col) {
     const char *name = case_name(v, task, one_col);
@@ -188,7 +190,8 @@ static void type_readable(const run_record *r, const run_task_data *td, const fi
     for (int i = 0; i < log.n; i++) {
         const fig_text_box *b = &log.box[i];
         const double least = i < cells ? FIG_FS_CELL_MIN : 8;
-        if (!strncmp(v->fig, "simmat", 6) && !b->bold && class_name(r, b->text)) continue;
+        if (!one_col && !strncmp(v->fig, "simmat", 6) && !b->bold && class_name(r, b->text))
+            continue;
         CHECK_MSG(b->size >= least - 1e-9, "%s: '%s' at %.2f pt (%g at least)", name, b->text,
                   b->size, least);
     }
@@ -197,10 +200,53 @@ static void type_readable(const run_record *r, const run_task_data *td, const fi
 
 /* Every figure's type readable in print at one column (and at its default size): 8 pt or
  * more, the accuracy matrix's values 5.5; at one column the legends came out at 6.4-7.35 pt,
- * simmat-diff's colour-bar label at 7.45, the accuracy matrix's values at 3.6. And no string
- * over another. */
+ * simmat-diff's colour-bar label at 7.45, the accuracy matrix's values at 3.6, the similarity
+ * matrices' class labels at 5-7 (every fourth of 50 and 100 classes). And no string over
+ * another. */
 TEST(figure_type_readable_at_one_column) {
     static const char *const figs[] = {""};
     every_figure(figs, 1, type_readable);
     every_figure(figs, 1, text_apart);
+}
+
+/* The class labels of a one-column similarity matrix: where the tasks' names group the
+ * classes (from task 2), none, the matrix taller than half the figure; at task 1 (10 classes,
+ * one task) at 8 pt, every other class named. */
+static void class_labels_at_one_column(const run_record *r, const run_task_data *td,
+                                       const fig_variant *v, int task, int one_col) {
+    if (!one_col) return;
+    const char *name = case_name(v, task, one_col);
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    text_layout(r, td, v, task, one_col, &log, &w, &h);
+    int named = 0, groups = 0;
+    double top = h, bottom = 0;
+    for (int i = 0; i < log.n; i++) {
+        const fig_text_box *b = &log.box[i];
+        if (b->bold) continue;
+        named += class_name(r, b->text);
+        if (b->text[0] == 'T' && b->text[1] >= '1' && b->text[1] <= '9') {
+            groups++;
+            top = fmin(top, b->y0);
+            bottom = fmax(bottom, b->y1);
+        }
+    }
+    if (task == 0) {
+        CHECK_MSG(named == 10, "%s: %d class labels (5 rows, 5 columns)", name, named);
+    } else {
+        CHECK_MSG(named == 0, "%s: %d class labels", name, named);
+        /* the row groups' names span the matrix's height */
+        CHECK_MSG(groups >= task + 1 && bottom - top > h / 2,
+                  "%s: %d group names from %.1f to %.1f pt of %.1f", name, groups, top, bottom,
+                  h);
+    }
+    fig_text_log_free(&log);
+}
+
+/* A one-column similarity matrix names its classes at 8 pt or leaves them to the tasks'
+ * names: following the cells, its labels named every fourth of 50 or 100 classes at 5 pt,
+ * unreadable in print, and took a third of the figure's width and height */
+TEST(figure_one_column_heatmap_class_labels) {
+    static const char *const figs[] = {"simmat-"};
+    every_figure(figs, 1, class_labels_at_one_column);
 }
