@@ -8,6 +8,7 @@
 
 #include "core/common.h"
 #include "export/figure_impl.h"
+#include "export/legend_names.h"
 #include "export/plot.h"
 
 /* ---- accuracy-curve ---- */
@@ -159,6 +160,36 @@ static void accuracy_single(const fig_ctx *c, cairo_t *cr, double w, double h) {
     for (int k = 0; k < 4; k++) free(v[k]);
 }
 
+/* The runs' names in a legend below the plot, W wide: IT's short labels their part that differs
+ * (fig_names_drop_common), and where one column of those is wider than the room, each cut in
+ * the middle to fit (returned, with the shared parts, for fig_names_free; NULL for no cut).
+ * Four long folder names ("shapes-random-segp-lr3e-4-seed1-20261201-052900") were shrunk to
+ * 4.8 pt at one column, the least fig_legend_at goes to, and still ran off both sides. */
+static char **compare_names(cairo_t *cr, fig_legend_item *it, int n, double w, char ***shared) {
+    const char **full = segp_malloc(sizeof *full * (size_t)n);
+    for (int i = 0; i < n; i++) full[i] = it[i].label;
+    *shared = fig_names_drop_common(full, n);
+    free(full);
+    fig_legend_item *t = segp_malloc(sizeof *t * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        it[i].label_short = (*shared)[i];
+        t[i] = it[i];
+        t[i].label = it[i].label_short;
+    }
+    double lw, widest = 0;
+    fig_legend_at(cr, t, n, 1, 0, 0, 0, 0, &lw, NULL);
+    free(t);
+    const double room = w - 8; /* as legend_below */
+    if (lw <= room) return NULL;
+    fig_font(cr, FIG_FS_LEGEND, 0);
+    for (int i = 0; i < n; i++) widest = fmax(widest, fig_text_width(cr, it[i].label_short));
+    /* the legend's width less its widest label: its frame, padding and samples */
+    char **cut = fig_names_cut(cr, (const char *const *)*shared, n,
+                               room - (lw - widest) - 0.01);
+    for (int i = 0; i < n; i++) it[i].label_short = cut[i];
+    return cut;
+}
+
 static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) {
     const int n = c->n_runs;
     int T = 0;
@@ -188,6 +219,7 @@ static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) 
         fig_mark_style ms = {marks[i % 7], 5, col, 1, 0, 0};
         it[i] = (fig_legend_item){c->labels[i], col, 1, (i / 7) % 2, 0, ms, NULL};
     }
+    char **shared, **cut = compare_names(cr, it, n, w, &shared);
     double lh;
     int cols = legend_below(cr, it, n, w, &lh);
     fig_axes_draw(cr, &a, 0, 0, w, cols ? h - lh - 6 : h);
@@ -204,7 +236,10 @@ static void accuracy_compare(const fig_ctx *c, cairo_t *cr, double w, double h) 
             }
     }
     place_legend(cr, &a, it, n, cols, w, h, lh, px, py, np);
+    fig_names_free(cut, n);
+    fig_names_free(shared, n);
 
+    /* the full names, whatever the legend shows */
     fig_bytes *b = c->csv;
     fig_csv_str(b, "task");
     for (int i = 0; i < n; i++) {

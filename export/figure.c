@@ -336,8 +336,11 @@ int figure_text_layout(const run_record *r, const run_task_data *td, const char 
     return export_or_log(r, td, figure, task, o, NULL, log, w_pt, h_pt);
 }
 
-int figure_export_compare(const run_record *const *runs, const char *const *labels, int n,
-                          const char *figure, const figure_options *o, const char *out_path) {
+/* The runs RUNS[0..N-1] overlaid in FIGURE, as figure_export_compare: written to OUT_PATH, or
+ * with LOG only drawn, as export_or_log. */
+static int compare_or_log(const run_record *const *runs, const char *const *labels, int n,
+                          const char *figure, const figure_options *o, const char *out_path,
+                          fig_text_log *log, double *w_pt, double *h_pt) {
     figure_options def;
     if (!o) {
         figure_options_default(&def);
@@ -355,7 +358,8 @@ int figure_export_compare(const run_record *const *runs, const char *const *labe
         return SEGP_FAIL("figure %s cannot overlay runs (comparable figures: %s)", figure, list);
     }
     if (n < 1) return SEGP_FAIL("figure %s: no runs to compare", figure);
-    if (!out_path || !*out_path) return SEGP_FAIL("figure %s: no output file given", figure);
+    if (!log && (!out_path || !*out_path))
+        return SEGP_FAIL("figure %s: no output file given", figure);
 
     /* legend names: the given ones; else the method, or the folder where methods repeat */
     const char **names = segp_calloc((size_t)n, sizeof *names);
@@ -374,18 +378,42 @@ int figure_export_compare(const run_record *const *runs, const char *const *labe
     fig_ctx c = {.r = runs[0], .task = -1, .o = o, .runs = runs, .labels = names, .n_runs = n};
     int rc = d->check(&c);
     if (rc != 0) segp_fail_prefix("%s: ", figure);
-    fig_bytes ids = {0}, hashes = {0};
-    for (int i = 0; i < n; i++) {
-        fig_bytes_printf(&ids, "%s%s", i ? ", " : "", fig_run_id(runs[i]));
-        fig_bytes_printf(&hashes, "%s%s", i ? ", " : "",
-                         runs[i]->config_sha256 ? runs[i]->config_sha256 : "");
+    if (rc == 0 && log) {
+        fig_bytes csv = {0};
+        c.csv = &csv;
+        fig_canvas cv;
+        rc = draw_canvas(d, &c, FIG_PDF, log, &cv);
+        if (rc == 0) {
+            *w_pt = cv.w_pt;
+            *h_pt = cv.h_pt;
+            fig_canvas_discard(&cv);
+        }
+        fig_bytes_free(&csv);
+    } else if (rc == 0) {
+        fig_bytes ids = {0}, hashes = {0};
+        for (int i = 0; i < n; i++) {
+            fig_bytes_printf(&ids, "%s%s", i ? ", " : "", fig_run_id(runs[i]));
+            fig_bytes_printf(&hashes, "%s%s", i ? ", " : "",
+                             runs[i]->config_sha256 ? runs[i]->config_sha256 : "");
+        }
+        rc = render(d, &c, (char *)ids.p, (char *)hashes.p, "all", out_path);
+        fig_bytes_free(&ids);
+        fig_bytes_free(&hashes);
     }
-    if (rc == 0) rc = render(d, &c, (char *)ids.p, (char *)hashes.p, "all", out_path);
-    fig_bytes_free(&ids);
-    fig_bytes_free(&hashes);
     for (int i = 0; i < n; i++) free((char *)names[i]);
     free(names);
     return rc;
+}
+
+int figure_export_compare(const run_record *const *runs, const char *const *labels, int n,
+                          const char *figure, const figure_options *o, const char *out_path) {
+    return compare_or_log(runs, labels, n, figure, o, out_path, NULL, NULL, NULL);
+}
+
+int figure_compare_text_layout(const run_record *const *runs, const char *const *labels, int n,
+                               const char *figure, const figure_options *o,
+                               fig_text_log *log, double *w_pt, double *h_pt) {
+    return compare_or_log(runs, labels, n, figure, o, NULL, log, w_pt, h_pt);
 }
 
 /* ---- every figure of a run ---- */

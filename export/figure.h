@@ -93,10 +93,16 @@ int figure_text_layout(const run_record *r, const run_task_data *td, const char 
                        double *h_pt);
 
 /* One curve figure with the runs RUNS[0..n-1] overlaid (legend: LABELS[i], or NULL for the
- * method name, with the run folder when two runs share a method). Only figures with
- * `comparable`. Same files and errors as figure_export. */
+ * method name, with the run folder when two runs share a method; names too long for the
+ * legend at its 8 pt shown without the start and end all share, else cut in the middle with
+ * "…", the data file's header keeping them whole). Only figures with `comparable`. Same files
+ * and errors as figure_export. */
 int figure_export_compare(const run_record *const *runs, const char *const *labels, int n,
                           const char *figure, const figure_options *o, const char *out_path);
+/* The strings of figure_export_compare's figure as drawn, as figure_text_layout's. */
+int figure_compare_text_layout(const run_record *const *runs, const char *const *labels, int n,
+                               const char *figure, const figure_options *o,
+                               struct fig_text_log *log, double *w_pt, double *h_pt);
 
 /* Every figure of every finished task of R into DIR (created if missing), in O's format, each
  * with its data beside it, named by figure_default_name: the run-wide figures, then per task

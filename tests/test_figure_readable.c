@@ -3,7 +3,9 @@
  * legends at FIG_FS_LEGEND, in fewer columns or with shorter labels where they need room,
  * never shrunk; the accuracy matrix's values at FIG_FS_CELL_MIN or more, with fewer digits
  * where they need them, else none; every other string at 8 pt or more at one column, the
- * similarity matrices' class labels too, or left to the tasks' names. */
+ * similarity matrices' class labels too, or left to the tasks' names. And a comparison's
+ * legend with runs named by long folders: at 8 pt, each run's name in a shorter form where it
+ * needs one, no two alike. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "export/draw.h"
 #include "export/heatmap.h"
+#include "export/legend_names.h"
 #include "export/output.h"
 #include "figure_cases.h"
 #include "test.h"
@@ -249,4 +252,199 @@ static void class_labels_at_one_column(const run_record *r, const run_task_data 
 TEST(figure_one_column_heatmap_class_labels) {
     static const char *const figs[] = {"simmat-"};
     every_figure(figs, 1, class_labels_at_one_column);
+}
+
+/* ---- a comparison's legend: the runs named by their folders ---- */
+
+/* Whether SHOWN is a form of NAME: its parts between ellipses found in NAME in that order. */
+static int form_of(const char *shown, const char *name) {
+    const char *at = name;
+    char part[256];
+    for (const char *p = shown;;) {
+        const char *e = strstr(p, "\u2026");
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        snprintf(part, sizeof part, "%.*s", (int)len, p);
+        const char *f = strstr(at, part);
+        if (!f) return 0;
+        at = f + len;
+        if (!e) return 1;
+        p = e + 3;
+    }
+}
+
+/* The accuracy curve of the N runs RUNS, their folders named NAMES, at one column (3.3 x 2.6
+ * in) or the default size: one legend inside the page, its N names at FIG_FS_LEGEND, each a
+ * form of its run's name (SHOWN[i] where given, else any), no two alike, no string over
+ * another. Returns how many names it shows cut ("…" in them). */
+static int compare_legend(const run_record *const *runs, const char *const *names, int n,
+                          int one_col, const char *const *shown) {
+    const char *size = one_col ? "3.3 x 2.6 in" : "default size";
+    figure_options o;
+    figure_options_default(&o);
+    o.write_data = 0;
+    if (one_col) o.width_in = 3.3, o.height_in = 2.6;
+    fig_text_log log = {0};
+    double w = 0, h = 0;
+    CHECK(figure_compare_text_layout(runs, NULL, n, "accuracy-curve", &o, &log, &w, &h) == 0);
+    CHECK_MSG(log.n_legend == 1, "%s: %d legends", size, log.n_legend);
+    const fig_box *g = log.n_legend ? &log.legend[0] : &(fig_box){0, 0, 0, 0};
+    CHECK_MSG(g->x0 >= 0 && g->y0 >= 0 && g->x1 <= w && g->y1 <= h,
+              "%s: legend (%.1f, %.1f)-(%.1f, %.1f) outside the page %.1f x %.1f", size, g->x0,
+              g->y0, g->x1, g->y1, w, h);
+    const fig_text_box *lab[8];
+    int k = 0, cut = 0;
+    for (int i = 0; i < log.n; i++)
+        if (in_legend(&log.box[i], g) && k < 8) lab[k++] = &log.box[i];
+    CHECK_MSG(k == n, "%s: %d names in the legend, %d runs", size, k, n);
+    for (int i = 0; i < k && i < n; i++) {
+        const char *s = lab[i]->text;
+        CHECK_MSG(fabs(lab[i]->size - FIG_FS_LEGEND) < 0.01, "%s: '%s' at %.2f pt (%g)", size, s,
+                  lab[i]->size, FIG_FS_LEGEND);
+        if (shown && shown[i])
+            CHECK_MSG(!strcmp(s, shown[i]), "%s: run %d shown as '%s', not '%s'", size, i + 1, s,
+                      shown[i]);
+        CHECK_MSG(form_of(s, names[i]), "%s: '%s' is no form of '%s'", size, s, names[i]);
+        cut += strstr(s, "\u2026") != NULL;
+        if (test_verbose()) printf("  %s: '%s' as '%s'\n", size, names[i], s);
+        for (int j = 0; j < i; j++)
+            CHECK_MSG(strcmp(s, lab[j]->text), "%s: runs %d and %d both shown as '%s'", size,
+                      j + 1, i + 1, s);
+    }
+    for (int i = 0; i < log.n; i++)
+        for (int j = 0; j < i; j++) {
+            const fig_text_box *a = &log.box[i], *b = &log.box[j];
+            double ox = fmin(a->x1, b->x1) - fmax(a->x0, b->x0);
+            double oy = fmin(a->y1, b->y1) - fmax(a->y0, b->y0);
+            CHECK_MSG(ox <= 0 || oy <= 0, "%s: '%s' over '%s' (%.2f x %.2f pt)", size, a->text,
+                      b->text, ox, oy);
+        }
+    fig_text_log_free(&log);
+    return cut;
+}
+
+/* Copies of the shipped run in folders named NAMES (N, from the folders FROM had, or made
+ * when FROM is NULL), compared: the legend at both sizes (SHOWN: compare_legend's, at one
+ * column and at the default size), the data file's header with the full names. Returns the
+ * names cut at one column. */
+static int compare_named(const char *const *from, const char *const *names, int n,
+                         const char *const *shown_one, const char *const *shown_def) {
+    char cmd[2048], dir[8][512];
+    run_record r[8];
+    const run_record *rp[8];
+    int opened = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(dir[i], sizeof dir[i], "%s", tpath("compare-names/%s", names[i]));
+        if (from)
+            snprintf(cmd, sizeof cmd, "mv '%s' '%s'", tpath("compare-names/%s", from[i]), dir[i]);
+        else
+            snprintf(cmd, sizeof cmd, "mkdir -p '%s' && rm -rf '%s' && cp -r " FIG_CASES_RUN
+                     " '%s'", tpath("compare-names", NULL), dir[i], dir[i]);
+        CHECK(system(cmd) == 0);
+        if (run_record_open(dir[i], &r[i]) != 0) break;
+        rp[opened++] = &r[i];
+    }
+    CHECK_EQ_INT(opened, n);
+    int cut = 0;
+    if (opened == n) {
+        cut = compare_legend(rp, names, n, 1, shown_one);
+        compare_legend(rp, names, n, 0, shown_def);
+        /* the data file names the runs in full */
+        figure_options o;
+        figure_options_default(&o);
+        o.width_in = 3.3, o.height_in = 2.6;
+        const char *png = tpath("compare-names.png", NULL);
+        CHECK(figure_export_compare(rp, NULL, n, "accuracy-curve", &o, png) == 0);
+        char *csv = read_text(tpath("compare-names.csv", NULL)), head[1024] = "task";
+        for (int i = 0; i < n; i++)
+            snprintf(head + strlen(head), sizeof head - strlen(head), ",%s", names[i]);
+        CHECK_MSG(csv && !strncmp(csv, head, strlen(head)) && csv[strlen(head)] == '\n',
+                  "the data file's header: %.*s", csv ? (int)strcspn(csv, "\n") : 0,
+                  csv ? csv : "");
+        free(csv);
+    }
+    for (int i = 0; i < opened; i++) run_record_free(&r[i]);
+    return cut;
+}
+
+/* A comparison's legend keeps its 8 pt with runs named by long folders: four such names were
+ * shrunk to fit below a one-column plot, to 4.8 pt, and still ran off both sides of the page.
+ * Now each shows the part that tells it from the others (without the config and date all
+ * share), else is cut in the middle, the names told apart; the data file keeps them whole.
+ * Short names stay as they were. */
+TEST(figure_compare_legend_keeps_its_size) {
+    /* an ablation's runs, one config, one date: the parts that differ */
+    static const char *const shared[4] = {
+        "shapes-random-segp-lr1e-3-seed1-20261201-052900",
+        "shapes-random-segp-lr3e-4-seed1-20261201-052900",
+        "shapes-random-segp-lr1e-3-seed2-20261201-052900",
+        "shapes-random-segp-lr3e-4-seed2-20261201-052900"};
+    static const char *const parts[4] = {"lr1e-3-seed1", "lr3e-4-seed1", "lr1e-3-seed2",
+                                         "lr3e-4-seed2"};
+    CHECK_EQ_INT(compare_named(NULL, shared, 4, parts, parts), 0);
+    /* only "shapes-" shared: the longest cut in the middle at one column; at the default size
+     * one column of the full names fits */
+    static const char *const apart[4] = {
+        "shapes-random-segp-lr3e-4-seed1-20261205-091500",
+        "shapes-random-segp-lr1e-3-seed2-20261202-061544",
+        "shapes-class-inc-finetune-lr3e-4-seed1-20261203-101010",
+        "shapes-random-segp-no-anchors-lr3e-4-seed3-20261204-235959"};
+    CHECK(compare_named(shared, apart, 4, NULL, apart) >= 1);
+    /* short names: as they are */
+    static const char *const plain[3] = {"segp-a", "segp-b", "finetune"};
+    CHECK_EQ_INT(compare_named(apart, plain, 3, plain, plain), 0);
+}
+
+/* The forms of names: what all share dropped at a separator, every name keeping a part; cut
+ * in the middle to a width, names alike at both ends told apart where they differ. */
+TEST(figure_legend_name_forms) {
+    static const struct {
+        const char *in[3], *out[3];
+    } drop[] = {
+        {{"cfg-a-20261201", "cfg-b-20261201", "cfg-c-20261201"}, {"a", "b", "c"}},
+        {{"run", "run-2", NULL}, {"run", "run-2", NULL}},        /* "run-" not in both */
+        {{"a-x", "a-x-x", NULL}, {"x", "x-x", NULL}},            /* "-x" would leave nothing */
+        {{"lr0.1", "lr0.2", NULL}, {"lr0.1", "lr0.2", NULL}},    /* no separator */
+        {{"x_y z", "x_y w", NULL}, {"z", "w", NULL}},
+        {{"only-one", NULL, NULL}, {"only-one", NULL, NULL}},
+    };
+    for (size_t c = 0; c < sizeof drop / sizeof drop[0]; c++) {
+        int n = 0;
+        while (n < 3 && drop[c].in[n]) n++;
+        char **f = fig_names_drop_common(drop[c].in, n);
+        for (int i = 0; i < n; i++)
+            CHECK_MSG(!strcmp(f[i], drop[c].out[i]), "'%s' -> '%s', not '%s'", drop[c].in[i],
+                      f[i], drop[c].out[i]);
+        fig_names_free(f, n);
+    }
+    fig_canvas cv;
+    CHECK(fig_canvas_begin(&cv, FIG_PDF, 1, 1, 72) == 0);
+    if (!cv.cr) return;
+    fig_font(cv.cr, FIG_FS_LEGEND, 0);
+    /* alike for 20 characters at both ends, different in the middle */
+    static const char *const names[4] = {
+        "aaaaaaaaaaaaaaaaaaaa-one-bbbbbbbbbbbbbbbbbbbb",
+        "aaaaaaaaaaaaaaaaaaaa-two-bbbbbbbbbbbbbbbbbbbb",
+        "aaaaaaaaaaaaaaaaaaaa-six-bbbbbbbbbbbbbbbbbbbb", "short"};
+    const double max_w = fig_text_width(cv.cr, "aaaaaaaaaaaaaaaaaaaa");
+    char **f = fig_names_cut(cv.cr, names, 4, max_w);
+    CHECK(!strcmp(f[3], "short"));
+    for (int i = 0; i < 4; i++) {
+        CHECK_MSG(fig_text_width(cv.cr, f[i]) <= max_w, "'%s' %.1f pt wide (%.1f)", f[i],
+                  fig_text_width(cv.cr, f[i]), max_w);
+        CHECK_MSG(form_of(f[i], names[i]), "'%s' is no form of '%s'", f[i], names[i]);
+        if (test_verbose()) printf("  '%s' -> '%s'\n", names[i], f[i]);
+        /* each tells which name it is: a form of no other */
+        for (int j = 0; j < 4; j++)
+            CHECK_MSG(j == i || !form_of(f[i], names[j]), "'%s' fits '%s' too", f[i],
+                      names[j]);
+    }
+    CHECK_MSG(strstr(f[1], "two") && strstr(f[2], "six"), "'%s', '%s', '%s'", f[0], f[1], f[2]);
+    fig_names_free(f, 4);
+    /* the same name twice: the same form */
+    static const char *const twice[2] = {"aaaaaaaaaaaaaaaaaaaa-one-bbbbbbbbbbbbbbbbbbbb",
+                                         "aaaaaaaaaaaaaaaaaaaa-one-bbbbbbbbbbbbbbbbbbbb"};
+    f = fig_names_cut(cv.cr, twice, 2, max_w);
+    CHECK(!strcmp(f[0], f[1]) && strstr(f[0], "\u2026"));
+    fig_names_free(f, 2);
+    fig_canvas_discard(&cv);
 }
