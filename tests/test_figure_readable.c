@@ -123,7 +123,7 @@ TEST(figure_accuracy_matrix_values_readable) {
 static void value_layout(int n, int big, fig_heatmap_layout *L) {
     float *m = malloc(sizeof(float) * (size_t)(n * n));
     const char **names = malloc(sizeof(char *) * (size_t)n);
-    char(*buf)[8] = malloc(sizeof(*buf) * (size_t)n);
+    char(*buf)[16] = malloc(sizeof(*buf) * (size_t)n);
     for (int i = 0; i < n * n; i++) m[i] = 100.0f * (float)i / (float)(n * n - 1);
     for (int i = 0; i < n; i++) {
         snprintf(buf[i], sizeof buf[i], "%d", i + 1);

@@ -40,7 +40,7 @@ static double loss_at(const char *log_path, int step) {
 }
 
 TEST(pretrain_resume_is_exact) {
-    char cfg[512], dir_a[512], dir_b[512], args[2400], out[8192], p[600], q[600];
+    char cfg[512], dir_a[512], dir_b[512], args[2400], out[8192], p[600], q[1200];
     const char *t = test_tmpdir();
     snprintf(dir_a, sizeof dir_a, "%s/pt_a", t);
     snprintf(dir_b, sizeof dir_b, "%s/pt_b", t);

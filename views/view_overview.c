@@ -365,7 +365,7 @@ static void run_line(const run_record *r, int w, char *line, size_t n) {
     /* a run of the first tasks only (run.max_tasks) learns fewer classes than the benchmark has */
     int learned = r->task_first[r->num_tasks];
     for (int level = 0; level <= 7; level++) {
-        char det[160] = "", of[48] = "", head[160] = "";
+        char det[160] = "", of[48] = "", head[240] = "";
         size_t k = 0;
         if (level < 3 && r->order_desc)
             k += (size_t)snprintf(det + k, sizeof det - k, "%sorder %s", k ? ", " : "",
