@@ -234,6 +234,24 @@ static int draw_canvas(const fig_def *d, const fig_ctx *c, fig_format format, fi
     return 0;
 }
 
+/* D laid out for C (its CSV made and dropped), each string's box into LOG and the page's size
+ * into *W_PT x *H_PT: what the layout tests read, without a file. */
+static int layout_only(const fig_def *d, const fig_ctx *c, fig_text_log *log, double *w_pt,
+                       double *h_pt) {
+    fig_bytes csv = {0};
+    fig_ctx cc = *c;
+    cc.csv = &csv;
+    fig_canvas cv;
+    int rc = draw_canvas(d, &cc, FIG_PDF, log, &cv);
+    if (rc == 0) {
+        *w_pt = cv.w_pt;
+        *h_pt = cv.h_pt;
+        fig_canvas_discard(&cv);
+    }
+    fig_bytes_free(&csv);
+    return rc;
+}
+
 static int render(const fig_def *d, const fig_ctx *c, const char *runs_desc, const char *hashes,
                   const char *task_desc, const char *out_path) {
     const figure_options *o = c->o;
@@ -301,16 +319,8 @@ static int export_or_log(const run_record *r, const run_task_data *td, const cha
     }
     int rc = check_with(d, r, td, task, o);
     if (rc == 0 && log) {
-        fig_bytes csv = {0};
-        fig_ctx c = {.r = r, .td = td, .task = task, .o = o, .csv = &csv};
-        fig_canvas cv;
-        rc = draw_canvas(d, &c, FIG_PDF, log, &cv);
-        if (rc == 0) {
-            *w_pt = cv.w_pt;
-            *h_pt = cv.h_pt;
-            fig_canvas_discard(&cv);
-        }
-        fig_bytes_free(&csv);
+        fig_ctx c = {.r = r, .td = td, .task = task, .o = o};
+        rc = layout_only(d, &c, log, w_pt, h_pt);
     } else if (rc == 0) {
         fig_ctx c = {.r = r, .td = td, .task = task, .o = o};
         char task_desc[32];
@@ -379,16 +389,7 @@ static int compare_or_log(const run_record *const *runs, const char *const *labe
     int rc = d->check(&c);
     if (rc != 0) segp_fail_prefix("%s: ", figure);
     if (rc == 0 && log) {
-        fig_bytes csv = {0};
-        c.csv = &csv;
-        fig_canvas cv;
-        rc = draw_canvas(d, &c, FIG_PDF, log, &cv);
-        if (rc == 0) {
-            *w_pt = cv.w_pt;
-            *h_pt = cv.h_pt;
-            fig_canvas_discard(&cv);
-        }
-        fig_bytes_free(&csv);
+        rc = layout_only(d, &c, log, w_pt, h_pt);
     } else if (rc == 0) {
         fig_bytes ids = {0}, hashes = {0};
         for (int i = 0; i < n; i++) {
