@@ -101,6 +101,9 @@ TEST(config_syntax_errors_located) {
         {"{\"seed\": 3 // mine\n}", "near line 1, column 12 (byte 11) (JSON has no comments)"},
         {"{'seed': 3}", "near line 1, column 2 (byte 1) (JSON strings take double quotes)"},
         {"{\"seed\": 3 ,\n}", "near line 1, column 12 (byte 11) (a comma before a closing"},
+        /* cJSON stopped at the outer bracket of ",}}": no hint was given */
+        {"{\"seed\": 3,\n \"train\": {\"lr\": 0.1,}}",
+         "near line 2, column 21 (byte 32) (a comma before a closing bracket: JSON allows none)"},
         {"{\n  \"seed\": 3,\n  \"train\": {\"lr\": 0.1,}\n}",
          "near line 3, column 22 (byte 36) (a comma before a closing bracket: JSON allows none)"},
         {"{\"seed\": 3}\n{\"seed\": 4}",

@@ -212,17 +212,21 @@ static const char *syntax_hint(const char *text, size_t n, size_t *off) {
         return " (JSON strings take double quotes)";
     }
     if (o < n && text[o] == '\'') return " (JSON strings take double quotes)";
-    /* a comma that closes nothing (",}" or ",]"): cJSON stops at the bracket or past it */
-    size_t b = o;
-    if (!(b < n && (text[b] == '}' || text[b] == ']'))) {
+    /* a comma that closes nothing (",}" or ",]"): cJSON stops at the bracket or past it,
+     * which may be the next bracket (",}}" stopped at the second) */
+    for (int past = 0; past < 2; past++) {
+        size_t b = o;
+        if (past || !(b < n && (text[b] == '}' || text[b] == ']'))) {
+            while (b > 0 && (unsigned char)text[b - 1] <= ' ') b--;
+            if (!(b > 0 && (text[b - 1] == '}' || text[b - 1] == ']'))) continue;
+            b--;
+        }
         while (b > 0 && (unsigned char)text[b - 1] <= ' ') b--;
-        if (!(b > 0 && (text[b - 1] == '}' || text[b - 1] == ']'))) return "";
-        b--;
+        if (!(b > 0 && text[b - 1] == ',')) continue;
+        *off = b - 1;
+        return " (a comma before a closing bracket: JSON allows none)";
     }
-    while (b > 0 && (unsigned char)text[b - 1] <= ' ') b--;
-    if (!(b > 0 && text[b - 1] == ',')) return "";
-    *off = b - 1;
-    return " (a comma before a closing bracket: JSON allows none)";
+    return "";
 }
 
 /* ---- one config against a table ---- */
